@@ -1,0 +1,90 @@
+# Fastlike: one plain GNU Makefile. `make` builds bin/fastlike; `make test` runs every suite
+# (normal build, then AddressSanitizer+UBSan build); `make run` serves the example guest;
+# `make bench` runs the benchmarks. Sanitizer objects go to build/asan, normal ones to build/rel.
+CC ?= cc
+ifeq ($(origin CC),default)
+CC := cc
+endif
+OPT ?= -O2 -g
+WARN := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
+CPPFLAGS := -Isrc -Isrc/engine -Iinclude -D_GNU_SOURCE
+CFLAGS := -std=c11 $(OPT) $(WARN) -pthread $(EXTRA_CFLAGS)
+LDLIBS := -lm -lpthread $(EXTRA_LDLIBS)
+
+VARIANT ?= rel
+B := build/$(VARIANT)
+ifeq ($(VARIANT),asan)
+CFLAGS += -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer -DFWE_EXPLICIT_BOUNDS=1
+LDFLAGS += -fsanitize=address,undefined
+endif
+
+LIB_SRCS := $(sort $(wildcard src/*/*.c))
+LIB_OBJS := $(LIB_SRCS:%.c=$(B)/%.o)
+UNIT_SRCS := $(sort $(wildcard tests/unit/*/test_*.c))
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
+DEPFLAGS = -MMD -MP
+
+.PHONY: all deps test test-rel test-asan unit spec run bench bench-engine fuzz-wasm lint clean
+all: bin/fastlike
+
+bin/fastlike: $(B)/fastlike
+	@mkdir -p bin
+	cp $< $@
+
+$(B)/libfastlike.a: $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(B)/fastlike: $(B)/cmd/fastlike/main.o $(B)/libfastlike.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(DEPFLAGS) -c -o $@ $<
+
+$(B)/tests/%: tests/unit/%.c $(B)/libfastlike.a tests/unit/harness.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libfastlike.a $(LDLIBS)
+
+$(B)/spec-runner: tests/spec/runner.c $(B)/libfastlike.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libfastlike.a $(LDLIBS) -ljansson
+
+deps:
+	@sh scripts/deps.sh
+
+unit: $(UNIT_BINS)
+	@sh tests/run-unit.sh $(UNIT_BINS)
+
+spec: deps $(B)/spec-runner
+	@sh tests/spec/run.sh $(B)/spec-runner
+
+test: deps
+	$(MAKE) test-rel
+	$(MAKE) test-asan
+	@echo "make test: all suites passed"
+
+test-rel:
+	$(MAKE) VARIANT=rel all unit spec
+
+test-asan:
+	$(MAKE) VARIANT=asan unit spec
+
+run: deps all
+	@sh scripts/run.sh
+
+bench: bench-engine
+
+bench-engine: deps all
+	@sh bench/engine.sh
+
+fuzz-wasm:
+	@sh tests/fuzz/run.sh
+
+lint:
+	@sh scripts/lint.sh
+
+clean:
+	rm -rf build bin
+
+-include $(LIB_OBJS:.o=.d) $(B)/cmd/fastlike/main.d
