@@ -55,8 +55,9 @@ HARNESS_UNUSED static void harness_fail_head(const char *file, int line)
         uint64_t harness_a_ = (uint64_t)(a), harness_b_ = (uint64_t)(b);                           \
         if (harness_a_ != harness_b_) {                                                            \
             harness_fail_head(__FILE__, __LINE__);                                                 \
-            fprintf(stderr, "CHECK_EQ_U64(%s, %s): %" PRIu64 " (0x%" PRIx64 ") != %" PRIu64        \
-                            " (0x%" PRIx64 ")\n",                                                  \
+            fprintf(stderr,                                                                        \
+                    "CHECK_EQ_U64(%s, %s): %" PRIu64 " (0x%" PRIx64 ") != %" PRIu64 " (0x%" PRIx64 \
+                    ")\n",                                                                         \
                     #a, #b, harness_a_, harness_a_, harness_b_, harness_b_);                       \
         }                                                                                          \
     } while (0)
