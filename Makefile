@@ -88,3 +88,17 @@ clean:
 	rm -rf build bin
 
 -include $(LIB_OBJS:.o=.d) $(B)/cmd/fastlike/main.d
+
+# ---- benchmarks, example guests, fuzzing (foundation block: bench/, examples/, tests/fuzz/) ----
+# build/rel/bench-instantiate: engine load/instantiate timings (bench/bench_instantiate.c)
+$(B)/bench-instantiate: bench/bench_instantiate.c $(B)/libfastlike.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libfastlike.a $(LDLIBS)
+
+# JavaScript guest built with the pinned @fastly/js-compute (package.json); rebuilt when the source
+# or the pinned version changes.
+build/guests/%.wasm: examples/%/index.js package.json
+	@mkdir -p $(dir $@)
+	@sh scripts/deps.sh
+	npx --no-install js-compute-runtime $< $@
+# ---- end foundation block ----
