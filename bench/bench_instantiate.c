@@ -1,6 +1,7 @@
 /* bench_instantiate.c: how fast the engine loads and instantiates guests, through fwe.h only.
- * Each figure is printed beside a "naive full-copy" baseline measured in the same run: malloc the
- * guest's initial linear memory, memcpy its initial image into it, free it. That is what a
+ * Each figure is printed beside a "naive full-copy" baseline measured in the same run: mmap fresh
+ * anonymous memory the size of the guest's initial linear memory, memcpy its initial image into it,
+ * munmap it (the "copy" case of ../shared/bench/instantiate/cow_anchor.c). That is what a
  * per-request instance costs if it copies memory wholesale; the engine should beat it.
  * usage: bench-instantiate JS.wasm [C.wasm] [-n ITERATIONS] */
 #include "fwe.h"
@@ -9,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 
 #define PAGE 65536u
@@ -52,18 +54,22 @@ out:
     return buf;
 }
 
-/* The naive baseline: median over n of malloc(size) + memcpy(image) + free, in microseconds. */
+/* The naive baseline: median over n of mmap(size) + memcpy(image) + munmap, in microseconds.
+ * mmap rather than malloc so that every round pays for fresh pages, as a new instance would (glibc
+ * would otherwise recycle the same warm heap pages). */
 static double naive_copy_us(const uint8_t *image, size_t size, double *samples, size_t n)
 {
+    if (size == 0)
+        size = 1;
     for (size_t i = 0; i < n; i++) {
         double t0 = now_us();
-        uint8_t *copy = malloc(size);
-        if (!copy)
+        uint8_t *copy = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (copy == MAP_FAILED)
             return -1;
         memcpy(copy, image, size);
         /* keep the copy observable so the compiler cannot drop it */
         __asm__ volatile("" : : "r"(copy) : "memory");
-        free(copy);
+        munmap(copy, size);
         samples[i] = now_us() - t0;
     }
     return median(samples, n);
@@ -129,11 +135,11 @@ static int bench_instantiate(fwe_linker *linker, guest *g, const char *label, si
     fwe_memory *mem = fwe_instance_memory(inst, 0);
     if (mem) {
         mem_bytes = (size_t)fwe_memory_size(mem);
-        image = malloc(mem_bytes ? mem_bytes : 1);
+        image = calloc(1, mem_bytes ? mem_bytes : 1);
         if (image && mem_bytes)
             memcpy(image, fwe_memory_data(mem), mem_bytes);
     } else {
-        image = malloc(1);
+        image = calloc(1, 1);
     }
     fwe_instance_free(inst);
     if (!image)
