@@ -102,3 +102,22 @@ build/guests/%.wasm: examples/%/index.js package.json
 	@sh scripts/deps.sh
 	npx --no-install js-compute-runtime $< $@
 # ---- end foundation block ----
+
+# ---- WASI C guests (wasi block: src/wasi/, cmd/fastlike/, tests/guests/c/, tests/unit/wasi/) ----
+# Test guests written in C, compiled for wasm32-wasi with the distribution's clang + wasi-libc
+# (clang finds the wasi sysroot by itself). The WASI unit tests run them through the library and
+# through $(B)/fastlike, so both are prerequisites of that test binary.
+GUEST_CC ?= clang
+GUEST_CFLAGS ?= --target=wasm32-wasi -O2 -Wall -Wextra
+GUEST_C_SRCS := $(sort $(wildcard tests/guests/c/*.c))
+GUEST_WASMS := $(GUEST_C_SRCS:tests/guests/c/%.c=build/guests/%.wasm)
+
+build/guests/%.wasm: tests/guests/c/%.c
+	@mkdir -p $(dir $@)
+	$(GUEST_CC) $(GUEST_CFLAGS) -o $@ $<
+
+.PHONY: guests
+guests: $(GUEST_WASMS)
+
+$(B)/tests/wasi/test_wasi: $(GUEST_WASMS) $(B)/fastlike
+# ---- end wasi block ----
