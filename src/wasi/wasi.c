@@ -47,6 +47,7 @@
  * wasi-libc's isatty() says yes and stdout is line-buffered, as on a terminal. */
 typedef struct wasi_fd {
     bool open;
+    int stream;  /* which stdio stream this is (0, 1, 2), kept across fd_renumber */
     int host_fd; /* -1: reads hit end of file, writes are discarded */
     uint16_t flags;
     uint64_t rights_base, rights_inheriting;
@@ -98,9 +99,11 @@ wasi_ctx *wasi_ctx_new(size_t argc, const char *const *argv, size_t envc, const 
         return NULL;
     }
     const int host[WASI_NFDS] = {stdin_fd, stdout_fd, stderr_fd};
-    const uint64_t common = RIGHT_FD_FDSTAT_SET_FLAGS | RIGHT_FD_FILESTAT_GET | RIGHT_POLL_FD_READWRITE;
+    const uint64_t common =
+        RIGHT_FD_FDSTAT_SET_FLAGS | RIGHT_FD_FILESTAT_GET | RIGHT_POLL_FD_READWRITE;
     for (int i = 0; i < WASI_NFDS; i++) {
         ctx->fds[i].open = true;
+        ctx->fds[i].stream = i;
         ctx->fds[i].host_fd = host[i];
         ctx->fds[i].rights_base = common | (i == 0 ? RIGHT_FD_READ : RIGHT_FD_WRITE);
         ctx->fds[i].rights_inheriting = 0;
@@ -182,25 +185,37 @@ static wasi_fd *fd_get(wasi_ctx *ctx, uint64_t slot)
 static int errno_from_host(int e)
 {
     switch (e) {
-    case EAGAIN: return WASI_EAGAIN;
-    case EBADF: return WASI_EBADF;
-    case EINTR: return WASI_EINTR;
-    case EINVAL: return WASI_EINVAL;
-    case EISDIR: return WASI_EISDIR;
-    case ENOMEM: return WASI_ENOMEM;
-    case ENOSPC: return WASI_ENOSPC;
-    case EPERM: return WASI_EPERM;
-    case EACCES: return WASI_EACCES;
-    case EPIPE: return WASI_EPIPE;
-    case ESPIPE: return WASI_ESPIPE;
-    default: return WASI_EIO;
+    case EAGAIN:
+        return WASI_EAGAIN;
+    case EBADF:
+        return WASI_EBADF;
+    case EINTR:
+        return WASI_EINTR;
+    case EINVAL:
+        return WASI_EINVAL;
+    case EISDIR:
+        return WASI_EISDIR;
+    case ENOMEM:
+        return WASI_ENOMEM;
+    case ENOSPC:
+        return WASI_ENOSPC;
+    case EPERM:
+        return WASI_EPERM;
+    case EACCES:
+        return WASI_EACCES;
+    case EPIPE:
+        return WASI_EPIPE;
+    case ESPIPE:
+        return WASI_ESPIPE;
+    default:
+        return WASI_EIO;
     }
 }
 
 static bool clock_host(uint32_t id, clockid_t *out)
 {
-    static const clockid_t map[CLOCK_ID_MAX + 1] = {CLOCK_REALTIME, CLOCK_MONOTONIC,
-                                                    CLOCK_PROCESS_CPUTIME_ID, CLOCK_THREAD_CPUTIME_ID};
+    static const clockid_t map[CLOCK_ID_MAX + 1] = {
+        CLOCK_REALTIME, CLOCK_MONOTONIC, CLOCK_PROCESS_CPUTIME_ID, CLOCK_THREAD_CPUTIME_ID};
     if (id > CLOCK_ID_MAX)
         return false;
     *out = map[id];
@@ -250,7 +265,8 @@ static int sizes_get(fwe_caller *c, size_t n, size_t len, uint32_t count_ptr, ui
 static fwe_trap_kind h_args_get(fwe_caller *c, uint64_t *s, void *data)
 {
     wasi_ctx *ctx = data;
-    return ret(s, strings_get(c, ctx->args, ctx->args_len, ctx->argc, (uint32_t)s[0], (uint32_t)s[1]));
+    return ret(s,
+               strings_get(c, ctx->args, ctx->args_len, ctx->argc, (uint32_t)s[0], (uint32_t)s[1]));
 }
 
 static fwe_trap_kind h_args_sizes_get(fwe_caller *c, uint64_t *s, void *data)
@@ -262,7 +278,8 @@ static fwe_trap_kind h_args_sizes_get(fwe_caller *c, uint64_t *s, void *data)
 static fwe_trap_kind h_environ_get(fwe_caller *c, uint64_t *s, void *data)
 {
     wasi_ctx *ctx = data;
-    return ret(s, strings_get(c, ctx->env, ctx->env_len, ctx->envc, (uint32_t)s[0], (uint32_t)s[1]));
+    return ret(s,
+               strings_get(c, ctx->env, ctx->env_len, ctx->envc, (uint32_t)s[0], (uint32_t)s[1]));
 }
 
 static fwe_trap_kind h_environ_sizes_get(fwe_caller *c, uint64_t *s, void *data)
@@ -358,10 +375,9 @@ static int write_all(int host_fd, const uint8_t *p, size_t len, size_t *written)
     return WASI_ESUCCESS;
 }
 
-static int fd_write_iovs(fwe_caller *c, wasi_ctx *ctx, uint32_t fd, const uint8_t *v, uint32_t n,
+static int fd_write_iovs(fwe_caller *c, wasi_ctx *ctx, wasi_fd *f, const uint8_t *v, uint32_t n,
                          uint32_t *total)
 {
-    wasi_fd *f = &ctx->fds[fd];
     *total = 0;
     for (uint32_t i = 0; i < n; i++) {
         uint32_t len = get_u32(v + i * IOVEC_SIZE + 4);
@@ -372,8 +388,8 @@ static int fd_write_iovs(fwe_caller *c, wasi_ctx *ctx, uint32_t fd, const uint8_
         const uint8_t *p = guest(c, get_u32(v + i * IOVEC_SIZE), len);
         size_t written = len;
         int err = WASI_ESUCCESS;
-        if (ctx->out_fn && fd != 0)
-            err = ctx->out_fn(ctx->out_user, (int)fd, p, len);
+        if (ctx->out_fn && f->stream != 0)
+            err = ctx->out_fn(ctx->out_user, f->stream, p, len);
         else if (f->host_fd >= 0)
             err = write_all(f->host_fd, p, len, &written);
         *total += (uint32_t)written;
@@ -394,7 +410,7 @@ static fwe_trap_kind h_fd_write(fwe_caller *c, uint64_t *s, void *data)
     if (!v || !out)
         return ret(s, WASI_EFAULT);
     uint32_t total;
-    int err = fd_write_iovs(c, ctx, (uint32_t)s[0], v, (uint32_t)s[2], &total);
+    int err = fd_write_iovs(c, ctx, f, v, (uint32_t)s[2], &total);
     if (err == WASI_ESUCCESS)
         put_u32(out, total);
     return ret(s, err);
@@ -635,17 +651,18 @@ static int poll_prepare(wasi_ctx *ctx, const uint8_t *in, uint32_t n, poll_sub *
                 p->error = WASI_EINVAL;
             } else {
                 uint64_t now = clock_now(p->clk);
-                p->deadline = abstime ? timeout : (timeout > UINT64_MAX - now ? UINT64_MAX : now + timeout);
+                p->deadline =
+                    abstime ? timeout : (timeout > UINT64_MAX - now ? UINT64_MAX : now + timeout);
                 p->done = now >= p->deadline;
             }
         } else if (p->tag == EVENTTYPE_FD_READ || p->tag == EVENTTYPE_FD_WRITE) {
-            uint32_t fd = get_u32(sub + 16);
-            wasi_fd *f = fd_get(ctx, fd);
+            wasi_fd *f = fd_get(ctx, get_u32(sub + 16));
             uint64_t need = p->tag == EVENTTYPE_FD_READ ? RIGHT_FD_READ : RIGHT_FD_WRITE;
             p->done = true;
             if (!f || !(f->rights_base & need)) {
                 p->error = WASI_EBADF;
-            } else if (f->host_fd >= 0 && !(p->tag == EVENTTYPE_FD_WRITE && ctx->out_fn && fd != 0)) {
+            } else if (f->host_fd >= 0 &&
+                       !(p->tag == EVENTTYPE_FD_WRITE && ctx->out_fn && f->stream != 0)) {
                 p->done = false;
                 p->pfd = (int)*npfds;
                 pfds[*npfds].fd = f->host_fd;
@@ -837,16 +854,22 @@ fwe_status wasi_define(fwe_linker *linker, wasi_ctx *ctx)
 const char *wasi_errno_name(int err)
 {
     static const char *const names[] = {
-        "success", "2big", "acces", "addrinuse", "addrnotavail", "afnosupport", "again",
-        "already", "badf", "badmsg", "busy", "canceled", "child", "connaborted", "connrefused",
-        "connreset", "deadlk", "destaddrreq", "dom", "dquot", "exist", "fault", "fbig",
-        "hostunreach", "idrm", "ilseq", "inprogress", "intr", "inval", "io", "isconn", "isdir",
-        "loop", "mfile", "mlink", "msgsize", "multihop", "nametoolong", "netdown", "netreset",
-        "netunreach", "nfile", "nobufs", "nodev", "noent", "noexec", "nolck", "nolink", "nomem",
-        "nomsg", "noprotoopt", "nospc", "nosys", "notconn", "notdir", "notempty",
-        "notrecoverable", "notsock", "notsup", "notty", "nxio", "overflow", "ownerdead", "perm",
-        "pipe", "proto", "protonosupport", "prototype", "range", "rofs", "spipe", "srch", "stale",
-        "timedout", "txtbsy", "xdev", "notcapable",
+        "success",     "2big",           "acces",       "addrinuse",   "addrnotavail",
+        "afnosupport", "again",          "already",     "badf",        "badmsg",
+        "busy",        "canceled",       "child",       "connaborted", "connrefused",
+        "connreset",   "deadlk",         "destaddrreq", "dom",         "dquot",
+        "exist",       "fault",          "fbig",        "hostunreach", "idrm",
+        "ilseq",       "inprogress",     "intr",        "inval",       "io",
+        "isconn",      "isdir",          "loop",        "mfile",       "mlink",
+        "msgsize",     "multihop",       "nametoolong", "netdown",     "netreset",
+        "netunreach",  "nfile",          "nobufs",      "nodev",       "noent",
+        "noexec",      "nolck",          "nolink",      "nomem",       "nomsg",
+        "noprotoopt",  "nospc",          "nosys",       "notconn",     "notdir",
+        "notempty",    "notrecoverable", "notsock",     "notsup",      "notty",
+        "nxio",        "overflow",       "ownerdead",   "perm",        "pipe",
+        "proto",       "protonosupport", "prototype",   "range",       "rofs",
+        "spipe",       "srch",           "stale",       "timedout",    "txtbsy",
+        "xdev",        "notcapable",
     };
     if (err < 0 || (size_t)err >= sizeof names / sizeof names[0])
         return "unknown";

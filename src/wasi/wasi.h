@@ -39,7 +39,8 @@ enum {
 typedef struct wasi_ctx wasi_ctx;
 
 /* Output hook: receives the bytes a guest writes to fd 1 (stdout) or 2 (stderr) instead of the
- * host descriptor, e.g. to route them into a request log. Returns a WASI errno (0 = all written). */
+ * host descriptor, e.g. to route them into a request log. Returns a WASI errno (0 = all written).
+ */
 typedef int (*wasi_write_fn)(void *user, int fd, const uint8_t *data, size_t len);
 
 /* Creates a context. argv[0..argc) are the guest's arguments (argv[0] is the program name);

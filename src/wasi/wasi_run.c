@@ -13,13 +13,20 @@
 const char *wasi_run_strerror(wasi_run_status status)
 {
     switch (status) {
-    case WASI_RUN_OK: return "ok";
-    case WASI_RUN_ERR_IO: return "cannot read file";
-    case WASI_RUN_ERR_LOAD: return "invalid module";
-    case WASI_RUN_ERR_LINK: return "cannot link module";
-    case WASI_RUN_ERR_NO_START: return "no _start function";
-    case WASI_RUN_ERR_NOMEM: return "out of memory";
-    case WASI_RUN_TRAP: return "guest trapped";
+    case WASI_RUN_OK:
+        return "ok";
+    case WASI_RUN_ERR_IO:
+        return "cannot read file";
+    case WASI_RUN_ERR_LOAD:
+        return "invalid module";
+    case WASI_RUN_ERR_LINK:
+        return "cannot link module";
+    case WASI_RUN_ERR_NO_START:
+        return "no _start function";
+    case WASI_RUN_ERR_NOMEM:
+        return "out of memory";
+    case WASI_RUN_TRAP:
+        return "guest trapped";
     }
     return "unknown status";
 }
@@ -139,14 +146,16 @@ wasi_run_status wasi_run_bytes(fwe_engine *engine, const uint8_t *bytes, size_t 
         r->status = st == FWE_ERR_UNLINKABLE ? WASI_RUN_ERR_LINK
                     : st == FWE_ERR_NOMEM    ? WASI_RUN_ERR_NOMEM
                                              : WASI_RUN_ERR_LOAD;
-        snprintf(r->message, sizeof r->message, "%s", trap->message[0] ? trap->message : fwe_strerror(st));
+        snprintf(r->message, sizeof r->message, "%s",
+                 trap->message[0] ? trap->message : fwe_strerror(st));
         goto done;
     }
     fwe_extern start;
     if (!fwe_instance_export(instance, "_start", 6, &start) || start.kind != FWE_EXTERN_FUNC ||
         !is_start_type(start.of.func)) {
         r->status = WASI_RUN_ERR_NO_START;
-        snprintf(r->message, sizeof r->message, "module exports no `_start` function of type [] -> []");
+        snprintf(r->message, sizeof r->message,
+                 "module exports no `_start` function of type [] -> []");
         goto done;
     }
     st = fwe_call(start.of.func, NULL, 0, NULL, 0, trap);
@@ -171,8 +180,7 @@ done:
     return r->status;
 }
 
-wasi_run_status wasi_run_file(const char *path, const wasi_run_config *config,
-                              wasi_run_result *r)
+wasi_run_status wasi_run_file(const char *path, const wasi_run_config *config, wasi_run_result *r)
 {
     memset(r, 0, sizeof *r);
     uint8_t *bytes;

@@ -57,16 +57,18 @@ int main(void)
     before = now_ns(CLOCK_MONOTONIC);
     __wasi_errno_t e = __wasi_poll_oneoff(&sub, &ev, 1, &nev);
     slept = now_ns(CLOCK_MONOTONIC) - before;
-    check("abstime", e == 0 && nev == 1 && ev.userdata == 0x1234 && ev.type == __WASI_EVENTTYPE_CLOCK &&
-                         slept >= 5u * 1000 * 1000,
+    check("abstime",
+          e == 0 && nev == 1 && ev.userdata == 0x1234 && ev.type == __WASI_EVENTTYPE_CLOCK &&
+              slept >= 5u * 1000 * 1000,
           "bad event");
 
     unsigned char a[32], b[32], zero[32];
     memset(a, 0, sizeof a);
     memset(b, 0, sizeof b);
     memset(zero, 0, sizeof zero);
-    check("random", getentropy(a, sizeof a) == 0 && getentropy(b, sizeof b) == 0 &&
-                        memcmp(a, b, sizeof a) != 0 && memcmp(a, zero, sizeof a) != 0,
+    check("random",
+          getentropy(a, sizeof a) == 0 && getentropy(b, sizeof b) == 0 &&
+              memcmp(a, b, sizeof a) != 0 && memcmp(a, zero, sizeof a) != 0,
           "not random");
     check("yield", __wasi_sched_yield() == 0, "failed");
     printf("failures=%d\n", failures);

@@ -63,9 +63,15 @@ static wasi_run_status run_lib(const char *guest, const char *const *argv, size_
     snprintf(path, sizeof path, GUEST_DIR "%s.wasm", guest);
     int in = stdin_text ? text_fd(stdin_text) : -1;
     wasi_run_config cfg = {
-        .argc = argc, .argv = argv, .envc = envc, .env = env,
-        .stdin_fd = in, .stdout_fd = -1, .stderr_fd = -1,
-        .out_fn = capture_write, .out_user = cap,
+        .argc = argc,
+        .argv = argv,
+        .envc = envc,
+        .env = env,
+        .stdin_fd = in,
+        .stdout_fd = -1,
+        .stderr_fd = -1,
+        .out_fn = capture_write,
+        .out_user = cap,
     };
     wasi_run_status st = wasi_run_file(path, &cfg, r);
     if (in >= 0)
@@ -270,23 +276,40 @@ static const struct {
     const char *name;
     int value;
 } errors_expected[] = {
-    {"prestat_get_3", WASI_EBADF},      {"write_badfd", WASI_EBADF},
-    {"write_stdin", WASI_EBADF},        {"write_bad_iovs", WASI_EFAULT},
-    {"write_bad_buf", WASI_EFAULT},     {"write_bad_nwritten", WASI_EFAULT},
-    {"read_stdout", WASI_EBADF},        {"random_bad", WASI_EFAULT},
-    {"clock_bad_ptr", WASI_EFAULT},     {"args_sizes_bad", WASI_EFAULT},
-    {"seek_stdout", WASI_ESPIPE},       {"tell_stdout", WASI_ESPIPE},
-    {"pread_stdin", WASI_ESPIPE},       {"fdstat_stdout", 0},
-    {"fdstat_filetype", 2},             {"fdstat_bad_ptr", WASI_EFAULT},
-    {"isatty_stdout", 1},               {"filestat_stderr", 0},
-    {"filestat_filetype", 2},           {"path_open_badfd", WASI_EBADF},
-    {"path_open_stdio", WASI_ENOTDIR},  {"readdir_stdout", WASI_ENOTDIR},
-    {"sock_accept_stdout", WASI_ENOTSOCK}, {"sock_accept_badfd", WASI_EBADF},
-    {"renumber_badfd", WASI_EBADF},     {"res_bad_clock", WASI_EINVAL},
-    {"poll_zero", WASI_EINVAL},         {"fopen_fails", 1},
-    {"poll_stdout", 0},                 {"poll_nevents", 1},
-    {"poll_userdata", 2},               {"poll_type", 2},
-    {"close_stderr", 0},                {"write_closed", WASI_EBADF},
+    {"prestat_get_3", WASI_EBADF},
+    {"write_badfd", WASI_EBADF},
+    {"write_stdin", WASI_EBADF},
+    {"write_bad_iovs", WASI_EFAULT},
+    {"write_bad_buf", WASI_EFAULT},
+    {"write_bad_nwritten", WASI_EFAULT},
+    {"read_stdout", WASI_EBADF},
+    {"random_bad", WASI_EFAULT},
+    {"clock_bad_ptr", WASI_EFAULT},
+    {"args_sizes_bad", WASI_EFAULT},
+    {"seek_stdout", WASI_ESPIPE},
+    {"tell_stdout", WASI_ESPIPE},
+    {"pread_stdin", WASI_ESPIPE},
+    {"fdstat_stdout", 0},
+    {"fdstat_filetype", 2},
+    {"fdstat_bad_ptr", WASI_EFAULT},
+    {"isatty_stdout", 1},
+    {"filestat_stderr", 0},
+    {"filestat_filetype", 2},
+    {"path_open_badfd", WASI_EBADF},
+    {"path_open_stdio", WASI_ENOTDIR},
+    {"readdir_stdout", WASI_ENOTDIR},
+    {"sock_accept_stdout", WASI_ENOTSOCK},
+    {"sock_accept_badfd", WASI_EBADF},
+    {"renumber_badfd", WASI_EBADF},
+    {"res_bad_clock", WASI_EINVAL},
+    {"poll_zero", WASI_EINVAL},
+    {"fopen_fails", 1},
+    {"poll_stdout", 0},
+    {"poll_nevents", 1},
+    {"poll_userdata", 2},
+    {"poll_type", 2},
+    {"close_stderr", 0},
+    {"write_closed", WASI_EBADF},
     {"close_again", WASI_EBADF},
 };
 
@@ -334,7 +357,8 @@ static wasi_run_status run_bytes(const uint8_t *bytes, size_t len, wasi_run_resu
 {
     fwe_engine *engine = fwe_engine_new();
     const char *argv[] = {"x"};
-    wasi_run_config cfg = {.argc = 1, .argv = argv, .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1};
+    wasi_run_config cfg = {
+        .argc = 1, .argv = argv, .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1};
     wasi_run_status st = engine ? wasi_run_bytes(engine, bytes, len, &cfg, r) : WASI_RUN_ERR_NOMEM;
     fwe_engine_free(engine);
     return st;
@@ -344,7 +368,8 @@ TEST(run_missing_file)
 {
     wasi_run_result r;
     const char *argv[] = {"x"};
-    wasi_run_config cfg = {.argc = 1, .argv = argv, .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1};
+    wasi_run_config cfg = {
+        .argc = 1, .argv = argv, .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1};
     CHECK_EQ_INT(wasi_run_file(GUEST_DIR "does-not-exist.wasm", &cfg, &r), WASI_RUN_ERR_IO);
     CHECK_STR_CONTAINS(r.message, "does-not-exist.wasm");
     CHECK_STR_CONTAINS(r.message, "No such file");
@@ -364,21 +389,21 @@ TEST(run_bad_modules)
 
     /* imports wasi_snapshot_preview1.fd_write with the wrong type (i32) -> i32 */
     static const uint8_t wrong_sig[] = {
-        0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-        0x01, 0x06, 0x01, 0x60, 0x01, 0x7f, 0x01, 0x7f, /* type 0: (i32) -> i32 */
-        0x02, 0x23, 0x01, 0x16, 'w', 'a', 's', 'i', '_', 's', 'n', 'a', 'p', 's', 'h', 'o', 't', '_',
-        'p', 'r', 'e', 'v', 'i', 'e', 'w', '1', 0x08, 'f', 'd', '_', 'w', 'r', 'i', 't', 'e', 0x00,
-        0x00,
+        0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x06, 0x01, 0x60, 0x01,
+        0x7f, 0x01, 0x7f, /* type 0: (i32) -> i32 */
+        0x02, 0x23, 0x01, 0x16, 'w',  'a',  's',  'i',  '_',  's',  'n',  'a',  'p',
+        's',  'h',  'o',  't',  '_',  'p',  'r',  'e',  'v',  'i',  'e',  'w',  '1',
+        0x08, 'f',  'd',  '_',  'w',  'r',  'i',  't',  'e',  0x00, 0x00,
     };
     CHECK_EQ_INT(run_bytes(wrong_sig, sizeof wrong_sig, &r), WASI_RUN_ERR_LINK);
     CHECK(r.message[0] != '\0');
 
     /* imports a function preview1 does not have */
     static const uint8_t unknown[] = {
-        0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-        0x01, 0x06, 0x01, 0x60, 0x01, 0x7f, 0x01, 0x7f,
-        0x02, 0x1f, 0x01, 0x16, 'w', 'a', 's', 'i', '_', 's', 'n', 'a', 'p', 's', 'h', 'o', 't', '_',
-        'p', 'r', 'e', 'v', 'i', 'e', 'w', '1', 0x04, 'n', 'o', 'p', 'e', 0x00, 0x00,
+        0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x06, 0x01, 0x60, 0x01,
+        0x7f, 0x01, 0x7f, 0x02, 0x1f, 0x01, 0x16, 'w',  'a',  's',  'i',  '_',  's',
+        'n',  'a',  'p',  's',  'h',  'o',  't',  '_',  'p',  'r',  'e',  'v',  'i',
+        'e',  'w',  '1',  0x04, 'n',  'o',  'p',  'e',  0x00, 0x00,
     };
     CHECK_EQ_INT(run_bytes(unknown, sizeof unknown, &r), WASI_RUN_ERR_LINK);
 }
@@ -434,8 +459,17 @@ TEST(cli_run_hello)
 {
     static capture cap;
     setenv("FASTLIKE_WASI_TEST", "passed through", 1);
-    const char *args[] = {"", "run", "--env", "A=1", "--env=B=two", "--env", "FASTLIKE_WASI_TEST",
-                          GUEST_DIR "wasi_hello.wasm", "x", "--env", NULL};
+    const char *args[] = {"",
+                          "run",
+                          "--env",
+                          "A=1",
+                          "--env=B=two",
+                          "--env",
+                          "FASTLIKE_WASI_TEST",
+                          GUEST_DIR "wasi_hello.wasm",
+                          "x",
+                          "--env",
+                          NULL};
     CHECK_EQ_INT(run_cli(args, NULL, &cap), 0);
     CHECK_STR_EQ(cap.out, "hello from wasi\nargc=3\nargv[0]=" GUEST_DIR "wasi_hello.wasm\n"
                           "argv[1]=x\nargv[2]=--env\nenv A=1\nenv B=two\n"
