@@ -114,6 +114,7 @@ typedef struct fwe_func_def {
     uint32_t body_len;
     uint32_t body_offset;  /* byte offset of `body` in the binary */
     uint32_t max_stack;    /* filled by validation: maximum operand stack height in slots */
+    uint32_t nconst_slots; /* filled by validation: slots of the constant area */
     _Atomic(struct fwe_code *) code; /* NULL until first call (lazy translation) */
 } fwe_func_def;
 

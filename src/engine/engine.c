@@ -1,0 +1,88 @@
+/* engine.c: the engine object: canonical function-type ids shared by every module loaded with
+ * it (so call_indirect across modules compares one integer), and engine-wide status strings. */
+#include "runtime.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+fwe_engine *fwe_engine_new(void) {
+    fwe_engine *e = calloc(1, sizeof *e);
+    if (!e) return NULL;
+    pthread_mutex_init(&e->lock, NULL);
+    return e;
+}
+
+void fwe_engine_free(fwe_engine *e) {
+    if (!e) return;
+    for (uint32_t i = 0; i < e->ntypes; i++) free(e->types[i].types);
+    free(e->types);
+    for (uint32_t i = 0; i < e->nzombies; i++) fwe_instance_free(e->zombies[i]);
+    free(e->zombies);
+    pthread_mutex_destroy(&e->lock);
+    free(e);
+}
+
+uint32_t fwe_engine_intern_type(fwe_engine *e, const uint8_t *types, uint32_t nparams, uint32_t nresults) {
+    uint32_t n = nparams + nresults;
+    uint64_t h = 1469598103934665603ull ^ nparams;
+    for (uint32_t i = 0; i < n; i++) h = (h ^ types[i]) * 1099511628211ull;
+    pthread_mutex_lock(&e->lock);
+    uint32_t id = UINT32_MAX;
+    for (uint32_t i = 0; i < e->ntypes; i++) {
+        const struct fwe_interned_type *t = &e->types[i];
+        if (t->hash == h && t->nparams == nparams && t->nresults == nresults &&
+            (n == 0 || memcmp(t->types, types, n) == 0)) {
+            id = i;
+            break;
+        }
+    }
+    if (id == UINT32_MAX) {
+        if (e->ntypes == e->cap) {
+            uint32_t ncap = e->cap ? e->cap * 2 : 64;
+            void *nt = realloc(e->types, ncap * sizeof *e->types);
+            if (!nt) goto out;
+            e->types = nt;
+            e->cap = ncap;
+        }
+        uint8_t *copy = malloc(n ? n : 1);
+        if (!copy) goto out;
+        if (n) memcpy(copy, types, n);
+        e->types[e->ntypes] = (struct fwe_interned_type){nparams, nresults, copy, h};
+        id = e->ntypes++;
+    }
+out:
+    pthread_mutex_unlock(&e->lock);
+    return id;
+}
+
+/* Keeps an instance whose initialisation trapped alive until the engine goes: its functions may
+ * already sit in tables of other instances (Wasm 2.0 applies segments one by one). */
+void fwe_engine_keep_instance(fwe_engine *e, fwe_instance *inst) {
+    pthread_mutex_lock(&e->lock);
+    if (e->nzombies == e->cap_zombies) {
+        uint32_t ncap = e->cap_zombies ? e->cap_zombies * 2 : 8;
+        void *nz = realloc(e->zombies, ncap * sizeof *e->zombies);
+        if (!nz) {
+            pthread_mutex_unlock(&e->lock);
+            return; /* leak rather than free something still referenced */
+        }
+        e->zombies = nz;
+        e->cap_zombies = ncap;
+    }
+    e->zombies[e->nzombies++] = inst;
+    pthread_mutex_unlock(&e->lock);
+}
+
+const char *fwe_strerror(fwe_status s) {
+    switch (s) {
+    case FWE_OK: return "ok";
+    case FWE_ERR_MALFORMED: return "malformed module";
+    case FWE_ERR_INVALID: return "invalid module";
+    case FWE_ERR_UNLINKABLE: return "unlinkable module";
+    case FWE_ERR_TRAP: return "trap";
+    case FWE_ERR_NOMEM: return "out of memory";
+    case FWE_ERR_ARGS: return "bad arguments";
+    case FWE_ERR_EXISTS: return "already defined";
+    }
+    return "unknown error";
+}

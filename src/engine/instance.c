@@ -1,0 +1,429 @@
+/* instance.c: loading modules (decode + validate every body) and instantiating them: import
+ * matching, memories/tables/globals, element and data segments, the start function; export
+ * lookup, calls from the host with typed values, and what host functions see of their caller. */
+#include "linker.h"
+#include "runtime.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#define DEFAULT_STACK_SLOTS (1u << 20)
+#define DEFAULT_MAX_DEPTH 10000u
+
+/* ---------- modules ---------- */
+
+fwe_status fwe_module_load(fwe_engine *engine, const uint8_t *bytes, size_t len, fwe_module **out, char *err,
+                           size_t errlen) {
+    *out = NULL;
+    if (err && errlen) err[0] = 0;
+    fwe_module *m = calloc(1, sizeof *m);
+    if (!m) return FWE_ERR_NOMEM;
+    m->engine = engine;
+    m->bytes = malloc(len ? len : 1);
+    if (!m->bytes) {
+        free(m);
+        return FWE_ERR_NOMEM;
+    }
+    memcpy(m->bytes, bytes, len);
+    m->len = len;
+    fwe_status st = fwe_decode(m, err, errlen);
+    for (uint32_t i = 0; st == FWE_OK && i < m->nfuncs - m->nfunc_imports; i++)
+        st = fwe_validate_function(m, i, err, errlen);
+    if (st != FWE_OK) {
+        fwe_module_free(m);
+        return st;
+    }
+    *out = m;
+    return FWE_OK;
+}
+
+void fwe_module_free(fwe_module *m) {
+    if (!m) return;
+    if (m->funcs)
+        for (uint32_t i = 0; i < m->nfuncs - m->nfunc_imports; i++)
+            fwe_code_free(atomic_load(&m->funcs[i].code));
+    fwe_decode_free(m);
+    free(m->bytes);
+    free(m);
+}
+
+static void functype_info(const fwe_functype *t, fwe_functype_info *out) {
+    out->nparams = t->nparams;
+    out->nresults = t->nresults;
+    out->params = t->types;
+    out->results = t->types + t->nparams;
+}
+
+uint32_t fwe_module_import_count(const fwe_module *m) { return m->nimports; }
+void fwe_module_import(const fwe_module *m, uint32_t i, fwe_import_info *out) {
+    const fwe_import *imp = &m->imports[i];
+    memset(out, 0, sizeof *out);
+    out->module = imp->module;
+    out->module_len = imp->module_len;
+    out->name = imp->name;
+    out->name_len = imp->name_len;
+    out->kind = (fwe_extern_kind)imp->kind;
+    if (imp->kind == FWE_EXTERN_FUNC) functype_info(&m->types[imp->desc.type_index], &out->func);
+}
+uint32_t fwe_module_export_count(const fwe_module *m) { return m->nexports; }
+void fwe_module_export(const fwe_module *m, uint32_t i, fwe_export_info *out) {
+    out->name = m->exports[i].name;
+    out->name_len = m->exports[i].name_len;
+    out->kind = (fwe_extern_kind)m->exports[i].kind;
+    out->index = m->exports[i].index;
+}
+uint32_t fwe_module_func_count(const fwe_module *m) { return m->nfuncs; }
+const char *fwe_module_func_name(const fwe_module *m, uint32_t index, uint32_t *len) {
+    if (!m->func_names || index >= m->nfuncs || !m->func_names[index].str) return NULL;
+    if (len) *len = m->func_names[index].len;
+    return m->func_names[index].str;
+}
+
+/* ---------- functions ---------- */
+
+fwe_func *fwe_instance_func(fwe_instance *inst, uint32_t idx) {
+    const fwe_module *m = inst->module;
+    if (idx < m->nfunc_imports) return inst->funcs[idx];
+    fwe_func *f = &inst->own_funcs[idx - m->nfunc_imports];
+    if (!f->type) {
+        f->type = &m->types[m->func_types[idx]];
+        f->type_id = f->type->id;
+        f->inst = inst;
+        f->def_index = idx - m->nfunc_imports;
+        f->func_index = idx;
+    }
+    return f;
+}
+
+void fwe_func_type(const fwe_func *f, fwe_functype_info *out) { functype_info(f->type, out); }
+
+/* ---------- instantiation ---------- */
+
+static void set_msg(fwe_trap *trap, fwe_trap_kind kind, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void set_msg(fwe_trap *trap, fwe_trap_kind kind, const char *fmt, ...) {
+    if (!trap) return;
+    memset(trap, 0, sizeof *trap);
+    trap->kind = kind;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(trap->message, sizeof trap->message, fmt, ap);
+    va_end(ap);
+}
+
+static bool limits_match(uint64_t have_min, uint64_t have_max, uint64_t want_min, uint64_t want_max) {
+    if (have_min < want_min) return false;
+    if (want_max >= FWE_NO_MAX) return true;
+    return have_max < FWE_NO_MAX && have_max <= want_max;
+}
+
+static uint64_t eval_const(fwe_instance *inst, const fwe_constexpr *e, uint64_t *hi) {
+    *hi = 0;
+    switch (e->op) {
+    case FWE_CONST_I32: return (uint32_t)e->value.i64;
+    case FWE_CONST_I64:
+    case FWE_CONST_F64: return e->value.i64;
+    case FWE_CONST_F32: return (uint32_t)e->value.i64;
+    case FWE_CONST_V128: {
+        uint64_t lo;
+        memcpy(&lo, e->value.v128, 8);
+        memcpy(hi, e->value.v128 + 8, 8);
+        return lo;
+    }
+    case FWE_CONST_REF_NULL: return 0;
+    case FWE_CONST_REF_FUNC: return (uint64_t)(uintptr_t)fwe_instance_func(inst, e->index);
+    case FWE_CONST_GLOBAL_GET:
+        *hi = inst->globals[e->index]->value[1];
+        return inst->globals[e->index]->value[0];
+    }
+    return 0;
+}
+
+static void *map_lazy(size_t bytes) {
+    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
+
+fwe_status fwe_instantiate(fwe_linker *linker, const fwe_module *m, const fwe_instance_config *cfg,
+                           fwe_instance **out, fwe_trap *trap) {
+    fwe_trap local_trap;
+    if (!trap) trap = &local_trap;
+    memset(trap, 0, sizeof *trap);
+    *out = NULL;
+    fwe_instance *inst = calloc(1, sizeof *inst);
+    if (!inst) return FWE_ERR_NOMEM;
+    inst->module = m;
+    inst->engine = m->engine;
+    uint32_t stack_slots = cfg && cfg->stack_slots ? cfg->stack_slots : DEFAULT_STACK_SLOTS;
+    inst->max_frames = (cfg && cfg->max_call_depth ? cfg->max_call_depth : DEFAULT_MAX_DEPTH) + 2;
+    inst->max_memory_pages = cfg ? cfg->max_memory_pages : 0;
+    inst->host_data = cfg ? cfg->host_data : NULL;
+    inst->stack = map_lazy((size_t)stack_slots * sizeof(uint64_t));
+    inst->stack_len = stack_slots;
+    inst->stack_end = inst->stack ? inst->stack + stack_slots : NULL;
+    inst->frames = map_lazy((size_t)inst->max_frames * sizeof(fwe_frame));
+    inst->funcs = calloc(m->nfunc_imports + 1, sizeof *inst->funcs);
+    inst->own_funcs = calloc(m->nfuncs - m->nfunc_imports + 1, sizeof *inst->own_funcs);
+    inst->tables = calloc(m->ntables + 1, sizeof *inst->tables);
+    inst->memories = m->nmemories ? calloc(m->nmemories, sizeof *inst->memories) : NULL;
+    inst->globals = calloc(m->nglobals + 1, sizeof *inst->globals);
+    inst->own_tables_list = calloc(m->ntables + 1, sizeof *inst->own_tables_list);
+    inst->own_globals = calloc(m->nglobals - m->nglobal_imports + 1, sizeof *inst->own_globals);
+    inst->dropped_elems = calloc(m->nelems + 1, 1);
+    inst->dropped_datas = calloc(m->ndatas + 1, 1);
+    fwe_status st = FWE_ERR_NOMEM;
+    if (!inst->stack || !inst->frames || !inst->funcs || !inst->own_funcs || !inst->tables ||
+        (m->nmemories && !inst->memories) || !inst->globals || !inst->own_tables_list || !inst->own_globals ||
+        !inst->dropped_elems || !inst->dropped_datas) {
+        set_msg(trap, FWE_TRAP_HOST, "out of memory");
+        goto fail;
+    }
+
+    /* imports */
+    uint32_t nf = 0, nt = 0, nm = 0, ng = 0;
+    for (uint32_t i = 0; i < m->nimports; i++) {
+        const fwe_import *imp = &m->imports[i];
+        const fwe_functype *want = imp->kind == FWE_EXTERN_FUNC ? &m->types[imp->desc.type_index] : NULL;
+        fwe_extern ext;
+        if (!fwe_linker_resolve(linker, imp, want, &ext)) {
+            set_msg(trap, FWE_TRAP_HOST, "unknown import: %.*s.%.*s", (int)imp->module_len, imp->module,
+                    (int)imp->name_len, imp->name);
+            st = FWE_ERR_UNLINKABLE;
+            goto fail;
+        }
+        bool ok = ext.kind == imp->kind;
+        if (ok) switch (imp->kind) {
+            case FWE_EXTERN_FUNC:
+                ok = ext.of.func->type_id == want->id;
+                if (ok) inst->funcs[nf++] = ext.of.func;
+                break;
+            case FWE_EXTERN_TABLE:
+                ok = ext.of.table->elem == imp->desc.table.elem &&
+                     limits_match(ext.of.table->size, ext.of.table->max, imp->desc.table.limits.min,
+                                  imp->desc.table.limits.max);
+                if (ok) inst->tables[nt++] = ext.of.table;
+                break;
+            case FWE_EXTERN_MEMORY:
+                ok = limits_match(ext.of.memory->size / FWE_PAGE_SIZE, ext.of.memory->max_pages,
+                                  imp->desc.memory.min, imp->desc.memory.max);
+                if (ok) inst->memories[nm++] = ext.of.memory;
+                break;
+            case FWE_EXTERN_GLOBAL:
+                ok = ext.of.global->type == imp->desc.global.type && ext.of.global->mut == imp->desc.global.mut;
+                if (ok) inst->globals[ng++] = ext.of.global;
+                break;
+            }
+        if (!ok) {
+            set_msg(trap, FWE_TRAP_HOST, "incompatible import type: %.*s.%.*s", (int)imp->module_len, imp->module,
+                    (int)imp->name_len, imp->name);
+            st = FWE_ERR_UNLINKABLE;
+            goto fail;
+        }
+    }
+
+    /* own tables, memory, globals */
+    for (uint32_t i = nt; i < m->ntables; i++) {
+        fwe_table *t = fwe_table_create(m->tables[i].elem, m->tables[i].limits.min, m->tables[i].limits.max);
+        if (!t) goto fail_nomem;
+        inst->tables[i] = t;
+        inst->own_tables_list[inst->nown_tables++] = t;
+    }
+    if (m->nmemories > nm) {
+        inst->own_memory = fwe_memory_create(m->memories[nm].min, m->memories[nm].max);
+        if (!inst->own_memory) goto fail_nomem;
+        inst->memories[nm] = inst->own_memory;
+    }
+    for (uint32_t i = ng; i < m->nglobals; i++) {
+        const fwe_global_def *d = &m->globals[i - m->nglobal_imports];
+        fwe_global *g = &inst->own_globals[i - m->nglobal_imports];
+        g->type = d->type.type;
+        g->mut = d->type.mut;
+        g->value[0] = eval_const(inst, &d->init, &g->value[1]);
+        inst->globals[i] = g;
+    }
+
+    /* element segments, then data segments, in order; a failing one traps */
+    for (uint32_t i = 0; i < m->nelems; i++) {
+        const fwe_elem_segment *seg = &m->elems[i];
+        if (seg->mode == FWE_SEG_ACTIVE) {
+            uint64_t hi;
+            uint64_t off = (uint32_t)eval_const(inst, &seg->offset, &hi);
+            fwe_table *t = inst->tables[seg->table];
+            if (off + seg->count > t->size) {
+                set_msg(trap, FWE_TRAP_TABLE_OOB, "out of bounds table access");
+                st = FWE_ERR_TRAP;
+                goto fail_keep;
+            }
+            for (uint32_t k = 0; k < seg->count; k++) t->elems[off + k] = eval_const(inst, &seg->items[k], &hi);
+        }
+        if (seg->mode != FWE_SEG_PASSIVE) inst->dropped_elems[i] = 1;
+    }
+    for (uint32_t i = 0; i < m->ndatas; i++) {
+        const fwe_data_segment *seg = &m->datas[i];
+        if (seg->mode != FWE_SEG_ACTIVE) continue;
+        uint64_t hi;
+        uint64_t off = (uint32_t)eval_const(inst, &seg->offset, &hi);
+        fwe_memory *mem = inst->memories[seg->memory];
+        if (off + seg->len > mem->size) {
+            set_msg(trap, FWE_TRAP_MEMORY_OOB, "out of bounds memory access");
+            st = FWE_ERR_TRAP;
+            goto fail_keep;
+        }
+        if (seg->len) memcpy(mem->base + off, seg->bytes, seg->len);
+        inst->dropped_datas[i] = 1;
+    }
+
+    if (m->has_start) {
+        fwe_func *f = fwe_instance_func(inst, m->start);
+        uint64_t slots[2] = {0, 0};
+        fwe_trap_kind k = f->host ? FWE_TRAP_NONE : fwe_interp_call(inst, f, slots, trap);
+        if (f->host) {
+            fwe_caller caller = {inst, f, trap, 0};
+            k = f->host(&caller, slots, f->host_data);
+            if (k != FWE_TRAP_NONE) trap->kind = k;
+        }
+        if (k != FWE_TRAP_NONE) {
+            st = FWE_ERR_TRAP;
+            goto fail_keep;
+        }
+    }
+    *out = inst;
+    return FWE_OK;
+
+fail_nomem:
+    set_msg(trap, FWE_TRAP_HOST, "out of memory");
+    st = FWE_ERR_NOMEM;
+fail:
+    fwe_instance_free(inst);
+    return st;
+fail_keep:
+    /* the instance may already be referenced from imported tables: keep it alive */
+    fwe_engine_keep_instance(m->engine, inst);
+    return st;
+}
+
+void fwe_instance_free(fwe_instance *inst) {
+    if (!inst) return;
+    if (inst->stack) munmap(inst->stack, (size_t)inst->stack_len * sizeof(uint64_t));
+    if (inst->frames) munmap(inst->frames, (size_t)inst->max_frames * sizeof(fwe_frame));
+    for (uint32_t i = 0; i < inst->nown_tables; i++) fwe_table_free(inst->own_tables_list[i]);
+    fwe_memory_free(inst->own_memory);
+    free(inst->own_tables_list);
+    free(inst->own_globals);
+    free(inst->funcs);
+    free(inst->own_funcs);
+    free(inst->tables);
+    free(inst->memories);
+    free(inst->globals);
+    free(inst->dropped_elems);
+    free(inst->dropped_datas);
+    free(inst);
+}
+
+const fwe_module *fwe_instance_module(const fwe_instance *inst) { return inst->module; }
+void fwe_instance_set_host_data(fwe_instance *inst, void *data) { inst->host_data = data; }
+void fwe_instance_interrupt(fwe_instance *inst) { atomic_store(&inst->interrupt, 1); }
+void fwe_instance_clear_interrupt(fwe_instance *inst) { atomic_store(&inst->interrupt, 0); }
+
+fwe_memory *fwe_instance_memory(fwe_instance *inst, uint32_t index) {
+    return index < inst->module->nmemories ? inst->memories[index] : NULL;
+}
+
+bool fwe_instance_export(fwe_instance *inst, const char *name, size_t len, fwe_extern *out) {
+    const fwe_module *m = inst->module;
+    for (uint32_t i = 0; i < m->nexports; i++) {
+        const fwe_export *e = &m->exports[i];
+        if (e->name_len != len || memcmp(e->name, name, len) != 0) continue;
+        out->kind = (fwe_extern_kind)e->kind;
+        switch (e->kind) {
+        case FWE_EXTERN_FUNC: out->of.func = fwe_instance_func(inst, e->index); break;
+        case FWE_EXTERN_TABLE: out->of.table = inst->tables[e->index]; break;
+        case FWE_EXTERN_MEMORY: out->of.memory = inst->memories[e->index]; break;
+        case FWE_EXTERN_GLOBAL: out->of.global = inst->globals[e->index]; break;
+        }
+        return true;
+    }
+    return false;
+}
+
+/* ---------- calls ---------- */
+
+fwe_status fwe_call(fwe_func *f, const fwe_val *args, size_t nargs, fwe_val *results, size_t nresults,
+                    fwe_trap *trap) {
+    fwe_trap local_trap;
+    if (!trap) trap = &local_trap;
+    memset(trap, 0, sizeof *trap);
+    const fwe_functype *t = f->type;
+    if (nargs != t->nparams || nresults != t->nresults) return FWE_ERR_ARGS;
+    uint32_t nslots = t->param_slots > t->result_slots ? t->param_slots : t->result_slots;
+    uint64_t small[16];
+    uint64_t *slots = nslots <= 16 ? small : calloc(nslots, sizeof(uint64_t));
+    if (!slots) return FWE_ERR_NOMEM;
+    uint32_t s = 0;
+    for (uint32_t i = 0; i < t->nparams; i++) {
+        if ((uint8_t)args[i].type != t->types[i]) {
+            if (slots != small) free(slots);
+            return FWE_ERR_ARGS;
+        }
+        fwe_val_to_slots(args[i], slots + s);
+        s += fwe_valtype_slots(t->types[i]);
+    }
+    fwe_trap_kind k;
+    if (f->host) {
+        fwe_caller caller = {NULL, f, trap, 0};
+        k = f->host(&caller, slots, f->host_data);
+        if (k != FWE_TRAP_NONE) {
+            trap->kind = k;
+            if (k == FWE_TRAP_EXIT) trap->exit_code = caller.exit_code;
+        }
+    } else {
+        k = fwe_interp_call(f->inst, f, slots, trap);
+    }
+    if (k == FWE_TRAP_NONE) {
+        s = 0;
+        for (uint32_t i = 0; i < t->nresults; i++) {
+            uint8_t rt = t->types[t->nparams + i];
+            results[i] = fwe_val_from_slots(rt, slots + s);
+            s += fwe_valtype_slots(rt);
+        }
+    }
+    if (slots != small) free(slots);
+    return k == FWE_TRAP_NONE ? FWE_OK : FWE_ERR_TRAP;
+}
+
+/* ---------- the caller view for host functions ---------- */
+
+fwe_memory *fwe_caller_memory(fwe_caller *c) {
+    return c->inst && c->inst->module->nmemories ? c->inst->memories[0] : NULL;
+}
+fwe_instance *fwe_caller_instance(fwe_caller *c) { return c->inst; }
+void *fwe_caller_host_data(fwe_caller *c) { return c->inst ? c->inst->host_data : NULL; }
+
+fwe_trap_kind fwe_caller_trap(fwe_caller *c, fwe_trap_kind kind, const char *fmt, ...) {
+    if (c->trap) {
+        c->trap->kind = kind;
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(c->trap->message, sizeof c->trap->message, fmt, ap);
+        va_end(ap);
+    }
+    return kind;
+}
+
+fwe_trap_kind fwe_caller_exit(fwe_caller *c, int code) {
+    c->exit_code = code;
+    if (c->trap) {
+        c->trap->exit_code = code;
+        snprintf(c->trap->message, sizeof c->trap->message, "exit with code %d", code);
+    }
+    return FWE_TRAP_EXIT;
+}
+
+uint32_t fwe_caller_backtrace(fwe_caller *c, fwe_frame_info *frames, uint32_t max) {
+    fwe_instance *e = c->inst;
+    if (!e || !e->depth) return 0;
+    const fwe_word *pc = e->depth + 1 < e->max_frames ? e->frames[e->depth + 1].ret_pc : NULL;
+    return fwe_backtrace_collect(e, e->frames + 1, e->depth, pc, frames, max);
+}

@@ -1,0 +1,768 @@
+/* interp.c: the interpreter. Executes internal code (code.h) with computed-goto dispatch over a
+ * table of handler labels. Wasm calls do not recurse in C: a call pushes a fwe_frame on the
+ * instance's frame stack and continues in the same loop, so deep recursion becomes the
+ * "call stack exhausted" trap and backtraces are a walk over that array. */
+#include "runtime.h"
+#include "simd.h"
+
+#include <math.h>
+#include <string.h>
+
+static inline float bits_f32(uint32_t b) { float f; memcpy(&f, &b, 4); return f; }
+static inline double bits_f64(uint64_t b) { double d; memcpy(&d, &b, 8); return d; }
+static inline uint32_t f32_bits(float f) { uint32_t b; memcpy(&b, &f, 4); return b; }
+static inline uint64_t f64_bits(double d) { uint64_t b; memcpy(&b, &d, 8); return b; }
+
+static inline float f32_min(float a, float b) {
+    if (a != a || b != b) return a + b;
+    if (a == 0 && b == 0) return f32_bits(a) >> 31 ? a : b;
+    return a < b ? a : b;
+}
+static inline float f32_max(float a, float b) {
+    if (a != a || b != b) return a + b;
+    if (a == 0 && b == 0) return f32_bits(a) >> 31 ? b : a;
+    return a > b ? a : b;
+}
+static inline double f64_min(double a, double b) {
+    if (a != a || b != b) return a + b;
+    if (a == 0 && b == 0) return f64_bits(a) >> 63 ? a : b;
+    return a < b ? a : b;
+}
+static inline double f64_max(double a, double b) {
+    if (a != a || b != b) return a + b;
+    if (a == 0 && b == 0) return f64_bits(a) >> 63 ? b : a;
+    return a > b ? a : b;
+}
+static inline uint32_t rotl32(uint32_t a, uint32_t b) { b &= 31; return (a << b) | (a >> ((32 - b) & 31)); }
+static inline uint32_t rotr32(uint32_t a, uint32_t b) { b &= 31; return (a >> b) | (a << ((32 - b) & 31)); }
+static inline uint64_t rotl64(uint64_t a, uint64_t b) { b &= 63; return (a << b) | (a >> ((64 - b) & 63)); }
+static inline uint64_t rotr64(uint64_t a, uint64_t b) { b &= 63; return (a >> b) | (a << ((64 - b) & 63)); }
+
+/* saturating truncations (0xfc 0..7) */
+static inline int32_t sat_i32(double x) {
+    if (x != x) return 0;
+    if (x <= -2147483649.0) return INT32_MIN;
+    if (x >= 2147483648.0) return INT32_MAX;
+    return (int32_t)x;
+}
+static inline uint32_t sat_u32(double x) {
+    if (x != x || x <= -1.0) return 0;
+    if (x >= 4294967296.0) return UINT32_MAX;
+    return (uint32_t)x;
+}
+static inline int64_t sat_i64(double x) {
+    if (x != x) return 0;
+    if (x < -9223372036854775808.0) return INT64_MIN;
+    if (x >= 9223372036854775808.0) return INT64_MAX;
+    return (int64_t)x;
+}
+static inline uint64_t sat_u64(double x) {
+    if (x != x || x <= -1.0) return 0;
+    if (x >= 18446744073709551616.0) return UINT64_MAX;
+    return (uint64_t)x;
+}
+
+/* Evaluates an element-segment item at run time (table.init). */
+static uint64_t elem_item(fwe_instance *inst, const fwe_constexpr *e) {
+    switch (e->op) {
+    case FWE_CONST_REF_FUNC: return (uint64_t)(uintptr_t)fwe_instance_func(inst, e->index);
+    case FWE_CONST_GLOBAL_GET: return inst->globals[e->index]->value[0];
+    default: return 0;
+    }
+}
+
+fwe_trap_kind fwe_interp_call(fwe_instance *entry, fwe_func *func, uint64_t *args, fwe_trap *trap) {
+#define L(op) [op] = &&L_##op
+#pragma GCC diagnostic push
+#ifdef __clang__
+#pragma GCC diagnostic ignored "-Winitializer-overrides"
+#else
+#pragma GCC diagnostic ignored "-Woverride-init"
+#endif
+    static const void *const labels[IOP_COUNT] = {
+        [0 ... IOP_COUNT - 1] = &&L_illegal,
+        [IOP_UNREACHABLE] = &&L_unreachable, [IOP_NOP] = &&L_nop,
+        [IOP_MOV] = &&L_mov, [IOP_MOV2] = &&L_mov2, [IOP_CONST] = &&L_const, [IOP_CONST128] = &&L_const128,
+        [IOP_BR] = &&L_br, [IOP_BR_IF] = &&L_br_if, [IOP_BR_UNLESS] = &&L_br_unless,
+        [IOP_BR_TABLE] = &&L_br_table, [IOP_LOOP] = &&L_loop, [IOP_RETURN] = &&L_return,
+        [IOP_CALL] = &&L_call, [IOP_CALL_IMPORT] = &&L_call_import, [IOP_CALL_INDIRECT] = &&L_call_indirect,
+        [IOP_SELECT] = &&L_select, [IOP_SELECT2] = &&L_select2,
+        [IOP_GLOBAL_GET] = &&L_global_get, [IOP_GLOBAL_GET2] = &&L_global_get2,
+        [IOP_GLOBAL_SET] = &&L_global_set, [IOP_GLOBAL_SET2] = &&L_global_set2,
+        [IOP_MEMORY_SIZE] = &&L_memory_size, [IOP_MEMORY_GROW] = &&L_memory_grow,
+        [IOP_MEMORY_INIT] = &&L_memory_init, [IOP_DATA_DROP] = &&L_data_drop,
+        [IOP_MEMORY_COPY] = &&L_memory_copy, [IOP_MEMORY_FILL] = &&L_memory_fill,
+        [IOP_TABLE_GET] = &&L_table_get, [IOP_TABLE_SET] = &&L_table_set, [IOP_TABLE_INIT] = &&L_table_init,
+        [IOP_ELEM_DROP] = &&L_elem_drop, [IOP_TABLE_COPY] = &&L_table_copy, [IOP_TABLE_GROW] = &&L_table_grow,
+        [IOP_TABLE_SIZE] = &&L_table_size, [IOP_TABLE_FILL] = &&L_table_fill,
+        [IOP_REF_FUNC] = &&L_ref_func, [IOP_REF_IS_NULL] = &&L_ref_is_null,
+        [IOP_SIMD_LOAD] = &&L_simd_load, [IOP_SIMD_STORE] = &&L_simd_store,
+        [IOP_SIMD_LOAD_LANE] = &&L_simd_load_lane, [IOP_SIMD_STORE_LANE] = &&L_simd_store_lane,
+        [IOP_SIMD_SHUFFLE] = &&L_simd_shuffle, [IOP_SIMD_EXTRACT] = &&L_simd_extract,
+        [IOP_SIMD_REPLACE] = &&L_simd_replace, [IOP_SIMD_SPLAT] = &&L_simd_splat,
+        [IOP_SIMD_UNARY] = &&L_simd_unary, [IOP_SIMD_BINARY] = &&L_simd_binary,
+        [IOP_SIMD_TERNARY] = &&L_simd_ternary, [IOP_SIMD_TEST] = &&L_simd_test,
+        [IOP_SIMD_SHIFT] = &&L_simd_shift,
+        L(0x28), L(0x29), L(0x2a), L(0x2b), L(0x2c), L(0x2d), L(0x2e), L(0x2f), L(0x30), L(0x31), L(0x32),
+        L(0x33), L(0x34), L(0x35), L(0x36), L(0x37), L(0x38), L(0x39), L(0x3a), L(0x3b), L(0x3c), L(0x3d),
+        L(0x3e),
+        L(0x45), L(0x46), L(0x47), L(0x48), L(0x49), L(0x4a), L(0x4b), L(0x4c), L(0x4d), L(0x4e), L(0x4f),
+        L(0x50), L(0x51), L(0x52), L(0x53), L(0x54), L(0x55), L(0x56), L(0x57), L(0x58), L(0x59), L(0x5a),
+        L(0x5b), L(0x5c), L(0x5d), L(0x5e), L(0x5f), L(0x60), L(0x61), L(0x62), L(0x63), L(0x64), L(0x65),
+        L(0x66), L(0x67), L(0x68), L(0x69), L(0x6a), L(0x6b), L(0x6c), L(0x6d), L(0x6e), L(0x6f), L(0x70),
+        L(0x71), L(0x72), L(0x73), L(0x74), L(0x75), L(0x76), L(0x77), L(0x78), L(0x79), L(0x7a), L(0x7b),
+        L(0x7c), L(0x7d), L(0x7e), L(0x7f), L(0x80), L(0x81), L(0x82), L(0x83), L(0x84), L(0x85), L(0x86),
+        L(0x87), L(0x88), L(0x89), L(0x8a), L(0x8b), L(0x8c), L(0x8d), L(0x8e), L(0x8f), L(0x90), L(0x91),
+        L(0x92), L(0x93), L(0x94), L(0x95), L(0x96), L(0x97), L(0x98), L(0x99), L(0x9a), L(0x9b), L(0x9c),
+        L(0x9d), L(0x9e), L(0x9f), L(0xa0), L(0xa1), L(0xa2), L(0xa3), L(0xa4), L(0xa5), L(0xa6), L(0xa7),
+        L(0xa8), L(0xa9), L(0xaa), L(0xab), L(0xac), L(0xad), L(0xae), L(0xaf), L(0xb0), L(0xb1), L(0xb2),
+        L(0xb3), L(0xb4), L(0xb5), L(0xb6), L(0xb7), L(0xb8), L(0xb9), L(0xba), L(0xbb), L(0xbc), L(0xbd),
+        L(0xbe), L(0xbf), L(0xc0), L(0xc1), L(0xc2), L(0xc3), L(0xc4),
+        L(0xe0), L(0xe1), L(0xe2), L(0xe3), L(0xe4), L(0xe5), L(0xe6), L(0xe7),
+    };
+#pragma GCC diagnostic pop
+#undef L
+
+    fwe_instance *inst = func->inst;
+    fwe_frame *frames = entry->frames;
+    const uint32_t max_frames = entry->max_frames;
+    uint64_t *const stack_end = entry->stack_end;
+    _Atomic uint32_t *const interrupt = &entry->interrupt;
+    const uint32_t base_depth = entry->depth;
+    uint32_t depth = base_depth;
+    uint64_t *fp = base_depth ? frames[base_depth].fp + frames[base_depth].code->frame_slots : entry->stack;
+    const fwe_word *pc = NULL;
+    fwe_trap_kind kind = FWE_TRAP_NONE;
+    const char *trap_msg = NULL;
+    uint8_t *mbase = NULL;
+    uint64_t msize = 0;
+    fwe_memory *mem0 = NULL;
+    const fwe_code *code = fwe_module_code(inst->module, func->def_index);
+    fwe_func *callee = NULL;
+    uint64_t *nfp = NULL;
+    uint32_t nargs_slots = func->type->param_slots;
+
+#define RELOAD_MEM()                                         \
+    do {                                                     \
+        mem0 = inst->memories ? inst->memories[0] : NULL;    \
+        mbase = mem0 ? mem0->base : NULL;                    \
+        msize = mem0 ? mem0->size : 0;                       \
+    } while (0)
+#define NEXT() goto *labels[*pc]
+#define TRAP(k) do { kind = (k); goto trapped; } while (0)
+#define TRAP_MSG(k, m) do { kind = (k); trap_msg = (m); goto trapped; } while (0)
+#define S(k) fp[pc[k]]
+#define I32(k) ((uint32_t)fp[pc[k]])
+#define I64(k) (fp[pc[k]])
+#define F32(k) bits_f32((uint32_t)fp[pc[k]])
+#define F64(k) bits_f64(fp[pc[k]])
+#define MEMCHECK(ea, n) do { if ((ea) + (n) > msize) TRAP(FWE_TRAP_MEMORY_OOB); } while (0)
+
+    if (!code) TRAP_MSG(FWE_TRAP_HOST, "function failed to translate");
+    if (fp + code->frame_slots + nargs_slots > stack_end || depth + 1 >= max_frames)
+        TRAP(FWE_TRAP_STACK_EXHAUSTED);
+    memcpy(fp, args, sizeof(uint64_t) * nargs_slots);
+    depth++;
+    frames[depth] = (fwe_frame){NULL, fp, inst, code, func->func_index};
+    entry->depth = depth;
+    memset(fp + code->param_slots, 0, sizeof(uint64_t) * code->local_slots);
+    memcpy(fp + code->const_base, code->consts, sizeof(uint64_t) * code->nconst_slots);
+    pc = code->words;
+    RELOAD_MEM();
+    NEXT();
+
+L_illegal:
+    TRAP_MSG(FWE_TRAP_HOST, "illegal internal opcode");
+L_unreachable:
+    TRAP(FWE_TRAP_UNREACHABLE);
+L_nop:
+    pc += 1;
+    NEXT();
+L_mov:
+    S(1) = S(2);
+    pc += 3;
+    NEXT();
+L_mov2:
+    fp[pc[1]] = fp[pc[2]];
+    fp[pc[1] + 1] = fp[pc[2] + 1];
+    pc += 3;
+    NEXT();
+L_const:
+    S(1) = (uint64_t)pc[2] | ((uint64_t)pc[3] << 32);
+    pc += 4;
+    NEXT();
+L_const128:
+    fp[pc[1]] = (uint64_t)pc[2] | ((uint64_t)pc[3] << 32);
+    fp[pc[1] + 1] = (uint64_t)pc[4] | ((uint64_t)pc[5] << 32);
+    pc += 6;
+    NEXT();
+L_br:
+    pc = code->words + pc[1];
+    NEXT();
+L_br_if:
+    if (I32(1)) pc = code->words + pc[2];
+    else pc += 3;
+    NEXT();
+L_br_unless:
+    if (!I32(1)) pc = code->words + pc[2];
+    else pc += 3;
+    NEXT();
+L_br_table: {
+    uint32_t i = I32(1), n = pc[2];
+    if (i > n) i = n;
+    pc = code->words + pc[3 + i];
+    NEXT();
+}
+L_loop:
+    if (atomic_load_explicit(interrupt, memory_order_relaxed)) TRAP(FWE_TRAP_INTERRUPTED);
+    pc += 1;
+    NEXT();
+
+L_call:
+    callee = NULL;
+    {
+        const fwe_func_def *d = &inst->module->funcs[pc[1]];
+        const fwe_code *ncode = atomic_load_explicit(&((fwe_func_def *)d)->code, memory_order_acquire);
+        if (!ncode) ncode = fwe_module_code(inst->module, pc[1]);
+        if (!ncode) TRAP_MSG(FWE_TRAP_HOST, "function failed to translate");
+        nfp = fp + pc[2];
+        if (nfp + ncode->frame_slots > stack_end || depth + 1 >= max_frames) TRAP(FWE_TRAP_STACK_EXHAUSTED);
+        if (atomic_load_explicit(interrupt, memory_order_relaxed)) TRAP(FWE_TRAP_INTERRUPTED);
+        depth++;
+        frames[depth] = (fwe_frame){pc + 3, nfp, inst, ncode, inst->module->nfunc_imports + pc[1]};
+        code = ncode;
+        fp = nfp;
+        memset(fp + code->param_slots, 0, sizeof(uint64_t) * code->local_slots);
+        memcpy(fp + code->const_base, code->consts, sizeof(uint64_t) * code->nconst_slots);
+        pc = code->words;
+        NEXT();
+    }
+L_call_import:
+    callee = inst->funcs[pc[1]];
+    nfp = fp + pc[2];
+    pc += 3;
+    goto call_func;
+L_call_indirect: {
+    fwe_table *t = inst->tables[pc[2]];
+    uint32_t i = I32(3);
+    if (i >= t->size) TRAP_MSG(FWE_TRAP_TABLE_OOB, "undefined element");
+    callee = (fwe_func *)(uintptr_t)t->elems[i];
+    if (!callee) TRAP(FWE_TRAP_UNINITIALIZED_ELEMENT);
+    if (callee->type_id != pc[1]) TRAP(FWE_TRAP_INDIRECT_TYPE_MISMATCH);
+    nfp = fp + pc[4];
+    pc += 5;
+    goto call_func;
+}
+call_func:
+    /* pc already points after the call instruction */
+    if (atomic_load_explicit(interrupt, memory_order_relaxed)) TRAP(FWE_TRAP_INTERRUPTED);
+    if (callee->host) {
+        fwe_caller caller = {inst, callee, trap, 0};
+        frames[depth + 1 < max_frames ? depth + 1 : depth].ret_pc = pc; /* for backtraces */
+        entry->depth = depth;
+        fwe_trap_kind hk = callee->host(&caller, nfp, callee->host_data);
+        if (hk != FWE_TRAP_NONE) {
+            kind = hk;
+            if (hk == FWE_TRAP_EXIT) trap->exit_code = caller.exit_code;
+            trap_msg = NULL;
+            goto trapped_host;
+        }
+        RELOAD_MEM();
+        NEXT();
+    } else {
+        fwe_instance *ninst = callee->inst;
+        const fwe_code *ncode = fwe_module_code(ninst->module, callee->def_index);
+        if (!ncode) TRAP_MSG(FWE_TRAP_HOST, "function failed to translate");
+        if (nfp + ncode->frame_slots > stack_end || depth + 1 >= max_frames) TRAP(FWE_TRAP_STACK_EXHAUSTED);
+        depth++;
+        frames[depth] = (fwe_frame){pc, nfp, ninst, ncode, callee->func_index};
+        inst = ninst;
+        code = ncode;
+        fp = nfp;
+        memset(fp + code->param_slots, 0, sizeof(uint64_t) * code->local_slots);
+        memcpy(fp + code->const_base, code->consts, sizeof(uint64_t) * code->nconst_slots);
+        pc = code->words;
+        RELOAD_MEM();
+        NEXT();
+    }
+L_return: {
+    const fwe_word *ret = frames[depth].ret_pc;
+    depth--;
+    if (depth == base_depth) {
+        memcpy(args, fp, sizeof(uint64_t) * code->result_slots);
+        entry->depth = base_depth;
+        return FWE_TRAP_NONE;
+    }
+    fwe_instance *prev = inst;
+    fp = frames[depth].fp;
+    inst = frames[depth].inst;
+    code = frames[depth].code;
+    pc = ret;
+    if (inst != prev) {
+        RELOAD_MEM();
+    } else if (mem0) {
+        msize = mem0->size;
+    }
+    NEXT();
+}
+
+L_select:
+    S(1) = I32(4) ? S(2) : S(3);
+    pc += 5;
+    NEXT();
+L_select2: {
+    uint32_t src = I32(4) ? pc[2] : pc[3];
+    uint64_t lo = fp[src], hi = fp[src + 1];
+    fp[pc[1]] = lo;
+    fp[pc[1] + 1] = hi;
+    pc += 5;
+    NEXT();
+}
+L_global_get:
+    S(1) = inst->globals[pc[2]]->value[0];
+    pc += 3;
+    NEXT();
+L_global_get2:
+    fp[pc[1]] = inst->globals[pc[2]]->value[0];
+    fp[pc[1] + 1] = inst->globals[pc[2]]->value[1];
+    pc += 3;
+    NEXT();
+L_global_set:
+    inst->globals[pc[1]]->value[0] = S(2);
+    pc += 3;
+    NEXT();
+L_global_set2:
+    inst->globals[pc[1]]->value[0] = fp[pc[2]];
+    inst->globals[pc[1]]->value[1] = fp[pc[2] + 1];
+    pc += 3;
+    NEXT();
+L_memory_size:
+    S(1) = msize / FWE_PAGE_SIZE;
+    pc += 2;
+    NEXT();
+L_memory_grow: {
+    int64_t r = fwe_memory_grow_internal(mem0, I32(2), inst->max_memory_pages);
+    S(1) = (uint32_t)(int32_t)r;
+    msize = mem0->size;
+    pc += 3;
+    NEXT();
+}
+L_memory_init: {
+    const fwe_data_segment *seg = &inst->module->datas[pc[1]];
+    uint64_t seglen = inst->dropped_datas[pc[1]] ? 0 : seg->len;
+    uint64_t d = I32(2), s = I32(3), n = I32(4);
+    if (s + n > seglen || d + n > msize) TRAP(FWE_TRAP_MEMORY_OOB);
+    if (n) memcpy(mbase + d, seg->bytes + s, n);
+    pc += 5;
+    NEXT();
+}
+L_data_drop:
+    inst->dropped_datas[pc[1]] = 1;
+    pc += 2;
+    NEXT();
+L_memory_copy: {
+    uint64_t d = I32(1), s = I32(2), n = I32(3);
+    if (s + n > msize || d + n > msize) TRAP(FWE_TRAP_MEMORY_OOB);
+    if (n) memmove(mbase + d, mbase + s, n);
+    pc += 4;
+    NEXT();
+}
+L_memory_fill: {
+    uint64_t d = I32(1), n = I32(3);
+    if (d + n > msize) TRAP(FWE_TRAP_MEMORY_OOB);
+    if (n) memset(mbase + d, (int)(uint8_t)I32(2), n);
+    pc += 4;
+    NEXT();
+}
+L_table_get: {
+    fwe_table *t = inst->tables[pc[2]];
+    uint32_t i = I32(3);
+    if (i >= t->size) TRAP(FWE_TRAP_TABLE_OOB);
+    S(1) = t->elems[i];
+    pc += 4;
+    NEXT();
+}
+L_table_set: {
+    fwe_table *t = inst->tables[pc[1]];
+    uint32_t i = I32(2);
+    if (i >= t->size) TRAP(FWE_TRAP_TABLE_OOB);
+    t->elems[i] = S(3);
+    pc += 4;
+    NEXT();
+}
+L_table_init: {
+    fwe_table *t = inst->tables[pc[1]];
+    const fwe_elem_segment *seg = &inst->module->elems[pc[2]];
+    uint64_t seglen = inst->dropped_elems[pc[2]] ? 0 : seg->count;
+    uint64_t d = I32(3), s = I32(4), n = I32(5);
+    if (s + n > seglen || d + n > t->size) TRAP(FWE_TRAP_TABLE_OOB);
+    for (uint64_t k = 0; k < n; k++) t->elems[d + k] = elem_item(inst, &seg->items[s + k]);
+    pc += 6;
+    NEXT();
+}
+L_elem_drop:
+    inst->dropped_elems[pc[1]] = 1;
+    pc += 2;
+    NEXT();
+L_table_copy: {
+    fwe_table *td = inst->tables[pc[1]], *ts = inst->tables[pc[2]];
+    uint64_t d = I32(3), s = I32(4), n = I32(5);
+    if (s + n > ts->size || d + n > td->size) TRAP(FWE_TRAP_TABLE_OOB);
+    if (n) memmove(td->elems + d, ts->elems + s, n * sizeof(uint64_t));
+    pc += 6;
+    NEXT();
+}
+L_table_grow: {
+    fwe_table *t = inst->tables[pc[2]];
+    int64_t r = fwe_table_grow_internal(t, I32(4), S(3));
+    S(1) = (uint32_t)(int32_t)r;
+    pc += 5;
+    NEXT();
+}
+L_table_size:
+    S(1) = inst->tables[pc[2]]->size;
+    pc += 3;
+    NEXT();
+L_table_fill: {
+    fwe_table *t = inst->tables[pc[1]];
+    uint64_t i = I32(2), n = I32(4), v = S(3);
+    if (i + n > t->size) TRAP(FWE_TRAP_TABLE_OOB);
+    for (uint64_t k = 0; k < n; k++) t->elems[i + k] = v;
+    pc += 5;
+    NEXT();
+}
+L_ref_func:
+    S(1) = (uint64_t)(uintptr_t)fwe_instance_func(inst, pc[2]);
+    pc += 3;
+    NEXT();
+L_ref_is_null:
+    S(1) = S(2) == 0;
+    pc += 3;
+    NEXT();
+
+    /* ---- SIMD: [iop sop dst ...] ---- */
+#define V(k) ((fwe_v128 *)&fp[pc[k]])
+L_simd_load: {
+    fwe_simd_info info;
+    fwe_simd_lookup(pc[1], &info);
+    uint64_t ea = (uint64_t)I32(3) + pc[4];
+    MEMCHECK(ea, info.mem_bytes);
+    fwe_v128 r;
+    fwe_simd_load(pc[1], &r, mbase + ea);
+    memcpy(V(2), &r, 16);
+    pc += 5;
+    NEXT();
+}
+L_simd_store: {
+    uint64_t ea = (uint64_t)I32(1) + pc[3];
+    MEMCHECK(ea, 16);
+    memcpy(mbase + ea, V(2), 16);
+    pc += 4;
+    NEXT();
+}
+L_simd_load_lane: {
+    fwe_simd_info info;
+    fwe_simd_lookup(pc[1], &info);
+    uint64_t ea = (uint64_t)I32(3) + pc[5];
+    MEMCHECK(ea, info.mem_bytes);
+    fwe_simd_load_lane(pc[1], V(2), V(4), pc[6], mbase + ea);
+    pc += 7;
+    NEXT();
+}
+L_simd_store_lane: {
+    fwe_simd_info info;
+    fwe_simd_lookup(pc[1], &info);
+    uint64_t ea = (uint64_t)I32(2) + pc[4];
+    MEMCHECK(ea, info.mem_bytes);
+    fwe_simd_store_lane(pc[1], mbase + ea, V(3), pc[5]);
+    pc += 6;
+    NEXT();
+}
+L_simd_shuffle: {
+    uint8_t lanes[16];
+    memcpy(lanes, &pc[4], 16);
+    fwe_simd_shuffle(V(1), V(2), V(3), lanes);
+    pc += 8;
+    NEXT();
+}
+L_simd_extract:
+    S(2) = fwe_simd_extract_lane(pc[1], V(3), pc[4]);
+    pc += 5;
+    NEXT();
+L_simd_replace:
+    fwe_simd_replace_lane(pc[1], V(2), V(3), pc[5], S(4));
+    pc += 6;
+    NEXT();
+L_simd_splat:
+    fwe_simd_splat(pc[1], V(2), S(3));
+    pc += 4;
+    NEXT();
+L_simd_unary:
+    fwe_simd_unary(pc[1], V(2), V(3));
+    pc += 4;
+    NEXT();
+L_simd_binary:
+    fwe_simd_binary(pc[1], V(2), V(3), V(4));
+    pc += 5;
+    NEXT();
+L_simd_ternary:
+    fwe_simd_ternary(pc[1], V(2), V(3), V(4), V(5));
+    pc += 6;
+    NEXT();
+L_simd_test:
+    S(2) = fwe_simd_test(pc[1], V(3));
+    pc += 4;
+    NEXT();
+L_simd_shift:
+    fwe_simd_shift(pc[1], V(2), V(3), I32(4));
+    pc += 5;
+    NEXT();
+#undef V
+
+    /* ---- loads [dst addr offset] and stores [val addr offset] ---- */
+#define LOAD(op, T, N, CONV)                              \
+    L_##op : {                                            \
+        uint64_t ea = (uint64_t)I32(2) + pc[3];           \
+        MEMCHECK(ea, N);                                  \
+        T v_;                                             \
+        memcpy(&v_, mbase + ea, N);                       \
+        S(1) = CONV;                                      \
+        pc += 4;                                          \
+        NEXT();                                           \
+    }
+#define STORE(op, T, N)                                   \
+    L_##op : {                                            \
+        uint64_t ea = (uint64_t)I32(2) + pc[3];           \
+        MEMCHECK(ea, N);                                  \
+        T v_ = (T)S(1);                                   \
+        memcpy(mbase + ea, &v_, N);                       \
+        pc += 4;                                          \
+        NEXT();                                           \
+    }
+    LOAD(0x28, uint32_t, 4, (uint64_t)v_)
+    LOAD(0x29, uint64_t, 8, v_)
+    LOAD(0x2a, uint32_t, 4, (uint64_t)v_)
+    LOAD(0x2b, uint64_t, 8, v_)
+    LOAD(0x2c, int8_t, 1, (uint32_t)(int32_t)v_)
+    LOAD(0x2d, uint8_t, 1, (uint64_t)v_)
+    LOAD(0x2e, int16_t, 2, (uint32_t)(int32_t)v_)
+    LOAD(0x2f, uint16_t, 2, (uint64_t)v_)
+    LOAD(0x30, int8_t, 1, (uint64_t)(int64_t)v_)
+    LOAD(0x31, uint8_t, 1, (uint64_t)v_)
+    LOAD(0x32, int16_t, 2, (uint64_t)(int64_t)v_)
+    LOAD(0x33, uint16_t, 2, (uint64_t)v_)
+    LOAD(0x34, int32_t, 4, (uint64_t)(int64_t)v_)
+    LOAD(0x35, uint32_t, 4, (uint64_t)v_)
+    STORE(0x36, uint32_t, 4)
+    STORE(0x37, uint64_t, 8)
+    STORE(0x38, uint32_t, 4)
+    STORE(0x39, uint64_t, 8)
+    STORE(0x3a, uint8_t, 1)
+    STORE(0x3b, uint16_t, 2)
+    STORE(0x3c, uint8_t, 1)
+    STORE(0x3d, uint16_t, 2)
+    STORE(0x3e, uint32_t, 4)
+#undef LOAD
+#undef STORE
+
+    /* ---- numeric [dst a (b)] ---- */
+#define U32(op, expr) L_##op : { uint32_t a = I32(2); S(1) = (uint32_t)(expr); pc += 3; NEXT(); }
+#define B32(op, expr) L_##op : { uint32_t a = I32(2), b = I32(3); S(1) = (uint32_t)(expr); pc += 4; NEXT(); }
+#define U64(op, expr) L_##op : { uint64_t a = I64(2); S(1) = (uint64_t)(expr); pc += 3; NEXT(); }
+#define B64(op, expr) L_##op : { uint64_t a = I64(2), b = I64(3); S(1) = (uint64_t)(expr); pc += 4; NEXT(); }
+#define C64(op, expr) L_##op : { uint64_t a = I64(2), b = I64(3); S(1) = (uint32_t)(expr); pc += 4; NEXT(); }
+#define CF32(op, expr) L_##op : { float a = F32(2), b = F32(3); S(1) = (uint32_t)(expr); pc += 4; NEXT(); }
+#define CF64(op, expr) L_##op : { double a = F64(2), b = F64(3); S(1) = (uint32_t)(expr); pc += 4; NEXT(); }
+#define UF32(op, expr) L_##op : { float a = F32(2); S(1) = f32_bits(expr); pc += 3; NEXT(); }
+#define BF32(op, expr) L_##op : { float a = F32(2), b = F32(3); S(1) = f32_bits(expr); pc += 4; NEXT(); }
+#define UF64(op, expr) L_##op : { double a = F64(2); S(1) = f64_bits(expr); pc += 3; NEXT(); }
+#define BF64(op, expr) L_##op : { double a = F64(2), b = F64(3); S(1) = f64_bits(expr); pc += 4; NEXT(); }
+#define BITS32(op, expr) L_##op : { uint32_t a = I32(2), b = I32(3); S(1) = (uint32_t)(expr); pc += 4; NEXT(); }
+    U32(0x45, a == 0)
+    B32(0x46, a == b) B32(0x47, a != b) B32(0x48, (int32_t)a < (int32_t)b) B32(0x49, a < b)
+    B32(0x4a, (int32_t)a > (int32_t)b) B32(0x4b, a > b) B32(0x4c, (int32_t)a <= (int32_t)b)
+    B32(0x4d, a <= b) B32(0x4e, (int32_t)a >= (int32_t)b) B32(0x4f, a >= b)
+    L_0x50 : { S(1) = I64(2) == 0; pc += 3; NEXT(); }
+    C64(0x51, a == b) C64(0x52, a != b) C64(0x53, (int64_t)a < (int64_t)b) C64(0x54, a < b)
+    C64(0x55, (int64_t)a > (int64_t)b) C64(0x56, a > b) C64(0x57, (int64_t)a <= (int64_t)b)
+    C64(0x58, a <= b) C64(0x59, (int64_t)a >= (int64_t)b) C64(0x5a, a >= b)
+    CF32(0x5b, a == b) CF32(0x5c, a != b) CF32(0x5d, a < b) CF32(0x5e, a > b) CF32(0x5f, a <= b)
+    CF32(0x60, a >= b)
+    CF64(0x61, a == b) CF64(0x62, a != b) CF64(0x63, a < b) CF64(0x64, a > b) CF64(0x65, a <= b)
+    CF64(0x66, a >= b)
+    U32(0x67, a ? __builtin_clz(a) : 32) U32(0x68, a ? __builtin_ctz(a) : 32) U32(0x69, __builtin_popcount(a))
+    B32(0x6a, a + b) B32(0x6b, a - b) B32(0x6c, a * b)
+    L_0x6d : {
+        uint32_t a = I32(2), b = I32(3);
+        if (b == 0) TRAP(FWE_TRAP_INT_DIV_ZERO);
+        if (a == 0x80000000u && b == 0xffffffffu) TRAP(FWE_TRAP_INT_OVERFLOW);
+        S(1) = (uint32_t)((int32_t)a / (int32_t)b);
+        pc += 4;
+        NEXT();
+    }
+    L_0x6e : {
+        uint32_t a = I32(2), b = I32(3);
+        if (b == 0) TRAP(FWE_TRAP_INT_DIV_ZERO);
+        S(1) = a / b;
+        pc += 4;
+        NEXT();
+    }
+    L_0x6f : {
+        uint32_t a = I32(2), b = I32(3);
+        if (b == 0) TRAP(FWE_TRAP_INT_DIV_ZERO);
+        S(1) = (b == 0xffffffffu) ? 0 : (uint32_t)((int32_t)a % (int32_t)b);
+        pc += 4;
+        NEXT();
+    }
+    L_0x70 : {
+        uint32_t a = I32(2), b = I32(3);
+        if (b == 0) TRAP(FWE_TRAP_INT_DIV_ZERO);
+        S(1) = a % b;
+        pc += 4;
+        NEXT();
+    }
+    B32(0x71, a & b) B32(0x72, a | b) B32(0x73, a ^ b) B32(0x74, a << (b & 31))
+    B32(0x75, (uint32_t)((int32_t)a >> (b & 31))) B32(0x76, a >> (b & 31)) B32(0x77, rotl32(a, b))
+    B32(0x78, rotr32(a, b))
+    U64(0x79, a ? __builtin_clzll(a) : 64) U64(0x7a, a ? __builtin_ctzll(a) : 64) U64(0x7b, __builtin_popcountll(a))
+    B64(0x7c, a + b) B64(0x7d, a - b) B64(0x7e, a * b)
+    L_0x7f : {
+        uint64_t a = I64(2), b = I64(3);
+        if (b == 0) TRAP(FWE_TRAP_INT_DIV_ZERO);
+        if (a == UINT64_C(0x8000000000000000) && b == UINT64_MAX) TRAP(FWE_TRAP_INT_OVERFLOW);
+        S(1) = (uint64_t)((int64_t)a / (int64_t)b);
+        pc += 4;
+        NEXT();
+    }
+    L_0x80 : {
+        uint64_t a = I64(2), b = I64(3);
+        if (b == 0) TRAP(FWE_TRAP_INT_DIV_ZERO);
+        S(1) = a / b;
+        pc += 4;
+        NEXT();
+    }
+    L_0x81 : {
+        uint64_t a = I64(2), b = I64(3);
+        if (b == 0) TRAP(FWE_TRAP_INT_DIV_ZERO);
+        S(1) = (b == UINT64_MAX) ? 0 : (uint64_t)((int64_t)a % (int64_t)b);
+        pc += 4;
+        NEXT();
+    }
+    L_0x82 : {
+        uint64_t a = I64(2), b = I64(3);
+        if (b == 0) TRAP(FWE_TRAP_INT_DIV_ZERO);
+        S(1) = a % b;
+        pc += 4;
+        NEXT();
+    }
+    B64(0x83, a & b) B64(0x84, a | b) B64(0x85, a ^ b) B64(0x86, a << (b & 63))
+    B64(0x87, (uint64_t)((int64_t)a >> (b & 63))) B64(0x88, a >> (b & 63)) B64(0x89, rotl64(a, b))
+    B64(0x8a, rotr64(a, b))
+    L_0x8b : { S(1) = I32(2) & 0x7fffffffu; pc += 3; NEXT(); }
+    L_0x8c : { S(1) = I32(2) ^ 0x80000000u; pc += 3; NEXT(); }
+    UF32(0x8d, ceilf(a)) UF32(0x8e, floorf(a)) UF32(0x8f, truncf(a)) UF32(0x90, nearbyintf(a))
+    UF32(0x91, sqrtf(a))
+    BF32(0x92, a + b) BF32(0x93, a - b) BF32(0x94, a * b) BF32(0x95, a / b) BF32(0x96, f32_min(a, b))
+    BF32(0x97, f32_max(a, b))
+    BITS32(0x98, (a & 0x7fffffffu) | (b & 0x80000000u))
+    L_0x99 : { S(1) = I64(2) & UINT64_C(0x7fffffffffffffff); pc += 3; NEXT(); }
+    L_0x9a : { S(1) = I64(2) ^ UINT64_C(0x8000000000000000); pc += 3; NEXT(); }
+    UF64(0x9b, ceil(a)) UF64(0x9c, floor(a)) UF64(0x9d, trunc(a)) UF64(0x9e, nearbyint(a)) UF64(0x9f, sqrt(a))
+    BF64(0xa0, a + b) BF64(0xa1, a - b) BF64(0xa2, a * b) BF64(0xa3, a / b) BF64(0xa4, f64_min(a, b))
+    BF64(0xa5, f64_max(a, b))
+    L_0xa6 : {
+        uint64_t a = I64(2), b = I64(3);
+        S(1) = (a & UINT64_C(0x7fffffffffffffff)) | (b & UINT64_C(0x8000000000000000));
+        pc += 4;
+        NEXT();
+    }
+    L_0xa7 : { S(1) = (uint32_t)I64(2); pc += 3; NEXT(); }
+    L_0xa8 : {
+        double x = F32(2);
+        if (x != x) TRAP(FWE_TRAP_INVALID_CONVERSION);
+        if (!(x > -2147483649.0 && x < 2147483648.0)) TRAP(FWE_TRAP_INT_OVERFLOW);
+        S(1) = (uint32_t)(int32_t)x;
+        pc += 3;
+        NEXT();
+    }
+    L_0xa9 : {
+        double x = F32(2);
+        if (x != x) TRAP(FWE_TRAP_INVALID_CONVERSION);
+        if (!(x > -1.0 && x < 4294967296.0)) TRAP(FWE_TRAP_INT_OVERFLOW);
+        S(1) = (uint32_t)x;
+        pc += 3;
+        NEXT();
+    }
+    L_0xaa : {
+        double x = F64(2);
+        if (x != x) TRAP(FWE_TRAP_INVALID_CONVERSION);
+        if (!(x > -2147483649.0 && x < 2147483648.0)) TRAP(FWE_TRAP_INT_OVERFLOW);
+        S(1) = (uint32_t)(int32_t)x;
+        pc += 3;
+        NEXT();
+    }
+    L_0xab : {
+        double x = F64(2);
+        if (x != x) TRAP(FWE_TRAP_INVALID_CONVERSION);
+        if (!(x > -1.0 && x < 4294967296.0)) TRAP(FWE_TRAP_INT_OVERFLOW);
+        S(1) = (uint32_t)x;
+        pc += 3;
+        NEXT();
+    }
+    L_0xac : { S(1) = (uint64_t)(int64_t)(int32_t)I32(2); pc += 3; NEXT(); }
+    L_0xad : { S(1) = (uint64_t)I32(2); pc += 3; NEXT(); }
+#define TRUNC64(op, GET, SIGNED)                                                          \
+    L_##op : {                                                                            \
+        double x = GET(2);                                                                \
+        if (x != x) TRAP(FWE_TRAP_INVALID_CONVERSION);                                    \
+        if (SIGNED) {                                                                     \
+            if (!(x >= -9223372036854775808.0 && x < 9223372036854775808.0))             \
+                TRAP(FWE_TRAP_INT_OVERFLOW);                                              \
+            S(1) = (uint64_t)(int64_t)x;                                                  \
+        } else {                                                                          \
+            if (!(x > -1.0 && x < 18446744073709551616.0)) TRAP(FWE_TRAP_INT_OVERFLOW);   \
+            S(1) = (uint64_t)x;                                                           \
+        }                                                                                 \
+        pc += 3;                                                                          \
+        NEXT();                                                                           \
+    }
+    TRUNC64(0xae, F32, 1) TRUNC64(0xaf, F32, 0) TRUNC64(0xb0, F64, 1) TRUNC64(0xb1, F64, 0)
+    L_0xb2 : { S(1) = f32_bits((float)(int32_t)I32(2)); pc += 3; NEXT(); }
+    L_0xb3 : { S(1) = f32_bits((float)I32(2)); pc += 3; NEXT(); }
+    L_0xb4 : { S(1) = f32_bits((float)(int64_t)I64(2)); pc += 3; NEXT(); }
+    L_0xb5 : { S(1) = f32_bits((float)I64(2)); pc += 3; NEXT(); }
+    L_0xb6 : { S(1) = f32_bits((float)F64(2)); pc += 3; NEXT(); }
+    L_0xb7 : { S(1) = f64_bits((double)(int32_t)I32(2)); pc += 3; NEXT(); }
+    L_0xb8 : { S(1) = f64_bits((double)I32(2)); pc += 3; NEXT(); }
+    L_0xb9 : { S(1) = f64_bits((double)(int64_t)I64(2)); pc += 3; NEXT(); }
+    L_0xba : { S(1) = f64_bits((double)I64(2)); pc += 3; NEXT(); }
+    L_0xbb : { S(1) = f64_bits((double)F32(2)); pc += 3; NEXT(); }
+    L_0xbc : { S(1) = I32(2); pc += 3; NEXT(); }
+    L_0xbd : { S(1) = I64(2); pc += 3; NEXT(); }
+    L_0xbe : { S(1) = I32(2); pc += 3; NEXT(); }
+    L_0xbf : { S(1) = I64(2); pc += 3; NEXT(); }
+    L_0xc0 : { S(1) = (uint32_t)(int32_t)(int8_t)I32(2); pc += 3; NEXT(); }
+    L_0xc1 : { S(1) = (uint32_t)(int32_t)(int16_t)I32(2); pc += 3; NEXT(); }
+    L_0xc2 : { S(1) = (uint64_t)(int64_t)(int8_t)I64(2); pc += 3; NEXT(); }
+    L_0xc3 : { S(1) = (uint64_t)(int64_t)(int16_t)I64(2); pc += 3; NEXT(); }
+    L_0xc4 : { S(1) = (uint64_t)(int64_t)(int32_t)I64(2); pc += 3; NEXT(); }
+    L_0xe0 : { S(1) = (uint32_t)sat_i32(F32(2)); pc += 3; NEXT(); }
+    L_0xe1 : { S(1) = sat_u32(F32(2)); pc += 3; NEXT(); }
+    L_0xe2 : { S(1) = (uint32_t)sat_i32(F64(2)); pc += 3; NEXT(); }
+    L_0xe3 : { S(1) = sat_u32(F64(2)); pc += 3; NEXT(); }
+    L_0xe4 : { S(1) = (uint64_t)sat_i64(F32(2)); pc += 3; NEXT(); }
+    L_0xe5 : { S(1) = sat_u64(F32(2)); pc += 3; NEXT(); }
+    L_0xe6 : { S(1) = (uint64_t)sat_i64(F64(2)); pc += 3; NEXT(); }
+    L_0xe7 : { S(1) = sat_u64(F64(2)); pc += 3; NEXT(); }
+
+trapped:
+    fwe_trap_set(trap, kind, trap_msg);
+trapped_host:
+    if (trap) {
+        trap->kind = kind;
+        trap->nframes = fwe_backtrace_collect(entry, frames + base_depth + 1, depth - base_depth, pc,
+                                              trap->frames, FWE_BACKTRACE_MAX);
+    }
+    entry->depth = base_depth;
+    return kind;
+}

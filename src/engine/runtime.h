@@ -1,0 +1,131 @@
+/* runtime.h: the engine's run-time objects (function instances, memories, tables, globals,
+ * instances, the call frame stack) shared by instance.c, interp.c and the store objects. */
+#ifndef FWE_RUNTIME_H
+#define FWE_RUNTIME_H
+
+#include "code.h"
+#include "module.h"
+
+#include <pthread.h>
+
+struct fwe_engine {
+    pthread_mutex_t lock; /* guards the type table */
+    uint32_t ntypes, cap;
+    struct fwe_interned_type {
+        uint32_t nparams, nresults;
+        uint8_t *types;
+        uint64_t hash;
+    } *types;
+    fwe_instance **zombies; /* instances whose initialisation trapped (see engine.c) */
+    uint32_t nzombies, cap_zombies;
+};
+void fwe_engine_keep_instance(fwe_engine *engine, fwe_instance *inst);
+
+struct fwe_func {
+    uint32_t type_id;
+    const fwe_functype *type; /* owned by the defining module, or by the func for host funcs */
+    fwe_instance *inst;       /* wasm functions: owning instance; NULL for host functions */
+    uint32_t def_index;       /* wasm functions: index into module->funcs */
+    uint32_t func_index;      /* index in the owning module's function space (for names) */
+    fwe_host_fn host;
+    void *host_data;
+    fwe_functype host_type;   /* host functions own their type */
+    const char *import_name;  /* missing-import stubs: "module.name" (owned) */
+};
+
+struct fwe_memory {
+    uint8_t *base;          /* start of the reservation; never moves */
+    uint64_t size;          /* current size in bytes */
+    uint64_t max_pages;     /* module maximum or FWE_NO_MAX, capped by the host */
+    uint64_t reserved;      /* bytes reserved (PROT_NONE beyond size) */
+};
+
+struct fwe_table {
+    uint8_t elem;
+    uint32_t size;
+    uint64_t max;
+    uint32_t cap;
+    uint64_t *elems; /* funcref: (uintptr_t)fwe_func*, externref: host word; 0 = null */
+};
+
+struct fwe_global {
+    uint64_t value[2]; /* v128 uses both words */
+    uint8_t type;
+    bool mut;
+};
+
+typedef struct fwe_frame {
+    const fwe_word *ret_pc; /* caller's resume point */
+    uint64_t *fp;           /* this function's frame */
+    fwe_instance *inst;     /* this function's instance */
+    const fwe_code *code;   /* this function's code */
+    uint32_t func_index;    /* this function (in its module's index space) */
+} fwe_frame;
+
+struct fwe_instance {
+    const fwe_module *module;
+    fwe_engine *engine;
+    fwe_func **funcs;       /* every function index (imports point elsewhere) */
+    fwe_func *own_funcs;    /* defined functions, lazily initialised (see instance_func) */
+    fwe_table **tables;
+    fwe_memory **memories;
+    fwe_global **globals;
+    uint8_t *dropped_elems; /* per element segment */
+    uint8_t *dropped_datas; /* per data segment */
+    /* objects this instance created (freed with it) */
+    fwe_table **own_tables_list;
+    uint32_t nown_tables;
+    fwe_memory *own_memory;
+    fwe_global *own_globals;
+
+    /* execution state, used by one thread at a time */
+    uint64_t *stack;        /* value stack */
+    uint64_t *stack_end;
+    uint32_t stack_len;
+    fwe_frame *frames;      /* call frame stack */
+    uint32_t max_frames;
+    uint32_t depth;         /* frames in use during a call (for nested host→guest calls) */
+    uint64_t max_memory_pages;
+    _Atomic uint32_t interrupt;
+    void *host_data;
+};
+
+struct fwe_caller {
+    fwe_instance *inst;
+    fwe_func *func;
+    fwe_trap *trap;          /* where a host writes its message */
+    int exit_code;
+};
+
+/* Returns the function instance for function index `idx` of `inst` (initialising it lazily). */
+fwe_func *fwe_instance_func(fwe_instance *inst, uint32_t idx);
+
+/* Interprets: calls `func` with arguments in args (slots) and writes results there.
+ * Returns FWE_TRAP_NONE or a trap kind with `trap` filled (message + backtrace). */
+fwe_trap_kind fwe_interp_call(fwe_instance *caller_inst, fwe_func *func, uint64_t *args,
+                              fwe_trap *trap);
+
+/* compile.c: validates the body of defined function `def` (no code produced). */
+fwe_status fwe_validate_function(const fwe_module *m, uint32_t def, char *err, size_t errlen);
+/* compile.c: translates defined function `def` (already validated) to internal code. */
+fwe_code *fwe_compile_function(const fwe_module *m, uint32_t def);
+void fwe_code_free(fwe_code *code);
+/* Returns the translated code for `def`, translating and publishing it on first use. */
+const fwe_code *fwe_module_code(const fwe_module *m, uint32_t def);
+
+/* memory.c */
+fwe_memory *fwe_memory_create(uint32_t min_pages, uint64_t max_pages);
+int64_t fwe_memory_grow_internal(fwe_memory *mem, uint64_t delta_pages, uint64_t cap_pages);
+/* table.c */
+fwe_table *fwe_table_create(uint8_t elem, uint32_t min, uint64_t max);
+int64_t fwe_table_grow_internal(fwe_table *t, uint32_t delta, uint64_t init);
+
+void fwe_global_set_raw(fwe_global *g, fwe_val v);
+fwe_val fwe_val_from_slots(uint8_t type, const uint64_t *slots);
+void fwe_val_to_slots(fwe_val v, uint64_t *slots);
+/* trap.c */
+void fwe_trap_set(fwe_trap *trap, fwe_trap_kind kind, const char *message);
+uint32_t fwe_backtrace_collect(const fwe_instance *inst, const fwe_frame *frames, uint32_t nframes,
+                               const fwe_word *pc, fwe_frame_info *out, uint32_t max);
+
+#endif
