@@ -731,6 +731,18 @@ static bool simd(compiler *c) {
     return true;
 }
 
+/* memory.init / data.drop need the data count section; without one, an index into a module with
+ * no data segments at all is reported as the validation error it also is. */
+static bool data_index_ok(compiler *c, uint32_t x) {
+    const fwe_module *m = c->m;
+    if (!m->has_data_count) {
+        if (m->ndatas == 0) return INVALID(c, "unknown data segment %u", x);
+        return MALFORMED(c, "data count section required");
+    }
+    if (x >= m->data_count) return INVALID(c, "unknown data segment %u", x);
+    return true;
+}
+
 static bool prefix_fc(compiler *c) {
     uint32_t sub = 0;
     if (!rd_u32(c, &sub)) return false;
@@ -746,17 +758,15 @@ static bool prefix_fc(compiler *c) {
     case 8: /* memory.init */
         if (!rd_u32(c, &x) || !rd_byte(c, &zero)) return false;
         if (zero != 0) return MALFORMED(c, "zero byte expected");
-        if (!m->has_data_count) return MALFORMED(c, "data count section required");
         if (m->nmemories == 0) return INVALID(c, "unknown memory 0");
-        if (x >= m->data_count) return INVALID(c, "unknown data segment %u", x);
+        if (!data_index_ok(c, x)) return false;
         if (!pop(c, FWE_I32, &d) || !pop(c, FWE_I32, &b) || !pop(c, FWE_I32, &a)) return false;
         if (!live(c)) return true;
         return emit_op(c, IOP_MEMORY_INIT) && emitw(c, x) && emitw(c, a.slot) && emitw(c, b.slot) &&
                emitw(c, d.slot);
     case 9: /* data.drop */
         if (!rd_u32(c, &x)) return false;
-        if (!m->has_data_count) return MALFORMED(c, "data count section required");
-        if (x >= m->data_count) return INVALID(c, "unknown data segment %u", x);
+        if (!data_index_ok(c, x)) return false;
         if (!live(c)) return true;
         return emit_op(c, IOP_DATA_DROP) && emitw(c, x);
     case 10: /* memory.copy */

@@ -660,14 +660,16 @@ L_simd_shift:
     B64(0x8a, rotr64(a, b))
     L_0x8b : { S(1) = I32(2) & 0x7fffffffu; pc += 3; NEXT(); }
     L_0x8c : { S(1) = I32(2) ^ 0x80000000u; pc += 3; NEXT(); }
-    UF32(0x8d, ceilf(a)) UF32(0x8e, floorf(a)) UF32(0x8f, truncf(a)) UF32(0x90, nearbyintf(a))
+    UF32(0x8d, a != a ? a + a : ceilf(a)) UF32(0x8e, a != a ? a + a : floorf(a))
+    UF32(0x8f, a != a ? a + a : truncf(a)) UF32(0x90, a != a ? a + a : nearbyintf(a))
     UF32(0x91, sqrtf(a))
     BF32(0x92, a + b) BF32(0x93, a - b) BF32(0x94, a * b) BF32(0x95, a / b) BF32(0x96, f32_min(a, b))
     BF32(0x97, f32_max(a, b))
     BITS32(0x98, (a & 0x7fffffffu) | (b & 0x80000000u))
     L_0x99 : { S(1) = I64(2) & UINT64_C(0x7fffffffffffffff); pc += 3; NEXT(); }
     L_0x9a : { S(1) = I64(2) ^ UINT64_C(0x8000000000000000); pc += 3; NEXT(); }
-    UF64(0x9b, ceil(a)) UF64(0x9c, floor(a)) UF64(0x9d, trunc(a)) UF64(0x9e, nearbyint(a)) UF64(0x9f, sqrt(a))
+    UF64(0x9b, a != a ? a + a : ceil(a)) UF64(0x9c, a != a ? a + a : floor(a))
+    UF64(0x9d, a != a ? a + a : trunc(a)) UF64(0x9e, a != a ? a + a : nearbyint(a)) UF64(0x9f, sqrt(a))
     BF64(0xa0, a + b) BF64(0xa1, a - b) BF64(0xa2, a * b) BF64(0xa3, a / b) BF64(0xa4, f64_min(a, b))
     BF64(0xa5, f64_max(a, b))
     L_0xa6 : {
