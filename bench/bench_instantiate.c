@@ -205,20 +205,28 @@ int main(int argc, char **argv)
     if (wasi_define(linker, wasi) != FWE_OK)
         fprintf(stderr, "bench-instantiate: wasi_define failed; WASI imports become stubs\n");
 
-    if (load_guest(engine, &js, 5) != 0)
-        goto out;
-    /* Baseline for loading: one copy of the file bytes (the engine must at least read them). */
-    double copy_us = naive_copy_us(js.bytes, js.len, samples, n < 100 ? n : 100);
-    printf("%-14s %10.1f us   naive-copy %10.1f us (%zu bytes of wasm)   ratio %.1f\n", "load-js",
-           js.load_us, copy_us, js.len, copy_us > 0 ? js.load_us / copy_us : 0.0);
-    if (bench_instantiate(linker, &js, "instantiate", n, samples) != 0)
-        goto out;
-    if (c.path) {
-        if (load_guest(engine, &c, 5) != 0)
-            goto out;
-        if (bench_instantiate(linker, &c, "instantiate-c", n, samples) != 0)
-            goto out;
+    /* Each guest is measured independently: a failure is reported and the others still run. */
+    int failed = 0;
+    if (load_guest(engine, &js, 5) == 0) {
+        /* Baseline for loading: one copy of the file bytes (the engine must at least read them). */
+        double copy_us = naive_copy_us(js.bytes, js.len, samples, n < 100 ? n : 100);
+        printf("%-14s %10.1f us   naive-copy %10.1f us (%zu bytes of wasm)   ratio %.1f\n",
+               "load-js", js.load_us, copy_us, js.len, copy_us > 0 ? js.load_us / copy_us : 0.0);
+        if (bench_instantiate(linker, &js, "instantiate", n, samples) != 0)
+            failed = 1;
+    } else {
+        printf("%-14s FAILED (see above)\n", "load-js");
+        failed = 1;
     }
+    if (c.path) {
+        if (load_guest(engine, &c, 5) != 0 ||
+            bench_instantiate(linker, &c, "instantiate-c", n, samples) != 0) {
+            printf("%-14s FAILED (see above)\n", "instantiate-c");
+            failed = 1;
+        }
+    }
+    if (failed)
+        goto out;
     status = 0;
 out:
     fwe_module_free(js.module);
