@@ -73,6 +73,21 @@ int main(void)
     show("poll_userdata", (int)evs[0].userdata);
     show("poll_type", evs[0].type);
 
+    /* stdin (a file, empty, or none) is readable at once */
+    subs[1].userdata = 3;
+    subs[1].u.tag = __WASI_EVENTTYPE_FD_READ;
+    subs[1].u.u.fd_read.file_descriptor = 0;
+    n = 0;
+    show("poll_stdin", __wasi_poll_oneoff(subs, evs, 2, &n));
+    show("poll_stdin_nevents", (int)n);
+    show("poll_stdin_userdata", (int)evs[0].userdata);
+    show("poll_stdin_type", evs[0].type);
+    /* an fd subscription on a descriptor that does not exist reports badf in the event */
+    subs[1].u.u.fd_read.file_descriptor = 42;
+    n = 0;
+    show("poll_badfd", __wasi_poll_oneoff(subs, evs, 2, &n));
+    show("poll_badfd_error", evs[0].error);
+
     fflush(stdout);
     show("close_stderr", __wasi_fd_close(2));
     show("write_closed", __wasi_fd_write(2, &iov, 1, &n));
