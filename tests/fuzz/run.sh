@@ -61,6 +61,13 @@ fi
 
 echo "fuzz-wasm: fuzzing for ${FUZZ_SECONDS}s (FUZZ_SECONDS to change)"
 # shellcheck disable=SC2086
+rc=0
 "$BIN" -max_total_time="$FUZZ_SECONDS" -timeout=10 -rss_limit_mb=4096 -max_len=65536 \
-    -print_final_stats=1 -artifact_prefix="$OUT/" ${FUZZ_FLAGS:-} "$OUT/corpus" "$SEEDS"
+    -print_final_stats=1 -artifact_prefix="$OUT/" ${FUZZ_FLAGS:-} "$OUT/corpus" "$SEEDS" || rc=$?
+if [ $rc -ne 0 ]; then
+    echo "fuzz-wasm: FAILED (libFuzzer status $rc); reproducers: $(ls "$OUT"/crash-* "$OUT"/leak-* \
+        "$OUT"/timeout-* "$OUT"/oom-* 2>/dev/null | tr '\n' ' ')"
+    echo "fuzz-wasm: replay one with: $BIN FILE"
+    exit 1
+fi
 echo "fuzz-wasm: no crash in ${FUZZ_SECONDS}s"
