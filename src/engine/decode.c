@@ -438,10 +438,11 @@ static uint64_t load_le(const uint8_t *p, unsigned n)
 
 /* Decodes a constant expression into `ce` (its first instruction). `*type` receives its result
  * type, or 0 when it is not exactly one instruction (the caller reports "type mismatch").
- * global.get may use globals [0, nglobals). */
-static bool rd_constexpr(dec *d, fwe_constexpr *ce, uint32_t nglobals, uint8_t *type)
+ * In Wasm 2.0, global.get in a constant expression may only name an imported global. */
+static bool rd_constexpr(dec *d, fwe_constexpr *ce, uint8_t *type)
 {
     fwe_module *m = d->m;
+    uint32_t nglobals = m->nglobal_imports;
     uint32_t count = 0;
     uint8_t first_type = 0;
     memset(ce, 0, sizeof *ce);
@@ -687,6 +688,8 @@ static bool sec_type(dec *d, size_t size)
         }
     }
     uint8_t *base = pool_release(&d->tmp);
+    if (n == 0)
+        free(base); /* the reservation made for an empty vector */
     size_t at = 0;
     for (uint32_t i = 0; i < n; i++) {
         fwe_functype *ft = &m->types[i];
@@ -796,8 +799,7 @@ static bool sec_global(dec *d)
         uint8_t t;
         if (!rd_globaltype(d, &g->type))
             return false;
-        /* the initialiser sees the imported globals only */
-        if (!rd_constexpr(d, &g->init, m->nglobal_imports, &t))
+        if (!rd_constexpr(d, &g->init, &t))
             return false;
         if (t != g->type.type)
             invalid(d, g->init.offset, "type mismatch");
@@ -915,7 +917,7 @@ static bool sec_elem(dec *d)
             uint8_t t;
             if ((flags & 2) && !rd_u32(d, &seg->table))
                 return false;
-            if (!rd_constexpr(d, &seg->offset, m->nglobals, &t))
+            if (!rd_constexpr(d, &seg->offset, &t))
                 return false;
             if (t != FWE_I32)
                 invalid(d, seg->offset.offset, "type mismatch");
@@ -941,7 +943,7 @@ static bool sec_elem(dec *d)
                 return false;
             if (exprs) {
                 uint8_t t;
-                if (!rd_constexpr(d, item, m->nglobals, &t))
+                if (!rd_constexpr(d, item, &t))
                     return false;
                 if (t != seg->elemtype)
                     invalid(d, item->offset, "type mismatch");
@@ -1082,7 +1084,7 @@ static bool sec_data(dec *d)
             uint8_t t;
             if (flags == 2 && !rd_u32(d, &seg->memory))
                 return false;
-            if (!rd_constexpr(d, &seg->offset, m->nglobals, &t))
+            if (!rd_constexpr(d, &seg->offset, &t))
                 return false;
             if (seg->memory >= m->nmemories)
                 invalid(d, offset_of(d, mem_at), "unknown memory %u", seg->memory);

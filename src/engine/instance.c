@@ -45,6 +45,7 @@ void fwe_module_free(fwe_module *m) {
     if (m->funcs)
         for (uint32_t i = 0; i < m->nfuncs - m->nfunc_imports; i++)
             fwe_code_free(atomic_load(&m->funcs[i].code));
+    fwe_templates_free(atomic_load(&m->templates), m);
     fwe_decode_free(m);
     free(m->bytes);
     free(m);
@@ -227,6 +228,7 @@ fwe_status fwe_instantiate(fwe_linker *linker, const fwe_module *m, const fwe_in
     for (uint32_t i = nt; i < m->ntables; i++) {
         fwe_table *t = fwe_table_create(m->tables[i].elem, m->tables[i].limits.min, m->tables[i].limits.max);
         if (!t) goto fail_nomem;
+        t->owner = inst;
         inst->tables[i] = t;
         inst->own_tables_list[inst->nown_tables++] = t;
     }
@@ -242,6 +244,16 @@ fwe_status fwe_instantiate(fwe_linker *linker, const fwe_module *m, const fwe_in
         g->mut = d->type.mut;
         g->value[0] = eval_const(inst, &d->init, &g->value[1]);
         inst->globals[i] = g;
+    }
+
+    /* fast path: start from the module's templates (CoW memory image, table contents) */
+    const fwe_templates *tpl = fwe_module_templates(m);
+    if (tpl && tpl->segments_ok && (!inst->own_memory || fwe_memory_map_image(inst->own_memory, tpl))) {
+        for (uint32_t i = m->ntable_imports; i < m->ntables; i++)
+            memcpy(inst->tables[i]->elems, tpl->tables[i], sizeof(uint64_t) * m->tables[i].limits.min);
+        memcpy(inst->dropped_elems, tpl->dropped_elems, m->nelems);
+        memcpy(inst->dropped_datas, tpl->dropped_datas, m->ndatas);
+        goto start;
     }
 
     /* element segments, then data segments, in order; a failing one traps */
@@ -275,6 +287,7 @@ fwe_status fwe_instantiate(fwe_linker *linker, const fwe_module *m, const fwe_in
         inst->dropped_datas[i] = 1;
     }
 
+start:
     if (m->has_start) {
         fwe_func *f = fwe_instance_func(inst, m->start);
         uint64_t slots[2] = {0, 0};

@@ -246,7 +246,7 @@ L_call_indirect: {
     fwe_table *t = inst->tables[pc[2]];
     uint32_t i = I32(3);
     if (i >= t->size) TRAP_MSG(FWE_TRAP_TABLE_OOB, "undefined element");
-    callee = (fwe_func *)(uintptr_t)t->elems[i];
+    callee = (fwe_func *)(uintptr_t)fwe_table_entry(t, i);
     if (!callee) TRAP(FWE_TRAP_UNINITIALIZED_ELEMENT);
     if (callee->type_id != pc[1]) TRAP(FWE_TRAP_INDIRECT_TYPE_MISMATCH);
     nfp = fp + pc[4];
@@ -378,7 +378,7 @@ L_table_get: {
     fwe_table *t = inst->tables[pc[2]];
     uint32_t i = I32(3);
     if (i >= t->size) TRAP(FWE_TRAP_TABLE_OOB);
-    S(1) = t->elems[i];
+    S(1) = fwe_table_entry(t, i);
     pc += 4;
     NEXT();
 }
@@ -408,6 +408,8 @@ L_table_copy: {
     fwe_table *td = inst->tables[pc[1]], *ts = inst->tables[pc[2]];
     uint64_t d = I32(3), s = I32(4), n = I32(5);
     if (s + n > ts->size || d + n > td->size) TRAP(FWE_TRAP_TABLE_OOB);
+    if (n && ts->owner != td->owner)
+        for (uint64_t k = 0; k < n; k++) fwe_table_entry(ts, (uint32_t)(s + k)); /* lazy entries are per owner */
     if (n) memmove(td->elems + d, ts->elems + s, n * sizeof(uint64_t));
     pc += 6;
     NEXT();

@@ -167,8 +167,8 @@ struct fwe_module {
     fwe_name module_name;
     fwe_name *func_names; /* nfuncs entries, or NULL when there is no name section */
 
-    /* instantiation templates, built once at load (instance.c) */
-    void *templates;
+    /* instantiation templates, built on first instantiation (template.c) */
+    _Atomic(struct fwe_templates *) templates;
 };
 
 /* decode.c: parses the binary into `m` (which the caller zeroed and gave bytes/len/engine).

@@ -41,11 +41,13 @@ struct fwe_memory {
 };
 
 struct fwe_table {
+    fwe_instance *owner; /* resolves lazy entries (see fwe_table_entry); NULL for host tables */
     uint8_t elem;
     uint32_t size;
     uint64_t max;
     uint32_t cap;
-    uint64_t *elems; /* funcref: (uintptr_t)fwe_func*, externref: host word; 0 = null */
+    uint64_t *elems; /* funcref: (uintptr_t)fwe_func*, or (func index << 1) | 1 for a function of
+                        `owner` not yet materialised; externref: host word; 0 = null */
 };
 
 struct fwe_global {
@@ -99,6 +101,30 @@ struct fwe_caller {
 
 /* Returns the function instance for function index `idx` of `inst` (initialising it lazily). */
 fwe_func *fwe_instance_func(fwe_instance *inst, uint32_t idx);
+
+/* Reads funcref/externref table entry i, materialising a lazy funcref entry. */
+static inline uint64_t fwe_table_entry(fwe_table *t, uint32_t i) {
+    uint64_t e = t->elems[i];
+    if ((e & 1) && t->elem == FWE_FUNCREF) {
+        e = (uint64_t)(uintptr_t)fwe_instance_func(t->owner, (uint32_t)(e >> 1));
+        t->elems[i] = e;
+    }
+    return e;
+}
+
+/* template.c: per-module instantiation templates (CoW memory image, table and segment-state
+ * templates), built once on first use; NULL if they cannot be built. */
+typedef struct fwe_templates {
+    int mem_fd;              /* memfd holding the initial memory image, or -1 */
+    uint64_t mem_image_len;  /* bytes of the image (page multiple, <= initial memory size) */
+    bool segments_ok;        /* every active segment is constant and in bounds: use the templates */
+    uint8_t *dropped_elems, *dropped_datas;
+    uint64_t **tables;       /* per defined table: initial entries (lazy funcref encoding) */
+} fwe_templates;
+const fwe_templates *fwe_module_templates(const fwe_module *m);
+void fwe_templates_free(fwe_templates *t, const fwe_module *m);
+/* Maps the image over the start of `mem` copy-on-write; false if that failed. */
+bool fwe_memory_map_image(fwe_memory *mem, const fwe_templates *t);
 
 /* Interprets: calls `func` with arguments in args (slots) and writes results there.
  * Returns FWE_TRAP_NONE or a trap kind with `trap` filled (message + backtrace). */

@@ -128,7 +128,8 @@ static fwe_val val_from_slots(uint8_t type, const uint64_t *slots) {
 
 bool fwe_table_get(const fwe_table *t, uint32_t i, fwe_val *out) {
     if (i >= t->size) return false;
-    *out = val_from_slots(t->elem, &t->elems[i]);
+    uint64_t e[2] = {fwe_table_entry((fwe_table *)t, i), 0};
+    *out = val_from_slots(t->elem, e);
     return true;
 }
 
