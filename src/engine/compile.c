@@ -25,6 +25,7 @@ typedef struct ctrl_frame {
     uint32_t nparams, nresults;
     const uint8_t *params, *results;
     uint8_t single[1];      /* storage for a single-valtype block type */
+    bool single_result;     /* results points at single: re-point it when the array moves */
     uint32_t height;        /* operand count at entry (params excluded) */
     uint32_t slot_height;   /* slot height at entry (params excluded) */
     bool unreachable;       /* validation: the operand stack is polymorphic */
@@ -270,7 +271,11 @@ static bool push_const(compiler *c, uint8_t type, uint64_t lo, uint64_t hi) {
 
 static bool push_ctrl(compiler *c, uint8_t op, uint32_t np, const uint8_t *params, uint32_t nr,
                       const uint8_t *results) {
+    ctrl_frame *old = c->ctrls;
     if (!grow(c, (void **)&c->ctrls, &c->cap_ctrls, c->nctrls + 1, sizeof(ctrl_frame))) return false;
+    if (old != c->ctrls)
+        for (uint32_t i = 0; i < c->nctrls; i++)
+            if (c->ctrls[i].single_result) c->ctrls[i].results = c->ctrls[i].single;
     ctrl_frame *f = &c->ctrls[c->nctrls++];
     memset(f, 0, sizeof *f);
     f->op = op;
@@ -903,6 +908,7 @@ static bool run(compiler *c) {
             if (results == tmp.single) {
                 f->single[0] = tmp.single[0];
                 f->results = f->single;
+                f->single_result = true;
             }
             if (op == 0x03) {
                 f->loop_pc = c->ncode;
