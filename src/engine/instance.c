@@ -161,10 +161,11 @@ fwe_status fwe_instantiate(fwe_linker *linker, const fwe_module *m, const fwe_in
     inst->max_frames = (cfg && cfg->max_call_depth ? cfg->max_call_depth : DEFAULT_MAX_DEPTH) + 2;
     inst->max_memory_pages = cfg ? cfg->max_memory_pages : 0;
     inst->host_data = cfg ? cfg->host_data : NULL;
-    inst->stack = map_lazy((size_t)stack_slots * sizeof(uint64_t));
+    /* value stack and frame stack share one lazily-backed mapping (one syscall each way) */
+    inst->stack = map_lazy((size_t)stack_slots * sizeof(uint64_t) + (size_t)inst->max_frames * sizeof(fwe_frame));
     inst->stack_len = stack_slots;
     inst->stack_end = inst->stack ? inst->stack + stack_slots : NULL;
-    inst->frames = map_lazy((size_t)inst->max_frames * sizeof(fwe_frame));
+    inst->frames = inst->stack ? (fwe_frame *)(void *)inst->stack_end : NULL;
     inst->funcs = calloc(m->nfunc_imports + 1, sizeof *inst->funcs);
     inst->own_funcs = calloc(m->nfuncs - m->nfunc_imports + 1, sizeof *inst->own_funcs);
     inst->tables = calloc(m->ntables + 1, sizeof *inst->tables);
@@ -319,8 +320,8 @@ fail_keep:
 
 void fwe_instance_free(fwe_instance *inst) {
     if (!inst) return;
-    if (inst->stack) munmap(inst->stack, (size_t)inst->stack_len * sizeof(uint64_t));
-    if (inst->frames) munmap(inst->frames, (size_t)inst->max_frames * sizeof(fwe_frame));
+    if (inst->stack)
+        munmap(inst->stack, (size_t)inst->stack_len * sizeof(uint64_t) + (size_t)inst->max_frames * sizeof(fwe_frame));
     for (uint32_t i = 0; i < inst->nown_tables; i++) fwe_table_free(inst->own_tables_list[i]);
     fwe_memory_free(inst->own_memory);
     free(inst->own_tables_list);
