@@ -121,3 +121,12 @@ guests: $(GUEST_WASMS)
 
 $(B)/tests/wasi/test_wasi: $(GUEST_WASMS) $(B)/fastlike
 # ---- end wasi block ----
+
+# ---- engine unit-test modules (engine block: src/engine/, tests/unit/engine/) ----
+ENGINE_WATS := $(sort $(wildcard tests/unit/engine/wat/*.wat))
+ENGINE_WASMS := $(ENGINE_WATS:tests/unit/engine/wat/%.wat=build/wat/%.wasm)
+build/wat/%.wasm: tests/unit/engine/wat/%.wat
+	@mkdir -p $(dir $@)
+	wat2wasm --debug-names -o $@ $<
+$(B)/tests/engine/test_engine: $(ENGINE_WASMS)
+# ---- end engine block ----

@@ -1,0 +1,322 @@
+/* test_engine.c: engine behaviour through the public API (fwe.h): traps with backtraces, stack
+ * exhaustion, interruption from another thread, memory limits, host functions and missing
+ * imports, validation messages, deep block nesting, and one module instantiated concurrently. */
+#include "fwe.h"
+#include "harness.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+static uint8_t *read_file(const char *path, size_t *len) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    uint8_t *b = malloc(n > 0 ? (size_t)n : 1);
+    if (b && fread(b, 1, (size_t)n, f) != (size_t)n) {
+        free(b);
+        b = NULL;
+    }
+    fclose(f);
+    *len = (size_t)n;
+    return b;
+}
+
+static fwe_trap_kind host_add(fwe_caller *caller, uint64_t *slots, void *data) {
+    int *calls = data;
+    (*calls)++;
+    CHECK(fwe_caller_memory(caller) != NULL);
+    fwe_frame_info frames[4];
+    uint32_t n = fwe_caller_backtrace(caller, frames, 4);
+    CHECK_EQ_INT(n, 1);
+    if (n == 1) CHECK(frames[0].name && frames[0].name_len == 9 && memcmp(frames[0].name, "call_host", 9) == 0);
+    slots[0] = (uint32_t)((uint32_t)slots[0] + (uint32_t)slots[1]);
+    return FWE_TRAP_NONE;
+}
+
+typedef struct fixture {
+    fwe_engine *engine;
+    fwe_module *module;
+    fwe_linker *linker;
+    fwe_instance *inst;
+    int host_calls;
+} fixture;
+
+static bool setup(fixture *fx, bool allow_missing, fwe_instance_config *cfg) {
+    memset(fx, 0, sizeof *fx);
+    size_t len;
+    uint8_t *bytes = read_file("build/wat/traps.wasm", &len);
+    CHECK(bytes != NULL);
+    if (!bytes) return false;
+    fx->engine = fwe_engine_new();
+    char err[256];
+    fwe_status st = fwe_module_load(fx->engine, bytes, len, &fx->module, err, sizeof err);
+    free(bytes);
+    CHECK_EQ_INT(st, FWE_OK);
+    if (st != FWE_OK) return false;
+    fx->linker = fwe_linker_new(fx->engine);
+    CHECK_EQ_INT(fwe_linker_define_host(fx->linker, "env", "add", "ii:i", host_add, &fx->host_calls), FWE_OK);
+    fwe_linker_allow_missing_imports(fx->linker, allow_missing);
+    fwe_trap trap;
+    st = fwe_instantiate(fx->linker, fx->module, cfg, &fx->inst, &trap);
+    return st == FWE_OK;
+}
+
+static void teardown(fixture *fx) {
+    fwe_instance_free(fx->inst);
+    fwe_linker_free(fx->linker);
+    fwe_module_free(fx->module);
+    fwe_engine_free(fx->engine);
+}
+
+static fwe_func *export_func(fwe_instance *inst, const char *name) {
+    fwe_extern ext;
+    if (!fwe_instance_export(inst, name, strlen(name), &ext) || ext.kind != FWE_EXTERN_FUNC) return NULL;
+    return ext.of.func;
+}
+
+static fwe_val i32(uint32_t v) {
+    fwe_val x = {.type = FWE_I32};
+    x.of.i32 = v;
+    return x;
+}
+
+TEST(trap_has_message_and_named_backtrace) {
+    fixture fx;
+    CHECK(setup(&fx, true, NULL));
+    fwe_val r, a = i32(0);
+    fwe_trap trap;
+    CHECK_EQ_INT(fwe_call(export_func(fx.inst, "divide"), &a, 1, &r, 1, &trap), FWE_ERR_TRAP);
+    CHECK_EQ_INT(trap.kind, FWE_TRAP_INT_DIV_ZERO);
+    CHECK_STR_EQ(trap.message, "integer divide by zero");
+    CHECK_EQ_INT(trap.nframes, 2);
+    CHECK(trap.frames[0].name && strncmp(trap.frames[0].name, "inner", trap.frames[0].name_len) == 0);
+    CHECK(trap.frames[1].name && strncmp(trap.frames[1].name, "outer", trap.frames[1].name_len) == 0);
+    CHECK(trap.frames[0].code_offset > 0);
+    char buf[512];
+    fwe_trap_format(&trap, buf, sizeof buf);
+    CHECK_STR_CONTAINS(buf, "inner");
+    /* the instance keeps working after a trap */
+    a = i32(2);
+    CHECK_EQ_INT(fwe_call(export_func(fx.inst, "divide"), &a, 1, &r, 1, &trap), FWE_OK);
+    CHECK_EQ_INT(r.of.i32, 0);
+    CHECK_EQ_INT(fwe_call(export_func(fx.inst, "unreachable"), NULL, 0, NULL, 0, &trap), FWE_ERR_TRAP);
+    CHECK_EQ_INT(trap.kind, FWE_TRAP_UNREACHABLE);
+    teardown(&fx);
+}
+
+TEST(deep_recursion_is_a_trap) {
+    fixture fx;
+    fwe_instance_config cfg = {.max_call_depth = 5000};
+    CHECK(setup(&fx, true, &cfg));
+    fwe_val r, a = i32(0);
+    fwe_trap trap;
+    CHECK_EQ_INT(fwe_call(export_func(fx.inst, "recurse"), &a, 1, &r, 1, &trap), FWE_ERR_TRAP);
+    CHECK_EQ_INT(trap.kind, FWE_TRAP_STACK_EXHAUSTED);
+    CHECK_STR_EQ(trap.message, "call stack exhausted");
+    CHECK(trap.nframes == FWE_BACKTRACE_MAX);
+    a = i32(3);
+    CHECK_EQ_INT(fwe_call(export_func(fx.inst, "sum"), &a, 1, &r, 1, &trap), FWE_OK);
+    CHECK_EQ_INT(r.of.i32, 6);
+    teardown(&fx);
+}
+
+static void *interrupt_later(void *arg) {
+    usleep(50 * 1000);
+    fwe_instance_interrupt(arg);
+    return NULL;
+}
+
+TEST(interrupt_stops_a_runaway_loop) {
+    fixture fx;
+    CHECK(setup(&fx, true, NULL));
+    pthread_t t;
+    pthread_create(&t, NULL, interrupt_later, fx.inst);
+    fwe_trap trap;
+    CHECK_EQ_INT(fwe_call(export_func(fx.inst, "spin"), NULL, 0, NULL, 0, &trap), FWE_ERR_TRAP);
+    pthread_join(t, NULL);
+    CHECK_EQ_INT(trap.kind, FWE_TRAP_INTERRUPTED);
+    fwe_instance_clear_interrupt(fx.inst);
+    fwe_val r, a = i32(4);
+    CHECK_EQ_INT(fwe_call(export_func(fx.inst, "sum"), &a, 1, &r, 1, &trap), FWE_OK);
+    CHECK_EQ_INT(r.of.i32, 10);
+    teardown(&fx);
+}
+
+TEST(memory_bounds_and_growth_limits) {
+    fixture fx;
+    fwe_instance_config cfg = {.max_memory_pages = 3};
+    CHECK(setup(&fx, true, &cfg));
+    fwe_trap trap;
+    fwe_val r, a = i32(65532);
+    CHECK_EQ_INT(fwe_call(export_func(fx.inst, "load"), &a, 1, &r, 1, &trap), FWE_OK);
+    a = i32(65533);
+    CHECK_EQ_INT(fwe_call(export_func(fx.inst, "load"), &a, 1, &r, 1, &trap), FWE_ERR_TRAP);
+    CHECK_EQ_INT(trap.kind, FWE_TRAP_MEMORY_OOB);
+    fwe_memory *mem = fwe_instance_memory(fx.inst, 0);
+    CHECK(fwe_memory_slice(mem, 65532, 4) != NULL);
+    CHECK(fwe_memory_slice(mem, 65533, 4) == NULL);
+    CHECK(fwe_memory_slice(mem, UINT32_MAX, 2) == NULL);
+    a = i32(1);
+    CHECK_EQ_INT(fwe_call(export_func(fx.inst, "grow"), &a, 1, &r, 1, &trap), FWE_OK);
+    CHECK_EQ_INT(r.of.i32, 1);
+    a = i32(2); /* 4 pages: within the module's max of 4, beyond the host cap of 3 */
+    CHECK_EQ_INT(fwe_call(export_func(fx.inst, "grow"), &a, 1, &r, 1, &trap), FWE_OK);
+    CHECK_EQ_INT((int32_t)r.of.i32, -1);
+    a = i32(1);
+    CHECK_EQ_INT(fwe_call(export_func(fx.inst, "grow"), &a, 1, &r, 1, &trap), FWE_OK);
+    CHECK_EQ_INT(r.of.i32, 2);
+    CHECK_EQ_U64(fwe_memory_size(mem), 3 * 65536);
+    a = i32(3 * 65536 - 4);
+    CHECK_EQ_INT(fwe_call(export_func(fx.inst, "load"), &a, 1, &r, 1, &trap), FWE_OK);
+    teardown(&fx);
+}
+
+TEST(host_functions_and_missing_imports) {
+    fixture fx;
+    CHECK(setup(&fx, true, NULL));
+    fwe_trap trap;
+    fwe_val r, a[2] = {i32(40), i32(2)};
+    CHECK_EQ_INT(fwe_call(export_func(fx.inst, "call_host"), a, 2, &r, 1, &trap), FWE_OK);
+    CHECK_EQ_INT(r.of.i32, 42);
+    CHECK_EQ_INT(fx.host_calls, 1);
+    CHECK_EQ_INT(fwe_call(export_func(fx.inst, "call_missing"), NULL, 0, NULL, 0, &trap), FWE_ERR_TRAP);
+    CHECK_EQ_INT(trap.kind, FWE_TRAP_MISSING_IMPORT);
+    CHECK_STR_CONTAINS(trap.message, "env.missing");
+    /* wrong argument count or types are API errors, not traps */
+    CHECK_EQ_INT(fwe_call(export_func(fx.inst, "call_host"), a, 1, &r, 1, &trap), FWE_ERR_ARGS);
+    teardown(&fx);
+
+    /* without the stub policy, instantiation fails and names the import */
+    fixture fx2;
+    CHECK(!setup(&fx2, false, NULL));
+    fwe_trap t2;
+    fwe_instance *inst = NULL;
+    CHECK_EQ_INT(fwe_instantiate(fx2.linker, fx2.module, NULL, &inst, &t2), FWE_ERR_UNLINKABLE);
+    CHECK_STR_CONTAINS(t2.message, "env.missing");
+    teardown(&fx2);
+}
+
+/* A module with one function [] -> [i32] whose body (after the locals vector) is given. */
+static size_t make_module(uint8_t *out, const uint8_t *body, size_t body_len) {
+    static const uint8_t head[] = {0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+                                   0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7f, /* type: [] -> [i32] */
+                                   0x03, 0x02, 0x01, 0x00,                   /* func 0: type 0 */
+                                   0x07, 0x05, 0x01, 0x01, 'f', 0x00, 0x00}; /* export "f" */
+    size_t n = 0;
+    memcpy(out, head, sizeof head);
+    n = sizeof head;
+    size_t fsize = 1 + body_len; /* locals count 0 + body */
+    size_t ssize = 1 + 2 + fsize; /* count + u32 size (2-byte LEB) + function */
+    out[n++] = 0x0a;
+    out[n++] = (uint8_t)(0x80 | (ssize & 0x7f));
+    out[n++] = (uint8_t)(ssize >> 7);
+    out[n++] = 0x01;
+    out[n++] = (uint8_t)(0x80 | (fsize & 0x7f));
+    out[n++] = (uint8_t)(fsize >> 7);
+    out[n++] = 0x00;
+    memcpy(out + n, body, body_len);
+    return n + body_len;
+}
+
+TEST(deeply_nested_blocks_with_results) {
+    /* 200 nested (block (result i32) ...): grows the translator's control stack several times */
+    uint8_t body[1024], mod[1200];
+    size_t k = 0;
+    for (int i = 0; i < 200; i++) {
+        body[k++] = 0x02;
+        body[k++] = 0x7f;
+    }
+    body[k++] = 0x41;
+    body[k++] = 0x07; /* i32.const 7 */
+    for (int i = 0; i < 200; i++) body[k++] = 0x0b;
+    body[k++] = 0x0b;
+    size_t len = make_module(mod, body, k);
+    fwe_engine *e = fwe_engine_new();
+    fwe_module *m = NULL;
+    char err[256];
+    CHECK_EQ_INT(fwe_module_load(e, mod, len, &m, err, sizeof err), FWE_OK);
+    fwe_linker *l = fwe_linker_new(e);
+    fwe_instance *inst = NULL;
+    if (m) CHECK_EQ_INT(fwe_instantiate(l, m, NULL, &inst, NULL), FWE_OK);
+    if (inst) {
+        fwe_val r;
+        CHECK_EQ_INT(fwe_call(export_func(inst, "f"), NULL, 0, &r, 1, NULL), FWE_OK);
+        CHECK_EQ_INT(r.of.i32, 7);
+    }
+    fwe_instance_free(inst);
+    fwe_linker_free(l);
+    fwe_module_free(m);
+    fwe_engine_free(e);
+}
+
+TEST(validation_errors_name_function_and_offset) {
+    /* i64.const 1 returned where i32 is expected */
+    const uint8_t body[] = {0x42, 0x01, 0x0b};
+    uint8_t mod[64];
+    size_t len = make_module(mod, body, sizeof body);
+    fwe_engine *e = fwe_engine_new();
+    fwe_module *m = NULL;
+    char err[256];
+    CHECK_EQ_INT(fwe_module_load(e, mod, len, &m, err, sizeof err), FWE_ERR_INVALID);
+    CHECK_STR_CONTAINS(err, "type mismatch");
+    CHECK_STR_CONTAINS(err, "function 0");
+    CHECK_STR_CONTAINS(err, "offset 0x");
+    /* an opcode that does not exist is malformed */
+    const uint8_t bad[] = {0xff, 0x0b};
+    len = make_module(mod, bad, sizeof bad);
+    CHECK_EQ_INT(fwe_module_load(e, mod, len, &m, err, sizeof err), FWE_ERR_MALFORMED);
+    CHECK_STR_CONTAINS(err, "illegal opcode");
+    /* truncated body */
+    const uint8_t cut[] = {0x41};
+    len = make_module(mod, cut, sizeof cut);
+    CHECK(fwe_module_load(e, mod, len, &m, err, sizeof err) == FWE_ERR_MALFORMED);
+    fwe_engine_free(e);
+}
+
+typedef struct worker {
+    fwe_linker *linker;
+    const fwe_module *module;
+    int failures;
+} worker;
+
+static void *instantiate_many(void *arg) {
+    worker *w = arg;
+    for (uint32_t i = 0; i < 100; i++) {
+        fwe_instance *inst = NULL;
+        if (fwe_instantiate(w->linker, w->module, NULL, &inst, NULL) != FWE_OK) {
+            w->failures++;
+            continue;
+        }
+        fwe_val r, a = i32(i % 50 + 1);
+        uint32_t n = i % 50 + 1;
+        if (fwe_call(export_func(inst, "sum"), &a, 1, &r, 1, NULL) != FWE_OK || r.of.i32 != n * (n + 1) / 2)
+            w->failures++;
+        fwe_instance_free(inst);
+    }
+    return NULL;
+}
+
+TEST(concurrent_instantiation_of_one_module) {
+    fixture fx;
+    CHECK(setup(&fx, true, NULL));
+    worker w[4];
+    pthread_t t[4];
+    for (int i = 0; i < 4; i++) {
+        w[i] = (worker){fx.linker, fx.module, 0};
+        pthread_create(&t[i], NULL, instantiate_many, &w[i]);
+    }
+    for (int i = 0; i < 4; i++) {
+        pthread_join(t[i], NULL);
+        CHECK_EQ_INT(w[i].failures, 0);
+    }
+    teardown(&fx);
+}
+
+HARNESS_MAIN(RUN(trap_has_message_and_named_backtrace); RUN(deep_recursion_is_a_trap);
+             RUN(interrupt_stops_a_runaway_loop); RUN(memory_bounds_and_growth_limits);
+             RUN(host_functions_and_missing_imports); RUN(deeply_nested_blocks_with_results);
+             RUN(validation_errors_name_function_and_offset); RUN(concurrent_instantiation_of_one_module);)

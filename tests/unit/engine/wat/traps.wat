@@ -1,0 +1,37 @@
+;; traps.wat: functions that trap in each way the engine tests check (test_engine.c)
+(module
+  (import "env" "add" (func $host_add (param i32 i32) (result i32)))
+  (import "env" "missing" (func $missing (param i32)))
+  (memory 1 4)
+  (export "memory" (memory 0))
+  (func $inner (param i32) (result i32)
+    (i32.div_s (i32.const 1) (local.get 0)))
+  (func $outer (export "divide") (param i32) (result i32)
+    (call $inner (local.get 0)))
+  (func (export "unreachable") (unreachable))
+  (func $recurse (export "recurse") (param i32) (result i32)
+    (call $recurse (i32.add (local.get 0) (i32.const 1))))
+  (func (export "spin") (loop $l (br $l)))
+  (func (export "load") (param i32) (result i32) (i32.load (local.get 0)))
+  (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0)))
+  (func $call_host (export "call_host") (param i32 i32) (result i32)
+    (call $host_add (local.get 0) (local.get 1)))
+  (func (export "call_missing") (call $missing (i32.const 1)))
+  (func (export "sum") (param $n i32) (result i32) (local $acc i32)
+    ;; writes 1..n to memory and sums them back: exercises memory per instance
+    (local $i i32)
+    (block $done
+      (loop $fill
+        (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+        (i32.store (i32.shl (local.get $i) (i32.const 2)) (i32.add (local.get $i) (i32.const 1)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $fill)))
+    (local.set $i (i32.const 0))
+    (block $done2
+      (loop $add
+        (br_if $done2 (i32.ge_u (local.get $i) (local.get $n)))
+        (local.set $acc (i32.add (local.get $acc) (i32.load (i32.shl (local.get $i) (i32.const 2)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $add)))
+    (local.get $acc))
+)
