@@ -1,7 +1,7 @@
 /* decode.c: the binary decoder. Parses a module's bytes into struct fwe_module (module.h) with
  * the spec testsuite's error wording, and performs the module-level validation (index spaces,
  * limits, constant expressions, element/data segments, exports, start). Function bodies are only
- * split out here; validate.c checks their instructions. Names and data bytes point into m->bytes. */
+ * split out (the validator checks them). Names and data bytes point into m->bytes. */
 #include "module.h"
 
 #include <stdarg.h>
@@ -13,12 +13,25 @@
 #define MSG_MAX 256
 
 /* Section ids and their required order (datacount sits between element and code). */
-enum { SEC_CUSTOM = 0, SEC_TYPE, SEC_IMPORT, SEC_FUNC, SEC_TABLE, SEC_MEMORY, SEC_GLOBAL,
-       SEC_EXPORT, SEC_START, SEC_ELEM, SEC_CODE, SEC_DATA, SEC_DATACOUNT };
+enum {
+    SEC_CUSTOM = 0,
+    SEC_TYPE,
+    SEC_IMPORT,
+    SEC_FUNC,
+    SEC_TABLE,
+    SEC_MEMORY,
+    SEC_GLOBAL,
+    SEC_EXPORT,
+    SEC_START,
+    SEC_ELEM,
+    SEC_CODE,
+    SEC_DATA,
+    SEC_DATACOUNT
+};
 static const uint8_t section_rank[13] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 12, 10};
-static const char *const section_name[13] = {"custom", "type",   "import", "function", "table",
-                                              "memory", "global", "export", "start",    "element",
-                                              "code",   "data",   "datacount"};
+static const char *const section_name[13] = {"custom", "type",   "import",   "function", "table",
+                                             "memory", "global", "export",   "start",    "element",
+                                             "code",   "data",   "datacount"};
 #define RANK_END 100 /* after the last section */
 
 /* A growable array used for the per-entry arrays of one section (param/result types, locals,
@@ -37,17 +50,17 @@ typedef struct dec {
     uint32_t func; /* function index for messages when in_func */
     char *err;
     size_t errlen;
-    fwe_status status;   /* first malformed/out-of-memory error: decoding stops */
-    bool has_invalid;    /* first validation error: decoding continues so that malformed input */
-    char inv[MSG_MAX];   /* found later still wins (the spec decodes before it validates) */
+    fwe_status status; /* first malformed/out-of-memory error: decoding stops */
+    bool has_invalid;  /* first validation error: decoding continues so that malformed input */
+    char inv[MSG_MAX]; /* found later still wins (the spec decodes before it validates) */
     unsigned last_rank;
-    uint32_t nimp[4];    /* imports per fwe_extern_kind */
-    bool built[4];       /* index space arrays allocated, per kind */
-    uint32_t ndefined;   /* entries of the function section */
-    uint32_t ncode;      /* entries of the code section */
+    uint32_t nimp[4];  /* imports per fwe_extern_kind */
+    bool built[4];     /* index space arrays allocated, per kind */
+    uint32_t ndefined; /* entries of the function section */
+    uint32_t ncode;    /* entries of the code section */
     bool has_name;
     size_t name_start, name_end; /* content of the first "name" custom section */
-    pool tmp;            /* the current section's pool, freed on error */
+    pool tmp;                    /* the current section's pool, freed on error */
 } dec;
 
 /* ---- messages ---- */
@@ -61,8 +74,8 @@ static void compose(const dec *d, char *buf, size_t len, size_t off, const char 
     if (k >= len)
         return;
     if (d->section && d->in_func)
-        snprintf(buf + k, len - k, " (section %s, function %u, offset 0x%zx)", d->section,
-                 d->func, off);
+        snprintf(buf + k, len - k, " (section %s, function %u, offset 0x%zx)", d->section, d->func,
+                 off);
     else if (d->section)
         snprintf(buf + k, len - k, " (section %s, offset 0x%zx)", d->section, off);
     else
@@ -102,8 +115,8 @@ __attribute__((format(printf, 3, 4))) static void invalid(dec *d, size_t off, co
 
 /* A validation error after which decoding cannot continue (the rest of a constant expression
  * cannot be skipped without decoding arbitrary instructions). */
-__attribute__((format(printf, 3, 4))) static bool invalid_stop(dec *d, size_t off,
-                                                               const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static bool invalid_stop(dec *d, size_t off, const char *fmt,
+                                                               ...)
 {
     if (d->status == FWE_OK) {
         va_list ap;
@@ -908,7 +921,7 @@ static bool sec_elem(dec *d)
         if (flags > 7)
             return malformed(d, offset_of(d, at), "malformed elements segment kind");
         bool exprs = flags & 4;
-        seg->mode = !(flags & 1) ? FWE_SEG_ACTIVE
+        seg->mode = !(flags & 1)  ? FWE_SEG_ACTIVE
                     : (flags & 2) ? FWE_SEG_DECLARATIVE
                                   : FWE_SEG_PASSIVE;
         seg->elemtype = FWE_FUNCREF;
@@ -1039,8 +1052,11 @@ static bool sec_code(dec *d)
         for (uint32_t g = 0; g < ngroups; g++) {
             uint32_t count;
             q += fwe_read_u32(q, body, &count);
-            memset(dst, *q++, count);
-            dst += count;
+            if (count) {
+                memset(dst, *q, count);
+                dst += count;
+            }
+            q++;
         }
         if (i < d->ndefined) {
             fwe_func_def *f = &m->funcs[i];
@@ -1213,6 +1229,7 @@ static bool decode_sections(dec *d)
         }
         if (!build_missing_spaces(d, rank))
             return false;
+        /* clang-format off */
         switch (id) {
         case SEC_TYPE: ok = sec_type(d, size); break;
         case SEC_IMPORT: ok = sec_import(d); break;
@@ -1227,6 +1244,7 @@ static bool decode_sections(dec *d)
         case SEC_CODE: ok = sec_code(d); break;
         default: ok = sec_data(d); break;
         }
+        /* clang-format on */
         if (!ok)
             return false;
         if (offset_of(d, d->p) != sec_end)
@@ -1257,7 +1275,7 @@ fwe_status fwe_decode(fwe_module *m, char *err, size_t errlen)
     memset(&d, 0, sizeof d);
     d.m = m;
     d.base = m->bytes;
-    d.end = m->bytes + m->len;
+    d.end = m->len ? m->bytes + m->len : m->bytes;
     d.p = d.base;
     d.err = err;
     d.errlen = errlen;
