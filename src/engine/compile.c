@@ -101,9 +101,18 @@ static bool fail(compiler *c, fwe_status st, const char *fmt, ...) {
 
 /* ---------- reading immediates ---------- */
 
+/* Why a LEB128 of at most `maxbytes` bytes at c->p failed to decode, in the spec's words. */
+static bool leb_fail(compiler *c, size_t maxbytes) {
+    for (size_t i = 0; i < maxbytes; i++) {
+        if (c->p + i >= c->end) return MALFORMED(c, "unexpected end");
+        if (!(c->p[i] & 0x80)) return MALFORMED(c, "integer too large");
+    }
+    return MALFORMED(c, "integer representation too long");
+}
+
 static bool rd_u32(compiler *c, uint32_t *out) {
     size_t n = fwe_read_u32(c->p, c->end, out);
-    if (!n) return MALFORMED(c, c->p >= c->end ? "unexpected end" : "integer representation too long");
+    if (!n) return leb_fail(c, 5);
     c->p += n;
     return true;
 }
@@ -392,7 +401,7 @@ static bool read_blocktype(compiler *c, ctrl_frame *tmp, uint32_t *np, const uin
     }
     int64_t idx;
     size_t n = fwe_read_s33(c->p, c->end, &idx);
-    if (!n) return MALFORMED(c, "integer representation too long");
+    if (!n) return leb_fail(c, 5);
     c->p += n;
     if (idx < 0) return MALFORMED(c, "malformed value type");
     if ((uint64_t)idx >= c->m->ntypes) return INVALID(c, "unknown type");
@@ -1090,7 +1099,7 @@ static bool run(compiler *c) {
         case 0x41: {
             int32_t v;
             size_t n = fwe_read_s32(c->p, c->end, &v);
-            if (!n) return MALFORMED(c, "integer representation too long");
+            if (!n) return leb_fail(c, 5);
             c->p += n;
             if (!push_const(c, FWE_I32, (uint32_t)v, 0)) return false;
             break;
@@ -1098,7 +1107,7 @@ static bool run(compiler *c) {
         case 0x42: {
             int64_t v;
             size_t n = fwe_read_s64(c->p, c->end, &v);
-            if (!n) return MALFORMED(c, "integer representation too long");
+            if (!n) return leb_fail(c, 10);
             c->p += n;
             if (!push_const(c, FWE_I64, (uint64_t)v, 0)) return false;
             break;

@@ -6,6 +6,7 @@
 #include "simd.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 static inline float bits_f32(uint32_t b) { float f; memcpy(&f, &b, 4); return f; }
@@ -134,6 +135,7 @@ fwe_trap_kind fwe_interp_call(fwe_instance *entry, fwe_func *func, uint64_t *arg
     const fwe_word *pc = NULL;
     fwe_trap_kind kind = FWE_TRAP_NONE;
     const char *trap_msg = NULL;
+    uint32_t trap_index = 0; /* the table index, for "uninitialized element N" */
     uint8_t *mbase = NULL;
     uint64_t msize = 0;
     fwe_memory *mem0 = NULL;
@@ -247,7 +249,10 @@ L_call_indirect: {
     uint32_t i = I32(3);
     if (i >= t->size) TRAP_MSG(FWE_TRAP_TABLE_OOB, "undefined element");
     callee = (fwe_func *)(uintptr_t)fwe_table_entry(t, i);
-    if (!callee) TRAP(FWE_TRAP_UNINITIALIZED_ELEMENT);
+    if (!callee) {
+        trap_index = i;
+        TRAP(FWE_TRAP_UNINITIALIZED_ELEMENT);
+    }
     if (callee->type_id != pc[1]) TRAP(FWE_TRAP_INDIRECT_TYPE_MISMATCH);
     nfp = fp + pc[4];
     pc += 5;
@@ -761,6 +766,8 @@ L_simd_shift:
 
 trapped:
     fwe_trap_set(trap, kind, trap_msg);
+    if (trap && kind == FWE_TRAP_UNINITIALIZED_ELEMENT)
+        snprintf(trap->message, sizeof trap->message, "uninitialized element %u", trap_index);
 trapped_host:
     if (trap) {
         trap->kind = kind;
