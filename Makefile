@@ -129,4 +129,5 @@ build/wat/%.wasm: tests/unit/engine/wat/%.wat
 	@mkdir -p $(dir $@)
 	wat2wasm --debug-names -o $@ $<
 $(B)/tests/engine/test_engine: $(ENGINE_WASMS)
+$(B)/tests/wasi/test_js_guest: build/guests/js-hello.wasm
 # ---- end engine block ----
