@@ -28,7 +28,7 @@ flags=""
 [ "${SPEC_STRICT:-0}" = 1 ] && flags="--strict-messages"
 known=tests/spec/known-failures.txt
 json_dir=build/spec-json
-out_dir=$(dirname "$runner")/spec-out
+out_dir=$(dirname "$runner")/spec-out # logs, copied there at the end
 
 if [ ! -x "$runner" ]; then
     echo "spec: runner $runner not found or not executable" >&2
@@ -40,14 +40,17 @@ if ! command -v wast2json >/dev/null 2>&1; then
 fi
 
 tmp=$(mktemp -d) || exit 2
-trap 'rm -rf "$tmp"' EXIT INT TERM
-mkdir -p "$json_dir" "$out_dir" || exit 2
+run_dir=$tmp/out # outputs private to this run, so concurrent runs do not collide
+trap 'rm -rf "$tmp"' EXIT
+trap 'exit 130' INT TERM
+mkdir -p "$json_dir" "$out_dir" "$run_dir" || exit 2
 
 # ---- the file list: name<TAB>path, in a stable order ----
 : >"$tmp/files"
 for wast in "$spec_dir"/*.wast "$spec_dir"/simd/*.wast; do
     [ -f "$wast" ] || continue
-    name=$(basename "$wast" .wast)
+    name=${wast##*/}
+    name=${name%.wast}
     if [ -n "${SPEC_FILES:-}" ]; then
         case " $SPEC_FILES " in
         *" $name "*) ;;
@@ -65,10 +68,16 @@ fi
 while IFS="$(printf '\t')" read -r name wast; do
     dir=$json_dir/$name
     json=$dir/$name.json
-    [ -f "$json" ] && [ -n "$(find "$json" -newer "$wast" 2>/dev/null)" ] && continue
-    rm -rf "$dir" && mkdir -p "$dir" || exit 2
-    if ! wast2json "$wast" -o "$json" </dev/null >"$tmp/$name.convert" 2>&1; then
-        rm -f "$json"
+    # -nt is not POSIX but dash, bash and busybox sh have it, and find(1) per file is slow.
+    # shellcheck disable=SC3013
+    [ -f "$json" ] && [ "$json" -nt "$wast" ] && continue
+    # Convert into a private folder and swap it in, so a concurrent run never reads half a JSON.
+    new=$json_dir/.new.$$.$name
+    rm -rf "$new" && mkdir -p "$new" || exit 2
+    if wast2json "$wast" -o "$new/$name.json" </dev/null >"$tmp/$name.convert" 2>&1; then
+        rm -rf "$dir" && mv "$new" "$dir" || exit 2
+    else
+        rm -rf "$new" "$dir"
     fi
 done <"$tmp/files"
 
@@ -77,75 +86,104 @@ done <"$tmp/files"
 job='n=$1
 timeout -k 5 "$LIMIT" "$RUNNER" $FLAGS "$JSON_DIR/$n/$n.json" >"$OUT_DIR/$n.out" 2>&1
 echo $? >"$OUT_DIR/$n.rc"'
-rm -f "$out_dir"/*.out "$out_dir"/*.rc
 cut -f1 "$tmp/files" | while read -r name; do
     [ -f "$json_dir/$name/$name.json" ] && echo "$name"
-done | RUNNER=$runner FLAGS=$flags LIMIT=$limit JSON_DIR=$json_dir OUT_DIR=$out_dir \
+done | RUNNER=$runner FLAGS=$flags LIMIT=$limit JSON_DIR=$json_dir OUT_DIR=$run_dir \
     xargs -P "$jobs" -I{} sh -c "$job" sh {}
 
-# ---- tally ----
-passed=0
-failed=0
-skipped=0
-text=0
+# ---- tally: one awk pass over all outputs (a process per file per step is slow) ----
 : >"$tmp/keys"
 : >"$tmp/lines"
 : >"$tmp/crashed"
-while IFS="$(printf '\t')" read -r name wast; do
-    json=$json_dir/$name/$name.json
-    out=$out_dir/$name.out
-    if [ ! -f "$json" ]; then
-        echo "$name: CRASH: wast2json failed, counted as 1 failed:"
-        sed 's/^/    /' "$tmp/$name.convert" | head -n 5
-        failed=$((failed + 1))
-        echo "CRASH $name.wast" >>"$tmp/keys"
-        echo "CRASH $name.wast wast2json failed" >>"$tmp/lines"
-        continue
-    fi
-    rc=$(cat "$out_dir/$name.rc" 2>/dev/null || echo 255)
-    line=$(grep -E "^$name: [0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$" "$out" | tail -n 1)
-    t=$(sed -nE "s/^$name: ([0-9]+) text-format .*/\1/p" "$out" | tail -n 1)
-    text=$((text + ${t:-0}))
-    if [ -n "$line" ]; then
-        # shellcheck disable=SC2046 # three numbers, split on purpose
-        set -- $(echo "$line" | sed -E 's/.*: ([0-9]+) passed, ([0-9]+) failed, ([0-9]+) skipped$/\1 \2 \3/')
-        passed=$((passed + $1))
-        failed=$((failed + $2))
-        skipped=$((skipped + $3))
-        grep '^FAIL ' "$out" >>"$tmp/lines"
-        grep '^FAIL ' "$out" | cut -d' ' -f1,2 >>"$tmp/keys"
-        echo "$line"
-        if [ "$rc" -ne 0 ]; then
+awk -F'\t' -v od="$run_dir" -v logs="$out_dir" -v jd="$json_dir" -v T="$tmp" -v limit="$limit" -v runner="$runner" '
+function key(k, line) {
+    print k >>(T "/keys")
+    print line >>(T "/lines")
+}
+{
+    name = $1
+    json = jd "/" name "/" name ".json"
+    if ((getline x <json) <= 0) {
+        print name ": CRASH: wast2json failed, counted as 1 failed:"
+        while ((getline l <(T "/" name ".convert")) > 0 && n++ < 5)
+            print "    " l
+        failed++
+        key("CRASH " name ".wast", "CRASH " name ".wast wast2json failed")
+        next
+    }
+    close(json)
+    rc = 255
+    if ((getline x <(od "/" name ".rc")) > 0)
+        rc = x + 0
+    summary = ""
+    nt = 0
+    split("", tl)
+    out = od "/" name ".out"
+    while ((getline l <out) > 0) {
+        if (l ~ /^FAIL /) {
+            split(l, f, " ")
+            key(f[1] " " f[2], l)
+            continue
+        }
+        if (l ~ /^(WARN|SKIP) /)
+            continue
+        rest = substr(l, length(name) + 3)
+        if (index(l, name ": ") == 1 && rest ~ /^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$/)
+            summary = l
+        else if (index(l, name ": ") == 1 && rest ~ /^[0-9]+ text-format /)
+            text += rest + 0
+        tl[nt++ % 5] = l
+    }
+    close(out)
+    if (summary != "") {
+        split(substr(summary, length(name) + 3), c, " ")
+        passed += c[1]
+        failed += c[3]
+        skipped += c[5]
+        print summary
+        if (rc != 0) {
             # Finished, but e.g. a sanitizer complained at exit (leaks): one more failure.
-            echo "$name: CRASH: exit status $rc after the summary (see $out)"
-            grep -v '^FAIL \|^WARN \|^SKIP ' "$out" | tail -n 5 | sed 's/^/    /'
-            failed=$((failed + 1))
-            echo "CRASH $name.wast" >>"$tmp/keys"
-            echo "CRASH $name.wast exit status $rc after the summary" >>"$tmp/lines"
-        fi
-        continue
-    fi
-    case "$rc" in
-    124 | 137) why="timed out after ${limit} s" ;;
-    2) why="could not read its JSON" ;;
-    *) if [ "$rc" -gt 128 ]; then why="killed by signal $((rc - 128))"; else why="exit status $rc"; fi ;;
-    esac
-    n=$("$runner" --count "$json" </dev/null 2>/dev/null) || n=1
-    [ -n "$n" ] || n=1
-    failed=$((failed + n))
-    echo "$name: CRASH: $why; all $n commands counted as failed (log: $out)"
-    grep -v '^FAIL \|^WARN \|^SKIP ' "$out" | tail -n 5 | sed 's/^/    /'
-    echo "CRASH $name.wast" >>"$tmp/keys"
-    echo "CRASH $name.wast $why" >>"$tmp/lines"
-    echo "$name.wast" >>"$tmp/crashed"
-done <"$tmp/files"
+            print name ": CRASH: exit status " rc " after the summary (see " logs "/" name ".out)"
+            for (i = (nt > 5 ? nt - 5 : 0); i < nt; i++)
+                print "    " tl[i % 5]
+            failed++
+            key("CRASH " name ".wast", "CRASH " name ".wast exit status " rc " after the summary")
+        }
+        next
+    }
+    if (rc == 124 || rc == 137)
+        why = "timed out after " limit " s"
+    else if (rc == 2)
+        why = "could not read its JSON"
+    else if (rc > 128)
+        why = "killed by signal " (rc - 128)
+    else
+        why = "exit status " rc
+    n = 0
+    cmd = "\"" runner "\" --count \"" json "\" </dev/null 2>/dev/null"
+    if ((cmd | getline x) > 0)
+        n = x + 0
+    close(cmd)
+    if (n < 1)
+        n = 1
+    failed += n
+    print name ": CRASH: " why "; all " n " commands counted as failed (log: " logs "/" name ".out)"
+    for (i = (nt > 5 ? nt - 5 : 0); i < nt; i++)
+        print "    " tl[i % 5]
+    key("CRASH " name ".wast", "CRASH " name ".wast " why)
+    print name ".wast" >>(T "/crashed")
+}
+END { print passed + 0, failed + 0, skipped + 0, text + 0 >(T "/totals") }
+' "$tmp/files"
+read -r passed failed skipped text <"$tmp/totals"
+cp "$run_dir"/*.out "$out_dir"/ 2>/dev/null
 
 # ---- compare with the known failures (restricted to the files that ran) ----
 sort -u "$tmp/keys" >"$tmp/actual"
 cut -f1 "$tmp/files" | sed 's/$/.wast/' >"$tmp/ran"
 if [ -f "$known" ]; then
     sed -e 's/#.*//' -e 's/[[:space:]]*$//' "$known" | grep -v '^$' |
-        awk 'NR == FNR { ran[$1] = 1; next }
+        awk 'FILENAME == ARGV[1] { ran[$1] = 1; next }
              { f = $2; sub(/:[0-9]+$/, "", f); if (f in ran) print }' "$tmp/ran" - |
         sort -u >"$tmp/known"
 else
@@ -154,7 +192,7 @@ fi
 comm -23 "$tmp/actual" "$tmp/known" >"$tmp/new"
 # A file that crashed ran none of its listed cases: they are not "now passing".
 comm -13 "$tmp/actual" "$tmp/known" |
-    awk 'NR == FNR { c[$1] = 1; next }
+    awk 'FILENAME == ARGV[1] { c[$1] = 1; next }
          { f = $2; sub(/:[0-9]+$/, "", f); if (!($1 == "FAIL" && f in c)) print }' \
         "$tmp/crashed" - >"$tmp/fixed"
 status=0
@@ -178,7 +216,7 @@ else
         status=1
         echo "spec: $nnew failures not in $known:"
         # The full FAIL lines of the new keys, at most 100.
-        awk 'NR == FNR { k[$0] = 1; next } { key = $1 " " $2 } key in k' "$tmp/new" "$tmp/lines" |
+        awk 'FILENAME == ARGV[1] { k[$0] = 1; next } { key = $1 " " $2 } key in k' "$tmp/new" "$tmp/lines" |
             head -n 100 | sed 's/^/  /'
         [ "$nnew" -gt 100 ] && echo "  ... and more (logs in $out_dir)"
     fi

@@ -486,6 +486,25 @@ static void format_val(const fwe_val *v, char *buf, size_t len)
     }
 }
 
+/* Formats a v128 result in the lane shape of the expected value: "v128:i32[1 2 3 4]". */
+static void format_lanes(const jvalue *want, const fwe_val *got, char *buf, size_t len)
+{
+    static const char *const names[2][9] = {
+        {NULL, "i8", "i16", NULL, "i32", NULL, NULL, NULL, "i64"},
+        {NULL, NULL, NULL, NULL, "f32", NULL, NULL, NULL, "f64"},
+    };
+    size_t pos = 0;
+    const char *lt = names[want->lane_float][want->lane_bytes];
+    append(buf, len, &pos, "v128:%s[", lt ? lt : "?");
+    for (unsigned i = 0; i < want->nlanes; i++) {
+        uint64_t lane = 0;
+        for (unsigned b = 0; b < want->lane_bytes; b++)
+            lane |= (uint64_t)got->of.v128[i * want->lane_bytes + b] << (8 * b);
+        append(buf, len, &pos, "%s%" PRIu64, i ? " " : "", lane);
+    }
+    append(buf, len, &pos, "]");
+}
+
 /* Formats the JSON form of an expected value: "f32:nan:canonical", "v128:i32[1 2 3 4]". */
 static void format_json_val(const json_t *v, char *buf, size_t len)
 {
@@ -895,8 +914,12 @@ static void cmd_assert_return(runner *r, const json_t *cmd)
             if (bad == nexp) {
                 pass(r);
             } else {
-                char got[128], exp[512];
-                format_val(&res.results[bad], got, sizeof got);
+                char got[512], exp[512];
+                if (want[bad].type == FWE_V128 && res.results[bad].type == FWE_V128 &&
+                    want[bad].lane_bytes > 0)
+                    format_lanes(&want[bad], &res.results[bad], got, sizeof got);
+                else
+                    format_val(&res.results[bad], got, sizeof got);
                 format_json_val(json_array_get(expected, bad), exp, sizeof exp);
                 fail(r, "result %zu: got %s, expected %s", bad, got, exp);
             }
