@@ -168,7 +168,7 @@ static void pool_init(pool *pl, size_t elem)
 /* Returns room for n more elements (the pool may move), or NULL when out of memory. */
 static void *pool_take(dec *d, pool *pl, size_t n)
 {
-    if (pl->cap - pl->used < n) {
+    if (pl->cap - pl->used < n || !pl->data) {
         size_t cap = pl->cap ? pl->cap * 2 : 64;
         if (cap < pl->used + n)
             cap = pl->used + n;

@@ -73,6 +73,15 @@ static const entry *find(const fwe_linker *l, const char *mod, size_t ml, const 
     }
 }
 
+/* Names are byte strings that may contain NUL, so strndup would cut them short. */
+static char *dup_bytes(const char *s, size_t n) {
+    char *d = malloc(n + 1);
+    if (!d) return NULL;
+    memcpy(d, s, n);
+    d[n] = 0;
+    return d;
+}
+
 static bool rehash(fwe_linker *l, uint32_t nb) {
     uint32_t *b = calloc(nb, sizeof *b);
     if (!b) return false;
@@ -99,8 +108,8 @@ static fwe_status add(fwe_linker *l, const char *mod, size_t ml, const char *nam
     }
     if ((l->n + 1) * 2 > l->nbuckets && !rehash(l, l->nbuckets ? l->nbuckets * 2 : 128)) return FWE_ERR_NOMEM;
     entry *e = &l->entries[l->n];
-    e->module = strndup(mod, ml);
-    e->name = strndup(name, nl);
+    e->module = dup_bytes(mod, ml);
+    e->name = dup_bytes(name, nl);
     if (!e->module || !e->name) {
         free(e->module);
         free(e->name);
