@@ -1,0 +1,90 @@
+/* fastlike.h: the embedding API of Fastlike, a local server for Fastly Compute programs.
+ * Build a configuration (the same options as the command-line flags), then either serve HTTP on a
+ * socket (fastlike_serve) or hand single requests to a guest in-process (fastlike_handle), which
+ * tests use without sockets. Errors are fastlike_status values with a message in a caller buffer. */
+#ifndef FASTLIKE_H
+#define FASTLIKE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum fastlike_status {
+    FASTLIKE_OK = 0,
+    FASTLIKE_ERR_ARGS,     /* a bad option value */
+    FASTLIKE_ERR_WASM,     /* the guest could not be read, decoded, validated or linked */
+    FASTLIKE_ERR_IO,       /* a file or socket problem (e.g. port in use) */
+    FASTLIKE_ERR_NOMEM,
+} fastlike_status;
+
+const char *fastlike_strerror(fastlike_status status);
+
+typedef struct fastlike_config fastlike_config;
+
+fastlike_config *fastlike_config_new(void);
+void fastlike_config_free(fastlike_config *config);
+
+/* Each setter copies its arguments; errors name the problem in err[0..errlen). */
+fastlike_status fastlike_config_set_wasm_file(fastlike_config *c, const char *path);
+fastlike_status fastlike_config_set_wasm_bytes(fastlike_config *c, const uint8_t *bytes, size_t len);
+fastlike_status fastlike_config_set_bind(fastlike_config *c, const char *host_port, char *err, size_t errlen);
+/* "[name=]addr[@N]" exactly as the -backend flag (parsed and validated; used by the backends issue). */
+fastlike_status fastlike_config_add_backend(fastlike_config *c, const char *spec, char *err, size_t errlen);
+void fastlike_config_set_verbosity(fastlike_config *c, int level); /* 0, 1, 2 */
+/* Per-request guest CPU deadline in milliseconds (0 = none). */
+void fastlike_config_set_request_timeout_ms(fastlike_config *c, uint64_t ms);
+/* Unknown imports: false (default) links a trapping stub; true fails at startup naming them all. */
+void fastlike_config_set_unknown_import_error(fastlike_config *c, bool error);
+/* Environment values guests see (FASTLY_HOSTNAME, FASTLY_POP, ...); NULL restores the default. */
+fastlike_status fastlike_config_set_env(fastlike_config *c, const char *name, const char *value);
+/* Where log lines go (default: stderr). */
+typedef void (*fastlike_log_fn)(void *user, const char *line);
+void fastlike_config_set_log(fastlike_config *c, fastlike_log_fn fn, void *user);
+
+/* A loaded, ready-to-serve guest (module compiled once, instantiated per request). */
+typedef struct fastlike fastlike;
+
+fastlike_status fastlike_new(const fastlike_config *config, fastlike **out, char *err, size_t errlen);
+void fastlike_free(fastlike *f);
+
+/* Serves HTTP on the configured address until fastlike_stop() is called (from any thread or a
+ * signal handler). */
+fastlike_status fastlike_serve(fastlike *f, char *err, size_t errlen);
+void fastlike_stop(fastlike *f);
+
+/* In-process request/response, for tests and embedding: no sockets. */
+typedef struct fastlike_header {
+    const char *name;
+    const char *value;
+} fastlike_header;
+
+typedef struct fastlike_request {
+    const char *method;      /* "GET" */
+    const char *url;         /* "http://localhost/path?q" */
+    const fastlike_header *headers;
+    size_t nheaders;
+    const uint8_t *body;
+    size_t body_len;
+    const char *client_ip;   /* default "127.0.0.1" */
+} fastlike_request;
+
+typedef struct fastlike_response {
+    uint16_t status;
+    fastlike_header *headers; /* owned; freed by fastlike_response_free */
+    size_t nheaders;
+    uint8_t *body;
+    size_t body_len;
+} fastlike_response;
+
+fastlike_status fastlike_handle(fastlike *f, const fastlike_request *req, fastlike_response *resp,
+                                char *err, size_t errlen);
+void fastlike_response_free(fastlike_response *resp);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,84 @@
+/* hc_ctx.h: the per-request context of the Fastly hostcalls, as the server sees it. One hc_ctx
+ * holds everything a guest instance may touch while it handles one downstream request: handle
+ * tables (requests, responses, bodies, ...), the downstream request and its streaming body, and the
+ * sink through which the response goes back to the client. The instance's host data is the ctx
+ * (fwe_instance_config.host_data), so hostcalls reach it with fwe_caller_host_data(). */
+#ifndef HC_CTX_H
+#define HC_CTX_H
+
+#include "fwe.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+/* A header as name/value byte strings (not NUL-terminated on the data path). */
+typedef struct hc_header_view {
+    const char *name;
+    size_t name_len;
+    const char *value;
+    size_t value_len;
+} hc_header_view;
+
+/* Pulls the downstream request body. Blocks until data, end or error. Returns bytes read, 0 at
+ * the end of the body, -1 on error (client went away). */
+typedef long (*hc_read_fn)(void *src, uint8_t *buf, size_t len);
+
+typedef struct hc_downstream_request {
+    const char *method;        /* NUL-terminated */
+    const char *url;           /* absolute, as the edge gives it to guests: "http://host/path?q" */
+    uint32_t http_version;     /* fastly_http_version: 0 = 0.9, 1 = 1.0, 2 = 1.1, 3 = 2, 4 = 3 */
+    const hc_header_view *headers;
+    size_t nheaders;
+    struct sockaddr_storage client_addr;
+    struct sockaddr_storage server_addr;
+    hc_read_fn body_read;      /* NULL when there is no body */
+    void *body_src;
+    int64_t body_length;       /* Content-Length, or -1 when unknown/chunked */
+} hc_downstream_request;
+
+/* How the response reaches the client. send_head is called once; write/finish follow (write may be
+ * called while the guest keeps running, for streaming responses). Each returns 0 or -1 when the
+ * client is gone (the guest then sees errors on further writes). */
+typedef struct hc_downstream_sink {
+    int (*send_head)(void *sink, uint16_t status, const hc_header_view *headers, size_t nheaders,
+                     int64_t content_length /* -1: unknown, stream it */);
+    int (*write)(void *sink, const uint8_t *data, size_t len);
+    int (*finish)(void *sink);
+    void *sink;
+} hc_downstream_sink;
+
+/* Read-only, server-wide settings the hostcalls need (owned by the server). */
+typedef struct hc_settings {
+    int verbosity;                     /* 0, 1, 2 */
+    void (*log)(void *user, const char *line);
+    void *log_user;
+    const char *hostname;              /* FASTLY_HOSTNAME and fastly_compute_runtime.get_hostname */
+    const char *pop;                   /* FASTLY_POP */
+    const char *region;                /* FASTLY_REGION */
+    const char *service_id;
+    const char *service_version;
+} hc_settings;
+
+typedef struct hc_ctx hc_ctx;
+
+/* Creates the context for one downstream request. `req` and everything it points to must stay
+ * valid until hc_ctx_free. `trace_id` is the request's FASTLY_TRACE_ID. */
+hc_ctx *hc_ctx_new(const hc_settings *settings, const hc_downstream_request *req,
+                   const hc_downstream_sink *sink, const char *trace_id);
+void hc_ctx_free(hc_ctx *ctx);
+
+/* True once the guest called send_downstream (the head went to the sink). */
+bool hc_ctx_response_started(const hc_ctx *ctx);
+/* True once the response body is complete (buffered send, or a streaming body was closed). */
+bool hc_ctx_response_finished(const hc_ctx *ctx);
+/* After the guest returned or trapped: finishes a streaming body that the guest left open. */
+void hc_ctx_finish(hc_ctx *ctx);
+
+/* Defines every Fastly hostcall module on `linker` (implemented functions, and `unsupported`
+ * answers for the rest of the witx surface, plus legacy `env.xqd_*` names). Host data comes from
+ * the instance, so one linker serves every request. */
+fwe_status hc_define_all(fwe_linker *linker);
+
+#endif
