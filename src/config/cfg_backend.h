@@ -1,0 +1,38 @@
+/* cfg_backend.h: the `-backend [name=]addr[@N]` syntax (also fastlike_config_add_backend).
+ * Parses one spec into a cfg_backend: optional name (none = the catch-all backend), a normalised
+ * http/https URL split into its parts, and the optional reliability share N (0..100). */
+#ifndef CFG_BACKEND_H
+#define CFG_BACKEND_H
+
+#include "config/cfg_status.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CFG_UPTIME_NONE (-1) /* no @N suffix: always reachable, health "unknown" */
+
+typedef struct cfg_backend {
+    char *name;     /* NULL for the catch-all backend (no name, or an empty name) */
+    char *url;      /* normalised "scheme://[userinfo@]host:port[/path]", explicit port */
+    bool tls;       /* https:// */
+    char *userinfo; /* "user:pass" from http://user:pass@host, or NULL */
+    char *host;     /* host name or address; IPv6 without brackets */
+    uint16_t port;  /* explicit port, or 80 / 443 by scheme */
+    char *path;     /* path (and query) prefix after the authority, "" when none */
+    int uptime;     /* 0..100, or CFG_UPTIME_NONE */
+} cfg_backend;
+
+/* Parses `spec`. On success fills *out (free with cfg_backend_deinit) and returns CFG_OK; on
+ * error writes one line (without the flag name) to err and returns CFG_ERR_VALUE or
+ * CFG_ERR_NOMEM, leaving *out empty. Rules: a name is the text before the first '=' when that text
+ * contains no ':' or '/' (so a URL with '=' in its query is an address); a trailing "@digits" is
+ * the reliability share and must be 0..100; any other '@' (userinfo) belongs to the address; an
+ * address without http:// or https:// is taken as http:// (as Fastlike does). */
+cfg_status cfg_backend_parse(const char *spec, cfg_backend *out, char *err, size_t errlen);
+void cfg_backend_deinit(cfg_backend *b);
+
+/* Checks a "host:port" listening address ("[::1]:5000", ":5000" for all interfaces). */
+cfg_status cfg_host_port_check(const char *s, char *err, size_t errlen);
+
+#endif
