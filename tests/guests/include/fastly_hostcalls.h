@@ -1026,7 +1026,34 @@ int fastly_acl_open(const char *name, size_t name_len, fastly_acl_handle *acl_ha
 FASTLY_IMPORT("fastly_acl", "lookup")
 int fastly_acl_lookup(fastly_acl_handle acl, const char *ip_octets, size_t ip_len, fastly_body_handle *body_handle_out, fastly_acl_error *acl_error_out);
 
-/* ==== BEYOND THE WITX: imports of js-compute 3.46.0 guests that the witx does not define. ====
+/* ==== BEYOND THE WITX: imports of js-compute 3.46.0 guests (0) and newer SDKs
+ * (tools/witx2c-beyond.txt, 13) that the witx does not define. ====
  * Parameter types are the core wasm ones (no witx to name them). */
+FASTLY_IMPORT("fastly", "init")
+int fastly_init(uint64_t a0);
+FASTLY_IMPORT("fastly_backend", "get_max_connections")
+int fastly_backend_get_max_connections(uint32_t a0, uint32_t a1, uint32_t a2);
+FASTLY_IMPORT("fastly_backend", "get_max_lifetime_ms")
+int fastly_backend_get_max_lifetime_ms(uint32_t a0, uint32_t a1, uint32_t a2);
+FASTLY_IMPORT("fastly_backend", "get_max_use")
+int fastly_backend_get_max_use(uint32_t a0, uint32_t a1, uint32_t a2);
+FASTLY_IMPORT("fastly_backend", "is_ipv6_preferred")
+int fastly_backend_is_ipv6_preferred(uint32_t a0, uint32_t a1, uint32_t a2);
+FASTLY_IMPORT("fastly_compute_runtime", "get_hostname")
+int fastly_compute_runtime_get_hostname(uint32_t a0, uint32_t a1, uint32_t a2);
+FASTLY_IMPORT("fastly_compute_runtime", "get_sandbox_id")
+int fastly_compute_runtime_get_sandbox_id(uint32_t a0, uint32_t a1, uint32_t a2);
+FASTLY_IMPORT("fastly_compute_runtime", "get_service_version")
+int fastly_compute_runtime_get_service_version(uint32_t a0, uint32_t a1, uint32_t a2);
+FASTLY_IMPORT("fastly_compute_runtime", "get_trace_id")
+int fastly_compute_runtime_get_trace_id(uint32_t a0, uint32_t a1, uint32_t a2);
+FASTLY_IMPORT("fastly_http_req", "downstream_tls_client_servername")
+int fastly_http_req_downstream_tls_client_servername(uint32_t a0, uint32_t a1, uint32_t a2);
+FASTLY_IMPORT("fastly_http_resp", "send_informational_response")
+int fastly_http_resp_send_informational_response(uint32_t a0, uint32_t a1);
+FASTLY_IMPORT("fastly_kv_store", "open_v2")
+int fastly_kv_store_open_v2(uint32_t a0, uint32_t a1, uint32_t a2);
+FASTLY_IMPORT("fastly_kv_store", "lookup_v2")
+int fastly_kv_store_lookup_v2(uint32_t a0, uint32_t a1, uint32_t a2, uint32_t a3, uint32_t a4, uint32_t a5);
 
 #endif
