@@ -131,3 +131,10 @@ build/wat/%.wasm: tests/unit/engine/wat/%.wat
 $(B)/tests/engine/test_engine: $(ENGINE_WASMS)
 $(B)/tests/wasi/test_js_guest: build/guests/js-hello.wasm
 # ---- end engine block ----
+
+# ---- configuration (config block: src/config/, cmd/fastlike/main.c, tests/unit/config/) ----
+# The flag-named JSON files (-dictionary, -kv, -acl, -geo, ...) are read with jansson. The flag
+# tests also run the binary, so it is a prerequisite of their test program.
+LDLIBS += -ljansson
+$(B)/tests/config/test_flags: $(B)/fastlike
+# ---- end config block ----

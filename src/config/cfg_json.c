@@ -1,0 +1,78 @@
+/* cfg_json.c: loads flag-named JSON files with jansson and formats their errors on one line
+ * (file name, then line and column for syntax errors). */
+#include "config/cfg_json.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+cfg_status cfg_json_load(const char *path, json_t **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+        return CFG_ERR_FILE;
+    }
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+        fclose(f);
+        snprintf(err, errlen, "%s: cannot read: is a directory", path);
+        return CFG_ERR_FILE;
+    }
+    json_error_t je;
+    json_t *root = json_loadf(f, JSON_REJECT_DUPLICATES, &je);
+    int read_error = ferror(f);
+    fclose(f);
+    if (read_error) {
+        json_decref(root);
+        snprintf(err, errlen, "%s: cannot read: I/O error", path);
+        return CFG_ERR_FILE;
+    }
+    if (!root) {
+        if (je.line > 0)
+            snprintf(err, errlen, "%s:%d:%d: invalid JSON: %s", path, je.line, je.column,
+                     je.text);
+        else
+            snprintf(err, errlen, "%s: invalid JSON: %s", path, je.text);
+        return CFG_ERR_JSON;
+    }
+    *out = root;
+    return CFG_OK;
+}
+
+const char *cfg_json_type_name(const json_t *v)
+{
+    switch (json_typeof(v)) {
+    case JSON_OBJECT:
+        return "an object";
+    case JSON_ARRAY:
+        return "an array";
+    case JSON_STRING:
+        return "a string";
+    case JSON_INTEGER:
+    case JSON_REAL:
+        return "a number";
+    case JSON_TRUE:
+    case JSON_FALSE:
+        return "a boolean";
+    case JSON_NULL:
+        return "null";
+    }
+    return "a value";
+}
+
+char *cfg_json_strdup(const json_t *str, size_t *len)
+{
+    size_t n = json_string_length(str);
+    char *d = malloc(n + 1);
+    if (!d)
+        return NULL;
+    memcpy(d, json_string_value(str), n);
+    d[n] = '\0';
+    if (len)
+        *len = n;
+    return d;
+}

@@ -1,0 +1,252 @@
+/* cfg_store.c: loading and looking up the JSON-backed stores of cfg_store.h (dictionaries,
+ * config stores, secret stores, KV stores). Formats follow Fastlike's README; KV objects also
+ * accept Viceroy's "data" spelling for the body. */
+#include "config/cfg_store.h"
+
+#include "config/cfg_json.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int key_cmp(const char *a, size_t alen, const char *b, size_t blen)
+{
+    int c = memcmp(a, b, alen < blen ? alen : blen);
+    if (c != 0)
+        return c;
+    return alen < blen ? -1 : alen > blen;
+}
+
+static int string_entry_cmp(const void *a, const void *b)
+{
+    const cfg_string_entry *x = a, *y = b;
+    return key_cmp(x->key, x->key_len, y->key, y->key_len);
+}
+
+static int kv_entry_cmp(const void *a, const void *b)
+{
+    const cfg_kv_entry *x = a, *y = b;
+    return key_cmp(x->key, x->key_len, y->key, y->key_len);
+}
+
+/* Loads `path` and checks that its top level is an object. */
+static cfg_status load_object(const char *path, json_t **root, char *err, size_t errlen)
+{
+    cfg_status st = cfg_json_load(path, root, err, errlen);
+    if (st != CFG_OK)
+        return st;
+    if (!json_is_object(*root)) {
+        snprintf(err, errlen, "%s: expected a JSON object of \"key\": value pairs, found %s", path,
+                 cfg_json_type_name(*root));
+        json_decref(*root);
+        *root = NULL;
+        return CFG_ERR_JSON;
+    }
+    return CFG_OK;
+}
+
+void cfg_string_map_deinit(cfg_string_map *m)
+{
+    if (!m)
+        return;
+    for (size_t i = 0; i < m->count; i++) {
+        free(m->entries[i].key);
+        free(m->entries[i].value);
+    }
+    free(m->entries);
+    m->entries = NULL;
+    m->count = 0;
+}
+
+cfg_status cfg_string_map_load(const char *path, cfg_string_map *out, char *err, size_t errlen)
+{
+    out->entries = NULL;
+    out->count = 0;
+    json_t *root;
+    cfg_status st = load_object(path, &root, err, errlen);
+    if (st != CFG_OK)
+        return st;
+    size_t n = json_object_size(root);
+    out->entries = calloc(n ? n : 1, sizeof *out->entries);
+    if (!out->entries) {
+        st = CFG_ERR_NOMEM;
+        snprintf(err, errlen, "%s: out of memory", path);
+        goto done;
+    }
+    const char *key;
+    size_t key_len;
+    json_t *value;
+    json_object_keylen_foreach(root, key, key_len, value)
+    {
+        if (!json_is_string(value)) {
+            snprintf(err, errlen, "%s: key \"%s\": value must be a string, found %s", path, key,
+                     cfg_json_type_name(value));
+            st = CFG_ERR_JSON;
+            goto done;
+        }
+        cfg_string_entry *e = &out->entries[out->count];
+        e->key = malloc(key_len + 1);
+        e->value = cfg_json_strdup(value, &e->value_len);
+        out->count++;
+        if (!e->key || !e->value) {
+            snprintf(err, errlen, "%s: out of memory", path);
+            st = CFG_ERR_NOMEM;
+            goto done;
+        }
+        memcpy(e->key, key, key_len + 1);
+        e->key_len = key_len;
+    }
+    qsort(out->entries, out->count, sizeof *out->entries, string_entry_cmp);
+done:
+    json_decref(root);
+    if (st != CFG_OK)
+        cfg_string_map_deinit(out);
+    return st;
+}
+
+const cfg_string_entry *cfg_string_map_get(const cfg_string_map *m, const char *key,
+                                           size_t key_len)
+{
+    cfg_string_entry probe = {.key = (char *)key, .key_len = key_len};
+    return m->count ? bsearch(&probe, m->entries, m->count, sizeof *m->entries, string_entry_cmp)
+                    : NULL;
+}
+
+void cfg_dictionary_deinit(cfg_dictionary *d)
+{
+    if (!d)
+        return;
+    free(d->name);
+    free(d->path);
+    cfg_string_map_deinit(&d->items);
+    d->name = d->path = NULL;
+}
+
+void cfg_kv_store_deinit(cfg_kv_store *kv)
+{
+    if (!kv)
+        return;
+    for (size_t i = 0; i < kv->count; i++) {
+        free(kv->entries[i].key);
+        free(kv->entries[i].body);
+        free(kv->entries[i].metadata);
+    }
+    free(kv->entries);
+    free(kv->name);
+    free(kv->path);
+    memset(kv, 0, sizeof *kv);
+}
+
+/* Fills e's body and metadata from a KV value (string, or object with body/data and metadata). */
+static cfg_status kv_value(const char *path, const char *key, json_t *value, cfg_kv_entry *e,
+                           char *err, size_t errlen)
+{
+    json_t *body = value;
+    json_t *meta = NULL;
+    if (json_is_object(value)) {
+        const char *field;
+        json_t *v;
+        body = NULL;
+        json_object_foreach(value, field, v)
+        {
+            if (strcmp(field, "body") == 0 || strcmp(field, "data") == 0) {
+                if (body) {
+                    snprintf(err, errlen, "%s: key \"%s\": give \"body\" or \"data\", not both",
+                             path, key);
+                    return CFG_ERR_JSON;
+                }
+                body = v;
+            } else if (strcmp(field, "metadata") == 0) {
+                meta = v;
+            } else {
+                snprintf(err, errlen,
+                         "%s: key \"%s\": unknown field \"%s\" (expected body and metadata)", path,
+                         key, field);
+                return CFG_ERR_JSON;
+            }
+        }
+        if (!body) {
+            snprintf(err, errlen, "%s: key \"%s\": object needs a \"body\" string", path, key);
+            return CFG_ERR_JSON;
+        }
+        if (!json_is_string(body)) {
+            snprintf(err, errlen, "%s: key \"%s\": \"body\" must be a string, found %s", path, key,
+                     cfg_json_type_name(body));
+            return CFG_ERR_JSON;
+        }
+        if (meta && !json_is_string(meta)) {
+            snprintf(err, errlen, "%s: key \"%s\": \"metadata\" must be a string, found %s", path,
+                     key, cfg_json_type_name(meta));
+            return CFG_ERR_JSON;
+        }
+    } else if (!json_is_string(value)) {
+        snprintf(err, errlen,
+                 "%s: key \"%s\": value must be a string or an object with body/metadata, "
+                 "found %s",
+                 path, key, cfg_json_type_name(value));
+        return CFG_ERR_JSON;
+    }
+    e->body = cfg_json_strdup(body, &e->body_len);
+    if (meta)
+        e->metadata = cfg_json_strdup(meta, &e->metadata_len);
+    if (!e->body || (meta && !e->metadata)) {
+        snprintf(err, errlen, "%s: out of memory", path);
+        return CFG_ERR_NOMEM;
+    }
+    return CFG_OK;
+}
+
+cfg_status cfg_kv_store_load(const char *path, cfg_kv_store *out, char *err, size_t errlen)
+{
+    out->entries = NULL;
+    out->count = 0;
+    json_t *root;
+    cfg_status st = load_object(path, &root, err, errlen);
+    if (st != CFG_OK)
+        return st;
+    size_t n = json_object_size(root);
+    out->entries = calloc(n ? n : 1, sizeof *out->entries);
+    if (!out->entries) {
+        snprintf(err, errlen, "%s: out of memory", path);
+        st = CFG_ERR_NOMEM;
+        goto done;
+    }
+    const char *key;
+    size_t key_len;
+    json_t *value;
+    json_object_keylen_foreach(root, key, key_len, value)
+    {
+        cfg_kv_entry *e = &out->entries[out->count++];
+        st = kv_value(path, key, value, e, err, errlen);
+        if (st != CFG_OK)
+            goto done;
+        if (!(e->key = malloc(key_len + 1))) {
+            snprintf(err, errlen, "%s: out of memory", path);
+            st = CFG_ERR_NOMEM;
+            goto done;
+        }
+        memcpy(e->key, key, key_len + 1);
+        e->key_len = key_len;
+    }
+    qsort(out->entries, out->count, sizeof *out->entries, kv_entry_cmp);
+done:
+    json_decref(root);
+    if (st != CFG_OK) {
+        for (size_t i = 0; i < out->count; i++) {
+            free(out->entries[i].key);
+            free(out->entries[i].body);
+            free(out->entries[i].metadata);
+        }
+        free(out->entries);
+        out->entries = NULL;
+        out->count = 0;
+    }
+    return st;
+}
+
+const cfg_kv_entry *cfg_kv_store_get(const cfg_kv_store *kv, const char *key, size_t key_len)
+{
+    cfg_kv_entry probe = {.key = (char *)key, .key_len = key_len};
+    return kv->count ? bsearch(&probe, kv->entries, kv->count, sizeof *kv->entries, kv_entry_cmp)
+                     : NULL;
+}
