@@ -60,6 +60,7 @@ struct wasi_ctx {
     char *env;
     size_t env_len;
     wasi_fd fds[WASI_NFDS];
+    int host_fds[WASI_NFDS]; /* as given to wasi_ctx_new, for wasi_ctx_reset */
     wasi_write_fn out_fn;
     void *out_user;
 };
@@ -84,6 +85,21 @@ static char *pack_strings(size_t n, const char *const *strs, size_t *len_out)
     return blob;
 }
 
+/* The stdio descriptors as wasi_ctx_new sets them up, keeping the host fds of `host`. */
+static void init_fds(wasi_ctx *ctx, const int host[WASI_NFDS])
+{
+    const uint64_t common =
+        RIGHT_FD_FDSTAT_SET_FLAGS | RIGHT_FD_FILESTAT_GET | RIGHT_POLL_FD_READWRITE;
+    for (int i = 0; i < WASI_NFDS; i++) {
+        ctx->fds[i] = (wasi_fd){0};
+        ctx->fds[i].open = true;
+        ctx->fds[i].stream = i;
+        ctx->fds[i].host_fd = host[i];
+        ctx->fds[i].rights_base = common | (i == 0 ? RIGHT_FD_READ : RIGHT_FD_WRITE);
+        ctx->fds[i].rights_inheriting = 0;
+    }
+}
+
 wasi_ctx *wasi_ctx_new(size_t argc, const char *const *argv, size_t envc, const char *const *env,
                        int stdin_fd, int stdout_fd, int stderr_fd)
 {
@@ -99,16 +115,28 @@ wasi_ctx *wasi_ctx_new(size_t argc, const char *const *argv, size_t envc, const 
         return NULL;
     }
     const int host[WASI_NFDS] = {stdin_fd, stdout_fd, stderr_fd};
-    const uint64_t common =
-        RIGHT_FD_FDSTAT_SET_FLAGS | RIGHT_FD_FILESTAT_GET | RIGHT_POLL_FD_READWRITE;
-    for (int i = 0; i < WASI_NFDS; i++) {
-        ctx->fds[i].open = true;
-        ctx->fds[i].stream = i;
-        ctx->fds[i].host_fd = host[i];
-        ctx->fds[i].rights_base = common | (i == 0 ? RIGHT_FD_READ : RIGHT_FD_WRITE);
-        ctx->fds[i].rights_inheriting = 0;
-    }
+    for (int i = 0; i < WASI_NFDS; i++)
+        ctx->host_fds[i] = host[i];
+    init_fds(ctx, host);
     return ctx;
+}
+
+int wasi_ctx_reset(wasi_ctx *ctx, size_t envc, const char *const *env)
+{
+    size_t len = 0;
+    char *blob = pack_strings(envc, env, &len);
+    if (!blob)
+        return WASI_ENOMEM;
+    free(ctx->env);
+    ctx->env = blob;
+    ctx->env_len = len;
+    ctx->envc = envc;
+    /* fd_close/fd_renumber of the previous guest must not leak into the next one */
+    int host[WASI_NFDS];
+    for (int i = 0; i < WASI_NFDS; i++)
+        host[i] = ctx->host_fds[i];
+    init_fds(ctx, host);
+    return WASI_ESUCCESS;
 }
 
 void wasi_ctx_free(wasi_ctx *ctx)

@@ -51,6 +51,12 @@ wasi_ctx *wasi_ctx_new(size_t argc, const char *const *argv, size_t envc, const 
                        int stdin_fd, int stdout_fd, int stderr_fd);
 void wasi_ctx_free(wasi_ctx *ctx); /* accepts NULL */
 
+/* Prepares a context for the next guest: replaces the environment with env[0..envc) (copied) and
+ * reopens the three stdio descriptors as wasi_ctx_new set them up (undoing fd_close/fd_renumber).
+ * Arguments and the output hook are kept. Lets a server reuse one ctx, and the linker it is
+ * defined on, for a sequence of instances. Returns WASI_ESUCCESS or WASI_ENOMEM (ctx unchanged). */
+int wasi_ctx_reset(wasi_ctx *ctx, size_t envc, const char *const *env);
+
 /* Routes guest writes to fds 1 and 2 through `fn` (NULL restores the host descriptors). */
 void wasi_ctx_set_output(wasi_ctx *ctx, wasi_write_fn fn, void *user);
 
