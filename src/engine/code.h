@@ -65,7 +65,11 @@ enum fwe_iop {
     IOP_SIMD_TERNARY,       /* op dst a b c */
     IOP_SIMD_TEST,          /* op dst a */
     IOP_SIMD_SHIFT,         /* op dst a count */
-    IOP_COUNT
+    /* compare fused with a conditional branch, for wasm compares 0x45..0x5a (k = op - 0x45):
+     * [a b target] ([a target] for eqz); BRT branches when the compare is true, BRF when false */
+    IOP_BRT_BASE,
+    IOP_BRF_BASE = IOP_BRT_BASE + 22,
+    IOP_COUNT = IOP_BRF_BASE + 22
 };
 
 /* Translated code of one defined function; owned by the module, shared by every instance. */

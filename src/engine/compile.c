@@ -557,6 +557,25 @@ static bool call_common(compiler *c, const fwe_functype *ft, uint32_t op, uint32
     return true;
 }
 
+/* Emits "branch if cond is true" (or false); the caller then emits or patches the target word.
+ * When the compare that produced cond is the last instruction emitted, it is fused into the
+ * branch: one dispatch instead of two, and no write of the condition slot. */
+static bool emit_cond_branch(compiler *c, const operand *cond, bool when_true) {
+    if (c->last_def_word != UINT32_MAX && c->last_def_op == c->nops && cond->slot == cond->cslot) {
+        uint32_t at = c->last_def_word - 1;
+        uint32_t op = c->code[at];
+        if (op >= 0x45 && op <= 0x5a) {
+            bool unary = op == 0x45 || op == 0x50;
+            fwe_word a = c->code[at + 2], b = unary ? 0 : c->code[at + 3];
+            c->ncode = at;
+            while (c->npcmap && c->pcmap[2 * (c->npcmap - 1)] > at) c->npcmap--;
+            if (!emit_op(c, (when_true ? IOP_BRT_BASE : IOP_BRF_BASE) + (op - 0x45)) || !emitw(c, a)) return false;
+            return unary || emitw(c, b);
+        }
+    }
+    return emit_op(c, when_true ? IOP_BR_IF : IOP_BR_UNLESS) && emitw(c, cond->slot);
+}
+
 static bool do_branch(compiler *c, ctrl_frame *f) {
     const uint8_t *types;
     uint32_t n = label_arity(f, &types);
@@ -907,7 +926,9 @@ static bool run(compiler *c) {
             if (!read_blocktype(c, &tmp, &np, &params, &nr, &results)) return false;
             if (op == 0x04 && !pop(c, FWE_I32, &cond)) return false;
             if (!check_top(c, params, np)) return false;
+            uint32_t def_word = c->last_def_word, def_op = c->last_def_op; /* for if: compare fusion */
             if (live(c) && !materialize_all(c)) return false;
+            if (c->last_def_word == UINT32_MAX) def_word = UINT32_MAX; /* moves were emitted */
             c->last_def_word = UINT32_MAX;
             /* pop params; push_ctrl pushes them back canonically */
             for (uint32_t i = 0; i < np; i++)
@@ -920,10 +941,14 @@ static bool run(compiler *c) {
                 f->single_result = true;
             }
             if (op == 0x03) {
+                /* no header instruction: backward branches check for interruption */
                 f->loop_pc = c->ncode;
-                if (live(c) && !emit_op(c, IOP_LOOP)) return false;
             } else if (op == 0x04 && live(c)) {
-                if (!emit_op(c, IOP_BR_UNLESS) || !emitw(c, cond.slot) || !emitw(c, 0)) return false;
+                c->last_def_word = def_word;
+                c->last_def_op = def_op;
+                bool ok = emit_cond_branch(c, &cond, false);
+                c->last_def_word = UINT32_MAX;
+                if (!ok || !emitw(c, 0)) return false;
                 f->else_patch = c->ncode - 1;
             }
             break;
@@ -970,9 +995,9 @@ static bool run(compiler *c) {
                 if (c->nops < n) return INVALID(c, "type mismatch");
                 if (!materialize_from(c, c->nops - n)) return false;
                 if (!branch_needs_moves(c, f, n)) {
-                    if (!emit_op(c, IOP_BR_IF) || !emitw(c, cond.slot) || !emit_target(c, f)) return false;
+                    if (!emit_cond_branch(c, &cond, true) || !emit_target(c, f)) return false;
                 } else {
-                    if (!emit_op(c, IOP_BR_UNLESS) || !emitw(c, cond.slot) || !emitw(c, 0)) return false;
+                    if (!emit_cond_branch(c, &cond, false) || !emitw(c, 0)) return false;
                     uint32_t skip = c->ncode - 1;
                     if (!emit_branch_moves(c, f, n) || !emit_op(c, IOP_BR) || !emit_target(c, f)) return false;
                     c->code[skip] = c->ncode;

@@ -120,6 +120,10 @@ fwe_trap_kind fwe_interp_call(fwe_instance *entry, fwe_func *func, uint64_t *arg
         L(0xb3), L(0xb4), L(0xb5), L(0xb6), L(0xb7), L(0xb8), L(0xb9), L(0xba), L(0xbb), L(0xbc), L(0xbd),
         L(0xbe), L(0xbf), L(0xc0), L(0xc1), L(0xc2), L(0xc3), L(0xc4),
         L(0xe0), L(0xe1), L(0xe2), L(0xe3), L(0xe4), L(0xe5), L(0xe6), L(0xe7),
+#define LB(k) [IOP_BRT_BASE + k] = &&L_brt_##k, [IOP_BRF_BASE + k] = &&L_brf_##k
+        LB(0), LB(1), LB(2), LB(3), LB(4), LB(5), LB(6), LB(7), LB(8), LB(9), LB(10),
+        LB(11), LB(12), LB(13), LB(14), LB(15), LB(16), LB(17), LB(18), LB(19), LB(20), LB(21),
+#undef LB
     };
 #pragma GCC diagnostic pop
 #undef L
@@ -198,23 +202,68 @@ L_const128:
     fp[pc[1] + 1] = (uint64_t)pc[4] | ((uint64_t)pc[5] << 32);
     pc += 6;
     NEXT();
+    /* Branches: a backward jump (to a loop header) is where a runaway guest gets interrupted. */
+#define JUMP(target)                                                                       \
+    do {                                                                                   \
+        const fwe_word *to_ = code->words + (target);                                      \
+        if (to_ <= pc && atomic_load_explicit(interrupt, memory_order_relaxed))            \
+            TRAP(FWE_TRAP_INTERRUPTED);                                                    \
+        pc = to_;                                                                          \
+        NEXT();                                                                            \
+    } while (0)
 L_br:
-    pc = code->words + pc[1];
-    NEXT();
+    JUMP(pc[1]);
 L_br_if:
-    if (I32(1)) pc = code->words + pc[2];
-    else pc += 3;
+    if (I32(1)) JUMP(pc[2]);
+    pc += 3;
     NEXT();
 L_br_unless:
-    if (!I32(1)) pc = code->words + pc[2];
-    else pc += 3;
+    if (!I32(1)) JUMP(pc[2]);
+    pc += 3;
     NEXT();
 L_br_table: {
     uint32_t i = I32(1), n = pc[2];
     if (i > n) i = n;
-    pc = code->words + pc[3 + i];
-    NEXT();
+    JUMP(pc[3 + i]);
 }
+#define BRCMP(k, T, expr)                                                                  \
+    L_brt_##k : {                                                                          \
+        T a = (T)fp[pc[1]], b = (T)fp[pc[2]];                                              \
+        (void)b;                                                                           \
+        if (expr) JUMP(pc[3]);                                                             \
+        pc += 4;                                                                           \
+        NEXT();                                                                            \
+    }                                                                                      \
+    L_brf_##k : {                                                                          \
+        T a = (T)fp[pc[1]], b = (T)fp[pc[2]];                                              \
+        (void)b;                                                                           \
+        if (!(expr)) JUMP(pc[3]);                                                          \
+        pc += 4;                                                                           \
+        NEXT();                                                                            \
+    }
+#define BRCMP1(k, T)                                                                       \
+    L_brt_##k : {                                                                          \
+        if ((T)fp[pc[1]] == 0) JUMP(pc[2]);                                                \
+        pc += 3;                                                                           \
+        NEXT();                                                                            \
+    }                                                                                      \
+    L_brf_##k : {                                                                          \
+        if ((T)fp[pc[1]] != 0) JUMP(pc[2]);                                                \
+        pc += 3;                                                                           \
+        NEXT();                                                                            \
+    }
+    BRCMP1(0, uint32_t)
+    BRCMP(1, uint32_t, a == b) BRCMP(2, uint32_t, a != b) BRCMP(3, uint32_t, (int32_t)a < (int32_t)b)
+    BRCMP(4, uint32_t, a < b) BRCMP(5, uint32_t, (int32_t)a > (int32_t)b) BRCMP(6, uint32_t, a > b)
+    BRCMP(7, uint32_t, (int32_t)a <= (int32_t)b) BRCMP(8, uint32_t, a <= b)
+    BRCMP(9, uint32_t, (int32_t)a >= (int32_t)b) BRCMP(10, uint32_t, a >= b)
+    BRCMP1(11, uint64_t)
+    BRCMP(12, uint64_t, a == b) BRCMP(13, uint64_t, a != b) BRCMP(14, uint64_t, (int64_t)a < (int64_t)b)
+    BRCMP(15, uint64_t, a < b) BRCMP(16, uint64_t, (int64_t)a > (int64_t)b) BRCMP(17, uint64_t, a > b)
+    BRCMP(18, uint64_t, (int64_t)a <= (int64_t)b) BRCMP(19, uint64_t, a <= b)
+    BRCMP(20, uint64_t, (int64_t)a >= (int64_t)b) BRCMP(21, uint64_t, a >= b)
+#undef BRCMP
+#undef BRCMP1
 L_loop:
     if (atomic_load_explicit(interrupt, memory_order_relaxed)) TRAP(FWE_TRAP_INTERRUPTED);
     pc += 1;
