@@ -59,6 +59,9 @@ typedef struct hc_settings {
     const char *region;                /* FASTLY_REGION */
     const char *service_id;
     const char *service_version;
+    /* Added with the hostcall implementations (zero/NULL = the local default): */
+    const char *compliance_region;         /* downstream_compliance_region; NULL = "none" */
+    const char *const *fake_fastly_keys;   /* NULL-terminated; fastly_key_is_valid accepts these */
 } hc_settings;
 
 typedef struct hc_ctx hc_ctx;
@@ -69,11 +72,18 @@ hc_ctx *hc_ctx_new(const hc_settings *settings, const hc_downstream_request *req
                    const hc_downstream_sink *sink, const char *trace_id);
 void hc_ctx_free(hc_ctx *ctx);
 
+/* Writes one log line (printf-style, no trailing newline needed) through settings->log when
+ * `level` <= settings->verbosity; level 0 always goes out. With ctx NULL (no request, e.g.
+ * `fastlike run`), level-0 lines go to stderr. */
+void hc_log(hc_ctx *ctx, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 /* True once the guest called send_downstream (the head went to the sink). */
 bool hc_ctx_response_started(const hc_ctx *ctx);
 /* True once the response body is complete (buffered send, or a streaming body was closed). */
 bool hc_ctx_response_finished(const hc_ctx *ctx);
-/* After the guest returned or trapped: finishes a streaming body that the guest left open. */
+/* After the guest returned or trapped: finishes a streaming body that the guest left open.
+ * A streaming body the guest abandoned (fastly_http_body.abandon) is not finished: then
+ * started && !finished after this call, and the server should cut the response short. */
 void hc_ctx_finish(hc_ctx *ctx);
 
 /* Defines every Fastly hostcall module on `linker` (implemented functions, and `unsupported`

@@ -1,0 +1,92 @@
+/* hc_mem.c: checked guest-memory helpers (bounds through fwe_memory_slice, alignment, LE). */
+#include "hc_mem.h"
+
+#include <string.h>
+
+uint8_t *hc_mem_slice(fwe_caller *caller, uint32_t ptr, uint32_t len)
+{
+    fwe_memory *mem = fwe_caller_memory(caller);
+    if (!mem)
+        return NULL;
+    return fwe_memory_slice(mem, ptr, len);
+}
+
+static hc_status store(fwe_caller *caller, uint32_t ptr, uint64_t v, uint32_t size)
+{
+    if (ptr % size != 0)
+        return HC_BADALIGN;
+    uint8_t *p = hc_mem_slice(caller, ptr, size);
+    if (!p)
+        return HC_INVAL;
+    for (uint32_t i = 0; i < size; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+    return HC_OK;
+}
+
+static hc_status load(fwe_caller *caller, uint32_t ptr, uint64_t *v, uint32_t size)
+{
+    if (ptr % size != 0)
+        return HC_BADALIGN;
+    const uint8_t *p = hc_mem_slice(caller, ptr, size);
+    if (!p)
+        return HC_INVAL;
+    uint64_t r = 0;
+    for (uint32_t i = 0; i < size; i++)
+        r |= (uint64_t)p[i] << (8 * i);
+    *v = r;
+    return HC_OK;
+}
+
+hc_status hc_mem_write_u16(fwe_caller *caller, uint32_t ptr, uint16_t v)
+{
+    return store(caller, ptr, v, 2);
+}
+
+hc_status hc_mem_write_u32(fwe_caller *caller, uint32_t ptr, uint32_t v)
+{
+    return store(caller, ptr, v, 4);
+}
+
+hc_status hc_mem_write_u64(fwe_caller *caller, uint32_t ptr, uint64_t v)
+{
+    return store(caller, ptr, v, 8);
+}
+
+hc_status hc_mem_read_u32(fwe_caller *caller, uint32_t ptr, uint32_t *v)
+{
+    uint64_t r = 0;
+    hc_status st = load(caller, ptr, &r, 4);
+    *v = (uint32_t)r;
+    return st;
+}
+
+hc_status hc_mem_read_u64(fwe_caller *caller, uint32_t ptr, uint64_t *v)
+{
+    return load(caller, ptr, v, 8);
+}
+
+hc_status hc_mem_write_bytes(fwe_caller *caller, uint32_t buf, const void *data, size_t len)
+{
+    if (len > UINT32_MAX)
+        return HC_INVAL;
+    uint8_t *p = hc_mem_slice(caller, buf, (uint32_t)len);
+    if (!p)
+        return HC_INVAL;
+    if (len)
+        memcpy(p, data, len);
+    return HC_OK;
+}
+
+hc_status hc_mem_copy_out(fwe_caller *caller, uint32_t buf, uint32_t buf_len,
+                          uint32_t nwritten_ptr, const void *data, size_t len)
+{
+    if (len > buf_len) {
+        /* as Viceroy: the needed size, or 0 when it does not fit the out-parameter */
+        hc_status st = hc_mem_write_u32(caller, nwritten_ptr, len > UINT32_MAX ? 0 : (uint32_t)len);
+        return st != HC_OK ? st : HC_BUFLEN;
+    }
+    hc_status st = hc_mem_write_bytes(caller, buf, data, len);
+    if (st != HC_OK)
+        return st;
+    return hc_mem_write_u32(caller, nwritten_ptr, (uint32_t)len);
+}
