@@ -23,6 +23,7 @@ void cfg_backend_deinit(cfg_backend *b)
 {
     if (!b)
         return;
+    free(b->spec);
     free(b->name);
     free(b->url);
     free(b->userinfo);
@@ -259,7 +260,8 @@ cfg_status cfg_backend_parse(const char *spec, cfg_backend *out, char *err, size
     if (port < 0)
         port = out->tls ? 443 : 80;
     out->port = (uint16_t)port;
-    if (!(out->host = dup_n(host, hostlen)) || !(out->path = dup_n(tail, taillen)))
+    if (!(out->host = dup_n(host, hostlen)) || !(out->path = dup_n(tail, taillen)) ||
+        !(out->spec = dup_n(spec, strlen(spec))))
         goto nomem;
 
     int v6 = memchr(host, ':', hostlen) != NULL;

@@ -13,6 +13,7 @@
 #define CFG_UPTIME_NONE (-1) /* no @N suffix: always reachable, health "unknown" */
 
 typedef struct cfg_backend {
+    char *spec;     /* the text as given, for fastlike_config_add_backend */
     char *name;     /* NULL for the catch-all backend (no name, or an empty name) */
     char *url;      /* normalised "scheme://[userinfo@]host:port[/path]", explicit port */
     bool tls;       /* https:// */

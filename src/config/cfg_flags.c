@@ -1,0 +1,695 @@
+/* cfg_flags.c: the serving flags' table, Go-style flag syntax (as Fastlike uses Go's flag
+ * package), per-flag validation and loading of the files they name, and the usage text. */
+#include "config/cfg_flags.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+typedef cfg_status (*flag_fn)(cfg_options *o, const char *value, char *err, size_t errlen);
+
+typedef struct flag_def {
+    const char *name;
+    const char *alias; /* NULL or a second spelling */
+    bool is_bool;
+    flag_fn fn;
+    const char *value_hint; /* for "needs a value" messages */
+} flag_def;
+
+static char *dup_n(const char *s, size_t n)
+{
+    char *d = malloc(n + 1);
+    if (d) {
+        memcpy(d, s, n);
+        d[n] = '\0';
+    }
+    return d;
+}
+
+static char *dup_s(const char *s)
+{
+    return dup_n(s, strlen(s));
+}
+
+/* Grows *arr (of *n elements of size sz) by one zeroed element; returns it or NULL. */
+static void *push(void *arr_ptr, size_t *n, size_t sz)
+{
+    void **arr = arr_ptr;
+    char *grown = realloc(*arr, (*n + 1) * sz);
+    if (!grown)
+        return NULL;
+    *arr = grown;
+    memset(grown + *n * sz, 0, sz);
+    return grown + (*n)++ * sz;
+}
+
+static cfg_status nomem(char *err, size_t errlen)
+{
+    snprintf(err, errlen, "out of memory");
+    return CFG_ERR_NOMEM;
+}
+
+/* Splits "name=rest" at the first '='. Returns false when there is no '=' (then *rest is NULL). */
+static bool split_name(const char *v, size_t *namelen, const char **rest)
+{
+    const char *eq = strchr(v, '=');
+    *namelen = eq ? (size_t)(eq - v) : strlen(v);
+    *rest = eq ? eq + 1 : NULL;
+    return eq != NULL;
+}
+
+static bool valid_name(const char *s, size_t n)
+{
+    if (n == 0)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c <= ' ' || c >= 0x7f)
+            return false;
+    }
+    return true;
+}
+
+/* Parses "name=file" for the store flags; both parts must be non-empty. */
+static cfg_status name_file(const char *v, bool file_optional, char **name, char **file,
+                            const char *hint, char *err, size_t errlen)
+{
+    size_t nlen;
+    const char *rest;
+    bool has_file = split_name(v, &nlen, &rest);
+    if (!valid_name(v, nlen) || (has_file && *rest == '\0') || (!has_file && !file_optional)) {
+        snprintf(err, errlen, "'%s': expected %s", v, hint);
+        return CFG_ERR_VALUE;
+    }
+    *name = dup_n(v, nlen);
+    *file = has_file ? dup_s(rest) : NULL;
+    if (!*name || (has_file && !*file)) {
+        free(*name);
+        free(*file);
+        *name = *file = NULL;
+        return nomem(err, errlen);
+    }
+    return CFG_OK;
+}
+
+/* ---- flag handlers: each gets the value and writes its problem (without the flag) to err ---- */
+
+static cfg_status f_wasm(cfg_options *o, const char *v, char *err, size_t errlen)
+{
+    struct stat st;
+    int fd = open(v, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        snprintf(err, errlen, "cannot read %s: %s", v, strerror(errno));
+        return CFG_ERR_FILE;
+    }
+    int ok = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+    close(fd);
+    if (!ok) {
+        snprintf(err, errlen, "%s is not a regular file", v);
+        return CFG_ERR_FILE;
+    }
+    char *copy = dup_s(v);
+    if (!copy)
+        return nomem(err, errlen);
+    free(o->wasm);
+    o->wasm = copy;
+    return CFG_OK;
+}
+
+static cfg_status f_bind(cfg_options *o, const char *v, char *err, size_t errlen)
+{
+    cfg_status st = cfg_host_port_check(v, err, errlen);
+    if (st != CFG_OK)
+        return st;
+    char *copy = dup_s(v);
+    if (!copy)
+        return nomem(err, errlen);
+    free(o->bind);
+    o->bind = copy;
+    return CFG_OK;
+}
+
+static cfg_status f_backend(cfg_options *o, const char *v, char *err, size_t errlen)
+{
+    cfg_backend b;
+    cfg_status st = cfg_backend_parse(v, &b, err, errlen);
+    if (st != CFG_OK)
+        return st;
+    for (size_t i = 0; i < o->nbackends; i++) {
+        const char *other = o->backends[i].name;
+        if ((!other && !b.name) || (other && b.name && strcmp(other, b.name) == 0)) {
+            if (b.name)
+                snprintf(err, errlen, "backend '%s' is given twice", b.name);
+            else
+                snprintf(err, errlen, "the catch-all backend (no name) is given twice");
+            cfg_backend_deinit(&b);
+            return CFG_ERR_VALUE;
+        }
+    }
+    cfg_backend *slot = push(&o->backends, &o->nbackends, sizeof *o->backends);
+    if (!slot) {
+        cfg_backend_deinit(&b);
+        return nomem(err, errlen);
+    }
+    *slot = b;
+    return CFG_OK;
+}
+
+static cfg_status f_override_host(cfg_options *o, const char *v, char *err, size_t errlen)
+{
+    size_t nlen;
+    const char *host = v;
+    char *name = NULL;
+    if (split_name(v, &nlen, &host) && nlen > 0) {
+        if (!valid_name(v, nlen)) {
+            snprintf(err, errlen, "'%s': invalid backend name", v);
+            return CFG_ERR_VALUE;
+        }
+        if (!(name = dup_n(v, nlen)))
+            return nomem(err, errlen);
+    } else if (!host) {
+        host = v;
+    }
+    /* A plain authority: host[:port], nothing a Host header cannot carry. */
+    char sub[256];
+    int bad = host[0] == '\0' || strpbrk(host, "/?#@ \t") != NULL;
+    if (!bad && strchr(host, ':') && host[0] != '[')
+        bad = cfg_host_port_check(host, sub, sizeof sub) != CFG_OK;
+    if (bad) {
+        snprintf(err, errlen, "'%s' is not a host[:port] authority", host);
+        free(name);
+        return CFG_ERR_VALUE;
+    }
+    cfg_override_host *slot = push(&o->override_hosts, &o->noverride_hosts, sizeof *slot);
+    char *h = dup_s(host);
+    if (!slot || !h) {
+        free(name);
+        free(h);
+        if (slot)
+            o->noverride_hosts--;
+        return nomem(err, errlen);
+    }
+    slot->backend = name;
+    slot->host = h;
+    return CFG_OK;
+}
+
+static cfg_status f_verbosity(cfg_options *o, const char *v, char *err, size_t errlen)
+{
+    char *end = NULL;
+    errno = 0;
+    long n = strtol(v, &end, 10);
+    if (v[0] == '\0' || errno != 0 || *end != '\0' || n < 0 || n > 2) {
+        snprintf(err, errlen, "'%s': verbosity must be 0, 1 or 2", v);
+        return CFG_ERR_VALUE;
+    }
+    o->verbosity = (int)n;
+    return CFG_OK;
+}
+
+static cfg_status f_reload(cfg_options *o, const char *v, char *err, size_t errlen)
+{
+    o->reload = v != NULL;
+    return CFG_OK;
+}
+
+static cfg_status f_profile_native(cfg_options *o, const char *v, char *err, size_t errlen)
+{
+    o->profile_native = v != NULL;
+    return CFG_OK;
+}
+
+/* Shared by -dictionary, -config-store and -secret-store. */
+static cfg_status load_dictionary(cfg_dictionary **arr, size_t *n, const char *v, char *err,
+                                  size_t errlen)
+{
+    char *name, *file;
+    cfg_status st = name_file(v, false, &name, &file, "NAME=FILE.json", err, errlen);
+    if (st != CFG_OK)
+        return st;
+    for (size_t i = 0; i < *n; i++)
+        if (strcmp((*arr)[i].name, name) == 0) {
+            snprintf(err, errlen, "'%s' is given twice", name);
+            free(name);
+            free(file);
+            return CFG_ERR_VALUE;
+        }
+    cfg_dictionary d = {.name = name, .path = file};
+    st = cfg_string_map_load(file, &d.items, err, errlen);
+    cfg_dictionary *slot = st == CFG_OK ? push(arr, n, sizeof **arr) : NULL;
+    if (!slot) {
+        cfg_dictionary_deinit(&d);
+        return st != CFG_OK ? st : nomem(err, errlen);
+    }
+    *slot = d;
+    return CFG_OK;
+}
+
+static cfg_status f_dictionary(cfg_options *o, const char *v, char *err, size_t errlen)
+{
+    return load_dictionary(&o->dictionaries, &o->ndictionaries, v, err, errlen);
+}
+
+static cfg_status f_config_store(cfg_options *o, const char *v, char *err, size_t errlen)
+{
+    return load_dictionary(&o->config_stores, &o->nconfig_stores, v, err, errlen);
+}
+
+static cfg_status f_secret_store(cfg_options *o, const char *v, char *err, size_t errlen)
+{
+    return load_dictionary(&o->secret_stores, &o->nsecret_stores, v, err, errlen);
+}
+
+static cfg_status f_kv(cfg_options *o, const char *v, char *err, size_t errlen)
+{
+    cfg_kv_store kv = {0};
+    cfg_status st = name_file(v, true, &kv.name, &kv.path, "NAME or NAME=FILE.json", err, errlen);
+    if (st != CFG_OK)
+        return st;
+    for (size_t i = 0; i < o->nkv_stores; i++)
+        if (strcmp(o->kv_stores[i].name, kv.name) == 0) {
+            snprintf(err, errlen, "'%s' is given twice", kv.name);
+            cfg_kv_store_deinit(&kv);
+            return CFG_ERR_VALUE;
+        }
+    if (kv.path)
+        st = cfg_kv_store_load(kv.path, &kv, err, errlen);
+    cfg_kv_store *slot = st == CFG_OK ? push(&o->kv_stores, &o->nkv_stores, sizeof *slot) : NULL;
+    if (!slot) {
+        cfg_kv_store_deinit(&kv);
+        return st != CFG_OK ? st : nomem(err, errlen);
+    }
+    *slot = kv;
+    return CFG_OK;
+}
+
+static cfg_status f_acl(cfg_options *o, const char *v, char *err, size_t errlen)
+{
+    cfg_acl acl = {0};
+    cfg_status st = name_file(v, false, &acl.name, &acl.path, "NAME=FILE.json", err, errlen);
+    if (st != CFG_OK)
+        return st;
+    for (size_t i = 0; i < o->nacls; i++)
+        if (strcmp(o->acls[i].name, acl.name) == 0) {
+            snprintf(err, errlen, "'%s' is given twice", acl.name);
+            cfg_acl_deinit(&acl);
+            return CFG_ERR_VALUE;
+        }
+    st = cfg_acl_load(acl.path, &acl, err, errlen);
+    cfg_acl *slot = st == CFG_OK ? push(&o->acls, &o->nacls, sizeof *slot) : NULL;
+    if (!slot) {
+        cfg_acl_deinit(&acl);
+        return st != CFG_OK ? st : nomem(err, errlen);
+    }
+    *slot = acl;
+    return CFG_OK;
+}
+
+static cfg_status f_geo(cfg_options *o, const char *v, char *err, size_t errlen)
+{
+    cfg_geo *geo = calloc(1, sizeof *geo);
+    if (!geo || !(geo->path = dup_s(v))) {
+        free(geo);
+        return nomem(err, errlen);
+    }
+    cfg_status st = cfg_geo_load(v, geo, err, errlen);
+    if (st != CFG_OK) {
+        cfg_geo_deinit(geo);
+        free(geo);
+        return st;
+    }
+    if (o->geo) { /* a repeated -geo replaces the earlier one, as Go's string flags do */
+        cfg_geo_deinit(o->geo);
+        free(o->geo);
+    }
+    o->geo = geo;
+    return CFG_OK;
+}
+
+static cfg_status f_logger(cfg_options *o, const char *v, char *err, size_t errlen)
+{
+    cfg_logger l = {0};
+    cfg_status st = name_file(v, true, &l.name, &l.path, "NAME or NAME=FILE", err, errlen);
+    if (st != CFG_OK)
+        return st;
+    for (size_t i = 0; i < o->nloggers; i++)
+        if (strcmp(o->loggers[i].name, l.name) == 0) {
+            snprintf(err, errlen, "'%s' is given twice", l.name);
+            st = CFG_ERR_VALUE;
+            goto fail;
+        }
+    if (l.path) {
+        /* As Fastlike does: the file is created (appended to) at startup, so a bad path fails now. */
+        int fd = open(l.path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+        if (fd < 0) {
+            snprintf(err, errlen, "cannot open %s for appending: %s", l.path, strerror(errno));
+            st = CFG_ERR_FILE;
+            goto fail;
+        }
+        close(fd);
+    }
+    cfg_logger *slot = push(&o->loggers, &o->nloggers, sizeof *slot);
+    if (!slot) {
+        st = nomem(err, errlen);
+        goto fail;
+    }
+    *slot = l;
+    return CFG_OK;
+fail:
+    free(l.name);
+    free(l.path);
+    return st;
+}
+
+static cfg_status f_compliance_region(cfg_options *o, const char *v, char *err, size_t errlen)
+{
+    if (strcmp(v, "none") != 0 && strcmp(v, "us-eu") != 0 && strcmp(v, "us") != 0) {
+        snprintf(err, errlen, "'%s': must be none, us-eu or us", v);
+        return CFG_ERR_VALUE;
+    }
+    char *copy = dup_s(v);
+    if (!copy)
+        return nomem(err, errlen);
+    free(o->compliance_region);
+    o->compliance_region = copy;
+    return CFG_OK;
+}
+
+static cfg_status f_fake_fastly_key(cfg_options *o, const char *v, char *err, size_t errlen)
+{
+    if (v[0] == '\0') /* as Fastlike: an empty key could never match; drop it */
+        return CFG_OK;
+    char *copy = dup_s(v);
+    char **slot = copy ? push(&o->fake_fastly_keys, &o->nfake_fastly_keys, sizeof *slot) : NULL;
+    if (!slot) {
+        free(copy);
+        return nomem(err, errlen);
+    }
+    *slot = copy;
+    return CFG_OK;
+}
+
+static cfg_status f_profile_ui(cfg_options *o, const char *v, char *err, size_t errlen)
+{
+    cfg_status st = cfg_host_port_check(v, err, errlen);
+    if (st != CFG_OK)
+        return st;
+    char *copy = dup_s(v);
+    if (!copy)
+        return nomem(err, errlen);
+    free(o->profile_ui);
+    o->profile_ui = copy;
+    return CFG_OK;
+}
+
+static const char *const profile_modes[] = {"off", "trace", "native", "combined", "deep"};
+
+const char *cfg_profile_mode_name(cfg_profile_mode mode)
+{
+    return (unsigned)mode < sizeof profile_modes / sizeof *profile_modes ? profile_modes[mode]
+                                                                        : "?";
+}
+
+static cfg_status f_profile_mode(cfg_options *o, const char *v, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < sizeof profile_modes / sizeof *profile_modes; i++)
+        if (strcmp(v, profile_modes[i]) == 0) {
+            o->profile_mode = (cfg_profile_mode)i;
+            return CFG_OK;
+        }
+    snprintf(err, errlen, "'%s': must be off, trace, native, combined or deep", v);
+    return CFG_ERR_VALUE;
+}
+
+static cfg_status f_unknown_import(cfg_options *o, const char *v, char *err, size_t errlen)
+{
+    if (strcmp(v, "trap") == 0) {
+        o->unknown_import_link_error = false;
+    } else if (strcmp(v, "link-error") == 0) {
+        o->unknown_import_link_error = true;
+    } else {
+        snprintf(err, errlen, "'%s': must be trap or link-error", v);
+        return CFG_ERR_VALUE;
+    }
+    return CFG_OK;
+}
+
+static cfg_status f_request_timeout(cfg_options *o, const char *v, char *err, size_t errlen)
+{
+    char *end = NULL;
+    errno = 0;
+    unsigned long long n = strtoull(v, &end, 10);
+    if (v[0] < '0' || v[0] > '9' || errno != 0 || *end != '\0') {
+        snprintf(err, errlen, "'%s': expected milliseconds (0 = no deadline)", v);
+        return CFG_ERR_VALUE;
+    }
+    o->request_timeout_ms = (uint64_t)n;
+    o->request_timeout_set = true;
+    return CFG_OK;
+}
+
+static const flag_def flag_table[] = {
+    {"wasm", NULL, false, f_wasm, "FILE.wasm"},
+    {"bind", NULL, false, f_bind, "HOST:PORT"},
+    {"backend", "b", false, f_backend, "[NAME=]ADDR[@N]"},
+    {"override-host", NULL, false, f_override_host, "[NAME=]HOST"},
+    {"v", NULL, false, f_verbosity, "0|1|2"},
+    {"reload", NULL, true, f_reload, NULL},
+    {"dictionary", "d", false, f_dictionary, "NAME=FILE.json"},
+    {"config-store", NULL, false, f_config_store, "NAME=FILE.json"},
+    {"kv", NULL, false, f_kv, "NAME[=FILE.json]"},
+    {"secret-store", NULL, false, f_secret_store, "NAME=FILE.json"},
+    {"acl", NULL, false, f_acl, "NAME=FILE.json"},
+    {"geo", NULL, false, f_geo, "FILE.json"},
+    {"logger", NULL, false, f_logger, "NAME[=FILE]"},
+    {"compliance-region", NULL, false, f_compliance_region, "none|us-eu|us"},
+    {"fake-fastly-key", NULL, false, f_fake_fastly_key, "KEY"},
+    {"profile-ui", NULL, false, f_profile_ui, "HOST:PORT"},
+    {"profile-mode", "profile", false, f_profile_mode, "off|trace|native|combined|deep"},
+    {"profile-native", NULL, true, f_profile_native, NULL},
+    {"unknown-import", NULL, false, f_unknown_import, "trap|link-error"},
+    {"request-timeout", NULL, false, f_request_timeout, "MILLISECONDS"},
+};
+
+static const flag_def *find_flag(const char *name, size_t n)
+{
+    for (size_t i = 0; i < sizeof flag_table / sizeof *flag_table; i++) {
+        const flag_def *f = &flag_table[i];
+        if ((strlen(f->name) == n && memcmp(f->name, name, n) == 0) ||
+            (f->alias && strlen(f->alias) == n && memcmp(f->alias, name, n) == 0))
+            return f;
+    }
+    return NULL;
+}
+
+/* Go's strconv.ParseBool spellings. Returns 1, 0, or -1 when not a boolean. */
+static int parse_bool(const char *v)
+{
+    static const char *const yes[] = {"1", "t", "T", "TRUE", "true", "True"};
+    static const char *const no[] = {"0", "f", "F", "FALSE", "false", "False"};
+    for (size_t i = 0; i < 6; i++) {
+        if (strcmp(v, yes[i]) == 0)
+            return 1;
+        if (strcmp(v, no[i]) == 0)
+            return 0;
+    }
+    return -1;
+}
+
+void cfg_options_init(cfg_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->profile_mode = CFG_PROFILE_TRACE;
+}
+
+void cfg_options_deinit(cfg_options *o)
+{
+    if (!o)
+        return;
+    free(o->wasm);
+    free(o->bind);
+    for (size_t i = 0; i < o->nbackends; i++)
+        cfg_backend_deinit(&o->backends[i]);
+    free(o->backends);
+    for (size_t i = 0; i < o->noverride_hosts; i++) {
+        free(o->override_hosts[i].backend);
+        free(o->override_hosts[i].host);
+    }
+    free(o->override_hosts);
+    for (size_t i = 0; i < o->ndictionaries; i++)
+        cfg_dictionary_deinit(&o->dictionaries[i]);
+    free(o->dictionaries);
+    for (size_t i = 0; i < o->nconfig_stores; i++)
+        cfg_dictionary_deinit(&o->config_stores[i]);
+    free(o->config_stores);
+    for (size_t i = 0; i < o->nsecret_stores; i++)
+        cfg_dictionary_deinit(&o->secret_stores[i]);
+    free(o->secret_stores);
+    for (size_t i = 0; i < o->nkv_stores; i++)
+        cfg_kv_store_deinit(&o->kv_stores[i]);
+    free(o->kv_stores);
+    for (size_t i = 0; i < o->nacls; i++)
+        cfg_acl_deinit(&o->acls[i]);
+    free(o->acls);
+    if (o->geo) {
+        cfg_geo_deinit(o->geo);
+        free(o->geo);
+    }
+    for (size_t i = 0; i < o->nloggers; i++) {
+        free(o->loggers[i].name);
+        free(o->loggers[i].path);
+    }
+    free(o->loggers);
+    free(o->compliance_region);
+    for (size_t i = 0; i < o->nfake_fastly_keys; i++)
+        free(o->fake_fastly_keys[i]);
+    free(o->fake_fastly_keys);
+    free(o->profile_ui);
+    cfg_options_init(o);
+}
+
+const char *cfg_options_bind(const cfg_options *o)
+{
+    return o->bind ? o->bind : CFG_DEFAULT_BIND;
+}
+
+/* Checks that need every flag: -override-host must name a configured backend. */
+static cfg_status check_cross(const cfg_options *o, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < o->noverride_hosts; i++) {
+        const char *want = o->override_hosts[i].backend;
+        bool found = false;
+        for (size_t j = 0; j < o->nbackends && !found; j++) {
+            const char *have = o->backends[j].name;
+            found = want ? (have && strcmp(have, want) == 0) : !have;
+        }
+        if (found)
+            continue;
+        if (want)
+            snprintf(err, errlen, "-override-host: names backend '%s', which no -backend configures",
+                     want);
+        else
+            snprintf(err, errlen, "-override-host: targets the catch-all backend, but no catch-all "
+                                  "-backend is configured");
+        return CFG_ERR_VALUE;
+    }
+    return CFG_OK;
+}
+
+cfg_status cfg_parse_flags(cfg_options *o, int argc, char *const *argv, char *err, size_t errlen)
+{
+    const char *positional = NULL;
+    char detail[1024];
+    bool flags_done = false;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        if (!flags_done && strcmp(a, "--") == 0) {
+            flags_done = true;
+            continue;
+        }
+        if (flags_done || a[0] != '-' || a[1] == '\0') {
+            if (positional) {
+                snprintf(err, errlen, "unexpected argument '%s' (only one FILE.wasm)", a);
+                return CFG_ERR_USAGE;
+            }
+            positional = a;
+            continue;
+        }
+        const char *name = a + 1 + (a[1] == '-');
+        const char *eq = strchr(name, '=');
+        size_t nlen = eq ? (size_t)(eq - name) : strlen(name);
+        if (nlen == 0 || name[0] == '-') {
+            snprintf(err, errlen, "bad flag syntax: '%s'", a);
+            return CFG_ERR_USAGE;
+        }
+        if ((nlen == 1 && name[0] == 'h') || (nlen == 4 && memcmp(name, "help", 4) == 0)) {
+            o->help = true;
+            return CFG_OK;
+        }
+        const flag_def *f = find_flag(name, nlen);
+        if (!f) {
+            snprintf(err, errlen, "unknown flag '-%.*s' (see fastlike -h)", (int)nlen, name);
+            return CFG_ERR_USAGE;
+        }
+        const char *value = eq ? eq + 1 : NULL;
+        if (f->is_bool) {
+            int b = value ? parse_bool(value) : 1;
+            if (b < 0) {
+                snprintf(err, errlen, "-%s: '%s' is not a boolean (true or false)", f->name,
+                         value);
+                return CFG_ERR_VALUE;
+            }
+            value = b ? "true" : NULL;
+        } else if (!value) {
+            if (i + 1 >= argc) {
+                snprintf(err, errlen, "-%s needs a value: -%s %s", f->name, f->name,
+                         f->value_hint);
+                return CFG_ERR_USAGE;
+            }
+            value = argv[++i];
+        }
+        detail[0] = '\0';
+        cfg_status st = f->fn(o, value, detail, sizeof detail);
+        if (st != CFG_OK) {
+            snprintf(err, errlen, "-%s: %s", f->name, detail);
+            return st;
+        }
+    }
+    if (positional) {
+        if (o->wasm && strcmp(o->wasm, positional) != 0) {
+            snprintf(err, errlen, "both -wasm %s and FILE.wasm %s given; use one", o->wasm,
+                     positional);
+            return CFG_ERR_USAGE;
+        }
+        detail[0] = '\0';
+        cfg_status st = f_wasm(o, positional, detail, sizeof detail);
+        if (st != CFG_OK) {
+            snprintf(err, errlen, "-wasm: %s", detail);
+            return st;
+        }
+    }
+    if (!o->wasm) {
+        snprintf(err, errlen, "missing -wasm FILE.wasm (the Compute program to serve)");
+        return CFG_ERR_USAGE;
+    }
+    return check_cross(o, err, errlen);
+}
+
+const char *cfg_usage_text(void)
+{
+    return "serving flags (one or two dashes; -flag VALUE or -flag=VALUE):\n"
+           "  -wasm FILE.wasm          the Compute program to serve (or give FILE.wasm alone)\n"
+           "  -bind HOST:PORT          address to listen on (default " CFG_DEFAULT_BIND ")\n"
+           "  -backend, -b [NAME=]ADDR[@N]\n"
+           "                           a backend (repeatable); ADDR is HOST:PORT, http://HOST:PORT\n"
+           "                           or https://HOST[:PORT]; no NAME: the catch-all backend;\n"
+           "                           @N (0..100): share of requests reaching it, rest get 502\n"
+           "  -override-host [NAME=]HOST  Host header sent to that backend\n"
+           "  -v 0|1|2                 verbosity (default 0)\n"
+           "  -unknown-import trap|link-error\n"
+           "                           an import Fastlike lacks traps when called (default) or\n"
+           "                           fails startup naming every such import\n"
+           "  -request-timeout MS      per-request guest CPU deadline (0 = none)\n"
+           "  -reload                  reload the wasm file on SIGHUP\n"
+           "  -dictionary, -d NAME=FILE.json   a dictionary (JSON object of strings)\n"
+           "  -config-store NAME=FILE.json     a config store (JSON object of strings)\n"
+           "  -secret-store NAME=FILE.json     a secret store (JSON object of strings)\n"
+           "  -kv NAME[=FILE.json]     a KV store, empty or loaded ({\"key\": \"value\"} or\n"
+           "                           {\"key\": {\"body\": \"...\", \"metadata\": \"...\"}})\n"
+           "  -acl NAME=FILE.json      an ACL ({\"entries\": [{\"prefix\": \"10.0.0.0/8\",\n"
+           "                           \"action\": \"ALLOW\"|\"BLOCK\"}]})\n"
+           "  -geo FILE.json           geolocation data: {\"IP or CIDR\": {\"city\": ..., ...}}\n"
+           "  -logger NAME[=FILE]      a log endpoint, to FILE or stdout (repeatable)\n"
+           "  -compliance-region none|us-eu|us\n"
+           "  -fake-fastly-key KEY     a Fastly-Key value treated as valid (repeatable)\n"
+           "  -profile-ui HOST:PORT    serve the profiler viewer there\n"
+           "  -profile-mode, -profile off|trace|native|combined|deep   (default trace)\n"
+           "  -profile-native          record native CPU samples as well\n"
+           "  -h, -help                this text\n"
+           "Flags not yet in effect are accepted and checked; docs/cli.md gives each one's status.\n";
+}
