@@ -138,3 +138,19 @@ $(B)/tests/wasi/test_js_guest: build/guests/js-hello.wasm
 LDLIBS += -ljansson
 $(B)/tests/config/test_flags: $(B)/fastlike
 # ---- end config block ----
+
+# ---- hostcall ABI surface (abi block: tools/witx2c*, tools/abi-coverage, src/hostcalls/hc_abi*,
+# src/hostcalls/hc_registry.*, tests/unit/hostcalls/test_registry.c, docs/abi-coverage.md) ----
+# `make abi` regenerates the ABI table and the C guest header from ../shared/abi/witx;
+# `make abi-coverage` regenerates docs/abi-coverage.md (test_registry fails when either is stale).
+.PHONY: abi abi-coverage
+abi:
+	python3 tools/witx2c
+
+# Until src/hostcalls/hc_impls.c exists the registry test supplies an empty hc_all_impls itself.
+$(B)/tests/hostcalls/test_registry: CPPFLAGS += $(if $(wildcard src/hostcalls/hc_impls.c),-DHC_HAVE_IMPLS=1)
+
+abi-coverage: $(B)/tests/hostcalls/test_registry
+	$(B)/tests/hostcalls/test_registry --list-implemented > $(B)/abi-implemented.txt
+	python3 tools/abi-coverage --implemented $(B)/abi-implemented.txt
+# ---- end abi block ----
