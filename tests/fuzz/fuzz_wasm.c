@@ -4,6 +4,7 @@
  * A start section is cut out before instantiating, so a mutated start function that loops forever
  * cannot turn into a libFuzzer timeout; the unmodified bytes are still what gets loaded first. */
 #include "fwe.h"
+#include "runtime.h" /* internal: translate every body, not only the ones that get called */
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -63,6 +64,27 @@ static void try_instantiate(fwe_engine *engine, const fwe_module *module)
         fwe_memory *mem = fwe_instance_memory(inst, 0);
         if (mem) /* touch the accessor's edges */
             (void)fwe_memory_slice(mem, fwe_memory_size(mem), 1);
+        /* Run every exported function with zero arguments. The instance is interrupted up front,
+         * so each call runs straight-line code only: it stops at its first call or backward
+         * branch, which keeps every input finite. */
+        fwe_instance_interrupt(inst);
+        for (uint32_t i = 0; i < fwe_module_export_count(module); i++) {
+            fwe_export_info info;
+            fwe_module_export(module, i, &info);
+            fwe_extern ext;
+            if (info.kind != FWE_EXTERN_FUNC || !fwe_instance_export(inst, info.name, info.name_len, &ext))
+                continue;
+            fwe_functype_info ft;
+            fwe_func_type(ext.of.func, &ft);
+            fwe_val args[16], results[16];
+            if (ft.nparams > 16 || ft.nresults > 16)
+                continue;
+            for (uint32_t k = 0; k < ft.nparams; k++) {
+                memset(&args[k], 0, sizeof args[k]);
+                args[k].type = (fwe_valtype)ft.params[k];
+            }
+            (void)fwe_call(ext.of.func, args, ft.nparams, results, ft.nresults, &trap);
+        }
         fwe_instance_free(inst);
     }
     fwe_linker_free(linker);
@@ -80,6 +102,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     if (fwe_module_load(engine, data, size, &module, err, sizeof err) != FWE_OK)
         return 0;
+    /* translation normally happens lazily on first call; do it for every body here */
+    for (uint32_t i = 0; i < module->nfuncs - module->nfunc_imports; i++)
+        (void)fwe_module_code(module, i);
 
     size_t off, len;
     if (!find_start_section(data, size, &off, &len)) {
