@@ -218,8 +218,8 @@ cfg_status cfg_backend_parse(const char *spec, cfg_backend *out, char *err, size
     if (!skip)
         skip = prefix_len(addr, alen, "http://");
     if (!skip && memmem(addr, alen, "://", 3)) {
-        snprintf(err, errlen, "'%.*s': only http:// and https:// backends are supported",
-                 (int)alen, addr);
+        snprintf(err, errlen, "'%.*s': only http:// and https:// backends are supported", (int)alen,
+                 addr);
         goto fail;
     }
     const char *auth = addr + skip;

@@ -344,7 +344,8 @@ static cfg_status f_logger(cfg_options *o, const char *v, char *err, size_t errl
             goto fail;
         }
     if (l.path) {
-        /* As Fastlike does: the file is created (appended to) at startup, so a bad path fails now. */
+        /* As Fastlike does: the file is created (appended to) at startup, so a bad path fails now.
+         */
         int fd = open(l.path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
         if (fd < 0) {
             snprintf(err, errlen, "cannot open %s for appending: %s", l.path, strerror(errno));
@@ -412,7 +413,7 @@ static const char *const profile_modes[] = {"off", "trace", "native", "combined"
 const char *cfg_profile_mode_name(cfg_profile_mode mode)
 {
     return (unsigned)mode < sizeof profile_modes / sizeof *profile_modes ? profile_modes[mode]
-                                                                        : "?";
+                                                                         : "?";
 }
 
 static cfg_status f_profile_mode(cfg_options *o, const char *v, char *err, size_t errlen)
@@ -571,11 +572,12 @@ static cfg_status check_cross(const cfg_options *o, char *err, size_t errlen)
         if (found)
             continue;
         if (want)
-            snprintf(err, errlen, "-override-host: names backend '%s', which no -backend configures",
-                     want);
+            snprintf(err, errlen,
+                     "-override-host: names backend '%s', which no -backend configures", want);
         else
-            snprintf(err, errlen, "-override-host: targets the catch-all backend, but no catch-all "
-                                  "-backend is configured");
+            snprintf(err, errlen,
+                     "-override-host: targets the catch-all backend, but no catch-all "
+                     "-backend is configured");
         return CFG_ERR_VALUE;
     }
     return CFG_OK;
@@ -620,15 +622,13 @@ cfg_status cfg_parse_flags(cfg_options *o, int argc, char *const *argv, char *er
         if (f->is_bool) {
             int b = value ? parse_bool(value) : 1;
             if (b < 0) {
-                snprintf(err, errlen, "-%s: '%s' is not a boolean (true or false)", f->name,
-                         value);
+                snprintf(err, errlen, "-%s: '%s' is not a boolean (true or false)", f->name, value);
                 return CFG_ERR_VALUE;
             }
             value = b ? "true" : NULL;
         } else if (!value) {
             if (i + 1 >= argc) {
-                snprintf(err, errlen, "-%s needs a value: -%s %s", f->name, f->name,
-                         f->value_hint);
+                snprintf(err, errlen, "-%s needs a value: -%s %s", f->name, f->name, f->value_hint);
                 return CFG_ERR_USAGE;
             }
             value = argv[++i];
@@ -666,7 +666,8 @@ const char *cfg_usage_text(void)
            "  -wasm FILE.wasm          the Compute program to serve (or give FILE.wasm alone)\n"
            "  -bind HOST:PORT          address to listen on (default " CFG_DEFAULT_BIND ")\n"
            "  -backend, -b [NAME=]ADDR[@N]\n"
-           "                           a backend (repeatable); ADDR is HOST:PORT, http://HOST:PORT\n"
+           "                           a backend (repeatable); ADDR is HOST:PORT, "
+           "http://HOST:PORT\n"
            "                           or https://HOST[:PORT]; no NAME: the catch-all backend;\n"
            "                           @N (0..100): share of requests reaching it, rest get 502\n"
            "  -override-host [NAME=]HOST  Host header sent to that backend\n"
@@ -691,5 +692,6 @@ const char *cfg_usage_text(void)
            "  -profile-mode, -profile off|trace|native|combined|deep   (default trace)\n"
            "  -profile-native          record native CPU samples as well\n"
            "  -h, -help                this text\n"
-           "Flags not yet in effect are accepted and checked; docs/cli.md gives each one's status.\n";
+           "Flags not yet in effect are accepted and checked; docs/cli.md gives each one's "
+           "status.\n";
 }

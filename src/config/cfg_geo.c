@@ -8,12 +8,12 @@
 #include <string.h>
 
 /* Fields of Fastlike's Geo struct that must be numbers; its other known fields are strings. */
-static const char *const number_fields[] = {"as_number",  "area_code",  "latitude",
-                                            "longitude",  "metro_code", "utc_offset"};
-static const char *const string_fields[] = {
-    "as_name",      "city",        "conn_speed",  "conn_type",         "continent",
-    "country_code", "country_code3", "country_name", "postal_code",   "proxy_description",
-    "proxy_type",   "region"};
+static const char *const number_fields[] = {"as_number", "area_code",  "latitude",
+                                            "longitude", "metro_code", "utc_offset"};
+static const char *const string_fields[] = {"as_name",           "city",         "conn_speed",
+                                            "conn_type",         "continent",    "country_code",
+                                            "country_code3",     "country_name", "postal_code",
+                                            "proxy_description", "proxy_type",   "region"};
 
 void cfg_geo_deinit(cfg_geo *geo)
 {

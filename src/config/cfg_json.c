@@ -33,8 +33,7 @@ cfg_status cfg_json_load(const char *path, json_t **out, char *err, size_t errle
     }
     if (!root) {
         if (je.line > 0)
-            snprintf(err, errlen, "%s:%d:%d: invalid JSON: %s", path, je.line, je.column,
-                     je.text);
+            snprintf(err, errlen, "%s:%d:%d: invalid JSON: %s", path, je.line, je.column, je.text);
         else
             snprintf(err, errlen, "%s: invalid JSON: %s", path, je.text);
         return CFG_ERR_JSON;

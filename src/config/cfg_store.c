@@ -104,8 +104,7 @@ done:
     return st;
 }
 
-const cfg_string_entry *cfg_string_map_get(const cfg_string_map *m, const char *key,
-                                           size_t key_len)
+const cfg_string_entry *cfg_string_map_get(const cfg_string_map *m, const char *key, size_t key_len)
 {
     cfg_string_entry probe = {.key = (char *)key, .key_len = key_len};
     return m->count ? bsearch(&probe, m->entries, m->count, sizeof *m->entries, string_entry_cmp)
