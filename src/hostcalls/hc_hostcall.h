@@ -1,0 +1,62 @@
+/* hc_hostcall.h: the calling convention shared by the hostcall modules: arguments come in
+ * engine slots (i32 in the low 32 bits), the fastly_status goes back in slot 0, and a hostcall
+ * never traps on guest input. Also the cursor writer with its out-parameters (Viceroy's
+ * multi_value_result). */
+#ifndef HC_HOSTCALL_H
+#define HC_HOSTCALL_H
+
+#include "fwe.h"
+#include "hc_ctx_internal.h"
+#include "hc_headers.h"
+#include "hc_mem.h"
+#include "hc_status.h"
+
+#define HC_ARG(i) ((uint32_t)slots[(i)])
+#define HC_ARG64(i) ((uint64_t)slots[(i)])
+
+/* Stores the status as the call's i32 result and returns from the host function. */
+#define HC_RETURN(st)                                                                              \
+    do {                                                                                           \
+        slots[0] = (uint32_t)(st);                                                                 \
+        return FWE_TRAP_NONE;                                                                      \
+    } while (0)
+
+/* Declares `ctx` for the calling instance; a guest run without a request context gets `error`. */
+#define HC_CTX(ctx)                                                                                \
+    hc_ctx *ctx = hc_caller_ctx(caller);                                                           \
+    if (!ctx)                                                                                      \
+    HC_RETURN(HC_ERROR)
+
+/* The cursor writer over guest memory: validates (buf, buf_len), writes the items from `cursor`,
+ * nwritten and, when ending_ptr != 0, the ending cursor (-1 on errors), in Viceroy's order. */
+hc_status hc_call_write_seq(fwe_caller *caller, hc_seq_fn fn, const void *seq, uint32_t buf,
+                            uint32_t buf_len, uint32_t cursor, uint32_t ending_ptr,
+                            uint32_t nwritten_ptr);
+
+/* Reads a guest header name (ptr, len) and validates it: inval when longer than
+ * HC_HEADER_NAME_MAX or outside memory, error when not a valid name (as Viceroy). */
+hc_status hc_call_header_name(fwe_caller *caller, uint32_t ptr, uint32_t len, const char **name);
+
+/* The header hostcalls on one header list (requests, responses, body trailers). */
+hc_status hc_call_header_names_get(fwe_caller *caller, const hc_headers *h, uint32_t buf,
+                                   uint32_t buf_len, uint32_t cursor, uint32_t ending_ptr,
+                                   uint32_t nwritten_ptr);
+hc_status hc_call_header_value_get(fwe_caller *caller, const hc_headers *h, uint32_t name,
+                                   uint32_t name_len, uint32_t buf, uint32_t buf_len,
+                                   uint32_t nwritten_ptr);
+hc_status hc_call_header_values_get(fwe_caller *caller, const hc_headers *h, uint32_t name,
+                                    uint32_t name_len, uint32_t buf, uint32_t buf_len,
+                                    uint32_t cursor, uint32_t ending_ptr, uint32_t nwritten_ptr);
+hc_status hc_call_header_values_set(fwe_caller *caller, hc_headers *h, uint32_t name,
+                                    uint32_t name_len, uint32_t values, uint32_t values_len);
+/* replace: insert (true) or append (false). */
+hc_status hc_call_header_add(fwe_caller *caller, hc_headers *h, uint32_t name, uint32_t name_len,
+                             uint32_t value, uint32_t value_len, bool replace);
+hc_status hc_call_header_remove(fwe_caller *caller, hc_headers *h, uint32_t name,
+                                uint32_t name_len);
+
+/* The none-or-string getters: copies a NUL-free string with hc_mem_copy_out semantics. */
+hc_status hc_call_copy_str(fwe_caller *caller, const char *s, uint32_t buf, uint32_t buf_len,
+                           uint32_t nwritten_ptr);
+
+#endif

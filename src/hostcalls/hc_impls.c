@@ -1,0 +1,15 @@
+/* hc_impls.c: the list of every hostcall module's implementation table, which the registry links
+ * (hc_define_all). A module that implements functions adds its table here. */
+#include "hostcalls/hc_registry.h"
+
+#include "hc_abi_init.h"
+#include "hc_compute_runtime.h"
+#include "hc_http_body.h"
+#include "hc_http_downstream.h"
+#include "hc_http_req.h"
+#include "hc_http_resp.h"
+
+const hc_impl *const hc_all_impls[] = {
+    hc_abi_init_impls,     hc_http_req_impls,  hc_http_resp_impls, hc_http_body_impls,
+    hc_http_downstream_impls, hc_compute_runtime_impls, NULL,
+};
