@@ -41,7 +41,9 @@ void fastlike_config_set_request_timeout_ms(fastlike_config *c, uint64_t ms);
 void fastlike_config_set_unknown_import_error(fastlike_config *c, bool error);
 /* Environment values guests see (FASTLY_HOSTNAME, FASTLY_POP, ...); NULL restores the default. */
 fastlike_status fastlike_config_set_env(fastlike_config *c, const char *name, const char *value);
-/* Where log lines go (default: stderr). */
+/* Guest worker threads (0, the default: sized to the machine, 4 per CPU and at least 8). */
+void fastlike_config_set_workers(fastlike_config *c, size_t n);
+/* Where log lines go (default: stderr). The function is called from several threads. */
 typedef void (*fastlike_log_fn)(void *user, const char *line);
 void fastlike_config_set_log(fastlike_config *c, fastlike_log_fn fn, void *user);
 
@@ -55,6 +57,11 @@ void fastlike_free(fastlike *f);
  * signal handler). */
 fastlike_status fastlike_serve(fastlike *f, char *err, size_t errlen);
 void fastlike_stop(fastlike *f);
+/* Starts serving in background threads and returns at once (fastlike_serve = start + wait). The
+ * server runs until fastlike_stop or fastlike_free. Errors: FASTLIKE_ERR_IO (e.g. port in use). */
+fastlike_status fastlike_start(fastlike *f, char *err, size_t errlen);
+/* The TCP port actually bound once started (useful with a ":0" bind address), else 0. */
+uint16_t fastlike_port(const fastlike *f);
 
 /* In-process request/response, for tests and embedding: no sockets. */
 typedef struct fastlike_header {

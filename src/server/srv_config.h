@@ -1,0 +1,45 @@
+/* srv_config.h: the fastlike_config behind include/fastlike.h: every option the embedding API and
+ * the command line can set, copied and validated by the setters, read by fastlike_new. Also the
+ * guest environment (FASTLY_* names with Viceroy's local defaults). */
+#ifndef SRV_CONFIG_H
+#define SRV_CONFIG_H
+
+#include "config/cfg_backend.h"
+#include "fastlike.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SRV_DEFAULT_BIND "localhost:5000"
+#define SRV_DEFAULT_TIMEOUT_MS 60000
+
+typedef struct srv_env_var {
+    char *name, *value;
+} srv_env_var;
+
+struct fastlike_config {
+    char *wasm_path;     /* read by fastlike_new, or */
+    uint8_t *wasm_bytes; /* given directly */
+    size_t wasm_len;
+    char *bind; /* "host:port" */
+    cfg_backend *backends;
+    size_t nbackends;
+    int verbosity;
+    uint64_t timeout_ms;
+    bool unknown_import_error;
+    size_t workers;   /* 0 = sized to the machine */
+    srv_env_var *env; /* FASTLY_* defaults first, then additions */
+    size_t nenv;
+    fastlike_log_fn log_fn;
+    void *log_user;
+};
+
+/* The value of an environment variable guests see, or NULL. */
+const char *srv_config_env(const fastlike_config *c, const char *name);
+
+/* Splits "host:port" / "[v6]:port" / ":port" into a malloc'd host ("" = any) and a port string
+ * (pointer into `s`). Returns 0, or -1 with a message in err. */
+int srv_split_bind(const char *s, char **host, const char **port, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,168 @@
+/* srv_guest.c: loading the guest once (decode, validate, import checks) and the pool of linker
+ * slots. A slot is built on first need (WASI + hc_define_all, about 300 definitions) and then
+ * reused; the pool grows to the highest number of concurrent requests seen. */
+#include "server/srv_guest.h"
+#include "hostcalls/hc_registry.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void slot_free(srv_slot *s)
+{
+    if (!s)
+        return;
+    fwe_linker_free(s->linker);
+    wasi_ctx_free(s->wasi);
+    free(s);
+}
+
+static srv_slot *slot_new(srv_guest *g)
+{
+    srv_slot *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->linker = fwe_linker_new(g->engine);
+    s->wasi = wasi_ctx_new(0, NULL, 0, NULL, -1, -1, -1);
+    if (!s->linker || !s->wasi || wasi_define(s->linker, s->wasi) != FWE_OK ||
+        hc_define_all(s->linker) != FWE_OK) {
+        slot_free(s);
+        return NULL;
+    }
+    /* imports Fastlike lacks link to stubs that trap naming the import when called */
+    fwe_linker_allow_missing_imports(s->linker, true);
+    return s;
+}
+
+static bool has_start(const fwe_module *m)
+{
+    uint32_t n = fwe_module_export_count(m);
+    for (uint32_t i = 0; i < n; i++) {
+        fwe_export_info e;
+        fwe_module_export(m, i, &e);
+        if (e.kind == FWE_EXTERN_FUNC && e.name_len == 6 && memcmp(e.name, "_start", 6) == 0)
+            return true;
+    }
+    return false;
+}
+
+fastlike_status srv_guest_new(const srv_guest_config *cfg, srv_guest **out, char *err,
+                              size_t errlen)
+{
+    *out = NULL;
+    srv_guest *g = calloc(1, sizeof *g);
+    if (!g) {
+        snprintf(err, errlen, "out of memory");
+        return FASTLIKE_ERR_NOMEM;
+    }
+    pthread_mutex_init(&g->lock, NULL);
+    g->timeout_ms = cfg->timeout_ms;
+    g->log = cfg->log;
+    g->hc = cfg->hc;
+    fastlike_status st = FASTLIKE_ERR_NOMEM;
+    g->env = calloc(cfg->nenv + 1, sizeof *g->env);
+    g->engine = fwe_engine_new();
+    g->timer = srv_timer_new();
+    if (!g->env || !g->engine || !g->timer) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+    for (size_t i = 0; i < cfg->nenv; i++) {
+        size_t n = strlen(cfg->env[i]) + 1;
+        g->env[i] = malloc(n);
+        if (!g->env[i]) {
+            snprintf(err, errlen, "out of memory");
+            goto fail;
+        }
+        memcpy(g->env[i], cfg->env[i], n);
+        g->nenv++;
+    }
+    char msg[512] = "";
+    fwe_status fst =
+        fwe_module_load(g->engine, cfg->wasm, cfg->wasm_len, &g->module, msg, sizeof msg);
+    if (fst != FWE_OK) {
+        st = fst == FWE_ERR_NOMEM ? FASTLIKE_ERR_NOMEM : FASTLIKE_ERR_WASM;
+        snprintf(err, errlen, "invalid wasm module: %s", msg[0] ? msg : fwe_strerror(fst));
+        goto fail;
+    }
+    if (!has_start(g->module)) {
+        st = FASTLIKE_ERR_WASM;
+        snprintf(err, errlen,
+                 "the wasm module exports no `_start` function (not a Compute program)");
+        goto fail;
+    }
+    char names[1024];
+    size_t unknown = hc_registry_unknown_imports(g->module, names, sizeof names);
+    if (unknown > 0 && cfg->unknown_import_error) {
+        st = FASTLIKE_ERR_WASM;
+        snprintf(err, errlen, "the guest imports %zu unknown function%s: %s", unknown,
+                 unknown == 1 ? "" : "s", names);
+        goto fail;
+    }
+    if (cfg->log.verbosity >= 1) {
+        if (unknown > 0)
+            srv_logf(&g->log, "guest imports %zu unknown function%s (they trap when called): %s",
+                     unknown, unknown == 1 ? "" : "s", names);
+        size_t unimpl =
+            hc_registry_unimplemented_imports(g->module, hc_all_impls, names, sizeof names);
+        if (unimpl > 0)
+            srv_logf(&g->log, "guest imports %zu unimplemented hostcall%s (answer unsupported): %s",
+                     unimpl, unimpl == 1 ? "" : "s", names);
+    }
+    /* one slot up front: a linker that cannot be built is a startup error, not a 500 */
+    srv_slot *s = slot_new(g);
+    if (!s) {
+        snprintf(err, errlen, "cannot set up the hostcall linker");
+        goto fail;
+    }
+    g->free_slots = s;
+    *out = g;
+    return FASTLIKE_OK;
+fail:
+    srv_guest_free(g);
+    return st;
+}
+
+void srv_guest_free(srv_guest *g)
+{
+    if (!g)
+        return;
+    srv_slot *s = g->free_slots;
+    while (s) {
+        srv_slot *next = s->next;
+        slot_free(s);
+        s = next;
+    }
+    srv_timer_free(g->timer);
+    fwe_module_free(g->module);
+    fwe_engine_free(g->engine);
+    for (size_t i = 0; i < g->nenv; i++)
+        free(g->env[i]);
+    free(g->env);
+    pthread_mutex_destroy(&g->lock);
+    free(g);
+}
+
+srv_slot *srv_guest_acquire(srv_guest *g)
+{
+    pthread_mutex_lock(&g->lock);
+    srv_slot *s = g->free_slots;
+    if (s)
+        g->free_slots = s->next;
+    pthread_mutex_unlock(&g->lock);
+    if (!s)
+        s = slot_new(g);
+    if (s)
+        s->next = NULL;
+    return s;
+}
+
+void srv_guest_release(srv_guest *g, srv_slot *s)
+{
+    if (!s)
+        return;
+    pthread_mutex_lock(&g->lock);
+    s->next = g->free_slots;
+    g->free_slots = s;
+    pthread_mutex_unlock(&g->lock);
+}

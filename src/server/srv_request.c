@@ -1,0 +1,287 @@
+/* srv_request.c: one request through the guest. The hostcalls see a wrapper sink that records
+ * the status and whether the head went out, so the fallbacks (500 / 200 empty) and the request
+ * log line do not depend on the hostcall layer's bookkeeping. */
+#include "server/srv_request.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+#include <time.h>
+
+typedef struct wrap_sink {
+    const srv_sink *real;
+    hc_downstream_sink hc;
+    uint16_t status;
+    bool head_sent, ended;
+    uint64_t bytes;
+} wrap_sink;
+
+static int w_send_head(void *p, uint16_t status, const hc_header_view *h, size_t n, int64_t cl)
+{
+    wrap_sink *w = p;
+    if (w->head_sent)
+        return -1;
+    w->head_sent = true;
+    w->status = status;
+    return w->real->hc.send_head(w->real->hc.sink, status, h, n, cl);
+}
+
+static int w_write(void *p, const uint8_t *data, size_t len)
+{
+    wrap_sink *w = p;
+    if (!w->head_sent || w->ended)
+        return -1;
+    w->bytes += len;
+    return w->real->hc.write(w->real->hc.sink, data, len);
+}
+
+static int w_finish(void *p)
+{
+    wrap_sink *w = p;
+    if (!w->head_sent || w->ended)
+        return w->ended ? 0 : -1;
+    w->ended = true;
+    return w->real->hc.finish(w->real->hc.sink);
+}
+
+static void w_abort(wrap_sink *w)
+{
+    if (w->ended)
+        return;
+    w->ended = true;
+    w->real->abort(w->real->hc.sink);
+}
+
+/* A complete response of our own (loop, failure, empty). */
+static void send_simple(wrap_sink *w, uint16_t status, const char *body)
+{
+    static const char ctype[] = "text/plain; charset=utf-8";
+    hc_header_view h = {"content-type", 12, ctype, sizeof ctype - 1};
+    size_t len = strlen(body);
+    if (w_send_head(w, status, len ? &h : NULL, len ? 1 : 0, (int64_t)len) == 0 && len)
+        w_write(w, (const uint8_t *)body, len);
+    w_finish(w);
+}
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void make_trace_id(char out[33])
+{
+    uint8_t r[16];
+    if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r) {
+        uint64_t t = now_ns() ^ (uint64_t)(uintptr_t)out;
+        for (size_t i = 0; i < sizeof r; i++)
+            r[i] = (uint8_t)(t >> (8 * (i % 8))) ^ (uint8_t)(i * 131);
+    }
+    static const char hex[] = "0123456789abcdef";
+    for (size_t i = 0; i < sizeof r; i++) {
+        out[2 * i] = hex[r[i] >> 4];
+        out[2 * i + 1] = hex[r[i] & 15];
+    }
+    out[32] = '\0';
+}
+
+static bool is_space(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+bool srv_request_is_loop(const hc_downstream_request *req)
+{
+    for (size_t i = 0; i < req->nheaders; i++) {
+        const hc_header_view *h = &req->headers[i];
+        if (h->name_len != 8 || strncasecmp(h->name, "cdn-loop", 8) != 0)
+            continue;
+        /* cdn-loop = #( cdn-id *( OWS ";" OWS parameter ) ) (RFC 8586) */
+        const char *p = h->value, *end = h->value + h->value_len;
+        while (p < end) {
+            while (p < end && (is_space(*p) || *p == ','))
+                p++;
+            const char *tok = p;
+            while (p < end && *p != ',' && *p != ';' && !is_space(*p))
+                p++;
+            if (p - tok == 8 && strncasecmp(tok, "fastlike", 8) == 0)
+                return true;
+            while (p < end && *p != ',')
+                p++;
+        }
+    }
+    return false;
+}
+
+typedef struct guest_output {
+    srv_linebuf out, err;
+} guest_output;
+
+static int on_output(void *user, int fd, const uint8_t *data, size_t len)
+{
+    guest_output *o = user;
+    srv_linebuf_write(fd == 2 ? &o->err : &o->out, data, len);
+    return 0;
+}
+
+static bool is_start_type(fwe_func *f)
+{
+    fwe_functype_info ti;
+    fwe_func_type(f, &ti);
+    return ti.nparams == 0 && ti.nresults == 0;
+}
+
+/* The trap and its backtrace on one line: "msg (at #0 f (func 3) <- #1 g (func 1))". */
+static void log_trap(const srv_guest *g, const hc_downstream_request *req, const char *trace,
+                     const fwe_trap *trap)
+{
+    char text[4096];
+    size_t n = fwe_trap_format(trap, text, sizeof text);
+    if (n >= sizeof text)
+        n = sizeof text - 1;
+    text[n] = '\0';
+    while (n > 0 && text[n - 1] == '\n')
+        text[--n] = '\0';
+    /* fold "\n  at" into " <- at" so the whole report stays one log line */
+    char flat[4096];
+    size_t o = 0;
+    for (size_t i = 0; i < n && o + 8 < sizeof flat; i++) {
+        if (text[i] == '\n') {
+            flat[o++] = ' ';
+            flat[o++] = '|';
+            while (i + 1 < n && text[i + 1] == ' ')
+                i++;
+            flat[o++] = ' ';
+            continue;
+        }
+        flat[o++] = text[i];
+    }
+    flat[o] = '\0';
+    srv_logf(&g->log, "[%.8s] %s %s: guest trapped: %s", trace, req->method, req->url, flat);
+}
+
+srv_outcome srv_request_run(srv_guest *g, const hc_downstream_request *req, const srv_sink *sink)
+{
+    uint64_t t0 = now_ns();
+    char trace[33];
+    make_trace_id(trace);
+    wrap_sink w = {.real = sink};
+    w.hc = (hc_downstream_sink){w_send_head, w_write, w_finish, &w};
+    srv_outcome outcome;
+
+    if (srv_request_is_loop(req)) {
+        send_simple(&w, 508,
+                    "Loop detected: this request already passed through Fastlike "
+                    "(cdn-loop header)\n");
+        outcome = SRV_OUTCOME_LOOP;
+        goto log;
+    }
+
+    srv_slot *slot = srv_guest_acquire(g);
+    hc_ctx *hc = NULL;
+    fwe_instance *inst = NULL;
+    fwe_trap *trap = calloc(1, sizeof *trap);
+    guest_output out;
+    char prefix[32];
+    snprintf(prefix, sizeof prefix, "[%.8s] stdout | ", trace);
+    srv_linebuf_init(&out.out, &g->log, prefix);
+    snprintf(prefix, sizeof prefix, "[%.8s] stderr | ", trace);
+    srv_linebuf_init(&out.err, &g->log, prefix);
+    bool failed = true;
+
+    char trace_env[64];
+    snprintf(trace_env, sizeof trace_env, "FASTLY_TRACE_ID=%s", trace);
+    const char *env_small[32];
+    const char **env = g->nenv + 1 <= 32 ? env_small : malloc((g->nenv + 1) * sizeof *env);
+    if (!slot || !trap || !env) {
+        srv_logf(&g->log, "[%.8s] %s %s: out of memory", trace, req->method, req->url);
+        goto done;
+    }
+    for (size_t i = 0; i < g->nenv; i++)
+        env[i] = g->env[i];
+    env[g->nenv] = trace_env;
+    if (wasi_ctx_reset(slot->wasi, g->nenv + 1, env) != WASI_ESUCCESS) {
+        srv_logf(&g->log, "[%.8s] %s %s: out of memory", trace, req->method, req->url);
+        goto done;
+    }
+    wasi_ctx_set_output(slot->wasi, on_output, &out);
+    hc = hc_ctx_new(&g->hc, req, &w.hc, trace);
+    if (!hc) {
+        srv_logf(&g->log, "[%.8s] %s %s: out of memory", trace, req->method, req->url);
+        goto done;
+    }
+    fwe_instance_config ic = {.host_data = hc};
+    fwe_status st = fwe_instantiate(slot->linker, g->module, &ic, &inst, trap);
+    if (st == FWE_ERR_TRAP) {
+        log_trap(g, req, trace, trap);
+        goto done;
+    }
+    if (st != FWE_OK) {
+        srv_logf(&g->log, "[%.8s] %s %s: cannot instantiate the guest: %s", trace, req->method,
+                 req->url, trap->message[0] ? trap->message : fwe_strerror(st));
+        goto done;
+    }
+    fwe_extern start;
+    if (!fwe_instance_export(inst, "_start", 6, &start) || start.kind != FWE_EXTERN_FUNC ||
+        !is_start_type(start.of.func)) {
+        srv_logf(&g->log, "[%.8s] guest has no `_start` of type [] -> []", trace);
+        goto done;
+    }
+    srv_timer_entry te;
+    if (g->timeout_ms)
+        srv_timer_arm(g->timer, &te, inst, g->timeout_ms);
+    st = fwe_call(start.of.func, NULL, 0, NULL, 0, trap);
+    bool fired = g->timeout_ms ? srv_timer_disarm(g->timer, &te) : false;
+    if (st == FWE_OK ||
+        (st == FWE_ERR_TRAP && trap->kind == FWE_TRAP_EXIT && trap->exit_code == 0)) {
+        failed = false;
+    } else if (st == FWE_ERR_TRAP && trap->kind == FWE_TRAP_EXIT) {
+        srv_logf(&g->log, "[%.8s] %s %s: guest exited with code %d", trace, req->method, req->url,
+                 trap->exit_code);
+    } else if (st == FWE_ERR_TRAP && trap->kind == FWE_TRAP_INTERRUPTED && fired) {
+        srv_logf(&g->log,
+                 "[%.8s] %s %s: guest stopped: request deadline of %" PRIu64 " ms exceeded", trace,
+                 req->method, req->url, g->timeout_ms);
+    } else if (st == FWE_ERR_TRAP) {
+        log_trap(g, req, trace, trap);
+    } else {
+        srv_logf(&g->log, "[%.8s] %s %s: calling _start failed: %s", trace, req->method, req->url,
+                 fwe_strerror(st));
+    }
+done:
+    if (failed) {
+        if (!w.head_sent)
+            send_simple(&w, 500,
+                        "500 Internal Server Error: the guest failed (see the server log)\n");
+        else
+            w_abort(&w);
+        outcome = SRV_OUTCOME_FAILED;
+    } else {
+        outcome = w.head_sent ? SRV_OUTCOME_RESPONDED : SRV_OUTCOME_EMPTY;
+    }
+    if (hc)
+        hc_ctx_finish(hc); /* a streaming body the guest left open ends here */
+    if (!w.head_sent)
+        send_simple(&w, 200, "");
+    else
+        w_finish(&w);
+    hc_ctx_free(hc);
+    fwe_instance_free(inst);
+    if (slot)
+        wasi_ctx_set_output(slot->wasi, NULL, NULL);
+    srv_guest_release(g, slot);
+    srv_linebuf_deinit(&out.out);
+    srv_linebuf_deinit(&out.err);
+    if (env && env != env_small)
+        free(env);
+    free(trap);
+log:
+    if (g->log.verbosity >= 1)
+        srv_logf(&g->log, "[%.8s] %s %s -> %u (%.1f ms, %" PRIu64 " body bytes)", trace,
+                 req->method, req->url, w.status, (double)(now_ns() - t0) / 1e6, w.bytes);
+    return outcome;
+}

@@ -1,0 +1,32 @@
+/* srv_request.h: the life of one downstream request in the guest, shared by the HTTP front end and
+ * fastlike_handle: loop check, a fresh instance from the shared module, the FASTLY_* environment
+ * with a fresh trace id, guest output into the log, the deadline, and the fallbacks (500 after a
+ * trap, 200 with an empty body when the guest sends nothing, 508 on a CDN loop). */
+#ifndef SRV_REQUEST_H
+#define SRV_REQUEST_H
+
+#include "hostcalls/hc_ctx.h"
+#include "server/srv_guest.h"
+
+/* Where the response goes: the hostcall sink, plus `abort` for a guest that fails after the head
+ * went out (the front end then ends the response as broken, e.g. without the last chunk). */
+typedef struct srv_sink {
+    hc_downstream_sink hc;
+    void (*abort)(void *sink);
+} srv_sink;
+
+typedef enum srv_outcome {
+    SRV_OUTCOME_RESPONDED, /* the guest sent a response */
+    SRV_OUTCOME_EMPTY,     /* the guest ended without one: 200, empty body */
+    SRV_OUTCOME_FAILED,    /* trap, deadline, proc_exit(n != 0) or host error: 500 or aborted */
+    SRV_OUTCOME_LOOP,      /* cdn-loop names Fastlike: 508, guest not run */
+} srv_outcome;
+
+/* True when a cdn-loop header of `req` lists "Fastlike" (case-insensitive token). */
+bool srv_request_is_loop(const hc_downstream_request *req);
+
+/* Runs the guest for `req` on the calling thread; every path sends exactly one head through `sink`
+ * and then finishes or aborts it. `req` must stay valid until it returns. */
+srv_outcome srv_request_run(srv_guest *g, const hc_downstream_request *req, const srv_sink *sink);
+
+#endif

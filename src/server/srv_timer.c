@@ -1,0 +1,120 @@
+/* srv_timer.c: the deadline watchdog: a doubly linked list of armed entries under one mutex and a
+ * thread sleeping on a CLOCK_MONOTONIC condition variable until the earliest deadline. The list
+ * holds at most one entry per running guest, so a linear scan is enough. */
+#include "server/srv_timer.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <time.h>
+
+struct srv_timer {
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    srv_timer_entry *head;
+    bool stopping;
+    pthread_t thread;
+};
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void *watchdog(void *arg)
+{
+    srv_timer *t = arg;
+    pthread_mutex_lock(&t->lock);
+    while (!t->stopping) {
+        uint64_t now = now_ns(), next = UINT64_MAX;
+        for (srv_timer_entry *e = t->head; e; e = e->next) {
+            if (e->fired)
+                continue;
+            if (e->deadline_ns <= now) {
+                /* under the lock, so disarm cannot return while we touch the instance */
+                fwe_instance_interrupt(e->instance);
+                e->fired = true;
+            } else if (e->deadline_ns < next) {
+                next = e->deadline_ns;
+            }
+        }
+        if (next == UINT64_MAX) {
+            pthread_cond_wait(&t->wake, &t->lock);
+        } else {
+            struct timespec ts = {.tv_sec = (time_t)(next / 1000000000u),
+                                  .tv_nsec = (long)(next % 1000000000u)};
+            pthread_cond_timedwait(&t->wake, &t->lock, &ts);
+        }
+    }
+    pthread_mutex_unlock(&t->lock);
+    return NULL;
+}
+
+srv_timer *srv_timer_new(void)
+{
+    srv_timer *t = calloc(1, sizeof *t);
+    if (!t)
+        return NULL;
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&t->wake, &ca);
+    pthread_condattr_destroy(&ca);
+    pthread_mutex_init(&t->lock, NULL);
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, 256 * 1024);
+    int rc = pthread_create(&t->thread, &attr, watchdog, t);
+    pthread_attr_destroy(&attr);
+    if (rc != 0) {
+        pthread_cond_destroy(&t->wake);
+        pthread_mutex_destroy(&t->lock);
+        free(t);
+        return NULL;
+    }
+    return t;
+}
+
+void srv_timer_free(srv_timer *t)
+{
+    if (!t)
+        return;
+    pthread_mutex_lock(&t->lock);
+    t->stopping = true;
+    pthread_cond_signal(&t->wake);
+    pthread_mutex_unlock(&t->lock);
+    pthread_join(t->thread, NULL);
+    pthread_cond_destroy(&t->wake);
+    pthread_mutex_destroy(&t->lock);
+    free(t);
+}
+
+void srv_timer_arm(srv_timer *t, srv_timer_entry *e, fwe_instance *instance, uint64_t ms)
+{
+    e->instance = instance;
+    e->deadline_ns = now_ns() + ms * 1000000u;
+    e->fired = false;
+    e->prev = NULL;
+    pthread_mutex_lock(&t->lock);
+    e->next = t->head;
+    if (t->head)
+        t->head->prev = e;
+    t->head = e;
+    pthread_cond_signal(&t->wake);
+    pthread_mutex_unlock(&t->lock);
+}
+
+bool srv_timer_disarm(srv_timer *t, srv_timer_entry *e)
+{
+    pthread_mutex_lock(&t->lock);
+    if (e->prev)
+        e->prev->next = e->next;
+    else
+        t->head = e->next;
+    if (e->next)
+        e->next->prev = e->prev;
+    bool fired = e->fired;
+    pthread_mutex_unlock(&t->lock);
+    return fired;
+}

@@ -1,0 +1,223 @@
+/* srv_app.c: test guest for the HTTP server end-to-end tests, routed by URL path:
+ * /echo streams the request body back, /count answers the body's byte count, /gen?n=N streams N
+ * bytes (unknown length), /fixed?n=N sends N bytes with a known length, /info lists method, URL,
+ * client IP and headers, /env the FASTLY_* variables, /status?code=N, /nothing sends no response,
+ * /trap traps, /trap-after-head traps mid-stream, /spin never ends, /print writes to stdout/stderr. */
+#include "fastly_hostcalls.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+extern char **environ;
+
+static char url[4096];
+static uint8_t buf[65536];
+
+static const char *path_of(const char *u)
+{
+    const char *p = strstr(u, "://");
+    p = p ? strchr(p + 3, '/') : u;
+    return p ? p : "/";
+}
+
+static long query_num(const char *name, long dflt)
+{
+    const char *q = strchr(url, '?');
+    if (!q)
+        return dflt;
+    size_t n = strlen(name);
+    for (const char *p = q + 1; p && *p; p = strchr(p, '&') ? strchr(p, '&') + 1 : NULL)
+        if (strncmp(p, name, n) == 0 && p[n] == '=')
+            return strtol(p + n + 1, NULL, 10);
+    return dflt;
+}
+
+static int path_is(const char *want)
+{
+    const char *p = path_of(url);
+    size_t n = strlen(want);
+    return strncmp(p, want, n) == 0 && (p[n] == '\0' || p[n] == '?');
+}
+
+static void add_header(fastly_response_handle r, const char *name, const char *value)
+{
+    fastly_http_resp_header_insert(r, (const uint8_t *)name, strlen(name), (const uint8_t *)value,
+                                   strlen(value));
+}
+
+static void write_all(fastly_body_handle b, const void *data, size_t len)
+{
+    const uint8_t *p = data;
+    while (len > 0) {
+        size_t n = 0;
+        if (fastly_http_body_write(b, p, len, FASTLY_BODY_WRITE_END_BACK, &n) != 0 || n == 0)
+            return;
+        p += n;
+        len -= n;
+    }
+}
+
+static void write_str(fastly_body_handle b, const char *s)
+{
+    write_all(b, s, strlen(s));
+}
+
+/* Starts a response: streaming ones go out now, buffered ones at send(). */
+static fastly_response_handle resp_new(uint16_t status, fastly_body_handle *body)
+{
+    fastly_response_handle r;
+    fastly_http_resp_new(&r);
+    fastly_http_resp_status_set(r, status);
+    fastly_http_body_new(body);
+    return r;
+}
+
+__attribute__((noinline)) static void guest_crash_here(int x)
+{
+    if (x >= 0)
+        __builtin_trap();
+}
+
+__attribute__((noinline)) static void guest_call_crash(int x)
+{
+    guest_crash_here(x);
+}
+
+int main(void)
+{
+    fastly_request_handle req;
+    fastly_body_handle req_body;
+    fastly_http_req_body_downstream_get(&req, &req_body);
+    size_t n = 0;
+    fastly_http_req_uri_get(req, url, sizeof url - 1, &n);
+    url[n] = '\0';
+
+    if (path_is("/nothing"))
+        return 0;
+    if (path_is("/trap"))
+        guest_call_crash(1);
+    if (path_is("/spin")) {
+        volatile unsigned long i = 0;
+        for (;;)
+            i++;
+    }
+    if (path_is("/print")) {
+        printf("hello from the guest's stdout\n");
+        fprintf(stderr, "and from its stderr\n");
+        return 0;
+    }
+    fastly_body_handle body;
+    if (path_is("/echo")) {
+        fastly_response_handle r = resp_new(200, &body);
+        add_header(r, "content-type", "application/octet-stream");
+        fastly_http_resp_send_downstream(r, body, 1);
+        for (;;) {
+            size_t got = 0;
+            if (fastly_http_body_read(req_body, buf, sizeof buf, &got) != 0 || got == 0)
+                break;
+            write_all(body, buf, got);
+        }
+        fastly_http_body_close(body);
+        return 0;
+    }
+    if (path_is("/count")) {
+        unsigned long long total = 0;
+        for (;;) {
+            size_t got = 0;
+            if (fastly_http_body_read(req_body, buf, sizeof buf, &got) != 0 || got == 0)
+                break;
+            total += got;
+        }
+        fastly_response_handle r = resp_new(200, &body);
+        char text[64];
+        snprintf(text, sizeof text, "%llu\n", total);
+        write_str(body, text);
+        fastly_http_resp_send_downstream(r, body, 0);
+        return 0;
+    }
+    if (path_is("/gen") || path_is("/trap-after-head")) {
+        long total = query_num("n", 1000);
+        fastly_response_handle r = resp_new(200, &body);
+        fastly_http_resp_send_downstream(r, body, 1);
+        for (size_t i = 0; i < sizeof buf; i++)
+            buf[i] = (uint8_t)('a' + i % 26);
+        for (long left = total; left > 0;) {
+            size_t k = left < (long)sizeof buf ? (size_t)left : sizeof buf;
+            write_all(body, buf, k);
+            left -= (long)k;
+        }
+        if (path_is("/trap-after-head"))
+            guest_call_crash(2);
+        fastly_http_body_close(body);
+        return 0;
+    }
+    if (path_is("/fixed")) {
+        long total = query_num("n", 1000);
+        fastly_response_handle r = resp_new(200, &body);
+        for (size_t i = 0; i < sizeof buf; i++)
+            buf[i] = (uint8_t)('A' + i % 26);
+        for (long left = total; left > 0;) {
+            size_t k = left < (long)sizeof buf ? (size_t)left : sizeof buf;
+            write_all(body, buf, k);
+            left -= (long)k;
+        }
+        fastly_http_resp_send_downstream(r, body, 0);
+        return 0;
+    }
+    if (path_is("/status")) {
+        fastly_response_handle r = resp_new((uint16_t)query_num("code", 200), &body);
+        add_header(r, "x-guest", "srv_app");
+        write_str(body, "status page\n");
+        fastly_http_resp_send_downstream(r, body, 0);
+        return 0;
+    }
+    if (path_is("/env")) {
+        fastly_response_handle r = resp_new(200, &body);
+        for (char **e = environ; *e; e++) {
+            write_str(body, *e);
+            write_str(body, "\n");
+        }
+        fastly_http_resp_send_downstream(r, body, 0);
+        return 0;
+    }
+    /* /info and anything else: the request as the guest sees it */
+    fastly_response_handle r = resp_new(200, &body);
+    add_header(r, "content-type", "text/plain");
+    char line[8192];
+    char method[32];
+    fastly_http_req_method_get(req, method, sizeof method - 1, &n);
+    method[n] = '\0';
+    snprintf(line, sizeof line, "method: %s\nurl: %s\n", method, url);
+    write_str(body, line);
+    char ipc[16];
+    size_t iplen = 0;
+    if (fastly_http_req_downstream_client_ip_addr(ipc, &iplen) == 0 && iplen == 4) {
+        const uint8_t *ip = (const uint8_t *)ipc;
+        snprintf(line, sizeof line, "client: %u.%u.%u.%u\n", ip[0], ip[1], ip[2], ip[3]);
+        write_str(body, line);
+    }
+    static char names[8192];
+    int64_t next = 0;
+    while (next >= 0) {
+        size_t len = 0;
+        if (fastly_http_req_header_names_get(req, names, sizeof names, (uint32_t)next, &next,
+                                             &len) != 0)
+            break;
+        for (size_t off = 0; off < len;) {
+            const char *name = names + off;
+            size_t nl = strlen(name);
+            char value[4096];
+            size_t vl = 0;
+            if (fastly_http_req_header_value_get(req, (const uint8_t *)name, nl, value,
+                                                 sizeof value - 1, &vl) == 0) {
+                value[vl] = '\0';
+                snprintf(line, sizeof line, "header: %s: %s\n", name, value);
+                write_str(body, line);
+            }
+            off += nl + 1;
+        }
+    }
+    fastly_http_resp_send_downstream(r, body, 0);
+    return 0;
+}
