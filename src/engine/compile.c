@@ -1227,10 +1227,113 @@ static bool compiler_init(compiler *c, const fwe_module *m, uint32_t def, bool e
     return true;
 }
 
+/* ---------- syntax-only scan ----------
+ * The spec decodes a whole body before validating it, so a body that is invalid early and
+ * malformed later is "malformed". The one-pass validator stops at the first problem; when that
+ * is a validation error, this scan reads the rest of the body for a decoding error. */
+
+static bool skip_leb(compiler *c, size_t maxbytes) {
+    for (size_t i = 0; i < maxbytes; i++) {
+        if (c->p >= c->end) return MALFORMED(c, "unexpected end");
+        if (!(*c->p++ & 0x80)) return true;
+    }
+    return MALFORMED(c, "integer representation too long");
+}
+static bool skip_bytes(compiler *c, size_t n) {
+    if ((size_t)(c->end - c->p) < n) return MALFORMED(c, "unexpected end");
+    c->p += n;
+    return true;
+}
+
+static bool scan_instruction(compiler *c, uint8_t op, uint32_t *depth) {
+    uint32_t n = 0;
+    switch (op) {
+    case 0x02: case 0x03: case 0x04:
+        (*depth)++;
+        if (c->p < c->end && (*c->p == 0x40 || fwe_is_valtype(*c->p))) return skip_bytes(c, 1);
+        return skip_leb(c, 5);
+    case 0x0b:
+        (*depth)--;
+        return true;
+    case 0x0c: case 0x0d: case 0x10: case 0x20: case 0x21: case 0x22: case 0x23: case 0x24:
+    case 0x25: case 0x26: case 0xd2:
+        return skip_leb(c, 5);
+    case 0x0e:
+        if (!rd_u32(c, &n)) return false;
+        for (uint64_t i = 0; i <= n; i++)
+            if (!skip_leb(c, 5)) return false;
+        return true;
+    case 0x11: return skip_leb(c, 5) && skip_leb(c, 5);
+    case 0x1c:
+        if (!rd_u32(c, &n)) return false;
+        return skip_bytes(c, n);
+    case 0x3f: case 0x40: case 0xd0: return skip_bytes(c, 1);
+    case 0x41: return skip_leb(c, 5);
+    case 0x42: return skip_leb(c, 10);
+    case 0x43: return skip_bytes(c, 4);
+    case 0x44: return skip_bytes(c, 8);
+    case 0xfc: {
+        if (!rd_u32(c, &n)) return false;
+        if (n <= 7) return true;
+        switch (n) {
+        case 8: return skip_leb(c, 5) && skip_bytes(c, 1);
+        case 9: case 13: case 15: case 16: case 17: return skip_leb(c, 5);
+        case 10: return skip_bytes(c, 2);
+        case 11: return skip_bytes(c, 1);
+        case 12: case 14: return skip_leb(c, 5) && skip_leb(c, 5);
+        }
+        return MALFORMED(c, "illegal opcode fc %u", n);
+    }
+    case 0xfd: {
+        fwe_simd_info info;
+        if (!rd_u32(c, &n)) return false;
+        if (!fwe_simd_lookup(n, &info)) return MALFORMED(c, "illegal opcode fd %u", n);
+        switch (info.kind) {
+        case FWE_SIMD_LOAD: case FWE_SIMD_STORE: return skip_leb(c, 5) && skip_leb(c, 5);
+        case FWE_SIMD_LOAD_LANE: case FWE_SIMD_STORE_LANE: return skip_leb(c, 5) && skip_leb(c, 5) && skip_bytes(c, 1);
+        case FWE_SIMD_CONST: case FWE_SIMD_SHUFFLE: return skip_bytes(c, 16);
+        case FWE_SIMD_EXTRACT_LANE: case FWE_SIMD_REPLACE_LANE: return skip_bytes(c, 1);
+        default: return true;
+        }
+    }
+    default:
+        if (op >= 0x28 && op <= 0x3e) return skip_leb(c, 5) && skip_leb(c, 5);
+        if (op <= 0x01 || op == 0x05 || op == 0x0f || op == 0x1a || op == 0x1b || op == 0xd1 ||
+            (op >= 0x45 && op <= 0xc4))
+            return true;
+        return MALFORMED(c, "illegal opcode %02x", op);
+    }
+}
+
+/* Returns true and writes the message when the body of `def` is malformed. */
+static bool body_malformed(const fwe_module *m, uint32_t def, char *err, size_t errlen) {
+    compiler c;
+    memset(&c, 0, sizeof c);
+    c.m = m;
+    c.func_index = m->nfunc_imports + def;
+    c.err = err;
+    c.errlen = errlen;
+    c.p = m->funcs[def].body;
+    c.end = c.p + m->funcs[def].body_len;
+    uint32_t depth = 1;
+    while (depth > 0 && c.status == FWE_OK) {
+        if (c.p >= c.end) {
+            MALFORMED(&c, "unexpected end of section or function");
+            break;
+        }
+        c.instr_start = c.p;
+        uint8_t op = *c.p++;
+        scan_instruction(&c, op, &depth);
+    }
+    if (c.status == FWE_OK && c.p != c.end) MALFORMED(&c, "section size mismatch");
+    return c.status == FWE_ERR_MALFORMED;
+}
+
 fwe_status fwe_validate_function(const fwe_module *m, uint32_t def, char *err, size_t errlen) {
     compiler c;
     if (compiler_init(&c, m, def, false, err, errlen)) run(&c);
     fwe_status st = c.status;
+    if (st == FWE_ERR_INVALID && body_malformed(m, def, err, errlen)) st = FWE_ERR_MALFORMED;
     if (st == FWE_OK) {
         fwe_func_def *d = (fwe_func_def *)&m->funcs[def]; /* facts recorded at load */
         d->max_stack = c.max_slot_height;
