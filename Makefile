@@ -165,3 +165,14 @@ $(B)/tests/server/test_http: LDLIBS += -lcurl
 $(B)/tests/server/test_http: $(SRV_GUEST_WASMS)
 $(B)/tests/server/test_handle: $(SRV_GUEST_WASMS)
 # ---- end server block ----
+
+# ---- hostcall implementations (hostcalls block: src/hostcalls/hc_* except hc_abi*/hc_registry*,
+# tests/guests/c/hc_*.c, tests/unit/hostcalls/test_hc_*.c) ----
+# The hostcall test guests include the generated tests/guests/include/fastly_hostcalls.h; the
+# unit tests run them in-process (tests/unit/hostcalls/hc_guest_run.h).
+GUEST_CFLAGS += -Itests/guests/include
+HC_GUEST_WASMS := $(patsubst tests/guests/c/%.c,build/guests/%.wasm,$(wildcard tests/guests/c/hc_*.c))
+$(HC_GUEST_WASMS): tests/guests/c/hc_check.h tests/guests/include/fastly_hostcalls.h
+HC_UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/hostcalls/test_hc_*.c))
+$(HC_UNIT_BINS): $(HC_GUEST_WASMS) tests/unit/hostcalls/hc_guest_run.h
+# ---- end hostcalls block ----
