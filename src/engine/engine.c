@@ -4,6 +4,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 fwe_engine *fwe_engine_new(void) {
     fwe_engine *e = calloc(1, sizeof *e);
@@ -17,6 +18,7 @@ void fwe_engine_free(fwe_engine *e) {
     for (uint32_t i = 0; i < e->ntypes; i++) free(e->types[i].types);
     free(e->types);
     for (uint32_t i = 0; i < e->nzombies; i++) fwe_instance_free(e->zombies[i]);
+    for (uint32_t i = 0; i < e->nstacks; i++) munmap(e->stacks[i], e->stack_bytes[i]);
     free(e->zombies);
     pthread_mutex_destroy(&e->lock);
     free(e);
@@ -71,6 +73,33 @@ void fwe_engine_keep_instance(fwe_engine *e, fwe_instance *inst) {
     }
     e->zombies[e->nzombies++] = inst;
     pthread_mutex_unlock(&e->lock);
+}
+
+void *fwe_engine_take_stack(fwe_engine *e, size_t bytes) {
+    void *p = NULL;
+    pthread_mutex_lock(&e->lock);
+    for (uint32_t i = e->nstacks; i > 0; i--) {
+        if (e->stack_bytes[i - 1] != bytes) continue;
+        p = e->stacks[i - 1];
+        e->stacks[i - 1] = e->stacks[e->nstacks - 1];
+        e->stack_bytes[i - 1] = e->stack_bytes[e->nstacks - 1];
+        e->nstacks--;
+        break;
+    }
+    pthread_mutex_unlock(&e->lock);
+    return p;
+}
+
+bool fwe_engine_put_stack(fwe_engine *e, void *stack, size_t bytes) {
+    bool kept = false;
+    pthread_mutex_lock(&e->lock);
+    if (e->nstacks < FWE_POOL_MAX) {
+        e->stacks[e->nstacks] = stack;
+        e->stack_bytes[e->nstacks++] = bytes;
+        kept = true;
+    }
+    pthread_mutex_unlock(&e->lock);
+    return kept;
 }
 
 const char *fwe_strerror(fwe_status s) {

@@ -162,7 +162,9 @@ fwe_status fwe_instantiate(fwe_linker *linker, const fwe_module *m, const fwe_in
     inst->max_memory_pages = cfg ? cfg->max_memory_pages : 0;
     inst->host_data = cfg ? cfg->host_data : NULL;
     /* value stack and frame stack share one lazily-backed mapping (one syscall each way) */
-    inst->stack = map_lazy((size_t)stack_slots * sizeof(uint64_t) + (size_t)inst->max_frames * sizeof(fwe_frame));
+    size_t stack_bytes = (size_t)stack_slots * sizeof(uint64_t) + (size_t)inst->max_frames * sizeof(fwe_frame);
+    inst->stack = fwe_engine_take_stack(m->engine, stack_bytes);
+    if (!inst->stack) inst->stack = map_lazy(stack_bytes);
     inst->stack_len = stack_slots;
     inst->stack_end = inst->stack ? inst->stack + stack_slots : NULL;
     inst->frames = inst->stack ? (fwe_frame *)(void *)inst->stack_end : NULL;
@@ -233,8 +235,13 @@ fwe_status fwe_instantiate(fwe_linker *linker, const fwe_module *m, const fwe_in
         inst->tables[i] = t;
         inst->own_tables_list[inst->nown_tables++] = t;
     }
+    const fwe_templates *tpl = fwe_module_templates(m);
+    bool fast = tpl && tpl->segments_ok;
+    bool memory_ready = false; /* a pooled memory already holds the initial image */
     if (m->nmemories > nm) {
-        inst->own_memory = fwe_memory_create(m->memories[nm].min, m->memories[nm].max);
+        inst->own_memory = fast ? fwe_templates_take_memory(tpl) : NULL;
+        memory_ready = inst->own_memory != NULL;
+        if (!inst->own_memory) inst->own_memory = fwe_memory_create(m->memories[nm].min, m->memories[nm].max);
         if (!inst->own_memory) goto fail_nomem;
         inst->memories[nm] = inst->own_memory;
     }
@@ -248,12 +255,12 @@ fwe_status fwe_instantiate(fwe_linker *linker, const fwe_module *m, const fwe_in
     }
 
     /* fast path: start from the module's templates (CoW memory image, table contents) */
-    const fwe_templates *tpl = fwe_module_templates(m);
-    if (tpl && tpl->segments_ok && (!inst->own_memory || fwe_memory_map_image(inst->own_memory, tpl))) {
+    if (fast && (!inst->own_memory || memory_ready || fwe_memory_map_image(inst->own_memory, tpl))) {
         for (uint32_t i = m->ntable_imports; i < m->ntables; i++)
             memcpy(inst->tables[i]->elems, tpl->tables[i], sizeof(uint64_t) * m->tables[i].limits.min);
         memcpy(inst->dropped_elems, tpl->dropped_elems, m->nelems);
         memcpy(inst->dropped_datas, tpl->dropped_datas, m->ndatas);
+        inst->pooled_ok = true;
         goto start;
     }
 
@@ -320,10 +327,15 @@ fail_keep:
 
 void fwe_instance_free(fwe_instance *inst) {
     if (!inst) return;
-    if (inst->stack)
-        munmap(inst->stack, (size_t)inst->stack_len * sizeof(uint64_t) + (size_t)inst->max_frames * sizeof(fwe_frame));
+    size_t stack_bytes = (size_t)inst->stack_len * sizeof(uint64_t) + (size_t)inst->max_frames * sizeof(fwe_frame);
+    if (inst->stack && !fwe_engine_put_stack(inst->engine, inst->stack, stack_bytes)) munmap(inst->stack, stack_bytes);
     for (uint32_t i = 0; i < inst->nown_tables; i++) fwe_table_free(inst->own_tables_list[i]);
-    fwe_memory_free(inst->own_memory);
+    /* a memory that started from the templates goes back to the module's pool */
+    const fwe_module *m = inst->module;
+    const fwe_templates *tpl = inst->own_memory ? atomic_load(&((fwe_module *)m)->templates) : NULL;
+    if (!(tpl && tpl->segments_ok && inst->pooled_ok &&
+          fwe_templates_put_memory(tpl, inst->own_memory, (uint64_t)m->memories[m->nmemory_imports].min * FWE_PAGE_SIZE)))
+        fwe_memory_free(inst->own_memory);
     free(inst->own_tables_list);
     free(inst->own_globals);
     free(inst->funcs);

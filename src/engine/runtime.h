@@ -8,6 +8,8 @@
 
 #include <pthread.h>
 
+#define FWE_POOL_MAX 32 /* pooled memories per module, pooled stacks per engine */
+
 struct fwe_engine {
     pthread_mutex_t lock; /* guards the type table */
     uint32_t ntypes, cap;
@@ -18,7 +20,14 @@ struct fwe_engine {
     } *types;
     fwe_instance **zombies; /* instances whose initialisation trapped (see engine.c) */
     uint32_t nzombies, cap_zombies;
+    /* value+frame stacks of freed instances: reused as they are (validated code never reads a
+     * slot before writing it, so stale values are unobservable) */
+    void *stacks[FWE_POOL_MAX];
+    size_t stack_bytes[FWE_POOL_MAX];
+    uint32_t nstacks;
 };
+void *fwe_engine_take_stack(fwe_engine *engine, size_t bytes);
+bool fwe_engine_put_stack(fwe_engine *engine, void *stack, size_t bytes);
 void fwe_engine_keep_instance(fwe_engine *engine, fwe_instance *inst);
 
 struct fwe_func {
@@ -88,6 +97,7 @@ struct fwe_instance {
     uint32_t max_frames;
     uint32_t depth;         /* frames in use during a call (for nested host→guest calls) */
     uint64_t max_memory_pages;
+    bool pooled_ok;         /* own memory came from the templates: it may return to the pool */
     _Atomic uint32_t interrupt;
     void *host_data;
 };
@@ -120,7 +130,15 @@ typedef struct fwe_templates {
     bool segments_ok;        /* every active segment is constant and in bounds: use the templates */
     uint8_t *dropped_elems, *dropped_datas;
     uint64_t **tables;       /* per defined table: initial entries (lazy funcref encoding) */
+    /* memories of freed instances, reset to the initial image, ready for the next instance */
+    pthread_mutex_t pool_lock;
+    fwe_memory *pool[FWE_POOL_MAX];
+    uint32_t npool;
 } fwe_templates;
+/* Takes a memory in the module's initial state (image mapped, initial size) from the pool. */
+fwe_memory *fwe_templates_take_memory(const fwe_templates *t);
+/* Resets `mem` to the initial state and pools it; false when it was not kept (caller frees). */
+bool fwe_templates_put_memory(const fwe_templates *t, fwe_memory *mem, uint64_t initial_bytes);
 const fwe_templates *fwe_module_templates(const fwe_module *m);
 void fwe_templates_free(fwe_templates *t, const fwe_module *m);
 /* Maps the image over the start of `mem` copy-on-write; false if that failed. */

@@ -22,6 +22,7 @@ static fwe_templates *build(const fwe_module *m) {
     fwe_templates *t = calloc(1, sizeof *t);
     if (!t) return NULL;
     t->mem_fd = -1;
+    pthread_mutex_init(&t->pool_lock, NULL);
     t->dropped_elems = calloc(m->nelems + 1, 1);
     t->dropped_datas = calloc(m->ndatas + 1, 1);
     t->tables = calloc(m->ntables + 1, sizeof *t->tables);
@@ -86,6 +87,8 @@ fail:
 
 void fwe_templates_free(fwe_templates *t, const fwe_module *m) {
     if (!t) return;
+    for (uint32_t i = 0; i < t->npool; i++) fwe_memory_free(t->pool[i]);
+    pthread_mutex_destroy(&t->pool_lock);
     if (t->mem_fd >= 0) close(t->mem_fd);
     if (t->tables)
         for (uint32_t i = 0; i < m->ntables; i++) free(t->tables[i]);
@@ -105,6 +108,35 @@ const fwe_templates *fwe_module_templates(const fwe_module *m) {
     if (atomic_compare_exchange_strong(&mm->templates, &expected, fresh)) return fresh;
     fwe_templates_free(fresh, m);
     return expected;
+}
+
+fwe_memory *fwe_templates_take_memory(const fwe_templates *tc) {
+    fwe_templates *t = (fwe_templates *)tc; /* the pool is the one mutable part, under its lock */
+    fwe_memory *mem = NULL;
+    pthread_mutex_lock(&t->pool_lock);
+    if (t->npool) mem = t->pool[--t->npool];
+    pthread_mutex_unlock(&t->pool_lock);
+    return mem;
+}
+
+bool fwe_templates_put_memory(const fwe_templates *tc, fwe_memory *mem, uint64_t initial_bytes) {
+    fwe_templates *t = (fwe_templates *)tc;
+    if (mem->size < initial_bytes) return false;
+    /* drop every page the instance touched: anonymous pages read back as zero, pages of the
+     * image mapping read back from the image */
+    if (mem->size && madvise(mem->base, mem->size, MADV_DONTNEED) != 0) return false;
+    if (mem->size > initial_bytes &&
+        mprotect(mem->base + initial_bytes, mem->size - initial_bytes, PROT_NONE) != 0)
+        return false;
+    mem->size = initial_bytes;
+    bool kept = false;
+    pthread_mutex_lock(&t->pool_lock);
+    if (t->npool < FWE_POOL_MAX) {
+        t->pool[t->npool++] = mem;
+        kept = true;
+    }
+    pthread_mutex_unlock(&t->pool_lock);
+    return kept;
 }
 
 bool fwe_memory_map_image(fwe_memory *mem, const fwe_templates *t) {

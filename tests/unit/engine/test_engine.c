@@ -316,7 +316,49 @@ TEST(concurrent_instantiation_of_one_module) {
     teardown(&fx);
 }
 
-HARNESS_MAIN(RUN(trap_has_message_and_named_backtrace); RUN(deep_recursion_is_a_trap);
+static uint32_t call_i32(fwe_instance *inst, const char *name, uint32_t a, uint32_t b, int nargs) {
+    fwe_val args[2] = {i32(a), i32(b)}, r;
+    memset(&r, 0, sizeof r);
+    fwe_func *f = export_func(inst, name);
+    fwe_functype_info ft;
+    fwe_func_type(f, &ft);
+    CHECK_EQ_INT(fwe_call(f, args, (size_t)nargs, &r, ft.nresults, NULL), FWE_OK);
+    return r.of.i32;
+}
+
+TEST(reused_memory_starts_from_the_initial_image) {
+    size_t len;
+    uint8_t *bytes = read_file("build/wat/pool.wasm", &len);
+    CHECK(bytes != NULL);
+    if (!bytes) return;
+    fwe_engine *e = fwe_engine_new();
+    fwe_module *m = NULL;
+    char err[256];
+    CHECK_EQ_INT(fwe_module_load(e, bytes, len, &m, err, sizeof err), FWE_OK);
+    free(bytes);
+    fwe_linker *l = fwe_linker_new(e);
+    for (int round = 0; round < 3; round++) {
+        fwe_instance *inst = NULL;
+        CHECK_EQ_INT(fwe_instantiate(l, m, NULL, &inst, NULL), FWE_OK);
+        if (!inst) break;
+        /* what the previous round changed is gone */
+        CHECK_EQ_INT(call_i32(inst, "read", 16, 0, 1), 'h');
+        CHECK_EQ_INT(call_i32(inst, "read", 100, 0, 1), 0);
+        CHECK_EQ_INT(call_i32(inst, "size", 0, 0, 0), 1);
+        call_i32(inst, "write", 16, 'X', 2);
+        call_i32(inst, "write", 100, 7, 2);
+        CHECK_EQ_INT(call_i32(inst, "grow", 1, 0, 1), 1);
+        CHECK_EQ_INT(call_i32(inst, "read", 65536 + 4, 0, 1), 0);
+        call_i32(inst, "write", 65536 + 4, 9, 2);
+        CHECK_EQ_INT(call_i32(inst, "read", 16, 0, 1), 'X');
+        fwe_instance_free(inst);
+    }
+    fwe_linker_free(l);
+    fwe_module_free(m);
+    fwe_engine_free(e);
+}
+
+HARNESS_MAIN(RUN(reused_memory_starts_from_the_initial_image); RUN(trap_has_message_and_named_backtrace); RUN(deep_recursion_is_a_trap);
              RUN(interrupt_stops_a_runaway_loop); RUN(memory_bounds_and_growth_limits);
              RUN(host_functions_and_missing_imports); RUN(deeply_nested_blocks_with_results);
              RUN(validation_errors_name_function_and_offset); RUN(concurrent_instantiation_of_one_module);)
