@@ -157,12 +157,12 @@ abi-coverage: $(B)/tests/hostcalls/test_registry
 
 # ---- server (server block: src/server/, include/fastlike.h, examples/request-details/,
 # scripts/run.sh, tests/unit/server/, tests/guests/c/srv_*.c) ----
-# HTTP/1.1 front end on libmicrohttpd; the end-to-end tests drive it over sockets with libcurl.
+# HTTP/1.1 front end on libmicrohttpd; the end-to-end tests drive it over raw sockets
+# (tests/unit/server/http_client.h) so they see the exact framing.
 LDLIBS += -lmicrohttpd
 build/guests/srv_%.wasm: GUEST_CFLAGS += -Itests/guests/include
 SRV_GUEST_WASMS := $(patsubst tests/guests/c/%.c,build/guests/%.wasm,$(wildcard tests/guests/c/srv_*.c))
-$(B)/tests/server/test_http: LDLIBS += -lcurl
-$(B)/tests/server/test_http: $(SRV_GUEST_WASMS)
+$(B)/tests/server/test_http: $(SRV_GUEST_WASMS) tests/unit/server/http_client.h
 $(B)/tests/server/test_handle: $(SRV_GUEST_WASMS)
 # ---- end server block ----
 

@@ -336,7 +336,9 @@ static ssize_t read_response(void *cls, uint64_t pos, char *buf, size_t max)
 static enum MHD_Result queue_guest_response(http_req *r, struct MHD_Connection *conn)
 {
     struct MHD_Response *resp;
-    if (r->content_length == 0)
+    /* MHD would send a last chunk in reply to HEAD, so a HEAD answer of unknown length goes out
+     * as an empty one (Content-Length: 0) */
+    if (r->content_length == 0 || (r->is_head && r->content_length < 0))
         resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
     else
         resp = MHD_create_response_from_callback(
