@@ -1,0 +1,225 @@
+/* test_handle.c: fastlike_handle, the in-process request path (no sockets), with the srv_app
+ * guest: request details, buffered and streamed bodies, 508 on a loop, 500 on a trap, the empty
+ * 200, environment overrides, and the pieces it is built from (pipe, loop detection). */
+#include "fastlike.h"
+#include "harness.h"
+#include "server/srv_pipe.h"
+#include "server/srv_request.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+
+#define GUEST "build/guests/srv_app.wasm"
+
+static void quiet(void *user, const char *line)
+{
+    (void)user;
+    (void)line;
+}
+
+static fastlike *make(fastlike_config **cfg)
+{
+    char err[512] = "";
+    *cfg = fastlike_config_new();
+    fastlike_config_set_wasm_file(*cfg, GUEST);
+    fastlike_config_set_log(*cfg, quiet, NULL);
+    fastlike_config_set_env(*cfg, "FASTLY_POP", "LCL");
+    fastlike_config_set_env(*cfg, "MY_VAR", "1");
+    fastlike *f = NULL;
+    if (fastlike_new(*cfg, &f, err, sizeof err) != FASTLIKE_OK)
+        fprintf(stderr, "fastlike_new: %s\n", err);
+    return f;
+}
+
+static const char *header(const fastlike_response *r, const char *name)
+{
+    for (size_t i = 0; i < r->nheaders; i++)
+        if (strcmp(r->headers[i].name, name) == 0)
+            return r->headers[i].value;
+    return NULL;
+}
+
+static fastlike *f;
+
+static uint16_t get(const char *url, const fastlike_header *h, size_t nh, fastlike_response *resp)
+{
+    char err[256] = "";
+    fastlike_request req = {
+        .method = "GET", .url = url, .headers = h, .nheaders = nh, .client_ip = "192.0.2.7"};
+    if (fastlike_handle(f, &req, resp, err, sizeof err) != FASTLIKE_OK)
+        return 0;
+    return resp->status;
+}
+
+static char *body_str(const fastlike_response *r)
+{
+    char *s = malloc(r->body_len + 1);
+    memcpy(s, r->body ? (const char *)r->body : "", r->body_len);
+    s[r->body_len] = '\0';
+    return s;
+}
+
+TEST(details)
+{
+    fastlike_response r;
+    fastlike_header h[] = {{"X-One", "1"}};
+    CHECK_EQ_INT(get("http://example.test/info?a=b", h, 1, &r), 200);
+    char *b = body_str(&r);
+    CHECK_STR_CONTAINS(b, "url: http://example.test/info?a=b\n");
+    CHECK_STR_CONTAINS(b, "client: 192.0.2.7\n");
+    CHECK_STR_CONTAINS(b, "header: x-one: 1\n");
+    CHECK_STR_EQ(header(&r, "content-type"), "text/plain");
+    free(b);
+    fastlike_response_free(&r);
+    CHECK_EQ_INT(get("/info", NULL, 0, &r), 200); /* a path alone means http://localhost */
+    b = body_str(&r);
+    CHECK_STR_CONTAINS(b, "url: http://localhost/info\n");
+    free(b);
+    fastlike_response_free(&r);
+}
+
+TEST(bodies)
+{
+    fastlike_response r;
+    CHECK_EQ_INT(get("/gen?n=100000", NULL, 0, &r), 200);
+    CHECK_EQ_INT(r.body_len, 100000);
+    fastlike_response_free(&r);
+    static uint8_t data[300000];
+    fastlike_request req = {
+        .method = "POST", .url = "/count", .body = data, .body_len = sizeof data};
+    char err[256];
+    CHECK_EQ_INT(fastlike_handle(f, &req, &r, err, sizeof err), FASTLIKE_OK);
+    char *b = body_str(&r);
+    CHECK_STR_EQ(b, "300000\n");
+    free(b);
+    fastlike_response_free(&r);
+    req.url = "/echo";
+    for (size_t i = 0; i < sizeof data; i++)
+        data[i] = (uint8_t)i;
+    CHECK_EQ_INT(fastlike_handle(f, &req, &r, err, sizeof err), FASTLIKE_OK);
+    CHECK_EQ_INT(r.body_len, sizeof data);
+    CHECK(r.body && memcmp(r.body, data, sizeof data) == 0);
+    fastlike_response_free(&r);
+}
+
+TEST(fallbacks)
+{
+    fastlike_response r;
+    CHECK_EQ_INT(get("/nothing", NULL, 0, &r), 200);
+    CHECK_EQ_INT(r.body_len, 0);
+    fastlike_response_free(&r);
+    CHECK_EQ_INT(get("/trap", NULL, 0, &r), 500);
+    fastlike_response_free(&r);
+    fastlike_header loop[] = {{"CDN-Loop", "Fastlike"}};
+    CHECK_EQ_INT(get("/info", loop, 1, &r), 508);
+    fastlike_response_free(&r);
+    CHECK_EQ_INT(get("/status?code=418", NULL, 0, &r), 418); /* still serving */
+    fastlike_response_free(&r);
+}
+
+TEST(env_overrides)
+{
+    fastlike_response r;
+    CHECK_EQ_INT(get("/env", NULL, 0, &r), 200);
+    char *b = body_str(&r);
+    CHECK_STR_CONTAINS(b, "FASTLY_POP=LCL\n");
+    CHECK_STR_CONTAINS(b, "MY_VAR=1\n");
+    CHECK_STR_CONTAINS(b, "FASTLY_REGION=Somewhere\n");
+    free(b);
+    fastlike_response_free(&r);
+}
+
+TEST(loop_detection)
+{
+    hc_header_view h[2] = {{"cdn-loop", 8, "a, b;x=1", 8}, {"Cdn-Loop", 8, " FASTLIKE ; v=2", 15}};
+    hc_downstream_request req = {.method = "GET", .url = "http://x/", .headers = h, .nheaders = 1};
+    CHECK(!srv_request_is_loop(&req));
+    req.nheaders = 2;
+    CHECK(srv_request_is_loop(&req));
+    hc_header_view other = {"cdn-loop", 8, "fastlikes", 9};
+    req.headers = &other;
+    req.nheaders = 1;
+    CHECK(!srv_request_is_loop(&req));
+}
+
+typedef struct pipe_reader {
+    srv_pipe *p;
+    size_t total;
+    bool ordered;
+} pipe_reader;
+
+static void *drain(void *arg)
+{
+    pipe_reader *r = arg;
+    uint8_t buf[7000];
+    long n;
+    while ((n = srv_pipe_read(r->p, buf, sizeof buf)) > 0) {
+        for (long i = 0; i < n; i++)
+            if (buf[i] != (uint8_t)((r->total + (size_t)i) % 251))
+                r->ordered = false;
+        r->total += (size_t)n;
+    }
+    return NULL;
+}
+
+TEST(pipe_bounded_and_spill)
+{
+    static uint8_t data[10000];
+    for (int spill = 0; spill < 2; spill++) {
+        srv_pipe *p = srv_pipe_new(4096);
+        srv_pipe_set_spill(p, spill);
+        pipe_reader r = {p, 0, true};
+        pthread_t t;
+        if (spill) {
+            /* spilling: the writer never blocks, even with nobody reading yet */
+            for (size_t off = 0; off < 1000000; off += sizeof data) {
+                for (size_t i = 0; i < sizeof data; i++)
+                    data[i] = (uint8_t)((off + i) % 251);
+                CHECK_EQ_INT(srv_pipe_write(p, data, sizeof data), 0);
+            }
+            srv_pipe_close(p);
+            pthread_create(&t, NULL, drain, &r);
+        } else {
+            pthread_create(&t, NULL, drain, &r);
+            for (size_t off = 0; off < 1000000; off += sizeof data) {
+                for (size_t i = 0; i < sizeof data; i++)
+                    data[i] = (uint8_t)((off + i) % 251);
+                CHECK_EQ_INT(srv_pipe_write(p, data, sizeof data), 0);
+            }
+            srv_pipe_close(p);
+        }
+        pthread_join(t, NULL);
+        CHECK_EQ_INT(r.total, 1000000);
+        CHECK(r.ordered);
+        srv_pipe_free(p);
+    }
+    srv_pipe *p = srv_pipe_new(16);
+    srv_pipe_abort(p);
+    uint8_t b[4];
+    CHECK_EQ_INT(srv_pipe_read(p, b, sizeof b), -1);
+    srv_pipe_free(p);
+    p = srv_pipe_new(16);
+    srv_pipe_reader_gone(p);
+    CHECK_EQ_INT(srv_pipe_write(p, data, 100), -1); /* does not block */
+    srv_pipe_free(p);
+}
+
+int main(int argc, char **argv)
+{
+    (void)argc;
+    fastlike_config *cfg = NULL;
+    f = make(&cfg);
+    if (!f) {
+        printf("%s: 0 passed, 1 failed\n", argv[0]);
+        return 1;
+    }
+    RUN(details);
+    RUN(bodies);
+    RUN(fallbacks);
+    RUN(env_overrides);
+    RUN(loop_detection);
+    RUN(pipe_bounded_and_spill);
+    fastlike_free(f);
+    fastlike_config_free(cfg);
+    return harness_finish(argv[0]);
+}
