@@ -171,6 +171,7 @@ $(B)/tests/server/test_handle: $(SRV_GUEST_WASMS)
 # The hostcall test guests include the generated tests/guests/include/fastly_hostcalls.h; the
 # unit tests run them in-process (tests/unit/hostcalls/hc_guest_run.h).
 GUEST_CFLAGS += -Itests/guests/include
+LDLIBS += -lpcre2-8
 HC_GUEST_WASMS := $(patsubst tests/guests/c/%.c,build/guests/%.wasm,$(wildcard tests/guests/c/hc_*.c))
 $(HC_GUEST_WASMS): tests/guests/c/hc_check.h tests/guests/include/fastly_hostcalls.h
 HC_UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/hostcalls/test_hc_*.c))

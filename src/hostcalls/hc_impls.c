@@ -8,8 +8,9 @@
 #include "hc_http_downstream.h"
 #include "hc_http_req.h"
 #include "hc_http_resp.h"
+#include "hc_uap.h"
 
 const hc_impl *const hc_all_impls[] = {
     hc_abi_init_impls,     hc_http_req_impls,  hc_http_resp_impls, hc_http_body_impls,
-    hc_http_downstream_impls, hc_compute_runtime_impls, NULL,
+    hc_http_downstream_impls, hc_compute_runtime_impls, hc_uap_impls, NULL,
 };
