@@ -1,14 +1,21 @@
 #!/bin/sh
-# `make run`: will serve the example guest on http://127.0.0.1:7676 once the HTTP server lands.
-# Until then it says so and points at what works today.
-cat <<'MSG'
-fastlike: serving is not implemented yet -- the HTTP front end lands with the next issue.
-
-What works now:
-  bin/fastlike run FILE.wasm          run a wasm32-wasi command (e.g. a benchmark kernel)
-  make test                           build and run every test suite (normal + ASan/UBSan)
-  make bench                          engine benchmarks (see README.md)
-
-Later: bin/fastlike -wasm bin/main.wasm -backend localhost:8000
-MSG
-exit 0
+# `make run`: serves a Compute program with bin/fastlike on http://localhost:5000 (Ctrl-C stops).
+# Without WASM it builds and serves the bundled example, examples/request-details (a page listing
+# the request's details). `make run WASM=path.wasm BACKEND='[name=]addr ...' ARGS='-v 1 ...'`;
+# BIND=host:port changes the address. make passes these command-line variables in the environment.
+set -e
+cd "$(dirname "$0")/.."
+wasm=${WASM:-}
+if [ -z "$wasm" ]; then
+    wasm=build/guests/request-details.wasm
+    ${MAKE:-make} --no-print-directory "$wasm"
+fi
+bind=${BIND:-localhost:5000}
+set -- -wasm "$wasm" -bind "$bind"
+for b in ${BACKEND:-}; do
+    set -- "$@" -backend "$b"
+done
+echo "fastlike: serving $wasm on http://$bind (Ctrl-C stops)"
+# ARGS is split into words on purpose: it carries extra flags.
+# shellcheck disable=SC2086
+exec bin/fastlike "$@" ${ARGS:-}
