@@ -164,6 +164,12 @@ build/guests/srv_%.wasm: GUEST_CFLAGS += -Itests/guests/include
 SRV_GUEST_WASMS := $(patsubst tests/guests/c/%.c,build/guests/%.wasm,$(wildcard tests/guests/c/srv_*.c))
 $(B)/tests/server/test_http: $(SRV_GUEST_WASMS) tests/unit/server/http_client.h
 $(B)/tests/server/test_handle: $(SRV_GUEST_WASMS)
+# JS test guests, built with the pinned @fastly/js-compute (rebuilt when the source changes).
+build/guests/js/%.wasm: tests/guests/js/%.js package.json
+	@mkdir -p $(dir $@)
+	@sh scripts/deps.sh
+	npx --no-install js-compute-runtime $< $@
+$(B)/tests/server/test_js: build/guests/js/srv_js.wasm tests/unit/server/http_client.h
 # ---- end server block ----
 
 # ---- hostcall implementations (hostcalls block: src/hostcalls/hc_* except hc_abi*/hc_registry*,

@@ -65,8 +65,9 @@ srv_pool *srv_pool_new(size_t nthreads)
     pool->threads = threads;
     pthread_attr_t attr;
     pthread_attr_init(&attr);
-    /* guests keep their stacks in the instance; workers need little native stack */
-    pthread_attr_setstacksize(&attr, 1024 * 1024);
+    /* guests keep their wasm stacks in the instance, but hostcalls (regex, TLS, ...) run here:
+     * the usual 8 MiB, reserved lazily */
+    pthread_attr_setstacksize(&attr, 8 * 1024 * 1024);
     for (size_t i = 0; i < nthreads; i++) {
         if (pthread_create(&pool->threads[i], &attr, worker, pool) != 0)
             break;
