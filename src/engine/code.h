@@ -69,7 +69,10 @@ enum fwe_iop {
      * [a b target] ([a target] for eqz); BRT branches when the compare is true, BRF when false */
     IOP_BRT_BASE,
     IOP_BRF_BASE = IOP_BRT_BASE + 22,
-    IOP_COUNT = IOP_BRF_BASE + 22
+    /* loads 0x28..0x35 whose address is an i32.add of two slots: [dst a b offset],
+     * address = (uint32_t)(a + b) + offset */
+    IOP_LOADX_BASE = IOP_BRF_BASE + 22,
+    IOP_COUNT = IOP_LOADX_BASE + 14
 };
 
 /* Translated code of one defined function; owned by the module, shared by every instance. */

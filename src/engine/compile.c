@@ -474,6 +474,16 @@ static bool load_store(compiler *c, uint8_t op) {
     operand a, v;
     if (op <= 0x35) {
         if (!pop(c, FWE_I32, &a)) return false;
+        /* address = the i32.add just emitted: fold the add into the load */
+        if (c->last_def_word != UINT32_MAX && c->last_def_op == c->nops && a.slot == a.cslot &&
+            c->code[c->last_def_word - 1] == 0x6a) {
+            uint32_t at = c->last_def_word - 1;
+            uint32_t s[3] = {c->code[at + 2], c->code[at + 3], offset};
+            c->ncode = at;
+            while (c->npcmap && c->pcmap[2 * (c->npcmap - 1)] > at) c->npcmap--;
+            pcmap_note(c);
+            return produce(c, IOP_LOADX_BASE + (op - 0x28), t, s, 3);
+        }
         uint32_t s[2] = {a.slot, offset};
         return produce(c, op, t, s, 2);
     }

@@ -124,6 +124,9 @@ fwe_trap_kind fwe_interp_call(fwe_instance *entry, fwe_func *func, uint64_t *arg
         LB(0), LB(1), LB(2), LB(3), LB(4), LB(5), LB(6), LB(7), LB(8), LB(9), LB(10),
         LB(11), LB(12), LB(13), LB(14), LB(15), LB(16), LB(17), LB(18), LB(19), LB(20), LB(21),
 #undef LB
+#define LX(k) [IOP_LOADX_BASE + k] = &&L_loadx_##k
+        LX(0), LX(1), LX(2), LX(3), LX(4), LX(5), LX(6), LX(7), LX(8), LX(9), LX(10), LX(11), LX(12), LX(13),
+#undef LX
     };
 #pragma GCC diagnostic pop
 #undef L
@@ -618,6 +621,31 @@ L_simd_shift:
     STORE(0x3c, uint8_t, 1)
     STORE(0x3d, uint16_t, 2)
     STORE(0x3e, uint32_t, 4)
+#define LOADX(k, T, N, CONV)                                    \
+    L_loadx_##k : {                                             \
+        uint64_t ea = (uint64_t)(uint32_t)(I32(2) + I32(3)) + pc[4]; \
+        MEMCHECK(ea, N);                                        \
+        T v_;                                                   \
+        memcpy(&v_, mbase + ea, N);                             \
+        S(1) = CONV;                                            \
+        pc += 5;                                                \
+        NEXT();                                                 \
+    }
+    LOADX(0, uint32_t, 4, (uint64_t)v_)
+    LOADX(1, uint64_t, 8, v_)
+    LOADX(2, uint32_t, 4, (uint64_t)v_)
+    LOADX(3, uint64_t, 8, v_)
+    LOADX(4, int8_t, 1, (uint32_t)(int32_t)v_)
+    LOADX(5, uint8_t, 1, (uint64_t)v_)
+    LOADX(6, int16_t, 2, (uint32_t)(int32_t)v_)
+    LOADX(7, uint16_t, 2, (uint64_t)v_)
+    LOADX(8, int8_t, 1, (uint64_t)(int64_t)v_)
+    LOADX(9, uint8_t, 1, (uint64_t)v_)
+    LOADX(10, int16_t, 2, (uint64_t)(int64_t)v_)
+    LOADX(11, uint16_t, 2, (uint64_t)v_)
+    LOADX(12, int32_t, 4, (uint64_t)(int64_t)v_)
+    LOADX(13, uint32_t, 4, (uint64_t)v_)
+#undef LOADX
 #undef LOAD
 #undef STORE
 
