@@ -244,7 +244,7 @@ srv_outcome srv_request_run(srv_guest *g, const hc_downstream_request *req, cons
                  trap->exit_code);
     } else if (st == FWE_ERR_TRAP && trap->kind == FWE_TRAP_INTERRUPTED && fired) {
         srv_logf(&g->log,
-                 "[%.8s] %s %s: guest stopped: request deadline of %" PRIu64 " ms exceeded", trace,
+                 "[%.8s] %s %s: guest stopped: CPU deadline of %" PRIu64 " ms exceeded", trace,
                  req->method, req->url, g->timeout_ms);
     } else if (st == FWE_ERR_TRAP) {
         log_trap(g, req, trace, trap);

@@ -1,6 +1,7 @@
 /* srv_timer.c: the deadline watchdog: a doubly linked list of armed entries under one mutex and a
- * thread sleeping on a CLOCK_MONOTONIC condition variable until the earliest deadline. The list
- * holds at most one entry per running guest, so a linear scan is enough. */
+ * thread sleeping on a CLOCK_MONOTONIC condition variable. CPU time never runs faster than wall
+ * time, so the watchdog sleeps until the earliest moment any guest could reach its CPU budget,
+ * then reads the threads' CPU clocks. At most one entry per running guest: a linear scan. */
 #include "server/srv_timer.h"
 
 #include <pthread.h>
@@ -22,6 +23,14 @@ static uint64_t now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+static uint64_t clock_ns(clockid_t clock)
+{
+    struct timespec ts;
+    if (clock_gettime(clock, &ts) != 0)
+        return 0;
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 static void *watchdog(void *arg)
 {
     srv_timer *t = arg;
@@ -31,12 +40,13 @@ static void *watchdog(void *arg)
         for (srv_timer_entry *e = t->head; e; e = e->next) {
             if (e->fired)
                 continue;
-            if (e->deadline_ns <= now) {
+            uint64_t used = clock_ns(e->cpu_clock);
+            if (e->deadline_ns <= used) {
                 /* under the lock, so disarm cannot return while we touch the instance */
                 fwe_instance_interrupt(e->instance);
                 e->fired = true;
-            } else if (e->deadline_ns < next) {
-                next = e->deadline_ns;
+            } else if (now + (e->deadline_ns - used) < next) {
+                next = now + (e->deadline_ns - used);
             }
         }
         if (next == UINT64_MAX) {
@@ -93,7 +103,9 @@ void srv_timer_free(srv_timer *t)
 void srv_timer_arm(srv_timer *t, srv_timer_entry *e, fwe_instance *instance, uint64_t ms)
 {
     e->instance = instance;
-    e->deadline_ns = now_ns() + ms * 1000000u;
+    if (pthread_getcpuclockid(pthread_self(), &e->cpu_clock) != 0)
+        e->cpu_clock = CLOCK_MONOTONIC; /* no per-thread clock: fall back to wall time */
+    e->deadline_ns = clock_ns(e->cpu_clock) + ms * 1000000u;
     e->fired = false;
     e->prev = NULL;
     pthread_mutex_lock(&t->lock);

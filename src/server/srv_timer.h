@@ -1,6 +1,7 @@
-/* srv_timer.h: per-request guest deadlines. One watchdog thread keeps the armed entries and
- * interrupts an instance (fwe_instance_interrupt) when its deadline passes; the guest then traps
- * with FWE_TRAP_INTERRUPTED at its next loop back-edge or call. */
+/* srv_timer.h: per-request guest CPU deadlines. One watchdog thread keeps the armed entries and
+ * interrupts an instance (fwe_instance_interrupt) once the thread running it has used its CPU
+ * budget; the guest then traps with FWE_TRAP_INTERRUPTED at its next backward branch or call.
+ * Time a guest spends blocked in a hostcall (waiting for a client or a backend) does not count. */
 #ifndef SRV_TIMER_H
 #define SRV_TIMER_H
 
@@ -8,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 typedef struct srv_timer srv_timer;
 
@@ -15,7 +17,8 @@ typedef struct srv_timer srv_timer;
 typedef struct srv_timer_entry {
     struct srv_timer_entry *prev, *next;
     fwe_instance *instance;
-    uint64_t deadline_ns; /* CLOCK_MONOTONIC */
+    clockid_t cpu_clock;  /* CPU-time clock of the thread running the guest */
+    uint64_t deadline_ns; /* on cpu_clock */
     bool fired;
 } srv_timer_entry;
 
@@ -23,7 +26,8 @@ typedef struct srv_timer_entry {
 srv_timer *srv_timer_new(void);
 void srv_timer_free(srv_timer *t); /* accepts NULL; no entry may be armed */
 
-/* Interrupts `instance` after `ms` milliseconds unless disarmed first. */
+/* Interrupts `instance` once the calling thread (which runs the guest) has used `ms` more
+ * milliseconds of CPU time, unless disarmed first. */
 void srv_timer_arm(srv_timer *t, srv_timer_entry *e, fwe_instance *instance, uint64_t ms);
 /* After this returns the watchdog no longer touches the instance. Returns true if it fired. */
 bool srv_timer_disarm(srv_timer *t, srv_timer_entry *e);

@@ -2,12 +2,14 @@
  * /echo streams the request body back, /count answers the body's byte count, /gen?n=N streams N
  * bytes (unknown length), /fixed?n=N sends N bytes with a known length, /info lists method, URL,
  * client IP and headers, /env the FASTLY_* variables, /status?code=N, /nothing sends no response,
- * /trap traps, /trap-after-head traps mid-stream, /spin never ends, /print writes to stdout/stderr. */
+ * /trap traps, /trap-after-head traps mid-stream, /spin never ends, /sleep waits 600 ms without
+ * using CPU, /print writes to stdout/stderr. */
 #include "fastly_hostcalls.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 extern char **environ;
 
@@ -102,6 +104,8 @@ int main(void)
         for (;;)
             i++;
     }
+    if (path_is("/sleep"))
+        usleep(600 * 1000); /* WASI poll_oneoff: blocked, not computing */
     if (path_is("/print")) {
         printf("hello from the guest's stdout\n");
         fprintf(stderr, "and from its stderr\n");
