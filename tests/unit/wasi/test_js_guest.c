@@ -4,29 +4,15 @@
 #include "fwe.h"
 #include "harness.h"
 #include "wasi/wasi.h"
+#include "wasi/wasi_run.h"
 
 #include <stdlib.h>
 
-static uint8_t *read_file(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *b = malloc(n > 0 ? (size_t)n : 1);
-    if (b && fread(b, 1, (size_t)n, f) != (size_t)n) {
-        free(b);
-        b = NULL;
-    }
-    fclose(f);
-    *len = (size_t)n;
-    return b;
-}
-
 TEST(js_guest_runs_until_its_first_fastly_hostcall) {
     size_t len = 0;
-    uint8_t *bytes = read_file("build/guests/js-hello.wasm", &len);
-    CHECK(bytes != NULL);
+    uint8_t *bytes = NULL;
+    char ferr[256];
+    CHECK_EQ_INT(wasi_read_file("build/guests/js-hello.wasm", &bytes, &len, ferr, sizeof ferr), WASI_RUN_OK);
     if (!bytes) return;
     fwe_engine *e = fwe_engine_new();
     fwe_module *m = NULL;
