@@ -183,3 +183,22 @@ $(HC_GUEST_WASMS): tests/guests/c/hc_check.h tests/guests/include/fastly_hostcal
 HC_UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/hostcalls/test_hc_*.c))
 $(HC_UNIT_BINS): $(HC_GUEST_WASMS) tests/unit/hostcalls/hc_guest_run.h
 # ---- end hostcalls block ----
+
+# ---- backend tests (backend-tests block: tests/unit/backend/, tests/guests/c/be_*.c,
+# tests/guests/c/be_pattern.h, tests/guests/js/be_*.js) ----
+# The tests run Fastlike in-process against origins of their own (tests/unit/backend/origin.c,
+# libmicrohttpd, plain and TLS with a CA made by the openssl command at test time), so origin.o is
+# linked into every backend test binary. FASTLIKE_TEST_BIG_MIB sets the size of the big
+# pass-through test (default 1024; the asan variant uses 64).
+BE_TEST_BINS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/backend/test_*.c))
+BE_GUEST_WASMS := $(patsubst tests/guests/c/%.c,build/guests/%.wasm,$(wildcard tests/guests/c/be_*.c))
+BE_JS_WASMS := $(patsubst tests/guests/js/%.js,build/guests/js/%.wasm,$(wildcard tests/guests/js/be_*.js))
+$(BE_GUEST_WASMS): tests/guests/c/be_pattern.h tests/guests/include/fastly_hostcalls.h
+$(B)/tests/backend/origin.o: tests/unit/backend/origin.c tests/unit/backend/origin.h tests/guests/c/be_pattern.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Itests/guests/c $(CFLAGS) -c -o $@ $<
+$(BE_TEST_BINS): $(B)/tests/backend/origin.o tests/unit/backend/origin.h tests/unit/server/http_client.h tests/guests/c/be_pattern.h
+$(BE_TEST_BINS): CPPFLAGS += -Itests/guests/c -Itests/unit/backend
+$(BE_TEST_BINS): LDLIBS += $(B)/tests/backend/origin.o -lmicrohttpd
+$(filter-out $(B)/tests/backend/test_origin,$(BE_TEST_BINS)): $(BE_GUEST_WASMS) $(BE_JS_WASMS)
+# ---- end backend-tests block ----

@@ -1,0 +1,50 @@
+/* origin.h: a scriptable HTTP/1.1 origin for the backend tests (libmicrohttpd, a thread per
+ * connection) on 127.0.0.1 with an ephemeral port, plain or TLS. Behaviour is chosen by the path:
+ *   /echo...          200, JSON {"method","url","headers":[[n,v]..],"body_bytes","body_fnv"}; the
+ *                     same as response headers x-echo-method, x-echo-url, x-echo-body-bytes,
+ *                     x-echo-body-fnv (16 hex digits) and x-echo-h-<lowercased name> per header
+ *   /status/NNN       status NNN; ?h=Name:Value (repeatable) adds headers, ?body=TEXT the body
+ *   /big?n=N          N pattern bytes (be_pattern.h) generated on the fly; &chunked=1 without a
+ *                     Content-Length
+ *   /slow?first=MS&between=MS&n=N&chunk=K
+ *                     waits MS before the response head, then sends N pattern bytes in K-byte
+ *                     pieces with a pause between them
+ *   /drop             closes the connection without answering
+ *   /stats            JSON {"requests":N,"connections":M}
+ *   anything else     like /echo
+ * Every request body is consumed first and counted and hashed (FNV-1a, be_pattern.h). */
+#ifndef BE_TEST_ORIGIN_H
+#define BE_TEST_ORIGIN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct origin origin;
+
+/* Starts an origin; with cert_file/key_file (PEM paths) it speaks TLS. NULL on failure (message
+ * on stderr). */
+origin *origin_start(const char *cert_file, const char *key_file);
+uint16_t origin_port(const origin *o);
+/* Stops the origin (in-flight slow responses are cut short) and frees it; NULL is fine. */
+void origin_stop(origin *o);
+
+/* Requests started and TCP connections accepted since the start (or the last reset). */
+uint64_t origin_requests(origin *o);
+uint64_t origin_connections(origin *o);
+void origin_reset_counts(origin *o);
+/* The value of the header `name` in the most recent request (copied into out), or false. */
+bool origin_last_header(origin *o, const char *name, char *out, size_t outlen);
+
+/* A test CA and a server certificate for localhost/127.0.0.1 signed by it, generated with the
+ * openssl command into dir (created). Paths are written into the caller's buffers. Returns 0, or
+ * -1 when openssl failed. */
+typedef struct origin_tls_files {
+    char ca[512], cert[512], key[512];
+} origin_tls_files;
+int origin_make_tls(const char *dir, origin_tls_files *out);
+
+/* A port on 127.0.0.1 where nothing listens (bound, then closed). */
+uint16_t origin_closed_port(void);
+
+#endif
