@@ -584,3 +584,40 @@ uint16_t origin_closed_port(void)
     close(fd);
     return port;
 }
+
+int origin_blackhole_open(origin_blackhole *b)
+{
+    memset(b, 0, sizeof *b);
+    for (size_t i = 0; i < sizeof b->fillers / sizeof b->fillers[0]; i++)
+        b->fillers[i] = -1;
+    b->listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (b->listen_fd < 0)
+        return -1;
+    struct sockaddr_in a = {.sin_family = AF_INET};
+    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+    socklen_t len = sizeof a;
+    if (bind(b->listen_fd, (struct sockaddr *)&a, sizeof a) != 0 || listen(b->listen_fd, 0) != 0 ||
+        getsockname(b->listen_fd, (struct sockaddr *)&a, &len) != 0) {
+        origin_blackhole_close(b);
+        return -1;
+    }
+    b->port = ntohs(a.sin_port);
+    /* a backlog of 0 still admits one connection; the rest of the fillers wait in SYN_SENT */
+    for (size_t i = 0; i < sizeof b->fillers / sizeof b->fillers[0]; i++) {
+        b->fillers[i] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (b->fillers[i] >= 0)
+            connect(b->fillers[i], (struct sockaddr *)&a, sizeof a);
+    }
+    usleep(50000);
+    return 0;
+}
+
+void origin_blackhole_close(origin_blackhole *b)
+{
+    for (size_t i = 0; i < sizeof b->fillers / sizeof b->fillers[0]; i++)
+        if (b->fillers[i] >= 0)
+            close(b->fillers[i]);
+    if (b->listen_fd >= 0)
+        close(b->listen_fd);
+    b->listen_fd = -1;
+}

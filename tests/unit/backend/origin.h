@@ -47,4 +47,14 @@ int origin_make_tls(const char *dir, origin_tls_files *out);
 /* A port on 127.0.0.1 where nothing listens (bound, then closed). */
 uint16_t origin_closed_port(void);
 
+/* A listener on 127.0.0.1 whose accept queue is full, so new connections hang in the handshake
+ * (for connect timeouts). Returns the port; origin_blackhole_close releases it. */
+typedef struct origin_blackhole {
+    int listen_fd;
+    int fillers[8];
+    uint16_t port;
+} origin_blackhole;
+int origin_blackhole_open(origin_blackhole *b);
+void origin_blackhole_close(origin_blackhole *b);
+
 #endif

@@ -179,6 +179,23 @@ TEST(closed_port)
     CHECK(hc_connect(&c, p) != 0);
 }
 
+TEST(blackhole_connect_hangs)
+{
+    origin_blackhole b;
+    CHECK(origin_blackhole_open(&b) == 0);
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct timeval tv = {.tv_usec = 300000};
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(b.port)};
+    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+    uint64_t t0 = now_ms();
+    int rc = connect(fd, (struct sockaddr *)&a, sizeof a);
+    CHECK(rc != 0);
+    CHECK(now_ms() - t0 >= 250);
+    close(fd);
+    origin_blackhole_close(&b);
+}
+
 int main(int argc, char **argv)
 {
     (void)argc;
@@ -196,6 +213,7 @@ int main(int argc, char **argv)
     RUN(drop);
     RUN(tls_with_generated_ca);
     RUN(closed_port);
+    RUN(blackhole_connect_hangs);
     origin_stop(o);
     return harness_finish(argv[0]);
 }
