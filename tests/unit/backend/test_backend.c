@@ -1,0 +1,552 @@
+/* test_backend.c: backends end to end with the be_proxy C guest: a Fastlike server in-process on
+ * 127.0.0.1:0, requests over real sockets, test origins of our own (origin.c). Pass-through of
+ * status/headers/bodies, cdn-loop on backend requests, connection reuse, concurrent send_async
+ * with pending_req_select and async_io.select, streaming uploads (guest-written and downstream),
+ * timeouts, @0/@50/@100, is_healthy, refused connections (502), HTTPS with a CA generated at test
+ * time, a 1 GiB response in bounded memory, loop detection across two chained instances.
+ * FASTLIKE_TEST_BIG_MIB sets the big response's size (default 1024 MiB, 64 under ASan). */
+#include "be_server.h"
+#include "harness.h"
+#include "origin.h"
+
+#include "be_pattern.h"
+
+#include <inttypes.h>
+#include <unistd.h>
+
+#define GUEST "build/guests/be_proxy.wasm"
+#define MIB (1024 * 1024)
+
+#if defined(__SANITIZE_ADDRESS__)
+#define BIG_DEFAULT_MIB 64
+#else
+#define BIG_DEFAULT_MIB 1024
+#endif
+
+static origin *org;     /* plain HTTP origin */
+static origin *tls_org; /* HTTPS origin, certificate from the generated CA */
+static origin_tls_files tls;
+static char tls_dir[256];
+
+static const char *origin_spec(const char *name, origin *o, const char *suffix)
+{
+    return be_fmt("%s=127.0.0.1:%u%s", name, origin_port(o), suffix ? suffix : "");
+}
+
+static bool has_header(const hc_resp *r, const char *name)
+{
+    return hc_header(r, name) != NULL;
+}
+
+TEST(pass_through_status_headers_body)
+{
+    /* covers: fastly_http_req.send, fastly_http_resp.send_downstream */
+    const char *be[] = {origin_spec("origin", org, NULL), NULL};
+    be_srv *s = be_srv_start(GUEST, be);
+    CHECK(s != NULL);
+    if (!s)
+        return;
+    hc_resp r = {0};
+    CHECK_EQ_INT(be_request(s->port, "GET",
+                            "/status/203?h=X-A:%20one&h=Set-Cookie:a=1&h=Set-Cookie:b=2&body=hello",
+                            NULL, NULL, 0, &r, true),
+                 203);
+    CHECK_STR_EQ(hc_header(&r, "x-a"), "one");
+    CHECK_STR_CONTAINS(r.head, "Set-Cookie: a=1\n");
+    CHECK_STR_CONTAINS(r.head, "Set-Cookie: b=2\n");
+    CHECK_STR_EQ((char *)r.body, "hello");
+    hc_resp_free(&r);
+
+    /* method, path and query, request headers and body reach the origin */
+    size_t n = 300001;
+    uint8_t *body = malloc(n);
+    be_pattern_fill(0, body, n);
+    CHECK_EQ_INT(
+        be_request(s->port, "POST", "/echo/p?q=1&r=two", "X-Custom: yes\r\n", body, n, &r, true),
+        200);
+    CHECK_STR_EQ(hc_header(&r, "x-echo-method"), "POST");
+    CHECK_STR_EQ(hc_header(&r, "x-echo-url"), "/echo/p?q=1&r=two");
+    CHECK_STR_EQ(hc_header(&r, "x-echo-h-x-custom"), "yes");
+    CHECK_STR_EQ(hc_header(&r, "x-echo-body-bytes"), "300001");
+    CHECK_STR_EQ(hc_header(&r, "x-echo-body-fnv"), be_fmt("%016" PRIx64, be_pattern_fnv(n)));
+    /* cdn-loop is appended on backend requests */
+    CHECK_STR_CONTAINS(hc_header(&r, "x-echo-h-cdn-loop"), "Fastlike");
+    free(body);
+
+    /* a 404 and an empty 204 pass through too */
+    CHECK_EQ_INT(be_request(s->port, "GET", "/status/404?body=nope", NULL, NULL, 0, &r, true), 404);
+    CHECK_STR_EQ((char *)r.body, "nope");
+    CHECK_EQ_INT(be_request(s->port, "GET", "/status/204", NULL, NULL, 0, &r, true), 204);
+    CHECK_EQ_U64(r.body_len, 0);
+    /* verbose mode logs the backend request */
+    CHECK(be_srv_log_has(s, "origin"));
+    hc_resp_free(&r);
+    be_srv_stop(s);
+}
+
+TEST(send_v2_detail_ok_and_copy_loop)
+{
+    /* covers: fastly_http_req.send_v2 */
+    const char *be[] = {origin_spec("origin", org, NULL), NULL};
+    be_srv *s = be_srv_start(GUEST, be);
+    CHECK(s != NULL);
+    if (!s)
+        return;
+    hc_resp r = {.pattern_base = 0};
+    CHECK_EQ_INT(
+        be_request(s->port, "GET", "/status/200?body=x", "x-mode: send_v2\r\n", NULL, 0, &r, true),
+        200);
+    CHECK_STR_EQ(hc_header(&r, "x-send-detail"), "1");
+    /* the guest copies 8 MiB (chunked from the origin) into a streaming response */
+    CHECK_EQ_INT(be_request(s->port, "GET", be_fmt("/big?n=%d&chunked=1", 8 * MIB + 7),
+                            "x-mode: copy\r\n", NULL, 0, &r, true),
+                 200);
+    CHECK_EQ_U64(r.body_len, 8 * MIB + 7);
+    CHECK_EQ_U64(be_pattern_mismatches(0, r.body, r.body_len), 0);
+    hc_resp_free(&r);
+    be_srv_stop(s);
+}
+
+TEST(connection_reuse)
+{
+    const char *be[] = {origin_spec("origin", org, NULL), NULL};
+    be_srv *s = be_srv_start(GUEST, be);
+    CHECK(s != NULL);
+    if (!s)
+        return;
+    origin_reset_counts(org);
+    for (int i = 0; i < 20; i++) {
+        hc_resp r = {0};
+        CHECK_EQ_INT(be_request(s->port, "GET", "/status/200?body=x", NULL, NULL, 0, &r, false),
+                     200);
+        hc_resp_free(&r);
+    }
+    CHECK_EQ_U64(origin_requests(org), 20);
+    /* sequential requests to one backend share pooled connections */
+    CHECK(origin_connections(org) <= 2);
+    if (origin_connections(org) > 2)
+        fprintf(stderr, "  connections for 20 requests: %" PRIu64 "\n", origin_connections(org));
+    be_srv_stop(s);
+}
+
+TEST(concurrent_send_async_select)
+{
+    /* covers: fastly_http_req.send_async, fastly_http_req.pending_req_select */
+    /* covers: fastly_async_io.select, fastly_async_io.is_ready, fastly_http_req.pending_req_wait */
+    const char *be[] = {origin_spec("origin", org, NULL), NULL};
+    be_srv *s = be_srv_start(GUEST, be);
+    CHECK(s != NULL);
+    if (!s)
+        return;
+    const char *modes[] = {"x-mode: select\r\nx-count: 4\r\nx-step-ms: 200\r\n",
+                           "x-mode: aio\r\nx-count: 4\r\nx-step-ms: 200\r\n"};
+    for (int m = 0; m < 2; m++) {
+        hc_resp r = {0};
+        uint64_t t0 = be_now_ms();
+        CHECK_EQ_INT(be_request(s->port, "GET", "/", modes[m], NULL, 0, &r, true), 200);
+        uint64_t took = be_now_ms() - t0;
+        /* request i waits (4 - i) * 200 ms: one after the other that is 2 s, together 0.8 s;
+         * select hands them back fastest first */
+        const char *want = "3 200 4\n2 200 4\n1 200 4\n0 200 4\n";
+        if (m == 1)
+            want = "timeout-select 0 4294967295\nis_ready 0 0\n3 200 4\n2 200 4\n1 200 4\n0 200 "
+                   "4\n";
+        CHECK_STR_EQ((char *)r.body, want);
+        CHECK(took >= 780);
+        CHECK(took < 1600);
+        if (took >= 1600)
+            fprintf(stderr, "  mode %d took %" PRIu64 " ms\n", m, took);
+        hc_resp_free(&r);
+    }
+    be_srv_stop(s);
+}
+
+TEST(streaming_uploads)
+{
+    /* covers: fastly_http_req.send_async_streaming */
+    const char *be[] = {origin_spec("origin", org, NULL), NULL};
+    be_srv *s = be_srv_start(GUEST, be);
+    CHECK(s != NULL);
+    if (!s)
+        return;
+    /* the guest writes 5 MiB into the body of a request already in flight */
+    hc_resp r = {0};
+    CHECK_EQ_INT(be_request(s->port, "GET", "/", "x-mode: stream_up\r\nx-up-bytes: 5242883\r\n",
+                            NULL, 0, &r, true),
+                 200);
+    CHECK_STR_EQ(hc_header(&r, "x-echo-method"), "POST");
+    CHECK_STR_EQ(hc_header(&r, "x-echo-body-bytes"), "5242883");
+    CHECK_STR_EQ(hc_header(&r, "x-echo-body-fnv"), be_fmt("%016" PRIx64, be_pattern_fnv(5242883)));
+
+    /* a chunked downstream upload of 24 MiB streams through send to the origin */
+    hc_conn c;
+    CHECK(hc_connect(&c, s->port) == 0);
+    hc_sends(&c, "POST /echo/up HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n");
+    size_t total = 24 * MIB + 5, chunk = 100000;
+    uint8_t *buf = malloc(chunk);
+    for (size_t off = 0; off < total;) {
+        size_t k = total - off < chunk ? total - off : chunk;
+        be_pattern_fill(off, buf, k);
+        char size[32];
+        snprintf(size, sizeof size, "%zx\r\n", k);
+        if (hc_sends(&c, size) != 0 || hc_send(&c, buf, k) != 0 || hc_sends(&c, "\r\n") != 0)
+            break;
+        off += k;
+    }
+    hc_sends(&c, "0\r\n\r\n");
+    CHECK(hc_read(&c, &r, false, true, false) == 0);
+    CHECK_EQ_INT(r.status, 200);
+    CHECK_STR_EQ(hc_header(&r, "x-echo-body-bytes"), be_fmt("%zu", total));
+    CHECK_STR_EQ(hc_header(&r, "x-echo-body-fnv"), be_fmt("%016" PRIx64, be_pattern_fnv(total)));
+    hc_close(&c);
+    free(buf);
+    hc_resp_free(&r);
+    be_srv_stop(s);
+}
+
+TEST(timeouts)
+{
+    /* covers: fastly_http_req.register_dynamic_backend */
+    be_srv *s = be_srv_start(GUEST, NULL);
+    CHECK(s != NULL);
+    if (!s)
+        return;
+    hc_resp r = {0};
+    /* first byte: the origin waits 3 s, the backend allows 300 ms */
+    uint64_t t0 = be_now_ms();
+    CHECK_EQ_INT(be_request(s->port, "GET", "/slow?first=3000&n=4",
+                            be_fmt("x-mode: dynamic\r\nx-dyn-name: slow\r\nx-dyn-target: "
+                                   "127.0.0.1:%u\r\nx-dyn-first-byte-timeout: 300\r\n",
+                                   origin_port(org)),
+                            NULL, 0, &r, true),
+                 503);
+    uint64_t took = be_now_ms() - t0;
+    CHECK_STR_EQ(hc_header(&r, "x-send-detail"), "16"); /* http_response_timeout */
+    CHECK(took >= 250 && took < 2500);
+    /* connect: the listener never completes the handshake */
+    origin_blackhole bh;
+    CHECK(origin_blackhole_open(&bh) == 0);
+    t0 = be_now_ms();
+    CHECK_EQ_INT(be_request(s->port, "GET", "/",
+                            be_fmt("x-mode: dynamic\r\nx-dyn-name: hole\r\nx-dyn-target: "
+                                   "127.0.0.1:%u\r\nx-dyn-connect-timeout: 300\r\n",
+                                   bh.port),
+                            NULL, 0, &r, true),
+                 503);
+    took = be_now_ms() - t0;
+    CHECK_STR_EQ(hc_header(&r, "x-send-detail"), "9"); /* connection_timeout */
+    CHECK(took >= 250 && took < 2500);
+    origin_blackhole_close(&bh);
+    hc_resp_free(&r);
+    be_srv_stop(s);
+}
+
+TEST(unreliable_and_health)
+{
+    /* covers: fastly_backend.is_healthy, fastly_backend.exists, fastly_backend.is_dynamic */
+    /* covers: fastly_backend.get_host, fastly_backend.get_port, fastly_backend.is_ssl */
+    /* covers: fastly_backend.get_override_host, fastly_backend.get_connect_timeout_ms */
+    /* covers: fastly_backend.get_first_byte_timeout_ms */
+    /* covers: fastly_backend.get_between_bytes_timeout_ms */
+    const char *be[] = {origin_spec("plain", org, NULL), origin_spec("down", org, "@0"),
+                        origin_spec("half", org, "@50"), origin_spec("up", org, "@100"), NULL};
+    be_srv *s = be_srv_start(GUEST, be);
+    CHECK(s != NULL);
+    if (!s)
+        return;
+    hc_resp r = {0};
+    const char *names[] = {"plain", "down", "half", "up"};
+    const char *health[] = {"0", "2", "1", "1"}; /* unknown, unhealthy, healthy, healthy */
+    for (int i = 0; i < 4; i++) {
+        CHECK_EQ_INT(be_request(s->port, "GET", "/",
+                                be_fmt("x-mode: info\r\nx-backend: %s\r\n", names[i]), NULL, 0, &r,
+                                true),
+                     200);
+        CHECK_STR_EQ(hc_header(&r, "x-be-healthy-st"), "0");
+        CHECK_STR_EQ(hc_header(&r, "x-be-healthy"), health[i]);
+        CHECK_STR_EQ(hc_header(&r, "x-be-exists"), "1");
+        CHECK_STR_EQ(hc_header(&r, "x-be-dynamic"), "0");
+        CHECK_STR_EQ(hc_header(&r, "x-be-host"), "127.0.0.1");
+        CHECK_STR_EQ(hc_header(&r, "x-be-port"), be_fmt("%u", origin_port(org)));
+        CHECK_STR_EQ(hc_header(&r, "x-be-ssl"), "0");
+    }
+    /* an unknown backend without a catch-all does not exist */
+    CHECK_EQ_INT(
+        be_request(s->port, "GET", "/", "x-mode: info\r\nx-backend: nope\r\n", NULL, 0, &r, true),
+        200);
+    CHECK_STR_EQ(hc_header(&r, "x-be-exists"), "0");
+    CHECK(strcmp(hc_header(&r, "x-be-healthy-st"), "0") != 0);
+
+    /* @0 never reaches the origin, @100 always does */
+    origin_reset_counts(org);
+    for (int i = 0; i < 20; i++) {
+        CHECK_EQ_INT(be_request(s->port, "GET", "/status/200?body=ok", "x-backend: down\r\n", NULL,
+                                0, &r, true),
+                     502);
+        CHECK_EQ_INT(be_request(s->port, "GET", "/status/200?body=ok", "x-backend: up\r\n", NULL, 0,
+                                &r, true),
+                     200);
+    }
+    CHECK_EQ_U64(origin_requests(org), 20);
+    /* @50: a statistical bound over 400 requests (mean 200, sd 10: 140..260 is +-6 sd) */
+    origin_reset_counts(org);
+    int ok = 0, bad = 0, other = 0;
+    for (int i = 0; i < 400; i++) {
+        int st = be_request(s->port, "GET", "/status/200?body=ok", "x-backend: half\r\n", NULL, 0,
+                            &r, false);
+        ok += st == 200;
+        bad += st == 502;
+        other += st != 200 && st != 502;
+    }
+    CHECK_EQ_INT(other, 0);
+    CHECK(ok >= 140 && ok <= 260);
+    if (ok < 140 || ok > 260)
+        fprintf(stderr, "  @50: %d of 400 reached the origin\n", ok);
+    CHECK_EQ_U64(origin_requests(org), (uint64_t)ok);
+    hc_resp_free(&r);
+    be_srv_stop(s);
+}
+
+/* A response's header names in order, without Date (for comparing shapes). */
+static void header_names(const hc_resp *r, char *out, size_t max)
+{
+    size_t n = 0;
+    out[0] = '\0';
+    for (const char *p = strchr(r->head, '\n'); p && p[1]; p = strchr(p + 1, '\n')) {
+        size_t len = strcspn(p + 1, ":\n");
+        if (len == 4 && strncasecmp(p + 1, "date", 4) == 0)
+            continue;
+        if (n + len + 2 < max) {
+            for (size_t i = 0; i < len; i++)
+                out[n++] = (char)((p[1 + i] >= 'A' && p[1 + i] <= 'Z') ? p[1 + i] + 32 : p[1 + i]);
+            out[n++] = ',';
+            out[n] = '\0';
+        }
+    }
+}
+
+TEST(refused_is_502_like_unreliable)
+{
+    uint16_t closed = origin_closed_port();
+    const char *be[] = {be_fmt("refused=127.0.0.1:%u", closed), origin_spec("down", org, "@0"),
+                        NULL};
+    be_srv *s = be_srv_start(GUEST, be);
+    CHECK(s != NULL);
+    if (!s)
+        return;
+    hc_resp refused = {0}, down = {0};
+    CHECK_EQ_INT(
+        be_request(s->port, "GET", "/x", "x-backend: refused\r\n", NULL, 0, &refused, true), 502);
+    CHECK_EQ_INT(be_request(s->port, "GET", "/x", "x-backend: down\r\n", NULL, 0, &down, true),
+                 502);
+    char a[1024], b[1024];
+    header_names(&refused, a, sizeof a);
+    header_names(&down, b, sizeof b);
+    CHECK_STR_EQ(a, b);
+    CHECK_EQ_U64(refused.body_len, down.body_len);
+    if (refused.body && down.body)
+        CHECK_STR_EQ((char *)refused.body, (char *)down.body);
+    /* send_v2 names the cause */
+    hc_resp r = {0};
+    be_request(s->port, "GET", "/x", "x-backend: refused\r\nx-mode: send_v2\r\n", NULL, 0, &r,
+               true);
+    CHECK_STR_EQ(hc_header(&r, "x-send-detail"), "7"); /* connection_refused */
+    /* an unknown backend (no catch-all) is an error for send, not a response */
+    CHECK_EQ_INT(be_request(s->port, "GET", "/x", "x-backend: nope\r\nx-mode: send_v2\r\n", NULL, 0,
+                            &r, true),
+                 503);
+    CHECK(has_header(&r, "x-send-status"));
+    CHECK(strcmp(hc_header(&r, "x-send-status"), "0") != 0);
+    hc_resp_free(&r);
+    hc_resp_free(&refused);
+    hc_resp_free(&down);
+    be_srv_stop(s);
+}
+
+TEST(https_dynamic_with_generated_ca)
+{
+    be_srv *s = be_srv_start(GUEST, NULL);
+    CHECK(s != NULL && tls_org != NULL);
+    if (!s || !tls_org) {
+        be_srv_stop(s);
+        return;
+    }
+    FILE *f = fopen(tls.ca, "rb");
+    char ca[8192];
+    size_t ca_len = f ? fread(ca, 1, sizeof ca, f) : 0;
+    if (f)
+        fclose(f);
+    CHECK(ca_len > 0);
+    hc_resp r = {0};
+    const char *hdrs = be_fmt("x-mode: dynamic\r\nx-dyn-name: secure\r\nx-dyn-target: "
+                              "localhost:%u\r\nx-dyn-tls: 1\r\nx-dyn-cert-hostname: localhost\r\n"
+                              "x-dyn-host-override: secure.test\r\n",
+                              origin_port(tls_org));
+    CHECK_EQ_INT(be_request(s->port, "POST", "/echo/tls", hdrs, ca, ca_len, &r, true), 200);
+    CHECK_STR_EQ(hc_header(&r, "x-send-detail"), "1");
+    CHECK_STR_EQ(hc_header(&r, "x-echo-h-host"), "secure.test");
+    CHECK_STR_EQ(hc_header(&r, "x-be-ssl"), "1");
+    CHECK_STR_EQ(hc_header(&r, "x-be-dynamic"), "1");
+    CHECK_STR_EQ(hc_header(&r, "x-be-exists"), "1");
+    CHECK_STR_EQ(hc_header(&r, "x-be-host"), "localhost");
+    CHECK_STR_EQ(hc_header(&r, "x-be-override-host"), "secure.test");
+    CHECK_STR_EQ(hc_header(&r, "x-be-port"), be_fmt("%u", origin_port(tls_org)));
+    /* without the CA the certificate is not trusted */
+    hdrs = be_fmt("x-mode: dynamic\r\nx-dyn-name: untrusted\r\nx-dyn-target: localhost:%u\r\n"
+                  "x-dyn-tls: 1\r\n",
+                  origin_port(tls_org));
+    CHECK_EQ_INT(be_request(s->port, "GET", "/echo/tls", hdrs, NULL, 0, &r, true), 503);
+    CHECK_STR_EQ(hc_header(&r, "x-send-detail"), "11"); /* tls_certificate_error */
+    hc_resp_free(&r);
+    be_srv_stop(s);
+}
+
+/* Reads exactly `want` body bytes, checking them against the pattern at offset *got. */
+static bool consume(hc_conn *c, uint64_t want, uint64_t *got, uint64_t *bad)
+{
+    while (want > 0) {
+        long avail = hc_fill(c);
+        if (avail <= 0)
+            return false;
+        size_t take = (uint64_t)avail < want ? (size_t)avail : (size_t)want;
+        *bad += be_pattern_mismatches(*got, (const uint8_t *)c->buf + c->off, take);
+        c->off += take;
+        *got += take;
+        want -= take;
+    }
+    return true;
+}
+
+/* The big response: pattern-checked while it streams, memory watched on the side. */
+TEST(big_response_bounded_memory)
+{
+    long mib = BIG_DEFAULT_MIB;
+    const char *env = getenv("FASTLIKE_TEST_BIG_MIB");
+    if (env && *env)
+        mib = strtol(env, NULL, 10);
+    if (mib <= 0)
+        return;
+    const char *be[] = {origin_spec("origin", org, NULL), NULL};
+    be_srv *s = be_srv_start(GUEST, be);
+    CHECK(s != NULL);
+    if (!s)
+        return;
+    bool reset = be_reset_hwm();
+    long before = be_proc_kib(reset ? "VmHWM" : "VmRSS");
+    uint64_t n = (uint64_t)mib * MIB;
+    hc_conn c;
+    CHECK(hc_connect(&c, s->port) == 0);
+    hc_sends(&c, be_fmt("GET /big?n=%" PRIu64 " HTTP/1.1\r\nHost: t\r\n\r\n", n));
+    /* read the head, then check the body as it arrives without keeping it */
+    hc_resp r = {0};
+    uint64_t t0 = be_now_ms();
+    char line[4096];
+    int status = 0;
+    CHECK(hc_line(&c, line, sizeof line) > 0 && sscanf(line, "HTTP/1.%*d %d", &status) == 1);
+    CHECK_EQ_INT(status, 200);
+    bool chunked = false;
+    long long length = -1;
+    while (hc_line(&c, line, sizeof line) > 0) {
+        if (strncasecmp(line, "transfer-encoding: chunked", 26) == 0)
+            chunked = true;
+        if (strncasecmp(line, "content-length:", 15) == 0)
+            length = strtoll(line + 15, NULL, 10);
+    }
+    uint64_t got = 0, bad = 0;
+    if (chunked) {
+        for (;;) {
+            if (hc_line(&c, line, sizeof line) < 0)
+                break;
+            uint64_t size = strtoull(line, NULL, 16);
+            if (size == 0 || !consume(&c, size, &got, &bad) || hc_line(&c, line, sizeof line) != 0)
+                break;
+        }
+    } else {
+        CHECK(length >= 0);
+        if (length >= 0)
+            consume(&c, (uint64_t)length, &got, &bad);
+    }
+    hc_close(&c);
+    uint64_t took = be_now_ms() - t0;
+    long after = be_proc_kib("VmHWM");
+    CHECK_EQ_U64(got, n);
+    CHECK_EQ_U64(bad, 0);
+    long grew_mib = (after - before) / 1024;
+    fprintf(stderr, "  big response: %ld MiB in %" PRIu64 " ms, peak RSS +%ld MiB%s\n", mib, took,
+            grew_mib, reset ? "" : " (VmHWM not resettable: vs RSS before)");
+#if defined(__SANITIZE_ADDRESS__)
+    CHECK(grew_mib < 400); /* ASan's quarantine keeps freed buffers */
+#else
+    CHECK(grew_mib < 100);
+#endif
+    hc_resp_free(&r);
+    be_srv_stop(s);
+}
+
+static void bind_to(fastlike_config *c, void *user)
+{
+    char err[256];
+    fastlike_config_set_bind(c, user, err, sizeof err);
+}
+
+TEST(loop_across_two_instances_508)
+{
+    /* A's catch-all backend is B and B's is A; A appends its cdn-loop entry, so B answers 508,
+     * which A's guest passes back. B listens on a port picked before A starts. */
+    be_srv *a = NULL, *b = NULL;
+    for (int attempt = 0; attempt < 5 && !b; attempt++) {
+        be_srv_stop(a);
+        uint16_t b_port = origin_closed_port();
+        const char *be_a[] = {be_fmt("127.0.0.1:%u", b_port), NULL};
+        a = be_srv_start(GUEST, be_a);
+        if (!a)
+            break;
+        const char *be_b[] = {be_fmt("127.0.0.1:%u", a->port), NULL};
+        char bind[64];
+        snprintf(bind, sizeof bind, "127.0.0.1:%u", b_port);
+        b = be_srv_start_with(GUEST, be_b, bind_to, bind);
+    }
+    CHECK(a != NULL && b != NULL);
+    if (a && b) {
+        hc_resp r = {0};
+        uint64_t t0 = be_now_ms();
+        CHECK_EQ_INT(be_request(a->port, "GET", "/echo/loop", NULL, NULL, 0, &r, true), 508);
+        CHECK_STR_CONTAINS((char *)r.body, "Loop detected");
+        CHECK_EQ_INT(be_request(b->port, "GET", "/echo/loop", NULL, NULL, 0, &r, true), 508);
+        CHECK(be_now_ms() - t0 < 5000);
+        hc_resp_free(&r);
+    }
+    be_srv_stop(b);
+    be_srv_stop(a);
+}
+
+int main(int argc, char **argv)
+{
+    (void)argc;
+    org = origin_start(NULL, NULL);
+    snprintf(tls_dir, sizeof tls_dir, "build/test-tls/backend-%ld", (long)getpid());
+    if (origin_make_tls(tls_dir, &tls) == 0)
+        tls_org = origin_start(tls.cert, tls.key);
+    if (!org) {
+        printf("%s: 0 passed, 1 failed\n", argv[0]);
+        return 1;
+    }
+    RUN(big_response_bounded_memory); /* first: the memory high-water mark is per process */
+    RUN(pass_through_status_headers_body);
+    RUN(send_v2_detail_ok_and_copy_loop);
+    RUN(connection_reuse);
+    RUN(concurrent_send_async_select);
+    RUN(streaming_uploads);
+    RUN(timeouts);
+    RUN(unreliable_and_health);
+    RUN(refused_is_502_like_unreliable);
+    RUN(https_dynamic_with_generated_ca);
+    RUN(loop_across_two_instances_508);
+    origin_stop(tls_org);
+    origin_stop(org);
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tls_dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", tls_dir);
+    return harness_finish(argv[0]);
+}
