@@ -202,3 +202,10 @@ $(BE_TEST_BINS): CPPFLAGS += -Itests/guests/c -Itests/unit/backend
 $(BE_TEST_BINS): LDLIBS += $(B)/tests/backend/origin.o -lmicrohttpd
 $(filter-out $(B)/tests/backend/test_origin,$(BE_TEST_BINS)): $(BE_GUEST_WASMS) $(BE_JS_WASMS)
 # ---- end backend-tests block ----
+
+# ---- backends (backends block: src/backend/, src/hostcalls/hc_http_req_send.c, hc_backend.c,
+# hc_async_io.c, hc_pending.*, tests/unit/backend/) ----
+# Outbound HTTP on libcurl's multi interface (OpenSSL, HTTP/2 through nghttp2); the backend unit
+# tests run a tiny origin on libmicrohttpd.
+LDLIBS += -lcurl
+# ---- end backends block ----

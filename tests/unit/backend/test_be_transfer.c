@@ -1,0 +1,341 @@
+/* test_be_transfer.c: the outbound client (src/backend/) against the test origin (origin.h):
+ * request rewriting (Host, cdn-loop, path prefix), bodies both ways (known length and chunked,
+ * streamed while writing), a large response through the bounded buffer, first-byte and
+ * between-bytes timeouts, connection refused, DNS failure, cancel, and the @N draw. */
+#include "harness.h"
+#include "origin.h"
+#include "be_pattern.h"
+
+#include <stdlib.h>
+#include <strings.h>
+
+#include "backend/be_backend.h"
+#include "backend/be_transfer.h"
+
+#include <pthread.h>
+
+static uint16_t port;
+static be_backends *reg;
+
+static be_backend make_backend(const char *host, uint16_t p)
+{
+    be_backend b;
+    be_backend_init(&b);
+    be_set_str(&b.name, "origin");
+    be_set_str(&b.host, host);
+    be_set_str(&b.path_prefix, "");
+    b.port = p;
+    return b;
+}
+
+/* Reads the whole body into a malloc'd NUL-terminated string. */
+static char *read_all(be_transfer *t, size_t *len_out)
+{
+    size_t cap = 1024, len = 0;
+    char *s = malloc(cap);
+    for (;;) {
+        if (cap - len < 512) {
+            cap *= 2;
+            s = realloc(s, cap);
+        }
+        long n = be_transfer_read(t, (uint8_t *)s + len, cap - len - 1);
+        if (n <= 0) {
+            if (n < 0)
+                len = (size_t)-1;
+            break;
+        }
+        len += (size_t)n;
+    }
+    if (len != (size_t)-1)
+        s[len] = '\0';
+    if (len_out)
+        *len_out = len;
+    return s;
+}
+
+/* The value of response header `name` (NUL-terminated copy in out), or "" */
+static const char *resp_header(be_transfer *t, const char *name, char *out, size_t outlen)
+{
+    out[0] = '\0';
+    for (size_t i = 0; i < be_transfer_nheaders(t); i++) {
+        be_header x = be_transfer_header(t, i);
+        if (x.name_len == strlen(name) && strncasecmp(x.name, name, x.name_len) == 0) {
+            snprintf(out, outlen, "%.*s", (int)x.value_len, x.value);
+            break;
+        }
+    }
+    return out;
+}
+
+static be_transfer *get(const be_backend *b, const char *method, const char *url,
+                        const be_header *h, size_t nh, be_error *err)
+{
+    be_request req = {.method = method, .url = url, .headers = h, .nheaders = nh};
+    return be_transfer_start(be_backends_loop(reg), b, "origin", &req, NULL, err);
+}
+
+TEST(get_rewrites_host_and_cdn_loop)
+{
+    be_backend b = make_backend("127.0.0.1", port);
+    be_header h[] = {{"x-test", 6, "hello", 5}, {"cdn-loop", 8, "other", 5}};
+    be_error err;
+    be_transfer *t = get(&b, "GET", "http://example.com/echo?x=1", h, 2, &err);
+    CHECK(t != NULL);
+    CHECK_EQ_INT(be_transfer_wait_head(t), BE_OK);
+    CHECK_EQ_INT(be_transfer_status(t), 200);
+    CHECK_EQ_INT(be_transfer_version(t), 2);
+    char v[256];
+    char *body = read_all(t, NULL);
+    CHECK_STR_EQ(resp_header(t, "x-echo-method", v, sizeof v), "GET");
+    CHECK_STR_EQ(resp_header(t, "x-echo-url", v, sizeof v), "/echo?x=1");
+    CHECK_STR_EQ(resp_header(t, "x-echo-h-host", v, sizeof v), "example.com");
+    CHECK_STR_EQ(resp_header(t, "x-echo-h-cdn-loop", v, sizeof v), "other, Fastlike");
+    CHECK_STR_EQ(resp_header(t, "x-echo-h-x-test", v, sizeof v), "hello");
+    CHECK_STR_EQ(resp_header(t, "x-echo-h-accept", v, sizeof v), "");
+    CHECK(body[0] == '{');
+    free(body);
+    be_transfer_release(t);
+    be_backend_deinit(&b);
+}
+
+TEST(override_host_and_prefix)
+{
+    be_backend b = make_backend("127.0.0.1", port);
+    be_set_str(&b.override_host, "override.test");
+    be_set_str(&b.path_prefix, "/");
+    be_error err;
+    be_transfer *t = get(&b, "GET", "/echo", NULL, 0, &err);
+    CHECK(t && be_transfer_wait_head(t) == BE_OK);
+    char v[256];
+    CHECK_STR_EQ(resp_header(t, "x-echo-h-host", v, sizeof v), "override.test");
+    CHECK_STR_EQ(resp_header(t, "x-echo-h-cdn-loop", v, sizeof v), "Fastlike");
+    be_transfer_release(t);
+    /* a path prefix on the backend goes in front of the request path */
+    be_set_str(&b.path_prefix, "/echo/pre");
+    t = get(&b, "GET", "http://h/x?q", NULL, 0, &err);
+    CHECK(t && be_transfer_wait_head(t) == BE_OK);
+    CHECK_STR_EQ(resp_header(t, "x-echo-url", v, sizeof v), "/echo/pre/x?q");
+    be_transfer_release(t);
+    be_backend_deinit(&b);
+}
+
+TEST(post_body_known_and_chunked)
+{
+    be_backend b = make_backend("127.0.0.1", port);
+    for (int chunked = 0; chunked < 2; chunked++) {
+        be_request req = {.method = "POST", .url = "/echo", .has_body = true,
+                          .body_length = chunked ? -1 : 10};
+        be_error err;
+        be_transfer *t = be_transfer_start(be_backends_loop(reg), &b, "o", &req, NULL, &err);
+        CHECK(t != NULL);
+        CHECK_EQ_INT(be_transfer_write(t, (const uint8_t *)"01234", 5), 0);
+        CHECK_EQ_INT(be_transfer_write(t, (const uint8_t *)"56789", 5), 0);
+        be_transfer_close_body(t, false);
+        CHECK_EQ_INT(be_transfer_wait_head(t), BE_OK);
+        char v[256];
+        CHECK_STR_EQ(resp_header(t, "x-echo-body-bytes", v, sizeof v), "10");
+        CHECK_STR_EQ(resp_header(t, "x-echo-h-transfer-encoding", v, sizeof v),
+                     chunked ? "chunked" : "");
+        CHECK_STR_EQ(resp_header(t, "x-echo-h-content-length", v, sizeof v), chunked ? "" : "10");
+        be_transfer_release(t);
+    }
+    be_backend_deinit(&b);
+}
+
+typedef struct writer_arg {
+    be_transfer *t;
+    size_t total;
+} writer_arg;
+
+static void *writer(void *p)
+{
+    writer_arg *a = p;
+    static uint8_t chunk[65536];
+    memset(chunk, 'z', sizeof chunk);
+    size_t left = a->total;
+    while (left) {
+        size_t n = left < sizeof chunk ? left : sizeof chunk;
+        if (be_transfer_write(a->t, chunk, n) != 0)
+            break;
+        left -= n;
+    }
+    be_transfer_close_body(a->t, false);
+    return NULL;
+}
+
+TEST(large_upload_streams)
+{
+    be_backend b = make_backend("127.0.0.1", port);
+    be_request req = {.method = "PUT", .url = "/echo", .has_body = true, .body_length = -1};
+    be_error err;
+    be_transfer *t = be_transfer_start(be_backends_loop(reg), &b, "o", &req, NULL, &err);
+    writer_arg a = {t, 8u << 20};
+    pthread_t th;
+    pthread_create(&th, NULL, writer, &a);
+    CHECK_EQ_INT(be_transfer_wait_head(t), BE_OK);
+    char v[256];
+    CHECK_STR_EQ(resp_header(t, "x-echo-body-bytes", v, sizeof v), "8388608");
+    pthread_join(th, NULL);
+    be_transfer_release(t);
+    be_backend_deinit(&b);
+}
+
+TEST(large_download_bounded)
+{
+    be_backend b = make_backend("127.0.0.1", port);
+    be_error err;
+    be_transfer *t = get(&b, "GET", "/big?n=67108864", NULL, 0, &err);
+    CHECK_EQ_INT(be_transfer_wait_head(t), BE_OK);
+    CHECK_EQ_INT(be_transfer_body_length(t), 64 << 20);
+    static uint8_t buf[100000];
+    uint64_t total = 0;
+    bool pattern_ok = true;
+    for (;;) {
+        long n = be_transfer_read(t, buf, sizeof buf);
+        if (n <= 0) {
+            CHECK_EQ_INT(n, 0);
+            break;
+        }
+        if (be_pattern_mismatches(total, buf, (size_t)n) != 0)
+            pattern_ok = false;
+        total += (uint64_t)n;
+    }
+    CHECK_EQ_U64(total, 64u << 20);
+    CHECK(pattern_ok);
+    be_transfer_release(t);
+    be_backend_deinit(&b);
+}
+
+TEST(head_request_has_no_body)
+{
+    be_backend b = make_backend("127.0.0.1", port);
+    be_error err;
+    be_transfer *t = get(&b, "HEAD", "/big?n=1000", NULL, 0, &err);
+    CHECK_EQ_INT(be_transfer_wait_head(t), BE_OK);
+    CHECK_EQ_INT(be_transfer_body_length(t), 0);
+    uint8_t buf[16];
+    CHECK_EQ_INT(be_transfer_read(t, buf, sizeof buf), 0);
+    be_transfer_release(t);
+    be_backend_deinit(&b);
+}
+
+TEST(first_byte_timeout)
+{
+    be_backend b = make_backend("127.0.0.1", port);
+    b.first_byte_timeout_ms = 100;
+    be_error err;
+    be_transfer *t = get(&b, "GET", "/slow?first=600&n=10", NULL, 0, &err);
+    CHECK_EQ_INT(be_transfer_wait_head(t), BE_ERR_HTTP_RESPONSE_TIMEOUT);
+    be_transfer_release(t);
+    be_backend_deinit(&b);
+}
+
+TEST(between_bytes_timeout)
+{
+    be_backend b = make_backend("127.0.0.1", port);
+    b.between_bytes_timeout_ms = 200;
+    be_error err;
+    be_transfer *t = get(&b, "GET", "/slow?between=700&n=4096&chunk=1024", NULL, 0, &err);
+    CHECK_EQ_INT(be_transfer_wait_head(t), BE_OK);
+    size_t len = 0;
+    char *body = read_all(t, &len);
+    CHECK(len == (size_t)-1); /* the body read fails */
+    free(body);
+    be_transfer_release(t);
+    be_backend_deinit(&b);
+}
+
+TEST(connection_refused_and_dns)
+{
+    be_backend b = make_backend("127.0.0.1", origin_closed_port());
+    be_error err;
+    be_transfer *t = get(&b, "GET", "/", NULL, 0, &err);
+    CHECK_EQ_INT(be_transfer_wait_head(t), BE_ERR_CONNECTION_REFUSED);
+    be_transfer_release(t);
+    be_backend_deinit(&b);
+    b = make_backend("no-such-host.invalid", 80);
+    t = get(&b, "GET", "/", NULL, 0, &err);
+    CHECK_EQ_INT(be_transfer_wait_head(t), BE_ERR_DNS_ERROR);
+    be_transfer_release(t);
+    be_backend_deinit(&b);
+}
+
+TEST(cancel_running)
+{
+    be_backend b = make_backend("127.0.0.1", port);
+    be_error err;
+    for (int i = 0; i < 20; i++) {
+        be_transfer *t = get(&b, "GET", "/big?n=16777216", NULL, 0, &err);
+        if (i % 2)
+            be_transfer_wait_head(t);
+        be_transfer_release(t);
+    }
+    be_backend_deinit(&b);
+}
+
+TEST(draws)
+{
+    be_backend b = make_backend("127.0.0.1", port);
+    b.uptime = 50;
+    int ok = 0;
+    for (int i = 0; i < 1000; i++)
+        ok += be_backends_draw(reg, &b);
+    CHECK(ok > 400 && ok < 600);
+    b.uptime = 0;
+    CHECK(!be_backends_draw(reg, &b));
+    b.uptime = 100;
+    CHECK(be_backends_draw(reg, &b));
+    CHECK_EQ_INT(be_backend_health(&b), 1);
+    b.uptime = 0;
+    CHECK_EQ_INT(be_backend_health(&b), 2);
+    b.uptime = BE_UPTIME_NONE;
+    CHECK_EQ_INT(be_backend_health(&b), 0);
+    be_backend_deinit(&b);
+    /* a fixed seed gives a fixed sequence */
+    be_backend c;
+    be_backend_init(&c);
+    c.uptime = 30;
+    char seq[2][65];
+    for (int k = 0; k < 2; k++) {
+        be_backends_config cfg = {.seed = 42};
+        char e[128];
+        be_backends *r = be_backends_new(&cfg, e, sizeof e);
+        for (int i = 0; i < 64; i++)
+            seq[k][i] = be_backends_draw(r, &c) ? '1' : '0';
+        seq[k][64] = '\0';
+        be_backends_free(r);
+    }
+    CHECK(strcmp(seq[0], seq[1]) == 0);
+}
+
+int main(int argc, char **argv)
+{
+    (void)argc;
+    origin *o = origin_start(NULL, NULL);
+    if (!o) {
+        fprintf(stderr, "cannot start the test origin\n");
+        return 1;
+    }
+    port = origin_port(o);
+    be_backends_config cfg = {.seed = 1};
+    char err[256];
+    reg = be_backends_new(&cfg, err, sizeof err);
+    if (!reg) {
+        fprintf(stderr, "%s\n", err);
+        return 1;
+    }
+    RUN(get_rewrites_host_and_cdn_loop);
+    RUN(override_host_and_prefix);
+    RUN(post_body_known_and_chunked);
+    RUN(large_upload_streams);
+    RUN(large_download_bounded);
+    RUN(head_request_has_no_body);
+    RUN(first_byte_timeout);
+    RUN(between_bytes_timeout);
+    RUN(connection_refused_and_dns);
+    RUN(cancel_running);
+    RUN(draws);
+    be_backends_free(reg);
+    origin_stop(o);
+    return harness_finish(argv[0]);
+}
