@@ -1,9 +1,15 @@
 /* main.c: the fastlike command line. Parses flags and hands off to the library:
  * `fastlike run FILE.wasm [ARGS...]` runs a WASI command (src/wasi/wasi_run.c); the serving mode
- * (`fastlike -wasm FILE -backend ...`) is reserved for cmd_serve below. */
+ * (`fastlike -wasm FILE -backend ...`, flags in src/config/cfg_flags.c) builds a fastlike_config
+ * and calls fastlike_new + fastlike_serve (include/fastlike.h) until SIGINT or SIGTERM. */
+#include "config/cfg_flags.h"
+#include "fastlike.h"
 #include "fwe.h"
 #include "wasi/wasi_run.h"
 
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,8 +24,8 @@
 
 static void usage(FILE *out)
 {
-    fputs("usage: fastlike run [--env NAME[=VALUE]]... FILE.wasm [ARGS...]\n"
-          "       fastlike -wasm FILE.wasm -backend [NAME=]ADDR [flags]   (serve; not yet)\n"
+    fputs("usage: fastlike -wasm FILE.wasm [-backend [NAME=]ADDR[@N]]... [flags]   (serve)\n"
+          "       fastlike run [--env NAME[=VALUE]]... FILE.wasm [ARGS...]\n"
           "       fastlike -h | --help | --version\n"
           "\n"
           "commands:\n"
@@ -32,7 +38,12 @@ static void usage(FILE *out)
           "  --                end of options\n"
           "\n"
           "exit status: the guest's exit code; 2 for usage errors and unloadable modules;\n"
-          "134 when the guest traps (the trap and backtrace go to stderr).\n",
+          "134 when the guest traps (the trap and backtrace go to stderr).\n"
+          "\n",
+          out);
+    fputs(cfg_usage_text(), out);
+    fputs("serving exits 0 after SIGINT or SIGTERM, 2 on a startup error (bad flag or file,\n"
+          "unloadable wasm, address in use). Details: docs/cli.md\n",
           out);
 }
 
@@ -178,14 +189,189 @@ done:
     return status;
 }
 
-/* ---- serving (a later issue adds -wasm, -bind, -backend, -v, -reload, -dictionary, ...) ---- */
+/* ---- serving ---- */
+
+/* SIGINT/SIGTERM (and SIGHUP with -reload) are blocked in every thread and taken by one waiter
+ * thread with sigwait, so stopping needs no global state: the waiter holds the server. */
+typedef struct signal_waiter {
+    fastlike *server;
+    sigset_t set;
+    atomic_bool done; /* set by main once fastlike_serve returned */
+} signal_waiter;
+
+static void *wait_signals(void *arg)
+{
+    signal_waiter *w = arg;
+    bool stopping = false;
+    for (;;) {
+        int sig = 0;
+        if (sigwait(&w->set, &sig) != 0)
+            continue;
+        if (atomic_load(&w->done))
+            return NULL;
+        if (sig == SIGHUP) {
+            fputs("fastlike: SIGHUP: -reload is accepted but hot reload is not implemented yet; "
+                  "still serving the module loaded at startup\n",
+                  stderr);
+        } else if (!stopping) {
+            stopping = true;
+            fastlike_stop(w->server);
+        } else {
+            fputs("fastlike: second signal, exiting without waiting for requests\n", stderr);
+            _exit(130);
+        }
+    }
+}
+
+/* One note listing the flags that are parsed and checked but not in effect yet. */
+static void note_pending_flags(const cfg_options *o)
+{
+    const char *names[16];
+    size_t n = 0;
+    if (o->nbackends)
+        names[n++] = "-backend (backends issue)";
+    if (o->noverride_hosts)
+        names[n++] = "-override-host (backends issue)";
+    if (o->reload)
+        names[n++] = "-reload";
+    if (o->ndictionaries)
+        names[n++] = "-dictionary";
+    if (o->nconfig_stores)
+        names[n++] = "-config-store";
+    if (o->nkv_stores)
+        names[n++] = "-kv";
+    if (o->nsecret_stores)
+        names[n++] = "-secret-store";
+    if (o->nacls)
+        names[n++] = "-acl";
+    if (o->geo)
+        names[n++] = "-geo";
+    if (o->nloggers)
+        names[n++] = "-logger";
+    if (o->compliance_region)
+        names[n++] = "-compliance-region";
+    if (o->nfake_fastly_keys)
+        names[n++] = "-fake-fastly-key";
+    if (o->profile_ui || o->profile_native || o->profile_mode != CFG_PROFILE_TRACE)
+        names[n++] = "-profile-*";
+    if (n == 0)
+        return;
+    fputs("fastlike: note: accepted and checked, not in effect yet:", stderr);
+    for (size_t i = 0; i < n; i++)
+        fprintf(stderr, "%s %s", i ? "," : "", names[i]);
+    fputs(" (see docs/cli.md)\n", stderr);
+}
+
+/* Builds the library configuration from parsed flags. Returns 0 or an exit status. */
+static int build_config(const cfg_options *o, fastlike_config **out)
+{
+    char err[1024] = "";
+    fastlike_config *c = fastlike_config_new();
+    if (!c) {
+        fputs("fastlike: out of memory\n", stderr);
+        return 1;
+    }
+    fastlike_status st = fastlike_config_set_wasm_file(c, o->wasm);
+    if (st != FASTLIKE_OK) {
+        fprintf(stderr, "fastlike: -wasm %s: %s\n", o->wasm, fastlike_strerror(st));
+        goto fail;
+    }
+    st = fastlike_config_set_bind(c, cfg_options_bind(o), err, sizeof err);
+    if (st != FASTLIKE_OK) {
+        fprintf(stderr, "fastlike: -bind %s: %s\n", cfg_options_bind(o), err);
+        goto fail;
+    }
+    for (size_t i = 0; i < o->nbackends; i++) {
+        st = fastlike_config_add_backend(c, o->backends[i].spec, err, sizeof err);
+        if (st != FASTLIKE_OK) {
+            fprintf(stderr, "fastlike: -backend %s: %s\n", o->backends[i].spec, err);
+            goto fail;
+        }
+    }
+    fastlike_config_set_verbosity(c, o->verbosity);
+    fastlike_config_set_unknown_import_error(c, o->unknown_import_link_error);
+    if (o->request_timeout_set)
+        fastlike_config_set_request_timeout_ms(c, o->request_timeout_ms);
+    *out = c;
+    return 0;
+fail:
+    fastlike_config_free(c);
+    return EXIT_USAGE;
+}
+
+/* Loads the guest and serves until a signal stops the server. Returns the exit status. */
+static int serve(const cfg_options *o)
+{
+    char err[2048] = "";
+    fastlike_config *config = NULL;
+    fastlike *server = NULL;
+    signal_waiter w = {0};
+    atomic_init(&w.done, false);
+    sigemptyset(&w.set);
+    sigaddset(&w.set, SIGINT);
+    sigaddset(&w.set, SIGTERM);
+    if (o->reload)
+        sigaddset(&w.set, SIGHUP);
+    /* Blocked before the library starts any thread, so every thread inherits the mask and only
+     * the waiter takes these signals (a signal arriving before it exists stays pending). */
+    if (pthread_sigmask(SIG_BLOCK, &w.set, NULL) != 0) {
+        fputs("fastlike: cannot set up signal handling\n", stderr);
+        return 1;
+    }
+    int status = build_config(o, &config);
+    if (status != 0)
+        return status;
+    /* Unimplemented imports are listed by the library itself at -v 1 (it holds the module). */
+    fastlike_status st = fastlike_new(config, &server, err, sizeof err);
+    fastlike_config_free(config);
+    if (st != FASTLIKE_OK) {
+        fprintf(stderr, "fastlike: %s\n", err[0] ? err : fastlike_strerror(st));
+        return st == FASTLIKE_ERR_NOMEM ? 1 : EXIT_USAGE;
+    }
+    note_pending_flags(o);
+
+    w.server = server;
+    pthread_t waiter;
+    if (pthread_create(&waiter, NULL, wait_signals, &w) != 0) {
+        fputs("fastlike: cannot set up signal handling\n", stderr);
+        fastlike_free(server);
+        return 1;
+    }
+    st = fastlike_serve(server, err, sizeof err);
+    atomic_store(&w.done, true);
+    pthread_kill(waiter, SIGTERM); /* wakes the waiter if no signal came; it sees `done` */
+    pthread_join(waiter, NULL);
+    fastlike_free(server);
+    if (st != FASTLIKE_OK) {
+        fprintf(stderr, "fastlike: %s\n", err[0] ? err : fastlike_strerror(st));
+        return EXIT_USAGE;
+    }
+    return 0;
+}
 
 static int cmd_serve(int argc, char **argv)
 {
-    fputs("fastlike: serving is not implemented yet; use 'fastlike run FILE.wasm' to run a WASI "
-          "command\n",
-          stderr);
-    return EXIT_USAGE;
+    char err[2048] = "";
+    cfg_options o;
+    cfg_options_init(&o);
+    int status = 0;
+    cfg_status st = cfg_parse_flags(&o, argc, argv, err, sizeof err);
+    if (st != CFG_OK) {
+        fprintf(stderr, "fastlike: %s\n", err);
+        status = st == CFG_ERR_NOMEM ? 1 : EXIT_USAGE;
+    } else if (o.help) {
+        usage(stdout);
+    } else {
+        status = serve(&o);
+    }
+    cfg_options_deinit(&o);
+    return status;
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && strcmp(s + n - m, suffix) == 0;
 }
 
 int main(int argc, char **argv)
@@ -207,7 +393,8 @@ int main(int argc, char **argv)
     }
     if (strcmp(cmd, "run") == 0)
         return cmd_run(argc - 2, argv + 2);
-    if (cmd[0] == '-')
+    /* Serving: flags first, or Fastlike's positional form `fastlike FILE.wasm -backend ...`. */
+    if (cmd[0] == '-' || ends_with(cmd, ".wasm"))
         return cmd_serve(argc - 1, argv + 1);
     return usage_error("unknown command '%s'", cmd);
 }
