@@ -25,7 +25,6 @@ enum fwe_iop {
     IOP_BR_UNLESS,          /* cond target */
     IOP_BR_TABLE,           /* idx n target0 .. target_n (last is default); targets are code
                                offsets of small move+br stubs or direct labels */
-    IOP_LOOP,               /* loop header: interruption check */
     IOP_RETURN,             /* (results already in slots 0..) */
     IOP_CALL,               /* def_index arg_base : call a function defined in this module */
     IOP_CALL_IMPORT,        /* func_index arg_base */

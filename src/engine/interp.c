@@ -85,7 +85,7 @@ fwe_trap_kind fwe_interp_call(fwe_instance *entry, fwe_func *func, uint64_t *arg
         [IOP_UNREACHABLE] = &&L_unreachable, [IOP_NOP] = &&L_nop,
         [IOP_MOV] = &&L_mov, [IOP_MOV2] = &&L_mov2, [IOP_CONST] = &&L_const, [IOP_CONST128] = &&L_const128,
         [IOP_BR] = &&L_br, [IOP_BR_IF] = &&L_br_if, [IOP_BR_UNLESS] = &&L_br_unless,
-        [IOP_BR_TABLE] = &&L_br_table, [IOP_LOOP] = &&L_loop, [IOP_RETURN] = &&L_return,
+        [IOP_BR_TABLE] = &&L_br_table, [IOP_RETURN] = &&L_return,
         [IOP_CALL] = &&L_call, [IOP_CALL_IMPORT] = &&L_call_import, [IOP_CALL_INDIRECT] = &&L_call_indirect,
         [IOP_SELECT] = &&L_select, [IOP_SELECT2] = &&L_select2,
         [IOP_GLOBAL_GET] = &&L_global_get, [IOP_GLOBAL_GET2] = &&L_global_get2,
@@ -267,10 +267,6 @@ L_br_table: {
     BRCMP(20, uint64_t, (int64_t)a >= (int64_t)b) BRCMP(21, uint64_t, a >= b)
 #undef BRCMP
 #undef BRCMP1
-L_loop:
-    if (atomic_load_explicit(interrupt, memory_order_relaxed)) TRAP(FWE_TRAP_INTERRUPTED);
-    pc += 1;
-    NEXT();
 
 L_call:
     callee = NULL;
