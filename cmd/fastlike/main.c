@@ -24,8 +24,8 @@
 
 static void usage(FILE *out)
 {
-    fputs("usage: fastlike -wasm FILE.wasm [-backend [NAME=]ADDR[@N]]... [flags]   (serve)\n"
-          "       fastlike run [--env NAME[=VALUE]]... FILE.wasm [ARGS...]\n"
+    fputs("usage: fastlike run [--env NAME[=VALUE]]... FILE.wasm [ARGS...]\n"
+          "       fastlike -wasm FILE.wasm [-backend [NAME=]ADDR[@N]]... [flags]   (serve)\n"
           "       fastlike -h | --help | --version\n"
           "\n"
           "commands:\n"

@@ -435,12 +435,13 @@ TEST(cli_help_version)
     CHECK_STR_CONTAINS(cap.err, "unknown command");
 }
 
-TEST(cli_serve_not_yet)
+/* Serving mode is tested in tests/unit/config/test_flags.c; here only that it is reached. */
+TEST(cli_serve_startup_error)
 {
     static capture cap;
     const char *args[] = {"", "-wasm", "x.wasm", "-backend", "localhost:8000", NULL};
     CHECK_EQ_INT(run_cli(args, NULL, &cap), 2);
-    CHECK_STR_CONTAINS(cap.err, "serving is not implemented yet");
+    CHECK_STR_CONTAINS(cap.err, "-wasm: cannot read x.wasm");
 }
 
 TEST(cli_run_errors)
@@ -534,7 +535,7 @@ int main(int argc, char **argv)
     RUN(run_missing_file);
     RUN(run_bad_modules);
     RUN(cli_help_version);
-    RUN(cli_serve_not_yet);
+    RUN(cli_serve_startup_error);
     RUN(cli_run_errors);
     RUN(cli_run_hello);
     RUN(cli_run_exit_trap_stdin);
