@@ -35,6 +35,52 @@ fastlike_status fastlike_config_set_bind(fastlike_config *c, const char *host_po
 /* "[name=]addr[@N]" exactly as the -backend flag (parsed and validated; used by the backends issue). */
 fastlike_status fastlike_config_add_backend(fastlike_config *c, const char *spec, char *err, size_t errlen);
 void fastlike_config_set_verbosity(fastlike_config *c, int level); /* 0, 1, 2 */
+
+/* Per-backend options beyond the -backend syntax. `name` names a backend added before (NULL or
+ * "" = the catch-all); FASTLIKE_ERR_ARGS when there is no such backend or a value is bad. */
+typedef enum fastlike_tls_version {
+    FASTLIKE_TLS_DEFAULT = -1,
+    FASTLIKE_TLS_1_0 = 0, /* the ABI's tls_version values */
+    FASTLIKE_TLS_1_1 = 1,
+    FASTLIKE_TLS_1_2 = 2,
+    FASTLIKE_TLS_1_3 = 3,
+} fastlike_tls_version;
+/* Timeouts in milliseconds, 0 = none (defaults: Fastly's 1000 / 15000 / 10000). */
+fastlike_status fastlike_config_set_backend_timeouts(fastlike_config *c, const char *name,
+                                                     uint32_t connect_ms, uint32_t first_byte_ms,
+                                                     uint32_t between_bytes_ms);
+/* TLS on or off regardless of the URL scheme (the port stays as given). */
+fastlike_status fastlike_config_set_backend_tls(fastlike_config *c, const char *name, bool enable);
+fastlike_status fastlike_config_set_backend_tls_versions(fastlike_config *c, const char *name,
+                                                         fastlike_tls_version min,
+                                                         fastlike_tls_version max);
+/* The name sent as SNI / the name the certificate must match (NULL: the backend's host). */
+fastlike_status fastlike_config_set_backend_sni_hostname(fastlike_config *c, const char *name,
+                                                         const char *sni);
+fastlike_status fastlike_config_set_backend_cert_hostname(fastlike_config *c, const char *name,
+                                                          const char *cert_host);
+/* Trusted CAs from a PEM file instead of the system store (NULL: the system store). */
+fastlike_status fastlike_config_set_backend_ca_file(fastlike_config *c, const char *name,
+                                                    const char *pem_path);
+/* Mutual TLS: client certificate and key as PEM files (NULL, NULL: none). */
+fastlike_status fastlike_config_set_backend_client_cert(fastlike_config *c, const char *name,
+                                                        const char *cert_path,
+                                                        const char *key_path);
+/* The Host header sent to the backend (NULL: the request's own Host). */
+fastlike_status fastlike_config_set_backend_override_host(fastlike_config *c, const char *name,
+                                                          const char *host);
+/* Connection reuse (pool, default true) and how long idle pooled connections live (0: default). */
+fastlike_status fastlike_config_set_backend_keepalive(fastlike_config *c, const char *name,
+                                                      bool pool, uint32_t idle_ms);
+/* Simulated unreliability as the -backend "@N" suffix: `percent` (0..100) of the requests reach
+ * the origin, the rest get a synthetic 502; -1 turns it off. Also drives is_healthy (none:
+ * unknown, 0: unhealthy, > 0: healthy). The default form is for the catch-all backend. */
+fastlike_status fastlike_config_set_unreliable_backend(fastlike_config *c, const char *name,
+                                                       int percent);
+fastlike_status fastlike_config_set_unreliable_default_backend(fastlike_config *c, int percent);
+/* Seed of the draws that decide which requests an unreliable backend fails (0, the default:
+ * FASTLIKE_UNRELIABLE_SEED from the environment when set, else random). */
+void fastlike_config_set_unreliable_seed(fastlike_config *c, uint64_t seed);
 /* Per-request guest CPU deadline in milliseconds (0 = none). */
 void fastlike_config_set_request_timeout_ms(fastlike_config *c, uint64_t ms);
 /* Unknown imports: false (default) links a trapping stub; true fails at startup naming them all. */

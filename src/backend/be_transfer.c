@@ -895,6 +895,20 @@ int be_transfer_write(be_transfer *t, const uint8_t *data, size_t len)
     return rc;
 }
 
+int be_transfer_give(be_transfer *t, const uint8_t *data, size_t len)
+{
+    pthread_mutex_lock(&t->mu);
+    int rc = (t->complete || t->req_closed || !t->has_body || !bytes_push(&t->req, data, len)) ? -1
+                                                                                              : 0;
+    bool wake = rc == 0 && t->send_paused && !t->unpause_queued;
+    if (wake)
+        t->unpause_queued = true;
+    pthread_mutex_unlock(&t->mu);
+    if (wake)
+        be_loop_unpause(t->loop, t);
+    return rc;
+}
+
 void be_transfer_close_body(be_transfer *t, bool abort)
 {
     pthread_mutex_lock(&t->mu);

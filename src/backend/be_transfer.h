@@ -45,6 +45,9 @@ void be_transfer_release(be_transfer *t); /* accepts NULL */
 /* Request body: appends all of data (blocking while the buffer is full). Returns 0, or -1 once
  * the transfer has ended (failed, or the origin answered without reading the rest). */
 int be_transfer_write(be_transfer *t, const uint8_t *data, size_t len);
+/* Like be_transfer_write, but never blocks: the bytes are buffered beyond the bound (for bodies
+ * that are in memory already). */
+int be_transfer_give(be_transfer *t, const uint8_t *data, size_t len);
 /* End of the request body (abort: cut it short, the request fails). */
 void be_transfer_close_body(be_transfer *t, bool abort);
 /* True when a write would not block. */

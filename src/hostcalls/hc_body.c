@@ -20,6 +20,8 @@ void hc_body_free(hc_body *b)
 {
     while (b) {
         hc_body *next = b->next;
+        if (b->src_free && b->src)
+            b->src_free(b->src);
         free(b->buf);
         hc_headers_deinit(&b->trailers);
         free(b);
@@ -32,6 +34,33 @@ void hc_body_set_source(hc_body *b, hc_read_fn read, void *src, int64_t length)
     b->src_read = read;
     b->src = src;
     b->src_remaining = read ? length : -1;
+    b->src_free = NULL;
+}
+
+void hc_body_set_owned_source(hc_body *b, hc_read_fn read, void *src, int64_t length,
+                              void (*free_fn)(void *src))
+{
+    hc_body_set_source(b, read, src, length);
+    b->src_free = free_fn;
+}
+
+bool hc_body_has_source(const hc_body *b)
+{
+    for (; b; b = b->next)
+        if (b->src_read)
+            return true;
+    return false;
+}
+
+/* The source is done (end or error): release it when owned. */
+static void drop_source(hc_body *b)
+{
+    if (b->src_free && b->src)
+        b->src_free(b->src);
+    b->src_read = NULL;
+    b->src = NULL;
+    b->src_free = NULL;
+    b->src_remaining = -1;
 }
 
 /* Ensures room for `extra` bytes after the data (moving the data to the start if needed). */
@@ -115,6 +144,7 @@ static void splice_next(hc_body *b)
     b->src_read = n->src_read;
     b->src = n->src;
     b->src_remaining = n->src_remaining;
+    b->src_free = n->src_free;
     b->next = n->next;
     for (size_t i = 0; i < n->trailers.n; i++) {
         const hc_header *t = &n->trailers.items[i];
@@ -143,15 +173,13 @@ long hc_body_read(hc_body *b, uint8_t *out, size_t len)
         if (b->src_read) {
             long n = b->src_read(b->src, out, len);
             if (n < 0)
-                return -1;
+                return -1; /* the source stays: it keeps reporting the failure */
             if (n > 0) {
                 if (b->src_remaining >= 0)
                     b->src_remaining = b->src_remaining > n ? b->src_remaining - n : 0;
                 return n;
             }
-            b->src_read = NULL;
-            b->src = NULL;
-            b->src_remaining = -1;
+            drop_source(b);
         }
         if (!b->next) {
             b->trailers_ready = true;

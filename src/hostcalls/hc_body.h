@@ -18,6 +18,7 @@ typedef struct hc_body {
     hc_read_fn src_read; /* then this source, until it reports the end (NULL: none) */
     void *src;
     int64_t src_remaining; /* bytes the source still has, -1 when unknown */
+    void (*src_free)(void *src); /* releases an owned source (NULL: not owned) */
     struct hc_body *next;  /* then this body (owned) */
     hc_headers trailers;
     bool trailers_ready; /* set once a read reached the end (as Viceroy) */
@@ -30,6 +31,14 @@ void hc_body_free(hc_body *b); /* frees the bodies appended to it too; accepts N
 /* Makes `read(src, ...)` the source that follows the buffered bytes; `length` is what it will
  * deliver (-1 unknown). The source is not owned. */
 void hc_body_set_source(hc_body *b, hc_read_fn read, void *src, int64_t length);
+
+/* Like hc_body_set_source, but the body owns `src`: `free_fn(src)` runs once the source reported
+ * its end, or when the body is freed (e.g. a backend response body). */
+void hc_body_set_owned_source(hc_body *b, hc_read_fn read, void *src, int64_t length,
+                              void (*free_fn)(void *src));
+
+/* True when some part of the body still reads from a source (reads may block). */
+bool hc_body_has_source(const hc_body *b);
 
 /* Adds bytes at the end / at the front. Return false when out of memory. */
 bool hc_body_push_back(hc_body *b, const uint8_t *data, size_t len);

@@ -2,6 +2,7 @@
  * tables, request/response records, the request log, and the downstream response (head + body
  * through the server's sink, buffered or streaming). */
 #include "hc_ctx_internal.h"
+#include "hc_pending.h"
 
 #include <netinet/in.h>
 #include <stdarg.h>
@@ -194,6 +195,8 @@ hc_status hc_ctx_close_body(hc_ctx *ctx, uint32_t handle, bool abandon)
         }
         return finish_stream(ctx);
     }
+    if (hc_table_kind(&ctx->items, handle) == HC_ITEM_STREAMING_REQ_BODY)
+        return hc_stream_req_close(ctx, handle, abandon);
     hc_body *b = hc_table_take(&ctx->items, handle, HC_ITEM_BODY);
     if (!b)
         return HC_BADF;
@@ -271,7 +274,10 @@ void hc_ctx_free(hc_ctx *ctx)
         uint8_t k = ctx->items.kinds[i];
         if (k == HC_ITEM_BODY || k == HC_ITEM_STREAMING_BODY)
             hc_body_free(ctx->items.objs[i]);
+        else if (k >= HC_ITEM_FIRST_FREE)
+            hc_item_free(k, ctx->items.objs[i]);
     }
+    hc_backend_state_free(ctx->backend);
     hc_table_deinit(&ctx->requests);
     hc_table_deinit(&ctx->responses);
     hc_table_deinit(&ctx->items);

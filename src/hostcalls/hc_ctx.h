@@ -62,6 +62,8 @@ typedef struct hc_settings {
     /* Added with the hostcall implementations (zero/NULL = the local default): */
     const char *compliance_region;         /* downstream_compliance_region; NULL = "none" */
     const char *const *fake_fastly_keys;   /* NULL-terminated; fastly_key_is_valid accepts these */
+    /* Added with the backends (NULL: no backends, every send fails as for an unknown backend): */
+    struct be_backends *backends;          /* configured backends and the shared event loop */
 } hc_settings;
 
 typedef struct hc_ctx hc_ctx;

@@ -78,7 +78,16 @@ struct hc_ctx {
     bool promise_pending;    /* a next_request promise is outstanding */
 
     struct timespec cpu_start; /* thread CPU time at hc_ctx_new */
+
+    struct hc_backend_state *backend; /* dynamic backends and the async wake-up (hc_pending.c);
+                                         NULL until the first backend hostcall needs it */
 };
+
+/* Frees an item of a kind numbered from HC_ITEM_FIRST_FREE (pending requests, streaming request
+ * bodies; defined in hc_pending.c, which dispatches to the module owning the kind). */
+void hc_item_free(uint8_t kind, void *obj);
+/* Frees ctx->backend (hc_pending.c); after the items. */
+void hc_backend_state_free(struct hc_backend_state *s);
 
 /* The context of the instance calling a hostcall (NULL when it has none). */
 hc_ctx *hc_caller_ctx(fwe_caller *caller);

@@ -5,6 +5,7 @@
 #include "hc_http_body.h"
 
 #include "hc_hostcall.h"
+#include "hc_pending.h"
 
 static fwe_trap_kind body_new(fwe_caller *caller, uint64_t *slots, void *data)
 {
@@ -34,6 +35,8 @@ static fwe_trap_kind body_append(fwe_caller *caller, uint64_t *slots, void *data
         hc_body_free(src); /* trailers cannot reach the client through the sink */
         HC_RETURN(st);
     }
+    if (hc_table_kind(&ctx->items, dest) == HC_ITEM_STREAMING_REQ_BODY)
+        HC_RETURN(hc_stream_req_append(ctx, dest, src)); /* a backend request body */
     hc_body *d = hc_ctx_body(ctx, dest);
     if (!d) {
         hc_body_free(src);
@@ -70,6 +73,8 @@ static fwe_trap_kind body_write(fwe_caller *caller, uint64_t *slots, void *data)
     hc_status st;
     if (end == 0 && hc_ctx_is_streaming_body(ctx, h)) {
         st = hc_ctx_stream_write(ctx, buf, len);
+    } else if (end == 0 && hc_table_kind(&ctx->items, h) == HC_ITEM_STREAMING_REQ_BODY) {
+        st = hc_stream_req_write(ctx, h, buf, len);
     } else {
         hc_body *b = hc_ctx_body(ctx, h);
         if (!b)

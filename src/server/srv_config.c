@@ -4,6 +4,7 @@
 #include "server/srv_config.h"
 #include "server/srv_log.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <stdio.h>
@@ -79,9 +80,12 @@ void fastlike_config_free(fastlike_config *c)
     free(c->wasm_path);
     free(c->wasm_bytes);
     free(c->bind);
-    for (size_t i = 0; i < c->nbackends; i++)
+    for (size_t i = 0; i < c->nbackends; i++) {
         cfg_backend_deinit(&c->backends[i]);
+        be_backend_deinit(&c->be[i]);
+    }
     free(c->backends);
+    free(c->be);
     for (size_t i = 0; i < c->nenv; i++) {
         free(c->env[i].name);
         free(c->env[i].value);
@@ -179,6 +183,29 @@ fastlike_status fastlike_config_set_bind(fastlike_config *c, const char *host_po
     return FASTLIKE_OK;
 }
 
+/* The outbound client's view of a parsed -backend spec. */
+static bool to_be(const cfg_backend *src, be_backend *b)
+{
+    be_backend_init(b);
+    b->tls = src->tls;
+    b->port = src->port;
+    b->uptime = src->uptime == CFG_UPTIME_NONE ? BE_UPTIME_NONE : src->uptime;
+    if (!be_set_str(&b->name, src->name) || !be_set_str(&b->host, src->host) ||
+        !be_set_str(&b->path_prefix, src->path ? src->path : "") ||
+        !be_set_str(&b->userinfo, src->userinfo)) {
+        be_backend_deinit(b);
+        return false;
+    }
+    return true;
+}
+
+static bool same_name(const char *a, const char *b)
+{
+    if (!a || !a[0] || !b || !b[0])
+        return (!a || !a[0]) && (!b || !b[0]);
+    return strcmp(a, b) == 0;
+}
+
 fastlike_status fastlike_config_add_backend(fastlike_config *c, const char *spec, char *err,
                                             size_t errlen)
 {
@@ -186,14 +213,152 @@ fastlike_status fastlike_config_add_backend(fastlike_config *c, const char *spec
     cfg_status st = cfg_backend_parse(spec, &b, err, errlen);
     if (st != CFG_OK)
         return st == CFG_ERR_NOMEM ? FASTLIKE_ERR_NOMEM : FASTLIKE_ERR_ARGS;
-    cfg_backend *grown = realloc(c->backends, (c->nbackends + 1) * sizeof *grown);
-    if (!grown) {
+    be_backend be;
+    if (!to_be(&b, &be)) {
         cfg_backend_deinit(&b);
         return FASTLIKE_ERR_NOMEM;
     }
-    c->backends = grown;
-    c->backends[c->nbackends++] = b;
+    /* the same name again replaces the earlier backend */
+    for (size_t i = 0; i < c->nbackends; i++) {
+        if (same_name(c->backends[i].name, b.name)) {
+            cfg_backend_deinit(&c->backends[i]);
+            be_backend_deinit(&c->be[i]);
+            c->backends[i] = b;
+            c->be[i] = be;
+            return FASTLIKE_OK;
+        }
+    }
+    cfg_backend *grown = realloc(c->backends, (c->nbackends + 1) * sizeof *grown);
+    if (grown)
+        c->backends = grown;
+    be_backend *grown_be = grown ? realloc(c->be, (c->nbackends + 1) * sizeof *grown_be) : NULL;
+    if (!grown_be) {
+        cfg_backend_deinit(&b);
+        be_backend_deinit(&be);
+        return FASTLIKE_ERR_NOMEM;
+    }
+    c->be = grown_be;
+    c->backends[c->nbackends] = b;
+    c->be[c->nbackends] = be;
+    c->nbackends++;
     return FASTLIKE_OK;
+}
+
+static be_backend *find_be(fastlike_config *c, const char *name)
+{
+    for (size_t i = 0; i < c->nbackends; i++)
+        if (same_name(c->be[i].name, name))
+            return &c->be[i];
+    return NULL;
+}
+
+#define BACKEND_OR_FAIL(b)                                                                         \
+    be_backend *b = find_be(c, name);                                                              \
+    if (!b)                                                                                        \
+    return FASTLIKE_ERR_ARGS
+
+fastlike_status fastlike_config_set_backend_timeouts(fastlike_config *c, const char *name,
+                                                     uint32_t connect_ms, uint32_t first_byte_ms,
+                                                     uint32_t between_bytes_ms)
+{
+    BACKEND_OR_FAIL(b);
+    b->connect_timeout_ms = connect_ms;
+    b->first_byte_timeout_ms = first_byte_ms;
+    b->between_bytes_timeout_ms = between_bytes_ms;
+    return FASTLIKE_OK;
+}
+
+fastlike_status fastlike_config_set_backend_tls(fastlike_config *c, const char *name, bool enable)
+{
+    BACKEND_OR_FAIL(b);
+    b->tls = enable;
+    return FASTLIKE_OK;
+}
+
+fastlike_status fastlike_config_set_backend_tls_versions(fastlike_config *c, const char *name,
+                                                         fastlike_tls_version min,
+                                                         fastlike_tls_version max)
+{
+    BACKEND_OR_FAIL(b);
+    if (min < FASTLIKE_TLS_DEFAULT || min > FASTLIKE_TLS_1_3 || max < FASTLIKE_TLS_DEFAULT ||
+        max > FASTLIKE_TLS_1_3 || (min >= 0 && max >= 0 && min > max))
+        return FASTLIKE_ERR_ARGS;
+    b->ssl_min = (int)min;
+    b->ssl_max = (int)max;
+    return FASTLIKE_OK;
+}
+
+static fastlike_status set_field(fastlike_config *c, const char *name, size_t offset,
+                                 const char *value)
+{
+    BACKEND_OR_FAIL(b);
+    char **field = (char **)((char *)b + offset);
+    return be_set_str(field, value && value[0] ? value : NULL) ? FASTLIKE_OK : FASTLIKE_ERR_NOMEM;
+}
+
+fastlike_status fastlike_config_set_backend_sni_hostname(fastlike_config *c, const char *name,
+                                                         const char *sni)
+{
+    return set_field(c, name, offsetof(be_backend, sni_hostname), sni);
+}
+
+fastlike_status fastlike_config_set_backend_cert_hostname(fastlike_config *c, const char *name,
+                                                          const char *cert_host)
+{
+    return set_field(c, name, offsetof(be_backend, cert_hostname), cert_host);
+}
+
+fastlike_status fastlike_config_set_backend_ca_file(fastlike_config *c, const char *name,
+                                                    const char *pem_path)
+{
+    return set_field(c, name, offsetof(be_backend, ca_file), pem_path);
+}
+
+fastlike_status fastlike_config_set_backend_client_cert(fastlike_config *c, const char *name,
+                                                        const char *cert_path,
+                                                        const char *key_path)
+{
+    if ((cert_path == NULL) != (key_path == NULL))
+        return FASTLIKE_ERR_ARGS;
+    fastlike_status st = set_field(c, name, offsetof(be_backend, client_cert_file), cert_path);
+    if (st == FASTLIKE_OK)
+        st = set_field(c, name, offsetof(be_backend, client_key_file), key_path);
+    return st;
+}
+
+fastlike_status fastlike_config_set_backend_override_host(fastlike_config *c, const char *name,
+                                                          const char *host)
+{
+    return set_field(c, name, offsetof(be_backend, override_host), host);
+}
+
+fastlike_status fastlike_config_set_backend_keepalive(fastlike_config *c, const char *name,
+                                                      bool pool, uint32_t idle_ms)
+{
+    BACKEND_OR_FAIL(b);
+    b->dont_pool = !pool;
+    b->http_keepalive_ms = idle_ms;
+    return FASTLIKE_OK;
+}
+
+fastlike_status fastlike_config_set_unreliable_backend(fastlike_config *c, const char *name,
+                                                       int percent)
+{
+    BACKEND_OR_FAIL(b);
+    if (percent < -1 || percent > 100)
+        return FASTLIKE_ERR_ARGS;
+    b->uptime = percent < 0 ? BE_UPTIME_NONE : percent;
+    return FASTLIKE_OK;
+}
+
+fastlike_status fastlike_config_set_unreliable_default_backend(fastlike_config *c, int percent)
+{
+    return fastlike_config_set_unreliable_backend(c, NULL, percent);
+}
+
+void fastlike_config_set_unreliable_seed(fastlike_config *c, uint64_t seed)
+{
+    c->unreliable_seed = seed;
 }
 
 void fastlike_config_set_verbosity(fastlike_config *c, int level)

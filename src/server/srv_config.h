@@ -4,6 +4,7 @@
 #ifndef SRV_CONFIG_H
 #define SRV_CONFIG_H
 
+#include "backend/be_backend.h"
 #include "config/cfg_backend.h"
 #include "fastlike.h"
 
@@ -24,7 +25,9 @@ struct fastlike_config {
     size_t wasm_len;
     char *bind; /* "host:port" */
     cfg_backend *backends;
+    be_backend *be; /* the same backends as the outbound client uses them, with the options */
     size_t nbackends;
+    uint64_t unreliable_seed;
     int verbosity;
     uint64_t timeout_ms;
     bool unknown_import_error;

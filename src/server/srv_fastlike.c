@@ -3,6 +3,7 @@
  * pipe), and fastlike_handle, which runs one request in-process with a memory body source and a
  * buffering sink. */
 #include "fastlike.h"
+#include "backend/be_backend.h"
 #include "server/srv_config.h"
 #include "server/srv_guest.h"
 #include "server/srv_http.h"
@@ -28,6 +29,7 @@ struct fastlike {
     pthread_mutex_t lock; /* guards http */
     srv_http *http;
     int stop_pipe[2];
+    be_backends *backends; /* outbound client shared by every request */
 };
 
 static char *dup_or_empty(const char *s)
@@ -89,6 +91,17 @@ fastlike_status fastlike_new(const fastlike_config *c, fastlike **out, char *err
             goto done;
         }
     }
+    be_backends_config bc = {.backends = c->be,
+                             .nbackends = c->nbackends,
+                             .seed = c->unreliable_seed,
+                             .verbosity = c->verbosity,
+                             .log = c->log_fn,
+                             .log_user = c->log_user};
+    f->backends = be_backends_new(&bc, err, errlen);
+    if (!f->backends) {
+        st = FASTLIKE_ERR_IO;
+        goto done;
+    }
     srv_guest_config gc = {
         .wasm = c->wasm_path ? bytes : c->wasm_bytes,
         .wasm_len = c->wasm_path ? len : c->wasm_len,
@@ -102,7 +115,8 @@ fastlike_status fastlike_new(const fastlike_config *c, fastlike **out, char *err
                .pop = f->names[1],
                .region = f->names[2],
                .service_id = f->names[3],
-               .service_version = f->names[4]},
+               .service_version = f->names[4],
+               .backends = f->backends},
         .env = (const char *const *)env,
         .nenv = c->nenv,
     };
@@ -134,6 +148,7 @@ void fastlike_free(fastlike *f)
         return;
     srv_http_stop(f->http);
     srv_guest_free(f->guest);
+    be_backends_free(f->backends);
     for (int i = 0; i < 5; i++)
         free(f->names[i]);
     free(f->bind);

@@ -1,0 +1,532 @@
+/* hc_http_req_send.c: the send family of fastly_http_req: send (v1/v2/v3), send_async (plain, v2,
+ * streaming), pending_req_poll/wait/select (v1/v2), and register_dynamic_backend with every option
+ * of the witx dynamic_backend_config. The v1 calls answer a backend that could not be reached
+ * with a synthetic 502 (they have no way to say why); the v2/v3 calls return the error status
+ * with the send_error_detail, as production. Cache overrides pass through (no cache yet). */
+#include "hc_http_req_send.h"
+
+#include "hc_hostcall.h"
+#include "hc_pending.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_SELECT 4096
+
+static hc_status out_pair(fwe_caller *caller, uint32_t resp_ptr, uint32_t body_ptr, uint32_t resp,
+                          uint32_t body)
+{
+    hc_status st = hc_mem_write_u32(caller, resp_ptr, resp);
+    return st == HC_OK ? hc_mem_write_u32(caller, body_ptr, body) : st;
+}
+
+/* Backend name argument: inval when outside memory. */
+static hc_status backend_arg(fwe_caller *caller, uint32_t ptr, uint32_t len, const char **name)
+{
+    *name = (const char *)hc_mem_slice(caller, ptr, len);
+    return *name || len == 0 ? HC_OK : HC_INVAL;
+}
+
+/* send, send_v2, send_v3: detail_ptr 0 for v1. */
+static hc_status do_send(fwe_caller *caller, uint64_t *slots, bool v2, uint32_t detail_ptr,
+                         uint32_t resp_ptr, uint32_t body_ptr)
+{
+    hc_ctx *ctx = hc_caller_ctx(caller);
+    if (!ctx)
+        return HC_ERROR;
+    const char *name;
+    hc_status st = backend_arg(caller, HC_ARG(2), HC_ARG(3), &name);
+    if (st != HC_OK)
+        return st;
+    /* check the out-pointers before anything is consumed */
+    if (!hc_mem_slice(caller, resp_ptr, 4) || !hc_mem_slice(caller, body_ptr, 4))
+        return HC_INVAL;
+    hc_pending *p;
+    be_error detail;
+    st = hc_send_start(ctx, HC_ARG(0), HC_ARG(1), name ? name : "", HC_ARG(3), false, &p, &detail);
+    uint32_t resp = HC_NO_HANDLE, body = HC_NO_HANDLE;
+    if (st == HC_OK)
+        st = hc_pending_finish(ctx, p, !v2, &resp, &body, &detail);
+    if (v2)
+        hc_write_send_error_detail(caller, detail_ptr, st == HC_OK ? BE_OK : detail);
+    if (st != HC_OK)
+        return st;
+    return out_pair(caller, resp_ptr, body_ptr, resp, body);
+}
+
+static fwe_trap_kind send_v1(fwe_caller *caller, uint64_t *slots, void *data)
+{
+    HC_RETURN(do_send(caller, slots, false, 0, HC_ARG(4), HC_ARG(5)));
+}
+
+static fwe_trap_kind send_v2(fwe_caller *caller, uint64_t *slots, void *data)
+{
+    HC_RETURN(do_send(caller, slots, true, HC_ARG(4), HC_ARG(5), HC_ARG(6)));
+}
+
+static hc_status do_send_async(fwe_caller *caller, uint64_t *slots, bool streaming,
+                               uint32_t out_ptr)
+{
+    hc_ctx *ctx = hc_caller_ctx(caller);
+    if (!ctx)
+        return HC_ERROR;
+    const char *name;
+    hc_status st = backend_arg(caller, HC_ARG(2), HC_ARG(3), &name);
+    if (st != HC_OK)
+        return st;
+    if (!hc_mem_slice(caller, out_ptr, 4))
+        return HC_INVAL;
+    hc_pending *p;
+    be_error detail;
+    st = hc_send_start(ctx, HC_ARG(0), HC_ARG(1), name ? name : "", HC_ARG(3), streaming, &p,
+                       &detail);
+    if (st != HC_OK)
+        return st;
+    uint32_t h = hc_table_add(&ctx->items, HC_ITEM_PENDING_REQ, p);
+    if (h == HC_HANDLE_INVALID) {
+        hc_pending_free(p);
+        return HC_LIMITEXCEEDED;
+    }
+    return hc_mem_write_u32(caller, out_ptr, h);
+}
+
+static fwe_trap_kind send_async(fwe_caller *caller, uint64_t *slots, void *data)
+{
+    HC_RETURN(do_send_async(caller, slots, false, HC_ARG(4)));
+}
+
+static fwe_trap_kind send_async_streaming(fwe_caller *caller, uint64_t *slots, void *data)
+{
+    HC_RETURN(do_send_async(caller, slots, true, HC_ARG(4)));
+}
+
+static fwe_trap_kind send_async_v2(fwe_caller *caller, uint64_t *slots, void *data)
+{
+    HC_RETURN(do_send_async(caller, slots, HC_ARG(4) == 1, HC_ARG(5)));
+}
+
+/* ---- pending requests ---- */
+
+static hc_status finish_into(fwe_caller *caller, hc_ctx *ctx, hc_pending *p, bool v2,
+                             uint32_t detail_ptr, uint32_t resp_ptr, uint32_t body_ptr)
+{
+    uint32_t resp = HC_NO_HANDLE, body = HC_NO_HANDLE;
+    be_error detail;
+    hc_status st = hc_pending_finish(ctx, p, !v2, &resp, &body, &detail);
+    if (v2)
+        hc_write_send_error_detail(caller, detail_ptr, st == HC_OK ? BE_OK : detail);
+    if (st != HC_OK)
+        return st;
+    return out_pair(caller, resp_ptr, body_ptr, resp, body);
+}
+
+static hc_status do_poll(fwe_caller *caller, uint64_t *slots, bool v2, uint32_t detail_ptr,
+                         uint32_t done_ptr, uint32_t resp_ptr, uint32_t body_ptr)
+{
+    hc_ctx *ctx = hc_caller_ctx(caller);
+    if (!ctx)
+        return HC_ERROR;
+    hc_pending *p = hc_table_get(&ctx->items, HC_ARG(0), HC_ITEM_PENDING_REQ);
+    if (!p)
+        return HC_BADF;
+    if (!hc_mem_slice(caller, done_ptr, 4) || !hc_mem_slice(caller, resp_ptr, 4) ||
+        !hc_mem_slice(caller, body_ptr, 4))
+        return HC_INVAL;
+    if (!hc_pending_ready(p)) {
+        if (v2)
+            hc_write_send_error_detail(caller, detail_ptr, BE_OK);
+        hc_status st = hc_mem_write_u32(caller, done_ptr, 0);
+        return st == HC_OK ? out_pair(caller, resp_ptr, body_ptr, HC_NO_HANDLE, HC_NO_HANDLE) : st;
+    }
+    hc_table_take(&ctx->items, HC_ARG(0), HC_ITEM_PENDING_REQ);
+    hc_status st = finish_into(caller, ctx, p, v2, detail_ptr, resp_ptr, body_ptr);
+    if (st == HC_OK)
+        st = hc_mem_write_u32(caller, done_ptr, 1);
+    return st;
+}
+
+static fwe_trap_kind pending_req_poll(fwe_caller *caller, uint64_t *slots, void *data)
+{
+    HC_RETURN(do_poll(caller, slots, false, 0, HC_ARG(1), HC_ARG(2), HC_ARG(3)));
+}
+
+static fwe_trap_kind pending_req_poll_v2(fwe_caller *caller, uint64_t *slots, void *data)
+{
+    HC_RETURN(do_poll(caller, slots, true, HC_ARG(1), HC_ARG(2), HC_ARG(3), HC_ARG(4)));
+}
+
+static hc_status do_wait(fwe_caller *caller, uint64_t *slots, bool v2, uint32_t detail_ptr,
+                         uint32_t resp_ptr, uint32_t body_ptr)
+{
+    hc_ctx *ctx = hc_caller_ctx(caller);
+    if (!ctx)
+        return HC_ERROR;
+    if (!hc_table_get(&ctx->items, HC_ARG(0), HC_ITEM_PENDING_REQ))
+        return HC_BADF;
+    if (!hc_mem_slice(caller, resp_ptr, 4) || !hc_mem_slice(caller, body_ptr, 4))
+        return HC_INVAL;
+    hc_pending *p = hc_table_take(&ctx->items, HC_ARG(0), HC_ITEM_PENDING_REQ);
+    return finish_into(caller, ctx, p, v2, detail_ptr, resp_ptr, body_ptr);
+}
+
+static fwe_trap_kind pending_req_wait(fwe_caller *caller, uint64_t *slots, void *data)
+{
+    HC_RETURN(do_wait(caller, slots, false, 0, HC_ARG(1), HC_ARG(2)));
+}
+
+static fwe_trap_kind pending_req_wait_v2(fwe_caller *caller, uint64_t *slots, void *data)
+{
+    HC_RETURN(do_wait(caller, slots, true, HC_ARG(1), HC_ARG(2), HC_ARG(3)));
+}
+
+static hc_status do_select(fwe_caller *caller, uint64_t *slots, bool v2, uint32_t detail_ptr,
+                           uint32_t idx_ptr, uint32_t resp_ptr, uint32_t body_ptr)
+{
+    hc_ctx *ctx = hc_caller_ctx(caller);
+    if (!ctx)
+        return HC_ERROR;
+    uint32_t n = HC_ARG(1);
+    if (n == 0 || n > MAX_SELECT)
+        return HC_INVAL;
+    if (HC_ARG(0) & 3u)
+        return HC_BADALIGN;
+    const uint8_t *hs = hc_mem_slice(caller, HC_ARG(0), n * 4);
+    if (!hs || !hc_mem_slice(caller, idx_ptr, 4) || !hc_mem_slice(caller, resp_ptr, 4) ||
+        !hc_mem_slice(caller, body_ptr, 4))
+        return HC_INVAL;
+    uint32_t *handles = malloc(n * sizeof *handles);
+    if (!handles)
+        return HC_ERROR;
+    for (uint32_t i = 0; i < n; i++) {
+        memcpy(&handles[i], hs + 4 * i, 4);
+        if (!hc_table_get(&ctx->items, handles[i], HC_ITEM_PENDING_REQ)) {
+            free(handles);
+            return HC_BADF;
+        }
+    }
+    be_signal *sig = hc_backend_signal(ctx);
+    uint32_t done = 0;
+    for (;;) {
+        uint64_t gen = sig ? be_signal_generation(sig) : 0;
+        bool found = false;
+        for (uint32_t i = 0; i < n && !found; i++) {
+            if (hc_pending_ready(hc_table_get(&ctx->items, handles[i], HC_ITEM_PENDING_REQ))) {
+                done = i;
+                found = true;
+            }
+        }
+        if (found || !sig)
+            break;
+        be_signal_wait(sig, gen, 0);
+    }
+    hc_pending *p = hc_table_take(&ctx->items, handles[done], HC_ITEM_PENDING_REQ);
+    free(handles);
+    hc_status st = finish_into(caller, ctx, p, v2, detail_ptr, resp_ptr, body_ptr);
+    if (st != HC_OK && v2) {
+        /* the failed request is gone: say which one it was, with no response (as Viceroy) */
+        st = out_pair(caller, resp_ptr, body_ptr, HC_NO_HANDLE, HC_NO_HANDLE);
+    }
+    if (st == HC_OK)
+        st = hc_mem_write_u32(caller, idx_ptr, done);
+    return st;
+}
+
+static fwe_trap_kind pending_req_select(fwe_caller *caller, uint64_t *slots, void *data)
+{
+    HC_RETURN(do_select(caller, slots, false, 0, HC_ARG(2), HC_ARG(3), HC_ARG(4)));
+}
+
+static fwe_trap_kind pending_req_select_v2(fwe_caller *caller, uint64_t *slots, void *data)
+{
+    HC_RETURN(do_select(caller, slots, true, HC_ARG(2), HC_ARG(3), HC_ARG(4), HC_ARG(5)));
+}
+
+/* ---- dynamic backends ---- */
+
+/* dynamic_backend_config field offsets (typenames.witx, 4-byte fields, 108 bytes). */
+enum {
+    DB_HOST_OVERRIDE = 0,
+    DB_CONNECT_TIMEOUT = 8,
+    DB_FIRST_BYTE_TIMEOUT = 12,
+    DB_BETWEEN_BYTES_TIMEOUT = 16,
+    DB_SSL_MIN = 20,
+    DB_SSL_MAX = 24,
+    DB_CERT_HOSTNAME = 28,
+    DB_CA_CERT = 36,
+    DB_CIPHERS = 44,
+    DB_SNI_HOSTNAME = 52,
+    DB_CLIENT_CERT = 60,
+    DB_CLIENT_KEY = 68,
+    DB_HTTP_KEEPALIVE = 72,
+    DB_TCP_KEEPALIVE_ENABLE = 76,
+    DB_TCP_KEEPALIVE_INTERVAL = 80,
+    DB_TCP_KEEPALIVE_PROBES = 84,
+    DB_TCP_KEEPALIVE_TIME = 88,
+    DB_MAX_CONNECTIONS = 92,
+    DB_MAX_USE = 96,
+    DB_MAX_LIFETIME = 100,
+    DB_HEALTHCHECK = 104,
+    DB_SIZE = 108,
+};
+
+/* backend_config_options bits */
+enum {
+    OPT_RESERVED = 1u << 0,
+    OPT_HOST_OVERRIDE = 1u << 1,
+    OPT_CONNECT_TIMEOUT = 1u << 2,
+    OPT_FIRST_BYTE_TIMEOUT = 1u << 3,
+    OPT_BETWEEN_BYTES_TIMEOUT = 1u << 4,
+    OPT_USE_SSL = 1u << 5,
+    OPT_SSL_MIN = 1u << 6,
+    OPT_SSL_MAX = 1u << 7,
+    OPT_CERT_HOSTNAME = 1u << 8,
+    OPT_CA_CERT = 1u << 9,
+    OPT_CIPHERS = 1u << 10,
+    OPT_SNI_HOSTNAME = 1u << 11,
+    OPT_DONT_POOL = 1u << 12,
+    OPT_CLIENT_CERT = 1u << 13,
+    OPT_GRPC = 1u << 14,
+    OPT_KEEPALIVE = 1u << 15,
+    OPT_POOLING_LIMITS = 1u << 16,
+    OPT_PREFER_IPV4 = 1u << 17,
+    OPT_HEALTHCHECK = 1u << 18,
+    OPT_ALL = (1u << 19) - 1,
+};
+
+static uint32_t rd32(const uint8_t *cfg, size_t off)
+{
+    uint32_t v;
+    memcpy(&v, cfg + off, 4);
+    return v;
+}
+
+static bool utf8_ok(const uint8_t *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if (s[i] == 0)
+            return false;
+    return true;
+}
+
+/* A (ptr, len) string field of the config: inval when empty (if required), too long, outside
+ * memory or not text. */
+static hc_status str_field(fwe_caller *caller, const uint8_t *cfg, size_t off, size_t max,
+                           bool allow_empty, const char **s, size_t *len)
+{
+    uint32_t ptr = rd32(cfg, off), n = rd32(cfg, off + 4);
+    *s = NULL;
+    *len = n;
+    if (n == 0)
+        return allow_empty ? HC_OK : HC_INVAL;
+    if (n > max)
+        return HC_INVAL;
+    const uint8_t *p = hc_mem_slice(caller, ptr, n);
+    if (!p || !utf8_ok(p, n))
+        return HC_INVAL;
+    *s = (const char *)p;
+    return HC_OK;
+}
+
+/* "host", "host:port", "[v6]" or "[v6]:port" into b->host / b->port (default by TLS). */
+static bool parse_target(be_backend *b, const char *t, size_t len)
+{
+    const char *host = t;
+    size_t hlen = len;
+    const char *port = NULL;
+    size_t plen = 0;
+    if (len > 0 && t[0] == '[') {
+        const char *close = memchr(t, ']', len);
+        if (!close)
+            return false;
+        host = t + 1;
+        hlen = (size_t)(close - host);
+        size_t rest = len - (size_t)(close + 1 - t);
+        if (rest > 0) {
+            if (close[1] != ':')
+                return false;
+            port = close + 2;
+            plen = rest - 1;
+        }
+    } else {
+        const char *colon = memchr(t, ':', len);
+        if (colon) {
+            if (memchr(colon + 1, ':', len - (size_t)(colon + 1 - t)))
+                return false; /* a bare IPv6 address needs brackets */
+            hlen = (size_t)(colon - t);
+            port = colon + 1;
+            plen = len - hlen - 1;
+        }
+    }
+    if (hlen == 0 || hlen > 255)
+        return false;
+    for (size_t i = 0; i < hlen; i++) {
+        unsigned char c = (unsigned char)host[i];
+        if (c <= ' ' || c >= 0x7f || c == '/' || c == '@' || c == '?' || c == '#')
+            return false;
+    }
+    uint32_t pv = b->tls ? 443 : 80;
+    if (port) {
+        if (plen == 0 || plen > 5)
+            return false;
+        pv = 0;
+        for (size_t i = 0; i < plen; i++) {
+            if (port[i] < '0' || port[i] > '9')
+                return false;
+            pv = pv * 10 + (uint32_t)(port[i] - '0');
+        }
+        if (pv == 0 || pv > 65535)
+            return false;
+    }
+    char *h = malloc(hlen + 1);
+    if (!h)
+        return false;
+    memcpy(h, host, hlen);
+    h[hlen] = '\0';
+    free(b->host);
+    b->host = h;
+    b->port = (uint16_t)pv;
+    return true;
+}
+
+static hc_status build_dynamic(fwe_caller *caller, hc_ctx *ctx, be_backend *b, uint32_t mask,
+                               const uint8_t *cfg)
+{
+    const char *s;
+    size_t len;
+    hc_status st;
+    b->tls = (mask & OPT_USE_SSL) != 0;
+    if (mask & OPT_HOST_OVERRIDE) {
+        if ((st = str_field(caller, cfg, DB_HOST_OVERRIDE, 1024, false, &s, &len)) != HC_OK)
+            return st;
+        if (!hc_header_value_valid(s, len) || !be_set_bytes(&b->override_host, &len, s, len))
+            return HC_INVAL;
+    }
+    if (mask & OPT_CONNECT_TIMEOUT)
+        b->connect_timeout_ms = rd32(cfg, DB_CONNECT_TIMEOUT);
+    if (mask & OPT_FIRST_BYTE_TIMEOUT)
+        b->first_byte_timeout_ms = rd32(cfg, DB_FIRST_BYTE_TIMEOUT);
+    if (mask & OPT_BETWEEN_BYTES_TIMEOUT)
+        b->between_bytes_timeout_ms = rd32(cfg, DB_BETWEEN_BYTES_TIMEOUT);
+    if (mask & OPT_SSL_MIN) {
+        uint32_t v = rd32(cfg, DB_SSL_MIN);
+        if (v > 3)
+            return HC_INVAL;
+        b->ssl_min = (int)v;
+    }
+    if (mask & OPT_SSL_MAX) {
+        uint32_t v = rd32(cfg, DB_SSL_MAX);
+        if (v > 3)
+            return HC_INVAL;
+        b->ssl_max = (int)v;
+    }
+    if (b->ssl_min != BE_TLS_UNSET && b->ssl_max != BE_TLS_UNSET && b->ssl_min > b->ssl_max)
+        return HC_INVAL;
+    if (mask & OPT_CERT_HOSTNAME) {
+        if ((st = str_field(caller, cfg, DB_CERT_HOSTNAME, 1024, false, &s, &len)) != HC_OK)
+            return st;
+        if (!be_set_bytes(&b->cert_hostname, &len, s, len))
+            return HC_ERROR;
+    }
+    if (mask & OPT_CA_CERT) {
+        if ((st = str_field(caller, cfg, DB_CA_CERT, 64 * 1024, false, &s, &len)) != HC_OK)
+            return st;
+        if (b->tls && !be_set_bytes(&b->ca_pem, &b->ca_pem_len, s, len))
+            return HC_ERROR;
+    }
+    if (mask & OPT_CIPHERS) {
+        if ((st = str_field(caller, cfg, DB_CIPHERS, 1024, false, &s, &len)) != HC_OK)
+            return st;
+        if (!be_set_bytes(&b->ciphers, &len, s, len))
+            return HC_ERROR;
+    }
+    if (mask & OPT_SNI_HOSTNAME) {
+        if ((st = str_field(caller, cfg, DB_SNI_HOSTNAME, 1024, true, &s, &len)) != HC_OK)
+            return st;
+        /* an empty SNI hostname turns SNI off; libcurl always sends the URL host, so that is
+         * accepted but not honoured */
+        if (s && !be_set_bytes(&b->sni_hostname, &len, s, len))
+            return HC_ERROR;
+    }
+    if (mask & OPT_CLIENT_CERT) {
+        if ((st = str_field(caller, cfg, DB_CLIENT_CERT, 64 * 1024, false, &s, &len)) != HC_OK)
+            return st;
+        /* the key is a secret handle; there are no secret stores yet, so no handle is valid */
+        (void)rd32(cfg, DB_CLIENT_KEY);
+        return HC_BADF;
+    }
+    b->dont_pool = (mask & OPT_DONT_POOL) != 0;
+    b->grpc = (mask & OPT_GRPC) != 0;
+    if (mask & OPT_KEEPALIVE) {
+        b->http_keepalive_ms = rd32(cfg, DB_HTTP_KEEPALIVE);
+        b->tcp_keepalive = rd32(cfg, DB_TCP_KEEPALIVE_ENABLE) != 0;
+        b->tcp_keepalive_interval_s = rd32(cfg, DB_TCP_KEEPALIVE_INTERVAL);
+        b->tcp_keepalive_probes = rd32(cfg, DB_TCP_KEEPALIVE_PROBES);
+        b->tcp_keepalive_time_s = rd32(cfg, DB_TCP_KEEPALIVE_TIME);
+    }
+    if (mask & OPT_POOLING_LIMITS) {
+        b->max_connections = rd32(cfg, DB_MAX_CONNECTIONS);
+        b->max_use = rd32(cfg, DB_MAX_USE);
+        b->max_lifetime_ms = rd32(cfg, DB_MAX_LIFETIME);
+    }
+    b->prefer_ipv4 = (mask & OPT_PREFER_IPV4) != 0;
+    if (mask & OPT_HEALTHCHECK) {
+        /* accepted (health checks are not run locally: health stays unknown) */
+        if (!hc_mem_slice(caller, rd32(cfg, DB_HEALTHCHECK), 56))
+            return HC_INVAL;
+    }
+    (void)ctx;
+    return HC_OK;
+}
+
+static fwe_trap_kind register_dynamic_backend(fwe_caller *caller, uint64_t *slots, void *data)
+{
+    HC_CTX(ctx);
+    uint32_t name_len = HC_ARG(1), target_len = HC_ARG(3), mask = HC_ARG(4);
+    const char *name = (const char *)hc_mem_slice(caller, HC_ARG(0), name_len);
+    const char *target = (const char *)hc_mem_slice(caller, HC_ARG(2), target_len);
+    const uint8_t *cfg = hc_mem_slice(caller, HC_ARG(5), DB_SIZE);
+    if (!name || !target || !cfg)
+        HC_RETURN(HC_INVAL);
+    if ((mask & OPT_RESERVED) || (mask & ~(uint32_t)OPT_ALL))
+        HC_RETURN(HC_INVAL);
+    if (name_len == 0 || name_len > 255 || !utf8_ok((const uint8_t *)name, name_len))
+        HC_RETURN(HC_INVAL);
+    be_backend b;
+    be_backend_init(&b);
+    hc_status st = HC_ERROR;
+    if (!be_set_bytes(&b.name, &(size_t){0}, name, name_len) || !be_set_str(&b.path_prefix, ""))
+        goto done;
+    st = build_dynamic(caller, ctx, &b, mask, cfg);
+    if (st != HC_OK)
+        goto done;
+    if (!parse_target(&b, target, target_len)) {
+        st = HC_INVAL;
+        goto done;
+    }
+    st = hc_backend_register(ctx, &b);
+    if (st == HC_OK)
+        hc_log(ctx, 1, "dynamic backend '%.*s' -> %s://%.*s", (int)name_len, name,
+               (mask & OPT_USE_SSL) ? "https" : "http", (int)target_len, target);
+done:
+    be_backend_deinit(&b);
+    HC_RETURN(st);
+}
+
+#define M "fastly_http_req"
+const hc_impl hc_http_req_send_impls[] = {
+    {M, "send", send_v1},
+    {M, "send_v2", send_v2},
+    {M, "send_v3", send_v2},
+    {M, "send_async", send_async},
+    {M, "send_async_v2", send_async_v2},
+    {M, "send_async_streaming", send_async_streaming},
+    {M, "pending_req_poll", pending_req_poll},
+    {M, "pending_req_poll_v2", pending_req_poll_v2},
+    {M, "pending_req_wait", pending_req_wait},
+    {M, "pending_req_wait_v2", pending_req_wait_v2},
+    {M, "pending_req_select", pending_req_select},
+    {M, "pending_req_select_v2", pending_req_select_v2},
+    {M, "register_dynamic_backend", register_dynamic_backend},
+    {NULL, NULL, NULL},
+};
+#undef M
