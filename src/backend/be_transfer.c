@@ -688,8 +688,12 @@ static bool no_payload_method(const char *m)
 
 #define SET(opt, val)                                                                              \
     do {                                                                                           \
-        if (curl_easy_setopt(e, opt, val) != CURLE_OK)                                             \
+        CURLcode set_rc_ = curl_easy_setopt(e, opt, val);                                          \
+        if (set_rc_ != CURLE_OK) {                                                                 \
+            be_loop_log(t->loop, 1, "backend request: libcurl option %d: %s", (int)(opt),          \
+                        curl_easy_strerror(set_rc_));                                              \
             goto fail;                                                                             \
+        }                                                                                          \
     } while (0)
 
 static bool setup(be_transfer *t, const be_backend *b, const be_request *req)
@@ -702,9 +706,19 @@ static bool setup(be_transfer *t, const be_backend *b, const be_request *req)
         return false;
     /* the URL names the host TLS verifies (and SNI carries); CONNECT_TO sends the connection to
      * the backend's address when that differs */
-    const char *url_host = b->sni_hostname ? b->sni_hostname
-                           : b->cert_hostname ? b->cert_hostname
-                                              : b->host;
+    const char *name = b->sni_hostname ? b->sni_hostname
+                       : b->cert_hostname ? b->cert_hostname
+                                          : b->host;
+    /* a "host:port" given as SNI/certificate name (the JS SDK passes its target) names the host */
+    char url_host_buf[300];
+    const char *url_host = name;
+    const char *colon = strchr(name, ':');
+    if (colon && !strchr(colon + 1, ':') && colon[1] && strspn(colon + 1, "0123456789") ==
+        strlen(colon + 1) && (size_t)(colon - name) < sizeof url_host_buf) {
+        memcpy(url_host_buf, name, (size_t)(colon - name));
+        url_host_buf[colon - name] = '\0';
+        url_host = url_host_buf;
+    }
     bool v6 = strchr(url_host, ':') != NULL;
     const char *prefix = b->path_prefix ? b->path_prefix : "";
     size_t plen = strlen(prefix);
@@ -716,6 +730,7 @@ static bool setup(be_transfer *t, const be_backend *b, const be_request *req)
         return false;
     snprintf(url, need, "%s://%s%s%s:%u%.*s%s%s", b->tls ? "https" : "http", v6 ? "[" : "",
              url_host, v6 ? "]" : "", b->port, (int)plen, prefix, path[0] == '/' ? "" : "/", path);
+    be_loop_log(t->loop, 2, "backend request URL %s", url);
     CURLcode rc = curl_easy_setopt(e, CURLOPT_URL, url);
     free(url);
     if (rc != CURLE_OK)

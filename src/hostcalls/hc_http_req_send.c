@@ -1,8 +1,9 @@
 /* hc_http_req_send.c: the send family of fastly_http_req: send (v1/v2/v3), send_async (plain, v2,
  * streaming), pending_req_poll/wait/select (v1/v2), and register_dynamic_backend with every option
- * of the witx dynamic_backend_config. The v1 calls answer a backend that could not be reached
- * with a synthetic 502 (they have no way to say why); the v2/v3 calls return the error status
- * with the send_error_detail, as production. Cache overrides pass through (no cache yet). */
+ * of the witx dynamic_backend_config. A configured backend that cannot be reached answers with
+ * the synthetic 502 of the `@N` simulation (as Fastlike does); a dynamic backend's failure is an
+ * error status; the v2 calls also fill send_error_detail with the cause (hc_pending.h). Cache
+ * overrides pass through: the cache issue honours them. */
 #include "hc_http_req_send.h"
 
 #include "hc_hostcall.h"
@@ -46,9 +47,9 @@ static hc_status do_send(fwe_caller *caller, uint64_t *slots, bool v2, uint32_t 
     st = hc_send_start(ctx, HC_ARG(0), HC_ARG(1), name ? name : "", HC_ARG(3), false, &p, &detail);
     uint32_t resp = HC_NO_HANDLE, body = HC_NO_HANDLE;
     if (st == HC_OK)
-        st = hc_pending_finish(ctx, p, !v2, &resp, &body, &detail);
+        st = hc_pending_finish(ctx, p, &resp, &body, &detail);
     if (v2)
-        hc_write_send_error_detail(caller, detail_ptr, st == HC_OK ? BE_OK : detail);
+        hc_write_send_error_detail(caller, detail_ptr, detail);
     if (st != HC_OK)
         return st;
     return out_pair(caller, resp_ptr, body_ptr, resp, body);
@@ -112,9 +113,9 @@ static hc_status finish_into(fwe_caller *caller, hc_ctx *ctx, hc_pending *p, boo
 {
     uint32_t resp = HC_NO_HANDLE, body = HC_NO_HANDLE;
     be_error detail;
-    hc_status st = hc_pending_finish(ctx, p, !v2, &resp, &body, &detail);
+    hc_status st = hc_pending_finish(ctx, p, &resp, &body, &detail);
     if (v2)
-        hc_write_send_error_detail(caller, detail_ptr, st == HC_OK ? BE_OK : detail);
+        hc_write_send_error_detail(caller, detail_ptr, detail);
     if (st != HC_OK)
         return st;
     return out_pair(caller, resp_ptr, body_ptr, resp, body);

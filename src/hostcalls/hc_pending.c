@@ -174,6 +174,7 @@ hc_status hc_send_start(hc_ctx *ctx, uint32_t req_h, uint32_t body_h, const char
         goto out;
     bool dyn;
     const be_backend *b = hc_backend_lookup(ctx, name, name_len, &dyn);
+    p->dynamic = dyn;
     if (!b) {
         hc_log(ctx, 1, "backend '%s': no such backend (and no catch-all backend)", p->backend);
         *detail = BE_ERR_DESTINATION_NOT_FOUND;
@@ -311,9 +312,10 @@ fail:
     return HC_ERROR;
 }
 
-hc_status hc_pending_finish(hc_ctx *ctx, hc_pending *p, bool synthetic_on_error, uint32_t *resp,
-                            uint32_t *body, be_error *detail)
+hc_status hc_pending_finish(hc_ctx *ctx, hc_pending *p, uint32_t *resp, uint32_t *body,
+                            be_error *detail)
 {
+    bool synthetic_on_error = !p->dynamic;
     *detail = BE_OK;
     be_error e = p->t ? be_transfer_wait_head(p->t) : p->fail;
     hc_status st;
@@ -322,16 +324,13 @@ hc_status hc_pending_finish(hc_ctx *ctx, hc_pending *p, bool synthetic_on_error,
                p->method, p->url, be_transfer_status(p->t), be_transfer_head_ms(p->t));
         st = from_transfer(ctx, p->t, resp, body);
     } else if (!p->t && e == BE_OK) {
+        *detail = BE_ERR_DESTINATION_UNAVAILABLE; /* informational: the status is ok */
         st = synthetic_502(ctx, resp, body);
     } else {
         hc_log(ctx, 1, "backend '%s': %s %s failed: %s%s", p->backend, p->method, p->url,
                be_strerror(e), synthetic_on_error ? " (answered with a synthetic 502)" : "");
-        if (synthetic_on_error) {
-            st = synthetic_502(ctx, resp, body);
-        } else {
-            *detail = e;
-            st = (hc_status)be_error_status(e);
-        }
+        *detail = e; /* with the synthetic 502 only informational: the status is ok */
+        st = synthetic_on_error ? synthetic_502(ctx, resp, body) : (hc_status)be_error_status(e);
     }
     hc_pending_free(p);
     return st;
