@@ -1,6 +1,6 @@
 /// <reference types="@fastly/js-compute" />
 // be_js.js: JS SDK guest for the backend tests (tests/unit/backend/test_backend_js.c), routed by
-// path: /fetch/... passes the request to the backend named by x-backend (default "origin") with
+// path (the prefix is dropped before the origin sees the path): /fetch/... passes the request to the backend named by x-backend (default "origin") with
 // fetch(req, {backend}) and returns the response as is (streamed); /copy/... does the same but
 // re-wraps the body in a new Response (a stream through the JS runtime); /dynamic/... creates
 // `new Backend({name, target, ...})` from the x-dyn-* headers (dynamic backends allowed) and fetches
@@ -16,12 +16,18 @@ async function handle(event) {
   const url = new URL(req.url);
   const backend = req.headers.get("x-backend") || "origin";
   const path = url.pathname;
+  // the origin sees the path without the route prefix: /fetch/echo -> /echo
+  const strip = (prefix) => {
+    const u = new URL(req.url);
+    u.pathname = path.slice(prefix.length - 1);
+    return u.toString();
+  };
   try {
     if (path.startsWith("/fetch/")) {
-      return await fetch(req, { backend });
+      return await fetch(new Request(strip("/fetch/"), req), { backend });
     }
     if (path.startsWith("/copy/")) {
-      const resp = await fetch(req, { backend });
+      const resp = await fetch(new Request(strip("/copy/"), req), { backend });
       const headers = new Headers(resp.headers);
       headers.set("x-copied", "yes");
       return new Response(resp.body, { status: resp.status, headers });
@@ -40,7 +46,7 @@ async function handle(event) {
         if (req.headers.get("x-dyn-cert-hostname")) opts.certificateHostname = req.headers.get("x-dyn-cert-hostname");
       }
       const be = new Backend(opts);
-      const out = new Request(url.toString(), { method: "GET", headers: { "x-from": "js-dynamic" } });
+      const out = new Request(strip("/dynamic/"), { method: "GET", headers: { "x-from": "js-dynamic" } });
       const resp = await fetch(out, { backend: be });
       const headers = new Headers(resp.headers);
       headers.set("x-be-name", be.name);

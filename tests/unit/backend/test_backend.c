@@ -401,6 +401,81 @@ TEST(https_dynamic_with_generated_ca)
     be_srv_stop(s);
 }
 
+static void set_ca(fastlike_config *c, void *user)
+{
+    CHECK_EQ_INT(fastlike_config_set_backend_ca_file(c, "secure", user), FASTLIKE_OK);
+    CHECK_EQ_INT(fastlike_config_set_backend_timeouts(c, "slow", 1000, 300, 1000), FASTLIKE_OK);
+}
+
+TEST(https_static_with_ca_file_and_static_timeouts)
+{
+    uint16_t tp = origin_port(tls_org);
+    const char *be[] = {be_fmt("secure=https://localhost:%u", tp),
+                        be_fmt("untrusted=https://localhost:%u", tp),
+                        origin_spec("slow", org, NULL), NULL};
+    be_srv *s = be_srv_start_with(GUEST, be, set_ca, tls.ca);
+    CHECK(s != NULL);
+    if (!s)
+        return;
+    hc_resp r = {0};
+    CHECK_EQ_INT(
+        be_request(s->port, "GET", "/echo/static-tls", "x-backend: secure\r\n", NULL, 0, &r, true),
+        200);
+    CHECK_STR_EQ(hc_header(&r, "x-echo-url"), "/echo/static-tls");
+    CHECK_STR_CONTAINS(hc_header(&r, "x-echo-h-cdn-loop"), "Fastlike");
+    CHECK_EQ_INT(
+        be_request(s->port, "GET", "/", "x-mode: info\r\nx-backend: secure\r\n", NULL, 0, &r, true),
+        200);
+    CHECK_STR_EQ(hc_header(&r, "x-be-ssl"), "1");
+    CHECK_STR_EQ(hc_header(&r, "x-be-port"), be_fmt("%u", tp));
+    /* the system store does not know the test CA */
+    CHECK_EQ_INT(be_request(s->port, "GET", "/echo", "x-backend: untrusted\r\nx-mode: send_v2\r\n",
+                            NULL, 0, &r, true),
+                 503);
+    CHECK_STR_EQ(hc_header(&r, "x-send-detail"), "11"); /* tls_certificate_error */
+    /* a static first-byte timeout from the embedding API */
+    CHECK_EQ_INT(
+        be_request(s->port, "GET", "/", "x-mode: info\r\nx-backend: slow\r\n", NULL, 0, &r, true),
+        200);
+    CHECK_STR_EQ(hc_header(&r, "x-be-first-byte-timeout"), "300");
+    uint64_t t0 = be_now_ms();
+    CHECK_EQ_INT(be_request(s->port, "GET", "/slow?first=3000",
+                            "x-backend: slow\r\nx-mode: send_v2\r\n", NULL, 0, &r, true),
+                 503);
+    CHECK_STR_EQ(hc_header(&r, "x-send-detail"), "16"); /* http_response_timeout */
+    CHECK(be_now_ms() - t0 < 2500);
+    hc_resp_free(&r);
+    be_srv_stop(s);
+}
+
+static void seed42(fastlike_config *c, void *user)
+{
+    fastlike_config_set_unreliable_seed(c, 42);
+}
+
+TEST(unreliable_seed_is_deterministic)
+{
+    const char *be[] = {origin_spec("half", org, "@50"), NULL};
+    char runs[2][64];
+    for (int run = 0; run < 2; run++) {
+        be_srv *s = be_srv_start_with(GUEST, be, seed42, NULL);
+        CHECK(s != NULL);
+        if (!s)
+            return;
+        for (int i = 0; i < 48; i++) {
+            hc_resp r = {0};
+            int st = be_request(s->port, "GET", "/status/200", "x-backend: half\r\n", NULL, 0, &r,
+                                false);
+            runs[run][i] = st == 200 ? '1' : st == 502 ? '0' : '?';
+            hc_resp_free(&r);
+        }
+        runs[run][48] = '\0';
+        be_srv_stop(s);
+    }
+    CHECK_STR_EQ(runs[0], runs[1]);
+    CHECK(strchr(runs[0], '0') && strchr(runs[0], '1') && !strchr(runs[0], '?'));
+}
+
 /* Reads exactly `want` body bytes, checking them against the pattern at offset *got. */
 static bool consume(hc_conn *c, uint64_t want, uint64_t *got, uint64_t *bad)
 {
@@ -541,6 +616,8 @@ int main(int argc, char **argv)
     RUN(unreliable_and_health);
     RUN(refused_is_502_like_unreliable);
     RUN(https_dynamic_with_generated_ca);
+    RUN(https_static_with_ca_file_and_static_timeouts);
+    RUN(unreliable_seed_is_deterministic);
     RUN(loop_across_two_instances_508);
     origin_stop(tls_org);
     origin_stop(org);
