@@ -382,7 +382,8 @@ static void on_log(void *cls, const char *fmt, va_list ap)
     vsnprintf(line, sizeof line, fmt, ap);
     /* expected when a test's client gives up: dropped connections, timeouts, TLS refusals */
     if (strstr(line, "Application reported internal error") ||
-        strstr(line, "socket is no longer available") ||
+        strstr(line, "socket is no longer available") || strstr(line, "forcibly closed") ||
+        strstr(line, "application error generating response") ||
         strstr(line, "handshake message out of context") || strstr(line, "Error: A TLS"))
         return;
     fputs(line, stderr);
