@@ -228,10 +228,6 @@ static void note_pending_flags(const cfg_options *o)
 {
     const char *names[16];
     size_t n = 0;
-    if (o->nbackends)
-        names[n++] = "-backend (backends issue)";
-    if (o->noverride_hosts)
-        names[n++] = "-override-host (backends issue)";
     if (o->reload)
         names[n++] = "-reload";
     if (o->ndictionaries)
@@ -285,6 +281,16 @@ static int build_config(const cfg_options *o, fastlike_config **out)
         st = fastlike_config_add_backend(c, o->backends[i].spec, err, sizeof err);
         if (st != FASTLIKE_OK) {
             fprintf(stderr, "fastlike: -backend %s: %s\n", o->backends[i].spec, err);
+            goto fail;
+        }
+    }
+    for (size_t i = 0; i < o->noverride_hosts; i++) {
+        const cfg_override_host *oh = &o->override_hosts[i];
+        st = fastlike_config_set_backend_override_host(c, oh->backend, oh->host);
+        if (st != FASTLIKE_OK) {
+            fprintf(stderr, "fastlike: -override-host: no -backend %s%s%s to apply it to\n",
+                    oh->backend ? "named '" : "", oh->backend ? oh->backend : "catch-all",
+                    oh->backend ? "'" : "");
             goto fail;
         }
     }

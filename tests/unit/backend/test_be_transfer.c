@@ -123,8 +123,8 @@ TEST(post_body_known_and_chunked)
 {
     be_backend b = make_backend("127.0.0.1", port);
     for (int chunked = 0; chunked < 2; chunked++) {
-        be_request req = {.method = "POST", .url = "/echo", .has_body = true,
-                          .body_length = chunked ? -1 : 10};
+        be_request req = {
+            .method = "POST", .url = "/echo", .has_body = true, .body_length = chunked ? -1 : 10};
         be_error err;
         be_transfer *t = be_transfer_start(be_backends_loop(reg), &b, "o", &req, NULL, &err);
         CHECK(t != NULL);
