@@ -237,6 +237,20 @@ TEST(timeouts)
     CHECK_STR_EQ(hc_header(&r, "x-send-detail"), "9"); /* connection_timeout */
     CHECK(took >= 250 && took < 2500);
     origin_blackhole_close(&bh);
+    /* between bytes: the head comes at once, then 2 s pauses; the backend allows 300 ms, so the
+     * passed-through body ends early (cut, not completed) */
+    t0 = be_now_ms();
+    int st = be_request(s->port, "GET", "/slow?between=2000&n=8&chunk=2",
+                        be_fmt("x-mode: dynamic\r\nx-dyn-name: gappy\r\nx-dyn-target: "
+                               "127.0.0.1:%u\r\nx-dyn-between-bytes-timeout: 300\r\n",
+                               origin_port(org)),
+                        NULL, 0, &r, true);
+    took = be_now_ms() - t0;
+    CHECK(st == -1 || r.body_len < 8);
+    CHECK(took < 2500);
+    if (st != -1 && r.body_len >= 8)
+        fprintf(stderr, "  between-bytes: status %d, %zu bytes in %" PRIu64 " ms\n", st, r.body_len,
+                took);
     hc_resp_free(&r);
     be_srv_stop(s);
 }
