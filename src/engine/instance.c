@@ -320,7 +320,9 @@ fail:
     fwe_instance_free(inst);
     return st;
 fail_keep:
-    /* the instance may already be referenced from imported tables: keep it alive */
+    /* the instance may already be referenced from imported tables: keep it alive. The engine
+     * frees it last, possibly after its module, so it must not return memory to the module. */
+    inst->pooled_ok = false;
     fwe_engine_keep_instance(m->engine, inst);
     return st;
 }
@@ -331,9 +333,10 @@ void fwe_instance_free(fwe_instance *inst) {
     if (inst->stack && !fwe_engine_put_stack(inst->engine, inst->stack, stack_bytes)) munmap(inst->stack, stack_bytes);
     for (uint32_t i = 0; i < inst->nown_tables; i++) fwe_table_free(inst->own_tables_list[i]);
     /* a memory that started from the templates goes back to the module's pool */
-    const fwe_module *m = inst->module;
-    const fwe_templates *tpl = inst->own_memory ? atomic_load(&((fwe_module *)m)->templates) : NULL;
-    if (!(tpl && tpl->segments_ok && inst->pooled_ok &&
+    const fwe_module *m = inst->module; /* read only for pooled instances: see fail_keep */
+    const fwe_templates *tpl =
+        inst->own_memory && inst->pooled_ok ? atomic_load(&((fwe_module *)m)->templates) : NULL;
+    if (!(tpl && tpl->segments_ok &&
           fwe_templates_put_memory(tpl, inst->own_memory, (uint64_t)m->memories[m->nmemory_imports].min * FWE_PAGE_SIZE)))
         fwe_memory_free(inst->own_memory);
     free(inst->own_tables_list);

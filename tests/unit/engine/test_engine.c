@@ -358,7 +358,29 @@ TEST(reused_memory_starts_from_the_initial_image) {
     fwe_engine_free(e);
 }
 
-HARNESS_MAIN(RUN(reused_memory_starts_from_the_initial_image); RUN(trap_has_message_and_named_backtrace); RUN(deep_recursion_is_a_trap);
+TEST(failed_instantiation_outlives_its_module) {
+    /* the engine keeps an instance whose initialisation trapped, and frees it after the module */
+    size_t len;
+    uint8_t *bytes = read_file("build/wat/oob_data.wasm", &len);
+    CHECK(bytes != NULL);
+    if (!bytes) return;
+    fwe_engine *e = fwe_engine_new();
+    fwe_module *m = NULL;
+    char err[256];
+    CHECK_EQ_INT(fwe_module_load(e, bytes, len, &m, err, sizeof err), FWE_OK);
+    free(bytes);
+    fwe_linker *l = fwe_linker_new(e);
+    fwe_instance *inst = NULL;
+    fwe_trap trap;
+    CHECK_EQ_INT(fwe_instantiate(l, m, NULL, &inst, &trap), FWE_ERR_TRAP);
+    CHECK_EQ_INT(trap.kind, FWE_TRAP_MEMORY_OOB);
+    CHECK(inst == NULL);
+    fwe_linker_free(l);
+    fwe_module_free(m);
+    fwe_engine_free(e);
+}
+
+HARNESS_MAIN(RUN(failed_instantiation_outlives_its_module); RUN(reused_memory_starts_from_the_initial_image); RUN(trap_has_message_and_named_backtrace); RUN(deep_recursion_is_a_trap);
              RUN(interrupt_stops_a_runaway_loop); RUN(memory_bounds_and_growth_limits);
              RUN(host_functions_and_missing_imports); RUN(deeply_nested_blocks_with_results);
              RUN(validation_errors_name_function_and_offset); RUN(concurrent_instantiation_of_one_module);)
