@@ -89,6 +89,12 @@ void fastlike_config_set_unknown_import_error(fastlike_config *c, bool error);
 fastlike_status fastlike_config_set_env(fastlike_config *c, const char *name, const char *value);
 /* Guest worker threads (0, the default: sized to the machine, 4 per CPU and at least 8). */
 void fastlike_config_set_workers(fastlike_config *c, size_t n);
+/* What fastly_http_downstream.downstream_compliance_region answers: "none" (default), "us-eu"
+ * or "us". FASTLIKE_ERR_ARGS with a message for anything else. */
+fastlike_status fastlike_config_set_compliance_region(fastlike_config *c, const char *region,
+                                                      char *err, size_t errlen);
+/* A Fastly-Key value that fastly_http_downstream.fastly_key_is_valid accepts (repeatable). */
+fastlike_status fastlike_config_add_fake_fastly_key(fastlike_config *c, const char *key);
 /* Where log lines go (default: stderr). The function is called from several threads. */
 typedef void (*fastlike_log_fn)(void *user, const char *line);
 void fastlike_config_set_log(fastlike_config *c, fastlike_log_fn fn, void *user);

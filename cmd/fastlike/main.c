@@ -244,10 +244,6 @@ static void note_pending_flags(const cfg_options *o)
         names[n++] = "-geo";
     if (o->nloggers)
         names[n++] = "-logger";
-    if (o->compliance_region)
-        names[n++] = "-compliance-region";
-    if (o->nfake_fastly_keys)
-        names[n++] = "-fake-fastly-key";
     if (o->profile_ui || o->profile_native || o->profile_mode != CFG_PROFILE_TRACE)
         names[n++] = "-profile-*";
     if (n == 0)
@@ -291,6 +287,20 @@ static int build_config(const cfg_options *o, fastlike_config **out)
             fprintf(stderr, "fastlike: -override-host: no -backend %s%s%s to apply it to\n",
                     oh->backend ? "named '" : "", oh->backend ? oh->backend : "catch-all",
                     oh->backend ? "'" : "");
+            goto fail;
+        }
+    }
+    if (o->compliance_region) {
+        st = fastlike_config_set_compliance_region(c, o->compliance_region, err, sizeof err);
+        if (st != FASTLIKE_OK) {
+            fprintf(stderr, "fastlike: -compliance-region: %s\n", err);
+            goto fail;
+        }
+    }
+    for (size_t i = 0; i < o->nfake_fastly_keys; i++) {
+        st = fastlike_config_add_fake_fastly_key(c, o->fake_fastly_keys[i]);
+        if (st != FASTLIKE_OK) {
+            fprintf(stderr, "fastlike: -fake-fastly-key: %s\n", fastlike_strerror(st));
             goto fail;
         }
     }

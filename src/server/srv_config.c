@@ -91,7 +91,43 @@ void fastlike_config_free(fastlike_config *c)
         free(c->env[i].value);
     }
     free(c->env);
+    free(c->compliance_region);
+    for (size_t i = 0; i < c->nfake_keys; i++)
+        free(c->fake_keys[i]);
+    free(c->fake_keys);
     free(c);
+}
+
+fastlike_status fastlike_config_set_compliance_region(fastlike_config *c, const char *region,
+                                                      char *err, size_t errlen)
+{
+    if (!region || (strcmp(region, "none") != 0 && strcmp(region, "us-eu") != 0 &&
+                    strcmp(region, "us") != 0)) {
+        snprintf(err, errlen, "compliance region '%s' unknown, must be none, us-eu or us",
+                 region ? region : "");
+        return FASTLIKE_ERR_ARGS;
+    }
+    char *r = dup_str(region);
+    if (!r)
+        return FASTLIKE_ERR_NOMEM;
+    free(c->compliance_region);
+    c->compliance_region = r;
+    return FASTLIKE_OK;
+}
+
+fastlike_status fastlike_config_add_fake_fastly_key(fastlike_config *c, const char *key)
+{
+    if (!key || !key[0])
+        return FASTLIKE_ERR_ARGS;
+    char **keys = realloc(c->fake_keys, (c->nfake_keys + 2) * sizeof *keys);
+    if (!keys)
+        return FASTLIKE_ERR_NOMEM;
+    c->fake_keys = keys;
+    keys[c->nfake_keys] = dup_str(key);
+    if (!keys[c->nfake_keys])
+        return FASTLIKE_ERR_NOMEM;
+    keys[++c->nfake_keys] = NULL;
+    return FASTLIKE_OK;
 }
 
 fastlike_status fastlike_config_set_wasm_file(fastlike_config *c, const char *path)

@@ -36,6 +36,9 @@ struct fastlike_config {
     size_t nenv;
     fastlike_log_fn log_fn;
     void *log_user;
+    char *compliance_region; /* NULL = "none" */
+    char **fake_keys;        /* NULL-terminated, or NULL */
+    size_t nfake_keys;
 };
 
 /* The value of an environment variable guests see, or NULL. */

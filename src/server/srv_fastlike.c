@@ -30,6 +30,8 @@ struct fastlike {
     srv_http *http;
     int stop_pipe[2];
     be_backends *backends; /* outbound client shared by every request */
+    char *compliance_region;
+    char **fake_keys; /* NULL-terminated copy */
 };
 
 static char *dup_or_empty(const char *s)
@@ -70,8 +72,14 @@ fastlike_status fastlike_new(const fastlike_config *c, fastlike **out, char *err
                                         "FASTLY_SERVICE_ID", "FASTLY_SERVICE_VERSION"};
     for (int i = 0; i < 5; i++)
         f->names[i] = dup_or_empty(srv_config_env(c, keys[i]));
+    f->compliance_region = dup_or_empty(c->compliance_region ? c->compliance_region : "none");
+    f->fake_keys = calloc(c->nfake_keys + 1, sizeof *f->fake_keys);
+    bool keys_ok = f->fake_keys != NULL;
+    for (size_t i = 0; keys_ok && i < c->nfake_keys; i++)
+        keys_ok = (f->fake_keys[i] = dup_or_empty(c->fake_keys[i])) != NULL;
     if (!env || !f->bind || !f->names[0] || !f->names[1] || !f->names[2] || !f->names[3] ||
-        !f->names[4] || pipe2(f->stop_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
+        !f->names[4] || !f->compliance_region || !keys_ok ||
+        pipe2(f->stop_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
         snprintf(err, errlen, "out of memory");
         goto done;
     }
@@ -116,7 +124,9 @@ fastlike_status fastlike_new(const fastlike_config *c, fastlike **out, char *err
                .region = f->names[2],
                .service_id = f->names[3],
                .service_version = f->names[4],
-               .backends = f->backends},
+               .backends = f->backends,
+               .compliance_region = f->compliance_region,
+               .fake_fastly_keys = (const char *const *)f->fake_keys},
         .env = (const char *const *)env,
         .nenv = c->nenv,
     };
@@ -151,6 +161,10 @@ void fastlike_free(fastlike *f)
     be_backends_free(f->backends);
     for (int i = 0; i < 5; i++)
         free(f->names[i]);
+    free(f->compliance_region);
+    for (size_t i = 0; f->fake_keys && f->fake_keys[i]; i++)
+        free(f->fake_keys[i]);
+    free(f->fake_keys);
     free(f->bind);
     if (f->stop_pipe[0] >= 0)
         close(f->stop_pipe[0]);

@@ -2,7 +2,7 @@
  * /echo streams the request body back, /count answers the body's byte count, /gen?n=N streams N
  * bytes (unknown length), /fixed?n=N sends N bytes with a known length, /info lists method, URL,
  * client IP and headers, /env the FASTLY_* variables, /status?code=N, /nothing sends no response,
- * /trap traps, /trap-after-head traps mid-stream, /spin never ends, /sleep waits 600 ms without
+ * /edge reports the compliance region and whether the Fastly-Key is valid, /trap traps, /trap-after-head traps mid-stream, /spin never ends, /sleep waits 600 ms without
  * using CPU, /print writes to stdout/stderr. */
 #include "fastly_hostcalls.h"
 
@@ -182,6 +182,21 @@ int main(void)
             write_str(body, *e);
             write_str(body, "\n");
         }
+        fastly_http_resp_send_downstream(r, body, 0);
+        return 0;
+    }
+    if (path_is("/edge")) {
+        /* settings that come from the embedding configuration */
+        char region[64];
+        size_t rn = 0;
+        uint32_t valid = 2;
+        fastly_http_downstream_downstream_compliance_region(req, region, sizeof region - 1, &rn);
+        region[rn] = '\0';
+        fastly_http_downstream_fastly_key_is_valid(req, &valid);
+        char line[128];
+        snprintf(line, sizeof line, "region=%s key_valid=%u\n", region, (unsigned)valid);
+        fastly_response_handle r = resp_new(200, &body);
+        write_str(body, line);
         fastly_http_resp_send_downstream(r, body, 0);
         return 0;
     }

@@ -25,6 +25,8 @@ static fastlike *make(fastlike_config **cfg)
     fastlike_config_set_log(*cfg, quiet, NULL);
     fastlike_config_set_env(*cfg, "FASTLY_POP", "LCL");
     fastlike_config_set_env(*cfg, "MY_VAR", "1");
+    fastlike_config_set_compliance_region(*cfg, "us-eu", err, sizeof err);
+    fastlike_config_add_fake_fastly_key(*cfg, "local-key");
     fastlike *f = NULL;
     if (fastlike_new(*cfg, &f, err, sizeof err) != FASTLIKE_OK)
         fprintf(stderr, "fastlike_new: %s\n", err);
@@ -129,6 +131,30 @@ TEST(env_overrides)
     fastlike_response_free(&r);
 }
 
+/* covers: fastly_http_downstream.downstream_compliance_region */
+/* covers: fastly_http_downstream.fastly_key_is_valid */
+TEST(compliance_region_and_fake_keys)
+{
+    fastlike_response r;
+    const fastlike_header good = {"fastly-key", "local-key"}, bad = {"fastly-key", "other"};
+    CHECK_EQ_INT(get("/edge", &good, 1, &r), 200);
+    char *b = body_str(&r);
+    CHECK_STR_EQ(b, "region=us-eu key_valid=1\n");
+    free(b);
+    fastlike_response_free(&r);
+    CHECK_EQ_INT(get("/edge", &bad, 1, &r), 200);
+    b = body_str(&r);
+    CHECK_STR_EQ(b, "region=us-eu key_valid=0\n");
+    free(b);
+    fastlike_response_free(&r);
+    /* a region the edge does not know is refused with a message */
+    fastlike_config *c = fastlike_config_new();
+    char err[256] = "";
+    CHECK_EQ_INT(fastlike_config_set_compliance_region(c, "mars", err, sizeof err), FASTLIKE_ERR_ARGS);
+    CHECK_STR_CONTAINS(err, "mars");
+    fastlike_config_free(c);
+}
+
 TEST(loop_detection)
 {
     hc_header_view h[2] = {{"cdn-loop", 8, "a, b;x=1", 8}, {"Cdn-Loop", 8, " FASTLIKE ; v=2", 15}};
@@ -217,6 +243,7 @@ int main(int argc, char **argv)
     RUN(bodies);
     RUN(fallbacks);
     RUN(env_overrides);
+    RUN(compliance_region_and_fake_keys);
     RUN(loop_detection);
     RUN(pipe_bounded_and_spill);
     fastlike_free(f);
