@@ -131,10 +131,10 @@ TEST(env_overrides)
     fastlike_response_free(&r);
 }
 
-/* covers: fastly_http_downstream.downstream_compliance_region */
-/* covers: fastly_http_downstream.fastly_key_is_valid */
 TEST(compliance_region_and_fake_keys)
 {
+    /* covers: fastly_http_downstream.downstream_compliance_region */
+    /* covers: fastly_http_downstream.fastly_key_is_valid */
     fastlike_response r;
     const fastlike_header good = {"fastly-key", "local-key"}, bad = {"fastly-key", "other"};
     CHECK_EQ_INT(get("/edge", &good, 1, &r), 200);
