@@ -514,7 +514,66 @@ done:
 }
 
 #define M "fastly_http_req"
+/* pending_req_header_insert/append/remove: queue a header change for the response a pending
+ * request resolves to (hc_pending_edit). */
+static hc_status pending_edit(fwe_caller *caller, uint64_t *slots, int op)
+{
+    hc_ctx *ctx = hc_caller_ctx(caller);
+    if (!ctx)
+        return HC_ERROR;
+    hc_pending *p = hc_table_get(&ctx->items, HC_ARG(0), HC_ITEM_PENDING_REQ);
+    if (!p)
+        return HC_BADF;
+    uint32_t name_len = HC_ARG(2), value_len = op == HC_EDIT_REMOVE ? 0 : HC_ARG(4);
+    uint32_t target = op == HC_EDIT_REMOVE ? HC_ARG(3) : HC_ARG(5);
+    const char *name = (const char *)hc_mem_slice(caller, HC_ARG(1), name_len);
+    const char *value = op == HC_EDIT_REMOVE ? "" : (const char *)hc_mem_slice(caller, HC_ARG(3), value_len);
+    if (!name || !value || target > HC_PENDING_ERROR || !hc_header_name_valid(name, name_len) ||
+        !hc_header_value_valid(value, value_len))
+        return HC_INVAL;
+    return hc_pending_edit(p, op, name, name_len, value, value_len, target);
+}
+
+static fwe_trap_kind pending_req_header_insert(fwe_caller *caller, uint64_t *slots, void *data)
+{
+    HC_RETURN(pending_edit(caller, slots, HC_EDIT_INSERT));
+}
+
+static fwe_trap_kind pending_req_header_append(fwe_caller *caller, uint64_t *slots, void *data)
+{
+    HC_RETURN(pending_edit(caller, slots, HC_EDIT_APPEND));
+}
+
+static fwe_trap_kind pending_req_header_remove(fwe_caller *caller, uint64_t *slots, void *data)
+{
+    HC_RETURN(pending_edit(caller, slots, HC_EDIT_REMOVE));
+}
+
+/* fastly_http_resp.send_downstream_pending: the pending request's response (or, when none
+ * materialises, the synthetic 5XX) goes downstream. Production forwards it in the background;
+ * here the call forwards it before returning, which a guest cannot tell apart except by time. */
+static fwe_trap_kind send_downstream_pending(fwe_caller *caller, uint64_t *slots, void *data)
+{
+    hc_ctx *ctx = hc_caller_ctx(caller);
+    if (!ctx)
+        HC_RETURN(HC_ERROR);
+    if (!hc_table_get(&ctx->items, HC_ARG(0), HC_ITEM_PENDING_REQ))
+        HC_RETURN(HC_BADF);
+    if (hc_ctx_response_started(ctx))
+        HC_RETURN(HC_ERROR); /* a response went downstream already */
+    hc_pending *p = hc_table_take(&ctx->items, HC_ARG(0), HC_ITEM_PENDING_REQ);
+    uint32_t resp = 0, body = 0;
+    hc_status st = hc_pending_finish_always(ctx, p, &resp, &body);
+    if (st == HC_OK)
+        st = hc_ctx_send_downstream(ctx, resp, body, false);
+    HC_RETURN(st);
+}
+
 const hc_impl hc_http_req_send_impls[] = {
+    {"fastly_http_req", "pending_req_header_insert", pending_req_header_insert},
+    {"fastly_http_req", "pending_req_header_append", pending_req_header_append},
+    {"fastly_http_req", "pending_req_header_remove", pending_req_header_remove},
+    {"fastly_http_resp", "send_downstream_pending", send_downstream_pending},
     {M, "send", send_v1},
     {M, "send_v2", send_v2},
     {M, "send_v3", send_v2},

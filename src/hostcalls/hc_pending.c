@@ -101,10 +101,85 @@ static char *dup_n(const char *s, size_t n)
     return p;
 }
 
+typedef struct hc_header_edit {
+    int op;
+    uint32_t target;
+    char *name, *value;
+    size_t name_len, value_len;
+} hc_header_edit;
+
+static void edits_free(hc_pending *p)
+{
+    for (size_t i = 0; i < p->nedits; i++) {
+        free(p->edits[i].name);
+        free(p->edits[i].value);
+    }
+    free(p->edits);
+    p->edits = NULL;
+    p->nedits = 0;
+}
+
+hc_status hc_pending_edit(hc_pending *p, int op, const char *name, size_t name_len,
+                          const char *value, size_t value_len, uint32_t target)
+{
+    if (op != HC_EDIT_APPEND) /* later inserts/removes supersede queued edits of the name */
+        for (size_t i = 0; i < p->nedits;) {
+            hc_header_edit *e = &p->edits[i];
+            if (e->target == target && hc_header_name_eq(e->name, e->name_len, name, name_len)) {
+                free(e->name);
+                free(e->value);
+                memmove(&p->edits[i], &p->edits[i + 1], (p->nedits - i - 1) * sizeof *e);
+                p->nedits--;
+            } else {
+                i++;
+            }
+        }
+    hc_header_edit *n = realloc(p->edits, (p->nedits + 1) * sizeof *n);
+    if (!n)
+        return HC_ERROR;
+    p->edits = n;
+    hc_header_edit e = {op, target, malloc(name_len + 1), malloc(value_len + 1), name_len, value_len};
+    if (!e.name || !e.value) {
+        free(e.name);
+        free(e.value);
+        return HC_ERROR;
+    }
+    memcpy(e.name, name, name_len);
+    e.name[name_len] = '\0';
+    if (value_len)
+        memcpy(e.value, value, value_len);
+    e.value[value_len] = '\0';
+    p->edits[p->nedits++] = e;
+    return HC_OK;
+}
+
+/* Applies the queued edits meant for this kind of response to response handle `resp_h`. */
+static hc_status apply_edits(hc_ctx *ctx, const hc_pending *p, uint32_t resp_h, bool synthetic)
+{
+    hc_response *r = p->nedits ? hc_table_get(&ctx->responses, resp_h, HC_KIND_RESPONSE) : NULL;
+    for (size_t i = 0; r && i < p->nedits; i++) {
+        const hc_header_edit *e = &p->edits[i];
+        if (e->target != HC_PENDING_ANY &&
+            e->target != (synthetic ? HC_PENDING_ERROR : HC_PENDING_RESPONSE))
+            continue;
+        bool ok = true;
+        if (e->op == HC_EDIT_INSERT)
+            ok = hc_headers_insert(&r->headers, e->name, e->name_len, e->value, e->value_len);
+        else if (e->op == HC_EDIT_APPEND)
+            ok = hc_headers_append(&r->headers, e->name, e->name_len, e->value, e->value_len);
+        else
+            hc_headers_remove(&r->headers, e->name, e->name_len);
+        if (!ok)
+            return HC_ERROR;
+    }
+    return HC_OK;
+}
+
 void hc_pending_free(hc_pending *p)
 {
     if (!p)
         return;
+    edits_free(p);
     be_transfer_release(p->t);
     free(p->backend);
     free(p->method);
@@ -332,8 +407,17 @@ hc_status hc_pending_finish(hc_ctx *ctx, hc_pending *p, uint32_t *resp, uint32_t
         *detail = e; /* with the synthetic 502 only informational: the status is ok */
         st = synthetic_on_error ? synthetic_502(ctx, resp, body) : (hc_status)be_error_status(e);
     }
+    if (st == HC_OK)
+        st = apply_edits(ctx, p, *resp, !(p->t && e == BE_OK));
     hc_pending_free(p);
     return st;
+}
+
+hc_status hc_pending_finish_always(hc_ctx *ctx, hc_pending *p, uint32_t *resp, uint32_t *body)
+{
+    be_error detail;
+    p->dynamic = false; /* no response materialised: the synthetic 5XX goes out instead */
+    return hc_pending_finish(ctx, p, resp, body, &detail);
 }
 
 bool hc_pending_ready(hc_pending *p)

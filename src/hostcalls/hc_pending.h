@@ -25,8 +25,19 @@ typedef struct hc_pending {
     char *backend;        /* backend name, for logs */
     char *method, *url;   /* for logs */
     uint32_t stream_body; /* items handle of its streaming request body, 0 when none */
-    hc_headers resp_headers, err_headers; /* pending_req_header_* edits */
+    struct hc_header_edit *edits; /* pending_req_header_*: applied, in order, to the response */
+    size_t nedits;
 } hc_pending;
+
+/* pending_response_kind: which response a queued header edit applies to. */
+enum { HC_PENDING_ANY = 0, HC_PENDING_RESPONSE = 1, HC_PENDING_ERROR = 2 };
+enum { HC_EDIT_INSERT, HC_EDIT_APPEND, HC_EDIT_REMOVE };
+
+/* Queues a header edit (copied) for the response `p` resolves to: an origin response for
+ * HC_PENDING_RESPONSE, the synthetic 5XX for HC_PENDING_ERROR, either for HC_PENDING_ANY.
+ * An insert or remove drops earlier queued edits of the same name and target. */
+hc_status hc_pending_edit(hc_pending *p, int op, const char *name, size_t name_len,
+                          const char *value, size_t value_len, uint32_t target);
 
 typedef struct hc_stream_req {
     be_transfer *t;
@@ -54,6 +65,9 @@ hc_status hc_send_start(hc_ctx *ctx, uint32_t req_h, uint32_t body_h, const char
  * with *detail, as production. */
 hc_status hc_pending_finish(hc_ctx *ctx, hc_pending *p, uint32_t *resp, uint32_t *body,
                             be_error *detail);
+/* For send_downstream_pending: like hc_pending_finish, but every failure (also a dynamic
+ * backend's) becomes the synthetic 5XX, as production does when no response materialises. */
+hc_status hc_pending_finish_always(hc_ctx *ctx, hc_pending *p, uint32_t *resp, uint32_t *body);
 /* True when hc_pending_finish would not block. */
 bool hc_pending_ready(hc_pending *p);
 void hc_pending_free(hc_pending *p);

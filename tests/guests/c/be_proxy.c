@@ -18,6 +18,10 @@
  * timeouts, the CA as the request body), then like send_v2 to that name with the fastly_backend
  * getters in x-be-* response headers x-mode: info      no send: the fastly_backend getters for
  * x-backend in x-be-* headers
+ *   x-mode: pending   send_async, queue header edits for the pending response (x-edit-any: any,
+ * x-edit-resp: only an origin response, x-edit-err: only the synthetic 5XX, x-echo-url removed
+ * from an origin response, x-edit-twice appended then replaced), then send_downstream_pending;
+ * an invalid edit or handle ends the guest without a response (the server answers 500)
  */
 #include "be_pattern.h"
 #include "fastly_hostcalls.h"
@@ -322,6 +326,42 @@ static void mode_dynamic(void)
     send_v2_to(name, 1);
 }
 
+#define EDIT(fn, p, name, value, target) \
+    fn(p, (const uint8_t *)(name), strlen(name), (const uint8_t *)(value), strlen(value), target)
+
+static int mode_pending(const char *be)
+{
+    fastly_pending_request_handle p;
+    int st = fastly_http_req_send_async(req, req_body, be, strlen(be), &p);
+    if (st != 0) {
+        fastly_response_handle e;
+        fastly_http_resp_new(&e);
+        set_num(e, "x-send-status", st);
+        answer(503, "send_async failed\n", e);
+        return 0;
+    }
+    EDIT(fastly_http_req_pending_req_header_insert, p, "x-edit-any", "yes",
+         FASTLY_PENDING_RESPONSE_KIND_ANY);
+    EDIT(fastly_http_req_pending_req_header_append, p, "x-edit-resp", "origin",
+         FASTLY_PENDING_RESPONSE_KIND_RESPONSE);
+    EDIT(fastly_http_req_pending_req_header_append, p, "x-edit-err", "synthetic",
+         FASTLY_PENDING_RESPONSE_KIND_ERROR);
+    fastly_http_req_pending_req_header_remove(p, (const uint8_t *)"x-echo-url", 10,
+                                              FASTLY_PENDING_RESPONSE_KIND_RESPONSE);
+    EDIT(fastly_http_req_pending_req_header_append, p, "x-edit-twice", "first",
+         FASTLY_PENDING_RESPONSE_KIND_ANY);
+    EDIT(fastly_http_req_pending_req_header_insert, p, "x-edit-twice", "second",
+         FASTLY_PENDING_RESPONSE_KIND_ANY);
+    /* a bad target and a bad header name are inval */
+    if (EDIT(fastly_http_req_pending_req_header_insert, p, "x-ok", "v", 7) != FASTLY_FASTLY_STATUS_INVAL ||
+        EDIT(fastly_http_req_pending_req_header_insert, p, "bad name", "v", 0) != FASTLY_FASTLY_STATUS_INVAL)
+        return 3;
+    /* an unknown handle is badf (checked before anything goes downstream) */
+    if (fastly_http_resp_send_downstream_pending(p + 1000) != FASTLY_FASTLY_STATUS_BADF)
+        return 5;
+    return fastly_http_resp_send_downstream_pending(p) == 0 ? 0 : 4;
+}
+
 int main(void)
 {
     fastly_http_req_body_downstream_get(&req, &req_body);
@@ -339,6 +379,8 @@ int main(void)
         mode_stream_up(be);
     } else if (strcmp(mode, "dynamic") == 0) {
         mode_dynamic();
+    } else if (strcmp(mode, "pending") == 0) {
+        return mode_pending(be);
     } else if (strcmp(mode, "info") == 0) {
         fastly_response_handle r;
         fastly_http_resp_new(&r);

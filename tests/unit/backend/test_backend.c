@@ -377,6 +377,39 @@ TEST(refused_is_502_like_unreliable)
     be_srv_stop(s);
 }
 
+TEST(send_downstream_pending_with_header_edits)
+{
+    /* covers: fastly_http_resp.send_downstream_pending */
+    /* covers: fastly_http_req.pending_req_header_insert */
+    /* covers: fastly_http_req.pending_req_header_append */
+    /* covers: fastly_http_req.pending_req_header_remove */
+    uint16_t closed = origin_closed_port();
+    const char *be[] = {origin_spec("origin", org, NULL), be_fmt("refused=127.0.0.1:%u", closed),
+                        NULL};
+    be_srv *s = be_srv_start(GUEST, be);
+    CHECK(s != NULL);
+    if (!s)
+        return;
+    hc_resp r = {0};
+    CHECK_EQ_INT(be_request(s->port, "GET", "/echo", "x-mode: pending\r\n", NULL, 0, &r, true), 200);
+    CHECK_STR_EQ(hc_header(&r, "x-edit-any"), "yes");
+    CHECK_STR_EQ(hc_header(&r, "x-edit-resp"), "origin");
+    CHECK(!has_header(&r, "x-edit-err"));
+    CHECK(!has_header(&r, "x-echo-url"));      /* removed from the origin's response */
+    CHECK(has_header(&r, "x-echo-method"));    /* the rest of it came through */
+    CHECK_STR_EQ(hc_header(&r, "x-edit-twice"), "second");
+    hc_resp_free(&r);
+    /* no response materialises: the synthetic 5XX goes down with the error edits */
+    CHECK_EQ_INT(be_request(s->port, "GET", "/echo", "x-mode: pending\r\nx-backend: refused\r\n",
+                            NULL, 0, &r, true),
+                 502);
+    CHECK_STR_EQ(hc_header(&r, "x-edit-any"), "yes");
+    CHECK_STR_EQ(hc_header(&r, "x-edit-err"), "synthetic");
+    CHECK(!has_header(&r, "x-edit-resp"));
+    hc_resp_free(&r);
+    be_srv_stop(s);
+}
+
 TEST(https_dynamic_with_generated_ca)
 {
     be_srv *s = be_srv_start(GUEST, NULL);
@@ -630,6 +663,7 @@ int main(int argc, char **argv)
     RUN(timeouts);
     RUN(unreliable_and_health);
     RUN(refused_is_502_like_unreliable);
+    RUN(send_downstream_pending_with_header_edits);
     RUN(https_dynamic_with_generated_ca);
     RUN(https_static_with_ca_file_and_static_timeouts);
     RUN(unreliable_seed_is_deterministic);
