@@ -546,7 +546,7 @@ static bool get_table(compiler *c, uint32_t *t) {
 
 /* call, call_indirect: args are materialised in canonical slots; results replace them there */
 static bool call_common(compiler *c, const fwe_functype *ft, uint32_t op, uint32_t imm1, uint32_t imm2,
-                        bool has_idx_slot, uint32_t idx_slot) {
+                        uint32_t idx_slot) {
     uint32_t np = ft->nparams;
     if (!check_top(c, ft->types, np)) return false;
     uint32_t first = c->nops >= np ? c->nops - np : 0;
@@ -559,7 +559,6 @@ static bool call_common(compiler *c, const fwe_functype *ft, uint32_t op, uint32
     if (live(c)) {
         if (!emit_op(c, op) || !emitw(c, imm1)) return false;
         if (op == IOP_CALL_INDIRECT && (!emitw(c, imm2) || !emitw(c, idx_slot))) return false;
-        (void)has_idx_slot;
         if (!emitw(c, arg_base)) return false;
     }
     for (uint32_t i = 0; i < ft->nresults; i++)
@@ -672,10 +671,8 @@ static bool simd(compiler *c) {
     switch (info.kind) {
     case FWE_SIMD_LOAD: {
         if (!memarg(c, align_max, &offset) || !pop(c, FWE_I32, &a)) return false;
-        uint32_t s[3] = {a.slot, offset, 0};
         if (!push(c, V)) return false;
         if (!live(c)) return true;
-        (void)s;
         if (!emit_op(c, IOP_SIMD_LOAD) || !emitw(c, sop) || !emitw(c, c->ops[c->nops - 1].cslot)) return false;
         return emitw(c, a.slot) && emitw(c, offset);
     }
@@ -716,12 +713,10 @@ static bool simd(compiler *c) {
         if (!rd_byte(c, &lane)) return false;
         if (lane >= info.lanes) return INVALID(c, "invalid lane index");
         if (!pop(c, V, &a)) return false;
-        uint32_t w[3] = {sop, a.slot, lane};
-        /* dst must follow the op word: emit by hand */
         if (!push(c, info.scalar)) return false;
         if (!live(c)) return true;
-        return emit_op(c, IOP_SIMD_EXTRACT) && emitw(c, w[0]) && emitw(c, c->ops[c->nops - 1].cslot) &&
-               emitw(c, w[1]) && emitw(c, w[2]);
+        return emit_op(c, IOP_SIMD_EXTRACT) && emitw(c, sop) && emitw(c, c->ops[c->nops - 1].cslot) &&
+               emitw(c, a.slot) && emitw(c, lane);
     }
     case FWE_SIMD_REPLACE_LANE: {
         if (!rd_byte(c, &lane)) return false;
@@ -1036,7 +1031,7 @@ static bool run(compiler *c) {
             const fwe_functype *t = &m->types[m->func_types[idx]];
             bool imported = idx < m->nfunc_imports;
             if (!call_common(c, t, imported ? IOP_CALL_IMPORT : IOP_CALL,
-                             imported ? idx : idx - m->nfunc_imports, 0, false, 0))
+                             imported ? idx : idx - m->nfunc_imports, 0, 0))
                 return false;
             break;
         }
@@ -1048,7 +1043,7 @@ static bool run(compiler *c) {
             if (m->tables[tab].elem != FWE_FUNCREF) return INVALID(c, "type mismatch");
             if (!pop(c, FWE_I32, &a)) return false;
             const fwe_functype *t = &m->types[tidx];
-            if (!call_common(c, t, IOP_CALL_INDIRECT, t->id, tab, true, a.slot)) return false;
+            if (!call_common(c, t, IOP_CALL_INDIRECT, t->id, tab, a.slot)) return false;
             break;
         }
         case 0x1a:
