@@ -24,7 +24,7 @@ UNIT_SRCS := $(sort $(wildcard tests/unit/*/test_*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 DEPFLAGS = -MMD -MP
 
-.PHONY: all deps test test-rel test-asan unit spec run bench bench-engine fuzz-wasm lint clean
+.PHONY: all deps test test-rel test-asan build-clang unit spec run bench bench-engine fuzz-wasm lint clean
 all: bin/fastlike
 
 bin/fastlike: $(B)/fastlike
@@ -62,7 +62,12 @@ spec: deps $(B)/spec-runner
 test: deps
 	$(MAKE) test-rel
 	$(MAKE) test-asan
+	$(MAKE) build-clang
 	@echo "make test: all suites passed"
+
+# The code must also build warning-free with clang (the default CC is gcc).
+build-clang:
+	$(MAKE) VARIANT=clang CC=clang build/clang/fastlike build/clang/spec-runner
 
 test-rel:
 	$(MAKE) VARIANT=rel all unit spec
