@@ -20,7 +20,7 @@ fi
 
 # Absolute paths of this machine must not leak into sources or tests; use paths relative to the repo.
 # shellcheck disable=SC2086
-hits=$(grep -rnE '/work/|/root/' $dirs --exclude-dir=node_modules)
+hits=$(grep -rnE '/(work|root)/' $dirs --exclude-dir=node_modules)
 if [ -n "$hits" ]; then
     echo "lint: absolute machine paths (use repo-relative paths):"
     echo "$hits"
