@@ -54,6 +54,17 @@ static cfg_status nomem(char *err, size_t errlen)
     return CFG_ERR_NOMEM;
 }
 
+/* Replaces the string option *field by a copy of v. */
+static cfg_status set_string(char **field, const char *v, char *err, size_t errlen)
+{
+    char *copy = dup_s(v);
+    if (!copy)
+        return nomem(err, errlen);
+    free(*field);
+    *field = copy;
+    return CFG_OK;
+}
+
 /* Splits "name=rest" at the first '='. Returns false when there is no '=' (then *rest is NULL). */
 static bool split_name(const char *v, size_t *namelen, const char **rest)
 {
@@ -113,12 +124,7 @@ static cfg_status f_wasm(cfg_options *o, const char *v, char *err, size_t errlen
         snprintf(err, errlen, "%s is not a regular file", v);
         return CFG_ERR_FILE;
     }
-    char *copy = dup_s(v);
-    if (!copy)
-        return nomem(err, errlen);
-    free(o->wasm);
-    o->wasm = copy;
-    return CFG_OK;
+    return set_string(&o->wasm, v, err, errlen);
 }
 
 static cfg_status f_bind(cfg_options *o, const char *v, char *err, size_t errlen)
@@ -126,12 +132,7 @@ static cfg_status f_bind(cfg_options *o, const char *v, char *err, size_t errlen
     cfg_status st = cfg_host_port_check(v, err, errlen);
     if (st != CFG_OK)
         return st;
-    char *copy = dup_s(v);
-    if (!copy)
-        return nomem(err, errlen);
-    free(o->bind);
-    o->bind = copy;
-    return CFG_OK;
+    return set_string(&o->bind, v, err, errlen);
 }
 
 static cfg_status f_backend(cfg_options *o, const char *v, char *err, size_t errlen)
@@ -373,12 +374,7 @@ static cfg_status f_compliance_region(cfg_options *o, const char *v, char *err, 
         snprintf(err, errlen, "'%s': must be none, us-eu or us", v);
         return CFG_ERR_VALUE;
     }
-    char *copy = dup_s(v);
-    if (!copy)
-        return nomem(err, errlen);
-    free(o->compliance_region);
-    o->compliance_region = copy;
-    return CFG_OK;
+    return set_string(&o->compliance_region, v, err, errlen);
 }
 
 static cfg_status f_fake_fastly_key(cfg_options *o, const char *v, char *err, size_t errlen)
@@ -400,12 +396,7 @@ static cfg_status f_profile_ui(cfg_options *o, const char *v, char *err, size_t 
     cfg_status st = cfg_host_port_check(v, err, errlen);
     if (st != CFG_OK)
         return st;
-    char *copy = dup_s(v);
-    if (!copy)
-        return nomem(err, errlen);
-    free(o->profile_ui);
-    o->profile_ui = copy;
-    return CFG_OK;
+    return set_string(&o->profile_ui, v, err, errlen);
 }
 
 static const char *const profile_modes[] = {"off", "trace", "native", "combined", "deep"};
