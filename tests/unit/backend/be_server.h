@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 typedef struct be_srv {
     fastlike_config *cfg;
@@ -42,12 +43,18 @@ static void be_srv_capture(void *user, const char *line)
         fprintf(stderr, "log: %s\n", line);
 }
 
+/* Waits up to 5 s for the line: some lines are logged after the response went out. */
 static inline bool be_srv_log_has(be_srv *s, const char *needle)
 {
-    pthread_mutex_lock(&s->lock);
-    bool found = s->log && strstr(s->log, needle);
-    pthread_mutex_unlock(&s->lock);
-    return found;
+    for (int i = 0; i < 500; i++) {
+        pthread_mutex_lock(&s->lock);
+        bool found = s->log && strstr(s->log, needle);
+        pthread_mutex_unlock(&s->lock);
+        if (found)
+            return true;
+        usleep(10000);
+    }
+    return false;
 }
 
 static inline void be_srv_stop(be_srv *s)

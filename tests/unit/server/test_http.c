@@ -9,6 +9,7 @@
 
 #include <pthread.h>
 #include <time.h>
+#include <unistd.h>
 
 #define GUEST "build/guests/srv_app.wasm"
 #define MIB (1024 * 1024)
@@ -43,6 +44,18 @@ static bool log_has(logbuf *l, const char *needle)
     bool found = l->text && strstr(l->text, needle);
     pthread_mutex_unlock(&l->lock);
     return found;
+}
+
+/* Lines such as the access log are written after the response has gone out, so
+ * a client can see the response first: wait up to 5 s for the line to appear. */
+static bool log_wait(logbuf *l, const char *needle)
+{
+    for (int i = 0; i < 500; i++) {
+        if (log_has(l, needle))
+            return true;
+        usleep(10000);
+    }
+    return false;
 }
 
 typedef struct server {
@@ -390,7 +403,7 @@ TEST(loop_detected_508)
                false),
         508);
     CHECK(!log_has(&srv->log, "stdout | hello")); /* the guest did not run */
-    CHECK(log_has(&srv->log, "GET http://x/print?loop -> 508"));
+    CHECK(log_wait(&srv->log, "GET http://x/print?loop -> 508"));
     /* another CDN's name alone is no loop */
     CHECK_EQ_INT(simple("GET /status HTTP/1.1\r\nHost: x\r\ncdn-loop: fastlike-ish, other\r\n\r\n",
                         &r, false),
@@ -402,9 +415,9 @@ TEST(trap_500_and_still_serving)
 {
     hc_resp r = {0};
     CHECK_EQ_INT(simple("GET /trap HTTP/1.1\r\nHost: x\r\n\r\n", &r, false), 500);
-    CHECK(log_has(&srv->log, "GET http://x/trap: guest trapped: unreachable"));
-    CHECK(log_has(&srv->log, "guest_crash_here"));
-    CHECK(log_has(&srv->log, "guest_call_crash"));
+    CHECK(log_wait(&srv->log, "GET http://x/trap: guest trapped: unreachable"));
+    CHECK(log_wait(&srv->log, "guest_crash_here"));
+    CHECK(log_wait(&srv->log, "guest_call_crash"));
     CHECK_EQ_INT(simple("GET /info HTTP/1.1\r\nHost: x\r\n\r\n", &r, false), 200);
     /* after the head: the chunked body is cut (no last chunk), the connection closes */
     hc_conn c;
@@ -431,8 +444,8 @@ TEST(guest_output_in_log)
 {
     hc_resp r = {0};
     CHECK_EQ_INT(simple("GET /print HTTP/1.1\r\nHost: x\r\n\r\n", &r, false), 200);
-    CHECK(log_has(&srv->log, "stdout | hello from the guest's stdout"));
-    CHECK(log_has(&srv->log, "stderr | and from its stderr"));
+    CHECK(log_wait(&srv->log, "stdout | hello from the guest's stdout"));
+    CHECK(log_wait(&srv->log, "stderr | and from its stderr"));
     hc_resp_free(&r);
 }
 
@@ -474,7 +487,7 @@ TEST(deadline)
     double t0 = now_s();
     CHECK_EQ_INT(simple("GET /spin HTTP/1.1\r\nHost: x\r\n\r\n", &r, false), 500);
     CHECK(now_s() - t0 < 5.0);
-    CHECK(log_has(&s->log, "CPU deadline of 300 ms exceeded"));
+    CHECK(log_wait(&s->log, "CPU deadline of 300 ms exceeded"));
     CHECK_EQ_INT(simple("GET /status HTTP/1.1\r\nHost: x\r\n\r\n", &r, false), 200);
     /* the deadline counts CPU time: a guest blocked for longer than it is not stopped */
     t0 = now_s();
