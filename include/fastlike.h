@@ -66,7 +66,7 @@ fastlike_status fastlike_config_set_backend_ca_file(fastlike_config *c, const ch
 fastlike_status fastlike_config_set_backend_client_cert(fastlike_config *c, const char *name,
                                                         const char *cert_path,
                                                         const char *key_path);
-/* The Host header sent to the backend (NULL: the request's own Host). */
+/* The Host header sent to the backend, as -override-host (NULL: the request's own Host). */
 fastlike_status fastlike_config_set_backend_override_host(fastlike_config *c, const char *name,
                                                           const char *host);
 /* Connection reuse (pool, default true) and how long idle pooled connections live (0: default). */
@@ -95,6 +95,45 @@ fastlike_status fastlike_config_set_compliance_region(fastlike_config *c, const 
                                                       char *err, size_t errlen);
 /* A Fastly-Key value that fastly_http_downstream.fastly_key_is_valid accepts (repeatable). */
 fastlike_status fastlike_config_add_fake_fastly_key(fastlike_config *c, const char *key);
+/* Stores and edge data, as the -dictionary, -config-store, -secret-store, -kv, -acl and -geo
+ * flags (file formats in docs/cli.md). Each setter reads and checks its JSON file at once, with
+ * the same loader as the flag, and keeps the contents in the configuration; they take effect when
+ * the store, ACL and geolocation hostcalls land. `name` is non-empty printable ASCII without
+ * spaces or '=' (what NAME=FILE can spell). Errors, with a message in err: FASTLIKE_ERR_ARGS for a
+ * bad or repeated name (per kind) and for a file that is not valid JSON of the expected shape (the
+ * message names the file and the line:column or the offending key or entry), FASTLIKE_ERR_IO for
+ * a file that cannot be read. On error the configuration is unchanged. */
+fastlike_status fastlike_config_add_dictionary(fastlike_config *c, const char *name,
+                                               const char *json_path, char *err, size_t errlen);
+fastlike_status fastlike_config_add_config_store(fastlike_config *c, const char *name,
+                                                 const char *json_path, char *err, size_t errlen);
+fastlike_status fastlike_config_add_secret_store(fastlike_config *c, const char *name,
+                                                 const char *json_path, char *err, size_t errlen);
+/* A KV store; json_path NULL makes it empty (as -kv NAME). */
+fastlike_status fastlike_config_add_kv_store(fastlike_config *c, const char *name,
+                                             const char *json_path, char *err, size_t errlen);
+fastlike_status fastlike_config_add_acl(fastlike_config *c, const char *name, const char *json_path,
+                                        char *err, size_t errlen);
+/* The geolocation table; a second call replaces the first (as a repeated -geo), NULL restores the
+ * built-in default location. */
+fastlike_status fastlike_config_set_geo(fastlike_config *c, const char *json_path, char *err,
+                                        size_t errlen);
+/* A log endpoint, as -logger NAME[=FILE]: lines are appended to `path`, which is created (or
+ * opened for appending) now so a bad path fails here with FASTLIKE_ERR_IO; NULL writes to stdout.
+ * A repeated name is FASTLIKE_ERR_ARGS. Takes effect when the log-endpoint hostcalls land. */
+fastlike_status fastlike_config_add_logger(fastlike_config *c, const char *name, const char *path,
+                                           char *err, size_t errlen);
+/* -reload: reload the wasm file on SIGHUP (takes effect when hot reload lands). */
+void fastlike_config_set_reload(fastlike_config *c, bool reload);
+/* The profiler, as -profile-ui, -profile-mode and -profile-native (in effect when it lands): the
+ * viewer's listening address as -bind spells it (NULL: no viewer, the default); the mode "off",
+ * "trace" (default), "native", "combined" or "deep"; native CPU sampling (default off).
+ * FASTLIKE_ERR_ARGS with a message for a bad address or mode. */
+fastlike_status fastlike_config_set_profile_ui(fastlike_config *c, const char *host_port, char *err,
+                                               size_t errlen);
+fastlike_status fastlike_config_set_profile_mode(fastlike_config *c, const char *mode, char *err,
+                                                 size_t errlen);
+void fastlike_config_set_profile_native(fastlike_config *c, bool native);
 /* Where log lines go (default: stderr). The function is called from several threads. */
 typedef void (*fastlike_log_fn)(void *user, const char *line);
 void fastlike_config_set_log(fastlike_config *c, fastlike_log_fn fn, void *user);

@@ -254,6 +254,61 @@ static void note_pending_flags(const cfg_options *o)
     fputs(" (see docs/cli.md)\n", stderr);
 }
 
+/* Prints a setter's failure as the flag's error line; returns st. */
+static fastlike_status flag_failed(fastlike_status st, const char *flag, const char *err)
+{
+    if (st != FASTLIKE_OK)
+        fprintf(stderr, "fastlike: %s: %s\n", flag, err[0] ? err : fastlike_strerror(st));
+    return st;
+}
+
+/* The stores, ACLs, geo table, loggers, -reload and profiler options: cfg_parse_flags has checked
+ * them already; the library setters load the same files again and keep them in the config (not in
+ * effect yet, see note_pending_flags). */
+static fastlike_status add_pending_options(fastlike_config *c, const cfg_options *o)
+{
+    char err[1024] = "";
+    fastlike_status st = FASTLIKE_OK;
+    for (size_t i = 0; i < o->ndictionaries && st == FASTLIKE_OK; i++)
+        st = flag_failed(fastlike_config_add_dictionary(c, o->dictionaries[i].name,
+                                                        o->dictionaries[i].path, err, sizeof err),
+                         "-dictionary", err);
+    for (size_t i = 0; i < o->nconfig_stores && st == FASTLIKE_OK; i++)
+        st =
+            flag_failed(fastlike_config_add_config_store(c, o->config_stores[i].name,
+                                                         o->config_stores[i].path, err, sizeof err),
+                        "-config-store", err);
+    for (size_t i = 0; i < o->nsecret_stores && st == FASTLIKE_OK; i++)
+        st =
+            flag_failed(fastlike_config_add_secret_store(c, o->secret_stores[i].name,
+                                                         o->secret_stores[i].path, err, sizeof err),
+                        "-secret-store", err);
+    for (size_t i = 0; i < o->nkv_stores && st == FASTLIKE_OK; i++)
+        st = flag_failed(fastlike_config_add_kv_store(c, o->kv_stores[i].name, o->kv_stores[i].path,
+                                                      err, sizeof err),
+                         "-kv", err);
+    for (size_t i = 0; i < o->nacls && st == FASTLIKE_OK; i++)
+        st = flag_failed(
+            fastlike_config_add_acl(c, o->acls[i].name, o->acls[i].path, err, sizeof err), "-acl",
+            err);
+    if (o->geo && st == FASTLIKE_OK)
+        st = flag_failed(fastlike_config_set_geo(c, o->geo->path, err, sizeof err), "-geo", err);
+    for (size_t i = 0; i < o->nloggers && st == FASTLIKE_OK; i++)
+        st = flag_failed(
+            fastlike_config_add_logger(c, o->loggers[i].name, o->loggers[i].path, err, sizeof err),
+            "-logger", err);
+    if (o->profile_ui && st == FASTLIKE_OK)
+        st = flag_failed(fastlike_config_set_profile_ui(c, o->profile_ui, err, sizeof err),
+                         "-profile-ui", err);
+    if (st == FASTLIKE_OK)
+        st = flag_failed(fastlike_config_set_profile_mode(c, cfg_profile_mode_name(o->profile_mode),
+                                                          err, sizeof err),
+                         "-profile-mode", err);
+    fastlike_config_set_profile_native(c, o->profile_native);
+    fastlike_config_set_reload(c, o->reload);
+    return st;
+}
+
 /* Builds the library configuration from parsed flags. Returns 0 or an exit status. */
 static int build_config(const cfg_options *o, fastlike_config **out)
 {
@@ -308,11 +363,14 @@ static int build_config(const cfg_options *o, fastlike_config **out)
     fastlike_config_set_unknown_import_error(c, o->unknown_import_link_error);
     if (o->request_timeout_set)
         fastlike_config_set_request_timeout_ms(c, o->request_timeout_ms);
+    st = add_pending_options(c, o);
+    if (st != FASTLIKE_OK)
+        goto fail;
     *out = c;
     return 0;
 fail:
     fastlike_config_free(c);
-    return EXIT_USAGE;
+    return st == FASTLIKE_ERR_NOMEM ? 1 : EXIT_USAGE;
 }
 
 /* Loads the guest and serves until a signal stops the server. Returns the exit status. */
