@@ -204,13 +204,13 @@ $(B)/tests/backend/origin.o: tests/unit/backend/origin.c tests/unit/backend/orig
 	$(CC) $(CPPFLAGS) -Itests/guests/c $(CFLAGS) -c -o $@ $<
 $(BE_TEST_BINS): $(B)/tests/backend/origin.o tests/unit/backend/origin.h tests/unit/server/http_client.h tests/guests/c/be_pattern.h
 $(BE_TEST_BINS): CPPFLAGS += -Itests/guests/c -Itests/unit/backend
-$(BE_TEST_BINS): LDLIBS += $(B)/tests/backend/origin.o -lmicrohttpd
+$(BE_TEST_BINS): LDLIBS += $(B)/tests/backend/origin.o -lmicrohttpd -lgnutls
 $(filter-out $(B)/tests/backend/test_origin,$(BE_TEST_BINS)): $(BE_GUEST_WASMS) $(BE_JS_WASMS)
 # ---- end backend-tests block ----
 
 # ---- backends (backends block: src/backend/, src/hostcalls/hc_http_req_send.c, hc_backend.c,
 # hc_async_io.c, hc_pending.*, tests/unit/backend/) ----
 # Outbound HTTP on libcurl's multi interface (OpenSSL, HTTP/2 through nghttp2); the backend unit
-# tests run a tiny origin on libmicrohttpd.
-LDLIBS += -lcurl
+# tests run a tiny origin on libmicrohttpd. OpenSSL directly: certificate names checked without SNI.
+LDLIBS += -lcurl -lssl -lcrypto
 # ---- end backends block ----

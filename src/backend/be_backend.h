@@ -35,7 +35,7 @@ typedef struct be_backend {
     uint32_t connect_timeout_ms, first_byte_timeout_ms, between_bytes_timeout_ms; /* 0 = none */
     int ssl_min, ssl_max;                  /* BE_TLS_* */
     char *cert_hostname;                   /* name the certificate must match; NULL = host */
-    char *sni_hostname;                    /* SNI; NULL = cert_hostname or host */
+    char *sni_hostname;                    /* SNI; NULL = cert_hostname or host; "" = no SNI */
     char *ca_file;                         /* PEM file of trusted CAs; NULL = system store */
     char *ca_pem;                          /* PEM text of trusted CAs (dynamic backends) */
     size_t ca_pem_len;

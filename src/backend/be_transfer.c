@@ -5,6 +5,9 @@
 #include "backend/be_transfer_internal.h"
 #include "backend/be_loop.h"
 
+#include <arpa/inet.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -17,6 +20,8 @@
 #define RESP_CAP (1024u * 1024u)      /* response body bytes buffered before the loop pauses */
 #define HEAD_MAX (1024u * 1024u)      /* response header section limit */
 #define CURL_BUF (256L * 1024L)       /* libcurl receive/upload buffer */
+/* The URL host of a connection without SNI to a named host (CONNECT_TO maps it to the host). */
+#define NO_SNI_URL_HOST "0.0.0.0"
 
 typedef struct hdr {
     char *name, *value;
@@ -43,10 +48,12 @@ struct be_transfer {
     CURL *easy;
     struct curl_slist *req_headers, *connect_to;
     char *label; /* "backend 'name': METHOD url" */
+    char *cert_name; /* with SNI off: the name the certificate must carry */
     char errbuf[CURL_ERROR_SIZE];
 
     /* request body */
     bool has_body, req_closed, req_aborted, send_paused;
+    hdr_list req_trailers;
     bytes req;
     uint64_t last_send_ns;
     uint64_t bytes_out;
@@ -64,6 +71,9 @@ struct be_transfer {
     bytes resp;
     uint64_t start_ns, head_ns, last_recv_ns, bytes_in;
     uint32_t fbt_ms, bbt_ms;
+    bool discard;
+    be_done_fn on_done; /* cleared once called */
+    void *done_user;
 };
 
 /* ---- small helpers ---- */
@@ -170,15 +180,19 @@ static void notify(be_transfer *t)
 
 static void destroy(be_transfer *t)
 {
+    if (t->on_done) /* it never ran to its end: the callback still hears of it */
+        t->on_done(t->done_user, t, false, 0);
     if (t->easy)
         curl_easy_cleanup(t->easy);
     curl_slist_free_all(t->req_headers);
     curl_slist_free_all(t->connect_to);
     hdr_free(&t->headers);
     hdr_free(&t->trailers);
+    hdr_free(&t->req_trailers);
     free(t->req.buf);
     free(t->resp.buf);
     free(t->label);
+    free(t->cert_name);
     be_signal_release(t->sig);
     pthread_cond_destroy(&t->cond);
     pthread_mutex_destroy(&t->mu);
@@ -256,6 +270,32 @@ static size_t on_read(char *buf, size_t size, size_t nitems, void *p)
     notify(t);
     pthread_mutex_unlock(&t->mu);
     return n;
+}
+
+/* The request trailers, after the last chunk of a chunked upload. */
+static int on_trailers(struct curl_slist **list, void *p)
+{
+    be_transfer *t = p;
+    int rc = CURL_TRAILERFUNC_OK;
+    pthread_mutex_lock(&t->mu);
+    for (size_t i = 0; i < t->req_trailers.n && rc == CURL_TRAILERFUNC_OK; i++) {
+        const hdr *h = &t->req_trailers.items[i];
+        size_t need = h->name_len + h->value_len + 3;
+        char *line = malloc(need);
+        if (!line) {
+            rc = CURL_TRAILERFUNC_ABORT;
+            break;
+        }
+        snprintf(line, need, "%s: %s", h->name, h->value);
+        struct curl_slist *n = curl_slist_append(*list, line);
+        free(line);
+        if (!n)
+            rc = CURL_TRAILERFUNC_ABORT;
+        else
+            *list = n;
+    }
+    pthread_mutex_unlock(&t->mu);
+    return rc;
 }
 
 /* Parses "HTTP/1.1 200 OK" (also "HTTP/2 200"). */
@@ -420,6 +460,12 @@ static size_t on_write(char *buf, size_t size, size_t nmemb, void *p)
     }
     if (!t->head_done)
         head_complete(t);
+    if (t->discard) {
+        t->bytes_in += n;
+        t->last_recv_ns = be_now_ns();
+        pthread_mutex_unlock(&t->mu);
+        return n;
+    }
     if (t->resp.len >= RESP_CAP) {
         t->recv_paused = true;
         pthread_mutex_unlock(&t->mu);
@@ -476,8 +522,12 @@ void be_transfer_finish(be_transfer *t, CURLcode code)
     bool head = t->head_done;
     be_error err = t->error;
     uint64_t in = t->bytes_in, out = t->bytes_out, start = t->start_ns;
+    be_done_fn done = t->on_done;
+    t->on_done = NULL;
     notify(t);
     pthread_mutex_unlock(&t->mu);
+    if (done)
+        done(t->done_user, t, code == CURLE_OK && head, status);
     double ms = (double)(be_now_ns() - start) / 1e6;
     if (code == CURLE_OK)
         be_loop_log(t->loop, 2, "%s -> %u done (%.1f ms, %llu bytes in, %llu bytes out)", t->label,
@@ -686,6 +736,38 @@ static bool no_payload_method(const char *m)
            strcmp(m, "CONNECT") == 0 || strcmp(m, "TRACE") == 0;
 }
 
+/* The host of a "host:port" name (the JS SDK passes its target as SNI/certificate name), copied
+ * into buf; other names as they are. */
+static const char *host_part(const char *name, char *buf, size_t n)
+{
+    const char *colon = strchr(name, ':');
+    if (colon && !strchr(colon + 1, ':') && colon[1] &&
+        strspn(colon + 1, "0123456789") == strlen(colon + 1) && (size_t)(colon - name) < n) {
+        memcpy(buf, name, (size_t)(colon - name));
+        buf[colon - name] = '\0';
+        return buf;
+    }
+    return name;
+}
+
+static bool is_ip_literal(const char *host)
+{
+    unsigned char addr[sizeof(struct in6_addr)];
+    return inet_pton(AF_INET, host, addr) == 1 || inet_pton(AF_INET6, host, addr) == 1;
+}
+
+/* libcurl's OpenSSL context for a connection without SNI: OpenSSL checks the certificate name
+ * during the handshake (libcurl's own check would use the URL's placeholder address). */
+static CURLcode on_ssl_ctx(CURL *e, void *ssl_ctx, void *p)
+{
+    (void)e;
+    be_transfer *t = p;
+    X509_VERIFY_PARAM *param = SSL_CTX_get0_param((SSL_CTX *)ssl_ctx);
+    int ok = is_ip_literal(t->cert_name) ? X509_VERIFY_PARAM_set1_ip_asc(param, t->cert_name)
+                                         : X509_VERIFY_PARAM_set1_host(param, t->cert_name, 0);
+    return ok == 1 ? CURLE_OK : CURLE_SSL_CERTPROBLEM;
+}
+
 #define SET(opt, val)                                                                              \
     do {                                                                                           \
         CURLcode set_rc_ = curl_easy_setopt(e, opt, val);                                          \
@@ -705,19 +787,31 @@ static bool setup(be_transfer *t, const be_backend *b, const be_request *req)
     if (!build_headers(t, b, req, auth, auth_len))
         return false;
     /* the URL names the host TLS verifies (and SNI carries); CONNECT_TO sends the connection to
-     * the backend's address when that differs */
-    const char *name = b->sni_hostname ? b->sni_hostname
-                       : b->cert_hostname ? b->cert_hostname
-                                          : b->host;
-    /* a "host:port" given as SNI/certificate name (the JS SDK passes its target) names the host */
+     * the backend's address when that differs. With SNI off (an empty SNI hostname) the URL names
+     * an IP address, for which OpenSSL sends no SNI, and the certificate name is checked by
+     * OpenSSL itself (on_ssl_ctx) instead of libcurl. */
+    bool no_sni = b->tls && b->sni_hostname && b->sni_hostname[0] == '\0';
     char url_host_buf[300];
-    const char *url_host = name;
-    const char *colon = strchr(name, ':');
-    if (colon && !strchr(colon + 1, ':') && colon[1] && strspn(colon + 1, "0123456789") ==
-        strlen(colon + 1) && (size_t)(colon - name) < sizeof url_host_buf) {
-        memcpy(url_host_buf, name, (size_t)(colon - name));
-        url_host_buf[colon - name] = '\0';
-        url_host = url_host_buf;
+    const char *url_host;
+    if (no_sni) {
+        url_host = is_ip_literal(b->host) ? b->host : NO_SNI_URL_HOST;
+        char cert_buf[300];
+        const char *cert = host_part(b->cert_hostname ? b->cert_hostname : b->host, cert_buf,
+                                     sizeof cert_buf);
+        t->cert_name = dup_n(cert, strlen(cert));
+        if (!t->cert_name)
+            return false;
+        SET(CURLOPT_SSL_VERIFYHOST, 0L);
+        SET(CURLOPT_SSL_CTX_FUNCTION, on_ssl_ctx);
+        SET(CURLOPT_SSL_CTX_DATA, t);
+        /* the certificate name is not part of what libcurl compares when it reuses a connection */
+        SET(CURLOPT_FRESH_CONNECT, 1L);
+        SET(CURLOPT_FORBID_REUSE, 1L);
+    } else {
+        url_host = host_part(b->sni_hostname    ? b->sni_hostname
+                             : b->cert_hostname ? b->cert_hostname
+                                                : b->host,
+                             url_host_buf, sizeof url_host_buf);
     }
     bool v6 = strchr(url_host, ':') != NULL;
     const char *prefix = b->path_prefix ? b->path_prefix : "";
@@ -768,12 +862,19 @@ static bool setup(be_transfer *t, const be_backend *b, const be_request *req)
         SET(CURLOPT_READFUNCTION, on_read);
         SET(CURLOPT_READDATA, t);
         SET(CURLOPT_INFILESIZE_LARGE, (curl_off_t)req->body_length);
+        if (req->body_length < 0) {
+            SET(CURLOPT_TRAILERFUNCTION, on_trailers);
+            SET(CURLOPT_TRAILERDATA, t);
+        }
         if (strcmp(req->method, "HEAD") == 0)
             SET(CURLOPT_CUSTOMREQUEST, "HEAD");
     }
     t->has_body = send_body;
     if (b->connect_timeout_ms)
         SET(CURLOPT_CONNECTTIMEOUT_MS, (long)b->connect_timeout_ms);
+    if (req->timeout_ms)
+        SET(CURLOPT_TIMEOUT_MS, (long)req->timeout_ms);
+    t->discard = req->discard_body;
     t->fbt_ms = b->first_byte_timeout_ms;
     t->bbt_ms = b->between_bytes_timeout_ms;
     if (b->grpc)
@@ -868,8 +969,12 @@ be_transfer *be_transfer_start(be_loop *loop, const be_backend *b, const char *n
     }
     if (!t->has_body)
         t->req_closed = true;
-    if (!be_loop_add(loop, t))
+    t->on_done = req->on_done;
+    t->done_user = req->done_user;
+    if (!be_loop_add(loop, t)) {
+        t->on_done = NULL; /* the caller hears of it from the NULL return */
         goto fail;
+    }
     *err = BE_OK;
     return t;
 fail:
@@ -922,6 +1027,16 @@ int be_transfer_give(be_transfer *t, const uint8_t *data, size_t len)
     if (wake)
         be_loop_unpause(t->loop, t);
     return rc;
+}
+
+bool be_transfer_set_trailers(be_transfer *t, const be_header *h, size_t n)
+{
+    pthread_mutex_lock(&t->mu);
+    bool ok = true;
+    for (size_t i = 0; i < n && ok; i++)
+        ok = hdr_add(&t->req_trailers, h[i].name, h[i].name_len, h[i].value, h[i].value_len);
+    pthread_mutex_unlock(&t->mu);
+    return ok;
 }
 
 void be_transfer_close_body(be_transfer *t, bool abort)

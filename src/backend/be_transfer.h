@@ -22,6 +22,13 @@ typedef struct be_header {
     size_t value_len;
 } be_header;
 
+typedef struct be_transfer be_transfer;
+
+/* Called once when a transfer ends: `ok` when the whole response arrived, `status` its status (0
+ * without a head). Runs on the loop thread, or (ok false) on the thread dropping the last
+ * reference to a transfer that never ran. */
+typedef void (*be_done_fn)(void *user, be_transfer *t, bool ok, uint16_t status);
+
 typedef struct be_request {
     const char *method;       /* NUL-terminated token */
     const char *url;          /* as the guest set it: absolute ("http://h/p?q") or "/p?q" */
@@ -30,9 +37,11 @@ typedef struct be_request {
     bool has_body;            /* the caller writes a body (be_transfer_write/close_body) */
     int64_t body_length;      /* when has_body: its length, or -1 (chunked) */
     bool decompress_gzip;     /* auto_decompress_response_set(gzip) */
+    uint32_t timeout_ms;      /* limit for the whole exchange; 0 = none (health-check probes) */
+    bool discard_body;        /* the response body is dropped as it arrives (nobody reads it) */
+    be_done_fn on_done;       /* optional */
+    void *done_user;
 } be_request;
-
-typedef struct be_transfer be_transfer;
 
 /* Starts `req` to backend `b` (copied what it needs; `name` labels log lines). `sig` (optional)
  * is notified on every state change. Returns the transfer with one user reference, or NULL with
@@ -48,6 +57,10 @@ int be_transfer_write(be_transfer *t, const uint8_t *data, size_t len);
 /* Like be_transfer_write, but never blocks: the bytes are buffered beyond the bound (for bodies
  * that are in memory already). */
 int be_transfer_give(be_transfer *t, const uint8_t *data, size_t len);
+/* Trailers to send after the request body (copied; before be_transfer_close_body). They go out
+ * with a chunked body (body_length -1) over HTTP/1.1; libcurl has no way to send them with a
+ * Content-Length body or over HTTP/2. Returns false when out of memory. */
+bool be_transfer_set_trailers(be_transfer *t, const be_header *h, size_t n);
 /* End of the request body (abort: cut it short, the request fails). */
 void be_transfer_close_body(be_transfer *t, bool abort);
 /* True when a write would not block. */

@@ -35,6 +35,12 @@ void hc_body_set_source(hc_body *b, hc_read_fn read, void *src, int64_t length)
     b->src = src;
     b->src_remaining = read ? length : -1;
     b->src_free = NULL;
+    b->src_trailers = NULL;
+}
+
+void hc_body_set_source_trailers(hc_body *b, hc_src_trailers_fn fn)
+{
+    b->src_trailers = fn;
 }
 
 void hc_body_set_owned_source(hc_body *b, hc_read_fn read, void *src, int64_t length,
@@ -60,6 +66,7 @@ static void drop_source(hc_body *b)
     b->src_read = NULL;
     b->src = NULL;
     b->src_free = NULL;
+    b->src_trailers = NULL;
     b->src_remaining = -1;
 }
 
@@ -145,6 +152,7 @@ static void splice_next(hc_body *b)
     b->src = n->src;
     b->src_remaining = n->src_remaining;
     b->src_free = n->src_free;
+    b->src_trailers = n->src_trailers;
     b->next = n->next;
     for (size_t i = 0; i < n->trailers.n; i++) {
         const hc_header *t = &n->trailers.items[i];
@@ -179,6 +187,9 @@ long hc_body_read(hc_body *b, uint8_t *out, size_t len)
                     b->src_remaining = b->src_remaining > n ? b->src_remaining - n : 0;
                 return n;
             }
+            /* the source's trailers join the body's (dropped only when out of memory) */
+            if (b->src_trailers)
+                b->src_trailers(b->src, &b->trailers);
             drop_source(b);
         }
         if (!b->next) {

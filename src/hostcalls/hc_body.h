@@ -12,6 +12,10 @@
 #include "hc_ctx.h" /* hc_read_fn */
 #include "hc_headers.h"
 
+/* Appends the trailers a source received after its data (e.g. a backend response's) to `into`;
+ * false when out of memory. */
+typedef bool (*hc_src_trailers_fn)(void *src, hc_headers *into);
+
 typedef struct hc_body {
     uint8_t *buf; /* bytes buf[start .. start+len) come first */
     size_t start, len, cap;
@@ -19,6 +23,7 @@ typedef struct hc_body {
     void *src;
     int64_t src_remaining; /* bytes the source still has, -1 when unknown */
     void (*src_free)(void *src); /* releases an owned source (NULL: not owned) */
+    hc_src_trailers_fn src_trailers; /* adds the source's trailers once it reported its end */
     struct hc_body *next;  /* then this body (owned) */
     hc_headers trailers;
     bool trailers_ready; /* set once a read reached the end (as Viceroy) */
@@ -36,6 +41,10 @@ void hc_body_set_source(hc_body *b, hc_read_fn read, void *src, int64_t length);
  * its end, or when the body is freed (e.g. a backend response body). */
 void hc_body_set_owned_source(hc_body *b, hc_read_fn read, void *src, int64_t length,
                               void (*free_fn)(void *src));
+
+/* Sets the function that collects the current source's trailers when it reports its end (before an
+ * owned source is freed); they join the body's trailers. */
+void hc_body_set_source_trailers(hc_body *b, hc_src_trailers_fn fn);
 
 /* True when some part of the body still reads from a source (reads may block). */
 bool hc_body_has_source(const hc_body *b);

@@ -113,6 +113,10 @@ static fwe_trap_kind trailer_append(fwe_caller *caller, uint64_t *slots, void *d
         hc_headers_deinit(&scratch);
         HC_RETURN(st);
     }
+    hc_headers *req_trailers = hc_stream_req_trailers(ctx, h);
+    if (req_trailers) /* a backend request body still being written: sent when it is closed */
+        HC_RETURN(hc_call_header_add(caller, req_trailers, HC_ARG(1), HC_ARG(2), HC_ARG(3),
+                                     HC_ARG(4), false));
     hc_body *b = hc_ctx_body(ctx, h);
     if (!b)
         HC_RETURN(HC_BADF);
@@ -120,11 +124,13 @@ static fwe_trap_kind trailer_append(fwe_caller *caller, uint64_t *slots, void *d
                                  false));
 }
 
-/* Trailer reads: not on streaming bodies (inval), and only once the body was read to its end
- * (again), as Viceroy. */
+/* Trailer reads: not on streaming bodies (inval; also a backend request body being written),
+ * and only once the body was read to its end (again), as Viceroy. A backend response's trailers
+ * are there once its body was read to the end. */
 #define TRAILERS(b)                                                                                \
     HC_CTX(ctx);                                                                                   \
-    if (hc_ctx_is_streaming_body(ctx, HC_ARG(0)))                                                  \
+    if (hc_ctx_is_streaming_body(ctx, HC_ARG(0)) ||                                                \
+        hc_table_kind(&ctx->items, HC_ARG(0)) == HC_ITEM_STREAMING_REQ_BODY)                       \
         HC_RETURN(HC_INVAL);                                                                       \
     hc_body *b = hc_ctx_body(ctx, HC_ARG(0));                                                      \
     if (!b)                                                                                        \

@@ -443,9 +443,9 @@ static hc_status build_dynamic(fwe_caller *caller, hc_ctx *ctx, be_backend *b, u
     if (mask & OPT_SNI_HOSTNAME) {
         if ((st = str_field(caller, cfg, DB_SNI_HOSTNAME, 1024, true, &s, &len)) != HC_OK)
             return st;
-        /* an empty SNI hostname turns SNI off; libcurl always sends the URL host, so that is
-         * accepted but not honoured */
-        if (s && !be_set_bytes(&b->sni_hostname, &len, s, len))
+        /* an empty SNI hostname turns SNI off (stored as ""); the certificate is still checked
+         * against the certificate hostname, else the target's host (as Viceroy) */
+        if (!be_set_bytes(&b->sni_hostname, &len, s ? s : "", len))
             return HC_ERROR;
     }
     if (mask & OPT_CLIENT_CERT) {

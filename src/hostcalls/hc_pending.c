@@ -192,10 +192,38 @@ static void release_transfer(void *t)
     be_transfer_release(t);
 }
 
-/* Feeds the whole of `b` into the transfer's request body. A body that is all in memory is handed
- * over at once (it is in memory already); one with a source (e.g. the downstream client's body) is
- * streamed through the bounded buffer. Returns false when the transfer ended early or the source
- * failed. */
+/* The trailers of a backend response (an hc_src_trailers_fn): ready once its body ended. */
+static bool transfer_trailers(void *src, hc_headers *into)
+{
+    be_transfer *t = src;
+    for (size_t i = 0; i < be_transfer_ntrailers(t); i++) {
+        be_header h = be_transfer_trailer(t, i);
+        if (!hc_headers_append(into, h.name, h.name_len, h.value, h.value_len))
+            return false;
+    }
+    return true;
+}
+
+/* Hands trailers to the transfer, to go out after its (chunked) request body. */
+static bool send_trailers(be_transfer *t, const hc_headers *h)
+{
+    if (h->n == 0)
+        return true;
+    be_header *views = calloc(h->n, sizeof *views);
+    if (!views)
+        return false;
+    for (size_t i = 0; i < h->n; i++)
+        views[i] = (be_header){h->items[i].name, h->items[i].name_len, h->items[i].value,
+                               h->items[i].value_len};
+    bool ok = be_transfer_set_trailers(t, views, h->n);
+    free(views);
+    return ok;
+}
+
+/* Feeds the whole of `b` into the transfer's request body, then its trailers. A body that is all
+ * in memory is handed over at once (it is in memory already); one with a source (e.g. the
+ * downstream client's body) is streamed through the bounded buffer. Returns false when the
+ * transfer ended early or the source failed. */
 static bool feed(be_transfer *t, hc_body *b)
 {
     bool blocking = hc_body_has_source(b);
@@ -219,7 +247,7 @@ static bool feed(be_transfer *t, hc_body *b)
         }
     }
     free(chunk);
-    return ok;
+    return ok && send_trailers(t, &b->trailers);
 }
 
 hc_status hc_send_start(hc_ctx *ctx, uint32_t req_h, uint32_t body_h, const char *name,
@@ -243,8 +271,11 @@ hc_status hc_send_start(hc_ctx *ctx, uint32_t req_h, uint32_t body_h, const char
     p->backend = dup_n(name, name_len);
     p->method = dup_n(r->method, strlen(r->method));
     p->url = dup_n(r->uri, strlen(r->uri));
-    if (streaming)
+    if (streaming) {
         sr = calloc(1, sizeof *sr);
+        if (sr)
+            hc_headers_init(&sr->trailers);
+    }
     if (!p->backend || !p->method || !p->url || (streaming && !sr))
         goto out;
     bool dyn;
@@ -274,7 +305,8 @@ hc_status hc_send_start(hc_ctx *ctx, uint32_t req_h, uint32_t body_h, const char
         views[i] = (be_header){h->name, h->name_len, h->value, h->value_len};
     }
     uint64_t known = 0;
-    bool have_len = !streaming && hc_body_known_length(body, &known);
+    /* trailers need a chunked body */
+    bool have_len = !streaming && body->trailers.n == 0 && hc_body_known_length(body, &known);
     be_request breq = {
         .method = r->method,
         .url = r->uri,
@@ -369,6 +401,7 @@ static hc_status from_transfer(hc_ctx *ctx, be_transfer *t, uint32_t *resp_h, ui
     }
     be_transfer_retain(t);
     hc_body_set_owned_source(b, be_transfer_read, t, be_transfer_body_length(t), release_transfer);
+    hc_body_set_source_trailers(b, transfer_trailers);
     hc_status st = hc_ctx_add_response(ctx, r, resp_h);
     if (st != HC_OK) {
         hc_response_free(r);
@@ -454,14 +487,22 @@ hc_status hc_stream_req_append(hc_ctx *ctx, uint32_t h, hc_body *src)
     return ok ? HC_OK : HC_ERROR;
 }
 
+hc_headers *hc_stream_req_trailers(hc_ctx *ctx, uint32_t h)
+{
+    hc_stream_req *s = stream_req(ctx, h);
+    return s ? &s->trailers : NULL;
+}
+
 static void stream_req_free(hc_stream_req *s, bool abandon)
 {
     if (!s)
         return;
     if (s->t) {
-        be_transfer_close_body(s->t, abandon);
+        bool ok = abandon || send_trailers(s->t, &s->trailers);
+        be_transfer_close_body(s->t, abandon || !ok);
         be_transfer_release(s->t);
     }
+    hc_headers_deinit(&s->trailers);
     free(s);
 }
 

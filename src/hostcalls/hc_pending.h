@@ -41,7 +41,8 @@ hc_status hc_pending_edit(hc_pending *p, int op, const char *name, size_t name_l
 
 typedef struct hc_stream_req {
     be_transfer *t;
-    uint32_t pending; /* items handle of the pending request */
+    uint32_t pending;   /* items handle of the pending request */
+    hc_headers trailers; /* trailer_append: sent after the body when it is closed */
 } hc_stream_req;
 
 /* The backend `name` resolves to for this request: a dynamic backend, a named one, else the
@@ -77,6 +78,9 @@ void hc_pending_free(hc_pending *p);
 hc_status hc_stream_req_write(hc_ctx *ctx, uint32_t h, const uint8_t *data, size_t len);
 hc_status hc_stream_req_append(hc_ctx *ctx, uint32_t h, hc_body *src);
 hc_status hc_stream_req_close(hc_ctx *ctx, uint32_t h, bool abandon);
+/* The trailers a streaming request body sends when it is closed (not abandoned), for
+ * trailer_append; NULL when `h` is not one. */
+hc_headers *hc_stream_req_trailers(hc_ctx *ctx, uint32_t h);
 
 /* Readiness of any async item (fastly_async_io): *ready set, HC_BADF for a handle that is not an
  * async item. Bodies are ready when a read would not block (bodies fed by the downstream client

@@ -22,6 +22,16 @@
  * x-edit-resp: only an origin response, x-edit-err: only the synthetic 5XX, x-echo-url removed
  * from an origin response, x-edit-twice appended then replaced), then send_downstream_pending;
  * an invalid edit or handle ends the guest without a response (the server answers 500)
+ *   x-mode: trailers  send (to e.g. /trailers?t=...), then the response body's trailers:
+ *                     x-tr-before the status of trailer_names_get before the body was read
+ *                     (again), x-tr-bytes the body length, x-tr-names the names (comma-separated,
+ *                     or "(none)"), x-tr-value-<name> and x-tr-values-<name> (comma-separated) for
+ *                     each name, x-tr-missing the status of trailer_value_get for an absent name
+ *   x-mode: trailers_up
+ *                     POST "hello" to /echo/trailers-up with trailer_append(x-up-a: 1, x-up-b: 2)
+ *                     on the body and pass the origin's answer through; x-streaming: 1 does it
+ *                     with send_async_streaming, appending the trailers to the streaming body
+ * x-dyn-no-sni: 1 (with x-mode: dynamic) sets the SNI hostname option with an empty name.
  */
 #include "be_pattern.h"
 #include "fastly_hostcalls.h"
@@ -304,7 +314,11 @@ static void mode_dynamic(void)
         fastly_http_body_close(req_body);
         fastly_http_body_new(&req_body);
     }
-    if (hdr("x-dyn-sni", sni, sizeof sni)) {
+    if (hdr_num("x-dyn-no-sni", 0)) {
+        mask |= FASTLY_BACKEND_CONFIG_OPTIONS_SNI_HOSTNAME;
+        cfg.sni_hostname = sni;
+        cfg.sni_hostname_len = 0;
+    } else if (hdr("x-dyn-sni", sni, sizeof sni)) {
         mask |= FASTLY_BACKEND_CONFIG_OPTIONS_SNI_HOSTNAME;
         cfg.sni_hostname = sni;
         cfg.sni_hostname_len = (uint32_t)strlen(sni);
@@ -324,6 +338,120 @@ static void mode_dynamic(void)
         return;
     }
     send_v2_to(name, 1);
+}
+
+/* Splits a NUL-separated list (as the multi-value getters write it) into "a,b,c". */
+static void join_list(char *list, size_t n)
+{
+    for (size_t i = 0; i + 1 < n; i++)
+        if (list[i] == '\0')
+            list[i] = ',';
+    list[n ? n - 1 : 0] = '\0';
+}
+
+static void mode_trailers(const char *be)
+{
+    fastly_response_handle r = FASTLY_INVALID_HANDLE;
+    fastly_body_handle b = FASTLY_INVALID_HANDLE;
+    int st = fastly_http_req_send(req, req_body, be, strlen(be), &r, &b);
+    if (st != 0) {
+        answer(503, "send failed\n", FASTLY_INVALID_HANDLE);
+        return;
+    }
+    fastly_response_handle out;
+    fastly_http_resp_new(&out);
+    static char names[4096], value[1024], tmp[300];
+    size_t nw = 0;
+    int64_t ending = 0;
+    set_num(out, "x-tr-before",
+            fastly_http_body_trailer_names_get(b, names, sizeof names, 0, &ending, &nw));
+    size_t got = 0, total = 0;
+    while (fastly_http_body_read(b, buf, sizeof buf, &got) == 0 && got > 0)
+        total += got;
+    set_num(out, "x-tr-bytes", (long long)total);
+    nw = 0;
+    st = fastly_http_body_trailer_names_get(b, names, sizeof names, 0, &ending, &nw);
+    set_num(out, "x-tr-names-st", st);
+    if (st == 0) {
+        /* each name: its first value and all its values */
+        for (size_t off = 0; off < nw;) {
+            const char *name = names + off;
+            size_t len = strlen(name);
+            size_t vn = 0;
+            if (fastly_http_body_trailer_value_get(b, (const uint8_t *)name, len, value,
+                                                   sizeof value - 1, &vn) == 0) {
+                value[vn] = '\0';
+                snprintf(tmp, sizeof tmp, "x-tr-value-%s", name);
+                set(out, tmp, value);
+            }
+            vn = 0;
+            if (fastly_http_body_trailer_values_get(b, (const uint8_t *)name, len, value,
+                                                    sizeof value, 0, &ending, &vn) == 0) {
+                join_list(value, vn);
+                snprintf(tmp, sizeof tmp, "x-tr-values-%s", name);
+                set(out, tmp, value);
+            }
+            off += len + 1;
+        }
+        join_list(names, nw);
+        set(out, "x-tr-names", nw ? names : "(none)");
+    }
+    size_t vn = 0;
+    set_num(out, "x-tr-missing",
+            fastly_http_body_trailer_value_get(b, (const uint8_t *)"x-nope", 6, value,
+                                               sizeof value, &vn));
+    answer(200, "trailers\n", out);
+}
+
+static void mode_trailers_up(const char *be)
+{
+    fastly_request_handle r;
+    fastly_body_handle b;
+    fastly_http_req_new(&r);
+    fastly_http_body_new(&b);
+    const char *u = "http://origin.test/echo/trailers-up";
+    fastly_http_req_uri_set(r, u, strlen(u));
+    fastly_http_req_method_set(r, "POST", 4);
+    fastly_response_handle resp = FASTLY_INVALID_HANDLE;
+    fastly_body_handle rb = FASTLY_INVALID_HANDLE;
+    int st;
+    if (hdr_num("x-streaming", 0)) {
+        fastly_pending_request_handle p;
+        st = fastly_http_req_send_async_streaming(r, b, be, strlen(be), &p);
+        if (st == 0) {
+            write_all(b, "hello", 5);
+            st = fastly_http_body_trailer_append(b, (const uint8_t *)"x-up-a", 6,
+                                                 (const uint8_t *)"1", 1);
+            st |= fastly_http_body_trailer_append(b, (const uint8_t *)"x-up-b", 6,
+                                                  (const uint8_t *)"2", 1);
+            /* reading trailers of a body being written is not a thing */
+            size_t nw = 0;
+            int64_t ending = 0;
+            static char names[64];
+            if (fastly_http_body_trailer_names_get(b, names, sizeof names, 0, &ending, &nw) !=
+                FASTLY_FASTLY_STATUS_INVAL)
+                st = 99;
+            fastly_http_body_close(b);
+            if (st == 0)
+                st = fastly_http_req_pending_req_wait(p, &resp, &rb);
+        }
+    } else {
+        write_all(b, "hello", 5);
+        st = fastly_http_body_trailer_append(b, (const uint8_t *)"x-up-a", 6,
+                                             (const uint8_t *)"1", 1);
+        st |= fastly_http_body_trailer_append(b, (const uint8_t *)"x-up-b", 6,
+                                              (const uint8_t *)"2", 1);
+        if (st == 0)
+            st = fastly_http_req_send(r, b, be, strlen(be), &resp, &rb);
+    }
+    if (st != 0) {
+        fastly_response_handle e;
+        fastly_http_resp_new(&e);
+        set_num(e, "x-send-status", st);
+        answer(503, "trailers_up failed\n", e);
+        return;
+    }
+    fastly_http_resp_send_downstream(resp, rb, 0);
 }
 
 #define EDIT(fn, p, name, value, target) \
@@ -381,6 +509,10 @@ int main(void)
         mode_dynamic();
     } else if (strcmp(mode, "pending") == 0) {
         return mode_pending(be);
+    } else if (strcmp(mode, "trailers") == 0) {
+        mode_trailers(be);
+    } else if (strcmp(mode, "trailers_up") == 0) {
+        mode_trailers_up(be);
     } else if (strcmp(mode, "info") == 0) {
         fastly_response_handle r;
         fastly_http_resp_new(&r);

@@ -1,12 +1,13 @@
 /* origin.c: the scriptable test origin of origin.h on libmicrohttpd (thread per connection), with
- * request/connection counters, the last request's headers, and test-time TLS files made with the
- * openssl command. */
+ * request/connection counters, the last request's method, headers and TLS server name (GnuTLS, as
+ * libmicrohttpd uses it), and test-time TLS files made with the openssl command. */
 #include "origin.h"
 
 #include "be_pattern.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <gnutls/gnutls.h>
 #include <inttypes.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
@@ -30,6 +31,10 @@ struct origin {
     uint64_t requests, connections;
     char *last_headers; /* "name\0value\0...\0" of the last request, under lock */
     size_t last_len;
+    char last_method[32];
+    bool tls, last_sni_present; /* the server name of the last request's TLS session */
+    char last_sni[256];
+    uint64_t hc_requests; /* requests to /hc since the start (or the last reset) */
     char *cert_pem, *key_pem;
 };
 
@@ -185,6 +190,7 @@ typedef struct echo_state {
     sbuf json;
     struct MHD_Response *resp;
     bool first;
+    const char *prefix; /* of the response header names; NULL: "x-echo-h-" */
 } echo_state;
 
 static enum MHD_Result collect_echo(void *cls, enum MHD_ValueKind kind, const char *key,
@@ -200,8 +206,8 @@ static enum MHD_Result collect_echo(void *cls, enum MHD_ValueKind kind, const ch
     sb_json(&e->json, value);
     sb_str(&e->json, "]");
     if (e->resp) {
-        char name[256] = "x-echo-h-";
-        size_t n = strlen(name);
+        char name[256];
+        size_t n = (size_t)snprintf(name, sizeof name, "%s", e->prefix ? e->prefix : "x-echo-h-");
         for (const char *k = key; *k && n + 1 < sizeof name; k++)
             name[n++] = (char)((*k >= 'A' && *k <= 'Z') ? *k + 32 : *k);
         name[n] = '\0';
@@ -229,6 +235,28 @@ static enum MHD_Result add_scripted_header(void *cls, enum MHD_ValueKind kind, c
     while (*v == ' ')
         v++;
     MHD_add_response_header(r, name, v);
+    return MHD_YES;
+}
+
+static enum MHD_Result add_scripted_footer(void *cls, enum MHD_ValueKind kind, const char *key,
+                                           const char *value)
+{
+    struct MHD_Response *r = cls;
+    if (strcmp(key, "t") != 0 || !value)
+        return MHD_YES;
+    const char *colon = strchr(value, ':');
+    if (!colon)
+        return MHD_YES;
+    char name[256];
+    size_t n = (size_t)(colon - value);
+    if (n >= sizeof name)
+        return MHD_YES;
+    memcpy(name, value, n);
+    name[n] = '\0';
+    const char *v = colon + 1;
+    while (*v == ' ')
+        v++;
+    MHD_add_response_footer(r, name, v);
     return MHD_YES;
 }
 
@@ -293,6 +321,20 @@ static enum MHD_Result answer(req_ctx *rc, struct MHD_Connection *c, const char 
         uint64_t n = arg_u64(c, "n", 1000);
         return queue(c, 200, gen_response(o, n, arg_u64(c, "chunked", 0) != 0, 65536, 0));
     }
+    if (path_is(url, "/trailers")) {
+        struct MHD_Response *r = gen_response(o, arg_u64(c, "n", 1000), true, 65536, 0);
+        MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, add_scripted_footer, r);
+        return queue(c, 200, r);
+    }
+    if (path_is(url, "/hc")) {
+        pthread_mutex_lock(&o->lock);
+        uint64_t seen = ++o->hc_requests;
+        pthread_mutex_unlock(&o->lock);
+        unsigned status = seen <= arg_u64(c, "ok", 0) ? 200 : 500;
+        const char *text = status == 200 ? "up\n" : "down\n";
+        return queue(c, status, MHD_create_response_from_buffer(strlen(text), (void *)text,
+                                                                MHD_RESPMEM_PERSISTENT));
+    }
     if (path_is(url, "/slow")) {
         uint64_t first = arg_u64(c, "first", 0), between = arg_u64(c, "between", 0);
         uint64_t n = arg_u64(c, "n", 16), chunk = arg_u64(c, "chunk", 4);
@@ -344,6 +386,12 @@ static enum MHD_Result answer(req_ctx *rc, struct MHD_Connection *c, const char 
     MHD_add_response_header(r, "x-echo-url", rc->uri ? rc->uri : url);
     MHD_add_response_header(r, "x-echo-body-bytes", bytes);
     MHD_add_response_header(r, "x-echo-body-fnv", fnv);
+    /* the request's trailers (chunked uploads): x-echo-t-<name> each, x-echo-trailers the count */
+    echo_state t = {.resp = r, .first = true, .prefix = "x-echo-t-"};
+    int ntrailers = MHD_get_connection_values(c, MHD_FOOTER_KIND, collect_echo, &t);
+    free(t.json.p);
+    snprintf(bytes, sizeof bytes, "%d", ntrailers);
+    MHD_add_response_header(r, "x-echo-trailers", bytes);
     return queue(c, 200, r);
 }
 
@@ -356,11 +404,31 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         rc->started = true;
         sbuf raw = {0};
         MHD_get_connection_values(c, MHD_HEADER_KIND, collect_raw, &raw);
+        char sni[256] = "";
+        bool sni_present = false;
+        if (rc->o->tls) {
+            const union MHD_ConnectionInfo *ci =
+                MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+            size_t len = sizeof sni - 1;
+            unsigned type = 0;
+            if (ci && ci->tls_session &&
+                gnutls_server_name_get((gnutls_session_t)ci->tls_session, sni, &len, &type, 0) ==
+                    GNUTLS_E_SUCCESS &&
+                type == GNUTLS_NAME_DNS) {
+                sni[len < sizeof sni ? len : sizeof sni - 1] = '\0';
+                sni_present = true;
+            } else {
+                sni[0] = '\0';
+            }
+        }
         pthread_mutex_lock(&rc->o->lock);
         rc->o->requests++;
         free(rc->o->last_headers);
         rc->o->last_headers = raw.p;
         rc->o->last_len = raw.len;
+        snprintf(rc->o->last_method, sizeof rc->o->last_method, "%s", method);
+        memcpy(rc->o->last_sni, sni, sizeof sni);
+        rc->o->last_sni_present = sni_present;
         pthread_mutex_unlock(&rc->o->lock);
         return MHD_YES;
     }
@@ -415,6 +483,7 @@ origin *origin_start(const char *cert_file, const char *key_file)
     unsigned flags =
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ERROR_LOG;
     if (cert_file) {
+        o->tls = true;
         o->cert_pem = read_file(cert_file);
         o->key_pem = read_file(key_file);
         if (!o->cert_pem || !o->key_pem) {
@@ -487,8 +556,34 @@ uint64_t origin_connections(origin *o)
 void origin_reset_counts(origin *o)
 {
     pthread_mutex_lock(&o->lock);
-    o->requests = o->connections = 0;
+    o->requests = o->connections = o->hc_requests = 0;
     pthread_mutex_unlock(&o->lock);
+}
+
+uint64_t origin_hc_requests(origin *o)
+{
+    pthread_mutex_lock(&o->lock);
+    uint64_t n = o->hc_requests;
+    pthread_mutex_unlock(&o->lock);
+    return n;
+}
+
+bool origin_last_method(origin *o, char *out, size_t outlen)
+{
+    pthread_mutex_lock(&o->lock);
+    snprintf(out, outlen, "%s", o->last_method);
+    bool any = o->last_method[0] != '\0';
+    pthread_mutex_unlock(&o->lock);
+    return any;
+}
+
+bool origin_last_sni(origin *o, char *out, size_t outlen)
+{
+    pthread_mutex_lock(&o->lock);
+    snprintf(out, outlen, "%s", o->last_sni);
+    bool present = o->last_sni_present;
+    pthread_mutex_unlock(&o->lock);
+    return present;
 }
 
 bool origin_last_header(origin *o, const char *name, char *out, size_t outlen)

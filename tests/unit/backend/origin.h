@@ -9,10 +9,15 @@
  *   /slow?first=MS&between=MS&n=N&chunk=K
  *                     waits MS before the response head, then sends N pattern bytes in K-byte
  *                     pieces with a pause between them
+ *   /trailers?n=N&t=Name:Value
+ *                     N pattern bytes, chunked, followed by the trailers given as t (repeatable)
+ *   /hc?ok=K          health-check target: the first K requests to /hc (since the start or the
+ *                     last reset) answer 200 "up", the rest 500 "down"
  *   /drop             closes the connection without answering
  *   /stats            JSON {"requests":N,"connections":M}
  *   anything else     like /echo
- * Every request body is consumed first and counted and hashed (FNV-1a, be_pattern.h). */
+ * Every request body is consumed first and counted and hashed (FNV-1a, be_pattern.h); /echo
+ * also answers the request's trailers as x-echo-t-<name> and their count as x-echo-trailers. */
 #ifndef BE_TEST_ORIGIN_H
 #define BE_TEST_ORIGIN_H
 
@@ -35,6 +40,13 @@ uint64_t origin_connections(origin *o);
 void origin_reset_counts(origin *o);
 /* The value of the header `name` in the most recent request (copied into out), or false. */
 bool origin_last_header(origin *o, const char *name, char *out, size_t outlen);
+/* The method of the most recent request (copied into out), or false before any. */
+bool origin_last_method(origin *o, char *out, size_t outlen);
+/* TLS origins: the server name (SNI) the most recent request's client sent, copied into out;
+ * false (and "") when it sent none. */
+bool origin_last_sni(origin *o, char *out, size_t outlen);
+/* Requests to /hc since the start (or the last origin_reset_counts). */
+uint64_t origin_hc_requests(origin *o);
 
 /* A test CA and a server certificate for localhost/127.0.0.1 signed by it, generated with the
  * openssl command into dir (created). Paths are written into the caller's buffers. Returns 0, or

@@ -3,7 +3,8 @@
  * status/headers/bodies, cdn-loop on backend requests, connection reuse, concurrent send_async
  * with pending_req_select and async_io.select, streaming uploads (guest-written and downstream),
  * timeouts, @0/@50/@100, is_healthy, refused connections (502), HTTPS with a CA generated at test
- * time, a 1 GiB response in bounded memory, loop detection across two chained instances.
+ * time, a 1 GiB response in bounded memory, loop detection across two chained instances, trailers
+ * both ways, an empty SNI hostname (no SNI sent, certificate still checked).
  * FASTLIKE_TEST_BIG_MIB sets the big response's size (default 1024 MiB, 64 under ASan). */
 #include "be_server.h"
 #include "harness.h"
@@ -448,6 +449,136 @@ TEST(https_dynamic_with_generated_ca)
     be_srv_stop(s);
 }
 
+TEST(response_trailers_reach_the_guest)
+{
+    /* covers: fastly_http_body.trailer_names_get, fastly_http_body.trailer_value_get */
+    /* covers: fastly_http_body.trailer_values_get */
+    const char *be[] = {origin_spec("origin", org, NULL), NULL};
+    be_srv *s = be_srv_start(GUEST, be);
+    CHECK(s != NULL);
+    if (!s)
+        return;
+    hc_resp r = {0};
+    CHECK_EQ_INT(be_request(s->port, "GET",
+                            "/trailers?n=200000&t=X-Checksum:abc123&t=X-Multi:one&t=X-Multi:two",
+                            "x-mode: trailers\r\n", NULL, 0, &r, true),
+                 200);
+    CHECK_STR_EQ(hc_header(&r, "x-tr-before"), "14"); /* again: the body was not read yet */
+    CHECK_STR_EQ(hc_header(&r, "x-tr-bytes"), "200000");
+    CHECK_STR_EQ(hc_header(&r, "x-tr-names-st"), "0");
+    const char *names = hc_header(&r, "x-tr-names");
+    CHECK(names != NULL);
+    if (names) {
+        CHECK_STR_CONTAINS(names, "x-checksum");
+        CHECK_STR_CONTAINS(names, "x-multi");
+    }
+    CHECK_STR_EQ(hc_header(&r, "x-tr-value-x-checksum"), "abc123");
+    CHECK_STR_EQ(hc_header(&r, "x-tr-value-x-multi"), "one");
+    CHECK_STR_EQ(hc_header(&r, "x-tr-values-x-multi"), "one,two");
+    CHECK_STR_EQ(hc_header(&r, "x-tr-missing"), "2"); /* inval, as for headers (Viceroy) */
+    /* a response without trailers: the list is empty once the body was read */
+    CHECK_EQ_INT(be_request(s->port, "GET", "/status/200?body=plain", "x-mode: trailers\r\n",
+                            NULL, 0, &r, true),
+                 200);
+    CHECK_STR_EQ(hc_header(&r, "x-tr-before"), "14");
+    CHECK_STR_EQ(hc_header(&r, "x-tr-bytes"), "5");
+    CHECK_STR_EQ(hc_header(&r, "x-tr-names-st"), "0");
+    CHECK_STR_EQ(hc_header(&r, "x-tr-names"), "(none)");
+    hc_resp_free(&r);
+    be_srv_stop(s);
+}
+
+TEST(request_trailers_reach_the_origin)
+{
+    /* covers: fastly_http_body.trailer_append */
+    const char *be[] = {origin_spec("origin", org, NULL), NULL};
+    be_srv *s = be_srv_start(GUEST, be);
+    CHECK(s != NULL);
+    if (!s)
+        return;
+    hc_resp r = {0};
+    const char *modes[] = {"x-mode: trailers_up\r\n", "x-mode: trailers_up\r\nx-streaming: 1\r\n"};
+    for (int m = 0; m < 2; m++) {
+        CHECK_EQ_INT(be_request(s->port, "GET", "/", modes[m], NULL, 0, &r, true), 200);
+        CHECK_STR_EQ(hc_header(&r, "x-echo-url"), "/echo/trailers-up");
+        CHECK_STR_EQ(hc_header(&r, "x-echo-body-bytes"), "5");
+        /* a body with trailers goes chunked, the trailers after it */
+        CHECK_STR_EQ(hc_header(&r, "x-echo-h-transfer-encoding"), "chunked");
+        CHECK_STR_EQ(hc_header(&r, "x-echo-trailers"), "2");
+        CHECK_STR_EQ(hc_header(&r, "x-echo-t-x-up-a"), "1");
+        CHECK_STR_EQ(hc_header(&r, "x-echo-t-x-up-b"), "2");
+    }
+    hc_resp_free(&r);
+    be_srv_stop(s);
+}
+
+/* An HTTPS dynamic backend to the TLS origin (CA as the body) with extra x-dyn-* lines. */
+static int sni_request(be_srv *s, const char *name, const char *extra, const char *ca,
+                       size_t ca_len, hc_resp *r)
+{
+    return be_request(s->port, "POST", "/echo/sni",
+                      be_fmt("x-mode: dynamic\r\nx-dyn-name: %s\r\nx-dyn-target: localhost:%u\r\n"
+                             "x-dyn-tls: 1\r\n%s",
+                             name, origin_port(tls_org), extra),
+                      ca, ca_len, r, true);
+}
+
+TEST(empty_sni_hostname_sends_no_sni)
+{
+    be_srv *s = be_srv_start(GUEST, NULL);
+    CHECK(s != NULL && tls_org != NULL);
+    if (!s || !tls_org) {
+        be_srv_stop(s);
+        return;
+    }
+    FILE *f = fopen(tls.ca, "rb");
+    char ca[8192];
+    size_t ca_len = f ? fread(ca, 1, sizeof ca, f) : 0;
+    if (f)
+        fclose(f);
+    CHECK(ca_len > 0);
+    hc_resp r = {0};
+    char sni[256];
+    /* by default the SNI is the target's host name */
+    CHECK_EQ_INT(sni_request(s, "plain", "", ca, ca_len, &r), 200);
+    CHECK(origin_last_sni(tls_org, sni, sizeof sni));
+    CHECK_STR_EQ(sni, "localhost");
+    /* an empty SNI hostname: no server name at all, the certificate is still checked against the
+     * target's host (then the certificate hostname) and the Host header is unchanged */
+    CHECK_EQ_INT(sni_request(s, "nosni", "x-dyn-no-sni: 1\r\n", ca, ca_len, &r), 200);
+    CHECK_STR_EQ(hc_header(&r, "x-send-detail"), "1");
+    CHECK(!origin_last_sni(tls_org, sni, sizeof sni));
+    CHECK_STR_EQ(sni, "");
+    CHECK_STR_EQ(hc_header(&r, "x-echo-h-host"), "fastlike.test");
+    CHECK_EQ_INT(sni_request(s, "nosni2", "x-dyn-no-sni: 1\r\nx-dyn-cert-hostname: localhost\r\n",
+                             ca, ca_len, &r),
+                 200);
+    CHECK(!origin_last_sni(tls_org, sni, sizeof sni));
+    /* ... so a certificate hostname the certificate does not name fails, */
+    CHECK_EQ_INT(sni_request(s, "nosni3",
+                             "x-dyn-no-sni: 1\r\nx-dyn-cert-hostname: wrong.example\r\n", ca,
+                             ca_len, &r),
+                 503);
+    CHECK_STR_EQ(hc_header(&r, "x-send-detail"), "11"); /* tls_certificate_error */
+    /* and so does an untrusted certificate */
+    CHECK_EQ_INT(sni_request(s, "nosni4", "x-dyn-no-sni: 1\r\n", NULL, 0, &r), 503);
+    CHECK_STR_EQ(hc_header(&r, "x-send-detail"), "11");
+    /* the IP address as target: no SNI either way, the certificate names 127.0.0.1 */
+    CHECK_EQ_INT(be_request(s->port, "POST", "/echo/sni",
+                            be_fmt("x-mode: dynamic\r\nx-dyn-name: byip\r\nx-dyn-target: "
+                                   "127.0.0.1:%u\r\nx-dyn-tls: 1\r\nx-dyn-no-sni: 1\r\n",
+                                   origin_port(tls_org)),
+                            ca, ca_len, &r, true),
+                 200);
+    CHECK(!origin_last_sni(tls_org, sni, sizeof sni));
+    /* an explicit SNI hostname is sent as given */
+    CHECK_EQ_INT(sni_request(s, "named", "x-dyn-sni: localhost\r\n", ca, ca_len, &r), 200);
+    CHECK(origin_last_sni(tls_org, sni, sizeof sni));
+    CHECK_STR_EQ(sni, "localhost");
+    hc_resp_free(&r);
+    be_srv_stop(s);
+}
+
 static void set_ca(fastlike_config *c, void *user)
 {
     CHECK_EQ_INT(fastlike_config_set_backend_ca_file(c, "secure", user), FASTLIKE_OK);
@@ -665,6 +796,9 @@ int main(int argc, char **argv)
     RUN(refused_is_502_like_unreliable);
     RUN(send_downstream_pending_with_header_edits);
     RUN(https_dynamic_with_generated_ca);
+    RUN(response_trailers_reach_the_guest);
+    RUN(request_trailers_reach_the_origin);
+    RUN(empty_sni_hostname_sends_no_sni);
     RUN(https_static_with_ca_file_and_static_timeouts);
     RUN(unreliable_seed_is_deterministic);
     RUN(loop_across_two_instances_508);
