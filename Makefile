@@ -167,8 +167,10 @@ abi-coverage: $(B)/tests/hostcalls/test_registry
 LDLIBS += -lmicrohttpd
 build/guests/srv_%.wasm: GUEST_CFLAGS += -Itests/guests/include
 SRV_GUEST_WASMS := $(patsubst tests/guests/c/%.c,build/guests/%.wasm,$(wildcard tests/guests/c/srv_*.c))
-$(B)/tests/server/test_http: $(SRV_GUEST_WASMS) tests/unit/server/http_client.h
+$(B)/tests/server/test_http: $(SRV_GUEST_WASMS) tests/unit/server/http_client.h tests/unit/server/test_server.h
 $(B)/tests/server/test_handle: $(SRV_GUEST_WASMS)
+$(B)/tests/server/test_config_api: $(SRV_GUEST_WASMS)
+$(B)/tests/server/test_reuse: $(SRV_GUEST_WASMS) tests/unit/server/http_client.h tests/unit/server/test_server.h
 # JS test guests, built with the pinned @fastly/js-compute (rebuilt when the source changes).
 build/guests/js/%.wasm: tests/guests/js/%.js package.json
 	@mkdir -p $(dir $@)

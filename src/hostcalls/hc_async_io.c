@@ -1,16 +1,43 @@
 /* hc_async_io.c: the fastly_async_io module: select blocks until one of the given async items
- * (pending requests, bodies, streaming request bodies; KV lookups when they arrive) is ready or
+ * (pending requests, bodies, streaming request bodies, next_request promises; KV lookups when they
+ * arrive) is ready or
  * the timeout passes (then the index is u32::MAX), sleeping on the request's wake-up signal that
  * the event loop bumps; is_ready asks one item. */
 #include "hc_async_io.h"
 
 #include "hc_hostcall.h"
+#include "hc_http_downstream.h"
 #include "hc_pending.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #define MAX_ITEMS 4096
+
+/* hc_item_ready, with next_request promises answered here. */
+static hc_status item_ready(hc_ctx *ctx, uint32_t h, bool *ready)
+{
+    if (hc_table_kind(&ctx->items, h) == HC_ITEM_REQUEST_PROMISE) {
+        *ready = hc_promise_ready(ctx, hc_table_get(&ctx->items, h, HC_ITEM_REQUEST_PROMISE));
+        return HC_OK;
+    }
+    return hc_item_ready(ctx, h, ready);
+}
+
+/* The earliest promise deadline among the handles, when it comes before `deadline`. */
+static uint64_t promise_wakeup(hc_ctx *ctx, const uint32_t *handles, uint32_t n,
+                               uint64_t deadline)
+{
+    for (uint32_t i = 0; i < n; i++) {
+        if (hc_table_kind(&ctx->items, handles[i]) != HC_ITEM_REQUEST_PROMISE)
+            continue;
+        uint64_t d =
+            hc_promise_deadline(hc_table_get(&ctx->items, handles[i], HC_ITEM_REQUEST_PROMISE));
+        if (d && (!deadline || d < deadline))
+            deadline = d;
+    }
+    return deadline;
+}
 
 static fwe_trap_kind select_items(fwe_caller *caller, uint64_t *slots, void *data)
 {
@@ -36,7 +63,7 @@ static fwe_trap_kind select_items(fwe_caller *caller, uint64_t *slots, void *dat
         uint64_t gen = sig ? be_signal_generation(sig) : 0;
         for (uint32_t i = 0; i < n && ready_idx == UINT32_MAX; i++) {
             bool ready;
-            st = hc_item_ready(ctx, handles[i], &ready);
+            st = item_ready(ctx, handles[i], &ready);
             if (st != HC_OK)
                 goto out;
             if (ready)
@@ -46,7 +73,7 @@ static fwe_trap_kind select_items(fwe_caller *caller, uint64_t *slots, void *dat
             break;
         if (deadline && be_now_ns() >= deadline)
             break;
-        be_signal_wait(sig, gen, deadline);
+        be_signal_wait(sig, gen, promise_wakeup(ctx, handles, n, deadline));
     }
     st = hc_mem_write_u32(caller, HC_ARG(3), ready_idx);
 out:
@@ -58,7 +85,7 @@ static fwe_trap_kind is_ready(fwe_caller *caller, uint64_t *slots, void *data)
 {
     HC_CTX(ctx);
     bool ready;
-    hc_status st = hc_item_ready(ctx, HC_ARG(0), &ready);
+    hc_status st = item_ready(ctx, HC_ARG(0), &ready);
     if (st != HC_OK)
         HC_RETURN(st);
     HC_RETURN(hc_mem_write_u32(caller, HC_ARG(1), ready ? 1 : 0));

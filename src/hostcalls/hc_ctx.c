@@ -2,6 +2,7 @@
  * tables, request/response records, the request log, and the downstream response (head + body
  * through the server's sink, buffered or streaming). */
 #include "hc_ctx_internal.h"
+#include "hc_http_downstream.h"
 #include "hc_pending.h"
 
 #include <netinet/in.h>
@@ -206,31 +207,16 @@ hc_status hc_ctx_close_body(hc_ctx *ctx, uint32_t handle, bool abandon)
 
 /* ---- context ---- */
 
-hc_ctx *hc_ctx_new(const hc_settings *settings, const hc_downstream_request *req,
-                   const hc_downstream_sink *sink, const char *trace_id)
+hc_status hc_ctx_begin_request(hc_ctx *ctx, const hc_downstream_request *req,
+                               const hc_downstream_sink *sink)
 {
-    hc_ctx *ctx = calloc(1, sizeof *ctx);
-    if (!ctx)
-        return NULL;
-    ctx->settings = settings;
-    ctx->req = req;
-    ctx->sink = sink;
-    hc_table_init(&ctx->requests);
-    hc_table_init(&ctx->responses);
-    hc_table_init(&ctx->items);
-    hc_headers_init(&ctx->original_headers);
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ctx->cpu_start);
-    ctx->trace_id = dup_str(trace_id ? trace_id : "", trace_id ? strlen(trace_id) : 0);
-    if (!ctx->trace_id)
-        goto fail;
-
+    hc_headers original;
+    hc_headers_init(&original);
     hc_request *r = hc_request_new();
-    if (!r)
+    hc_body *b = hc_body_new();
+    uint32_t req_handle = HC_HANDLE_INVALID, body_handle = HC_HANDLE_INVALID;
+    if (!r || !b)
         goto fail;
-    if (hc_ctx_add_request(ctx, r, &ctx->ds_req) != HC_OK) {
-        hc_request_free(r);
-        goto fail;
-    }
     if (req) {
         const char *m = req->method ? req->method : "GET";
         const char *u = req->url ? req->url : "/";
@@ -240,24 +226,59 @@ hc_ctx *hc_ctx_new(const hc_settings *settings, const hc_downstream_request *req
         for (size_t i = 0; i < req->nheaders; i++) {
             const hc_header_view *h = &req->headers[i];
             if (!hc_headers_append(&r->headers, h->name, h->name_len, h->value, h->value_len) ||
-                !hc_headers_append(&ctx->original_headers, h->name, h->name_len, h->value,
-                                   h->value_len))
+                !hc_headers_append(&original, h->name, h->name_len, h->value, h->value_len))
                 goto fail;
         }
+        if (req->body_read)
+            hc_body_set_source(b, req->body_read, req->body_src, req->body_length);
     }
-    hc_body *b = hc_body_new();
-    if (!b)
+    if (hc_ctx_add_request(ctx, r, &req_handle) != HC_OK)
         goto fail;
-    if (req && req->body_read)
-        hc_body_set_source(b, req->body_read, req->body_src, req->body_length);
-    if (hc_ctx_add_body(ctx, b, &ctx->ds_body) != HC_OK) {
-        hc_body_free(b);
+    r = NULL;
+    if (hc_ctx_add_body(ctx, b, &body_handle) != HC_OK)
         goto fail;
+    hc_headers_deinit(&ctx->original_headers);
+    ctx->original_headers = original;
+    ctx->req = req;
+    ctx->sink = sink;
+    ctx->ds_req = req_handle;
+    ctx->ds_body = body_handle;
+    ctx->resp_state = HC_RESP_UNSENT;
+    ctx->streaming_body = HC_HANDLE_INVALID;
+    return HC_OK;
+fail:
+    if (req_handle != HC_HANDLE_INVALID)
+        hc_request_free(hc_table_take(&ctx->requests, req_handle, HC_KIND_REQUEST));
+    hc_request_free(r);
+    hc_body_free(b);
+    hc_headers_deinit(&original);
+    return HC_LIMITEXCEEDED;
+}
+
+hc_ctx *hc_ctx_new(const hc_settings *settings, const hc_downstream_request *req,
+                   const hc_downstream_sink *sink, const char *trace_id)
+{
+    hc_ctx *ctx = calloc(1, sizeof *ctx);
+    if (!ctx)
+        return NULL;
+    ctx->settings = settings;
+    hc_table_init(&ctx->requests);
+    hc_table_init(&ctx->responses);
+    hc_table_init(&ctx->items);
+    hc_headers_init(&ctx->original_headers);
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ctx->cpu_start);
+    ctx->trace_id = dup_str(trace_id ? trace_id : "", trace_id ? strlen(trace_id) : 0);
+    if (!ctx->trace_id || hc_ctx_begin_request(ctx, req, sink) != HC_OK) {
+        hc_ctx_free(ctx);
+        return NULL;
     }
     return ctx;
-fail:
-    hc_ctx_free(ctx);
-    return NULL;
+}
+
+void hc_ctx_set_next_source(hc_ctx *ctx, const hc_next_source *src)
+{
+    if (ctx)
+        ctx->next_src = src;
 }
 
 void hc_ctx_free(hc_ctx *ctx)
@@ -274,6 +295,8 @@ void hc_ctx_free(hc_ctx *ctx)
         uint8_t k = ctx->items.kinds[i];
         if (k == HC_ITEM_BODY || k == HC_ITEM_STREAMING_BODY)
             hc_body_free(ctx->items.objs[i]);
+        else if (k == HC_ITEM_REQUEST_PROMISE)
+            hc_promise_free(ctx, ctx->items.objs[i]);
         else if (k >= HC_ITEM_FIRST_FREE)
             hc_item_free(k, ctx->items.objs[i]);
     }

@@ -68,6 +68,24 @@ typedef struct hc_settings {
 
 typedef struct hc_ctx hc_ctx;
 
+/* Where further downstream requests come from, for a guest that keeps its instance to serve
+ * several (fastly_http_downstream.next_request / next_request_wait). Implemented by the server;
+ * without one, every next_request promise resolves to "no request". */
+typedef struct hc_next_source {
+    /* Registers the instance for one more request; wake(wake_arg) is called, from another thread,
+     * when one is handed over. Returns the waiter, or NULL when no request will come. */
+    void *(*wait_begin)(void *user, void (*wake)(void *), void *wake_arg);
+    /* True once a request was handed to the waiter, or once none can come any more. */
+    bool (*arrived)(void *user, void *waiter);
+    /* Ends the wait and frees the waiter. With accept, a request handed over becomes the
+     * instance's current downstream request: *req and *sink are set and the result is true (both
+     * stay valid until the context is freed). Without accept, a request handed over is given back
+     * to be served by a fresh instance, and the result is false. */
+    bool (*wait_end)(void *user, void *waiter, bool accept, const hc_downstream_request **req,
+                     const hc_downstream_sink **sink);
+    void *user;
+} hc_next_source;
+
 /* Creates the context for one downstream request. `req` and everything it points to must stay
  * valid until hc_ctx_free. `trace_id` is the request's FASTLY_TRACE_ID. */
 hc_ctx *hc_ctx_new(const hc_settings *settings, const hc_downstream_request *req,
@@ -78,6 +96,9 @@ void hc_ctx_free(hc_ctx *ctx);
  * `level` <= settings->verbosity; level 0 always goes out. With ctx NULL (no request, e.g.
  * `fastlike run`), level-0 lines go to stderr. */
 void hc_log(hc_ctx *ctx, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Lets the guest take further downstream requests from `src` (must outlive the context). */
+void hc_ctx_set_next_source(hc_ctx *ctx, const hc_next_source *src);
 
 /* True once the guest called send_downstream (the head went to the sink). */
 bool hc_ctx_response_started(const hc_ctx *ctx);

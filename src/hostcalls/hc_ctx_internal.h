@@ -19,7 +19,7 @@
 enum {
     HC_ITEM_BODY = 1,            /* hc_body */
     HC_ITEM_STREAMING_BODY = 2,  /* hc_body, now the write end of the downstream response */
-    HC_ITEM_REQUEST_PROMISE = 3, /* no object: a next_request promise (single-request model) */
+    HC_ITEM_REQUEST_PROMISE = 3, /* hc_promise: a next_request promise (hc_http_downstream.c) */
     HC_ITEM_FIRST_FREE = 16,     /* other modules (backends, caches) number their kinds from here */
 };
 enum { HC_KIND_REQUEST = 1 };  /* ctx->requests */
@@ -76,12 +76,20 @@ struct hc_ctx {
     hc_resp_state resp_state;
     uint32_t streaming_body; /* items handle while HC_RESP_STREAMING */
     bool promise_pending;    /* a next_request promise is outstanding */
+    const hc_next_source *next_src; /* further downstream requests, or NULL */
+    unsigned next_registered;       /* next_request registrations so far (bounded) */
 
     struct timespec cpu_start; /* thread CPU time at hc_ctx_new */
 
     struct hc_backend_state *backend; /* dynamic backends and the async wake-up (hc_pending.c);
                                          NULL until the first backend hostcall needs it */
 };
+
+/* Makes `req` the current downstream request (at creation, and when a reusable instance takes
+ * the next request): fresh request and body handles in ds_req/ds_body, its original headers, and
+ * an unsent response through `sink`. Handles of an earlier request stay valid. */
+hc_status hc_ctx_begin_request(hc_ctx *ctx, const hc_downstream_request *req,
+                               const hc_downstream_sink *sink);
 
 /* Frees an item of a kind numbered from HC_ITEM_FIRST_FREE (pending requests, streaming request
  * bodies; defined in hc_pending.c, which dispatches to the module owning the kind). */

@@ -1,13 +1,19 @@
 /* hc_http_downstream.c: the fastly_http_downstream module: metadata of the downstream request
  * (addresses, request id, original headers, bot headers), TLS and proxy-detection getters that
- * answer `none` on plain HTTP, local defaults for visit counts, and next_request as Viceroy
- * answers it when no further request will come (one request per instance). */
+ * answer `none` on plain HTTP, local defaults for visit counts, and next_request: an instance
+ * that has answered its request can take further ones from the server (as Viceroy: at most 5
+ * registrations per instance, a wait of at most 10 s). */
 #include "hc_http_downstream.h"
 
 #include "hc_hostcall.h"
 
+#include "backend/be_signal.h"
+#include "hc_pending.h"
+
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 /* ---- shared getters ---- */
 
@@ -101,7 +107,47 @@ hc_status hc_ds_original_header_count(fwe_caller *caller, hc_ctx *ctx, uint32_t 
     return hc_mem_write_u32(caller, out, (uint32_t)ctx->original_headers.n);
 }
 
-/* ---- next_request (single-request model) ---- */
+/* ---- next_request: reusable instances ---- */
+
+#define NEXT_REQ_ACCEPT_MAX 5       /* registrations per instance, as Viceroy */
+#define NEXT_REQ_TIMEOUT_MS 10000u  /* the longest wait, as Viceroy */
+
+struct hc_promise {
+    void *waiter; /* NULL: no request will come (limit reached, or no source) */
+    uint64_t deadline_ns;
+};
+
+static uint64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void wake_signal(void *sig)
+{
+    be_signal_notify(sig);
+}
+
+bool hc_promise_ready(hc_ctx *ctx, hc_promise *p)
+{
+    return !p->waiter || mono_ns() >= p->deadline_ns ||
+           ctx->next_src->arrived(ctx->next_src->user, p->waiter);
+}
+
+uint64_t hc_promise_deadline(const hc_promise *p)
+{
+    return p->waiter ? p->deadline_ns : 0;
+}
+
+void hc_promise_free(hc_ctx *ctx, hc_promise *p)
+{
+    if (!p)
+        return;
+    if (p->waiter)
+        ctx->next_src->wait_end(ctx->next_src->user, p->waiter, false, NULL, NULL);
+    free(p);
+}
 
 static fwe_trap_kind next_request(fwe_caller *caller, uint64_t *slots, void *data)
 {
@@ -109,15 +155,29 @@ static fwe_trap_kind next_request(fwe_caller *caller, uint64_t *slots, void *dat
     uint32_t mask = HC_ARG(0), options = HC_ARG(1), out = HC_ARG(2);
     if (mask & ~0x3u)
         HC_RETURN(HC_INVAL);
-    uint64_t timeout_ms;
+    uint64_t timeout_ms = 0;
     hc_status st = hc_mem_read_u64(caller, options, &timeout_ms);
     if (st != HC_OK)
         HC_RETURN(st);
+    if (!(mask & 0x2u) || timeout_ms > NEXT_REQ_TIMEOUT_MS) /* bit 1: timeout */
+        timeout_ms = NEXT_REQ_TIMEOUT_MS;
     if (ctx->promise_pending)
         HC_RETURN(HC_LIMITEXCEEDED);
-    uint32_t h = hc_table_add(&ctx->items, HC_ITEM_REQUEST_PROMISE, ctx);
-    if (h == HC_HANDLE_INVALID)
+    hc_promise *p = calloc(1, sizeof *p);
+    be_signal *sig = hc_backend_signal(ctx);
+    if (!p || !sig) {
+        free(p);
+        HC_RETURN(HC_ERROR);
+    }
+    if (ctx->next_src && ctx->next_registered < NEXT_REQ_ACCEPT_MAX)
+        p->waiter = ctx->next_src->wait_begin(ctx->next_src->user, wake_signal, sig);
+    ctx->next_registered = p->waiter ? ctx->next_registered + 1 : NEXT_REQ_ACCEPT_MAX;
+    p->deadline_ns = mono_ns() + timeout_ms * 1000000u;
+    uint32_t h = hc_table_add(&ctx->items, HC_ITEM_REQUEST_PROMISE, p);
+    if (h == HC_HANDLE_INVALID) {
+        hc_promise_free(ctx, p);
         HC_RETURN(HC_LIMITEXCEEDED);
+    }
     ctx->promise_pending = true;
     HC_RETURN(hc_mem_write_u32(caller, out, h));
 }
@@ -125,21 +185,59 @@ static fwe_trap_kind next_request(fwe_caller *caller, uint64_t *slots, void *dat
 static fwe_trap_kind next_request_wait(fwe_caller *caller, uint64_t *slots, void *data)
 {
     HC_CTX(ctx);
+    uint32_t req_out = HC_ARG(1), body_out = HC_ARG(2);
     if (ctx->resp_state == HC_RESP_UNSENT)
         HC_RETURN(HC_UNSUPPORTED); /* Viceroy: answer the outstanding request first */
-    if (!hc_table_take(&ctx->items, HC_ARG(0), HC_ITEM_REQUEST_PROMISE))
+    if (hc_table_kind(&ctx->items, HC_ARG(0)) != HC_ITEM_REQUEST_PROMISE)
         HC_RETURN(HC_BADF);
+    if (ctx->resp_state == HC_RESP_STREAMING) {
+        /* the response body streams through the current request's sink: it has to end first */
+        hc_log(ctx, 0, "next_request_wait: the streaming response of the current request is "
+                       "still open; close its body before taking the next request");
+        HC_RETURN(HC_UNSUPPORTED);
+    }
+    if (!hc_mem_slice(caller, req_out, 4) || !hc_mem_slice(caller, body_out, 4))
+        HC_RETURN(HC_INVAL);
+    hc_promise *p = hc_table_take(&ctx->items, HC_ARG(0), HC_ITEM_REQUEST_PROMISE);
     ctx->promise_pending = false;
-    /* no further request comes to this instance: the promise resolves to nothing */
-    HC_RETURN(HC_NONE);
+    void *waiter = p->waiter;
+    uint64_t deadline = p->deadline_ns;
+    free(p);
+    if (!waiter)
+        HC_RETURN(HC_NONE);
+    be_signal *sig = hc_backend_signal(ctx);
+    const hc_next_source *src = ctx->next_src;
+    for (;;) {
+        uint64_t gen = be_signal_generation(sig);
+        if (src->arrived(src->user, waiter) || mono_ns() >= deadline)
+            break;
+        be_signal_wait(sig, gen, deadline);
+    }
+    const hc_downstream_request *req;
+    const hc_downstream_sink *sink;
+    if (!src->wait_end(src->user, waiter, true, &req, &sink))
+        HC_RETURN(HC_NONE);
+    hc_status st = hc_ctx_begin_request(ctx, req, sink);
+    if (st != HC_OK) {
+        /* the request was accepted: the server answers it after the instance ends */
+        hc_log(ctx, 0, "next_request_wait: out of handles for the next request");
+        HC_RETURN(st);
+    }
+    hc_log(ctx, 2, "next_request_wait: this instance now serves %s %s", req->method, req->url);
+    st = hc_mem_write_u32(caller, req_out, ctx->ds_req);
+    if (st == HC_OK)
+        st = hc_mem_write_u32(caller, body_out, ctx->ds_body);
+    HC_RETURN(st);
 }
 
 static fwe_trap_kind next_request_abandon(fwe_caller *caller, uint64_t *slots, void *data)
 {
     HC_CTX(ctx);
-    if (!hc_table_take(&ctx->items, HC_ARG(0), HC_ITEM_REQUEST_PROMISE))
+    hc_promise *p = hc_table_take(&ctx->items, HC_ARG(0), HC_ITEM_REQUEST_PROMISE);
+    if (!p)
         HC_RETURN(HC_BADF);
     ctx->promise_pending = false;
+    hc_promise_free(ctx, p);
     HC_RETURN(HC_OK);
 }
 

@@ -1,5 +1,5 @@
 /* hc_http_downstream.h: the fastly_http_downstream module (downstream request metadata by
- * request handle, next_request in the single-request model). The getters are shared with the
+ * request handle, next_request for instances that serve several requests). The getters are shared with the
  * handle-less fastly_http_req.downstream_* functions, which pass the downstream request. */
 #ifndef HC_HTTP_DOWNSTREAM_H
 #define HC_HTTP_DOWNSTREAM_H
@@ -8,6 +8,15 @@
 #include "hostcalls/hc_registry.h"
 
 extern const hc_impl hc_http_downstream_impls[];
+
+/* A next_request promise (the object of an HC_ITEM_REQUEST_PROMISE item). */
+typedef struct hc_promise hc_promise;
+/* Ready once a request was handed over, none can come, or its deadline passed. */
+bool hc_promise_ready(hc_ctx *ctx, hc_promise *p);
+/* Its deadline (CLOCK_MONOTONIC ns), for select to wake up by. */
+uint64_t hc_promise_deadline(const hc_promise *p);
+/* Ends the wait (a request handed over meanwhile is given back) and frees the promise. */
+void hc_promise_free(hc_ctx *ctx, hc_promise *p);
 
 /* ok when `req` is the downstream request (its metadata outlives close, as in Viceroy), error
  * when it is another live request (no downstream metadata), badf otherwise. */

@@ -362,7 +362,7 @@ fastlike_status fastlike_handle(fastlike *f, const fastlike_request *req, fastli
     fill_addr(&d.server_addr, "127.0.0.1");
     buf_sink bs = {.resp = resp};
     srv_sink sink = {{buf_head, buf_write, buf_finish, &bs}, buf_abort};
-    srv_request_run(f->guest, &d, &sink);
+    srv_request_serve(f->guest, &d, &sink);
     free(hv);
     free(url);
     if (bs.failed)

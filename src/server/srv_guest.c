@@ -56,6 +56,7 @@ fastlike_status srv_guest_new(const srv_guest_config *cfg, srv_guest **out, char
         return FASTLIKE_ERR_NOMEM;
     }
     pthread_mutex_init(&g->lock, NULL);
+    srv_reuse_init(&g->reuse);
     g->timeout_ms = cfg->timeout_ms;
     g->log = cfg->log;
     g->hc = cfg->hc;
@@ -140,6 +141,7 @@ void srv_guest_free(srv_guest *g)
         free(g->env[i]);
     free(g->env);
     pthread_mutex_destroy(&g->lock);
+    srv_reuse_deinit(&g->reuse);
     free(g);
 }
 

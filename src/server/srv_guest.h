@@ -1,7 +1,7 @@
 /* srv_guest.h: the loaded guest: the module compiled once at startup, and a pool of linker slots
  * (a linker with WASI and every Fastly hostcall, and the wasi_ctx bound to it) that requests
- * borrow one at a time, so no linker is built per request. Also the deadline watchdog and the
- * settings every request shares. */
+ * borrow one at a time, so no linker is built per request. Also the deadline watchdog, the board
+ * of instances waiting for another request, and the settings every request shares. */
 #ifndef SRV_GUEST_H
 #define SRV_GUEST_H
 
@@ -9,6 +9,7 @@
 #include "fwe.h"
 #include "hostcalls/hc_ctx.h"
 #include "server/srv_log.h"
+#include "server/srv_reuse.h"
 #include "server/srv_timer.h"
 #include "wasi/wasi.h"
 
@@ -45,6 +46,7 @@ typedef struct srv_guest {
     size_t nenv;
     pthread_mutex_t lock; /* guards the slot free list */
     srv_slot *free_slots;
+    srv_reuse reuse; /* instances waiting in next_request for another request */
 } srv_guest;
 
 /* Compiles the module and checks that it can be served (exports `_start`; with

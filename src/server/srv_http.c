@@ -3,7 +3,8 @@
  * once the upload is complete and the guest has sent its head, queues a callback response that
  * drains `resp`. Thread-per-connection mode lets both callbacks block. A guest that answers while
  * the upload is still arriving (e.g. streams the request body back) makes `body` spill to a
- * temporary file, since MHD only starts a response after the whole request was read. */
+ * temporary file, since MHD only starts a response after the whole request was read. A request
+ * may also go to an instance waiting in next_request (srv_request_offer) instead of the pool. */
 #include "server/srv_http.h"
 #include "server/srv_config.h"
 #include "server/srv_pipe.h"
@@ -59,6 +60,7 @@ typedef struct http_req {
     size_t nrh;
     int64_t content_length;
     srv_sink sink;
+    srv_handoff handoff; /* when an instance waiting in next_request takes the request */
 } http_req;
 
 static void req_release(http_req *r)
@@ -167,13 +169,29 @@ static long body_read(void *src, uint8_t *buf, size_t len)
     return srv_pipe_read(src, buf, len);
 }
 
+static void guest_finished(http_req *r)
+{
+    if (r->body)
+        srv_pipe_reader_gone(r->body); /* the rest of the upload is read and dropped */
+    req_release(r);
+}
+
 static void run_guest(void *arg)
 {
     http_req *r = arg;
     srv_request_run(r->srv->guest, &r->dreq, &r->sink);
-    if (r->body)
-        srv_pipe_reader_gone(r->body); /* the rest of the upload is read and dropped */
-    req_release(r);
+    guest_finished(r);
+}
+
+/* A reused instance is done with the request, or gave it back unrun: then a fresh one runs it. */
+static void handoff_done(srv_handoff *h, bool ran)
+{
+    http_req *r = h->user;
+    if (!ran && srv_pool_submit(r->srv->pool, run_guest, r) == 0)
+        return;
+    if (!ran)
+        srv_request_run(r->srv->guest, &r->dreq, &r->sink); /* the pool is stopping */
+    guest_finished(r);
 }
 
 /* ---- MHD callbacks (run on the connection's thread) ---- */
@@ -371,6 +389,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         pthread_mutex_lock(&r->lock);
         r->refs++;
         pthread_mutex_unlock(&r->lock);
+        r->handoff = (srv_handoff){.req = &r->dreq, .sink = &r->sink, .done = handoff_done,
+                                   .user = r};
+        if (srv_request_offer(srv->guest, &r->handoff))
+            return MHD_YES; /* an instance waiting in next_request has it */
         if (srv_pool_submit(srv->pool, run_guest, r) != 0) {
             pthread_mutex_lock(&r->lock);
             r->refs--;
@@ -530,7 +552,8 @@ void srv_http_stop(srv_http *h)
 {
     if (!h)
         return;
-    MHD_stop_daemon(h->daemon); /* joins connection threads; they wait for their guests */
+    srv_reuse_close(&h->guest->reuse); /* instances waiting for a next request end now */
+    MHD_stop_daemon(h->daemon);         /* joins connection threads; they wait for their guests */
     srv_pool_free(h->pool);
     free(h);
 }

@@ -4,6 +4,7 @@
 #include "server/srv_request.h"
 
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -164,6 +165,127 @@ static void log_trap(const srv_guest *g, const hc_downstream_request *req, const
     srv_logf(&g->log, "[%.8s] %s %s: guest trapped: %s", trace, req->method, req->url, flat);
 }
 
+/* One access line per request (verbosity >= 1). */
+static void log_access(const srv_guest *g, const char *trace, const hc_downstream_request *req,
+                       const wrap_sink *w, uint64_t t0, bool reused)
+{
+    if (g->log.verbosity >= 1)
+        srv_logf(&g->log, "[%.8s] %s %s -> %u (%.1f ms, %" PRIu64 " body bytes%s)", trace,
+                 req->method, req->url, w->status, (double)(now_ns() - t0) / 1e6, w->bytes,
+                 reused ? ", reused instance" : "");
+}
+
+/* ---- reusable instances ---- */
+
+/* A request handed to this instance and accepted by the guest. */
+typedef struct served {
+    struct served *next;
+    srv_handoff *h;
+    wrap_sink w;
+    uint64_t t0;
+} served;
+
+/* The requests one instance serves: the first, then any it takes with next_request. */
+typedef struct run_state {
+    srv_guest *g;
+    const char *trace;
+    hc_ctx *hc;
+    hc_next_source src;
+    wrap_sink *current; /* the request the guest works on now */
+    const hc_downstream_request *current_req;
+    uint64_t current_t0;
+    bool current_reused;
+    served *accepted; /* most recent first */
+} run_state;
+
+static void *rs_wait_begin(void *user, void (*wake)(void *), void *wake_arg)
+{
+    run_state *rs = user;
+    return srv_reuse_wait_begin(&rs->g->reuse, wake, wake_arg);
+}
+
+static bool rs_arrived(void *user, void *waiter)
+{
+    run_state *rs = user;
+    return srv_reuse_arrived(&rs->g->reuse, waiter);
+}
+
+static bool rs_wait_end(void *user, void *waiter, bool accept, const hc_downstream_request **req,
+                        const hc_downstream_sink **sink)
+{
+    run_state *rs = user;
+    srv_handoff *h = srv_reuse_wait_end(&rs->g->reuse, waiter);
+    if (!h)
+        return false;
+    served *s = accept ? calloc(1, sizeof *s) : NULL;
+    if (!s) {
+        h->done(h, false); /* served by a fresh instance instead */
+        return false;
+    }
+    /* the guest is done with the current request (its response went out, or was cut short) */
+    if (!hc_ctx_response_finished(rs->hc))
+        w_abort(rs->current);
+    log_access(rs->g, rs->trace, rs->current_req, rs->current, rs->current_t0, rs->current_reused);
+    s->h = h;
+    s->w.real = h->sink;
+    s->w.hc = (hc_downstream_sink){w_send_head, w_write, w_finish, &s->w};
+    s->t0 = now_ns();
+    s->next = rs->accepted;
+    rs->accepted = s;
+    rs->current = &s->w;
+    rs->current_req = h->req;
+    rs->current_t0 = s->t0;
+    rs->current_reused = true;
+    *req = h->req;
+    *sink = &s->w.hc;
+    return true;
+}
+
+bool srv_request_offer(srv_guest *g, srv_handoff *h)
+{
+    if (srv_request_is_loop(h->req))
+        return false;
+    return srv_reuse_offer(&g->reuse, h);
+}
+
+typedef struct blocking_handoff {
+    srv_handoff h;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    bool finished, ran;
+} blocking_handoff;
+
+static void blocking_done(srv_handoff *h, bool ran)
+{
+    blocking_handoff *b = h->user;
+    pthread_mutex_lock(&b->lock);
+    b->finished = true;
+    b->ran = ran;
+    pthread_cond_signal(&b->cond);
+    pthread_mutex_unlock(&b->lock);
+}
+
+srv_outcome srv_request_serve(srv_guest *g, const hc_downstream_request *req, const srv_sink *sink)
+{
+    blocking_handoff b = {.h = {.req = req, .sink = sink, .done = blocking_done}};
+    b.h.user = &b;
+    pthread_mutex_init(&b.lock, NULL);
+    pthread_cond_init(&b.cond, NULL);
+    bool ran = false;
+    if (srv_request_offer(g, &b.h)) {
+        pthread_mutex_lock(&b.lock);
+        while (!b.finished)
+            pthread_cond_wait(&b.cond, &b.lock);
+        ran = b.ran;
+        pthread_mutex_unlock(&b.lock);
+    }
+    pthread_cond_destroy(&b.cond);
+    pthread_mutex_destroy(&b.lock);
+    return ran ? b.h.outcome : srv_request_run(g, req, sink);
+}
+
+/* ---- one instance ---- */
+
 srv_outcome srv_request_run(srv_guest *g, const hc_downstream_request *req, const srv_sink *sink)
 {
     uint64_t t0 = now_ns();
@@ -171,6 +293,8 @@ srv_outcome srv_request_run(srv_guest *g, const hc_downstream_request *req, cons
     make_trace_id(trace);
     wrap_sink w = {.real = sink};
     w.hc = (hc_downstream_sink){w_send_head, w_write, w_finish, &w};
+    run_state rs = {.g = g, .trace = trace, .current = &w, .current_req = req, .current_t0 = t0};
+    rs.src = (hc_next_source){rs_wait_begin, rs_arrived, rs_wait_end, &rs};
     srv_outcome outcome;
 
     if (srv_request_is_loop(req)) {
@@ -178,7 +302,8 @@ srv_outcome srv_request_run(srv_guest *g, const hc_downstream_request *req, cons
                     "Loop detected: this request already passed through Fastlike "
                     "(cdn-loop header)\n");
         outcome = SRV_OUTCOME_LOOP;
-        goto log;
+        log_access(g, trace, req, &w, t0, false);
+        return outcome;
     }
 
     srv_slot *slot = srv_guest_acquire(g);
@@ -214,6 +339,8 @@ srv_outcome srv_request_run(srv_guest *g, const hc_downstream_request *req, cons
         srv_logf(&g->log, "[%.8s] %s %s: out of memory", trace, req->method, req->url);
         goto done;
     }
+    rs.hc = hc;
+    hc_ctx_set_next_source(hc, &rs.src);
     fwe_instance_config ic = {.host_data = hc};
     fwe_status st = fwe_instantiate(slot->linker, g->module, &ic, &inst, trap);
     if (st == FWE_ERR_TRAP) {
@@ -236,40 +363,43 @@ srv_outcome srv_request_run(srv_guest *g, const hc_downstream_request *req, cons
         srv_timer_arm(g->timer, &te, inst, g->timeout_ms);
     st = fwe_call(start.of.func, NULL, 0, NULL, 0, trap);
     bool fired = g->timeout_ms ? srv_timer_disarm(g->timer, &te) : false;
+    /* failures are reported against the request the guest was working on */
+    const hc_downstream_request *cur = rs.current_req;
     if (st == FWE_OK ||
         (st == FWE_ERR_TRAP && trap->kind == FWE_TRAP_EXIT && trap->exit_code == 0)) {
         failed = false;
     } else if (st == FWE_ERR_TRAP && trap->kind == FWE_TRAP_EXIT) {
-        srv_logf(&g->log, "[%.8s] %s %s: guest exited with code %d", trace, req->method, req->url,
+        srv_logf(&g->log, "[%.8s] %s %s: guest exited with code %d", trace, cur->method, cur->url,
                  trap->exit_code);
     } else if (st == FWE_ERR_TRAP && trap->kind == FWE_TRAP_INTERRUPTED && fired) {
         srv_logf(&g->log,
                  "[%.8s] %s %s: guest stopped: CPU deadline of %" PRIu64 " ms exceeded", trace,
-                 req->method, req->url, g->timeout_ms);
+                 cur->method, cur->url, g->timeout_ms);
     } else if (st == FWE_ERR_TRAP) {
-        log_trap(g, req, trace, trap);
+        log_trap(g, cur, trace, trap);
     } else {
-        srv_logf(&g->log, "[%.8s] %s %s: calling _start failed: %s", trace, req->method, req->url,
+        srv_logf(&g->log, "[%.8s] %s %s: calling _start failed: %s", trace, cur->method, cur->url,
                  fwe_strerror(st));
     }
-done:
+done:;
+    wrap_sink *cw = rs.current;
     if (failed) {
-        if (!w.head_sent)
-            send_simple(&w, 500,
-                        "500 Internal Server Error: the guest failed (see the server log)\n");
+        if (!cw->head_sent)
+            send_simple(cw, 500, "500 Internal Server Error: the guest failed (see the server log)\n");
         else
-            w_abort(&w);
+            w_abort(cw);
         outcome = SRV_OUTCOME_FAILED;
     } else {
-        outcome = w.head_sent ? SRV_OUTCOME_RESPONDED : SRV_OUTCOME_EMPTY;
+        outcome = cw->head_sent ? SRV_OUTCOME_RESPONDED : SRV_OUTCOME_EMPTY;
     }
     if (hc)
         hc_ctx_finish(hc); /* a streaming body the guest left open ends here */
-    if (!w.head_sent)
-        send_simple(&w, 200, "");
+    if (!cw->head_sent)
+        send_simple(cw, 200, "");
     else
-        w_finish(&w);
-    hc_ctx_free(hc);
+        w_finish(cw);
+    log_access(g, trace, rs.current_req, cw, rs.current_t0, rs.current_reused);
+    hc_ctx_free(hc); /* a request handed over but never taken goes back to its offerer */
     fwe_instance_free(inst);
     if (slot)
         wasi_ctx_set_output(slot->wasi, NULL, NULL);
@@ -279,9 +409,15 @@ done:
     if (env && env != env_small)
         free(env);
     free(trap);
-log:
-    if (g->log.verbosity >= 1)
-        srv_logf(&g->log, "[%.8s] %s %s -> %u (%.1f ms, %" PRIu64 " body bytes)", trace,
-                 req->method, req->url, w.status, (double)(now_ns() - t0) / 1e6, w.bytes);
-    return outcome;
+    /* the requests taken with next_request: their connections wait for this */
+    srv_outcome first = outcome;
+    while (rs.accepted) {
+        served *s = rs.accepted;
+        rs.accepted = s->next;
+        s->h->outcome = &s->w == cw ? outcome : SRV_OUTCOME_RESPONDED;
+        s->h->done(s->h, true);
+        free(s);
+        first = SRV_OUTCOME_RESPONDED;
+    }
+    return first;
 }

@@ -1,7 +1,8 @@
 /* srv_request.h: the life of one downstream request in the guest, shared by the HTTP front end and
  * fastlike_handle: loop check, a fresh instance from the shared module, the FASTLY_* environment
  * with a fresh trace id, guest output into the log, the deadline, and the fallbacks (500 after a
- * trap, 200 with an empty body when the guest sends nothing, 508 on a CDN loop). */
+ * trap, 200 with an empty body when the guest sends nothing, 508 on a CDN loop). Also reusable
+ * instances: a request can be handed to an instance waiting in next_request instead. */
 #ifndef SRV_REQUEST_H
 #define SRV_REQUEST_H
 
@@ -24,6 +25,26 @@ typedef enum srv_outcome {
 
 /* True when a cdn-loop header of `req` lists "Fastlike" (case-insensitive token). */
 bool srv_request_is_loop(const hc_downstream_request *req);
+
+/* A downstream request offered to an instance that waits for another one (next_request). */
+typedef struct srv_handoff srv_handoff;
+struct srv_handoff {
+    const hc_downstream_request *req; /* both valid until done() */
+    const srv_sink *sink;
+    /* Called once, from the instance's thread: ran (the response went through sink; outcome
+     * says how) or given back unrun (the offerer then serves it with srv_request_run). */
+    void (*done)(srv_handoff *h, bool ran);
+    void *user;
+    srv_outcome outcome;
+};
+
+/* Hands `h` to the most recent instance waiting in next_request, if any: true when taken (done
+ * follows later). Never hands over a request that must not reach a guest (a CDN loop). */
+bool srv_request_offer(srv_guest *g, srv_handoff *h);
+
+/* Offers `req` to a waiting instance and blocks until it is answered, or runs it with a fresh
+ * instance (srv_request_run). */
+srv_outcome srv_request_serve(srv_guest *g, const hc_downstream_request *req, const srv_sink *sink);
 
 /* Runs the guest for `req` on the calling thread; every path sends exactly one head through `sink`
  * and then finishes or aborts it. `req` must stay valid until it returns. */

@@ -1,6 +1,6 @@
 /* hc_downstream.c: test guest for fastly_http_downstream (all 40 functions). argv[1]:
  *   plain  the default fake request (see tests/unit/hostcalls/hc_guest_run.h): metadata, TLS and
- *          proxy getters answering none, next_request in the single-request model
+ *          proxy getters answering none, next_request without a request source (the promise resolves to none)
  *   bot    a request carrying x-fastly-bot-* headers (analyzed, detected, name, category, verified)
  * Run by tests/unit/hostcalls/test_hc_downstream.c. */
 #include "hc_check.h"
@@ -212,7 +212,7 @@ static void next_request(void)
     EXPECT_ST(fastly_http_downstream_next_request_abandon(p), ST_OK);
     EXPECT_ST(fastly_http_downstream_next_request_abandon(p), ST_BADF);
     EXPECT_ST(fastly_http_downstream_next_request(0, &opts, &p), ST_OK);
-    /* answer this request, then ask for the next: none comes in the single-request model */
+    /* answer this request, then ask for the next: in-process here, no request source, so none */
     fastly_response_handle resp;
     fastly_body_handle rb;
     EXPECT_ST(fastly_http_resp_new(&resp), ST_OK);

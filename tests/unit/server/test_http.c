@@ -6,6 +6,7 @@
 #include "fastlike.h"
 #include "harness.h"
 #include "http_client.h"
+#include "test_server.h"
 
 #include <pthread.h>
 #include <time.h>
@@ -14,102 +15,17 @@
 #define GUEST "build/guests/srv_app.wasm"
 #define MIB (1024 * 1024)
 
-/* ---- a server with a captured log ---- */
-
-typedef struct logbuf {
-    pthread_mutex_t lock;
-    char *text;
-    size_t len;
-} logbuf;
-
-static void capture(void *user, const char *line)
-{
-    logbuf *l = user;
-    pthread_mutex_lock(&l->lock);
-    size_t n = strlen(line);
-    char *grown = realloc(l->text, l->len + n + 2);
-    if (grown) {
-        l->text = grown;
-        memcpy(l->text + l->len, line, n);
-        l->text[l->len + n] = '\n';
-        l->text[l->len + n + 1] = '\0';
-        l->len += n + 1;
-    }
-    pthread_mutex_unlock(&l->lock);
-}
-
-static bool log_has(logbuf *l, const char *needle)
-{
-    pthread_mutex_lock(&l->lock);
-    bool found = l->text && strstr(l->text, needle);
-    pthread_mutex_unlock(&l->lock);
-    return found;
-}
-
-/* Lines such as the access log are written after the response has gone out, so
- * a client can see the response first: wait up to 5 s for the line to appear. */
-static bool log_wait(logbuf *l, const char *needle)
-{
-    for (int i = 0; i < 500; i++) {
-        if (log_has(l, needle))
-            return true;
-        usleep(10000);
-    }
-    return false;
-}
-
-typedef struct server {
-    fastlike_config *cfg;
-    fastlike *f;
-    uint16_t port;
-    logbuf log;
-} server;
-
 static server *server_start(uint64_t timeout_ms)
 {
-    server *s = calloc(1, sizeof *s);
-    pthread_mutex_init(&s->log.lock, NULL);
-    char err[512] = "";
-    s->cfg = fastlike_config_new();
-    fastlike_config_set_wasm_file(s->cfg, GUEST);
-    fastlike_config_set_bind(s->cfg, "127.0.0.1:0", err, sizeof err);
-    fastlike_config_set_verbosity(s->cfg, 1);
-    fastlike_config_set_log(s->cfg, capture, &s->log);
-    if (timeout_ms)
-        fastlike_config_set_request_timeout_ms(s->cfg, timeout_ms);
-    fastlike_status st = fastlike_new(s->cfg, &s->f, err, sizeof err);
-    if (st == FASTLIKE_OK)
-        st = fastlike_start(s->f, err, sizeof err);
-    if (st != FASTLIKE_OK) {
-        fprintf(stderr, "server_start: %s\n", err);
-        return NULL;
-    }
-    s->port = fastlike_port(s->f);
-    return s;
-}
-
-static void server_stop(server *s)
-{
-    if (!s)
-        return;
-    fastlike_free(s->f);
-    fastlike_config_free(s->cfg);
-    free(s->log.text);
-    pthread_mutex_destroy(&s->log.lock);
-    free(s);
+    return server_start_guest(GUEST, timeout_ms);
 }
 
 static server *srv; /* the shared server of most tests */
 
-/* One request on a fresh connection; returns the status (-1 on a client error). */
+/* One request on a fresh connection to the shared server; the status, or -1. */
 static int simple(const char *request, hc_resp *r, bool head)
 {
-    hc_conn c;
-    if (hc_connect(&c, srv->port) != 0)
-        return -1;
-    int rc = hc_sends(&c, request) == 0 && hc_read(&c, r, head, true, false) == 0 ? r->status : -1;
-    hc_close(&c);
-    return rc;
+    return simple_on(srv->port, request, r, head);
 }
 
 /* ---- tests ---- */

@@ -1,0 +1,146 @@
+/* srv_reuse.c: test guest for reusable instances (fastly_http_downstream.next_request), after
+ * Viceroy's reusable-sandboxes fixture. Routed by the first request's path:
+ *   /reuse[?timeout=MS]  answers "Response #N body=B" (N counts the requests this instance has
+ *                        answered, B is the request body), registering for the next request
+ *                        before answering; a body "crash!" traps; ends when no request comes.
+ *                        With ?select=1 it waits with async_io.select instead of blocking.
+ *   /abandon             registers, answers "abandon", sleeps 500 ms, then abandons the promise.
+ *   /stream              answers with a streaming body still open and tries next_request_wait.
+ * Headers: x-served (N) and x-first-path (the path of the instance's first request). */
+#include "fastly_hostcalls.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static char first_path[256];
+
+static const char *path_of(const char *u)
+{
+    const char *p = strstr(u, "://");
+    p = p ? strchr(p + 3, '/') : u;
+    return p ? p : "/";
+}
+
+static long query_num(const char *url, const char *name, long dflt)
+{
+    const char *q = strchr(url, '?');
+    size_t n = strlen(name);
+    for (const char *p = q ? q + 1 : NULL; p && *p; p = strchr(p, '&') ? strchr(p, '&') + 1 : NULL)
+        if (strncmp(p, name, n) == 0 && p[n] == '=')
+            return strtol(p + n + 1, NULL, 10);
+    return dflt;
+}
+
+static size_t read_body(fastly_body_handle b, char *out, size_t cap)
+{
+    size_t len = 0, n = 0;
+    while (len + 1 < cap && fastly_http_body_read(b, (uint8_t *)out + len, cap - 1 - len, &n) == 0 &&
+           n > 0)
+        len += n;
+    out[len] = '\0';
+    return len;
+}
+
+static void add_header(fastly_response_handle r, const char *name, const char *value)
+{
+    fastly_http_resp_header_insert(r, (const uint8_t *)name, strlen(name), (const uint8_t *)value,
+                                   strlen(value));
+}
+
+static void respond(const char *text, int served, uint32_t streaming, fastly_body_handle *out)
+{
+    fastly_response_handle r;
+    fastly_body_handle b;
+    fastly_http_resp_new(&r);
+    fastly_http_body_new(&b);
+    char num[16];
+    snprintf(num, sizeof num, "%d", served);
+    add_header(r, "x-served", num);
+    add_header(r, "x-first-path", first_path);
+    size_t n;
+    fastly_http_body_write(b, (const uint8_t *)text, strlen(text), FASTLY_BODY_WRITE_END_BACK, &n);
+    fastly_http_resp_send_downstream(r, b, streaming);
+    if (out)
+        *out = b;
+}
+
+static int register_next(const char *url, fastly_request_promise_handle *p)
+{
+    fastly_next_request_options opts = {0};
+    uint32_t mask = 0;
+    long t = query_num(url, "timeout", -1);
+    if (t >= 0) {
+        opts.timeout_ms = (uint64_t)t;
+        mask = 0x2;
+    }
+    return fastly_http_downstream_next_request(mask, &opts, p);
+}
+
+int main(void)
+{
+    fastly_request_handle req;
+    fastly_body_handle body;
+    char url[2048], text[4096], reply[4200];
+    size_t nw = 0;
+    fastly_http_req_body_downstream_get(&req, &body);
+    fastly_http_req_uri_get(req, url, sizeof url - 1, &nw);
+    url[nw] = '\0';
+    snprintf(first_path, sizeof first_path, "%s", path_of(url));
+    char *q = strchr(first_path, '?');
+    if (q)
+        *q = '\0';
+    fastly_request_promise_handle p;
+
+    if (strcmp(first_path, "/abandon") == 0) {
+        if (register_next(url, &p) != 0)
+            return 1;
+        respond("abandon", 1, 0, NULL);
+        usleep(500 * 1000);
+        return fastly_http_downstream_next_request_abandon(p) == 0 ? 0 : 1;
+    }
+    if (strcmp(first_path, "/stream") == 0) {
+        if (register_next(url, &p) != 0)
+            return 1;
+        fastly_body_handle sb;
+        respond("streaming;", 1, 1, &sb);
+        fastly_request_handle r2;
+        fastly_body_handle b2;
+        int st = fastly_http_downstream_next_request_wait(p, &r2, &b2);
+        snprintf(text, sizeof text, " wait while streaming: %d", st);
+        fastly_http_body_write(sb, (const uint8_t *)text, strlen(text), FASTLY_BODY_WRITE_END_BACK,
+                               &nw);
+        fastly_http_body_close(sb);
+        return 0;
+    }
+
+    int served = 0;
+    int use_select = query_num(url, "select", 0) != 0;
+    for (;;) {
+        read_body(body, text, sizeof text);
+        if (strcmp(text, "crash!") == 0)
+            __builtin_trap();
+        int st = register_next(url, &p);
+        served++;
+        snprintf(reply, sizeof reply, "Response #%d body=%s", served, text);
+        respond(reply, served, 0, NULL);
+        if (st != 0)
+            return 1;
+        if (use_select) {
+            uint32_t ready = 0;
+            do {
+                uint32_t idx = 0;
+                if (fastly_async_io_select(&p, 1, 50, &idx) != 0)
+                    return 1;
+                if (fastly_async_io_is_ready(p, &ready) != 0)
+                    return 1;
+            } while (!ready);
+        }
+        st = fastly_http_downstream_next_request_wait(p, &req, &body);
+        if (st == 10 /* none */)
+            return 0;
+        if (st != 0)
+            return 1;
+    }
+}

@@ -1,0 +1,222 @@
+/* test_reuse.c: reusable instances end to end (fastly_http_downstream.next_request), with the
+ * srv_reuse C guest over real sockets and in-process: one instance answers a run of requests (as
+ * Viceroy, at most 5 registrations, so 6 requests), a trap in a reused instance is a 500 for
+ * that request only, a request handed to an instance that then abandons its promise is served by
+ * a fresh one, the wait times out, waiting with async_io.select, a streaming response must end
+ * before the next request, and shutting down releases a waiting instance at once. */
+#include "test_server.h"
+
+#include <time.h>
+
+#define GUEST "build/guests/srv_reuse.wasm"
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* POST `path` with `body` on a fresh connection. */
+static int post(server *s, const char *path, const char *body, hc_resp *r)
+{
+    char req[1024];
+    snprintf(req, sizeof req,
+             "POST %s HTTP/1.1\r\nHost: x\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n%s",
+             path, strlen(body), body);
+    hc_resp_free(r);
+    *r = (hc_resp){0};
+    return simple_on(s->port, req, r, false);
+}
+
+static const char *body_of(const hc_resp *r)
+{
+    return r->body ? (const char *)r->body : "";
+}
+
+TEST(one_instance_serves_a_run_of_requests)
+{
+    /* covers: fastly_http_downstream.next_request */
+    /* covers: fastly_http_downstream.next_request_wait */
+    server *s = server_start_guest(GUEST, 0);
+    CHECK(s != NULL);
+    if (!s)
+        return;
+    hc_resp r = {0};
+    char want[64], num[8];
+    for (int i = 0; i < 6; i++) {
+        snprintf(num, sizeof num, "%d", i);
+        CHECK_EQ_INT(post(s, "/reuse?timeout=3000", num, &r), 200);
+        snprintf(want, sizeof want, "Response #%d body=%d", i + 1, i);
+        CHECK_STR_EQ(body_of(&r), want);
+        CHECK_STR_EQ(hc_header(&r, "x-first-path"), "/reuse");
+    }
+    /* five registrations per instance: the seventh request starts a fresh one */
+    CHECK_EQ_INT(post(s, "/other", "6", &r), 200);
+    CHECK_STR_EQ(body_of(&r), "Response #1 body=6");
+    CHECK_STR_EQ(hc_header(&r, "x-first-path"), "/other");
+    CHECK(log_wait(&s->log, "POST http://x/reuse?timeout=3000 -> 200"));
+    CHECK(log_wait(&s->log, ", reused instance)"));
+    hc_resp_free(&r);
+    server_stop(s);
+}
+
+TEST(trap_in_reused_instance_is_a_500_for_that_request)
+{
+    server *s = server_start_guest(GUEST, 0);
+    CHECK(s != NULL);
+    if (!s)
+        return;
+    hc_resp r = {0};
+    CHECK_EQ_INT(post(s, "/reuse", "0", &r), 200);
+    CHECK_STR_EQ(body_of(&r), "Response #1 body=0");
+    CHECK_EQ_INT(post(s, "/reuse", "1", &r), 200);
+    CHECK_STR_EQ(body_of(&r), "Response #2 body=1");
+    CHECK_EQ_INT(post(s, "/after-crash", "crash!", &r), 500);
+    CHECK(log_wait(&s->log, "POST http://x/after-crash: guest trapped: unreachable"));
+    /* the server keeps serving, with a fresh instance */
+    CHECK_EQ_INT(post(s, "/fresh", "x", &r), 200);
+    CHECK_STR_EQ(body_of(&r), "Response #1 body=x");
+    hc_resp_free(&r);
+    server_stop(s);
+}
+
+TEST(abandoned_promise_gives_the_request_back)
+{
+    /* covers: fastly_http_downstream.next_request_abandon */
+    server *s = server_start_guest(GUEST, 0);
+    CHECK(s != NULL);
+    if (!s)
+        return;
+    hc_resp r = {0};
+    CHECK_EQ_INT(post(s, "/abandon", "", &r), 200);
+    CHECK_STR_EQ(body_of(&r), "abandon");
+    /* handed to the instance that sleeps, then abandons: a fresh instance answers it */
+    double t0 = now_s();
+    CHECK_EQ_INT(post(s, "/given-back", "b", &r), 200);
+    CHECK_STR_EQ(body_of(&r), "Response #1 body=b");
+    CHECK_STR_EQ(hc_header(&r, "x-first-path"), "/given-back");
+    double waited = now_s() - t0;
+    printf("abandoned_promise: the handed request was answered after %.0f ms\n", waited * 1e3);
+    CHECK(waited > 0.2); /* it did wait in the sleeping instance first */
+    hc_resp_free(&r);
+    server_stop(s);
+}
+
+TEST(wait_times_out_and_select_waits)
+{
+    server *s = server_start_guest(GUEST, 0);
+    CHECK(s != NULL);
+    if (!s)
+        return;
+    hc_resp r = {0};
+    CHECK_EQ_INT(post(s, "/reuse?timeout=100", "a", &r), 200);
+    CHECK_STR_EQ(body_of(&r), "Response #1 body=a");
+    /* the instance gave up after 100 ms: the next request gets a fresh one */
+    CHECK(log_wait(&s->log, "POST http://x/reuse?timeout=100 -> 200"));
+    usleep(300 * 1000);
+    CHECK_EQ_INT(post(s, "/later?timeout=50", "b", &r), 200);
+    CHECK_STR_EQ(body_of(&r), "Response #1 body=b");
+    CHECK_STR_EQ(hc_header(&r, "x-first-path"), "/later");
+    usleep(300 * 1000);
+    /* async_io.select and is_ready on the promise */
+    CHECK_EQ_INT(post(s, "/reuse?select=1&timeout=3000", "c", &r), 200);
+    CHECK_STR_EQ(body_of(&r), "Response #1 body=c");
+    CHECK_EQ_INT(post(s, "/second", "d", &r), 200);
+    CHECK_STR_EQ(body_of(&r), "Response #2 body=d");
+    CHECK_STR_EQ(hc_header(&r, "x-first-path"), "/reuse");
+    hc_resp_free(&r);
+    server_stop(s);
+}
+
+TEST(streaming_response_must_end_before_the_next_request)
+{
+    server *s = server_start_guest(GUEST, 0);
+    CHECK(s != NULL);
+    if (!s)
+        return;
+    hc_resp r = {0};
+    CHECK_EQ_INT(post(s, "/stream", "", &r), 200);
+    CHECK_STR_EQ(body_of(&r), "streaming; wait while streaming: 5"); /* unsupported */
+    CHECK(log_wait(&s->log, "streaming response of the current request is still open"));
+    hc_resp_free(&r);
+    server_stop(s);
+}
+
+TEST(shutdown_releases_a_waiting_instance)
+{
+    server *s = server_start_guest(GUEST, 0);
+    CHECK(s != NULL);
+    if (!s)
+        return;
+    hc_resp r = {0};
+    CHECK_EQ_INT(post(s, "/reuse", "0", &r), 200); /* now waits up to 10 s */
+    hc_resp_free(&r);
+    double t0 = now_s();
+    server_stop(s);
+    double took = now_s() - t0;
+    printf("shutdown_releases_a_waiting_instance: stopped in %.0f ms\n", took * 1e3);
+    CHECK(took < 5.0);
+}
+
+typedef struct handle_call {
+    fastlike *f;
+    const char *url, *body;
+    fastlike_response resp;
+    fastlike_status st;
+} handle_call;
+
+static void *call_handle(void *arg)
+{
+    handle_call *c = arg;
+    char err[256];
+    fastlike_request req = {.method = "POST",
+                            .url = c->url,
+                            .body = (const uint8_t *)c->body,
+                            .body_len = strlen(c->body)};
+    c->st = fastlike_handle(c->f, &req, &c->resp, err, sizeof err);
+    return NULL;
+}
+
+static bool resp_is(const fastlike_response *r, const char *want)
+{
+    return r->status == 200 && r->body_len == strlen(want) &&
+           memcmp(r->body, want, r->body_len) == 0;
+}
+
+TEST(in_process_requests_reach_a_waiting_instance)
+{
+    fastlike_config *cfg = fastlike_config_new();
+    fastlike *f = NULL;
+    char err[256] = "";
+    CHECK_EQ_INT(fastlike_config_set_wasm_file(cfg, GUEST), FASTLIKE_OK);
+    CHECK_EQ_INT(fastlike_new(cfg, &f, err, sizeof err), FASTLIKE_OK);
+    if (!f) {
+        fastlike_config_free(cfg);
+        return;
+    }
+    /* fastlike_handle returns when the instance ends, so the first call runs on a thread and
+     * its instance waits (500 ms) for the second, made meanwhile */
+    handle_call first = {f, "/reuse?timeout=500", "p", {0}, FASTLIKE_OK};
+    pthread_t t;
+    CHECK_EQ_INT(pthread_create(&t, NULL, call_handle, &first), 0);
+    usleep(200 * 1000);
+    handle_call second = {f, "/reuse", "q", {0}, FASTLIKE_OK};
+    call_handle(&second);
+    pthread_join(t, NULL);
+    CHECK_EQ_INT(first.st, FASTLIKE_OK);
+    CHECK_EQ_INT(second.st, FASTLIKE_OK);
+    CHECK(resp_is(&first.resp, "Response #1 body=p"));
+    CHECK(resp_is(&second.resp, "Response #2 body=q"));
+    fastlike_response_free(&first.resp);
+    fastlike_response_free(&second.resp);
+    fastlike_free(f);
+    fastlike_config_free(cfg);
+}
+
+HARNESS_MAIN(RUN(one_instance_serves_a_run_of_requests);
+             RUN(trap_in_reused_instance_is_a_500_for_that_request);
+             RUN(abandoned_promise_gives_the_request_back); RUN(wait_times_out_and_select_waits);
+             RUN(streaming_response_must_end_before_the_next_request);
+             RUN(shutdown_releases_a_waiting_instance);
+             RUN(in_process_requests_reach_a_waiting_instance);)
