@@ -105,7 +105,7 @@ $(B)/bench-instantiate: bench/bench_instantiate.c $(B)/libfastlike.a
 build/guests/%.wasm: examples/%/index.js package.json
 	@mkdir -p $(dir $@)
 	@sh scripts/deps.sh
-	npx --no-install js-compute-runtime $< $@
+	sh scripts/build-js.sh $< $@
 # ---- end foundation block ----
 
 # ---- WASI C guests (wasi block: src/wasi/, cmd/fastlike/, tests/guests/c/, tests/unit/wasi/) ----
@@ -175,7 +175,7 @@ $(B)/tests/server/test_reuse: $(SRV_GUEST_WASMS) tests/unit/server/http_client.h
 build/guests/js/%.wasm: tests/guests/js/%.js package.json
 	@mkdir -p $(dir $@)
 	@sh scripts/deps.sh
-	npx --no-install js-compute-runtime $< $@
+	sh scripts/build-js.sh $< $@
 $(B)/tests/server/test_js: build/guests/js/srv_js.wasm tests/unit/server/http_client.h
 # ---- end server block ----
 
