@@ -275,6 +275,12 @@ hc_ctx *hc_ctx_new(const hc_settings *settings, const hc_downstream_request *req
     return ctx;
 }
 
+const hc_settings *hc_ctx_settings(const hc_ctx *ctx)
+{
+    static const hc_settings none = {0};
+    return ctx && ctx->settings ? ctx->settings : &none;
+}
+
 void hc_ctx_set_next_source(hc_ctx *ctx, const hc_next_source *src)
 {
     if (ctx)

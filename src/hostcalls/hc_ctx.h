@@ -64,6 +64,8 @@ typedef struct hc_settings {
     const char *const *fake_fastly_keys;   /* NULL-terminated; fastly_key_is_valid accepts these */
     /* Added with the backends (NULL: no backends, every send fails as for an unknown backend): */
     struct be_backends *backends;          /* configured backends and the shared event loop */
+    struct hc_stub_log *stub_log;          /* unimplemented hostcalls already reported, or NULL
+                                              (then every call is reported) */
 } hc_settings;
 
 typedef struct hc_ctx hc_ctx;
@@ -96,6 +98,9 @@ void hc_ctx_free(hc_ctx *ctx);
  * `level` <= settings->verbosity; level 0 always goes out. With ctx NULL (no request, e.g.
  * `fastlike run`), level-0 lines go to stderr. */
 void hc_log(hc_ctx *ctx, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* The settings the context was made with. */
+const hc_settings *hc_ctx_settings(const hc_ctx *ctx);
 
 /* Lets the guest take further downstream requests from `src` (must outlive the context). */
 void hc_ctx_set_next_source(hc_ctx *ctx, const hc_next_source *src);

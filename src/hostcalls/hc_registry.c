@@ -8,6 +8,7 @@
 #include "hostcalls/hc_status.h"
 
 #include <stdatomic.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -72,11 +73,25 @@ const hc_alias hc_aliases[] = {
     {NULL, NULL, NULL, NULL},
 };
 
-/* Process-wide "already logged" flags for the unsupported stubs, one per ABI row. This is the one
- * piece of mutable global state here: like the log level, it only shapes log output, and it is
- * atomic so concurrent requests may race on it harmlessly. */
 #define HC_REGISTRY_MAX_ROWS 1024
-static atomic_flag stub_logged[HC_REGISTRY_MAX_ROWS];
+
+struct hc_stub_log {
+    atomic_flag logged[HC_REGISTRY_MAX_ROWS];
+};
+
+hc_stub_log *hc_stub_log_new(void)
+{
+    hc_stub_log *l = malloc(sizeof *l);
+    if (l)
+        for (size_t i = 0; i < HC_REGISTRY_MAX_ROWS; i++)
+            atomic_flag_clear(&l->logged[i]);
+    return l;
+}
+
+void hc_stub_log_free(hc_stub_log *l)
+{
+    free(l);
+}
 
 static bool streq(const char *a, const char *b)
 {
@@ -152,12 +167,12 @@ fwe_status hc_registry_check(const hc_impl *const *tables, char *err, size_t err
     return FWE_OK;
 }
 
-bool hc_registry_first_call(const hc_abi_fn *row)
+bool hc_registry_first_call(hc_stub_log *l, const hc_abi_fn *row)
 {
     size_t i = (size_t)(row - hc_abi_table);
     if (i >= hc_abi_count || i >= HC_REGISTRY_MAX_ROWS)
         return false;
-    return !atomic_flag_test_and_set(&stub_logged[i]);
+    return !l || !atomic_flag_test_and_set(&l->logged[i]);
 }
 
 /* The stub of every unimplemented ABI row; `data` is its hc_abi_fn row. */
@@ -165,7 +180,7 @@ static fwe_trap_kind unsupported_stub(fwe_caller *caller, uint64_t *slots, void 
 {
     const hc_abi_fn *row = data;
     hc_ctx *ctx = fwe_caller_host_data(caller);
-    if (ctx && hc_registry_first_call(row))
+    if (ctx && hc_registry_first_call(hc_ctx_settings(ctx)->stub_log, row))
         hc_log(ctx, 0, "hostcall %s.%s is not implemented by Fastlike: returning unsupported (5)",
                row->module, row->name);
     slots[0] = HC_UNSUPPORTED;

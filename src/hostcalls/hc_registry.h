@@ -40,7 +40,7 @@ fwe_status hc_registry_check(const hc_impl *const *tables, char *err, size_t err
 /* Defines every ABI row and every alias on `linker` (after hc_registry_check; returns its
  * FWE_ERR_ARGS on a bad table, FWE_ERR_EXISTS if a name is defined already). Unimplemented rows
  * get a stub that returns fastly_status `unsupported` (5) and logs one line through hc_log the
- * first time the process calls it. */
+ * first time a request of the server (its hc_settings.stub_log) calls it. */
 fwe_status hc_registry_define(fwe_linker *linker, const hc_impl *const *tables);
 
 /* The implementation of module.name in `tables` (aliases followed), or NULL. */
@@ -56,8 +56,12 @@ size_t hc_registry_unknown_imports(const fwe_module *m, char *out, size_t outlen
 size_t hc_registry_unimplemented_imports(const fwe_module *m, const hc_impl *const *tables,
                                          char *out, size_t outlen);
 
-/* True exactly once per ABI row per process: the stub's "log the first call" guard (exposed for
- * tests). */
-bool hc_registry_first_call(const hc_abi_fn *row);
+/* Which `unsupported` stubs have logged their line: one flag per ABI row, shared by the requests
+ * of one server (hc_settings.stub_log), so each unimplemented hostcall is reported once. */
+typedef struct hc_stub_log hc_stub_log;
+hc_stub_log *hc_stub_log_new(void); /* NULL when out of memory */
+void hc_stub_log_free(hc_stub_log *l);
+/* True exactly once per ABI row for `l` (and every time when l is NULL). */
+bool hc_registry_first_call(hc_stub_log *l, const hc_abi_fn *row);
 
 #endif

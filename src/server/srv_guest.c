@@ -60,6 +60,7 @@ fastlike_status srv_guest_new(const srv_guest_config *cfg, srv_guest **out, char
     g->timeout_ms = cfg->timeout_ms;
     g->log = cfg->log;
     g->hc = cfg->hc;
+    g->hc.stub_log = hc_stub_log_new();
     fastlike_status st = FASTLIKE_ERR_NOMEM;
     g->env = calloc(cfg->nenv + 1, sizeof *g->env);
     g->engine = fwe_engine_new();
@@ -142,6 +143,7 @@ void srv_guest_free(srv_guest *g)
     free(g->env);
     pthread_mutex_destroy(&g->lock);
     srv_reuse_deinit(&g->reuse);
+    hc_stub_log_free(g->hc.stub_log);
     free(g);
 }
 

@@ -9,7 +9,6 @@
 #include "hostcalls/hc_ctx.h"
 #include "hostcalls/hc_registry.h"
 
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -21,28 +20,9 @@
 #define MARK_REQ_NEW 1002
 #define MARK_ABI_INIT 1003
 
-/* Until the hostcall context provides hc_log, a weak default that records the lines. */
+/* Log lines captured from the contexts these tests make. */
 static char log_lines[4096];
 static size_t log_used;
-__attribute__((weak)) void hc_log(hc_ctx *ctx, int level, const char *fmt, ...)
-{
-    (void)ctx;
-    (void)level;
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(log_lines + log_used, sizeof log_lines - log_used, fmt, ap);
-    va_end(ap);
-    if (n > 0 && (size_t)n + 1 < sizeof log_lines - log_used) {
-        log_used += (size_t)n;
-        log_lines[log_used++] = '\n';
-        log_lines[log_used] = '\0';
-    }
-}
-
-#ifndef HC_HAVE_IMPLS
-/* hc_impls.c (the hostcall modules' table list) is not in the tree yet. */
-const hc_impl *const hc_all_impls[] = {NULL};
-#endif
 
 /* ---- a local implementation table for the tests ---- */
 static fwe_trap_kind impl_method_get(fwe_caller *c, uint64_t *slots, void *data)
@@ -435,32 +415,54 @@ TEST(import_listings)
     fwe_engine_free(e);
 }
 
+static void capture_log(void *user, const char *line)
+{
+    (void)user;
+    size_t n = strlen(line);
+    if (log_used + n + 2 < sizeof log_lines) {
+        memcpy(log_lines + log_used, line, n);
+        log_used += n;
+        log_lines[log_used++] = '\n';
+        log_lines[log_used] = '\0';
+    }
+}
+
 TEST(stub_logs_once)
 {
     const hc_abi_fn *row = hc_abi_find("fastly_purge", 12, "purge_surrogate_key", 19);
     CHECK(row != NULL);
-    CHECK(hc_registry_first_call(row));
-    CHECK(!hc_registry_first_call(row));
-    CHECK(!hc_registry_first_call(row));
-#ifndef HC_HAVE_IMPLS
-    /* with the weak hc_log above: a stub called twice through a (dummy) context logs one line */
+    hc_stub_log *l = hc_stub_log_new();
+    CHECK(l != NULL);
+    CHECK(hc_registry_first_call(l, row));
+    CHECK(!hc_registry_first_call(l, row));
+    CHECK(!hc_registry_first_call(l, row));
+    CHECK(hc_registry_first_call(NULL, row)); /* no log state: every call is reported */
+    CHECK(hc_registry_first_call(NULL, row));
+    hc_stub_log_free(l);
+
+    /* through a real context: a stub called twice logs one line per server (stub log) */
     const imp imps[] = {{"fastly_geo", "lookup", "iiiii:i"}};
-    fixture f;
-    fixture_up(&f, imps, 1, test_tables);
-    CHECK_EQ_INT(f.inst_st, FWE_OK);
-    if (f.inst_st == FWE_OK) {
-        static int dummy;
-        fwe_instance_set_host_data(f.instance, &dummy);
-        log_used = 0;
-        log_lines[0] = '\0';
-        CHECK_EQ_INT(call_export(&f, 0), 5);
-        CHECK_EQ_INT(call_export(&f, 0), 5);
-        CHECK_STR_EQ(log_lines,
-                     "hostcall fastly_geo.lookup is not implemented by Fastlike: returning "
-                     "unsupported (5)\n");
+    for (int server = 0; server < 2; server++) {
+        hc_settings settings = {.log = capture_log, .stub_log = hc_stub_log_new()};
+        hc_ctx *ctx = hc_ctx_new(&settings, NULL, NULL, "trace");
+        CHECK(ctx != NULL);
+        fixture f;
+        fixture_up(&f, imps, 1, test_tables);
+        CHECK_EQ_INT(f.inst_st, FWE_OK);
+        if (f.inst_st == FWE_OK && ctx) {
+            fwe_instance_set_host_data(f.instance, ctx);
+            log_used = 0;
+            log_lines[0] = '\0';
+            CHECK_EQ_INT(call_export(&f, 0), 5);
+            CHECK_EQ_INT(call_export(&f, 0), 5);
+            CHECK_STR_CONTAINS(log_lines, "hostcall fastly_geo.lookup is not implemented by "
+                                          "Fastlike: returning unsupported (5)");
+            CHECK(strchr(log_lines, '\n') == log_lines + log_used - 1); /* one line */
+        }
+        fixture_down(&f);
+        hc_ctx_free(ctx);
+        hc_stub_log_free(settings.stub_log);
     }
-    fixture_down(&f);
-#endif
 }
 
 /* Writes the implemented rows ("module.name" lines) of the real tables to `fp`. */
