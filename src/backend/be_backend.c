@@ -30,6 +30,8 @@ void be_backend_deinit(be_backend *b)
 {
     if (!b)
         return;
+    be_health_stop(b->health);
+    be_health_config_deinit(&b->healthcheck);
 #define FREE_FIELD(f) free(b->f);
     BE_STRINGS(FREE_FIELD)
     BE_BLOBS(FREE_FIELD)
@@ -75,7 +77,8 @@ bool be_backend_copy(be_backend *dst, const be_backend *src)
     BE_STRINGS(CLEAR_FIELD)
     BE_BLOBS(CLEAR_FIELD)
 #undef CLEAR_FIELD
-    bool ok = true;
+    dst->health = NULL;
+    bool ok = be_health_config_copy(&dst->healthcheck, &src->healthcheck);
 #define COPY_STR(f) ok = ok && be_set_str(&dst->f, src->f);
     BE_STRINGS(COPY_STR)
 #undef COPY_STR
@@ -91,6 +94,8 @@ bool be_backend_copy(be_backend *dst, const be_backend *src)
 
 uint32_t be_backend_health(const be_backend *b)
 {
+    if (b->health)
+        return be_health_healthy(b->health) ? 1 : 2;
     if (b->uptime == BE_UPTIME_NONE)
         return 0;
     return b->uptime == 0 ? 2 : 1;

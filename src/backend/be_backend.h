@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "backend/be_health.h"
 #include "backend/be_loop.h"
 
 /* The ABI's tls_version values; BE_TLS_UNSET = not configured. */
@@ -51,16 +52,20 @@ typedef struct be_backend {
     uint32_t max_connections, max_use, max_lifetime_ms;
     bool prefer_ipv4;
     int uptime; /* 0..100 share of requests that reach the origin, or BE_UPTIME_NONE */
+    be_health_config healthcheck; /* probes to run (dynamic backends), when enabled */
+    struct be_health *health;     /* the running checker: not copied, stopped by deinit */
 } be_backend;
 
 /* A zeroed backend with Fastly's default timeouts, no TLS versions and uptime NONE. */
 void be_backend_init(be_backend *b);
-/* Frees the strings of `b` (not `b` itself); accepts NULL. */
+/* Stops the health checker and frees the strings of `b` (not `b` itself); accepts NULL. */
 void be_backend_deinit(be_backend *b);
-/* Deep copy into `dst` (initialised here). Returns false when out of memory (dst is then empty). */
+/* Deep copy into `dst` (initialised here), without the running health checker. Returns false
+ * when out of memory (dst is then empty). */
 bool be_backend_copy(be_backend *dst, const be_backend *src);
 
-/* The ABI's backend_health: 0 unknown (no @N), 1 healthy (N > 0), 2 unhealthy (@0). */
+/* The ABI's backend_health: with a running health check its verdict (1 healthy, 2 unhealthy);
+ * else from `@N`: 0 unknown (no @N), 1 healthy (N > 0), 2 unhealthy (@0). */
 uint32_t be_backend_health(const be_backend *b);
 
 /* Replaces a string field (copied; NULL clears). Returns false when out of memory. */

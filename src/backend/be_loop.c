@@ -1,6 +1,7 @@
 /* be_loop.c: the event-loop thread: drains the command queue, drives curl_multi_perform, hands
- * finished transfers back, checks our own timeouts and sleeps in curl_multi_poll until a socket,
- * a libcurl timer, a deadline or curl_multi_wakeup (a new command) needs it. */
+ * finished transfers back, checks our own timeouts, fires due timers and sleeps in
+ * curl_multi_poll until a socket, a libcurl timer, a deadline or curl_multi_wakeup (a new command
+ * or timer) needs it. */
 #include "backend/be_loop.h"
 #include "backend/be_signal.h"
 #include "backend/be_transfer_internal.h"
@@ -25,12 +26,22 @@ typedef struct active {
     be_transfer *t;
 } active;
 
+struct be_timer {
+    struct be_timer *next;
+    uint64_t period_ns, due_ns;
+    be_timer_fn fn;
+    void *user;
+    bool running; /* fn is being called (the loop thread, without mu) */
+};
+
 struct be_loop {
     CURLM *multi;
     pthread_t thread;
     bool started;
-    pthread_mutex_t mu; /* guards the queue and `stop` */
+    pthread_mutex_t mu; /* guards the queue, `stop` and the timers */
+    pthread_cond_t timer_done; /* a timer's fn returned */
     cmd *head, *tail;
+    be_timer *timers;
     bool stop;
     active *list; /* loop thread only */
     be_loop_config cfg;
@@ -86,6 +97,74 @@ bool be_loop_unpause(be_loop *l, be_transfer *t)
 bool be_loop_cancel(be_loop *l, be_transfer *t)
 {
     return push(l, CMD_CANCEL, t);
+}
+
+be_timer *be_loop_timer_start(be_loop *l, uint64_t period_ns, be_timer_fn fn, void *user)
+{
+    be_timer *t = calloc(1, sizeof *t);
+    if (!t)
+        return NULL;
+    t->period_ns = period_ns ? period_ns : 1;
+    t->due_ns = be_now_ns() + t->period_ns;
+    t->fn = fn;
+    t->user = user;
+    pthread_mutex_lock(&l->mu);
+    if (l->stop) {
+        pthread_mutex_unlock(&l->mu);
+        free(t);
+        return NULL;
+    }
+    t->next = l->timers;
+    l->timers = t;
+    pthread_mutex_unlock(&l->mu);
+    curl_multi_wakeup(l->multi); /* the loop may sleep past the new deadline */
+    return t;
+}
+
+void be_loop_timer_stop(be_loop *l, be_timer *t)
+{
+    if (!t)
+        return;
+    pthread_mutex_lock(&l->mu);
+    while (t->running)
+        pthread_cond_wait(&l->timer_done, &l->mu);
+    for (be_timer **p = &l->timers; *p; p = &(*p)->next)
+        if (*p == t) {
+            *p = t->next;
+            break;
+        }
+    pthread_mutex_unlock(&l->mu);
+    free(t);
+}
+
+/* Runs the timers due at `now` (each at most once) and returns the next deadline (0: none). */
+static uint64_t run_timers(be_loop *l, uint64_t now)
+{
+    pthread_mutex_lock(&l->mu);
+    for (;;) {
+        be_timer *due = NULL;
+        for (be_timer *t = l->timers; t && !due; t = t->next)
+            if (t->due_ns <= now)
+                due = t;
+        if (!due)
+            break;
+        /* the next run: a period on, or a period from now when the loop fell behind */
+        due->due_ns += due->period_ns;
+        if (due->due_ns <= now)
+            due->due_ns = now + due->period_ns;
+        due->running = true;
+        pthread_mutex_unlock(&l->mu);
+        due->fn(due->user);
+        pthread_mutex_lock(&l->mu);
+        due->running = false;
+        pthread_cond_broadcast(&l->timer_done);
+    }
+    uint64_t next = 0;
+    for (be_timer *t = l->timers; t; t = t->next)
+        if (!next || t->due_ns < next)
+            next = t->due_ns;
+    pthread_mutex_unlock(&l->mu);
+    return next;
 }
 
 static active *find(be_loop *l, be_transfer *t, active ***link)
@@ -179,7 +258,7 @@ static void *loop_main(void *p)
             if (t)
                 retire(l, t, code);
         }
-        uint64_t now = be_now_ns(), next = 0;
+        uint64_t now = be_now_ns(), next = run_timers(l, be_now_ns());
         for (active *a = l->list; a;) {
             active *following = a->next;
             if (be_transfer_expired(a->t, now, &next))
@@ -217,6 +296,7 @@ be_loop *be_loop_new(const be_loop_config *cfg, char *err, size_t errlen)
     }
     l->cfg = *cfg;
     pthread_mutex_init(&l->mu, NULL);
+    pthread_cond_init(&l->timer_done, NULL);
     l->multi = curl_multi_init();
     if (!l->multi) {
         snprintf(err, errlen, "libcurl: cannot create a multi handle");
@@ -252,8 +332,15 @@ void be_loop_free(be_loop *l)
         free(c);
         c = next;
     }
+    /* timers their owners did not stop (they must not be stopped after this) */
+    for (be_timer *t = l->timers; t;) {
+        be_timer *next = t->next;
+        free(t);
+        t = next;
+    }
     if (l->multi)
         curl_multi_cleanup(l->multi);
+    pthread_cond_destroy(&l->timer_done);
     pthread_mutex_destroy(&l->mu);
     free(l);
     curl_global_cleanup();

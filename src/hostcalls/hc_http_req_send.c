@@ -2,7 +2,8 @@
  * streaming), pending_req_poll/wait/select (v1/v2), and register_dynamic_backend with every option
  * of the witx dynamic_backend_config. A configured backend that cannot be reached answers with
  * the synthetic 502 of the `@N` simulation (as Fastlike does); a dynamic backend's failure is an
- * error status; the v2 calls also fill send_error_detail with the cause (hc_pending.h). Cache
+ * error status; the v2 calls also fill send_error_detail with the cause (hc_pending.h). A dynamic
+ * backend's health check is validated here and run by hc_backend_register (be_health.h). Cache
  * overrides pass through: the cache issue honours them. */
 #include "hc_http_req_send.h"
 
@@ -389,6 +390,72 @@ static bool parse_target(be_backend *b, const char *t, size_t len)
     return true;
 }
 
+/* healthcheck_config field offsets (typenames.witx: two u64, then 4-byte fields; 56 bytes). */
+enum {
+    HCK_INTERVAL = 0,
+    HCK_TIMEOUT = 8,
+    HCK_HOST = 16,
+    HCK_METHOD = 24,
+    HCK_PATH = 32,
+    HCK_EXPECTED_STATUS = 40,
+    HCK_WINDOW = 44,
+    HCK_THRESHOLD = 48,
+    HCK_INITIAL = 52,
+    HCK_SIZE = 56,
+};
+
+/* Viceroy's (and the SDKs') limit on health-check host + path and on the method. */
+#define HCK_TEXT_MAX 8192
+
+static uint64_t rd64(const uint8_t *cfg, size_t off)
+{
+    uint64_t v;
+    memcpy(&v, cfg + off, 8);
+    return v;
+}
+
+/* The health check of a dynamic backend: inval for an empty or malformed host, method or path
+ * (the path must start with '/'), or numbers that make no sense (be_health_config_valid). */
+static hc_status healthcheck(fwe_caller *caller, const uint8_t *hc, be_health_config *out)
+{
+    const char *host, *method, *path;
+    size_t host_len, method_len, path_len;
+    hc_status st;
+    if ((st = str_field(caller, hc, HCK_HOST, HCK_TEXT_MAX, false, &host, &host_len)) != HC_OK ||
+        (st = str_field(caller, hc, HCK_METHOD, HCK_TEXT_MAX, false, &method, &method_len)) !=
+            HC_OK ||
+        (st = str_field(caller, hc, HCK_PATH, HCK_TEXT_MAX, false, &path, &path_len)) != HC_OK)
+        return st;
+    if (host_len + path_len > HCK_TEXT_MAX || !hc_header_value_valid(host, host_len) ||
+        !hc_header_name_valid(method, method_len) || path[0] != '/')
+        return HC_INVAL;
+    for (size_t i = 0; i < path_len; i++)
+        if ((unsigned char)path[i] <= ' ' || (unsigned char)path[i] >= 0x7f)
+            return HC_INVAL;
+    uint32_t status = rd32(hc, HCK_EXPECTED_STATUS);
+    be_health_config c = {
+        .enabled = true,
+        .interval_ms = rd64(hc, HCK_INTERVAL),
+        .timeout_ms = rd64(hc, HCK_TIMEOUT),
+        .expected_status = status > 999 ? 0 : (uint16_t)status,
+        .window = rd32(hc, HCK_WINDOW),
+        .threshold = rd32(hc, HCK_THRESHOLD),
+        .initial = rd32(hc, HCK_INITIAL),
+    };
+    if (!be_health_config_valid(&c))
+        return HC_INVAL;
+    size_t ignored;
+    if (!be_set_bytes(&c.host, &ignored, host, host_len) ||
+        !be_set_bytes(&c.method, &ignored, method, method_len) ||
+        !be_set_bytes(&c.path, &ignored, path, path_len)) {
+        be_health_config_deinit(&c);
+        return HC_ERROR;
+    }
+    be_health_config_deinit(out);
+    *out = c;
+    return HC_OK;
+}
+
 static hc_status build_dynamic(fwe_caller *caller, hc_ctx *ctx, be_backend *b, uint32_t mask,
                                const uint8_t *cfg)
 {
@@ -471,9 +538,11 @@ static hc_status build_dynamic(fwe_caller *caller, hc_ctx *ctx, be_backend *b, u
     }
     b->prefer_ipv4 = (mask & OPT_PREFER_IPV4) != 0;
     if (mask & OPT_HEALTHCHECK) {
-        /* accepted (health checks are not run locally: health stays unknown) */
-        if (!hc_mem_slice(caller, rd32(cfg, DB_HEALTHCHECK), 56))
+        const uint8_t *hc = hc_mem_slice(caller, rd32(cfg, DB_HEALTHCHECK), HCK_SIZE);
+        if (!hc)
             return HC_INVAL;
+        if ((st = healthcheck(caller, hc, &b->healthcheck)) != HC_OK)
+            return st;
     }
     (void)ctx;
     return HC_OK;

@@ -83,6 +83,13 @@ hc_status hc_backend_register(hc_ctx *ctx, be_backend *b)
         s->dyn = g;
         s->cap = cap;
     }
+    if (b->healthcheck.enabled && !b->health) {
+        /* probes run while the backend lives, i.e. until the request's context goes */
+        be_loop *loop = be_backends_loop(ctx->settings->backends);
+        b->health = loop ? be_health_start(loop, b) : NULL;
+        if (!b->health)
+            return HC_ERROR;
+    }
     b->dynamic = true;
     s->dyn[s->ndyn++] = *b; /* ownership moves */
     be_backend_init(b);

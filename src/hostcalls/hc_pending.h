@@ -48,7 +48,9 @@ typedef struct hc_stream_req {
 /* The backend `name` resolves to for this request: a dynamic backend, a named one, else the
  * catch-all; NULL when none. *dynamic tells which. */
 const be_backend *hc_backend_lookup(hc_ctx *ctx, const char *name, size_t len, bool *dynamic);
-/* Registers a dynamic backend (copied). HC_ERROR when the name is taken. */
+/* Registers a dynamic backend (moved: `b` is left empty) and starts its health check when it has
+ * one (stopped when the request's context frees its backends). HC_ERROR when the name is taken
+ * or the checker cannot start. */
 hc_status hc_backend_register(hc_ctx *ctx, be_backend *b);
 
 /* Starts sending request `req_h` with body `body_h` to backend `name`: consumes both handles and
