@@ -314,6 +314,7 @@ TEST(unreliable_and_health)
         other += st != 200 && st != 502;
     }
     CHECK_EQ_INT(other, 0);
+    CHECK_EQ_INT(ok + bad, 400);
     CHECK(ok >= 140 && ok <= 260);
     if (ok < 140 || ok > 260)
         fprintf(stderr, "  @50: %d of 400 reached the origin\n", ok);
