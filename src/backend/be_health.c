@@ -63,9 +63,9 @@ bool be_health_config_valid(const be_health_config *c)
 {
     return c->window >= 1 && c->window <= BE_HEALTH_WINDOW_MAX && c->threshold <= c->window &&
            c->initial <= c->window && c->interval_ms >= BE_HEALTH_INTERVAL_MIN_MS &&
-           c->interval_ms < BE_HEALTH_INTERVAL_MAX_MS && c->timeout_ms >= BE_HEALTH_TIMEOUT_MIN_MS &&
-           c->timeout_ms < BE_HEALTH_TIMEOUT_MAX_MS && c->expected_status >= 100 &&
-           c->expected_status <= 999;
+           c->interval_ms < BE_HEALTH_INTERVAL_MAX_MS &&
+           c->timeout_ms >= BE_HEALTH_TIMEOUT_MIN_MS && c->timeout_ms < BE_HEALTH_TIMEOUT_MAX_MS &&
+           c->expected_status >= 100 && c->expected_status <= 999;
 }
 
 /* ---- the checker ---- */

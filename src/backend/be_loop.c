@@ -38,7 +38,7 @@ struct be_loop {
     CURLM *multi;
     pthread_t thread;
     bool started;
-    pthread_mutex_t mu; /* guards the queue, `stop` and the timers */
+    pthread_mutex_t mu;        /* guards the queue, `stop` and the timers */
     pthread_cond_t timer_done; /* a timer's fn returned */
     cmd *head, *tail;
     be_timer *timers;

@@ -332,8 +332,9 @@ static enum MHD_Result answer(req_ctx *rc, struct MHD_Connection *c, const char 
         pthread_mutex_unlock(&o->lock);
         unsigned status = seen <= arg_u64(c, "ok", 0) ? 200 : 500;
         const char *text = status == 200 ? "up\n" : "down\n";
-        return queue(c, status, MHD_create_response_from_buffer(strlen(text), (void *)text,
-                                                                MHD_RESPMEM_PERSISTENT));
+        return queue(
+            c, status,
+            MHD_create_response_from_buffer(strlen(text), (void *)text, MHD_RESPMEM_PERSISTENT));
     }
     if (path_is(url, "/slow")) {
         uint64_t first = arg_u64(c, "first", 0), between = arg_u64(c, "between", 0);

@@ -478,8 +478,8 @@ TEST(response_trailers_reach_the_guest)
     CHECK_STR_EQ(hc_header(&r, "x-tr-values-x-multi"), "one,two");
     CHECK_STR_EQ(hc_header(&r, "x-tr-missing"), "2"); /* inval, as for headers (Viceroy) */
     /* a response without trailers: the list is empty once the body was read */
-    CHECK_EQ_INT(be_request(s->port, "GET", "/status/200?body=plain", "x-mode: trailers\r\n",
-                            NULL, 0, &r, true),
+    CHECK_EQ_INT(be_request(s->port, "GET", "/status/200?body=plain", "x-mode: trailers\r\n", NULL,
+                            0, &r, true),
                  200);
     CHECK_STR_EQ(hc_header(&r, "x-tr-before"), "14");
     CHECK_STR_EQ(hc_header(&r, "x-tr-bytes"), "5");

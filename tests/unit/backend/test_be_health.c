@@ -90,13 +90,14 @@ TEST(initial_passes_are_the_newest_results)
     /* window 3, threshold 2, initial 2, every probe fails: healthy at first (2 of 3), still after
      * one failed probe (the two initial passes remain), unhealthy after the second */
     hc_resp r = {0};
-    CHECK_EQ_INT(be_request(s->port, "GET", "/",
-                            be_fmt("x-mode: watch\r\nx-target: 127.0.0.1:%u\r\nx-hc-method: HEAD\r\n"
-                                   "x-hc-path: /hc?ok=0\r\nx-window: 3\r\nx-threshold: 2\r\n"
-                                   "x-initial: 2\r\nx-changes: 1\r\nx-watch-ms: 3500\r\n",
-                                   origin_port(org)),
-                            NULL, 0, &r, true),
-                 200);
+    CHECK_EQ_INT(
+        be_request(s->port, "GET", "/",
+                   be_fmt("x-mode: watch\r\nx-target: 127.0.0.1:%u\r\nx-hc-method: HEAD\r\n"
+                          "x-hc-path: /hc?ok=0\r\nx-window: 3\r\nx-threshold: 2\r\n"
+                          "x-initial: 2\r\nx-changes: 1\r\nx-watch-ms: 3500\r\n",
+                          origin_port(org)),
+                   NULL, 0, &r, true),
+        200);
     CHECK_STR_EQ(hc_header(&r, "x-register"), "0");
     long ms[8];
     int h[8];
@@ -123,15 +124,25 @@ TEST(nonsense_configs_are_inval)
     if (!s)
         return;
     hc_resp r = {0};
-    CHECK_EQ_INT(be_request(s->port, "GET", "/",
-                            be_fmt("x-mode: invalid\r\nx-target: 127.0.0.1:%u\r\n",
-                                   origin_port(org)),
-                            NULL, 0, &r, true),
-                 200);
-    const char *bad[] = {"threshold-over-window", "initial-over-window", "window-0",
-                         "interval-short", "interval-long", "timeout-short", "status-0",
-                         "status-1000", "host-empty", "method-empty", "path-empty",
-                         "path-relative", "method-space", "window-16"};
+    CHECK_EQ_INT(
+        be_request(s->port, "GET", "/",
+                   be_fmt("x-mode: invalid\r\nx-target: 127.0.0.1:%u\r\n", origin_port(org)), NULL,
+                   0, &r, true),
+        200);
+    const char *bad[] = {"threshold-over-window",
+                         "initial-over-window",
+                         "window-0",
+                         "interval-short",
+                         "interval-long",
+                         "timeout-short",
+                         "status-0",
+                         "status-1000",
+                         "host-empty",
+                         "method-empty",
+                         "path-empty",
+                         "path-relative",
+                         "method-space",
+                         "window-16"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         const char *v = hc_header(&r, be_fmt("x-bad-%s", bad[i]));
         CHECK_STR_EQ(v, "2"); /* inval */
