@@ -168,7 +168,7 @@ SRV_GUEST_WASMS := $(patsubst tests/guests/c/%.c,build/guests/%.wasm,$(wildcard 
 $(B)/tests/server/test_http: $(SRV_GUEST_WASMS) tests/unit/server/http_client.h tests/unit/server/test_server.h
 $(B)/tests/server/test_handle: $(SRV_GUEST_WASMS)
 $(B)/tests/server/test_config_api: $(SRV_GUEST_WASMS)
-$(B)/tests/server/test_reuse: $(SRV_GUEST_WASMS) tests/unit/server/http_client.h tests/unit/server/test_server.h
+$(B)/tests/server/test_reuse: build/guests/js/srv_reuse_js.wasm $(SRV_GUEST_WASMS) tests/unit/server/http_client.h tests/unit/server/test_server.h
 # JS test guests, built with the pinned @fastly/js-compute (rebuilt when the source changes).
 build/guests/js/%.wasm: tests/guests/js/%.js package.json
 	@mkdir -p $(dir $@)

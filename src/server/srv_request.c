@@ -18,7 +18,32 @@ typedef struct wrap_sink {
     uint16_t status;
     bool head_sent, ended;
     uint64_t bytes;
+    /* the access line, written once when the response ends (-v 1) */
+    const srv_guest *g;
+    const char *trace;
+    const hc_downstream_request *req;
+    uint64_t t0;
+    bool reused, logged;
 } wrap_sink;
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* "[trace] METHOD URL -> STATUS (ms, body bytes)", timed to the end of the response. */
+static void log_access(wrap_sink *w)
+{
+    if (w->logged)
+        return;
+    w->logged = true;
+    if (w->g->log.verbosity >= 1)
+        srv_logf(&w->g->log, "[%.8s] %s %s -> %u (%.1f ms, %" PRIu64 " body bytes%s)", w->trace,
+                 w->req->method, w->req->url, w->status, (double)(now_ns() - w->t0) / 1e6,
+                 w->bytes, w->reused ? ", reused instance" : "");
+}
 
 static int w_send_head(void *p, uint16_t status, const hc_header_view *h, size_t n, int64_t cl)
 {
@@ -45,7 +70,9 @@ static int w_finish(void *p)
     if (!w->head_sent || w->ended)
         return w->ended ? 0 : -1;
     w->ended = true;
-    return w->real->hc.finish(w->real->hc.sink);
+    int rc = w->real->hc.finish(w->real->hc.sink);
+    log_access(w);
+    return rc;
 }
 
 static void w_abort(wrap_sink *w)
@@ -54,6 +81,15 @@ static void w_abort(wrap_sink *w)
         return;
     w->ended = true;
     w->real->abort(w->real->hc.sink);
+    log_access(w);
+}
+
+static void wrap_init(wrap_sink *w, const srv_sink *real, const srv_guest *g, const char *trace,
+                      const hc_downstream_request *req, bool reused)
+{
+    *w = (wrap_sink){.real = real, .g = g, .trace = trace, .req = req, .reused = reused};
+    w->hc = (hc_downstream_sink){w_send_head, w_write, w_finish, w};
+    w->t0 = now_ns();
 }
 
 /* A complete response of our own (loop, failure, empty). */
@@ -65,13 +101,6 @@ static void send_simple(wrap_sink *w, uint16_t status, const char *body)
     if (w_send_head(w, status, len ? &h : NULL, len ? 1 : 0, (int64_t)len) == 0 && len)
         w_write(w, (const uint8_t *)body, len);
     w_finish(w);
-}
-
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 static void make_trace_id(char out[33])
@@ -165,16 +194,6 @@ static void log_trap(const srv_guest *g, const hc_downstream_request *req, const
     srv_logf(&g->log, "[%.8s] %s %s: guest trapped: %s", trace, req->method, req->url, flat);
 }
 
-/* One access line per request (verbosity >= 1). */
-static void log_access(const srv_guest *g, const char *trace, const hc_downstream_request *req,
-                       const wrap_sink *w, uint64_t t0, bool reused)
-{
-    if (g->log.verbosity >= 1)
-        srv_logf(&g->log, "[%.8s] %s %s -> %u (%.1f ms, %" PRIu64 " body bytes%s)", trace,
-                 req->method, req->url, w->status, (double)(now_ns() - t0) / 1e6, w->bytes,
-                 reused ? ", reused instance" : "");
-}
-
 /* ---- reusable instances ---- */
 
 /* A request handed to this instance and accepted by the guest. */
@@ -182,7 +201,6 @@ typedef struct served {
     struct served *next;
     srv_handoff *h;
     wrap_sink w;
-    uint64_t t0;
 } served;
 
 /* The requests one instance serves: the first, then any it takes with next_request. */
@@ -193,8 +211,6 @@ typedef struct run_state {
     hc_next_source src;
     wrap_sink *current; /* the request the guest works on now */
     const hc_downstream_request *current_req;
-    uint64_t current_t0;
-    bool current_reused;
     served *accepted; /* most recent first */
 } run_state;
 
@@ -225,17 +241,12 @@ static bool rs_wait_end(void *user, void *waiter, bool accept, const hc_downstre
     /* the guest is done with the current request (its response went out, or was cut short) */
     if (!hc_ctx_response_finished(rs->hc))
         w_abort(rs->current);
-    log_access(rs->g, rs->trace, rs->current_req, rs->current, rs->current_t0, rs->current_reused);
     s->h = h;
-    s->w.real = h->sink;
-    s->w.hc = (hc_downstream_sink){w_send_head, w_write, w_finish, &s->w};
-    s->t0 = now_ns();
+    wrap_init(&s->w, h->sink, rs->g, rs->trace, h->req, true);
     s->next = rs->accepted;
     rs->accepted = s;
     rs->current = &s->w;
     rs->current_req = h->req;
-    rs->current_t0 = s->t0;
-    rs->current_reused = true;
     *req = h->req;
     *sink = &s->w.hc;
     return true;
@@ -288,22 +299,18 @@ srv_outcome srv_request_serve(srv_guest *g, const hc_downstream_request *req, co
 
 srv_outcome srv_request_run(srv_guest *g, const hc_downstream_request *req, const srv_sink *sink)
 {
-    uint64_t t0 = now_ns();
     char trace[33];
     make_trace_id(trace);
-    wrap_sink w = {.real = sink};
-    w.hc = (hc_downstream_sink){w_send_head, w_write, w_finish, &w};
-    run_state rs = {.g = g, .trace = trace, .current = &w, .current_req = req, .current_t0 = t0};
+    wrap_sink w;
+    wrap_init(&w, sink, g, trace, req, false);
+    run_state rs = {.g = g, .trace = trace, .current = &w, .current_req = req};
     rs.src = (hc_next_source){rs_wait_begin, rs_arrived, rs_wait_end, &rs};
     srv_outcome outcome;
-
     if (srv_request_is_loop(req)) {
         send_simple(&w, 508,
                     "Loop detected: this request already passed through Fastlike "
                     "(cdn-loop header)\n");
-        outcome = SRV_OUTCOME_LOOP;
-        log_access(g, trace, req, &w, t0, false);
-        return outcome;
+        return SRV_OUTCOME_LOOP;
     }
 
     srv_slot *slot = srv_guest_acquire(g);
@@ -398,7 +405,7 @@ done:;
         send_simple(cw, 200, "");
     else
         w_finish(cw);
-    log_access(g, trace, rs.current_req, cw, rs.current_t0, rs.current_reused);
+    log_access(cw); /* when the guest left it neither finished nor aborted */
     hc_ctx_free(hc); /* a request handed over but never taken goes back to its offerer */
     fwe_instance_free(inst);
     if (slot)

@@ -3,12 +3,14 @@
  * Viceroy, at most 5 registrations, so 6 requests), a trap in a reused instance is a 500 for
  * that request only, a request handed to an instance that then abandons its promise is served by
  * a fresh one, the wait times out, waiting with async_io.select, a streaming response must end
- * before the next request, and shutting down releases a waiting instance at once. */
+ * before the next request, shutting down releases a waiting instance at once, and a guest of the
+ * official JS SDK that asks for a reusable sandbox (setReusableSandboxOptions) gets one. */
 #include "test_server.h"
 
 #include <time.h>
 
 #define GUEST "build/guests/srv_reuse.wasm"
+#define JS_GUEST "build/guests/js/srv_reuse_js.wasm"
 
 static double now_s(void)
 {
@@ -159,6 +161,26 @@ TEST(shutdown_releases_a_waiting_instance)
     CHECK(took < 5.0);
 }
 
+TEST(js_sdk_reusable_sandbox)
+{
+    server *s = server_start_guest(JS_GUEST, 0);
+    CHECK(s != NULL);
+    if (!s)
+        return;
+    hc_resp r = {0};
+    char want[64], path[32];
+    for (int i = 1; i <= 3; i++) {
+        snprintf(path, sizeof path, "/js%d", i);
+        CHECK_EQ_INT(post(s, path, "", &r), 200);
+        snprintf(want, sizeof want, "served=%d path=%s", i, path);
+        CHECK_STR_EQ(body_of(&r), want);
+    }
+    CHECK(log_wait(&s->log, "POST http://x/js3 -> 200"));
+    CHECK(log_has(&s->log, "reused instance"));
+    hc_resp_free(&r);
+    server_stop(s);
+}
+
 typedef struct handle_call {
     fastlike *f;
     const char *url, *body;
@@ -219,4 +241,4 @@ HARNESS_MAIN(RUN(one_instance_serves_a_run_of_requests);
              RUN(abandoned_promise_gives_the_request_back); RUN(wait_times_out_and_select_waits);
              RUN(streaming_response_must_end_before_the_next_request);
              RUN(shutdown_releases_a_waiting_instance);
-             RUN(in_process_requests_reach_a_waiting_instance);)
+             RUN(in_process_requests_reach_a_waiting_instance); RUN(js_sdk_reusable_sandbox);)
