@@ -248,7 +248,10 @@ void fwe_instance_set_host_data(fwe_instance *instance, void *data);
 bool fwe_instance_export(fwe_instance *instance, const char *name, size_t name_len, fwe_extern *out);
 fwe_memory *fwe_instance_memory(fwe_instance *instance, uint32_t index);
 
-/* Calls `func` with typed arguments. Results are written to results[0..nresults). */
+/* Calls `func` with typed arguments. Results are written to results[0..nresults). A host function
+ * may call back into its own instance this way; such nesting shares the instance's call-depth
+ * limit and is bounded (256 levels) so that it traps with FWE_TRAP_STACK_EXHAUSTED instead of
+ * exhausting the C stack. */
 fwe_status fwe_call(fwe_func *func, const fwe_val *args, size_t nargs, fwe_val *results,
                     size_t nresults, fwe_trap *trap);
 void fwe_func_type(const fwe_func *func, fwe_functype_info *out);

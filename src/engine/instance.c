@@ -12,6 +12,8 @@
 
 #define DEFAULT_STACK_SLOTS (1u << 20)
 #define DEFAULT_MAX_DEPTH 10000u
+/* Host functions may call back into their instance (fwe_call), each level on the C stack. */
+#define FWE_MAX_NESTED_CALLS 256u
 
 /* ---------- modules ---------- */
 
@@ -407,8 +409,17 @@ fwe_status fwe_call(fwe_func *f, const fwe_val *args, size_t nargs, fwe_val *res
             trap->kind = k;
             if (k == FWE_TRAP_EXIT) trap->exit_code = caller.exit_code;
         }
+    } else if (f->inst->nested_calls >= FWE_MAX_NESTED_CALLS) {
+        /* each host re-entry also takes C stack: bound it so it traps instead of overflowing */
+        set_msg(trap, FWE_TRAP_STACK_EXHAUSTED,
+                "call stack exhausted: more than %u nested calls into the instance from host "
+                "functions",
+                FWE_MAX_NESTED_CALLS);
+        k = FWE_TRAP_STACK_EXHAUSTED;
     } else {
+        f->inst->nested_calls++;
         k = fwe_interp_call(f->inst, f, slots, trap);
+        f->inst->nested_calls--;
     }
     if (k == FWE_TRAP_NONE) {
         s = 0;

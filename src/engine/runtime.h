@@ -96,6 +96,7 @@ struct fwe_instance {
     fwe_frame *frames;      /* call frame stack */
     uint32_t max_frames;
     uint32_t depth;         /* frames in use during a call (for nested host→guest calls) */
+    uint32_t nested_calls;  /* fwe_call activations on this instance (host re-entry nests them) */
     uint64_t max_memory_pages;
     bool pooled_ok;         /* own memory came from the templates: it may return to the pool */
     _Atomic uint32_t interrupt;

@@ -1,6 +1,7 @@
 /* test_engine.c: engine behaviour through the public API (fwe.h): traps with backtraces, stack
  * exhaustion, interruption from another thread, memory limits, host functions and missing
- * imports, validation messages, deep block nesting, and one module instantiated concurrently. */
+ * imports, validation messages, deep block nesting, one module instantiated concurrently, and host
+ * functions calling back into their instance. */
 #include "fwe.h"
 #include "harness.h"
 
@@ -173,6 +174,70 @@ TEST(memory_bounds_and_growth_limits) {
     a = i32(3 * 65536 - 4);
     CHECK_EQ_INT(fwe_call(export_func(fx.inst, "load"), &a, 1, &r, 1, &trap), FWE_OK);
     teardown(&fx);
+}
+
+/* host.reenter(x): x > 0 calls the caller's export "outer"(x - 1), x == 0 calls "inner"(0),
+ * x < 0 calls "trap"; the callee's trap becomes the host function's trap. */
+static fwe_trap_kind host_reenter(fwe_caller *caller, uint64_t *slots, void *data) {
+    (void)data;
+    fwe_instance *inst = fwe_caller_instance(caller);
+    int32_t x = (int32_t)(uint32_t)slots[0];
+    const char *name = x > 0 ? "outer" : x == 0 ? "inner" : "trap";
+    fwe_extern ext;
+    if (!fwe_instance_export(inst, name, strlen(name), &ext))
+        return fwe_caller_trap(caller, FWE_TRAP_HOST, "no export %s", name);
+    fwe_val a = {.type = FWE_I32, .of.i32 = (uint32_t)(x > 0 ? x - 1 : x)}, r;
+    fwe_trap trap;
+    fwe_status st = fwe_call(ext.of.func, &a, 1, &r, 1, &trap);
+    if (st != FWE_OK)
+        return fwe_caller_trap(caller, FWE_TRAP_HOST, "nested call failed: %s", trap.message);
+    slots[0] = r.of.i32;
+    return FWE_TRAP_NONE;
+}
+
+TEST(host_reentry) {
+    size_t len;
+    uint8_t *bytes = read_file("build/wat/reenter.wasm", &len);
+    CHECK(bytes != NULL);
+    if (!bytes) return;
+    fwe_engine *e = fwe_engine_new();
+    fwe_module *m = NULL;
+    char err[256];
+    CHECK_EQ_INT(fwe_module_load(e, bytes, len, &m, err, sizeof err), FWE_OK);
+    free(bytes);
+    fwe_linker *l = fwe_linker_new(e);
+    CHECK_EQ_INT(fwe_linker_define_host(l, "host", "reenter", "i:i", host_reenter, NULL), FWE_OK);
+    fwe_instance *inst = NULL;
+    fwe_trap trap;
+    CHECK_EQ_INT(fwe_instantiate(l, m, NULL, &inst, &trap), FWE_OK);
+    if (inst) {
+        /* outer(3) -> host -> outer(2) -> host -> outer(1) -> host -> outer(0) -> host -> inner(0):
+         * 100, plus 1 per outer level */
+        fwe_val a = {.type = FWE_I32, .of.i32 = 3}, r;
+        CHECK_EQ_INT(fwe_call(export_func(inst, "outer"), &a, 1, &r, 1, &trap), FWE_OK);
+        CHECK_EQ_INT(r.of.i32, 104);
+        CHECK_EQ_INT(fwe_call(export_func(inst, "depth"), NULL, 0, &r, 1, &trap), FWE_OK);
+        CHECK_EQ_INT(r.of.i32, 4);
+        /* a trap in the nested call surfaces as the host function's trap; the instance still works */
+        a.of.i32 = (uint32_t)-1;
+        CHECK_EQ_INT(fwe_call(export_func(inst, "outer"), &a, 1, &r, 1, &trap), FWE_ERR_TRAP);
+        CHECK_STR_CONTAINS(trap.message, "nested call failed");
+        CHECK_STR_CONTAINS(trap.message, "unreachable");
+        a.of.i32 = 1;
+        CHECK_EQ_INT(fwe_call(export_func(inst, "outer"), &a, 1, &r, 1, &trap), FWE_OK);
+        CHECK_EQ_INT(r.of.i32, 102);
+        /* deep re-entry hits the call-depth limit as a trap, not a crash */
+        a.of.i32 = 1000000;
+        CHECK_EQ_INT(fwe_call(export_func(inst, "outer"), &a, 1, &r, 1, &trap), FWE_ERR_TRAP);
+        CHECK_STR_CONTAINS(trap.message, "call stack exhausted");
+        a.of.i32 = 0;
+        CHECK_EQ_INT(fwe_call(export_func(inst, "outer"), &a, 1, &r, 1, &trap), FWE_OK);
+        CHECK_EQ_INT(r.of.i32, 101);
+    }
+    fwe_instance_free(inst);
+    fwe_linker_free(l);
+    fwe_module_free(m);
+    fwe_engine_free(e);
 }
 
 TEST(host_functions_and_missing_imports) {
@@ -383,4 +448,4 @@ TEST(failed_instantiation_outlives_its_module) {
 HARNESS_MAIN(RUN(failed_instantiation_outlives_its_module); RUN(reused_memory_starts_from_the_initial_image); RUN(trap_has_message_and_named_backtrace); RUN(deep_recursion_is_a_trap);
              RUN(interrupt_stops_a_runaway_loop); RUN(memory_bounds_and_growth_limits);
              RUN(host_functions_and_missing_imports); RUN(deeply_nested_blocks_with_results);
-             RUN(validation_errors_name_function_and_offset); RUN(concurrent_instantiation_of_one_module);)
+             RUN(validation_errors_name_function_and_offset); RUN(concurrent_instantiation_of_one_module); RUN(host_reentry);)
