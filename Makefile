@@ -202,7 +202,7 @@ $(BE_GUEST_WASMS): tests/guests/c/be_pattern.h tests/guests/include/fastly_hostc
 $(B)/tests/backend/origin.o: tests/unit/backend/origin.c tests/unit/backend/origin.h tests/guests/c/be_pattern.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Itests/guests/c $(CFLAGS) -c -o $@ $<
-$(BE_TEST_BINS): $(B)/tests/backend/origin.o tests/unit/backend/origin.h tests/unit/server/http_client.h tests/guests/c/be_pattern.h
+$(BE_TEST_BINS): $(B)/tests/backend/origin.o tests/unit/backend/origin.h tests/unit/server/http_client.h tests/guests/c/be_pattern.h tests/unit/backend/be_server.h tests/unit/server/test_server.h
 $(BE_TEST_BINS): CPPFLAGS += -Itests/guests/c -Itests/unit/backend
 $(BE_TEST_BINS): LDLIBS += $(B)/tests/backend/origin.o -lmicrohttpd -lgnutls
 $(filter-out $(B)/tests/backend/test_origin,$(BE_TEST_BINS)): $(BE_GUEST_WASMS) $(BE_JS_WASMS)

@@ -7,6 +7,7 @@
 
 #include "fastlike.h"
 #include "server/http_client.h"
+#include "server/test_server.h"
 
 #include <pthread.h>
 #include <stdarg.h>
@@ -20,25 +21,13 @@ typedef struct be_srv {
     fastlike_config *cfg;
     fastlike *f;
     uint16_t port;
-    pthread_mutex_t lock;
-    char *log;
-    size_t log_len;
+    logbuf log;
 } be_srv;
 
 static void be_srv_capture(void *user, const char *line)
 {
     be_srv *s = user;
-    pthread_mutex_lock(&s->lock);
-    size_t n = strlen(line);
-    char *grown = realloc(s->log, s->log_len + n + 2);
-    if (grown) {
-        s->log = grown;
-        memcpy(s->log + s->log_len, line, n);
-        s->log[s->log_len + n] = '\n';
-        s->log[s->log_len + n + 1] = '\0';
-        s->log_len += n + 1;
-    }
-    pthread_mutex_unlock(&s->lock);
+    capture(&s->log, line);
     if (getenv("BE_TEST_LOG"))
         fprintf(stderr, "log: %s\n", line);
 }
@@ -46,15 +35,7 @@ static void be_srv_capture(void *user, const char *line)
 /* Waits up to 5 s for the line: some lines are logged after the response went out. */
 static inline bool be_srv_log_has(be_srv *s, const char *needle)
 {
-    for (int i = 0; i < 500; i++) {
-        pthread_mutex_lock(&s->lock);
-        bool found = s->log && strstr(s->log, needle);
-        pthread_mutex_unlock(&s->lock);
-        if (found)
-            return true;
-        usleep(10000);
-    }
-    return false;
+    return log_wait(&s->log, needle);
 }
 
 static inline void be_srv_stop(be_srv *s)
@@ -63,8 +44,8 @@ static inline void be_srv_stop(be_srv *s)
         return;
     fastlike_free(s->f);
     fastlike_config_free(s->cfg);
-    free(s->log);
-    pthread_mutex_destroy(&s->lock);
+    free(s->log.text);
+    pthread_mutex_destroy(&s->log.lock);
     free(s);
 }
 
@@ -76,7 +57,7 @@ static inline be_srv *be_srv_start_with(const char *wasm, const char *const *bac
                                         be_srv_hook hook, void *user)
 {
     be_srv *s = calloc(1, sizeof *s);
-    pthread_mutex_init(&s->lock, NULL);
+    pthread_mutex_init(&s->log.lock, NULL);
     char err[512] = "";
     s->cfg = fastlike_config_new();
     fastlike_status st = fastlike_config_set_wasm_file(s->cfg, wasm);
