@@ -2,7 +2,8 @@
  * downstream request's headers choose what it does:
  *   x-backend: NAME   the backend (default "origin")
  *   x-mode: send      (default) send the downstream request and body with send (v1) and pass the
- *                     response through with send_downstream (non-streaming); an error answers 503
+ *                     response through with send_downstream (non-streaming), adding
+ *                     x-be-version (the response's fastly_http_version); an error answers 503
  *                     with x-send-status
  *   x-mode: send_v2   the same with send_v2; x-send-detail carries the error detail tag (also on
  *                     success, where it must be OK = 1)
@@ -529,6 +530,9 @@ int main(void)
             answer(503, "send failed\n", e);
             return 0;
         }
+        fastly_http_version v = 0;
+        if (fastly_http_resp_version_get(r, &v) == 0)
+            set_num(r, "x-be-version", (int)v); /* 2 = HTTP/1.1, 3 = HTTP/2 */
         if (strcmp(mode, "copy") != 0) {
             fastly_http_resp_send_downstream(r, b, 0);
             return 0;

@@ -12,7 +12,14 @@
 
 #include "be_pattern.h"
 
+#include <arpa/inet.h>
+#include <fcntl.h>
 #include <inttypes.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define GUEST "build/guests/be_proxy.wasm"
@@ -775,6 +782,98 @@ TEST(loop_across_two_instances_508)
     be_srv_stop(a);
 }
 
+/* An HTTP/2 origin: nghttpd (Debian nghttp2-server) serving a directory over TLS. Returns its
+ * pid (port in *port), or -1. */
+static pid_t start_nghttpd(const char *docroot, uint16_t *port)
+{
+    /* a port that was free a moment ago */
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof sa;
+    if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0 ||
+        getsockname(fd, (struct sockaddr *)&sa, &len) != 0) {
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    *port = ntohs(sa.sin_port);
+    close(fd);
+    char portstr[16], htdocs[512];
+    snprintf(portstr, sizeof portstr, "%u", *port);
+    snprintf(htdocs, sizeof htdocs, "--htdocs=%s", docroot);
+    pid_t pid = fork();
+    if (pid == 0) {
+        /* nghttpd lives in sbin, which a non-root PATH may lack */
+        const char *path = getenv("PATH");
+        char newpath[4096];
+        snprintf(newpath, sizeof newpath, "%s:/usr/sbin:/sbin", path ? path : "/usr/bin:/bin");
+        setenv("PATH", newpath, 1);
+        int devnull = open("/dev/null", O_WRONLY);
+        if (devnull >= 0) {
+            dup2(devnull, 1);
+            dup2(devnull, 2);
+        }
+        execlp("nghttpd", "nghttpd", "--address=127.0.0.1", htdocs, portstr, tls.key, tls.cert,
+               (char *)NULL);
+        _exit(127);
+    }
+    /* wait until it accepts connections */
+    for (int i = 0; pid > 0 && i < 100; i++) {
+        hc_conn c;
+        if (hc_connect(&c, *port) == 0) {
+            hc_close(&c);
+            return pid;
+        }
+        int status;
+        if (waitpid(pid, &status, WNOHANG) == pid)
+            return -1; /* it exited: not installed, or the port was taken */
+        usleep(50 * 1000);
+    }
+    return pid;
+}
+
+TEST(http2_by_alpn)
+{
+    /* covers: fastly_http_resp.version_get */
+    char docroot[300];
+    snprintf(docroot, sizeof docroot, "%s/h2-docroot", tls_dir);
+    mkdir(docroot, 0755);
+    char file[400];
+    snprintf(file, sizeof file, "%s/hello.txt", docroot);
+    FILE *f = fopen(file, "w");
+    CHECK(f != NULL);
+    if (!f)
+        return;
+    fputs("hello over h2\n", f);
+    fclose(f);
+    uint16_t port = 0;
+    pid_t pid = start_nghttpd(docroot, &port);
+    CHECK(pid > 0); /* nghttpd comes with nghttp2-server (scripts/deps.sh) */
+    if (pid <= 0)
+        return;
+    const char *be[] = {be_fmt("secure=https://localhost:%u", port),
+                        be_fmt("plain=127.0.0.1:%u", origin_port(org)), origin_spec("slow", org, NULL),
+                        NULL};
+    be_srv *s = be_srv_start_with(GUEST, be, set_ca, tls.ca);
+    CHECK(s != NULL);
+    if (s) {
+        hc_resp r = {0};
+        CHECK_EQ_INT(
+            be_request(s->port, "GET", "/hello.txt", "x-backend: secure\r\n", NULL, 0, &r, true),
+            200);
+        CHECK_STR_EQ((char *)r.body, "hello over h2\n");
+        CHECK_STR_EQ(hc_header(&r, "x-be-version"), "3"); /* HTTP/2, negotiated by ALPN */
+        /* the HTTP/1.1-only origin stays on HTTP/1.1 */
+        CHECK_EQ_INT(be_request(s->port, "GET", "/echo/v", "x-backend: plain\r\n", NULL, 0, &r, true),
+                     200);
+        CHECK_STR_EQ(hc_header(&r, "x-be-version"), "2");
+        hc_resp_free(&r);
+        be_srv_stop(s);
+    }
+    kill(pid, SIGTERM);
+    waitpid(pid, NULL, 0);
+}
+
 int main(int argc, char **argv)
 {
     (void)argc;
@@ -798,6 +897,7 @@ int main(int argc, char **argv)
     RUN(send_downstream_pending_with_header_edits);
     RUN(https_dynamic_with_generated_ca);
     RUN(response_trailers_reach_the_guest);
+    RUN(http2_by_alpn);
     RUN(request_trailers_reach_the_origin);
     RUN(empty_sni_hostname_sends_no_sni);
     RUN(https_static_with_ca_file_and_static_timeouts);
