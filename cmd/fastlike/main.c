@@ -230,19 +230,19 @@ static void note_pending_flags(const cfg_options *o)
     size_t n = 0;
     if (o->reload)
         names[n++] = "-reload";
-    if (o->ndictionaries)
+    if (o->edge.ndictionaries)
         names[n++] = "-dictionary";
-    if (o->nconfig_stores)
+    if (o->edge.nconfig_stores)
         names[n++] = "-config-store";
-    if (o->nkv_stores)
+    if (o->edge.nkv_stores)
         names[n++] = "-kv";
-    if (o->nsecret_stores)
+    if (o->edge.nsecret_stores)
         names[n++] = "-secret-store";
-    if (o->nacls)
+    if (o->edge.nacls)
         names[n++] = "-acl";
-    if (o->geo)
+    if (o->edge.geo)
         names[n++] = "-geo";
-    if (o->nloggers)
+    if (o->edge.nloggers)
         names[n++] = "-logger";
     if (o->profile_ui || o->profile_native || o->profile_mode != CFG_PROFILE_TRACE)
         names[n++] = "-profile-*";
@@ -269,33 +269,34 @@ static fastlike_status add_pending_options(fastlike_config *c, const cfg_options
 {
     char err[1024] = "";
     fastlike_status st = FASTLIKE_OK;
-    for (size_t i = 0; i < o->ndictionaries && st == FASTLIKE_OK; i++)
-        st = flag_failed(fastlike_config_add_dictionary(c, o->dictionaries[i].name,
-                                                        o->dictionaries[i].path, err, sizeof err),
+    const cfg_edge *e = &o->edge;
+    for (size_t i = 0; i < e->ndictionaries && st == FASTLIKE_OK; i++)
+        st = flag_failed(fastlike_config_add_dictionary(c, e->dictionaries[i].name,
+                                                        e->dictionaries[i].path, err, sizeof err),
                          "-dictionary", err);
-    for (size_t i = 0; i < o->nconfig_stores && st == FASTLIKE_OK; i++)
+    for (size_t i = 0; i < e->nconfig_stores && st == FASTLIKE_OK; i++)
         st =
-            flag_failed(fastlike_config_add_config_store(c, o->config_stores[i].name,
-                                                         o->config_stores[i].path, err, sizeof err),
+            flag_failed(fastlike_config_add_config_store(c, e->config_stores[i].name,
+                                                         e->config_stores[i].path, err, sizeof err),
                         "-config-store", err);
-    for (size_t i = 0; i < o->nsecret_stores && st == FASTLIKE_OK; i++)
+    for (size_t i = 0; i < e->nsecret_stores && st == FASTLIKE_OK; i++)
         st =
-            flag_failed(fastlike_config_add_secret_store(c, o->secret_stores[i].name,
-                                                         o->secret_stores[i].path, err, sizeof err),
+            flag_failed(fastlike_config_add_secret_store(c, e->secret_stores[i].name,
+                                                         e->secret_stores[i].path, err, sizeof err),
                         "-secret-store", err);
-    for (size_t i = 0; i < o->nkv_stores && st == FASTLIKE_OK; i++)
-        st = flag_failed(fastlike_config_add_kv_store(c, o->kv_stores[i].name, o->kv_stores[i].path,
+    for (size_t i = 0; i < e->nkv_stores && st == FASTLIKE_OK; i++)
+        st = flag_failed(fastlike_config_add_kv_store(c, e->kv_stores[i].name, e->kv_stores[i].path,
                                                       err, sizeof err),
                          "-kv", err);
-    for (size_t i = 0; i < o->nacls && st == FASTLIKE_OK; i++)
+    for (size_t i = 0; i < e->nacls && st == FASTLIKE_OK; i++)
         st = flag_failed(
-            fastlike_config_add_acl(c, o->acls[i].name, o->acls[i].path, err, sizeof err), "-acl",
+            fastlike_config_add_acl(c, e->acls[i].name, e->acls[i].path, err, sizeof err), "-acl",
             err);
-    if (o->geo && st == FASTLIKE_OK)
-        st = flag_failed(fastlike_config_set_geo(c, o->geo->path, err, sizeof err), "-geo", err);
-    for (size_t i = 0; i < o->nloggers && st == FASTLIKE_OK; i++)
+    if (e->geo && st == FASTLIKE_OK)
+        st = flag_failed(fastlike_config_set_geo(c, e->geo->path, err, sizeof err), "-geo", err);
+    for (size_t i = 0; i < e->nloggers && st == FASTLIKE_OK; i++)
         st = flag_failed(
-            fastlike_config_add_logger(c, o->loggers[i].name, o->loggers[i].path, err, sizeof err),
+            fastlike_config_add_logger(c, e->loggers[i].name, e->loggers[i].path, err, sizeof err),
             "-logger", err);
     if (o->profile_ui && st == FASTLIKE_OK)
         st = flag_failed(fastlike_config_set_profile_ui(c, o->profile_ui, err, sizeof err),

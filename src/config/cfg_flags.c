@@ -225,147 +225,58 @@ static cfg_status f_profile_native(cfg_options *o, const char *v, char *err, siz
     return CFG_OK;
 }
 
-/* Shared by -dictionary, -config-store and -secret-store. */
-static cfg_status load_dictionary(cfg_dictionary **arr, size_t *n, const char *v, char *err,
-                                  size_t errlen)
+/* The edge data flags: NAME=FILE (or NAME[=FILE] when the file is optional) split here, the
+ * name checks and the loading in cfg_edge, whose messages the flag name prefixes. */
+typedef cfg_status (*edge_add_fn)(cfg_edge *e, const char *name, const char *path, char *err,
+                                  size_t errlen);
+
+static cfg_status add_edge(cfg_options *o, const char *v, bool file_optional, const char *hint,
+                           edge_add_fn add, char *err, size_t errlen)
 {
     char *name, *file;
-    cfg_status st = name_file(v, false, &name, &file, "NAME=FILE.json", err, errlen);
+    cfg_status st = name_file(v, file_optional, &name, &file, hint, err, errlen);
     if (st != CFG_OK)
         return st;
-    for (size_t i = 0; i < *n; i++)
-        if (strcmp((*arr)[i].name, name) == 0) {
-            snprintf(err, errlen, "'%s' is given twice", name);
-            free(name);
-            free(file);
-            return CFG_ERR_VALUE;
-        }
-    cfg_dictionary d = {.name = name, .path = file};
-    st = cfg_string_map_load(file, &d.items, err, errlen);
-    cfg_dictionary *slot = st == CFG_OK ? push(arr, n, sizeof **arr) : NULL;
-    if (!slot) {
-        cfg_dictionary_deinit(&d);
-        return st != CFG_OK ? st : nomem(err, errlen);
-    }
-    *slot = d;
-    return CFG_OK;
+    st = add(&o->edge, name, file, err, errlen);
+    free(name);
+    free(file);
+    return st;
 }
 
 static cfg_status f_dictionary(cfg_options *o, const char *v, char *err, size_t errlen)
 {
-    return load_dictionary(&o->dictionaries, &o->ndictionaries, v, err, errlen);
+    return add_edge(o, v, false, "NAME=FILE.json", cfg_edge_add_dictionary, err, errlen);
 }
 
 static cfg_status f_config_store(cfg_options *o, const char *v, char *err, size_t errlen)
 {
-    return load_dictionary(&o->config_stores, &o->nconfig_stores, v, err, errlen);
+    return add_edge(o, v, false, "NAME=FILE.json", cfg_edge_add_config_store, err, errlen);
 }
 
 static cfg_status f_secret_store(cfg_options *o, const char *v, char *err, size_t errlen)
 {
-    return load_dictionary(&o->secret_stores, &o->nsecret_stores, v, err, errlen);
+    return add_edge(o, v, false, "NAME=FILE.json", cfg_edge_add_secret_store, err, errlen);
 }
 
 static cfg_status f_kv(cfg_options *o, const char *v, char *err, size_t errlen)
 {
-    cfg_kv_store kv = {0};
-    cfg_status st = name_file(v, true, &kv.name, &kv.path, "NAME or NAME=FILE.json", err, errlen);
-    if (st != CFG_OK)
-        return st;
-    for (size_t i = 0; i < o->nkv_stores; i++)
-        if (strcmp(o->kv_stores[i].name, kv.name) == 0) {
-            snprintf(err, errlen, "'%s' is given twice", kv.name);
-            cfg_kv_store_deinit(&kv);
-            return CFG_ERR_VALUE;
-        }
-    if (kv.path)
-        st = cfg_kv_store_load(kv.path, &kv, err, errlen);
-    cfg_kv_store *slot = st == CFG_OK ? push(&o->kv_stores, &o->nkv_stores, sizeof *slot) : NULL;
-    if (!slot) {
-        cfg_kv_store_deinit(&kv);
-        return st != CFG_OK ? st : nomem(err, errlen);
-    }
-    *slot = kv;
-    return CFG_OK;
+    return add_edge(o, v, true, "NAME or NAME=FILE.json", cfg_edge_add_kv_store, err, errlen);
 }
 
 static cfg_status f_acl(cfg_options *o, const char *v, char *err, size_t errlen)
 {
-    cfg_acl acl = {0};
-    cfg_status st = name_file(v, false, &acl.name, &acl.path, "NAME=FILE.json", err, errlen);
-    if (st != CFG_OK)
-        return st;
-    for (size_t i = 0; i < o->nacls; i++)
-        if (strcmp(o->acls[i].name, acl.name) == 0) {
-            snprintf(err, errlen, "'%s' is given twice", acl.name);
-            cfg_acl_deinit(&acl);
-            return CFG_ERR_VALUE;
-        }
-    st = cfg_acl_load(acl.path, &acl, err, errlen);
-    cfg_acl *slot = st == CFG_OK ? push(&o->acls, &o->nacls, sizeof *slot) : NULL;
-    if (!slot) {
-        cfg_acl_deinit(&acl);
-        return st != CFG_OK ? st : nomem(err, errlen);
-    }
-    *slot = acl;
-    return CFG_OK;
+    return add_edge(o, v, false, "NAME=FILE.json", cfg_edge_add_acl, err, errlen);
 }
 
+/* A repeated -geo replaces the earlier one, as Go's string flags do. */
 static cfg_status f_geo(cfg_options *o, const char *v, char *err, size_t errlen)
 {
-    cfg_geo *geo = calloc(1, sizeof *geo);
-    if (!geo || !(geo->path = dup_s(v))) {
-        free(geo);
-        return nomem(err, errlen);
-    }
-    cfg_status st = cfg_geo_load(v, geo, err, errlen);
-    if (st != CFG_OK) {
-        cfg_geo_deinit(geo);
-        free(geo);
-        return st;
-    }
-    if (o->geo) { /* a repeated -geo replaces the earlier one, as Go's string flags do */
-        cfg_geo_deinit(o->geo);
-        free(o->geo);
-    }
-    o->geo = geo;
-    return CFG_OK;
+    return cfg_edge_set_geo(&o->edge, v, err, errlen);
 }
 
 static cfg_status f_logger(cfg_options *o, const char *v, char *err, size_t errlen)
 {
-    cfg_logger l = {0};
-    cfg_status st = name_file(v, true, &l.name, &l.path, "NAME or NAME=FILE", err, errlen);
-    if (st != CFG_OK)
-        return st;
-    for (size_t i = 0; i < o->nloggers; i++)
-        if (strcmp(o->loggers[i].name, l.name) == 0) {
-            snprintf(err, errlen, "'%s' is given twice", l.name);
-            st = CFG_ERR_VALUE;
-            goto fail;
-        }
-    if (l.path) {
-        /* As Fastlike does: the file is created (appended to) at startup, so a bad path fails now.
-         */
-        int fd = open(l.path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-        if (fd < 0) {
-            snprintf(err, errlen, "cannot open %s for appending: %s", l.path, strerror(errno));
-            st = CFG_ERR_FILE;
-            goto fail;
-        }
-        close(fd);
-    }
-    cfg_logger *slot = push(&o->loggers, &o->nloggers, sizeof *slot);
-    if (!slot) {
-        st = nomem(err, errlen);
-        goto fail;
-    }
-    *slot = l;
-    return CFG_OK;
-fail:
-    free(l.name);
-    free(l.path);
-    return st;
+    return add_edge(o, v, true, "NAME or NAME=FILE", cfg_edge_add_logger, err, errlen);
 }
 
 static cfg_status f_compliance_region(cfg_options *o, const char *v, char *err, size_t errlen)
@@ -513,30 +424,7 @@ void cfg_options_deinit(cfg_options *o)
         free(o->override_hosts[i].host);
     }
     free(o->override_hosts);
-    for (size_t i = 0; i < o->ndictionaries; i++)
-        cfg_dictionary_deinit(&o->dictionaries[i]);
-    free(o->dictionaries);
-    for (size_t i = 0; i < o->nconfig_stores; i++)
-        cfg_dictionary_deinit(&o->config_stores[i]);
-    free(o->config_stores);
-    for (size_t i = 0; i < o->nsecret_stores; i++)
-        cfg_dictionary_deinit(&o->secret_stores[i]);
-    free(o->secret_stores);
-    for (size_t i = 0; i < o->nkv_stores; i++)
-        cfg_kv_store_deinit(&o->kv_stores[i]);
-    free(o->kv_stores);
-    for (size_t i = 0; i < o->nacls; i++)
-        cfg_acl_deinit(&o->acls[i]);
-    free(o->acls);
-    if (o->geo) {
-        cfg_geo_deinit(o->geo);
-        free(o->geo);
-    }
-    for (size_t i = 0; i < o->nloggers; i++) {
-        free(o->loggers[i].name);
-        free(o->loggers[i].path);
-    }
-    free(o->loggers);
+    cfg_edge_deinit(&o->edge);
     free(o->compliance_region);
     for (size_t i = 0; i < o->nfake_fastly_keys; i++)
         free(o->fake_fastly_keys[i]);

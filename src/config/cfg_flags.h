@@ -4,11 +4,9 @@
 #ifndef CFG_FLAGS_H
 #define CFG_FLAGS_H
 
-#include "config/cfg_acl.h"
 #include "config/cfg_backend.h"
-#include "config/cfg_geo.h"
+#include "config/cfg_edge.h"
 #include "config/cfg_status.h"
-#include "config/cfg_store.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -23,12 +21,6 @@ typedef enum cfg_profile_mode {
     CFG_PROFILE_COMBINED,
     CFG_PROFILE_DEEP,
 } cfg_profile_mode;
-
-/* -logger name[=file]: path NULL logs to stdout. */
-typedef struct cfg_logger {
-    char *name;
-    char *path;
-} cfg_logger;
 
 /* -override-host [name=]host: backend NULL targets the catch-all backend. */
 typedef struct cfg_override_host {
@@ -46,19 +38,7 @@ typedef struct cfg_options {
     size_t noverride_hosts;
     int verbosity; /* 0, 1, 2 */
     bool reload;
-    cfg_dictionary *dictionaries;
-    size_t ndictionaries;
-    cfg_config_store *config_stores;
-    size_t nconfig_stores;
-    cfg_secret_store *secret_stores;
-    size_t nsecret_stores;
-    cfg_kv_store *kv_stores;
-    size_t nkv_stores;
-    cfg_acl *acls;
-    size_t nacls;
-    cfg_geo *geo; /* NULL without -geo */
-    cfg_logger *loggers;
-    size_t nloggers;
+    cfg_edge edge; /* -dictionary, -config-store, -secret-store, -kv, -acl, -geo, -logger */
     char *compliance_region; /* NULL, "none", "us-eu" or "us" */
     char **fake_fastly_keys;
     size_t nfake_fastly_keys;

@@ -1,17 +1,14 @@
 /* srv_config.c: fastlike_config_* (include/fastlike.h): defaults, copying setters, the guest
- * environment table, and the listening address syntax. Backend specs, store files, ACLs, geo
- * tables and profiler addresses go through the config layer's own parsers and loaders, so the
- * flags and the API accept exactly the same input with the same messages. */
+ * environment table, and the listening address syntax. Backend specs and profiler addresses go
+ * through the config layer's own parsers, and store files, ACLs, geo tables and log endpoints
+ * into the same cfg_edge as the flags', so both accept exactly the same input. */
 #include "server/srv_config.h"
 #include "server/srv_log.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 /* What Viceroy gives guests locally (lib/src/linking.rs); FASTLY_TRACE_ID is made per request. */
 static const char *const default_env[][2] = {
@@ -100,30 +97,7 @@ void fastlike_config_free(fastlike_config *c)
     for (size_t i = 0; i < c->nfake_keys; i++)
         free(c->fake_keys[i]);
     free(c->fake_keys);
-    for (size_t i = 0; i < c->ndictionaries; i++)
-        cfg_dictionary_deinit(&c->dictionaries[i]);
-    free(c->dictionaries);
-    for (size_t i = 0; i < c->nconfig_stores; i++)
-        cfg_dictionary_deinit(&c->config_stores[i]);
-    free(c->config_stores);
-    for (size_t i = 0; i < c->nsecret_stores; i++)
-        cfg_dictionary_deinit(&c->secret_stores[i]);
-    free(c->secret_stores);
-    for (size_t i = 0; i < c->nkv_stores; i++)
-        cfg_kv_store_deinit(&c->kv_stores[i]);
-    free(c->kv_stores);
-    for (size_t i = 0; i < c->nacls; i++)
-        cfg_acl_deinit(&c->acls[i]);
-    free(c->acls);
-    if (c->geo) {
-        cfg_geo_deinit(c->geo);
-        free(c->geo);
-    }
-    for (size_t i = 0; i < c->nloggers; i++) {
-        free(c->loggers[i].name);
-        free(c->loggers[i].path);
-    }
-    free(c->loggers);
+    cfg_edge_deinit(&c->edge);
     free(c->profile_ui);
     free(c);
 }
@@ -533,231 +507,73 @@ static fastlike_status from_cfg(cfg_status st)
     return FASTLIKE_ERR_ARGS;
 }
 
-/* Every named kind (cfg_dictionary, cfg_kv_store, cfg_acl, cfg_logger) begins with `char *name`,
- * so one search serves them all: a pointer to a struct converts to a pointer to its first member.
- */
-static const void *find_named(const void *arr, size_t n, size_t size, const char *name,
-                              size_t name_len)
-{
-    for (size_t i = 0; i < n; i++) {
-        const void *item = (const char *)arr + i * size;
-        const char *have = *(char *const *)item;
-        if (have && strlen(have) == name_len && memcmp(have, name, name_len) == 0)
-            return item;
-    }
-    return NULL;
-}
-
-/* Checks a store name as the flags' NAME=FILE syntax allows it, and that the kind has no store of
- * that name yet. Returns FASTLIKE_OK or FASTLIKE_ERR_ARGS with a message. */
-static fastlike_status check_new_name(const void *arr, size_t n, size_t size, const char *kind,
-                                      const char *name, char *err, size_t errlen)
-{
-    char msg[512];
-    bool ok = name && name[0];
-    for (const char *p = name; ok && *p; p++)
-        ok = (unsigned char)*p > ' ' && (unsigned char)*p < 0x7f && *p != '=';
-    if (!ok) {
-        snprintf(msg, sizeof msg,
-                 "%s name '%s' is invalid (non-empty printable ASCII, no spaces or '=')", kind,
-                 name ? name : "");
-    } else if (find_named(arr, n, size, name, strlen(name))) {
-        snprintf(msg, sizeof msg, "%s '%s' is given twice", kind, name);
-        ok = false;
-    }
-    if (!ok) {
-        put_err(err, errlen, msg);
-        return FASTLIKE_ERR_ARGS;
-    }
-    return FASTLIKE_OK;
-}
-
-/* Appends a copy of *item (size bytes) to *arr; false when out of memory. */
-static bool push_item(void *arr_ptr, size_t *n, size_t size, const void *item)
-{
-    void **arr = arr_ptr;
-    char *grown = realloc(*arr, (*n + 1) * size);
-    if (!grown)
-        return false;
-    *arr = grown;
-    memcpy(grown + *n * size, item, size);
-    (*n)++;
-    return true;
-}
-
 static fastlike_status nomem(char *err, size_t errlen)
 {
     put_err(err, errlen, "out of memory");
     return FASTLIKE_ERR_NOMEM;
 }
 
-static fastlike_status needs_file(const char *kind, const char *name, char *err, size_t errlen)
+/* Runs a cfg_edge adder and gives its result as a setter's. cfg_edge leaves the kind out of its
+ * name messages (CFG_ERR_VALUE); the setter names it ("dictionary 'x' is given twice"). */
+static fastlike_status add_edge(fastlike_config *c,
+                                cfg_status (*add)(cfg_edge *e, const char *name, const char *path,
+                                                  char *err, size_t errlen),
+                                const char *kind, const char *name, const char *path, char *err,
+                                size_t errlen)
 {
-    char msg[512];
-    snprintf(msg, sizeof msg, "%s '%s' needs a JSON file", kind, name);
-    put_err(err, errlen, msg);
-    return FASTLIKE_ERR_ARGS;
-}
-
-/* -dictionary, -config-store and -secret-store: a JSON object of strings. */
-static fastlike_status add_string_store(cfg_dictionary **arr, size_t *n, const char *kind,
-                                        const char *name, const char *path, char *err,
-                                        size_t errlen)
-{
-    fastlike_status st = check_new_name(*arr, *n, sizeof **arr, kind, name, err, errlen);
-    if (st != FASTLIKE_OK)
-        return st;
-    if (!path || !path[0])
-        return needs_file(kind, name, err, errlen);
     char msg[1024] = "";
-    cfg_dictionary d = {.name = dup_str(name), .path = dup_str(path)};
-    if (!d.name || !d.path) {
-        cfg_dictionary_deinit(&d);
-        return nomem(err, errlen);
-    }
-    cfg_status cst = cfg_string_map_load(path, &d.items, msg, sizeof msg);
-    if (cst != CFG_OK) {
-        cfg_dictionary_deinit(&d);
+    cfg_status st = add(&c->edge, name, path, msg, sizeof msg);
+    if (st == CFG_ERR_VALUE && err && errlen)
+        snprintf(err, errlen, "%s %s", kind, msg);
+    else if (st != CFG_OK)
         put_err(err, errlen, msg);
-        return from_cfg(cst);
-    }
-    if (!push_item(arr, n, sizeof d, &d)) {
-        cfg_dictionary_deinit(&d);
-        return nomem(err, errlen);
-    }
-    return FASTLIKE_OK;
+    return from_cfg(st);
 }
 
 fastlike_status fastlike_config_add_dictionary(fastlike_config *c, const char *name,
                                                const char *json_path, char *err, size_t errlen)
 {
-    return add_string_store(&c->dictionaries, &c->ndictionaries, "dictionary", name, json_path, err,
-                            errlen);
+    return add_edge(c, cfg_edge_add_dictionary, "dictionary", name, json_path, err, errlen);
 }
 
 fastlike_status fastlike_config_add_config_store(fastlike_config *c, const char *name,
                                                  const char *json_path, char *err, size_t errlen)
 {
-    return add_string_store(&c->config_stores, &c->nconfig_stores, "config store", name, json_path,
-                            err, errlen);
+    return add_edge(c, cfg_edge_add_config_store, "config store", name, json_path, err, errlen);
 }
 
 fastlike_status fastlike_config_add_secret_store(fastlike_config *c, const char *name,
                                                  const char *json_path, char *err, size_t errlen)
 {
-    return add_string_store(&c->secret_stores, &c->nsecret_stores, "secret store", name, json_path,
-                            err, errlen);
+    return add_edge(c, cfg_edge_add_secret_store, "secret store", name, json_path, err, errlen);
 }
 
 fastlike_status fastlike_config_add_kv_store(fastlike_config *c, const char *name,
                                              const char *json_path, char *err, size_t errlen)
 {
-    fastlike_status st = check_new_name(c->kv_stores, c->nkv_stores, sizeof *c->kv_stores,
-                                        "KV store", name, err, errlen);
-    if (st != FASTLIKE_OK)
-        return st;
-    char msg[1024] = "";
-    cfg_kv_store kv = {.name = dup_str(name)};
-    if (!kv.name || (json_path && !(kv.path = dup_str(json_path)))) {
-        cfg_kv_store_deinit(&kv);
-        return nomem(err, errlen);
-    }
-    if (json_path) {
-        cfg_status cst = cfg_kv_store_load(json_path, &kv, msg, sizeof msg);
-        if (cst != CFG_OK) {
-            cfg_kv_store_deinit(&kv);
-            put_err(err, errlen, msg);
-            return from_cfg(cst);
-        }
-    }
-    if (!push_item(&c->kv_stores, &c->nkv_stores, sizeof kv, &kv)) {
-        cfg_kv_store_deinit(&kv);
-        return nomem(err, errlen);
-    }
-    return FASTLIKE_OK;
+    return add_edge(c, cfg_edge_add_kv_store, "KV store", name, json_path, err, errlen);
 }
 
 fastlike_status fastlike_config_add_acl(fastlike_config *c, const char *name, const char *json_path,
                                         char *err, size_t errlen)
 {
-    fastlike_status st =
-        check_new_name(c->acls, c->nacls, sizeof *c->acls, "ACL", name, err, errlen);
-    if (st != FASTLIKE_OK)
-        return st;
-    if (!json_path || !json_path[0])
-        return needs_file("ACL", name, err, errlen);
-    char msg[1024] = "";
-    cfg_acl acl = {.name = dup_str(name), .path = dup_str(json_path)};
-    if (!acl.name || !acl.path) {
-        cfg_acl_deinit(&acl);
-        return nomem(err, errlen);
-    }
-    cfg_status cst = cfg_acl_load(json_path, &acl, msg, sizeof msg);
-    if (cst != CFG_OK) {
-        cfg_acl_deinit(&acl);
-        put_err(err, errlen, msg);
-        return from_cfg(cst);
-    }
-    if (!push_item(&c->acls, &c->nacls, sizeof acl, &acl)) {
-        cfg_acl_deinit(&acl);
-        return nomem(err, errlen);
-    }
-    return FASTLIKE_OK;
-}
-
-fastlike_status fastlike_config_set_geo(fastlike_config *c, const char *json_path, char *err,
-                                        size_t errlen)
-{
-    cfg_geo *geo = NULL;
-    if (json_path) {
-        char msg[1024] = "";
-        geo = calloc(1, sizeof *geo);
-        if (!geo || !(geo->path = dup_str(json_path))) {
-            free(geo);
-            return nomem(err, errlen);
-        }
-        cfg_status cst = cfg_geo_load(json_path, geo, msg, sizeof msg);
-        if (cst != CFG_OK) {
-            cfg_geo_deinit(geo);
-            free(geo);
-            put_err(err, errlen, msg);
-            return from_cfg(cst);
-        }
-    }
-    if (c->geo) {
-        cfg_geo_deinit(c->geo);
-        free(c->geo);
-    }
-    c->geo = geo;
-    return FASTLIKE_OK;
+    return add_edge(c, cfg_edge_add_acl, "ACL", name, json_path, err, errlen);
 }
 
 fastlike_status fastlike_config_add_logger(fastlike_config *c, const char *name, const char *path,
                                            char *err, size_t errlen)
 {
-    fastlike_status st =
-        check_new_name(c->loggers, c->nloggers, sizeof *c->loggers, "logger", name, err, errlen);
-    if (st != FASTLIKE_OK)
-        return st;
-    if (path) {
-        /* As the flag (and Fastlike): the file is created now, so a bad path fails at startup. */
-        int fd = path[0] ? open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644) : -1;
-        if (fd < 0) {
-            char msg[1024];
-            snprintf(msg, sizeof msg, "cannot open %s for appending: %s", path,
-                     path[0] ? strerror(errno) : "empty path");
-            put_err(err, errlen, msg);
-            return FASTLIKE_ERR_IO;
-        }
-        close(fd);
-    }
-    cfg_logger l = {.name = dup_str(name), .path = path ? dup_str(path) : NULL};
-    if (!l.name || (path && !l.path) || !push_item(&c->loggers, &c->nloggers, sizeof l, &l)) {
-        free(l.name);
-        free(l.path);
-        return nomem(err, errlen);
-    }
-    return FASTLIKE_OK;
+    return add_edge(c, cfg_edge_add_logger, "logger", name, path, err, errlen);
+}
+
+fastlike_status fastlike_config_set_geo(fastlike_config *c, const char *json_path, char *err,
+                                        size_t errlen)
+{
+    char msg[1024] = "";
+    cfg_status st = cfg_edge_set_geo(&c->edge, json_path, msg, sizeof msg);
+    if (st != CFG_OK)
+        put_err(err, errlen, msg);
+    return from_cfg(st);
 }
 
 void fastlike_config_set_reload(fastlike_config *c, bool reload)
@@ -802,44 +618,4 @@ fastlike_status fastlike_config_set_profile_mode(fastlike_config *c, const char 
 void fastlike_config_set_profile_native(fastlike_config *c, bool native)
 {
     c->profile_native = native;
-}
-
-const cfg_dictionary *srv_config_dictionary(const fastlike_config *c, const char *name,
-                                            size_t name_len)
-{
-    return find_named(c->dictionaries, c->ndictionaries, sizeof *c->dictionaries, name, name_len);
-}
-
-const cfg_config_store *srv_config_config_store(const fastlike_config *c, const char *name,
-                                                size_t name_len)
-{
-    return find_named(c->config_stores, c->nconfig_stores, sizeof *c->config_stores, name,
-                      name_len);
-}
-
-const cfg_secret_store *srv_config_secret_store(const fastlike_config *c, const char *name,
-                                                size_t name_len)
-{
-    return find_named(c->secret_stores, c->nsecret_stores, sizeof *c->secret_stores, name,
-                      name_len);
-}
-
-const cfg_kv_store *srv_config_kv_store(const fastlike_config *c, const char *name, size_t name_len)
-{
-    return find_named(c->kv_stores, c->nkv_stores, sizeof *c->kv_stores, name, name_len);
-}
-
-const cfg_acl *srv_config_acl(const fastlike_config *c, const char *name, size_t name_len)
-{
-    return find_named(c->acls, c->nacls, sizeof *c->acls, name, name_len);
-}
-
-const cfg_logger *srv_config_logger(const fastlike_config *c, const char *name, size_t name_len)
-{
-    return find_named(c->loggers, c->nloggers, sizeof *c->loggers, name, name_len);
-}
-
-const cfg_geo *srv_config_geo(const fastlike_config *c)
-{
-    return c->geo;
 }

@@ -1,10 +1,10 @@
 /* test_flags.c: the serving flags (src/config/cfg_flags.c) and the files they load: every flag's
  * happy path, every error message, and the fastlike binary's exit status 2 with one stderr line. */
 #include "harness.h"
+#include "tmp_files.h"
 
 #include "config/cfg_flags.h"
 
-#include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -12,25 +12,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static char tmpdir[512];
 static char wasm_path[600];
 static char fastlike_bin[1024] = "bin/fastlike";
-
-/* Writes `text` to tmpdir/name and returns the path (static buffer per call site is not needed:
- * the caller copies it if it must keep it). */
-static const char *write_file(const char *name, const char *text)
-{
-    static char path[8][700];
-    static int next;
-    char *p = path[next++ % 8];
-    snprintf(p, sizeof path[0], "%s/%s", tmpdir, name);
-    FILE *f = fopen(p, "wb");
-    if (f) {
-        fputs(text, f);
-        fclose(f);
-    }
-    return p;
-}
 
 /* Parses the NULL-terminated argument list; -wasm is added first unless `with_wasm` is false. */
 static cfg_status parse_v(cfg_options *o, char *err, size_t errlen, bool with_wasm, va_list ap)
@@ -90,7 +73,7 @@ TEST(defaults)
     CHECK_EQ_INT(o.nbackends, 0);
     CHECK(!o.reload && !o.help && !o.profile_native && !o.unknown_import_link_error);
     CHECK_EQ_INT(o.profile_mode, CFG_PROFILE_TRACE);
-    CHECK(o.geo == NULL && o.profile_ui == NULL && o.compliance_region == NULL);
+    CHECK(o.edge.geo == NULL && o.profile_ui == NULL && o.compliance_region == NULL);
     CHECK(!o.request_timeout_set);
     cfg_options_deinit(&o);
 }
@@ -294,14 +277,14 @@ static void check_string_store(const char *flag)
     cfg_dictionary *d = NULL;
     size_t n = 0;
     if (strcmp(flag, "-config-store") == 0) {
-        d = o.config_stores;
-        n = o.nconfig_stores;
+        d = o.edge.config_stores;
+        n = o.edge.nconfig_stores;
     } else if (strcmp(flag, "-secret-store") == 0) {
-        d = o.secret_stores;
-        n = o.nsecret_stores;
+        d = o.edge.secret_stores;
+        n = o.edge.nsecret_stores;
     } else {
-        d = o.dictionaries;
-        n = o.ndictionaries;
+        d = o.edge.dictionaries;
+        n = o.edge.ndictionaries;
     }
     CHECK_EQ_INT(n, 1);
     if (n == 1) {
@@ -363,9 +346,9 @@ TEST(dictionary)
     snprintf(spec2, sizeof spec2, "b=%s", write_file("d2.json", "{}"));
     CHECK_EQ_INT(parse(&o, err, sizeof err, "-d", spec, "--dictionary", spec2, (const char *)NULL),
                  CFG_OK);
-    CHECK_EQ_INT(o.ndictionaries, 2);
-    if (o.ndictionaries == 2)
-        CHECK_EQ_INT(o.dictionaries[1].items.count, 0);
+    CHECK_EQ_INT(o.edge.ndictionaries, 2);
+    if (o.edge.ndictionaries == 2)
+        CHECK_EQ_INT(o.edge.dictionaries[1].items.count, 0);
     cfg_options_deinit(&o);
 }
 
@@ -391,11 +374,11 @@ TEST(kv)
     char err[1024];
     CHECK_EQ_INT(parse(&o, err, sizeof err, "-kv", "empty", "-kv", spec, (const char *)NULL),
                  CFG_OK);
-    CHECK_EQ_INT(o.nkv_stores, 2);
-    if (o.nkv_stores == 2) {
-        CHECK_STR_EQ(o.kv_stores[0].name, "empty");
-        CHECK(o.kv_stores[0].path == NULL && o.kv_stores[0].count == 0);
-        const cfg_kv_store *kv = &o.kv_stores[1];
+    CHECK_EQ_INT(o.edge.nkv_stores, 2);
+    if (o.edge.nkv_stores == 2) {
+        CHECK_STR_EQ(o.edge.kv_stores[0].name, "empty");
+        CHECK(o.edge.kv_stores[0].path == NULL && o.edge.kv_stores[0].count == 0);
+        const cfg_kv_store *kv = &o.edge.kv_stores[1];
         CHECK_EQ_INT(kv->count, 3);
         const cfg_kv_entry *e = cfg_kv_store_get(kv, "simple_key", 10);
         CHECK(e && e->metadata == NULL);
@@ -447,9 +430,9 @@ TEST(acl)
     cfg_options o;
     char err[1024];
     CHECK_EQ_INT(parse(&o, err, sizeof err, "-acl", spec, (const char *)NULL), CFG_OK);
-    CHECK_EQ_INT(o.nacls, 1);
-    if (o.nacls == 1) {
-        const cfg_acl *acl = &o.acls[0];
+    CHECK_EQ_INT(o.edge.nacls, 1);
+    if (o.edge.nacls == 1) {
+        const cfg_acl *acl = &o.edge.acls[0];
         CHECK_STR_EQ(acl->name, "blocklist");
         CHECK_EQ_INT(acl->count, 3);
         const uint8_t in16[4] = {192, 168, 1, 1}, in24[4] = {192, 168, 7, 200};
@@ -492,21 +475,21 @@ TEST(geo)
     cfg_options o;
     char err[1024];
     CHECK_EQ_INT(parse(&o, err, sizeof err, "-geo", file, (const char *)NULL), CFG_OK);
-    CHECK(o.geo != NULL);
-    if (o.geo) {
-        CHECK_EQ_INT(o.geo->count, 3);
+    CHECK(o.edge.geo != NULL);
+    if (o.edge.geo) {
+        CHECK_EQ_INT(o.edge.geo->count, 3);
         const uint8_t a[4] = {192, 168, 1, 7}, b[4] = {192, 168, 1, 8}, c[4] = {8, 8, 8, 8};
-        const cfg_geo_entry *e = cfg_geo_lookup(o.geo, 4, a);
+        const cfg_geo_entry *e = cfg_geo_lookup(o.edge.geo, 4, a);
         CHECK(e != NULL);
         if (e)
             CHECK_STR_EQ(e->json, "{\"city\":\"New York\",\"as_number\":64500}");
-        e = cfg_geo_lookup(o.geo, 4, b);
+        e = cfg_geo_lookup(o.edge.geo, 4, b);
         CHECK(e != NULL);
         if (e)
             CHECK_STR_CONTAINS(e->json, "\"San Francisco\"");
-        CHECK(cfg_geo_lookup(o.geo, 4, c) == NULL);
+        CHECK(cfg_geo_lookup(o.edge.geo, 4, c) == NULL);
         const uint8_t lo[16] = {[15] = 1};
-        e = cfg_geo_lookup(o.geo, 6, lo);
+        e = cfg_geo_lookup(o.edge.geo, 6, lo);
         CHECK(e != NULL);
         if (e)
             CHECK_STR_CONTAINS(e->json, "\"extra\":[1]");
@@ -537,11 +520,11 @@ TEST(logger)
     CHECK_EQ_INT(
         parse(&o, err, sizeof err, "-logger", "stdout_log", "-logger", spec, (const char *)NULL),
         CFG_OK);
-    CHECK_EQ_INT(o.nloggers, 2);
-    if (o.nloggers == 2) {
-        CHECK_STR_EQ(o.loggers[0].name, "stdout_log");
-        CHECK(o.loggers[0].path == NULL);
-        CHECK_STR_EQ(o.loggers[1].path, path);
+    CHECK_EQ_INT(o.edge.nloggers, 2);
+    if (o.edge.nloggers == 2) {
+        CHECK_STR_EQ(o.edge.loggers[0].name, "stdout_log");
+        CHECK(o.edge.loggers[0].path == NULL);
+        CHECK_STR_EQ(o.edge.loggers[1].path, path);
     }
     CHECK(access(path, F_OK) == 0); /* created at startup, as Fastlike does */
     cfg_options_deinit(&o);
@@ -755,16 +738,6 @@ TEST(binary_startup_errors)
     CHECK_EQ_INT(count_lines(err), 1);
 }
 
-static void cleanup(void)
-{
-    char cmd[700];
-    if (tmpdir[0] && strchr(tmpdir, '\'') == NULL) {
-        snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-        if (system(cmd) != 0)
-            fprintf(stderr, "could not remove %s\n", tmpdir);
-    }
-}
-
 /* build/<variant>/tests/config/test_flags -> build/<variant>/fastlike */
 static void find_fastlike(const char *argv0)
 {
@@ -777,12 +750,8 @@ int main(int argc, char **argv)
 {
     (void)argc;
     find_fastlike(argv[0]);
-    const char *base = getenv("TMPDIR");
-    snprintf(tmpdir, sizeof tmpdir, "%s/fastlike-config-XXXXXX", base && *base ? base : "/tmp");
-    if (!mkdtemp(tmpdir)) {
-        fprintf(stderr, "mkdtemp: %s\n", strerror(errno));
+    if (!tmp_dir_create("fastlike-config"))
         return 1;
-    }
     snprintf(wasm_path, sizeof wasm_path, "%s", write_file("guest.wasm", "\0asm"));
     RUN(defaults);
     RUN(wasm_forms);
@@ -808,6 +777,6 @@ int main(int argc, char **argv)
     RUN(syntax_errors_and_help);
     RUN(usage_lists_every_flag);
     RUN(binary_startup_errors);
-    cleanup();
+    tmp_dir_remove();
     return harness_finish(argv[0]);
 }

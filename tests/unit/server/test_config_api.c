@@ -1,44 +1,18 @@
 /* test_config_api.c: the embedding API's store, ACL, geo, logger, reload and profiler setters
  * (include/fastlike.h, src/server/srv_config.c): each accepts a valid file written at test time,
  * rejects a malformed one with the loader's message, rejects a repeated name, leaves the config
- * unchanged on error; the srv_config_* lookups find what was loaded; and a config carrying all of
+ * unchanged on error; the cfg_edge lookups find what was loaded; and a config carrying all of
  * it still makes a fastlike that serves requests (srv_app guest through fastlike_handle). */
 #include "fastlike.h"
 #include "harness.h"
+#include "config/tmp_files.h"
 #include "server/srv_config.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #define GUEST "build/guests/srv_app.wasm"
-
-static char tmpdir[512];
-
-/* Writes `text` to tmpdir/name and returns the path (a ring of static buffers). */
-static const char *write_file(const char *name, const char *text)
-{
-    static char path[8][700];
-    static int next;
-    char *p = path[next++ % 8];
-    snprintf(p, sizeof path[0], "%s/%s", tmpdir, name);
-    FILE *f = fopen(p, "wb");
-    if (f) {
-        fputs(text, f);
-        fclose(f);
-    }
-    return p;
-}
-
-static const char *tmp_path(const char *name)
-{
-    static char path[4][700];
-    static int next;
-    char *p = path[next++ % 4];
-    snprintf(p, sizeof path[0], "%s/%s", tmpdir, name);
-    return p;
-}
 
 static void quiet(void *user, const char *line)
 {
@@ -49,7 +23,7 @@ static void quiet(void *user, const char *line)
 /* The setters of the three "JSON object of strings" kinds share one signature. */
 typedef fastlike_status (*string_store_fn)(fastlike_config *c, const char *name, const char *path,
                                            char *err, size_t errlen);
-typedef const cfg_dictionary *(*string_lookup_fn)(const fastlike_config *c, const char *name,
+typedef const cfg_dictionary *(*string_lookup_fn)(const cfg_edge *e, const char *name,
                                                   size_t name_len);
 
 static void check_string_store(string_store_fn add, string_lookup_fn get, const char *kind,
@@ -65,7 +39,7 @@ static void check_string_store(string_store_fn add, string_lookup_fn get, const 
     err[0] = '\0';
     CHECK_EQ_INT(add(c, "cfg", good, err, sizeof err), FASTLIKE_OK);
     CHECK_STR_EQ(err, "");
-    const cfg_dictionary *d = get(c, "cfg", 3);
+    const cfg_dictionary *d = get(&c->edge, "cfg", 3);
     CHECK(d != NULL);
     if (d) {
         CHECK_STR_EQ(d->name, "cfg");
@@ -76,11 +50,11 @@ static void check_string_store(string_store_fn add, string_lookup_fn get, const 
         if (e)
             CHECK_STR_EQ(e->value, "1.0.0");
     }
-    CHECK(get(c, "cf", 2) == NULL);
-    CHECK(get(c, "other", 5) == NULL);
+    CHECK(get(&c->edge, "cf", 2) == NULL);
+    CHECK(get(&c->edge, "other", 5) == NULL);
     /* a second store of the same kind under another name */
     CHECK_EQ_INT(add(c, "other", good, err, sizeof err), FASTLIKE_OK);
-    CHECK(get(c, "other", 5) != NULL);
+    CHECK(get(&c->edge, "other", 5) != NULL);
 
     /* a repeated name, whatever the file */
     err[0] = '\0';
@@ -107,7 +81,7 @@ static void check_string_store(string_store_fn add, string_lookup_fn get, const 
     CHECK_EQ_INT(add(c, "bad", tmp_path("missing.json"), err, sizeof err), FASTLIKE_ERR_IO);
     CHECK_STR_CONTAINS(err, "missing.json");
     /* none of the failures left a store behind, and the name is still free */
-    CHECK(get(c, "bad", 3) == NULL);
+    CHECK(get(&c->edge, "bad", 3) == NULL);
     /* names the flag syntax could not spell, and no file */
     err[0] = '\0';
     CHECK_EQ_INT(add(c, "a b", good, err, sizeof err), FASTLIKE_ERR_ARGS);
@@ -121,26 +95,26 @@ static void check_string_store(string_store_fn add, string_lookup_fn get, const 
     /* no error buffer at all is allowed */
     CHECK_EQ_INT(add(c, "cfg", good, NULL, 0), FASTLIKE_ERR_ARGS);
     CHECK_EQ_INT(add(c, "bad", bad, NULL, 0), FASTLIKE_ERR_ARGS);
-    CHECK(get(c, "bad", 3) == NULL);
-    d = get(c, "cfg", 3); /* untouched by the failures */
+    CHECK(get(&c->edge, "bad", 3) == NULL);
+    d = get(&c->edge, "cfg", 3); /* untouched by the failures */
     CHECK(d && d->items.count == 2 && strcmp(d->path, good) == 0);
     fastlike_config_free(c);
 }
 
 TEST(dictionary)
 {
-    check_string_store(fastlike_config_add_dictionary, srv_config_dictionary, "dictionary", "dict");
+    check_string_store(fastlike_config_add_dictionary, cfg_edge_dictionary, "dictionary", "dict");
 }
 
 TEST(config_store)
 {
-    check_string_store(fastlike_config_add_config_store, srv_config_config_store, "config store",
+    check_string_store(fastlike_config_add_config_store, cfg_edge_config_store, "config store",
                        "cs");
 }
 
 TEST(secret_store)
 {
-    check_string_store(fastlike_config_add_secret_store, srv_config_secret_store, "secret store",
+    check_string_store(fastlike_config_add_secret_store, cfg_edge_secret_store, "secret store",
                        "ss");
 }
 
@@ -157,8 +131,8 @@ TEST(kinds_have_separate_names)
                      c, "same", write_file("kinds_acl.json", "{\"entries\": []}"), err, sizeof err),
                  FASTLIKE_OK);
     CHECK_EQ_INT(fastlike_config_add_logger(c, "same", NULL, err, sizeof err), FASTLIKE_OK);
-    CHECK_EQ_INT(c->ndictionaries + c->nconfig_stores + c->nsecret_stores + c->nkv_stores +
-                     c->nacls + c->nloggers,
+    CHECK_EQ_INT(c->edge.ndictionaries + c->edge.nconfig_stores + c->edge.nsecret_stores +
+                     c->edge.nkv_stores + c->edge.nacls + c->edge.nloggers,
                  6);
     fastlike_config_free(c);
 }
@@ -175,7 +149,7 @@ TEST(kv_store)
     err[0] = '\0';
     CHECK_EQ_INT(fastlike_config_add_kv_store(c, "store", file, err, sizeof err), FASTLIKE_OK);
     CHECK_STR_EQ(err, "");
-    const cfg_kv_store *kv = srv_config_kv_store(c, "store", 5);
+    const cfg_kv_store *kv = cfg_edge_kv_store(&c->edge, "store", 5);
     CHECK(kv != NULL);
     if (kv) {
         CHECK_STR_EQ(kv->path, file);
@@ -191,7 +165,7 @@ TEST(kv_store)
     }
     /* NULL path: an empty store, as -kv NAME */
     CHECK_EQ_INT(fastlike_config_add_kv_store(c, "empty", NULL, err, sizeof err), FASTLIKE_OK);
-    const cfg_kv_store *empty = srv_config_kv_store(c, "empty", 5);
+    const cfg_kv_store *empty = cfg_edge_kv_store(&c->edge, "empty", 5);
     CHECK(empty && empty->count == 0 && empty->path == NULL);
 
     err[0] = '\0';
@@ -213,8 +187,8 @@ TEST(kv_store)
     CHECK_STR_CONTAINS(err, "kv_syntax.json:1:");
     CHECK_EQ_INT(fastlike_config_add_kv_store(c, "bad", tmp_path("nope.json"), err, sizeof err),
                  FASTLIKE_ERR_IO);
-    CHECK(srv_config_kv_store(c, "bad", 3) == NULL);
-    CHECK_EQ_INT(c->nkv_stores, 2);
+    CHECK(cfg_edge_kv_store(&c->edge, "bad", 3) == NULL);
+    CHECK_EQ_INT(c->edge.nkv_stores, 2);
     fastlike_config_free(c);
 }
 
@@ -229,7 +203,7 @@ TEST(acl)
     err[0] = '\0';
     CHECK_EQ_INT(fastlike_config_add_acl(c, "blocklist", file, err, sizeof err), FASTLIKE_OK);
     CHECK_STR_EQ(err, "");
-    const cfg_acl *acl = srv_config_acl(c, "blocklist", 9);
+    const cfg_acl *acl = cfg_edge_acl(&c->edge, "blocklist", 9);
     CHECK(acl != NULL);
     if (acl) {
         CHECK_EQ_INT(acl->count, 2);
@@ -257,8 +231,8 @@ TEST(acl)
                  FASTLIKE_ERR_ARGS);
     CHECK_STR_CONTAINS(err, "acl_shape.json: expected {\"entries\": [");
     CHECK_EQ_INT(fastlike_config_add_acl(c, "bad", NULL, err, sizeof err), FASTLIKE_ERR_ARGS);
-    CHECK(srv_config_acl(c, "bad", 3) == NULL);
-    CHECK_EQ_INT(c->nacls, 1);
+    CHECK(cfg_edge_acl(&c->edge, "bad", 3) == NULL);
+    CHECK_EQ_INT(c->edge.nacls, 1);
     fastlike_config_free(c);
 }
 
@@ -266,7 +240,7 @@ TEST(geo)
 {
     char err[1024];
     fastlike_config *c = fastlike_config_new();
-    CHECK(srv_config_geo(c) == NULL); /* the built-in default */
+    CHECK(c->edge.geo == NULL); /* the built-in default */
     const char *first =
         write_file("geo_ok.json", "{\"192.168.1.0/24\": {\"city\": \"San Francisco\", "
                                   "\"country_code\": \"US\", \"latitude\": 37.7749},\n"
@@ -274,7 +248,7 @@ TEST(geo)
     err[0] = '\0';
     CHECK_EQ_INT(fastlike_config_set_geo(c, first, err, sizeof err), FASTLIKE_OK);
     CHECK_STR_EQ(err, "");
-    const cfg_geo *geo = srv_config_geo(c);
+    const cfg_geo *geo = c->edge.geo;
     CHECK(geo != NULL);
     if (geo) {
         CHECK_EQ_INT(geo->count, 2);
@@ -299,14 +273,14 @@ TEST(geo)
     CHECK_STR_CONTAINS(err, "geo_syntax.json:1:0: invalid JSON");
     CHECK_EQ_INT(fastlike_config_set_geo(c, tmp_path("geo_none.json"), err, sizeof err),
                  FASTLIKE_ERR_IO);
-    CHECK(srv_config_geo(c) == geo);
+    CHECK(c->edge.geo == geo);
     /* a second table replaces the first; NULL goes back to the default */
     const char *second = write_file("geo_two.json", "{\"::1\": {\"city\": \"Loopback\"}}");
     CHECK_EQ_INT(fastlike_config_set_geo(c, second, err, sizeof err), FASTLIKE_OK);
-    geo = srv_config_geo(c);
+    geo = c->edge.geo;
     CHECK(geo && geo->count == 1 && strcmp(geo->path, second) == 0);
     CHECK_EQ_INT(fastlike_config_set_geo(c, NULL, err, sizeof err), FASTLIKE_OK);
-    CHECK(srv_config_geo(c) == NULL);
+    CHECK(c->edge.geo == NULL);
     fastlike_config_free(c);
 }
 
@@ -322,11 +296,11 @@ TEST(logger)
     struct stat st;
     CHECK(stat(path, &st) == 0 && S_ISREG(st.st_mode)); /* created now, as the flag does */
     CHECK_EQ_INT(fastlike_config_add_logger(c, "out", NULL, err, sizeof err), FASTLIKE_OK);
-    const cfg_logger *l = srv_config_logger(c, "file", 4);
+    const cfg_logger *l = cfg_edge_logger(&c->edge, "file", 4);
     CHECK(l && l->path && strcmp(l->path, path) == 0);
-    l = srv_config_logger(c, "out", 3);
+    l = cfg_edge_logger(&c->edge, "out", 3);
     CHECK(l && l->path == NULL); /* stdout */
-    CHECK(srv_config_logger(c, "nope", 4) == NULL);
+    CHECK(cfg_edge_logger(&c->edge, "nope", 4) == NULL);
 
     err[0] = '\0';
     CHECK_EQ_INT(fastlike_config_add_logger(c, "out", path, err, sizeof err), FASTLIKE_ERR_ARGS);
@@ -339,8 +313,8 @@ TEST(logger)
     CHECK_EQ_INT(fastlike_config_add_logger(c, "bad", "", err, sizeof err), FASTLIKE_ERR_IO);
     CHECK_EQ_INT(fastlike_config_add_logger(c, "with space", NULL, err, sizeof err),
                  FASTLIKE_ERR_ARGS);
-    CHECK(srv_config_logger(c, "bad", 3) == NULL);
-    CHECK_EQ_INT(c->nloggers, 2);
+    CHECK(cfg_edge_logger(&c->edge, "bad", 3) == NULL);
+    CHECK_EQ_INT(c->edge.nloggers, 2);
     fastlike_config_free(c);
 }
 
@@ -462,25 +436,11 @@ TEST(serves_with_everything_set)
     fastlike_free(f);
 }
 
-static void cleanup(void)
-{
-    char cmd[700];
-    if (tmpdir[0] && strchr(tmpdir, '\'') == NULL) {
-        snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-        if (system(cmd) != 0)
-            fprintf(stderr, "could not remove %s\n", tmpdir);
-    }
-}
-
 int main(int argc, char **argv)
 {
     (void)argc;
-    const char *base = getenv("TMPDIR");
-    snprintf(tmpdir, sizeof tmpdir, "%s/fastlike-config-api-XXXXXX", base && *base ? base : "/tmp");
-    if (!mkdtemp(tmpdir)) {
-        fprintf(stderr, "mkdtemp: %s\n", strerror(errno));
+    if (!tmp_dir_create("fastlike-config-api"))
         return 1;
-    }
     RUN(dictionary);
     RUN(config_store);
     RUN(secret_store);
@@ -491,6 +451,6 @@ int main(int argc, char **argv)
     RUN(logger);
     RUN(reload_and_profiler);
     RUN(serves_with_everything_set);
-    cleanup();
+    tmp_dir_remove();
     return harness_finish(argv[0]);
 }

@@ -1,0 +1,296 @@
+/* cfg_edge.c: adding edge data to a cfg_edge (name checks, loading each kind's file with its own
+ * loader, appending only once everything succeeded), lookups by name, and freeing it all. */
+#include "config/cfg_edge.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Room for one item of any named kind while it loads. */
+typedef union edge_item {
+    cfg_dictionary dictionary;
+    cfg_kv_store kv_store;
+    cfg_acl acl;
+    cfg_logger logger;
+} edge_item;
+
+/* What differs between the named kinds: their size, whether a file is required, and how an
+ * item is filled in (name and path copied, file loaded) and freed. */
+typedef struct edge_kind {
+    size_t size;
+    bool needs_path;
+    cfg_status (*load)(edge_item *item, const char *name, const char *path, char *err,
+                       size_t errlen);
+    void (*deinit)(edge_item *item);
+} edge_kind;
+
+static cfg_status nomem(char *err, size_t errlen)
+{
+    snprintf(err, errlen, "out of memory");
+    return CFG_ERR_NOMEM;
+}
+
+/* Copies name and (when not NULL) path into *name_out and *path_out. */
+static cfg_status copy_name_path(char **name_out, char **path_out, const char *name,
+                                 const char *path, char *err, size_t errlen)
+{
+    *name_out = strdup(name);
+    *path_out = path ? strdup(path) : NULL;
+    if (!*name_out || (path && !*path_out))
+        return nomem(err, errlen);
+    return CFG_OK;
+}
+
+static cfg_status load_string_store(edge_item *item, const char *name, const char *path, char *err,
+                                    size_t errlen)
+{
+    cfg_dictionary *d = &item->dictionary;
+    cfg_status st = copy_name_path(&d->name, &d->path, name, path, err, errlen);
+    return st != CFG_OK ? st : cfg_string_map_load(path, &d->items, err, errlen);
+}
+
+static void deinit_string_store(edge_item *item)
+{
+    cfg_dictionary_deinit(&item->dictionary);
+}
+
+static cfg_status load_kv_store(edge_item *item, const char *name, const char *path, char *err,
+                                size_t errlen)
+{
+    cfg_kv_store *kv = &item->kv_store;
+    cfg_status st = copy_name_path(&kv->name, &kv->path, name, path, err, errlen);
+    return st != CFG_OK || !path ? st : cfg_kv_store_load(path, kv, err, errlen);
+}
+
+static void deinit_kv_store(edge_item *item)
+{
+    cfg_kv_store_deinit(&item->kv_store);
+}
+
+static cfg_status load_acl(edge_item *item, const char *name, const char *path, char *err,
+                           size_t errlen)
+{
+    cfg_acl *acl = &item->acl;
+    cfg_status st = copy_name_path(&acl->name, &acl->path, name, path, err, errlen);
+    return st != CFG_OK ? st : cfg_acl_load(path, acl, err, errlen);
+}
+
+static void deinit_acl(edge_item *item)
+{
+    cfg_acl_deinit(&item->acl);
+}
+
+static cfg_status open_logger(edge_item *item, const char *name, const char *path, char *err,
+                              size_t errlen)
+{
+    if (path) {
+        /* As Fastlike does: the file is created (appended to) at startup, so a bad path fails
+         * now. */
+        int fd = path[0] ? open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644) : -1;
+        if (fd < 0) {
+            snprintf(err, errlen, "cannot open %s for appending: %s", path,
+                     path[0] ? strerror(errno) : "empty path");
+            return CFG_ERR_FILE;
+        }
+        close(fd);
+    }
+    return copy_name_path(&item->logger.name, &item->logger.path, name, path, err, errlen);
+}
+
+static void deinit_logger(edge_item *item)
+{
+    free(item->logger.name);
+    free(item->logger.path);
+}
+
+static const edge_kind string_store_kind = {sizeof(cfg_dictionary), true, load_string_store,
+                                            deinit_string_store};
+static const edge_kind kv_store_kind = {sizeof(cfg_kv_store), false, load_kv_store,
+                                        deinit_kv_store};
+static const edge_kind acl_kind = {sizeof(cfg_acl), true, load_acl, deinit_acl};
+static const edge_kind logger_kind = {sizeof(cfg_logger), false, open_logger, deinit_logger};
+
+/* Every named kind begins with `char *name`, so one search serves them all: a pointer to a struct
+ * converts to a pointer to its first member. */
+static const void *find_named(const void *arr, size_t n, size_t size, const char *name,
+                              size_t name_len)
+{
+    for (size_t i = 0; i < n; i++) {
+        const void *item = (const char *)arr + i * size;
+        const char *have = *(char *const *)item;
+        if (have && strlen(have) == name_len && memcmp(have, name, name_len) == 0)
+            return item;
+    }
+    return NULL;
+}
+
+static bool valid_name(const char *name)
+{
+    if (!name || !name[0])
+        return false;
+    for (const char *p = name; *p; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c <= ' ' || c >= 0x7f || c == '=')
+            return false;
+    }
+    return true;
+}
+
+/* Checks the name and the path, loads the item, then appends it to *arr (of *n items). */
+static cfg_status add_named(void *arr_ptr, size_t *n, const edge_kind *kind, const char *name,
+                            const char *path, char *err, size_t errlen)
+{
+    void **arr = arr_ptr;
+    if (!valid_name(name)) {
+        snprintf(err, errlen, "name '%s' is invalid (non-empty printable ASCII, no spaces or '=')",
+                 name ? name : "");
+        return CFG_ERR_VALUE;
+    }
+    if (find_named(*arr, *n, kind->size, name, strlen(name))) {
+        snprintf(err, errlen, "'%s' is given twice", name);
+        return CFG_ERR_VALUE;
+    }
+    if (kind->needs_path && (!path || !path[0])) {
+        snprintf(err, errlen, "'%s' needs a JSON file", name);
+        return CFG_ERR_VALUE;
+    }
+    edge_item item;
+    memset(&item, 0, sizeof item);
+    cfg_status st = kind->load(&item, name, path, err, errlen);
+    char *grown = st == CFG_OK ? realloc(*arr, (*n + 1) * kind->size) : NULL;
+    if (!grown) {
+        kind->deinit(&item);
+        return st != CFG_OK ? st : nomem(err, errlen);
+    }
+    memcpy(grown + *n * kind->size, &item, kind->size);
+    *arr = grown;
+    (*n)++;
+    return CFG_OK;
+}
+
+void cfg_edge_init(cfg_edge *e)
+{
+    memset(e, 0, sizeof *e);
+}
+
+static void free_named(void *arr, size_t n, const edge_kind *kind)
+{
+    for (size_t i = 0; i < n; i++) {
+        edge_item item;
+        memcpy(&item, (char *)arr + i * kind->size, kind->size);
+        kind->deinit(&item);
+    }
+    free(arr);
+}
+
+void cfg_edge_deinit(cfg_edge *e)
+{
+    if (!e)
+        return;
+    free_named(e->dictionaries, e->ndictionaries, &string_store_kind);
+    free_named(e->config_stores, e->nconfig_stores, &string_store_kind);
+    free_named(e->secret_stores, e->nsecret_stores, &string_store_kind);
+    free_named(e->kv_stores, e->nkv_stores, &kv_store_kind);
+    free_named(e->acls, e->nacls, &acl_kind);
+    free_named(e->loggers, e->nloggers, &logger_kind);
+    cfg_geo_deinit(e->geo);
+    free(e->geo);
+    cfg_edge_init(e);
+}
+
+cfg_status cfg_edge_add_dictionary(cfg_edge *e, const char *name, const char *json_path, char *err,
+                                   size_t errlen)
+{
+    return add_named(&e->dictionaries, &e->ndictionaries, &string_store_kind, name, json_path, err,
+                     errlen);
+}
+
+cfg_status cfg_edge_add_config_store(cfg_edge *e, const char *name, const char *json_path,
+                                     char *err, size_t errlen)
+{
+    return add_named(&e->config_stores, &e->nconfig_stores, &string_store_kind, name, json_path,
+                     err, errlen);
+}
+
+cfg_status cfg_edge_add_secret_store(cfg_edge *e, const char *name, const char *json_path,
+                                     char *err, size_t errlen)
+{
+    return add_named(&e->secret_stores, &e->nsecret_stores, &string_store_kind, name, json_path,
+                     err, errlen);
+}
+
+cfg_status cfg_edge_add_kv_store(cfg_edge *e, const char *name, const char *json_path, char *err,
+                                 size_t errlen)
+{
+    return add_named(&e->kv_stores, &e->nkv_stores, &kv_store_kind, name, json_path, err, errlen);
+}
+
+cfg_status cfg_edge_add_acl(cfg_edge *e, const char *name, const char *json_path, char *err,
+                            size_t errlen)
+{
+    return add_named(&e->acls, &e->nacls, &acl_kind, name, json_path, err, errlen);
+}
+
+cfg_status cfg_edge_add_logger(cfg_edge *e, const char *name, const char *path, char *err,
+                               size_t errlen)
+{
+    return add_named(&e->loggers, &e->nloggers, &logger_kind, name, path, err, errlen);
+}
+
+cfg_status cfg_edge_set_geo(cfg_edge *e, const char *json_path, char *err, size_t errlen)
+{
+    cfg_geo *geo = NULL;
+    if (json_path) {
+        geo = calloc(1, sizeof *geo);
+        if (!geo || !(geo->path = strdup(json_path))) {
+            free(geo);
+            return nomem(err, errlen);
+        }
+        cfg_status st = cfg_geo_load(json_path, geo, err, errlen);
+        if (st != CFG_OK) {
+            cfg_geo_deinit(geo);
+            free(geo);
+            return st;
+        }
+    }
+    cfg_geo_deinit(e->geo);
+    free(e->geo);
+    e->geo = geo;
+    return CFG_OK;
+}
+
+const cfg_dictionary *cfg_edge_dictionary(const cfg_edge *e, const char *name, size_t name_len)
+{
+    return find_named(e->dictionaries, e->ndictionaries, sizeof *e->dictionaries, name, name_len);
+}
+
+const cfg_config_store *cfg_edge_config_store(const cfg_edge *e, const char *name, size_t name_len)
+{
+    return find_named(e->config_stores, e->nconfig_stores, sizeof *e->config_stores, name,
+                      name_len);
+}
+
+const cfg_secret_store *cfg_edge_secret_store(const cfg_edge *e, const char *name, size_t name_len)
+{
+    return find_named(e->secret_stores, e->nsecret_stores, sizeof *e->secret_stores, name,
+                      name_len);
+}
+
+const cfg_kv_store *cfg_edge_kv_store(const cfg_edge *e, const char *name, size_t name_len)
+{
+    return find_named(e->kv_stores, e->nkv_stores, sizeof *e->kv_stores, name, name_len);
+}
+
+const cfg_acl *cfg_edge_acl(const cfg_edge *e, const char *name, size_t name_len)
+{
+    return find_named(e->acls, e->nacls, sizeof *e->acls, name, name_len);
+}
+
+const cfg_logger *cfg_edge_logger(const cfg_edge *e, const char *name, size_t name_len)
+{
+    return find_named(e->loggers, e->nloggers, sizeof *e->loggers, name, name_len);
+}
