@@ -142,6 +142,7 @@ $(B)/tests/wasi/test_js_guest: build/guests/js-hello.wasm
 # tests also run the binary, so it is a prerequisite of their test program.
 LDLIBS += -ljansson
 $(B)/tests/config/test_flags: $(B)/fastlike
+$(B)/tests/config/test_flags $(B)/tests/config/test_edge $(B)/tests/server/test_config_api: tests/unit/config/tmp_files.h
 # ---- end config block ----
 
 # ---- hostcall ABI surface (abi block: tools/witx2c*, tools/abi-coverage, src/hostcalls/hc_abi*,
