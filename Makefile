@@ -175,7 +175,7 @@ build/guests/js/%.wasm: tests/guests/js/%.js package.json
 	@mkdir -p $(dir $@)
 	@sh scripts/deps.sh
 	sh scripts/build-js.sh $< $@
-$(B)/tests/server/test_js: build/guests/js/srv_js.wasm tests/unit/server/http_client.h
+$(B)/tests/server/test_js: build/guests/js/srv_js.wasm tests/unit/server/http_client.h tests/unit/server/test_server.h
 # ---- end server block ----
 
 # ---- hostcall implementations (hostcalls block: src/hostcalls/hc_* except hc_abi*/hc_registry*,

@@ -17,20 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
-typedef struct be_srv {
-    fastlike_config *cfg;
-    fastlike *f;
-    uint16_t port;
-    logbuf log;
-} be_srv;
-
-static void be_srv_capture(void *user, const char *line)
-{
-    be_srv *s = user;
-    capture(&s->log, line);
-    if (getenv("BE_TEST_LOG"))
-        fprintf(stderr, "log: %s\n", line);
-}
+typedef server be_srv;
 
 /* Waits up to 5 s for the line: some lines are logged after the response went out. */
 static inline bool be_srv_log_has(be_srv *s, const char *needle)
@@ -40,46 +27,36 @@ static inline bool be_srv_log_has(be_srv *s, const char *needle)
 
 static inline void be_srv_stop(be_srv *s)
 {
-    if (!s)
-        return;
-    fastlike_free(s->f);
-    fastlike_config_free(s->cfg);
-    free(s->log.text);
-    pthread_mutex_destroy(&s->log.lock);
-    free(s);
+    server_stop(s);
 }
 
 /* A server for `wasm` with the given -backend specs (NULL-terminated list, may be NULL). An
  * optional hook can set more options on the configuration before the server is created. */
 typedef void (*be_srv_hook)(fastlike_config *c, void *user);
 
+typedef struct be_srv_setup {
+    const char *const *backends;
+    be_srv_hook hook;
+    void *user;
+} be_srv_setup;
+
+static inline fastlike_status be_srv_configure(fastlike_config *c, void *user, char *err,
+                                               size_t errlen)
+{
+    const be_srv_setup *b = user;
+    fastlike_status st = FASTLIKE_OK;
+    for (size_t i = 0; st == FASTLIKE_OK && b->backends && b->backends[i]; i++)
+        st = fastlike_config_add_backend(c, b->backends[i], err, errlen);
+    if (st == FASTLIKE_OK && b->hook)
+        b->hook(c, b->user);
+    return st;
+}
+
 static inline be_srv *be_srv_start_with(const char *wasm, const char *const *backends,
                                         be_srv_hook hook, void *user)
 {
-    be_srv *s = calloc(1, sizeof *s);
-    pthread_mutex_init(&s->log.lock, NULL);
-    char err[512] = "";
-    s->cfg = fastlike_config_new();
-    fastlike_status st = fastlike_config_set_wasm_file(s->cfg, wasm);
-    if (st == FASTLIKE_OK)
-        st = fastlike_config_set_bind(s->cfg, "127.0.0.1:0", err, sizeof err);
-    for (size_t i = 0; st == FASTLIKE_OK && backends && backends[i]; i++)
-        st = fastlike_config_add_backend(s->cfg, backends[i], err, sizeof err);
-    fastlike_config_set_verbosity(s->cfg, 1);
-    fastlike_config_set_log(s->cfg, be_srv_capture, s);
-    if (st == FASTLIKE_OK && hook)
-        hook(s->cfg, user);
-    if (st == FASTLIKE_OK)
-        st = fastlike_new(s->cfg, &s->f, err, sizeof err);
-    if (st == FASTLIKE_OK)
-        st = fastlike_start(s->f, err, sizeof err);
-    if (st != FASTLIKE_OK) {
-        fprintf(stderr, "be_srv_start(%s): %s: %s\n", wasm, fastlike_strerror(st), err);
-        be_srv_stop(s);
-        return NULL;
-    }
-    s->port = fastlike_port(s->f);
-    return s;
+    be_srv_setup b = {backends, hook, user};
+    return server_start_with(wasm, be_srv_configure, &b);
 }
 
 static inline be_srv *be_srv_start(const char *wasm, const char *const *backends)

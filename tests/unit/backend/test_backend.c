@@ -419,6 +419,17 @@ TEST(send_downstream_pending_with_header_edits)
     be_srv_stop(s);
 }
 
+/* The generated test CA (PEM) into buf; its length, checked non-zero. */
+static size_t read_test_ca(char *buf, size_t cap)
+{
+    FILE *f = fopen(tls.ca, "rb");
+    size_t n = f ? fread(buf, 1, cap, f) : 0;
+    if (f)
+        fclose(f);
+    CHECK(n > 0);
+    return n;
+}
+
 TEST(https_dynamic_with_generated_ca)
 {
     be_srv *s = be_srv_start(GUEST, NULL);
@@ -427,12 +438,8 @@ TEST(https_dynamic_with_generated_ca)
         be_srv_stop(s);
         return;
     }
-    FILE *f = fopen(tls.ca, "rb");
     char ca[8192];
-    size_t ca_len = f ? fread(ca, 1, sizeof ca, f) : 0;
-    if (f)
-        fclose(f);
-    CHECK(ca_len > 0);
+    size_t ca_len = read_test_ca(ca, sizeof ca);
     hc_resp r = {0};
     const char *hdrs = be_fmt("x-mode: dynamic\r\nx-dyn-name: secure\r\nx-dyn-target: "
                               "localhost:%u\r\nx-dyn-tls: 1\r\nx-dyn-cert-hostname: localhost\r\n"
@@ -539,12 +546,8 @@ TEST(empty_sni_hostname_sends_no_sni)
         be_srv_stop(s);
         return;
     }
-    FILE *f = fopen(tls.ca, "rb");
     char ca[8192];
-    size_t ca_len = f ? fread(ca, 1, sizeof ca, f) : 0;
-    if (f)
-        fclose(f);
-    CHECK(ca_len > 0);
+    size_t ca_len = read_test_ca(ca, sizeof ca);
     hc_resp r = {0};
     char sni[256];
     /* by default the SNI is the target's host name */

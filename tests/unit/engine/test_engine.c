@@ -26,6 +26,19 @@ static uint8_t *read_file(const char *path, size_t *len) {
     return b;
 }
 
+/* Loads a module built from tests/unit/engine/wat/ (NULL, with a failed check, when it cannot). */
+static fwe_module *load_wat_module(fwe_engine *e, const char *path) {
+    size_t len;
+    uint8_t *bytes = read_file(path, &len);
+    CHECK(bytes != NULL);
+    if (!bytes) return NULL;
+    fwe_module *m = NULL;
+    char err[256];
+    CHECK_EQ_INT(fwe_module_load(e, bytes, len, &m, err, sizeof err), FWE_OK);
+    free(bytes);
+    return m;
+}
+
 static fwe_trap_kind host_add(fwe_caller *caller, uint64_t *slots, void *data) {
     int *calls = data;
     (*calls)++;
@@ -196,15 +209,12 @@ static fwe_trap_kind host_reenter(fwe_caller *caller, uint64_t *slots, void *dat
 }
 
 TEST(host_reentry) {
-    size_t len;
-    uint8_t *bytes = read_file("build/wat/reenter.wasm", &len);
-    CHECK(bytes != NULL);
-    if (!bytes) return;
     fwe_engine *e = fwe_engine_new();
-    fwe_module *m = NULL;
-    char err[256];
-    CHECK_EQ_INT(fwe_module_load(e, bytes, len, &m, err, sizeof err), FWE_OK);
-    free(bytes);
+    fwe_module *m = load_wat_module(e, "build/wat/reenter.wasm");
+    if (!m) {
+        fwe_engine_free(e);
+        return;
+    }
     fwe_linker *l = fwe_linker_new(e);
     CHECK_EQ_INT(fwe_linker_define_host(l, "host", "reenter", "i:i", host_reenter, NULL), FWE_OK);
     fwe_instance *inst = NULL;
@@ -392,15 +402,12 @@ static uint32_t call_i32(fwe_instance *inst, const char *name, uint32_t a, uint3
 }
 
 TEST(reused_memory_starts_from_the_initial_image) {
-    size_t len;
-    uint8_t *bytes = read_file("build/wat/pool.wasm", &len);
-    CHECK(bytes != NULL);
-    if (!bytes) return;
     fwe_engine *e = fwe_engine_new();
-    fwe_module *m = NULL;
-    char err[256];
-    CHECK_EQ_INT(fwe_module_load(e, bytes, len, &m, err, sizeof err), FWE_OK);
-    free(bytes);
+    fwe_module *m = load_wat_module(e, "build/wat/pool.wasm");
+    if (!m) {
+        fwe_engine_free(e);
+        return;
+    }
     fwe_linker *l = fwe_linker_new(e);
     for (int round = 0; round < 3; round++) {
         fwe_instance *inst = NULL;

@@ -4,6 +4,7 @@
 #include "fastlike.h"
 #include "harness.h"
 #include "http_client.h"
+#include "test_server.h"
 
 #define GUEST "build/guests/js/srv_js.wasm"
 
@@ -17,12 +18,7 @@ static void quiet(void *user, const char *line)
 
 static int req(const char *request, hc_resp *r)
 {
-    hc_conn c;
-    if (hc_connect(&c, port) != 0)
-        return -1;
-    int rc = hc_sends(&c, request) == 0 && hc_read(&c, r, false, true, false) == 0 ? r->status : -1;
-    hc_close(&c);
-    return rc;
+    return simple_on(port, request, r, false);
 }
 
 TEST(inspect)

@@ -36,6 +36,8 @@ static inline void capture(void *user, const char *line)
         l->len += n + 1;
     }
     pthread_mutex_unlock(&l->lock);
+    if (getenv("TEST_LOG")) /* TEST_LOG=1: echo the server log while a test runs */
+        fprintf(stderr, "log: %s\n", line);
 }
 
 static inline bool log_has(logbuf *l, const char *needle)
@@ -65,27 +67,52 @@ typedef struct server {
     logbuf log;
 } server;
 
-static inline server *server_start_guest(const char *guest, uint64_t timeout_ms)
+static inline void server_stop(server *s);
+
+/* A server for `guest` on 127.0.0.1 (ephemeral port), verbosity 1, log captured; `hook` (may be
+ * NULL) sets more options before the server is made. NULL, with the reason on stderr, on failure. */
+typedef fastlike_status (*server_hook)(fastlike_config *c, void *user, char *err, size_t errlen);
+
+static inline server *server_start_with(const char *guest, server_hook hook, void *user)
 {
     server *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
     pthread_mutex_init(&s->log.lock, NULL);
     char err[512] = "";
     s->cfg = fastlike_config_new();
-    fastlike_config_set_wasm_file(s->cfg, guest);
-    fastlike_config_set_bind(s->cfg, "127.0.0.1:0", err, sizeof err);
+    fastlike_status st = fastlike_config_set_wasm_file(s->cfg, guest);
+    if (st == FASTLIKE_OK)
+        st = fastlike_config_set_bind(s->cfg, "127.0.0.1:0", err, sizeof err);
     fastlike_config_set_verbosity(s->cfg, 1);
     fastlike_config_set_log(s->cfg, capture, &s->log);
-    if (timeout_ms)
-        fastlike_config_set_request_timeout_ms(s->cfg, timeout_ms);
-    fastlike_status st = fastlike_new(s->cfg, &s->f, err, sizeof err);
+    if (st == FASTLIKE_OK && hook)
+        st = hook(s->cfg, user, err, sizeof err);
+    if (st == FASTLIKE_OK)
+        st = fastlike_new(s->cfg, &s->f, err, sizeof err);
     if (st == FASTLIKE_OK)
         st = fastlike_start(s->f, err, sizeof err);
     if (st != FASTLIKE_OK) {
-        fprintf(stderr, "server_start: %s\n", err);
+        fprintf(stderr, "server_start(%s): %s: %s\n", guest, fastlike_strerror(st), err);
+        server_stop(s);
         return NULL;
     }
     s->port = fastlike_port(s->f);
     return s;
+}
+
+static inline fastlike_status set_timeout_hook(fastlike_config *c, void *user, char *err,
+                                               size_t errlen)
+{
+    (void)err, (void)errlen;
+    fastlike_config_set_request_timeout_ms(c, *(const uint64_t *)user);
+    return FASTLIKE_OK;
+}
+
+/* A server for `guest`, with a per-request CPU deadline when timeout_ms > 0. */
+static inline server *server_start_guest(const char *guest, uint64_t timeout_ms)
+{
+    return server_start_with(guest, timeout_ms ? set_timeout_hook : NULL, &timeout_ms);
 }
 
 static inline void server_stop(server *s)
