@@ -21,9 +21,12 @@ void hc_log(hc_ctx *ctx, int level, const char *fmt, ...)
     if (level > 0 && (!s || level > s->verbosity))
         return;
     char line[2048];
+    int n = 0;
+    if (ctx && ctx->trace_id && ctx->trace_id[0]) /* the request's trace id, as server lines have */
+        n = snprintf(line, sizeof line, "[%.8s] ", ctx->trace_id);
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
+    vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);
     va_end(ap);
     if (s && s->log)
         s->log(s->log_user, line);

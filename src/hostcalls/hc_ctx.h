@@ -74,9 +74,10 @@ typedef struct hc_ctx hc_ctx;
  * several (fastly_http_downstream.next_request / next_request_wait). Implemented by the server;
  * without one, every next_request promise resolves to "no request". */
 typedef struct hc_next_source {
-    /* Registers the instance for one more request; wake(wake_arg) is called, from another thread,
-     * when one is handed over. Returns the waiter, or NULL when no request will come. */
-    void *(*wait_begin)(void *user, void (*wake)(void *), void *wake_arg);
+    /* Registers the instance for one more request until the CLOCK_MONOTONIC time deadline_ns;
+     * wake(wake_arg) is called, from another thread, when one is handed over. Returns the waiter,
+     * or NULL when no request will come. */
+    void *(*wait_begin)(void *user, uint64_t deadline_ns, void (*wake)(void *), void *wake_arg);
     /* True once a request was handed to the waiter, or once none can come any more. */
     bool (*arrived)(void *user, void *waiter);
     /* Ends the wait and frees the waiter. With accept, a request handed over becomes the
@@ -94,8 +95,9 @@ hc_ctx *hc_ctx_new(const hc_settings *settings, const hc_downstream_request *req
                    const hc_downstream_sink *sink, const char *trace_id);
 void hc_ctx_free(hc_ctx *ctx);
 
-/* Writes one log line (printf-style, no trailing newline needed) through settings->log when
- * `level` <= settings->verbosity; level 0 always goes out. With ctx NULL (no request, e.g.
+/* Writes one log line (printf-style, no trailing newline needed), prefixed "[trace] " with the
+ * first 8 characters of the request's trace id, through settings->log when `level` <=
+ * settings->verbosity; level 0 always goes out. With ctx NULL (no request, e.g.
  * `fastlike run`), level-0 lines go to stderr. */
 void hc_log(hc_ctx *ctx, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 

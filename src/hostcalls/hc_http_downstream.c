@@ -169,10 +169,13 @@ static fwe_trap_kind next_request(fwe_caller *caller, uint64_t *slots, void *dat
         free(p);
         HC_RETURN(HC_ERROR);
     }
-    if (ctx->next_src && ctx->next_registered < NEXT_REQ_ACCEPT_MAX)
-        p->waiter = ctx->next_src->wait_begin(ctx->next_src->user, wake_signal, sig);
-    ctx->next_registered = p->waiter ? ctx->next_registered + 1 : NEXT_REQ_ACCEPT_MAX;
     p->deadline_ns = mono_ns() + timeout_ms * 1000000u;
+    if (ctx->next_src && ctx->next_registered < NEXT_REQ_ACCEPT_MAX)
+        p->waiter =
+            ctx->next_src->wait_begin(ctx->next_src->user, p->deadline_ns, wake_signal, sig);
+    ctx->next_registered = p->waiter ? ctx->next_registered + 1 : NEXT_REQ_ACCEPT_MAX;
+    hc_log(ctx, 2, "next_request: %s", p->waiter ? "registered for another request"
+                                                 : "no further request will come");
     uint32_t h = hc_table_add(&ctx->items, HC_ITEM_REQUEST_PROMISE, p);
     if (h == HC_HANDLE_INVALID) {
         hc_promise_free(ctx, p);

@@ -214,10 +214,10 @@ typedef struct run_state {
     served *accepted; /* most recent first */
 } run_state;
 
-static void *rs_wait_begin(void *user, void (*wake)(void *), void *wake_arg)
+static void *rs_wait_begin(void *user, uint64_t deadline_ns, void (*wake)(void *), void *wake_arg)
 {
     run_state *rs = user;
-    return srv_reuse_wait_begin(&rs->g->reuse, wake, wake_arg);
+    return srv_reuse_wait_begin(&rs->g->reuse, deadline_ns, wake, wake_arg);
 }
 
 static bool rs_arrived(void *user, void *waiter)

@@ -3,11 +3,13 @@
 #include "server/srv_reuse.h"
 
 #include <stdlib.h>
+#include <time.h>
 
 struct srv_waiter {
     srv_waiter *next;
     bool listed; /* still on the board, waiting */
     void *item;  /* handed over, or NULL */
+    uint64_t deadline_ns;
     void (*wake)(void *);
     void *wake_arg;
 };
@@ -25,11 +27,13 @@ void srv_reuse_deinit(srv_reuse *b)
     pthread_mutex_destroy(&b->lock);
 }
 
-srv_waiter *srv_reuse_wait_begin(srv_reuse *b, void (*wake)(void *), void *wake_arg)
+srv_waiter *srv_reuse_wait_begin(srv_reuse *b, uint64_t deadline_ns, void (*wake)(void *),
+                                 void *wake_arg)
 {
     srv_waiter *w = calloc(1, sizeof *w);
     if (!w)
         return NULL;
+    w->deadline_ns = deadline_ns;
     w->wake = wake;
     w->wake_arg = wake_arg;
     pthread_mutex_lock(&b->lock);
@@ -79,10 +83,22 @@ void *srv_reuse_wait_end(srv_reuse *b, srv_waiter *w)
     return item;
 }
 
+static uint64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 bool srv_reuse_offer(srv_reuse *b, void *item)
 {
     pthread_mutex_lock(&b->lock);
-    srv_waiter *w = b->closed ? NULL : b->waiting;
+    srv_waiter *w = NULL;
+    if (!b->closed && b->waiting) {
+        uint64_t now = mono_ns();
+        while ((w = b->waiting) && now >= w->deadline_ns)
+            unlist(b, w); /* its wait is over: it ends by itself with no request */
+    }
     if (w) {
         unlist(b, w);
         w->item = item;

@@ -163,7 +163,8 @@ TEST(log_levels)
     e->settings.verbosity = 0;
     hc_log(e->ctx, 1, "hidden %d", 1);
     hc_log(e->ctx, 0, "shown %d", 2);
-    CHECK_STR_EQ(e->log.text, "shown 2\n");
+    /* prefixed with the request's trace id, as the server's own lines are */
+    CHECK_STR_EQ(e->log.text, "[01234567] shown 2\n");
     hc_env_free(e);
 }
 

@@ -161,15 +161,26 @@ TEST(shutdown_releases_a_waiting_instance)
     CHECK(took < 5.0);
 }
 
+static fastlike_status verbose2(fastlike_config *c, void *user, char *err, size_t errlen)
+{
+    (void)user, (void)err, (void)errlen;
+    fastlike_config_set_verbosity(c, 2);
+    return FASTLIKE_OK;
+}
+
 TEST(js_sdk_reusable_sandbox)
 {
-    server *s = server_start_guest(JS_GUEST, 0);
+    /* -v 2 logs each next_request registration: the test waits for it before the next request,
+     * because the SDK registers after answering (a request sent earlier gets a fresh instance) */
+    server *s = server_start_with(JS_GUEST, verbose2, NULL);
     CHECK(s != NULL);
     if (!s)
         return;
     hc_resp r = {0};
     char want[64], path[32];
     for (int i = 1; i <= 3; i++) {
+        if (i > 1)
+            CHECK(log_wait_count(&s->log, "next_request: registered", (size_t)(i - 1)));
         snprintf(path, sizeof path, "/js%d", i);
         CHECK_EQ_INT(post(s, path, "", &r), 200);
         snprintf(want, sizeof want, "served=%d path=%s", i, path);

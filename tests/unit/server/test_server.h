@@ -60,6 +60,28 @@ static inline bool log_wait(logbuf *l, const char *needle)
     return false;
 }
 
+/* How many times `needle` occurs in the log. */
+static inline size_t log_count(logbuf *l, const char *needle)
+{
+    size_t n = 0;
+    pthread_mutex_lock(&l->lock);
+    for (const char *p = l->text; p && (p = strstr(p, needle)) != NULL; p += strlen(needle))
+        n++;
+    pthread_mutex_unlock(&l->lock);
+    return n;
+}
+
+/* Waits up to 5 s until `needle` occurs at least `n` times. */
+static inline bool log_wait_count(logbuf *l, const char *needle, size_t n)
+{
+    for (int i = 0; i < 500; i++) {
+        if (log_count(l, needle) >= n)
+            return true;
+        usleep(10000);
+    }
+    return false;
+}
+
 typedef struct server {
     fastlike_config *cfg;
     fastlike *f;
