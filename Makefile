@@ -24,7 +24,7 @@ UNIT_SRCS := $(sort $(wildcard tests/unit/*/test_*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 DEPFLAGS = -MMD -MP
 
-.PHONY: all deps test test-rel test-asan build-clang unit spec run bench bench-engine fuzz-wasm lint clean
+.PHONY: all deps test test-rel test-asan build-clang unit spec run bench bench-engine bench-serve fuzz-wasm lint clean
 all: bin/fastlike
 
 bin/fastlike: $(B)/fastlike
@@ -78,10 +78,13 @@ test-asan:
 run: deps all
 	@sh scripts/run.sh
 
-bench: bench-engine
+bench: bench-engine bench-serve
 
 bench-engine: deps all
 	@sh bench/engine.sh
+
+bench-serve: deps $(B)/bench-serve build/bench/js/hello.wasm build/bench/js/hello_reuse.wasm build/guests/srv_app.wasm
+	@$(B)/bench-serve build/bench/js/hello.wasm build/bench/js/hello_reuse.wasm build/guests/srv_app.wasm
 
 fuzz-wasm:
 	@sh tests/fuzz/run.sh
@@ -99,6 +102,15 @@ clean:
 $(B)/bench-instantiate: bench/bench_instantiate.c $(B)/libfastlike.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libfastlike.a $(LDLIBS)
+
+# build/rel/bench-serve: per-request latency over HTTP, JS fresh vs reused vs C (bench/bench_serve.c)
+$(B)/bench-serve: bench/bench_serve.c $(B)/libfastlike.a tests/unit/server/http_client.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libfastlike.a $(LDLIBS)
+build/bench/js/%.wasm: bench/js/%.js package.json
+	@mkdir -p $(dir $@)
+	@sh scripts/deps.sh
+	sh scripts/build-js.sh $< $@
 
 # JavaScript guest built with the pinned @fastly/js-compute (package.json); rebuilt when the source
 # or the pinned version changes.
