@@ -259,6 +259,9 @@ bool srv_request_offer(srv_guest *g, srv_handoff *h)
     return srv_reuse_offer(&g->reuse, h);
 }
 
+static srv_outcome run(srv_guest *g, const hc_downstream_request *req, const srv_sink *sink,
+                       bool reusable);
+
 typedef struct blocking_handoff {
     srv_handoff h;
     pthread_mutex_t lock;
@@ -292,12 +295,14 @@ srv_outcome srv_request_serve(srv_guest *g, const hc_downstream_request *req, co
     }
     pthread_cond_destroy(&b.cond);
     pthread_mutex_destroy(&b.lock);
-    return ran ? b.h.outcome : srv_request_run(g, req, sink);
+    /* the caller waits for the instance to end: it must not linger waiting for more requests */
+    return ran ? b.h.outcome : run(g, req, sink, false);
 }
 
 /* ---- one instance ---- */
 
-srv_outcome srv_request_run(srv_guest *g, const hc_downstream_request *req, const srv_sink *sink)
+static srv_outcome run(srv_guest *g, const hc_downstream_request *req, const srv_sink *sink,
+                       bool reusable)
 {
     char trace[33];
     make_trace_id(trace);
@@ -347,7 +352,8 @@ srv_outcome srv_request_run(srv_guest *g, const hc_downstream_request *req, cons
         goto done;
     }
     rs.hc = hc;
-    hc_ctx_set_next_source(hc, &rs.src);
+    if (reusable)
+        hc_ctx_set_next_source(hc, &rs.src);
     fwe_instance_config ic = {.host_data = hc};
     fwe_status st = fwe_instantiate(slot->linker, g->module, &ic, &inst, trap);
     if (st == FWE_ERR_TRAP) {
@@ -427,4 +433,9 @@ done:;
         first = SRV_OUTCOME_RESPONDED;
     }
     return first;
+}
+
+srv_outcome srv_request_run(srv_guest *g, const hc_downstream_request *req, const srv_sink *sink)
+{
+    return run(g, req, sink, true);
 }
