@@ -362,7 +362,9 @@ fastlike_status fastlike_handle(fastlike *f, const fastlike_request *req, fastli
     fill_addr(&d.server_addr, "127.0.0.1");
     buf_sink bs = {.resp = resp};
     srv_sink sink = {{buf_head, buf_write, buf_finish, &bs}, buf_abort};
-    srv_request_serve(f->guest, &d, &sink);
+    /* in-process: a fresh instance that does not wait for further requests, since the call
+     * returns only when the instance ends */
+    srv_request_run(f->guest, &d, &sink, false);
     free(hv);
     free(url);
     if (bs.failed)

@@ -179,7 +179,7 @@ static void guest_finished(http_req *r)
 static void run_guest(void *arg)
 {
     http_req *r = arg;
-    srv_request_run(r->srv->guest, &r->dreq, &r->sink);
+    srv_request_run(r->srv->guest, &r->dreq, &r->sink, true);
     guest_finished(r);
 }
 
@@ -190,7 +190,7 @@ static void handoff_done(srv_handoff *h, bool ran)
     if (!ran && srv_pool_submit(r->srv->pool, run_guest, r) == 0)
         return;
     if (!ran)
-        srv_request_run(r->srv->guest, &r->dreq, &r->sink); /* the pool is stopping */
+        srv_request_run(r->srv->guest, &r->dreq, &r->sink, true); /* the pool is stopping */
     guest_finished(r);
 }
 

@@ -4,7 +4,6 @@
 #include "server/srv_request.h"
 
 #include <inttypes.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -259,50 +258,10 @@ bool srv_request_offer(srv_guest *g, srv_handoff *h)
     return srv_reuse_offer(&g->reuse, h);
 }
 
-static srv_outcome run(srv_guest *g, const hc_downstream_request *req, const srv_sink *sink,
-                       bool reusable);
-
-typedef struct blocking_handoff {
-    srv_handoff h;
-    pthread_mutex_t lock;
-    pthread_cond_t cond;
-    bool finished, ran;
-} blocking_handoff;
-
-static void blocking_done(srv_handoff *h, bool ran)
-{
-    blocking_handoff *b = h->user;
-    pthread_mutex_lock(&b->lock);
-    b->finished = true;
-    b->ran = ran;
-    pthread_cond_signal(&b->cond);
-    pthread_mutex_unlock(&b->lock);
-}
-
-srv_outcome srv_request_serve(srv_guest *g, const hc_downstream_request *req, const srv_sink *sink)
-{
-    blocking_handoff b = {.h = {.req = req, .sink = sink, .done = blocking_done}};
-    b.h.user = &b;
-    pthread_mutex_init(&b.lock, NULL);
-    pthread_cond_init(&b.cond, NULL);
-    bool ran = false;
-    if (srv_request_offer(g, &b.h)) {
-        pthread_mutex_lock(&b.lock);
-        while (!b.finished)
-            pthread_cond_wait(&b.cond, &b.lock);
-        ran = b.ran;
-        pthread_mutex_unlock(&b.lock);
-    }
-    pthread_cond_destroy(&b.cond);
-    pthread_mutex_destroy(&b.lock);
-    /* the caller waits for the instance to end: it must not linger waiting for more requests */
-    return ran ? b.h.outcome : run(g, req, sink, false);
-}
-
 /* ---- one instance ---- */
 
-static srv_outcome run(srv_guest *g, const hc_downstream_request *req, const srv_sink *sink,
-                       bool reusable)
+srv_outcome srv_request_run(srv_guest *g, const hc_downstream_request *req, const srv_sink *sink,
+                            bool reusable)
 {
     char trace[33];
     make_trace_id(trace);
@@ -433,9 +392,4 @@ done:;
         first = SRV_OUTCOME_RESPONDED;
     }
     return first;
-}
-
-srv_outcome srv_request_run(srv_guest *g, const hc_downstream_request *req, const srv_sink *sink)
-{
-    return run(g, req, sink, true);
 }

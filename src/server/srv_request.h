@@ -42,14 +42,12 @@ struct srv_handoff {
  * follows later). Never hands over a request that must not reach a guest (a CDN loop). */
 bool srv_request_offer(srv_guest *g, srv_handoff *h);
 
-/* For in-process requests: offers `req` to a waiting instance and blocks until it is answered,
- * or runs it with a fresh instance that is not offered further requests (its next_request
- * resolves to none at once), so the call returns as soon as the guest is done. */
-srv_outcome srv_request_serve(srv_guest *g, const hc_downstream_request *req, const srv_sink *sink);
-
-/* Runs the guest for `req` on the calling thread (the guest may take further requests with
- * next_request); every path sends exactly one head through `sink`
- * and then finishes or aborts it. `req` must stay valid until it returns. */
-srv_outcome srv_request_run(srv_guest *g, const hc_downstream_request *req, const srv_sink *sink);
+/* Runs the guest for `req` on the calling thread; every path sends exactly one head through
+ * `sink` and then finishes or aborts it. `req` must stay valid until it returns. With `reusable`
+ * the guest may take further requests with next_request (each handed over through
+ * srv_request_offer and released by its done()); without, its next_request resolves to "no
+ * request" at once. */
+srv_outcome srv_request_run(srv_guest *g, const hc_downstream_request *req, const srv_sink *sink,
+                            bool reusable);
 
 #endif
