@@ -368,6 +368,8 @@ done:;
         hc_ctx_finish(hc); /* a streaming body the guest left open ends here */
     if (!cw->head_sent)
         send_simple(cw, 200, "");
+    else if (hc && !hc_ctx_response_finished(hc))
+        w_abort(cw); /* the guest abandoned its streaming body: the client sees it cut short */
     else
         w_finish(cw);
     log_access(cw); /* when the guest left it neither finished nor aborted */

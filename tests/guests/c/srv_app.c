@@ -2,7 +2,8 @@
  * /echo streams the request body back, /count answers the body's byte count, /gen?n=N streams N
  * bytes (unknown length), /fixed?n=N sends N bytes with a known length, /info lists method, URL,
  * client IP and headers, /env the FASTLY_* variables, /status?code=N, /nothing sends no response,
- * /edge reports the compliance region and whether the Fastly-Key is valid, /trap traps, /trap-after-head traps mid-stream, /spin never ends, /sleep waits 600 ms without
+ * /edge reports the compliance region and whether the Fastly-Key is valid, /trap traps, /trap-after-head traps mid-stream,
+ * /abandon-stream abandons its streaming body mid-way, /spin never ends, /sleep waits 600 ms without
  * using CPU, /print writes to stdout/stderr. */
 #include "fastly_hostcalls.h"
 
@@ -140,7 +141,7 @@ int main(void)
         fastly_http_resp_send_downstream(r, body, 0);
         return 0;
     }
-    if (path_is("/gen") || path_is("/trap-after-head")) {
+    if (path_is("/gen") || path_is("/trap-after-head") || path_is("/abandon-stream")) {
         long total = query_num("n", 1000);
         fastly_response_handle r = resp_new(200, &body);
         fastly_http_resp_send_downstream(r, body, 1);
@@ -153,6 +154,10 @@ int main(void)
         }
         if (path_is("/trap-after-head"))
             guest_call_crash(2);
+        if (path_is("/abandon-stream")) {
+            fastly_http_body_abandon(body); /* the client must see a cut-short response */
+            return 0;
+        }
         fastly_http_body_close(body);
         return 0;
     }

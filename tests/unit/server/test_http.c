@@ -342,6 +342,13 @@ TEST(trap_500_and_still_serving)
     CHECK_EQ_INT(hc_read(&c, &r, false, false, false), -1);
     CHECK_EQ_INT(r.status, 200);
     hc_close(&c);
+    /* a streaming body the guest abandons is cut short the same way (not ended cleanly) */
+    /* covers: fastly_http_body.abandon */
+    CHECK_EQ_INT(hc_connect(&c, srv->port), 0);
+    CHECK_EQ_INT(hc_sends(&c, "GET /abandon-stream?n=100000 HTTP/1.1\r\nHost: x\r\n\r\n"), 0);
+    CHECK_EQ_INT(hc_read(&c, &r, false, false, false), -1);
+    CHECK_EQ_INT(r.status, 200);
+    hc_close(&c);
     CHECK_EQ_INT(simple("GET /status HTTP/1.1\r\nHost: x\r\n\r\n", &r, false), 200);
     hc_resp_free(&r);
 }
