@@ -1,6 +1,8 @@
 /* be_signal.c: a generation counter under a mutex with a monotonic-clock condition variable. */
 #include "backend/be_signal.h"
 
+#include "util/util_clock.h"
+
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -16,9 +18,7 @@ struct be_signal {
 
 uint64_t be_now_ns(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+    return util_now_ns();
 }
 
 be_signal *be_signal_new(void)

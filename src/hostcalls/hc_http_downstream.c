@@ -9,11 +9,11 @@
 
 #include "backend/be_signal.h"
 #include "hc_pending.h"
+#include "util/util_clock.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 /* ---- shared getters ---- */
 
@@ -117,13 +117,6 @@ struct hc_promise {
     uint64_t deadline_ns;
 };
 
-static uint64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 static void wake_signal(void *sig)
 {
     be_signal_notify(sig);
@@ -131,7 +124,7 @@ static void wake_signal(void *sig)
 
 bool hc_promise_ready(hc_ctx *ctx, hc_promise *p)
 {
-    return !p->waiter || mono_ns() >= p->deadline_ns ||
+    return !p->waiter || util_now_ns() >= p->deadline_ns ||
            ctx->next_src->arrived(ctx->next_src->user, p->waiter);
 }
 
@@ -169,7 +162,7 @@ static fwe_trap_kind next_request(fwe_caller *caller, uint64_t *slots, void *dat
         free(p);
         HC_RETURN(HC_ERROR);
     }
-    p->deadline_ns = mono_ns() + timeout_ms * 1000000u;
+    p->deadline_ns = util_now_ns() + timeout_ms * 1000000u;
     if (ctx->next_src && ctx->next_registered < NEXT_REQ_ACCEPT_MAX)
         p->waiter =
             ctx->next_src->wait_begin(ctx->next_src->user, p->deadline_ns, wake_signal, sig);
@@ -212,7 +205,7 @@ static fwe_trap_kind next_request_wait(fwe_caller *caller, uint64_t *slots, void
     const hc_next_source *src = ctx->next_src;
     for (;;) {
         uint64_t gen = be_signal_generation(sig);
-        if (src->arrived(src->user, waiter) || mono_ns() >= deadline)
+        if (src->arrived(src->user, waiter) || util_now_ns() >= deadline)
             break;
         be_signal_wait(sig, gen, deadline);
     }

@@ -3,6 +3,8 @@
  * log line do not depend on the hostcall layer's bookkeeping. */
 #include "server/srv_request.h"
 
+#include "util/util_clock.h"
+
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,13 +27,6 @@ typedef struct wrap_sink {
     bool reused, logged;
 } wrap_sink;
 
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 /* "[trace] METHOD URL -> STATUS (ms, body bytes)", timed to the end of the response. */
 static void log_access(wrap_sink *w)
 {
@@ -40,7 +35,7 @@ static void log_access(wrap_sink *w)
     w->logged = true;
     if (w->g->log.verbosity >= 1)
         srv_logf(&w->g->log, "[%.8s] %s %s -> %u (%.1f ms, %" PRIu64 " body bytes%s)", w->trace,
-                 w->req->method, w->req->url, w->status, (double)(now_ns() - w->t0) / 1e6,
+                 w->req->method, w->req->url, w->status, (double)(util_now_ns() - w->t0) / 1e6,
                  w->bytes, w->reused ? ", reused instance" : "");
 }
 
@@ -88,7 +83,7 @@ static void wrap_init(wrap_sink *w, const srv_sink *real, const srv_guest *g, co
 {
     *w = (wrap_sink){.real = real, .g = g, .trace = trace, .req = req, .reused = reused};
     w->hc = (hc_downstream_sink){w_send_head, w_write, w_finish, w};
-    w->t0 = now_ns();
+    w->t0 = util_now_ns();
 }
 
 /* A complete response of our own (loop, failure, empty). */
@@ -106,7 +101,7 @@ static void make_trace_id(char out[33])
 {
     uint8_t r[16];
     if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r) {
-        uint64_t t = now_ns() ^ (uint64_t)(uintptr_t)out;
+        uint64_t t = util_now_ns() ^ (uint64_t)(uintptr_t)out;
         for (size_t i = 0; i < sizeof r; i++)
             r[i] = (uint8_t)(t >> (8 * (i % 8))) ^ (uint8_t)(i * 131);
     }

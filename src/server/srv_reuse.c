@@ -2,8 +2,9 @@
  * waiters under one lock; an offer pops the most recent one and hands it the item. */
 #include "server/srv_reuse.h"
 
+#include "util/util_clock.h"
+
 #include <stdlib.h>
-#include <time.h>
 
 struct srv_waiter {
     srv_waiter *next;
@@ -83,19 +84,12 @@ void *srv_reuse_wait_end(srv_reuse *b, srv_waiter *w)
     return item;
 }
 
-static uint64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 bool srv_reuse_offer(srv_reuse *b, void *item)
 {
     pthread_mutex_lock(&b->lock);
     srv_waiter *w = NULL;
     if (!b->closed && b->waiting) {
-        uint64_t now = mono_ns();
+        uint64_t now = util_now_ns();
         while ((w = b->waiting) && now >= w->deadline_ns)
             unlist(b, w); /* its wait is over: it ends by itself with no request */
     }

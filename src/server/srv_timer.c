@@ -4,6 +4,8 @@
  * then reads the threads' CPU clocks. At most one entry per running guest: a linear scan. */
 #include "server/srv_timer.h"
 
+#include "util/util_clock.h"
+
 #include <pthread.h>
 #include <stdlib.h>
 #include <time.h>
@@ -15,13 +17,6 @@ struct srv_timer {
     bool stopping;
     pthread_t thread;
 };
-
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static uint64_t clock_ns(clockid_t clock)
 {
@@ -36,7 +31,7 @@ static void *watchdog(void *arg)
     srv_timer *t = arg;
     pthread_mutex_lock(&t->lock);
     while (!t->stopping) {
-        uint64_t now = now_ns(), next = UINT64_MAX;
+        uint64_t now = util_now_ns(), next = UINT64_MAX;
         for (srv_timer_entry *e = t->head; e; e = e->next) {
             if (e->fired)
                 continue;
