@@ -225,5 +225,5 @@ $(filter-out $(B)/tests/backend/test_origin,$(BE_TEST_BINS)): $(BE_GUEST_WASMS) 
 # hc_async_io.c, hc_pending.*, tests/unit/backend/) ----
 # Outbound HTTP on libcurl's multi interface (OpenSSL, HTTP/2 through nghttp2); the backend unit
 # tests run a tiny origin on libmicrohttpd. OpenSSL directly: certificate names checked without SNI.
-LDLIBS += -lcurl -lssl -lcrypto
+LDLIBS += -lcurl -lssl -lcrypto -lz
 # ---- end backends block ----

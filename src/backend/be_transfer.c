@@ -1,7 +1,9 @@
 /* be_transfer.c: one backend request on a libcurl easy handle: the outgoing URL, Host and header
  * rewriting (Host as Viceroy, cdn-loop appended, hop-by-hop and framing headers left to libcurl),
  * TLS and timeout options from the backend, the bounded request/response body buffers with
- * pause/unpause through the loop, response head parsing, and failure classification. */
+ * pause/unpause through the loop, response head parsing, gzip decoding of responses when asked
+ * (zlib; libcurl's own decoder would also undo deflate, br and zstd), and failure
+ * classification. */
 #include "backend/be_transfer_internal.h"
 #include "backend/be_loop.h"
 
@@ -15,6 +17,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <zlib.h>
 
 #define REQ_CAP (256u * 1024u)        /* request body bytes buffered before a writer blocks */
 #define RESP_CAP (1024u * 1024u)      /* response body bytes buffered before the loop pauses */
@@ -61,6 +64,8 @@ struct be_transfer {
     /* response */
     bool head_done, complete, body_error, recv_paused, unpause_queued;
     bool is_head, decompress;
+    z_stream *gz; /* decoding a gzip response body, else NULL */
+    bool gz_end;  /* the gzip stream ended */
     be_error error;       /* why it failed (before the head: the send error) */
     be_error local_error; /* set by our own checks before libcurl reports the failure */
     uint16_t status;
@@ -193,6 +198,10 @@ static void destroy(be_transfer *t)
     free(t->resp.buf);
     free(t->label);
     free(t->cert_name);
+    if (t->gz) {
+        inflateEnd(t->gz);
+        free(t->gz);
+    }
     be_signal_release(t->sig);
     pthread_cond_destroy(&t->cond);
     pthread_mutex_destroy(&t->mu);
@@ -371,8 +380,9 @@ static int64_t parse_length(const hdr_list *l)
     return -1;
 }
 
-/* With gzip decoding on, the guest sees the decoded body: drop the encoding and length. */
-static void strip_decoded(be_transfer *t)
+/* With gzip decoding on and a gzip (or x-gzip) Content-Encoding, as Viceroy: the guest sees the
+ * decoded body, without the encoding and length headers. Any other encoding is left alone. */
+static bool start_gunzip(be_transfer *t)
 {
     bool gz = false;
     for (size_t i = 0; i < t->headers.n; i++) {
@@ -383,7 +393,15 @@ static void strip_decoded(be_transfer *t)
             gz = true;
     }
     if (!gz)
-        return;
+        return true;
+    t->gz = calloc(1, sizeof *t->gz);
+    if (!t->gz)
+        return false;
+    if (inflateInit2(t->gz, 16 + MAX_WBITS) != Z_OK) { /* 16: gzip framing only */
+        free(t->gz);
+        t->gz = NULL;
+        return false;
+    }
     size_t o = 0;
     for (size_t i = 0; i < t->headers.n; i++) {
         hdr *h = &t->headers.items[i];
@@ -396,6 +414,45 @@ static void strip_decoded(be_transfer *t)
         t->headers.items[o++] = *h;
     }
     t->headers.n = o;
+    return true;
+}
+
+/* Decodes n bytes of a gzip body into the response buffer. False on corrupt data, data after the
+ * end of the stream (one gzip member, as Viceroy's decoder) or no memory. */
+static bool gunzip_push(be_transfer *t, const uint8_t *in, size_t n)
+{
+    z_stream *z = t->gz;
+    uint8_t out[16384];
+    z->next_in = (Bytef *)(uintptr_t)in;
+    z->avail_in = (uInt)n;
+    while (z->avail_in > 0) {
+        if (t->gz_end)
+            return false;
+        z->next_out = out;
+        z->avail_out = sizeof out;
+        int rc = inflate(z, Z_NO_FLUSH);
+        size_t got = sizeof out - z->avail_out;
+        if (got && !bytes_push(&t->resp, out, got))
+            return false;
+        if (rc == Z_STREAM_END)
+            t->gz_end = true;
+        else if (rc != Z_OK && !(rc == Z_BUF_ERROR && got > 0))
+            return false;
+    }
+    /* output still held back by zlib once the input is used up */
+    while (!t->gz_end) {
+        z->next_out = out;
+        z->avail_out = sizeof out;
+        int rc = inflate(z, Z_NO_FLUSH);
+        size_t got = sizeof out - z->avail_out;
+        if (got && !bytes_push(&t->resp, out, got))
+            return false;
+        if (rc == Z_STREAM_END)
+            t->gz_end = true;
+        else if (rc != Z_OK || got < sizeof out)
+            break;
+    }
+    return true;
 }
 
 static void head_complete(be_transfer *t)
@@ -405,8 +462,8 @@ static void head_complete(be_transfer *t)
     long v = 0;
     curl_easy_getinfo(t->easy, CURLINFO_HTTP_VERSION, &v);
     t->version = v == CURL_HTTP_VERSION_2_0 ? 3 : v == CURL_HTTP_VERSION_1_0 ? 1 : 2;
-    if (t->decompress)
-        strip_decoded(t);
+    if (t->decompress && !start_gunzip(t))
+        t->local_error = BE_ERR_INTERNAL_ERROR;
     t->body_length = parse_length(&t->headers);
     if (t->is_head || t->status == 204 || t->status == 304)
         t->body_length = 0;
@@ -471,7 +528,10 @@ static size_t on_write(char *buf, size_t size, size_t nmemb, void *p)
         pthread_mutex_unlock(&t->mu);
         return CURL_WRITEFUNC_PAUSE;
     }
-    if (!bytes_push(&t->resp, (const uint8_t *)buf, n)) {
+    if (t->local_error || !(t->gz ? gunzip_push(t, (const uint8_t *)buf, n)
+                                  : bytes_push(&t->resp, (const uint8_t *)buf, n))) {
+        if (!t->local_error)
+            t->local_error = t->gz ? BE_ERR_HTTP_PROTOCOL_ERROR : BE_ERR_INTERNAL_ERROR;
         pthread_mutex_unlock(&t->mu);
         return 0;
     }
@@ -510,6 +570,10 @@ void be_transfer_finish(be_transfer *t, CURLcode code)
     t->complete = true;
     if (code == CURLE_OK && !t->head_done)
         head_complete(t);
+    if (code == CURLE_OK && t->gz && !t->gz_end && !t->discard && t->bytes_in > 0) {
+        code = CURLE_BAD_CONTENT_ENCODING; /* the gzip stream was cut short */
+        t->local_error = BE_ERR_HTTP_PROTOCOL_ERROR;
+    }
     if (code != CURLE_OK) {
         be_error e = t->local_error ? t->local_error
                                     : be_error_from_curl(code, os_errno, connect_us > 0,
@@ -706,9 +770,6 @@ static bool build_headers(be_transfer *t, const be_backend *b, const be_request 
     if (!has_header(req, "accept") && !slist_add(l, "Accept:"))
         return false;
     if (!has_header(req, "expect") && !slist_add(l, "Expect:"))
-        return false;
-    if (req->decompress_gzip && !has_header(req, "accept-encoding") &&
-        !slist_add(l, "Accept-Encoding:"))
         return false;
     return true;
 }
@@ -923,10 +984,9 @@ static bool setup(be_transfer *t, const be_backend *b, const be_request *req)
         if (b->tcp_keepalive_interval_s)
             SET(CURLOPT_TCP_KEEPINTVL, (long)b->tcp_keepalive_interval_s);
     }
-    if (req->decompress_gzip) {
-        t->decompress = true;
-        SET(CURLOPT_ACCEPT_ENCODING, "gzip");
-    }
+    /* decoded here (on_write), not by libcurl: its decoder would undo every encoding it knows
+     * and add an Accept-Encoding, where Viceroy decodes gzip only and adds nothing */
+    t->decompress = req->decompress_gzip;
     return true;
 fail:
     return false;

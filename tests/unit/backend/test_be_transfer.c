@@ -12,7 +12,12 @@
 #include "backend/be_backend.h"
 #include "backend/be_transfer.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <pthread.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <zlib.h>
 
 static uint16_t port;
 static be_backends *reg;
@@ -65,6 +70,67 @@ static const char *resp_header(be_transfer *t, const char *name, char *out, size
         }
     }
     return out;
+}
+
+/* ---- a one-shot origin with a canned answer (for responses libmicrohttpd will not produce) ---- */
+
+typedef struct canned {
+    int fd;
+    uint16_t port;
+    const char *resp;
+    size_t resp_len;
+    char req[8192]; /* the request head it received */
+    pthread_t th;
+} canned;
+
+static void *canned_run(void *p)
+{
+    canned *c = p;
+    int s = accept(c->fd, NULL, NULL);
+    if (s < 0)
+        return NULL;
+    size_t n = 0;
+    while (n < sizeof c->req - 1 && !strstr(c->req, "\r\n\r\n")) {
+        ssize_t r = recv(s, c->req + n, sizeof c->req - 1 - n, 0);
+        if (r <= 0)
+            break;
+        n += (size_t)r;
+        c->req[n] = '\0';
+    }
+    for (size_t off = 0; off < c->resp_len;) {
+        ssize_t w = send(s, c->resp + off, c->resp_len - off, MSG_NOSIGNAL);
+        if (w <= 0)
+            break;
+        off += (size_t)w;
+    }
+    shutdown(s, SHUT_WR);
+    char sink[256];
+    while (recv(s, sink, sizeof sink, 0) > 0) {
+    }
+    close(s);
+    return NULL;
+}
+
+/* Starts a listener on 127.0.0.1 that answers one connection with `len` bytes of `resp`. */
+static bool canned_start(canned *c, const char *resp, size_t len)
+{
+    memset(c, 0, sizeof *c);
+    c->resp = resp;
+    c->resp_len = len;
+    c->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t al = sizeof a;
+    if (c->fd < 0 || bind(c->fd, (struct sockaddr *)&a, sizeof a) != 0 || listen(c->fd, 4) != 0 ||
+        getsockname(c->fd, (struct sockaddr *)&a, &al) != 0)
+        return false;
+    c->port = ntohs(a.sin_port);
+    return pthread_create(&c->th, NULL, canned_run, c) == 0;
+}
+
+static void canned_stop(canned *c)
+{
+    pthread_join(c->th, NULL);
+    close(c->fd);
 }
 
 static be_transfer *get(const be_backend *b, const char *method, const char *url,
@@ -308,6 +374,127 @@ TEST(draws)
     CHECK(strcmp(seq[0], seq[1]) == 0);
 }
 
+/* gzip: hello gzip world\n */
+static const unsigned char gz_hello[] = {
+    0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x03, 0xcb, 0x48, 0xcd,
+    0xc9, 0xc9, 0x57, 0x48, 0xaf, 0xca, 0x2c, 0x50, 0x28, 0xcf, 0x2f, 0xca, 0x49,
+    0xe1, 0x02, 0x00, 0x3e, 0x56, 0x00, 0xe8, 0x11, 0x00, 0x00, 0x00};
+
+/* A GET with gzip auto-decompression to a canned answer: the transfer (head waited for). */
+static be_transfer *get_decompressing(canned *c, const char *resp, size_t len)
+{
+    CHECK(canned_start(c, resp, len));
+    be_backend b = make_backend("127.0.0.1", c->port);
+    be_request req = {.method = "GET", .url = "/x", .decompress_gzip = true};
+    be_error err;
+    be_transfer *t = be_transfer_start(be_backends_loop(reg), &b, "o", &req, NULL, &err);
+    be_backend_deinit(&b);
+    CHECK(t != NULL);
+    if (t)
+        CHECK_EQ_INT(be_transfer_wait_head(t), BE_OK);
+    return t;
+}
+
+/* As Viceroy (upstream.rs): only a gzip (or x-gzip) Content-Encoding is decoded, and then the
+ * encoding and length go; no Accept-Encoding is added to the request. Other encodings reach the
+ * guest as the origin sent them. */
+TEST(decompress_gzip_decodes_only_gzip)
+{
+    char head[256], v[256];
+    int hl = snprintf(head, sizeof head,
+                      "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: %zu\r\n"
+                      "Connection: close\r\n\r\n",
+                      sizeof gz_hello);
+    static char resp[512];
+    memcpy(resp, head, (size_t)hl);
+    memcpy(resp + hl, gz_hello, sizeof gz_hello);
+    canned c;
+    be_transfer *t = get_decompressing(&c, resp, (size_t)hl + sizeof gz_hello);
+    if (t) {
+        size_t len = 0;
+        char *body = read_all(t, &len);
+        CHECK_STR_EQ(body, "hello gzip world\n");
+        CHECK_STR_EQ(resp_header(t, "content-encoding", v, sizeof v), "");
+        CHECK_STR_EQ(resp_header(t, "content-length", v, sizeof v), "");
+        free(body);
+        be_transfer_release(t);
+    }
+    canned_stop(&c);
+    CHECK(strcasestr(c.req, "accept-encoding") == NULL);
+
+    /* deflate (here not even valid deflate data) passes through untouched */
+    static const char deflate[] = "HTTP/1.1 200 OK\r\nContent-Encoding: deflate\r\n"
+                                  "Content-Length: 10\r\nConnection: close\r\n\r\nnot-zipped";
+    t = get_decompressing(&c, deflate, sizeof deflate - 1);
+    if (t) {
+        size_t len = 0;
+        char *body = read_all(t, &len);
+        CHECK_EQ_U64(len, 10);
+        if (len == 10)
+            CHECK_STR_EQ(body, "not-zipped");
+        CHECK_STR_EQ(resp_header(t, "content-encoding", v, sizeof v), "deflate");
+        CHECK_STR_EQ(resp_header(t, "content-length", v, sizeof v), "10");
+        free(body);
+        be_transfer_release(t);
+    }
+    canned_stop(&c);
+}
+
+/* A big gzip body (highly compressible, so one network read decodes into many buffers) comes out
+ * whole; corrupt or cut gzip data makes the body read fail, as Viceroy's decoder does. */
+TEST(decompress_gzip_big_and_corrupt)
+{
+    enum { BIG = 8 << 20 };
+    uint8_t *plain = malloc(BIG);
+    for (size_t i = 0; i < BIG; i++)
+        plain[i] = (uint8_t)("abcdefgh"[i % 8] + (i >> 20));
+    z_stream z = {0};
+    CHECK_EQ_INT(deflateInit2(&z, 9, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY), Z_OK);
+    size_t cap = deflateBound(&z, BIG) + 256;
+    char *resp = malloc(cap);
+    int hl = snprintf(resp, 256, "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\n"
+                                 "Connection: close\r\n\r\n");
+    z.next_in = plain;
+    z.avail_in = BIG;
+    z.next_out = (Bytef *)resp + hl;
+    z.avail_out = (uInt)(cap - (size_t)hl);
+    CHECK_EQ_INT(deflate(&z, Z_FINISH), Z_STREAM_END);
+    size_t total = (size_t)hl + z.total_out;
+    deflateEnd(&z);
+    canned c;
+    be_transfer *t = get_decompressing(&c, resp, total);
+    if (t) {
+        size_t len = 0;
+        char *body = read_all(t, &len);
+        CHECK_EQ_U64(len, BIG);
+        CHECK(len == BIG && memcmp(body, plain, BIG) == 0);
+        free(body);
+        be_transfer_release(t);
+    }
+    canned_stop(&c);
+    /* cut short: the last 100 bytes missing */
+    t = get_decompressing(&c, resp, total - 100);
+    if (t) {
+        size_t len = 0;
+        free(read_all(t, &len));
+        CHECK(len == (size_t)-1);
+        be_transfer_release(t);
+    }
+    canned_stop(&c);
+    /* corrupt: a gzip header followed by garbage */
+    memset(resp + hl + 10, 0xff, 64);
+    t = get_decompressing(&c, resp, (size_t)hl + 74);
+    if (t) {
+        size_t len = 0;
+        free(read_all(t, &len));
+        CHECK(len == (size_t)-1);
+        be_transfer_release(t);
+    }
+    canned_stop(&c);
+    free(resp);
+    free(plain);
+}
+
 int main(int argc, char **argv)
 {
     (void)argc;
@@ -335,6 +522,8 @@ int main(int argc, char **argv)
     RUN(connection_refused_and_dns);
     RUN(cancel_running);
     RUN(draws);
+    RUN(decompress_gzip_decodes_only_gzip);
+    RUN(decompress_gzip_big_and_corrupt);
     be_backends_free(reg);
     origin_stop(o);
     return harness_finish(argv[0]);
