@@ -224,8 +224,9 @@ static hc_status do_select(fwe_caller *caller, uint64_t *slots, bool v2, uint32_
     hc_pending *p = hc_table_take(&ctx->items, handles[done], HC_ITEM_PENDING_REQ);
     free(handles);
     hc_status st = finish_into(caller, ctx, p, v2, detail_ptr, resp_ptr, body_ptr);
-    if (st != HC_OK && v2) {
-        /* the failed request is gone: say which one it was, with no response (as Viceroy) */
+    if (st != HC_OK) {
+        /* the failed request is gone: say which one it was, with no response (as Viceroy, for
+         * v1 as for v2; the SDKs treat an error status from select as a host bug) */
         st = out_pair(caller, resp_ptr, body_ptr, HC_NO_HANDLE, HC_NO_HANDLE);
     }
     if (st == HC_OK)

@@ -33,6 +33,11 @@
  *                     on the body and pass the origin's answer through; x-streaming: 1 does it
  *                     with send_async_streaming, appending the trailers to the streaming body
  * x-dyn-no-sni: 1 (with x-mode: dynamic) sets the SNI hostname option with an empty name.
+ *   x-mode: select_fail
+ *                     register the dynamic backend "dead" at x-dyn-target (where nothing listens),
+ *                     send_async to it and to x-backend's /slow?first=300, then pending_req_select
+ *                     (v1, or v2 with x-v2: 1) twice; each round is a line "st idx resp body
+ *                     detail" (resp/body "ok" or "invalid", detail the tag, 0 for v1)
  */
 #include "be_pattern.h"
 #include "fastly_hostcalls.h"
@@ -341,6 +346,54 @@ static void mode_dynamic(void)
     send_v2_to(name, 1);
 }
 
+static void mode_select_fail(const char *be)
+{
+    static char target[256];
+    hdr("x-dyn-target", target, sizeof target);
+    fastly_dynamic_backend_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    char out[512] = "";
+    size_t used = 0;
+    int st = fastly_http_req_register_dynamic_backend("dead", 4, target, strlen(target), 0, &cfg);
+    if (st != 0) {
+        answer(500, "register_dynamic_backend failed\n", FASTLY_INVALID_HANDLE);
+        return;
+    }
+    fastly_pending_request_handle p[2];
+    const char *names[2] = {"dead", be};
+    for (int i = 0; i < 2; i++) {
+        fastly_request_handle r;
+        fastly_body_handle b;
+        fastly_http_req_new(&r);
+        fastly_http_body_new(&b);
+        const char *u = "http://origin.test/slow?first=300&n=4&chunk=4";
+        fastly_http_req_uri_set(r, u, strlen(u));
+        if (fastly_http_req_send_async(r, b, names[i], strlen(names[i]), &p[i]) != 0) {
+            answer(503, "send_async failed\n", FASTLY_INVALID_HANDLE);
+            return;
+        }
+    }
+    int v2 = hdr_num("x-v2", 0) != 0;
+    size_t n = 2;
+    for (int round = 0; round < 2; round++) {
+        fastly_send_error_detail d = {.tag = FASTLY_SEND_ERROR_DETAIL_TAG_UNINITIALIZED};
+        uint32_t which = 99;
+        fastly_response_handle r = 7;
+        fastly_body_handle b = 7;
+        st = v2 ? fastly_http_req_pending_req_select_v2(p, n, &d, &which, &r, &b)
+                : fastly_http_req_pending_req_select(p, n, &which, &r, &b);
+        used += (size_t)snprintf(out + used, sizeof out - used, "%d %u %s %s %u\n", st,
+                                 (unsigned)which, r == FASTLY_INVALID_HANDLE ? "invalid" : "ok",
+                                 b == FASTLY_INVALID_HANDLE ? "invalid" : "ok", (unsigned)d.tag);
+        if (st != 0 || which >= n)
+            break;
+        if (which == 0)
+            p[0] = p[1];
+        n--;
+    }
+    answer(200, out, FASTLY_INVALID_HANDLE);
+}
+
 /* Splits a NUL-separated list (as the multi-value getters write it) into "a,b,c". */
 static void join_list(char *list, size_t n)
 {
@@ -500,6 +553,8 @@ int main(void)
         memcpy(be, "origin", 7);
     if (strcmp(mode, "send_v2") == 0) {
         send_v2_to(be, 0);
+    } else if (strcmp(mode, "select_fail") == 0) {
+        mode_select_fail(be);
     } else if (strcmp(mode, "select") == 0) {
         mode_select(be, 0);
     } else if (strcmp(mode, "aio") == 0) {

@@ -877,6 +877,31 @@ TEST(http2_by_alpn)
     waitpid(pid, NULL, 0);
 }
 
+/* A pending request to a dynamic backend that fails, picked by pending_req_select: as Viceroy
+ * (req_impl.rs) and as the SDKs expect, the call succeeds with the index of the failed request
+ * and invalid response/body handles (the Rust SDK panics on an error status from select), for
+ * v1 as for v2 (which also names the cause); the other request is still there to select. */
+TEST(select_failed_dynamic_request)
+{
+    const char *be[] = {origin_spec("origin", org, NULL), NULL};
+    be_srv *s = be_srv_start(GUEST, be);
+    CHECK(s != NULL);
+    if (!s)
+        return;
+    uint16_t closed = origin_closed_port();
+    for (int v2 = 0; v2 < 2; v2++) {
+        hc_resp r = {0};
+        const char *hdrs =
+            be_fmt("x-mode: select_fail\r\nx-dyn-target: 127.0.0.1:%u\r\nx-v2: %d\r\n", closed, v2);
+        CHECK_EQ_INT(be_request(s->port, "GET", "/", hdrs, NULL, 0, &r, true), 200);
+        CHECK_STR_EQ(r.body ? (char *)r.body : "",
+                     v2 ? "0 0 invalid invalid 7\n0 0 ok ok 1\n"
+                        : "0 0 invalid invalid 0\n0 0 ok ok 0\n");
+        hc_resp_free(&r);
+    }
+    be_srv_stop(s);
+}
+
 int main(int argc, char **argv)
 {
     (void)argc;
@@ -906,6 +931,7 @@ int main(int argc, char **argv)
     RUN(https_static_with_ca_file_and_static_timeouts);
     RUN(unreliable_seed_is_deterministic);
     RUN(loop_across_two_instances_508);
+    RUN(select_failed_dynamic_request);
     origin_stop(tls_org);
     origin_stop(org);
     char cmd[512];
