@@ -101,6 +101,23 @@ static bool is_framing_header(const char *name, size_t len)
     return false;
 }
 
+/* True when a Connection header value lists the `close` token: the guest (or
+ * http_keepalive_mode no_keepalive) asks for the connection to end after this response, which
+ * hyper honours in Viceroy. MHD does the same when the response carries `Connection: close`. */
+static bool lists_close(const char *v, size_t len)
+{
+    for (size_t i = 0; i < len;) {
+        while (i < len && (v[i] == ' ' || v[i] == '\t' || v[i] == ','))
+            i++;
+        size_t start = i;
+        while (i < len && v[i] != ',' && v[i] != ' ' && v[i] != '\t')
+            i++;
+        if (i - start == 5 && strncasecmp(v + start, "close", 5) == 0)
+            return true;
+    }
+    return false;
+}
+
 static char *dup_bytes(const char *s, size_t n)
 {
     char *d = malloc(n + 1);
@@ -118,11 +135,14 @@ static int sink_send_head(void *p, uint16_t status, const hc_header_view *h, siz
     if (!r->rh)
         return -1;
     for (size_t i = 0; i < n; i++) {
-        /* MHD frames the body itself; hop-by-hop headers are not the guest's to set */
-        if (is_framing_header(h[i].name, h[i].name_len))
+        /* MHD frames the body itself; hop-by-hop headers are not the guest's to set, except a
+         * request to close the connection afterwards */
+        bool close = h[i].name_len == 10 && strncasecmp(h[i].name, "connection", 10) == 0 &&
+                     lists_close(h[i].value, h[i].value_len);
+        if (!close && is_framing_header(h[i].name, h[i].name_len))
             continue;
-        char *name = dup_bytes(h[i].name, h[i].name_len);
-        char *value = dup_bytes(h[i].value, h[i].value_len);
+        char *name = dup_bytes(close ? "Connection" : h[i].name, close ? 10 : h[i].name_len);
+        char *value = dup_bytes(close ? "close" : h[i].value, close ? 5 : h[i].value_len);
         if (!name || !value) {
             free(name);
             free(value);

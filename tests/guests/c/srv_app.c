@@ -4,7 +4,8 @@
  * client IP and headers, /env the FASTLY_* variables, /status?code=N, /nothing sends no response,
  * /edge reports the compliance region and whether the Fastly-Key is valid, /trap traps, /trap-after-head traps mid-stream,
  * /abandon-stream abandons its streaming body mid-way, /spin never ends, /sleep waits 600 ms without
- * using CPU, /print writes to stdout/stderr. */
+ * using CPU, /print writes to stdout/stderr, /close?how=keepalive|header asks for the connection
+ * to close after the response (http_keepalive_mode no_keepalive, or its own `Connection: close`). */
 #include "fastly_hostcalls.h"
 
 #include <stdio.h>
@@ -171,6 +172,16 @@ int main(void)
             write_all(body, buf, k);
             left -= (long)k;
         }
+        fastly_http_resp_send_downstream(r, body, 0);
+        return 0;
+    }
+    if (path_is("/close")) {
+        fastly_response_handle r = resp_new(200, &body);
+        if (strstr(url, "how=header"))
+            add_header(r, "connection", "close");
+        else
+            fastly_http_resp_http_keepalive_mode_set(r, FASTLY_HTTP_KEEPALIVE_MODE_NO_KEEPALIVE);
+        write_str(body, "closing\n");
         fastly_http_resp_send_downstream(r, body, 0);
         return 0;
     }

@@ -311,6 +311,31 @@ TEST(keep_alive_throughput)
     hc_close(&c);
 }
 
+/* A response that asks to close the connection (http_keepalive_mode no_keepalive, or the guest's
+ * own `Connection: close`, which hyper honours in Viceroy) says so and the server closes. */
+TEST(connection_close_from_the_guest)
+{
+    static const char *const how[] = {"keepalive", "header"};
+    for (int i = 0; i < 2; i++) {
+        hc_conn c;
+        CHECK_EQ_INT(hc_connect(&c, srv->port), 0);
+        struct timeval tv = {.tv_sec = 5};
+        setsockopt(c.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        char req[128];
+        snprintf(req, sizeof req, "GET /close?how=%s HTTP/1.1\r\nHost: x\r\n\r\n", how[i]);
+        CHECK_EQ_INT(hc_sends(&c, req), 0);
+        hc_resp r = {0};
+        CHECK_EQ_INT(hc_read(&c, &r, false, true, false), 0);
+        CHECK_EQ_INT(r.status, 200);
+        CHECK_STR_EQ((char *)r.body, "closing\n");
+        const char *conn = hc_header(&r, "connection");
+        CHECK(conn != NULL && strcasecmp(conn, "close") == 0);
+        CHECK_EQ_INT(hc_fill(&c), 0); /* the server closed the connection */
+        hc_resp_free(&r);
+        hc_close(&c);
+    }
+}
+
 TEST(loop_detected_508)
 {
     hc_resp r = {0};
@@ -477,6 +502,7 @@ int main(int argc, char **argv)
     RUN(body_100mib_up_down_echo);
     RUN(concurrent_200);
     RUN(keep_alive_throughput);
+    RUN(connection_close_from_the_guest);
     RUN(loop_detected_508);
     RUN(trap_500_and_still_serving);
     RUN(no_response_is_200_empty);
