@@ -849,16 +849,21 @@ static bool setup(be_transfer *t, const be_backend *b, const be_request *req)
         return false;
     /* the URL names the host TLS verifies (and SNI carries); CONNECT_TO sends the connection to
      * the backend's address when that differs. With SNI off (an empty SNI hostname) the URL names
-     * an IP address, for which OpenSSL sends no SNI, and the certificate name is checked by
-     * OpenSSL itself (on_ssl_ctx) instead of libcurl. */
+     * an IP address, for which OpenSSL sends no SNI; with SNI off, or an SNI hostname that is not
+     * the certificate hostname, the certificate name is checked by OpenSSL itself (on_ssl_ctx)
+     * instead of libcurl, which would check the URL's host. */
     bool no_sni = b->tls && b->sni_hostname && b->sni_hostname[0] == '\0';
-    char url_host_buf[300];
+    char url_host_buf[300], cert_buf[300];
     const char *url_host;
-    if (no_sni) {
-        url_host = is_ip_literal(b->host) ? b->host : NO_SNI_URL_HOST;
-        char cert_buf[300];
-        const char *cert = host_part(b->cert_hostname ? b->cert_hostname : b->host, cert_buf,
-                                     sizeof cert_buf);
+    const char *cert = b->cert_hostname ? host_part(b->cert_hostname, cert_buf, sizeof cert_buf)
+                                        : NULL;
+    bool split = b->tls && !no_sni && b->sni_hostname && cert &&
+                 strcasecmp(host_part(b->sni_hostname, url_host_buf, sizeof url_host_buf), cert) != 0;
+    if (no_sni || split) {
+        url_host = no_sni ? (is_ip_literal(b->host) ? b->host : NO_SNI_URL_HOST)
+                          : host_part(b->sni_hostname, url_host_buf, sizeof url_host_buf);
+        if (!cert)
+            cert = host_part(b->host, cert_buf, sizeof cert_buf);
         t->cert_name = dup_n(cert, strlen(cert));
         if (!t->cert_name)
             return false;

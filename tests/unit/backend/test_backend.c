@@ -590,6 +590,45 @@ TEST(empty_sni_hostname_sends_no_sni)
     be_srv_stop(s);
 }
 
+/* An SNI hostname and a different certificate hostname: the SNI carries the one, the certificate
+ * is checked against the other (docs/backends.md; production keeps them apart, Viceroy refuses the
+ * combination as rustls cannot). */
+TEST(sni_and_cert_hostname_apart)
+{
+    be_srv *s = be_srv_start(GUEST, NULL);
+    CHECK(s != NULL && tls_org != NULL);
+    if (!s || !tls_org) {
+        be_srv_stop(s);
+        return;
+    }
+    char ca[8192];
+    size_t ca_len = read_test_ca(ca, sizeof ca);
+    hc_resp r = {0};
+    char sni[256];
+    CHECK_EQ_INT(sni_request(s, "split",
+                             "x-dyn-sni: sni.example\r\nx-dyn-cert-hostname: localhost\r\n", ca,
+                             ca_len, &r),
+                 200);
+    CHECK_STR_EQ(hc_header(&r, "x-send-detail"), "1");
+    CHECK(origin_last_sni(tls_org, sni, sizeof sni));
+    CHECK_STR_EQ(sni, "sni.example");
+    CHECK_STR_EQ(hc_header(&r, "x-echo-h-host"), "fastlike.test");
+    /* the certificate must carry the certificate hostname, whatever the SNI */
+    CHECK_EQ_INT(sni_request(s, "split2",
+                             "x-dyn-sni: localhost\r\nx-dyn-cert-hostname: wrong.example\r\n", ca,
+                             ca_len, &r),
+                 503);
+    CHECK_STR_EQ(hc_header(&r, "x-send-detail"), "11"); /* tls_certificate_error */
+    /* the same name twice is the ordinary case */
+    CHECK_EQ_INT(sni_request(s, "same", "x-dyn-sni: localhost\r\nx-dyn-cert-hostname: localhost\r\n",
+                             ca, ca_len, &r),
+                 200);
+    CHECK(origin_last_sni(tls_org, sni, sizeof sni));
+    CHECK_STR_EQ(sni, "localhost");
+    hc_resp_free(&r);
+    be_srv_stop(s);
+}
+
 static void set_ca(fastlike_config *c, void *user)
 {
     CHECK_EQ_INT(fastlike_config_set_backend_ca_file(c, "secure", user), FASTLIKE_OK);
@@ -928,6 +967,7 @@ int main(int argc, char **argv)
     RUN(http2_by_alpn);
     RUN(request_trailers_reach_the_origin);
     RUN(empty_sni_hostname_sends_no_sni);
+    RUN(sni_and_cert_hostname_apart);
     RUN(https_static_with_ca_file_and_static_timeouts);
     RUN(unreliable_seed_is_deterministic);
     RUN(loop_across_two_instances_508);
