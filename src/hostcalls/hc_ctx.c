@@ -428,9 +428,14 @@ static hc_status pump(hc_ctx *ctx, hc_body *b)
 hc_status hc_ctx_send_downstream(hc_ctx *ctx, uint32_t resp_handle, uint32_t body_handle,
                                  bool streaming)
 {
-    if (!hc_ctx_response(ctx, resp_handle) || !hc_ctx_body(ctx, body_handle))
-        return HC_BADF;
+    /* as Viceroy: the response is taken first, and gone even when the body handle is bad */
     hc_response *r = hc_table_take(&ctx->responses, resp_handle, HC_KIND_RESPONSE);
+    if (!r)
+        return HC_BADF;
+    if (!hc_ctx_body(ctx, body_handle)) {
+        hc_response_free(r);
+        return HC_BADF;
+    }
     hc_status st = HC_OK;
     if (ctx->resp_state != HC_RESP_UNSENT || !ctx->sink) {
         st = HC_ERROR;

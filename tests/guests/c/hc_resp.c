@@ -129,16 +129,22 @@ static void response_handles(void)
     EXPECT_ST(fastly_http_resp_get_addr_dest_ip(BAD_HANDLE, buf, &nw), ST_BADF);
     EXPECT_ST(fastly_http_resp_get_addr_dest_port(BAD_HANDLE, &port), ST_BADF);
 
-    /* covers: fastly_http_resp.send_downstream */
-    fastly_body_handle b = new_body("x");
-    EXPECT_ST(fastly_http_resp_send_downstream(BAD_HANDLE, b, 0), ST_BADF);
-    EXPECT_ST(fastly_http_resp_send_downstream(r, BAD_HANDLE, 0), ST_BADF);
-    EXPECT_ST(fastly_http_body_close(b), ST_OK);
-
     /* covers: fastly_http_resp.close */
     EXPECT_ST(fastly_http_resp_close(r), ST_OK);
     EXPECT_ST(fastly_http_resp_close(r), ST_BADF);
     EXPECT_ST(fastly_http_resp_status_get(r, &status), ST_BADF);
+
+    /* covers: fastly_http_resp.send_downstream */
+    EXPECT_ST(fastly_http_resp_new(&r), ST_OK);
+    fastly_body_handle b = new_body("x");
+    EXPECT_ST(fastly_http_resp_send_downstream(BAD_HANDLE, b, 0), ST_BADF);
+    /* as Viceroy: the response is taken first, so a bad body handle still consumes it */
+    EXPECT_ST(fastly_http_resp_send_downstream(r, BAD_HANDLE, 0), ST_BADF);
+    EXPECT_ST(fastly_http_resp_close(r), ST_BADF);
+    EXPECT_ST(fastly_http_resp_new(&r), ST_OK);
+    EXPECT_ST(fastly_http_resp_send_downstream(r, BAD_HANDLE, 1), ST_BADF);
+    EXPECT_ST(fastly_http_resp_status_get(r, &status), ST_BADF);
+    EXPECT_ST(fastly_http_body_close(b), ST_OK); /* the body was left alone */
 }
 
 static void body_handles(void)
