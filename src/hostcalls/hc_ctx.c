@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 #define PUMP_CHUNK (64 * 1024)
 
@@ -210,6 +211,33 @@ hc_status hc_ctx_close_body(hc_ctx *ctx, uint32_t handle, bool abandon)
 
 /* ---- context ---- */
 
+const hc_ds_meta *hc_ctx_ds_meta(const hc_ctx *ctx, uint32_t req)
+{
+    for (size_t i = ctx->n_ds_meta; i-- > 0;)
+        if (ctx->ds_meta[i].req_handle == req)
+            return &ctx->ds_meta[i];
+    return NULL;
+}
+
+/* A request id for a later request of the instance (the first one has the trace id). */
+static void fresh_request_id(char out[33])
+{
+    uint8_t r[16];
+    if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        uint64_t t = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+        for (size_t i = 0; i < sizeof r; i++)
+            r[i] = (uint8_t)(t >> (8 * (i % 8))) ^ (uint8_t)(i * 131);
+    }
+    static const char hex[] = "0123456789abcdef";
+    for (size_t i = 0; i < sizeof r; i++) {
+        out[2 * i] = hex[r[i] >> 4];
+        out[2 * i + 1] = hex[r[i] & 15];
+    }
+    out[32] = '\0';
+}
+
 hc_status hc_ctx_begin_request(hc_ctx *ctx, const hc_downstream_request *req,
                                const hc_downstream_sink *sink)
 {
@@ -218,7 +246,10 @@ hc_status hc_ctx_begin_request(hc_ctx *ctx, const hc_downstream_request *req,
     hc_request *r = hc_request_new();
     hc_body *b = hc_body_new();
     uint32_t req_handle = HC_HANDLE_INVALID, body_handle = HC_HANDLE_INVALID;
-    if (!r || !b)
+    hc_ds_meta *meta = realloc(ctx->ds_meta, (ctx->n_ds_meta + 1) * sizeof *meta);
+    if (meta)
+        ctx->ds_meta = meta;
+    if (!r || !b || !meta)
         goto fail;
     if (req) {
         const char *m = req->method ? req->method : "GET";
@@ -240,9 +271,13 @@ hc_status hc_ctx_begin_request(hc_ctx *ctx, const hc_downstream_request *req,
     r = NULL;
     if (hc_ctx_add_body(ctx, b, &body_handle) != HC_OK)
         goto fail;
-    hc_headers_deinit(&ctx->original_headers);
-    ctx->original_headers = original;
-    ctx->req = req;
+    hc_ds_meta *m = &ctx->ds_meta[ctx->n_ds_meta];
+    *m = (hc_ds_meta){.req_handle = req_handle, .req = req, .original = original};
+    if (ctx->n_ds_meta == 0 && ctx->trace_id && strlen(ctx->trace_id) == 32)
+        memcpy(m->request_id, ctx->trace_id, 33);
+    else
+        fresh_request_id(m->request_id);
+    ctx->n_ds_meta++;
     ctx->sink = sink;
     ctx->ds_req = req_handle;
     ctx->ds_body = body_handle;
@@ -268,7 +303,6 @@ hc_ctx *hc_ctx_new(const hc_settings *settings, const hc_downstream_request *req
     hc_table_init(&ctx->requests);
     hc_table_init(&ctx->responses);
     hc_table_init(&ctx->items);
-    hc_headers_init(&ctx->original_headers);
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ctx->cpu_start);
     ctx->trace_id = dup_str(trace_id ? trace_id : "", trace_id ? strlen(trace_id) : 0);
     if (!ctx->trace_id || hc_ctx_begin_request(ctx, req, sink) != HC_OK) {
@@ -313,7 +347,9 @@ void hc_ctx_free(hc_ctx *ctx)
     hc_table_deinit(&ctx->requests);
     hc_table_deinit(&ctx->responses);
     hc_table_deinit(&ctx->items);
-    hc_headers_deinit(&ctx->original_headers);
+    for (size_t i = 0; i < ctx->n_ds_meta; i++)
+        hc_headers_deinit(&ctx->ds_meta[i].original);
+    free(ctx->ds_meta);
     free(ctx->trace_id);
     free(ctx);
 }

@@ -53,6 +53,16 @@ typedef struct hc_response {
     uint32_t keepalive_mode; /* http_keepalive_mode */
 } hc_response;
 
+/* The metadata of one downstream request (Viceroy's DownstreamMetadata), kept for every
+ * downstream request the instance takes, so the downstream_* getters answer for an earlier
+ * request's handle too, closed or not. */
+typedef struct hc_ds_meta {
+    uint32_t req_handle;
+    const hc_downstream_request *req; /* NULL for a context made without a request */
+    hc_headers original;              /* its headers as they arrived */
+    char request_id[33];              /* 32 hex digits: the trace id for the first request */
+} hc_ds_meta;
+
 typedef enum hc_resp_state {
     HC_RESP_UNSENT = 0,
     HC_RESP_STREAMING, /* head sent, body handle streaming */
@@ -62,7 +72,6 @@ typedef enum hc_resp_state {
 
 struct hc_ctx {
     const hc_settings *settings;
-    const hc_downstream_request *req;
     const hc_downstream_sink *sink;
     char *trace_id;
 
@@ -71,7 +80,8 @@ struct hc_ctx {
     hc_table items;     /* HC_ITEM_* */
 
     uint32_t ds_req, ds_body; /* the downstream request and its body */
-    hc_headers original_headers;
+    hc_ds_meta *ds_meta;      /* one per downstream request taken, the current one last */
+    size_t n_ds_meta;
 
     hc_resp_state resp_state;
     uint32_t streaming_body; /* items handle while HC_RESP_STREAMING */
@@ -86,8 +96,9 @@ struct hc_ctx {
 };
 
 /* Makes `req` the current downstream request (at creation, and when a reusable instance takes
- * the next request): fresh request and body handles in ds_req/ds_body, its original headers, and
- * an unsent response through `sink`. Handles of an earlier request stay valid. */
+ * the next request): fresh request and body handles in ds_req/ds_body, its metadata (original
+ * headers, a request id of its own), and an unsent response through `sink`. Handles of an
+ * earlier request, and its metadata, stay valid. */
 hc_status hc_ctx_begin_request(hc_ctx *ctx, const hc_downstream_request *req,
                                const hc_downstream_sink *sink);
 
@@ -110,6 +121,9 @@ void hc_response_free(hc_response *r);
 /* Replace a request's method/URI (copied; validity is the caller's check). */
 bool hc_request_set_method(hc_request *r, const char *m, size_t len);
 bool hc_request_set_uri(hc_request *r, const char *u, size_t len);
+
+/* The metadata of downstream request handle `req` (open or closed), or NULL when it is not one. */
+const hc_ds_meta *hc_ctx_ds_meta(const hc_ctx *ctx, uint32_t req);
 
 /* Registers an object; HC_LIMITEXCEEDED when the table is full. */
 hc_status hc_ctx_add_request(hc_ctx *ctx, hc_request *r, uint32_t *handle);

@@ -19,7 +19,7 @@
 
 hc_status hc_ds_check(hc_ctx *ctx, uint32_t req)
 {
-    if (req == ctx->ds_req)
+    if (hc_ctx_ds_meta(ctx, req))
         return HC_OK;
     return hc_ctx_request(ctx, req) ? HC_ERROR : HC_BADF;
 }
@@ -30,10 +30,11 @@ hc_status hc_ds_ip_addr(fwe_caller *caller, hc_ctx *ctx, uint32_t req, bool serv
     hc_status st = hc_ds_check(ctx, req);
     if (st != HC_OK)
         return st;
+    const hc_downstream_request *d = hc_ctx_ds_meta(ctx, req)->req;
     uint8_t octets[16];
     size_t n = 0;
-    if (ctx->req)
-        n = hc_sockaddr_octets(server ? &ctx->req->server_addr : &ctx->req->client_addr, octets);
+    if (d)
+        n = hc_sockaddr_octets(server ? &d->server_addr : &d->client_addr, octets);
     if (n == 0)
         return HC_NONE;
     st = hc_mem_write_bytes(caller, out, octets, n);
@@ -48,8 +49,10 @@ hc_status hc_ds_request_id(fwe_caller *caller, hc_ctx *ctx, uint32_t req, uint32
     hc_status st = hc_ds_check(ctx, req);
     if (st != HC_OK)
         return st;
-    /* the request's trace id: the same 32 hex digits FASTLY_TRACE_ID shows */
-    return hc_call_copy_str(caller, ctx->trace_id, buf, buf_len, nwritten_ptr);
+    /* 32 hex digits: for an instance's first request the FASTLY_TRACE_ID it shows, for each
+     * request a reused instance takes later one of its own (as Viceroy's per-request ids) */
+    return hc_call_copy_str(caller, hc_ctx_ds_meta(ctx, req)->request_id, buf, buf_len,
+                            nwritten_ptr);
 }
 
 hc_status hc_ds_compliance_region(fwe_caller *caller, hc_ctx *ctx, uint32_t req, uint32_t buf,
@@ -93,8 +96,9 @@ hc_status hc_ds_original_header_names(fwe_caller *caller, hc_ctx *ctx, uint32_t 
     hc_status st = hc_ds_check(ctx, req);
     if (st != HC_OK)
         return st;
-    return hc_call_write_seq(caller, hc_headers_seq_original_names, &ctx->original_headers, buf,
-                             buf_len, cursor, ending_ptr, nwritten_ptr);
+    return hc_call_write_seq(caller, hc_headers_seq_original_names,
+                             &hc_ctx_ds_meta(ctx, req)->original, buf, buf_len, cursor,
+                             ending_ptr, nwritten_ptr);
 }
 
 hc_status hc_ds_original_header_count(fwe_caller *caller, hc_ctx *ctx, uint32_t req,
@@ -104,7 +108,7 @@ hc_status hc_ds_original_header_count(fwe_caller *caller, hc_ctx *ctx, uint32_t 
     if (st != HC_OK)
         return st;
     /* as http::HeaderMap::len(): every value counts */
-    return hc_mem_write_u32(caller, out, (uint32_t)ctx->original_headers.n);
+    return hc_mem_write_u32(caller, out, (uint32_t)hc_ctx_ds_meta(ctx, req)->original.n);
 }
 
 /* ---- next_request: reusable instances ---- */
@@ -219,7 +223,8 @@ static fwe_trap_kind next_request_wait(fwe_caller *caller, uint64_t *slots, void
         hc_log(ctx, 0, "next_request_wait: out of handles for the next request");
         HC_RETURN(st);
     }
-    hc_log(ctx, 2, "next_request_wait: this instance now serves %s %s", req->method, req->url);
+    hc_log(ctx, 2, "next_request_wait: this instance now serves %s %s (request id %s)",
+           req->method, req->url, hc_ctx_ds_meta(ctx, ctx->ds_req)->request_id);
     st = hc_mem_write_u32(caller, req_out, ctx->ds_req);
     if (st == HC_OK)
         st = hc_mem_write_u32(caller, body_out, ctx->ds_body);
@@ -299,9 +304,9 @@ static fwe_trap_kind absent(fwe_caller *caller, uint64_t *slots, void *data)
 
 /* ---- bot detection from the x-fastly-bot-* request headers (as Viceroy) ---- */
 
-static const hc_header *bot_header(hc_ctx *ctx, const char *name)
+static const hc_header *bot_header(hc_ctx *ctx, uint32_t req, const char *name)
 {
-    return hc_headers_get(&ctx->original_headers, name, strlen(name));
+    return hc_headers_get(&hc_ctx_ds_meta(ctx, req)->original, name, strlen(name));
 }
 
 static bool value_is(const hc_header *h, const char *s)
@@ -316,7 +321,7 @@ static fwe_trap_kind bot_flag(fwe_caller *caller, uint64_t *slots, const char *n
     hc_status st = hc_ds_check(ctx, HC_ARG(0));
     if (st != HC_OK)
         HC_RETURN(st);
-    const hc_header *h = bot_header(ctx, name);
+    const hc_header *h = bot_header(ctx, HC_ARG(0), name);
     if (!h && absent_is_none)
         HC_RETURN(HC_NONE);
     HC_RETURN(hc_mem_write_u32(caller, HC_ARG(1), value_is(h, "true") ? 1 : 0));
@@ -343,7 +348,7 @@ static fwe_trap_kind bot_string(fwe_caller *caller, uint64_t *slots, const char 
     hc_status st = hc_ds_check(ctx, HC_ARG(0));
     if (st != HC_OK)
         HC_RETURN(st);
-    const hc_header *h = bot_header(ctx, name);
+    const hc_header *h = bot_header(ctx, HC_ARG(0), name);
     if (!h)
         HC_RETURN(HC_NONE);
     HC_RETURN(hc_mem_copy_out(caller, HC_ARG(1), HC_ARG(2), HC_ARG(3), h->value, h->value_len));
@@ -371,7 +376,7 @@ static fwe_trap_kind bot_category_kind(fwe_caller *caller, uint64_t *slots, void
     hc_status st = hc_ds_check(ctx, HC_ARG(0));
     if (st != HC_OK)
         HC_RETURN(st);
-    const hc_header *h = bot_header(ctx, "x-fastly-bot-category");
+    const hc_header *h = bot_header(ctx, HC_ARG(0), "x-fastly-bot-category");
     if (!h)
         HC_RETURN(HC_NONE);
     for (uint32_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)

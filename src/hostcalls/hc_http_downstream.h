@@ -18,8 +18,9 @@ uint64_t hc_promise_deadline(const hc_promise *p);
 /* Ends the wait (a request handed over meanwhile is given back) and frees the promise. */
 void hc_promise_free(hc_ctx *ctx, hc_promise *p);
 
-/* ok when `req` is the downstream request (its metadata outlives close, as in Viceroy), error
- * when it is another live request (no downstream metadata), badf otherwise. */
+/* ok when `req` is a downstream request, the current one or one an instance took earlier (its
+ * metadata outlives close, as in Viceroy), error when it is another live request (no downstream
+ * metadata), badf otherwise. */
 hc_status hc_ds_check(hc_ctx *ctx, uint32_t req);
 
 /* Shared getters (argument order as the witx after the request handle). */

@@ -6,6 +6,10 @@
  *                        With ?select=1 it waits with async_io.select instead of blocking.
  *   /abandon             registers, answers "abandon", sleeps 500 ms, then abandons the promise.
  *   /stream              answers with a streaming body still open and tries next_request_wait.
+ *   /meta                answers its request id, closes its request handle, takes one more
+ *                        request and answers "id2=ID id1=ST:ID count1=ST:N count2=N": the second
+ *                        request's id, then the first one's id and original header count asked
+ *                        through the first (closed) handle, and the second's header count.
  * Headers: x-served (N) and x-first-path (the path of the instance's first request). */
 #include "fastly_hostcalls.h"
 
@@ -112,6 +116,34 @@ int main(void)
         fastly_http_body_write(sb, (const uint8_t *)text, strlen(text), FASTLY_BODY_WRITE_END_BACK,
                                &nw);
         fastly_http_body_close(sb);
+        return 0;
+    }
+
+    if (strcmp(first_path, "/meta") == 0) {
+        char id1[64], id1_again[64], id2[64];
+        size_t n1 = 0, n1_again = 0, n2 = 0;
+        if (fastly_http_downstream_downstream_client_request_id(req, id1, sizeof id1 - 1, &n1) != 0)
+            return 1;
+        id1[n1] = '\0';
+        if (register_next(url, &p) != 0)
+            return 1;
+        respond(id1, 1, 0, NULL);
+        fastly_request_handle req1 = req;
+        fastly_http_req_close(req1);
+        if (fastly_http_downstream_next_request_wait(p, &req, &body) != 0)
+            return 1;
+        fastly_http_downstream_downstream_client_request_id(req, id2, sizeof id2 - 1, &n2);
+        id2[n2] = '\0';
+        int st1 = fastly_http_downstream_downstream_client_request_id(req1, id1_again,
+                                                                      sizeof id1_again - 1,
+                                                                      &n1_again);
+        id1_again[st1 == 0 ? n1_again : 0] = '\0';
+        uint32_t count1 = 0, count2 = 0;
+        int stc = fastly_http_downstream_downstream_original_header_count(req1, &count1);
+        fastly_http_downstream_downstream_original_header_count(req, &count2);
+        snprintf(reply, sizeof reply, "id2=%s id1=%d:%s count1=%d:%u count2=%u", id2, st1,
+                 id1_again, stc, (unsigned)count1, (unsigned)count2);
+        respond(reply, 2, 0, NULL);
         return 0;
     }
 

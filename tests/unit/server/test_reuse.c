@@ -145,6 +145,36 @@ TEST(streaming_response_must_end_before_the_next_request)
     server_stop(s);
 }
 
+/* As Viceroy (DownstreamMetadata per request handle): every request an instance takes has its
+ * own request id, and the metadata of an earlier request stays readable through its handle, even
+ * after that handle was closed. */
+TEST(each_request_keeps_its_own_metadata)
+{
+    server *s = server_start_guest(GUEST, 0);
+    CHECK(s != NULL);
+    if (!s)
+        return;
+    hc_resp r = {0};
+    CHECK_EQ_INT(simple_on(s->port,
+                           "POST /meta?timeout=3000 HTTP/1.1\r\nHost: x\r\nX-One: 1\r\n"
+                           "Content-Length: 0\r\nConnection: close\r\n\r\n",
+                           &r, false),
+                 200);
+    char id1[64];
+    snprintf(id1, sizeof id1, "%s", body_of(&r));
+    CHECK_EQ_INT(strlen(id1), 32);
+    CHECK_EQ_INT(post(s, "/second", "", &r), 200); /* Host, Content-Length, Connection */
+    CHECK_STR_EQ(hc_header(&r, "x-first-path"), "/meta");
+    char want[256];
+    snprintf(want, sizeof want, " id1=0:%s count1=0:4 count2=3", id1);
+    CHECK_STR_CONTAINS(body_of(&r), want);
+    const char *id2 = strstr(body_of(&r), "id2=");
+    CHECK(id2 != NULL && strcspn(id2 + 4, " ") == 32);
+    CHECK(id2 != NULL && strncmp(id2 + 4, id1, 32) != 0); /* a request id of its own */
+    hc_resp_free(&r);
+    server_stop(s);
+}
+
 TEST(shutdown_releases_a_waiting_instance)
 {
     server *s = server_start_guest(GUEST, 0);
@@ -240,5 +270,6 @@ HARNESS_MAIN(RUN(one_instance_serves_a_run_of_requests);
              RUN(trap_in_reused_instance_is_a_500_for_that_request);
              RUN(abandoned_promise_gives_the_request_back); RUN(wait_times_out_and_select_waits);
              RUN(streaming_response_must_end_before_the_next_request);
+             RUN(each_request_keeps_its_own_metadata);
              RUN(shutdown_releases_a_waiting_instance);
              RUN(in_process_requests_get_an_instance_that_does_not_wait); RUN(js_sdk_reusable_sandbox);)
