@@ -21,7 +21,9 @@
 
 #define REQ_CAP (256u * 1024u)        /* request body bytes buffered before a writer blocks */
 #define RESP_CAP (1024u * 1024u)      /* response body bytes buffered before the loop pauses */
-#define HEAD_MAX (1024u * 1024u)      /* response header section limit */
+/* Response header section limit: below libcurl's own (300 KiB in all, 100 KiB a line), which
+ * would fail the transfer with an unrelated error, so that too large a head is reported as such. */
+#define HEAD_MAX (256u * 1024u)
 #define CURL_BUF (256L * 1024L)       /* libcurl receive/upload buffer */
 /* The URL host of a connection without SNI to a named host (CONNECT_TO maps it to the host). */
 #define NO_SNI_URL_HOST "0.0.0.0"
@@ -574,6 +576,9 @@ void be_transfer_finish(be_transfer *t, CURLcode code)
         code = CURLE_BAD_CONTENT_ENCODING; /* the gzip stream was cut short */
         t->local_error = BE_ERR_HTTP_PROTOCOL_ERROR;
     }
+    if (code == CURLE_OUT_OF_MEMORY && !t->head_done && t->status && !t->local_error)
+        t->local_error = BE_ERR_HTTP_RESPONSE_HEADER_SECTION_TOO_LARGE; /* libcurl refused a line
+                                                                          over 100 KiB */
     if (code != CURLE_OK) {
         be_error e = t->local_error ? t->local_error
                                     : be_error_from_curl(code, os_errno, connect_us > 0,
