@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 # package:command pairs; a package whose command is already on PATH counts as present (node and npm
 # may come from another source, e.g. NodeSource, whose nodejs bundles npm).
 PKGS="build-essential gcc clang lld wasi-libc libclang-rt-14-dev-wasm32 libclang-rt-14-dev wabt
-libjansson-dev libmicrohttpd-dev libgnutls28-dev libcurl4-openssl-dev libssl-dev pkg-config nodejs:node npm:npm
+libjansson-dev libmicrohttpd-dev libgnutls28-dev libcurl4-openssl-dev libssl-dev zlib1g-dev pkg-config nodejs:node npm:npm
 hyperfine python3 uap-core libpcre2-dev openssl:openssl ca-certificates curl:curl nghttp2-server"
 
 installed=$(dpkg-query -W -f='${Package} ${db:Status-Status}\n' 2>/dev/null | awk '$2 == "installed" {print $1}')
