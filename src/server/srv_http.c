@@ -44,6 +44,7 @@ typedef struct http_req {
     pthread_cond_t cond;
     int refs;
     bool started;
+    bool answered; /* an error response was queued before the guest ran: never wait for one */
     char *target; /* raw request-target, query included */
     /* the request as the guest sees it (all copies: MHD reuses its memory for the next request) */
     char *method, *url, *strings;
@@ -402,10 +403,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     http_req *r = *req_cls;
     if (!r)
         return MHD_NO; /* out of memory in on_uri: drop the connection */
+    if (r->answered) { /* an error answer was queued at the start: drop the rest of the upload */
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
     if (!r->started) {
         r->started = true;
-        if (setup_request(r, conn, method, version) != 0)
+        if (setup_request(r, conn, method, version) != 0) {
+            r->answered = true;
             return queue_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory\n");
+        }
         pthread_mutex_lock(&r->lock);
         r->refs++;
         pthread_mutex_unlock(&r->lock);
@@ -417,6 +424,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             pthread_mutex_lock(&r->lock);
             r->refs--;
             pthread_mutex_unlock(&r->lock);
+            r->answered = true;
             return queue_text(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "server shutting down\n");
         }
         return MHD_YES; /* MHD answers Expect: 100-continue now */
