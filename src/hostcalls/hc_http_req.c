@@ -11,6 +11,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* ---- validation ---- */
 
@@ -20,51 +21,192 @@ static bool method_valid(const char *m, size_t len)
     return hc_header_name_valid(m, len);
 }
 
-/* http::Uri: printable ASCII without spaces and a few delimiters the URI grammar excludes. */
-static bool uri_valid(const char *u, size_t len)
+/* ---- URIs, as http 0.2's Uri::try_from (Viceroy's uri_set) and its Display (uri_get) ---- */
+
+#define URI_MAX_LEN 65534u /* http's MAX_LEN (u16::MAX - 1) */
+#define URI_MAX_SCHEME_LEN 64u
+#define URI_MAX_COLONS 8u
+
+/* URI_CHARS: unreserved, sub-delims, ':', '@', '/', '?', '#', '[', ']' ('%' is handled apart). */
+static bool uri_char(unsigned char c)
 {
-    if (len == 0)
-        return false;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)u[i];
-        if (c <= 0x20 || c >= 0x7f || c == '"' || c == '<' || c == '>' || c == '\\')
-            return false;
-    }
-    return true;
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           (c != 0 && strchr("!#$&'()*+,-./:;=?@[]_~", c) != NULL);
 }
 
-/* As http::Uri's Display: an absolute URI without a path gets "/". Returns a malloc'd copy. */
-static char *uri_normalize(const char *u, size_t len)
+static bool scheme_char(unsigned char c)
 {
-    const char *sep = NULL;
-    for (size_t i = 0; i + 2 < len; i++) {
-        if (u[i] == ':' && u[i + 1] == '/' && u[i + 2] == '/') {
-            sep = u + i + 3;
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '+' ||
+           c == '-' || c == '.' || c == '~';
+}
+
+/* Authority::parse: the length of the authority at the start of s (up to '/', '?' or '#'),
+ * or -1 when it is invalid. */
+static long uri_authority_end(const char *s, size_t len)
+{
+    unsigned colons = 0;
+    bool open = false, close = false, percent = false;
+    size_t end = len;
+    long at = -1;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '/' || c == '?' || c == '#') {
+            end = i;
             break;
         }
-        if (u[i] == '/' || u[i] == '?')
-            break;
-    }
-    size_t insert_at = len;
-    bool need_slash = false;
-    if (sep) {
-        size_t a = (size_t)(sep - u);
-        while (a < len && u[a] != '/' && u[a] != '?' && u[a] != '#')
-            a++;
-        if (a == len || u[a] != '/') {
-            need_slash = true;
-            insert_at = a;
+        if (c == '%') {
+            percent = true; /* only allowed in the userinfo */
+            continue;
+        }
+        if (!uri_char(c))
+            return -1;
+        if (c == ':') {
+            if (colons >= URI_MAX_COLONS)
+                return -1;
+            colons++;
+        } else if (c == '[') {
+            if (percent || open)
+                return -1;
+            open = true;
+        } else if (c == ']') {
+            if (!open || close)
+                return -1;
+            close = true;
+            colons = 0; /* part of an IPv6 literal */
+            percent = false;
+        } else if (c == '@') {
+            at = (long)i;
+            colons = 0; /* part of the userinfo */
+            percent = false;
         }
     }
-    char *out = malloc(len + 2);
+    if (open != close || colons > 1 || percent)
+        return -1;
+    if (end > 0 && at == (long)end - 1)
+        return -1;
+    return (long)end;
+}
+
+/* PathAndQuery::from_shared: validates a path (and query) and returns its length without the
+ * fragment, or -1. Sets *has_query. */
+static long uri_path_query(const char *s, size_t len, bool *has_query)
+{
+    *has_query = false;
+    size_t i = 0;
+    for (; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '#')
+            return (long)i;
+        if (c == '?') {
+            *has_query = true;
+            i++;
+            break;
+        }
+        bool ok = c == 0x21 || (c >= 0x24 && c <= 0x3b) || c == 0x3d || (c >= 0x40 && c <= 0x5f) ||
+                  (c >= 0x61 && c <= 0x7a) || c == 0x7c || c == 0x7e || c == '"' || c == '{' ||
+                  c == '}';
+        if (!ok)
+            return -1;
+    }
+    if (!*has_query)
+        return (long)i;
+    for (; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '#')
+            return (long)i;
+        bool ok = c == 0x21 || (c >= 0x24 && c <= 0x3b) || c == 0x3d || (c >= 0x3f && c <= 0x7e);
+        if (!ok)
+            return -1;
+    }
+    return (long)len;
+}
+
+/* Parses a URI as http 0.2 does and returns its printed form (malloc'd, NUL-terminated), or NULL
+ * when it is not a valid URI (or out of memory). */
+static char *uri_parse(const char *u, size_t len)
+{
+    if (len == 0 || len > URI_MAX_LEN)
+        return NULL;
+    const char *scheme = NULL; /* printed form */
+    size_t scheme_len = 0, skip = 0;
+    bool single = len == 1 && (u[0] == '/' || u[0] == '*');
+    if (!single && u[0] != '/') {
+        if (len >= 7 && strncasecmp(u, "http://", 7) == 0) {
+            scheme = "http";
+            scheme_len = 4;
+            skip = 7;
+        } else if (len >= 8 && strncasecmp(u, "https://", 8) == 0) {
+            scheme = "https";
+            scheme_len = 5;
+            skip = 8;
+        } else if (len > 3) {
+            for (size_t i = 0; i < len; i++) {
+                unsigned char c = (unsigned char)u[i];
+                if (c == ':') {
+                    if (len < i + 3 || u[i + 1] != '/' || u[i + 2] != '/')
+                        break;
+                    if (i > URI_MAX_SCHEME_LEN)
+                        return NULL;
+                    scheme = u;
+                    scheme_len = i;
+                    skip = i + 3;
+                    break;
+                }
+                if (!scheme_char(c))
+                    break;
+            }
+        }
+    }
+    const char *pq = u;
+    size_t pq_len = len;
+    size_t auth_len = 0;
+    if (!single && u[0] != '/') {
+        const char *rest = u + skip;
+        size_t rest_len = len - skip;
+        long end = uri_authority_end(rest, rest_len);
+        if (end < 0)
+            return NULL;
+        if (!scheme) { /* authority form: nothing may follow */
+            if ((size_t)end != rest_len)
+                return NULL;
+            char *out = malloc(len + 1);
+            if (out) {
+                memcpy(out, u, len);
+                out[len] = '\0';
+            }
+            return out;
+        }
+        if (end == 0)
+            return NULL; /* an absolute URI needs an authority */
+        auth_len = (size_t)end;
+        pq = rest + end;
+        pq_len = rest_len - (size_t)end;
+    }
+    bool has_query = false;
+    long kept = single ? (long)len : uri_path_query(pq, pq_len, &has_query);
+    if (kept < 0)
+        return NULL;
+    /* scheme "://" authority, then the path ("/" when empty and absolute) and query */
+    size_t path_len = (size_t)kept;
+    if (has_query)
+        path_len = (size_t)((const char *)memchr(pq, '?', (size_t)kept) - pq);
+    bool slash = scheme && path_len == 0;
+    size_t total = (scheme ? scheme_len + 3 + auth_len : 0) + (slash ? 1 : 0) + (size_t)kept;
+    char *out = malloc(total + 1);
     if (!out)
         return NULL;
-    memcpy(out, u, insert_at);
-    size_t o = insert_at;
-    if (need_slash)
+    size_t o = 0;
+    if (scheme) {
+        memcpy(out, scheme, scheme_len);
+        memcpy(out + scheme_len, "://", 3);
+        memcpy(out + scheme_len + 3, u + skip, auth_len);
+        o = scheme_len + 3 + auth_len;
+    }
+    if (slash)
         out[o++] = '/';
-    memcpy(out + o, u + insert_at, len - insert_at);
-    out[o + len - insert_at] = '\0';
+    memcpy(out + o, pq, (size_t)kept);
+    o += (size_t)kept;
+    out[o] = '\0';
     return out;
 }
 
@@ -152,11 +294,9 @@ static fwe_trap_kind uri_set(fwe_caller *caller, uint64_t *slots, void *data)
     const char *u = (const char *)hc_mem_slice(caller, HC_ARG(1), HC_ARG(2));
     if (!u)
         HC_RETURN(HC_INVAL);
-    if (!uri_valid(u, HC_ARG(2)))
-        HC_RETURN(HC_ERROR); /* InvalidUri maps to `error` */
-    char *norm = uri_normalize(u, HC_ARG(2));
+    char *norm = uri_parse(u, HC_ARG(2));
     if (!norm)
-        HC_RETURN(HC_ERROR);
+        HC_RETURN(HC_ERROR); /* InvalidUri maps to `error` */
     free(r->uri);
     r->uri = norm;
     HC_RETURN(HC_OK);

@@ -84,6 +84,75 @@ static void method_uri_version(void)
     EXPECT_ST(fastly_http_req_version_get(req, BAD_PTR), ST_INVAL);
 }
 
+/* uri_set parses as http 0.2's Uri::try_from (Viceroy) and uri_get prints its Display. */
+static char long_uri[65536];
+
+static void uri_parsing(void)
+{
+    static const struct {
+        const char *in, *out; /* out NULL: rejected with `error` */
+    } cases[] = {
+        /* the fragment is dropped */
+        {"http://a.example/b#frag", "http://a.example/b"},
+        {"/p?q=1#f", "/p?q=1"},
+        {"http://a.example#f", "http://a.example/"},
+        /* http and https schemes print in lower case; others as given */
+        {"HTTP://Example.com/x", "http://Example.com/x"},
+        {"HtTpS://h.example", "https://h.example/"},
+        {"FOO+x://bar/y", "FOO+x://bar/y"},
+        /* path bytes: '"', '{', '}', '\\', '^' and '|' are allowed, '`' and '<' are not */
+        {"/a\"b{c}d", "/a\"b{c}d"},
+        {"/a\\b^c|d", "/a\\b^c|d"},
+        {"/a`b", NULL},
+        {"/a<b", NULL},
+        /* query bytes: '`', '{' and '\\' are allowed, '"' is not */
+        {"/p?x=`{\\}", "/p?x=`{\\}"},
+        {"/p?x=\"", NULL},
+        /* authorities */
+        {"http://ex{ample/", NULL},
+        {"http://a.example:1:2/", NULL},
+        {"http:///path", NULL},
+        {"http://[::1/", NULL},
+        {"http://[::1]:8080/x", "http://[::1]:8080/x"},
+        {"http://user@/", NULL},
+        {"http://ho%41st/", NULL},
+        {"http://u%41@host/", "http://u%41@host/"},
+        {"example.com:8080", "example.com:8080"},
+        {"host#frag", NULL},
+        {"*", "*"},
+        {"#", NULL},
+        {"?", NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int want = cases[i].out ? ST_OK : ST_ERROR;
+        int st = fastly_http_req_uri_set(req, cases[i].in, strlen(cases[i].in));
+        hc_checks++;
+        if (st != want) {
+            hc_fails++;
+            printf("FAIL uri_set(\"%s\") = %d, want %d\n", cases[i].in, st, want);
+            continue;
+        }
+        if (!cases[i].out)
+            continue;
+        nw = 0;
+        st = fastly_http_req_uri_get(req, buf, sizeof buf, &nw);
+        hc_checks++;
+        if (st != ST_OK || nw != strlen(cases[i].out) || memcmp(buf, cases[i].out, nw) != 0) {
+            hc_fails++;
+            printf("FAIL uri_get after uri_set(\"%s\") = %d \"%.*s\", want \"%s\"\n", cases[i].in,
+                   st, (int)nw, buf, cases[i].out);
+        }
+    }
+    /* at most 65534 bytes (http's MAX_LEN) */
+    memset(long_uri, 'a', sizeof long_uri);
+    long_uri[0] = '/';
+    EXPECT_ST(fastly_http_req_uri_set(req, long_uri, 65535), ST_ERROR);
+    EXPECT_ST(fastly_http_req_uri_set(req, long_uri, 65534), ST_OK);
+    EXPECT_ST(fastly_http_req_uri_get(req, buf, sizeof buf, &nw), ST_BUFLEN);
+    EXPECT_INT(nw, 65534);
+    EXPECT_ST(fastly_http_req_uri_set(req, SC("http://example.com/path?x=1")), ST_OK);
+}
+
 static void headers(void)
 {
     /* covers: fastly_http_req.header_names_get */
@@ -386,6 +455,7 @@ int main(void)
     abi_init();
     downstream_get();
     method_uri_version();
+    uri_parsing();
     headers();
     new_and_close();
     settings();
