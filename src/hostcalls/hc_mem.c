@@ -13,11 +13,11 @@ uint8_t *hc_mem_slice(fwe_caller *caller, uint32_t ptr, uint32_t len)
 
 static hc_status store(fwe_caller *caller, uint32_t ptr, uint64_t v, uint32_t size)
 {
-    if (ptr % size != 0)
-        return HC_BADALIGN;
     uint8_t *p = hc_mem_slice(caller, ptr, size);
     if (!p)
-        return HC_INVAL;
+        return HC_INVAL; /* bounds before alignment, as wiggle */
+    if (ptr % size != 0)
+        return HC_BADALIGN;
     for (uint32_t i = 0; i < size; i++)
         p[i] = (uint8_t)(v >> (8 * i));
     return HC_OK;
@@ -25,11 +25,11 @@ static hc_status store(fwe_caller *caller, uint32_t ptr, uint64_t v, uint32_t si
 
 static hc_status load(fwe_caller *caller, uint32_t ptr, uint64_t *v, uint32_t size)
 {
-    if (ptr % size != 0)
-        return HC_BADALIGN;
     const uint8_t *p = hc_mem_slice(caller, ptr, size);
     if (!p)
-        return HC_INVAL;
+        return HC_INVAL; /* bounds before alignment, as wiggle */
+    if (ptr % size != 0)
+        return HC_BADALIGN;
     uint64_t r = 0;
     for (uint32_t i = 0; i < size; i++)
         r |= (uint64_t)p[i] << (8 * i);

@@ -82,6 +82,9 @@ static void method_uri_version(void)
     EXPECT_ST(fastly_http_req_version_set(BAD_HANDLE, 1), ST_BADF);
     EXPECT_ST(fastly_http_req_version_get(BAD_HANDLE, &v), ST_BADF);
     EXPECT_ST(fastly_http_req_version_get(req, BAD_PTR), ST_INVAL);
+    /* out of bounds wins over misaligned (wiggle checks the bounds first) */
+    EXPECT_ST(fastly_http_req_version_get(req, (void *)0xFFFFFFF1u), ST_INVAL);
+    EXPECT_ST(fastly_http_req_body_downstream_get((void *)0xFFFFFFF1u, &body), ST_INVAL);
 }
 
 /* uri_set parses as http 0.2's Uri::try_from (Viceroy) and uri_get prints its Display. */
@@ -410,6 +413,7 @@ static void runtime(void)
     EXPECT(ms < 60000);
     EXPECT_ST(fastly_compute_runtime_get_vcpu_ms(BAD_PTR), ST_INVAL);
     EXPECT_ST(fastly_compute_runtime_get_vcpu_ms(MISALIGNED), ST_BADALIGN);
+    EXPECT_ST(fastly_compute_runtime_get_vcpu_ms((void *)0xFFFFFFF4u), ST_INVAL);
     uint32_t mib = 0;
     /* covers: fastly_compute_runtime.get_heap_mib */
     EXPECT_ST(fastly_compute_runtime_get_heap_mib(&mib), ST_OK);
