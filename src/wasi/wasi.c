@@ -20,6 +20,8 @@
 
 /* filetype, clockid, eventtype, subclockflags, eventrwflags, whence, advice */
 #define FILETYPE_CHARACTER_DEVICE 2
+#define CLOCK_ID_REALTIME 0
+#define CLOCK_ID_MONOTONIC 1
 #define CLOCK_ID_MAX 3
 #define EVENTTYPE_CLOCK 0
 #define EVENTTYPE_FD_READ 1
@@ -674,15 +676,16 @@ static int poll_prepare(wasi_ctx *ctx, const uint8_t *in, uint32_t n, poll_sub *
             uint32_t id = get_u32(sub + 16);
             uint64_t timeout = get_u64(sub + 24);
             bool abstime = get_u16(sub + 40) & SUBCLOCK_ABSTIME;
-            if (!clock_host(id, &p->clk)) {
-                p->done = true;
-                p->error = WASI_EINVAL;
-            } else {
-                uint64_t now = clock_now(p->clk);
-                p->deadline =
-                    abstime ? timeout : (timeout > UINT64_MAX - now ? UINT64_MAX : now + timeout);
-                p->done = now >= p->deadline;
-            }
+            /* Only wall-clock time can be waited for: a CPU-time clock barely advances while
+             * this thread sleeps, so its deadline would take far longer than asked. As wasmtime,
+             * such a clock (or an unknown id) makes the whole call `inval`. */
+            if (id != CLOCK_ID_REALTIME && id != CLOCK_ID_MONOTONIC)
+                return WASI_EINVAL;
+            clock_host(id, &p->clk);
+            uint64_t now = clock_now(p->clk);
+            p->deadline =
+                abstime ? timeout : (timeout > UINT64_MAX - now ? UINT64_MAX : now + timeout);
+            p->done = now >= p->deadline;
         } else if (p->tag == EVENTTYPE_FD_READ || p->tag == EVENTTYPE_FD_WRITE) {
             wasi_fd *f = fd_get(ctx, get_u32(sub + 16));
             uint64_t need = p->tag == EVENTTYPE_FD_READ ? RIGHT_FD_READ : RIGHT_FD_WRITE;

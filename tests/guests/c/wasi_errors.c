@@ -88,6 +88,18 @@ int main(void)
     show("poll_badfd", __wasi_poll_oneoff(subs, evs, 2, &n));
     show("poll_badfd_error", evs[0].error);
 
+    /* Only realtime and monotonic clocks can be waited on (as wasmtime): a CPU-time clock or an
+     * unknown clock id makes the whole call inval, with no event. */
+    subs[0].u.u.clock.id = __WASI_CLOCKID_PROCESS_CPUTIME_ID;
+    subs[0].u.u.clock.timeout = 5ull * 1000 * 1000;
+    n = 0;
+    show("poll_cputime", __wasi_poll_oneoff(subs, evs, 1, &n));
+    show("poll_cputime_nevents", (int)n);
+    subs[0].u.u.clock.id = __WASI_CLOCKID_THREAD_CPUTIME_ID;
+    show("poll_threadtime", __wasi_poll_oneoff(subs, evs, 1, &n));
+    subs[0].u.u.clock.id = 42;
+    show("poll_bad_clock", __wasi_poll_oneoff(subs, evs, 1, &n));
+
     fflush(stdout);
     show("close_stderr", __wasi_fd_close(2));
     show("write_closed", __wasi_fd_write(2, &iov, 1, &n));
