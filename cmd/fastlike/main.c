@@ -451,6 +451,9 @@ static bool ends_with(const char *s, const char *suffix)
 
 int main(int argc, char **argv)
 {
+    /* A write to a pipe whose reader left must come back as EPIPE (errno `pipe` for a guest, a
+     * failed write for the server) rather than kill the process, as in wasmtime and Viceroy. */
+    signal(SIGPIPE, SIG_IGN);
     if (argc < 2) {
         usage(stderr);
         return EXIT_USAGE;

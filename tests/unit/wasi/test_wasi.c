@@ -8,6 +8,7 @@
 #include "wasi/wasi_run.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -512,6 +513,38 @@ TEST(cli_run_exit_trap_stdin)
     check_errors_output(cap.out);
 }
 
+/* A guest writing to a pipe nobody reads gets errno `pipe`, as under wasmtime, instead of
+ * fastlike dying of SIGPIPE (status 141). */
+TEST(cli_run_broken_pipe)
+{
+    static capture cap;
+    int pfd[2];
+    char epath[] = "/tmp/fastlike-err-XXXXXX";
+    int efd = mkstemp(epath);
+    CHECK(efd >= 0 && pipe(pfd) == 0);
+    if (efd < 0)
+        return;
+    unlink(epath);
+    close(pfd[0]); /* the reader is gone before the guest writes */
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        signal(SIGPIPE, SIG_DFL); /* as a shell starts it, whatever this test inherited */
+        dup2(pfd[1], 1);
+        dup2(efd, 2);
+        execl(fastlike_bin, fastlike_bin, "run", GUEST_DIR "wasi_epipe.wasm", (char *)NULL);
+        _exit(127);
+    }
+    close(pfd[1]);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    cap.err_len = read_all(efd, cap.err, CAP);
+    close(efd);
+    CHECK(WIFEXITED(status));
+    CHECK_EQ_INT(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), 3);
+    CHECK_STR_EQ(cap.err, "write: errno 64\n"); /* WASI errno `pipe` */
+}
+
 /* build/<variant>/tests/wasi/test_wasi -> build/<variant>/fastlike */
 static void find_fastlike(const char *argv0)
 {
@@ -543,5 +576,6 @@ int main(int argc, char **argv)
     RUN(cli_run_errors);
     RUN(cli_run_hello);
     RUN(cli_run_exit_trap_stdin);
+    RUN(cli_run_broken_pipe);
     return harness_finish(argv[0]);
 }
