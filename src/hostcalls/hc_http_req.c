@@ -15,10 +15,16 @@
 
 /* ---- validation ---- */
 
-/* http::Method::from_bytes: a non-empty token. */
+/* http::Method::from_bytes: a non-empty token of any length (unlike a header name, which
+ * hc_header_name_valid caps at HC_HEADER_NAME_MAX). */
 static bool method_valid(const char *m, size_t len)
 {
-    return hc_header_name_valid(m, len);
+    if (len == 0)
+        return false;
+    for (size_t i = 0; i < len; i++)
+        if (!hc_header_name_valid(m + i, 1))
+            return false;
+    return true;
 }
 
 /* ---- URIs, as http 0.2's Uri::try_from (Viceroy's uri_set) and its Display (uri_get) ---- */

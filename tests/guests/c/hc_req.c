@@ -154,6 +154,13 @@ static void uri_parsing(void)
     EXPECT_ST(fastly_http_req_uri_get(req, buf, sizeof buf, &nw), ST_BUFLEN);
     EXPECT_INT(nw, 65534);
     EXPECT_ST(fastly_http_req_uri_set(req, SC("http://example.com/path?x=1")), ST_OK);
+
+    /* a method has no length limit (http::Method allocates long extension methods) */
+    memset(long_uri, 'A', sizeof long_uri);
+    EXPECT_ST(fastly_http_req_method_set(req, long_uri, sizeof long_uri), ST_OK);
+    EXPECT_ST(fastly_http_req_method_get(req, buf, sizeof buf, &nw), ST_BUFLEN);
+    EXPECT_INT(nw, sizeof long_uri);
+    EXPECT_ST(fastly_http_req_method_set(req, SC("POST")), ST_OK);
 }
 
 static void headers(void)
