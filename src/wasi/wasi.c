@@ -18,7 +18,7 @@
 #define WASI_MODULE "wasi_snapshot_preview1"
 #define WASI_NFDS 3
 
-/* filetype, clockid, eventtype, subclockflags, eventrwflags, whence, advice */
+/* filetype, clockid, eventtype, subclockflags, fdflags, eventrwflags, whence, advice */
 #define FILETYPE_CHARACTER_DEVICE 2
 #define CLOCK_ID_REALTIME 0
 #define CLOCK_ID_MONOTONIC 1
@@ -27,6 +27,8 @@
 #define EVENTTYPE_FD_READ 1
 #define EVENTTYPE_FD_WRITE 2
 #define SUBCLOCK_ABSTIME 1
+#define FDFLAG_APPEND 1
+#define FDFLAG_NONBLOCK 4 /* dsync 2, rsync 8, sync 16 */
 #define EVENTRW_HANGUP 1
 #define WHENCE_MAX 2
 #define ADVICE_MAX 5
@@ -502,8 +504,12 @@ static fwe_trap_kind h_fd_fdstat_set_flags(fwe_caller *c, uint64_t *s, void *dat
     wasi_fd *f = fd_get(data, s[0]);
     if (!f)
         return ret(s, WASI_EBADF);
-    /* Recorded and reported back; stdio behaviour does not change. */
-    f->flags = (uint16_t)s[1];
+    /* As wasmtime: bits outside the fdflags and the sync flags (never honoured here) are inval.
+     * append and nonblock are recorded and reported back; stdio behaviour does not change. */
+    uint32_t flags = (uint32_t)s[1];
+    if (flags & ~(uint32_t)(FDFLAG_APPEND | FDFLAG_NONBLOCK))
+        return ret(s, WASI_EINVAL);
+    f->flags = (uint16_t)flags;
     return ret(s, WASI_ESUCCESS);
 }
 

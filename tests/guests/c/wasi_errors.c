@@ -42,6 +42,14 @@ int main(void)
     show("pread_stdin", __wasi_fd_pread(0, (const __wasi_iovec_t *)&iov, 1, 0, &n));
     show("fdstat_stdout", __wasi_fd_fdstat_get(1, &st));
     show("fdstat_filetype", st.fs_filetype);
+    /* fdflags: append and nonblock are kept; sync flags and unknown bits are inval */
+    show("setflags_sync", __wasi_fd_fdstat_set_flags(1, __WASI_FDFLAGS_SYNC));
+    show("setflags_dsync", __wasi_fd_fdstat_set_flags(1, __WASI_FDFLAGS_DSYNC));
+    show("setflags_unknown", __wasi_fd_fdstat_set_flags(1, 0x20));
+    show("setflags_rejected_kept", __wasi_fd_fdstat_get(1, &st) ? -1 : st.fs_flags);
+    show("setflags_append", __wasi_fd_fdstat_set_flags(1, __WASI_FDFLAGS_APPEND));
+    show("setflags_append_kept", __wasi_fd_fdstat_get(1, &st) ? -1 : st.fs_flags);
+    show("setflags_clear", __wasi_fd_fdstat_set_flags(1, 0));
     show("fdstat_bad_ptr", __wasi_fd_fdstat_get(1, BAD));
     show("isatty_stdout", isatty(1));
     show("filestat_stderr", __wasi_fd_filestat_get(2, &fst));
