@@ -205,7 +205,9 @@ static cfg_status f_verbosity(cfg_options *o, const char *v, char *err, size_t e
     char *end = NULL;
     errno = 0;
     long n = strtol(v, &end, 10);
-    if (v[0] == '\0' || errno != 0 || *end != '\0' || n < 0 || n > 2) {
+    /* strtol skips leading white space; Go's strconv (and the docs) do not accept it */
+    bool starts_ok = (v[0] >= '0' && v[0] <= '9') || v[0] == '+' || v[0] == '-';
+    if (!starts_ok || errno != 0 || *end != '\0' || n < 0 || n > 2) {
         snprintf(err, errlen, "'%s': verbosity must be 0, 1 or 2", v);
         return CFG_ERR_VALUE;
     }

@@ -245,6 +245,9 @@ TEST(verbosity)
     EXPECT_ERR(CFG_ERR_VALUE, "-v: 'x': verbosity must be 0, 1 or 2", "-v", "x");
     EXPECT_ERR(CFG_ERR_VALUE, "-v: '': verbosity must be", "-v", "");
     EXPECT_ERR(CFG_ERR_VALUE, "-v: '-1': verbosity must be", "-v", "-1");
+    EXPECT_ERR(CFG_ERR_VALUE, "-v: ' 1': verbosity must be", "-v", " 1");
+    EXPECT_ERR(CFG_ERR_VALUE, "-v: '\t2': verbosity must be", "-v", "\t2");
+    EXPECT_ERR(CFG_ERR_VALUE, "-v: '1 ': verbosity must be", "-v", "1 ");
     EXPECT_ERR(CFG_ERR_USAGE, "-v needs a value: -v 0|1|2", "-v");
 }
 
