@@ -197,7 +197,7 @@ static fwe_trap_kind uap_parse(fwe_caller *caller, uint64_t *slots, void *data)
     if (!ua)
         HC_RETURN(HC_INVAL);
     /* copy: the outputs may overlap the input in guest memory */
-    char *copy = malloc(HC_ARG(1) + 1);
+    char *copy = malloc((size_t)HC_ARG(1) + 1);
     if (!copy)
         HC_RETURN(HC_ERROR);
     memcpy(copy, ua, HC_ARG(1));
