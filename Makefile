@@ -188,6 +188,7 @@ build/guests/js/%.wasm: tests/guests/js/%.js package.json
 	@sh scripts/deps.sh
 	sh scripts/build-js.sh $< $@
 $(B)/tests/server/test_js: build/guests/js/srv_js.wasm tests/unit/server/http_client.h tests/unit/server/test_server.h
+$(B)/tests/server/test_js_sdk: build/guests/js/sdk_basic.wasm tests/unit/server/http_client.h tests/unit/server/test_server.h
 # ---- end server block ----
 
 # ---- hostcall implementations (hostcalls block: src/hostcalls/hc_* except hc_abi*/hc_registry*,
@@ -219,6 +220,7 @@ $(BE_TEST_BINS): $(B)/tests/backend/origin.o tests/unit/backend/origin.h tests/u
 $(BE_TEST_BINS): CPPFLAGS += -Itests/guests/c -Itests/unit/backend
 $(BE_TEST_BINS): LDLIBS += $(B)/tests/backend/origin.o -lmicrohttpd -lgnutls
 $(filter-out $(B)/tests/backend/test_origin,$(BE_TEST_BINS)): $(BE_GUEST_WASMS) $(BE_JS_WASMS)
+$(B)/tests/backend/test_js_sdk_backend: build/guests/js/sdk_backend.wasm
 # ---- end backend-tests block ----
 
 # ---- backends (backends block: src/backend/, src/hostcalls/hc_http_req_send.c, hc_backend.c,
