@@ -229,7 +229,8 @@ void fwe_linker_allow_missing_imports(fwe_linker *linker, bool allow);
 
 /* ---- instances ---- */
 typedef struct fwe_instance_config {
-    uint64_t max_memory_pages; /* host cap on memory.grow (0 = no cap beyond the module's) */
+    uint64_t max_memory_pages; /* host cap on memory size: memory.grow fails past it, and a larger
+                                  initial memory fails instantiation (FWE_ERR_NOMEM); 0 = none */
     uint32_t stack_slots;      /* value stack size in 8-byte slots (0 = default 1M) */
     uint32_t max_call_depth;   /* (0 = default 10000) */
     void *host_data;           /* handed to host functions through fwe_caller_host_data */

@@ -4,6 +4,8 @@
 #include "linker.h"
 #include "runtime.h"
 
+#include <inttypes.h>
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -241,6 +243,14 @@ fwe_status fwe_instantiate(fwe_linker *linker, const fwe_module *m, const fwe_in
     bool fast = tpl && tpl->segments_ok;
     bool memory_ready = false; /* a pooled memory already holds the initial image */
     if (m->nmemories > nm) {
+        /* the host cap covers the declared size too, or a module could simply ask for more */
+        if (inst->max_memory_pages && m->memories[nm].min > inst->max_memory_pages) {
+            set_msg(trap, FWE_TRAP_HOST,
+                    "the module's initial memory of %" PRIu32 " pages exceeds the host's limit of %" PRIu64 " pages",
+                    m->memories[nm].min, inst->max_memory_pages);
+            st = FWE_ERR_NOMEM;
+            goto fail;
+        }
         inst->own_memory = fast ? fwe_templates_take_memory(tpl) : NULL;
         memory_ready = inst->own_memory != NULL;
         if (!inst->own_memory) inst->own_memory = fwe_memory_create(m->memories[nm].min, m->memories[nm].max);

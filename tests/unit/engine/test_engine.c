@@ -189,6 +189,46 @@ TEST(memory_bounds_and_growth_limits) {
     teardown(&fx);
 }
 
+/* A host cap below the module's initial memory makes instantiation fail (the cap would be
+ * meaningless otherwise: a module could declare the memory it wants); at or above it, the cap
+ * bounds memory.grow, including a fresh instance from the module's pool. */
+TEST(memory_cap_covers_the_initial_size) {
+    fwe_engine *e = fwe_engine_new();
+    fwe_module *m = load_wat_module(e, "build/wat/bigmem.wasm");
+    if (!m) {
+        fwe_engine_free(e);
+        return;
+    }
+    fwe_linker *l = fwe_linker_new(e);
+    for (int round = 0; round < 2; round++) { /* the second round starts from pooled memory */
+        fwe_instance *inst = NULL;
+        fwe_trap trap;
+        fwe_instance_config cfg = {.max_memory_pages = 15};
+        CHECK_EQ_INT(fwe_instantiate(l, m, &cfg, &inst, &trap), FWE_ERR_NOMEM);
+        CHECK(inst == NULL);
+        CHECK_STR_CONTAINS(trap.message, "16 pages");
+        CHECK_STR_CONTAINS(trap.message, "limit of 15");
+        cfg.max_memory_pages = 17;
+        CHECK_EQ_INT(fwe_instantiate(l, m, &cfg, &inst, &trap), FWE_OK);
+        if (!inst) continue;
+        fwe_val r, a = i32(2);
+        CHECK_EQ_INT(fwe_call(export_func(inst, "grow"), &a, 1, &r, 1, &trap), FWE_OK);
+        CHECK_EQ_INT((int32_t)r.of.i32, -1);
+        a = i32(1);
+        CHECK_EQ_INT(fwe_call(export_func(inst, "grow"), &a, 1, &r, 1, &trap), FWE_OK);
+        CHECK_EQ_INT(r.of.i32, 16);
+        a = i32(0xFFFFFFFFu);
+        CHECK_EQ_INT(fwe_call(export_func(inst, "grow"), &a, 1, &r, 1, &trap), FWE_OK);
+        CHECK_EQ_INT((int32_t)r.of.i32, -1);
+        CHECK_EQ_INT(fwe_call(export_func(inst, "size"), NULL, 0, &r, 1, &trap), FWE_OK);
+        CHECK_EQ_INT(r.of.i32, 17);
+        fwe_instance_free(inst);
+    }
+    fwe_linker_free(l);
+    fwe_module_free(m);
+    fwe_engine_free(e);
+}
+
 /* host.reenter(x): x > 0 calls the caller's export "outer"(x - 1), x == 0 calls "inner"(0),
  * x < 0 calls "trap"; the callee's trap (kind and message) becomes the host function's trap. */
 static fwe_trap_kind host_reenter(fwe_caller *caller, uint64_t *slots, void *data) {
@@ -454,5 +494,6 @@ TEST(failed_instantiation_outlives_its_module) {
 
 HARNESS_MAIN(RUN(failed_instantiation_outlives_its_module); RUN(reused_memory_starts_from_the_initial_image); RUN(trap_has_message_and_named_backtrace); RUN(deep_recursion_is_a_trap);
              RUN(interrupt_stops_a_runaway_loop); RUN(memory_bounds_and_growth_limits);
+             RUN(memory_cap_covers_the_initial_size);
              RUN(host_functions_and_missing_imports); RUN(deeply_nested_blocks_with_results);
              RUN(validation_errors_name_function_and_offset); RUN(concurrent_instantiation_of_one_module); RUN(host_reentry);)
