@@ -83,6 +83,12 @@ fastlike_status fastlike_config_set_unreliable_default_backend(fastlike_config *
 void fastlike_config_set_unreliable_seed(fastlike_config *c, uint64_t seed);
 /* Per-request guest CPU deadline in milliseconds (0 = none). */
 void fastlike_config_set_request_timeout_ms(fastlike_config *c, uint64_t ms);
+/* Most linear memory one guest instance may have, in bytes, rounded down to whole 64 KiB wasm
+ * pages, at least one (default FASTLIKE_DEFAULT_MEMORY_LIMIT; 0: the wasm32 maximum, 4 GiB). Past it
+ * memory.grow fails (-1) as at the module's own maximum; a module whose initial memory is larger
+ * fails every request with 500. */
+#define FASTLIKE_DEFAULT_MEMORY_LIMIT (512ull << 20)
+void fastlike_config_set_memory_limit(fastlike_config *c, uint64_t bytes);
 /* Unknown imports: false (default) links a trapping stub; true fails at startup naming them all. */
 void fastlike_config_set_unknown_import_error(fastlike_config *c, bool error);
 /* Environment values guests see (FASTLY_HOSTNAME, FASTLY_POP, ...); NULL restores the default. */

@@ -56,6 +56,7 @@ fastlike_config *fastlike_config_new(void)
         return NULL;
     c->bind = dup_str(SRV_DEFAULT_BIND);
     c->timeout_ms = SRV_DEFAULT_TIMEOUT_MS;
+    c->memory_limit = FASTLIKE_DEFAULT_MEMORY_LIMIT;
     c->log_fn = srv_log_stderr;
     c->profile_mode = CFG_PROFILE_TRACE;
     c->env = calloc(NDEFAULT_ENV, sizeof *c->env);
@@ -408,6 +409,11 @@ void fastlike_config_set_verbosity(fastlike_config *c, int level)
 void fastlike_config_set_request_timeout_ms(fastlike_config *c, uint64_t ms)
 {
     c->timeout_ms = ms;
+}
+
+void fastlike_config_set_memory_limit(fastlike_config *c, uint64_t bytes)
+{
+    c->memory_limit = bytes;
 }
 
 void fastlike_config_set_unknown_import_error(fastlike_config *c, bool error)

@@ -33,6 +33,7 @@ struct fastlike_config {
     uint64_t unreliable_seed;
     int verbosity;
     uint64_t timeout_ms;
+    uint64_t memory_limit; /* bytes per instance, 0 = the wasm32 maximum */
     bool unknown_import_error;
     size_t workers;   /* 0 = sized to the machine */
     srv_env_var *env; /* FASTLY_* defaults first, then additions */

@@ -115,6 +115,7 @@ fastlike_status fastlike_new(const fastlike_config *c, fastlike **out, char *err
         .wasm_len = c->wasm_path ? len : c->wasm_len,
         .unknown_import_error = c->unknown_import_error,
         .timeout_ms = c->timeout_ms,
+        .memory_limit = c->memory_limit,
         .log = f->log,
         .hc = {.verbosity = c->verbosity,
                .log = c->log_fn,

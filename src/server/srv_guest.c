@@ -58,6 +58,10 @@ fastlike_status srv_guest_new(const srv_guest_config *cfg, srv_guest **out, char
     pthread_mutex_init(&g->lock, NULL);
     srv_reuse_init(&g->reuse);
     g->timeout_ms = cfg->timeout_ms;
+    /* whole pages; 0 pages would mean "no cap" to the engine, so the least is one page */
+    g->max_memory_pages = cfg->memory_limit / 65536;
+    if (cfg->memory_limit && g->max_memory_pages == 0)
+        g->max_memory_pages = 1;
     g->log = cfg->log;
     g->hc = cfg->hc;
     g->hc.stub_log = hc_stub_log_new();

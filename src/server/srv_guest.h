@@ -29,6 +29,7 @@ typedef struct srv_guest_config {
     size_t wasm_len;
     bool unknown_import_error; /* fail when the guest imports names Fastlike does not know */
     uint64_t timeout_ms;       /* per-request deadline, 0 = none */
+    uint64_t memory_limit;     /* linear memory per instance in bytes, 0 = the wasm32 maximum */
     srv_log log;
     hc_settings hc;         /* strings must outlive the guest */
     const char *const *env; /* "NAME=VALUE" (copied), without FASTLY_TRACE_ID */
@@ -40,6 +41,7 @@ typedef struct srv_guest {
     fwe_module *module;
     srv_timer *timer;
     uint64_t timeout_ms;
+    uint64_t max_memory_pages; /* for fwe_instance_config */
     srv_log log;
     hc_settings hc;
     char **env;

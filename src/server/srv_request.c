@@ -308,7 +308,7 @@ srv_outcome srv_request_run(srv_guest *g, const hc_downstream_request *req, cons
     rs.hc = hc;
     if (reusable)
         hc_ctx_set_next_source(hc, &rs.src);
-    fwe_instance_config ic = {.host_data = hc};
+    fwe_instance_config ic = {.host_data = hc, .max_memory_pages = g->max_memory_pages};
     fwe_status st = fwe_instantiate(slot->linker, g->module, &ic, &inst, trap);
     if (st == FWE_ERR_TRAP) {
         log_trap(g, req, trace, trap);
