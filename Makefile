@@ -179,7 +179,7 @@ LDLIBS += -lmicrohttpd
 build/guests/srv_%.wasm: GUEST_CFLAGS += -Itests/guests/include
 SRV_GUEST_WASMS := $(patsubst tests/guests/c/%.c,build/guests/%.wasm,$(wildcard tests/guests/c/srv_*.c))
 $(B)/tests/server/test_http: $(SRV_GUEST_WASMS) tests/unit/server/http_client.h tests/unit/server/test_server.h
-$(B)/tests/server/test_hostile: $(SRV_GUEST_WASMS) tests/unit/server/http_client.h tests/unit/server/test_server.h
+$(B)/tests/server/test_hostile: build/wat/start_spin.wasm $(SRV_GUEST_WASMS) tests/unit/server/http_client.h tests/unit/server/test_server.h
 $(B)/tests/server/test_handle: $(SRV_GUEST_WASMS)
 $(B)/tests/server/test_config_api: $(SRV_GUEST_WASMS)
 $(B)/tests/server/test_reuse: build/guests/js/srv_reuse_js.wasm $(SRV_GUEST_WASMS) tests/unit/server/http_client.h tests/unit/server/test_server.h

@@ -234,6 +234,9 @@ typedef struct fwe_instance_config {
     uint32_t stack_slots;      /* value stack size in 8-byte slots (0 = default 1M) */
     uint32_t max_call_depth;   /* (0 = default 10000) */
     void *host_data;           /* handed to host functions through fwe_caller_host_data */
+    bool defer_start;          /* do not run the start function in fwe_instantiate: the host
+                                  runs it with fwe_instance_run_start (e.g. once a deadline that
+                                  can interrupt the instance is armed) */
 } fwe_instance_config;
 
 /* Resolves imports through `linker`, builds memories/tables/globals, applies segments and runs the
@@ -242,6 +245,10 @@ typedef struct fwe_instance_config {
 fwe_status fwe_instantiate(fwe_linker *linker, const fwe_module *module,
                            const fwe_instance_config *config, fwe_instance **out, fwe_trap *trap);
 void fwe_instance_free(fwe_instance *instance);
+/* Runs the start function deferred by fwe_instance_config.defer_start (nothing when the module has
+ * none, or when it already ran). FWE_ERR_TRAP with details in `trap` when it traps (also when
+ * interrupted); after that the instance may only be freed. */
+fwe_status fwe_instance_run_start(fwe_instance *instance, fwe_trap *trap);
 const fwe_module *fwe_instance_module(const fwe_instance *instance);
 void fwe_instance_set_host_data(fwe_instance *instance, void *data);
 

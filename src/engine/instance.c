@@ -151,6 +151,26 @@ static void *map_lazy(size_t bytes) {
     return p == MAP_FAILED ? NULL : p;
 }
 
+/* Runs the module's start function once, if it has one and it has not run. */
+static fwe_trap_kind run_start(fwe_instance *inst, fwe_trap *trap) {
+    if (!inst->start_pending) return FWE_TRAP_NONE;
+    inst->start_pending = false;
+    fwe_func *f = fwe_instance_func(inst, inst->module->start);
+    uint64_t slots[2] = {0, 0};
+    if (!f->host) return fwe_interp_call(inst, f, slots, trap);
+    fwe_caller caller = {inst, f, trap, 0};
+    fwe_trap_kind k = f->host(&caller, slots, f->host_data);
+    if (k != FWE_TRAP_NONE) trap->kind = k;
+    return k;
+}
+
+fwe_status fwe_instance_run_start(fwe_instance *inst, fwe_trap *trap) {
+    fwe_trap local_trap;
+    if (!trap) trap = &local_trap;
+    memset(trap, 0, sizeof *trap);
+    return run_start(inst, trap) == FWE_TRAP_NONE ? FWE_OK : FWE_ERR_TRAP;
+}
+
 fwe_status fwe_instantiate(fwe_linker *linker, const fwe_module *m, const fwe_instance_config *cfg,
                            fwe_instance **out, fwe_trap *trap) {
     fwe_trap local_trap;
@@ -308,19 +328,10 @@ fwe_status fwe_instantiate(fwe_linker *linker, const fwe_module *m, const fwe_in
     }
 
 start:
-    if (m->has_start) {
-        fwe_func *f = fwe_instance_func(inst, m->start);
-        uint64_t slots[2] = {0, 0};
-        fwe_trap_kind k = f->host ? FWE_TRAP_NONE : fwe_interp_call(inst, f, slots, trap);
-        if (f->host) {
-            fwe_caller caller = {inst, f, trap, 0};
-            k = f->host(&caller, slots, f->host_data);
-            if (k != FWE_TRAP_NONE) trap->kind = k;
-        }
-        if (k != FWE_TRAP_NONE) {
-            st = FWE_ERR_TRAP;
-            goto fail_keep;
-        }
+    inst->start_pending = m->has_start;
+    if (!(cfg && cfg->defer_start) && run_start(inst, trap) != FWE_TRAP_NONE) {
+        st = FWE_ERR_TRAP;
+        goto fail_keep;
     }
     *out = inst;
     return FWE_OK;

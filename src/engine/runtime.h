@@ -97,6 +97,7 @@ struct fwe_instance {
     uint32_t max_frames;
     uint32_t depth;         /* frames in use during a call (for nested host→guest calls) */
     uint32_t nested_calls;  /* fwe_call activations on this instance (host re-entry nests them) */
+    bool start_pending;     /* the start function has not run yet (fwe_instance_config.defer_start) */
     uint64_t max_memory_pages;
     bool pooled_ok;         /* own memory came from the templates: it may return to the pool */
     _Atomic uint32_t interrupt;

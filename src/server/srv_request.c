@@ -308,7 +308,9 @@ srv_outcome srv_request_run(srv_guest *g, const hc_downstream_request *req, cons
     rs.hc = hc;
     if (reusable)
         hc_ctx_set_next_source(hc, &rs.src);
-    fwe_instance_config ic = {.host_data = hc, .max_memory_pages = g->max_memory_pages};
+    /* the module's start function runs below, under the CPU deadline like `_start` */
+    fwe_instance_config ic = {
+        .host_data = hc, .max_memory_pages = g->max_memory_pages, .defer_start = true};
     fwe_status st = fwe_instantiate(slot->linker, g->module, &ic, &inst, trap);
     if (st == FWE_ERR_TRAP) {
         log_trap(g, req, trace, trap);
@@ -328,7 +330,9 @@ srv_outcome srv_request_run(srv_guest *g, const hc_downstream_request *req, cons
     srv_timer_entry te;
     if (g->timeout_ms)
         srv_timer_arm(g->timer, &te, inst, g->timeout_ms);
-    st = fwe_call(start.of.func, NULL, 0, NULL, 0, trap);
+    st = fwe_instance_run_start(inst, trap);
+    if (st == FWE_OK)
+        st = fwe_call(start.of.func, NULL, 0, NULL, 0, trap);
     bool fired = g->timeout_ms ? srv_timer_disarm(g->timer, &te) : false;
     /* failures are reported against the request the guest was working on */
     const hc_downstream_request *cur = rs.current_req;

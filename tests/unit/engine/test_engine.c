@@ -290,6 +290,49 @@ TEST(host_reentry) {
     fwe_engine_free(e);
 }
 
+TEST(deferred_start) {
+    fwe_engine *e = fwe_engine_new();
+    fwe_module *m = load_wat_module(e, "build/wat/start_count.wasm");
+    fwe_module *spin = load_wat_module(e, "build/wat/start_spin.wasm");
+    fwe_linker *l = fwe_linker_new(e);
+    fwe_trap trap;
+    fwe_val r;
+    if (m) {
+        /* without defer_start the start function runs in fwe_instantiate */
+        fwe_instance *inst = NULL;
+        CHECK_EQ_INT(fwe_instantiate(l, m, NULL, &inst, &trap), FWE_OK);
+        CHECK_EQ_INT(fwe_call(export_func(inst, "runs"), NULL, 0, &r, 1, &trap), FWE_OK);
+        CHECK_EQ_INT(r.of.i32, 1);
+        fwe_instance_free(inst);
+        /* with it, only when the host asks, and once */
+        fwe_instance_config cfg = {.defer_start = true};
+        CHECK_EQ_INT(fwe_instantiate(l, m, &cfg, &inst, &trap), FWE_OK);
+        CHECK_EQ_INT(fwe_call(export_func(inst, "runs"), NULL, 0, &r, 1, &trap), FWE_OK);
+        CHECK_EQ_INT(r.of.i32, 0);
+        CHECK_EQ_INT(fwe_instance_run_start(inst, &trap), FWE_OK);
+        CHECK_EQ_INT(fwe_instance_run_start(inst, &trap), FWE_OK);
+        CHECK_EQ_INT(fwe_call(export_func(inst, "runs"), NULL, 0, &r, 1, &trap), FWE_OK);
+        CHECK_EQ_INT(r.of.i32, 1);
+        fwe_instance_free(inst);
+    }
+    if (spin) {
+        /* a start function that never returns can be interrupted once it is deferred */
+        fwe_instance_config cfg = {.defer_start = true};
+        fwe_instance *inst = NULL;
+        CHECK_EQ_INT(fwe_instantiate(l, spin, &cfg, &inst, &trap), FWE_OK);
+        if (inst) {
+            fwe_instance_interrupt(inst);
+            CHECK_EQ_INT(fwe_instance_run_start(inst, &trap), FWE_ERR_TRAP);
+            CHECK_EQ_INT(trap.kind, FWE_TRAP_INTERRUPTED);
+            fwe_instance_free(inst);
+        }
+    }
+    fwe_linker_free(l);
+    fwe_module_free(spin);
+    fwe_module_free(m);
+    fwe_engine_free(e);
+}
+
 TEST(host_functions_and_missing_imports) {
     fixture fx;
     CHECK(setup(&fx, true, NULL));
@@ -496,4 +539,4 @@ HARNESS_MAIN(RUN(failed_instantiation_outlives_its_module); RUN(reused_memory_st
              RUN(interrupt_stops_a_runaway_loop); RUN(memory_bounds_and_growth_limits);
              RUN(memory_cap_covers_the_initial_size);
              RUN(host_functions_and_missing_imports); RUN(deeply_nested_blocks_with_results);
-             RUN(validation_errors_name_function_and_offset); RUN(concurrent_instantiation_of_one_module); RUN(host_reentry);)
+             RUN(validation_errors_name_function_and_offset); RUN(concurrent_instantiation_of_one_module); RUN(host_reentry); RUN(deferred_start);)

@@ -162,6 +162,22 @@ TEST(endless_loop_before_head)
     CHECK(still_serving(srv));
 }
 
+TEST(endless_start_function)
+{
+    /* a module whose start function never returns: the CPU deadline covers it too (it runs
+     * after instantiation, with the deadline armed), and the worker comes back */
+    server *s = server_start_guest("build/wat/start_spin.wasm", 300);
+    CHECK(s != NULL);
+    if (!s)
+        return;
+    hc_resp r = {0};
+    for (int i = 0; i < 2; i++)
+        CHECK_EQ_INT(get(s, "/", &r), 500);
+    CHECK(log_wait_count(&s->log, "GET http://x/: guest stopped: CPU deadline of 300 ms", 2));
+    hc_resp_free(&r);
+    server_stop(s);
+}
+
 TEST(endless_loop_after_head)
 {
     hc_conn c;
@@ -353,6 +369,7 @@ int main(int argc, char **argv)
     RUN(endless_recursion);
     RUN(endless_loop_before_head);
     RUN(endless_loop_after_head);
+    RUN(endless_start_function);
     RUN(junk_pointers_lengths_handles);
     RUN(handle_table_full);
     RUN(flood_without_reading_the_request);
