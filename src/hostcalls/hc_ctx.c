@@ -3,6 +3,7 @@
  * through the server's sink, buffered or streaming). */
 #include "hc_ctx_internal.h"
 #include "hc_http_downstream.h"
+#include "util/util_id.h"
 #include "hc_pending.h"
 
 #include <netinet/in.h>
@@ -10,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 #define PUMP_CHUNK (64 * 1024)
 
@@ -219,25 +219,6 @@ const hc_ds_meta *hc_ctx_ds_meta(const hc_ctx *ctx, uint32_t req)
     return NULL;
 }
 
-/* A request id for a later request of the instance (the first one has the trace id). */
-static void fresh_request_id(char out[33])
-{
-    uint8_t r[16];
-    if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        uint64_t t = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-        for (size_t i = 0; i < sizeof r; i++)
-            r[i] = (uint8_t)(t >> (8 * (i % 8))) ^ (uint8_t)(i * 131);
-    }
-    static const char hex[] = "0123456789abcdef";
-    for (size_t i = 0; i < sizeof r; i++) {
-        out[2 * i] = hex[r[i] >> 4];
-        out[2 * i + 1] = hex[r[i] & 15];
-    }
-    out[32] = '\0';
-}
-
 hc_status hc_ctx_begin_request(hc_ctx *ctx, const hc_downstream_request *req,
                                const hc_downstream_sink *sink)
 {
@@ -276,7 +257,7 @@ hc_status hc_ctx_begin_request(hc_ctx *ctx, const hc_downstream_request *req,
     if (ctx->n_ds_meta == 0 && ctx->trace_id && strlen(ctx->trace_id) == 32)
         memcpy(m->request_id, ctx->trace_id, 33);
     else
-        fresh_request_id(m->request_id);
+        util_random_hex_id(m->request_id);
     ctx->n_ds_meta++;
     ctx->sink = sink;
     ctx->ds_req = req_handle;

@@ -4,13 +4,13 @@
 #include "server/srv_request.h"
 
 #include "util/util_clock.h"
+#include "util/util_id.h"
 
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/random.h>
 #include <time.h>
 
 typedef struct wrap_sink {
@@ -95,22 +95,6 @@ static void send_simple(wrap_sink *w, uint16_t status, const char *body)
     if (w_send_head(w, status, len ? &h : NULL, len ? 1 : 0, (int64_t)len) == 0 && len)
         w_write(w, (const uint8_t *)body, len);
     w_finish(w);
-}
-
-static void make_trace_id(char out[33])
-{
-    uint8_t r[16];
-    if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r) {
-        uint64_t t = util_now_ns() ^ (uint64_t)(uintptr_t)out;
-        for (size_t i = 0; i < sizeof r; i++)
-            r[i] = (uint8_t)(t >> (8 * (i % 8))) ^ (uint8_t)(i * 131);
-    }
-    static const char hex[] = "0123456789abcdef";
-    for (size_t i = 0; i < sizeof r; i++) {
-        out[2 * i] = hex[r[i] >> 4];
-        out[2 * i + 1] = hex[r[i] & 15];
-    }
-    out[32] = '\0';
 }
 
 static bool is_space(char c)
@@ -259,7 +243,7 @@ srv_outcome srv_request_run(srv_guest *g, const hc_downstream_request *req, cons
                             bool reusable)
 {
     char trace[33];
-    make_trace_id(trace);
+    util_random_hex_id(trace);
     wrap_sink w;
     wrap_init(&w, sink, g, trace, req, false);
     run_state rs = {.g = g, .trace = trace, .current = &w, .current_req = req};
