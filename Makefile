@@ -213,7 +213,8 @@ $(HC_UNIT_BINS): $(HC_GUEST_WASMS) tests/unit/hostcalls/hc_guest_run.h
 BE_TEST_BINS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/backend/test_*.c))
 BE_GUEST_WASMS := $(patsubst tests/guests/c/%.c,build/guests/%.wasm,$(wildcard tests/guests/c/be_*.c))
 BE_JS_WASMS := $(patsubst tests/guests/js/%.js,build/guests/js/%.wasm,$(wildcard tests/guests/js/be_*.js))
-$(BE_GUEST_WASMS): tests/guests/c/be_pattern.h tests/guests/include/fastly_hostcalls.h
+$(BE_GUEST_WASMS): tests/guests/c/be_pattern.h tests/guests/c/guest_util.h tests/guests/include/fastly_hostcalls.h
+build/guests/srv_%.wasm: tests/guests/c/guest_util.h
 $(B)/tests/backend/origin.o: tests/unit/backend/origin.c tests/unit/backend/origin.h tests/guests/c/be_pattern.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Itests/guests/c $(CFLAGS) -c -o $@ $<

@@ -41,6 +41,7 @@
  */
 #include "be_pattern.h"
 #include "fastly_hostcalls.h"
+#include "guest_util.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,14 +82,7 @@ static void set_num(fastly_response_handle r, const char *name, long long v)
 
 static void write_all(fastly_body_handle b, const void *data, size_t len)
 {
-    const uint8_t *p = data;
-    while (len > 0) {
-        size_t n = 0;
-        if (fastly_http_body_write(b, p, len, FASTLY_BODY_WRITE_END_BACK, &n) != 0 || n == 0)
-            return;
-        p += n;
-        len -= n;
-    }
+    gu_write_all(b, data, len);
 }
 
 static void answer(uint16_t status, const char *text, fastly_response_handle r)

@@ -7,6 +7,7 @@
  * using CPU, /print writes to stdout/stderr, /close?how=keepalive|header asks for the connection
  * to close after the response (http_keepalive_mode no_keepalive, or its own `Connection: close`). */
 #include "fastly_hostcalls.h"
+#include "guest_util.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,30 +19,15 @@ extern char **environ;
 static char url[4096];
 static uint8_t buf[65536];
 
-static const char *path_of(const char *u)
-{
-    const char *p = strstr(u, "://");
-    p = p ? strchr(p + 3, '/') : u;
-    return p ? p : "/";
-}
 
 static long query_num(const char *name, long dflt)
 {
-    const char *q = strchr(url, '?');
-    if (!q)
-        return dflt;
-    size_t n = strlen(name);
-    for (const char *p = q + 1; p && *p; p = strchr(p, '&') ? strchr(p, '&') + 1 : NULL)
-        if (strncmp(p, name, n) == 0 && p[n] == '=')
-            return strtol(p + n + 1, NULL, 10);
-    return dflt;
+    return (long)gu_query_num(url, name, dflt);
 }
 
 static int path_is(const char *want)
 {
-    const char *p = path_of(url);
-    size_t n = strlen(want);
-    return strncmp(p, want, n) == 0 && (p[n] == '\0' || p[n] == '?');
+    return gu_path_is(url, want);
 }
 
 static void add_header(fastly_response_handle r, const char *name, const char *value)
@@ -52,14 +38,7 @@ static void add_header(fastly_response_handle r, const char *name, const char *v
 
 static void write_all(fastly_body_handle b, const void *data, size_t len)
 {
-    const uint8_t *p = data;
-    while (len > 0) {
-        size_t n = 0;
-        if (fastly_http_body_write(b, p, len, FASTLY_BODY_WRITE_END_BACK, &n) != 0 || n == 0)
-            return;
-        p += n;
-        len -= n;
-    }
+    gu_write_all(b, data, len);
 }
 
 static void write_str(fastly_body_handle b, const char *s)

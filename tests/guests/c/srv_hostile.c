@@ -18,6 +18,7 @@
  * /missing          calls an import Fastlike does not define
  * anything else     "ok" */
 #include "fastly_hostcalls.h"
+#include "guest_util.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -31,42 +32,20 @@ no_such_hostcall(int x);
 static char url[4096];
 static uint8_t buf[65536];
 
-static const char *path_of(const char *u)
-{
-    const char *p = strstr(u, "://");
-    p = p ? strchr(p + 3, '/') : u;
-    return p ? p : "/";
-}
 
 static long long query_num(const char *name, long long dflt)
 {
-    const char *q = strchr(url, '?');
-    if (!q)
-        return dflt;
-    size_t n = strlen(name);
-    for (const char *p = q + 1; p && *p; p = strchr(p, '&') ? strchr(p, '&') + 1 : NULL)
-        if (strncmp(p, name, n) == 0 && p[n] == '=')
-            return strtoll(p + n + 1, NULL, 10);
-    return dflt;
+    return gu_query_num(url, name, dflt);
 }
 
 static int path_is(const char *want)
 {
-    const char *p = path_of(url);
-    size_t n = strlen(want);
-    return strncmp(p, want, n) == 0 && (p[n] == '\0' || p[n] == '?');
+    return gu_path_is(url, want);
 }
 
 static void write_all(fastly_body_handle b, const void *data, size_t len)
 {
-    const uint8_t *p = data;
-    while (len > 0) {
-        size_t n = 0;
-        if (fastly_http_body_write(b, p, len, FASTLY_BODY_WRITE_END_BACK, &n) != 0 || n == 0)
-            return;
-        p += n;
-        len -= n;
-    }
+    gu_write_all(b, data, len);
 }
 
 static void respond(const char *text)

@@ -12,6 +12,7 @@
  *                        through the first (closed) handle, and the second's header count.
  * Headers: x-served (N) and x-first-path (the path of the instance's first request). */
 #include "fastly_hostcalls.h"
+#include "guest_util.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,21 +21,10 @@
 
 static char first_path[256];
 
-static const char *path_of(const char *u)
-{
-    const char *p = strstr(u, "://");
-    p = p ? strchr(p + 3, '/') : u;
-    return p ? p : "/";
-}
 
 static long query_num(const char *url, const char *name, long dflt)
 {
-    const char *q = strchr(url, '?');
-    size_t n = strlen(name);
-    for (const char *p = q ? q + 1 : NULL; p && *p; p = strchr(p, '&') ? strchr(p, '&') + 1 : NULL)
-        if (strncmp(p, name, n) == 0 && p[n] == '=')
-            return strtol(p + n + 1, NULL, 10);
-    return dflt;
+    return (long)gu_query_num(url, name, dflt);
 }
 
 static size_t read_body(fastly_body_handle b, char *out, size_t cap)
@@ -91,7 +81,7 @@ int main(void)
     fastly_http_req_body_downstream_get(&req, &body);
     fastly_http_req_uri_get(req, url, sizeof url - 1, &nw);
     url[nw] = '\0';
-    snprintf(first_path, sizeof first_path, "%s", path_of(url));
+    snprintf(first_path, sizeof first_path, "%s", gu_path(url));
     char *q = strchr(first_path, '?');
     if (q)
         *q = '\0';
