@@ -46,12 +46,20 @@ static bool has_header(const hc_resp *r, const char *name)
     return hc_header(r, name) != NULL;
 }
 
-TEST(pass_through_status_headers_body)
+/* A server for GUEST whose backend "origin" is the plain test origin (a failed check if it cannot
+ * start). */
+static be_srv *start_with_origin(void)
 {
-    /* covers: fastly_http_req.send, fastly_http_resp.send_downstream */
     const char *be[] = {origin_spec("origin", org, NULL), NULL};
     be_srv *s = be_srv_start(GUEST, be);
     CHECK(s != NULL);
+    return s;
+}
+
+TEST(pass_through_status_headers_body)
+{
+    /* covers: fastly_http_req.send, fastly_http_resp.send_downstream */
+    be_srv *s = start_with_origin();
     if (!s)
         return;
     hc_resp r = {0};
@@ -95,9 +103,7 @@ TEST(pass_through_status_headers_body)
 TEST(send_v2_detail_ok_and_copy_loop)
 {
     /* covers: fastly_http_req.send_v2 */
-    const char *be[] = {origin_spec("origin", org, NULL), NULL};
-    be_srv *s = be_srv_start(GUEST, be);
-    CHECK(s != NULL);
+    be_srv *s = start_with_origin();
     if (!s)
         return;
     hc_resp r = {.pattern_base = 0};
@@ -117,9 +123,7 @@ TEST(send_v2_detail_ok_and_copy_loop)
 
 TEST(connection_reuse)
 {
-    const char *be[] = {origin_spec("origin", org, NULL), NULL};
-    be_srv *s = be_srv_start(GUEST, be);
-    CHECK(s != NULL);
+    be_srv *s = start_with_origin();
     if (!s)
         return;
     origin_reset_counts(org);
@@ -141,9 +145,7 @@ TEST(concurrent_send_async_select)
 {
     /* covers: fastly_http_req.send_async, fastly_http_req.pending_req_select */
     /* covers: fastly_async_io.select, fastly_async_io.is_ready, fastly_http_req.pending_req_wait */
-    const char *be[] = {origin_spec("origin", org, NULL), NULL};
-    be_srv *s = be_srv_start(GUEST, be);
-    CHECK(s != NULL);
+    be_srv *s = start_with_origin();
     if (!s)
         return;
     const char *modes[] = {"x-mode: select\r\nx-count: 4\r\nx-step-ms: 200\r\n",
@@ -172,9 +174,7 @@ TEST(concurrent_send_async_select)
 TEST(streaming_uploads)
 {
     /* covers: fastly_http_req.send_async_streaming */
-    const char *be[] = {origin_spec("origin", org, NULL), NULL};
-    be_srv *s = be_srv_start(GUEST, be);
-    CHECK(s != NULL);
+    be_srv *s = start_with_origin();
     if (!s)
         return;
     /* the guest writes 5 MiB into the body of a request already in flight */
@@ -468,9 +468,7 @@ TEST(response_trailers_reach_the_guest)
 {
     /* covers: fastly_http_body.trailer_names_get, fastly_http_body.trailer_value_get */
     /* covers: fastly_http_body.trailer_values_get */
-    const char *be[] = {origin_spec("origin", org, NULL), NULL};
-    be_srv *s = be_srv_start(GUEST, be);
-    CHECK(s != NULL);
+    be_srv *s = start_with_origin();
     if (!s)
         return;
     hc_resp r = {0};
@@ -506,9 +504,7 @@ TEST(response_trailers_reach_the_guest)
 TEST(request_trailers_reach_the_origin)
 {
     /* covers: fastly_http_body.trailer_append */
-    const char *be[] = {origin_spec("origin", org, NULL), NULL};
-    be_srv *s = be_srv_start(GUEST, be);
-    CHECK(s != NULL);
+    be_srv *s = start_with_origin();
     if (!s)
         return;
     hc_resp r = {0};
@@ -730,9 +726,7 @@ TEST(big_response_bounded_memory)
         mib = strtol(env, NULL, 10);
     if (mib <= 0)
         return;
-    const char *be[] = {origin_spec("origin", org, NULL), NULL};
-    be_srv *s = be_srv_start(GUEST, be);
-    CHECK(s != NULL);
+    be_srv *s = start_with_origin();
     if (!s)
         return;
     bool reset = be_reset_hwm();
@@ -922,9 +916,7 @@ TEST(http2_by_alpn)
  * v1 as for v2 (which also names the cause); the other request is still there to select. */
 TEST(select_failed_dynamic_request)
 {
-    const char *be[] = {origin_spec("origin", org, NULL), NULL};
-    be_srv *s = be_srv_start(GUEST, be);
-    CHECK(s != NULL);
+    be_srv *s = start_with_origin();
     if (!s)
         return;
     uint16_t closed = origin_closed_port();
