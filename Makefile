@@ -231,3 +231,8 @@ $(B)/tests/backend/test_js_sdk_backend: build/guests/js/sdk_backend.wasm
 # tests run a tiny origin on libmicrohttpd. OpenSSL directly: certificate names checked without SNI.
 LDLIBS += -lcurl -lssl -lcrypto -lz
 # ---- end backends block ----
+# ---- edge data (edge block: src/hostcalls/hc_{dictionary,config_store,secret_store,kv_store,
+# object_store,log,acl,geo,device_detection,erl}*, src/config/cfg_toml*, tests for them) ----
+# KV persistence (-kv-dir) on SQLite; geolocation from MaxMind .mmdb files.
+LDLIBS += -lsqlite3 -lmaxminddb
+# ---- end edge block ----

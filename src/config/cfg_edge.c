@@ -294,3 +294,148 @@ const cfg_logger *cfg_edge_logger(const cfg_edge *e, const char *name, size_t na
 {
     return find_named(e->loggers, e->nloggers, sizeof *e->loggers, name, name_len);
 }
+
+/* ---- deep copies (a server keeps its own copy of the configuration's edge data) ---- */
+
+static char *dup_bytes(const char *s, size_t n)
+{
+    if (!s)
+        return NULL;
+    char *d = malloc(n + 1);
+    if (d) {
+        memcpy(d, s, n);
+        d[n] = '\0';
+    }
+    return d;
+}
+
+static char *dup_str(const char *s)
+{
+    return s ? dup_bytes(s, strlen(s)) : NULL;
+}
+
+/* True when a copy failed: src was set but dst is NULL. */
+static bool lost(const void *src, const void *dst)
+{
+    return src && !dst;
+}
+
+static bool clone_string_store(cfg_dictionary *d, const cfg_dictionary *s)
+{
+    d->name = dup_str(s->name);
+    d->path = dup_str(s->path);
+    d->items.entries = s->items.count ? calloc(s->items.count, sizeof *d->items.entries) : NULL;
+    if (lost(s->name, d->name) || lost(s->path, d->path) || (s->items.count && !d->items.entries))
+        return false;
+    d->items.count = s->items.count;
+    for (size_t i = 0; i < s->items.count; i++) {
+        const cfg_string_entry *se = &s->items.entries[i];
+        cfg_string_entry *de = &d->items.entries[i];
+        de->key = dup_bytes(se->key, se->key_len);
+        de->value = dup_bytes(se->value, se->value_len);
+        de->key_len = se->key_len;
+        de->value_len = se->value_len;
+        if (lost(se->key, de->key) || lost(se->value, de->value))
+            return false;
+    }
+    return true;
+}
+
+static bool clone_kv_store(cfg_kv_store *d, const cfg_kv_store *s)
+{
+    d->name = dup_str(s->name);
+    d->path = dup_str(s->path);
+    d->entries = s->count ? calloc(s->count, sizeof *d->entries) : NULL;
+    if (lost(s->name, d->name) || lost(s->path, d->path) || (s->count && !d->entries))
+        return false;
+    d->count = s->count;
+    for (size_t i = 0; i < s->count; i++) {
+        const cfg_kv_entry *se = &s->entries[i];
+        cfg_kv_entry *de = &d->entries[i];
+        *de = *se;
+        de->key = dup_bytes(se->key, se->key_len);
+        de->body = dup_bytes(se->body, se->body_len);
+        de->metadata = dup_bytes(se->metadata, se->metadata_len);
+        if (lost(se->key, de->key) || lost(se->body, de->body) || lost(se->metadata, de->metadata))
+            return false;
+    }
+    return true;
+}
+
+static bool clone_acl(cfg_acl *d, const cfg_acl *s)
+{
+    d->name = dup_str(s->name);
+    d->path = dup_str(s->path);
+    d->entries = s->count ? malloc(s->count * sizeof *d->entries) : NULL;
+    if (lost(s->name, d->name) || lost(s->path, d->path) || (s->count && !d->entries))
+        return false;
+    if (s->count)
+        memcpy(d->entries, s->entries, s->count * sizeof *d->entries);
+    d->count = s->count;
+    return true;
+}
+
+static bool clone_logger(cfg_logger *d, const cfg_logger *s)
+{
+    d->name = dup_str(s->name);
+    d->path = dup_str(s->path);
+    return !lost(s->name, d->name) && !lost(s->path, d->path);
+}
+
+static bool clone_geo(cfg_geo **dp, const cfg_geo *s)
+{
+    if (!s)
+        return true;
+    cfg_geo *d = calloc(1, sizeof *d);
+    *dp = d;
+    if (!d)
+        return false;
+    d->path = dup_str(s->path);
+    d->entries = s->count ? calloc(s->count, sizeof *d->entries) : NULL;
+    if (lost(s->path, d->path) || (s->count && !d->entries))
+        return false;
+    d->count = s->count;
+    for (size_t i = 0; i < s->count; i++) {
+        d->entries[i].prefix = s->entries[i].prefix;
+        d->entries[i].json = dup_str(s->entries[i].json);
+        if (lost(s->entries[i].json, d->entries[i].json))
+            return false;
+    }
+    return true;
+}
+
+/* Copies n items of src into a new array *dst with clone(); *dn counts the items copied so far,
+ * so a failure leaves a freeable array. */
+#define CLONE_ARRAY(dst, dn, src, sn, clone)                                                      \
+    do {                                                                                           \
+        if ((sn) > 0) {                                                                            \
+            (dst) = calloc((sn), sizeof *(dst));                                                   \
+            if (!(dst))                                                                            \
+                goto fail;                                                                         \
+            for (size_t i_ = 0; i_ < (sn); i_++) {                                                 \
+                (dn) = i_ + 1;                                                                     \
+                if (!clone(&(dst)[i_], &(src)[i_]))                                                \
+                    goto fail;                                                                     \
+            }                                                                                      \
+        }                                                                                          \
+    } while (0)
+
+cfg_status cfg_edge_clone(cfg_edge *dst, const cfg_edge *src, char *err, size_t errlen)
+{
+    cfg_edge_init(dst);
+    CLONE_ARRAY(dst->dictionaries, dst->ndictionaries, src->dictionaries, src->ndictionaries,
+                clone_string_store);
+    CLONE_ARRAY(dst->config_stores, dst->nconfig_stores, src->config_stores, src->nconfig_stores,
+                clone_string_store);
+    CLONE_ARRAY(dst->secret_stores, dst->nsecret_stores, src->secret_stores, src->nsecret_stores,
+                clone_string_store);
+    CLONE_ARRAY(dst->kv_stores, dst->nkv_stores, src->kv_stores, src->nkv_stores, clone_kv_store);
+    CLONE_ARRAY(dst->acls, dst->nacls, src->acls, src->nacls, clone_acl);
+    CLONE_ARRAY(dst->loggers, dst->nloggers, src->loggers, src->nloggers, clone_logger);
+    if (!clone_geo(&dst->geo, src->geo))
+        goto fail;
+    return CFG_OK;
+fail:
+    cfg_edge_deinit(dst);
+    return nomem(err, errlen);
+}

@@ -39,6 +39,10 @@ void cfg_edge_init(cfg_edge *e);
 /* Frees everything and leaves *e as cfg_edge_init does. Accepts NULL. */
 void cfg_edge_deinit(cfg_edge *e);
 
+/* Makes *dst a deep copy of *src (every kind, including data loaded from files). On
+ * CFG_ERR_NOMEM *dst is left empty (as cfg_edge_init). Kinds added to cfg_edge must be copied here. */
+cfg_status cfg_edge_clone(cfg_edge *dst, const cfg_edge *src, char *err, size_t errlen);
+
 /* The adders copy name and path and read the file now. A name is non-empty printable ASCII
  * without spaces or '=' (what the flags' NAME=FILE can spell). On error *e is unchanged and err
  * holds one line that does not name the kind, so each caller prefixes its own label (the flag,

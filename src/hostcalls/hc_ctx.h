@@ -66,6 +66,16 @@ typedef struct hc_settings {
     struct be_backends *backends;          /* configured backends and the shared event loop */
     struct hc_stub_log *stub_log;          /* unimplemented hostcalls already reported, or NULL
                                               (then every call is reported) */
+    /* Edge data (stores, lookups, log endpoints, rate limiting, cache). Each is owned by the
+     * server, shared by every instance and thread, and outlives the requests that use it; NULL
+     * means none configured (lookups then fail as for an unknown name). */
+    const struct cfg_edge *edge;           /* dictionaries, config/secret stores, the KV stores'
+                                              initial data, ACLs, geolocation, device detection,
+                                              loggers (config/cfg_edge.h; read-only) */
+    struct hc_kv_stores *kv;               /* live KV stores (hc_kv_store.h) */
+    struct hc_log_endpoints *log_endpoints; /* log endpoint writers (hc_log.h) */
+    struct hc_erl *erl;                    /* rate counters and penalty boxes (hc_erl.h) */
+    struct hc_cache *cache;                /* the cache (hc_cache.h) */
 } hc_settings;
 
 typedef struct hc_ctx hc_ctx;

@@ -32,6 +32,7 @@ struct fastlike {
     be_backends *backends; /* outbound client shared by every request */
     char *compliance_region;
     char **fake_keys; /* NULL-terminated copy */
+    cfg_edge edge;    /* the configuration's edge data, copied (hc_settings.edge) */
 };
 
 static char *dup_or_empty(const char *s)
@@ -105,6 +106,11 @@ fastlike_status fastlike_new(const fastlike_config *c, fastlike **out, char *err
                              .verbosity = c->verbosity,
                              .log = c->log_fn,
                              .log_user = c->log_user};
+    char emsg[256];
+    if (cfg_edge_clone(&f->edge, &c->edge, emsg, sizeof emsg) != CFG_OK) {
+        snprintf(err, errlen, "%s", emsg);
+        goto done;
+    }
     f->backends = be_backends_new(&bc, err, errlen);
     if (!f->backends) {
         st = FASTLIKE_ERR_IO;
@@ -127,7 +133,8 @@ fastlike_status fastlike_new(const fastlike_config *c, fastlike **out, char *err
                .service_version = f->names[4],
                .backends = f->backends,
                .compliance_region = f->compliance_region,
-               .fake_fastly_keys = (const char *const *)f->fake_keys},
+               .fake_fastly_keys = (const char *const *)f->fake_keys,
+               .edge = &f->edge},
         .env = (const char *const *)env,
         .nenv = c->nenv,
     };
@@ -160,6 +167,7 @@ void fastlike_free(fastlike *f)
     srv_http_stop(f->http);
     srv_guest_free(f->guest);
     be_backends_free(f->backends);
+    cfg_edge_deinit(&f->edge);
     for (int i = 0; i < 5; i++)
         free(f->names[i]);
     free(f->compliance_region);
