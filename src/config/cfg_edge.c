@@ -199,6 +199,8 @@ void cfg_edge_deinit(cfg_edge *e)
     free_named(e->loggers, e->nloggers, &logger_kind);
     cfg_geo_deinit(e->geo);
     free(e->geo);
+    cfg_device_deinit(e->device);
+    free(e->device);
     cfg_edge_init(e);
 }
 
@@ -391,14 +393,38 @@ static bool clone_geo(cfg_geo **dp, const cfg_geo *s)
     if (!d)
         return false;
     d->path = dup_str(s->path);
+    d->mmdb_path = dup_str(s->mmdb_path);
+    d->use_default_loopback = s->use_default_loopback;
     d->entries = s->count ? calloc(s->count, sizeof *d->entries) : NULL;
-    if (lost(s->path, d->path) || (s->count && !d->entries))
+    if (lost(s->path, d->path) || lost(s->mmdb_path, d->mmdb_path) || (s->count && !d->entries))
         return false;
     d->count = s->count;
     for (size_t i = 0; i < s->count; i++) {
         d->entries[i].prefix = s->entries[i].prefix;
         d->entries[i].json = dup_str(s->entries[i].json);
         if (lost(s->entries[i].json, d->entries[i].json))
+            return false;
+    }
+    return true;
+}
+
+static bool clone_device(cfg_device **dp, const cfg_device *s)
+{
+    if (!s)
+        return true;
+    cfg_device *d = calloc(1, sizeof *d);
+    *dp = d;
+    if (!d)
+        return false;
+    d->path = dup_str(s->path);
+    d->entries = s->count ? calloc(s->count, sizeof *d->entries) : NULL;
+    if (lost(s->path, d->path) || (s->count && !d->entries))
+        return false;
+    d->count = s->count;
+    for (size_t i = 0; i < s->count; i++) {
+        d->entries[i].user_agent = dup_str(s->entries[i].user_agent);
+        d->entries[i].json = dup_str(s->entries[i].json);
+        if (!d->entries[i].user_agent || !d->entries[i].json)
             return false;
     }
     return true;
@@ -432,7 +458,7 @@ cfg_status cfg_edge_clone(cfg_edge *dst, const cfg_edge *src, char *err, size_t 
     CLONE_ARRAY(dst->kv_stores, dst->nkv_stores, src->kv_stores, src->nkv_stores, clone_kv_store);
     CLONE_ARRAY(dst->acls, dst->nacls, src->acls, src->nacls, clone_acl);
     CLONE_ARRAY(dst->loggers, dst->nloggers, src->loggers, src->nloggers, clone_logger);
-    if (!clone_geo(&dst->geo, src->geo))
+    if (!clone_geo(&dst->geo, src->geo) || !clone_device(&dst->device, src->device))
         goto fail;
     return CFG_OK;
 fail:

@@ -5,6 +5,7 @@
 #define CFG_EDGE_H
 
 #include "config/cfg_acl.h"
+#include "config/cfg_device.h"
 #include "config/cfg_geo.h"
 #include "config/cfg_status.h"
 #include "config/cfg_store.h"
@@ -31,6 +32,7 @@ typedef struct cfg_edge {
     cfg_acl *acls;
     size_t nacls;
     cfg_geo *geo; /* NULL: the built-in default location */
+    cfg_device *device; /* NULL: no device-detection data (every lookup is none) */
     cfg_logger *loggers;
     size_t nloggers;
 } cfg_edge;

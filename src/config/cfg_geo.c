@@ -23,6 +23,7 @@ void cfg_geo_deinit(cfg_geo *geo)
         free(geo->entries[i].json);
     free(geo->entries);
     free(geo->path);
+    free(geo->mmdb_path);
     memset(geo, 0, sizeof *geo);
 }
 

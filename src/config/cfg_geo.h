@@ -7,6 +7,7 @@
 #include "config/cfg_ip_prefix.h"
 #include "config/cfg_status.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 
 typedef struct cfg_geo_entry {
@@ -18,6 +19,8 @@ typedef struct cfg_geo {
     char *path;
     cfg_geo_entry *entries;
     size_t count;
+    bool use_default_loopback; /* fastly.toml geolocation.use_default_loopback (Viceroy: true) */
+    char *mmdb_path;           /* a MaxMind .mmdb database to consult, or NULL */
 } cfg_geo;
 
 /* Loads the table (path is left to the caller). Known fields must have their documented types
