@@ -75,6 +75,13 @@ void fwe_engine_keep_instance(fwe_engine *e, fwe_instance *inst) {
     pthread_mutex_unlock(&e->lock);
 }
 
+size_t fwe_engine_kept_instances(fwe_engine *e) {
+    pthread_mutex_lock(&e->lock);
+    size_t n = e->nzombies;
+    pthread_mutex_unlock(&e->lock);
+    return n;
+}
+
 void *fwe_engine_take_stack(fwe_engine *e, size_t bytes) {
     void *p = NULL;
     pthread_mutex_lock(&e->lock);

@@ -83,6 +83,9 @@ typedef struct fwe_extern {
 /* ---- engine ---- */
 fwe_engine *fwe_engine_new(void);
 void fwe_engine_free(fwe_engine *engine); /* after every module/instance made from it is freed */
+/* How many instances whose initialisation trapped the engine keeps alive because their functions
+ * may be referenced elsewhere (an imported table, ...); freed with the engine. For diagnostics. */
+size_t fwe_engine_kept_instances(fwe_engine *engine);
 
 /* ---- modules ---- */
 /* Decodes and validates `bytes` (copied; the caller keeps ownership). On error returns

@@ -171,6 +171,24 @@ fwe_status fwe_instance_run_start(fwe_instance *inst, fwe_trap *trap) {
     return run_start(inst, trap) == FWE_TRAP_NONE ? FWE_OK : FWE_ERR_TRAP;
 }
 
+/* True when the module's functions could be referenced from outside its instance while it
+ * initialises: it imports a table, a mutable funcref global, or a function with a funcref
+ * parameter. */
+static bool functions_may_escape(const fwe_module *m) {
+    for (uint32_t i = 0; i < m->nimports; i++) {
+        const fwe_import *imp = &m->imports[i];
+        if (imp->kind == FWE_EXTERN_TABLE) return true;
+        if (imp->kind == FWE_EXTERN_GLOBAL && imp->desc.global.mut && imp->desc.global.type == FWE_FUNCREF)
+            return true;
+        if (imp->kind == FWE_EXTERN_FUNC) {
+            const fwe_functype *t = &m->types[imp->desc.type_index];
+            for (uint32_t k = 0; k < t->nparams; k++)
+                if (t->types[k] == FWE_FUNCREF) return true;
+        }
+    }
+    return false;
+}
+
 fwe_status fwe_instantiate(fwe_linker *linker, const fwe_module *m, const fwe_instance_config *cfg,
                            fwe_instance **out, fwe_trap *trap) {
     fwe_trap local_trap;
@@ -343,8 +361,14 @@ fail:
     fwe_instance_free(inst);
     return st;
 fail_keep:
-    /* the instance may already be referenced from imported tables: keep it alive. The engine
+    /* Only through an imported table, an imported mutable funcref global or a host function taking
+     * a funcref can the instance's functions have reached the outside before the trap. Otherwise
+     * nothing refers to it any more: free it now. When something might, keep it alive; the engine
      * frees it last, possibly after its module, so it must not return memory to the module. */
+    if (!functions_may_escape(m)) {
+        fwe_instance_free(inst);
+        return st;
+    }
     inst->pooled_ok = false;
     fwe_engine_keep_instance(m->engine, inst);
     return st;
