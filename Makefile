@@ -159,7 +159,7 @@ $(B)/tests/config/test_flags $(B)/tests/config/test_edge $(B)/tests/server/test_
 
 # ---- hostcall ABI surface (abi block: tools/witx2c*, tools/abi-coverage, src/hostcalls/hc_abi*,
 # src/hostcalls/hc_registry.*, tests/unit/hostcalls/test_registry.c, docs/abi-coverage.md) ----
-# `make abi` regenerates the ABI table and the C guest header from ../shared/abi/witx;
+# `make abi` regenerates the ABI table and the C guest header from third_party/abi/witx;
 # `make abi-coverage` regenerates docs/abi-coverage.md (test_registry fails when either is stale).
 .PHONY: abi abi-coverage
 abi:

@@ -1,7 +1,7 @@
 /* bench_instantiate.c: how fast the engine loads and instantiates guests, through fwe.h only.
  * Each figure is printed beside a "naive full-copy" baseline measured in the same run: mmap fresh
  * anonymous memory the size of the guest's initial linear memory, memcpy its initial image into it,
- * munmap it (the "copy" case of ../shared/bench/instantiate/cow_anchor.c). That is what a
+ * munmap it (the naive "copy" case). That is what a
  * per-request instance costs if it copies memory wholesale; the engine should beat it.
  * usage: bench-instantiate JS.wasm [C.wasm] [-n ITERATIONS] */
 #include "fwe.h"

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Engine speed: times the compute kernels of ../shared/bench/wasm under bin/fastlike, wabt's
+# Engine speed: times the compute kernels of third_party/bench-wasm under bin/fastlike, wabt's
 # wasm-interp, node (V8) and native gcc -O2, checks checksums, prints a table and the summary line
 #   bench-engine: fastlike/native=X.XX wasm-interp/fastlike=Y.YY   (geometric means, without empty)
 # then runs build/rel/bench-instantiate. Environment:
@@ -7,7 +7,7 @@
 #   SKIP_INTERP=1        skip wasm-interp                   INTERP_TIMEOUT=300  cap per kernel (s)
 #   SKIP_INSTANTIATE=1   skip bench-instantiate             FASTLIKE=bin/fastlike
 cd "$(dirname "$0")/.."
-SRC=../shared/bench/wasm
+SRC=third_party/bench-wasm
 OUT=build/bench
 KERNELS="${KERNELS:-fib nbody sieve matmul sha256 qsort strhash base64 empty}"
 RUNS="${RUNS:-3}"

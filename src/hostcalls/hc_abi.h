@@ -9,7 +9,7 @@
 
 /* Where an ABI row comes from. */
 enum {
-    HC_ABI_WITX = 0,      /* ../shared/abi/witx */
+    HC_ABI_WITX = 0,      /* third_party/abi/witx */
     HC_ABI_BEYOND_JS = 1, /* beyond the witx: imported by @fastly/js-compute 3.46.0 guests */
     HC_ABI_BEYOND = 2,    /* beyond the witx: newer SDK imports, signature from Viceroy's adapter */
 };

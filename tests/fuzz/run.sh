@@ -25,7 +25,7 @@ if [ -z "$(ls "$SEEDS" 2>/dev/null)" ]; then
         JSONDIR=$OUT/spec-json
         mkdir -p "$JSONDIR"
         echo "fuzz-wasm: generating seeds with wast2json into $JSONDIR"
-        for w in ../shared/wasm-testsuite/*.wast; do
+        for w in third_party/wasm-testsuite/*.wast; do
             name=$(basename "$w" .wast)
             wast2json "$w" -o "$JSONDIR/$name.json" >/dev/null 2>&1 || true
         done

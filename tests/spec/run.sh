@@ -20,7 +20,7 @@ runner=$(abspath "$1")
 spec_dir=${SPEC_DIR:-}
 [ -n "$spec_dir" ] && spec_dir=$(abspath "$spec_dir")
 cd "$(dirname "$0")/../.." || exit 2
-[ -z "$spec_dir" ] && spec_dir=../shared/wasm-testsuite
+[ -z "$spec_dir" ] && spec_dir=third_party/wasm-testsuite
 
 jobs=${SPEC_JOBS:-$(nproc 2>/dev/null || echo 2)}
 limit=${SPEC_TIMEOUT:-120}

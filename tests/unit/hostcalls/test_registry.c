@@ -258,7 +258,7 @@ TEST(abi_table_counts)
         modules += first;
         CHECK(hc_abi_find(r->module, strlen(r->module), r->name, strlen(r->name)) == r);
     }
-    CHECK_EQ_INT(witx, 251); /* ../shared/abi/INVENTORY.md */
+    CHECK_EQ_INT(witx, 251); /* third_party/abi/INVENTORY.md */
     CHECK_EQ_INT(modules, 24);
     const hc_abi_fn *r = hc_abi_find("fastly_http_req", 15, "header_names_get", 16);
     CHECK(r && strcmp(r->signature, "iiiiii:i") == 0);
