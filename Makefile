@@ -236,3 +236,8 @@ LDLIBS += -lcurl -lssl -lcrypto -lz
 # KV persistence (-kv-dir) on SQLite; geolocation from MaxMind .mmdb files.
 LDLIBS += -lsqlite3 -lmaxminddb
 # ---- end edge block ----
+# ---- HTTP front end (front-end block: src/server/srv_http*.c, tests/http/, tests/unit/server/test_http_cases.c) ----
+# tests/http/*.case: raw requests and the answers the front end must give (test_http_cases).
+HTTP_CASES := $(wildcard tests/http/*.case)
+$(B)/tests/server/test_http_cases: $(SRV_GUEST_WASMS) $(HTTP_CASES) tests/unit/server/http_client.h tests/unit/server/test_server.h
+# ---- end front-end block ----

@@ -1,94 +1,221 @@
-/* srv_http.c: libmicrohttpd glue. Per request an http_req shared (refcounted) by the connection's
- * MHD thread and the worker running the guest: the MHD thread feeds the upload into `body` and,
- * once the upload is complete and the guest has sent its head, queues a callback response that
- * drains `resp`. Thread-per-connection mode lets both callbacks block. A guest that answers while
- * the upload is still arriving (e.g. streams the request body back) makes `body` spill to a
- * temporary file, since MHD only starts a response after the whole request was read. A request
- * may also go to an instance waiting in next_request (srv_request_offer) instead of the pool. */
+/* srv_http.c: the HTTP/1.1 front end. Worker threads share one epoll set ("leader/followers"):
+ * a worker that gets a readable connection (one-shot) owns it until it is idle again: it parses
+ * the head (srv_http_parse.c), reads a small body ahead, runs the guest on its own thread,
+ * writes the response straight to the socket, and goes on with a pipelined request or re-arms
+ * the connection. No request crosses threads on the way, idle keep-alive connections cost a
+ * small struct and no thread, and when every worker is busy (guests waiting on backends) the
+ * pool grows, so slow requests do not hold up fast ones. A sweeper closes idle connections. A
+ * request may also go to an instance waiting in next_request (srv_request_offer): the
+ * connection then belongs to that request until its done() callback. */
 #include "server/srv_http.h"
 #include "server/srv_config.h"
-#include "server/srv_pipe.h"
-#include "server/srv_pool.h"
+#include "server/srv_http_parse.h"
 #include "server/srv_request.h"
+#include "util/util_clock.h"
 
 #include <errno.h>
-#include <microhttpd.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
-#define PIPE_CAP (1024 * 1024)
-#define RESPONSE_BLOCK (64 * 1024)
+#define HEAD_MAX (64 * 1024)          /* request line and fields */
+#define PREREAD_MAX (64 * 1024)       /* bodies up to this size are read before the guest runs */
+#define OUT_CAP (16 * 1024)           /* response bytes gathered before a send */
+#define IO_TIMEOUT_MS (120 * 1000)    /* a client that neither sends nor reads for this long */
+#define IDLE_TIMEOUT_NS (120ull * 1000 * 1000 * 1000)
+#define MAX_WORKERS 512
+
+typedef struct conn conn;
+typedef struct http_req http_req;
 
 struct srv_http {
-    struct MHD_Daemon *daemon;
-    srv_pool *pool;
+    int listen_fd, epfd, stop_efd, ready_efd;
     srv_guest *guest;
     const srv_log *log;
     uint16_t port;
+    pthread_mutex_t lock; /* everything below */
+    pthread_cond_t changed;
+    conn *idle;                      /* connections armed in epoll, for the sweeper */
+    conn *ready_head, *ready_tail;   /* connections to serve without waiting for input */
+    size_t nconns;
+    size_t nthreads, busy;
+    pthread_t *threads;
+    bool stopping, exiting;
+    pthread_t sweeper;
+    char markers[3]; /* addresses telling the listener, stop and ready events apart */
 };
 
-typedef struct resp_header {
-    char *name, *value;
-} resp_header;
-
-typedef struct http_req {
+struct conn {
     srv_http *srv;
-    pthread_mutex_t lock;
-    pthread_cond_t cond;
-    int refs;
-    bool started;
-    bool answered; /* an error response was queued before the guest ran: never wait for one */
-    char *target; /* raw request-target, query included */
-    /* the request as the guest sees it (all copies: MHD reuses its memory for the next request) */
-    char *method, *url, *strings;
+    int fd;
+    conn *prev, *next; /* idle list or ready queue */
+    bool idle;
+    bool swept;
+    uint64_t since_ns;
+    struct sockaddr_storage peer, local;
+    char *in; /* received bytes [in_off, in_len) not consumed yet */
+    size_t in_off, in_len, in_cap;
+    http_req *req;     /* the request being read or served, or NULL */
+    bool close_after;  /* no further request on this connection */
+    bool run_pending;  /* req was given back by a waiting instance: run it */
+};
+
+enum body_mode { BODY_NONE, BODY_LENGTH, BODY_CHUNKED };
+
+struct http_req {
+    conn *c;
+    char *strings; /* method, target, url and the header fields, NUL-terminated each */
     hc_header_view *headers;
     size_t nheaders;
     hc_downstream_request dreq;
-    srv_pipe *body; /* NULL without a body */
-    bool is_head;
+    bool keep_alive, expect_continue, continue_sent;
+    /* the request body */
+    enum body_mode body_mode;
+    uint64_t body_left; /* BODY_LENGTH: bytes still on the wire */
+    srv_chunked ck;
+    bool body_done, body_error;
+    uint8_t *pre; /* body bytes read ahead, [pre_off, pre_len) not given to the guest yet */
+    size_t pre_off, pre_len, pre_cap;
     /* the response */
-    srv_pipe *resp;
-    bool head_ready;
-    uint16_t status;
-    resp_header *rh;
-    size_t nrh;
-    int64_t content_length;
+    bool is_head, head_sent, no_body, chunked_out, broken, finished;
+    int64_t resp_cl;
+    uint64_t resp_written;
+    char *out;
+    size_t out_len;
     srv_sink sink;
-    srv_handoff handoff; /* when an instance waiting in next_request takes the request */
-} http_req;
+    srv_handoff handoff;
+};
 
-static void req_release(http_req *r)
+/* ---- socket I/O on a non-blocking socket, waiting with poll ---- */
+
+static int wait_fd(int fd, short events)
 {
-    pthread_mutex_lock(&r->lock);
-    int left = --r->refs;
-    pthread_mutex_unlock(&r->lock);
-    if (left > 0)
-        return;
-    srv_pipe_free(r->body);
-    srv_pipe_free(r->resp);
-    for (size_t i = 0; i < r->nrh; i++) {
-        free(r->rh[i].name);
-        free(r->rh[i].value);
+    struct pollfd p = {.fd = fd, .events = events};
+    for (;;) {
+        int n = poll(&p, 1, IO_TIMEOUT_MS);
+        if (n > 0)
+            return 0;
+        if (n == 0)
+            return -1; /* timed out */
+        if (errno != EINTR)
+            return -1;
     }
-    free(r->rh);
-    free(r->target);
-    free(r->method);
-    free(r->url);
-    free(r->strings);
-    free(r->headers);
-    pthread_cond_destroy(&r->cond);
-    pthread_mutex_destroy(&r->lock);
-    free(r);
 }
 
-/* ---- the sink the guest writes the response into (runs on the worker) ---- */
+static int send_all(int fd, const void *data, size_t len)
+{
+    const char *p = data;
+    while (len > 0) {
+        ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+        if (n > 0) {
+            p += n;
+            len -= (size_t)n;
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && wait_fd(fd, POLLOUT) == 0)
+            continue;
+        return -1;
+    }
+    return 0;
+}
+
+/* Reads what is available into the input buffer (compacting it first). Returns bytes read,
+ * 0 at the end of the stream, -1 on an error, -2 when nothing is available now. */
+static long fill_nowait(conn *c)
+{
+    if (c->in_off > 0 && c->in_off == c->in_len)
+        c->in_off = c->in_len = 0;
+    if (c->in_len == c->in_cap && c->in_off > 0) {
+        memmove(c->in, c->in + c->in_off, c->in_len - c->in_off);
+        c->in_len -= c->in_off;
+        c->in_off = 0;
+    }
+    if (c->in_len == c->in_cap) {
+        size_t cap = c->in_cap ? c->in_cap * 2 : 4096;
+        if (cap > HEAD_MAX + 4096)
+            cap = HEAD_MAX + 4096;
+        if (cap == c->in_cap)
+            return -1; /* full: the caller decides */
+        char *grown = realloc(c->in, cap);
+        if (!grown)
+            return -1;
+        c->in = grown;
+        c->in_cap = cap;
+    }
+    for (;;) {
+        ssize_t n = recv(c->fd, c->in + c->in_len, c->in_cap - c->in_len, 0);
+        if (n > 0) {
+            c->in_len += (size_t)n;
+            return n;
+        }
+        if (n == 0)
+            return 0;
+        if (errno == EINTR)
+            continue;
+        return errno == EAGAIN || errno == EWOULDBLOCK ? -2 : -1;
+    }
+}
+
+/* Blocks (up to the I/O timeout) until some input is buffered. Returns 0, or -1 at the end of
+ * the stream, on an error or a timeout. */
+static int fill_wait(conn *c)
+{
+    for (;;) {
+        long n = fill_nowait(c);
+        if (n > 0)
+            return 0;
+        if (n != -2 || wait_fd(c->fd, POLLIN) != 0)
+            return -1;
+    }
+}
+
+/* ---- the response, written straight to the socket ---- */
+
+static const char *reason_phrase(unsigned status)
+{
+    static const struct {
+        unsigned code;
+        const char *text;
+    } phrases[] = {
+        {100, "Continue"}, {101, "Switching Protocols"}, {103, "Early Hints"}, {200, "OK"},
+        {201, "Created"}, {202, "Accepted"}, {203, "Non-Authoritative Information"},
+        {204, "No Content"}, {205, "Reset Content"}, {206, "Partial Content"},
+        {300, "Multiple Choices"}, {301, "Moved Permanently"}, {302, "Found"}, {303, "See Other"},
+        {304, "Not Modified"}, {307, "Temporary Redirect"}, {308, "Permanent Redirect"},
+        {400, "Bad Request"}, {401, "Unauthorized"}, {402, "Payment Required"},
+        {403, "Forbidden"}, {404, "Not Found"}, {405, "Method Not Allowed"},
+        {406, "Not Acceptable"}, {407, "Proxy Authentication Required"},
+        {408, "Request Timeout"}, {409, "Conflict"}, {410, "Gone"}, {411, "Length Required"},
+        {412, "Precondition Failed"}, {413, "Content Too Large"}, {414, "URI Too Long"},
+        {415, "Unsupported Media Type"}, {416, "Range Not Satisfiable"},
+        {417, "Expectation Failed"}, {418, "I'm a teapot"}, {421, "Misdirected Request"},
+        {422, "Unprocessable Content"}, {425, "Too Early"}, {426, "Upgrade Required"},
+        {428, "Precondition Required"}, {429, "Too Many Requests"},
+        {431, "Request Header Fields Too Large"}, {451, "Unavailable For Legal Reasons"},
+        {500, "Internal Server Error"}, {501, "Not Implemented"}, {502, "Bad Gateway"},
+        {503, "Service Unavailable"}, {504, "Gateway Timeout"},
+        {505, "HTTP Version Not Supported"}, {507, "Insufficient Storage"},
+        {508, "Loop Detected"}, {511, "Network Authentication Required"},
+    };
+    for (size_t i = 0; i < sizeof phrases / sizeof phrases[0]; i++)
+        if (phrases[i].code == status)
+            return phrases[i].text;
+    return "Unknown";
+}
 
 static bool is_framing_header(const char *name, size_t len)
 {
@@ -104,7 +231,7 @@ static bool is_framing_header(const char *name, size_t len)
 
 /* True when a Connection header value lists the `close` token: the guest (or
  * http_keepalive_mode no_keepalive) asks for the connection to end after this response, which
- * hyper honours in Viceroy. MHD does the same when the response carries `Connection: close`. */
+ * hyper honours in Viceroy. */
 static bool lists_close(const char *v, size_t len)
 {
     for (size_t i = 0; i < len;) {
@@ -119,358 +246,259 @@ static bool lists_close(const char *v, size_t len)
     return false;
 }
 
-static char *dup_bytes(const char *s, size_t n)
+/* Appends to the response buffer, sending what it holds first when the bytes do not fit. */
+static int out_append(http_req *r, const void *data, size_t len)
 {
-    char *d = malloc(n + 1);
-    if (d) {
-        memcpy(d, s, n);
-        d[n] = '\0';
+    if (r->broken)
+        return -1;
+    if (r->out_len + len > OUT_CAP && r->out_len > 0) {
+        if (send_all(r->c->fd, r->out, r->out_len) != 0) {
+            r->broken = true;
+            return -1;
+        }
+        r->out_len = 0;
     }
-    return d;
+    if (len > OUT_CAP) {
+        if (send_all(r->c->fd, data, len) != 0) {
+            r->broken = true;
+            return -1;
+        }
+        return 0;
+    }
+    memcpy(r->out + r->out_len, data, len);
+    r->out_len += len;
+    return 0;
+}
+
+static int out_flush(http_req *r)
+{
+    if (r->broken)
+        return -1;
+    if (r->out_len > 0 && send_all(r->c->fd, r->out, r->out_len) != 0) {
+        r->broken = true;
+        return -1;
+    }
+    r->out_len = 0;
+    return 0;
+}
+
+static int out_printf(http_req *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int out_printf(http_req *r, const char *fmt, ...)
+{
+    char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= sizeof buf)
+        return -1;
+    return out_append(r, buf, (size_t)n);
+}
+
+static void http_date(char *buf, size_t len)
+{
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(buf, len, "%a, %d %b %Y %H:%M:%S GMT", &tm);
 }
 
 static int sink_send_head(void *p, uint16_t status, const hc_header_view *h, size_t n, int64_t cl)
 {
     http_req *r = p;
-    r->rh = calloc(n ? n : 1, sizeof *r->rh);
-    if (!r->rh)
+    if (r->head_sent)
         return -1;
+    r->head_sent = true;
+    bool minor0 = r->dreq.http_version == 1;
+    r->no_body = r->is_head || status == 204 || status == 304 || (status >= 100 && status < 200);
+    out_printf(r, "HTTP/1.%d %u %s\r\n", minor0 ? 0 : 1, status, reason_phrase(status));
+    bool has_date = false;
     for (size_t i = 0; i < n; i++) {
-        /* MHD frames the body itself; hop-by-hop headers are not the guest's to set, except a
-         * request to close the connection afterwards */
-        bool close = h[i].name_len == 10 && strncasecmp(h[i].name, "connection", 10) == 0 &&
-                     lists_close(h[i].value, h[i].value_len);
-        if (!close && is_framing_header(h[i].name, h[i].name_len))
+        if (h[i].name_len == 4 && strncasecmp(h[i].name, "date", 4) == 0)
+            has_date = true;
+        if (h[i].name_len == 10 && strncasecmp(h[i].name, "connection", 10) == 0 &&
+            lists_close(h[i].value, h[i].value_len))
+            r->c->close_after = true;
+        if (is_framing_header(h[i].name, h[i].name_len))
             continue;
-        char *name = dup_bytes(close ? "Connection" : h[i].name, close ? 10 : h[i].name_len);
-        char *value = dup_bytes(close ? "close" : h[i].value, close ? 5 : h[i].value_len);
-        if (!name || !value) {
-            free(name);
-            free(value);
-            return -1;
-        }
-        r->rh[r->nrh].name = name;
-        r->rh[r->nrh].value = value;
-        r->nrh++;
+        out_append(r, h[i].name, h[i].name_len);
+        out_append(r, ": ", 2);
+        out_append(r, h[i].value, h[i].value_len);
+        out_append(r, "\r\n", 2);
     }
-    if (r->body) /* full duplex: the upload must not wait for the guest to read it */
-        srv_pipe_set_spill(r->body, true);
-    pthread_mutex_lock(&r->lock);
-    r->status = status;
-    r->content_length = cl;
-    r->head_ready = true;
-    pthread_cond_broadcast(&r->cond);
-    pthread_mutex_unlock(&r->lock);
-    return 0;
+    if (!has_date) {
+        char date[64];
+        http_date(date, sizeof date);
+        out_printf(r, "Date: %s\r\n", date);
+    }
+    r->resp_cl = cl;
+    if (status == 204 || (status >= 100 && status < 200)) {
+        /* no framing fields at all */
+    } else if (cl >= 0) {
+        if (status != 304)
+            out_printf(r, "Content-Length: %lld\r\n", (long long)cl);
+    } else if (!r->no_body) {
+        if (minor0)
+            r->c->close_after = true; /* the end of the body is the end of the connection */
+        else
+            r->chunked_out = true;
+        if (r->chunked_out)
+            out_append(r, "Transfer-Encoding: chunked\r\n", 28);
+    }
+    if (r->c->srv->stopping)
+        r->c->close_after = true;
+    if (r->c->close_after || !r->keep_alive)
+        out_append(r, "Connection: close\r\n", 19);
+    else if (minor0)
+        out_append(r, "Connection: keep-alive\r\n", 24);
+    return out_append(r, "\r\n", 2);
 }
 
 static int sink_write(void *p, const uint8_t *data, size_t len)
 {
     http_req *r = p;
-    if (r->is_head || r->content_length == 0)
-        return 0; /* no body goes out; the guest need not know */
-    return srv_pipe_write(r->resp, data, len);
+    if (r->no_body || len == 0)
+        return r->broken ? -1 : 0; /* no body goes out; the guest need not know */
+    if (r->resp_cl >= 0 && r->resp_written + len > (uint64_t)r->resp_cl) {
+        r->broken = true; /* more than the Content-Length promised: the response is broken */
+        return -1;
+    }
+    r->resp_written += len;
+    if (r->chunked_out) {
+        char size[24];
+        int n = snprintf(size, sizeof size, "%zx\r\n", len);
+        if (out_append(r, size, (size_t)n) != 0 || out_append(r, data, len) != 0)
+            return -1;
+        return out_append(r, "\r\n", 2);
+    }
+    return out_append(r, data, len);
 }
 
 static int sink_finish(void *p)
 {
     http_req *r = p;
-    srv_pipe_close(r->resp);
-    return 0;
+    if (r->finished)
+        return 0;
+    r->finished = true;
+    if (r->chunked_out)
+        out_append(r, "0\r\n\r\n", 5);
+    if (r->resp_cl >= 0 && !r->no_body && r->resp_written < (uint64_t)r->resp_cl)
+        r->broken = true; /* shorter than its Content-Length: the client must see it end */
+    return out_flush(r);
 }
 
 static void sink_abort(void *p)
 {
     http_req *r = p;
-    srv_pipe_abort(r->resp);
+    out_flush(r); /* what the guest sent so far, then the connection ends without the end */
+    r->broken = true;
+    r->finished = true;
+}
+
+/* ---- the request body, read by the guest ---- */
+
+static int send_continue(http_req *r)
+{
+    if (!r->expect_continue || r->continue_sent || r->head_sent)
+        return 0;
+    r->continue_sent = true;
+    static const char line[] = "HTTP/1.1 100 Continue\r\n\r\n";
+    return send_all(r->c->fd, line, sizeof line - 1);
+}
+
+/* Decodes buffered input into buf; returns bytes produced, 0 when the input is used up (or the
+ * body ended: body_done), -1 on a framing error. */
+static long decode_buffered(http_req *r, uint8_t *buf, size_t len)
+{
+    conn *c = r->c;
+    size_t avail = c->in_len - c->in_off;
+    if (r->body_mode == BODY_LENGTH) {
+        size_t n = avail < len ? avail : len;
+        if (n > r->body_left)
+            n = (size_t)r->body_left;
+        memcpy(buf, c->in + c->in_off, n);
+        c->in_off += n;
+        r->body_left -= n;
+        if (r->body_left == 0)
+            r->body_done = true;
+        return (long)n;
+    }
+    size_t used = 0, made = 0;
+    srv_chunked_result res = srv_chunked_decode(&r->ck, (const uint8_t *)c->in + c->in_off, avail,
+                                                &used, buf, len, &made);
+    c->in_off += used;
+    if (res == SRV_CHUNKED_ERROR)
+        return -1;
+    if (res == SRV_CHUNKED_DONE)
+        r->body_done = true;
+    return (long)made;
 }
 
 static long body_read(void *src, uint8_t *buf, size_t len)
 {
-    return srv_pipe_read(src, buf, len);
-}
-
-static void guest_finished(http_req *r)
-{
-    if (r->body)
-        srv_pipe_reader_gone(r->body); /* the rest of the upload is read and dropped */
-    req_release(r);
-}
-
-static void run_guest(void *arg)
-{
-    http_req *r = arg;
-    srv_request_run(r->srv->guest, &r->dreq, &r->sink, true);
-    guest_finished(r);
-}
-
-/* A reused instance is done with the request, or gave it back unrun: then a fresh one runs it. */
-static void handoff_done(srv_handoff *h, bool ran)
-{
-    http_req *r = h->user;
-    if (!ran && srv_pool_submit(r->srv->pool, run_guest, r) == 0)
-        return;
-    if (!ran)
-        srv_request_run(r->srv->guest, &r->dreq, &r->sink, true); /* the pool is stopping */
-    guest_finished(r);
-}
-
-/* ---- MHD callbacks (run on the connection's thread) ---- */
-
-static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
-{
-    (void)conn;
-    http_req *r = calloc(1, sizeof *r);
-    if (!r)
-        return NULL;
-    r->srv = cls;
-    r->refs = 1;
-    pthread_mutex_init(&r->lock, NULL);
-    pthread_cond_init(&r->cond, NULL);
-    r->target = dup_bytes(uri, strlen(uri));
-    return r;
-}
-
-typedef struct header_walk {
-    http_req *r;
-    size_t count, bytes, pos;
-} header_walk;
-
-static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const char *key,
-                                    const char *value)
-{
-    header_walk *w = cls;
-    w->count++;
-    w->bytes += strlen(key) + 1 + (value ? strlen(value) : 0) + 1;
-    return MHD_YES;
-}
-
-static enum MHD_Result copy_header(void *cls, enum MHD_ValueKind kind, const char *key,
-                                   const char *value)
-{
-    header_walk *w = cls;
-    http_req *r = w->r;
-    if (r->nheaders == w->count)
-        return MHD_NO;
-    size_t kl = strlen(key), vl = value ? strlen(value) : 0;
-    char *k = r->strings + w->pos;
-    memcpy(k, key, kl + 1);
-    char *v = k + kl + 1;
-    if (vl)
-        memcpy(v, value, vl);
-    v[vl] = '\0';
-    w->pos += kl + 1 + vl + 1;
-    r->headers[r->nheaders++] = (hc_header_view){k, kl, v, vl};
-    return MHD_YES;
-}
-
-static const char *find_header(const http_req *r, const char *name)
-{
-    for (size_t i = 0; i < r->nheaders; i++)
-        if (strcasecmp(r->headers[i].name, name) == 0)
-            return r->headers[i].value;
-    return NULL;
-}
-
-static int setup_request(http_req *r, struct MHD_Connection *conn, const char *method,
-                         const char *version)
-{
-    header_walk w = {.r = r};
-    MHD_get_connection_values(conn, MHD_HEADER_KIND, count_header, &w);
-    r->headers = calloc(w.count ? w.count : 1, sizeof *r->headers);
-    r->strings = malloc(w.bytes ? w.bytes : 1);
-    r->method = dup_bytes(method, strlen(method));
-    if (!r->headers || !r->strings || !r->method || !r->target)
-        return -1;
-    MHD_get_connection_values(conn, MHD_HEADER_KIND, copy_header, &w);
-    r->is_head = strcmp(method, "HEAD") == 0;
-
-    hc_downstream_request *d = &r->dreq;
-    const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    if (ci && ci->client_addr) {
-        size_t len = ci->client_addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-                                                            : sizeof(struct sockaddr_in);
-        memcpy(&d->client_addr, ci->client_addr, len);
+    http_req *r = src;
+    if (r->pre_off < r->pre_len) {
+        size_t n = r->pre_len - r->pre_off;
+        if (n > len)
+            n = len;
+        memcpy(buf, r->pre + r->pre_off, n);
+        r->pre_off += n;
+        return (long)n;
     }
-    ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-    socklen_t slen = sizeof d->server_addr;
-    if (ci)
-        getsockname(ci->connect_fd, (struct sockaddr *)&d->server_addr, &slen);
-
-    /* the absolute URL edge guests see: scheme://host + the raw request-target */
-    const char *t = r->target;
-    if (strncasecmp(t, "http://", 7) == 0 || strncasecmp(t, "https://", 8) == 0) {
-        r->url = dup_bytes(t, strlen(t));
-    } else {
-        const char *host = find_header(r, "host");
-        char fallback[64];
-        if (!host || !host[0]) {
-            snprintf(fallback, sizeof fallback, "localhost:%u", r->srv->port);
-            host = fallback;
-        }
-        size_t n = 7 + strlen(host) + 1 + strlen(t) + 1;
-        r->url = malloc(n);
-        if (r->url)
-            snprintf(r->url, n, "http://%s%s%s", host, t[0] == '/' ? "" : "/",
-                     strcmp(t, "*") == 0 ? "" : t);
-    }
-    if (!r->url)
-        return -1;
-    d->method = r->method;
-    d->url = r->url;
-    d->http_version = strcmp(version, "HTTP/1.0") == 0 ? 1 : 2;
-    d->headers = r->headers;
-    d->nheaders = r->nheaders;
-
-    const char *cl = find_header(r, "content-length");
-    const char *te = find_header(r, "transfer-encoding");
-    d->body_length = -1;
-    if (cl && !te) {
-        char *end;
-        long long v = strtoll(cl, &end, 10);
-        d->body_length = (*end || v < 0) ? -1 : v;
-    }
-    if (te || d->body_length > 0) {
-        r->body = srv_pipe_new(PIPE_CAP);
-        if (!r->body)
+    if (len == 0)
+        return 0;
+    for (;;) {
+        if (r->body_error)
             return -1;
-        d->body_read = body_read;
-        d->body_src = r->body;
-    } else {
-        d->body_length = 0;
-    }
-    r->resp = srv_pipe_new(PIPE_CAP);
-    if (!r->resp)
-        return -1;
-    r->sink = (srv_sink){{sink_send_head, sink_write, sink_finish, r}, sink_abort};
-    return 0;
-}
-
-static enum MHD_Result queue_text(struct MHD_Connection *conn, unsigned status, const char *text)
-{
-    struct MHD_Response *resp =
-        MHD_create_response_from_buffer(strlen(text), (void *)text, MHD_RESPMEM_PERSISTENT);
-    if (!resp)
-        return MHD_NO;
-    MHD_add_response_header(resp, "content-type", "text/plain; charset=utf-8");
-    enum MHD_Result ret = MHD_queue_response(conn, status, resp);
-    MHD_destroy_response(resp);
-    return ret;
-}
-
-static ssize_t read_response(void *cls, uint64_t pos, char *buf, size_t max)
-{
-    http_req *r = cls;
-    if (r->content_length >= 0 && max > (uint64_t)r->content_length - pos)
-        max = (size_t)((uint64_t)r->content_length - pos);
-    long n = srv_pipe_read(r->resp, (uint8_t *)buf, max);
-    if (n > 0)
-        return n;
-    if (n == 0 && r->content_length < 0)
-        return MHD_CONTENT_READER_END_OF_STREAM;
-    return MHD_CONTENT_READER_END_WITH_ERROR; /* aborted, or shorter than its Content-Length */
-}
-
-static enum MHD_Result queue_guest_response(http_req *r, struct MHD_Connection *conn)
-{
-    struct MHD_Response *resp;
-    /* MHD would send a last chunk in reply to HEAD, so a HEAD answer of unknown length goes out
-     * as an empty one (Content-Length: 0) */
-    if (r->content_length == 0 || (r->is_head && r->content_length < 0))
-        resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
-    else
-        resp = MHD_create_response_from_callback(
-            r->content_length < 0 ? MHD_SIZE_UNKNOWN : (uint64_t)r->content_length, RESPONSE_BLOCK,
-            read_response, r, NULL);
-    if (!resp)
-        return MHD_NO;
-    for (size_t i = 0; i < r->nrh; i++)
-        if (MHD_add_response_header(resp, r->rh[i].name, r->rh[i].value) != MHD_YES &&
-            r->srv->log->verbosity >= 1)
-            srv_logf(r->srv->log, "response header '%s' refused by the HTTP layer", r->rh[i].name);
-    enum MHD_Result ret = MHD_queue_response(conn, r->status, resp);
-    MHD_destroy_response(resp);
-    return ret;
-}
-
-static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version, const char *upload_data,
-                                  size_t *upload_data_size, void **req_cls)
-{
-    (void)url;
-    srv_http *srv = cls;
-    http_req *r = *req_cls;
-    if (!r)
-        return MHD_NO; /* out of memory in on_uri: drop the connection */
-    if (r->answered) { /* an error answer was queued at the start: drop the rest of the upload */
-        *upload_data_size = 0;
-        return MHD_YES;
-    }
-    if (!r->started) {
-        r->started = true;
-        if (setup_request(r, conn, method, version) != 0) {
-            r->answered = true;
-            return queue_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory\n");
+        if (r->body_done)
+            return 0;
+        if (r->c->in_off < r->c->in_len) {
+            long n = decode_buffered(r, buf, len);
+            if (n < 0) {
+                r->body_error = true;
+                return -1;
+            }
+            if (n > 0)
+                return n;
+            continue;
         }
-        pthread_mutex_lock(&r->lock);
-        r->refs++;
-        pthread_mutex_unlock(&r->lock);
-        r->handoff = (srv_handoff){.req = &r->dreq, .sink = &r->sink, .done = handoff_done,
-                                   .user = r};
-        if (srv_request_offer(srv->guest, &r->handoff))
-            return MHD_YES; /* an instance waiting in next_request has it */
-        if (srv_pool_submit(srv->pool, run_guest, r) != 0) {
-            pthread_mutex_lock(&r->lock);
-            r->refs--;
-            pthread_mutex_unlock(&r->lock);
-            r->answered = true;
-            return queue_text(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "server shutting down\n");
+        if (send_continue(r) != 0 || fill_wait(r->c) != 0) {
+            r->body_error = true; /* the client went away or stalled mid-upload */
+            return -1;
         }
-        return MHD_YES; /* MHD answers Expect: 100-continue now */
     }
-    if (*upload_data_size > 0) {
-        if (r->body) /* -1 once the guest is done: the rest is dropped */
-            srv_pipe_write(r->body, (const uint8_t *)upload_data, *upload_data_size);
-        *upload_data_size = 0;
-        return MHD_YES;
-    }
-    if (r->body)
-        srv_pipe_close(r->body);
-    pthread_mutex_lock(&r->lock);
-    while (!r->head_ready)
-        pthread_cond_wait(&r->cond, &r->lock);
-    pthread_mutex_unlock(&r->lock);
-    return queue_guest_response(r, conn);
 }
 
-static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
-                         enum MHD_RequestTerminationCode toe)
+/* Reads ahead what the connection already holds of the body, up to PREREAD_MAX. Returns 1 when
+ * the whole body is in, 0 when more is needed, -1 on a framing error. */
+static int preread_body(http_req *r)
 {
-    (void)cls;
-    (void)conn;
-    (void)toe;
-    http_req *r = *req_cls;
-    if (!r)
-        return;
-    *req_cls = NULL;
-    if (r->body && !srv_pipe_is_ended(r->body))
-        srv_pipe_abort(r->body); /* the client went away mid-upload */
-    if (r->resp)
-        srv_pipe_reader_gone(r->resp); /* further guest writes fail */
-    req_release(r);
-}
-
-static void on_mhd_log(void *cls, const char *fmt, va_list ap)
-{
-    const srv_log *log = cls;
-    char line[512];
-    vsnprintf(line, sizeof line, fmt, ap);
-    size_t n = strlen(line);
-    while (n > 0 && line[n - 1] == '\n')
-        line[--n] = '\0';
-    if (log->verbosity >= 1)
-        srv_logf(log, "http: %s", line);
+    while (!r->body_done) {
+        if (r->pre_len == PREREAD_MAX)
+            return 0;
+        if (r->c->in_off == r->c->in_len)
+            return 0;
+        if (!r->pre) {
+            r->pre_cap = PREREAD_MAX;
+            if (r->body_mode == BODY_LENGTH && r->body_left < PREREAD_MAX)
+                r->pre_cap = (size_t)r->body_left;
+            r->pre = malloc(r->pre_cap ? r->pre_cap : 1);
+            if (!r->pre)
+                return -1;
+        }
+        if (r->pre_len == r->pre_cap) {
+            uint8_t *grown = realloc(r->pre, PREREAD_MAX);
+            if (!grown)
+                return -1;
+            r->pre = grown;
+            r->pre_cap = PREREAD_MAX;
+        }
+        long n = decode_buffered(r, r->pre + r->pre_len, r->pre_cap - r->pre_len);
+        if (n < 0)
+            return -1;
+        r->pre_len += (size_t)n;
+    }
+    return 1;
 }
 
 /* Binds and listens, IPv4 addresses first. Returns the socket or -1 with a message in err. */
@@ -529,6 +557,489 @@ static uint16_t socket_port(int fd)
     return 0;
 }
 
+/* ---- connections ---- */
+
+static void req_free(http_req *r)
+{
+    if (!r)
+        return;
+    free(r->strings);
+    free(r->headers);
+    free(r->pre);
+    free(r->out);
+    free(r);
+}
+
+static void idle_unlink(srv_http *h, conn *c)
+{
+    if (!c->idle)
+        return;
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        h->idle = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    c->prev = c->next = NULL;
+    c->idle = false;
+}
+
+static void conn_free(conn *c)
+{
+    srv_http *h = c->srv;
+    pthread_mutex_lock(&h->lock);
+    idle_unlink(h, c);
+    h->nconns--;
+    pthread_cond_broadcast(&h->changed);
+    pthread_mutex_unlock(&h->lock);
+    close(c->fd);
+    req_free(c->req);
+    free(c->in);
+    free(c);
+}
+
+/* Ends the connection after the response went out: half-close, then read and drop what the
+ * client still sends (briefly), so an unread pipelined request does not turn the close into a
+ * reset that could destroy the response before the client read it. */
+static void conn_close(conn *c, bool graceful)
+{
+    if (graceful && shutdown(c->fd, SHUT_WR) == 0) {
+        char scratch[4096];
+        uint64_t deadline = util_now_ns() + 1000ull * 1000 * 1000;
+        for (;;) {
+            ssize_t n = recv(c->fd, scratch, sizeof scratch, 0);
+            if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
+                break;
+            uint64_t now = util_now_ns();
+            if (now >= deadline)
+                break;
+            if (n < 0) {
+                struct pollfd p = {.fd = c->fd, .events = POLLIN};
+                if (poll(&p, 1, (int)((deadline - now) / 1000000) + 1) <= 0)
+                    break;
+            }
+        }
+    }
+    conn_free(c);
+}
+
+/* Gives the connection back to epoll until the client sends more. */
+static void conn_arm(conn *c)
+{
+    srv_http *h = c->srv;
+    if (c->in_off == c->in_len) { /* idle connections keep no buffer */
+        free(c->in);
+        c->in = NULL;
+        c->in_off = c->in_len = c->in_cap = 0;
+    }
+    pthread_mutex_lock(&h->lock);
+    if (h->stopping) {
+        pthread_mutex_unlock(&h->lock);
+        conn_close(c, true);
+        return;
+    }
+    c->idle = true;
+    c->swept = false;
+    c->since_ns = util_now_ns();
+    c->prev = NULL;
+    c->next = h->idle;
+    if (h->idle)
+        h->idle->prev = c;
+    h->idle = c;
+    pthread_mutex_unlock(&h->lock);
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP | EPOLLONESHOT, .data.ptr = c};
+    if (epoll_ctl(h->epfd, EPOLL_CTL_MOD, c->fd, &ev) != 0 &&
+        epoll_ctl(h->epfd, EPOLL_CTL_ADD, c->fd, &ev) != 0) {
+        pthread_mutex_lock(&h->lock);
+        idle_unlink(h, c);
+        pthread_mutex_unlock(&h->lock);
+        conn_close(c, false);
+    }
+}
+
+/* Queues the connection for the next free worker (input already buffered, or a request to run). */
+static void conn_ready(conn *c)
+{
+    srv_http *h = c->srv;
+    pthread_mutex_lock(&h->lock);
+    c->next = NULL;
+    if (h->ready_tail)
+        h->ready_tail->next = c;
+    else
+        h->ready_head = c;
+    h->ready_tail = c;
+    pthread_mutex_unlock(&h->lock);
+    uint64_t one = 1;
+    if (write(h->ready_efd, &one, sizeof one) < 0) {
+        /* the counter cannot overflow in practice; nothing else to do */
+    }
+}
+
+/* Answers an error before or instead of the guest and closes the connection. */
+static void reject(conn *c, int status, const char *why)
+{
+    srv_http *h = c->srv;
+    if (h->log->verbosity >= 1)
+        srv_logf(h->log, "http: %d %s: %s", status, reason_phrase((unsigned)status), why);
+    char date[64], buf[512];
+    http_date(date, sizeof date);
+    int body_len = (int)strlen(why) + 1;
+    int n = snprintf(buf, sizeof buf,
+                     "HTTP/1.1 %d %s\r\nContent-Type: text/plain; charset=utf-8\r\n"
+                     "Content-Length: %d\r\nConnection: close\r\nDate: %s\r\n\r\n%s\n",
+                     status, reason_phrase((unsigned)status), body_len, date, why);
+    if (n > 0 && (size_t)n < sizeof buf)
+        send_all(c->fd, buf, (size_t)n);
+    conn_close(c, true);
+}
+
+static const srv_http_field *head_field(const srv_http_head *h, const char *name)
+{
+    for (size_t i = 0; i < h->nfields; i++)
+        if (strlen(name) == h->fields[i].name_len &&
+            strncasecmp(h->fields[i].name, name, h->fields[i].name_len) == 0)
+            return &h->fields[i];
+    return NULL;
+}
+
+/* Copies what the guest needs of the head (the buffer is reused for the next request). */
+static http_req *req_new(conn *c, const srv_http_head *hd)
+{
+    http_req *r = calloc(1, sizeof *r);
+    if (!r)
+        return NULL;
+    r->c = c;
+    const char *t = hd->target;
+    size_t tl = hd->target_len;
+    bool absolute = (tl >= 7 && strncasecmp(t, "http://", 7) == 0) ||
+                    (tl >= 8 && strncasecmp(t, "https://", 8) == 0);
+    const srv_http_field *host = head_field(hd, "host");
+    char fallback[64];
+    const char *hv = host ? host->value : NULL;
+    size_t hl = host ? host->value_len : 0;
+    if (!hl) {
+        snprintf(fallback, sizeof fallback, "localhost:%u", c->srv->port);
+        hv = fallback;
+        hl = strlen(fallback);
+    }
+    bool star = tl == 1 && t[0] == '*';
+    size_t url_len = absolute ? tl : 7 + hl + 1 + tl;
+    size_t bytes = hd->method_len + 1 + url_len + 1;
+    for (size_t i = 0; i < hd->nfields; i++)
+        bytes += hd->fields[i].name_len + 1 + hd->fields[i].value_len + 1;
+    r->strings = malloc(bytes);
+    r->headers = calloc(hd->nfields ? hd->nfields : 1, sizeof *r->headers);
+    r->out = malloc(OUT_CAP);
+    if (!r->strings || !r->headers || !r->out) {
+        req_free(r);
+        return NULL;
+    }
+    char *p = r->strings;
+    char *method = p;
+    memcpy(p, hd->method, hd->method_len);
+    p += hd->method_len;
+    *p++ = '\0';
+    char *url = p;
+    if (absolute) {
+        memcpy(p, t, tl);
+        p += tl;
+    } else {
+        memcpy(p, "http://", 7);
+        p += 7;
+        memcpy(p, hv, hl);
+        p += hl;
+        if (t[0] != '/')
+            *p++ = '/';
+        if (!star) {
+            memcpy(p, t, tl);
+            p += tl;
+        }
+    }
+    *p++ = '\0';
+    for (size_t i = 0; i < hd->nfields; i++) {
+        const srv_http_field *f = &hd->fields[i];
+        hc_header_view *v = &r->headers[r->nheaders++];
+        v->name = p;
+        v->name_len = f->name_len;
+        memcpy(p, f->name, f->name_len);
+        p += f->name_len;
+        *p++ = '\0';
+        v->value = p;
+        v->value_len = f->value_len;
+        memcpy(p, f->value, f->value_len);
+        p += f->value_len;
+        *p++ = '\0';
+    }
+    hc_downstream_request *d = &r->dreq;
+    d->method = method;
+    d->url = url;
+    d->http_version = hd->minor == 0 ? 1 : 2;
+    d->headers = r->headers;
+    d->nheaders = r->nheaders;
+    d->client_addr = c->peer;
+    d->server_addr = c->local;
+    if (hd->chunked) {
+        r->body_mode = BODY_CHUNKED;
+        d->body_length = -1;
+    } else if (hd->content_length > 0) {
+        r->body_mode = BODY_LENGTH;
+        r->body_left = (uint64_t)hd->content_length;
+        d->body_length = hd->content_length;
+    } else {
+        r->body_done = true;
+        d->body_length = 0;
+    }
+    if (r->body_mode != BODY_NONE) {
+        d->body_read = body_read;
+        d->body_src = r;
+    }
+    r->keep_alive = hd->keep_alive;
+    r->expect_continue = hd->expect_continue && r->body_mode != BODY_NONE;
+    r->is_head = hd->method_len == 4 && memcmp(hd->method, "HEAD", 4) == 0;
+    r->resp_cl = -1;
+    r->sink = (srv_sink){{sink_send_head, sink_write, sink_finish, r}, sink_abort};
+    return r;
+}
+
+/* After the guest: ends the request. Returns true when the connection can take another one,
+ * false when it was closed. */
+static bool finish_request(conn *c)
+{
+    http_req *r = c->req;
+    if (!r->finished && !r->broken)
+        sink_finish(r);
+    bool reuse = !r->broken && !c->close_after && r->keep_alive && !c->srv->stopping;
+    /* an unread rest of the body is read and dropped when it is already here or small */
+    uint8_t scratch[16 * 1024];
+    size_t dropped = 0;
+    while (reuse && !r->body_done && !r->body_error && dropped < (1u << 20)) {
+        long n = body_read(r, scratch, sizeof scratch);
+        if (n <= 0)
+            break;
+        dropped += (size_t)n;
+    }
+    if (!r->body_done || r->body_error)
+        reuse = false;
+    bool broken = r->broken;
+    c->req = NULL;
+    req_free(r);
+    if (!reuse) {
+        conn_close(c, !broken);
+        return false;
+    }
+    return true;
+}
+
+/* A reused instance is done with the request, or gave it back unrun: then a worker runs it. */
+static void handoff_done(srv_handoff *ho, bool ran)
+{
+    http_req *r = ho->user;
+    conn *c = r->c;
+    if (!ran) {
+        c->run_pending = true;
+        conn_ready(c);
+        return;
+    }
+    if (finish_request(c)) {
+        if (c->in_off < c->in_len)
+            conn_ready(c);
+        else
+            conn_arm(c);
+    }
+}
+
+/* The owner of the connection serves it until it has to wait for the client. */
+static void serve(conn *c)
+{
+    srv_http *h = c->srv;
+    for (;;) {
+        if (!c->req) {
+            srv_http_head hd;
+            int status = 0;
+            const char *why = "";
+            long hl = 0;
+            if (c->in_off < c->in_len)
+                hl = srv_http_parse_head(c->in + c->in_off, c->in_len - c->in_off, &hd, &status,
+                                         &why);
+            if (hl < 0) {
+                reject(c, status, why);
+                return;
+            }
+            if (hl == 0) {
+                if (c->in_len - c->in_off >= HEAD_MAX) {
+                    reject(c, 431, "request head too large");
+                    return;
+                }
+                long n = fill_nowait(c);
+                if (n > 0)
+                    continue;
+                if (n == -2)
+                    conn_arm(c);
+                else
+                    conn_close(c, false); /* the client is gone (a partial head is dropped) */
+                return;
+            }
+            c->req = req_new(c, &hd);
+            c->in_off += (size_t)hl;
+            if (!c->req) {
+                reject(c, 503, "out of memory");
+                return;
+            }
+        }
+        http_req *r = c->req;
+        if (!c->run_pending) {
+            int st = preread_body(r);
+            if (st < 0) {
+                reject(c, 400, "malformed chunked body");
+                return;
+            }
+            if (st == 0 && r->pre_len < PREREAD_MAX) {
+                if (send_continue(r) != 0) {
+                    conn_close(c, false);
+                    return;
+                }
+                long n = fill_nowait(c);
+                if (n > 0)
+                    continue;
+                if (n == -2)
+                    conn_arm(c);
+                else
+                    conn_close(c, false);
+                return;
+            }
+            r->handoff = (srv_handoff){.req = &r->dreq, .sink = &r->sink, .done = handoff_done,
+                                       .user = r};
+            if (srv_request_offer(h->guest, &r->handoff))
+                return; /* an instance waiting in next_request has it (and the connection) */
+        }
+        c->run_pending = false;
+        srv_request_run(h->guest, &r->dreq, &r->sink, true);
+        if (!finish_request(c))
+            return;
+    }
+}
+
+/* ---- workers ---- */
+
+static void *worker(void *arg);
+
+/* Starts one more worker (lock held). */
+static void grow(srv_http *h)
+{
+    if (h->nthreads >= MAX_WORKERS || h->exiting)
+        return;
+    if (pthread_create(&h->threads[h->nthreads], NULL, worker, h) == 0)
+        h->nthreads++;
+}
+
+static void accept_one(srv_http *h)
+{
+    struct sockaddr_storage peer;
+    socklen_t plen = sizeof peer;
+    int fd = accept4(h->listen_fd, (struct sockaddr *)&peer, &plen, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+        if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+            srv_logf(h->log, "http: cannot accept a connection: %s", strerror(errno));
+            struct timespec ts = {0, 10 * 1000 * 1000}; /* let connections close */
+            nanosleep(&ts, NULL);
+        }
+        return;
+    }
+    conn *c = calloc(1, sizeof *c);
+    if (!c) {
+        close(fd);
+        return;
+    }
+    c->srv = h;
+    c->fd = fd;
+    c->peer = peer;
+    socklen_t llen = sizeof c->local;
+    getsockname(fd, (struct sockaddr *)&c->local, &llen);
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    pthread_mutex_lock(&h->lock);
+    h->nconns++;
+    pthread_mutex_unlock(&h->lock);
+    serve(c);
+}
+
+static void take_ready(srv_http *h)
+{
+    uint64_t v;
+    if (read(h->ready_efd, &v, sizeof v) != (ssize_t)sizeof v)
+        return; /* another worker took it */
+    pthread_mutex_lock(&h->lock);
+    conn *c = h->ready_head;
+    if (c) {
+        h->ready_head = c->next;
+        if (!h->ready_head)
+            h->ready_tail = NULL;
+        c->next = NULL;
+    }
+    pthread_mutex_unlock(&h->lock);
+    if (c)
+        serve(c);
+}
+
+static void *worker(void *arg)
+{
+    srv_http *h = arg;
+    for (;;) {
+        struct epoll_event ev;
+        int n = epoll_wait(h->epfd, &ev, 1, -1);
+        if (n <= 0)
+            continue;
+        void *p = ev.data.ptr;
+        if (p == &h->markers[1])
+            break;
+        pthread_mutex_lock(&h->lock);
+        if (++h->busy == h->nthreads)
+            grow(h); /* keep one worker waiting for new work */
+        if (p != &h->markers[0] && p != &h->markers[2])
+            idle_unlink(h, (conn *)p);
+        pthread_mutex_unlock(&h->lock);
+        if (p == &h->markers[0])
+            accept_one(h);
+        else if (p == &h->markers[2])
+            take_ready(h);
+        else
+            serve((conn *)p);
+        pthread_mutex_lock(&h->lock);
+        h->busy--;
+        pthread_mutex_unlock(&h->lock);
+    }
+    return NULL;
+}
+
+/* Closes connections idle for longer than IDLE_TIMEOUT_NS (by shutting them down: the worker
+ * that gets the event closes them). */
+static void *sweeper(void *arg)
+{
+    srv_http *h = arg;
+    pthread_mutex_lock(&h->lock);
+    while (!h->exiting) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_sec += 1;
+        pthread_cond_timedwait(&h->changed, &h->lock, &ts);
+        uint64_t now = util_now_ns();
+        for (conn *c = h->idle; c; c = c->next) {
+            if (!c->swept && now - c->since_ns > IDLE_TIMEOUT_NS) {
+                shutdown(c->fd, SHUT_RDWR);
+                c->swept = true;
+            }
+        }
+    }
+    pthread_mutex_unlock(&h->lock);
+    return NULL;
+}
+
+static int add_marker(srv_http *h, int fd, uint32_t events, void *marker)
+{
+    struct epoll_event ev = {.events = events, .data.ptr = marker};
+    return epoll_ctl(h->epfd, EPOLL_CTL_ADD, fd, &ev);
+}
+
 fastlike_status srv_http_start(const srv_http_config *cfg, srv_http **out, char *err, size_t errlen)
 {
     *out = NULL;
@@ -539,36 +1050,71 @@ fastlike_status srv_http_start(const srv_http_config *cfg, srv_http **out, char 
     }
     h->guest = cfg->guest;
     h->log = cfg->log;
-    int fd = open_listener(cfg->bind, err, errlen);
-    if (fd < 0) {
+    h->epfd = h->stop_efd = h->ready_efd = -1;
+    pthread_mutex_init(&h->lock, NULL);
+    pthread_cond_init(&h->changed, NULL);
+    h->listen_fd = open_listener(cfg->bind, err, errlen);
+    if (h->listen_fd < 0) {
+        pthread_cond_destroy(&h->changed);
+        pthread_mutex_destroy(&h->lock);
         free(h);
         return FASTLIKE_ERR_IO;
     }
-    h->port = socket_port(fd);
-    h->pool = srv_pool_new(cfg->workers);
-    if (!h->pool) {
-        close(fd);
-        free(h);
+    h->port = socket_port(h->listen_fd);
+    size_t n = cfg->workers;
+    if (n == 0) {
+        long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+        n = ncpu > 0 ? (size_t)ncpu * 4 : 8;
+        if (n < 8)
+            n = 8;
+    }
+    if (n > MAX_WORKERS)
+        n = MAX_WORKERS;
+    int fl = 1;
+    h->epfd = epoll_create1(EPOLL_CLOEXEC);
+    h->stop_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    h->ready_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK | EFD_SEMAPHORE);
+    h->threads = calloc(MAX_WORKERS, sizeof *h->threads);
+    if (h->epfd < 0 || h->stop_efd < 0 || h->ready_efd < 0 || !h->threads ||
+        ioctl(h->listen_fd, FIONBIO, &fl) != 0 ||
+        add_marker(h, h->listen_fd, EPOLLIN | EPOLLEXCLUSIVE, &h->markers[0]) != 0 ||
+        add_marker(h, h->stop_efd, EPOLLIN, &h->markers[1]) != 0 ||
+        add_marker(h, h->ready_efd, EPOLLIN | EPOLLEXCLUSIVE, &h->markers[2]) != 0) {
+        snprintf(err, errlen, "cannot start the HTTP server on %s: %s", cfg->bind,
+                 strerror(errno));
+        goto fail;
+    }
+    pthread_mutex_lock(&h->lock);
+    for (size_t i = 0; i < n; i++)
+        grow(h);
+    bool started = h->nthreads == n;
+    pthread_mutex_unlock(&h->lock);
+    if (!started || pthread_create(&h->sweeper, NULL, sweeper, h) != 0) {
         snprintf(err, errlen, "cannot start worker threads");
-        return FASTLIKE_ERR_NOMEM;
-    }
-    h->daemon = MHD_start_daemon(
-        MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
-            MHD_USE_ERROR_LOG,
-        0, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, (void *)cfg->log,
-        MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_URI_LOG_CALLBACK, on_uri, h,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned int)120, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(256 * 1024),
-        MHD_OPTION_THREAD_STACK_SIZE, (size_t)(512 * 1024), MHD_OPTION_END);
-    if (!h->daemon) {
-        close(fd);
-        srv_pool_free(h->pool);
-        free(h);
-        snprintf(err, errlen, "cannot start the HTTP server on %s", cfg->bind);
-        return FASTLIKE_ERR_IO;
+        h->exiting = true;
+        uint64_t one = 1;
+        if (write(h->stop_efd, &one, sizeof one) < 0) {
+            /* nothing else to do */
+        }
+        for (size_t i = 0; i < h->nthreads; i++)
+            pthread_join(h->threads[i], NULL);
+        goto fail;
     }
     *out = h;
     return FASTLIKE_OK;
+fail:
+    if (h->epfd >= 0)
+        close(h->epfd);
+    if (h->stop_efd >= 0)
+        close(h->stop_efd);
+    if (h->ready_efd >= 0)
+        close(h->ready_efd);
+    close(h->listen_fd);
+    free(h->threads);
+    pthread_cond_destroy(&h->changed);
+    pthread_mutex_destroy(&h->lock);
+    free(h);
+    return FASTLIKE_ERR_IO;
 }
 
 uint16_t srv_http_port(const srv_http *h)
@@ -581,7 +1127,32 @@ void srv_http_stop(srv_http *h)
     if (!h)
         return;
     srv_reuse_close(&h->guest->reuse); /* instances waiting for a next request end now */
-    MHD_stop_daemon(h->daemon);         /* joins connection threads; they wait for their guests */
-    srv_pool_free(h->pool);
+    pthread_mutex_lock(&h->lock);
+    h->stopping = true;
+    epoll_ctl(h->epfd, EPOLL_CTL_DEL, h->listen_fd, NULL);
+    shutdown(h->listen_fd, SHUT_RDWR);
+    /* idle connections end now; busy ones after their response (stopping) */
+    for (conn *c = h->idle; c; c = c->next)
+        shutdown(c->fd, SHUT_RDWR);
+    while (h->nconns > 0)
+        pthread_cond_wait(&h->changed, &h->lock);
+    h->exiting = true;
+    pthread_cond_broadcast(&h->changed);
+    size_t nthreads = h->nthreads;
+    pthread_mutex_unlock(&h->lock);
+    uint64_t one = 1;
+    if (write(h->stop_efd, &one, sizeof one) < 0) {
+        /* cannot happen with a fresh eventfd */
+    }
+    for (size_t i = 0; i < nthreads; i++)
+        pthread_join(h->threads[i], NULL);
+    pthread_join(h->sweeper, NULL);
+    close(h->epfd);
+    close(h->stop_efd);
+    close(h->ready_efd);
+    close(h->listen_fd);
+    free(h->threads);
+    pthread_cond_destroy(&h->changed);
+    pthread_mutex_destroy(&h->lock);
     free(h);
 }

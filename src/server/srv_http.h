@@ -1,6 +1,7 @@
-/* srv_http.h: the HTTP/1.1 front end on libmicrohttpd. Each connection has its own MHD thread
- * (keep-alive, 100-continue, chunked decoding and encoding, HEAD are MHD's); each request's guest
- * runs on the worker pool, reading the upload and writing the response through bounded pipes. */
+/* srv_http.h: the HTTP/1.1 front end: an epoll set shared by a growing pool of worker threads.
+ * A worker that receives a request runs its guest itself, reading the upload from and writing the
+ * response to the socket; idle keep-alive connections hold no thread. The strict request parser
+ * (srv_http_parse.h) answers malformed or ambiguous requests with 400/413/417/431/501/505. */
 #ifndef SRV_HTTP_H
 #define SRV_HTTP_H
 

@@ -85,8 +85,10 @@ int main(void)
         for (;;)
             i++;
     }
-    if (path_is("/sleep"))
-        usleep(600 * 1000); /* WASI poll_oneoff: blocked, not computing */
+    if (path_is("/sleep")) {
+        fprintf(stderr, "sleeping\n"); /* tests wait for this line to know the guest runs */
+        usleep(600 * 1000);           /* WASI poll_oneoff: blocked, not computing */
+    }
     if (path_is("/print")) {
         printf("hello from the guest's stdout\n");
         fprintf(stderr, "and from its stderr\n");
