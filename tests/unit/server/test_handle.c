@@ -3,7 +3,6 @@
  * 200, environment overrides, and the pieces it is built from (pipe, loop detection). */
 #include "fastlike.h"
 #include "harness.h"
-#include "server/srv_pipe.h"
 #include "server/srv_request.h"
 
 #include <pthread.h>
@@ -168,68 +167,6 @@ TEST(loop_detection)
     CHECK(!srv_request_is_loop(&req));
 }
 
-typedef struct pipe_reader {
-    srv_pipe *p;
-    size_t total;
-    bool ordered;
-} pipe_reader;
-
-static void *drain(void *arg)
-{
-    pipe_reader *r = arg;
-    uint8_t buf[7000];
-    long n;
-    while ((n = srv_pipe_read(r->p, buf, sizeof buf)) > 0) {
-        for (long i = 0; i < n; i++)
-            if (buf[i] != (uint8_t)((r->total + (size_t)i) % 251))
-                r->ordered = false;
-        r->total += (size_t)n;
-    }
-    return NULL;
-}
-
-TEST(pipe_bounded_and_spill)
-{
-    static uint8_t data[10000];
-    for (int spill = 0; spill < 2; spill++) {
-        srv_pipe *p = srv_pipe_new(4096);
-        srv_pipe_set_spill(p, spill);
-        pipe_reader r = {p, 0, true};
-        pthread_t t;
-        if (spill) {
-            /* spilling: the writer never blocks, even with nobody reading yet */
-            for (size_t off = 0; off < 1000000; off += sizeof data) {
-                for (size_t i = 0; i < sizeof data; i++)
-                    data[i] = (uint8_t)((off + i) % 251);
-                CHECK_EQ_INT(srv_pipe_write(p, data, sizeof data), 0);
-            }
-            srv_pipe_close(p);
-            pthread_create(&t, NULL, drain, &r);
-        } else {
-            pthread_create(&t, NULL, drain, &r);
-            for (size_t off = 0; off < 1000000; off += sizeof data) {
-                for (size_t i = 0; i < sizeof data; i++)
-                    data[i] = (uint8_t)((off + i) % 251);
-                CHECK_EQ_INT(srv_pipe_write(p, data, sizeof data), 0);
-            }
-            srv_pipe_close(p);
-        }
-        pthread_join(t, NULL);
-        CHECK_EQ_INT(r.total, 1000000);
-        CHECK(r.ordered);
-        srv_pipe_free(p);
-    }
-    srv_pipe *p = srv_pipe_new(16);
-    srv_pipe_abort(p);
-    uint8_t b[4];
-    CHECK_EQ_INT(srv_pipe_read(p, b, sizeof b), -1);
-    srv_pipe_free(p);
-    p = srv_pipe_new(16);
-    srv_pipe_reader_gone(p);
-    CHECK_EQ_INT(srv_pipe_write(p, data, 100), -1); /* does not block */
-    srv_pipe_free(p);
-}
-
 int main(int argc, char **argv)
 {
     (void)argc;
@@ -245,7 +182,6 @@ int main(int argc, char **argv)
     RUN(env_overrides);
     RUN(compliance_region_and_fake_keys);
     RUN(loop_detection);
-    RUN(pipe_bounded_and_spill);
     fastlike_free(f);
     fastlike_config_free(cfg);
     return harness_finish(argv[0]);
