@@ -236,3 +236,10 @@ LDLIBS += -lcurl -lssl -lcrypto -lz
 # KV persistence (-kv-dir) on SQLite; geolocation from MaxMind .mmdb files.
 LDLIBS += -lsqlite3 -lmaxminddb
 # ---- end edge block ----
+
+# ---- kv block: src/hostcalls/hc_kv_*, hc_object_store.*, tests/unit/hostcalls/test_hc_kv.c,
+# tests/guests/c/hc_kv*.c, tests/unit/server/test_kv_js.c, tests/guests/js/kv_*.js ----
+# The KV tests write their JSON seed files and -kv-dir databases into a scratch directory.
+$(B)/tests/hostcalls/test_hc_kv: CPPFLAGS += -Itests/unit/config
+$(B)/tests/hostcalls/test_hc_kv: tests/unit/config/tmp_files.h
+# ---- end kv block ----
