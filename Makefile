@@ -242,4 +242,7 @@ LDLIBS += -lsqlite3 -lmaxminddb
 # The KV tests write their JSON seed files and -kv-dir databases into a scratch directory.
 $(B)/tests/hostcalls/test_hc_kv: CPPFLAGS += -Itests/unit/config
 $(B)/tests/hostcalls/test_hc_kv: tests/unit/config/tmp_files.h
+# The JS test runs the binary with -kv/-kv-dir flags, and the embedding API in-process.
+$(B)/tests/server/test_kv_js: CPPFLAGS += -Itests/unit/config
+$(B)/tests/server/test_kv_js: $(B)/fastlike build/guests/js/kv_sdk.wasm tests/unit/config/tmp_files.h tests/unit/server/http_client.h
 # ---- end kv block ----
