@@ -29,7 +29,10 @@ typedef struct kv_store {
     pthread_rwlock_t lock; /* memory backend */
     mem_entry *e;          /* sorted by key (bytes, shorter first on a tie) */
     size_t n, cap;
+    unsigned writes; /* every SWEEP_EVERY writes, expired entries are dropped */
 } kv_store;
+
+#define SWEEP_EVERY 256u
 
 struct hc_kv_stores {
     kv_store *stores;
@@ -500,11 +503,26 @@ static int64_t expiry(const hc_kv_write *w, int64_t now)
     return e ? e : 1;
 }
 
+/* Drops the expired entries (under the write lock), so values with a TTL do not pile up. */
+static void mem_sweep(kv_store *st, int64_t now)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < st->n; i++) {
+        if (live(st->e[i].expires, now))
+            st->e[o++] = st->e[i];
+        else
+            entry_free(&st->e[i]);
+    }
+    st->n = o;
+}
+
 static hc_kv_error mem_insert(hc_kv_stores *s, kv_store *st, const uint8_t *k, size_t n,
                               const uint8_t *body, size_t body_len, const hc_kv_write *w)
 {
     pthread_rwlock_wrlock(&st->lock);
     int64_t now = now_ns();
+    if (++st->writes % SWEEP_EVERY == 0)
+        mem_sweep(st, now);
     bool found;
     size_t i = mem_find(st, k, n, &found);
     if (found && !live(st->e[i].expires, now)) {
@@ -846,6 +864,13 @@ static bool db_open(hc_kv_stores *s, const cfg_edge *edge, const char *dir, char
     if (!exec(s->db, "COMMIT")) {
         snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(s->db));
         goto out;
+    }
+    /* values that expired while the server was down go now */
+    sqlite3_stmt *d = prep(s->db, "DELETE FROM kv_entries WHERE expires != 0 AND expires <= ?1");
+    if (d) {
+        sqlite3_bind_int64(d, 1, now_ns());
+        sqlite3_step(d);
+        sqlite3_finalize(d);
     }
     /* generations keep increasing across restarts even if the clock went back */
     sqlite3_stmt *q = prep(s->db, "SELECT MAX(generation) FROM kv_entries");

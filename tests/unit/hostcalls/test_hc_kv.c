@@ -257,7 +257,41 @@ TEST(engine_list_paging)
     hc_kv_stores_free(kv);
 }
 
+/* Values with a TTL of 0 are gone at once; hundreds of them are swept out as writes go on, while
+ * live values stay. */
+TEST(engine_expired_sweep)
+{
+    hc_kv_stores *kv = new_stores(NULL);
+    CHECK(kv != NULL);
+    if (!kv)
+        return;
+    int s = hc_kv_stores_find(kv, "empty", 5);
+    hc_kv_write dead = {.mode = HC_KV_OVERWRITE, .has_ttl = true, .ttl_sec = 0};
+    hc_kv_write keep = {.mode = HC_KV_OVERWRITE};
+    CHECK_EQ_INT(hc_kv_insert(kv, s, (const uint8_t *)"live", 4, (const uint8_t *)"v", 1, &keep),
+                 HC_KV_OK);
+    char key[16];
+    for (int i = 0; i < 600; i++) {
+        int n = snprintf(key, sizeof key, "d%03d", i);
+        CHECK_EQ_INT(hc_kv_insert(kv, s, (const uint8_t *)key, (size_t)n, (const uint8_t *)"v", 1,
+                                  &dead),
+                     HC_KV_OK);
+    }
+    hc_kv_value v;
+    CHECK_EQ_INT(hc_kv_lookup(kv, s, (const uint8_t *)"d599", 4, &v), HC_KV_NOT_FOUND);
+    CHECK_EQ_INT(hc_kv_lookup(kv, s, (const uint8_t *)"live", 4, &v), HC_KV_OK);
+    hc_kv_value_deinit(&v);
+    char *json = NULL;
+    size_t len;
+    CHECK_EQ_INT(hc_kv_list(kv, s, NULL, 0, NULL, 0, 0, &json, &len), HC_KV_OK);
+    CHECK_STR_EQ(json ? json : "", "{\"data\":[\"live\"],\"meta\":{\"limit\":1000}}");
+    free(json);
+    /* deleting an expired value reports it absent */
+    CHECK_EQ_INT(hc_kv_delete(kv, s, (const uint8_t *)"d599", 4), HC_KV_NOT_FOUND);
+    hc_kv_stores_free(kv);
+}
+
 HARNESS_MAIN(if (!tmp_dir_create("fastlike-kv")) return 1; RUN(guest_kv_store);
              RUN(guest_object_store); RUN(no_stores); RUN(concurrent_inserts_memory);
              RUN(concurrent_inserts_sqlite); RUN(persistence); RUN(bad_dir);
-             RUN(engine_list_paging); cfg_edge_deinit(&edge); tmp_dir_remove();)
+             RUN(engine_list_paging); RUN(engine_expired_sweep); cfg_edge_deinit(&edge); tmp_dir_remove();)
