@@ -313,6 +313,13 @@ static void test_insert(void)
     m.metadata_len = 1000;
     EXPECT_INT(insert(store, SC("k5"), SC("v"), FASTLY_KV_INSERT_CONFIG_OPTIONS_METADATA, &m),
                FASTLY_KV_ERROR_OK);
+    /* metadata is bytes, not text */
+    m.metadata = "\xff\x00\x01";
+    m.metadata_len = 3;
+    EXPECT_INT(insert(store, SC("k8"), SC("bin"), FASTLY_KV_INSERT_CONFIG_OPTIONS_METADATA, &m),
+               FASTLY_KV_ERROR_OK);
+    g = lookup(store, SC("k8"));
+    EXPECT_BYTES(g.meta, g.meta_len, "\xff\x00\x01");
     /* a write without metadata drops the old metadata */
     EXPECT_INT(insert(store, SC("k4"), SC("v4b"), 0, NULL), FASTLY_KV_ERROR_OK);
     g = lookup(store, SC("k4"));
