@@ -791,7 +791,7 @@ static bool db_list(hc_kv_stores *s, kv_store *st, const uint8_t *after, size_t 
             lo = prefix, lo_len = prefix_len;
         bind_blob(q, 2, lo, lo_len);
         sqlite3_bind_int64(q, 3, now_ns());
-        int rc;
+        int rc = SQLITE_DONE;
         while (l->n < want && !l->oom && (rc = sqlite3_step(q)) == SQLITE_ROW) {
             const uint8_t *k = sqlite3_column_blob(q, 0);
             size_t n = (size_t)sqlite3_column_bytes(q, 0);
