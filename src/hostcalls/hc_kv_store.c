@@ -88,8 +88,8 @@ static hc_status lookup_wait(fwe_caller *caller, hc_ctx *ctx, uint64_t *slots, b
         hc_mem_write_u32(caller, nwritten_out, (uint32_t)v->metadata_len);
         return HC_BUFLEN; /* the lookup stays: retry with a bigger buffer */
     }
-    if (v->metadata_len && (st = hc_mem_write_bytes(caller, meta_buf, v->metadata,
-                                                    v->metadata_len)) != HC_OK)
+    if (v->metadata_len &&
+        (st = hc_mem_write_bytes(caller, meta_buf, v->metadata, v->metadata_len)) != HC_OK)
         return st;
     uint32_t body;
     st = hc_kv_new_body(ctx, v->body, v->body_len, &body);

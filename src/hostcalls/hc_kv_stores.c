@@ -1,51 +1,20 @@
 /* hc_kv_stores.c: the KV store engine behind fastly_kv_store and fastly_object_store: key rules,
- * generations, TTL expiry (lazy: an expired value reads as absent and is dropped by the next
- * write), insert modes, listing with cursor paging and its JSON body, and two backends: sorted
- * arrays in memory under a per-store rwlock, or one SQLite database in WAL mode under one mutex. */
-#include "hc_kv_stores.h"
+ * generations, TTL expiry (lazy: an expired value reads as absent and is dropped by later writes),
+ * insert modes, listing with cursor paging and its JSON body, the in-memory backend (sorted arrays
+ * under a per-store rwlock) and the public operations, which hand over to hc_kv_sqlite.c when the
+ * stores live in a database. */
+#include "hc_kv_internal.h"
 
-#include <errno.h>
-#include <pthread.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 
-typedef struct mem_entry {
-    uint8_t *key;
-    size_t key_len;
-    uint8_t *body;
-    size_t body_len;
-    uint8_t *meta; /* NULL: none */
-    size_t meta_len;
-    uint64_t gen;
-    int64_t expires; /* unix ns, 0 = never */
-} mem_entry;
-
-typedef struct kv_store {
-    char *name;
-    pthread_rwlock_t lock; /* memory backend */
-    mem_entry *e;          /* sorted by key (bytes, shorter first on a tie) */
-    size_t n, cap;
-    unsigned writes; /* every SWEEP_EVERY writes, expired entries are dropped */
-} kv_store;
-
-#define SWEEP_EVERY 256u
-
-struct hc_kv_stores {
-    kv_store *stores;
-    size_t n;
-    pthread_mutex_t gen_lock;
-    uint64_t last_gen;
-    sqlite3 *db; /* NULL: memory */
-    pthread_mutex_t db_lock;
-};
+#define SWEEP_EVERY 256u /* writes to a store between sweeps of its expired entries */
 
 /* ---- small helpers ---- */
 
-static int64_t now_ns(void)
+int64_t hc_kv_now_ns(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
@@ -54,10 +23,10 @@ static int64_t now_ns(void)
 
 /* A generation that differs from every earlier one: the wall clock in ns, forced upward (as
  * Viceroy's, and still increasing after a restart with -kv-dir). */
-static uint64_t next_gen(hc_kv_stores *s)
+uint64_t hc_kv_next_gen(hc_kv_stores *s)
 {
     pthread_mutex_lock(&s->gen_lock);
-    uint64_t g = (uint64_t)now_ns();
+    uint64_t g = (uint64_t)hc_kv_now_ns();
     if (g <= s->last_gen)
         g = s->last_gen + 1;
     s->last_gen = g;
@@ -65,7 +34,7 @@ static uint64_t next_gen(hc_kv_stores *s)
     return g;
 }
 
-static uint8_t *dup_bytes(const void *p, size_t n)
+uint8_t *hc_kv_dup(const void *p, size_t n)
 {
     uint8_t *d = malloc(n ? n : 1);
     if (d && n)
@@ -73,7 +42,7 @@ static uint8_t *dup_bytes(const void *p, size_t n)
     return d;
 }
 
-static int key_cmp(const uint8_t *a, size_t an, const uint8_t *b, size_t bn)
+int hc_kv_key_cmp(const uint8_t *a, size_t an, const uint8_t *b, size_t bn)
 {
     int c = memcmp(a, b, an < bn ? an : bn);
     if (c)
@@ -81,7 +50,7 @@ static int key_cmp(const uint8_t *a, size_t an, const uint8_t *b, size_t bn)
     return an < bn ? -1 : an > bn;
 }
 
-static bool live(int64_t expires, int64_t now)
+bool hc_kv_live(int64_t expires, int64_t now)
 {
     return expires == 0 || now < expires;
 }
@@ -217,7 +186,8 @@ static long b64_decode(const uint8_t *in, size_t n, uint8_t *out)
                 return -1;
             }
         }
-        uint32_t x = (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 | (uint32_t)v[2] << 6 | (uint32_t)v[3];
+        uint32_t x =
+            (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 | (uint32_t)v[2] << 6 | (uint32_t)v[3];
         /* canonical: bits below the last full byte must be zero */
         if ((pad == 1 && (x & 0xFF)) || (pad == 2 && (x & 0xFFFF)))
             return -1;
@@ -273,13 +243,27 @@ static void jstr(jbuf *j, const uint8_t *s, size_t n)
         char esc[8];
         const char *e = NULL;
         switch (c) {
-        case '"': e = "\\\""; break;
-        case '\\': e = "\\\\"; break;
-        case '\n': e = "\\n"; break;
-        case '\r': e = "\\r"; break;
-        case '\t': e = "\\t"; break;
-        case '\b': e = "\\b"; break;
-        case '\f': e = "\\f"; break;
+        case '"':
+            e = "\\\"";
+            break;
+        case '\\':
+            e = "\\\\";
+            break;
+        case '\n':
+            e = "\\n";
+            break;
+        case '\r':
+            e = "\\r";
+            break;
+        case '\t':
+            e = "\\t";
+            break;
+        case '\b':
+            e = "\\b";
+            break;
+        case '\f':
+            e = "\\f";
+            break;
         default:
             if (c < 0x20) {
                 snprintf(esc, sizeof esc, "\\u%04x", c);
@@ -294,15 +278,7 @@ static void jstr(jbuf *j, const uint8_t *s, size_t n)
     jput(j, "\"", 1);
 }
 
-/* Collected keys of one list page. */
-typedef struct keylist {
-    uint8_t **k;
-    size_t *len;
-    size_t n, cap;
-    bool oom;
-} keylist;
-
-static void keylist_push(keylist *l, const uint8_t *k, size_t n)
+void hc_kv_keylist_push(hc_kv_keylist *l, const uint8_t *k, size_t n)
 {
     if (l->oom)
         return;
@@ -319,7 +295,7 @@ static void keylist_push(keylist *l, const uint8_t *k, size_t n)
         l->len = gl;
         l->cap = cap;
     }
-    uint8_t *d = dup_bytes(k, n);
+    uint8_t *d = hc_kv_dup(k, n);
     if (!d) {
         l->oom = true;
         return;
@@ -328,7 +304,7 @@ static void keylist_push(keylist *l, const uint8_t *k, size_t n)
     l->len[l->n++] = n;
 }
 
-static void keylist_free(keylist *l)
+static void keylist_free(hc_kv_keylist *l)
 {
     for (size_t i = 0; i < l->n; i++)
         free(l->k[i]);
@@ -337,8 +313,8 @@ static void keylist_free(keylist *l)
 }
 
 /* Builds the body from up to limit+1 keys (the extra one says there is a next page). */
-static hc_kv_error list_json(keylist *l, uint32_t limit, const uint8_t *prefix, size_t prefix_len,
-                             char **json, size_t *json_len)
+static hc_kv_error list_json(hc_kv_keylist *l, uint32_t limit, const uint8_t *prefix,
+                             size_t prefix_len, char **json, size_t *json_len)
 {
     jbuf j = {0};
     bool more = l->n > limit;
@@ -381,7 +357,7 @@ static hc_kv_error list_json(keylist *l, uint32_t limit, const uint8_t *prefix, 
 
 /* ---- memory backend ---- */
 
-static void entry_free(mem_entry *e)
+static void entry_free(hc_kv_entry *e)
 {
     free(e->key);
     free(e->body);
@@ -389,12 +365,12 @@ static void entry_free(mem_entry *e)
 }
 
 /* Index of key, or where it would go (*found false). */
-static size_t mem_find(const kv_store *st, const uint8_t *k, size_t n, bool *found)
+static size_t mem_find(const hc_kv_store *st, const uint8_t *k, size_t n, bool *found)
 {
     size_t lo = 0, hi = st->n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        int c = key_cmp(st->e[mid].key, st->e[mid].key_len, k, n);
+        int c = hc_kv_key_cmp(st->e[mid].key, st->e[mid].key_len, k, n);
         if (c == 0) {
             *found = true;
             return mid;
@@ -408,7 +384,7 @@ static size_t mem_find(const kv_store *st, const uint8_t *k, size_t n, bool *fou
     return lo;
 }
 
-static void mem_remove(kv_store *st, size_t i)
+static void mem_remove(hc_kv_store *st, size_t i)
 {
     entry_free(&st->e[i]);
     memmove(&st->e[i], &st->e[i + 1], (st->n - i - 1) * sizeof *st->e);
@@ -416,7 +392,7 @@ static void mem_remove(kv_store *st, size_t i)
 }
 
 /* Puts a new entry (fields owned) at its place, replacing an old one. false when out of memory. */
-static bool mem_put(kv_store *st, mem_entry *ne)
+static bool mem_put(hc_kv_store *st, hc_kv_entry *ne)
 {
     bool found;
     size_t i = mem_find(st, ne->key, ne->key_len, &found);
@@ -427,7 +403,7 @@ static bool mem_put(kv_store *st, mem_entry *ne)
     }
     if (st->n == st->cap) {
         size_t cap = st->cap ? st->cap * 2 : 16;
-        mem_entry *g = realloc(st->e, cap * sizeof *g);
+        hc_kv_entry *g = realloc(st->e, cap * sizeof *g);
         if (!g)
             return false;
         st->e = g;
@@ -439,17 +415,17 @@ static bool mem_put(kv_store *st, mem_entry *ne)
     return true;
 }
 
-static hc_kv_error mem_lookup(kv_store *st, const uint8_t *k, size_t n, hc_kv_value *out)
+static hc_kv_error mem_lookup(hc_kv_store *st, const uint8_t *k, size_t n, hc_kv_value *out)
 {
     hc_kv_error r = HC_KV_NOT_FOUND;
     pthread_rwlock_rdlock(&st->lock);
     bool found;
     size_t i = mem_find(st, k, n, &found);
-    if (found && live(st->e[i].expires, now_ns())) {
-        const mem_entry *e = &st->e[i];
-        out->body = dup_bytes(e->body, e->body_len);
+    if (found && hc_kv_live(st->e[i].expires, hc_kv_now_ns())) {
+        const hc_kv_entry *e = &st->e[i];
+        out->body = hc_kv_dup(e->body, e->body_len);
         out->body_len = e->body_len;
-        out->metadata = e->meta ? dup_bytes(e->meta, e->meta_len) : NULL;
+        out->metadata = e->meta ? hc_kv_dup(e->meta, e->meta_len) : NULL;
         out->metadata_len = e->meta ? e->meta_len : 0;
         out->generation = e->gen;
         r = HC_KV_OK;
@@ -463,12 +439,12 @@ static hc_kv_error mem_lookup(kv_store *st, const uint8_t *k, size_t n, hc_kv_va
 }
 
 /* The new body for `mode` over the existing one (NULL when none). */
-static uint8_t *combine(hc_kv_mode mode, const uint8_t *old, size_t old_len, const uint8_t *body,
-                        size_t body_len, size_t *out_len)
+uint8_t *hc_kv_combine(hc_kv_mode mode, const uint8_t *old, size_t old_len, const uint8_t *body,
+                       size_t body_len, size_t *out_len)
 {
     if (!old || mode == HC_KV_OVERWRITE || mode == HC_KV_ADD) {
         *out_len = body_len;
-        return dup_bytes(body, body_len);
+        return hc_kv_dup(body, body_len);
     }
     *out_len = old_len + body_len;
     uint8_t *d = malloc(*out_len ? *out_len : 1);
@@ -486,7 +462,7 @@ static uint8_t *combine(hc_kv_mode mode, const uint8_t *old, size_t old_len, con
 
 /* The write rules shared by both backends: whether the existing value (or none) allows the
  * write. */
-static hc_kv_error precheck(const hc_kv_write *w, bool exists, uint64_t old_gen)
+hc_kv_error hc_kv_precheck(const hc_kv_write *w, bool exists, uint64_t old_gen)
 {
     if (w->has_generation && exists && old_gen != w->generation)
         return HC_KV_PRECONDITION_FAILED;
@@ -495,7 +471,7 @@ static hc_kv_error precheck(const hc_kv_write *w, bool exists, uint64_t old_gen)
     return HC_KV_OK;
 }
 
-static int64_t expiry(const hc_kv_write *w, int64_t now)
+int64_t hc_kv_expiry(const hc_kv_write *w, int64_t now)
 {
     if (!w->has_ttl)
         return 0;
@@ -504,11 +480,11 @@ static int64_t expiry(const hc_kv_write *w, int64_t now)
 }
 
 /* Drops the expired entries (under the write lock), so values with a TTL do not pile up. */
-static void mem_sweep(kv_store *st, int64_t now)
+static void mem_sweep(hc_kv_store *st, int64_t now)
 {
     size_t o = 0;
     for (size_t i = 0; i < st->n; i++) {
-        if (live(st->e[i].expires, now))
+        if (hc_kv_live(st->e[i].expires, now))
             st->e[o++] = st->e[i];
         else
             entry_free(&st->e[i]);
@@ -516,39 +492,39 @@ static void mem_sweep(kv_store *st, int64_t now)
     st->n = o;
 }
 
-static hc_kv_error mem_insert(hc_kv_stores *s, kv_store *st, const uint8_t *k, size_t n,
+static hc_kv_error mem_insert(hc_kv_stores *s, hc_kv_store *st, const uint8_t *k, size_t n,
                               const uint8_t *body, size_t body_len, const hc_kv_write *w)
 {
     pthread_rwlock_wrlock(&st->lock);
-    int64_t now = now_ns();
+    int64_t now = hc_kv_now_ns();
     if (++st->writes % SWEEP_EVERY == 0)
         mem_sweep(st, now);
     bool found;
     size_t i = mem_find(st, k, n, &found);
-    if (found && !live(st->e[i].expires, now)) {
+    if (found && !hc_kv_live(st->e[i].expires, now)) {
         mem_remove(st, i);
         found = false;
     }
-    const mem_entry *old = found ? &st->e[i] : NULL;
-    hc_kv_error r = precheck(w, found, old ? old->gen : 0);
+    const hc_kv_entry *old = found ? &st->e[i] : NULL;
+    hc_kv_error r = hc_kv_precheck(w, found, old ? old->gen : 0);
     size_t new_len = 0;
     if (r == HC_KV_OK && old && (w->mode == HC_KV_APPEND || w->mode == HC_KV_PREPEND) &&
         old->body_len + body_len > HC_KV_VALUE_MAX)
         r = HC_KV_PAYLOAD_TOO_LARGE;
     if (r != HC_KV_OK)
         goto out;
-    mem_entry ne = {0};
-    ne.key = dup_bytes(k, n);
+    hc_kv_entry ne = {0};
+    ne.key = hc_kv_dup(k, n);
     ne.key_len = n;
-    ne.body = combine(w->mode, old ? old->body : NULL, old ? old->body_len : 0, body, body_len,
-                      &new_len);
+    ne.body = hc_kv_combine(w->mode, old ? old->body : NULL, old ? old->body_len : 0, body,
+                            body_len, &new_len);
     ne.body_len = new_len;
     if (w->has_metadata) {
-        ne.meta = dup_bytes(w->metadata, w->metadata_len);
+        ne.meta = hc_kv_dup(w->metadata, w->metadata_len);
         ne.meta_len = w->metadata_len;
     }
-    ne.gen = next_gen(s);
-    ne.expires = expiry(w, now);
+    ne.gen = hc_kv_next_gen(s);
+    ne.expires = hc_kv_expiry(w, now);
     if (!ne.key || !ne.body || (w->has_metadata && !ne.meta) || !mem_put(st, &ne)) {
         entry_free(&ne);
         r = HC_KV_INTERNAL_ERROR;
@@ -558,14 +534,14 @@ out:
     return r;
 }
 
-static hc_kv_error mem_delete(kv_store *st, const uint8_t *k, size_t n)
+static hc_kv_error mem_delete(hc_kv_store *st, const uint8_t *k, size_t n)
 {
     pthread_rwlock_wrlock(&st->lock);
     bool found;
     size_t i = mem_find(st, k, n, &found);
     hc_kv_error r = HC_KV_NOT_FOUND;
     if (found) {
-        if (live(st->e[i].expires, now_ns()))
+        if (hc_kv_live(st->e[i].expires, hc_kv_now_ns()))
             r = HC_KV_OK;
         mem_remove(st, i);
     }
@@ -573,16 +549,16 @@ static hc_kv_error mem_delete(kv_store *st, const uint8_t *k, size_t n)
     return r;
 }
 
-static bool has_prefix(const uint8_t *k, size_t n, const uint8_t *p, size_t pn)
+bool hc_kv_has_prefix(const uint8_t *k, size_t n, const uint8_t *p, size_t pn)
 {
     return n >= pn && memcmp(k, p, pn) == 0;
 }
 
-static void mem_list(kv_store *st, const uint8_t *after, size_t after_len, const uint8_t *prefix,
-                     size_t prefix_len, size_t want, keylist *l)
+static void mem_list(hc_kv_store *st, const uint8_t *after, size_t after_len, const uint8_t *prefix,
+                     size_t prefix_len, size_t want, hc_kv_keylist *l)
 {
     pthread_rwlock_rdlock(&st->lock);
-    int64_t now = now_ns();
+    int64_t now = hc_kv_now_ns();
     size_t i = 0;
     bool found;
     if (after) {
@@ -590,297 +566,19 @@ static void mem_list(kv_store *st, const uint8_t *after, size_t after_len, const
         if (found)
             i++;
     }
-    if (prefix && (!after || key_cmp(prefix, prefix_len, after, after_len) > 0))
+    if (prefix && (!after || hc_kv_key_cmp(prefix, prefix_len, after, after_len) > 0))
         i = mem_find(st, prefix, prefix_len, &found);
     for (; i < st->n && l->n < want && !l->oom; i++) {
-        const mem_entry *e = &st->e[i];
-        if (prefix && !has_prefix(e->key, e->key_len, prefix, prefix_len)) {
-            if (key_cmp(e->key, e->key_len, prefix, prefix_len) > 0)
+        const hc_kv_entry *e = &st->e[i];
+        if (prefix && !hc_kv_has_prefix(e->key, e->key_len, prefix, prefix_len)) {
+            if (hc_kv_key_cmp(e->key, e->key_len, prefix, prefix_len) > 0)
                 break; /* past every key with the prefix */
             continue;
         }
-        if (live(e->expires, now))
-            keylist_push(l, e->key, e->key_len);
+        if (hc_kv_live(e->expires, now))
+            hc_kv_keylist_push(l, e->key, e->key_len);
     }
     pthread_rwlock_unlock(&st->lock);
-}
-
-/* ---- SQLite backend ---- */
-
-static const char schema[] =
-    "CREATE TABLE IF NOT EXISTS kv_stores(name TEXT PRIMARY KEY);"
-    "CREATE TABLE IF NOT EXISTS kv_entries(store TEXT NOT NULL, key BLOB NOT NULL,"
-    " body BLOB NOT NULL, metadata BLOB, generation INTEGER NOT NULL, expires INTEGER NOT NULL,"
-    " PRIMARY KEY(store, key)) WITHOUT ROWID;";
-
-static bool exec(sqlite3 *db, const char *sql)
-{
-    return sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK;
-}
-
-static sqlite3_stmt *prep(sqlite3 *db, const char *sql)
-{
-    sqlite3_stmt *q = NULL;
-    if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK)
-        return NULL;
-    return q;
-}
-
-static void bind_blob(sqlite3_stmt *q, int i, const void *p, size_t n)
-{
-    sqlite3_bind_blob64(q, i, n ? p : "", n, SQLITE_TRANSIENT);
-}
-
-/* Reads the row of store/key into out (body and metadata copied): 1 when live, 0 when absent,
- * 2 when expired, -1 on errors. */
-static int db_get(sqlite3 *db, const char *store, const uint8_t *k, size_t n, int64_t now,
-                  hc_kv_value *out, int64_t *expires)
-{
-    sqlite3_stmt *q = prep(db, "SELECT body, metadata, generation, expires FROM kv_entries "
-                               "WHERE store = ?1 AND key = ?2");
-    if (!q)
-        return -1;
-    sqlite3_bind_text(q, 1, store, -1, SQLITE_STATIC);
-    bind_blob(q, 2, k, n);
-    int rc = sqlite3_step(q), r = 0;
-    if (rc == SQLITE_ROW) {
-        int64_t exp = sqlite3_column_int64(q, 3);
-        if (expires)
-            *expires = exp;
-        if (live(exp, now)) {
-            size_t bl = (size_t)sqlite3_column_bytes(q, 0);
-            out->body = dup_bytes(sqlite3_column_blob(q, 0), bl);
-            out->body_len = bl;
-            if (sqlite3_column_type(q, 1) != SQLITE_NULL) {
-                size_t ml = (size_t)sqlite3_column_bytes(q, 1);
-                out->metadata = dup_bytes(sqlite3_column_blob(q, 1), ml);
-                out->metadata_len = ml;
-                if (!out->metadata)
-                    r = -1;
-            }
-            out->generation = (uint64_t)sqlite3_column_int64(q, 2);
-            r = out->body && r == 0 ? 1 : -1;
-        } else {
-            r = 2; /* present but expired */
-        }
-    } else if (rc != SQLITE_DONE) {
-        r = -1;
-    }
-    sqlite3_finalize(q);
-    if (r < 0)
-        hc_kv_value_deinit(out);
-    return r;
-}
-
-static bool db_del(sqlite3 *db, const char *store, const uint8_t *k, size_t n)
-{
-    sqlite3_stmt *q = prep(db, "DELETE FROM kv_entries WHERE store = ?1 AND key = ?2");
-    if (!q)
-        return false;
-    sqlite3_bind_text(q, 1, store, -1, SQLITE_STATIC);
-    bind_blob(q, 2, k, n);
-    bool ok = sqlite3_step(q) == SQLITE_DONE;
-    sqlite3_finalize(q);
-    return ok;
-}
-
-static bool db_put(sqlite3 *db, const char *store, const uint8_t *k, size_t n, const uint8_t *body,
-                   size_t body_len, const uint8_t *meta, size_t meta_len, bool has_meta,
-                   uint64_t gen, int64_t expires)
-{
-    sqlite3_stmt *q = prep(db, "INSERT OR REPLACE INTO kv_entries(store, key, body, metadata, "
-                               "generation, expires) VALUES(?1, ?2, ?3, ?4, ?5, ?6)");
-    if (!q)
-        return false;
-    sqlite3_bind_text(q, 1, store, -1, SQLITE_STATIC);
-    bind_blob(q, 2, k, n);
-    bind_blob(q, 3, body, body_len);
-    if (has_meta)
-        bind_blob(q, 4, meta, meta_len);
-    else
-        sqlite3_bind_null(q, 4);
-    sqlite3_bind_int64(q, 5, (int64_t)gen);
-    sqlite3_bind_int64(q, 6, expires);
-    bool ok = sqlite3_step(q) == SQLITE_DONE;
-    sqlite3_finalize(q);
-    return ok;
-}
-
-static hc_kv_error db_lookup(hc_kv_stores *s, kv_store *st, const uint8_t *k, size_t n,
-                             hc_kv_value *out)
-{
-    pthread_mutex_lock(&s->db_lock);
-    int r = db_get(s->db, st->name, k, n, now_ns(), out, NULL);
-    pthread_mutex_unlock(&s->db_lock);
-    return r == 1 ? HC_KV_OK : r < 0 ? HC_KV_INTERNAL_ERROR : HC_KV_NOT_FOUND;
-}
-
-static hc_kv_error db_insert(hc_kv_stores *s, kv_store *st, const uint8_t *k, size_t n,
-                             const uint8_t *body, size_t body_len, const hc_kv_write *w)
-{
-    pthread_mutex_lock(&s->db_lock);
-    hc_kv_value old = {0};
-    hc_kv_error r = HC_KV_INTERNAL_ERROR;
-    uint8_t *nb = NULL;
-    if (!exec(s->db, "BEGIN IMMEDIATE"))
-        goto out;
-    int64_t now = now_ns();
-    int g = db_get(s->db, st->name, k, n, now, &old, NULL);
-    if (g < 0)
-        goto rollback;
-    bool exists = g == 1;
-    r = precheck(w, exists, old.generation);
-    if (r == HC_KV_OK && exists && (w->mode == HC_KV_APPEND || w->mode == HC_KV_PREPEND) &&
-        old.body_len + body_len > HC_KV_VALUE_MAX)
-        r = HC_KV_PAYLOAD_TOO_LARGE;
-    if (r != HC_KV_OK)
-        goto rollback;
-    size_t nl = 0;
-    nb = combine(w->mode, exists ? old.body : NULL, old.body_len, body, body_len, &nl);
-    if (!nb || !db_put(s->db, st->name, k, n, nb, nl, w->metadata, w->metadata_len,
-                       w->has_metadata, next_gen(s), expiry(w, now))) {
-        r = HC_KV_INTERNAL_ERROR;
-        goto rollback;
-    }
-    if (exec(s->db, "COMMIT"))
-        goto out;
-    r = HC_KV_INTERNAL_ERROR;
-rollback:
-    exec(s->db, "ROLLBACK");
-out:
-    free(nb);
-    hc_kv_value_deinit(&old);
-    pthread_mutex_unlock(&s->db_lock);
-    return r;
-}
-
-static hc_kv_error db_delete(hc_kv_stores *s, kv_store *st, const uint8_t *k, size_t n)
-{
-    pthread_mutex_lock(&s->db_lock);
-    hc_kv_value old = {0};
-    hc_kv_error r = HC_KV_INTERNAL_ERROR;
-    if (!exec(s->db, "BEGIN IMMEDIATE"))
-        goto out;
-    int g = db_get(s->db, st->name, k, n, now_ns(), &old, NULL);
-    if (g >= 0 && (g == 0 || db_del(s->db, st->name, k, n)) && exec(s->db, "COMMIT")) {
-        r = g == 1 ? HC_KV_OK : HC_KV_NOT_FOUND;
-        goto out;
-    }
-    exec(s->db, "ROLLBACK");
-out:
-    hc_kv_value_deinit(&old);
-    pthread_mutex_unlock(&s->db_lock);
-    return r;
-}
-
-static bool db_list(hc_kv_stores *s, kv_store *st, const uint8_t *after, size_t after_len,
-                    const uint8_t *prefix, size_t prefix_len, size_t want, keylist *l)
-{
-    pthread_mutex_lock(&s->db_lock);
-    sqlite3_stmt *q = prep(s->db, "SELECT key FROM kv_entries WHERE store = ?1 AND key >= ?2 "
-                                  "AND (expires = 0 OR expires > ?3) ORDER BY key");
-    bool ok = q != NULL;
-    if (q) {
-        sqlite3_bind_text(q, 1, st->name, -1, SQLITE_STATIC);
-        /* start at the larger of the cursor and the prefix */
-        const uint8_t *lo = (const uint8_t *)"";
-        size_t lo_len = 0;
-        if (after)
-            lo = after, lo_len = after_len;
-        if (prefix && key_cmp(prefix, prefix_len, lo, lo_len) > 0)
-            lo = prefix, lo_len = prefix_len;
-        bind_blob(q, 2, lo, lo_len);
-        sqlite3_bind_int64(q, 3, now_ns());
-        int rc = SQLITE_DONE;
-        while (l->n < want && !l->oom && (rc = sqlite3_step(q)) == SQLITE_ROW) {
-            const uint8_t *k = sqlite3_column_blob(q, 0);
-            size_t n = (size_t)sqlite3_column_bytes(q, 0);
-            if (!k)
-                k = (const uint8_t *)"";
-            if (after && key_cmp(k, n, after, after_len) <= 0)
-                continue;
-            if (prefix && !has_prefix(k, n, prefix, prefix_len))
-                break;
-            keylist_push(l, k, n);
-        }
-        if (l->n < want && !l->oom && rc != SQLITE_DONE && rc != SQLITE_ROW)
-            ok = false;
-        sqlite3_finalize(q);
-    }
-    pthread_mutex_unlock(&s->db_lock);
-    return ok;
-}
-
-/* Opens dir/kv.sqlite3 and seeds the stores it has not seen. */
-static bool db_open(hc_kv_stores *s, const cfg_edge *edge, const char *dir, char *err,
-                    size_t errlen)
-{
-    if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
-        snprintf(err, errlen, "cannot create directory %s: %s", dir, strerror(errno));
-        return false;
-    }
-    size_t plen = strlen(dir) + sizeof "/kv.sqlite3";
-    char *path = malloc(plen);
-    if (!path) {
-        snprintf(err, errlen, "out of memory");
-        return false;
-    }
-    snprintf(path, plen, "%s/kv.sqlite3", dir);
-    int rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-                                               SQLITE_OPEN_FULLMUTEX, NULL);
-    bool ok = false;
-    if (rc != SQLITE_OK) {
-        snprintf(err, errlen, "cannot open %s: %s", path,
-                 s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
-        goto out;
-    }
-    sqlite3_busy_timeout(s->db, 10000);
-    if (!exec(s->db, "PRAGMA journal_mode=WAL") || !exec(s->db, "PRAGMA synchronous=NORMAL") ||
-        !exec(s->db, schema) || !exec(s->db, "BEGIN IMMEDIATE")) {
-        snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(s->db));
-        goto out;
-    }
-    for (size_t i = 0; i < edge->nkv_stores; i++) {
-        const cfg_kv_store *cs = &edge->kv_stores[i];
-        sqlite3_stmt *q = prep(s->db, "INSERT OR IGNORE INTO kv_stores(name) VALUES(?1)");
-        bool fresh = false;
-        if (q) {
-            sqlite3_bind_text(q, 1, cs->name, -1, SQLITE_STATIC);
-            fresh = sqlite3_step(q) == SQLITE_DONE && sqlite3_changes(s->db) == 1;
-            sqlite3_finalize(q);
-        }
-        for (size_t k = 0; fresh && k < cs->count; k++) {
-            const cfg_kv_entry *e = &cs->entries[k];
-            if (!db_put(s->db, cs->name, (const uint8_t *)e->key, e->key_len,
-                        (const uint8_t *)e->body, e->body_len, (const uint8_t *)e->metadata,
-                        e->metadata_len, e->metadata != NULL, next_gen(s), 0)) {
-                snprintf(err, errlen, "%s: seeding store '%s': %s", path, cs->name,
-                         sqlite3_errmsg(s->db));
-                exec(s->db, "ROLLBACK");
-                goto out;
-            }
-        }
-    }
-    if (!exec(s->db, "COMMIT")) {
-        snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(s->db));
-        goto out;
-    }
-    /* values that expired while the server was down go now */
-    sqlite3_stmt *d = prep(s->db, "DELETE FROM kv_entries WHERE expires != 0 AND expires <= ?1");
-    if (d) {
-        sqlite3_bind_int64(d, 1, now_ns());
-        sqlite3_step(d);
-        sqlite3_finalize(d);
-    }
-    /* generations keep increasing across restarts even if the clock went back */
-    sqlite3_stmt *q = prep(s->db, "SELECT MAX(generation) FROM kv_entries");
-    if (q && sqlite3_step(q) == SQLITE_ROW && (uint64_t)sqlite3_column_int64(q, 0) > s->last_gen)
-        s->last_gen = (uint64_t)sqlite3_column_int64(q, 0);
-    sqlite3_finalize(q);
-    ok = true;
-out:
-    free(path);
-    return ok;
 }
 
 /* ---- the public operations ---- */
@@ -899,15 +597,15 @@ hc_kv_stores *hc_kv_stores_new(const cfg_edge *edge, const char *dir, char *err,
     pthread_mutex_init(&s->gen_lock, NULL);
     pthread_mutex_init(&s->db_lock, NULL);
     for (size_t i = 0; i < n; i++) {
-        kv_store *st = &s->stores[i];
-        st->name = (char *)dup_bytes(edge->kv_stores[i].name, strlen(edge->kv_stores[i].name) + 1);
+        hc_kv_store *st = &s->stores[i];
+        st->name = (char *)hc_kv_dup(edge->kv_stores[i].name, strlen(edge->kv_stores[i].name) + 1);
         pthread_rwlock_init(&st->lock, NULL);
         s->n++;
         if (!st->name)
             goto nomem;
     }
     if (dir) {
-        if (!db_open(s, edge, dir, err, errlen)) {
+        if (!hc_kv_db_open(s, edge, dir, err, errlen)) {
             hc_kv_stores_free(s);
             return NULL;
         }
@@ -917,16 +615,16 @@ hc_kv_stores *hc_kv_stores_new(const cfg_edge *edge, const char *dir, char *err,
         const cfg_kv_store *cs = &edge->kv_stores[i];
         for (size_t k = 0; k < cs->count; k++) {
             const cfg_kv_entry *e = &cs->entries[k];
-            mem_entry ne = {0};
-            ne.key = dup_bytes(e->key, e->key_len);
+            hc_kv_entry ne = {0};
+            ne.key = hc_kv_dup(e->key, e->key_len);
             ne.key_len = e->key_len;
-            ne.body = dup_bytes(e->body, e->body_len);
+            ne.body = hc_kv_dup(e->body, e->body_len);
             ne.body_len = e->body_len;
             if (e->metadata) {
-                ne.meta = dup_bytes(e->metadata, e->metadata_len);
+                ne.meta = hc_kv_dup(e->metadata, e->metadata_len);
                 ne.meta_len = e->metadata_len;
             }
-            ne.gen = next_gen(s);
+            ne.gen = hc_kv_next_gen(s);
             if (!ne.key || !ne.body || (e->metadata && !ne.meta) || !mem_put(&s->stores[i], &ne)) {
                 entry_free(&ne);
                 goto nomem;
@@ -945,7 +643,7 @@ void hc_kv_stores_free(hc_kv_stores *s)
     if (!s)
         return;
     for (size_t i = 0; i < s->n; i++) {
-        kv_store *st = &s->stores[i];
+        hc_kv_store *st = &s->stores[i];
         for (size_t k = 0; k < st->n; k++)
             entry_free(&st->e[k]);
         free(st->e);
@@ -968,7 +666,7 @@ int hc_kv_stores_find(const hc_kv_stores *s, const char *name, size_t len)
     return -1;
 }
 
-static kv_store *store_at(hc_kv_stores *s, int i)
+static hc_kv_store *store_at(hc_kv_stores *s, int i)
 {
     return s && i >= 0 && (size_t)i < s->n ? &s->stores[i] : NULL;
 }
@@ -977,31 +675,31 @@ hc_kv_error hc_kv_lookup(hc_kv_stores *s, int store, const uint8_t *key, size_t 
                          hc_kv_value *out)
 {
     memset(out, 0, sizeof *out);
-    kv_store *st = store_at(s, store);
+    hc_kv_store *st = store_at(s, store);
     if (!st)
         return HC_KV_INTERNAL_ERROR;
-    return s->db ? db_lookup(s, st, key, key_len, out) : mem_lookup(st, key, key_len, out);
+    return s->db ? hc_kv_db_lookup(s, st, key, key_len, out) : mem_lookup(st, key, key_len, out);
 }
 
 hc_kv_error hc_kv_insert(hc_kv_stores *s, int store, const uint8_t *key, size_t key_len,
                          const uint8_t *body, size_t body_len, const hc_kv_write *w)
 {
-    kv_store *st = store_at(s, store);
+    hc_kv_store *st = store_at(s, store);
     if (!st)
         return HC_KV_INTERNAL_ERROR;
     if (body_len > HC_KV_VALUE_MAX || (w->has_metadata && w->metadata_len > HC_KV_METADATA_MAX))
         return HC_KV_PAYLOAD_TOO_LARGE;
     if (s->db)
-        return db_insert(s, st, key, key_len, body, body_len, w);
+        return hc_kv_db_insert(s, st, key, key_len, body, body_len, w);
     return mem_insert(s, st, key, key_len, body, body_len, w);
 }
 
 hc_kv_error hc_kv_delete(hc_kv_stores *s, int store, const uint8_t *key, size_t key_len)
 {
-    kv_store *st = store_at(s, store);
+    hc_kv_store *st = store_at(s, store);
     if (!st)
         return HC_KV_INTERNAL_ERROR;
-    return s->db ? db_delete(s, st, key, key_len) : mem_delete(st, key, key_len);
+    return s->db ? hc_kv_db_delete(s, st, key, key_len) : mem_delete(st, key, key_len);
 }
 
 hc_kv_error hc_kv_list(hc_kv_stores *s, int store, const uint8_t *cursor, size_t cursor_len,
@@ -1010,7 +708,7 @@ hc_kv_error hc_kv_list(hc_kv_stores *s, int store, const uint8_t *cursor, size_t
 {
     *json = NULL;
     *json_len = 0;
-    kv_store *st = store_at(s, store);
+    hc_kv_store *st = store_at(s, store);
     if (!st)
         return HC_KV_INTERNAL_ERROR;
     if (limit == 0)
@@ -1027,10 +725,11 @@ hc_kv_error hc_kv_list(hc_kv_stores *s, int store, const uint8_t *cursor, size_t
             return HC_KV_BAD_REQUEST;
         }
     }
-    keylist l = {0};
+    hc_kv_keylist l = {0};
     bool ok = true;
     if (s->db)
-        ok = db_list(s, st, after, (size_t)after_len, prefix, prefix_len, (size_t)limit + 1, &l);
+        ok = hc_kv_db_list(s, st, after, (size_t)after_len, prefix, prefix_len, (size_t)limit + 1,
+                           &l);
     else
         mem_list(st, after, (size_t)after_len, prefix, prefix_len, (size_t)limit + 1, &l);
     hc_kv_error r = HC_KV_INTERNAL_ERROR;

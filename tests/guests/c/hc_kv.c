@@ -222,9 +222,12 @@ static void test_keys(void)
     fastly_kv_lookup_config cfg = {0};
     fastly_kv_store_lookup_handle h;
     static const char *const bad[] = {
-        "", ".", "..", "a/../b", "../a", "a/..", "./a", "a/.", "a\nb", "a\rb", "a#b", "a;b",
-        "a?b", "a^b", "a|b", ".well-known/acme-challenge/x", " ", "\x01", "\xef\xbf\xbe",
-        "\xff\xfe", "\xc3(",
+        "",      ".",    "..",           "a/../b",
+        "../a",  "a/..", "./a",          "a/.",
+        "a\nb",  "a\rb", "a#b",          "a;b",
+        "a?b",   "a^b",  "a|b",          ".well-known/acme-challenge/x",
+        " ",     "\x01", "\xef\xbf\xbe", "\xff\xfe",
+        "\xc3(",
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         int st = fastly_kv_store_lookup(store, bad[i], strlen(bad[i]), 0, &cfg, &h);
@@ -232,8 +235,8 @@ static void test_keys(void)
         if (st != ST_INVAL)
             printf("  key %zu accepted\n", i);
     }
-    static const char *const good[] = {"a", "a.b", "a/b/c", ".a", "a..b", "ü", "  ", "x y",
-                                       ".well-known/other"};
+    static const char *const good[] = {
+        "a", "a.b", "a/b/c", ".a", "a..b", "ü", "  ", "x y", ".well-known/other"};
     for (size_t i = 0; i < sizeof good / sizeof *good; i++)
         EXPECT_ST(fastly_kv_store_lookup(store, good[i], strlen(good[i]), 0, &cfg, &h), ST_OK);
     memset(big, 'k', 1025);
@@ -290,9 +293,8 @@ static void test_insert(void)
     EXPECT_INT(insert(store, SC("k1"), SC("x"), 0, &cfg), 100 + ST_INVAL);
 
     /* metadata */
-    fastly_kv_insert_config m = {.mode = FASTLY_KV_INSERT_MODE_OVERWRITE,
-                                 .metadata = "meta-data",
-                                 .metadata_len = 9};
+    fastly_kv_insert_config m = {
+        .mode = FASTLY_KV_INSERT_MODE_OVERWRITE, .metadata = "meta-data", .metadata_len = 9};
     EXPECT_INT(insert(store, SC("k4"), SC("v4"), FASTLY_KV_INSERT_CONFIG_OPTIONS_METADATA, &m),
                FASTLY_KV_ERROR_OK);
     g = lookup(store, SC("k4"));
@@ -328,8 +330,8 @@ static void test_insert(void)
     /* if_generation_match */
     g = lookup(store, SC("k2"));
     fastly_kv_insert_config gm = {.if_generation_match = g.gen};
-    EXPECT_INT(insert(store, SC("k2"), SC("gen-ok"), FASTLY_KV_INSERT_CONFIG_OPTIONS_IF_GENERATION_MATCH,
-                      &gm),
+    EXPECT_INT(insert(store, SC("k2"), SC("gen-ok"),
+                      FASTLY_KV_INSERT_CONFIG_OPTIONS_IF_GENERATION_MATCH, &gm),
                FASTLY_KV_ERROR_OK);
     EXPECT_INT(insert(store, SC("k2"), SC("gen-stale"),
                       FASTLY_KV_INSERT_CONFIG_OPTIONS_IF_GENERATION_MATCH, &gm),
@@ -387,9 +389,9 @@ static void test_insert(void)
 static void test_ttl(void)
 {
     fastly_kv_insert_config t = {.time_to_live_sec = 1};
-    EXPECT_INT(insert(store, SC("ttl"), SC("short"), FASTLY_KV_INSERT_CONFIG_OPTIONS_TIME_TO_LIVE_SEC,
-                      &t),
-               FASTLY_KV_ERROR_OK);
+    EXPECT_INT(
+        insert(store, SC("ttl"), SC("short"), FASTLY_KV_INSERT_CONFIG_OPTIONS_TIME_TO_LIVE_SEC, &t),
+        FASTLY_KV_ERROR_OK);
     t.time_to_live_sec = 3600;
     EXPECT_INT(insert(store, SC("ttl-long"), SC("long"),
                       FASTLY_KV_INSERT_CONFIG_OPTIONS_TIME_TO_LIVE_SEC, &t),
@@ -438,8 +440,8 @@ static void test_delete(void)
 static void test_list(void)
 {
     /* covers: fastly_kv_store.list, fastly_kv_store.list_wait */
-    static const char *const keys[] = {"list/e", "list/b", "list/a", "list/d", "list/c", "lisu",
-                                       "lis"};
+    static const char *const keys[] = {"list/e", "list/b", "list/a", "list/d",
+                                       "list/c", "lisu",   "lis"};
     for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
         EXPECT_INT(insert(store, keys[i], strlen(keys[i]), SC("v"), 0, NULL), FASTLY_KV_ERROR_OK);
     uint32_t pl = FASTLY_KV_LIST_CONFIG_OPTIONS_PREFIX | FASTLY_KV_LIST_CONFIG_OPTIONS_LIMIT;
@@ -477,7 +479,8 @@ static void test_list(void)
     EXPECT_STR(big, "{\"data\":[\"q\\\"uote\"],\"meta\":{\"limit\":1000}}");
     /* a cursor that is not base64: bad_request from list_wait */
     fastly_kv_list_config bad = {.cursor = "!!!!", .cursor_len = 4};
-    EXPECT_INT(list(store, FASTLY_KV_LIST_CONFIG_OPTIONS_CURSOR, &bad), FASTLY_KV_ERROR_BAD_REQUEST);
+    EXPECT_INT(list(store, FASTLY_KV_LIST_CONFIG_OPTIONS_CURSOR, &bad),
+               FASTLY_KV_ERROR_BAD_REQUEST);
     bad.cursor_len = 0;
     EXPECT_INT(list(store, FASTLY_KV_LIST_CONFIG_OPTIONS_CURSOR, &bad), 100 + ST_INVAL);
     fastly_kv_list_config badp = {.prefix = BAD_PTR, .prefix_len = 4};
@@ -553,8 +556,9 @@ int main(int argc, char **argv)
         EXPECT_ST(fastly_kv_store_open(SC("store"), &store), ST_OK);
         EXPECT_INT(insert(store, SC("seed"), SC("changed"), 0, NULL), FASTLY_KV_ERROR_OK);
         fastly_kv_insert_config m = {.metadata = "pm", .metadata_len = 2};
-        EXPECT_INT(insert(store, SC("p/1"), SC("kept"), FASTLY_KV_INSERT_CONFIG_OPTIONS_METADATA, &m),
-                   FASTLY_KV_ERROR_OK);
+        EXPECT_INT(
+            insert(store, SC("p/1"), SC("kept"), FASTLY_KV_INSERT_CONFIG_OPTIONS_METADATA, &m),
+            FASTLY_KV_ERROR_OK);
         EXPECT_INT(del(store, SC("meta")), FASTLY_KV_ERROR_OK);
         return hc_done();
     }

@@ -48,7 +48,8 @@ int main(int argc, char **argv)
     EXPECT_ST(fastly_object_store_lookup(s, SC("seed"), &b), ST_OK);
     EXPECT_BYTES(buf, read_body(b), "seed-value");
     b = NOBODY;
-    EXPECT_ST(fastly_object_store_lookup(s, SC("missing"), &b), ST_OK); /* absent: nothing written */
+    EXPECT_ST(fastly_object_store_lookup(s, SC("missing"), &b),
+              ST_OK); /* absent: nothing written */
     EXPECT_INT(b, NOBODY);
     EXPECT_ST(fastly_object_store_lookup(e, SC("seed"), &b), ST_OK);
     EXPECT_INT(b, NOBODY);

@@ -20,9 +20,9 @@ static bool make_edge(void)
         return true;
     char err[512] = "";
     cfg_edge_init(&edge);
-    const char *path = write_file(
-        "store.json", "{\"seed\": \"seed-value\", \"meta\": {\"body\": \"with-meta\", "
-                      "\"metadata\": \"m1\"}}");
+    const char *path =
+        write_file("store.json", "{\"seed\": \"seed-value\", \"meta\": {\"body\": \"with-meta\", "
+                                 "\"metadata\": \"m1\"}}");
     if (cfg_edge_add_kv_store(&edge, "store", path, err, sizeof err) != CFG_OK ||
         cfg_edge_add_kv_store(&edge, "empty", NULL, err, sizeof err) != CFG_OK) {
         fprintf(stderr, "edge: %s\n", err);
@@ -217,9 +217,9 @@ TEST(engine_list_paging)
     char key[16];
     for (int i = 0; i < 25; i++) {
         int n = snprintf(key, sizeof key, "k%02d", i);
-        CHECK_EQ_INT(hc_kv_insert(kv, s, (const uint8_t *)key, (size_t)n, (const uint8_t *)"v", 1,
-                                  &w),
-                     HC_KV_OK);
+        CHECK_EQ_INT(
+            hc_kv_insert(kv, s, (const uint8_t *)key, (size_t)n, (const uint8_t *)"v", 1, &w),
+            HC_KV_OK);
     }
     /* walk with limit 7: 4 pages, every key once */
     char *json = NULL;
@@ -273,9 +273,9 @@ TEST(engine_expired_sweep)
     char key[16];
     for (int i = 0; i < 600; i++) {
         int n = snprintf(key, sizeof key, "d%03d", i);
-        CHECK_EQ_INT(hc_kv_insert(kv, s, (const uint8_t *)key, (size_t)n, (const uint8_t *)"v", 1,
-                                  &dead),
-                     HC_KV_OK);
+        CHECK_EQ_INT(
+            hc_kv_insert(kv, s, (const uint8_t *)key, (size_t)n, (const uint8_t *)"v", 1, &dead),
+            HC_KV_OK);
     }
     hc_kv_value v;
     CHECK_EQ_INT(hc_kv_lookup(kv, s, (const uint8_t *)"d599", 4, &v), HC_KV_NOT_FOUND);
@@ -294,4 +294,5 @@ TEST(engine_expired_sweep)
 HARNESS_MAIN(if (!tmp_dir_create("fastlike-kv")) return 1; RUN(guest_kv_store);
              RUN(guest_object_store); RUN(no_stores); RUN(concurrent_inserts_memory);
              RUN(concurrent_inserts_sqlite); RUN(persistence); RUN(bad_dir);
-             RUN(engine_list_paging); RUN(engine_expired_sweep); cfg_edge_deinit(&edge); tmp_dir_remove();)
+             RUN(engine_list_paging); RUN(engine_expired_sweep); cfg_edge_deinit(&edge);
+             tmp_dir_remove();)

@@ -1,7 +1,7 @@
 /* test_kv_js.c: KV stores from a JS SDK guest (tests/guests/js/kv_sdk.js, KVStore of
  * "fastly:kv-store") end to end: the fastlike binary started with -kv and -kv-dir flags and spoken
- * to over HTTP (get/put/delete/list with metadata, insert modes, cursor paging, TTL, unknown store),
- * then restarted on the same directory to find its writes; and two fastlike objects of the
+ * to over HTTP (get/put/delete/list with metadata, insert modes, cursor paging, TTL, unknown
+ * store), then restarted on the same directory to find its writes; and two fastlike objects of the
  * embedding API in turn on one -kv-dir (fastlike_config_set_kv_dir), plus a bad directory. */
 #include "fastlike.h"
 #include "harness.h"
@@ -23,9 +23,10 @@ static int req(const char *method, const char *target, const char *body, hc_resp
 {
     char request[2048];
     size_t blen = body ? strlen(body) : 0;
-    snprintf(request, sizeof request,
-             "%s %s HTTP/1.1\r\nHost: kv.test\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n%s",
-             method, target, blen, body ? body : "");
+    snprintf(
+        request, sizeof request,
+        "%s %s HTTP/1.1\r\nHost: kv.test\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n%s",
+        method, target, blen, body ? body : "");
     hc_resp_free(r);
     memset(r, 0, sizeof *r);
     hc_conn c;
@@ -70,8 +71,8 @@ static pid_t start_bin(const char *seed, const char *dir)
             dup2(devnull, 1);
             dup2(devnull, 2);
         }
-        char *argv[] = {fastlike_bin, "-wasm", GUEST, "-bind", bind, "-kv", kv, "-kv", "other",
-                        "-kv-dir", (char *)dir, NULL};
+        char *argv[] = {fastlike_bin, "-wasm", GUEST,   "-bind",   bind,        "-kv",
+                        kv,           "-kv",   "other", "-kv-dir", (char *)dir, NULL};
         execv(fastlike_bin, argv);
         _exit(127);
     }
@@ -101,8 +102,9 @@ static void stop_bin(pid_t pid)
 
 static const char *seed_file(void)
 {
-    return write_file("seed.json",
-                      "{\"seed\": \"from-file\", \"meta\": {\"body\": \"mv\", \"metadata\": \"md\"}}");
+    return write_file(
+        "seed.json",
+        "{\"seed\": \"from-file\", \"meta\": {\"body\": \"mv\", \"metadata\": \"md\"}}");
 }
 
 TEST(binary_with_flags)
@@ -201,8 +203,8 @@ static fastlike *make(const char *dir, char *err, size_t errlen, fastlike_status
     return f;
 }
 
-static int handle(fastlike *f, const char *method, const char *url, const char *body,
-                  char *out, size_t outlen)
+static int handle(fastlike *f, const char *method, const char *url, const char *body, char *out,
+                  size_t outlen)
 {
     char err[256];
     fastlike_request rq = {.method = method,
@@ -230,9 +232,8 @@ TEST(two_objects_one_dir)
         fprintf(stderr, "%s\n", err);
         return;
     }
-    CHECK_EQ_INT(handle(f, "POST", "http://kv.test/put?key=api&meta=m", "from-first", out,
-                        sizeof out),
-                 200);
+    CHECK_EQ_INT(
+        handle(f, "POST", "http://kv.test/put?key=api&meta=m", "from-first", out, sizeof out), 200);
     CHECK_EQ_INT(handle(f, "GET", "http://kv.test/get?key=api", NULL, out, sizeof out), 200);
     CHECK_STR_EQ(out, "from-first");
     fastlike_free(f);
