@@ -241,3 +241,13 @@ LDLIBS += -lsqlite3 -lmaxminddb
 HTTP_CASES := $(wildcard tests/http/*.case)
 $(B)/tests/server/test_http_cases: $(SRV_GUEST_WASMS) $(HTTP_CASES) tests/unit/server/http_client.h tests/unit/server/test_server.h
 # ---- end front-end block ----
+
+# ---- kv block: src/hostcalls/hc_kv_*, hc_object_store.*, tests/unit/hostcalls/test_hc_kv.c,
+# tests/guests/c/hc_kv*.c, tests/unit/server/test_kv_js.c, tests/guests/js/kv_*.js ----
+# The KV tests write their JSON seed files and -kv-dir databases into a scratch directory.
+$(B)/tests/hostcalls/test_hc_kv: CPPFLAGS += -Itests/unit/config
+$(B)/tests/hostcalls/test_hc_kv: tests/unit/config/tmp_files.h
+# The JS test runs the binary with -kv/-kv-dir flags, and the embedding API in-process.
+$(B)/tests/server/test_kv_js: CPPFLAGS += -Itests/unit/config
+$(B)/tests/server/test_kv_js: $(B)/fastlike build/guests/js/kv_sdk.wasm tests/unit/config/tmp_files.h tests/unit/server/http_client.h
+# ---- end kv block ----

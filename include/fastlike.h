@@ -115,9 +115,16 @@ fastlike_status fastlike_config_add_config_store(fastlike_config *c, const char 
                                                  const char *json_path, char *err, size_t errlen);
 fastlike_status fastlike_config_add_secret_store(fastlike_config *c, const char *name,
                                                  const char *json_path, char *err, size_t errlen);
-/* A KV store; json_path NULL makes it empty (as -kv NAME). */
+/* A KV store; json_path NULL makes it empty (as -kv NAME). In effect: guests read and write it
+ * through fastly_kv_store / fastly_object_store for the life of the fastlike object (docs/stores.md). */
 fastlike_status fastlike_config_add_kv_store(fastlike_config *c, const char *name,
                                              const char *json_path, char *err, size_t errlen);
+/* As -kv-dir: keep the KV stores in DIR/kv.sqlite3 (SQLite, WAL; the directory is created when
+ * missing, and fastlike_new fails with FASTLIKE_ERR_IO when the database cannot be opened), so
+ * writes survive a restart; a store's configured entries seed it only when the database has never
+ * had that store. NULL (the default) keeps them in memory for the life of the fastlike object. */
+fastlike_status fastlike_config_set_kv_dir(fastlike_config *c, const char *dir, char *err,
+                                           size_t errlen);
 fastlike_status fastlike_config_add_acl(fastlike_config *c, const char *name, const char *json_path,
                                         char *err, size_t errlen);
 /* The geolocation table; a second call replaces the first (as a repeated -geo), NULL restores the

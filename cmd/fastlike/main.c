@@ -234,8 +234,6 @@ static void note_pending_flags(const cfg_options *o)
         names[n++] = "-dictionary";
     if (o->edge.nconfig_stores)
         names[n++] = "-config-store";
-    if (o->edge.nkv_stores)
-        names[n++] = "-kv";
     if (o->edge.nsecret_stores)
         names[n++] = "-secret-store";
     if (o->edge.nacls)
@@ -288,6 +286,8 @@ static fastlike_status add_pending_options(fastlike_config *c, const cfg_options
         st = flag_failed(fastlike_config_add_kv_store(c, e->kv_stores[i].name, e->kv_stores[i].path,
                                                       err, sizeof err),
                          "-kv", err);
+    if (o->kv_dir && st == FASTLIKE_OK)
+        st = flag_failed(fastlike_config_set_kv_dir(c, o->kv_dir, err, sizeof err), "-kv-dir", err);
     for (size_t i = 0; i < e->nacls && st == FASTLIKE_OK; i++)
         st = flag_failed(
             fastlike_config_add_acl(c, e->acls[i].name, e->acls[i].path, err, sizeof err), "-acl",

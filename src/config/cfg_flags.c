@@ -265,6 +265,15 @@ static cfg_status f_kv(cfg_options *o, const char *v, char *err, size_t errlen)
     return add_edge(o, v, true, "NAME or NAME=FILE.json", cfg_edge_add_kv_store, err, errlen);
 }
 
+static cfg_status f_kv_dir(cfg_options *o, const char *v, char *err, size_t errlen)
+{
+    if (!v[0]) {
+        snprintf(err, errlen, "expected a directory for the KV database");
+        return CFG_ERR_VALUE;
+    }
+    return set_string(&o->kv_dir, v, err, errlen);
+}
+
 static cfg_status f_acl(cfg_options *o, const char *v, char *err, size_t errlen)
 {
     return add_edge(o, v, false, "NAME=FILE.json", cfg_edge_add_acl, err, errlen);
@@ -368,6 +377,7 @@ static const flag_def flag_table[] = {
     {"dictionary", "d", false, f_dictionary, "NAME=FILE.json"},
     {"config-store", NULL, false, f_config_store, "NAME=FILE.json"},
     {"kv", NULL, false, f_kv, "NAME[=FILE.json]"},
+    {"kv-dir", NULL, false, f_kv_dir, "DIR"},
     {"secret-store", NULL, false, f_secret_store, "NAME=FILE.json"},
     {"acl", NULL, false, f_acl, "NAME=FILE.json"},
     {"geo", NULL, false, f_geo, "FILE.json"},
@@ -428,6 +438,7 @@ void cfg_options_deinit(cfg_options *o)
     free(o->override_hosts);
     cfg_edge_deinit(&o->edge);
     free(o->compliance_region);
+    free(o->kv_dir);
     for (size_t i = 0; i < o->nfake_fastly_keys; i++)
         free(o->fake_fastly_keys[i]);
     free(o->fake_fastly_keys);
@@ -563,6 +574,7 @@ const char *cfg_usage_text(void)
            "  -secret-store NAME=FILE.json     a secret store (JSON object of strings)\n"
            "  -kv NAME[=FILE.json]     a KV store, empty or loaded ({\"key\": \"value\"} or\n"
            "                           {\"key\": {\"body\": \"...\", \"metadata\": \"...\"}})\n"
+           "  -kv-dir DIR              keep the KV stores in DIR/kv.sqlite3 (default: memory)\n"
            "  -acl NAME=FILE.json      an ACL ({\"entries\": [{\"prefix\": \"10.0.0.0/8\",\n"
            "                           \"action\": \"ALLOW\"|\"BLOCK\"}]})\n"
            "  -geo FILE.json           geolocation data: {\"IP or CIDR\": {\"city\": ..., ...}}\n"

@@ -40,6 +40,7 @@ typedef struct cfg_options {
     bool reload;
     cfg_edge edge; /* -dictionary, -config-store, -secret-store, -kv, -acl, -geo, -logger */
     char *compliance_region; /* NULL, "none", "us-eu" or "us" */
+    char *kv_dir;            /* -kv-dir: NULL keeps the KV stores in memory */
     char **fake_fastly_keys;
     size_t nfake_fastly_keys;
     char *profile_ui; /* NULL: no profiler UI listener */

@@ -11,9 +11,13 @@
 #include "hc_http_req.h"
 #include "hc_http_req_send.h"
 #include "hc_http_resp.h"
+#include "hc_kv_store.h"
+#include "hc_object_store.h"
 #include "hc_uap.h"
 
 const hc_impl *const hc_all_impls[] = {
     hc_abi_init_impls,     hc_http_req_impls,  hc_http_resp_impls, hc_http_body_impls,
-    hc_http_downstream_impls, hc_compute_runtime_impls, hc_uap_impls, hc_http_req_send_impls, hc_backend_impls, hc_async_io_impls, NULL,
+    hc_http_downstream_impls, hc_compute_runtime_impls, hc_uap_impls, hc_http_req_send_impls, hc_backend_impls, hc_async_io_impls,
+    hc_kv_store_impls, hc_object_store_impls,
+    NULL,
 };

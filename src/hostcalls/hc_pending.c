@@ -3,6 +3,7 @@
  * streaming request bodies, dynamic backends of the request, and async item readiness. */
 #include "hc_pending.h"
 
+#include "hc_kv_ops.h"
 #include "hc_mem.h"
 
 #include <stdlib.h>
@@ -532,6 +533,13 @@ void hc_item_free(uint8_t kind, void *obj)
         /* the guest ended without closing it: the body ends here, as production does */
         stream_req_free(obj, false);
         break;
+    case HC_ITEM_KV_STORE:
+    case HC_ITEM_KV_LOOKUP:
+    case HC_ITEM_KV_INSERT:
+    case HC_ITEM_KV_DELETE:
+    case HC_ITEM_KV_LIST:
+        hc_kv_item_free(kind, obj);
+        break;
     default:
         break;
     }
@@ -570,6 +578,12 @@ hc_status hc_item_ready(hc_ctx *ctx, uint32_t h, bool *ready)
         *ready = !s->t || be_transfer_writable(s->t);
         return HC_OK;
     }
+    case HC_ITEM_KV_LOOKUP: /* KV operations are answered when made */
+    case HC_ITEM_KV_INSERT:
+    case HC_ITEM_KV_DELETE:
+    case HC_ITEM_KV_LIST:
+        *ready = true;
+        return HC_OK;
     default:
         /* KV lookups and cache handles add their kinds here */
         return HC_BADF;

@@ -99,6 +99,7 @@ void fastlike_config_free(fastlike_config *c)
         free(c->fake_keys[i]);
     free(c->fake_keys);
     cfg_edge_deinit(&c->edge);
+    free(c->kv_dir);
     free(c->profile_ui);
     free(c);
 }
@@ -558,6 +559,21 @@ fastlike_status fastlike_config_add_kv_store(fastlike_config *c, const char *nam
                                              const char *json_path, char *err, size_t errlen)
 {
     return add_edge(c, cfg_edge_add_kv_store, "KV store", name, json_path, err, errlen);
+}
+
+fastlike_status fastlike_config_set_kv_dir(fastlike_config *c, const char *dir, char *err,
+                                           size_t errlen)
+{
+    if (dir && !dir[0]) {
+        snprintf(err, errlen, "the KV directory must not be empty");
+        return FASTLIKE_ERR_ARGS;
+    }
+    char *d = NULL;
+    if (dir && !(d = dup_str(dir)))
+        return FASTLIKE_ERR_NOMEM;
+    free(c->kv_dir);
+    c->kv_dir = d;
+    return FASTLIKE_OK;
 }
 
 fastlike_status fastlike_config_add_acl(fastlike_config *c, const char *name, const char *json_path,

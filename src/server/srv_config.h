@@ -48,6 +48,7 @@ struct fastlike_config {
      * config right after fastlike_new (cmd/fastlike does), so fastlike_new must copy or take over
      * whatever it keeps. */
     cfg_edge edge;
+    char *kv_dir;                  /* -kv-dir: KV stores persisted there (NULL: memory) */
     bool reload;                   /* -reload (hot reload not implemented yet) */
     char *profile_ui;              /* NULL: no profiler viewer */
     cfg_profile_mode profile_mode; /* CFG_PROFILE_TRACE by default */

@@ -4,6 +4,7 @@
  * buffering sink. */
 #include "fastlike.h"
 #include "backend/be_backend.h"
+#include "hostcalls/hc_kv_stores.h"
 #include "server/srv_config.h"
 #include "server/srv_guest.h"
 #include "server/srv_http.h"
@@ -33,6 +34,7 @@ struct fastlike {
     char *compliance_region;
     char **fake_keys; /* NULL-terminated copy */
     cfg_edge edge;    /* the configuration's edge data, copied (hc_settings.edge) */
+    hc_kv_stores *kv; /* live KV stores (hc_settings.kv); belong to the server, not the module */
 };
 
 static char *dup_or_empty(const char *s)
@@ -111,6 +113,12 @@ fastlike_status fastlike_new(const fastlike_config *c, fastlike **out, char *err
         snprintf(err, errlen, "%s", emsg);
         goto done;
     }
+    f->kv = hc_kv_stores_new(&f->edge, c->kv_dir, emsg, sizeof emsg);
+    if (!f->kv) {
+        snprintf(err, errlen, "%s%s", c->kv_dir ? "-kv-dir: " : "", emsg);
+        st = c->kv_dir ? FASTLIKE_ERR_IO : FASTLIKE_ERR_NOMEM;
+        goto done;
+    }
     f->backends = be_backends_new(&bc, err, errlen);
     if (!f->backends) {
         st = FASTLIKE_ERR_IO;
@@ -134,7 +142,8 @@ fastlike_status fastlike_new(const fastlike_config *c, fastlike **out, char *err
                .backends = f->backends,
                .compliance_region = f->compliance_region,
                .fake_fastly_keys = (const char *const *)f->fake_keys,
-               .edge = &f->edge},
+               .edge = &f->edge,
+               .kv = f->kv},
         .env = (const char *const *)env,
         .nenv = c->nenv,
     };
@@ -168,6 +177,7 @@ void fastlike_free(fastlike *f)
     srv_guest_free(f->guest);
     be_backends_free(f->backends);
     cfg_edge_deinit(&f->edge);
+    hc_kv_stores_free(f->kv);
     for (int i = 0; i < 5; i++)
         free(f->names[i]);
     free(f->compliance_region);

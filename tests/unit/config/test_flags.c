@@ -553,6 +553,20 @@ TEST(compliance_region)
                "-compliance-region", "eu");
 }
 
+TEST(kv_dir)
+{
+    cfg_options o;
+    char err[512];
+    CHECK_EQ_INT(parse(&o, err, sizeof err, "-kv", "a", "-kv-dir", "data/kv", (const char *)NULL),
+                 CFG_OK);
+    CHECK_STR_EQ(o.kv_dir, "data/kv");
+    cfg_options_deinit(&o);
+    CHECK_EQ_INT(parse(&o, err, sizeof err, "-kv", "a", (const char *)NULL), CFG_OK);
+    CHECK(o.kv_dir == NULL);
+    cfg_options_deinit(&o);
+    EXPECT_ERR(CFG_ERR_VALUE, "-kv-dir: expected a directory for the KV database", "-kv-dir", "");
+}
+
 TEST(fake_fastly_key)
 {
     cfg_options o;
@@ -647,6 +661,7 @@ TEST(usage_lists_every_flag)
                            "-dictionary, -d",
                            "-config-store ",
                            "-kv ",
+                           "-kv-dir ",
                            "-secret-store ",
                            "-acl ",
                            "-geo ",
@@ -731,6 +746,13 @@ TEST(binary_startup_errors)
     CHECK_EQ_INT(count_lines(err), 1);
     CHECK_STR_CONTAINS(err, "binbad.json:1:7: invalid JSON:");
 
+    char kvdir[800];
+    snprintf(kvdir, sizeof kvdir, "%s/sub", write_file("kvfile", "x"));
+    char *badkv[] = {fastlike_bin, "-wasm", wasm_path, "-kv", "s", "-kv-dir", kvdir, NULL};
+    CHECK_EQ_INT(run_bin(badkv, err, sizeof err), 2);
+    CHECK_EQ_INT(count_lines(err), 1);
+    CHECK_STR_CONTAINS(err, "fastlike: -kv-dir: cannot create directory");
+
     char *help[] = {fastlike_bin, "-h", NULL};
     CHECK_EQ_INT(run_bin(help, err, sizeof err), 0);
     CHECK_STR_EQ(err, "");
@@ -773,6 +795,7 @@ int main(int argc, char **argv)
     RUN(geo);
     RUN(logger);
     RUN(compliance_region);
+    RUN(kv_dir);
     RUN(fake_fastly_key);
     RUN(profile);
     RUN(unknown_import);

@@ -2,7 +2,8 @@
  * sdk_basic guest (tests/guests/js/sdk_basic.js): Headers, JSON, redirects, bodies as ArrayBuffer
  * and streams both ways (large ones included), URL, TextEncoder/Decoder, crypto, timers, client
  * and server info, fastly:env, waitUntil, and the unimplemented stores and logger, which must fail
- * in the guest (hostcall `unsupported`, one log line each) while the server keeps serving. */
+ * in the guest (hostcall `unsupported`, one log line each) while the server keeps serving (KV
+ * stores are implemented: /kv-store opens one that is not configured). */
 #include "fastlike.h"
 #include "harness.h"
 #include "http_client.h"
@@ -292,7 +293,6 @@ TEST(unimplemented_features_fail_in_the_guest)
         const char *path, *hostcall, *thrown;
     } cases[] = {
         {"/config-store", "fastly_config_store.open", "constructor: Unsupported operation"},
-        {"/kv-store", "fastly_kv_store.open", "constructor: Unsupported operation"},
         {"/dictionary", "fastly_dictionary.open", "constructor: Unsupported operation"},
         {"/logger", "fastly_log.endpoint_get", "log: Unsupported operation"},
         {"/secret-store", "fastly_secret_store.open", "constructor: Unsupported operation"},
@@ -311,7 +311,12 @@ TEST(unimplemented_features_fail_in_the_guest)
         }
         CHECK_EQ_U64(log_count(&srv->log, line), 1); /* once per server, not per request */
     }
+    /* KV stores are implemented: a store that is not configured throws from the constructor */
     hc_resp r = {0};
+    CHECK_EQ_INT(get("/kv-store", &r), 500);
+    CHECK_STR_EQ(hc_header(&r, "x-threw"), "yes");
+    CHECK_STR_CONTAINS((char *)r.body, "No KVStore named 'store' exists");
+    hc_resp_free(&r);
     CHECK_EQ_INT(get("/timers", &r), 200); /* still serving */
     hc_resp_free(&r);
 }

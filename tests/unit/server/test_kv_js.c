@@ -1,0 +1,280 @@
+/* test_kv_js.c: KV stores from a JS SDK guest (tests/guests/js/kv_sdk.js, KVStore of
+ * "fastly:kv-store") end to end: the fastlike binary started with -kv and -kv-dir flags and spoken
+ * to over HTTP (get/put/delete/list with metadata, insert modes, cursor paging, TTL, unknown
+ * store), then restarted on the same directory to find its writes; and two fastlike objects of the
+ * embedding API in turn on one -kv-dir (fastlike_config_set_kv_dir), plus a bad directory. */
+#include "fastlike.h"
+#include "harness.h"
+#include "http_client.h"
+#include "tmp_files.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+
+#define GUEST "build/guests/js/kv_sdk.wasm"
+
+static char fastlike_bin[1024] = "bin/fastlike";
+static uint16_t port;
+
+/* One request; returns the status and keeps the body in r (NUL-terminated). */
+static int req(const char *method, const char *target, const char *body, hc_resp *r)
+{
+    char request[2048];
+    size_t blen = body ? strlen(body) : 0;
+    snprintf(
+        request, sizeof request,
+        "%s %s HTTP/1.1\r\nHost: kv.test\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n%s",
+        method, target, blen, body ? body : "");
+    hc_resp_free(r);
+    memset(r, 0, sizeof *r);
+    hc_conn c;
+    if (hc_connect(&c, port) != 0)
+        return -1;
+    int rc = hc_sends(&c, request) == 0 && hc_read(&c, r, false, true, false) == 0 ? r->status : -1;
+    hc_close(&c);
+    return rc;
+}
+
+static const char *text(const hc_resp *r)
+{
+    return r->body ? (const char *)r->body : "";
+}
+
+static uint16_t free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof sa;
+    uint16_t p = 0;
+    if (fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0 &&
+        getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
+        p = ntohs(sa.sin_port);
+    if (fd >= 0)
+        close(fd);
+    return p;
+}
+
+/* Starts the binary with the KV flags on a port that was free a moment ago; waits (up to 60 s)
+ * until it answers. Returns its pid, or -1. */
+static pid_t start_bin(const char *seed, const char *dir)
+{
+    port = free_port();
+    char bind[64], kv[800];
+    snprintf(bind, sizeof bind, "127.0.0.1:%u", port);
+    snprintf(kv, sizeof kv, "app=%s", seed);
+    pid_t pid = fork();
+    if (pid == 0) {
+        int devnull = open("/dev/null", O_WRONLY);
+        if (devnull >= 0) {
+            dup2(devnull, 1);
+            dup2(devnull, 2);
+        }
+        char *argv[] = {fastlike_bin, "-wasm", GUEST,   "-bind",   bind,        "-kv",
+                        kv,           "-kv",   "other", "-kv-dir", (char *)dir, NULL};
+        execv(fastlike_bin, argv);
+        _exit(127);
+    }
+    for (int i = 0; pid > 0 && i < 1200; i++) {
+        hc_conn c;
+        if (hc_connect(&c, port) == 0) {
+            hc_close(&c);
+            return pid;
+        }
+        int status;
+        if (waitpid(pid, &status, WNOHANG) == pid)
+            return -1;
+        usleep(50 * 1000);
+    }
+    return -1;
+}
+
+static void stop_bin(pid_t pid)
+{
+    if (pid <= 0)
+        return;
+    kill(pid, SIGTERM);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    CHECK(WIFEXITED(status));
+}
+
+static const char *seed_file(void)
+{
+    return write_file(
+        "seed.json",
+        "{\"seed\": \"from-file\", \"meta\": {\"body\": \"mv\", \"metadata\": \"md\"}}");
+}
+
+TEST(binary_with_flags)
+{
+    char dir[800];
+    snprintf(dir, sizeof dir, "%s", tmp_path("bin-db"));
+    pid_t pid = start_bin(seed_file(), dir);
+    CHECK(pid > 0);
+    if (pid <= 0)
+        return;
+    hc_resp r = {0};
+    /* seeded values, with and without metadata */
+    CHECK_EQ_INT(req("GET", "/get?key=seed", NULL, &r), 200);
+    CHECK_STR_EQ(text(&r), "from-file");
+    CHECK_STR_EQ(hc_header(&r, "x-has-metadata"), "no");
+    CHECK_EQ_INT(req("GET", "/get?key=meta", NULL, &r), 200);
+    CHECK_STR_EQ(text(&r), "mv");
+    CHECK_STR_EQ(hc_header(&r, "x-metadata"), "md");
+    CHECK_EQ_INT(req("GET", "/get?key=missing", NULL, &r), 404);
+    /* put with metadata, then the insert modes */
+    CHECK_EQ_INT(req("POST", "/put?key=a1&meta=hello", "v-a1", &r), 200);
+    CHECK_EQ_INT(req("GET", "/get?key=a1", NULL, &r), 200);
+    CHECK_STR_EQ(text(&r), "v-a1");
+    CHECK_STR_EQ(hc_header(&r, "x-metadata"), "hello");
+    CHECK_EQ_INT(req("POST", "/put?key=a1&mode=append", "+x", &r), 200);
+    CHECK_EQ_INT(req("POST", "/put?key=a1&mode=prepend", "p-", &r), 200);
+    CHECK_EQ_INT(req("GET", "/get?key=a1", NULL, &r), 200);
+    CHECK_STR_EQ(text(&r), "p-v-a1+x");
+    CHECK_EQ_INT(req("POST", "/put?key=a1&mode=add", "no", &r), 500); /* the key exists */
+    CHECK_EQ_INT(req("GET", "/get?key=a1", NULL, &r), 200);
+    CHECK_STR_EQ(text(&r), "p-v-a1+x");
+    /* delete */
+    CHECK_EQ_INT(req("POST", "/delete?key=a1", NULL, &r), 200);
+    CHECK_EQ_INT(req("GET", "/get?key=a1", NULL, &r), 404);
+    /* list and paging */
+    for (int i = 5; i >= 1; i--) {
+        char t[64];
+        snprintf(t, sizeof t, "/put?key=l/%d", i);
+        CHECK_EQ_INT(req("POST", t, "v", &r), 200);
+    }
+    CHECK_EQ_INT(req("GET", "/list?prefix=l/&limit=2", NULL, &r), 200);
+    CHECK_STR_EQ(text(&r), "{\"list\":[\"l/1\",\"l/2\"],\"cursor\":\"bC8y\"}");
+    CHECK_EQ_INT(req("GET", "/list?prefix=l/&limit=2&cursor=bC8y", NULL, &r), 200);
+    CHECK_STR_EQ(text(&r), "{\"list\":[\"l/3\",\"l/4\"],\"cursor\":\"bC80\"}");
+    CHECK_EQ_INT(req("GET", "/walk?prefix=l/&limit=2", NULL, &r), 200);
+    CHECK_STR_EQ(text(&r), "{\"keys\":[\"l/1\",\"l/2\",\"l/3\",\"l/4\",\"l/5\"],\"pages\":3}");
+    CHECK_EQ_INT(req("GET", "/list?store=other", NULL, &r), 200);
+    CHECK_STR_EQ(text(&r), "{\"list\":[],\"cursor\":null}");
+    /* an unknown store and a bad key throw in the guest */
+    CHECK_EQ_INT(req("GET", "/open-unknown", NULL, &r), 500);
+    CHECK_STR_CONTAINS(text(&r), "threw");
+    CHECK_EQ_INT(req("GET", "/get?key=a%23b", NULL, &r), 500);
+    CHECK_STR_CONTAINS(text(&r), "TypeError");
+    /* TTL: gone after a second (polled, generous deadline) */
+    CHECK_EQ_INT(req("POST", "/put?key=t1&ttl=1", "short", &r), 200);
+    int st = 200;
+    for (int i = 0; i < 600 && st == 200; i++) {
+        st = req("GET", "/get?key=t1", NULL, &r);
+        if (st == 200)
+            usleep(100 * 1000);
+    }
+    CHECK_EQ_INT(st, 404);
+    /* what survives a restart on the same -kv-dir */
+    CHECK_EQ_INT(req("POST", "/put?key=seed", "rewritten", &r), 200);
+    stop_bin(pid);
+    pid = start_bin(seed_file(), dir);
+    CHECK(pid > 0);
+    if (pid > 0) {
+        CHECK_EQ_INT(req("GET", "/get?key=seed", NULL, &r), 200);
+        CHECK_STR_EQ(text(&r), "rewritten");
+        CHECK_EQ_INT(req("GET", "/walk?prefix=l/&limit=10", NULL, &r), 200);
+        CHECK_STR_EQ(text(&r), "{\"keys\":[\"l/1\",\"l/2\",\"l/3\",\"l/4\",\"l/5\"],\"pages\":1}");
+        CHECK_EQ_INT(req("GET", "/get?key=a1", NULL, &r), 404);
+        stop_bin(pid);
+    }
+    hc_resp_free(&r);
+}
+
+static void quiet(void *user, const char *line)
+{
+    (void)user, (void)line;
+}
+
+static fastlike *make(const char *dir, char *err, size_t errlen, fastlike_status *st)
+{
+    fastlike_config *c = fastlike_config_new();
+    fastlike_config_set_wasm_file(c, GUEST);
+    fastlike_config_set_log(c, quiet, NULL);
+    *st = fastlike_config_add_kv_store(c, "app", seed_file(), err, errlen);
+    if (*st == FASTLIKE_OK)
+        *st = fastlike_config_set_kv_dir(c, dir, err, errlen);
+    fastlike *f = NULL;
+    if (*st == FASTLIKE_OK)
+        *st = fastlike_new(c, &f, err, errlen);
+    fastlike_config_free(c);
+    return f;
+}
+
+static int handle(fastlike *f, const char *method, const char *url, const char *body, char *out,
+                  size_t outlen)
+{
+    char err[256];
+    fastlike_request rq = {.method = method,
+                           .url = url,
+                           .body = (const uint8_t *)body,
+                           .body_len = body ? strlen(body) : 0,
+                           .client_ip = "192.0.2.9"};
+    fastlike_response resp;
+    if (fastlike_handle(f, &rq, &resp, err, sizeof err) != FASTLIKE_OK)
+        return -1;
+    snprintf(out, outlen, "%.*s", (int)resp.body_len, resp.body ? (const char *)resp.body : "");
+    int status = resp.status;
+    fastlike_response_free(&resp);
+    return status;
+}
+
+TEST(two_objects_one_dir)
+{
+    char dir[800], err[512] = "", out[512];
+    snprintf(dir, sizeof dir, "%s", tmp_path("api-db"));
+    fastlike_status st;
+    fastlike *f = make(dir, err, sizeof err, &st);
+    CHECK(f != NULL);
+    if (!f) {
+        fprintf(stderr, "%s\n", err);
+        return;
+    }
+    CHECK_EQ_INT(
+        handle(f, "POST", "http://kv.test/put?key=api&meta=m", "from-first", out, sizeof out), 200);
+    CHECK_EQ_INT(handle(f, "GET", "http://kv.test/get?key=api", NULL, out, sizeof out), 200);
+    CHECK_STR_EQ(out, "from-first");
+    fastlike_free(f);
+    f = make(dir, err, sizeof err, &st);
+    CHECK(f != NULL);
+    if (!f)
+        return;
+    CHECK_EQ_INT(handle(f, "GET", "http://kv.test/get?key=api", NULL, out, sizeof out), 200);
+    CHECK_STR_EQ(out, "from-first");
+    CHECK_EQ_INT(handle(f, "GET", "http://kv.test/get?key=seed", NULL, out, sizeof out), 200);
+    CHECK_STR_EQ(out, "from-file");
+    fastlike_free(f);
+    /* a directory that cannot be made: fastlike_new fails naming it */
+    const char *file = write_file("plain-file", "x");
+    char bad[900];
+    snprintf(bad, sizeof bad, "%s/db", file);
+    f = make(bad, err, sizeof err, &st);
+    CHECK(f == NULL);
+    CHECK_EQ_INT(st, FASTLIKE_ERR_IO);
+    CHECK_STR_CONTAINS(err, "-kv-dir");
+    CHECK_STR_CONTAINS(err, "plain-file");
+    fastlike_free(f);
+}
+
+/* build/<variant>/tests/server/test_kv_js -> build/<variant>/fastlike */
+static void find_fastlike(const char *argv0)
+{
+    const char *t = argv0 ? strstr(argv0, "/tests/") : NULL;
+    if (t)
+        snprintf(fastlike_bin, sizeof fastlike_bin, "%.*s/fastlike", (int)(t - argv0), argv0);
+}
+
+int main(int argc, char **argv)
+{
+    (void)argc;
+    signal(SIGPIPE, SIG_IGN);
+    find_fastlike(argv[0]);
+    if (!tmp_dir_create("fastlike-kv-js"))
+        return 1;
+    RUN(binary_with_flags);
+    RUN(two_objects_one_dir);
+    tmp_dir_remove();
+    return harness_finish(argv[0]);
+}
