@@ -236,3 +236,10 @@ LDLIBS += -lcurl -lssl -lcrypto -lz
 # KV persistence (-kv-dir) on SQLite; geolocation from MaxMind .mmdb files.
 LDLIBS += -lsqlite3 -lmaxminddb
 # ---- end edge block ----
+# ---- stores block (src/hostcalls/hc_{dictionary,config_store,secret_store,log,acl,edge_handles}*,
+# tests/guests/c/hc_{dictionary,secret_store,log,acl}.c, tests/guests/js/edge_stores.js,
+# tests/unit/hostcalls/test_hc_{dictionary,secret_store,log,acl}.c, tests/unit/server/test_edge_stores.c) ----
+# test_edge_stores runs the fastlike binary with the edge-data flags and a JS SDK guest.
+$(B)/tests/server/test_edge_stores: $(B)/fastlike build/guests/js/edge_stores.wasm build/guests/srv_app.wasm tests/unit/server/http_client.h tests/unit/server/test_server.h tests/unit/config/tmp_files.h
+$(B)/tests/hostcalls/test_hc_dictionary $(B)/tests/hostcalls/test_hc_secret_store $(B)/tests/hostcalls/test_hc_log $(B)/tests/hostcalls/test_hc_acl: tests/unit/config/tmp_files.h
+# ---- end stores block ----
