@@ -145,6 +145,10 @@ static int get(const proc *p, const char *target, const char *headers, hc_resp *
 
 TEST(js_sdk_stores_from_flags)
 {
+    /* covers: fastly_config_store.open, fastly_config_store.get, fastly_dictionary.open */
+    /* covers: fastly_dictionary.get, fastly_secret_store.open, fastly_secret_store.get */
+    /* covers: fastly_secret_store.plaintext, fastly_secret_store.from_bytes */
+    /* covers: fastly_log.endpoint_get, fastly_log.write, fastly_acl.open, fastly_acl.lookup */
     char longv[8001];
     memset(longv, 'x', 8000);
     longv[8000] = '\0';

@@ -1,8 +1,9 @@
 /* test_js_sdk.c: commonly used JS SDK (@fastly/js-compute) APIs end to end over HTTP with the
  * sdk_basic guest (tests/guests/js/sdk_basic.js): Headers, JSON, redirects, bodies as ArrayBuffer
  * and streams both ways (large ones included), URL, TextEncoder/Decoder, crypto, timers, client
- * and server info, fastly:env, waitUntil, and the unimplemented stores and logger, which must fail
- * in the guest (hostcall `unsupported`, one log line each) while the server keeps serving. */
+ * and server info, fastly:env, waitUntil, and the unimplemented KV store, which must fail in the
+ * guest (hostcall `unsupported`, one log line) while the server keeps serving (the other stores
+ * and the logger: test_edge_stores.c). */
 #include "fastlike.h"
 #include "harness.h"
 #include "http_client.h"
@@ -291,11 +292,7 @@ TEST(unimplemented_features_fail_in_the_guest)
     static const struct {
         const char *path, *hostcall, *thrown;
     } cases[] = {
-        {"/config-store", "fastly_config_store.open", "constructor: Unsupported operation"},
         {"/kv-store", "fastly_kv_store.open", "constructor: Unsupported operation"},
-        {"/dictionary", "fastly_dictionary.open", "constructor: Unsupported operation"},
-        {"/logger", "fastly_log.endpoint_get", "log: Unsupported operation"},
-        {"/secret-store", "fastly_secret_store.open", "constructor: Unsupported operation"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char line[160];
