@@ -84,7 +84,9 @@ static fwe_trap_kind acl_open(fwe_caller *caller, uint64_t *slots, void *data)
     const cfg_edge *e = hc_ctx_settings(ctx)->edge;
     const cfg_acl *acl = e ? cfg_edge_acl(e, name, name_len) : NULL;
     if (!acl) {
-        hc_log(ctx, 2, "fastly_acl.open: no ACL named '%.*s'", (int)name_len, name);
+        char shown[72];
+        hc_log(ctx, 2, "fastly_acl.open: no ACL named '%s'",
+               hc_edge_log_name(name, name_len, shown));
         HC_RETURN(HC_NONE); /* Viceroy's ValueAbsent */
     }
     uint32_t h;

@@ -14,8 +14,8 @@ static fwe_trap_kind store_open(fwe_caller *caller, uint64_t *slots, void *data)
 static fwe_trap_kind store_get(fwe_caller *caller, uint64_t *slots, void *data)
 {
     HC_CTX(ctx);
-    HC_RETURN(hc_dictionary_get(caller, ctx, HC_ARG(0), HC_ARG(1), HC_ARG(2), HC_ARG(3),
-                                HC_ARG(4), HC_ARG(5)));
+    HC_RETURN(hc_dictionary_get(caller, ctx, HC_ARG(0), HC_ARG(1), HC_ARG(2), HC_ARG(3), HC_ARG(4),
+                                HC_ARG(5)));
 }
 
 const hc_impl hc_config_store_impls[] = {

@@ -22,9 +22,11 @@ hc_status hc_dictionary_open(fwe_caller *caller, hc_ctx *ctx, uint32_t name, uin
         d = prefer_config_store ? (store ? store : dict) : (dict ? dict : store);
     }
     if (!d) {
-        hc_log(ctx, 2, "%s.open: no %s named '%.*s'",
+        char shown[72];
+        hc_log(ctx, 2, "%s.open: no %s named '%s'",
                prefer_config_store ? "fastly_config_store" : "fastly_dictionary",
-               prefer_config_store ? "config store" : "dictionary", (int)name_len, n);
+               prefer_config_store ? "config store" : "dictionary",
+               hc_edge_log_name(n, name_len, shown));
         return HC_BADF; /* Viceroy's UnknownDictionary */
     }
     uint32_t h;
@@ -35,8 +37,7 @@ hc_status hc_dictionary_open(fwe_caller *caller, hc_ctx *ctx, uint32_t name, uin
 }
 
 hc_status hc_dictionary_get(fwe_caller *caller, hc_ctx *ctx, uint32_t handle, uint32_t key,
-                            uint32_t key_len, uint32_t buf, uint32_t buf_len,
-                            uint32_t nwritten_out)
+                            uint32_t key_len, uint32_t buf, uint32_t buf_len, uint32_t nwritten_out)
 {
     const cfg_dictionary *d = hc_edge_get(ctx, handle, HC_EDGE_DICT);
     if (!d)

@@ -101,6 +101,19 @@ bool hc_utf8_valid(const char *str, size_t len)
     return true;
 }
 
+const char *hc_edge_log_name(const void *s, size_t len, char out[72])
+{
+    const unsigned char *p = s;
+    size_t n = len > 64 ? 64 : len, o = 0;
+    for (size_t i = 0; i < n; i++)
+        out[o++] = (p[i] >= 0x20 && p[i] < 0x7f) ? (char)p[i] : '?';
+    if (len > n)
+        for (int i = 0; i < 3; i++)
+            out[o++] = '.';
+    out[o] = '\0';
+    return out;
+}
+
 hc_status hc_edge_guest_str(fwe_caller *caller, uint32_t ptr, uint32_t len, const char **s)
 {
     const char *p = (const char *)hc_mem_slice(caller, ptr, len);

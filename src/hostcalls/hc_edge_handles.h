@@ -47,6 +47,10 @@ void hc_edge_handles_free(hc_edge_handles *h);
  * wiggle's as_str). On HC_OK *s points into guest memory, valid until it grows. */
 hc_status hc_edge_guest_str(fwe_caller *caller, uint32_t ptr, uint32_t len, const char **s);
 
+/* A guest-given name for a log line: s[0..len) with bytes outside printable ASCII as '?', cut
+ * to 64 characters ("..." added), NUL-terminated in out. Returns out. */
+const char *hc_edge_log_name(const void *s, size_t len, char out[72]);
+
 /* True when s[0..len) is well-formed UTF-8. */
 bool hc_utf8_valid(const char *s, size_t len);
 

@@ -191,8 +191,9 @@ static fwe_trap_kind endpoint_get(fwe_caller *caller, uint64_t *slots, void *dat
     if (!name)
         HC_RETURN(HC_INVAL);
     if (hc_log_reserved_name(name, len)) {
-        hc_log(ctx, 1, "fastly_log.endpoint_get: '%.*s' is a reserved endpoint name", (int)len,
-               (const char *)name);
+        char shown[72];
+        hc_log(ctx, 1, "fastly_log.endpoint_get: '%s' is a reserved endpoint name",
+               hc_edge_log_name(name, len, shown));
         HC_RETURN(HC_INVAL);
     }
     uint32_t h;
@@ -227,9 +228,12 @@ static fwe_trap_kind log_write(fwe_caller *caller, uint64_t *slots, void *data)
     if (!msg)
         HC_RETURN(HC_INVAL);
     /* as Viceroy, logging cannot fail for the guest: a failed write is only reported */
-    if (hc_log_endpoints_write(hc_ctx_settings(ctx)->log_endpoints, r->name, r->len, msg, len) != 0)
-        hc_log(ctx, 0, "fastly_log.write: endpoint '%.*s': %s", (int)r->len, (const char *)r->name,
-               strerror(errno));
+    if (hc_log_endpoints_write(hc_ctx_settings(ctx)->log_endpoints, r->name, r->len, msg, len)) {
+        const char *why = strerror(errno);
+        char shown[72];
+        hc_log(ctx, 0, "fastly_log.write: endpoint '%s': %s",
+               hc_edge_log_name(r->name, r->len, shown), why);
+    }
     HC_RETURN(hc_mem_write_u32(caller, HC_ARG(3), len));
 }
 

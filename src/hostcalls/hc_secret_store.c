@@ -50,8 +50,9 @@ static fwe_trap_kind store_open(fwe_caller *caller, uint64_t *slots, void *data)
     const cfg_edge *e = hc_ctx_settings(ctx)->edge;
     const cfg_secret_store *s = e ? cfg_edge_secret_store(e, name, name_len) : NULL;
     if (!s) {
-        hc_log(ctx, 2, "fastly_secret_store.open: no secret store named '%.*s'", (int)name_len,
-               name);
+        char shown[72];
+        hc_log(ctx, 2, "fastly_secret_store.open: no secret store named '%s'",
+               hc_edge_log_name(name, name_len, shown));
         HC_RETURN(HC_NONE);
     }
     uint32_t h;
@@ -74,13 +75,14 @@ static fwe_trap_kind store_get(fwe_caller *caller, uint64_t *slots, void *data)
         HC_RETURN(st);
     const cfg_string_entry *item = cfg_string_map_get(&s->items, key, key_len);
     if (!item) {
-        hc_log(ctx, 2, "fastly_secret_store.get: no secret named '%.*s' in '%s'", (int)key_len,
-               key, s->name);
+        char shown[72];
+        hc_log(ctx, 2, "fastly_secret_store.get: no secret named '%s' in '%s'",
+               hc_edge_log_name(key, key_len, shown), s->name);
         HC_RETURN(HC_NONE);
     }
     /* the store outlives the request: the secret refers to its value */
-    HC_RETURN(add_secret(caller, ctx, (const uint8_t *)item->value, item->value_len, false,
-                         HC_ARG(3)));
+    HC_RETURN(
+        add_secret(caller, ctx, (const uint8_t *)item->value, item->value_len, false, HC_ARG(3)));
 }
 
 static fwe_trap_kind plaintext(fwe_caller *caller, uint64_t *slots, void *data)

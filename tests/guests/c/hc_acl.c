@@ -74,11 +74,11 @@ int main(int argc, char **argv)
                          v6_out[16] = {0x20, 0x01, 0x0d, 0xb9, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1},
                          mapped[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 192, 168, 1, 1};
     EXPECT_MATCH(acl, v6_32, "{\n  \"prefix\": \"2001:db8::/32\",\n  \"action\": \"BLOCK\"\n}");
-    EXPECT_MATCH(acl, v6_64,
-                 "{\n  \"prefix\": \"2001:db8:0:1::/64\",\n  \"action\": \"ALLOW\"\n}");
+    EXPECT_MATCH(acl, v6_64, "{\n  \"prefix\": \"2001:db8:0:1::/64\",\n  \"action\": \"ALLOW\"\n}");
     EXPECT_NO_MATCH(acl, v6_out);
     /* a v4-mapped address is IPv6 here: it does not match 192.168.0.0/16 */
-    EXPECT_MATCH(acl, mapped, "{\n  \"prefix\": \"::ffff:0.0.0.0/96\",\n  \"action\": \"BLOCK\"\n}");
+    EXPECT_MATCH(acl, mapped,
+                 "{\n  \"prefix\": \"::ffff:0.0.0.0/96\",\n  \"action\": \"BLOCK\"\n}");
     EXPECT_NO_MATCH(empty, in16);
     /* errors */
     fastly_body_handle body = BAD_HANDLE;

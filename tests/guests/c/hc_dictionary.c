@@ -47,7 +47,9 @@ int main(int argc, char **argv)
     EXPECT_ST(fastly_dictionary_get(d, SC("empty"), buf, 0, &nw), ST_OK);
     EXPECT_INT(nw, 0);
     EXPECT_ST(fastly_dictionary_get(d, SC("utf"), buf, sizeof buf, &nw), ST_OK);
-    EXPECT_BYTES(buf, nw, "gr\xc3\xbc\xc3\x9f" "e");
+    EXPECT_BYTES(buf, nw,
+                 "gr\xc3\xbc\xc3\x9f"
+                 "e");
     EXPECT_ST(fastly_dictionary_get(d, SC("nope"), buf, sizeof buf, &nw), ST_NONE);
     EXPECT_ST(fastly_dictionary_get(d, "", 0, buf, sizeof buf, &nw), ST_NONE);
     EXPECT_ST(fastly_dictionary_get(d, SC("Greeting"), buf, sizeof buf, &nw), ST_NONE);

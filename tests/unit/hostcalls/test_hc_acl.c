@@ -75,8 +75,8 @@ TEST(entry_json)
     expect_json("2000::AB/32", "2000::/32");
     expect_json("::1/128", "::1/128");
     expect_json("::/1", "::/1");
-    expect_json("1:0:0:2:0:0:0:3/128", "1:0:0:2::3/128"); /* the longer zero run */
-    expect_json("1:0:0:2:0:0:3:4/128", "1::2:0:0:3:4/128"); /* the first of equal runs */
+    expect_json("1:0:0:2:0:0:0:3/128", "1:0:0:2::3/128");      /* the longer zero run */
+    expect_json("1:0:0:2:0:0:3:4/128", "1::2:0:0:3:4/128");    /* the first of equal runs */
     expect_json("1:0:2:3:4:5:6:7/128", "1:0:2:3:4:5:6:7/128"); /* one zero group stays */
     expect_json("::ffff:10.1.2.3/128", "::ffff:10.1.2.3/128");
     expect_json("::10.1.2.3/128", "::a01:203/128"); /* not v4-mapped */

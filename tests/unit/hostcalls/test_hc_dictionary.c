@@ -56,12 +56,13 @@ TEST(guest)
     CHECK(j != NULL);
     if (!j)
         return;
-    CHECK_EQ_INT(cfg_edge_add_dictionary(&edge, "dict", write_file("dict.json", j), err, sizeof err),
-                 CFG_OK);
+    CHECK_EQ_INT(
+        cfg_edge_add_dictionary(&edge, "dict", write_file("dict.json", j), err, sizeof err),
+        CFG_OK);
     free(j);
     CHECK_EQ_INT(cfg_edge_add_config_store(&edge, "settings",
-                                           write_file("settings.json", "{\"mode\": \"fast\"}"),
-                                           err, sizeof err),
+                                           write_file("settings.json", "{\"mode\": \"fast\"}"), err,
+                                           sizeof err),
                  CFG_OK);
     CHECK_EQ_INT(cfg_edge_add_dictionary(&edge, "shared",
                                          write_file("sd.json", "{\"who\": \"from-dict\"}"), err,
@@ -112,9 +113,9 @@ TEST(limits)
         text[o++] = (char)0xbc;
     }
     snprintf(text + o, sizeof text - o, "\"}");
-    CHECK_EQ_INT(cfg_edge_add_dictionary(&edge, "wide", write_file("wide.json", text), err,
-                                         sizeof err),
-                 CFG_OK);
+    CHECK_EQ_INT(
+        cfg_edge_add_dictionary(&edge, "wide", write_file("wide.json", text), err, sizeof err),
+        CFG_OK);
     const cfg_dictionary *d = cfg_edge_dictionary(&edge, "wide", 4);
     CHECK(d && cfg_string_map_get(&d->items, "k", 1)->value_len == 16000);
     /* secret stores have no such limit */

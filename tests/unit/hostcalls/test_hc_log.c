@@ -184,12 +184,13 @@ TEST(format)
     char err[256] = "";
     hc_log_endpoints *l = hc_log_endpoints_new(NULL, fd, err, sizeof err);
     CHECK(l != NULL);
-#define W(name, msg) hc_log_endpoints_write(l, (const uint8_t *)(name), strlen(name), \
-                                            (const uint8_t *)(msg), sizeof(msg) - 1)
+#define W(name, msg)                                                                               \
+    hc_log_endpoints_write(l, (const uint8_t *)(name), strlen(name), (const uint8_t *)(msg),       \
+                           sizeof(msg) - 1)
     CHECK_EQ_INT(W("n", "plain"), 0);
-    CHECK_EQ_INT(W("n", "crlf\r\n"), 0);      /* only the \n goes */
-    CHECK_EQ_INT(W("n", "\nleading"), 0);     /* an inner newline is escaped */
-    CHECK_EQ_INT(W("n", ""), 0);              /* nothing */
+    CHECK_EQ_INT(W("n", "crlf\r\n"), 0);  /* only the \n goes */
+    CHECK_EQ_INT(W("n", "\nleading"), 0); /* an inner newline is escaped */
+    CHECK_EQ_INT(W("n", ""), 0);          /* nothing */
     CHECK_EQ_INT(W("", "empty name"), 0);
     CHECK_EQ_INT(W("n", "nul\0inside"), 0);
 #undef W

@@ -16,10 +16,10 @@ TEST(guest_verbose_log_has_no_secrets)
     cfg_edge edge;
     cfg_edge_init(&edge);
     char err[512] = "";
-    CHECK_EQ_INT(cfg_edge_add_secret_store(&edge, "secrets",
-                                           write_file("secrets.json", "{\"api_key\": \"" SECRET
-                                                                      "\", \"empty\": \"\"}"),
-                                           err, sizeof err),
+    CHECK_EQ_INT(cfg_edge_add_secret_store(
+                     &edge, "secrets",
+                     write_file("secrets.json", "{\"api_key\": \"" SECRET "\", \"empty\": \"\"}"),
+                     err, sizeof err),
                  CFG_OK);
     hc_env *e = hc_env_new();
     if (!e)

@@ -168,9 +168,10 @@ TEST(js_sdk_stores_from_flags)
                                     "{\"prefix\": \"2001:db8::/32\", \"action\": \"BLOCK\"}]}"));
     snprintf(access, sizeof access, "%s", tmp_path("access.log"));
     snprintf(l_arg, sizeof l_arg, "access=%s", access);
-    const char *flags[] = {"-v", "2", "-dictionary", d_arg, "-config-store", c_arg,
-                           "-secret-store", s_arg, "-acl", a_arg, "-logger", l_arg,
-                           "-logger", "console", NULL};
+    const char *flags[] = {
+        "-v",  "2",    "-dictionary", d_arg,     "-config-store", c_arg,     "-secret-store",
+        s_arg, "-acl", a_arg,         "-logger", l_arg,           "-logger", "console",
+        NULL};
     proc p;
     CHECK(start(&p, "js", "build/guests/js/edge_stores.wasm", flags));
     if (!p.port) {
@@ -178,16 +179,21 @@ TEST(js_sdk_stores_from_flags)
         return;
     }
     /* config stores and dictionaries (one namespace) */
-    EXPECT_BODY(&p, "/config-store?store=settings&key=mode", 200, "{\"ok\":true,\"result\":\"fast\"}\n");
+    EXPECT_BODY(&p, "/config-store?store=settings&key=mode", 200,
+                "{\"ok\":true,\"result\":\"fast\"}\n");
     EXPECT_BODY(&p, "/config-store?store=settings&key=url", 200,
                 "{\"ok\":true,\"result\":\"https://x.test/\"}\n");
-    EXPECT_BODY(&p, "/config-store?store=settings&key=missing", 200, "{\"ok\":true,\"result\":null}\n");
+    EXPECT_BODY(&p, "/config-store?store=settings&key=missing", 200,
+                "{\"ok\":true,\"result\":null}\n");
     EXPECT_BODY_HAS(&p, "/config-store?store=nope&key=mode", 500, "{\"ok\":false,");
-    EXPECT_BODY(&p, "/config-store?store=dict&key=greeting", 200, "{\"ok\":true,\"result\":\"hello\"}\n");
-    EXPECT_BODY(&p, "/dictionary?dict=dict&key=greeting", 200, "{\"ok\":true,\"result\":\"hello\"}\n");
+    EXPECT_BODY(&p, "/config-store?store=dict&key=greeting", 200,
+                "{\"ok\":true,\"result\":\"hello\"}\n");
+    EXPECT_BODY(&p, "/dictionary?dict=dict&key=greeting", 200,
+                "{\"ok\":true,\"result\":\"hello\"}\n");
     EXPECT_BODY(&p, "/dictionary?dict=dict&key=empty", 200, "{\"ok\":true,\"result\":\"\"}\n");
     EXPECT_BODY(&p, "/dictionary?dict=dict&key=nope", 200, "{\"ok\":true,\"result\":null}\n");
-    EXPECT_BODY(&p, "/dictionary?dict=settings&key=mode", 200, "{\"ok\":true,\"result\":\"fast\"}\n");
+    EXPECT_BODY(&p, "/dictionary?dict=settings&key=mode", 200,
+                "{\"ok\":true,\"result\":\"fast\"}\n");
     EXPECT_BODY_HAS(&p, "/dictionary?dict=nope&key=x", 500, "{\"ok\":false,");
     {
         char want[8100];
@@ -212,7 +218,8 @@ TEST(js_sdk_stores_from_flags)
     /* loggers: a file, stdout, and a name nobody declared (stdout too) */
     EXPECT_BODY(&p, "/log?name=access&msg=first&msg=second%0Aline", 200,
                 "{\"ok\":true,\"result\":\"logged\"}\n");
-    EXPECT_BODY(&p, "/log?name=console&msg=to+stdout", 200, "{\"ok\":true,\"result\":\"logged\"}\n");
+    EXPECT_BODY(&p, "/log?name=console&msg=to+stdout", 200,
+                "{\"ok\":true,\"result\":\"logged\"}\n");
     EXPECT_BODY(&p, "/log?name=undeclared&msg=still+logged", 200,
                 "{\"ok\":true,\"result\":\"logged\"}\n");
     EXPECT_BODY_HAS(&p, "/log?name=stdout&msg=reserved", 500, "{\"ok\":false,");
@@ -235,8 +242,8 @@ TEST(compliance_region_and_fake_keys_from_flags)
 {
     /* covers: fastly_http_downstream.downstream_compliance_region */
     /* covers: fastly_http_downstream.fastly_key_is_valid */
-    const char *flags[] = {"-compliance-region", "us", "-fake-fastly-key", "k1",
-                           "-fake-fastly-key", "k2", NULL};
+    const char *flags[] = {
+        "-compliance-region", "us", "-fake-fastly-key", "k1", "-fake-fastly-key", "k2", NULL};
     proc p;
     CHECK(start(&p, "keys", "build/guests/srv_app.wasm", flags));
     if (p.port) {
