@@ -29,6 +29,7 @@ struct hc_log_endpoints {
     int out_fd;
     log_file *files;
     size_t n;
+    bool failure_reported;
 };
 
 struct hc_log_ref {
@@ -38,6 +39,7 @@ struct hc_log_ref {
 
 /* Writes for a NULL hc_log_endpoints (a guest run without a server) share this lock. */
 static pthread_mutex_t default_lock = PTHREAD_MUTEX_INITIALIZER;
+static bool default_failure_reported; /* guarded by default_lock */
 
 hc_log_endpoints *hc_log_endpoints_new(const cfg_edge *edge, int out_fd, char *err, size_t errlen)
 {
@@ -154,6 +156,17 @@ int hc_log_endpoints_write(hc_log_endpoints *l, const uint8_t *name, size_t name
     return rc;
 }
 
+bool hc_log_endpoints_first_failure(hc_log_endpoints *l)
+{
+    pthread_mutex_t *lock = l ? &l->lock : &default_lock;
+    bool *flag = l ? &l->failure_reported : &default_failure_reported;
+    pthread_mutex_lock(lock);
+    bool first = !*flag;
+    *flag = true;
+    pthread_mutex_unlock(lock);
+    return first;
+}
+
 bool hc_log_reserved_name(const uint8_t *name, size_t len)
 {
     const char *n = (const char *)name;
@@ -227,12 +240,14 @@ static fwe_trap_kind log_write(fwe_caller *caller, uint64_t *slots, void *data)
     const uint8_t *msg = hc_mem_slice(caller, HC_ARG(1), len);
     if (!msg)
         HC_RETURN(HC_INVAL);
-    /* as Viceroy, logging cannot fail for the guest: a failed write is only reported */
-    if (hc_log_endpoints_write(hc_ctx_settings(ctx)->log_endpoints, r->name, r->len, msg, len)) {
+    /* as Viceroy, logging cannot fail for the guest: a failed write is only reported (once) */
+    hc_log_endpoints *l = hc_ctx_settings(ctx)->log_endpoints;
+    if (hc_log_endpoints_write(l, r->name, r->len, msg, len) != 0) {
         const char *why = strerror(errno);
         char shown[72];
-        hc_log(ctx, 0, "fastly_log.write: endpoint '%s': %s",
-               hc_edge_log_name(r->name, r->len, shown), why);
+        if (hc_log_endpoints_first_failure(l))
+            hc_log(ctx, 0, "fastly_log.write: endpoint '%s': %s (further failures not reported)",
+                   hc_edge_log_name(r->name, r->len, shown), why);
     }
     HC_RETURN(hc_mem_write_u32(caller, HC_ARG(3), len));
 }

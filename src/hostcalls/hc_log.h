@@ -31,6 +31,10 @@ void hc_log_endpoints_free(hc_log_endpoints *l); /* accepts NULL */
 int hc_log_endpoints_write(hc_log_endpoints *l, const uint8_t *name, size_t name_len,
                            const uint8_t *msg, size_t msg_len);
 
+/* True the first time it is called for l (then false): failed writes are reported once per
+ * server, not once per entry. */
+bool hc_log_endpoints_first_failure(hc_log_endpoints *l);
+
 /* True for names no program may log to: stdout, stderr and fst_managed_* (any case). */
 bool hc_log_reserved_name(const uint8_t *name, size_t len);
 

@@ -80,6 +80,36 @@ TEST(guest)
     cfg_edge_deinit(&edge);
 }
 
+/* Writes that fail (here: a read-only default output) do not fail the guest, as Viceroy; the
+ * first one is reported in the request log, the others are not. */
+TEST(write_failure_reported_once)
+{
+    cfg_edge edge;
+    cfg_edge_init(&edge);
+    char err[512] = "";
+    CHECK_EQ_INT(cfg_edge_add_logger(&edge, "access", tmp_path("access2.log"), err, sizeof err),
+                 CFG_OK);
+    int ro = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    hc_log_endpoints *l = hc_log_endpoints_new(&edge, ro, err, sizeof err);
+    hc_env *e = hc_env_new();
+    if (l && e) {
+        e->settings.log_endpoints = l;
+        if (hc_env_ctx(e)) {
+            CHECK(run_guest("hc_log", "", e->ctx, &res));
+            CHECK(guest_exited(&res, 0));
+            CHECK_EQ_INT(res.fails, 0);
+            const char *first = strstr(e->log.text, "fastly_log.write: endpoint 'console': ");
+            CHECK(first != NULL);
+            CHECK(first && strstr(first + 1, "fastly_log.write:") == NULL);
+            CHECK_STR_CONTAINS(e->log.text, "(further failures not reported)");
+        }
+    }
+    hc_env_free(e);
+    hc_log_endpoints_free(l);
+    close(ro);
+    cfg_edge_deinit(&edge);
+}
+
 /* ---- many threads, one file ---- */
 
 #define THREADS 8
@@ -242,6 +272,7 @@ int main(int argc, char **argv)
     if (!tmp_dir_create("fastlike-hc-log"))
         return 1;
     RUN(guest);
+    RUN(write_failure_reported_once);
     RUN(concurrent_lines_whole_and_ordered);
     RUN(format);
     RUN(reserved_names);
