@@ -251,3 +251,11 @@ $(B)/tests/hostcalls/test_hc_kv: tests/unit/config/tmp_files.h
 $(B)/tests/server/test_kv_js: CPPFLAGS += -Itests/unit/config
 $(B)/tests/server/test_kv_js: $(B)/fastlike build/guests/js/kv_sdk.wasm tests/unit/config/tmp_files.h tests/unit/server/http_client.h
 # ---- end kv block ----
+
+# ---- stores block (src/hostcalls/hc_{dictionary,config_store,secret_store,log,acl,edge_handles}*,
+# tests/guests/c/hc_{dictionary,secret_store,log,acl}.c, tests/guests/js/edge_stores.js,
+# tests/unit/hostcalls/test_hc_{dictionary,secret_store,log,acl}.c, tests/unit/server/test_edge_stores.c) ----
+# test_edge_stores runs the fastlike binary with the edge-data flags and a JS SDK guest.
+$(B)/tests/server/test_edge_stores: $(B)/fastlike build/guests/js/edge_stores.wasm build/guests/srv_app.wasm tests/unit/server/http_client.h tests/unit/server/test_server.h tests/unit/config/tmp_files.h
+$(B)/tests/hostcalls/test_hc_dictionary $(B)/tests/hostcalls/test_hc_secret_store $(B)/tests/hostcalls/test_hc_log $(B)/tests/hostcalls/test_hc_acl: tests/unit/config/tmp_files.h
+# ---- end stores block ----

@@ -103,8 +103,8 @@ fastlike_status fastlike_config_set_compliance_region(fastlike_config *c, const 
 fastlike_status fastlike_config_add_fake_fastly_key(fastlike_config *c, const char *key);
 /* Stores and edge data, as the -dictionary, -config-store, -secret-store, -kv, -acl and -geo
  * flags (file formats in docs/cli.md). Each setter reads and checks its JSON file at once, with
- * the same loader as the flag, and keeps the contents in the configuration; they take effect when
- * the store, ACL and geolocation hostcalls land. `name` is non-empty printable ASCII without
+ * the same loader as the flag, and keeps the contents in the configuration (dictionaries, config
+ * stores, secret stores and ACLs are served to guests; see docs/cli.md for the rest). `name` is non-empty printable ASCII without
  * spaces or '=' (what NAME=FILE can spell). Errors, with a message in err: FASTLIKE_ERR_ARGS for a
  * bad or repeated name (per kind) and for a file that is not valid JSON of the expected shape (the
  * message names the file and the line:column or the offending key or entry), FASTLIKE_ERR_IO for
@@ -133,7 +133,8 @@ fastlike_status fastlike_config_set_geo(fastlike_config *c, const char *json_pat
                                         size_t errlen);
 /* A log endpoint, as -logger NAME[=FILE]: lines are appended to `path`, which is created (or
  * opened for appending) now so a bad path fails here with FASTLIKE_ERR_IO; NULL writes to stdout.
- * A repeated name is FASTLIKE_ERR_ARGS. Takes effect when the log-endpoint hostcalls land. */
+ * A repeated name is FASTLIKE_ERR_ARGS. Guests' fastly_log entries for it are written as
+ * "NAME :: MESSAGE" lines; names nobody declared go to stdout (docs/cli.md). */
 fastlike_status fastlike_config_add_logger(fastlike_config *c, const char *name, const char *path,
                                            char *err, size_t errlen);
 /* -reload: reload the wasm file on SIGHUP (takes effect when hot reload lands). */

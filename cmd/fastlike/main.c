@@ -230,18 +230,8 @@ static void note_pending_flags(const cfg_options *o)
     size_t n = 0;
     if (o->reload)
         names[n++] = "-reload";
-    if (o->edge.ndictionaries)
-        names[n++] = "-dictionary";
-    if (o->edge.nconfig_stores)
-        names[n++] = "-config-store";
-    if (o->edge.nsecret_stores)
-        names[n++] = "-secret-store";
-    if (o->edge.nacls)
-        names[n++] = "-acl";
     if (o->edge.geo)
         names[n++] = "-geo";
-    if (o->edge.nloggers)
-        names[n++] = "-logger";
     if (o->profile_ui || o->profile_native || o->profile_mode != CFG_PROFILE_TRACE)
         names[n++] = "-profile-*";
     if (n == 0)

@@ -94,8 +94,9 @@ const cfg_acl_entry *cfg_acl_lookup(const cfg_acl *acl, uint8_t family, const ui
     const cfg_acl_entry *best = NULL;
     for (size_t i = 0; i < acl->count; i++) {
         const cfg_acl_entry *e = &acl->entries[i];
+        /* the longest prefix wins; between equal ones the last entry (as Viceroy) */
         if (cfg_ip_prefix_contains(&e->prefix, family, addr) &&
-            (!best || e->prefix.len > best->prefix.len))
+            (!best || e->prefix.len >= best->prefix.len))
             best = e;
     }
     return best;

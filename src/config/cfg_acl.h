@@ -27,7 +27,8 @@ typedef struct cfg_acl {
 cfg_status cfg_acl_load(const char *path, cfg_acl *out, char *err, size_t errlen);
 void cfg_acl_deinit(cfg_acl *acl);
 
-/* The longest-prefix entry matching the address (4 or 16 bytes per family), or NULL. */
+/* The longest-prefix entry matching the address (4 or 16 bytes per family; the last of equally
+ * long ones, as Viceroy), or NULL. */
 const cfg_acl_entry *cfg_acl_lookup(const cfg_acl *acl, uint8_t family, const uint8_t *addr);
 
 #endif

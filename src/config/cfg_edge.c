@@ -53,6 +53,26 @@ static cfg_status load_string_store(edge_item *item, const char *name, const cha
     return st != CFG_OK ? st : cfg_string_map_load(path, &d->items, err, errlen);
 }
 
+/* Dictionaries and config stores also keep to Fastly's item limits (secret stores do not). */
+static cfg_status load_dictionary(edge_item *item, const char *name, const char *path, char *err,
+                                  size_t errlen)
+{
+    cfg_status st = load_string_store(item, name, path, err, errlen);
+    return st != CFG_OK ? st : cfg_string_map_check_limits(&item->dictionary.items, path, err, errlen);
+}
+
+/* Secret stores: a JSON syntax error names where it is, but not the text near it (jansson quotes
+ * the offending token, which may be part of a secret). */
+static cfg_status load_secret_store(edge_item *item, const char *name, const char *path, char *err,
+                                    size_t errlen)
+{
+    cfg_status st = load_string_store(item, name, path, err, errlen);
+    char *near = st == CFG_ERR_JSON ? strstr(err, " near ") : NULL;
+    if (near)
+        *near = '\0';
+    return st;
+}
+
 static void deinit_string_store(edge_item *item)
 {
     cfg_dictionary_deinit(&item->dictionary);
@@ -108,6 +128,10 @@ static void deinit_logger(edge_item *item)
 }
 
 static const edge_kind string_store_kind = {sizeof(cfg_dictionary), true, load_string_store,
+                                            deinit_string_store};
+static const edge_kind dictionary_kind = {sizeof(cfg_dictionary), true, load_dictionary,
+                                          deinit_string_store};
+static const edge_kind secret_store_kind = {sizeof(cfg_dictionary), true, load_secret_store,
                                             deinit_string_store};
 static const edge_kind kv_store_kind = {sizeof(cfg_kv_store), false, load_kv_store,
                                         deinit_kv_store};
@@ -207,21 +231,21 @@ void cfg_edge_deinit(cfg_edge *e)
 cfg_status cfg_edge_add_dictionary(cfg_edge *e, const char *name, const char *json_path, char *err,
                                    size_t errlen)
 {
-    return add_named(&e->dictionaries, &e->ndictionaries, &string_store_kind, name, json_path, err,
+    return add_named(&e->dictionaries, &e->ndictionaries, &dictionary_kind, name, json_path, err,
                      errlen);
 }
 
 cfg_status cfg_edge_add_config_store(cfg_edge *e, const char *name, const char *json_path,
                                      char *err, size_t errlen)
 {
-    return add_named(&e->config_stores, &e->nconfig_stores, &string_store_kind, name, json_path,
+    return add_named(&e->config_stores, &e->nconfig_stores, &dictionary_kind, name, json_path,
                      err, errlen);
 }
 
 cfg_status cfg_edge_add_secret_store(cfg_edge *e, const char *name, const char *json_path,
                                      char *err, size_t errlen)
 {
-    return add_named(&e->secret_stores, &e->nsecret_stores, &string_store_kind, name, json_path,
+    return add_named(&e->secret_stores, &e->nsecret_stores, &secret_store_kind, name, json_path,
                      err, errlen);
 }
 

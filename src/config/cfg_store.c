@@ -104,6 +104,34 @@ done:
     return st;
 }
 
+/* UTF-8 characters in s[0..len) (bytes that do not continue a sequence). */
+static size_t utf8_chars(const char *s, size_t len)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++)
+        n += ((unsigned char)s[i] & 0xC0) != 0x80;
+    return n;
+}
+
+cfg_status cfg_string_map_check_limits(const cfg_string_map *m, const char *path, char *err,
+                                       size_t errlen)
+{
+    for (size_t i = 0; i < m->count; i++) {
+        const cfg_string_entry *e = &m->entries[i];
+        if (utf8_chars(e->key, e->key_len) > CFG_DICT_KEY_MAX_CHARS) {
+            snprintf(err, errlen, "%s: key \"%.40s...\" is longer than %d characters", path,
+                     e->key, CFG_DICT_KEY_MAX_CHARS);
+            return CFG_ERR_VALUE;
+        }
+        if (utf8_chars(e->value, e->value_len) > CFG_DICT_VALUE_MAX_CHARS) {
+            snprintf(err, errlen, "%s: key \"%s\": value is longer than %d characters", path,
+                     e->key, CFG_DICT_VALUE_MAX_CHARS);
+            return CFG_ERR_VALUE;
+        }
+    }
+    return CFG_OK;
+}
+
 const cfg_string_entry *cfg_string_map_get(const cfg_string_map *m, const char *key, size_t key_len)
 {
     cfg_string_entry probe = {.key = (char *)key, .key_len = key_len};

@@ -51,6 +51,13 @@ typedef struct cfg_kv_store {
  * Errors name the file and the offending key in err: CFG_ERR_FILE, CFG_ERR_JSON, CFG_ERR_NOMEM. */
 cfg_status cfg_string_map_load(const char *path, cfg_string_map *out, char *err, size_t errlen);
 void cfg_string_map_deinit(cfg_string_map *m);
+/* Fastly's limits on dictionary and config-store items (as Viceroy, counted in characters). */
+#define CFG_DICT_KEY_MAX_CHARS 256
+#define CFG_DICT_VALUE_MAX_CHARS 8000
+/* CFG_ERR_VALUE, with err naming `path` and the key, when a key or value of m is longer than
+ * those limits. */
+cfg_status cfg_string_map_check_limits(const cfg_string_map *m, const char *path, char *err,
+                                       size_t errlen);
 /* The entry for key[0..key_len), or NULL. */
 const cfg_string_entry *cfg_string_map_get(const cfg_string_map *m, const char *key,
                                            size_t key_len);

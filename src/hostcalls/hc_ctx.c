@@ -325,6 +325,7 @@ void hc_ctx_free(hc_ctx *ctx)
             hc_item_free(k, ctx->items.objs[i]);
     }
     hc_backend_state_free(ctx->backend);
+    hc_edge_handles_free(ctx->edge);
     hc_table_deinit(&ctx->requests);
     hc_table_deinit(&ctx->responses);
     hc_table_deinit(&ctx->items);

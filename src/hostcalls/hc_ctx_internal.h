@@ -93,6 +93,7 @@ struct hc_ctx {
 
     struct hc_backend_state *backend; /* dynamic backends and the async wake-up (hc_pending.c);
                                          NULL until the first backend hostcall needs it */
+    struct hc_edge_handles *edge; /* dictionary, secret, ACL, log handles (hc_edge_handles.c) */
 };
 
 /* Makes `req` the current downstream request (at creation, and when a reusable instance takes
@@ -107,6 +108,8 @@ hc_status hc_ctx_begin_request(hc_ctx *ctx, const hc_downstream_request *req,
 void hc_item_free(uint8_t kind, void *obj);
 /* Frees ctx->backend (hc_pending.c); after the items. */
 void hc_backend_state_free(struct hc_backend_state *s);
+/* Frees ctx->edge (hc_edge_handles.c). */
+void hc_edge_handles_free(struct hc_edge_handles *h);
 
 /* The context of the instance calling a hostcall (NULL when it has none). */
 hc_ctx *hc_caller_ctx(fwe_caller *caller);

@@ -14,10 +14,16 @@
 #include "hc_kv_store.h"
 #include "hc_object_store.h"
 #include "hc_uap.h"
+#include "hc_dictionary.h"
+#include "hc_config_store.h"
+#include "hc_secret_store.h"
+#include "hc_log.h"
+#include "hc_acl.h"
 
 const hc_impl *const hc_all_impls[] = {
     hc_abi_init_impls,     hc_http_req_impls,  hc_http_resp_impls, hc_http_body_impls,
     hc_http_downstream_impls, hc_compute_runtime_impls, hc_uap_impls, hc_http_req_send_impls, hc_backend_impls, hc_async_io_impls,
     hc_kv_store_impls, hc_object_store_impls,
+    hc_dictionary_impls, hc_config_store_impls, hc_secret_store_impls, hc_log_impls, hc_acl_impls,
     NULL,
 };

@@ -5,6 +5,7 @@
 #include "fastlike.h"
 #include "backend/be_backend.h"
 #include "hostcalls/hc_kv_stores.h"
+#include "hostcalls/hc_log.h"
 #include "server/srv_config.h"
 #include "server/srv_guest.h"
 #include "server/srv_http.h"
@@ -35,6 +36,7 @@ struct fastlike {
     char **fake_keys; /* NULL-terminated copy */
     cfg_edge edge;    /* the configuration's edge data, copied (hc_settings.edge) */
     hc_kv_stores *kv; /* live KV stores (hc_settings.kv); belong to the server, not the module */
+    hc_log_endpoints *log_endpoints; /* the loggers' writers (hc_settings.log_endpoints) */
 };
 
 static char *dup_or_empty(const char *s)
@@ -119,6 +121,11 @@ fastlike_status fastlike_new(const fastlike_config *c, fastlike **out, char *err
         st = c->kv_dir ? FASTLIKE_ERR_IO : FASTLIKE_ERR_NOMEM;
         goto done;
     }
+    f->log_endpoints = hc_log_endpoints_new(&f->edge, STDOUT_FILENO, err, errlen);
+    if (!f->log_endpoints) {
+        st = FASTLIKE_ERR_IO;
+        goto done;
+    }
     f->backends = be_backends_new(&bc, err, errlen);
     if (!f->backends) {
         st = FASTLIKE_ERR_IO;
@@ -143,7 +150,8 @@ fastlike_status fastlike_new(const fastlike_config *c, fastlike **out, char *err
                .compliance_region = f->compliance_region,
                .fake_fastly_keys = (const char *const *)f->fake_keys,
                .edge = &f->edge,
-               .kv = f->kv},
+               .kv = f->kv,
+               .log_endpoints = f->log_endpoints},
         .env = (const char *const *)env,
         .nenv = c->nenv,
     };
@@ -176,6 +184,7 @@ void fastlike_free(fastlike *f)
     srv_http_stop(f->http);
     srv_guest_free(f->guest);
     be_backends_free(f->backends);
+    hc_log_endpoints_free(f->log_endpoints);
     cfg_edge_deinit(&f->edge);
     hc_kv_stores_free(f->kv);
     for (int i = 0; i < 5; i++)

@@ -317,8 +317,9 @@ static void check_string_store(const char *flag)
 
     const char *bad = write_file("bad.json", "{\n  \"a\": \"x\",\n  \"b\": \"y\",,\n}\n");
     snprintf(spec, sizeof spec, "cfg=%s", bad);
-    snprintf(needle, sizeof needle, "%s: %s:3:12: invalid JSON: string or '}' expected near ','",
-             flag, bad);
+    /* a secrets file's error does not quote the text near it (it may be a secret) */
+    snprintf(needle, sizeof needle, "%s: %s:3:12: invalid JSON: string or '}' expected%s", flag,
+             bad, strcmp(flag, "-secret-store") == 0 ? "" : " near ','");
     EXPECT_ERR(CFG_ERR_JSON, needle, flag, spec);
 
     const char *num = write_file("num.json", "{\"a\": \"x\", \"n\": 5}");

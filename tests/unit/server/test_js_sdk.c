@@ -1,9 +1,8 @@
 /* test_js_sdk.c: commonly used JS SDK (@fastly/js-compute) APIs end to end over HTTP with the
  * sdk_basic guest (tests/guests/js/sdk_basic.js): Headers, JSON, redirects, bodies as ArrayBuffer
  * and streams both ways (large ones included), URL, TextEncoder/Decoder, crypto, timers, client
- * and server info, fastly:env, waitUntil, and the unimplemented stores and logger, which must fail
- * in the guest (hostcall `unsupported`, one log line each) while the server keeps serving (KV
- * stores are implemented: /kv-store opens one that is not configured). */
+ * and server info, fastly:env and waitUntil (the stores and the logger have their own tests:
+ * test_edge_stores.c, test_kv_js.c). */
 #include "fastlike.h"
 #include "harness.h"
 #include "http_client.h"
@@ -287,30 +286,8 @@ TEST(client_server_env)
     hc_resp_free(&r);
 }
 
-TEST(unimplemented_features_fail_in_the_guest)
+TEST(unconfigured_store_fails_in_the_guest)
 {
-    static const struct {
-        const char *path, *hostcall, *thrown;
-    } cases[] = {
-        {"/config-store", "fastly_config_store.open", "constructor: Unsupported operation"},
-        {"/dictionary", "fastly_dictionary.open", "constructor: Unsupported operation"},
-        {"/logger", "fastly_log.endpoint_get", "log: Unsupported operation"},
-        {"/secret-store", "fastly_secret_store.open", "constructor: Unsupported operation"},
-    };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        char line[160];
-        snprintf(line, sizeof line, "hostcall %s is not implemented by Fastlike: returning "
-                 "unsupported (5)", cases[i].hostcall);
-        for (int round = 0; round < 2; round++) {
-            hc_resp r = {0};
-            CHECK_EQ_INT(get(cases[i].path, &r), 500);
-            CHECK_STR_EQ(hc_header(&r, "x-threw"), "yes");
-            CHECK_STR_CONTAINS((char *)r.body, cases[i].thrown);
-            hc_resp_free(&r);
-            CHECK(log_wait(&srv->log, line));
-        }
-        CHECK_EQ_U64(log_count(&srv->log, line), 1); /* once per server, not per request */
-    }
     /* KV stores are implemented: a store that is not configured throws from the constructor */
     hc_resp r = {0};
     CHECK_EQ_INT(get("/kv-store", &r), 500);
@@ -336,7 +313,7 @@ int main(int argc, char **argv)
     RUN(url_text_crypto);
     RUN(timers_and_wait_until);
     RUN(client_server_env);
-    RUN(unimplemented_features_fail_in_the_guest);
+    RUN(unconfigured_store_fails_in_the_guest);
     server_stop(srv);
     return harness_finish(argv[0]);
 }
