@@ -259,3 +259,12 @@ $(B)/tests/server/test_kv_js: $(B)/fastlike build/guests/js/kv_sdk.wasm tests/un
 $(B)/tests/server/test_edge_stores: $(B)/fastlike build/guests/js/edge_stores.wasm build/guests/srv_app.wasm tests/unit/server/http_client.h tests/unit/server/test_server.h tests/unit/config/tmp_files.h
 $(B)/tests/hostcalls/test_hc_dictionary $(B)/tests/hostcalls/test_hc_secret_store $(B)/tests/hostcalls/test_hc_log $(B)/tests/hostcalls/test_hc_acl: tests/unit/config/tmp_files.h
 # ---- end stores block ----
+# ---- bench-http (bench/http.sh, bench/c/hello.c): wrk against nginx and Fastlike, same run ----
+.PHONY: bench-http
+build/bench/c/%.wasm: bench/c/%.c tests/guests/include/fastly_hostcalls.h
+	@mkdir -p $(dir $@)
+	$(GUEST_CC) $(GUEST_CFLAGS) -o $@ $<
+bench-http: deps all build/bench/c/hello.wasm build/bench/js/hello.wasm
+	@sh bench/http.sh bin/fastlike build/bench/c/hello.wasm build/bench/js/hello.wasm
+bench: bench-http
+# ---- end bench-http ----
