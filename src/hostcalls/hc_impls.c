@@ -6,6 +6,9 @@
 #include "hc_async_io.h"
 #include "hc_backend.h"
 #include "hc_compute_runtime.h"
+#include "hc_device_detection.h"
+#include "hc_erl.h"
+#include "hc_geo.h"
 #include "hc_http_body.h"
 #include "hc_http_downstream.h"
 #include "hc_http_req.h"
@@ -15,5 +18,7 @@
 
 const hc_impl *const hc_all_impls[] = {
     hc_abi_init_impls,     hc_http_req_impls,  hc_http_resp_impls, hc_http_body_impls,
-    hc_http_downstream_impls, hc_compute_runtime_impls, hc_uap_impls, hc_http_req_send_impls, hc_backend_impls, hc_async_io_impls, NULL,
+    hc_http_downstream_impls, hc_compute_runtime_impls, hc_uap_impls, hc_http_req_send_impls, hc_backend_impls, hc_async_io_impls,
+    hc_geo_impls, hc_device_detection_impls, hc_erl_impls,
+    NULL,
 };

@@ -4,6 +4,7 @@
  * buffering sink. */
 #include "fastlike.h"
 #include "backend/be_backend.h"
+#include "hostcalls/hc_erl.h"
 #include "server/srv_config.h"
 #include "server/srv_guest.h"
 #include "server/srv_http.h"
@@ -33,6 +34,7 @@ struct fastlike {
     char *compliance_region;
     char **fake_keys; /* NULL-terminated copy */
     cfg_edge edge;    /* the configuration's edge data, copied (hc_settings.edge) */
+    hc_erl *erl;      /* rate counters and penalty boxes (hc_settings.erl) */
 };
 
 static char *dup_or_empty(const char *s)
@@ -111,6 +113,10 @@ fastlike_status fastlike_new(const fastlike_config *c, fastlike **out, char *err
         snprintf(err, errlen, "%s", emsg);
         goto done;
     }
+    if (!(f->erl = hc_erl_new(NULL, NULL))) {
+        snprintf(err, errlen, "out of memory");
+        goto done;
+    }
     f->backends = be_backends_new(&bc, err, errlen);
     if (!f->backends) {
         st = FASTLIKE_ERR_IO;
@@ -134,7 +140,8 @@ fastlike_status fastlike_new(const fastlike_config *c, fastlike **out, char *err
                .backends = f->backends,
                .compliance_region = f->compliance_region,
                .fake_fastly_keys = (const char *const *)f->fake_keys,
-               .edge = &f->edge},
+               .edge = &f->edge,
+               .erl = f->erl},
         .env = (const char *const *)env,
         .nenv = c->nenv,
     };
@@ -168,6 +175,7 @@ void fastlike_free(fastlike *f)
     srv_guest_free(f->guest);
     be_backends_free(f->backends);
     cfg_edge_deinit(&f->edge);
+    hc_erl_free(f->erl);
     for (int i = 0; i < 5; i++)
         free(f->names[i]);
     free(f->compliance_region);
