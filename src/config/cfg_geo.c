@@ -138,7 +138,7 @@ cfg_status cfg_geo_load_mmdb(const char *path, cfg_geo *geo, char *err, size_t e
 
 /* Viceroy's GeolocationData::default(), serialised as serde_json does (keys sorted). */
 const char cfg_geo_default_json[] =
-    "{\"as_name\":\"Fastly, Inc\",\"as_number\":54113,\"area_code\":415,\"city\":\"San "
+    "{\"area_code\":415,\"as_name\":\"Fastly, Inc\",\"as_number\":54113,\"city\":\"San "
     "Francisco\",\"conn_speed\":\"broadband\",\"conn_type\":\"wired\",\"continent\":\"NA\","
     "\"country_code\":\"US\",\"country_code3\":\"USA\",\"country_name\":\"United States of "
     "America\",\"latitude\":37.77869,\"longitude\":-122.39557,\"metro_code\":0,\"postal_code\":"

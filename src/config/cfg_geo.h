@@ -26,7 +26,7 @@ typedef struct cfg_geo {
 } cfg_geo;
 
 /* Viceroy's default location (San Francisco, AS54113 "Fastly, Inc"), as compact JSON with every
- * field of Fastly's geolocation record in the order below. */
+ * field of Fastly's geolocation record, keys sorted (as Viceroy's serde_json prints it). */
 extern const char cfg_geo_default_json[];
 
 /* Loads the table (path is left to the caller). Known fields must have their documented types
