@@ -94,9 +94,9 @@ static void expect_limited(server *s, const char *who)
     }
 }
 
-/* covers: fastly_erl.check_rate */
 TEST(c_rate_limit)
 {
+    /* covers: fastly_erl.check_rate */
     server *s = start(C_GUEST, NULL, NULL);
     CHECK(s != NULL);
     if (!s)
@@ -115,9 +115,9 @@ TEST(c_rate_limit)
     server_stop(s);
 }
 
-/* covers: fastly_geo.lookup fastly_device_detection.lookup */
 TEST(c_geo_and_device)
 {
+    /* covers: fastly_geo.lookup fastly_device_detection.lookup */
     int status = 0;
     server *s = start(C_GUEST, NULL, NULL);
     CHECK(s != NULL);
@@ -148,6 +148,7 @@ TEST(c_geo_and_device)
 
 TEST(js_geo)
 {
+    /* covers: fastly_geo.lookup */
     int status = 0;
     char want[2048];
     server *s = start(JS_GUEST, NULL, NULL);
@@ -197,6 +198,7 @@ TEST(js_geo)
 
 TEST(js_device)
 {
+    /* covers: fastly_device_detection.lookup */
     int status = 0;
     server *s = start(JS_GUEST, NULL, device_file());
     CHECK(s != NULL);
@@ -212,6 +214,9 @@ TEST(js_device)
 
 TEST(js_rate_limit)
 {
+    /* covers: fastly_erl.check_rate fastly_erl.ratecounter_increment */
+    /* covers: fastly_erl.ratecounter_lookup_count fastly_erl.ratecounter_lookup_rate */
+    /* covers: fastly_erl.penaltybox_add fastly_erl.penaltybox_has */
     int status = 0;
     server *s = start(JS_GUEST, NULL, NULL);
     CHECK(s != NULL);
