@@ -76,11 +76,20 @@ static bool get_uint(MMDB_entry_s *e, const char *const *path, uint64_t *v)
     if (!get(e, &d, path))
         return false;
     switch (d.type) {
-    case MMDB_DATA_TYPE_UINT16: *v = d.uint16; return true;
-    case MMDB_DATA_TYPE_UINT32: *v = d.uint32; return true;
-    case MMDB_DATA_TYPE_UINT64: *v = d.uint64; return true;
-    case MMDB_DATA_TYPE_INT32: *v = d.int32 < 0 ? 0 : (uint64_t)d.int32; return true;
-    default: return false;
+    case MMDB_DATA_TYPE_UINT16:
+        *v = d.uint16;
+        return true;
+    case MMDB_DATA_TYPE_UINT32:
+        *v = d.uint32;
+        return true;
+    case MMDB_DATA_TYPE_UINT64:
+        *v = d.uint64;
+        return true;
+    case MMDB_DATA_TYPE_INT32:
+        *v = d.int32 < 0 ? 0 : (uint64_t)d.int32;
+        return true;
+    default:
+        return false;
     }
 }
 
@@ -120,7 +129,8 @@ static void set_connection(json_t *obj, MMDB_entry_s *e)
     if (!(get(e, &d, a) || get(e, &d, b)) || d.type != MMDB_DATA_TYPE_UTF8_STRING)
         return;
     for (size_t i = 0; i < sizeof map / sizeof *map; i++) {
-        if (strlen(map[i][0]) == d.data_size && memcmp(map[i][0], d.utf8_string, d.data_size) == 0) {
+        if (strlen(map[i][0]) == d.data_size &&
+            memcmp(map[i][0], d.utf8_string, d.data_size) == 0) {
             json_object_set_new(obj, "conn_speed", json_string(map[i][1]));
             json_object_set_new(obj, "conn_type", json_string(map[i][2]));
         }

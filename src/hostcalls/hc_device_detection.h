@@ -1,4 +1,5 @@
-/* hc_device_detection.h: the fastly_device_detection hostcall module (device data by user agent). */
+/* hc_device_detection.h: the fastly_device_detection hostcall module (device data by user agent).
+ */
 #ifndef HC_DEVICE_DETECTION_H
 #define HC_DEVICE_DETECTION_H
 

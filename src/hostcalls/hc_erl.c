@@ -10,10 +10,10 @@
 #include <string.h>
 #include <time.h>
 
-#define ERL_SECONDS 60         /* one-second buckets kept per counter */
-#define ERL_SWEEP_MS 10000     /* at most this long between sweeps of expired items */
-#define ERL_TTL_MIN_S 60       /* penalty box TTLs: whole minutes from 1 ... */
-#define ERL_TTL_MAX_S 3600     /* ... to 60 */
+#define ERL_SECONDS 60     /* one-second buckets kept per counter */
+#define ERL_SWEEP_MS 10000 /* at most this long between sweeps of expired items */
+#define ERL_TTL_MIN_S 60   /* penalty box TTLs: whole minutes from 1 ... */
+#define ERL_TTL_MAX_S 3600 /* ... to 60 */
 
 enum { ERL_COUNTER = 1, ERL_PENALTY = 2 };
 
@@ -272,17 +272,18 @@ static uint32_t clamp32(uint64_t v)
     return v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
 }
 
-/* Runs `body` with the lock held, `k` the key of (kind, name, entry) and `now` the time. */
-#define WITH_KEY(erl, kind, name, name_len, entry, entry_len, body)                                \
+/* Runs the statements (the variadic part) with the lock held, `k` the key of (kind, name, entry)
+ * and `now` the time. */
+#define WITH_KEY(erl, kind, name, name_len, entry, entry_len, ...)                                 \
     do {                                                                                           \
         uint8_t buf_[512];                                                                         \
         erl_key k;                                                                                 \
-        if (!make_key(&k, buf_, sizeof buf_, (kind), (name), (name_len), (entry), (entry_len)))   \
+        if (!make_key(&k, buf_, sizeof buf_, (kind), (name), (name_len), (entry), (entry_len)))    \
             break;                                                                                 \
         pthread_mutex_lock(&(erl)->lock);                                                          \
         uint64_t now = (erl)->clock((erl)->clock_user);                                            \
         sweep((erl), now);                                                                         \
-        body;                                                                                      \
+        __VA_ARGS__;                                                                               \
         pthread_mutex_unlock(&(erl)->lock);                                                        \
         drop_key(&k, buf_);                                                                        \
     } while (0)
@@ -290,8 +291,7 @@ static uint32_t clamp32(uint64_t v)
 void hc_erl_increment(hc_erl *erl, const char *rc, size_t rc_len, const char *entry,
                       size_t entry_len, uint32_t delta)
 {
-    WITH_KEY(erl, ERL_COUNTER, rc, rc_len, entry, entry_len,
-             increment_locked(erl, &k, now, delta));
+    WITH_KEY(erl, ERL_COUNTER, rc, rc_len, entry, entry_len, increment_locked(erl, &k, now, delta));
 }
 
 uint32_t hc_erl_rate(hc_erl *erl, const char *rc, size_t rc_len, const char *entry,
@@ -319,16 +319,14 @@ uint32_t hc_erl_count(hc_erl *erl, const char *rc, size_t rc_len, const char *en
 void hc_erl_penalize(hc_erl *erl, const char *pb, size_t pb_len, const char *entry,
                      size_t entry_len, uint32_t ttl_s)
 {
-    WITH_KEY(erl, ERL_PENALTY, pb, pb_len, entry, entry_len,
-             penalize_locked(erl, &k, now, ttl_s));
+    WITH_KEY(erl, ERL_PENALTY, pb, pb_len, entry, entry_len, penalize_locked(erl, &k, now, ttl_s));
 }
 
 bool hc_erl_penalized(hc_erl *erl, const char *pb, size_t pb_len, const char *entry,
                       size_t entry_len)
 {
     bool has = false;
-    WITH_KEY(erl, ERL_PENALTY, pb, pb_len, entry, entry_len,
-             has = penalized_locked(erl, &k, now));
+    WITH_KEY(erl, ERL_PENALTY, pb, pb_len, entry, entry_len, has = penalized_locked(erl, &k, now));
     return has;
 }
 

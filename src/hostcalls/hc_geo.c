@@ -25,8 +25,8 @@ static fwe_trap_kind geo_lookup(fwe_caller *caller, uint64_t *slots, void *data)
     char *json = NULL;
     cfg_status cst = cfg_geo_record(geo, addr_len == 4 ? 4 : 6, addr, &json);
     if (cst != CFG_OK) {
-        hc_log(ctx, 1, "fastly_geo.lookup: %s", cst == CFG_ERR_NOMEM ? "out of memory"
-                                                                     : "bad geolocation entry");
+        hc_log(ctx, 1, "fastly_geo.lookup: %s",
+               cst == CFG_ERR_NOMEM ? "out of memory" : "bad geolocation entry");
         HC_RETURN(HC_ERROR);
     }
     /* no record (use_default_loopback = false and no data): an empty result, as Viceroy */

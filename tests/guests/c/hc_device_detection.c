@@ -7,7 +7,7 @@
 
 #define UA_PHONE "Mozilla/5.0 (Linux; Android 14; Pixel 8) Mobile"
 #define PHONE_JSON                                                                                 \
-    "{\"device\":{\"name\":\"Pixel 8\",\"brand\":\"Google\",\"is_mobile\":true,\"is_tablet\":" \
+    "{\"device\":{\"name\":\"Pixel 8\",\"brand\":\"Google\",\"is_mobile\":true,\"is_tablet\":"     \
     "false,\"hwtype\":\"Mobile Phone\"}}"
 
 static char buf[1024];
@@ -24,7 +24,8 @@ int main(int argc, char **argv)
     if (data) {
         EXPECT_BYTES(buf, nw, PHONE_JSON);
         /* a UTF-8 user agent matches byte for byte */
-        EXPECT_ST(fastly_device_detection_lookup("caf\xc3\xa9/1.0", 9, buf, sizeof buf, &nw), ST_OK);
+        EXPECT_ST(fastly_device_detection_lookup("caf\xc3\xa9/1.0", 9, buf, sizeof buf, &nw),
+                  ST_OK);
         EXPECT_BYTES(buf, nw, "{\"device\":{\"name\":\"Caf\xc3\xa9\"}}");
         /* a too-small buffer: buflen and the size needed, the buffer untouched */
         memset(buf, 'z', sizeof buf);
@@ -38,9 +39,9 @@ int main(int argc, char **argv)
         /* out-parameters outside memory or misaligned */
         EXPECT_ST(fastly_device_detection_lookup(UA_PHONE, sizeof UA_PHONE - 1, BAD_PTR, 200, &nw),
                   ST_INVAL);
-        EXPECT_ST(fastly_device_detection_lookup(UA_PHONE, sizeof UA_PHONE - 1, buf, sizeof buf,
-                                                 BAD_PTR),
-                  ST_INVAL);
+        EXPECT_ST(
+            fastly_device_detection_lookup(UA_PHONE, sizeof UA_PHONE - 1, buf, sizeof buf, BAD_PTR),
+            ST_INVAL);
         EXPECT_ST(fastly_device_detection_lookup(UA_PHONE, sizeof UA_PHONE - 1, buf, sizeof buf,
                                                  MISALIGNED),
                   ST_BADALIGN);

@@ -42,14 +42,14 @@ int main(int argc, char **argv)
     /* windows other than 1, 10, 60 and durations other than 10..60 by tens are inval */
     static const uint32_t bad_windows[] = {0, 2, 5, 30, 61, 3600};
     for (size_t i = 0; i < sizeof bad_windows / sizeof *bad_windows; i++)
-        EXPECT_ST(fastly_erl_ratecounter_lookup_rate(STR("rc"), STR("client-1"), bad_windows[i],
-                                                     &v),
-                  ST_INVAL);
+        EXPECT_ST(
+            fastly_erl_ratecounter_lookup_rate(STR("rc"), STR("client-1"), bad_windows[i], &v),
+            ST_INVAL);
     static const uint32_t bad_durations[] = {0, 1, 5, 15, 61, 70};
     for (size_t i = 0; i < sizeof bad_durations / sizeof *bad_durations; i++)
-        EXPECT_ST(fastly_erl_ratecounter_lookup_count(STR("rc"), STR("client-1"),
-                                                      bad_durations[i], &v),
-                  ST_INVAL);
+        EXPECT_ST(
+            fastly_erl_ratecounter_lookup_count(STR("rc"), STR("client-1"), bad_durations[i], &v),
+            ST_INVAL);
 
     /* covers: fastly_erl.penaltybox_has */
     v = 99;
@@ -72,9 +72,9 @@ int main(int argc, char **argv)
     /* delta 10 in a 10 s window: the rate is 1, 2, ... per call; above 5 from the 6th call on */
     for (int i = 1; i <= 8; i++) {
         v = 99;
-        EXPECT_ST(fastly_erl_check_rate(STR("rc2"), STR("client-9"), 10, 10, 5, STR("pb2"), 120,
-                                        &v),
-                  ST_OK);
+        EXPECT_ST(
+            fastly_erl_check_rate(STR("rc2"), STR("client-9"), 10, 10, 5, STR("pb2"), 120, &v),
+            ST_OK);
         EXPECT_INT(v, i >= 6 ? 1 : 0);
     }
     EXPECT_ST(fastly_erl_penaltybox_has(STR("pb2"), STR("client-9"), &v), ST_OK);
@@ -115,8 +115,7 @@ int main(int argc, char **argv)
     EXPECT_ST(fastly_erl_penaltybox_add(BAD_PTR, 8, STR("e"), 60), ST_INVAL);
     EXPECT_ST(fastly_erl_penaltybox_has(STR("pb"), STR("e"), BAD_PTR), ST_INVAL);
     EXPECT_ST(fastly_erl_penaltybox_has(STR("pb"), STR("e"), MISALIGNED), ST_BADALIGN);
-    EXPECT_ST(fastly_erl_check_rate(STR("rc"), STR("e"), 1, 10, 100, BAD_PTR, 8, 60, &v),
-              ST_INVAL);
+    EXPECT_ST(fastly_erl_check_rate(STR("rc"), STR("e"), 1, 10, 100, BAD_PTR, 8, 60, &v), ST_INVAL);
     EXPECT_ST(fastly_erl_check_rate(STR("rc"), STR("e"), 1, 10, 100, STR("pb"), 60, BAD_PTR),
               ST_INVAL);
     return hc_done();

@@ -1,15 +1,15 @@
-/* hc_geo.c: test guest for fastly_geo.lookup. Run by tests/unit/hostcalls/test_hc_geo.c with argv[1]
- * naming the server's geolocation data: "table" (the JSON table that test writes), "none" (no
- * data: the default record for every address) or "noloop" (a table with use_default_loopback
+/* hc_geo.c: test guest for fastly_geo.lookup. Run by tests/unit/hostcalls/test_hc_geo.c with
+ * argv[1] naming the server's geolocation data: "table" (the JSON table that test writes), "none"
+ * (no data: the default record for every address) or "noloop" (a table with use_default_loopback
  * false: no record for addresses it lacks). */
 #include "hc_check.h"
 
 /* Viceroy's default record, as the lookup must return it byte for byte. */
 #define DEFAULT_JSON                                                                               \
-    "{\"area_code\":415,\"as_name\":\"Fastly, Inc\",\"as_number\":54113,\"city\":\"San "          \
-    "Francisco\",\"conn_speed\":\"broadband\",\"conn_type\":\"wired\",\"continent\":\"NA\","      \
-    "\"country_code\":\"US\",\"country_code3\":\"USA\",\"country_name\":\"United States of "      \
-    "America\",\"latitude\":37.77869,\"longitude\":-122.39557,\"metro_code\":0,\"postal_code\":"  \
+    "{\"area_code\":415,\"as_name\":\"Fastly, Inc\",\"as_number\":54113,\"city\":\"San "           \
+    "Francisco\",\"conn_speed\":\"broadband\",\"conn_type\":\"wired\",\"continent\":\"NA\","       \
+    "\"country_code\":\"US\",\"country_code3\":\"USA\",\"country_name\":\"United States of "       \
+    "America\",\"latitude\":37.77869,\"longitude\":-122.39557,\"metro_code\":0,\"postal_code\":"   \
     "\"94107\",\"proxy_description\":\"?\",\"proxy_type\":\"?\",\"region\":\"CA\",\"utc_offset\":" \
     "-700}"
 
@@ -98,7 +98,8 @@ int main(int argc, char **argv)
     /* addresses of other lengths are inval: 0, 3, 5, 15, 17 */
     static const size_t bad_lens[] = {0, 3, 5, 15, 17};
     for (size_t i = 0; i < sizeof bad_lens / sizeof *bad_lens; i++)
-        EXPECT_ST(fastly_geo_lookup((const char *)six, bad_lens[i], buf, sizeof buf, &nw), ST_INVAL);
+        EXPECT_ST(fastly_geo_lookup((const char *)six, bad_lens[i], buf, sizeof buf, &nw),
+                  ST_INVAL);
     /* bad pointers: the address, the buffer, the out-parameter */
     EXPECT_ST(fastly_geo_lookup(BAD_PTR, 4, buf, sizeof buf, &nw), ST_INVAL);
     EXPECT_ST(fastly_geo_lookup((const char *)ten, 4, BAD_PTR, sizeof buf, &nw), ST_INVAL);

@@ -60,8 +60,8 @@ int main(void)
     if (gu_path_is(url, "/device")) {
         char ua[1024];
         size_t ualen = 0, nw = 0;
-        fastly_http_req_header_value_get(req, (const uint8_t *)"user-agent", 10, ua,
-                                         sizeof ua, &ualen);
+        fastly_http_req_header_value_get(req, (const uint8_t *)"user-agent", 10, ua, sizeof ua,
+                                         &ualen);
         int st = fastly_device_detection_lookup(ua, ualen, out, sizeof out, &nw);
         if (st == FASTLY_FASTLY_STATUS_NONE)
             respond(404, "none\n", 5);

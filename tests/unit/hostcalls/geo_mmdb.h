@@ -21,14 +21,16 @@ static inline bool geo_mmdb_make(const char *path)
     snprintf(cmd, sizeof cmd, "perl tests/unit/hostcalls/geo_test_mmdb.pl '%s'", path);
     int rc = system(cmd);
     if (rc != 0)
-        fprintf(stderr, "geo_mmdb_make: '%s' failed (%d): is libmaxmind-db-writer-perl installed "
-                        "(scripts/deps.sh)?\n", cmd, rc);
+        fprintf(stderr,
+                "geo_mmdb_make: '%s' failed (%d): is libmaxmind-db-writer-perl installed "
+                "(scripts/deps.sh)?\n",
+                cmd, rc);
     return rc == 0;
 }
 
 /* 81.2.69.160: City, ASN and connection-type fields; country_code3 from the ISO table. */
 #define GEO_MMDB_LONDON                                                                            \
-    "{\"area_code\":0,\"as_name\":\"Andrews & Arnold Ltd\",\"as_number\":20712,\"city\":"         \
+    "{\"area_code\":0,\"as_name\":\"Andrews & Arnold Ltd\",\"as_number\":20712,\"city\":"          \
     "\"London\",\"conn_speed\":\"broadband\",\"conn_type\":\"wired\",\"continent\":\"EU\","        \
     "\"country_code\":\"GB\",\"country_code3\":\"GBR\",\"country_name\":\"United Kingdom\","       \
     "\"latitude\":51.5142,\"longitude\":-0.0931,\"metro_code\":0,\"postal_code\":\"EC2V\","        \

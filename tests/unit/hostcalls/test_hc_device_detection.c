@@ -34,11 +34,11 @@ TEST(guest_with_data)
     cfg_edge_init(&edge);
     char err[512] = "";
     const char *p = write_file(
-        "devices.json",
-        "{\"Mozilla/5.0 (Linux; Android 14; Pixel 8) Mobile\": {\"device\": {\"name\": \"Pixel 8\",\n"
-        "   \"brand\": \"Google\", \"is_mobile\": true, \"is_tablet\": false,\n"
-        "   \"hwtype\": \"Mobile Phone\"}},\n"
-        " \"caf\xc3\xa9/1.0\": {\"device\": {\"name\": \"Caf\xc3\xa9\"}}}\n");
+        "devices.json", "{\"Mozilla/5.0 (Linux; Android 14; Pixel 8) Mobile\": {\"device\": "
+                        "{\"name\": \"Pixel 8\",\n"
+                        "   \"brand\": \"Google\", \"is_mobile\": true, \"is_tablet\": false,\n"
+                        "   \"hwtype\": \"Mobile Phone\"}},\n"
+                        " \"caf\xc3\xa9/1.0\": {\"device\": {\"name\": \"Caf\xc3\xa9\"}}}\n");
     CHECK_EQ_INT(cfg_edge_set_device(&edge, p, err, sizeof err), CFG_OK);
     run_mode("data", &edge);
     /* the server's copy of the configuration carries it */

@@ -1,5 +1,5 @@
-/* test_hc_erl.c: the rate-limit state (hc_erl) on a fake clock: one-second buckets and the 1/10/60 s
- * windows, counts over 10..60 s, bucket reuse after a minute, penalty-box TTLs in whole minutes,
+/* test_hc_erl.c: the rate-limit state (hc_erl) on a fake clock: one-second buckets and the 1/10/60
+ * s windows, counts over 10..60 s, bucket reuse after a minute, penalty-box TTLs in whole minutes,
  * check_rate, the sweep of idle items, concurrent increments; and the fastly_erl guest
  * (tests/guests/c/hc_erl.c) in-process. */
 #include "harness.h"
@@ -90,10 +90,10 @@ TEST(penalty_box)
     if (!erl)
         return;
     CHECK(!hc_erl_penalized(erl, SL("pb"), SL("x")));
-    hc_erl_penalize(erl, SL("pb"), SL("x"), 90); /* truncated to one minute */
-    hc_erl_penalize(erl, SL("pb"), SL("zero"), 0); /* at least one minute */
+    hc_erl_penalize(erl, SL("pb"), SL("x"), 90);      /* truncated to one minute */
+    hc_erl_penalize(erl, SL("pb"), SL("zero"), 0);    /* at least one minute */
     hc_erl_penalize(erl, SL("pb"), SL("long"), 7200); /* at most an hour */
-    hc_erl_penalize(erl, SL("pb"), SL("five"), 359); /* five minutes */
+    hc_erl_penalize(erl, SL("pb"), SL("five"), 359);  /* five minutes */
     CHECK(hc_erl_penalized(erl, SL("pb"), SL("x")));
     CHECK(!hc_erl_penalized(erl, SL("pb2"), SL("x")));
     clk.ms += 59999;
