@@ -1,5 +1,6 @@
 /* cfg_geo_mmdb.c: MaxMind .mmdb lookups through libmaxminddb, mapped onto Fastly's geolocation
- * field names (cfg_geo_mmdb.h), and the ISO 3166-1 alpha-2 to alpha-3 table for country_code3. */
+ * field names (cfg_geo_mmdb.h), the ISO 3166-1 alpha-2 to alpha-3 table for country_code3, and a
+ * time zone's current UTC offset from its zoneinfo (TZif) file for utc_offset. */
 #include "config/cfg_geo_mmdb.h"
 
 #include <errno.h>
@@ -9,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 struct cfg_geo_mmdb {
     MMDB_s db;
@@ -210,6 +212,16 @@ bool cfg_geo_mmdb_lookup(const cfg_geo_mmdb *m, uint8_t family, const uint8_t *a
     char cc3[4];
     if (cc && cfg_geo_country_code3(cc, cc3))
         json_object_set_new(obj, "country_code3", json_string(cc3));
+    static const char *const tz[] = {"location", "time_zone", NULL};
+    MMDB_entry_data_s d;
+    if (get(e, &d, tz) && d.type == MMDB_DATA_TYPE_UTF8_STRING && d.data_size < 128) {
+        char zone[128];
+        memcpy(zone, d.utf8_string, d.data_size);
+        zone[d.data_size] = '\0';
+        int offset;
+        if (cfg_geo_utc_offset(zone, (long long)time(NULL), &offset))
+            json_object_set_new(obj, "utc_offset", json_integer(offset));
+    }
     return true;
 }
 
@@ -245,4 +257,100 @@ bool cfg_geo_country_code3(const char *alpha2, char out[4])
         }
     }
     return false;
+}
+
+/* ---- utc_offset from the zoneinfo files ---- */
+
+static uint32_t be32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static uint64_t be64(const uint8_t *p)
+{
+    return (uint64_t)be32(p) << 32 | be32(p + 4);
+}
+
+/* A zone name as the tz database spells them: letters, digits, '_', '-', '+', '/' between parts,
+ * no "." components (so never a path outside the zoneinfo directory). */
+static bool zone_name_ok(const char *z)
+{
+    size_t n = strlen(z);
+    if (n == 0 || n > 100 || z[0] == '/' || z[n - 1] == '/')
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = z[i];
+        bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                  c == '_' || c == '-' || c == '+' || (c == '/' && z[i + 1] != '/');
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+/* The offset in seconds at `now` from a TZif file's data block (v1: 4-byte times, v2+: 8-byte). */
+static bool tzif_offset(const uint8_t *p, size_t n, size_t tsize, long long now, long *utoff)
+{
+    if (n < 44 || memcmp(p, "TZif", 4) != 0)
+        return false;
+    uint32_t isut = be32(p + 20), isstd = be32(p + 24), leap = be32(p + 28), timecnt = be32(p + 32),
+             typecnt = be32(p + 36), charcnt = be32(p + 40);
+    const uint8_t *times = p + 44, *idx = times + (size_t)timecnt * tsize;
+    const uint8_t *types = idx + timecnt;
+    size_t need = 44 + (size_t)timecnt * (tsize + 1) + (size_t)typecnt * 6 + charcnt +
+                  (size_t)leap * (tsize + 4) + isstd + isut;
+    if (typecnt == 0 || need > n)
+        return false;
+    /* before the first transition (or with none): the first standard-time type */
+    size_t type = 0;
+    for (size_t i = 0; i < typecnt; i++) {
+        if (types[i * 6 + 4] == 0) {
+            type = i;
+            break;
+        }
+    }
+    for (size_t i = 0; i < timecnt; i++) {
+        long long t = tsize == 8 ? (long long)be64(times + i * 8) : (int32_t)be32(times + i * 4);
+        if (t > now)
+            break;
+        type = idx[i] < typecnt ? idx[i] : type;
+    }
+    *utoff = (int32_t)be32(types + type * 6);
+    return true;
+}
+
+bool cfg_geo_utc_offset(const char *zone, long long now, int *out)
+{
+    if (!zone_name_ok(zone))
+        return false;
+    const char *dir = getenv("TZDIR");
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir && *dir ? dir : "/usr/share/zoneinfo", zone);
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return false;
+    static const size_t cap = 1 << 16;
+    uint8_t *buf = malloc(cap);
+    size_t n = buf ? fread(buf, 1, cap, f) : 0;
+    fclose(f);
+    long utoff = 0;
+    bool ok = false;
+    if (n >= 44 && memcmp(buf, "TZif", 4) == 0) {
+        /* prefer the 64-bit block of version 2+ files, which follows the 32-bit one */
+        uint32_t isut = be32(buf + 20), isstd = be32(buf + 24), leap = be32(buf + 28),
+                 timecnt = be32(buf + 32), typecnt = be32(buf + 36), charcnt = be32(buf + 40);
+        size_t v1 = 44 + (size_t)timecnt * 5 + (size_t)typecnt * 6 + charcnt + (size_t)leap * 8 +
+                    isstd + isut;
+        if (buf[4] >= '2' && v1 < n)
+            ok = tzif_offset(buf + v1, n - v1, 8, now, &utoff);
+        if (!ok)
+            ok = tzif_offset(buf, n, 4, now, &utoff);
+    }
+    free(buf);
+    if (!ok)
+        return false;
+    long a = utoff < 0 ? -utoff : utoff;
+    int hhmm = (int)(a / 3600 * 100 + a % 3600 / 60);
+    *out = utoff < 0 ? -hhmm : hhmm;
+    return true;
 }

@@ -36,20 +36,20 @@ static inline bool geo_mmdb_make(const char *path)
     "\"latitude\":51.5142,\"longitude\":-0.0931,\"metro_code\":0,\"postal_code\":\"EC2V\","        \
     "\"proxy_description\":\"?\",\"proxy_type\":\"?\",\"region\":\"ENG\",\"utc_offset\":0}"
 
-/* 216.160.83.58: metro_code, and an anonymous proxy. */
+/* 216.160.83.58: metro_code, an anonymous proxy, a time zone without daylight saving time. */
 #define GEO_MMDB_MILTON                                                                            \
     "{\"area_code\":0,\"as_name\":\"\",\"as_number\":0,\"city\":\"Milton\",\"conn_speed\":\"\","   \
     "\"conn_type\":\"\",\"continent\":\"NA\",\"country_code\":\"US\",\"country_code3\":\"USA\","   \
     "\"country_name\":\"United States\",\"latitude\":47.2513,\"longitude\":-122.3149,"             \
     "\"metro_code\":819,\"postal_code\":\"98354\",\"proxy_description\":\"anonymous_proxy\","      \
-    "\"proxy_type\":\"anonymous\",\"region\":\"WA\",\"utc_offset\":0}"
+    "\"proxy_type\":\"anonymous\",\"region\":\"WA\",\"utc_offset\":-700}"
 
-/* 2a02:ff40::1: an IPv6 network. */
-#define GEO_MMDB_BERLIN                                                                            \
-    "{\"area_code\":0,\"as_name\":\"\",\"as_number\":0,\"city\":\"Berlin\",\"conn_speed\":\"\","   \
-    "\"conn_type\":\"\",\"continent\":\"EU\",\"country_code\":\"DE\",\"country_code3\":\"DEU\","   \
-    "\"country_name\":\"Germany\",\"latitude\":52.52,\"longitude\":13.405,\"metro_code\":0,"       \
-    "\"postal_code\":\"\",\"proxy_description\":\"?\",\"proxy_type\":\"?\",\"region\":\"BE\","     \
-    "\"utc_offset\":0}"
+/* 2a02:ff40::1: an IPv6 network; a half-hour UTC offset. */
+#define GEO_MMDB_MUMBAI                                                                            \
+    "{\"area_code\":0,\"as_name\":\"\",\"as_number\":0,\"city\":\"Mumbai\",\"conn_speed\":\"\","   \
+    "\"conn_type\":\"\",\"continent\":\"AS\",\"country_code\":\"IN\",\"country_code3\":\"IND\","   \
+    "\"country_name\":\"India\",\"latitude\":19.076,\"longitude\":72.8777,\"metro_code\":0,"       \
+    "\"postal_code\":\"\",\"proxy_description\":\"?\",\"proxy_type\":\"?\",\"region\":\"MH\","     \
+    "\"utc_offset\":530}"
 
 #endif

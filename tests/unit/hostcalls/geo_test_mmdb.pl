@@ -42,7 +42,7 @@ $tree->insert_network(
         city      => { geoname_id => 2643743, names => { en => 'London' } },
         continent => { code       => 'EU', names => { en => 'Europe' } },
         country   => { iso_code   => 'GB', names => { en => 'United Kingdom' } },
-        location  => { latitude   => 51.5142, longitude => -0.0931, time_zone => 'Europe/London' },
+        location  => { latitude   => 51.5142, longitude => -0.0931 },
         postal    => { code       => 'EC2V' },
         subdivisions => [ { iso_code => 'ENG', names => { en => 'England' } } ],
         autonomous_system_number       => 20712,
@@ -56,7 +56,12 @@ $tree->insert_network(
         city      => { names    => { en => 'Milton' } },
         continent => { code     => 'NA' },
         country   => { iso_code => 'US', names => { en => 'United States' } },
-        location  => { latitude => 47.2513, longitude => -122.3149, metro_code => 819 },
+        location  => {
+            latitude   => 47.2513,
+            longitude  => -122.3149,
+            metro_code => 819,
+            time_zone  => 'America/Phoenix'
+        },
         postal    => { code     => '98354' },
         subdivisions => [ { iso_code => 'WA' } ],
         traits       => { is_anonymous_proxy => 1 },
@@ -65,11 +70,11 @@ $tree->insert_network(
 $tree->insert_network(
     '2a02:ff40::/32',
     {
-        city      => { names    => { en => 'Berlin' } },
-        continent => { code     => 'EU' },
-        country   => { iso_code => 'DE', names => { en => 'Germany' } },
-        location  => { latitude => 52.52, longitude => 13.405 },
-        subdivisions => [ { iso_code => 'BE' } ],
+        city      => { names    => { en => 'Mumbai' } },
+        continent => { code     => 'AS' },
+        country   => { iso_code => 'IN', names => { en => 'India' } },
+        location  => { latitude => 19.076, longitude => 72.8777, time_zone => 'Asia/Kolkata' },
+        subdivisions => [ { iso_code => 'MH' } ],
     }
 );
 

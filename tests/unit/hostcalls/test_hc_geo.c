@@ -140,7 +140,7 @@ TEST(mmdb)
     CHECK_STR_EQ(r, GEO_MMDB_MILTON);
     free(r);
     r = record(copy.geo, "2a02:ff40::1");
-    CHECK_STR_EQ(r, GEO_MMDB_BERLIN);
+    CHECK_STR_EQ(r, GEO_MMDB_MUMBAI);
     free(r);
     r = record(copy.geo, "8.8.8.8");
     CHECK_STR_EQ(r, cfg_geo_default_json);
@@ -159,6 +159,33 @@ TEST(mmdb)
     CHECK_EQ_INT(cfg_edge_set_geo(&edge, tmp_path("missing.MMDB"), err, sizeof err), CFG_ERR_FILE);
     CHECK_STR_CONTAINS(err, "missing.MMDB: cannot read the file: No such file or directory");
     cfg_edge_deinit(&edge);
+}
+
+/* utc_offset from the zoneinfo files, with and without daylight saving time. */
+TEST(utc_offset)
+{
+    const long long july = 1782907200, january = 1768478400; /* 2026-07-01, 2026-01-15 12:00 UTC */
+    int off = 12345;
+    CHECK(cfg_geo_utc_offset("Europe/London", july, &off));
+    CHECK_EQ_INT(off, 100);
+    CHECK(cfg_geo_utc_offset("Europe/London", january, &off));
+    CHECK_EQ_INT(off, 0);
+    CHECK(cfg_geo_utc_offset("America/Los_Angeles", july, &off));
+    CHECK_EQ_INT(off, -700);
+    CHECK(cfg_geo_utc_offset("America/Los_Angeles", january, &off));
+    CHECK_EQ_INT(off, -800);
+    CHECK(cfg_geo_utc_offset("Asia/Kolkata", july, &off));
+    CHECK_EQ_INT(off, 530);
+    CHECK(cfg_geo_utc_offset("America/St_Johns", january, &off));
+    CHECK_EQ_INT(off, -330);
+    CHECK(cfg_geo_utc_offset("Asia/Tokyo", 2382480000LL, &off)); /* 2045: past 32-bit times */
+    CHECK_EQ_INT(off, 900);
+    off = 12345;
+    CHECK(!cfg_geo_utc_offset("No/Such_Zone", july, &off));
+    CHECK(!cfg_geo_utc_offset("../../etc/passwd", july, &off));
+    CHECK(!cfg_geo_utc_offset("/etc/localtime", july, &off));
+    CHECK(!cfg_geo_utc_offset("", july, &off));
+    CHECK_EQ_INT(off, 12345);
 }
 
 /* Every alpha-2 code of ISO 3166-1 (Debian's iso-codes) maps to its alpha-3 code. */
@@ -204,6 +231,7 @@ int main(int argc, char **argv)
     RUN(guest_without_default);
     RUN(record_format);
     RUN(mmdb);
+    RUN(utc_offset);
     RUN(country_code3_table);
     tmp_dir_remove();
     return harness_finish(argv[0]);

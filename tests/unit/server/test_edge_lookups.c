@@ -188,7 +188,7 @@ TEST(js_geo)
     if (s) {
         snprintf(want, sizeof want, "%s\n", GEO_MMDB_LONDON);
         CHECK_STR_EQ(body_of(s, "/geo?ip=81.2.69.160", NULL, &status), want);
-        snprintf(want, sizeof want, "%s\n", GEO_MMDB_BERLIN);
+        snprintf(want, sizeof want, "%s\n", GEO_MMDB_MUMBAI);
         CHECK_STR_EQ(body_of(s, "/geo?ip=2a02:ff40::1", NULL, &status), want);
         snprintf(want, sizeof want, "%s\n", cfg_geo_default_json);
         CHECK_STR_EQ(body_of(s, "/client-geo", NULL, &status), want);
