@@ -10,10 +10,11 @@
 #include <string.h>
 #include <time.h>
 
-#define ERL_SECONDS 60     /* one-second buckets kept per counter */
-#define ERL_SWEEP_MS 10000 /* at most this long between sweeps of expired items */
-#define ERL_TTL_MIN_S 60   /* penalty box TTLs: whole minutes from 1 ... */
-#define ERL_TTL_MAX_S 3600 /* ... to 60 */
+#define ERL_SECONDS 60       /* one-second buckets kept per counter */
+#define ERL_SWEEP_MS 10000   /* at most this long between sweeps of expired items */
+#define ERL_TTL_MIN_S 60     /* penalty box TTLs: whole minutes from 1 ... */
+#define ERL_TTL_MAX_S 3600   /* ... to 60 */
+#define ERL_MAX_ITEMS 200000 /* counters and penalty-box entries held at most (by default) */
 
 enum { ERL_COUNTER = 1, ERL_PENALTY = 2 };
 
@@ -37,7 +38,9 @@ struct hc_erl {
     erl_item **buckets;
     size_t nbuckets; /* a power of two */
     size_t count;
+    size_t max_items;
     uint64_t last_sweep_ms;
+    uint64_t now_ms; /* the time of the operation under way (for a sweep on a full table) */
 };
 
 static uint64_t monotonic_ms(void *user)
@@ -62,6 +65,7 @@ hc_erl *hc_erl_new(hc_erl_clock clock, void *clock_user)
     pthread_mutex_init(&erl->lock, NULL);
     erl->clock = clock ? clock : monotonic_ms;
     erl->clock_user = clock_user;
+    erl->max_items = ERL_MAX_ITEMS;
     erl->last_sweep_ms = erl->clock(erl->clock_user);
     return erl;
 }
@@ -163,12 +167,20 @@ static void grow(hc_erl *erl)
     erl->nbuckets = n;
 }
 
-/* The item for k, created when missing (NULL when out of memory). */
+static void sweep(hc_erl *erl, uint64_t now_ms, bool force);
+
+/* The item for k, created when missing (NULL when out of memory, or when the table is full even
+ * after dropping expired items: then the operation is lost, as production evicts under load). */
 static erl_item *get_or_add(hc_erl *erl, const erl_key *k)
 {
     erl_item *it = find(erl, k);
     if (it)
         return it;
+    if (erl->count >= erl->max_items) {
+        sweep(erl, erl->now_ms, true);
+        if (erl->count >= erl->max_items)
+            return NULL;
+    }
     it = calloc(1, sizeof *it);
     uint8_t *key = it ? malloc(k->len) : NULL;
     if (!key) {
@@ -196,9 +208,9 @@ static bool expired(const erl_item *it, uint64_t now_ms)
     return it->last_sec + ERL_SECONDS <= now_ms / 1000;
 }
 
-static void sweep(hc_erl *erl, uint64_t now_ms)
+static void sweep(hc_erl *erl, uint64_t now_ms, bool force)
 {
-    if (now_ms - erl->last_sweep_ms < ERL_SWEEP_MS)
+    if (!force && now_ms - erl->last_sweep_ms < ERL_SWEEP_MS)
         return;
     erl->last_sweep_ms = now_ms;
     for (size_t i = 0; i < erl->nbuckets; i++) {
@@ -282,7 +294,8 @@ static uint32_t clamp32(uint64_t v)
             break;                                                                                 \
         pthread_mutex_lock(&(erl)->lock);                                                          \
         uint64_t now = (erl)->clock((erl)->clock_user);                                            \
-        sweep((erl), now);                                                                         \
+        (erl)->now_ms = now;                                                                       \
+        sweep((erl), now, false);                                                                  \
         __VA_ARGS__;                                                                               \
         pthread_mutex_unlock(&(erl)->lock);                                                        \
         drop_key(&k, buf_);                                                                        \
@@ -354,6 +367,13 @@ bool hc_erl_check_rate(hc_erl *erl, const char *rc, size_t rc_len, const char *e
     });
     drop_key(&pk, pbuf);
     return blocked;
+}
+
+void hc_erl_set_max_items(hc_erl *erl, size_t max_items)
+{
+    pthread_mutex_lock(&erl->lock);
+    erl->max_items = max_items;
+    pthread_mutex_unlock(&erl->lock);
 }
 
 size_t hc_erl_size(hc_erl *erl)

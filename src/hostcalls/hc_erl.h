@@ -54,5 +54,9 @@ bool hc_erl_check_rate(hc_erl *erl, const char *rc, size_t rc_len, const char *e
                        const char *pb, size_t pb_len, uint32_t ttl_s);
 /* How many counters and penalty-box entries are held (expired ones go at the periodic sweep). */
 size_t hc_erl_size(hc_erl *erl);
+/* The most counters and penalty-box entries held at once (default 200,000, Fastly's size of one
+ * penalty box). When full, expired items are dropped at once; if none are, a new entry is not
+ * counted or penalized until room frees up. */
+void hc_erl_set_max_items(hc_erl *erl, size_t max_items);
 
 #endif

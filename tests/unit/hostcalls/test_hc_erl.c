@@ -174,6 +174,31 @@ TEST(sweep)
     hc_erl_free(erl);
 }
 
+/* A full table drops expired items at once, and otherwise refuses new entries. */
+TEST(full_table)
+{
+    fake_clock clk = {1000};
+    hc_erl *erl = hc_erl_new(fake_now, &clk);
+    if (!erl)
+        return;
+    hc_erl_set_max_items(erl, 3);
+    hc_erl_increment(erl, SL("rc"), SL("a"), 1);
+    hc_erl_increment(erl, SL("rc"), SL("b"), 1);
+    hc_erl_penalize(erl, SL("pb"), SL("a"), 60);
+    hc_erl_increment(erl, SL("rc"), SL("c"), 1); /* no room */
+    CHECK_EQ_INT(COUNT(erl, "c", 60), 0);
+    hc_erl_increment(erl, SL("rc"), SL("a"), 1); /* existing entries still count */
+    CHECK_EQ_INT(COUNT(erl, "a", 60), 2);
+    clk.ms += 5000; /* less than the sweep interval, but the counters are still live */
+    hc_erl_penalize(erl, SL("pb"), SL("b"), 60);
+    CHECK(!hc_erl_penalized(erl, SL("pb"), SL("b")));
+    clk.ms += 61000; /* everything expired: room again without waiting for the sweep */
+    hc_erl_penalize(erl, SL("pb"), SL("b"), 60);
+    CHECK(hc_erl_penalized(erl, SL("pb"), SL("b")));
+    CHECK_EQ_INT(hc_erl_size(erl), 1);
+    hc_erl_free(erl);
+}
+
 typedef struct worker {
     hc_erl *erl;
     int n;
@@ -255,5 +280,5 @@ TEST(guest)
     run_mode("nostate", NULL);
 }
 
-HARNESS_MAIN(RUN(windows); RUN(penalty_box); RUN(check_rate); RUN(sweep); RUN(threads);
-             RUN(monotonic_clock); RUN(guest);)
+HARNESS_MAIN(RUN(windows); RUN(penalty_box); RUN(check_rate); RUN(sweep); RUN(full_table);
+             RUN(threads); RUN(monotonic_clock); RUN(guest);)
