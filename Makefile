@@ -240,6 +240,7 @@ LDLIBS += -lsqlite3 -lmaxminddb
 # src/hostcalls/hc_geo*, hc_device_detection*, hc_erl*, tests for them) ----
 # The geo tests build a small MaxMind database at test time (geo_test_mmdb.pl, Debian's
 # libmaxmind-db-writer-perl); the end-to-end test serves a C and a JS SDK guest.
-$(B)/tests/hostcalls/test_hc_geo $(B)/tests/server/test_edge_lookups: tests/unit/hostcalls/geo_mmdb.h tests/unit/hostcalls/geo_test_mmdb.pl tests/unit/config/tmp_files.h
+$(B)/tests/config/test_geo $(B)/tests/server/test_edge_lookups: tests/unit/config/geo_mmdb.h tests/unit/config/geo_test_mmdb.pl
+$(B)/tests/config/test_geo $(B)/tests/hostcalls/test_hc_geo $(B)/tests/hostcalls/test_hc_device_detection $(B)/tests/server/test_edge_lookups: tests/unit/config/tmp_files.h
 $(B)/tests/server/test_edge_lookups: build/guests/srv_edge_lookups.wasm build/guests/js/sdk_edge_lookups.wasm tests/unit/server/http_client.h tests/unit/server/test_server.h
 # ---- end geo block ----

@@ -122,6 +122,36 @@ const cfg_geo_entry *cfg_geo_lookup(const cfg_geo *geo, uint8_t family, const ui
     return best;
 }
 
+cfg_status cfg_geo_add(cfg_geo *geo, const char *addr, const char *json, char *err, size_t errlen)
+{
+    cfg_ip_prefix prefix;
+    if (!cfg_ip_prefix_parse(addr, true, &prefix)) {
+        snprintf(err, errlen, "\"%s\" is not an IP address or CIDR prefix", addr);
+        return CFG_ERR_VALUE;
+    }
+    json_error_t je;
+    json_t *loc = json_loads(json, JSON_REJECT_DUPLICATES, &je);
+    if (!json_is_object(loc)) {
+        snprintf(err, errlen, "\"%s\": expected a location object", addr);
+        json_decref(loc);
+        return CFG_ERR_JSON;
+    }
+    cfg_status st = check_fields("geolocation", addr, loc, err, errlen);
+    char *text = st == CFG_OK ? json_dumps(loc, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    json_decref(loc);
+    if (st != CFG_OK)
+        return st;
+    cfg_geo_entry *grown = text ? realloc(geo->entries, (geo->count + 1) * sizeof *grown) : NULL;
+    if (!grown) {
+        free(text);
+        snprintf(err, errlen, "out of memory");
+        return CFG_ERR_NOMEM;
+    }
+    geo->entries = grown;
+    geo->entries[geo->count++] = (cfg_geo_entry){prefix, text};
+    return CFG_OK;
+}
+
 cfg_status cfg_geo_load_mmdb(const char *path, cfg_geo *geo, char *err, size_t errlen)
 {
     if (!(geo->mmdb_path = strdup(path))) {

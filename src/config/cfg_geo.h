@@ -35,6 +35,12 @@ extern const char cfg_geo_default_json[];
 cfg_status cfg_geo_load(const char *path, cfg_geo *out, char *err, size_t errlen);
 void cfg_geo_deinit(cfg_geo *geo);
 
+/* Adds one entry (for fastly.toml's inline addresses): `addr` an IP address or CIDR prefix,
+ * `json` the text of a JSON object (its known fields type-checked as in cfg_geo_load). Set
+ * use_default_loopback yourself (Viceroy's default is true). Errors: CFG_ERR_VALUE for a bad
+ * address, CFG_ERR_JSON for a bad object, CFG_ERR_NOMEM; one line in err naming `addr`. */
+cfg_status cfg_geo_add(cfg_geo *geo, const char *addr, const char *json, char *err, size_t errlen);
+
 /* Opens the MaxMind database at path and makes it the data of *geo, which must be empty (as
  * after cfg_geo_deinit; path is copied to mmdb_path). Errors as cfg_geo_mmdb_open. */
 cfg_status cfg_geo_load_mmdb(const char *path, cfg_geo *geo, char *err, size_t errlen);

@@ -12,7 +12,7 @@
 #include "test_server.h"
 
 #include "../config/tmp_files.h"
-#include "../hostcalls/geo_mmdb.h"
+#include "../config/geo_mmdb.h"
 
 #define C_GUEST "build/guests/srv_edge_lookups.wasm"
 #define JS_GUEST "build/guests/js/sdk_edge_lookups.wasm"

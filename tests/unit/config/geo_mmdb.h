@@ -1,5 +1,5 @@
 /* geo_mmdb.h: builds the geolocation tests' MaxMind database at test time with
- * tests/unit/hostcalls/geo_test_mmdb.pl (libmaxmind-db-writer-perl, installed by scripts/deps.sh),
+ * tests/unit/config/geo_test_mmdb.pl (libmaxmind-db-writer-perl, installed by scripts/deps.sh),
  * and the records Fastlike must return for its addresses. Header-only. */
 #ifndef GEO_MMDB_H
 #define GEO_MMDB_H
@@ -18,7 +18,7 @@ static inline bool geo_mmdb_make(const char *path)
         return false;
     }
     char cmd[1024];
-    snprintf(cmd, sizeof cmd, "perl tests/unit/hostcalls/geo_test_mmdb.pl '%s'", path);
+    snprintf(cmd, sizeof cmd, "perl tests/unit/config/geo_test_mmdb.pl '%s'", path);
     int rc = system(cmd);
     if (rc != 0)
         fprintf(stderr,

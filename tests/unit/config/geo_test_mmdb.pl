@@ -1,6 +1,6 @@
 #!/usr/bin/perl
 # geo_test_mmdb.pl OUT.mmdb: writes the small MaxMind database the geolocation tests read
-# (tests/unit/hostcalls/test_hc_geo.c, tests/unit/server/test_js_sdk_edge.c), in the GeoIP2 City
+# (tests/unit/config/test_geo.c, tests/unit/server/test_edge_lookups.c), in the GeoIP2 City
 # layout with ASN and connection-type fields merged in. Needs libmaxmind-db-writer-perl.
 use strict;
 use warnings;
