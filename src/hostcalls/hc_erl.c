@@ -343,30 +343,30 @@ bool hc_erl_penalized(hc_erl *erl, const char *pb, size_t pb_len, const char *en
     return has;
 }
 
-bool hc_erl_check_rate(hc_erl *erl, const char *rc, size_t rc_len, const char *entry,
-                       size_t entry_len, uint32_t delta, uint32_t window, uint32_t limit,
-                       const char *pb, size_t pb_len, uint32_t ttl_s)
+hc_erl_verdict hc_erl_check_rate(hc_erl *erl, const char *rc, size_t rc_len, const char *entry,
+                                 size_t entry_len, uint32_t delta, uint32_t window, uint32_t limit,
+                                 const char *pb, size_t pb_len, uint32_t ttl_s)
 {
     if (window == 0 || window > ERL_SECONDS)
-        return false;
+        return HC_ERL_ALLOWED;
     uint8_t pbuf[512];
     erl_key pk;
     if (!make_key(&pk, pbuf, sizeof pbuf, ERL_PENALTY, pb, pb_len, entry, entry_len))
-        return false;
-    bool blocked = false;
+        return HC_ERL_ALLOWED;
+    hc_erl_verdict verdict = HC_ERL_ALLOWED;
     /* one critical section, so concurrent requests of one client see each other's increments */
     WITH_KEY(erl, ERL_COUNTER, rc, rc_len, entry, entry_len, {
         increment_locked(erl, &k, now, delta);
         uint64_t rate = sum_locked(erl, &k, now, window) / window;
         if (rate > limit) {
             penalize_locked(erl, &pk, now, ttl_s);
-            blocked = true;
-        } else {
-            blocked = penalized_locked(erl, &pk, now);
+            verdict = HC_ERL_EXCEEDED;
+        } else if (penalized_locked(erl, &pk, now)) {
+            verdict = HC_ERL_PENALIZED;
         }
     });
     drop_key(&pk, pbuf);
-    return blocked;
+    return verdict;
 }
 
 void hc_erl_set_max_items(hc_erl *erl, size_t max_items)
@@ -394,6 +394,26 @@ static const char *arg_str(fwe_caller *caller, uint64_t *slots, int i)
     return s ? s : HC_ARG(i + 1) == 0 ? "" : NULL;
 }
 
+/* s[0..n) for a log line: printable ASCII kept, other bytes as '?', long ones cut with "...". */
+static const char *printable(const char *s, size_t n, char *out, size_t cap)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < n && o + 4 < cap; i++)
+        out[o++] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
+    if (o < n) {
+        memcpy(out + o, "...", 3);
+        o += 3;
+    }
+    out[o] = '\0';
+    return out;
+}
+
+static uint32_t ttl_minutes(uint32_t ttl_s)
+{
+    uint32_t m = ttl_s / 60;
+    return m < 1 ? 1 : m > 60 ? 60 : m;
+}
+
 static bool window_ok(uint32_t w)
 {
     return w == 1 || w == 10 || w == 60;
@@ -414,9 +434,18 @@ static fwe_trap_kind erl_check_rate(fwe_caller *caller, uint64_t *slots, void *d
                *pb = arg_str(caller, slots, 7);
     if (!rc || !entry || !pb || HC_ARG(3) > HC_ERL_ENTRY_MAX || !window_ok(HC_ARG(5)))
         HC_RETURN(HC_INVAL);
-    bool blocked = hc_erl_check_rate(erl, rc, HC_ARG(1), entry, HC_ARG(3), HC_ARG(4), HC_ARG(5),
-                                     HC_ARG(6), pb, HC_ARG(8), HC_ARG(9));
-    HC_RETURN(hc_mem_write_u32(caller, HC_ARG(10), blocked ? 1 : 0));
+    hc_erl_verdict v = hc_erl_check_rate(erl, rc, HC_ARG(1), entry, HC_ARG(3), HC_ARG(4), HC_ARG(5),
+                                         HC_ARG(6), pb, HC_ARG(8), HC_ARG(9));
+    if (v == HC_ERL_EXCEEDED) {
+        char who[3][80];
+        hc_log(ctx_, 1,
+               "rate limit: '%s' is over %u per second in rate counter '%s' (window %u s): "
+               "in penalty box '%s' for %u min",
+               printable(entry, HC_ARG(3), who[0], sizeof who[0]), HC_ARG(6),
+               printable(rc, HC_ARG(1), who[1], sizeof who[1]), HC_ARG(5),
+               printable(pb, HC_ARG(8), who[2], sizeof who[2]), ttl_minutes(HC_ARG(9)));
+    }
+    HC_RETURN(hc_mem_write_u32(caller, HC_ARG(10), v != HC_ERL_ALLOWED ? 1 : 0));
 }
 
 /* ratecounter_increment(rc, rc_len, entry, entry_len, delta) */

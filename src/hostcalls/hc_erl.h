@@ -46,12 +46,19 @@ void hc_erl_penalize(hc_erl *erl, const char *pb, size_t pb_len, const char *ent
 /* True while the entry is in the penalty box. */
 bool hc_erl_penalized(hc_erl *erl, const char *pb, size_t pb_len, const char *entry,
                       size_t entry_len);
-/* check_rate: increments the entry by delta, then blocks it (true) when it is in the penalty box
- * or its rate over `window` is above `limit`, in which case it also goes into the penalty box for
- * ttl_s (as hc_erl_penalize). */
-bool hc_erl_check_rate(hc_erl *erl, const char *rc, size_t rc_len, const char *entry,
-                       size_t entry_len, uint32_t delta, uint32_t window, uint32_t limit,
-                       const char *pb, size_t pb_len, uint32_t ttl_s);
+/* What check_rate decided (true when blocked). */
+typedef enum hc_erl_verdict {
+    HC_ERL_ALLOWED = 0,
+    HC_ERL_PENALIZED = 1, /* blocked: in the penalty box already */
+    HC_ERL_EXCEEDED = 2,  /* blocked: over the limit now, and put into the penalty box */
+} hc_erl_verdict;
+
+/* check_rate: increments the entry by delta, then blocks it when its rate over `window` is above
+ * `limit` (it then goes into the penalty box for ttl_s, as hc_erl_penalize) or when it is in the
+ * penalty box already. */
+hc_erl_verdict hc_erl_check_rate(hc_erl *erl, const char *rc, size_t rc_len, const char *entry,
+                                 size_t entry_len, uint32_t delta, uint32_t window, uint32_t limit,
+                                 const char *pb, size_t pb_len, uint32_t ttl_s);
 /* How many counters and penalty-box entries are held (expired ones go at the periodic sweep). */
 size_t hc_erl_size(hc_erl *erl);
 /* The most counters and penalty-box entries held at once (default 200,000, Fastly's size of one

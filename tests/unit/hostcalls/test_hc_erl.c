@@ -134,13 +134,15 @@ TEST(check_rate)
         if (i % 100 == 99)
             clk.ms += 900; /* spread over 9 s, all inside the window */
     }
-    CHECK(hc_erl_check_rate(erl, SL("rc"), SL("ip"), 10, 10, 100, SL("pb"), 120));
+    CHECK_EQ_INT(hc_erl_check_rate(erl, SL("rc"), SL("ip"), 10, 10, 100, SL("pb"), 120),
+                 HC_ERL_EXCEEDED);
     CHECK(hc_erl_penalized(erl, SL("pb"), SL("ip")));
     CHECK_EQ_INT(RATE(erl, "ip", 60), 16); /* 1010 in the last 60 s */
     /* penalized: blocked even at a rate of 0, until the TTL (2 minutes) is over */
     clk.ms += 100000;
     CHECK_EQ_INT(RATE(erl, "ip", 60), 0);
-    CHECK(hc_erl_check_rate(erl, SL("rc"), SL("ip"), 0, 1, 100, SL("pb"), 120));
+    CHECK_EQ_INT(hc_erl_check_rate(erl, SL("rc"), SL("ip"), 0, 1, 100, SL("pb"), 120),
+                 HC_ERL_PENALIZED);
     clk.ms += 30000; /* 130 s after the penalty */
     CHECK(!hc_erl_check_rate(erl, SL("rc"), SL("ip"), 1, 1, 100, SL("pb"), 120));
     /* the 1 s window: more than `limit` in the current second */

@@ -102,6 +102,10 @@ TEST(c_rate_limit)
     if (!s)
         return;
     expect_limited(s, "1");
+    /* at -v 1 the server log says why, for each call over the limit */
+    CHECK(log_wait(&s->log, "rate limit: 'client-1' is over 5 per second in rate counter "
+                            "'c-requests' (window 60 s): in penalty box 'c-blocked' for 1 min"));
+    CHECK_EQ_INT(log_count(&s->log, "rate limit: 'client-1'"), 5); /* calls 6 to 10 */
     /* another client is counted on its own */
     int status = 0;
     CHECK_STR_EQ(body_of(s, "/limited?who=2", NULL, &status), "ok\n");
