@@ -268,3 +268,12 @@ bench-http: deps all build/bench/c/hello.wasm build/bench/js/hello.wasm
 	@sh bench/http.sh bin/fastlike build/bench/c/hello.wasm build/bench/js/hello.wasm
 bench: bench-http
 # ---- end bench-http ----
+
+# ---- geolocation, device detection, rate limiting (geo block: src/config/cfg_geo*,
+# src/hostcalls/hc_geo*, hc_device_detection*, hc_erl*, tests for them) ----
+# The geo tests build a small MaxMind database at test time (geo_test_mmdb.pl, Debian's
+# libmaxmind-db-writer-perl); the end-to-end test serves a C and a JS SDK guest.
+$(B)/tests/config/test_geo $(B)/tests/server/test_edge_lookups: tests/unit/config/geo_mmdb.h tests/unit/config/geo_test_mmdb.pl
+$(B)/tests/config/test_geo $(B)/tests/hostcalls/test_hc_geo $(B)/tests/hostcalls/test_hc_device_detection $(B)/tests/server/test_edge_lookups: tests/unit/config/tmp_files.h
+$(B)/tests/server/test_edge_lookups: build/guests/srv_edge_lookups.wasm build/guests/js/sdk_edge_lookups.wasm tests/unit/server/http_client.h tests/unit/server/test_server.h
+# ---- end geo block ----

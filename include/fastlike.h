@@ -127,10 +127,15 @@ fastlike_status fastlike_config_set_kv_dir(fastlike_config *c, const char *dir, 
                                            size_t errlen);
 fastlike_status fastlike_config_add_acl(fastlike_config *c, const char *name, const char *json_path,
                                         char *err, size_t errlen);
-/* The geolocation table; a second call replaces the first (as a repeated -geo), NULL restores the
+/* The geolocation data, a JSON table or a MaxMind database whose name ends in .mmdb (as -geo); a
+ * second call replaces the first (as a repeated -geo), NULL restores the
  * built-in default location. */
 fastlike_status fastlike_config_set_geo(fastlike_config *c, const char *json_path, char *err,
                                         size_t errlen);
+/* Device-detection data, as -device-detection FILE.json ({"user agent": {...}, ...}); a second
+ * call replaces the first, NULL removes it (every lookup then answers none). */
+fastlike_status fastlike_config_set_device_detection(fastlike_config *c, const char *json_path,
+                                                     char *err, size_t errlen);
 /* A log endpoint, as -logger NAME[=FILE]: lines are appended to `path`, which is created (or
  * opened for appending) now so a bad path fails here with FASTLIKE_ERR_IO; NULL writes to stdout.
  * A repeated name is FASTLIKE_ERR_ARGS. Guests' fastly_log entries for it are written as

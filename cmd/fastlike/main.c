@@ -230,8 +230,6 @@ static void note_pending_flags(const cfg_options *o)
     size_t n = 0;
     if (o->reload)
         names[n++] = "-reload";
-    if (o->edge.geo)
-        names[n++] = "-geo";
     if (o->profile_ui || o->profile_native || o->profile_mode != CFG_PROFILE_TRACE)
         names[n++] = "-profile-*";
     if (n == 0)
@@ -284,6 +282,9 @@ static fastlike_status add_pending_options(fastlike_config *c, const cfg_options
             err);
     if (e->geo && st == FASTLIKE_OK)
         st = flag_failed(fastlike_config_set_geo(c, e->geo->path, err, sizeof err), "-geo", err);
+    if (e->device && st == FASTLIKE_OK)
+        st = flag_failed(fastlike_config_set_device_detection(c, e->device->path, err, sizeof err),
+                         "-device-detection", err);
     for (size_t i = 0; i < e->nloggers && st == FASTLIKE_OK; i++)
         st = flag_failed(
             fastlike_config_add_logger(c, e->loggers[i].name, e->loggers[i].path, err, sizeof err),

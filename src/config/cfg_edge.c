@@ -1,6 +1,7 @@
 /* cfg_edge.c: adding edge data to a cfg_edge (name checks, loading each kind's file with its own
  * loader, appending only once everything succeeded), lookups by name, and freeing it all. */
 #include "config/cfg_edge.h"
+#include "config/cfg_geo_mmdb.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -8,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 /* Room for one item of any named kind while it loads. */
@@ -276,7 +278,11 @@ cfg_status cfg_edge_set_geo(cfg_edge *e, const char *json_path, char *err, size_
             free(geo);
             return nomem(err, errlen);
         }
-        cfg_status st = cfg_geo_load(json_path, geo, err, errlen);
+        geo->use_default_loopback = true; /* as Viceroy's default */
+        size_t n = strlen(json_path);
+        cfg_status st = n > 5 && strcasecmp(json_path + n - 5, ".mmdb") == 0
+                            ? cfg_geo_load_mmdb(json_path, geo, err, errlen)
+                            : cfg_geo_load(json_path, geo, err, errlen);
         if (st != CFG_OK) {
             cfg_geo_deinit(geo);
             free(geo);
@@ -286,6 +292,28 @@ cfg_status cfg_edge_set_geo(cfg_edge *e, const char *json_path, char *err, size_
     cfg_geo_deinit(e->geo);
     free(e->geo);
     e->geo = geo;
+    return CFG_OK;
+}
+
+cfg_status cfg_edge_set_device(cfg_edge *e, const char *json_path, char *err, size_t errlen)
+{
+    cfg_device *dev = NULL;
+    if (json_path) {
+        dev = calloc(1, sizeof *dev);
+        if (!dev || !(dev->path = strdup(json_path))) {
+            free(dev);
+            return nomem(err, errlen);
+        }
+        cfg_status st = cfg_device_load(json_path, dev, err, errlen);
+        if (st != CFG_OK) {
+            cfg_device_deinit(dev);
+            free(dev);
+            return st;
+        }
+    }
+    cfg_device_deinit(e->device);
+    free(e->device);
+    e->device = dev;
     return CFG_OK;
 }
 
@@ -419,6 +447,7 @@ static bool clone_geo(cfg_geo **dp, const cfg_geo *s)
     d->path = dup_str(s->path);
     d->mmdb_path = dup_str(s->mmdb_path);
     d->use_default_loopback = s->use_default_loopback;
+    d->mmdb = cfg_geo_mmdb_ref(s->mmdb);
     d->entries = s->count ? calloc(s->count, sizeof *d->entries) : NULL;
     if (lost(s->path, d->path) || lost(s->mmdb_path, d->mmdb_path) || (s->count && !d->entries))
         return false;

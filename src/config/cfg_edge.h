@@ -62,8 +62,13 @@ cfg_status cfg_edge_add_kv_store(cfg_edge *e, const char *name, const char *json
                                  size_t errlen);
 cfg_status cfg_edge_add_acl(cfg_edge *e, const char *name, const char *json_path, char *err,
                             size_t errlen);
-/* Replaces the geolocation table by the file's (NULL: back to the built-in default). */
+/* Replaces the geolocation data by the file's (NULL: back to the built-in default): a MaxMind
+ * database when the name ends in ".mmdb" (any case), else Fastlike's JSON table. Either way
+ * use_default_loopback is true (addresses neither source knows get the default location). */
 cfg_status cfg_edge_set_geo(cfg_edge *e, const char *json_path, char *err, size_t errlen);
+/* Replaces the device-detection data by the JSON file's ({"user agent": {...}, ...}; NULL: no
+ * data, every lookup is none). */
+cfg_status cfg_edge_set_device(cfg_edge *e, const char *json_path, char *err, size_t errlen);
 /* path NULL logs to stdout; otherwise the file is created (or opened for appending) now, so a bad
  * path is CFG_ERR_FILE here rather than when the first line is logged. */
 cfg_status cfg_edge_add_logger(cfg_edge *e, const char *name, const char *path, char *err,

@@ -285,6 +285,12 @@ static cfg_status f_geo(cfg_options *o, const char *v, char *err, size_t errlen)
     return cfg_edge_set_geo(&o->edge, v, err, errlen);
 }
 
+/* -device-detection FILE.json: a repeated flag replaces the earlier one, as -geo. */
+static cfg_status f_device_detection(cfg_options *o, const char *v, char *err, size_t errlen)
+{
+    return cfg_edge_set_device(&o->edge, v, err, errlen);
+}
+
 static cfg_status f_logger(cfg_options *o, const char *v, char *err, size_t errlen)
 {
     return add_edge(o, v, true, "NAME or NAME=FILE", cfg_edge_add_logger, err, errlen);
@@ -380,7 +386,8 @@ static const flag_def flag_table[] = {
     {"kv-dir", NULL, false, f_kv_dir, "DIR"},
     {"secret-store", NULL, false, f_secret_store, "NAME=FILE.json"},
     {"acl", NULL, false, f_acl, "NAME=FILE.json"},
-    {"geo", NULL, false, f_geo, "FILE.json"},
+    {"geo", NULL, false, f_geo, "FILE.json|FILE.mmdb"},
+    {"device-detection", NULL, false, f_device_detection, "FILE.json"},
     {"logger", NULL, false, f_logger, "NAME[=FILE]"},
     {"compliance-region", NULL, false, f_compliance_region, "none|us-eu|us"},
     {"fake-fastly-key", NULL, false, f_fake_fastly_key, "KEY"},
@@ -577,7 +584,9 @@ const char *cfg_usage_text(void)
            "  -kv-dir DIR              keep the KV stores in DIR/kv.sqlite3 (default: memory)\n"
            "  -acl NAME=FILE.json      an ACL ({\"entries\": [{\"prefix\": \"10.0.0.0/8\",\n"
            "                           \"action\": \"ALLOW\"|\"BLOCK\"}]})\n"
-           "  -geo FILE.json           geolocation data: {\"IP or CIDR\": {\"city\": ..., ...}}\n"
+           "  -geo FILE.json|FILE.mmdb geolocation data: {\"IP or CIDR\": {\"city\": ..., ...}}\n"
+           "                           or a MaxMind database (GeoIP2/GeoLite2 City, ASN, ...)\n"
+           "  -device-detection FILE.json  device data by user agent: {\"UA\": {\"device\": ...}}\n"
            "  -logger NAME[=FILE]      a log endpoint, to FILE or stdout (repeatable)\n"
            "  -compliance-region none|us-eu|us\n"
            "  -fake-fastly-key KEY     a Fastly-Key value treated as valid (repeatable)\n"

@@ -1,6 +1,8 @@
-/* cfg_geo.c: loading the -geo JSON table (cfg_geo.h), checking field types, and lookups. */
+/* cfg_geo.c: loading the -geo JSON table or MaxMind database (cfg_geo.h), checking field types,
+ * lookups, and the geolocation record with every Fastly field. */
 #include "config/cfg_geo.h"
 
+#include "config/cfg_geo_mmdb.h"
 #include "config/cfg_json.h"
 
 #include <stdio.h>
@@ -24,6 +26,7 @@ void cfg_geo_deinit(cfg_geo *geo)
     free(geo->entries);
     free(geo->path);
     free(geo->mmdb_path);
+    cfg_geo_mmdb_unref(geo->mmdb);
     memset(geo, 0, sizeof *geo);
 }
 
@@ -117,4 +120,214 @@ const cfg_geo_entry *cfg_geo_lookup(const cfg_geo *geo, uint8_t family, const ui
             best = e;
     }
     return best;
+}
+
+cfg_status cfg_geo_add(cfg_geo *geo, const char *addr, const char *json, char *err, size_t errlen)
+{
+    cfg_ip_prefix prefix;
+    if (!cfg_ip_prefix_parse(addr, true, &prefix)) {
+        snprintf(err, errlen, "\"%s\" is not an IP address or CIDR prefix", addr);
+        return CFG_ERR_VALUE;
+    }
+    json_error_t je;
+    json_t *loc = json_loads(json, JSON_REJECT_DUPLICATES, &je);
+    if (!json_is_object(loc)) {
+        snprintf(err, errlen, "\"%s\": expected a location object", addr);
+        json_decref(loc);
+        return CFG_ERR_JSON;
+    }
+    cfg_status st = check_fields("geolocation", addr, loc, err, errlen);
+    char *text = st == CFG_OK ? json_dumps(loc, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    json_decref(loc);
+    if (st != CFG_OK)
+        return st;
+    cfg_geo_entry *grown = text ? realloc(geo->entries, (geo->count + 1) * sizeof *grown) : NULL;
+    if (!grown) {
+        free(text);
+        snprintf(err, errlen, "out of memory");
+        return CFG_ERR_NOMEM;
+    }
+    geo->entries = grown;
+    geo->entries[geo->count++] = (cfg_geo_entry){prefix, text};
+    return CFG_OK;
+}
+
+cfg_status cfg_geo_load_mmdb(const char *path, cfg_geo *geo, char *err, size_t errlen)
+{
+    if (!(geo->mmdb_path = strdup(path))) {
+        snprintf(err, errlen, "%s: out of memory", path);
+        return CFG_ERR_NOMEM;
+    }
+    cfg_status st = cfg_geo_mmdb_open(path, &geo->mmdb, err, errlen);
+    if (st != CFG_OK) {
+        free(geo->mmdb_path);
+        geo->mmdb_path = NULL;
+    }
+    return st;
+}
+
+/* Viceroy's GeolocationData::default(), serialised as serde_json does (keys sorted). */
+const char cfg_geo_default_json[] =
+    "{\"area_code\":415,\"as_name\":\"Fastly, Inc\",\"as_number\":54113,\"city\":\"San "
+    "Francisco\",\"conn_speed\":\"broadband\",\"conn_type\":\"wired\",\"continent\":\"NA\","
+    "\"country_code\":\"US\",\"country_code3\":\"USA\",\"country_name\":\"United States of "
+    "America\",\"latitude\":37.77869,\"longitude\":-122.39557,\"metro_code\":0,\"postal_code\":"
+    "\"94107\",\"proxy_description\":\"?\",\"proxy_type\":\"?\",\"region\":\"CA\",\"utc_offset\":-"
+    "700}";
+
+/* A growing output string. */
+typedef struct out_buf {
+    char *s;
+    size_t len, cap;
+    bool failed;
+} out_buf;
+
+static void put(out_buf *b, const char *s, size_t n)
+{
+    if (b->failed)
+        return;
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 512;
+        while (cap < b->len + n + 1)
+            cap *= 2;
+        char *g = realloc(b->s, cap);
+        if (!g) {
+            b->failed = true;
+            return;
+        }
+        b->s = g;
+        b->cap = cap;
+    }
+    memcpy(b->s + b->len, s, n);
+    b->len += n;
+    b->s[b->len] = '\0';
+}
+
+static void put_json(out_buf *b, const json_t *v)
+{
+    char *text = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT | JSON_SORT_KEYS);
+    if (!text) {
+        b->failed = true;
+        return;
+    }
+    put(b, text, strlen(text));
+    free(text);
+}
+
+/* The shortest decimal that reads back as the same double (as serde_json prints floats), with
+ * ".0" on integral values. */
+static void put_real(out_buf *b, double d)
+{
+    char num[40];
+    for (int prec = 1; prec <= 17; prec++) {
+        snprintf(num, sizeof num, "%.*g", prec, d);
+        if (strtod(num, NULL) == d)
+            break;
+    }
+    put(b, num, strlen(num));
+    if (!strpbrk(num, ".eEni"))
+        put(b, ".0", 2);
+}
+
+static int cmp_keys(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* obj as compact JSON with sorted keys; top-level reals printed shortest. */
+static char *dump_record(json_t *obj)
+{
+    size_t n = json_object_size(obj);
+    const char **keys = calloc(n ? n : 1, sizeof *keys);
+    if (!keys)
+        return NULL;
+    size_t k = 0;
+    const char *key;
+    json_t *v;
+    json_object_foreach(obj, key, v) keys[k++] = key;
+    qsort(keys, n, sizeof *keys, cmp_keys);
+    out_buf b = {0};
+    put(&b, "{", 1);
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            put(&b, ",", 1);
+        json_t *ks = json_string(keys[i]);
+        if (!ks)
+            b.failed = true;
+        else
+            put_json(&b, ks);
+        json_decref(ks);
+        put(&b, ":", 1);
+        json_t *val = json_object_get(obj, keys[i]);
+        if (json_is_real(val))
+            put_real(&b, json_real_value(val));
+        else
+            put_json(&b, val);
+    }
+    put(&b, "}", 1);
+    free(keys);
+    if (b.failed) {
+        free(b.s);
+        return NULL;
+    }
+    return b.s;
+}
+
+/* Every field of Fastly's record, absent ones as "" or 0, then the data's own fields over them. */
+static char *full_record(json_t *data)
+{
+    json_t *obj = json_object();
+    if (!obj)
+        return NULL;
+    for (size_t i = 0; i < sizeof string_fields / sizeof *string_fields; i++)
+        json_object_set_new(obj, string_fields[i], json_string(""));
+    for (size_t i = 0; i < sizeof number_fields / sizeof *number_fields; i++)
+        json_object_set_new(obj, number_fields[i], json_integer(0));
+    char *text = json_object_update(obj, data) == 0 ? dump_record(obj) : NULL;
+    json_decref(obj);
+    return text;
+}
+
+static char *dup_text(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *d = malloc(n);
+    if (d)
+        memcpy(d, s, n);
+    return d;
+}
+
+cfg_status cfg_geo_record(const cfg_geo *geo, uint8_t family, const uint8_t *addr, char **out)
+{
+    *out = NULL;
+    const cfg_geo_entry *e = geo ? cfg_geo_lookup(geo, family, addr) : NULL;
+    if (e) {
+        json_error_t je;
+        json_t *data = json_loads(e->json, 0, &je);
+        if (!data || !json_is_object(data)) {
+            json_decref(data);
+            return CFG_ERR_JSON;
+        }
+        *out = full_record(data);
+        json_decref(data);
+        return *out ? CFG_OK : CFG_ERR_NOMEM;
+    }
+    if (geo && geo->mmdb) {
+        json_t *data = json_object();
+        if (!data)
+            return CFG_ERR_NOMEM;
+        /* unknown to MaxMind's data, as Fastly spells it */
+        json_object_set_new(data, "proxy_description", json_string("?"));
+        json_object_set_new(data, "proxy_type", json_string("?"));
+        if (cfg_geo_mmdb_lookup(geo->mmdb, family, addr, data)) {
+            *out = full_record(data);
+            json_decref(data);
+            return *out ? CFG_OK : CFG_ERR_NOMEM;
+        }
+        json_decref(data);
+    }
+    if (geo && !geo->use_default_loopback)
+        return CFG_OK;
+    *out = dup_text(cfg_geo_default_json);
+    return *out ? CFG_OK : CFG_ERR_NOMEM;
 }

@@ -6,6 +6,9 @@
 #include "hc_async_io.h"
 #include "hc_backend.h"
 #include "hc_compute_runtime.h"
+#include "hc_device_detection.h"
+#include "hc_erl.h"
+#include "hc_geo.h"
 #include "hc_http_body.h"
 #include "hc_http_downstream.h"
 #include "hc_http_req.h"
@@ -25,5 +28,6 @@ const hc_impl *const hc_all_impls[] = {
     hc_http_downstream_impls, hc_compute_runtime_impls, hc_uap_impls, hc_http_req_send_impls, hc_backend_impls, hc_async_io_impls,
     hc_kv_store_impls, hc_object_store_impls,
     hc_dictionary_impls, hc_config_store_impls, hc_secret_store_impls, hc_log_impls, hc_acl_impls,
+    hc_geo_impls, hc_device_detection_impls, hc_erl_impls,
     NULL,
 };

@@ -598,6 +598,16 @@ fastlike_status fastlike_config_set_geo(fastlike_config *c, const char *json_pat
     return from_cfg(st);
 }
 
+fastlike_status fastlike_config_set_device_detection(fastlike_config *c, const char *json_path,
+                                                     char *err, size_t errlen)
+{
+    char msg[1024] = "";
+    cfg_status st = cfg_edge_set_device(&c->edge, json_path, msg, sizeof msg);
+    if (st != CFG_OK)
+        put_err(err, errlen, msg);
+    return from_cfg(st);
+}
+
 void fastlike_config_set_reload(fastlike_config *c, bool reload)
 {
     c->reload = reload;

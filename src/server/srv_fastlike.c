@@ -6,6 +6,7 @@
 #include "backend/be_backend.h"
 #include "hostcalls/hc_kv_stores.h"
 #include "hostcalls/hc_log.h"
+#include "hostcalls/hc_erl.h"
 #include "server/srv_config.h"
 #include "server/srv_guest.h"
 #include "server/srv_http.h"
@@ -37,6 +38,7 @@ struct fastlike {
     cfg_edge edge;    /* the configuration's edge data, copied (hc_settings.edge) */
     hc_kv_stores *kv; /* live KV stores (hc_settings.kv); belong to the server, not the module */
     hc_log_endpoints *log_endpoints; /* the loggers' writers (hc_settings.log_endpoints) */
+    hc_erl *erl;      /* rate counters and penalty boxes (hc_settings.erl) */
 };
 
 static char *dup_or_empty(const char *s)
@@ -126,6 +128,10 @@ fastlike_status fastlike_new(const fastlike_config *c, fastlike **out, char *err
         st = FASTLIKE_ERR_IO;
         goto done;
     }
+    if (!(f->erl = hc_erl_new(NULL, NULL))) {
+        snprintf(err, errlen, "out of memory");
+        goto done;
+    }
     f->backends = be_backends_new(&bc, err, errlen);
     if (!f->backends) {
         st = FASTLIKE_ERR_IO;
@@ -151,7 +157,8 @@ fastlike_status fastlike_new(const fastlike_config *c, fastlike **out, char *err
                .fake_fastly_keys = (const char *const *)f->fake_keys,
                .edge = &f->edge,
                .kv = f->kv,
-               .log_endpoints = f->log_endpoints},
+               .log_endpoints = f->log_endpoints,
+               .erl = f->erl},
         .env = (const char *const *)env,
         .nenv = c->nenv,
     };
@@ -187,6 +194,7 @@ void fastlike_free(fastlike *f)
     hc_log_endpoints_free(f->log_endpoints);
     cfg_edge_deinit(&f->edge);
     hc_kv_stores_free(f->kv);
+    hc_erl_free(f->erl);
     for (int i = 0; i < 5; i++)
         free(f->names[i]);
     free(f->compliance_region);

@@ -7,7 +7,7 @@
 // /url (URL and URLSearchParams), /text (TextEncoder/TextDecoder on UTF-8), /crypto
 // (getRandomValues, randomUUID, subtle.digest SHA-256 of the body), /timers (setTimeout and a
 // Promise chain), /client (event.client and event.server: address, request id, TLS fields null on
-// plain HTTP), /geo (client.geo: null, fastly_geo being unimplemented), /clone (Request.clone, both
+// plain HTTP), /geo (client.geo: the default record for a loopback client), /clone (Request.clone, both
 // bodies read), /reqheaders (repeated and listed request headers, method), /bigstream?n=N (N bytes
 // as a pulled ReadableStream), /echo-stream (request body through a TransformStream), /hints
 // (sendEarlyHints, then the response), /env (fastly:env and fastly.env), /waituntil

@@ -510,6 +510,28 @@ TEST(geo)
                write_file("g4.json", "{\"10.0.0.1\": \"Austin\"}"));
     EXPECT_ERR(CFG_ERR_JSON, "g5.json:1:0: invalid JSON: '[' or '{' expected near end of file",
                "-geo", write_file("g5.json", ""));
+    /* a .mmdb name is a MaxMind database */
+    EXPECT_ERR(CFG_ERR_JSON, "-geo: ", "-geo", write_file("g6.mmdb", "{}"));
+    EXPECT_ERR(CFG_ERR_JSON, "g6.mmdb: not a valid MaxMind database (.mmdb)", "-geo",
+               write_file("g6.mmdb", "{}"));
+    EXPECT_ERR(CFG_ERR_FILE, "nofile.mmdb: cannot read the file", "-geo", "nofile.mmdb");
+}
+
+TEST(device_detection)
+{
+    const char *file = write_file("devices.json", "{\"UA/1\": {\"device\": {\"name\": \"X\"}}}");
+    cfg_options o;
+    char err[1024];
+    CHECK_EQ_INT(parse(&o, err, sizeof err, "-device-detection", file, (const char *)NULL), CFG_OK);
+    CHECK(o.edge.device != NULL);
+    const cfg_device_entry *e = cfg_device_lookup(o.edge.device, "UA/1", 4);
+    CHECK(e != NULL);
+    if (e)
+        CHECK_STR_EQ(e->json, "{\"device\":{\"name\":\"X\"}}");
+    cfg_options_deinit(&o);
+    EXPECT_ERR(CFG_ERR_FILE, "-device-detection: ", "-device-detection", "nofile.json");
+    EXPECT_ERR(CFG_ERR_JSON, "dd1.json: user agent 'UA': expected an object", "-device-detection",
+               write_file("dd1.json", "{\"UA\": 1}"));
 }
 
 TEST(logger)
@@ -666,6 +688,7 @@ TEST(usage_lists_every_flag)
                            "-secret-store ",
                            "-acl ",
                            "-geo ",
+                           "-device-detection ",
                            "-logger ",
                            "-compliance-region ",
                            "-fake-fastly-key ",
@@ -794,6 +817,7 @@ int main(int argc, char **argv)
     RUN(kv);
     RUN(acl);
     RUN(geo);
+    RUN(device_detection);
     RUN(logger);
     RUN(compliance_region);
     RUN(kv_dir);

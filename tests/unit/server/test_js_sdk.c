@@ -3,6 +3,7 @@
  * and streams both ways (large ones included), URL, TextEncoder/Decoder, crypto, timers, client
  * and server info, fastly:env and waitUntil (the stores and the logger have their own tests:
  * test_edge_stores.c, test_kv_js.c). */
+#include "config/cfg_geo.h"
 #include "fastlike.h"
 #include "harness.h"
 #include "http_client.h"
@@ -274,11 +275,12 @@ TEST(client_server_env)
         CHECK_EQ_INT(strspn(trace + 9, "0123456789abcdef"), 32);
     }
     hc_resp_free(&r);
-    /* geo is not implemented: client.geo is null, logged once as unsupported */
+    /* client.geo of a loopback client without geo data: Viceroy's default record, not null */
     CHECK_EQ_INT(get("/geo", &r), 200);
-    CHECK_STR_EQ((char *)r.body, "no error: null\n");
+    char want_geo[1024];
+    snprintf(want_geo, sizeof want_geo, "no error: %s\n", cfg_geo_default_json);
+    CHECK_STR_EQ((char *)r.body, want_geo);
     hc_resp_free(&r);
-    CHECK(log_wait(&srv->log, "hostcall fastly_geo.lookup is not implemented by Fastlike"));
     /* early hints are accepted and dropped (as Viceroy), the response follows */
     CHECK_EQ_INT(get("/hints", &r), 200);
     CHECK_STR_EQ((char *)r.body, "after hints\n");
