@@ -129,6 +129,7 @@ static inline uint64_t fwe_table_entry(fwe_table *t, uint32_t i) {
 typedef struct fwe_templates {
     int mem_fd;              /* memfd holding the initial memory image, or -1 */
     uint64_t mem_image_len;  /* bytes of the image (page multiple, <= initial memory size) */
+    const uint8_t *image;    /* the image, mapped read-only (NULL when there is none) */
     bool segments_ok;        /* every active segment is constant and in bounds: use the templates */
     uint8_t *dropped_elems, *dropped_datas;
     uint64_t **tables;       /* per defined table: initial entries (lazy funcref encoding) */

@@ -11,6 +11,11 @@
 #include <unistd.h>
 
 #define IMAGE_PAGE 4096u
+/* A pooled memory's first bytes are reset in place (image copied back, the rest zeroed) rather
+ * than dropped with madvise: dropping them costs a TLB shootdown on every CPU running one of the
+ * process's threads plus a page fault per page on the next request, which dominated the cost of
+ * serving a small guest. Past this size the pages are dropped (and memory returned). */
+#define KEEP_RESIDENT (1u << 20)
 
 static bool const_offset(const fwe_constexpr *e, uint64_t *out) {
     if (e->op != FWE_CONST_I32) return false;
@@ -78,6 +83,8 @@ static fwe_templates *build(const fwe_module *m) {
             uint64_t off = (uint32_t)d->offset.value.i64;
             if (pwrite(t->mem_fd, d->bytes, d->len, (off_t)off) != (ssize_t)d->len) goto fail;
         }
+        void *img = mmap(NULL, t->mem_image_len, PROT_READ, MAP_SHARED, t->mem_fd, 0);
+        t->image = img == MAP_FAILED ? NULL : img;
     }
     return t;
 fail:
@@ -90,6 +97,7 @@ void fwe_templates_free(fwe_templates *t, const fwe_module *m) {
     for (uint32_t i = 0; i < t->npool; i++) fwe_memory_free(t->pool[i]);
     pthread_mutex_destroy(&t->pool_lock);
     if (t->mem_fd >= 0) close(t->mem_fd);
+    if (t->image) munmap((void *)t->image, t->mem_image_len);
     if (t->tables)
         for (uint32_t i = 0; i < m->ntables; i++) free(t->tables[i]);
     free(t->tables);
@@ -122,9 +130,16 @@ fwe_memory *fwe_templates_take_memory(const fwe_templates *tc) {
 bool fwe_templates_put_memory(const fwe_templates *tc, fwe_memory *mem, uint64_t initial_bytes) {
     fwe_templates *t = (fwe_templates *)tc;
     if (mem->size < initial_bytes) return false;
-    /* drop every page the instance touched: anonymous pages read back as zero, pages of the
-     * image mapping read back from the image */
-    if (mem->size && madvise(mem->base, mem->size, MADV_DONTNEED) != 0) return false;
+    /* the first KEEP_RESIDENT bytes: copied back from the image and zeroed in place */
+    uint64_t keep = initial_bytes < KEEP_RESIDENT ? initial_bytes : KEEP_RESIDENT;
+    if (t->mem_image_len && !t->image) keep = 0;
+    uint64_t img = t->mem_image_len < keep ? t->mem_image_len : keep;
+    if (img) memcpy(mem->base, t->image, img);
+    if (keep > img) memset(mem->base + img, 0, keep - img);
+    /* beyond: drop every page the instance touched: anonymous pages read back as zero, pages of
+     * the image mapping read back from the image */
+    if (mem->size > keep && madvise(mem->base + keep, mem->size - keep, MADV_DONTNEED) != 0)
+        return false;
     if (mem->size > initial_bytes &&
         mprotect(mem->base + initial_bytes, mem->size - initial_bytes, PROT_NONE) != 0)
         return false;

@@ -18,6 +18,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,9 +37,17 @@
 #define IO_TIMEOUT_MS (120 * 1000)    /* a client that neither sends nor reads for this long */
 #define IDLE_TIMEOUT_NS (120ull * 1000 * 1000 * 1000)
 #define MAX_WORKERS 512
+#define TICK_MS 20                            /* how often the housekeeper looks */
+#define BLOCKED_NS (50ull * 1000 * 1000)      /* a worker busy this long is probably waiting */
 
 typedef struct conn conn;
 typedef struct http_req http_req;
+
+/* A worker's state for the growth check: the time it took its current piece of work, or 0. */
+typedef struct worker_slot {
+    struct srv_http *h;
+    _Atomic uint64_t busy_since;
+} worker_slot;
 
 struct srv_http {
     int listen_fd, epfd, stop_efd, ready_efd;
@@ -50,8 +59,9 @@ struct srv_http {
     conn *idle;                      /* connections armed in epoll, for the sweeper */
     conn *ready_head, *ready_tail;   /* connections to serve without waiting for input */
     size_t nconns;
-    size_t nthreads, busy;
+    size_t nthreads;
     pthread_t *threads;
+    struct worker_slot *slots; /* one per possible worker: since when it is busy */
     bool stopping, exiting;
     pthread_t sweeper;
     char markers[3]; /* addresses telling the listener, stop and ready events apart */
@@ -928,7 +938,10 @@ static void grow(srv_http *h)
 {
     if (h->nthreads >= MAX_WORKERS || h->exiting)
         return;
-    if (pthread_create(&h->threads[h->nthreads], NULL, worker, h) == 0)
+    worker_slot *slot = &h->slots[h->nthreads];
+    slot->h = h;
+    atomic_store(&slot->busy_since, 0);
+    if (pthread_create(&h->threads[h->nthreads], NULL, worker, slot) == 0)
         h->nthreads++;
 }
 
@@ -983,7 +996,8 @@ static void take_ready(srv_http *h)
 
 static void *worker(void *arg)
 {
-    srv_http *h = arg;
+    worker_slot *slot = arg;
+    srv_http *h = slot->h;
     for (;;) {
         struct epoll_event ev;
         int n = epoll_wait(h->epfd, &ev, 1, -1);
@@ -992,23 +1006,40 @@ static void *worker(void *arg)
         void *p = ev.data.ptr;
         if (p == &h->markers[1])
             break;
-        pthread_mutex_lock(&h->lock);
-        if (++h->busy == h->nthreads)
-            grow(h); /* keep one worker waiting for new work */
-        if (p != &h->markers[0] && p != &h->markers[2])
-            idle_unlink(h, (conn *)p);
-        pthread_mutex_unlock(&h->lock);
-        if (p == &h->markers[0])
+        atomic_store(&slot->busy_since, util_now_ns());
+        if (p == &h->markers[0]) {
             accept_one(h);
-        else if (p == &h->markers[2])
+        } else if (p == &h->markers[2]) {
             take_ready(h);
-        else
+        } else {
+            pthread_mutex_lock(&h->lock);
+            idle_unlink(h, (conn *)p);
+            pthread_mutex_unlock(&h->lock);
             serve((conn *)p);
-        pthread_mutex_lock(&h->lock);
-        h->busy--;
-        pthread_mutex_unlock(&h->lock);
+        }
+        atomic_store(&slot->busy_since, 0);
     }
     return NULL;
+}
+
+/* Workers busy for a long time are most likely waiting (on a backend, a slow client): when
+ * every worker is, start more, so that waiting guests do not delay requests that are ready to
+ * run. Quick requests under CPU load never look blocked, so they do not make the pool grow.
+ * Lock held. */
+static void grow_if_blocked(srv_http *h, uint64_t now)
+{
+    size_t blocked = 0;
+    for (size_t i = 0; i < h->nthreads; i++) {
+        uint64_t since = atomic_load(&h->slots[i].busy_since);
+        if (!since || now - since < BLOCKED_NS)
+            return; /* someone is free or about to be */
+        blocked++;
+    }
+    size_t more = blocked / 2 + 1;
+    if (more > 16)
+        more = 16;
+    while (more-- > 0)
+        grow(h);
 }
 
 /* Closes connections idle for longer than IDLE_TIMEOUT_NS (by shutting them down: the worker
@@ -1016,13 +1047,23 @@ static void *worker(void *arg)
 static void *sweeper(void *arg)
 {
     srv_http *h = arg;
+    uint64_t last_sweep = util_now_ns();
     pthread_mutex_lock(&h->lock);
     while (!h->exiting) {
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_sec += 1;
+        ts.tv_nsec += TICK_MS * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
         pthread_cond_timedwait(&h->changed, &h->lock, &ts);
         uint64_t now = util_now_ns();
+        if (!h->stopping)
+            grow_if_blocked(h, now);
+        if (now - last_sweep < 1000ull * 1000 * 1000)
+            continue;
+        last_sweep = now;
         for (conn *c = h->idle; c; c = c->next) {
             if (!c->swept && now - c->since_ns > IDLE_TIMEOUT_NS) {
                 shutdown(c->fd, SHUT_RDWR);
@@ -1075,7 +1116,8 @@ fastlike_status srv_http_start(const srv_http_config *cfg, srv_http **out, char 
     h->stop_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     h->ready_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK | EFD_SEMAPHORE);
     h->threads = calloc(MAX_WORKERS, sizeof *h->threads);
-    if (h->epfd < 0 || h->stop_efd < 0 || h->ready_efd < 0 || !h->threads ||
+    h->slots = calloc(MAX_WORKERS, sizeof *h->slots);
+    if (h->epfd < 0 || h->stop_efd < 0 || h->ready_efd < 0 || !h->threads || !h->slots ||
         ioctl(h->listen_fd, FIONBIO, &fl) != 0 ||
         add_marker(h, h->listen_fd, EPOLLIN | EPOLLEXCLUSIVE, &h->markers[0]) != 0 ||
         add_marker(h, h->stop_efd, EPOLLIN, &h->markers[1]) != 0 ||
@@ -1111,6 +1153,7 @@ fail:
         close(h->ready_efd);
     close(h->listen_fd);
     free(h->threads);
+    free(h->slots);
     pthread_cond_destroy(&h->changed);
     pthread_mutex_destroy(&h->lock);
     free(h);
@@ -1152,6 +1195,7 @@ void srv_http_stop(srv_http *h)
     close(h->ready_efd);
     close(h->listen_fd);
     free(h->threads);
+    free(h->slots);
     pthread_cond_destroy(&h->changed);
     pthread_mutex_destroy(&h->lock);
     free(h);

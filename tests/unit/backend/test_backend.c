@@ -17,6 +17,7 @@
 #include <inttypes.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -933,6 +934,65 @@ TEST(select_failed_dynamic_request)
     be_srv_stop(s);
 }
 
+typedef struct slow_job {
+    uint16_t port;
+    int status;
+    atomic_bool done;
+} slow_job;
+
+static void *slow_request(void *arg)
+{
+    slow_job *j = arg;
+    hc_resp r = {0};
+    j->status = be_request(j->port, "GET", "/slow?first=120000&n=1", NULL, NULL, 0, &r, false);
+    hc_resp_free(&r);
+    atomic_store(&j->done, true);
+    return NULL;
+}
+
+TEST(waiting_guests_do_not_delay_ready_requests)
+{
+    /* issue 15: guests waiting on a slow backend must not hold up requests that can run. 32
+     * requests wait at an origin that answers only when stopped; meanwhile others complete. */
+    origin *slow = origin_start(NULL, NULL);
+    CHECK(slow != NULL);
+    if (!slow)
+        return;
+    const char *be[] = {origin_spec("origin", slow, NULL), NULL};
+    be_srv *s = be_srv_start(GUEST, be);
+    CHECK(s != NULL);
+    if (!s) {
+        origin_stop(slow);
+        return;
+    }
+    enum { N = 32 };
+    slow_job jobs[N];
+    pthread_t t[N];
+    for (int i = 0; i < N; i++) {
+        jobs[i] = (slow_job){.port = s->port};
+        atomic_init(&jobs[i].done, false);
+        CHECK_EQ_INT(pthread_create(&t[i], NULL, slow_request, &jobs[i]), 0);
+    }
+    for (int i = 0; i < 6000 && origin_requests(slow) < N; i++) {
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    CHECK_EQ_U64(origin_requests(slow), N); /* every guest is now waiting on the origin */
+    for (int i = 0; i < 8; i++) {
+        hc_resp r = {0};
+        CHECK_EQ_INT(be_request(s->port, "GET", "/status/204", NULL, NULL, 0, &r, false), 204);
+        hc_resp_free(&r);
+    }
+    int done = 0;
+    for (int i = 0; i < N; i++)
+        done += atomic_load(&jobs[i].done);
+    CHECK_EQ_INT(done, 0); /* the quick ones did not wait for the slow ones */
+    origin_stop(slow); /* cuts the slow responses short */
+    for (int i = 0; i < N; i++)
+        pthread_join(t[i], NULL);
+    be_srv_stop(s);
+}
+
 int main(int argc, char **argv)
 {
     (void)argc;
@@ -964,6 +1024,7 @@ int main(int argc, char **argv)
     RUN(unreliable_seed_is_deterministic);
     RUN(loop_across_two_instances_508);
     RUN(select_failed_dynamic_request);
+    RUN(waiting_guests_do_not_delay_ready_requests);
     origin_stop(tls_org);
     origin_stop(org);
     char cmd[512];
