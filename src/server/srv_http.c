@@ -47,6 +47,7 @@ typedef struct http_req http_req;
 typedef struct worker_slot {
     struct srv_http *h;
     _Atomic uint64_t busy_since;
+    _Atomic int tid; /* the worker thread's id, for its state in /proc */
 } worker_slot;
 
 struct srv_http {
@@ -60,6 +61,7 @@ struct srv_http {
     conn *ready_head, *ready_tail;   /* connections to serve without waiting for input */
     size_t nconns;
     size_t nthreads;
+    size_t ncpu;
     pthread_t *threads;
     struct worker_slot *slots; /* one per possible worker: since when it is busy */
     bool stopping, exiting;
@@ -933,6 +935,21 @@ static void serve(conn *c)
 
 static void *worker(void *arg);
 
+/* True when the thread is waiting (its /proc state is S or D), not running or runnable. */
+static bool thread_waiting(int tid)
+{
+    char path[64], buf[256];
+    snprintf(path, sizeof path, "/proc/self/task/%d/stat", tid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return false;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    const char *p = strrchr(buf, ')'); /* after the command name, which may hold spaces */
+    return p && p[1] == ' ' && (p[2] == 'S' || p[2] == 'D');
+}
+
 /* Starts one more worker (lock held). */
 static void grow(srv_http *h)
 {
@@ -941,6 +958,7 @@ static void grow(srv_http *h)
     worker_slot *slot = &h->slots[h->nthreads];
     slot->h = h;
     atomic_store(&slot->busy_since, 0);
+    atomic_store(&slot->tid, 0);
     if (pthread_create(&h->threads[h->nthreads], NULL, worker, slot) == 0)
         h->nthreads++;
 }
@@ -998,6 +1016,7 @@ static void *worker(void *arg)
 {
     worker_slot *slot = arg;
     srv_http *h = slot->h;
+    atomic_store(&slot->tid, (int)gettid());
     for (;;) {
         struct epoll_event ev;
         int n = epoll_wait(h->epfd, &ev, 1, -1);
@@ -1022,23 +1041,26 @@ static void *worker(void *arg)
     return NULL;
 }
 
-/* Workers busy for a long time are most likely waiting (on a backend, a slow client): when
- * every worker is, start more, so that waiting guests do not delay requests that are ready to
- * run. Quick requests under CPU load never look blocked, so they do not make the pool grow.
- * Lock held. */
+/* A worker busy for a while whose thread sleeps is waiting (on a backend, a slow client, a
+ * timer). When no worker is free and fewer than one per CPU could run, start more, so that
+ * waiting guests do not delay requests that are ready to run; guests that merely compute (even
+ * slowly, on a loaded machine) do not make the pool grow. Lock held. */
 static void grow_if_blocked(srv_http *h, uint64_t now)
 {
-    size_t blocked = 0;
     for (size_t i = 0; i < h->nthreads; i++) {
         uint64_t since = atomic_load(&h->slots[i].busy_since);
         if (!since || now - since < BLOCKED_NS)
-            return; /* someone is free or about to be */
-        blocked++;
+            return; /* a worker is free, or just started its work */
     }
-    size_t more = blocked / 2 + 1;
-    if (more > 16)
-        more = 16;
-    while (more-- > 0)
+    size_t running = 0;
+    for (size_t i = 0; i < h->nthreads; i++) {
+        int tid = atomic_load(&h->slots[i].tid);
+        if (!tid || !thread_waiting(tid))
+            running++;
+    }
+    if (running >= h->ncpu)
+        return;
+    for (size_t more = h->ncpu - running + 1; more > 0; more--)
         grow(h);
 }
 
@@ -1102,9 +1124,11 @@ fastlike_status srv_http_start(const srv_http_config *cfg, srv_http **out, char 
         return FASTLIKE_ERR_IO;
     }
     h->port = socket_port(h->listen_fd);
+    long online = sysconf(_SC_NPROCESSORS_ONLN);
+    h->ncpu = online > 0 ? (size_t)online : 1;
     size_t n = cfg->workers;
     if (n == 0) {
-        long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+        long ncpu = online;
         n = ncpu > 0 ? (size_t)ncpu * 4 : 8;
         if (n < 8)
             n = 8;
