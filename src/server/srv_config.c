@@ -508,6 +508,7 @@ static fastlike_status from_cfg(cfg_status st)
     case CFG_ERR_USAGE:
     case CFG_ERR_VALUE:
     case CFG_ERR_JSON:
+    case CFG_ERR_TOML:
         break;
     }
     return FASTLIKE_ERR_ARGS;
