@@ -236,3 +236,10 @@ LDLIBS += -lcurl -lssl -lcrypto -lz
 # KV persistence (-kv-dir) on SQLite; geolocation from MaxMind .mmdb files.
 LDLIBS += -lsqlite3 -lmaxminddb
 # ---- end edge block ----
+# ---- fastly.toml (toml block: src/config/cfg_toml*, cfg_fastly_toml*, tests/unit/config/test_toml*,
+# test_fastly_toml.c) ----
+# test_toml_suite runs the toml-test suite from ../shared/toml-test (TOML_TEST_DIR overrides) as
+# part of `make unit`; test_fastly_toml also runs the binary.
+$(B)/tests/config/test_fastly_toml: $(B)/fastlike
+$(B)/tests/config/test_toml $(B)/tests/config/test_fastly_toml: tests/unit/config/tmp_files.h
+# ---- end toml block ----

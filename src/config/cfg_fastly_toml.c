@@ -509,17 +509,28 @@ static cfg_status do_backend(ft *f, const char *name, const cfg_toml_value *def,
 
 /* ---- dictionaries and config stores ---- */
 
+/* Fastly's dictionary limits. `at` is the inline contents table (the offending item is then named
+ * and pointed at) or the "file" value. */
 static cfg_status check_dict_limits(ft *f, const cfg_string_map *m, const cfg_toml_value *at,
                                     const char *where)
 {
     for (size_t i = 0; i < m->count; i++) {
         const cfg_string_entry *e = &m->entries[i];
-        if (utf8_chars(e->key, e->key_len) > 256)
-            return bad(f, CFG_ERR_TOML, at, where,
-                       "Item key named '%s' is too long, max size is 256", e->key);
-        if (utf8_chars(e->value, e->value_len) > 8000)
-            return bad(f, CFG_ERR_TOML, at, where,
-                       "Item value named '%s' is too long, max size is 8000", e->key);
+        bool key_long = utf8_chars(e->key, e->key_len) > 256;
+        if (!key_long && utf8_chars(e->value, e->value_len) <= 8000)
+            continue;
+        const cfg_toml_value *pos = at;
+        char w[WHERE_MAX];
+        snprintf(w, sizeof w, "%s", where);
+        if (at->type == CFG_TOML_TABLE && cfg_toml_get(at, e->key)) {
+            pos = cfg_toml_get(at, e->key);
+            sub(w, sizeof w, where, e->key);
+        }
+        if (key_long)
+            return bad(f, CFG_ERR_TOML, pos, w, "Item key named '%s' is too long, max size is 256",
+                       e->key);
+        return bad(f, CFG_ERR_TOML, pos, w,
+                   "Item value named '%s' is too long, max size is 8000", e->key);
     }
     return CFG_OK;
 }
@@ -633,8 +644,10 @@ static cfg_status do_dictionary(ft *f, const char *name, const cfg_toml_value *d
         sub(w, sizeof w, where, extra->key);
         st = bad(f, CFG_ERR_TOML, extra->value, w, "unrecognized key '%s'", extra->key);
     }
-    if (st == CFG_OK)
-        st = check_dict_limits(f, &m, at, where);
+    if (st == CFG_OK) {
+        sub(w, sizeof w, where, fmt == 0 ? "contents" : "file");
+        st = check_dict_limits(f, &m, at, w);
+    }
     if (st == CFG_OK) {
         char msg[512];
         st = (config_store ? cfg_edge_add_config_store_map : cfg_edge_add_dictionary_map)(
@@ -1373,10 +1386,17 @@ static cfg_status section(ft *f, const cfg_toml_value *ls, const char *const *na
             continue;
         char w[WHERE_MAX];
         sub(w, sizeof w, "local_server", *n);
-        if (*out)
-            return bad(f, CFG_ERR_TOML, v, w,
+        if (*out) {
+            /* report whichever of the two comes later in the file */
+            bool later = v->line > (*out)->line ||
+                         (v->line == (*out)->line && v->column > (*out)->column);
+            const cfg_toml_value *dup = later ? v : *out;
+            const char *dup_name = later ? *n : *used, *first = later ? *used : *n;
+            sub(w, sizeof w, "local_server", dup_name);
+            return bad(f, CFG_ERR_TOML, dup, w,
                        "duplicate field `%s`: `%s` is another name for `%s`, given already",
-                       names[0], *n, *used);
+                       names[0], dup_name, first);
+        }
         if (v->type != CFG_TOML_TABLE)
             return bad(f, CFG_ERR_TOML, v, w, "expected a table, found %s", a_type(v));
         *out = v;

@@ -1222,8 +1222,7 @@ static bool parse_header(parser *p, cfg_toml_value *root, cfg_toml_value **cur)
             have->flags = F_AOT;
         } else if (have->type != CFG_TOML_ARRAY || !(have->flags & F_AOT)) {
             fail(p, last->pos, "'%s' is already defined as %s %s (line %u), not an array of tables",
-                 name,
-                 have->type == CFG_TOML_ARRAY || have->type == CFG_TOML_INTEGER ? "an" : "a",
+                 name, have->type == CFG_TOML_INTEGER ? "an" : "a",
                  have->type == CFG_TOML_ARRAY ? "static array" : cfg_toml_type_name(have->type),
                  have->line);
             goto fail;
