@@ -27,8 +27,8 @@ typedef struct parser {
     cfg_toml_error *err;
     bool failed;
     int depth;
-    size_t loc_pos, loc_line_start; /* cache for locate(): positions only move forward */
-    unsigned loc_line;
+    size_t loc_pos; /* locate()'s last position and its line and column */
+    unsigned loc_line, loc_col;
 } parser;
 
 /* A key path being read: its parts, each an owned NUL-terminated copy. */
@@ -50,25 +50,46 @@ typedef struct sbuf {
 
 /* ---- positions and errors ---- */
 
+/* Line and column (in characters) of pos. Kept incrementally from the last position asked for,
+ * so reading a file costs time in proportion to its size (positions mostly move forward; a step
+ * back to a key on the same line only recounts that stretch). */
 static void locate(parser *p, size_t pos, unsigned *line, unsigned *col)
 {
-    if (pos < p->loc_pos) {
-        p->loc_pos = 0;
-        p->loc_line = 1;
-        p->loc_line_start = 0;
-    }
-    for (size_t i = p->loc_pos; i < pos && i < p->len; i++)
-        if (p->buf[i] == '\n') {
-            p->loc_line++;
-            p->loc_line_start = i + 1;
+    const unsigned char *b = (const unsigned char *)p->buf;
+    if (pos > p->len)
+        pos = p->len;
+    if (pos >= p->loc_pos) {
+        for (size_t i = p->loc_pos; i < pos; i++) {
+            if (b[i] == '\n') {
+                p->loc_line++;
+                p->loc_col = 1;
+            } else if ((b[i] & 0xC0) != 0x80) {
+                p->loc_col++;
+            }
         }
+    } else {
+        bool crossed = false;
+        for (size_t i = pos; i < p->loc_pos; i++) {
+            if (b[i] == '\n') {
+                p->loc_line--;
+                crossed = true;
+            } else if ((b[i] & 0xC0) != 0x80) {
+                p->loc_col--;
+            }
+        }
+        if (crossed) {
+            size_t ls = pos;
+            while (ls > 0 && b[ls - 1] != '\n')
+                ls--;
+            p->loc_col = 1;
+            for (size_t i = ls; i < pos; i++)
+                if ((b[i] & 0xC0) != 0x80)
+                    p->loc_col++;
+        }
+    }
     p->loc_pos = pos;
-    unsigned c = 1;
-    for (size_t i = p->loc_line_start; i < pos && i < p->len; i++)
-        if (((unsigned char)p->buf[i] & 0xC0) != 0x80)
-            c++;
     *line = p->loc_line;
-    *col = c;
+    *col = p->loc_col;
 }
 
 static bool fail(parser *p, size_t pos, const char *fmt, ...)
@@ -174,6 +195,7 @@ void cfg_toml_free(cfg_toml_value *v)
             cfg_toml_free(v->u.table.items[i].value);
         }
         free(v->u.table.items);
+        free(v->u.table.index);
         break;
     case CFG_TOML_ARRAY:
         for (size_t i = 0; i < v->u.array.count; i++)
@@ -189,13 +211,59 @@ void cfg_toml_free(cfg_toml_value *v)
     free(v);
 }
 
+#define INDEX_FROM 16 /* tables with this many keys get a hash index */
+
+static uint32_t key_hash(const char *key, size_t len)
+{
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (unsigned char)key[i]) * 16777619u;
+    return h;
+}
+
+static void index_insert(uint32_t *index, size_t cap, const cfg_toml_pair *pr, uint32_t item)
+{
+    size_t i = key_hash(pr->key, pr->key_len) & (cap - 1);
+    while (index[i])
+        i = (i + 1) & (cap - 1);
+    index[i] = item + 1;
+}
+
+/* (Re)builds the index when the table has outgrown it; false when out of memory. */
+static bool index_grow(cfg_toml_value *t)
+{
+    size_t n = t->u.table.count;
+    if (n < INDEX_FROM || n * 2 <= t->u.table.index_cap)
+        return true;
+    size_t cap = 64;
+    while (cap < n * 4)
+        cap *= 2;
+    uint32_t *index = calloc(cap, sizeof *index);
+    if (!index)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        index_insert(index, cap, &t->u.table.items[i], (uint32_t)i);
+    free(t->u.table.index);
+    t->u.table.index = index;
+    t->u.table.index_cap = cap;
+    return true;
+}
+
 static cfg_toml_value *table_find(const cfg_toml_value *t, const char *key, size_t len)
 {
-    for (size_t i = 0; i < t->u.table.count; i++) {
-        const cfg_toml_pair *pr = &t->u.table.items[i];
-        if (pr->key_len == len && memcmp(pr->key, key, len) == 0)
-            return pr->value;
+    const cfg_toml_pair *items = t->u.table.items;
+    if (t->u.table.index) {
+        size_t cap = t->u.table.index_cap;
+        for (size_t i = key_hash(key, len) & (cap - 1); t->u.table.index[i]; i = (i + 1) & (cap - 1)) {
+            const cfg_toml_pair *pr = &items[t->u.table.index[i] - 1];
+            if (pr->key_len == len && memcmp(pr->key, key, len) == 0)
+                return pr->value;
+        }
+        return NULL;
     }
+    for (size_t i = 0; i < t->u.table.count; i++)
+        if (items[i].key_len == len && memcmp(items[i].key, key, len) == 0)
+            return items[i].value;
     return NULL;
 }
 
@@ -227,6 +295,11 @@ static bool table_put(parser *p, cfg_toml_value *t, const char *key, size_t len,
     memcpy(k, key, len);
     k[len] = '\0';
     t->u.table.items[t->u.table.count++] = (cfg_toml_pair){k, len, v};
+    if (t->u.table.index && t->u.table.count * 2 <= t->u.table.index_cap)
+        index_insert(t->u.table.index, t->u.table.index_cap,
+                     &t->u.table.items[t->u.table.count - 1], (uint32_t)(t->u.table.count - 1));
+    else if (!index_grow(t))
+        return nomem(p); /* the pair is in the table, so freeing the tree frees it */
     return true;
 }
 
@@ -1262,7 +1335,7 @@ fail:
 
 cfg_toml_value *cfg_toml_parse(const char *buf, size_t len, cfg_toml_error *err)
 {
-    parser p = {.buf = buf, .len = len, .err = err, .loc_line = 1};
+    parser p = {.buf = buf, .len = len, .err = err, .loc_line = 1, .loc_col = 1};
     memset(err, 0, sizeof *err);
     if (!check_utf8(&p))
         return NULL;

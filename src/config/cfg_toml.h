@@ -55,6 +55,8 @@ struct cfg_toml_value {
         struct {
             cfg_toml_pair *items;
             size_t count, cap;
+            uint32_t *index; /* reader-internal hash index of big tables (item + 1, 0 = free) */
+            size_t index_cap;
         } table;
         struct {
             cfg_toml_value **items;

@@ -209,6 +209,28 @@ TEST(definition_errors)
     EXPECT_ERR(deep, 1, 133, "arrays and inline tables nested deeper than 128");
 }
 
+/* Big tables are looked up through a hash index: every key found, a repeat still caught. */
+TEST(big_table)
+{
+    static char text[40000];
+    size_t n = 0;
+    for (int i = 0; i < 1000; i++)
+        n += (size_t)snprintf(text + n, sizeof text - n, "key%d = %d\n", i, i);
+    cfg_toml_error e;
+    cfg_toml_value *r = cfg_toml_parse(text, n, &e);
+    CHECK(r && r->u.table.count == 1000);
+    for (int i = 0; r && i < 1000; i += 37) {
+        char k[16];
+        snprintf(k, sizeof k, "key%d", i);
+        const cfg_toml_value *v = cfg_toml_get(r, k);
+        CHECK(v && v->u.i == i);
+    }
+    CHECK(cfg_toml_get(r, "key1000") == NULL);
+    cfg_toml_free(r);
+    snprintf(text + n, sizeof text - n, "key517 = 0\n");
+    EXPECT_ERR(text, 1001, 1, "duplicate key 'key517' (first defined at line 518, column 10)");
+}
+
 TEST(load_file)
 {
     char err[1024];
@@ -241,6 +263,7 @@ int main(int argc, char **argv)
     RUN(syntax_errors);
     RUN(value_errors);
     RUN(definition_errors);
+    RUN(big_table);
     RUN(load_file);
     tmp_dir_remove();
     return harness_finish(argv[0]);
