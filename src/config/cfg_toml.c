@@ -254,7 +254,8 @@ static cfg_toml_value *table_find(const cfg_toml_value *t, const char *key, size
     const cfg_toml_pair *items = t->u.table.items;
     if (t->u.table.index) {
         size_t cap = t->u.table.index_cap;
-        for (size_t i = key_hash(key, len) & (cap - 1); t->u.table.index[i]; i = (i + 1) & (cap - 1)) {
+        for (size_t i = key_hash(key, len) & (cap - 1); t->u.table.index[i];
+             i = (i + 1) & (cap - 1)) {
             const cfg_toml_pair *pr = &items[t->u.table.index[i] - 1];
             if (pr->key_len == len && memcmp(pr->key, key, len) == 0)
                 return pr->value;
@@ -584,8 +585,8 @@ static bool read_string(parser *p, sbuf *b, bool allow_multiline)
         for (;;) {
             int c = peek(p);
             if (c < 0 || at_newline(p))
-                return fail(p, p->pos, "unterminated string: expected %c before the end of the line",
-                            q);
+                return fail(p, p->pos,
+                            "unterminated string: expected %c before the end of the line", q);
             if (c == q) {
                 p->pos++;
                 return true;
@@ -620,7 +621,8 @@ static bool read_string(parser *p, sbuf *b, bool allow_multiline)
                 continue;
             }
             if (n > 5)
-                return fail(p, p->pos + 5, "too many quotes: at most two may end a multi-line string");
+                return fail(p, p->pos + 5,
+                            "too many quotes: at most two may end a multi-line string");
             if (!sb_put(p, b, p->buf + p->pos, n - 3))
                 return false;
             p->pos += n;
@@ -789,15 +791,17 @@ static bool parse_number(parser *p, size_t start, size_t end, cfg_toml_value **o
         int nd = digits(s, n, &j, base, NULL, NULL);
         if (nd <= 0 || j != n || s[dstart] == '_')
             return fail(p, start, "invalid %s integer '%.*s'",
-                        base == 16 ? "hexadecimal" : base == 8 ? "octal" : "binary", (int)n, s);
+                        base == 16  ? "hexadecimal"
+                        : base == 8 ? "octal"
+                                    : "binary",
+                        (int)n, s);
         uint64_t acc = 0;
         for (size_t k = dstart; k < n; k++) {
             if (s[k] == '_')
                 continue;
             uint64_t d = (uint64_t)hexval((unsigned char)s[k]);
             if (acc > (UINT64_C(0x7FFFFFFFFFFFFFFF) - d) / (uint64_t)base)
-                return fail(p, start, "integer '%.*s' does not fit in 64 bits (signed)", (int)n,
-                            s);
+                return fail(p, start, "integer '%.*s' does not fit in 64 bits (signed)", (int)n, s);
             acc = acc * (uint64_t)base + d;
         }
         cfg_toml_value *v = new_value(p, CFG_TOML_INTEGER, start);
@@ -840,8 +844,10 @@ static bool parse_number(parser *p, size_t start, size_t end, cfg_toml_value **o
         free(clean);
         if (nd > 1 && s[int_start] == '0')
             return fail(p, start, "leading zeros are not allowed in '%.*s'", (int)n, s);
-        return fail(p, start, "invalid value '%.*s': expected a number, date-time, boolean, "
-                              "string, array or inline table", (int)n, s);
+        return fail(p, start,
+                    "invalid value '%.*s': expected a number, date-time, boolean, "
+                    "string, array or inline table",
+                    (int)n, s);
     }
     clean[cl] = '\0';
     cfg_toml_value *v = new_value(p, is_float ? CFG_TOML_FLOAT : CFG_TOML_INTEGER, start);
@@ -926,8 +932,8 @@ static int parse_time(const char *s, size_t n, bool allow_offset, cfg_toml_datet
         dt->offset_minutes = 0;
         return 1;
     }
-    if ((s[i] == '+' || s[i] == '-') && n - i == 6 && all_digits(s + i + 1, 2) &&
-        s[i + 3] == ':' && all_digits(s + i + 4, 2)) {
+    if ((s[i] == '+' || s[i] == '-') && n - i == 6 && all_digits(s + i + 1, 2) && s[i + 3] == ':' &&
+        all_digits(s + i + 4, 2)) {
         int oh = num2(s + i + 1), om = num2(s + i + 4);
         if (oh > 23 || om > 59)
             return -1;
@@ -947,8 +953,8 @@ static bool parse_datetime(parser *p, size_t start, size_t end, cfg_toml_value *
     cfg_toml_type type;
     if (n >= 3 && s[2] == ':') {
         if (parse_time(s, n, false, &dt) != 0)
-            return fail(p, start, "invalid local time '%.*s': expected HH:MM:SS[.fraction]",
-                        (int)n, s);
+            return fail(p, start, "invalid local time '%.*s': expected HH:MM:SS[.fraction]", (int)n,
+                        s);
         type = CFG_TOML_TIME_LOCAL;
     } else {
         if (n < 10 || !all_digits(s, 4) || s[4] != '-' || !all_digits(s + 5, 2) || s[7] != '-' ||
@@ -1092,8 +1098,9 @@ static bool parse_inline_table(parser *p, cfg_toml_value **out)
     if (peek(p) != '}') {
         for (;;) {
             if (at_newline(p)) {
-                fail(p, p->pos, "expected a key, found end of line (an inline table must be on "
-                                "one line)");
+                fail(p, p->pos,
+                     "expected a key, found end of line (an inline table must be on "
+                     "one line)");
                 goto fail;
             }
             if (!parse_keyval(p, t))
@@ -1103,8 +1110,9 @@ static bool parse_inline_table(parser *p, cfg_toml_value **out)
                 p->pos++;
                 skip_ws(p);
                 if (peek(p) == '}') {
-                    fail(p, p->pos, "expected a key after ',', found '}' (no trailing comma in "
-                                    "an inline table)");
+                    fail(p, p->pos,
+                         "expected a key after ',', found '}' (no trailing comma in "
+                         "an inline table)");
                     goto fail;
                 }
                 continue;
@@ -1312,8 +1320,7 @@ static bool parse_header(parser *p, cfg_toml_value *root, cfg_toml_value **cur)
                 goto fail;
         } else if (have->type != CFG_TOML_TABLE || have->flags != F_IMPLICIT) {
             if (have->type == CFG_TOML_TABLE)
-                fail(p, start, "table '%s' is defined twice (first at line %u)", name,
-                     have->line);
+                fail(p, start, "table '%s' is defined twice (first at line %u)", name, have->line);
             else
                 fail(p, last->pos, "key '%s' is already defined as %s %s (line %u), not a table",
                      name,
@@ -1378,8 +1385,7 @@ cfg_status cfg_toml_load(const char *path, cfg_toml_value **out, char *err, size
     FILE *f = fopen(path, "rb");
     struct stat st;
     if (!f || fstat(fileno(f), &st) != 0 || S_ISDIR(st.st_mode)) {
-        snprintf(err, errlen, "%s: cannot read: %s", path,
-                 f ? "is a directory" : strerror(errno));
+        snprintf(err, errlen, "%s: cannot read: %s", path, f ? "is a directory" : strerror(errno));
         if (f)
             fclose(f);
         return CFG_ERR_FILE;

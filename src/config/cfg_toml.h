@@ -24,11 +24,11 @@ typedef enum cfg_toml_type {
 } cfg_toml_type;
 
 typedef struct cfg_toml_datetime {
-    int year, month, day;       /* unused for TIME_LOCAL */
-    int hour, minute, second;   /* unused for DATE_LOCAL */
-    uint32_t nanosecond;        /* fraction of the second (extra digits beyond 9 are dropped) */
-    int frac_digits;            /* how many fraction digits were written (0..9) */
-    int offset_minutes;         /* DATETIME only: Z is 0 */
+    int year, month, day;     /* unused for TIME_LOCAL */
+    int hour, minute, second; /* unused for DATE_LOCAL */
+    uint32_t nanosecond;      /* fraction of the second (extra digits beyond 9 are dropped) */
+    int frac_digits;          /* how many fraction digits were written (0..9) */
+    int offset_minutes;       /* DATETIME only: Z is 0 */
 } cfg_toml_datetime;
 
 typedef struct cfg_toml_value cfg_toml_value;

@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 static char fastlike_bin[1024] = "bin/fastlike";
-static char proj[700];  /* tmpdir/proj: the project directory holding fastly.toml */
+static char proj[700]; /* tmpdir/proj: the project directory holding fastly.toml */
 static char wasm_path[800];
 
 #define PEM_CERT "-----BEGIN CERTIFICATE-----\nMIIBfake\n-----END CERTIFICATE-----\n"
@@ -266,7 +266,8 @@ TEST(dictionaries_and_config_stores)
     memset(big + n, 'x', 8001);
     snprintf(big + n + 8001, sizeof big - (size_t)n - 8001, "\"\n");
     EXPECT_ERR(big, CFG_ERR_TOML,
-               ":3:14: local_server.dictionaries.d.contents.k: Item value named 'k' is too long, max size is "
+               ":3:14: local_server.dictionaries.d.contents.k: Item value named 'k' is too long, "
+               "max size is "
                "8000");
     /* a missing JSON file and a bad one: the loader's message, behind the toml's position */
     char suffix[1200];
@@ -489,9 +490,10 @@ TEST(device_detection)
     CHECK(o.edge.device && o.edge.device->path == NULL);
     cfg_options_deinit(&o);
     write_proj("devices.json", "{\"UA\": {\"device\": {\"name\": \"Desk\"}}}");
-    CHECK_EQ_INT(load("[local_server.device_detection]\nformat = \"json\"\nfile = \"devices.json\"\n",
-                      &o, err, sizeof err),
-                 CFG_OK);
+    CHECK_EQ_INT(
+        load("[local_server.device_detection]\nformat = \"json\"\nfile = \"devices.json\"\n", &o,
+             err, sizeof err),
+        CFG_OK);
     e = cfg_device_lookup(o.edge.device, "UA", 2);
     CHECK(e && strcmp(e->json, "{\"device\":{\"name\":\"Desk\"}}") == 0);
     cfg_options_deinit(&o);
@@ -532,8 +534,8 @@ TEST(acls)
 /* -C merged under the flags: flags win by name, whatever their order; the rest comes in. */
 TEST(flags_override_toml)
 {
-    const char *toml = write_proj("fastly.toml",
-                                  "[local_server]\nfake_valid_fastly_keys = [\"tk\"]\n"
+    const char *toml =
+        write_proj("fastly.toml", "[local_server]\nfake_valid_fastly_keys = [\"tk\"]\n"
                                   "[local_server.backends.origin]\nurl = \"http://toml:1\"\n"
                                   "[local_server.backends.other]\nurl = \"http://toml:2\"\n"
                                   "[local_server.dictionaries.d]\nformat = \"inline-toml\"\n"
@@ -548,12 +550,22 @@ TEST(flags_override_toml)
     snprintf(dspec, sizeof dspec, "d=%s", flag_dict);
     snprintf(gspec, sizeof gspec, "%s", flag_geo);
     for (int order = 0; order < 2; order++) {
-        char *argv_first[] = {"-C", (char *)toml, "-backend", "origin=http://flag:9",
-                              "-dictionary", dspec, "-geo", gspec, "-fake-fastly-key", "fk",
-                              "-wasm", wasm_path};
-        char *argv_last[] = {"-backend", "origin=http://flag:9", "-dictionary", dspec, "-geo",
-                             gspec, "-fake-fastly-key", "fk", "-wasm", wasm_path,
-                             "--config", (char *)toml};
+        char *argv_first[] = {
+            "-C",    (char *)toml, "-backend", "origin=http://flag:9", "-dictionary",
+            dspec,   "-geo",       gspec,      "-fake-fastly-key",     "fk",
+            "-wasm", wasm_path};
+        char *argv_last[] = {"-backend",
+                             "origin=http://flag:9",
+                             "-dictionary",
+                             dspec,
+                             "-geo",
+                             gspec,
+                             "-fake-fastly-key",
+                             "fk",
+                             "-wasm",
+                             wasm_path,
+                             "--config",
+                             (char *)toml};
         cfg_options o;
         cfg_options_init(&o);
         char err[2048] = "";
@@ -589,12 +601,13 @@ TEST(flags_override_toml)
 /* The embedding API and the command line's hand-over of the whole edge data to the config. */
 TEST(config_api)
 {
-    write_proj("fastly.toml", "[local_server.backends.tls]\nurl = \"https://secure:8443\"\n"
-                              "use_sni = false\ngrpc = true\nca_certificate = \"" PEM_CERT_ESC "\"\n"
-                              "first_byte_timeout_ms = 1234\nhealth = \"healthy\"\n"
-                              "[local_server.kv_stores]\nkv = [{ key = \"k\", data = \"v\" }]\n"
-                              "[local_server.device_detection]\nformat = \"inline-toml\"\n"
-                              "user_agents = { ua = { device = { name = \"x\" } } }\n");
+    write_proj("fastly.toml",
+               "[local_server.backends.tls]\nurl = \"https://secure:8443\"\n"
+               "use_sni = false\ngrpc = true\nca_certificate = \"" PEM_CERT_ESC "\"\n"
+               "first_byte_timeout_ms = 1234\nhealth = \"healthy\"\n"
+               "[local_server.kv_stores]\nkv = [{ key = \"k\", data = \"v\" }]\n"
+               "[local_server.device_detection]\nformat = \"inline-toml\"\n"
+               "user_agents = { ua = { device = { name = \"x\" } } }\n");
     char path[900], err[2048] = "";
     snprintf(path, sizeof path, "%s/fastly.toml", proj);
     fastlike_config *c = fastlike_config_new();
@@ -628,7 +641,8 @@ TEST(config_api)
     /* srv_config_set_edge copies inline data (no file behind it) */
     cfg_options o;
     cfg_options_init(&o);
-    write_proj("fastly.toml", "[local_server.secret_stores]\ns = [{ key = \"k\", data = \"v\" }]\n");
+    write_proj("fastly.toml",
+               "[local_server.secret_stores]\ns = [{ key = \"k\", data = \"v\" }]\n");
     snprintf(path, sizeof path, "%s/fastly.toml", proj);
     CHECK_EQ_INT(cfg_fastly_toml_load(path, &o, err, sizeof err), CFG_OK);
     CHECK_EQ_INT(srv_config_set_edge(c, &o.edge, err, sizeof err), FASTLIKE_OK);
@@ -674,9 +688,10 @@ TEST(binary_bad_files)
     static const struct {
         const char *name, *text, *msg;
     } cases[] = {
-        {"syntax.toml", "[local_server]\nbackends = {\n", ":2:13: expected a key, found end of "
-                                                          "line (an inline table must be on one "
-                                                          "line)"},
+        {"syntax.toml", "[local_server]\nbackends = {\n",
+         ":2:13: expected a key, found end of "
+         "line (an inline table must be on one "
+         "line)"},
         {"format.toml", "[local_server.dictionaries.d]\nformat = \"xml\"\n",
          ":2:10: local_server.dictionaries.d.format: 'xml' is not a valid format for the "
          "dictionary. Supported format(s) are: 'inline-toml', 'json'."},
@@ -694,8 +709,8 @@ TEST(binary_bad_files)
             snprintf(want, sizeof want, "fastlike: %s%s\n", path, cases[i].msg);
             CHECK_STR_EQ(err, want);
         } else {
-            snprintf(want, sizeof want, "fastlike: %s:2:5: local_server.acls.a: %s/no-such.json: ",
-                     path, proj);
+            snprintf(want, sizeof want,
+                     "fastlike: %s:2:5: local_server.acls.a: %s/no-such.json: ", path, proj);
             CHECK_STR_CONTAINS(err, want);
             CHECK_STR_CONTAINS(err, "No such file or directory\n");
             CHECK(strchr(err, '\n') == err + strlen(err) - 1); /* one line */
@@ -704,7 +719,8 @@ TEST(binary_bad_files)
     char *none[] = {fastlike_bin, "--config", "/nonexistent/fastly.toml", wasm_path, NULL};
     char err[1024];
     CHECK_EQ_INT(run_bin(none, err, sizeof err), 2);
-    CHECK_STR_EQ(err, "fastlike: /nonexistent/fastly.toml: cannot read: No such file or directory\n");
+    CHECK_STR_EQ(err,
+                 "fastlike: /nonexistent/fastly.toml: cannot read: No such file or directory\n");
 }
 
 static void find_fastlike(const char *argv0)

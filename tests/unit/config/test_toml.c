@@ -243,8 +243,8 @@ TEST(load_file)
     const char *bad = write_file("bad.toml", "[ok]\nx = 'unterminated\n");
     CHECK_EQ_INT(cfg_toml_load(bad, &r, err, sizeof err), CFG_ERR_TOML);
     char want[900];
-    snprintf(want, sizeof want, "%s:2:18: unterminated string: expected ' before the end of the line",
-             bad);
+    snprintf(want, sizeof want,
+             "%s:2:18: unterminated string: expected ' before the end of the line", bad);
     CHECK_STR_EQ(err, want);
     const char *good = write_file("good.toml", "\xEF\xBB\xBFname = \"x\"\r\n");
     CHECK_EQ_INT(cfg_toml_load(good, &r, err, sizeof err), CFG_OK);
