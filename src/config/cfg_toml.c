@@ -1,8 +1,10 @@
 /* cfg_toml.c: the TOML 1.0 reader of cfg_toml.h: a recursive-descent parser over the whole
- * buffer (UTF-8 checked first), the value tree with the spec's table-definition rules (a table is
- * defined once; dotted keys and [headers] do not reopen each other's tables; inline tables and
- * static arrays are closed), strict numbers and date-times, and errors with line:column. */
-#include "config/cfg_toml.h"
+ * buffer (UTF-8 checked first), keys, arrays, inline tables and [headers] into the value tree with
+ * the spec's table-definition rules (a table is defined once; dotted keys and [headers] do not
+ * reopen each other's tables; inline tables and static arrays are closed), and errors with
+ * line:column. Strings are read in cfg_toml_string.c, numbers and date-times in
+ * cfg_toml_scalar.c. */
+#include "config/cfg_toml_int.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -21,16 +23,6 @@ enum {
 
 #define MAX_DEPTH 128
 
-typedef struct parser {
-    const char *buf;
-    size_t len, pos;
-    cfg_toml_error *err;
-    bool failed;
-    int depth;
-    size_t loc_pos; /* locate()'s last position and its line and column */
-    unsigned loc_line, loc_col;
-} parser;
-
 /* A key path being read: its parts, each an owned NUL-terminated copy. */
 typedef struct key_part {
     char *s;
@@ -43,17 +35,12 @@ typedef struct key_path {
     size_t count, cap;
 } key_path;
 
-typedef struct sbuf {
-    char *p;
-    size_t len, cap;
-} sbuf;
-
 /* ---- positions and errors ---- */
 
 /* Line and column (in characters) of pos. Kept incrementally from the last position asked for,
  * so reading a file costs time in proportion to its size (positions mostly move forward; a step
  * back to a key on the same line only recounts that stretch). */
-static void locate(parser *p, size_t pos, unsigned *line, unsigned *col)
+static void locate(cfg_toml_parser *p, size_t pos, unsigned *line, unsigned *col)
 {
     const unsigned char *b = (const unsigned char *)p->buf;
     if (pos > p->len)
@@ -92,7 +79,7 @@ static void locate(parser *p, size_t pos, unsigned *line, unsigned *col)
     *col = p->loc_col;
 }
 
-static bool fail(parser *p, size_t pos, const char *fmt, ...)
+bool cfg_toml_fail(cfg_toml_parser *p, size_t pos, const char *fmt, ...)
 {
     if (p->failed)
         return false;
@@ -105,7 +92,7 @@ static bool fail(parser *p, size_t pos, const char *fmt, ...)
     return false;
 }
 
-static bool nomem(parser *p)
+bool cfg_toml_nomem(cfg_toml_parser *p)
 {
     if (!p->failed) {
         p->failed = true;
@@ -115,18 +102,8 @@ static bool nomem(parser *p)
     return false;
 }
 
-static int peek_at(const parser *p, size_t pos)
-{
-    return pos < p->len ? (unsigned char)p->buf[pos] : -1;
-}
-
-static int peek(const parser *p)
-{
-    return peek_at(p, p->pos);
-}
-
 /* Describes what is at pos for "expected X, found Y" messages. */
-static const char *describe(const parser *p, size_t pos, char *out, size_t n)
+const char *cfg_toml_describe(const cfg_toml_parser *p, size_t pos, char *out, size_t n)
 {
     int c = peek_at(p, pos);
     if (c < 0)
@@ -150,9 +127,6 @@ static const char *describe(const parser *p, size_t pos, char *out, size_t n)
     return out;
 }
 
-#define FOUND(p) describe((p), (p)->pos, found_buf_, sizeof found_buf_)
-#define FOUND_DECL char found_buf_[40]
-
 /* A key for messages: control bytes shown as '?', long keys shortened. */
 static const char *show_key(const char *k, size_t len, char *out, size_t n)
 {
@@ -172,11 +146,11 @@ static const char *show_key(const char *k, size_t len, char *out, size_t n)
 
 /* ---- values ---- */
 
-static cfg_toml_value *new_value(parser *p, cfg_toml_type type, size_t pos)
+cfg_toml_value *cfg_toml_new_value(cfg_toml_parser *p, cfg_toml_type type, size_t pos)
 {
     cfg_toml_value *v = calloc(1, sizeof *v);
     if (!v) {
-        nomem(p);
+        cfg_toml_nomem(p);
         return NULL;
     }
     v->type = type;
@@ -276,14 +250,15 @@ const cfg_toml_value *cfg_toml_get(const cfg_toml_value *t, const char *key)
 }
 
 /* Appends key -> v to table t (the key is copied); frees v when out of memory. */
-static bool table_put(parser *p, cfg_toml_value *t, const char *key, size_t len, cfg_toml_value *v)
+static bool table_put(cfg_toml_parser *p, cfg_toml_value *t, const char *key, size_t len,
+                      cfg_toml_value *v)
 {
     if (t->u.table.count == t->u.table.cap) {
         size_t cap = t->u.table.cap ? t->u.table.cap * 2 : 4;
         cfg_toml_pair *items = realloc(t->u.table.items, cap * sizeof *items);
         if (!items) {
             cfg_toml_free(v);
-            return nomem(p);
+            return cfg_toml_nomem(p);
         }
         t->u.table.items = items;
         t->u.table.cap = cap;
@@ -291,7 +266,7 @@ static bool table_put(parser *p, cfg_toml_value *t, const char *key, size_t len,
     char *k = malloc(len + 1);
     if (!k) {
         cfg_toml_free(v);
-        return nomem(p);
+        return cfg_toml_nomem(p);
     }
     memcpy(k, key, len);
     k[len] = '\0';
@@ -300,18 +275,18 @@ static bool table_put(parser *p, cfg_toml_value *t, const char *key, size_t len,
         index_insert(t->u.table.index, t->u.table.index_cap,
                      &t->u.table.items[t->u.table.count - 1], (uint32_t)(t->u.table.count - 1));
     else if (!index_grow(t))
-        return nomem(p); /* the pair is in the table, so freeing the tree frees it */
+        return cfg_toml_nomem(p); /* the pair is in the table, so freeing the tree frees it */
     return true;
 }
 
-static bool array_push(parser *p, cfg_toml_value *a, cfg_toml_value *v)
+static bool array_push(cfg_toml_parser *p, cfg_toml_value *a, cfg_toml_value *v)
 {
     if (a->u.array.count == a->u.array.cap) {
         size_t cap = a->u.array.cap ? a->u.array.cap * 2 : 4;
         cfg_toml_value **items = realloc(a->u.array.items, cap * sizeof *items);
         if (!items) {
             cfg_toml_free(v);
-            return nomem(p);
+            return cfg_toml_nomem(p);
         }
         a->u.array.items = items;
         a->u.array.cap = cap;
@@ -347,55 +322,9 @@ const char *cfg_toml_type_name(cfg_toml_type type)
     return "value";
 }
 
-/* ---- string buffers ---- */
-
-static bool sb_put(parser *p, sbuf *b, const char *s, size_t n)
-{
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 32;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *np = realloc(b->p, cap);
-        if (!np)
-            return nomem(p);
-        b->p = np;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-    return true;
-}
-
-static bool sb_utf8(parser *p, sbuf *b, uint32_t cp)
-{
-    char u[4];
-    size_t n;
-    if (cp < 0x80) {
-        u[0] = (char)cp;
-        n = 1;
-    } else if (cp < 0x800) {
-        u[0] = (char)(0xC0 | (cp >> 6));
-        u[1] = (char)(0x80 | (cp & 0x3F));
-        n = 2;
-    } else if (cp < 0x10000) {
-        u[0] = (char)(0xE0 | (cp >> 12));
-        u[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        u[2] = (char)(0x80 | (cp & 0x3F));
-        n = 3;
-    } else {
-        u[0] = (char)(0xF0 | (cp >> 18));
-        u[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-        u[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        u[3] = (char)(0x80 | (cp & 0x3F));
-        n = 4;
-    }
-    return sb_put(p, b, u, n);
-}
-
 /* ---- lexical pieces ---- */
 
-static bool check_utf8(parser *p)
+static bool check_utf8(cfg_toml_parser *p)
 {
     const unsigned char *s = (const unsigned char *)p->buf;
     size_t i = 0, n = p->len;
@@ -420,52 +349,23 @@ static bool check_utf8(parser *p)
             cp = c & 0x07;
             min = 0x10000;
         } else {
-            return fail(p, i, "invalid UTF-8 (byte 0x%02X)", c);
+            return cfg_toml_fail(p, i, "invalid UTF-8 (byte 0x%02X)", c);
         }
         for (size_t k = 1; k <= extra; k++) {
             if (i + k >= n || (s[i + k] & 0xC0) != 0x80)
-                return fail(p, i, "invalid UTF-8 (byte 0x%02X)", c);
+                return cfg_toml_fail(p, i, "invalid UTF-8 (byte 0x%02X)", c);
             cp = (cp << 6) | (s[i + k] & 0x3F);
         }
         if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-            return fail(p, i, "invalid UTF-8 (overlong, surrogate or out-of-range sequence)");
+            return cfg_toml_fail(p, i,
+                                 "invalid UTF-8 (overlong, surrogate or out-of-range sequence)");
         i += extra + 1;
     }
     return true;
 }
 
-static void skip_ws(parser *p)
-{
-    while (p->pos < p->len && (p->buf[p->pos] == ' ' || p->buf[p->pos] == '\t'))
-        p->pos++;
-}
-
-static bool at_newline(const parser *p)
-{
-    int c = peek(p);
-    return c == '\n' || (c == '\r' && peek_at(p, p->pos + 1) == '\n');
-}
-
-static bool eat_newline(parser *p)
-{
-    if (peek(p) == '\n') {
-        p->pos++;
-        return true;
-    }
-    if (peek(p) == '\r' && peek_at(p, p->pos + 1) == '\n') {
-        p->pos += 2;
-        return true;
-    }
-    return false;
-}
-
-static bool is_control(int c)
-{
-    return (c >= 0 && c < 0x20 && c != '\t') || c == 0x7f;
-}
-
 /* At '#': skips the comment up to (not including) the end of the line. */
-static bool skip_comment(parser *p)
+static bool skip_comment(cfg_toml_parser *p)
 {
     p->pos++;
     for (;;) {
@@ -473,14 +373,14 @@ static bool skip_comment(parser *p)
         if (c < 0 || at_newline(p))
             return true;
         if (is_control(c))
-            return fail(p, p->pos, "control character U+%04X is not allowed in a comment",
-                        (unsigned)c);
+            return cfg_toml_fail(p, p->pos, "control character U+%04X is not allowed in a comment",
+                                 (unsigned)c);
         p->pos++;
     }
 }
 
 /* Whitespace, comments and newlines (inside arrays). */
-static bool skip_blank(parser *p)
+static bool skip_blank(cfg_toml_parser *p)
 {
     for (;;) {
         skip_ws(p);
@@ -494,7 +394,7 @@ static bool skip_blank(parser *p)
 }
 
 /* After a key/value pair or a header: spaces, an optional comment, then a newline or the end. */
-static bool end_of_line(parser *p, const char *after)
+static bool end_of_line(cfg_toml_parser *p, const char *after)
 {
     FOUND_DECL;
     skip_ws(p);
@@ -502,175 +402,11 @@ static bool end_of_line(parser *p, const char *after)
         return false;
     if (peek(p) < 0 || eat_newline(p))
         return true;
-    return fail(p, p->pos, "expected the end of the line after %s, found %s", after, FOUND(p));
-}
-
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-/* At a backslash in a basic string: appends the escaped character. */
-static bool escape(parser *p, sbuf *b)
-{
-    size_t start = p->pos;
-    p->pos++;
-    int e = peek(p);
-    char c;
-    switch (e) {
-    case 'b':
-        c = '\b';
-        break;
-    case 't':
-        c = '\t';
-        break;
-    case 'n':
-        c = '\n';
-        break;
-    case 'f':
-        c = '\f';
-        break;
-    case 'r':
-        c = '\r';
-        break;
-    case '"':
-        c = '"';
-        break;
-    case '\\':
-        c = '\\';
-        break;
-    case 'u':
-    case 'U': {
-        int digits = e == 'u' ? 4 : 8;
-        uint32_t cp = 0;
-        for (int i = 1; i <= digits; i++) {
-            int h = hexval(peek_at(p, p->pos + (size_t)i));
-            if (h < 0)
-                return fail(p, start, "\\%c needs %d hexadecimal digits", e, digits);
-            cp = cp * 16 + (uint32_t)h;
-        }
-        if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-            return fail(p, start, "\\%c%0*X is not a Unicode scalar value", e, digits, cp);
-        p->pos += (size_t)digits + 1;
-        return sb_utf8(p, b, cp);
-    }
-    default: {
-        FOUND_DECL;
-        return fail(p, start, "invalid escape sequence: '\\' followed by %s", FOUND(p));
-    }
-    }
-    p->pos++;
-    return sb_put(p, b, &c, 1);
-}
-
-/* At the opening quote(s): reads one of the four string forms into b. */
-static bool read_string(parser *p, sbuf *b, bool allow_multiline)
-{
-    size_t start = p->pos;
-    char q = p->buf[p->pos];
-    bool literal = q == '\'';
-    bool multi = peek_at(p, p->pos + 1) == q && peek_at(p, p->pos + 2) == q;
-    if (!sb_put(p, b, "", 0))
-        return false;
-    if (multi && !allow_multiline)
-        return fail(p, start, "a key cannot be a multi-line string");
-    if (!multi) {
-        p->pos++;
-        for (;;) {
-            int c = peek(p);
-            if (c < 0 || at_newline(p))
-                return fail(p, p->pos,
-                            "unterminated string: expected %c before the end of the line", q);
-            if (c == q) {
-                p->pos++;
-                return true;
-            }
-            if (c == '\\' && !literal) {
-                if (!escape(p, b))
-                    return false;
-                continue;
-            }
-            if (is_control(c))
-                return fail(p, p->pos, "control character U+%04X must be escaped in a string",
-                            (unsigned)c);
-            if (!sb_put(p, b, p->buf + p->pos, 1))
-                return false;
-            p->pos++;
-        }
-    }
-    p->pos += 3;
-    eat_newline(p); /* a newline right after the opening delimiter is trimmed */
-    for (;;) {
-        int c = peek(p);
-        if (c < 0)
-            return fail(p, start, "unterminated multi-line string: expected %c%c%c", q, q, q);
-        if (c == q) {
-            size_t n = 0;
-            while (peek_at(p, p->pos + n) == q)
-                n++;
-            if (n < 3) {
-                if (!sb_put(p, b, p->buf + p->pos, n))
-                    return false;
-                p->pos += n;
-                continue;
-            }
-            if (n > 5)
-                return fail(p, p->pos + 5,
-                            "too many quotes: at most two may end a multi-line string");
-            if (!sb_put(p, b, p->buf + p->pos, n - 3))
-                return false;
-            p->pos += n;
-            return true;
-        }
-        if (c == '\\' && !literal) {
-            /* A backslash at the end of a line trims it and the whitespace that follows. */
-            size_t q2 = p->pos + 1;
-            while (peek_at(p, q2) == ' ' || peek_at(p, q2) == '\t')
-                q2++;
-            size_t save = p->pos;
-            p->pos = q2;
-            if (at_newline(p)) {
-                for (;;) {
-                    skip_ws(p);
-                    if (!eat_newline(p))
-                        break;
-                }
-                continue;
-            }
-            p->pos = save;
-            if (!escape(p, b))
-                return false;
-            continue;
-        }
-        if (c == '\n' || (c == '\r' && peek_at(p, p->pos + 1) == '\n')) {
-            size_t n = c == '\n' ? 1 : 2;
-            if (!sb_put(p, b, p->buf + p->pos, n))
-                return false;
-            p->pos += n;
-            continue;
-        }
-        if (is_control(c))
-            return fail(p, p->pos, "control character U+%04X must be escaped in a string",
-                        (unsigned)c);
-        if (!sb_put(p, b, p->buf + p->pos, 1))
-            return false;
-        p->pos++;
-    }
+    return cfg_toml_fail(p, p->pos, "expected the end of the line after %s, found %s", after,
+                         FOUND(p));
 }
 
 /* ---- keys ---- */
-
-static bool is_bare(int c)
-{
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
-           c == '-';
-}
 
 static void key_path_free(key_path *k)
 {
@@ -681,33 +417,33 @@ static void key_path_free(key_path *k)
     k->count = k->cap = 0;
 }
 
-static bool read_key(parser *p, key_path *k)
+static bool read_key(cfg_toml_parser *p, key_path *k)
 {
     FOUND_DECL;
     for (;;) {
         skip_ws(p);
         int c = peek(p);
         size_t start = p->pos;
-        sbuf b = {0};
+        cfg_toml_sbuf b = {0};
         if (c == '"' || c == '\'') {
-            if (!read_string(p, &b, false)) {
+            if (!cfg_toml_read_string(p, &b, false)) {
                 free(b.p);
                 return false;
             }
         } else if (is_bare(c)) {
             while (is_bare(peek(p)))
                 p->pos++;
-            if (!sb_put(p, &b, p->buf + start, p->pos - start))
+            if (!cfg_toml_sb_put(p, &b, p->buf + start, p->pos - start))
                 return false;
         } else {
-            return fail(p, p->pos, "expected a key, found %s", FOUND(p));
+            return cfg_toml_fail(p, p->pos, "expected a key, found %s", FOUND(p));
         }
         if (k->count == k->cap) {
             size_t cap = k->cap ? k->cap * 2 : 4;
             key_part *np = realloc(k->parts, cap * sizeof *np);
             if (!np) {
                 free(b.p);
-                return nomem(p);
+                return cfg_toml_nomem(p);
             }
             k->parts = np;
             k->cap = cap;
@@ -720,333 +456,15 @@ static bool read_key(parser *p, key_path *k)
     }
 }
 
-/* ---- numbers and date-times ---- */
-
-static bool is_digit(int c)
-{
-    return c >= '0' && c <= '9';
-}
-
-static bool is_token(int c)
-{
-    return is_bare(c) || c == '+' || c == '.' || c == ':';
-}
-
-/* Reads digits (of the base) with single underscores between them from s[*i..n); copies the
- * digits to out (when not NULL). Returns the number of digits, or -1 for a misplaced '_'. */
-static int digits(const char *s, size_t n, size_t *i, int base, char *out, size_t *outlen)
-{
-    int count = 0;
-    bool prev_digit = false;
-    while (*i < n) {
-        int c = (unsigned char)s[*i];
-        int v = hexval(c);
-        if (c == '_') {
-            if (!prev_digit || *i + 1 >= n || hexval((unsigned char)s[*i + 1]) < 0 ||
-                hexval((unsigned char)s[*i + 1]) >= base)
-                return -1;
-            prev_digit = false;
-            (*i)++;
-            continue;
-        }
-        if (v < 0 || v >= base)
-            break;
-        if (out)
-            out[(*outlen)++] = (char)c;
-        count++;
-        prev_digit = true;
-        (*i)++;
-    }
-    return count;
-}
-
-static bool parse_number(parser *p, size_t start, size_t end, cfg_toml_value **out)
-{
-    const char *s = p->buf + start;
-    size_t n = end - start;
-    size_t i = 0;
-    bool neg = false, sign = false;
-    if (s[0] == '+' || s[0] == '-') {
-        sign = true;
-        neg = s[0] == '-';
-        i = 1;
-    }
-    if (n - i == 3 && (memcmp(s + i, "inf", 3) == 0 || memcmp(s + i, "nan", 3) == 0)) {
-        cfg_toml_value *v = new_value(p, CFG_TOML_FLOAT, start);
-        if (!v)
-            return false;
-        if (s[i] == 'i')
-            v->u.f = neg ? -__builtin_inf() : __builtin_inf();
-        else
-            v->u.f = neg ? -__builtin_nan("") : __builtin_nan("");
-        *out = v;
-        return true;
-    }
-    if (n - i > 2 && s[i] == '0' && (s[i + 1] == 'x' || s[i + 1] == 'o' || s[i + 1] == 'b')) {
-        int base = s[i + 1] == 'x' ? 16 : s[i + 1] == 'o' ? 8 : 2;
-        if (sign)
-            return fail(p, start, "a hexadecimal, octal or binary integer cannot have a sign");
-        size_t j = i + 2;
-        size_t dstart = j;
-        int nd = digits(s, n, &j, base, NULL, NULL);
-        if (nd <= 0 || j != n || s[dstart] == '_')
-            return fail(p, start, "invalid %s integer '%.*s'",
-                        base == 16  ? "hexadecimal"
-                        : base == 8 ? "octal"
-                                    : "binary",
-                        (int)n, s);
-        uint64_t acc = 0;
-        for (size_t k = dstart; k < n; k++) {
-            if (s[k] == '_')
-                continue;
-            uint64_t d = (uint64_t)hexval((unsigned char)s[k]);
-            if (acc > (UINT64_C(0x7FFFFFFFFFFFFFFF) - d) / (uint64_t)base)
-                return fail(p, start, "integer '%.*s' does not fit in 64 bits (signed)", (int)n, s);
-            acc = acc * (uint64_t)base + d;
-        }
-        cfg_toml_value *v = new_value(p, CFG_TOML_INTEGER, start);
-        if (!v)
-            return false;
-        v->u.i = (int64_t)acc;
-        *out = v;
-        return true;
-    }
-    char *clean = malloc(n + 2);
-    if (!clean)
-        return nomem(p);
-    size_t cl = 0;
-    if (neg)
-        clean[cl++] = '-';
-    bool is_float = false, ok = true;
-    size_t int_start = i;
-    int nd = digits(s, n, &i, 10, clean, &cl);
-    if (nd <= 0)
-        ok = false;
-    else if (s[int_start] == '0' && nd > 1)
-        ok = false; /* leading zero */
-    if (ok && i < n && s[i] == '.') {
-        is_float = true;
-        clean[cl++] = '.';
-        i++;
-        if (i >= n || !is_digit((unsigned char)s[i]) || digits(s, n, &i, 10, clean, &cl) <= 0)
-            ok = false;
-    }
-    if (ok && i < n && (s[i] == 'e' || s[i] == 'E')) {
-        is_float = true;
-        clean[cl++] = 'e';
-        i++;
-        if (i < n && (s[i] == '+' || s[i] == '-'))
-            clean[cl++] = s[i++];
-        if (i >= n || !is_digit((unsigned char)s[i]) || digits(s, n, &i, 10, clean, &cl) <= 0)
-            ok = false;
-    }
-    if (!ok || i != n) {
-        free(clean);
-        if (nd > 1 && s[int_start] == '0')
-            return fail(p, start, "leading zeros are not allowed in '%.*s'", (int)n, s);
-        return fail(p, start,
-                    "invalid value '%.*s': expected a number, date-time, boolean, "
-                    "string, array or inline table",
-                    (int)n, s);
-    }
-    clean[cl] = '\0';
-    cfg_toml_value *v = new_value(p, is_float ? CFG_TOML_FLOAT : CFG_TOML_INTEGER, start);
-    if (!v) {
-        free(clean);
-        return false;
-    }
-    errno = 0;
-    if (is_float) {
-        v->u.f = strtod(clean, NULL);
-    } else {
-        long long x = strtoll(clean, NULL, 10);
-        if (errno == ERANGE) {
-            free(clean);
-            cfg_toml_free(v);
-            return fail(p, start, "integer '%.*s' does not fit in 64 bits (signed)", (int)n, s);
-        }
-        v->u.i = (int64_t)x;
-    }
-    free(clean);
-    *out = v;
-    return true;
-}
-
-static int num2(const char *s)
-{
-    return (s[0] - '0') * 10 + (s[1] - '0');
-}
-
-static bool all_digits(const char *s, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (!is_digit((unsigned char)s[i]))
-            return false;
-    return true;
-}
-
-static int days_in_month(int y, int m)
-{
-    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    return m == 2 && leap ? 29 : days[m - 1];
-}
-
-/* Parses "HH:MM:SS[.frac]" then, when allow_offset, an optional offset; must use all of s[0..n).
- * Returns 1 with an offset, 0 without, -1 when invalid. */
-static int parse_time(const char *s, size_t n, bool allow_offset, cfg_toml_datetime *dt)
-{
-    if (n < 8 || !all_digits(s, 2) || s[2] != ':' || !all_digits(s + 3, 2) || s[5] != ':' ||
-        !all_digits(s + 6, 2))
-        return -1;
-    dt->hour = num2(s);
-    dt->minute = num2(s + 3);
-    dt->second = num2(s + 6);
-    if (dt->hour > 23 || dt->minute > 59 || dt->second > 59)
-        return -1;
-    size_t i = 8;
-    if (i < n && s[i] == '.') {
-        i++;
-        size_t fs = i;
-        uint32_t ns = 0;
-        int nd = 0;
-        while (i < n && is_digit((unsigned char)s[i])) {
-            if (nd < 9) {
-                ns = ns * 10 + (uint32_t)(s[i] - '0');
-                nd++;
-            }
-            i++;
-        }
-        if (i == fs)
-            return -1;
-        dt->frac_digits = nd;
-        for (int k = nd; k < 9; k++)
-            ns *= 10;
-        dt->nanosecond = ns;
-    }
-    if (i == n)
-        return 0;
-    if (!allow_offset)
-        return -1;
-    if ((s[i] == 'Z' || s[i] == 'z') && i + 1 == n) {
-        dt->offset_minutes = 0;
-        return 1;
-    }
-    if ((s[i] == '+' || s[i] == '-') && n - i == 6 && all_digits(s + i + 1, 2) && s[i + 3] == ':' &&
-        all_digits(s + i + 4, 2)) {
-        int oh = num2(s + i + 1), om = num2(s + i + 4);
-        if (oh > 23 || om > 59)
-            return -1;
-        dt->offset_minutes = (s[i] == '-' ? -1 : 1) * (oh * 60 + om);
-        return 1;
-    }
-    return -1;
-}
-
-/* A bare token that starts like a date (YYYY-MM-DD) or a time (HH:MM). */
-static bool parse_datetime(parser *p, size_t start, size_t end, cfg_toml_value **out)
-{
-    const char *s = p->buf + start;
-    size_t n = end - start;
-    cfg_toml_datetime dt;
-    memset(&dt, 0, sizeof dt);
-    cfg_toml_type type;
-    if (n >= 3 && s[2] == ':') {
-        if (parse_time(s, n, false, &dt) != 0)
-            return fail(p, start, "invalid local time '%.*s': expected HH:MM:SS[.fraction]", (int)n,
-                        s);
-        type = CFG_TOML_TIME_LOCAL;
-    } else {
-        if (n < 10 || !all_digits(s, 4) || s[4] != '-' || !all_digits(s + 5, 2) || s[7] != '-' ||
-            !all_digits(s + 8, 2))
-            return fail(p, start, "invalid date '%.*s': expected YYYY-MM-DD", (int)n, s);
-        dt.year = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + num2(s + 2);
-        dt.month = num2(s + 5);
-        dt.day = num2(s + 8);
-        if (dt.month < 1 || dt.month > 12 || dt.day < 1 ||
-            dt.day > days_in_month(dt.year, dt.month))
-            return fail(p, start, "invalid date '%.*s': no such day", 10, s);
-        const char *t = NULL;
-        size_t tn = 0;
-        size_t tstart = start;
-        if (n == 10) {
-            /* "1979-05-27 07:32:00": a space may separate the date and the time */
-            size_t q = end;
-            if (peek_at(p, q) == ' ' && is_digit(peek_at(p, q + 1)) &&
-                is_digit(peek_at(p, q + 2)) && peek_at(p, q + 3) == ':') {
-                size_t e = q + 1;
-                while (is_token(peek_at(p, e)))
-                    e++;
-                t = p->buf + q + 1;
-                tn = e - (q + 1);
-                tstart = q + 1;
-                p->pos = e;
-            }
-        } else if (s[10] == 'T' || s[10] == 't') {
-            t = s + 11;
-            tn = n - 11;
-            tstart = start + 11;
-        } else {
-            return fail(p, start, "invalid date-time '%.*s'", (int)n, s);
-        }
-        if (!t) {
-            type = CFG_TOML_DATE_LOCAL;
-        } else {
-            int r = parse_time(t, tn, true, &dt);
-            if (r < 0)
-                return fail(p, tstart,
-                            "invalid time '%.*s': expected HH:MM:SS[.fraction][Z|+HH:MM|-HH:MM]",
-                            (int)tn, t);
-            type = r ? CFG_TOML_DATETIME : CFG_TOML_DATETIME_LOCAL;
-        }
-    }
-    cfg_toml_value *v = new_value(p, type, start);
-    if (!v)
-        return false;
-    v->u.dt = dt;
-    *out = v;
-    return true;
-}
-
-int cfg_toml_datetime_format(const cfg_toml_value *v, char *buf, size_t n)
-{
-    const cfg_toml_datetime *d = &v->u.dt;
-    char date[32] = "", time[48] = "", off[16] = "";
-    bool has_date = v->type != CFG_TOML_TIME_LOCAL;
-    bool has_time = v->type != CFG_TOML_DATE_LOCAL;
-    if (v->type < CFG_TOML_DATETIME)
-        return 0;
-    if (has_date)
-        snprintf(date, sizeof date, "%04d-%02d-%02d", d->year, d->month, d->day);
-    if (has_time) {
-        int k = snprintf(time, sizeof time, "%s%02d:%02d:%02d", has_date ? "T" : "", d->hour,
-                         d->minute, d->second);
-        if (d->frac_digits > 0) {
-            char frac[16];
-            snprintf(frac, sizeof frac, "%09u", (unsigned)d->nanosecond);
-            frac[d->frac_digits] = '\0';
-            snprintf(time + k, sizeof time - (size_t)k, ".%s", frac);
-        }
-    }
-    if (v->type == CFG_TOML_DATETIME) {
-        int m = d->offset_minutes;
-        if (m == 0)
-            snprintf(off, sizeof off, "Z");
-        else
-            snprintf(off, sizeof off, "%c%02d:%02d", m < 0 ? '-' : '+', abs(m) / 60, abs(m) % 60);
-    }
-    return snprintf(buf, n, "%s%s%s", date, time, off);
-}
-
 /* ---- values, tables, key/value pairs ---- */
 
-static bool parse_value(parser *p, cfg_toml_value **out);
-static bool parse_keyval(parser *p, cfg_toml_value *table);
+static bool parse_value(cfg_toml_parser *p, cfg_toml_value **out);
+static bool parse_keyval(cfg_toml_parser *p, cfg_toml_value *table);
 
-static bool parse_array(parser *p, cfg_toml_value **out)
+static bool parse_array(cfg_toml_parser *p, cfg_toml_value **out)
 {
     FOUND_DECL;
-    cfg_toml_value *a = new_value(p, CFG_TOML_ARRAY, p->pos);
+    cfg_toml_value *a = cfg_toml_new_value(p, CFG_TOML_ARRAY, p->pos);
     if (!a)
         return false;
     a->flags = F_FROZEN;
@@ -1067,7 +485,7 @@ static bool parse_array(parser *p, cfg_toml_value **out)
         }
         if (peek(p) == ']')
             break;
-        fail(p, p->pos, "expected ',' or ']' in an array, found %s", FOUND(p));
+        cfg_toml_fail(p, p->pos, "expected ',' or ']' in an array, found %s", FOUND(p));
         goto fail;
     }
     p->pos++;
@@ -1086,10 +504,10 @@ static void freeze(cfg_toml_value *t)
             freeze(t->u.table.items[i].value);
 }
 
-static bool parse_inline_table(parser *p, cfg_toml_value **out)
+static bool parse_inline_table(cfg_toml_parser *p, cfg_toml_value **out)
 {
     FOUND_DECL;
-    cfg_toml_value *t = new_value(p, CFG_TOML_TABLE, p->pos);
+    cfg_toml_value *t = cfg_toml_new_value(p, CFG_TOML_TABLE, p->pos);
     if (!t)
         return false;
     t->flags = F_EXPLICIT;
@@ -1098,9 +516,9 @@ static bool parse_inline_table(parser *p, cfg_toml_value **out)
     if (peek(p) != '}') {
         for (;;) {
             if (at_newline(p)) {
-                fail(p, p->pos,
-                     "expected a key, found end of line (an inline table must be on "
-                     "one line)");
+                cfg_toml_fail(p, p->pos,
+                              "expected a key, found end of line (an inline table must be on "
+                              "one line)");
                 goto fail;
             }
             if (!parse_keyval(p, t))
@@ -1110,16 +528,16 @@ static bool parse_inline_table(parser *p, cfg_toml_value **out)
                 p->pos++;
                 skip_ws(p);
                 if (peek(p) == '}') {
-                    fail(p, p->pos,
-                         "expected a key after ',', found '}' (no trailing comma in "
-                         "an inline table)");
+                    cfg_toml_fail(p, p->pos,
+                                  "expected a key after ',', found '}' (no trailing comma in "
+                                  "an inline table)");
                     goto fail;
                 }
                 continue;
             }
             if (peek(p) == '}')
                 break;
-            fail(p, p->pos, "expected ',' or '}' in an inline table, found %s", FOUND(p));
+            cfg_toml_fail(p, p->pos, "expected ',' or '}' in an inline table, found %s", FOUND(p));
             goto fail;
         }
     }
@@ -1132,18 +550,18 @@ fail:
     return false;
 }
 
-static bool parse_value(parser *p, cfg_toml_value **out)
+static bool parse_value(cfg_toml_parser *p, cfg_toml_value **out)
 {
     FOUND_DECL;
     int c = peek(p);
     size_t start = p->pos;
     if (c == '"' || c == '\'') {
-        sbuf b = {0};
-        if (!read_string(p, &b, true)) {
+        cfg_toml_sbuf b = {0};
+        if (!cfg_toml_read_string(p, &b, true)) {
             free(b.p);
             return false;
         }
-        cfg_toml_value *v = new_value(p, CFG_TOML_STRING, start);
+        cfg_toml_value *v = cfg_toml_new_value(p, CFG_TOML_STRING, start);
         if (!v) {
             free(b.p);
             return false;
@@ -1155,24 +573,26 @@ static bool parse_value(parser *p, cfg_toml_value **out)
     }
     if (c == '[' || c == '{') {
         if (p->depth >= MAX_DEPTH)
-            return fail(p, start, "arrays and inline tables nested deeper than %d", MAX_DEPTH);
+            return cfg_toml_fail(p, start, "arrays and inline tables nested deeper than %d",
+                                 MAX_DEPTH);
         p->depth++;
         bool ok = c == '[' ? parse_array(p, out) : parse_inline_table(p, out);
         p->depth--;
         return ok;
     }
     if (!is_token(c))
-        return fail(p, start,
-                    "expected a value (string, number, boolean, date-time, array or inline "
-                    "table), found %s",
-                    FOUND(p));
+        return cfg_toml_fail(
+            p, start,
+            "expected a value (string, number, boolean, date-time, array or inline "
+            "table), found %s",
+            FOUND(p));
     while (is_token(peek(p)))
         p->pos++;
     size_t end = p->pos;
     size_t n = end - start;
     const char *s = p->buf + start;
     if ((n == 4 && memcmp(s, "true", 4) == 0) || (n == 5 && memcmp(s, "false", 5) == 0)) {
-        cfg_toml_value *v = new_value(p, CFG_TOML_BOOL, start);
+        cfg_toml_value *v = cfg_toml_new_value(p, CFG_TOML_BOOL, start);
         if (!v)
             return false;
         v->u.b = n == 4;
@@ -1180,12 +600,12 @@ static bool parse_value(parser *p, cfg_toml_value **out)
         return true;
     }
     if ((n >= 5 && all_digits(s, 4) && s[4] == '-') || (n >= 3 && all_digits(s, 2) && s[2] == ':'))
-        return parse_datetime(p, start, end, out);
-    return parse_number(p, start, end, out);
+        return cfg_toml_parse_datetime(p, start, end, out);
+    return cfg_toml_parse_number(p, start, end, out);
 }
 
 /* Reads "key = value" and stores it in `table`, following and creating dotted-key tables. */
-static bool parse_keyval(parser *p, cfg_toml_value *table)
+static bool parse_keyval(cfg_toml_parser *p, cfg_toml_value *table)
 {
     FOUND_DECL;
     char kb[80];
@@ -1195,7 +615,7 @@ static bool parse_keyval(parser *p, cfg_toml_value *table)
         goto fail;
     skip_ws(p);
     if (peek(p) != '=') {
-        fail(p, p->pos, "expected '=' after the key, found %s", FOUND(p));
+        cfg_toml_fail(p, p->pos, "expected '=' after the key, found %s", FOUND(p));
         goto fail;
     }
     p->pos++;
@@ -1207,25 +627,27 @@ static bool parse_keyval(parser *p, cfg_toml_value *table)
         key_part *kp = &k.parts[i];
         cfg_toml_value *child = table_find(t, kp->s, kp->len);
         if (!child) {
-            child = new_value(p, CFG_TOML_TABLE, kp->pos);
+            child = cfg_toml_new_value(p, CFG_TOML_TABLE, kp->pos);
             if (!child || !table_put(p, t, kp->s, kp->len, child))
                 goto fail;
             child->flags = F_DOTTED;
         } else if (child->type != CFG_TOML_TABLE) {
-            fail(p, kp->pos, "key '%s' is already defined as %s %s (line %u)",
-                 show_key(kp->s, kp->len, kb, sizeof kb),
-                 child->type == CFG_TOML_ARRAY || child->type == CFG_TOML_INTEGER ? "an" : "a",
-                 cfg_toml_type_name(child->type), child->line);
+            cfg_toml_fail(p, kp->pos, "key '%s' is already defined as %s %s (line %u)",
+                          show_key(kp->s, kp->len, kb, sizeof kb),
+                          child->type == CFG_TOML_ARRAY || child->type == CFG_TOML_INTEGER ? "an"
+                                                                                           : "a",
+                          cfg_toml_type_name(child->type), child->line);
             goto fail;
         } else if (child->flags & F_FROZEN) {
-            fail(p, kp->pos, "'%s' is an inline table (line %u), which cannot be extended",
-                 show_key(kp->s, kp->len, kb, sizeof kb), child->line);
+            cfg_toml_fail(p, kp->pos, "'%s' is an inline table (line %u), which cannot be extended",
+                          show_key(kp->s, kp->len, kb, sizeof kb), child->line);
             goto fail;
         } else if (child->flags & F_EXPLICIT) {
-            fail(p, kp->pos,
-                 "table '%s' was defined by a [header] (line %u) and cannot be extended with "
-                 "dotted keys",
-                 show_key(kp->s, kp->len, kb, sizeof kb), child->line);
+            cfg_toml_fail(
+                p, kp->pos,
+                "table '%s' was defined by a [header] (line %u) and cannot be extended with "
+                "dotted keys",
+                show_key(kp->s, kp->len, kb, sizeof kb), child->line);
             goto fail;
         } else {
             child->flags = F_DOTTED;
@@ -1235,8 +657,8 @@ static bool parse_keyval(parser *p, cfg_toml_value *table)
     key_part *last = &k.parts[k.count - 1];
     cfg_toml_value *dup = table_find(t, last->s, last->len);
     if (dup) {
-        fail(p, last->pos, "duplicate key '%s' (first defined at line %u, column %u)",
-             show_key(last->s, last->len, kb, sizeof kb), dup->line, dup->column);
+        cfg_toml_fail(p, last->pos, "duplicate key '%s' (first defined at line %u, column %u)",
+                      show_key(last->s, last->len, kb, sizeof kb), dup->line, dup->column);
         goto fail;
     }
     if (!table_put(p, t, last->s, last->len, v)) {
@@ -1252,7 +674,7 @@ fail:
 }
 
 /* At '[': a [table] or [[array of tables]] header; sets *cur to the table that follows. */
-static bool parse_header(parser *p, cfg_toml_value *root, cfg_toml_value **cur)
+static bool parse_header(cfg_toml_parser *p, cfg_toml_value *root, cfg_toml_value **cur)
 {
     FOUND_DECL;
     char kb[80];
@@ -1264,8 +686,8 @@ static bool parse_header(parser *p, cfg_toml_value *root, cfg_toml_value **cur)
         goto fail;
     skip_ws(p);
     if (peek(p) != ']' || (aot && peek_at(p, p->pos + 1) != ']')) {
-        fail(p, p->pos, "expected '%s' to close the %s header, found %s", aot ? "]]" : "]",
-             aot ? "[[array of tables]]" : "[table]", FOUND(p));
+        cfg_toml_fail(p, p->pos, "expected '%s' to close the %s header, found %s", aot ? "]]" : "]",
+                      aot ? "[[array of tables]]" : "[table]", FOUND(p));
         goto fail;
     }
     p->pos += aot ? 2 : 1;
@@ -1274,20 +696,20 @@ static bool parse_header(parser *p, cfg_toml_value *root, cfg_toml_value **cur)
         key_part *kp = &k.parts[i];
         cfg_toml_value *child = table_find(t, kp->s, kp->len);
         if (!child) {
-            child = new_value(p, CFG_TOML_TABLE, start);
+            child = cfg_toml_new_value(p, CFG_TOML_TABLE, start);
             if (!child || !table_put(p, t, kp->s, kp->len, child))
                 goto fail;
             child->flags = F_IMPLICIT;
         } else if (child->type == CFG_TOML_ARRAY && (child->flags & F_AOT)) {
             child = child->u.array.items[child->u.array.count - 1];
         } else if (child->type != CFG_TOML_TABLE) {
-            fail(p, kp->pos, "key '%s' is already defined as a %s (line %u), not a table",
-                 show_key(kp->s, kp->len, kb, sizeof kb), cfg_toml_type_name(child->type),
-                 child->line);
+            cfg_toml_fail(p, kp->pos, "key '%s' is already defined as a %s (line %u), not a table",
+                          show_key(kp->s, kp->len, kb, sizeof kb), cfg_toml_type_name(child->type),
+                          child->line);
             goto fail;
         } else if (child->flags & F_FROZEN) {
-            fail(p, kp->pos, "'%s' is an inline table (line %u), which cannot be extended",
-                 show_key(kp->s, kp->len, kb, sizeof kb), child->line);
+            cfg_toml_fail(p, kp->pos, "'%s' is an inline table (line %u), which cannot be extended",
+                          show_key(kp->s, kp->len, kb, sizeof kb), child->line);
             goto fail;
         }
         t = child;
@@ -1297,35 +719,38 @@ static bool parse_header(parser *p, cfg_toml_value *root, cfg_toml_value **cur)
     const char *name = show_key(last->s, last->len, kb, sizeof kb);
     if (aot) {
         if (!have) {
-            have = new_value(p, CFG_TOML_ARRAY, start);
+            have = cfg_toml_new_value(p, CFG_TOML_ARRAY, start);
             if (!have || !table_put(p, t, last->s, last->len, have))
                 goto fail;
             have->flags = F_AOT;
         } else if (have->type != CFG_TOML_ARRAY || !(have->flags & F_AOT)) {
-            fail(p, last->pos, "'%s' is already defined as %s %s (line %u), not an array of tables",
-                 name, have->type == CFG_TOML_INTEGER ? "an" : "a",
-                 have->type == CFG_TOML_ARRAY ? "static array" : cfg_toml_type_name(have->type),
-                 have->line);
+            cfg_toml_fail(
+                p, last->pos, "'%s' is already defined as %s %s (line %u), not an array of tables",
+                name, have->type == CFG_TOML_INTEGER ? "an" : "a",
+                have->type == CFG_TOML_ARRAY ? "static array" : cfg_toml_type_name(have->type),
+                have->line);
             goto fail;
         }
-        cfg_toml_value *elem = new_value(p, CFG_TOML_TABLE, start);
+        cfg_toml_value *elem = cfg_toml_new_value(p, CFG_TOML_TABLE, start);
         if (!elem || !array_push(p, have, elem))
             goto fail;
         elem->flags = F_EXPLICIT;
         *cur = elem;
     } else {
         if (!have) {
-            have = new_value(p, CFG_TOML_TABLE, start);
+            have = cfg_toml_new_value(p, CFG_TOML_TABLE, start);
             if (!have || !table_put(p, t, last->s, last->len, have))
                 goto fail;
         } else if (have->type != CFG_TOML_TABLE || have->flags != F_IMPLICIT) {
             if (have->type == CFG_TOML_TABLE)
-                fail(p, start, "table '%s' is defined twice (first at line %u)", name, have->line);
+                cfg_toml_fail(p, start, "table '%s' is defined twice (first at line %u)", name,
+                              have->line);
             else
-                fail(p, last->pos, "key '%s' is already defined as %s %s (line %u), not a table",
-                     name,
-                     have->type == CFG_TOML_ARRAY || have->type == CFG_TOML_INTEGER ? "an" : "a",
-                     cfg_toml_type_name(have->type), have->line);
+                cfg_toml_fail(p, last->pos,
+                              "key '%s' is already defined as %s %s (line %u), not a table", name,
+                              have->type == CFG_TOML_ARRAY || have->type == CFG_TOML_INTEGER ? "an"
+                                                                                             : "a",
+                              cfg_toml_type_name(have->type), have->line);
             goto fail;
         } else {
             locate(p, start, &have->line, &have->column);
@@ -1342,11 +767,11 @@ fail:
 
 cfg_toml_value *cfg_toml_parse(const char *buf, size_t len, cfg_toml_error *err)
 {
-    parser p = {.buf = buf, .len = len, .err = err, .loc_line = 1, .loc_col = 1};
+    cfg_toml_parser p = {.buf = buf, .len = len, .err = err, .loc_line = 1, .loc_col = 1};
     memset(err, 0, sizeof *err);
     if (!check_utf8(&p))
         return NULL;
-    cfg_toml_value *root = new_value(&p, CFG_TOML_TABLE, 0);
+    cfg_toml_value *root = cfg_toml_new_value(&p, CFG_TOML_TABLE, 0);
     if (!root)
         return NULL;
     root->flags = F_EXPLICIT;
