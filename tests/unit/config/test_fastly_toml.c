@@ -406,6 +406,15 @@ TEST(secret_stores)
                "name");
     EXPECT_ERR("[local_server.secret_stores]\ns = [{ key = \"a/b\", data = \"x\" }]\n",
                CFG_ERR_TOML, ":2:14: local_server.secret_stores.s[0]: Invalid secret name: a/b");
+    /* a secret's value never appears in a message, only the store and key names */
+    char err2[2048];
+    CHECK_EQ_INT(load("[local_server.secret_stores]\ns = [{ key = \"ok\", data = \"hunter2\" },"
+                      " { key = \"b@d\", data = \"hunter3\" }]\n",
+                      &o, err2, sizeof err2),
+                 CFG_ERR_TOML);
+    CHECK(strstr(err2, "hunter") == NULL);
+    CHECK_STR_CONTAINS(err2, "Invalid secret name: b@d");
+    cfg_options_deinit(&o);
     EXPECT_ERR("[local_server.secret_stores]\ns = [{ key = \"k\" }]\n", CFG_ERR_TOML,
                ":2:6: local_server.secret_stores.s[0]: None of `file`, `data`, or `env` keys for "
                "the object `k` is set. One must be used.");
@@ -526,6 +535,14 @@ TEST(acls)
                ":2:5: local_server.acls.x: acl must be a TOML table or string");
     EXPECT_ERR("[local_server.acls]\nx = { path = \"a.json\" }\n", CFG_ERR_TOML,
                ":2:5: local_server.acls.x: missing 'file' field");
+    CHECK_EQ_INT(load("[local_server.shielding_sites]\nhere = \"Local\"\n"
+                      "pop = { encrypted = \"https://a\", unencrypted = \"http://a\" }\n",
+                      &o, err, sizeof err),
+                 CFG_OK); /* checked, not used */
+    cfg_options_deinit(&o);
+    EXPECT_ERR("[local_server.shielding_sites]\nx = \"remote\"\n", CFG_ERR_TOML,
+               ":2:5: local_server.shielding_sites.x: Illegal TOML string for shielding site; "
+               "must be 'local'");
     EXPECT_ERR("[local_server]\nfake_valid_fastly_keys = [1]\n", CFG_ERR_TOML,
                ":2:27: local_server.fake_valid_fastly_keys: expected an array of strings, found "
                "an integer in it");
