@@ -277,3 +277,11 @@ $(B)/tests/config/test_geo $(B)/tests/server/test_edge_lookups: tests/unit/confi
 $(B)/tests/config/test_geo $(B)/tests/hostcalls/test_hc_geo $(B)/tests/hostcalls/test_hc_device_detection $(B)/tests/server/test_edge_lookups: tests/unit/config/tmp_files.h
 $(B)/tests/server/test_edge_lookups: build/guests/srv_edge_lookups.wasm build/guests/js/sdk_edge_lookups.wasm tests/unit/server/http_client.h tests/unit/server/test_server.h
 # ---- end geo block ----
+
+# ---- fastly.toml (toml block: src/config/cfg_toml*, cfg_fastly_toml*, tests/unit/config/test_toml*,
+# test_fastly_toml.c) ----
+# test_toml_suite runs the toml-test suite from ../shared/toml-test (TOML_TEST_DIR overrides) as
+# part of `make unit`; test_fastly_toml also runs the binary.
+$(B)/tests/config/test_fastly_toml: $(B)/fastlike
+$(B)/tests/config/test_toml $(B)/tests/config/test_fastly_toml: tests/unit/config/tmp_files.h
+# ---- end toml block ----

@@ -142,6 +142,18 @@ fastlike_status fastlike_config_set_device_detection(fastlike_config *c, const c
  * "NAME :: MESSAGE" lines; names nobody declared go to stdout (docs/cli.md). */
 fastlike_status fastlike_config_add_logger(fastlike_config *c, const char *name, const char *path,
                                            char *err, size_t errlen);
+/* A Compute project's fastly.toml, as -C FILE: its [local_server] backends (with their TLS, SNI,
+ * gRPC, timeout and health options), dictionaries, config stores, KV (object) stores, secret
+ * stores, geolocation, device detection, ACLs and fake Fastly keys, read with Viceroy's rules
+ * (docs/cli.md). Relative file names resolve against the toml's directory; inline data is kept in
+ * the configuration. What the configuration already has wins: a backend, store or ACL of a name
+ * already added, and a geolocation table already set, are kept, so call the other setters before
+ * or after this one to override the toml. Errors, one line in err naming the file, the
+ * line:column and the key: FASTLIKE_ERR_IO (the toml or a file it names cannot be read),
+ * FASTLIKE_ERR_ARGS (TOML syntax, a wrong type or value, a bad JSON file it names). On an error in
+ * the file nothing is added. */
+fastlike_status fastlike_config_load_fastly_toml(fastlike_config *c, const char *path, char *err,
+                                                 size_t errlen);
 /* -reload: reload the wasm file on SIGHUP (takes effect when hot reload lands). */
 void fastlike_config_set_reload(fastlike_config *c, bool reload);
 /* The profiler, as -profile-ui, -profile-mode and -profile-native (in effect when it lands): the

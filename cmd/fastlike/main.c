@@ -5,6 +5,7 @@
 #include "config/cfg_flags.h"
 #include "fastlike.h"
 #include "fwe.h"
+#include "server/srv_config.h" /* srv_config_add_cfg_backend, srv_config_set_edge */
 #include "wasi/wasi_run.h"
 
 #include <pthread.h>
@@ -248,47 +249,17 @@ static fastlike_status flag_failed(fastlike_status st, const char *flag, const c
     return st;
 }
 
-/* The stores, ACLs, geo table, loggers, -reload and profiler options: cfg_parse_flags has checked
- * them already; the library setters load the same files again and keep them in the config (not in
- * effect yet, see note_pending_flags). */
+/* The stores, ACLs, geo table, loggers, device detection, -reload and profiler options:
+ * cfg_parse_flags has loaded and checked them already (from flags and -C fastly.toml). */
 static fastlike_status add_pending_options(fastlike_config *c, const cfg_options *o)
 {
     char err[1024] = "";
-    fastlike_status st = FASTLIKE_OK;
-    const cfg_edge *e = &o->edge;
-    for (size_t i = 0; i < e->ndictionaries && st == FASTLIKE_OK; i++)
-        st = flag_failed(fastlike_config_add_dictionary(c, e->dictionaries[i].name,
-                                                        e->dictionaries[i].path, err, sizeof err),
-                         "-dictionary", err);
-    for (size_t i = 0; i < e->nconfig_stores && st == FASTLIKE_OK; i++)
-        st =
-            flag_failed(fastlike_config_add_config_store(c, e->config_stores[i].name,
-                                                         e->config_stores[i].path, err, sizeof err),
-                        "-config-store", err);
-    for (size_t i = 0; i < e->nsecret_stores && st == FASTLIKE_OK; i++)
-        st =
-            flag_failed(fastlike_config_add_secret_store(c, e->secret_stores[i].name,
-                                                         e->secret_stores[i].path, err, sizeof err),
-                        "-secret-store", err);
-    for (size_t i = 0; i < e->nkv_stores && st == FASTLIKE_OK; i++)
-        st = flag_failed(fastlike_config_add_kv_store(c, e->kv_stores[i].name, e->kv_stores[i].path,
-                                                      err, sizeof err),
-                         "-kv", err);
+    fastlike_status st;
+    /* Everything -dictionary, ..., -logger and -C fastly.toml loaded (inline data included) goes
+     * over as one copy: the files are not read again. */
+    st = flag_failed(srv_config_set_edge(c, &o->edge, err, sizeof err), "edge data", err);
     if (o->kv_dir && st == FASTLIKE_OK)
         st = flag_failed(fastlike_config_set_kv_dir(c, o->kv_dir, err, sizeof err), "-kv-dir", err);
-    for (size_t i = 0; i < e->nacls && st == FASTLIKE_OK; i++)
-        st = flag_failed(
-            fastlike_config_add_acl(c, e->acls[i].name, e->acls[i].path, err, sizeof err), "-acl",
-            err);
-    if (e->geo && st == FASTLIKE_OK)
-        st = flag_failed(fastlike_config_set_geo(c, e->geo->path, err, sizeof err), "-geo", err);
-    if (e->device && st == FASTLIKE_OK)
-        st = flag_failed(fastlike_config_set_device_detection(c, e->device->path, err, sizeof err),
-                         "-device-detection", err);
-    for (size_t i = 0; i < e->nloggers && st == FASTLIKE_OK; i++)
-        st = flag_failed(
-            fastlike_config_add_logger(c, e->loggers[i].name, e->loggers[i].path, err, sizeof err),
-            "-logger", err);
     if (o->profile_ui && st == FASTLIKE_OK)
         st = flag_failed(fastlike_config_set_profile_ui(c, o->profile_ui, err, sizeof err),
                          "-profile-ui", err);
@@ -321,7 +292,7 @@ static int build_config(const cfg_options *o, fastlike_config **out)
         goto fail;
     }
     for (size_t i = 0; i < o->nbackends; i++) {
-        st = fastlike_config_add_backend(c, o->backends[i].spec, err, sizeof err);
+        st = srv_config_add_cfg_backend(c, &o->backends[i], err, sizeof err);
         if (st != FASTLIKE_OK) {
             fprintf(stderr, "fastlike: -backend %s: %s\n", o->backends[i].spec, err);
             goto fail;

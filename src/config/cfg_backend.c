@@ -29,6 +29,11 @@ void cfg_backend_deinit(cfg_backend *b)
     free(b->userinfo);
     free(b->host);
     free(b->path);
+    free(b->override_host);
+    free(b->cert_host);
+    free(b->client_cert_pem);
+    free(b->client_key_pem);
+    free(b->ca_pem);
     memset(b, 0, sizeof *b);
     b->uptime = CFG_UPTIME_NONE;
 }

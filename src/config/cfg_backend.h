@@ -22,7 +22,21 @@ typedef struct cfg_backend {
     uint16_t port;  /* explicit port, or 80 / 443 by scheme */
     char *path;     /* path (and query) prefix after the authority, "" when none */
     int uptime;     /* 0..100, or CFG_UPTIME_NONE */
+    /* Options only fastly.toml's [local_server.backends.NAME] sets (zero/NULL from -backend): */
+    char *override_host;         /* Host header sent, or NULL */
+    char *cert_host;             /* name the certificate must match, or NULL (the host) */
+    bool no_sni;                 /* use_sni = false */
+    bool grpc;                   /* HTTP/2 only */
+    char *client_cert_pem;       /* mutual TLS: certificate chain and key as PEM text, or NULL */
+    char *client_key_pem;
+    char *ca_pem;                /* trusted CAs as PEM text instead of the system store, or NULL */
+    bool has_first_byte_timeout; /* first_byte_timeout_ms given */
+    bool has_between_bytes_timeout;
+    uint32_t first_byte_timeout_ms, between_bytes_timeout_ms;
+    int health; /* CFG_HEALTH_*: what is_healthy reports */
 } cfg_backend;
+
+enum { CFG_HEALTH_UNKNOWN = 0, CFG_HEALTH_HEALTHY = 1, CFG_HEALTH_UNHEALTHY = 2 };
 
 /* Parses `spec`. On success fills *out (free with cfg_backend_deinit) and returns CFG_OK; on
  * error writes one line (without the flag name) to err and returns CFG_ERR_VALUE or

@@ -166,35 +166,54 @@ static bool valid_name(const char *name)
     return true;
 }
 
-/* Checks the name and the path, loads the item, then appends it to *arr (of *n items). */
-static cfg_status add_named(void *arr_ptr, size_t *n, const edge_kind *kind, const char *name,
-                            const char *path, char *err, size_t errlen)
+/* Checks that `name` is valid and not yet used in arr (of n items of `size` bytes). */
+static cfg_status check_new_name(const void *arr, size_t n, size_t size, const char *name,
+                                 char *err, size_t errlen)
 {
-    void **arr = arr_ptr;
     if (!valid_name(name)) {
         snprintf(err, errlen, "name '%s' is invalid (non-empty printable ASCII, no spaces or '=')",
                  name ? name : "");
         return CFG_ERR_VALUE;
     }
-    if (find_named(*arr, *n, kind->size, name, strlen(name))) {
+    if (find_named(arr, n, size, name, strlen(name))) {
         snprintf(err, errlen, "'%s' is given twice", name);
         return CFG_ERR_VALUE;
     }
+    return CFG_OK;
+}
+
+/* Appends a copy of the item (size bytes) to *arr; false when out of memory. */
+static bool append_item(void *arr_ptr, size_t *n, size_t size, const void *item)
+{
+    void **arr = arr_ptr;
+    char *grown = realloc(*arr, (*n + 1) * size);
+    if (!grown)
+        return false;
+    memcpy(grown + *n * size, item, size);
+    *arr = grown;
+    (*n)++;
+    return true;
+}
+
+/* Checks the name and the path, loads the item, then appends it to *arr (of *n items). */
+static cfg_status add_named(void *arr_ptr, size_t *n, const edge_kind *kind, const char *name,
+                            const char *path, char *err, size_t errlen)
+{
+    void **arr = arr_ptr;
+    cfg_status st = check_new_name(*arr, *n, kind->size, name, err, errlen);
+    if (st != CFG_OK)
+        return st;
     if (kind->needs_path && (!path || !path[0])) {
         snprintf(err, errlen, "'%s' needs a JSON file", name);
         return CFG_ERR_VALUE;
     }
     edge_item item;
     memset(&item, 0, sizeof item);
-    cfg_status st = kind->load(&item, name, path, err, errlen);
-    char *grown = st == CFG_OK ? realloc(*arr, (*n + 1) * kind->size) : NULL;
-    if (!grown) {
+    st = kind->load(&item, name, path, err, errlen);
+    if (st != CFG_OK || !append_item(arr_ptr, n, kind->size, &item)) {
         kind->deinit(&item);
         return st != CFG_OK ? st : nomem(err, errlen);
     }
-    memcpy(grown + *n * kind->size, &item, kind->size);
-    *arr = grown;
-    (*n)++;
     return CFG_OK;
 }
 
@@ -314,6 +333,132 @@ cfg_status cfg_edge_set_device(cfg_edge *e, const char *json_path, char *err, si
     cfg_device_deinit(e->device);
     free(e->device);
     e->device = dev;
+    return CFG_OK;
+}
+
+/* ---- in-memory adders and merging ---- */
+
+static cfg_status add_map(cfg_dictionary **arr, size_t *n, const char *name, const char *path,
+                          cfg_string_map *items, char *err, size_t errlen)
+{
+    cfg_status st = check_new_name(*arr, *n, sizeof **arr, name, err, errlen);
+    if (st != CFG_OK)
+        return st;
+    cfg_dictionary d;
+    memset(&d, 0, sizeof d);
+    if (copy_name_path(&d.name, &d.path, name, path, err, errlen) != CFG_OK ||
+        !append_item(arr, n, sizeof d, &d)) {
+        free(d.name);
+        free(d.path);
+        return nomem(err, errlen);
+    }
+    cfg_dictionary *added = &(*arr)[*n - 1];
+    added->items = *items;
+    cfg_string_map_sort(&added->items);
+    items->entries = NULL;
+    items->count = 0;
+    return CFG_OK;
+}
+
+cfg_status cfg_edge_add_dictionary_map(cfg_edge *e, const char *name, const char *path,
+                                       cfg_string_map *items, char *err, size_t errlen)
+{
+    return add_map(&e->dictionaries, &e->ndictionaries, name, path, items, err, errlen);
+}
+
+cfg_status cfg_edge_add_config_store_map(cfg_edge *e, const char *name, const char *path,
+                                         cfg_string_map *items, char *err, size_t errlen)
+{
+    return add_map(&e->config_stores, &e->nconfig_stores, name, path, items, err, errlen);
+}
+
+cfg_status cfg_edge_add_secret_store_map(cfg_edge *e, const char *name, const char *path,
+                                         cfg_string_map *items, char *err, size_t errlen)
+{
+    return add_map(&e->secret_stores, &e->nsecret_stores, name, path, items, err, errlen);
+}
+
+cfg_status cfg_edge_add_kv_store_entries(cfg_edge *e, const char *name, const char *path,
+                                         cfg_kv_entry *entries, size_t count, char *err,
+                                         size_t errlen)
+{
+    cfg_status st = check_new_name(e->kv_stores, e->nkv_stores, sizeof *e->kv_stores, name, err,
+                                   errlen);
+    if (st != CFG_OK)
+        return st;
+    cfg_kv_store kv;
+    memset(&kv, 0, sizeof kv);
+    if (copy_name_path(&kv.name, &kv.path, name, path, err, errlen) != CFG_OK ||
+        !append_item(&e->kv_stores, &e->nkv_stores, sizeof kv, &kv)) {
+        free(kv.name);
+        free(kv.path);
+        return nomem(err, errlen);
+    }
+    cfg_kv_store *added = &e->kv_stores[e->nkv_stores - 1];
+    added->entries = count ? entries : NULL;
+    added->count = cfg_kv_entries_sort(entries, count);
+    if (!count)
+        free(entries);
+    return CFG_OK;
+}
+
+void cfg_edge_put_geo(cfg_edge *e, cfg_geo *geo)
+{
+    cfg_geo_deinit(e->geo);
+    free(e->geo);
+    e->geo = geo;
+}
+
+void cfg_edge_put_device(cfg_edge *e, cfg_device *device)
+{
+    cfg_device_deinit(e->device);
+    free(e->device);
+    e->device = device;
+}
+
+/* Moves the items of *src (n of them) that dst lacks into dst, frees the others. */
+static bool merge_named(void *dst_ptr, size_t *dn, void *src_ptr, size_t *sn,
+                        const edge_kind *kind)
+{
+    void **src = src_ptr;
+    while (*sn > 0) {
+        edge_item item;
+        memcpy(&item, *src, kind->size);
+        const char *name = *(char *const *)(const void *)&item;
+        if (find_named(*(void **)dst_ptr, *dn, kind->size, name, strlen(name)))
+            kind->deinit(&item);
+        else if (!append_item(dst_ptr, dn, kind->size, &item))
+            return false;
+        (*sn)--;
+        memmove(*src, (char *)*src + kind->size, *sn * kind->size);
+    }
+    free(*src);
+    *src = NULL;
+    return true;
+}
+
+cfg_status cfg_edge_merge(cfg_edge *dst, cfg_edge *src, char *err, size_t errlen)
+{
+    if (!merge_named(&dst->dictionaries, &dst->ndictionaries, &src->dictionaries,
+                     &src->ndictionaries, &string_store_kind) ||
+        !merge_named(&dst->config_stores, &dst->nconfig_stores, &src->config_stores,
+                     &src->nconfig_stores, &string_store_kind) ||
+        !merge_named(&dst->secret_stores, &dst->nsecret_stores, &src->secret_stores,
+                     &src->nsecret_stores, &string_store_kind) ||
+        !merge_named(&dst->kv_stores, &dst->nkv_stores, &src->kv_stores, &src->nkv_stores,
+                     &kv_store_kind) ||
+        !merge_named(&dst->acls, &dst->nacls, &src->acls, &src->nacls, &acl_kind) ||
+        !merge_named(&dst->loggers, &dst->nloggers, &src->loggers, &src->nloggers, &logger_kind))
+        return nomem(err, errlen);
+    if (!dst->geo) {
+        dst->geo = src->geo;
+        src->geo = NULL;
+    }
+    if (!dst->device) {
+        dst->device = src->device;
+        src->device = NULL;
+    }
+    cfg_edge_deinit(src);
     return CFG_OK;
 }
 

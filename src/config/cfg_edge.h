@@ -74,6 +74,30 @@ cfg_status cfg_edge_set_device(cfg_edge *e, const char *json_path, char *err, si
 cfg_status cfg_edge_add_logger(cfg_edge *e, const char *name, const char *path, char *err,
                                size_t errlen);
 
+/* In-memory adders, for data that comes inline (fastly.toml) or was loaded by another reader:
+ * the same name rules and errors as the file adders. `path` is the file the data came from, or
+ * NULL for inline data. On success the entries are taken over (*items is left empty; entries[]
+ * belongs to the store and is sorted by key, a repeated KV key keeping the last one given); on
+ * error they stay the caller's. */
+cfg_status cfg_edge_add_dictionary_map(cfg_edge *e, const char *name, const char *path,
+                                       cfg_string_map *items, char *err, size_t errlen);
+cfg_status cfg_edge_add_config_store_map(cfg_edge *e, const char *name, const char *path,
+                                         cfg_string_map *items, char *err, size_t errlen);
+cfg_status cfg_edge_add_secret_store_map(cfg_edge *e, const char *name, const char *path,
+                                         cfg_string_map *items, char *err, size_t errlen);
+cfg_status cfg_edge_add_kv_store_entries(cfg_edge *e, const char *name, const char *path,
+                                         cfg_kv_entry *entries, size_t count, char *err,
+                                         size_t errlen);
+/* Replace the geolocation table / device-detection data by *geo / *device (heap-allocated, taken
+ * over; NULL restores the default). */
+void cfg_edge_put_geo(cfg_edge *e, cfg_geo *geo);
+void cfg_edge_put_device(cfg_edge *e, cfg_device *device);
+
+/* Moves into dst every item of src whose kind and name dst does not have yet, and src's geo and
+ * device data when dst has none (so what dst already holds wins); src is left empty. Fails only
+ * with CFG_ERR_NOMEM (then both stay valid, the items not yet moved still in src). */
+cfg_status cfg_edge_merge(cfg_edge *dst, cfg_edge *src, char *err, size_t errlen);
+
 /* The entry of that kind called name[0..name_len) (a guest's name is a slice), or NULL. */
 const cfg_dictionary *cfg_edge_dictionary(const cfg_edge *e, const char *name, size_t name_len);
 const cfg_config_store *cfg_edge_config_store(const cfg_edge *e, const char *name, size_t name_len);

@@ -2,6 +2,8 @@
  * package), per-flag validation and loading of the files they name, and the usage text. */
 #include "config/cfg_flags.h"
 
+#include "config/cfg_fastly_toml.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -327,6 +329,20 @@ static cfg_status f_profile_ui(cfg_options *o, const char *v, char *err, size_t 
     return set_string(&o->profile_ui, v, err, errlen);
 }
 
+/* -C FILE: read once all flags are in (cfg_parse_flags), so flags win whatever their order. */
+static cfg_status f_config(cfg_options *o, const char *v, char *err, size_t errlen)
+{
+    if (o->config_file) {
+        snprintf(err, errlen, "given twice (%s and %s): one fastly.toml only", o->config_file, v);
+        return CFG_ERR_USAGE;
+    }
+    if (!v[0]) {
+        snprintf(err, errlen, "empty file name");
+        return CFG_ERR_VALUE;
+    }
+    return set_string(&o->config_file, v, err, errlen);
+}
+
 static const char *const profile_modes[] = {"off", "trace", "native", "combined", "deep"};
 
 const char *cfg_profile_mode_name(cfg_profile_mode mode)
@@ -396,6 +412,7 @@ static const flag_def flag_table[] = {
     {"profile-native", NULL, true, f_profile_native, NULL},
     {"unknown-import", NULL, false, f_unknown_import, "trap|link-error"},
     {"request-timeout", NULL, false, f_request_timeout, "MILLISECONDS"},
+    {"config", "C", false, f_config, "FILE (a fastly.toml)"},
 };
 
 static const flag_def *find_flag(const char *name, size_t n)
@@ -450,6 +467,7 @@ void cfg_options_deinit(cfg_options *o)
         free(o->fake_fastly_keys[i]);
     free(o->fake_fastly_keys);
     free(o->profile_ui);
+    free(o->config_file);
     cfg_options_init(o);
 }
 
@@ -539,6 +557,16 @@ cfg_status cfg_parse_flags(cfg_options *o, int argc, char *const *argv, char *er
             return st;
         }
     }
+    if (o->config_file) {
+        cfg_options toml;
+        cfg_options_init(&toml);
+        cfg_status st = cfg_fastly_toml_load(o->config_file, &toml, err, errlen);
+        if (st == CFG_OK)
+            st = cfg_fastly_toml_merge(o, &toml, err, errlen);
+        cfg_options_deinit(&toml);
+        if (st != CFG_OK)
+            return st;
+    }
     if (positional) {
         if (o->wasm && strcmp(o->wasm, positional) != 0) {
             snprintf(err, errlen, "both -wasm %s and FILE.wasm %s given; use one", o->wasm,
@@ -588,6 +616,8 @@ const char *cfg_usage_text(void)
            "                           or a MaxMind database (GeoIP2/GeoLite2 City, ASN, ...)\n"
            "  -device-detection FILE.json  device data by user agent: {\"UA\": {\"device\": ...}}\n"
            "  -logger NAME[=FILE]      a log endpoint, to FILE or stdout (repeatable)\n"
+           "  -C, -config FILE         a fastly.toml: its [local_server] backends, stores, ACLs,\n"
+           "                           geolocation and device detection (flags win over it)\n"
            "  -compliance-region none|us-eu|us\n"
            "  -fake-fastly-key KEY     a Fastly-Key value treated as valid (repeatable)\n"
            "  -profile-ui HOST:PORT    serve the profiler viewer there\n"

@@ -49,6 +49,8 @@ typedef struct cfg_options {
     bool unknown_import_link_error; /* -unknown-import link-error */
     bool request_timeout_set;
     uint64_t request_timeout_ms;
+    char *config_file; /* -C / -config fastly.toml: its [local_server] is merged in after the
+                          flags, which win over it (cfg_fastly_toml.h) */
 } cfg_options;
 
 void cfg_options_init(cfg_options *o);
@@ -61,6 +63,10 @@ void cfg_options_deinit(cfg_options *o);
  * CFG_ERR_JSON or CFG_ERR_NOMEM with one line naming the flag and the problem in err (no
  * "fastlike:" prefix, no newline); *o then still needs cfg_options_deinit. */
 cfg_status cfg_parse_flags(cfg_options *o, int argc, char *const *argv, char *err, size_t errlen);
+
+/* (With -C FILE the toml's backends, stores, ACLs, geolocation, device detection and fake keys
+ * are added where no flag gave the same kind and name; its errors are CFG_ERR_TOML, CFG_ERR_FILE,
+ * CFG_ERR_JSON or CFG_ERR_VALUE, the line naming the toml, the line:column and the key.) */
 
 /* The listening address: -bind, or CFG_DEFAULT_BIND. */
 const char *cfg_options_bind(const cfg_options *o);

@@ -14,6 +14,8 @@ const char *cfg_strerror(cfg_status status)
         return "cannot read file";
     case CFG_ERR_JSON:
         return "invalid JSON file";
+    case CFG_ERR_TOML:
+        return "invalid TOML file";
     case CFG_ERR_NOMEM:
         return "out of memory";
     }

@@ -9,6 +9,7 @@ typedef enum cfg_status {
     CFG_ERR_VALUE, /* a flag value that does not parse or is out of range */
     CFG_ERR_FILE,  /* a named file cannot be read (or created, for -logger) */
     CFG_ERR_JSON,  /* a JSON file that does not parse or has the wrong shape */
+    CFG_ERR_TOML,  /* a TOML file (fastly.toml) that does not parse or has the wrong shape */
     CFG_ERR_NOMEM,
 } cfg_status;
 

@@ -277,3 +277,51 @@ const cfg_kv_entry *cfg_kv_store_get(const cfg_kv_store *kv, const char *key, si
     return kv->count ? bsearch(&probe, kv->entries, kv->count, sizeof *kv->entries, kv_entry_cmp)
                      : NULL;
 }
+
+void cfg_string_map_sort(cfg_string_map *m)
+{
+    if (m->count > 1)
+        qsort(m->entries, m->count, sizeof *m->entries, string_entry_cmp);
+}
+
+/* Orders entry pointers by key, then by position, so the last of equal keys sorts last. */
+static int kv_ptr_cmp(const void *a, const void *b)
+{
+    const cfg_kv_entry *x = *(const cfg_kv_entry *const *)a, *y = *(const cfg_kv_entry *const *)b;
+    int c = key_cmp(x->key, x->key_len, y->key, y->key_len);
+    return c ? c : (x > y) - (x < y);
+}
+
+size_t cfg_kv_entries_sort(cfg_kv_entry *entries, size_t count)
+{
+    if (count < 2)
+        return count;
+    cfg_kv_entry **order = malloc(count * sizeof *order);
+    cfg_kv_entry *sorted = malloc(count * sizeof *sorted);
+    if (!order || !sorted) {
+        /* No room to keep the order: sort in place (a repeated key then keeps an arbitrary one). */
+        free(order);
+        free(sorted);
+        qsort(entries, count, sizeof *entries, kv_entry_cmp);
+        return count;
+    }
+    for (size_t i = 0; i < count; i++)
+        order[i] = &entries[i];
+    qsort(order, count, sizeof *order, kv_ptr_cmp);
+    size_t n = 0;
+    for (size_t i = 0; i < count; i++) {
+        cfg_kv_entry *e = order[i];
+        if (i + 1 < count && key_cmp(e->key, e->key_len, order[i + 1]->key,
+                                     order[i + 1]->key_len) == 0) {
+            free(e->key);
+            free(e->body);
+            free(e->metadata);
+            continue;
+        }
+        sorted[n++] = *e;
+    }
+    memcpy(entries, sorted, n * sizeof *entries);
+    free(order);
+    free(sorted);
+    return n;
+}

@@ -69,4 +69,11 @@ const cfg_kv_entry *cfg_kv_store_get(const cfg_kv_store *kv, const char *key, si
 
 void cfg_dictionary_deinit(cfg_dictionary *d);
 
+/* For maps and KV entries built in memory (fastly.toml's inline data): sorts m's entries by key
+ * as the lookups need (keys must be unique). */
+void cfg_string_map_sort(cfg_string_map *m);
+/* Sorts entries[0..count) by key; of entries with the same key only the last one given is kept
+ * (the others are freed), as a later insert overwrites. Returns the new count. */
+size_t cfg_kv_entries_sort(cfg_kv_entry *entries, size_t count);
+
 #endif

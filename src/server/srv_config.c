@@ -3,6 +3,7 @@
  * through the config layer's own parsers, and store files, ACLs, geo tables and log endpoints
  * into the same cfg_edge as the flags', so both accept exactly the same input. */
 #include "server/srv_config.h"
+#include "config/cfg_fastly_toml.h"
 #include "server/srv_log.h"
 
 #include <stddef.h>
@@ -509,6 +510,7 @@ static fastlike_status from_cfg(cfg_status st)
     case CFG_ERR_USAGE:
     case CFG_ERR_VALUE:
     case CFG_ERR_JSON:
+    case CFG_ERR_TOML:
         break;
     }
     return FASTLIKE_ERR_ARGS;
@@ -650,4 +652,96 @@ fastlike_status fastlike_config_set_profile_mode(fastlike_config *c, const char 
 void fastlike_config_set_profile_native(fastlike_config *c, bool native)
 {
     c->profile_native = native;
+}
+
+/* ---- fastly.toml and the command line's parsed options ---- */
+
+fastlike_status srv_config_add_cfg_backend(fastlike_config *c, const cfg_backend *b, char *err,
+                                           size_t errlen)
+{
+    fastlike_status st = fastlike_config_add_backend(c, b->spec, err, errlen);
+    if (st != FASTLIKE_OK)
+        return st;
+    be_backend *be = find_be(c, b->name);
+    if (!be)
+        return FASTLIKE_ERR_ARGS;
+    bool ok = true;
+    if (b->override_host)
+        ok = ok && be_set_str(&be->override_host, b->override_host);
+    if (b->cert_host)
+        ok = ok && be_set_str(&be->cert_hostname, b->cert_host);
+    if (b->no_sni)
+        ok = ok && be_set_str(&be->sni_hostname, ""); /* "" = send no SNI */
+    if (b->client_cert_pem && b->client_key_pem) {
+        ok = ok && be_set_bytes(&be->client_cert_pem, &be->client_cert_pem_len, b->client_cert_pem,
+                                strlen(b->client_cert_pem));
+        ok = ok && be_set_bytes(&be->client_key_pem, &be->client_key_pem_len, b->client_key_pem,
+                                strlen(b->client_key_pem));
+    }
+    if (b->ca_pem)
+        ok = ok && be_set_bytes(&be->ca_pem, &be->ca_pem_len, b->ca_pem, strlen(b->ca_pem));
+    if (!ok)
+        return nomem(err, errlen);
+    be->grpc = be->grpc || b->grpc;
+    if (b->has_first_byte_timeout)
+        be->first_byte_timeout_ms = b->first_byte_timeout_ms;
+    if (b->has_between_bytes_timeout)
+        be->between_bytes_timeout_ms = b->between_bytes_timeout_ms;
+    /* Fastlike's health comes from the @N share: healthy is @100; unhealthy is @0, which also
+     * answers the backend's requests with the synthetic 502. */
+    if (b->health == CFG_HEALTH_HEALTHY && be->uptime == BE_UPTIME_NONE)
+        be->uptime = 100;
+    else if (b->health == CFG_HEALTH_UNHEALTHY && be->uptime == BE_UPTIME_NONE)
+        be->uptime = 0;
+    return FASTLIKE_OK;
+}
+
+fastlike_status srv_config_set_edge(fastlike_config *c, const cfg_edge *e, char *err,
+                                    size_t errlen)
+{
+    cfg_edge copy;
+    char msg[256] = "";
+    cfg_status st = cfg_edge_clone(&copy, e, msg, sizeof msg);
+    if (st != CFG_OK) {
+        put_err(err, errlen, msg);
+        return from_cfg(st);
+    }
+    cfg_edge_deinit(&c->edge);
+    c->edge = copy;
+    return FASTLIKE_OK;
+}
+
+fastlike_status fastlike_config_load_fastly_toml(fastlike_config *c, const char *path, char *err,
+                                                 size_t errlen)
+{
+    if (!path || !path[0]) {
+        put_err(err, errlen, "no fastly.toml path given");
+        return FASTLIKE_ERR_ARGS;
+    }
+    cfg_options t;
+    cfg_options_init(&t);
+    char msg[2048] = "";
+    cfg_status cst = cfg_fastly_toml_load(path, &t, msg, sizeof msg);
+    fastlike_status st = from_cfg(cst);
+    if (cst != CFG_OK)
+        put_err(err, errlen, msg);
+    for (size_t i = 0; st == FASTLIKE_OK && i < t.nbackends; i++)
+        if (!find_be(c, t.backends[i].name))
+            st = srv_config_add_cfg_backend(c, &t.backends[i], err, errlen);
+    for (size_t i = 0; st == FASTLIKE_OK && i < t.nfake_fastly_keys; i++) {
+        bool have = false;
+        for (size_t j = 0; j < c->nfake_keys && !have; j++)
+            have = strcmp(c->fake_keys[j], t.fake_fastly_keys[i]) == 0;
+        if (!have)
+            st = fastlike_config_add_fake_fastly_key(c, t.fake_fastly_keys[i]);
+    }
+    if (st == FASTLIKE_OK) {
+        cst = cfg_edge_merge(&c->edge, &t.edge, msg, sizeof msg);
+        if (cst != CFG_OK) {
+            put_err(err, errlen, msg);
+            st = from_cfg(cst);
+        }
+    }
+    cfg_options_deinit(&t);
+    return st;
 }

@@ -55,6 +55,15 @@ struct fastlike_config {
     bool profile_native;
 };
 
+/* For the command line, which parses flags and -C fastly.toml into a cfg_options first: adds one
+ * backend with every option cfg_backend carries (fastly.toml's override_host, cert_host, use_sni,
+ * grpc, PEM client certificate and CAs, timeouts, health), replacing one of the same name. */
+fastlike_status srv_config_add_cfg_backend(fastlike_config *c, const cfg_backend *b, char *err,
+                                           size_t errlen);
+/* Replaces the configuration's edge data by a deep copy of *e (inline data included). */
+fastlike_status srv_config_set_edge(fastlike_config *c, const cfg_edge *e, char *err,
+                                    size_t errlen);
+
 /* The value of an environment variable guests see, or NULL. */
 const char *srv_config_env(const fastlike_config *c, const char *name);
 

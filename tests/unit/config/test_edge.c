@@ -1,7 +1,8 @@
 /* test_edge.c: the edge data a server is configured with (src/config/cfg_edge.c): every kind's
  * adder loads its file and is found by (name, len); bad names, repeated names (per kind), missing
  * paths and bad files fail with a message that leaves the kind to the caller, and leave the
- * cfg_edge unchanged; geo replaces and clears; loggers create their file; deinit frees it all. */
+ * cfg_edge unchanged; geo replaces and clears; loggers create their file; deinit frees it all;
+ * the in-memory adders take over sorted entries and cfg_edge_merge keeps what dst has. */
 #include "harness.h"
 #include "tmp_files.h"
 
@@ -225,6 +226,66 @@ TEST(logger)
     cfg_edge_deinit(&e);
 }
 
+/* The in-memory adders (fastly.toml's inline data) and cfg_edge_merge (flags over the toml). */
+TEST(in_memory_and_merge)
+{
+    char err[512];
+    cfg_edge e;
+    cfg_edge_init(&e);
+    cfg_string_map m = {calloc(2, sizeof(cfg_string_entry)), 2};
+    m.entries[0] = (cfg_string_entry){strdup("z"), 1, strdup("last"), 4};
+    m.entries[1] = (cfg_string_entry){strdup("a"), 1, strdup("first"), 5};
+    CHECK_EQ_INT(cfg_edge_add_dictionary_map(&e, "bad name", NULL, &m, err, sizeof err),
+                 CFG_ERR_VALUE);
+    CHECK_EQ_INT(m.count, 2); /* still the caller's */
+    CHECK_EQ_INT(cfg_edge_add_dictionary_map(&e, "d", NULL, &m, err, sizeof err), CFG_OK);
+    CHECK(m.entries == NULL && m.count == 0);
+    const cfg_dictionary *d = cfg_edge_dictionary(&e, "d", 1);
+    CHECK(d && d->path == NULL && d->items.count == 2);
+    if (d && d->items.count == 2) {
+        CHECK_STR_EQ(d->items.entries[0].key, "a"); /* sorted for the lookups */
+        CHECK_STR_EQ(cfg_string_map_get(&d->items, "z", 1)->value, "last");
+    }
+    cfg_kv_entry *kv = calloc(3, sizeof *kv);
+    kv[0] = (cfg_kv_entry){strdup("k"), 1, strdup("one"), 3, NULL, 0};
+    kv[1] = (cfg_kv_entry){strdup("j"), 1, strdup("j"), 1, strdup("m"), 1};
+    kv[2] = (cfg_kv_entry){strdup("k"), 1, strdup("two"), 3, NULL, 0};
+    CHECK_EQ_INT(cfg_edge_add_kv_store_entries(&e, "kv", "/x.json", kv, 3, err, sizeof err),
+                 CFG_OK);
+    const cfg_kv_store *s = cfg_edge_kv_store(&e, "kv", 2);
+    CHECK(s && s->count == 2 && strcmp(s->path, "/x.json") == 0);
+    if (s && s->count == 2) {
+        CHECK_STR_EQ(cfg_kv_store_get(s, "k", 1)->body, "two"); /* the last one given */
+        CHECK_STR_EQ(cfg_kv_store_get(s, "j", 1)->metadata, "m");
+    }
+
+    /* merge: what dst has wins; the rest moves over; src ends empty */
+    cfg_edge src;
+    cfg_edge_init(&src);
+    cfg_string_map m2 = {calloc(1, sizeof(cfg_string_entry)), 1};
+    m2.entries[0] = (cfg_string_entry){strdup("a"), 1, strdup("toml"), 4};
+    CHECK_EQ_INT(cfg_edge_add_dictionary_map(&src, "d", NULL, &m2, err, sizeof err), CFG_OK);
+    cfg_string_map m3 = {calloc(1, sizeof(cfg_string_entry)), 1};
+    m3.entries[0] = (cfg_string_entry){strdup("s"), 1, strdup("secret"), 6};
+    CHECK_EQ_INT(cfg_edge_add_secret_store_map(&src, "sec", NULL, &m3, err, sizeof err), CFG_OK);
+    cfg_geo *g = calloc(1, sizeof *g);
+    g->use_default_loopback = true;
+    cfg_edge_put_geo(&src, g);
+    cfg_device *dev = calloc(1, sizeof *dev);
+    CHECK_EQ_INT(cfg_device_add(dev, "ua", "{\"device\":{}}", err, sizeof err), CFG_OK);
+    cfg_edge_put_device(&src, dev);
+    CHECK_EQ_INT(cfg_edge_merge(&e, &src, err, sizeof err), CFG_OK);
+    CHECK_EQ_INT(src.ndictionaries + src.nsecret_stores, 0);
+    CHECK(src.geo == NULL && src.device == NULL);
+    CHECK_EQ_INT(e.ndictionaries, 1);
+    CHECK_STR_EQ(cfg_string_map_get(&cfg_edge_dictionary(&e, "d", 1)->items, "a", 1)->value,
+                 "first");
+    CHECK(cfg_edge_secret_store(&e, "sec", 3) != NULL);
+    CHECK(e.geo == g && e.device == dev);
+    cfg_edge_deinit(&src);
+    cfg_edge_deinit(&e);
+}
+
 int main(int argc, char **argv)
 {
     (void)argc;
@@ -236,6 +297,7 @@ int main(int argc, char **argv)
     RUN(acl);
     RUN(geo);
     RUN(logger);
+    RUN(in_memory_and_merge);
     tmp_dir_remove();
     return harness_finish(argv[0]);
 }
