@@ -277,6 +277,44 @@ TEST(compliance_region_and_fake_keys_from_flags)
     CHECK_EQ_INT(stop(&p), 0);
 }
 
+TEST(js_sdk_stores_from_fastly_toml)
+{
+    /* the same guest, configured only by a project's fastly.toml (-C): inline data, a relative
+     * file path, and a log endpoint nobody declared */
+    write_file("toml-acl.json", "{\"entries\": [{\"prefix\": \"10.0.0.0/8\", \"action\": \"BLOCK\"}]}");
+    const char *toml =
+        "manifest_version = 3\n"
+        "name = \"edge-test\"\n"
+        "language = \"javascript\"\n"
+        "[local_server]\n"
+        "[local_server.config_stores.settings]\n"
+        "format = \"inline-toml\"\n"
+        "[local_server.config_stores.settings.contents]\n"
+        "mode = \"from-toml\"\n"
+        "[local_server.secret_stores]\n"
+        "secrets = [{key = \"api_key\", data = \"" SECRET "\"}]\n"
+        "[local_server.acls]\n"
+        "list = \"toml-acl.json\"\n";
+    const char *flags[] = {"-C", write_file("fastly.toml", toml), NULL};
+    proc p;
+    CHECK(start(&p, "toml", "build/guests/js/edge_stores.wasm", flags));
+    if (!p.port) {
+        stop(&p);
+        return;
+    }
+    EXPECT_BODY(&p, "/config-store?store=settings&key=mode", 200,
+                "{\"ok\":true,\"result\":\"from-toml\"}\n");
+    EXPECT_BODY(&p, "/secret?store=secrets&key=api_key", 200,
+                "{\"ok\":true,\"result\":{\"plaintext\":\"" SECRET "\",\"bytes\":15}}\n");
+    EXPECT_BODY(&p, "/acl?name=list&ip=10.1.2.3", 200,
+                "{\"ok\":true,\"result\":{\"prefix\":\"10.0.0.0/8\",\"action\":\"BLOCK\"}}\n");
+    EXPECT_BODY(&p, "/log?name=app&msg=hello", 200, "{\"ok\":true,\"result\":\"logged\"}\n");
+    CHECK_EQ_INT(stop(&p), 0);
+    char *o = slurp(p.out);
+    CHECK_STR_EQ(o ? o : "", "app :: hello\n");
+    free(o);
+}
+
 /* build/<variant>/tests/server/test_edge_stores -> build/<variant>/fastlike */
 static void find_fastlike(const char *argv0)
 {
@@ -293,6 +331,7 @@ int main(int argc, char **argv)
         return 1;
     RUN(js_sdk_stores_from_flags);
     RUN(compliance_region_and_fake_keys_from_flags);
+    RUN(js_sdk_stores_from_fastly_toml);
     tmp_dir_remove();
     return harness_finish(argv[0]);
 }
