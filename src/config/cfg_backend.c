@@ -155,6 +155,11 @@ static int split_uptime(const char *addr, size_t *addrlen, int *uptime, char *er
     size_t n = *addrlen - (size_t)(digits - addr);
     if (n == 0)
         return 0;
+    if (n > 1 && (digits[0] == '-' || digits[0] == '+') && strspn(digits + 1, "0123456789") == n - 1) {
+        snprintf(err, errlen, "reliability suffix '@%.*s' out of range, must be @0..@100", (int)n,
+                 digits);
+        return -1;
+    }
     for (size_t i = 0; i < n; i++)
         if (digits[i] < '0' || digits[i] > '9')
             return 0; /* not a share: userinfo or some other '@' in a URL */
@@ -206,7 +211,11 @@ cfg_status cfg_backend_parse(const char *spec, cfg_backend *out, char *err, size
                 goto fail;
             }
         }
-        if (nlen > 0 && !(out->name = dup_n(spec, nlen)))
+        if (nlen == 0) {
+            snprintf(err, errlen, "'%s': the backend name before '=' is empty", spec);
+            goto fail;
+        }
+        if (!(out->name = dup_n(spec, nlen)))
             goto nomem;
         addr = spec + nlen + 1;
     }
@@ -261,6 +270,17 @@ cfg_status cfg_backend_parse(const char *spec, cfg_backend *out, char *err, size
     if (hostlen == 0) {
         snprintf(err, errlen, "'%.*s': missing host", (int)alen, addr);
         goto fail;
+    }
+    if (!memchr(host, ':', hostlen)) { /* a name or IPv4 address (IPv6 came in brackets) */
+        for (size_t i = 0; i < hostlen; i++) {
+            unsigned char c = (unsigned char)host[i];
+            if (!(c == '.' || c == '-' || c == '_' || (c >= '0' && c <= '9') ||
+                  ((c | 0x20) >= 'a' && (c | 0x20) <= 'z'))) {
+                snprintf(err, errlen, "'%.*s': '%.*s' is not a valid host name", (int)alen, addr,
+                         (int)hostlen, host);
+                goto fail;
+            }
+        }
     }
     if (port < 0)
         port = out->tls ? 443 : 80;

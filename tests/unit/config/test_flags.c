@@ -196,6 +196,13 @@ TEST(backend_errors)
     EXPECT_ERR(CFG_ERR_VALUE, "the catch-all backend (no name) is given twice", "-backend", "h:1",
                "-backend", "h:2");
     EXPECT_ERR(CFG_ERR_VALUE, "-backend: 'api=': missing address", "-backend", "api=");
+    /* issue 15: these used to be accepted silently */
+    EXPECT_ERR(CFG_ERR_VALUE, "-backend: '=127.0.0.1:1': the backend name before '=' is empty",
+               "-backend", "=127.0.0.1:1");
+    EXPECT_ERR(CFG_ERR_VALUE, "-backend: 'b=c': 'b=c' is not a valid host name", "-backend",
+               "a=b=c");
+    EXPECT_ERR(CFG_ERR_VALUE, "-backend: reliability suffix '@-1' out of range, must be @0..@100",
+               "-backend", "x@-1");
     EXPECT_ERR(CFG_ERR_VALUE, "only http:// and https:// backends", "-backend", "ftp://h");
     EXPECT_ERR(CFG_ERR_VALUE, "port must be a number 1..65535", "-backend", "h:0");
     EXPECT_ERR(CFG_ERR_VALUE, "missing host", "-backend", "http://:80");
