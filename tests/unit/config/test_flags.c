@@ -178,10 +178,6 @@ TEST(backends)
         CHECK_EQ_INT(o.backends[0].uptime, 25);
     }
     cfg_options_deinit(&o);
-    /* an empty name is the catch-all, as in Fastlike */
-    CHECK_EQ_INT(parse(&o, err, sizeof err, "-backend", "=h:1", (const char *)NULL), CFG_OK);
-    CHECK(o.nbackends == 1 && o.backends[0].name == NULL);
-    cfg_options_deinit(&o);
 }
 
 TEST(backend_errors)
