@@ -102,3 +102,6 @@ set -- $(run c1 "$cport" 1 1)
 printf '%-22s %12s %10s %10s\n' "fastlike C hello" "$1" "$2" "$3"
 set -- $(run js1 "$jport" 1 1)
 printf '%-22s %12s %10s %10s\n' "fastlike JS hello" "$1" "$2" "$3"
+echo "idle keep-alive connections (C hello server):"
+cpid=$(echo $pids | awk '{print $1}')
+python3 bench/idle_conns.py "$cport" "$cpid" "${IDLE_CONNS:-10000}"
