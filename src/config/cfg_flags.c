@@ -358,6 +358,24 @@ static cfg_status f_request_timeout(cfg_options *o, const char *v, char *err, si
     return CFG_OK;
 }
 
+/* -config FILE (alias -C): the fastly.toml file; checked readable here, read by its loader. */
+static cfg_status f_config(cfg_options *o, const char *v, char *err, size_t errlen)
+{
+    struct stat st;
+    int fd = open(v, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        snprintf(err, errlen, "cannot read %s: %s", v, strerror(errno));
+        return CFG_ERR_FILE;
+    }
+    int ok = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+    close(fd);
+    if (!ok) {
+        snprintf(err, errlen, "%s is not a regular file", v);
+        return CFG_ERR_FILE;
+    }
+    return set_string(&o->config_path, v, err, errlen);
+}
+
 static const flag_def flag_table[] = {
     {"wasm", NULL, false, f_wasm, "FILE.wasm"},
     {"bind", NULL, false, f_bind, "HOST:PORT"},
@@ -379,6 +397,7 @@ static const flag_def flag_table[] = {
     {"profile-native", NULL, true, f_profile_native, NULL},
     {"unknown-import", NULL, false, f_unknown_import, "trap|link-error"},
     {"request-timeout", NULL, false, f_request_timeout, "MILLISECONDS"},
+    {"config", "C", false, f_config, "FILE"},
 };
 
 static const flag_def *find_flag(const char *name, size_t n)
@@ -432,6 +451,7 @@ void cfg_options_deinit(cfg_options *o)
         free(o->fake_fastly_keys[i]);
     free(o->fake_fastly_keys);
     free(o->profile_ui);
+    free(o->config_path);
     cfg_options_init(o);
 }
 
@@ -557,6 +577,7 @@ const char *cfg_usage_text(void)
            "                           an import Fastlike lacks traps when called (default) or\n"
            "                           fails startup naming every such import\n"
            "  -request-timeout MS      per-request guest CPU deadline (0 = none)\n"
+           "  -config, -C FILE         fastly.toml ([local_server]: backends, stores, ...)\n"
            "  -reload                  reload the wasm file on SIGHUP\n"
            "  -dictionary, -d NAME=FILE.json   a dictionary (JSON object of strings)\n"
            "  -config-store NAME=FILE.json     a config store (JSON object of strings)\n"

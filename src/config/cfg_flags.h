@@ -48,6 +48,7 @@ typedef struct cfg_options {
     bool unknown_import_link_error; /* -unknown-import link-error */
     bool request_timeout_set;
     uint64_t request_timeout_ms;
+    char *config_path; /* -config/-C FILE (fastly.toml), NULL when not given */
 } cfg_options;
 
 void cfg_options_init(cfg_options *o);
