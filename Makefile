@@ -236,3 +236,7 @@ LDLIBS += -lcurl -lssl -lcrypto -lz
 # KV persistence (-kv-dir) on SQLite; geolocation from MaxMind .mmdb files.
 LDLIBS += -lsqlite3 -lmaxminddb
 # ---- end edge block ----
+# ---- command line (cli block: cmd/fastlike/main.c, src/config/cfg_viceroy_args.*,
+# src/server/srv_run.*, tests/unit/config/test_viceroy_args.c, tests/cli/) ----
+$(B)/tests/config/test_viceroy_args: tests/unit/config/tmp_files.h
+# ---- end cli block ----
