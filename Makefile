@@ -239,4 +239,5 @@ LDLIBS += -lsqlite3 -lmaxminddb
 # ---- command line (cli block: cmd/fastlike/main.c, src/config/cfg_viceroy_args.*,
 # src/server/srv_run.*, tests/unit/config/test_viceroy_args.c, tests/cli/) ----
 $(B)/tests/config/test_viceroy_args: tests/unit/config/tmp_files.h
+$(B)/tests/server/test_run: build/guests/run_main.wasm
 # ---- end cli block ----
