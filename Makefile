@@ -240,4 +240,6 @@ LDLIBS += -lsqlite3 -lmaxminddb
 # src/server/srv_run.*, tests/unit/config/test_viceroy_args.c, tests/cli/) ----
 $(B)/tests/config/test_viceroy_args: tests/unit/config/tmp_files.h
 $(B)/tests/server/test_run: build/guests/run_main.wasm
+build/guests/cli_app.wasm: tests/guests/c/guest_util.h
+$(B)/tests/cli/test_cli: $(B)/fastlike build/guests/cli_app.wasm build/guests/run_main.wasm build/guests/wasi_hello.wasm build/guests/wasi_trap.wasm tests/unit/server/http_client.h
 # ---- end cli block ----

@@ -21,6 +21,9 @@
 #include <string.h>
 #include <unistd.h>
 
+/* How long fastlike_serve waits, once stopped, for the requests in flight. */
+#define FASTLIKE_DRAIN_MS 10000
+
 struct fastlike {
     srv_guest *guest;
     srv_log log;
@@ -224,6 +227,7 @@ fastlike_status fastlike_serve(fastlike *f, char *err, size_t errlen)
     srv_http *h = f->http;
     f->http = NULL;
     pthread_mutex_unlock(&f->lock);
+    srv_http_drain(h, FASTLIKE_DRAIN_MS); /* requests in flight are answered first */
     srv_http_stop(h);
     return FASTLIKE_OK;
 }

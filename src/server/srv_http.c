@@ -21,6 +21,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #define PIPE_CAP (1024 * 1024)
@@ -32,6 +33,11 @@ struct srv_http {
     srv_guest *guest;
     const srv_log *log;
     uint16_t port;
+    /* requests the access handler has seen and MHD has not completed (srv_http_drain) */
+    pthread_mutex_t active_lock;
+    pthread_cond_t active_cond;
+    size_t active;
+    int quiesced_fd; /* the listening socket after MHD_quiesce_daemon, closed after stop */
 };
 
 typedef struct resp_header {
@@ -45,6 +51,7 @@ typedef struct http_req {
     int refs;
     bool started;
     bool answered; /* an error response was queued before the guest ran: never wait for one */
+    bool counted;  /* in srv_http.active until MHD completes it */
     char *target; /* raw request-target, query included */
     /* the request as the guest sees it (all copies: MHD reuses its memory for the next request) */
     char *method, *url, *strings;
@@ -409,6 +416,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
     if (!r->started) {
         r->started = true;
+        r->counted = true;
+        pthread_mutex_lock(&srv->active_lock);
+        srv->active++;
+        pthread_mutex_unlock(&srv->active_lock);
         if (setup_request(r, conn, method, version) != 0) {
             r->answered = true;
             return queue_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory\n");
@@ -454,6 +465,13 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     if (!r)
         return;
     *req_cls = NULL;
+    if (r->counted) {
+        srv_http *srv = r->srv;
+        pthread_mutex_lock(&srv->active_lock);
+        if (--srv->active == 0)
+            pthread_cond_broadcast(&srv->active_cond);
+        pthread_mutex_unlock(&srv->active_lock);
+    }
     if (r->body && !srv_pipe_is_ended(r->body))
         srv_pipe_abort(r->body); /* the client went away mid-upload */
     if (r->resp)
@@ -539,6 +557,9 @@ fastlike_status srv_http_start(const srv_http_config *cfg, srv_http **out, char 
     }
     h->guest = cfg->guest;
     h->log = cfg->log;
+    h->quiesced_fd = -1;
+    pthread_mutex_init(&h->active_lock, NULL);
+    pthread_cond_init(&h->active_cond, NULL);
     int fd = open_listener(cfg->bind, err, errlen);
     if (fd < 0) {
         free(h);
@@ -576,12 +597,39 @@ uint16_t srv_http_port(const srv_http *h)
     return h ? h->port : 0;
 }
 
+void srv_http_drain(srv_http *h, uint64_t timeout_ms)
+{
+    if (!h)
+        return;
+    if (h->quiesced_fd < 0) {
+        MHD_socket fd = MHD_quiesce_daemon(h->daemon); /* no new connections */
+        h->quiesced_fd = fd == MHD_INVALID_SOCKET ? -1 : (int)fd;
+    }
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += (time_t)(timeout_ms / 1000);
+    until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&h->active_lock);
+    int rc = 0;
+    while (h->active > 0 && rc != ETIMEDOUT)
+        rc = pthread_cond_timedwait(&h->active_cond, &h->active_lock, &until);
+    pthread_mutex_unlock(&h->active_lock);
+}
+
 void srv_http_stop(srv_http *h)
 {
     if (!h)
         return;
     srv_reuse_close(&h->guest->reuse); /* instances waiting for a next request end now */
     MHD_stop_daemon(h->daemon);         /* joins connection threads; they wait for their guests */
+    if (h->quiesced_fd >= 0)
+        close(h->quiesced_fd); /* MHD leaves a quiesced listening socket to its owner */
     srv_pool_free(h->pool);
+    pthread_cond_destroy(&h->active_cond);
+    pthread_mutex_destroy(&h->active_lock);
     free(h);
 }
