@@ -241,5 +241,14 @@ LDLIBS += -lsqlite3 -lmaxminddb
 $(B)/tests/config/test_viceroy_args: tests/unit/config/tmp_files.h
 $(B)/tests/server/test_run: build/guests/run_main.wasm
 build/guests/cli_app.wasm: tests/guests/c/guest_util.h
+build/guests/cli_app_v2.wasm: tests/guests/c/cli_app.c tests/guests/c/guest_util.h
+	@mkdir -p $(dir $@)
+	$(GUEST_CC) $(GUEST_CFLAGS) -DCLI_APP_VERSION='"2"' -o $@ $<
 $(B)/tests/cli/test_cli: $(B)/fastlike build/guests/cli_app.wasm build/guests/run_main.wasm build/guests/wasi_hello.wasm build/guests/wasi_trap.wasm tests/unit/server/http_client.h
+# The Fastly CLI end-to-end test (tests/cli/fastly_cli.sh, the pinned npm @fastly/cli) runs with
+# the normal build, before the unit tests of `make test`.
+.PHONY: test-fastly-cli
+test-fastly-cli: deps $(B)/fastlike build/guests/cli_app.wasm build/guests/cli_app_v2.wasm
+	@sh tests/cli/fastly_cli.sh $(B)/fastlike
+test-rel: test-fastly-cli
 # ---- end cli block ----
