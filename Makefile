@@ -251,4 +251,24 @@ $(B)/tests/cli/test_cli: $(B)/fastlike build/guests/cli_app.wasm build/guests/ru
 test-fastly-cli: deps $(B)/fastlike build/guests/cli_app.wasm build/guests/cli_app_v2.wasm
 	@sh tests/cli/fastly_cli.sh $(B)/fastlike
 test-rel: test-fastly-cli
+
+# Fastlike's documented targets: `make build` (bin/fastlike), `make install` (PREFIX=/usr/local,
+# DESTDIR for staging; VICEROY_LINK=1 adds a `viceroy` symlink so the Fastly CLI and test runners
+# find it), `make build-test-wasm` (every test guest: C, WAT and JS), `make run` (above).
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+.PHONY: build install build-test-wasm test-install
+build: bin/fastlike
+install: bin/fastlike
+	install -d '$(DESTDIR)$(BINDIR)'
+	install -m 755 bin/fastlike '$(DESTDIR)$(BINDIR)/fastlike'
+	@if [ "$(VICEROY_LINK)" = 1 ]; then \
+		echo "ln -sf fastlike '$(DESTDIR)$(BINDIR)/viceroy'"; \
+		ln -sf fastlike '$(DESTDIR)$(BINDIR)/viceroy'; \
+	fi
+build-test-wasm: $(GUEST_WASMS) $(ENGINE_WASMS) build/guests/cli_app_v2.wasm \
+	$(patsubst tests/guests/js/%.js,build/guests/js/%.wasm,$(wildcard tests/guests/js/*.js))
+test-install: bin/fastlike
+	@sh tests/cli/install.sh
+test-rel: test-install
 # ---- end cli block ----
