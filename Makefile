@@ -244,7 +244,7 @@ build/guests/cli_app.wasm: tests/guests/c/guest_util.h
 build/guests/cli_app_v2.wasm: tests/guests/c/cli_app.c tests/guests/c/guest_util.h
 	@mkdir -p $(dir $@)
 	$(GUEST_CC) $(GUEST_CFLAGS) -DCLI_APP_VERSION='"2"' -o $@ $<
-$(B)/tests/cli/test_cli: $(B)/fastlike build/guests/cli_app.wasm build/guests/run_main.wasm build/guests/wasi_hello.wasm build/guests/wasi_trap.wasm tests/unit/server/http_client.h
+$(B)/tests/cli/test_cli: $(B)/fastlike build/guests/cli_app.wasm build/guests/run_main.wasm build/guests/wasi_hello.wasm build/guests/wasi_trap.wasm build/guests/js/run_js.wasm tests/unit/server/http_client.h
 # The Fastly CLI end-to-end test (tests/cli/fastly_cli.sh, the pinned npm @fastly/cli) runs with
 # the normal build, before the unit tests of `make test`.
 .PHONY: test-fastly-cli

@@ -173,6 +173,21 @@ TEST(fastlike_run_compute_and_wasi)
     CHECK_EQ_INT(run_bin(fastlike_bin, t, &cap), 134);
 }
 
+/* A JS SDK guest under `viceroy run`: its fetch handler gets the synthetic request; a handler
+ * that throws is the SDK's own error path (it reports it and answers 500), so the run still
+ * ends normally, as under Viceroy. */
+TEST(viceroy_run_js_guest)
+{
+    const char *ok[] = {"viceroy", "run", GUEST_DIR "js/run_js.wasm", NULL};
+    CHECK_EQ_INT(run_bin(viceroy_bin, ok, &cap), 0);
+    CHECK_STR_EQ(cap.out, "run_js GET http://example.com/\n");
+    const char *thr[] = {"viceroy", "run", "--env", "RUN_JS_MODE=throw", GUEST_DIR "js/run_js.wasm",
+                         NULL};
+    CHECK_EQ_INT(run_bin(viceroy_bin, thr, &cap), 0);
+    CHECK_STR_EQ(cap.out, "run_js GET http://example.com/\n");
+    CHECK_STR_CONTAINS(cap.err, "Error while running request handler");
+}
+
 /* ---- viceroy serving ---- */
 
 typedef struct proc {
@@ -466,6 +481,7 @@ int main(int argc, char **argv)
     RUN(versions);
     RUN(viceroy_run_exit_codes);
     RUN(fastlike_run_compute_and_wasi);
+    RUN(viceroy_run_js_guest);
     RUN(serve_listening_line_and_sigint);
     RUN(serve_sigterm_finishes_in_flight);
     RUN(serve_startup_failures_exit_1);
