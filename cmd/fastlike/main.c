@@ -26,7 +26,7 @@
 #endif
 
 #define EXIT_USAGE 2
-#define EXIT_TRAP 134 /* 128 + SIGABRT, as wasmtime reports a trapped guest */
+#define EXIT_TRAP 134  /* 128 + SIGABRT, as wasmtime reports a trapped guest */
 #define EXIT_STARTUP 1 /* viceroy mode: the server could not start, as Viceroy */
 
 static void usage(FILE *out)
@@ -160,7 +160,7 @@ static int report_result(const char *file, const wasi_run_result *r)
 typedef struct signal_waiter {
     fastlike *server;
     sigset_t set;
-    atomic_bool done; /* set by main once fastlike_serve returned */
+    atomic_bool done;       /* set by main once fastlike_serve returned */
     atomic_int stop_signal; /* the signal that stopped the server, 0 while none */
     bool viceroy;           /* viceroy mode: die by that signal, as Viceroy does */
 } signal_waiter;
@@ -691,7 +691,6 @@ int main(int argc, char **argv)
     if (cmd[0] == '-' || ends_with(cmd, ".wasm") || (stat(cmd, &st) == 0 && S_ISREG(st.st_mode)))
         return cmd_serve(argc - 1, argv + 1);
     fprintf(stderr,
-            "fastlike: %s: no such .wasm file (nor a command: run, serve; see fastlike -h)\n",
-            cmd);
+            "fastlike: %s: no such .wasm file (nor a command: run, serve; see fastlike -h)\n", cmd);
     return EXIT_USAGE;
 }

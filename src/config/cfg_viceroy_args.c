@@ -201,12 +201,13 @@ static cfg_status take_profile(cfg_viceroy_args *a, parsed *p, const char *v, ch
                 return nomem(err, errlen);
         }
     } else {
-        ok = !c1 && (strcmp(v, "jitdump") == 0 || strcmp(v, "perfmap") == 0 ||
-                     strcmp(v, "vtune") == 0);
+        ok = !c1 &&
+             (strcmp(v, "jitdump") == 0 || strcmp(v, "perfmap") == 0 || strcmp(v, "vtune") == 0);
         if (ok) {
             p->profile_native = true;
-            if (!warn(a, "note: --profile=%s: recording native CPU samples in Fastlike's profiler "
-                         "instead",
+            if (!warn(a,
+                      "note: --profile=%s: recording native CPU samples in Fastlike's profiler "
+                      "instead",
                       v))
                 return nomem(err, errlen);
         }
@@ -344,8 +345,9 @@ cfg_status cfg_viceroy_args_parse(cfg_viceroy_args *a, int argc, char *const *ar
         a->command = CFG_VICEROY_RUN;
         i = 1;
     } else if (argc > 0 && strcmp(argv[0], "adapt") == 0) {
-        snprintf(err, errlen, "adapt: Fastlike runs core wasm modules directly; there is nothing "
-                              "to adapt");
+        snprintf(err, errlen,
+                 "adapt: Fastlike runs core wasm modules directly; there is nothing "
+                 "to adapt");
         return CFG_ERR_USAGE;
     }
     cfg_status st = CFG_OK;

@@ -51,8 +51,8 @@ typedef struct http_req {
     int refs;
     bool started;
     bool answered; /* an error response was queued before the guest ran: never wait for one */
+    char *target;  /* raw request-target, query included */
     bool counted;  /* in srv_http.active until MHD completes it */
-    char *target; /* raw request-target, query included */
     /* the request as the guest sees it (all copies: MHD reuses its memory for the next request) */
     char *method, *url, *strings;
     hc_header_view *headers;

@@ -42,8 +42,8 @@ static bool is_start_type(fwe_func *f)
     return ti.nparams == 0 && ti.nresults == 0;
 }
 
-srv_run_status srv_run_main(srv_guest *g, const srv_run_config *cfg, int *exit_code,
-                            char *message, size_t msglen)
+srv_run_status srv_run_main(srv_guest *g, const srv_run_config *cfg, int *exit_code, char *message,
+                            size_t msglen)
 {
     srv_run_status result = SRV_RUN_ERROR;
     *exit_code = 0;

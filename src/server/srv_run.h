@@ -25,7 +25,7 @@ typedef struct srv_run_config {
 
 /* Runs g's module once on the calling thread (no deadline). *exit_code is set for
  * SRV_RUN_EXITED; message (caller-owned) describes a trap or an error. */
-srv_run_status srv_run_main(srv_guest *g, const srv_run_config *cfg, int *exit_code,
-                            char *message, size_t msglen);
+srv_run_status srv_run_main(srv_guest *g, const srv_run_config *cfg, int *exit_code, char *message,
+                            size_t msglen);
 
 #endif

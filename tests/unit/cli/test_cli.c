@@ -150,8 +150,8 @@ TEST(viceroy_run_exit_codes)
     CHECK_EQ_INT(run_bin(viceroy_bin, bad, &cap), 1);
     CHECK_STR_CONTAINS(cap.err, "invalid wasm module");
     /* -C reaches the configuration (checked readable) */
-    const char *badc[] = {"viceroy", "run", "-C", "/nonexistent/fastly.toml",
-                          GUEST_DIR "run_main.wasm", NULL};
+    const char *badc[] = {
+        "viceroy", "run", "-C", "/nonexistent/fastly.toml", GUEST_DIR "run_main.wasm", NULL};
     CHECK_EQ_INT(run_bin(viceroy_bin, badc, &cap), 2);
     CHECK_STR_CONTAINS(cap.err, "-config: cannot read /nonexistent/fastly.toml");
 }
@@ -159,8 +159,8 @@ TEST(viceroy_run_exit_codes)
 TEST(fastlike_run_compute_and_wasi)
 {
     /* a module importing the Fastly ABI runs as `viceroy run` does ... */
-    const char *c[] = {"fastlike", "run", "--env", "X=1", GUEST_DIR "run_main.wasm", "env", "X",
-                       NULL};
+    const char *c[] = {"fastlike", "run", "--env", "X=1", GUEST_DIR "run_main.wasm",
+                       "env",      "X",   NULL};
     CHECK_EQ_INT(run_bin(fastlike_bin, c, &cap), 0);
     CHECK_STR_CONTAINS(cap.out, "request GET http://example.com/\nargv[0]=run_main\n");
     CHECK_STR_CONTAINS(cap.out, "X=1\n");
@@ -192,7 +192,7 @@ TEST(viceroy_run_js_guest)
 
 typedef struct proc {
     pid_t pid;
-    int out;        /* read end of its stdout */
+    int out; /* read end of its stdout */
     char errpath[64];
     char line[512]; /* the Listening line */
     uint16_t port;
@@ -230,8 +230,7 @@ static bool start_viceroy(proc *p, const char *addr)
         dup2(pfd[1], 1);
         dup2(efd, 2);
         close(pfd[0]);
-        execl(viceroy_bin, "viceroy", "-v", "--addr", addr, GUEST_DIR "cli_app.wasm",
-              (char *)NULL);
+        execl(viceroy_bin, "viceroy", "-v", "--addr", addr, GUEST_DIR "cli_app.wasm", (char *)NULL);
         _exit(127);
     }
     close(pfd[1]);

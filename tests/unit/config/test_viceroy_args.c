@@ -138,15 +138,15 @@ TEST(verbosity)
         const char *w1, *w2;
         const char *want;
     } cases[] = {
-        {"-v", NULL, "-v 1 "},  {"-vv", NULL, "-v 2 "}, {"-v", "-v", "-v 2 "},
+        {"-v", NULL, "-v 1 "},   {"-vv", NULL, "-v 2 "},     {"-v", "-v", "-v 2 "},
         {"-vvv", NULL, "-v 2 "}, {"--debug", NULL, "-bind"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         cfg_viceroy_args a;
         char err[512];
-        cfg_status st = cases[i].w2 ? parse(&a, err, sizeof err, cases[i].w1, cases[i].w2, wasm,
-                                            (char *)NULL)
-                                    : parse(&a, err, sizeof err, cases[i].w1, wasm, (char *)NULL);
+        cfg_status st =
+            cases[i].w2 ? parse(&a, err, sizeof err, cases[i].w1, cases[i].w2, wasm, (char *)NULL)
+                        : parse(&a, err, sizeof err, cases[i].w1, wasm, (char *)NULL);
         CHECK_EQ_INT(st, CFG_OK);
         CHECK(strncmp(joined(&a), cases[i].want, strlen(cases[i].want)) == 0);
         cfg_viceroy_args_deinit(&a);
@@ -271,9 +271,9 @@ TEST(log_and_unknown_import_options)
     cfg_options_deinit(&o);
     cfg_viceroy_args_deinit(&a);
 
-    CHECK_EQ_INT(parse(&a, err, sizeof err, "--unknown-import-behavior=link-error", wasm,
-                       (char *)NULL),
-                 CFG_OK);
+    CHECK_EQ_INT(
+        parse(&a, err, sizeof err, "--unknown-import-behavior=link-error", wasm, (char *)NULL),
+        CFG_OK);
     CHECK_EQ_INT(to_options(&a, &o, err, sizeof err), CFG_OK);
     CHECK(o.unknown_import_link_error);
     cfg_options_deinit(&o);
@@ -310,9 +310,9 @@ TEST(accepted_without_effect)
     CHECK_EQ_INT(a.nwarnings, 6);
     cfg_viceroy_args_deinit(&a);
 
-    CHECK_EQ_INT(parse(&a, err, sizeof err, wasm, "--enable-local-websocket-passthrough=true",
-                       (char *)NULL),
-                 CFG_OK);
+    CHECK_EQ_INT(
+        parse(&a, err, sizeof err, wasm, "--enable-local-websocket-passthrough=true", (char *)NULL),
+        CFG_OK);
     CHECK_EQ_INT(a.nwarnings, 1);
     cfg_viceroy_args_deinit(&a);
     CHECK_EQ_INT(parse(&a, err, sizeof err, wasm, "--enable-local-websocket-passthrough=false",
@@ -388,9 +388,9 @@ TEST(run_arguments)
     cfg_viceroy_args a;
     char err[512], want[2048];
     /* options before the file; from the first guest argument on everything is the guest's */
-    CHECK_EQ_INT(parse(&a, err, sizeof err, "run", "-C", toml, wasm, "a", "-v", "--x",
-                       (char *)NULL),
-                 CFG_OK);
+    CHECK_EQ_INT(
+        parse(&a, err, sizeof err, "run", "-C", toml, wasm, "a", "-v", "--x", (char *)NULL),
+        CFG_OK);
     CHECK_EQ_INT(a.command, CFG_VICEROY_RUN);
     snprintf(want, sizeof want, "-config %s -wasm %s", toml, wasm); /* no -bind for run */
     CHECK_STR_EQ(joined(&a), want);
@@ -402,9 +402,9 @@ TEST(run_arguments)
     }
     cfg_viceroy_args_deinit(&a);
     /* options right after the file are still Viceroy's; `--` starts the guest's */
-    CHECK_EQ_INT(parse(&a, err, sizeof err, "run", wasm, "-v", "--", "--trailing-arg", "-v",
-                       (char *)NULL),
-                 CFG_OK);
+    CHECK_EQ_INT(
+        parse(&a, err, sizeof err, "run", wasm, "-v", "--", "--trailing-arg", "-v", (char *)NULL),
+        CFG_OK);
     CHECK(strncmp(joined(&a), "-v 1 ", 5) == 0);
     CHECK_EQ_INT(a.guest_argc, 2);
     if (a.guest_argc == 2) {
