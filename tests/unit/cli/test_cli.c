@@ -257,11 +257,33 @@ static bool start_viceroy(proc *p, const char *addr)
     return false;
 }
 
-/* Waits for the process to end; returns 128 + signal or the exit status. */
+/* Waits for the process to end; returns 128 + signal or the exit status, or -1 when it had to
+ * be killed after the deadline (a server that ignores its stop signal). */
+static int wait_bounded(pid_t pid, int *status)
+{
+    pid_t done = 0;
+    for (int waited = 0; waited < 2 * DEADLINE_MS && done == 0; waited += 20) {
+        done = waitpid(pid, status, WNOHANG);
+        if (done == 0)
+            usleep(20 * 1000);
+    }
+    if (done != 0)
+        return 0;
+    kill(pid, SIGKILL);
+    waitpid(pid, status, 0);
+    return -1;
+}
+
 static int finish(proc *p)
 {
     int status = 0;
-    waitpid(p->pid, &status, 0);
+    if (p->pid <= 0)
+        return -1;
+    if (wait_bounded(p->pid, &status) != 0) {
+        close(p->out);
+        unlink(p->errpath);
+        return -1;
+    }
     close(p->out);
     unlink(p->errpath);
     return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
@@ -447,7 +469,7 @@ TEST(fastlike_mode_exits_0)
     CHECK_STR_CONTAINS(buf, "listening on");
     kill(pid, SIGINT);
     int status = 0;
-    waitpid(pid, &status, 0);
+    CHECK_EQ_INT(wait_bounded(pid, &status), 0);
     close(pfd[0]);
     CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
