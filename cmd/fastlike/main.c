@@ -686,6 +686,9 @@ int main(int argc, char **argv)
         printf("fastlike %s\n", FASTLIKE_VERSION);
         return 0;
     }
+    /* The Fastly CLI's command line under another name (`--viceroy-path .../fastlike`). */
+    if (cmd[0] == '-' && cfg_viceroy_lookalike(argc - 1, argv + 1))
+        return cmd_viceroy(argc - 1, argv + 1, true);
     /* Serving: flags first, or Fastlike's positional form `fastlike FILE.wasm -backend ...`. */
     struct stat st;
     if (cmd[0] == '-' || ends_with(cmd, ".wasm") || (stat(cmd, &st) == 0 && S_ISREG(st.st_mode)))

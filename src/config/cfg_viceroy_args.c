@@ -149,6 +149,26 @@ bool cfg_viceroy_invocation(const char *argv0, const char *first_word)
     return first_word && (strcmp(first_word, "serve") == 0 || strcmp(first_word, "run") == 0);
 }
 
+bool cfg_viceroy_lookalike(int argc, char *const *argv)
+{
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--") == 0)
+            return false;
+        if (strcmp(a, "--addr") == 0 || strncmp(a, "--addr=", 7) == 0)
+            return true;
+        if (a[0] == '-' && a[1] == 'v' && a[2] == 'v' && strspn(a + 1, "v") == strlen(a + 1))
+            return true;
+        if (strcmp(a, "-v") == 0 && i + 1 < argc) { /* a last -v: "needs a value" is clearer */
+            const char *next = argv[i + 1];
+            if (strcmp(next, "0") != 0 && strcmp(next, "1") != 0 && strcmp(next, "2") != 0)
+                return true;
+            i++; /* Fastlike's -v N */
+        }
+    }
+    return false;
+}
+
 /* clap's boolean spellings. Returns 1, 0, or -1. */
 static int parse_bool(const char *v)
 {

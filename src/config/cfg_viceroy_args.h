@@ -48,6 +48,12 @@ void cfg_viceroy_args_deinit(cfg_viceroy_args *a); /* accepts NULL; leaves *a in
  * `viceroy`, or the first word is `serve` or `run`. first_word may be NULL. */
 bool cfg_viceroy_invocation(const char *argv0, const char *first_word);
 
+/* True when a command line given to Fastlike's own flags can only be Viceroy's: a `-v` not
+ * followed by 0, 1 or 2 (nor last), a `-vv...` cluster, or `--addr`, all errors for Fastlike's
+ * flags. So the
+ * Fastly CLI's `-v -C fastly.toml --addr ...` works under any program name (its --viceroy-path). */
+bool cfg_viceroy_lookalike(int argc, char *const *argv);
+
 /* Parses argv[0..argc) (after the program name; a leading `serve` or `run` selects the command)
  * into *a, which must be freshly initialised. Errors (CFG_ERR_USAGE: a missing value, a bad
  * --profile, port or boolean, no FILE.wasm, `adapt`; CFG_ERR_NOMEM) come with one line in err

@@ -118,6 +118,20 @@ TEST(versions)
     CHECK_STR_CONTAINS(cap.out, "--addr IP:PORT");
 }
 
+/* The Fastly CLI's command line under the name fastlike (its --viceroy-path): Viceroy's rules,
+ * e.g. exit 1 for a startup failure, where Fastlike's own flags would say "-v: '-C': ...". */
+TEST(viceroy_command_line_under_fastlike_name)
+{
+    const char *cli[] = {"fastlike", "-v",          "-C",        "Makefile",
+                         "--addr",   "127.0.0.1:0", "nope.wasm", NULL};
+    CHECK_EQ_INT(run_bin(fastlike_bin, cli, &cap), 1);
+    CHECK_STR_CONTAINS(cap.err, "-wasm: cannot read nope.wasm");
+    CHECK(strstr(cap.err, "verbosity") == NULL);
+    /* Fastlike's own -v N stays Fastlike's */
+    const char *own[] = {"fastlike", "-v", "1", "-wasm", "nope.wasm", NULL};
+    CHECK_EQ_INT(run_bin(fastlike_bin, own, &cap), 2);
+}
+
 /* ---- run ---- */
 
 TEST(viceroy_run_exit_codes)
@@ -500,6 +514,7 @@ int main(int argc, char **argv)
     RUN(no_arguments_one_line);
     RUN(positional_not_wasm);
     RUN(versions);
+    RUN(viceroy_command_line_under_fastlike_name);
     RUN(viceroy_run_exit_codes);
     RUN(fastlike_run_compute_and_wasi);
     RUN(viceroy_run_js_guest);

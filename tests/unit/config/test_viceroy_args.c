@@ -70,6 +70,30 @@ TEST(invocation)
     CHECK(!cfg_viceroy_invocation("viceroy-old", "x.wasm"));
 }
 
+static bool lookalike(const char *a, const char *b, const char *c)
+{
+    char *argv[4] = {(char *)a, (char *)b, (char *)c, NULL};
+    int n = c ? 3 : b ? 2 : a ? 1 : 0;
+    return cfg_viceroy_lookalike(n, argv);
+}
+
+TEST(lookalike)
+{
+    CHECK(lookalike("-v", "-C", "fastly.toml")); /* the Fastly CLI's start */
+    CHECK(lookalike("-v", "main.wasm", NULL));   /* -v without a level */
+    CHECK(!lookalike("-v", NULL, NULL));         /* Fastlike's "-v needs a value" says more */
+    CHECK(lookalike("-vv", "main.wasm", NULL));
+    CHECK(lookalike("-wasm", "x.wasm", "--addr=127.0.0.1:1"));
+    CHECK(lookalike("--addr", "127.0.0.1:7676", NULL));
+    CHECK(!lookalike("-v", "1", "-wasm")); /* Fastlike's own -v N */
+    CHECK(!lookalike("-wasm", "x.wasm", "-v"));
+    CHECK(!lookalike("-v", "2", NULL));
+    CHECK(!lookalike("-wasm", "x.wasm", NULL));
+    CHECK(!lookalike("-v=1", "-wasm", "x.wasm"));
+    CHECK(!lookalike("--", "--addr", NULL));
+    CHECK(!lookalike("-verbose", NULL, NULL));
+}
+
 /* Exactly what `fastly compute serve` runs (pkg/commands/compute/serve.go, local()). */
 TEST(fastly_cli_command_line)
 {
@@ -444,6 +468,7 @@ int main(int argc, char **argv)
     snprintf(wasm, sizeof wasm, "%s", write_file("main.wasm", "\0asm"));
     snprintf(toml, sizeof toml, "%s", write_file("fastly.toml", "name = \"t\"\n"));
     RUN(invocation);
+    RUN(lookalike);
     RUN(fastly_cli_command_line);
     RUN(wasm_before_and_after_options);
     RUN(verbosity);
