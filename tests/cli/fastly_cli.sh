@@ -2,7 +2,8 @@
 # fastly_cli.sh: end-to-end test with the real Fastly CLI (npm @fastly/cli, pinned in package.json)
 # driving Fastlike as its `viceroy`: `fastly compute serve --skip-build` in a throw-away project
 # (fastly.toml + bin/main.wasm built from tests/guests/c/cli_app.c), with FASTLY_VICEROY_USE_PATH=1
-# and a `viceroy` symlink to fastlike first on PATH. Requests pass; Ctrl-C (SIGINT to the process
+# and a `viceroy` symlink to fastlike first on PATH (and once --viceroy-path to the fastlike
+# binary itself). Requests pass; Ctrl-C (SIGINT to the process
 # group, as a terminal sends it, or to the CLI alone) ends the CLI cleanly; `--watch` restarts the server when the wasm
 # changes (the build step copies it). Runs offline: inside a private network namespace when `unshare -rn` works (so any
 # download attempt would fail the test), with a stub `wasm-tools` on PATH so builds do not fetch
@@ -159,13 +160,14 @@ else
 fi
 CLI=""
 
-# ---- 1b. SIGINT to the CLI alone (`kill -INT`): it stops its server itself ----
+# ---- 1b. --viceroy-path to the fastlike binary itself (not named viceroy); SIGINT to the CLI
+# alone (`kill -INT`): it stops its server itself ----
 PORT=$(free_port)
 LOG=$T/serve2.log
-start_cli "$LOG" --skip-build --addr "127.0.0.1:$PORT"
+start_cli "$LOG" --skip-build --addr "127.0.0.1:$PORT" --viceroy-path "$FASTLIKE"
 if wait_lines "$LOG" "INFO Listening on http://127.0.0.1:$PORT" 1; then
     ok
-    check "second server: GET /" equals "$(get "$PORT" /)" "200 cli_app 1"
+    check "--viceroy-path fastlike: GET /" equals "$(get "$PORT" /)" "200 cli_app 1"
     kill -s INT "$CLI"
     wait "$CLI"
     rc=$?
@@ -173,7 +175,7 @@ if wait_lines "$LOG" "INFO Listening on http://127.0.0.1:$PORT" 1; then
     check "SIGINT to the CLI alone: server stopped" wait_lines "$LOG" "Local server stopped" 1
     check "SIGINT to the CLI alone: every process ended" gone "$CLI"
 else
-    bad "second server: no Listening line"
+    bad "--viceroy-path fastlike: no Listening line"
     sed 's/^/  | /' "$LOG"
     killgroup KILL "$CLI"
 fi
