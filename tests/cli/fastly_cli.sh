@@ -2,12 +2,12 @@
 # fastly_cli.sh: end-to-end test with the real Fastly CLI (npm @fastly/cli, pinned in package.json)
 # driving Fastlike as its `viceroy`: `fastly compute serve --skip-build` in a throw-away project
 # (fastly.toml + bin/main.wasm built from tests/guests/c/cli_app.c), with FASTLY_VICEROY_USE_PATH=1
-# and a `viceroy` symlink to fastlike first on PATH (and once --viceroy-path to the fastlike
-# binary itself). Requests pass; Ctrl-C (SIGINT to the process
-# group, as a terminal sends it, or to the CLI alone) ends the CLI cleanly; `--watch` restarts the server when the wasm
-# changes (the build step copies it). Runs offline: inside a private network namespace when `unshare -rn` works (so any
-# download attempt would fail the test), with a stub `wasm-tools` on PATH so builds do not fetch
-# one. Every wait polls with a generous deadline. Usage: fastly_cli.sh [FASTLIKE_BINARY]
+# and a `viceroy` symlink to fastlike first on PATH (once with --viceroy-path to the fastlike
+# binary itself). Requests pass; Ctrl-C (SIGINT to the process group, as a terminal sends it, or
+# to the CLI alone) ends the CLI cleanly; `--watch` restarts the server when the wasm changes (the
+# build step copies it). Runs offline: inside a private network namespace when `unshare -rn` works
+# (so any download attempt would fail the test), with a stub `wasm-tools` on PATH so builds do not
+# fetch one. Every wait polls with a generous deadline. Usage: fastly_cli.sh [FASTLIKE_BINARY]
 set -u
 cd "$(dirname "$0")/../.."
 ROOT=$(pwd)
