@@ -285,3 +285,40 @@ $(B)/tests/server/test_edge_lookups: build/guests/srv_edge_lookups.wasm build/gu
 $(B)/tests/config/test_fastly_toml: $(B)/fastlike
 $(B)/tests/config/test_toml $(B)/tests/config/test_fastly_toml: tests/unit/config/tmp_files.h
 # ---- end toml block ----
+
+# ---- command line (cli block: cmd/fastlike/main.c, src/config/cfg_viceroy_args.*,
+# src/server/srv_run.*, tests/unit/config/test_viceroy_args.c, tests/cli/) ----
+$(B)/tests/config/test_viceroy_args: tests/unit/config/tmp_files.h
+$(B)/tests/server/test_run: build/guests/run_main.wasm
+build/guests/cli_app.wasm: tests/guests/c/guest_util.h
+build/guests/cli_app_v2.wasm: tests/guests/c/cli_app.c tests/guests/c/guest_util.h
+	@mkdir -p $(dir $@)
+	$(GUEST_CC) $(GUEST_CFLAGS) -DCLI_APP_VERSION='"2"' -o $@ $<
+$(B)/tests/cli/test_cli: $(B)/fastlike build/guests/cli_app.wasm build/guests/run_main.wasm build/guests/wasi_hello.wasm build/guests/wasi_trap.wasm build/guests/js/run_js.wasm tests/unit/server/http_client.h
+# The Fastly CLI end-to-end test (tests/cli/fastly_cli.sh, the pinned npm @fastly/cli) runs with
+# the normal build, before the unit tests of `make test`.
+.PHONY: test-fastly-cli
+test-fastly-cli: deps $(B)/fastlike build/guests/cli_app.wasm build/guests/cli_app_v2.wasm
+	@sh tests/cli/fastly_cli.sh $(B)/fastlike
+test-rel: test-fastly-cli
+
+# Fastlike's documented targets: `make build` (bin/fastlike), `make install` (PREFIX=/usr/local,
+# DESTDIR for staging; VICEROY_LINK=1 adds a `viceroy` symlink so the Fastly CLI and test runners
+# find it), `make build-test-wasm` (every test guest: C, WAT and JS), `make run` (above).
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+.PHONY: build install build-test-wasm test-install
+build: bin/fastlike
+install: bin/fastlike
+	install -d '$(DESTDIR)$(BINDIR)'
+	install -m 755 bin/fastlike '$(DESTDIR)$(BINDIR)/fastlike'
+	@if [ "$(VICEROY_LINK)" = 1 ]; then \
+		echo "ln -sf fastlike '$(DESTDIR)$(BINDIR)/viceroy'"; \
+		ln -sf fastlike '$(DESTDIR)$(BINDIR)/viceroy'; \
+	fi
+build-test-wasm: $(GUEST_WASMS) $(ENGINE_WASMS) build/guests/cli_app_v2.wasm \
+	$(patsubst tests/guests/js/%.js,build/guests/js/%.wasm,$(wildcard tests/guests/js/*.js))
+test-install: bin/fastlike
+	@sh tests/cli/install.sh
+test-rel: test-install
+# ---- end cli block ----

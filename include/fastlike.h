@@ -209,6 +209,27 @@ typedef struct fastlike_response {
     size_t body_len;
 } fastlike_response;
 
+/* Runs the guest's `_start` once to completion, as `viceroy run` (for test runners): WASI
+ * arguments argv[0..argc) (argv[0] the program name), env entries "NAME=VALUE" (overriding the
+ * FASTLY_* variables), guest fds 0..2 on the given host fds (-1: none), every hostcall, and a
+ * synthetic downstream request GET http://example.com/ whose response is discarded. FASTLIKE_OK:
+ * the guest ended (result->exit_code: 0 after returning from _start, else proc_exit's code) or
+ * trapped (result->trapped; err holds the trap and its backtrace, several lines).
+ * FASTLIKE_ERR_WASM: it could not run (err says why, one line). */
+typedef struct fastlike_run_config {
+    const char *const *argv;
+    size_t argc;
+    const char *const *env;
+    size_t nenv;
+    int stdin_fd, stdout_fd, stderr_fd;
+} fastlike_run_config;
+typedef struct fastlike_run_result {
+    int exit_code;
+    bool trapped;
+} fastlike_run_result;
+fastlike_status fastlike_run_main(fastlike *f, const fastlike_run_config *config,
+                                  fastlike_run_result *result, char *err, size_t errlen);
+
 fastlike_status fastlike_handle(fastlike *f, const fastlike_request *req, fastlike_response *resp,
                                 char *err, size_t errlen);
 void fastlike_response_free(fastlike_response *resp);

@@ -40,7 +40,8 @@ if [ -n "$missing" ]; then
 fi
 
 # npm packages (pinned in package.json / package-lock.json), installed into node_modules if missing.
-if [ ! -f node_modules/@fastly/js-compute/package.json ]; then
+if [ ! -f node_modules/@fastly/js-compute/package.json ] ||
+    [ ! -f node_modules/@fastly/cli/package.json ]; then
     if [ -f package-lock.json ]; then
         echo "deps: npm ci"
         npm ci --no-audit --no-fund --loglevel=error

@@ -1,8 +1,12 @@
 /* main.c: the fastlike command line. Parses flags and hands off to the library:
- * `fastlike run FILE.wasm [ARGS...]` runs a WASI command (src/wasi/wasi_run.c); the serving mode
+ * `fastlike run FILE.wasm [ARGS...]` runs a WASI command (src/wasi/wasi_run.c) or, for a module
+ * that imports the Fastly ABI, a Compute program once (fastlike_run_main); the serving mode
  * (`fastlike -wasm FILE -backend ...`, flags in src/config/cfg_flags.c) builds a fastlike_config
- * and calls fastlike_new + fastlike_serve (include/fastlike.h) until SIGINT or SIGTERM. */
+ * and calls fastlike_new + fastlike_serve (include/fastlike.h) until SIGINT or SIGTERM. Called as
+ * `viceroy` or with a first word `serve`/`run`, it takes Viceroy's command line instead
+ * (src/config/cfg_viceroy_args.c), as the Fastly CLI and test runners use it. */
 #include "config/cfg_flags.h"
+#include "config/cfg_viceroy_args.h"
 #include "fastlike.h"
 #include "fwe.h"
 #include "server/srv_config.h" /* srv_config_add_cfg_backend, srv_config_set_edge */
@@ -14,6 +18,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #ifndef FASTLIKE_VERSION
@@ -21,31 +27,48 @@
 #endif
 
 #define EXIT_USAGE 2
-#define EXIT_TRAP 134 /* 128 + SIGABRT, as wasmtime reports a trapped guest */
+#define EXIT_TRAP 134  /* 128 + SIGABRT, as wasmtime reports a trapped guest */
+#define EXIT_STARTUP 1 /* viceroy mode: the server could not start, as Viceroy */
 
 static void usage(FILE *out)
 {
-    fputs("usage: fastlike run [--env NAME[=VALUE]]... FILE.wasm [ARGS...]\n"
-          "       fastlike -wasm FILE.wasm [-backend [NAME=]ADDR[@N]]... [flags]   (serve)\n"
+    fputs("usage: fastlike -wasm FILE.wasm [-backend [NAME=]ADDR[@N]]... [flags]   (serve)\n"
+          "       fastlike FILE.wasm [flags]                                     (the same)\n"
+          "       fastlike run [OPTIONS] FILE.wasm [ARGS...]\n"
+          "       fastlike serve [OPTIONS] FILE.wasm    (Viceroy's options; also as `viceroy`)\n"
           "       fastlike -h | --help | --version\n"
           "\n"
           "commands:\n"
-          "  run     run a WASI command module (calls _start) and exit with its exit code;\n"
-          "          the guest sees FILE.wasm ARGS... as its arguments\n"
+          "  run     run a module's _start once and exit with its exit code: a WASI command\n"
+          "          (the guest sees FILE.wasm ARGS... as its arguments), or a Compute program\n"
+          "          (as `viceroy run`: every hostcall, a GET http://example.com/ request)\n"
+          "  serve   serve with Viceroy's options (-v, -C fastly.toml, --addr IP:PORT, ...)\n"
           "\n"
-          "run options:\n"
+          "run options (and Viceroy's, see `fastlike serve --help`):\n"
           "  --env NAME=VALUE  give the guest an environment variable (repeatable)\n"
           "  --env NAME        pass NAME through from fastlike's own environment\n"
           "  --                end of options\n"
           "\n"
-          "exit status: the guest's exit code; 2 for usage errors and unloadable modules;\n"
-          "134 when the guest traps (the trap and backtrace go to stderr).\n"
+          "run exit status: the guest's exit code; 134 when the guest traps (the trap and\n"
+          "backtrace go to stderr); 2 for usage errors and unloadable modules; 1 when a Compute\n"
+          "program cannot be run.\n"
           "\n",
           out);
     fputs(cfg_usage_text(), out);
     fputs("serving exits 0 after SIGINT or SIGTERM, 2 on a startup error (bad flag or file,\n"
           "unloadable wasm, address in use). Details: docs/cli.md\n",
           out);
+}
+
+/* Without arguments: one line, not the whole text. */
+static void usage_line(bool as_viceroy)
+{
+    if (as_viceroy)
+        fputs("usage: viceroy [serve|run] [OPTIONS] FILE.wasm (see viceroy --help)\n", stderr);
+    else
+        fputs("usage: fastlike [-wasm] FILE.wasm [-backend ADDR]... [flags] | fastlike run "
+              "FILE.wasm [ARGS...] (see fastlike -h)\n",
+              stderr);
 }
 
 static int usage_error(const char *fmt, const char *arg)
@@ -131,65 +154,6 @@ static int report_result(const char *file, const wasi_run_result *r)
     }
 }
 
-static int cmd_run(int argc, char **argv)
-{
-    run_opts o = {0};
-    int status = 0;
-    int i = 0;
-    for (; i < argc; i++) {
-        const char *a = argv[i];
-        if (strcmp(a, "--") == 0) {
-            i++;
-            break;
-        }
-        if (strcmp(a, "--env") == 0 || strcmp(a, "-env") == 0) {
-            if (i + 1 >= argc) {
-                status = usage_error("%s needs NAME=VALUE", a);
-                goto done;
-            }
-            status = add_env(&o, argv[++i]);
-        } else if (strncmp(a, "--env=", 6) == 0) {
-            status = add_env(&o, a + 6);
-        } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-            usage(stdout);
-            goto done;
-        } else if (a[0] == '-' && a[1] != '\0') {
-            status = usage_error("run: unknown option '%s'", a);
-        } else {
-            break; /* the module; everything after it belongs to the guest */
-        }
-        if (status != 0)
-            goto done;
-    }
-    if (i >= argc) {
-        status = usage_error("%s", "run: missing FILE.wasm");
-        goto done;
-    }
-    wasi_run_config cfg = {
-        .argc = (size_t)(argc - i),
-        .argv = (const char *const *)(argv + i),
-        .envc = o.envc,
-        .env = o.env,
-        .stdin_fd = STDIN_FILENO,
-        .stdout_fd = STDOUT_FILENO,
-        .stderr_fd = STDERR_FILENO,
-    };
-    wasi_run_result *r = malloc(sizeof *r);
-    if (!r) {
-        fputs("fastlike: out of memory\n", stderr);
-        status = 1;
-        goto done;
-    }
-    /* stdout is the guest's too: flush ours first so nothing interleaves out of order. */
-    fflush(stdout);
-    wasi_run_file(argv[i], &cfg, r);
-    status = report_result(argv[i], r);
-    free(r);
-done:
-    run_opts_free(&o);
-    return status;
-}
-
 /* ---- serving ---- */
 
 /* SIGINT/SIGTERM (and SIGHUP with -reload) are blocked in every thread and taken by one waiter
@@ -197,8 +161,24 @@ done:
 typedef struct signal_waiter {
     fastlike *server;
     sigset_t set;
-    atomic_bool done; /* set by main once fastlike_serve returned */
+    atomic_bool done;       /* set by main once fastlike_serve returned */
+    atomic_int stop_signal; /* the signal that stopped the server, 0 while none */
+    bool viceroy;           /* viceroy mode: die by that signal, as Viceroy does */
 } signal_waiter;
+
+/* Ends the process by `sig` with its default action (the Fastly CLI restarts a server that
+ * exits 0), from any thread: the signal is blocked everywhere, so unblock it here and raise. */
+static void die_by_signal(int sig)
+{
+    fflush(NULL);
+    signal(sig, SIG_DFL);
+    sigset_t one;
+    sigemptyset(&one);
+    sigaddset(&one, sig);
+    pthread_sigmask(SIG_UNBLOCK, &one, NULL);
+    raise(sig);
+    _exit(128 + sig); /* not reached */
+}
 
 static void *wait_signals(void *arg)
 {
@@ -216,9 +196,12 @@ static void *wait_signals(void *arg)
                   stderr);
         } else if (!stopping) {
             stopping = true;
+            atomic_store(&w->stop_signal, sig);
             fastlike_stop(w->server);
         } else {
             fputs("fastlike: second signal, exiting without waiting for requests\n", stderr);
+            if (w->viceroy)
+                die_by_signal(sig);
             _exit(130);
         }
     }
@@ -336,14 +319,37 @@ fail:
     return st == FASTLIKE_ERR_NOMEM ? 1 : EXIT_USAGE;
 }
 
-/* Loads the guest and serves until a signal stops the server. Returns the exit status. */
-static int serve(const cfg_options *o)
+/* Viceroy's line once the socket is bound, exactly as its tracing output has it (RFC 3339 UTC
+ * time with microseconds, two spaces, the level padded to five): the Fastly CLI shows it, and
+ * people and scripts wait for it. The address is the host part of the bind address with the
+ * port actually bound. */
+static void print_listening(const char *bind, uint16_t port)
 {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    struct tm tm;
+    gmtime_r(&ts.tv_sec, &tm);
+    char when[32];
+    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
+    const char *colon = strrchr(bind, ':');
+    int hostlen = colon ? (int)(colon - bind) : (int)strlen(bind);
+    const char *host = hostlen ? bind : "0.0.0.0";
+    printf("%s.%06ldZ  INFO Listening on http://%.*s:%u\n", when, ts.tv_nsec / 1000,
+           hostlen ? hostlen : 7, host, (unsigned)port);
+    fflush(stdout);
+}
+
+/* Loads the guest and serves until a signal stops the server. Returns the exit status; in
+ * viceroy mode a startup failure is 1 and a stop by SIGINT/SIGTERM ends the process by it. */
+static int serve(const cfg_options *o, bool viceroy)
+{
+    const int startup_failed = viceroy ? EXIT_STARTUP : EXIT_USAGE;
     char err[2048] = "";
     fastlike_config *config = NULL;
     fastlike *server = NULL;
     signal_waiter w = {0};
     atomic_init(&w.done, false);
+    atomic_init(&w.stop_signal, 0);
     sigemptyset(&w.set);
     sigaddset(&w.set, SIGINT);
     sigaddset(&w.set, SIGTERM);
@@ -357,32 +363,42 @@ static int serve(const cfg_options *o)
     }
     int status = build_config(o, &config);
     if (status != 0)
-        return status;
+        return viceroy ? EXIT_STARTUP : status;
     /* Unimplemented imports are listed by the library itself at -v 1 (it holds the module). */
     fastlike_status st = fastlike_new(config, &server, err, sizeof err);
     fastlike_config_free(config);
     if (st != FASTLIKE_OK) {
         fprintf(stderr, "fastlike: %s\n", err[0] ? err : fastlike_strerror(st));
-        return st == FASTLIKE_ERR_NOMEM ? 1 : EXIT_USAGE;
+        return st == FASTLIKE_ERR_NOMEM ? 1 : startup_failed;
     }
     note_pending_flags(o);
 
     w.server = server;
+    w.viceroy = viceroy;
     pthread_t waiter;
     if (pthread_create(&waiter, NULL, wait_signals, &w) != 0) {
         fputs("fastlike: cannot set up signal handling\n", stderr);
         fastlike_free(server);
         return 1;
     }
-    st = fastlike_serve(server, err, sizeof err);
+    /* bound first, so the listening line is only printed once connections are accepted */
+    st = fastlike_start(server, err, sizeof err);
+    if (st == FASTLIKE_OK) {
+        if (viceroy)
+            print_listening(cfg_options_bind(o), fastlike_port(server));
+        st = fastlike_serve(server, err, sizeof err);
+    }
     atomic_store(&w.done, true);
     pthread_kill(waiter, SIGTERM); /* wakes the waiter if no signal came; it sees `done` */
     pthread_join(waiter, NULL);
     fastlike_free(server);
     if (st != FASTLIKE_OK) {
         fprintf(stderr, "fastlike: %s\n", err[0] ? err : fastlike_strerror(st));
-        return EXIT_USAGE;
+        return startup_failed;
     }
+    int sig = atomic_load(&w.stop_signal);
+    if (viceroy && sig != 0)
+        die_by_signal(sig);
     return 0;
 }
 
@@ -399,9 +415,205 @@ static int cmd_serve(int argc, char **argv)
     } else if (o.help) {
         usage(stdout);
     } else {
-        status = serve(&o);
+        status = serve(&o, false);
     }
     cfg_options_deinit(&o);
+    return status;
+}
+
+/* ---- run: a WASI command, or a Compute program once (as `viceroy run`) ---- */
+
+/* True when the module imports anything from a `fastly_*` module, i.e. is a Compute program.
+ * A file that cannot be read or loaded answers false: the WASI path reports it. */
+static bool imports_fastly_abi(const char *path)
+{
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    char err[256];
+    if (wasi_read_file(path, &bytes, &len, err, sizeof err) != WASI_RUN_OK)
+        return false;
+    bool found = false;
+    fwe_engine *engine = fwe_engine_new();
+    fwe_module *m = NULL;
+    if (engine && fwe_module_load(engine, bytes, len, &m, err, sizeof err) == FWE_OK) {
+        uint32_t n = fwe_module_import_count(m);
+        for (uint32_t i = 0; i < n && !found; i++) {
+            fwe_import_info imp;
+            fwe_module_import(m, i, &imp);
+            found = imp.module_len >= 7 && memcmp(imp.module, "fastly_", 7) == 0;
+        }
+    }
+    fwe_module_free(m);
+    fwe_engine_free(engine);
+    free(bytes);
+    return found;
+}
+
+/* The program name Viceroy gives a Compute program: the file name without directory and
+ * extension ("bin/main.wasm" -> "main"). */
+static void program_stem(const char *path, char *out, size_t outlen)
+{
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    const char *dot = strrchr(base, '.');
+    size_t n = dot && dot != base ? (size_t)(dot - base) : strlen(base);
+    snprintf(out, outlen, "%.*s", (int)n, base);
+}
+
+/* A Compute program through the library: every hostcall, the -C/-backend/... configuration. */
+static int run_compute(const cfg_options *o, const cfg_viceroy_args *va, const run_opts *ro)
+{
+    fastlike_config *config = NULL;
+    if (build_config(o, &config) != 0)
+        return 1;
+    char err[8192] = "";
+    fastlike *f = NULL;
+    fastlike_status st = fastlike_new(config, &f, err, sizeof err);
+    fastlike_config_free(config);
+    if (st != FASTLIKE_OK) {
+        fprintf(stderr, "fastlike: %s\n", err[0] ? err : fastlike_strerror(st));
+        return 1;
+    }
+    char stem[256];
+    program_stem(va->input, stem, sizeof stem);
+    const char **argv = calloc((size_t)va->guest_argc + 1, sizeof *argv);
+    if (!argv) {
+        fastlike_free(f);
+        fputs("fastlike: out of memory\n", stderr);
+        return 1;
+    }
+    argv[0] = stem;
+    for (int i = 0; i < va->guest_argc; i++)
+        argv[i + 1] = va->guest_argv[i];
+    fastlike_run_config rc = {.argv = argv,
+                              .argc = (size_t)va->guest_argc + 1,
+                              .env = ro->env,
+                              .nenv = ro->envc,
+                              .stdin_fd = STDIN_FILENO,
+                              .stdout_fd = STDOUT_FILENO,
+                              .stderr_fd = STDERR_FILENO};
+    fastlike_run_result r;
+    fflush(stdout); /* the guest writes to the same stdout */
+    st = fastlike_run_main(f, &rc, &r, err, sizeof err);
+    int status;
+    if (st != FASTLIKE_OK) {
+        fprintf(stderr, "fastlike: %s: %s\n", va->input, err[0] ? err : fastlike_strerror(st));
+        status = 1;
+    } else if (r.trapped) {
+        size_t n = strlen(err);
+        fprintf(stderr, "fastlike: %s: wasm trap: %s%s", va->input, err,
+                (n && err[n - 1] == '\n') ? "" : "\n");
+        status = EXIT_TRAP;
+    } else {
+        /* WASI exit codes are u32; a process status holds 8 bits, so keep nonzero nonzero. */
+        status = (r.exit_code >= 0 && r.exit_code <= 255) ? r.exit_code : 1;
+    }
+    free(argv);
+    fastlike_free(f);
+    return status;
+}
+
+/* A plain WASI command: the guest sees FILE.wasm ARGS... and only the --env variables. */
+static int run_wasi(const cfg_viceroy_args *va, const run_opts *ro)
+{
+    const char **argv = calloc((size_t)va->guest_argc + 1, sizeof *argv);
+    wasi_run_result *r = malloc(sizeof *r);
+    if (!argv || !r) {
+        free(argv);
+        free(r);
+        fputs("fastlike: out of memory\n", stderr);
+        return 1;
+    }
+    argv[0] = va->input;
+    for (int i = 0; i < va->guest_argc; i++)
+        argv[i + 1] = va->guest_argv[i];
+    wasi_run_config cfg = {
+        .argc = (size_t)va->guest_argc + 1,
+        .argv = argv,
+        .envc = ro->envc,
+        .env = ro->env,
+        .stdin_fd = STDIN_FILENO,
+        .stdout_fd = STDOUT_FILENO,
+        .stderr_fd = STDERR_FILENO,
+    };
+    /* stdout is the guest's too: flush ours first so nothing interleaves out of order. */
+    fflush(stdout);
+    wasi_run_file(va->input, &cfg, r);
+    int status = report_result(va->input, r);
+    free(r);
+    free(argv);
+    return status;
+}
+
+/* `fastlike run` / `viceroy run`: a Compute program (always, when called as viceroy) runs with
+ * every hostcall; a module importing no Fastly ABI runs as a plain WASI command. */
+static int cmd_run(const cfg_viceroy_args *va, bool as_viceroy)
+{
+    run_opts ro = {0};
+    int status = 0;
+    for (size_t i = 0; i < va->nenv && status == 0; i++)
+        status = add_env(&ro, va->env[i]);
+    if (status != 0)
+        goto done;
+    if (!as_viceroy && !imports_fastly_abi(va->input)) {
+        status = run_wasi(va, &ro);
+        goto done;
+    }
+    char err[2048] = "";
+    cfg_options o;
+    cfg_options_init(&o);
+    cfg_status st = cfg_parse_flags(&o, va->argc, va->argv, err, sizeof err);
+    if (st != CFG_OK) {
+        fprintf(stderr, "fastlike: %s\n", err);
+        status = st == CFG_ERR_NOMEM ? 1 : EXIT_USAGE;
+    } else {
+        status = run_compute(&o, va, &ro);
+    }
+    cfg_options_deinit(&o);
+done:
+    run_opts_free(&ro);
+    return status;
+}
+
+/* ---- Viceroy's command line (viceroy [serve|run] ..., fastlike serve|run ...) ---- */
+
+static int cmd_viceroy(int argc, char **argv, bool as_viceroy)
+{
+    char err[2048] = "";
+    cfg_viceroy_args va;
+    cfg_viceroy_args_init(&va);
+    int status = 0;
+    cfg_status st = cfg_viceroy_args_parse(&va, argc, argv, err, sizeof err);
+    for (size_t i = 0; i < va.nwarnings; i++)
+        fprintf(stderr, "fastlike: %s\n", va.warnings[i]);
+    if (st != CFG_OK) {
+        fprintf(stderr, "fastlike: %s (see %s --help)\n", err,
+                as_viceroy ? "viceroy" : "fastlike serve");
+        status = st == CFG_ERR_NOMEM ? 1 : EXIT_USAGE;
+    } else if (va.command == CFG_VICEROY_VERSION) {
+        /* the Fastly CLI reads the second word as Viceroy's version */
+        if (as_viceroy)
+            printf("viceroy %s\n", CFG_VICEROY_RELEASE);
+        else
+            printf("fastlike %s (viceroy %s command line)\n", FASTLIKE_VERSION,
+                   CFG_VICEROY_RELEASE);
+    } else if (va.command == CFG_VICEROY_HELP) {
+        fputs(cfg_viceroy_usage_text(), stdout);
+    } else if (va.command == CFG_VICEROY_RUN) {
+        status = cmd_run(&va, as_viceroy);
+    } else {
+        cfg_options o;
+        cfg_options_init(&o);
+        st = cfg_parse_flags(&o, va.argc, va.argv, err, sizeof err);
+        if (st != CFG_OK) {
+            fprintf(stderr, "fastlike: %s\n", err);
+            status = EXIT_STARTUP;
+        } else {
+            status = serve(&o, true);
+        }
+        cfg_options_deinit(&o);
+    }
+    cfg_viceroy_args_deinit(&va);
     return status;
 }
 
@@ -416,11 +628,14 @@ int main(int argc, char **argv)
     /* A write to a pipe whose reader left must come back as EPIPE (errno `pipe` for a guest, a
      * failed write for the server) rather than kill the process, as in wasmtime and Viceroy. */
     signal(SIGPIPE, SIG_IGN);
+    bool as_viceroy = cfg_viceroy_invocation(argv[0], NULL);
     if (argc < 2) {
-        usage(stderr);
+        usage_line(as_viceroy);
         return EXIT_USAGE;
     }
     const char *cmd = argv[1];
+    if (cfg_viceroy_invocation(argv[0], cmd))
+        return cmd_viceroy(argc - 1, argv + 1, as_viceroy);
     if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-help") == 0 ||
         strcmp(cmd, "help") == 0) {
         usage(stdout);
@@ -431,10 +646,14 @@ int main(int argc, char **argv)
         printf("fastlike %s\n", FASTLIKE_VERSION);
         return 0;
     }
-    if (strcmp(cmd, "run") == 0)
-        return cmd_run(argc - 2, argv + 2);
+    /* The Fastly CLI's command line under another name (`--viceroy-path .../fastlike`). */
+    if (cmd[0] == '-' && cfg_viceroy_lookalike(argc - 1, argv + 1))
+        return cmd_viceroy(argc - 1, argv + 1, true);
     /* Serving: flags first, or Fastlike's positional form `fastlike FILE.wasm -backend ...`. */
-    if (cmd[0] == '-' || ends_with(cmd, ".wasm"))
+    struct stat st;
+    if (cmd[0] == '-' || ends_with(cmd, ".wasm") || (stat(cmd, &st) == 0 && S_ISREG(st.st_mode)))
         return cmd_serve(argc - 1, argv + 1);
-    return usage_error("unknown command '%s'", cmd);
+    fprintf(stderr,
+            "fastlike: %s: no such .wasm file (nor a command: run, serve; see fastlike -h)\n", cmd);
+    return EXIT_USAGE;
 }

@@ -603,6 +603,7 @@ const char *cfg_usage_text(void)
            "                           an import Fastlike lacks traps when called (default) or\n"
            "                           fails startup naming every such import\n"
            "  -request-timeout MS      per-request guest CPU deadline (0 = none)\n"
+           "  -config, -C FILE         fastly.toml ([local_server]: backends, stores, ...)\n"
            "  -reload                  reload the wasm file on SIGHUP\n"
            "  -dictionary, -d NAME=FILE.json   a dictionary (JSON object of strings)\n"
            "  -config-store NAME=FILE.json     a config store (JSON object of strings)\n"

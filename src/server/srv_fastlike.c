@@ -11,6 +11,7 @@
 #include "server/srv_guest.h"
 #include "server/srv_http.h"
 #include "server/srv_request.h"
+#include "server/srv_run.h"
 #include "wasi/wasi_run.h"
 
 #include <arpa/inet.h>
@@ -22,6 +23,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+/* How long fastlike_serve waits, once stopped, for the requests in flight. */
+#define FASTLIKE_DRAIN_MS 10000
 
 struct fastlike {
     srv_guest *guest;
@@ -250,6 +254,7 @@ fastlike_status fastlike_serve(fastlike *f, char *err, size_t errlen)
     srv_http *h = f->http;
     f->http = NULL;
     pthread_mutex_unlock(&f->lock);
+    srv_http_drain(h, FASTLIKE_DRAIN_MS); /* requests in flight are answered first */
     srv_http_stop(h);
     return FASTLIKE_OK;
 }
@@ -419,4 +424,21 @@ void fastlike_response_free(fastlike_response *resp)
     free(resp->headers);
     free(resp->body);
     memset(resp, 0, sizeof *resp);
+}
+
+/* ---- run once (viceroy run): src/server/srv_run.c ---- */
+fastlike_status fastlike_run_main(fastlike *f, const fastlike_run_config *rc,
+                                  fastlike_run_result *result, char *err, size_t errlen)
+{
+    srv_run_config sc = {.argv = rc->argv,
+                         .argc = rc->argc,
+                         .env = rc->env,
+                         .nenv = rc->nenv,
+                         .stdin_fd = rc->stdin_fd,
+                         .stdout_fd = rc->stdout_fd,
+                         .stderr_fd = rc->stderr_fd};
+    *result = (fastlike_run_result){0};
+    srv_run_status st = srv_run_main(f->guest, &sc, &result->exit_code, err, errlen);
+    result->trapped = st == SRV_RUN_TRAPPED;
+    return st == SRV_RUN_ERROR ? FASTLIKE_ERR_WASM : FASTLIKE_OK;
 }

@@ -1189,18 +1189,45 @@ uint16_t srv_http_port(const srv_http *h)
     return h ? h->port : 0;
 }
 
+/* Stops accepting and ends idle connections; busy ones end after their response. Lock held. */
+static void begin_stopping(srv_http *h)
+{
+    if (h->stopping)
+        return;
+    h->stopping = true;
+    epoll_ctl(h->epfd, EPOLL_CTL_DEL, h->listen_fd, NULL);
+    shutdown(h->listen_fd, SHUT_RDWR);
+    for (conn *c = h->idle; c; c = c->next)
+        shutdown(c->fd, SHUT_RDWR);
+}
+
+void srv_http_drain(srv_http *h, uint64_t timeout_ms)
+{
+    if (!h)
+        return;
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += (time_t)(timeout_ms / 1000);
+    until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&h->lock);
+    begin_stopping(h);
+    int rc = 0;
+    while (h->nconns > 0 && rc != ETIMEDOUT)
+        rc = pthread_cond_timedwait(&h->changed, &h->lock, &until);
+    pthread_mutex_unlock(&h->lock);
+}
+
 void srv_http_stop(srv_http *h)
 {
     if (!h)
         return;
     srv_reuse_close(&h->guest->reuse); /* instances waiting for a next request end now */
     pthread_mutex_lock(&h->lock);
-    h->stopping = true;
-    epoll_ctl(h->epfd, EPOLL_CTL_DEL, h->listen_fd, NULL);
-    shutdown(h->listen_fd, SHUT_RDWR);
-    /* idle connections end now; busy ones after their response (stopping) */
-    for (conn *c = h->idle; c; c = c->next)
-        shutdown(c->fd, SHUT_RDWR);
+    begin_stopping(h);
     while (h->nconns > 0)
         pthread_cond_wait(&h->changed, &h->lock);
     h->exiting = true;

@@ -25,6 +25,9 @@ typedef struct srv_http_config {
 fastlike_status srv_http_start(const srv_http_config *cfg, srv_http **out, char *err,
                                size_t errlen);
 uint16_t srv_http_port(const srv_http *h);
+/* Graceful stop, first half: stops accepting connections and waits up to timeout_ms for the
+ * requests in flight to be answered (their responses fully sent). srv_http_stop must follow. */
+void srv_http_drain(srv_http *h, uint64_t timeout_ms);
 /* Stops accepting, waits for running requests, frees everything. Accepts NULL. */
 void srv_http_stop(srv_http *h);
 
