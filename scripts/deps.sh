@@ -44,7 +44,11 @@ if [ ! -f node_modules/@fastly/js-compute/package.json ] ||
     [ ! -f node_modules/@fastly/cli/package.json ]; then
     if [ -f package-lock.json ]; then
         echo "deps: npm ci"
-        npm ci --no-audit --no-fund --loglevel=error
+        # npm 11's ci insists on lock entries for other platforms' optional packages (e.g.
+        # @fastly/cli-darwin-arm64) that a lock written on Linux does not hold; install from the
+        # same lock then.
+        npm ci --no-audit --no-fund --loglevel=error 2>/dev/null ||
+            npm install --no-audit --no-fund --no-save --loglevel=error
     else
         echo "deps: npm install"
         npm install --no-audit --no-fund --loglevel=error

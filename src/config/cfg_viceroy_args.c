@@ -160,8 +160,12 @@ bool cfg_viceroy_lookalike(int argc, char *const *argv)
         if (a[0] == '-' && a[1] == 'v' && a[2] == 'v' && strspn(a + 1, "v") == strlen(a + 1))
             return true;
         if (strcmp(a, "-v") == 0 && i + 1 < argc) { /* a last -v: "needs a value" is clearer */
+            /* Viceroy's bare -v is followed by another option or the wasm file (the Fastly CLI
+             * runs `viceroy -v -C ...`); anything else is Fastlike's -v with its (maybe bad)
+             * level, whose error is clearer than a warning about every other flag */
             const char *next = argv[i + 1];
-            if (strcmp(next, "0") != 0 && strcmp(next, "1") != 0 && strcmp(next, "2") != 0)
+            size_t n = strlen(next);
+            if (next[0] == '-' || (n > 5 && strcmp(next + n - 5, ".wasm") == 0))
                 return true;
             i++; /* Fastlike's -v N */
         }
