@@ -236,3 +236,13 @@ LDLIBS += -lcurl -lssl -lcrypto -lz
 # KV persistence (-kv-dir) on SQLite; geolocation from MaxMind .mmdb files.
 LDLIBS += -lsqlite3 -lmaxminddb
 # ---- end edge block ----
+
+# ---- reload block (hot reload, -watch, fastlike-verbose, backend errors as production:
+# src/server/srv_live.*, srv_watch.*, src/config/cfg_edge_reread.*, tests/unit/server/test_reload.c,
+# tests/guests/c/srv_version.c, bench/bench_reload.c) ----
+# srv_version_b.wasm: the same guest answering "b", so a test can tell which module served it.
+build/guests/srv_version_b.wasm: tests/guests/c/srv_version.c tests/guests/c/guest_util.h
+	@mkdir -p $(dir $@)
+	$(GUEST_CC) $(GUEST_CFLAGS) -DGUEST_VERSION='"b"' -o $@ $<
+$(B)/tests/server/test_reload: build/guests/srv_version.wasm build/guests/srv_version_b.wasm build/guests/srv_reuse.wasm tests/unit/server/http_client.h tests/unit/server/test_server.h tests/unit/config/tmp_files.h
+# ---- end reload block ----

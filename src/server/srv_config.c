@@ -587,6 +587,11 @@ void fastlike_config_set_reload(fastlike_config *c, bool reload)
     c->reload = reload;
 }
 
+void fastlike_config_set_watch(fastlike_config *c, bool watch)
+{
+    c->watch = watch;
+}
+
 fastlike_status fastlike_config_set_profile_ui(fastlike_config *c, const char *host_port, char *err,
                                                size_t errlen)
 {

@@ -48,7 +48,8 @@ struct fastlike_config {
      * config right after fastlike_new (cmd/fastlike does), so fastlike_new must copy or take over
      * whatever it keeps. */
     cfg_edge edge;
-    bool reload;                   /* -reload (hot reload not implemented yet) */
+    bool reload;                   /* -reload: the command line reloads on SIGHUP */
+    bool watch;                    /* -watch: reload when the wasm file changes */
     char *profile_ui;              /* NULL: no profiler viewer */
     cfg_profile_mode profile_mode; /* CFG_PROFILE_TRACE by default */
     bool profile_native;

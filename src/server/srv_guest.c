@@ -2,6 +2,7 @@
  * slots. A slot is built on first need (WASI + hc_define_all, about 300 definitions) and then
  * reused; the pool grows to the highest number of concurrent requests seen. */
 #include "server/srv_guest.h"
+#include "config/cfg_edge.h"
 #include "hostcalls/hc_registry.h"
 
 #include <stdio.h>
@@ -57,6 +58,7 @@ fastlike_status srv_guest_new(const srv_guest_config *cfg, srv_guest **out, char
     }
     pthread_mutex_init(&g->lock, NULL);
     srv_reuse_init(&g->reuse);
+    g->refs = 1;
     g->timeout_ms = cfg->timeout_ms;
     /* whole pages; 0 pages would mean "no cap" to the engine, so the least is one page */
     g->max_memory_pages = cfg->memory_limit / 65536;
@@ -122,6 +124,10 @@ fastlike_status srv_guest_new(const srv_guest_config *cfg, srv_guest **out, char
         goto fail;
     }
     g->free_slots = s;
+    if (cfg->edge) {
+        g->edge = cfg->edge;
+        g->hc.edge = g->edge;
+    }
     *out = g;
     return FASTLIKE_OK;
 fail:
@@ -129,9 +135,27 @@ fail:
     return st;
 }
 
+srv_guest *srv_guest_hold(srv_guest *g)
+{
+    pthread_mutex_lock(&g->lock);
+    g->refs++;
+    pthread_mutex_unlock(&g->lock);
+    return g;
+}
+
 void srv_guest_free(srv_guest *g)
 {
+    srv_guest_drop(g);
+}
+
+void srv_guest_drop(srv_guest *g)
+{
     if (!g)
+        return;
+    pthread_mutex_lock(&g->lock);
+    unsigned left = --g->refs;
+    pthread_mutex_unlock(&g->lock);
+    if (left > 0)
         return;
     srv_slot *s = g->free_slots;
     while (s) {
@@ -148,6 +172,10 @@ void srv_guest_free(srv_guest *g)
     pthread_mutex_destroy(&g->lock);
     srv_reuse_deinit(&g->reuse);
     hc_stub_log_free(g->hc.stub_log);
+    if (g->edge) {
+        cfg_edge_deinit(g->edge);
+        free(g->edge);
+    }
     free(g);
 }
 

@@ -29,7 +29,7 @@
 struct srv_http {
     struct MHD_Daemon *daemon;
     srv_pool *pool;
-    srv_guest *guest;
+    srv_live *live;
     const srv_log *log;
     uint16_t port;
 };
@@ -197,10 +197,19 @@ static void guest_finished(http_req *r)
     req_release(r);
 }
 
+/* Runs the request in a fresh instance of the guest current now (hot reload may have swapped it
+ * since the request arrived). */
+static void run_current(http_req *r)
+{
+    srv_guest *g = srv_live_acquire(r->srv->live);
+    srv_request_run(g, &r->dreq, &r->sink, true);
+    srv_guest_drop(g);
+}
+
 static void run_guest(void *arg)
 {
     http_req *r = arg;
-    srv_request_run(r->srv->guest, &r->dreq, &r->sink, true);
+    run_current(r);
     guest_finished(r);
 }
 
@@ -211,7 +220,7 @@ static void handoff_done(srv_handoff *h, bool ran)
     if (!ran && srv_pool_submit(r->srv->pool, run_guest, r) == 0)
         return;
     if (!ran)
-        srv_request_run(r->srv->guest, &r->dreq, &r->sink, true); /* the pool is stopping */
+        run_current(r); /* the pool is stopping */
     guest_finished(r);
 }
 
@@ -418,7 +427,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         pthread_mutex_unlock(&r->lock);
         r->handoff = (srv_handoff){.req = &r->dreq, .sink = &r->sink, .done = handoff_done,
                                    .user = r};
-        if (srv_request_offer(srv->guest, &r->handoff))
+        srv_guest *g = srv_live_acquire(srv->live);
+        bool offered = srv_request_offer(g, &r->handoff);
+        srv_guest_drop(g); /* a waiting instance holds its own reference */
+        if (offered)
             return MHD_YES; /* an instance waiting in next_request has it */
         if (srv_pool_submit(srv->pool, run_guest, r) != 0) {
             pthread_mutex_lock(&r->lock);
@@ -537,7 +549,7 @@ fastlike_status srv_http_start(const srv_http_config *cfg, srv_http **out, char 
         snprintf(err, errlen, "out of memory");
         return FASTLIKE_ERR_NOMEM;
     }
-    h->guest = cfg->guest;
+    h->live = cfg->live;
     h->log = cfg->log;
     int fd = open_listener(cfg->bind, err, errlen);
     if (fd < 0) {
@@ -580,7 +592,9 @@ void srv_http_stop(srv_http *h)
 {
     if (!h)
         return;
-    srv_reuse_close(&h->guest->reuse); /* instances waiting for a next request end now */
+    srv_guest *g = srv_live_acquire(h->live);
+    srv_reuse_close(&g->reuse); /* instances waiting for a next request end now */
+    srv_guest_drop(g);
     MHD_stop_daemon(h->daemon);         /* joins connection threads; they wait for their guests */
     srv_pool_free(h->pool);
     free(h);
