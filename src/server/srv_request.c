@@ -25,6 +25,7 @@ typedef struct wrap_sink {
     const hc_downstream_request *req;
     uint64_t t0;
     bool reused, logged;
+    srv_log log; /* the server's, at the request's own level (fastlike-verbose) */
 } wrap_sink;
 
 /* "[trace] METHOD URL -> STATUS (ms, body bytes)", timed to the end of the response. */
@@ -33,8 +34,8 @@ static void log_access(wrap_sink *w)
     if (w->logged)
         return;
     w->logged = true;
-    if (w->g->log.verbosity >= 1)
-        srv_logf(&w->g->log, "[%.8s] %s %s -> %u (%.1f ms, %" PRIu64 " body bytes%s)", w->trace,
+    if (w->log.verbosity >= 1)
+        srv_logf(&w->log, "[%.8s] %s %s -> %u (%.1f ms, %" PRIu64 " body bytes%s)", w->trace,
                  w->req->method, w->req->url, w->status, (double)(util_now_ns() - w->t0) / 1e6,
                  w->bytes, w->reused ? ", reused instance" : "");
 }
@@ -82,6 +83,10 @@ static void wrap_init(wrap_sink *w, const srv_sink *real, const srv_guest *g, co
                       const hc_downstream_request *req, bool reused)
 {
     *w = (wrap_sink){.real = real, .g = g, .trace = trace, .req = req, .reused = reused};
+    w->log = g->log;
+    w->log.verbosity = hc_request_verbosity(&g->hc, req);
+    if (w->log.verbosity < g->log.verbosity)
+        w->log.verbosity = g->log.verbosity;
     w->hc = (hc_downstream_sink){w_send_head, w_write, w_finish, w};
     w->t0 = util_now_ns();
 }
