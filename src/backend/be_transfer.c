@@ -5,6 +5,7 @@
  * (zlib; libcurl's own decoder would also undo deflate, br and zstd), and failure
  * classification. */
 #include "backend/be_transfer_internal.h"
+#include "backend/be_cdn_loop.h"
 #include "backend/be_loop.h"
 
 #include <arpa/inet.h>
@@ -740,12 +741,18 @@ static bool build_headers(be_transfer *t, const be_backend *b, const be_request 
     }
     if (!slist_header(l, "Host", 4, host, host_len))
         return false;
-    /* cdn-loop: the guest's values, then ours */
-    size_t loop_len = 0;
+    /* cdn-loop: the guest's values, then ours: once, or as often as needed to count every pass
+     * of the downstream request plus this one when the guest did not copy its cdn-loop */
+    size_t loop_len = 0, have = 0;
     for (size_t i = 0; i < req->nheaders; i++)
-        if (name_is(req->headers[i].name, req->headers[i].name_len, "cdn-loop"))
+        if (name_is(req->headers[i].name, req->headers[i].name_len, "cdn-loop")) {
             loop_len += req->headers[i].value_len + 2;
-    char *loop_value = malloc(loop_len + 9);
+            have += be_cdn_loop_count(req->headers[i].value, req->headers[i].value_len);
+        }
+    size_t ours = have < req->loop_passes + 1 ? req->loop_passes + 1 - have : 1;
+    if (ours > 64)
+        ours = 64; /* far past the server's bound; keeps the header small */
+    char *loop_value = malloc(loop_len + ours * 10);
     if (!loop_value)
         return false;
     size_t o = 0;
@@ -758,8 +765,14 @@ static bool build_headers(be_transfer *t, const be_backend *b, const be_request 
         loop_value[o++] = ',';
         loop_value[o++] = ' ';
     }
-    memcpy(loop_value + o, "Fastlike", 8);
-    o += 8;
+    for (size_t k = 0; k < ours; k++) {
+        if (k) {
+            loop_value[o++] = ',';
+            loop_value[o++] = ' ';
+        }
+        memcpy(loop_value + o, BE_CDN_LOOP_TOKEN, 8);
+        o += 8;
+    }
     bool ok = slist_header(l, "cdn-loop", 8, loop_value, o);
     free(loop_value);
     if (!ok)

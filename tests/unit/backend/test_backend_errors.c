@@ -1,0 +1,130 @@
+/* test_backend_errors.c: backend failures seen by a JS SDK guest (tests/guests/js/be_errors.js)
+ * as production shows them: a refused connection, a first-byte timeout and a TLS certificate
+ * failure make the guest's fetch reject (its own catch runs and answers 599 with the error), each
+ * send failing with the send_error_detail the log names; the @N simulation still answers its
+ * synthetic 502 (fetch resolves). And loop detection: a service calling itself through Fastlike
+ * answers 200, a request that keeps calling itself ends in 508 once the bound is passed. */
+#include "be_server.h"
+#include "harness.h"
+#include "origin.h"
+
+#include <sys/stat.h>
+
+#define GUEST "build/guests/js/be_errors.wasm"
+
+static origin *org, *tls_org;
+static be_srv *srv;
+static origin_tls_files tls;
+
+static int get(const char *target, const char *headers, hc_resp *r)
+{
+    return be_request(srv->port, "GET", target, headers, NULL, 0, r, true);
+}
+
+TEST(refused_rejects_fetch)
+{
+    hc_resp r = {0};
+    CHECK_EQ_INT(get("/fetch", "x-backend: refused\r\nx-url: http://origin.test/\r\n", &r), 599);
+    CHECK_STR_CONTAINS((char *)r.body, "rejected: ");
+    CHECK_STR_CONTAINS((char *)r.body, "onnection refused");
+    CHECK(be_srv_log_has(srv, "failed: connection_refused"));
+    hc_resp_free(&r);
+}
+
+TEST(first_byte_timeout_rejects_fetch)
+{
+    hc_resp r = {0};
+    CHECK_EQ_INT(get("/fetch", "x-backend: slow\r\nx-url: http://origin.test/slow?first=3000\r\n",
+                     &r),
+                 599);
+    CHECK_STR_CONTAINS((char *)r.body, "rejected: ");
+    CHECK(be_srv_log_has(srv, "failed: http_response_timeout"));
+    hc_resp_free(&r);
+}
+
+TEST(tls_failure_rejects_fetch)
+{
+    hc_resp r = {0};
+    /* a configured backend whose certificate no trusted CA signed */
+    CHECK_EQ_INT(get("/fetch", "x-backend: untrusted\r\nx-url: https://localhost/\r\n", &r), 599);
+    CHECK_STR_CONTAINS((char *)r.body, "rejected: ");
+    CHECK_STR_CONTAINS((char *)r.body, "TLS certificate error");
+    CHECK(be_srv_log_has(srv, "failed: tls_certificate_error"));
+    hc_resp_free(&r);
+    /* the same through a dynamic backend */
+    CHECK_EQ_INT(get("/dyn", be_fmt("x-dyn-target: localhost:%u\r\nx-tls: 1\r\nx-url: "
+                                    "https://localhost/\r\n",
+                                    origin_port(tls_org)),
+                     &r),
+                 599);
+    CHECK_STR_CONTAINS((char *)r.body, "TLS certificate error");
+    hc_resp_free(&r);
+}
+
+TEST(simulated_failure_is_still_502)
+{
+    hc_resp r = {0};
+    CHECK_EQ_INT(get("/fetch", "x-backend: down\r\nx-url: http://origin.test/\r\n", &r), 200);
+    CHECK_STR_EQ((char *)r.body, "ok 502\n");
+    /* and a working backend still works */
+    CHECK_EQ_INT(get("/fetch", "x-backend: origin\r\nx-url: http://origin.test/echo\r\n", &r), 200);
+    CHECK_STR_EQ((char *)r.body, "ok 200\n");
+    hc_resp_free(&r);
+}
+
+TEST(self_call_allowed_loop_is_508)
+{
+    hc_resp r = {0};
+    const char *self = be_fmt("x-self: 127.0.0.1:%u\r\n", srv->port);
+    CHECK_EQ_INT(get("/self", self, &r), 200);
+    CHECK_STR_EQ((char *)r.body, "self 200 leaf");
+    hc_resp_free(&r);
+    /* every pass calls itself again: the pass after the fifth is refused, and the 508 travels
+     * back through the callers */
+    CHECK_EQ_INT(get("/loop", self, &r), 508);
+    CHECK_STR_CONTAINS((char *)r.body, "Loop detected");
+    CHECK_STR_CONTAINS((char *)r.body, "5 times");
+    hc_resp_free(&r);
+}
+
+static void configure(fastlike_config *c, void *user)
+{
+    (void)user;
+    fastlike_config_set_backend_timeouts(c, "slow", 1000, 300, 10000);
+}
+
+int main(int argc, char **argv)
+{
+    (void)argc;
+    char dir[256];
+    snprintf(dir, sizeof dir, "%s/fastlike-be-errors-%d", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp",
+             (int)getpid());
+    org = origin_start(NULL, NULL);
+    tls_org = origin_make_tls(dir, &tls) == 0 ? origin_start(tls.cert, tls.key) : NULL;
+    uint16_t closed = origin_closed_port();
+    const char *be[] = {org ? be_fmt("origin=127.0.0.1:%u", origin_port(org)) : NULL,
+                        be_fmt("refused=127.0.0.1:%u", closed),
+                        org ? be_fmt("slow=127.0.0.1:%u", origin_port(org)) : NULL,
+                        org ? be_fmt("down=127.0.0.1:%u@0", origin_port(org)) : NULL,
+                        tls_org ? be_fmt("untrusted=https://localhost:%u", origin_port(tls_org))
+                                : NULL,
+                        NULL};
+    srv = org && tls_org ? be_srv_start_with(GUEST, be, configure, NULL) : NULL;
+    if (!srv) {
+        printf("%s: 0 passed, 1 failed\n", argv[0]);
+        return 1;
+    }
+    RUN(refused_rejects_fetch);
+    RUN(first_byte_timeout_rejects_fetch);
+    RUN(tls_failure_rejects_fetch);
+    RUN(simulated_failure_is_still_502);
+    RUN(self_call_allowed_loop_is_508);
+    be_srv_stop(srv);
+    origin_stop(org);
+    origin_stop(tls_org);
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", dir);
+    return harness_finish(argv[0]);
+}
