@@ -306,6 +306,7 @@ fastlike_status fastlike_config_set_backend_timeouts(fastlike_config *c, const c
     b->connect_timeout_ms = connect_ms;
     b->first_byte_timeout_ms = first_byte_ms;
     b->between_bytes_timeout_ms = between_bytes_ms;
+    b->timeouts_set = BE_SET_CONNECT | BE_SET_FIRST_BYTE | BE_SET_BETWEEN_BYTES;
     return FASTLIKE_OK;
 }
 

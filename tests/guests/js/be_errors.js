@@ -9,6 +9,9 @@
 //            "self STATUS BODY"
 //   /leaf    answers "leaf"
 //   /loop    fetches /loop from this same service, forever: answers what came back
+//   /props   the properties of backend x-backend as JSON (null for what nobody set)
+//   /cipher  fetch https://localhost/echo through a dynamic TLS backend to x-dyn-target with the
+//            cipher list x-ciphers, trusting the CA in x-ca (base64 PEM)
 import { Backend } from "fastly:backend";
 import { allowDynamicBackends } from "fastly:experimental";
 
@@ -46,6 +49,32 @@ async function handle(event) {
         if (url.pathname === "/loop")
           return new Response(text, { status: resp.status });
         return new Response(`self ${resp.status} ${text}`);
+      }
+      case "/props": {
+        const b = Backend.fromName(req.headers.get("x-backend"));
+        return Response.json({
+          connectTimeout: b.connectTimeout,
+          firstByteTimeout: b.firstByteTimeout,
+          betweenBytesTimeout: b.betweenBytesTimeout,
+          tlsMinVersion: b.tlsMinVersion,
+          tlsMaxVersion: b.tlsMaxVersion !== undefined ? b.tlsMaxVersion : b.tlsMaxversion,
+          isSSL: b.isSSL,
+        });
+      }
+      case "/cipher": {
+        const be = new Backend({
+          name: "tls",
+          target: req.headers.get("x-dyn-target"),
+          hostOverride: "localhost",
+          useSSL: true,
+          sniHostname: "localhost",
+          certificateHostname: "localhost",
+          caCertificate: atob(req.headers.get("x-ca")),
+          ciphers: req.headers.get("x-ciphers"),
+        });
+        const resp = await fetch("https://localhost/echo", { backend: be });
+        await resp.arrayBuffer();
+        return new Response(`ok ${resp.status}\n`);
       }
       case "/leaf":
         return new Response("leaf");

@@ -291,6 +291,11 @@ TEST(unreliable_and_health)
         CHECK_STR_EQ(hc_header(&r, "x-be-host"), "127.0.0.1");
         CHECK_STR_EQ(hc_header(&r, "x-be-port"), be_fmt("%u", origin_port(org)));
         CHECK_STR_EQ(hc_header(&r, "x-be-ssl"), "0");
+        /* timeouts nobody set: "not set" (unsupported, as Viceroy), as the override host (none) */
+        CHECK_STR_EQ(hc_header(&r, "x-be-connect-timeout-st"), "5");
+        CHECK_STR_EQ(hc_header(&r, "x-be-first-byte-timeout-st"), "5");
+        CHECK_STR_EQ(hc_header(&r, "x-be-between-bytes-timeout-st"), "5");
+        CHECK_STR_EQ(hc_header(&r, "x-be-override-host-st"), "10");
     }
     /* an unknown backend without a catch-all does not exist */
     CHECK_EQ_INT(
@@ -648,6 +653,7 @@ TEST(https_static_with_ca_file_and_static_timeouts)
     CHECK_EQ_INT(
         be_request(s->port, "GET", "/", "x-mode: info\r\nx-backend: slow\r\n", NULL, 0, &r, true),
         200);
+    CHECK_STR_EQ(hc_header(&r, "x-be-first-byte-timeout-st"), "0");
     CHECK_STR_EQ(hc_header(&r, "x-be-first-byte-timeout"), "300");
     uint64_t t0 = be_now_ms();
     CHECK_EQ_INT(be_request(s->port, "GET", "/slow?first=3000",

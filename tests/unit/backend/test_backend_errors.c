@@ -87,6 +87,84 @@ TEST(self_call_allowed_loop_is_508)
     hc_resp_free(&r);
 }
 
+TEST(unset_properties_are_null)
+{
+    /* covers: fastly_backend.get_connect_timeout_ms */
+    /* covers: fastly_backend.get_ssl_min_version */
+    hc_resp r = {0};
+    CHECK_EQ_INT(get("/props", "x-backend: origin\r\n", &r), 200);
+    CHECK_STR_EQ((char *)r.body, "{\"connectTimeout\":null,\"firstByteTimeout\":null,"
+                                 "\"betweenBytesTimeout\":null,\"tlsMinVersion\":null,"
+                                 "\"tlsMaxVersion\":null,\"isSSL\":false}");
+    hc_resp_free(&r);
+    /* set through the embedding API: the values */
+    CHECK_EQ_INT(get("/props", "x-backend: slow\r\n", &r), 200);
+    CHECK_STR_CONTAINS((char *)r.body, "\"connectTimeout\":1000,\"firstByteTimeout\":300,"
+                                       "\"betweenBytesTimeout\":10000");
+    hc_resp_free(&r);
+}
+
+/* The test CA as base64 (the guest decodes it with atob). */
+static char *ca_b64(void)
+{
+    FILE *f = fopen(tls.ca, "rb");
+    if (!f)
+        return NULL;
+    static unsigned char pem[16384];
+    size_t n = fread(pem, 1, sizeof pem, f);
+    fclose(f);
+    static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    char *out = malloc(n / 3 * 4 + 8);
+    if (!out)
+        return NULL;
+    size_t o = 0;
+    for (size_t i = 0; i < n; i += 3) {
+        unsigned v = (unsigned)pem[i] << 16 | (i + 1 < n ? (unsigned)pem[i + 1] << 8 : 0) |
+                     (i + 2 < n ? pem[i + 2] : 0);
+        out[o++] = tab[v >> 18 & 63];
+        out[o++] = tab[v >> 12 & 63];
+        out[o++] = i + 1 < n ? tab[v >> 6 & 63] : '=';
+        out[o++] = i + 2 < n ? tab[v & 63] : '=';
+    }
+    out[o] = '\0';
+    return out;
+}
+
+TEST(fastly_cipher_lists_accepted)
+{
+    /* covers: fastly_http_req.register_dynamic_backend */
+    char *ca = ca_b64();
+    CHECK(ca != NULL);
+    if (!ca)
+        return;
+    /* Fastly's supported ciphers (as the JS SDK lists them), including 3DES, which OpenSSL 3
+     * no longer offers: such a list falls back to OpenSSL's defaults instead of failing */
+    const char *lists[] = {"DES-CBC3-SHA",
+                           "ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384",
+                           "ECDHE-RSA-CHACHA20-POLY1305",
+                           "AES128-SHA:AES256-SHA:AES128-GCM-SHA256:DES-CBC3-SHA",
+                           "ECDHE-RSA-AES128-SHA:ECDHE-RSA-AES256-SHA:ECDHE-RSA-AES128-SHA256:"
+                           "ECDHE-RSA-AES256-SHA384"};
+    for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++) {
+        hc_resp r = {0};
+        char *hdr = malloc(strlen(ca) + 256);
+        if (!hdr)
+            break;
+        snprintf(hdr, strlen(ca) + 256, "x-dyn-target: localhost:%u\r\nx-ciphers: %s\r\nx-ca: %s\r\n",
+                 origin_port(tls_org), lists[i], ca);
+        int st = get("/cipher", hdr, &r);
+        CHECK_EQ_INT(st, 200);
+        if (st != 200)
+            fprintf(stderr, "  ciphers '%s': %d %s\n", lists[i], st, r.body ? (char *)r.body : "");
+        else
+            CHECK_STR_EQ((char *)r.body, "ok 200\n");
+        free(hdr);
+        hc_resp_free(&r);
+    }
+    CHECK(be_srv_log_has(srv, "cipher list 'DES-CBC3-SHA' has no cipher"));
+    free(ca);
+}
+
 static void configure(fastlike_config *c, void *user)
 {
     (void)user;
@@ -119,6 +197,8 @@ int main(int argc, char **argv)
     RUN(tls_failure_rejects_fetch);
     RUN(simulated_failure_is_still_502);
     RUN(self_call_allowed_loop_is_508);
+    RUN(unset_properties_are_null);
+    RUN(fastly_cipher_lists_accepted);
     be_srv_stop(srv);
     origin_stop(org);
     origin_stop(tls_org);
