@@ -244,7 +244,7 @@ LDLIBS += -lsqlite3 -lmaxminddb
 build/guests/srv_version_b.wasm: tests/guests/c/srv_version.c tests/guests/c/guest_util.h
 	@mkdir -p $(dir $@)
 	$(GUEST_CC) $(GUEST_CFLAGS) -DGUEST_VERSION='"b"' -o $@ $<
-$(B)/tests/server/test_reload: build/guests/srv_version.wasm build/guests/srv_version_b.wasm build/guests/srv_reuse.wasm tests/unit/server/http_client.h tests/unit/server/test_server.h tests/unit/config/tmp_files.h
+$(B)/tests/server/test_reload: $(B)/fastlike build/guests/srv_version.wasm build/guests/srv_version_b.wasm build/guests/srv_reuse.wasm tests/unit/server/http_client.h tests/unit/server/test_server.h tests/unit/config/tmp_files.h
 # bench-reload: a JS guest reloaded through SIGHUP, signal to first new response (bench/bench_reload.c)
 .PHONY: bench-reload
 $(B)/bench-reload: bench/bench_reload.c tests/unit/server/http_client.h

@@ -5,14 +5,19 @@
  * running across a reload finishing on the old module, instances waiting in next_request being
  * released, a bad file keeping the old module (one log line), 16 clients with no failed request
  * across several reloads, store files read again (a bad one keeping its data), reload with a new
- * config, -watch with an editor-style rename, and per-request verbosity. */
+ * config, -watch with an editor-style rename, and per-request verbosity; and the command line:
+ * SIGHUP with -reload, -watch. */
 #include "config/cfg_edge.h"
 #include "config/tmp_files.h"
 #include "server/srv_fastlike.h"
 #include "test_server.h"
 
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #define GUEST_A "build/guests/srv_version.wasm"
 #define GUEST_B "build/guests/srv_version_b.wasm"
@@ -463,9 +468,144 @@ static void test_fastlike_verbose_header(void)
     server_stop(s);
 }
 
+/* ---- the command line: SIGHUP with -reload, -watch ---- */
+
+static char fastlike_bin[1024] = "bin/fastlike";
+
+typedef struct child {
+    pid_t pid;
+    int err_fd;
+    char log[16384];
+    size_t len;
+    uint16_t port;
+} child;
+
+/* Reads what the child wrote to stderr so far into c->log. */
+static void child_read(child *c)
+{
+    ssize_t n;
+    while (c->len + 1 < sizeof c->log &&
+           (n = read(c->err_fd, c->log + c->len, sizeof c->log - 1 - c->len)) > 0) {
+        c->len += (size_t)n;
+        c->log[c->len] = '\0';
+    }
+}
+
+/* Waits up to 20 s for `needle` in the child's stderr. */
+static bool child_wait(child *c, const char *needle)
+{
+    for (int i = 0; i < 2000; i++) {
+        child_read(c);
+        if (strstr(c->log, needle))
+            return true;
+        usleep(10000);
+    }
+    fprintf(stderr, "  no '%s' in the server's stderr:\n%s\n", needle, c->log);
+    return false;
+}
+
+static bool child_start(child *c, const char *const *args)
+{
+    memset(c, 0, sizeof *c);
+    int p[2];
+    if (pipe(p) != 0)
+        return false;
+    c->pid = fork();
+    if (c->pid == 0) {
+        dup2(p[1], 2);
+        close(p[0]);
+        close(p[1]);
+        execv(fastlike_bin, (char *const *)args);
+        _exit(127);
+    }
+    close(p[1]);
+    c->err_fd = p[0];
+    fcntl(c->err_fd, F_SETFL, O_NONBLOCK);
+    if (c->pid < 0 || !child_wait(c, "(port "))
+        return false;
+    c->port = (uint16_t)strtoul(strstr(c->log, "(port ") + 6, NULL, 10);
+    return c->port != 0;
+}
+
+/* SIGTERM; true when it exits 0. */
+static bool child_stop(child *c)
+{
+    if (c->pid <= 0)
+        return false;
+    kill(c->pid, SIGTERM);
+    int status = 0;
+    waitpid(c->pid, &status, 0);
+    close(c->err_fd);
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+static bool wait_version(uint16_t port, const char *want)
+{
+    for (int i = 0; i < 2000; i++) {
+        char body[256];
+        int st;
+        get(port, "/", body, sizeof body, &st);
+        if (st == 200 && strcmp(body, want) == 0)
+            return true;
+        usleep(10000);
+    }
+    return false;
+}
+
+static void test_cli_sighup_reload(void)
+{
+    char path[700];
+    snprintf(path, sizeof path, "%s", tmp_path("cli.wasm"));
+    CHECK(install(GUEST_A, path));
+    const char *args[] = {fastlike_bin, "-wasm", path, "-reload", "-bind", "127.0.0.1:0", NULL};
+    child c;
+    CHECK(child_start(&c, args));
+    if (c.port) {
+        CHECK(version_is(c.port, "version=a"));
+        CHECK(!strstr(c.log, "not in effect")); /* -reload is no longer a pending flag */
+        CHECK(install(GUEST_B, path));
+        kill(c.pid, SIGHUP);
+        CHECK(child_wait(&c, "fastlike: reloaded "));
+        CHECK(wait_version(c.port, "version=b"));
+        /* a broken file: one line, the old module keeps serving */
+        write_file("cli.wasm", "garbage");
+        kill(c.pid, SIGHUP);
+        CHECK(child_wait(&c, "fastlike: reload failed, still serving the previous module: "));
+        CHECK_STR_CONTAINS(c.log, "cli.wasm: invalid wasm module");
+        CHECK(version_is(c.port, "version=b"));
+    }
+    CHECK(child_stop(&c));
+}
+
+static void test_cli_watch(void)
+{
+    char path[700];
+    snprintf(path, sizeof path, "%s", tmp_path("watched.wasm"));
+    CHECK(install(GUEST_A, path));
+    const char *args[] = {fastlike_bin, "-wasm", path, "-watch", "-bind", "127.0.0.1:0", NULL};
+    child c;
+    CHECK(child_start(&c, args));
+    if (c.port) {
+        CHECK(version_is(c.port, "version=a"));
+        CHECK(install(GUEST_B, path));
+        CHECK(child_wait(&c, "fastlike: reloaded "));
+        CHECK(wait_version(c.port, "version=b"));
+    }
+    CHECK(child_stop(&c));
+}
+
+/* build/<variant>/tests/server/test_reload -> build/<variant>/fastlike */
+static void find_fastlike(const char *argv0)
+{
+    const char *t = argv0 ? strstr(argv0, "/tests/") : NULL;
+    if (t)
+        snprintf(fastlike_bin, sizeof fastlike_bin, "%.*s/fastlike", (int)(t - argv0), argv0);
+}
+
 int main(int argc, char **argv)
 {
     (void)argc;
+    find_fastlike(argv[0]);
     if (!tmp_dir_create("fastlike-reload"))
         return 1;
     RUN(reload_swaps_module);
@@ -478,6 +618,8 @@ int main(int argc, char **argv)
     RUN(watch_editor_rename);
     RUN(watch_needs_directory);
     RUN(fastlike_verbose_header);
+    RUN(cli_sighup_reload);
+    RUN(cli_watch);
     tmp_dir_remove();
     return harness_finish(argv[0]);
 }
