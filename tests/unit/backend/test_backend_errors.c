@@ -1,9 +1,11 @@
 /* test_backend_errors.c: backend failures seen by a JS SDK guest (tests/guests/js/be_errors.js)
- * as production shows them: a refused connection, a first-byte timeout and a TLS certificate
- * failure make the guest's fetch reject (its own catch runs and answers 599 with the error), each
- * send failing with the send_error_detail the log names; the @N simulation still answers its
- * synthetic 502 (fetch resolves). And loop detection: a service calling itself through Fastlike
- * answers 200, a request that keeps calling itself ends in 508 once the bound is passed. */
+ * as production shows them: a refused connection, a first-byte timeout, a TLS certificate failure,
+ * a name that does not resolve and a connection closed without an answer each make the guest's
+ * fetch reject (its own catch runs and answers 599 with the error), the log naming the
+ * send_error_detail; the @N simulation still answers its synthetic 502 (fetch resolves). Loop
+ * detection: a service calling itself through Fastlike answers 200, a request that keeps calling
+ * itself ends in 508 once the bound is passed. Backend properties nobody set read as null, and
+ * every cipher list Fastly supports is accepted by a dynamic backend. */
 #include "be_server.h"
 #include "harness.h"
 #include "origin.h"
@@ -58,6 +60,28 @@ TEST(tls_failure_rejects_fetch)
                      &r),
                  599);
     CHECK_STR_CONTAINS((char *)r.body, "TLS certificate error");
+    hc_resp_free(&r);
+}
+
+TEST(reset_rejects_fetch)
+{
+    /* the origin closes the connection without answering */
+    hc_resp r = {0};
+    CHECK_EQ_INT(get("/fetch", "x-backend: origin\r\nx-url: http://origin.test/drop\r\n", &r), 599);
+    CHECK_STR_CONTAINS((char *)r.body, "rejected: ");
+    CHECK(be_srv_log_has(srv, "failed: connection_terminated"));
+    hc_resp_free(&r);
+}
+
+TEST(dns_failure_rejects_fetch)
+{
+    /* .invalid never resolves (RFC 6761) */
+    hc_resp r = {0};
+    CHECK_EQ_INT(get("/fetch", "x-backend: nodns\r\nx-url: http://no-such-host.invalid/\r\n", &r),
+                 599);
+    CHECK_STR_CONTAINS((char *)r.body, "rejected: ");
+    CHECK_STR_CONTAINS((char *)r.body, "DNS error");
+    CHECK(be_srv_log_has(srv, "failed: dns_error"));
     hc_resp_free(&r);
 }
 
@@ -186,6 +210,7 @@ int main(int argc, char **argv)
                         org ? be_fmt("down=127.0.0.1:%u@0", origin_port(org)) : NULL,
                         tls_org ? be_fmt("untrusted=https://localhost:%u", origin_port(tls_org))
                                 : NULL,
+                        "nodns=http://no-such-host.invalid",
                         NULL};
     srv = org && tls_org ? be_srv_start_with(GUEST, be, configure, NULL) : NULL;
     if (!srv) {
@@ -195,6 +220,8 @@ int main(int argc, char **argv)
     RUN(refused_rejects_fetch);
     RUN(first_byte_timeout_rejects_fetch);
     RUN(tls_failure_rejects_fetch);
+    RUN(reset_rejects_fetch);
+    RUN(dns_failure_rejects_fetch);
     RUN(simulated_failure_is_still_502);
     RUN(self_call_allowed_loop_is_508);
     RUN(unset_properties_are_null);
