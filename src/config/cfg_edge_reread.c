@@ -109,8 +109,8 @@ static void device(reread *r, cfg_device *d)
         failed(r, st, "device detection", NULL, err);
 }
 
-cfg_status cfg_edge_reread(cfg_edge *dst, const cfg_edge *src, cfg_reread_report report,
-                           void *user, size_t *nfailed)
+cfg_status cfg_edge_reread(cfg_edge *dst, const cfg_edge *src, cfg_reread_report report, void *user,
+                           size_t *nfailed)
 {
     *nfailed = 0;
     char err[256];

@@ -16,7 +16,7 @@ typedef void (*cfg_reread_report)(void *user, const char *line);
  * stores keep src's initial data (the live KV stores are the server's and survive reloads) and log
  * endpoints are copied as they are. Returns CFG_OK (with *nfailed files that kept their old data,
  * each reported) or CFG_ERR_NOMEM (dst left empty, as cfg_edge_init). */
-cfg_status cfg_edge_reread(cfg_edge *dst, const cfg_edge *src, cfg_reread_report report,
-                           void *user, size_t *nfailed);
+cfg_status cfg_edge_reread(cfg_edge *dst, const cfg_edge *src, cfg_reread_report report, void *user,
+                           size_t *nfailed);
 
 #endif

@@ -518,8 +518,9 @@ static hc_status build_dynamic(fwe_caller *caller, hc_ctx *ctx, be_backend *b, u
         if (!be_set_bytes(&b->ciphers, &len, s, len))
             return HC_ERROR;
         if (!be_ciphers_usable(b->ciphers)) {
-            hc_log(ctx, 1, "dynamic backend: cipher list '%s' has no cipher this build of OpenSSL "
-                           "can use; using its default ciphers",
+            hc_log(ctx, 1,
+                   "dynamic backend: cipher list '%s' has no cipher this build of OpenSSL "
+                   "can use; using its default ciphers",
                    b->ciphers);
             be_set_str(&b->ciphers, NULL);
         }

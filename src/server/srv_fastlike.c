@@ -79,7 +79,8 @@ static hc_settings base_settings(const fastlike *f)
                          .fake_fastly_keys = (const char *const *)f->fake_keys};
 }
 
-/* Compiles `wasm` (read from `path`, NULL for bytes: names it in errors) into a guest that owns `edge` on success (left to the caller on failure). */
+/* Compiles `wasm` (read from `path`, NULL for bytes: names it in errors) into a guest that owns
+ * `edge` on success (left to the caller on failure). */
 static fastlike_status make_guest(fastlike *f, const char *path, const uint8_t *wasm, size_t len,
                                   cfg_edge *edge, srv_guest **out, char *err, size_t errlen)
 {
@@ -194,8 +195,8 @@ fastlike_status fastlike_new(const fastlike_config *c, fastlike **out, char *err
         goto done;
     }
     srv_guest *g = NULL;
-    st = make_guest(f, c->wasm_path, c->wasm_path ? bytes : c->wasm_bytes, c->wasm_path ? len : c->wasm_len,
-                    edge, &g, err, errlen);
+    st = make_guest(f, c->wasm_path, c->wasm_path ? bytes : c->wasm_bytes,
+                    c->wasm_path ? len : c->wasm_len, edge, &g, err, errlen);
     if (st == FASTLIKE_OK) {
         edge = NULL; /* the guest owns it */
         srv_live_init(&f->live, g);
@@ -330,7 +331,8 @@ fastlike_status fastlike_reload(fastlike *f, const fastlike_config *c, char *err
         goto done;
     }
     edge = NULL; /* the guest owns it */
-    if (c) { /* later reloads without a config read this one's file */
+    if (c) {
+        /* later reloads without a config read this one's file */
         free(f->wasm_path);
         f->wasm_path = new_path;
         new_path = NULL;

@@ -73,7 +73,8 @@ static void *watch_thread(void *arg)
             uint64_t now = util_now_ns();
             timeout = now >= deadline ? 0 : (int)((deadline - now + 999999) / 1000000);
         }
-        struct pollfd p[2] = {{.fd = w->ifd, .events = POLLIN}, {.fd = w->stop[0], .events = POLLIN}};
+        struct pollfd p[2] = {{.fd = w->ifd, .events = POLLIN},
+                              {.fd = w->stop[0], .events = POLLIN}};
         int n = poll(p, 2, timeout);
         if (n < 0 && errno != EINTR)
             break;

@@ -1,7 +1,8 @@
 /* srv_version.c: test guest for hot reload: answers "version=V" (V is the GUEST_VERSION macro,
  * "a" by default; the Makefile builds srv_version_b.wasm with "b") with header x-version: V.
- * /sleep?ms=N prints "sleeping in version V" and waits N ms (blocked, not computing) before answering, so a request can still be
- * running on the old module while a reload swaps in the new one. */
+ * /sleep?ms=N prints "sleeping in version V" and waits N ms (blocked, not computing) before
+ * answering, so a request can still be running on the old module while a reload swaps in the new
+ * one. */
 #include "fastly_hostcalls.h"
 #include "guest_util.h"
 

@@ -36,9 +36,8 @@ TEST(refused_rejects_fetch)
 TEST(first_byte_timeout_rejects_fetch)
 {
     hc_resp r = {0};
-    CHECK_EQ_INT(get("/fetch", "x-backend: slow\r\nx-url: http://origin.test/slow?first=3000\r\n",
-                     &r),
-                 599);
+    CHECK_EQ_INT(
+        get("/fetch", "x-backend: slow\r\nx-url: http://origin.test/slow?first=3000\r\n", &r), 599);
     CHECK_STR_CONTAINS((char *)r.body, "rejected: ");
     CHECK(be_srv_log_has(srv, "failed: http_response_timeout"));
     hc_resp_free(&r);
@@ -54,9 +53,10 @@ TEST(tls_failure_rejects_fetch)
     CHECK(be_srv_log_has(srv, "failed: tls_certificate_error"));
     hc_resp_free(&r);
     /* the same through a dynamic backend */
-    CHECK_EQ_INT(get("/dyn", be_fmt("x-dyn-target: localhost:%u\r\nx-tls: 1\r\nx-url: "
-                                    "https://localhost/\r\n",
-                                    origin_port(tls_org)),
+    CHECK_EQ_INT(get("/dyn",
+                     be_fmt("x-dyn-target: localhost:%u\r\nx-tls: 1\r\nx-url: "
+                            "https://localhost/\r\n",
+                            origin_port(tls_org)),
                      &r),
                  599);
     CHECK_STR_CONTAINS((char *)r.body, "TLS certificate error");
@@ -163,18 +163,18 @@ TEST(fastly_cipher_lists_accepted)
         return;
     /* Fastly's supported ciphers (as the JS SDK lists them), including 3DES, which OpenSSL 3
      * no longer offers: such a list falls back to OpenSSL's defaults instead of failing */
-    const char *lists[] = {"DES-CBC3-SHA",
-                           "ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384",
-                           "ECDHE-RSA-CHACHA20-POLY1305",
-                           "AES128-SHA:AES256-SHA:AES128-GCM-SHA256:DES-CBC3-SHA",
-                           "ECDHE-RSA-AES128-SHA:ECDHE-RSA-AES256-SHA:ECDHE-RSA-AES128-SHA256:"
-                           "ECDHE-RSA-AES256-SHA384"};
+    const char *lists[] = {
+        "DES-CBC3-SHA", "ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384",
+        "ECDHE-RSA-CHACHA20-POLY1305", "AES128-SHA:AES256-SHA:AES128-GCM-SHA256:DES-CBC3-SHA",
+        "ECDHE-RSA-AES128-SHA:ECDHE-RSA-AES256-SHA:ECDHE-RSA-AES128-SHA256:"
+        "ECDHE-RSA-AES256-SHA384"};
     for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++) {
         hc_resp r = {0};
         char *hdr = malloc(strlen(ca) + 256);
         if (!hdr)
             break;
-        snprintf(hdr, strlen(ca) + 256, "x-dyn-target: localhost:%u\r\nx-ciphers: %s\r\nx-ca: %s\r\n",
+        snprintf(hdr, strlen(ca) + 256,
+                 "x-dyn-target: localhost:%u\r\nx-ciphers: %s\r\nx-ca: %s\r\n",
                  origin_port(tls_org), lists[i], ca);
         int st = get("/cipher", hdr, &r);
         CHECK_EQ_INT(st, 200);
@@ -199,8 +199,8 @@ int main(int argc, char **argv)
 {
     (void)argc;
     char dir[256];
-    snprintf(dir, sizeof dir, "%s/fastlike-be-errors-%d", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp",
-             (int)getpid());
+    snprintf(dir, sizeof dir, "%s/fastlike-be-errors-%d",
+             getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", (int)getpid());
     org = origin_start(NULL, NULL);
     tls_org = origin_make_tls(dir, &tls) == 0 ? origin_start(tls.cert, tls.key) : NULL;
     uint16_t closed = origin_closed_port();

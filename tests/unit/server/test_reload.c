@@ -458,8 +458,9 @@ static void test_fastlike_verbose_header(void)
                            &r, false),
                  200);
     hc_resp_free(&r);
-    CHECK_EQ_INT(simple_on(s->port, "GET /after HTTP/1.1\r\nHost: x\r\nfastlike-verbose: 1\r\n"
-                                    "Connection: close\r\n\r\n",
+    CHECK_EQ_INT(simple_on(s->port,
+                           "GET /after HTTP/1.1\r\nHost: x\r\nfastlike-verbose: 1\r\n"
+                           "Connection: close\r\n\r\n",
                            &r, false),
                  200);
     hc_resp_free(&r);
