@@ -46,7 +46,8 @@ static bool names_file(const srv_watch *w, const char *buf, ssize_t n)
     bool hit = false;
     for (ssize_t off = 0; off + (ssize_t)sizeof(struct inotify_event) <= n;) {
         const struct inotify_event *ev = (const struct inotify_event *)(buf + off);
-        if (ev->len > 0 && strcmp(ev->name, w->name) == 0)
+        /* an overflowed queue may have lost the event we want: count it as a change */
+        if ((ev->mask & IN_Q_OVERFLOW) || (ev->len > 0 && strcmp(ev->name, w->name) == 0))
             hit = true;
         off += (ssize_t)sizeof *ev + ev->len;
     }
