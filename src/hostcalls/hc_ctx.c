@@ -20,7 +20,7 @@
 void hc_log(hc_ctx *ctx, int level, const char *fmt, ...)
 {
     const hc_settings *s = ctx ? ctx->settings : NULL;
-    if (level > 0 && (!s || level > ctx->verbosity))
+    if (level > 0 && (!s || (level > s->verbosity && !(ctx->verbose && level <= 2))))
         return;
     char line[2048];
     int n = 0;
@@ -265,7 +265,7 @@ hc_status hc_ctx_begin_request(hc_ctx *ctx, const hc_downstream_request *req,
     ctx->ds_body = body_handle;
     ctx->resp_state = HC_RESP_UNSENT;
     ctx->streaming_body = HC_HANDLE_INVALID;
-    ctx->verbosity = hc_request_verbosity(ctx->settings, req);
+    ctx->verbose = hc_request_verbosity(NULL, req) >= 2;
     return HC_OK;
 fail:
     if (req_handle != HC_HANDLE_INVALID)

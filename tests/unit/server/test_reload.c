@@ -467,6 +467,24 @@ static void test_fastlike_verbose_header(void)
     CHECK(log_wait(&s->log, "GET http://x/after -> 200"));
     CHECK(!log_has(&s->log, "/zero"));
     server_stop(s);
+    /* hostcall lines at level 2 too: srv_reuse's next_request logs one */
+    s = start_copy(GUEST_REUSE, quiet_hook, NULL);
+    CHECK(s != NULL);
+    if (!s)
+        return;
+    CHECK_EQ_INT(simple_on(s->port, "GET /reuse HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+                           &r, false),
+                 200);
+    hc_resp_free(&r);
+    CHECK(!log_has(&s->log, "next_request: "));
+    CHECK_EQ_INT(simple_on(s->port,
+                           "GET /reuse HTTP/1.1\r\nHost: x\r\nfastlike-verbose: 1\r\n"
+                           "Connection: close\r\n\r\n",
+                           &r, false),
+                 200);
+    hc_resp_free(&r);
+    CHECK(log_wait(&s->log, "next_request: "));
+    server_stop(s);
 }
 
 /* ---- the command line: SIGHUP with -reload, -watch ---- */
