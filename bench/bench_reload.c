@@ -3,7 +3,8 @@
  * module over the guest file, sends SIGHUP and polls GET / on fresh connections until the answer
  * comes from the new module. The time from the signal to that first new answer is the number:
  *   bench-reload: ... signal to first response of the new module: median X ms, min, max (N
- *   reloads); of which reading, loading and swapping the module: median Z ms
+ *   reloads); of which reading, loading and swapping the module: median Z ms, C ms of CPU (the
+ *   reload thread's own CPU time, which does not grow when other processes share the CPUs)
  * usage: bench-reload FASTLIKE_BINARY A.wasm B.wasm [-n ROUNDS] */
 #include "server/http_client.h"
 
@@ -125,8 +126,9 @@ int main(int argc, char **argv)
     int status = 1;
     double *t = calloc((size_t)rounds, sizeof *t);
     double *load = calloc((size_t)rounds, sizeof *load);
+    double *cpu = calloc((size_t)rounds, sizeof *cpu);
     uint16_t port = pid > 0 ? wait_port(errpipe[0]) : 0;
-    if (!port || !t || !load) {
+    if (!port || !t || !load || !cpu) {
         fprintf(stderr, "bench-reload: %s did not start\n", argv[1]);
         goto out;
     }
@@ -165,20 +167,32 @@ int main(int argc, char **argv)
             if (n > 0) {
                 len += (size_t)n;
                 log[len] = '\0';
-                at = strstr(log, ", ");
-                at = at && strstr(at, " ms)") ? at : NULL;
+                at = strstr(log, "(generation ");
+                at = at && strstr(at, " CPU)") ? strstr(at, ", ") : NULL;
             } else {
                 usleep(1000);
             }
         }
         load[i] = at ? strtod(at + 2, NULL) : -1;
+        const char *cpu_at = at ? strstr(at, " ms, ") : NULL;
+        cpu[i] = cpu_at ? strtod(cpu_at + 5, NULL) : -1;
     }
     qsort(t, (size_t)rounds, sizeof *t, cmp_double);
     qsort(load, (size_t)rounds, sizeof *load, cmp_double);
+    qsort(cpu, (size_t)rounds, sizeof *cpu, cmp_double);
+    double la[3] = {0};
+    FILE *lf = fopen("/proc/loadavg", "r");
+    if (lf) {
+        if (fscanf(lf, "%lf %lf %lf", &la[0], &la[1], &la[2]) != 3)
+            la[0] = -1;
+        fclose(lf);
+    }
     printf("bench-reload: JS guest (%s), signal to first response of the new module: median "
            "%.0f ms, min %.0f ms, max %.0f ms (%d reloads); of which reading, loading and "
-           "swapping the module (the server's log): median %.0f ms\n",
-           argv[3], t[rounds / 2], t[0], t[rounds - 1], rounds, load[rounds / 2]);
+           "swapping the module (the server's log): median %.0f ms, %.0f ms of CPU; load "
+           "average %.1f\n",
+           argv[3], t[rounds / 2], t[0], t[rounds - 1], rounds, load[rounds / 2], cpu[rounds / 2],
+           la[0]);
     status = 0;
 out:
     if (pid > 0) {
@@ -187,6 +201,7 @@ out:
     }
     free(t);
     free(load);
+    free(cpu);
     unlink(guest);
     rmdir(dir);
     return status;
