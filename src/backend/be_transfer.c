@@ -45,6 +45,7 @@ typedef struct bytes {
 } bytes;
 
 struct be_transfer {
+    bool verbose; /* be_request.verbose: this transfer's level-2 lines always go out */
     pthread_mutex_t mu;
     pthread_cond_t cond;
     atomic_int refs; /* memory: users, the loop, queued commands */
@@ -600,10 +601,10 @@ void be_transfer_finish(be_transfer *t, CURLcode code)
         done(t->done_user, t, code == CURLE_OK && head, status);
     double ms = (double)(be_now_ns() - start) / 1e6;
     if (code == CURLE_OK)
-        be_loop_log(t->loop, 2, "%s -> %u done (%.1f ms, %llu bytes in, %llu bytes out)", t->label,
+        be_loop_log(t->loop, t->verbose ? 0 : 2, "%s -> %u done (%.1f ms, %llu bytes in, %llu bytes out)", t->label,
                     status, ms, (unsigned long long)in, (unsigned long long)out);
     else if (code != CURLE_ABORTED_BY_CALLBACK || !be_transfer_abandoned(t))
-        be_loop_log(t->loop, 2, "%s failed %s: %s (%s; %.1f ms)", t->label,
+        be_loop_log(t->loop, t->verbose ? 0 : 2, "%s failed %s: %s (%s; %.1f ms)", t->label,
                     head ? "during the body" : "before the response", be_strerror(err),
                     t->errbuf[0] ? t->errbuf : curl_easy_strerror(code), ms);
 }
@@ -908,7 +909,7 @@ static bool setup(be_transfer *t, const be_backend *b, const be_request *req)
         return false;
     snprintf(url, need, "%s://%s%s%s:%u%.*s%s%s", b->tls ? "https" : "http", v6 ? "[" : "",
              url_host, v6 ? "]" : "", b->port, (int)plen, prefix, path[0] == '/' ? "" : "/", path);
-    be_loop_log(t->loop, 2, "backend request URL %s", url);
+    be_loop_log(t->loop, t->verbose ? 0 : 2, "backend request URL %s", url);
     CURLcode rc = curl_easy_setopt(e, CURLOPT_URL, url);
     free(url);
     if (rc != CURLE_OK)
@@ -1033,6 +1034,7 @@ be_transfer *be_transfer_start(be_loop *loop, const be_backend *b, const char *n
     atomic_init(&t->refs, 1);
     t->users = 1;
     t->loop = loop;
+    t->verbose = req->verbose;
     t->body_length = -1;
     t->start_ns = be_now_ns();
     if (sig) {

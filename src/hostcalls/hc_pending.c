@@ -336,6 +336,7 @@ hc_status hc_send_start(hc_ctx *ctx, uint32_t req_h, uint32_t body_h, const char
         .body_length = have_len ? (int64_t)known : -1,
         .decompress_gzip = (r->auto_decompress & 1u) != 0,
         .loop_passes = downstream_passes(ctx),
+        .verbose = ctx->verbose,
     };
     be_error err;
     p->t = be_transfer_start(loop, b, p->backend, &breq, sig, &err);

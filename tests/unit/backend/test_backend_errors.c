@@ -85,6 +85,23 @@ TEST(dns_failure_rejects_fetch)
     hc_resp_free(&r);
 }
 
+TEST(verbose_request_logs_its_transfers)
+{
+    /* the server runs at -v 1: a transfer's final line (level 2) only for the request that asks */
+    hc_resp r = {0};
+    CHECK_EQ_INT(get("/fetch", "x-backend: origin\r\nx-url: http://origin.test/echo/quiet\r\n", &r),
+                 200);
+    hc_resp_free(&r);
+    CHECK_EQ_INT(get("/fetch",
+                     "x-backend: origin\r\nx-url: http://origin.test/echo/loud\r\n"
+                     "fastlike-verbose: 1\r\n",
+                     &r),
+                 200);
+    hc_resp_free(&r);
+    CHECK(be_srv_log_has(srv, "/echo/loud -> 200 done ("));
+    CHECK(!log_has(&srv->log, "/echo/quiet -> 200 done ("));
+}
+
 TEST(simulated_failure_is_still_502)
 {
     hc_resp r = {0};
@@ -222,6 +239,7 @@ int main(int argc, char **argv)
     RUN(tls_failure_rejects_fetch);
     RUN(reset_rejects_fetch);
     RUN(dns_failure_rejects_fetch);
+    RUN(verbose_request_logs_its_transfers);
     RUN(simulated_failure_is_still_502);
     RUN(self_call_allowed_loop_is_508);
     RUN(unset_properties_are_null);
