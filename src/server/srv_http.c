@@ -593,7 +593,8 @@ void srv_http_stop(srv_http *h)
     if (!h)
         return;
     srv_guest *g = srv_live_acquire(h->live);
-    srv_reuse_close(&g->reuse); /* instances waiting for a next request end now */
+    if (g)
+        srv_reuse_close(&g->reuse); /* instances waiting for a next request end now */
     srv_guest_drop(g);
     MHD_stop_daemon(h->daemon);         /* joins connection threads; they wait for their guests */
     srv_pool_free(h->pool);
