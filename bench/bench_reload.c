@@ -168,7 +168,7 @@ int main(int argc, char **argv)
                 len += (size_t)n;
                 log[len] = '\0';
                 at = strstr(log, "(generation ");
-                at = at && strstr(at, " CPU)") ? strstr(at, ", ") : NULL;
+                at = at && strstr(at, " ms CPU") ? strstr(at, ", ") : NULL;
             } else {
                 usleep(1000);
             }

@@ -83,7 +83,8 @@ static hc_settings base_settings(const fastlike *f)
 /* Compiles `wasm` (read from `path`, NULL for bytes: names it in errors) into a guest that owns
  * `edge` on success (left to the caller on failure). */
 static fastlike_status make_guest(fastlike *f, const char *path, const uint8_t *wasm, size_t len,
-                                  cfg_edge *edge, srv_guest **out, char *err, size_t errlen)
+                                  cfg_edge *edge, const srv_guest *previous, srv_guest **out,
+                                  char *err, size_t errlen)
 {
     srv_guest_config gc = {
         .wasm = wasm,
@@ -96,6 +97,7 @@ static fastlike_status make_guest(fastlike *f, const char *path, const uint8_t *
         .env = (const char *const *)f->env,
         .nenv = f->nenv,
         .edge = edge,
+        .previous = previous,
     };
     char msg[1024] = "";
     fastlike_status st = srv_guest_new(&gc, out, msg, sizeof msg);
@@ -197,7 +199,7 @@ fastlike_status fastlike_new(const fastlike_config *c, fastlike **out, char *err
     }
     srv_guest *g = NULL;
     st = make_guest(f, c->wasm_path, c->wasm_path ? bytes : c->wasm_bytes,
-                    c->wasm_path ? len : c->wasm_len, edge, &g, err, errlen);
+                    c->wasm_path ? len : c->wasm_len, edge, NULL, &g, err, errlen);
     if (st == FASTLIKE_OK) {
         edge = NULL; /* the guest owns it */
         srv_live_init(&f->live, g);
@@ -298,6 +300,7 @@ fastlike_status fastlike_reload(fastlike *f, const fastlike_config *c, char *err
     size_t len = 0;
     size_t nbad = 0;
     bool swapped = false;
+    srv_guest *cur = NULL; /* the generation serving now (its module may be shared) */
     char *new_path = NULL;
     cfg_edge *edge = calloc(1, sizeof *edge);
     if (!edge || (c && c->wasm_path && !(new_path = dup_or_empty(c->wasm_path)))) {
@@ -311,6 +314,7 @@ fastlike_status fastlike_reload(fastlike *f, const fastlike_config *c, char *err
             goto done;
         }
     }
+    cur = srv_live_acquire(&f->live);
     if (c) {
         char emsg[256];
         if (cfg_edge_clone(edge, &c->edge, emsg, sizeof emsg) != CFG_OK) {
@@ -322,10 +326,8 @@ fastlike_status fastlike_reload(fastlike *f, const fastlike_config *c, char *err
         cfg_edge empty;
         cfg_edge_init(&empty);
         reload_report rep = {&f->log, err, errlen};
-        srv_guest *cur = srv_live_acquire(&f->live);
         cfg_status cs =
             cfg_edge_reread(edge, cur->edge ? cur->edge : &empty, report_file, &rep, &nbad);
-        srv_guest_drop(cur);
         if (cs != CFG_OK) {
             snprintf(err, errlen, "out of memory");
             goto done;
@@ -333,8 +335,9 @@ fastlike_status fastlike_reload(fastlike *f, const fastlike_config *c, char *err
     }
     char msg[1024] = "";
     srv_guest *g = NULL;
-    st = make_guest(f, path, path ? bytes : c->wasm_bytes, path ? len : c->wasm_len, edge, &g, msg,
-                    sizeof msg);
+    /* unchanged bytes share the current compiled module (srv_guest_config.previous) */
+    st = make_guest(f, path, path ? bytes : c->wasm_bytes, path ? len : c->wasm_len, edge, cur, &g,
+                    msg, sizeof msg);
     if (st != FASTLIKE_OK) {
         snprintf(err, errlen, "%s", msg);
         goto done;
@@ -346,11 +349,12 @@ fastlike_status fastlike_reload(fastlike *f, const fastlike_config *c, char *err
         f->wasm_path = new_path;
         new_path = NULL;
     }
+    bool same = g->module_reused;
     uint64_t gen = srv_live_swap(&f->live, g);
     swapped = true;
-    srv_logf(&f->log, "fastlike: reloaded %s (generation %" PRIu64 ", %.1f ms, %.1f ms CPU)%s",
+    srv_logf(&f->log, "fastlike: reloaded %s (generation %" PRIu64 ", %.1f ms, %.1f ms CPU%s)%s",
              path ? path : "the guest", gen, (double)(util_now_ns() - t0) / 1e6,
-             (double)(thread_cpu_ns() - cpu0) / 1e6,
+             (double)(thread_cpu_ns() - cpu0) / 1e6, same ? ", module unchanged" : "",
              nbad ? "; some store files kept their previous data (see above)" : "");
     if (nbad)
         st = FASTLIKE_ERR_ARGS; /* err holds the first file problem */
@@ -358,6 +362,7 @@ done:
     if (!swapped)
         srv_logf(&f->log, "fastlike: reload failed, still serving the previous module: %s",
                  err[0] ? err : fastlike_strerror(st));
+    srv_guest_drop(cur);
     free(bytes);
     free(new_path);
     if (edge) {

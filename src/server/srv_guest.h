@@ -26,9 +26,18 @@ typedef struct srv_slot {
     wasi_ctx *wasi;
 } srv_slot;
 
+typedef struct srv_guest srv_guest;
+
+/* The compiled module (and the engine it belongs to), shared by the guests of successive reloads
+ * while the wasm bytes stay the same; freed with the last guest using it. */
+typedef struct srv_code srv_code;
+
 typedef struct srv_guest_config {
     const uint8_t *wasm;
     size_t wasm_len;
+    /* When set and its module was compiled from the same bytes, the new guest shares it instead
+     * of compiling again (a reload that only changed store files). */
+    const srv_guest *previous;
     bool unknown_import_error; /* fail when the guest imports names Fastlike does not know */
     uint64_t timeout_ms;       /* per-request deadline, 0 = none */
     uint64_t memory_limit;     /* linear memory per instance in bytes, 0 = the wasm32 maximum */
@@ -42,9 +51,11 @@ typedef struct srv_guest_config {
     struct cfg_edge *edge;
 } srv_guest_config;
 
-typedef struct srv_guest {
-    fwe_engine *engine;
-    fwe_module *module;
+struct srv_guest {
+    srv_code *code;     /* owns engine and module (one reference) */
+    fwe_engine *engine; /* code's */
+    fwe_module *module; /* code's */
+    bool module_reused; /* shared with srv_guest_config.previous (same bytes) */
     srv_timer *timer;
     uint64_t timeout_ms;
     uint64_t max_memory_pages; /* for fwe_instance_config */
@@ -54,10 +65,10 @@ typedef struct srv_guest {
     size_t nenv;
     pthread_mutex_t lock; /* guards the slot free list */
     srv_slot *free_slots;
-    srv_reuse reuse; /* instances waiting in next_request for another request */
+    srv_reuse reuse;       /* instances waiting in next_request for another request */
     struct cfg_edge *edge; /* owned snapshot (srv_guest_config.edge), or NULL */
     unsigned refs;         /* srv_guest_hold / srv_guest_drop (under lock) */
-} srv_guest;
+};
 
 /* Compiles the module and checks that it can be served (exports `_start`; with
  * unknown_import_error, imports only known names). Errors: FASTLIKE_ERR_WASM with the engine's

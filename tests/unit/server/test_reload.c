@@ -123,6 +123,31 @@ static void test_reload_swaps_module(void)
     server_stop(s);
 }
 
+static void test_unchanged_module_is_shared(void)
+{
+    /* a reload with the same bytes (a store-file edit, a touch) keeps the compiled module */
+    server *s = start_copy(GUEST_A, NULL, NULL);
+    CHECK(s != NULL);
+    if (!s)
+        return;
+    char err[1024];
+    CHECK_EQ_INT(fastlike_reload(s->f, NULL, err, sizeof err), FASTLIKE_OK);
+    CHECK(log_has(&s->log, "(generation 2, "));
+    CHECK_EQ_INT(log_count(&s->log, ", module unchanged)"), 1);
+    CHECK(version_is(s->port, "version=a"));
+    /* the generation that compiled it is gone now; its successor still runs it */
+    CHECK_EQ_INT(fastlike_reload(s->f, NULL, err, sizeof err), FASTLIKE_OK);
+    CHECK(version_is(s->port, "version=a"));
+    CHECK_EQ_INT(log_count(&s->log, ", module unchanged)"), 2);
+    /* new bytes are compiled */
+    CHECK(install(GUEST_B, guest_path));
+    CHECK_EQ_INT(fastlike_reload(s->f, NULL, err, sizeof err), FASTLIKE_OK);
+    CHECK_EQ_INT(log_count(&s->log, ", module unchanged)"), 2);
+    CHECK(version_is(s->port, "version=b"));
+    CHECK_EQ_U64(fastlike_generation(s->f), 4);
+    server_stop(s);
+}
+
 typedef struct slow_req {
     uint16_t port;
     char body[256];
@@ -628,6 +653,7 @@ int main(int argc, char **argv)
     if (!tmp_dir_create("fastlike-reload"))
         return 1;
     RUN(reload_swaps_module);
+    RUN(unchanged_module_is_shared);
     RUN(running_request_finishes_on_old_module);
     RUN(waiting_instance_released);
     RUN(bad_file_keeps_old_module);
