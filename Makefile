@@ -322,3 +322,22 @@ test-install: bin/fastlike
 	@sh tests/cli/install.sh
 test-rel: test-install
 # ---- end cli block ----
+
+
+# ---- reload block (hot reload, -watch, fastlike-verbose, backend errors as production:
+# src/server/srv_live.*, srv_watch.*, src/config/cfg_edge_reread.*, tests/unit/server/test_reload.c,
+# tests/guests/c/srv_version.c, bench/bench_reload.c) ----
+# srv_version_b.wasm: the same guest answering "b", so a test can tell which module served it.
+build/guests/srv_version_b.wasm: tests/guests/c/srv_version.c tests/guests/c/guest_util.h
+	@mkdir -p $(dir $@)
+	$(GUEST_CC) $(GUEST_CFLAGS) -DGUEST_VERSION='"b"' -o $@ $<
+$(B)/tests/server/test_reload: $(B)/fastlike build/guests/srv_version.wasm build/guests/srv_version_b.wasm build/guests/srv_reuse.wasm tests/unit/server/http_client.h tests/unit/server/test_server.h tests/unit/config/tmp_files.h
+# bench-reload: a JS guest reloaded through SIGHUP, signal to first new response (bench/bench_reload.c)
+.PHONY: bench-reload
+$(B)/bench-reload: bench/bench_reload.c tests/unit/server/http_client.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) $(LDFLAGS) -o $@ $< $(LDLIBS)
+bench-reload: deps $(B)/bench-reload $(B)/fastlike build/bench/js/reload_a.wasm build/bench/js/reload_b.wasm
+	@$(B)/bench-reload $(B)/fastlike build/bench/js/reload_a.wasm build/bench/js/reload_b.wasm
+bench: bench-reload
+# ---- end reload block ----

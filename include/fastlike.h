@@ -154,8 +154,15 @@ fastlike_status fastlike_config_add_logger(fastlike_config *c, const char *name,
  * the file nothing is added. */
 fastlike_status fastlike_config_load_fastly_toml(fastlike_config *c, const char *path, char *err,
                                                  size_t errlen);
-/* -reload: reload the wasm file on SIGHUP (takes effect when hot reload lands). */
+/* -reload: the command line reloads (fastlike_reload) on SIGHUP; the library itself installs no
+ * signal handler, so embedders call fastlike_reload themselves. */
 void fastlike_config_set_reload(fastlike_config *c, bool reload);
+/* -watch: watch the wasm file (inotify on its directory, so a file written elsewhere and renamed
+ * over it counts) and reload once it has been unchanged for FASTLIKE_WATCH_DEBOUNCE_MS. Needs a
+ * wasm file (fastlike_config_set_wasm_file); fastlike_new fails with FASTLIKE_ERR_IO when the
+ * directory cannot be watched. */
+#define FASTLIKE_WATCH_DEBOUNCE_MS 100
+void fastlike_config_set_watch(fastlike_config *c, bool watch);
 /* The profiler, as -profile-ui, -profile-mode and -profile-native (in effect when it lands): the
  * viewer's listening address as -bind spells it (NULL: no viewer, the default); the mode "off",
  * "trace" (default), "native", "combined" or "deep"; native CPU sampling (default off).
@@ -174,6 +181,24 @@ typedef struct fastlike fastlike;
 
 fastlike_status fastlike_new(const fastlike_config *config, fastlike **out, char *err, size_t errlen);
 void fastlike_free(fastlike *f);
+
+/* Hot reload: loads the guest again and swaps it in atomically. Requests already running finish on
+ * the module they started with; requests that start afterwards get the new one; instances waiting
+ * in next_request on the old module end without another request. With `config` NULL the wasm
+ * file given at creation (or at the last reload with a config) is read again, and so is every
+ * store file (-dictionary, -config-store, -secret-store, -acl, -geo, device data): a file that is
+ * now missing or malformed keeps its previous data, with one log line naming it. With a config,
+ * its wasm and its edge data are used as given (its other options are ignored). Server-lifetime
+ * state is not reloaded: backends, and the live KV stores (what guests wrote survives). Each
+ * outcome is one log line ("fastlike: reloaded ..." or "fastlike: reload failed, still serving
+ * the previous module: ..."). Errors: FASTLIKE_ERR_WASM (unreadable, invalid or unlinkable wasm:
+ * nothing changed), FASTLIKE_ERR_ARGS (nothing to reload from; or the new module was swapped in
+ * but a store file kept its previous data: err names the first), FASTLIKE_ERR_NOMEM. Safe from
+ * any thread while serving (reloads run one at a time); not from a signal handler. */
+fastlike_status fastlike_reload(fastlike *f, const fastlike_config *config, char *err,
+                                size_t errlen);
+/* 1 for the guest loaded by fastlike_new, one more per successful reload. */
+uint64_t fastlike_generation(fastlike *f);
 
 /* Serves HTTP on the configured address until fastlike_stop() is called (from any thread or a
  * signal handler). */

@@ -191,9 +191,9 @@ static void *wait_signals(void *arg)
         if (atomic_load(&w->done))
             return NULL;
         if (sig == SIGHUP) {
-            fputs("fastlike: SIGHUP: -reload is accepted but hot reload is not implemented yet; "
-                  "still serving the module loaded at startup\n",
-                  stderr);
+            /* the wasm and store files read again; the outcome is one line in the log */
+            char err[1024];
+            fastlike_reload(w->server, NULL, err, sizeof err);
         } else if (!stopping) {
             stopping = true;
             atomic_store(&w->stop_signal, sig);
@@ -212,8 +212,6 @@ static void note_pending_flags(const cfg_options *o)
 {
     const char *names[16];
     size_t n = 0;
-    if (o->reload)
-        names[n++] = "-reload";
     if (o->profile_ui || o->profile_native || o->profile_mode != CFG_PROFILE_TRACE)
         names[n++] = "-profile-*";
     if (n == 0)
@@ -252,6 +250,7 @@ static fastlike_status add_pending_options(fastlike_config *c, const cfg_options
                          "-profile-mode", err);
     fastlike_config_set_profile_native(c, o->profile_native);
     fastlike_config_set_reload(c, o->reload);
+    fastlike_config_set_watch(c, o->watch);
     return st;
 }
 

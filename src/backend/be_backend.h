@@ -17,6 +17,9 @@
 /* The ABI's tls_version values; BE_TLS_UNSET = not configured. */
 enum { BE_TLS_1_0 = 0, BE_TLS_1_1 = 1, BE_TLS_1_2 = 2, BE_TLS_1_3 = 3, BE_TLS_UNSET = -1 };
 
+/* be_backend.timeouts_set bits. */
+enum { BE_SET_CONNECT = 1, BE_SET_FIRST_BYTE = 2, BE_SET_BETWEEN_BYTES = 4 };
+
 /* Fastly's defaults for backends without explicit timeouts (ms). */
 #define BE_DEFAULT_CONNECT_TIMEOUT_MS 1000u
 #define BE_DEFAULT_FIRST_BYTE_TIMEOUT_MS 15000u
@@ -34,6 +37,8 @@ typedef struct be_backend {
     char *userinfo;      /* "user:pass" from the URL, or NULL (sent as basic auth) */
     char *override_host; /* Host header override, or NULL */
     uint32_t connect_timeout_ms, first_byte_timeout_ms, between_bytes_timeout_ms; /* 0 = none */
+    unsigned timeouts_set; /* BE_SET_*: timeouts given explicitly (the getters report the others
+                              as not set, as Viceroy) */
     int ssl_min, ssl_max;                  /* BE_TLS_* */
     char *cert_hostname;                   /* name the certificate must match; NULL = host */
     char *sni_hostname;                    /* SNI; NULL = cert_hostname or host; "" = no SNI */

@@ -5,6 +5,7 @@
  * (zlib; libcurl's own decoder would also undo deflate, br and zstd), and failure
  * classification. */
 #include "backend/be_transfer_internal.h"
+#include "backend/be_cdn_loop.h"
 #include "backend/be_loop.h"
 
 #include <arpa/inet.h>
@@ -44,6 +45,7 @@ typedef struct bytes {
 } bytes;
 
 struct be_transfer {
+    bool verbose; /* be_request.verbose: this transfer's level-2 lines always go out */
     pthread_mutex_t mu;
     pthread_cond_t cond;
     atomic_int refs; /* memory: users, the loop, queued commands */
@@ -599,10 +601,10 @@ void be_transfer_finish(be_transfer *t, CURLcode code)
         done(t->done_user, t, code == CURLE_OK && head, status);
     double ms = (double)(be_now_ns() - start) / 1e6;
     if (code == CURLE_OK)
-        be_loop_log(t->loop, 2, "%s -> %u done (%.1f ms, %llu bytes in, %llu bytes out)", t->label,
+        be_loop_log(t->loop, t->verbose ? 0 : 2, "%s -> %u done (%.1f ms, %llu bytes in, %llu bytes out)", t->label,
                     status, ms, (unsigned long long)in, (unsigned long long)out);
     else if (code != CURLE_ABORTED_BY_CALLBACK || !be_transfer_abandoned(t))
-        be_loop_log(t->loop, 2, "%s failed %s: %s (%s; %.1f ms)", t->label,
+        be_loop_log(t->loop, t->verbose ? 0 : 2, "%s failed %s: %s (%s; %.1f ms)", t->label,
                     head ? "during the body" : "before the response", be_strerror(err),
                     t->errbuf[0] ? t->errbuf : curl_easy_strerror(code), ms);
 }
@@ -740,12 +742,18 @@ static bool build_headers(be_transfer *t, const be_backend *b, const be_request 
     }
     if (!slist_header(l, "Host", 4, host, host_len))
         return false;
-    /* cdn-loop: the guest's values, then ours */
-    size_t loop_len = 0;
+    /* cdn-loop: the guest's values, then ours: once, or as often as needed to count every pass
+     * of the downstream request plus this one when the guest did not copy its cdn-loop */
+    size_t loop_len = 0, have = 0;
     for (size_t i = 0; i < req->nheaders; i++)
-        if (name_is(req->headers[i].name, req->headers[i].name_len, "cdn-loop"))
+        if (name_is(req->headers[i].name, req->headers[i].name_len, "cdn-loop")) {
             loop_len += req->headers[i].value_len + 2;
-    char *loop_value = malloc(loop_len + 9);
+            have += be_cdn_loop_count(req->headers[i].value, req->headers[i].value_len);
+        }
+    size_t ours = have < req->loop_passes + 1 ? req->loop_passes + 1 - have : 1;
+    if (ours > 64)
+        ours = 64; /* far past the server's bound; keeps the header small */
+    char *loop_value = malloc(loop_len + ours * 10);
     if (!loop_value)
         return false;
     size_t o = 0;
@@ -758,8 +766,14 @@ static bool build_headers(be_transfer *t, const be_backend *b, const be_request 
         loop_value[o++] = ',';
         loop_value[o++] = ' ';
     }
-    memcpy(loop_value + o, "Fastlike", 8);
-    o += 8;
+    for (size_t k = 0; k < ours; k++) {
+        if (k) {
+            loop_value[o++] = ',';
+            loop_value[o++] = ' ';
+        }
+        memcpy(loop_value + o, BE_CDN_LOOP_TOKEN, 8);
+        o += 8;
+    }
     bool ok = slist_header(l, "cdn-loop", 8, loop_value, o);
     free(loop_value);
     if (!ok)
@@ -895,7 +909,7 @@ static bool setup(be_transfer *t, const be_backend *b, const be_request *req)
         return false;
     snprintf(url, need, "%s://%s%s%s:%u%.*s%s%s", b->tls ? "https" : "http", v6 ? "[" : "",
              url_host, v6 ? "]" : "", b->port, (int)plen, prefix, path[0] == '/' ? "" : "/", path);
-    be_loop_log(t->loop, 2, "backend request URL %s", url);
+    be_loop_log(t->loop, t->verbose ? 0 : 2, "backend request URL %s", url);
     CURLcode rc = curl_easy_setopt(e, CURLOPT_URL, url);
     free(url);
     if (rc != CURLE_OK)
@@ -1020,6 +1034,7 @@ be_transfer *be_transfer_start(be_loop *loop, const be_backend *b, const char *n
     atomic_init(&t->refs, 1);
     t->users = 1;
     t->loop = loop;
+    t->verbose = req->verbose;
     t->body_length = -1;
     t->start_ns = be_now_ns();
     if (sig) {

@@ -39,6 +39,10 @@ typedef struct be_request {
     bool decompress_gzip;     /* auto_decompress_response_set(gzip) */
     uint32_t timeout_ms;      /* limit for the whole exchange; 0 = none (health-check probes) */
     bool discard_body;        /* the response body is dropped as it arrives (nobody reads it) */
+    bool verbose;             /* log this transfer's level-2 lines whatever the loop's level
+                                 (a request with fastlike-verbose) */
+    size_t loop_passes;       /* times the downstream request passed through Fastlike (cdn-loop):
+                                 the request carries at least loop_passes + 1 "Fastlike" tokens */
     be_done_fn on_done;       /* optional */
     void *done_user;
 } be_request;

@@ -223,6 +223,12 @@ static cfg_status f_reload(cfg_options *o, const char *v, char *err, size_t errl
     return CFG_OK;
 }
 
+static cfg_status f_watch(cfg_options *o, const char *v, char *err, size_t errlen)
+{
+    o->watch = v != NULL;
+    return CFG_OK;
+}
+
 static cfg_status f_profile_native(cfg_options *o, const char *v, char *err, size_t errlen)
 {
     o->profile_native = v != NULL;
@@ -396,6 +402,7 @@ static const flag_def flag_table[] = {
     {"override-host", NULL, false, f_override_host, "[NAME=]HOST"},
     {"v", NULL, false, f_verbosity, "0|1|2"},
     {"reload", NULL, true, f_reload, NULL},
+    {"watch", NULL, true, f_watch, NULL},
     {"dictionary", "d", false, f_dictionary, "NAME=FILE.json"},
     {"config-store", NULL, false, f_config_store, "NAME=FILE.json"},
     {"kv", NULL, false, f_kv, "NAME[=FILE.json]"},
@@ -604,7 +611,8 @@ const char *cfg_usage_text(void)
            "                           fails startup naming every such import\n"
            "  -request-timeout MS      per-request guest CPU deadline (0 = none)\n"
            "  -config, -C FILE         fastly.toml ([local_server]: backends, stores, ...)\n"
-           "  -reload                  reload the wasm file on SIGHUP\n"
+           "  -reload                  reload the wasm file (and store files) on SIGHUP\n"
+           "  -watch                   reload when the wasm file changes\n"
            "  -dictionary, -d NAME=FILE.json   a dictionary (JSON object of strings)\n"
            "  -config-store NAME=FILE.json     a config store (JSON object of strings)\n"
            "  -secret-store NAME=FILE.json     a secret store (JSON object of strings)\n"

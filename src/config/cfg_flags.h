@@ -38,6 +38,7 @@ typedef struct cfg_options {
     size_t noverride_hosts;
     int verbosity; /* 0, 1, 2 */
     bool reload;
+    bool watch; /* -watch: reload when the wasm file changes (inotify) */
     cfg_edge edge; /* -dictionary, -config-store, -secret-store, -kv, -acl, -geo, -logger */
     char *compliance_region; /* NULL, "none", "us-eu" or "us" */
     char *kv_dir;            /* -kv-dir: NULL keeps the KV stores in memory */

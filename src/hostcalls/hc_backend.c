@@ -1,7 +1,9 @@
 /* hc_backend.c: the fastly_backend module: every getter of the witx (and the newer pooling ones)
  * over the request's dynamic backends, the configured ones and the catch-all (which answers for
  * any name it would route). An unknown name is inval, as Viceroy; exists answers 0 for it.
- * Health comes from the `@N` share: none = unknown, @0 = unhealthy, N > 0 = healthy. */
+ * Health comes from the `@N` share: none = unknown, @0 = unhealthy, N > 0 = healthy. Properties
+ * nobody set are reported as Viceroy does: timeouts `unsupported`, TLS versions and the override
+ * host `none` (the JS SDK shows null for both). */
 #include "hc_backend.h"
 
 #include "hc_hostcall.h"
@@ -73,9 +75,21 @@ static fwe_trap_kind get_port(fwe_caller *caller, uint64_t *slots, void *data)
         HC_RETURN(hc_mem_write_u32(caller, HC_ARG(2), (uint32_t)(expr)));                          \
     }
 
-U32_GETTER(get_connect_timeout_ms, b->connect_timeout_ms)
-U32_GETTER(get_first_byte_timeout_ms, b->first_byte_timeout_ms)
-U32_GETTER(get_between_bytes_timeout_ms, b->between_bytes_timeout_ms)
+/* Timeouts nobody set answer `unsupported`, as Viceroy (which the SDKs read as "not set": the JS
+ * SDK's connectTimeout is then null); explicit ones (embedding API, dynamic backend options) answer
+ * their value. */
+#define TIMEOUT_GETTER(fn, field, bit)                                                             \
+    static fwe_trap_kind fn(fwe_caller *caller, uint64_t *slots, void *data)                       \
+    {                                                                                              \
+        BACKEND(b);                                                                                \
+        if (!(b->timeouts_set & (bit)))                                                            \
+            HC_RETURN(HC_UNSUPPORTED);                                                             \
+        HC_RETURN(hc_mem_write_u32(caller, HC_ARG(2), b->field));                                  \
+    }
+
+TIMEOUT_GETTER(get_connect_timeout_ms, connect_timeout_ms, BE_SET_CONNECT)
+TIMEOUT_GETTER(get_first_byte_timeout_ms, first_byte_timeout_ms, BE_SET_FIRST_BYTE)
+TIMEOUT_GETTER(get_between_bytes_timeout_ms, between_bytes_timeout_ms, BE_SET_BETWEEN_BYTES)
 U32_GETTER(get_http_keepalive_time, b->http_keepalive_ms)
 U32_GETTER(get_tcp_keepalive_enable, b->tcp_keepalive ? 1 : 0)
 U32_GETTER(get_tcp_keepalive_interval, b->tcp_keepalive_interval_s)

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define PUMP_CHUNK (64 * 1024)
 
@@ -19,7 +20,7 @@
 void hc_log(hc_ctx *ctx, int level, const char *fmt, ...)
 {
     const hc_settings *s = ctx ? ctx->settings : NULL;
-    if (level > 0 && (!s || level > s->verbosity))
+    if (level > 0 && (!s || (level > s->verbosity && !(ctx->verbose && level <= 2))))
         return;
     char line[2048];
     int n = 0;
@@ -264,6 +265,7 @@ hc_status hc_ctx_begin_request(hc_ctx *ctx, const hc_downstream_request *req,
     ctx->ds_body = body_handle;
     ctx->resp_state = HC_RESP_UNSENT;
     ctx->streaming_body = HC_HANDLE_INVALID;
+    ctx->verbose = hc_request_verbosity(NULL, req) >= 2;
     return HC_OK;
 fail:
     if (req_handle != HC_HANDLE_INVALID)
@@ -272,6 +274,19 @@ fail:
     hc_body_free(b);
     hc_headers_deinit(&original);
     return HC_LIMITEXCEEDED;
+}
+
+int hc_request_verbosity(const hc_settings *settings, const hc_downstream_request *req)
+{
+    int level = settings ? settings->verbosity : 0;
+    static const size_t n = sizeof HC_VERBOSE_HEADER - 1;
+    for (size_t i = 0; req && i < req->nheaders; i++) {
+        const hc_header_view *h = &req->headers[i];
+        if (h->name_len == n && strncasecmp(h->name, HC_VERBOSE_HEADER, n) == 0 &&
+            h->value_len > 0 && !(h->value_len == 1 && h->value[0] == '0'))
+            return 2;
+    }
+    return level;
 }
 
 hc_ctx *hc_ctx_new(const hc_settings *settings, const hc_downstream_request *req,

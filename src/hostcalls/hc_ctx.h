@@ -111,6 +111,12 @@ void hc_ctx_free(hc_ctx *ctx);
  * `fastlike run`), level-0 lines go to stderr. */
 void hc_log(hc_ctx *ctx, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/* The log level for one downstream request: settings->verbosity, raised to 2 when the request
+ * carries a `fastlike-verbose` header whose value is not empty or "0" (Fastlike's per-request
+ * verbose mode). */
+#define HC_VERBOSE_HEADER "fastlike-verbose"
+int hc_request_verbosity(const hc_settings *settings, const hc_downstream_request *req);
+
 /* The settings the context was made with. */
 const hc_settings *hc_ctx_settings(const hc_ctx *ctx);
 

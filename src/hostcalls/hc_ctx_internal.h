@@ -90,6 +90,7 @@ struct hc_ctx {
     unsigned next_registered;       /* next_request registrations so far (bounded) */
 
     struct timespec cpu_start; /* thread CPU time at hc_ctx_new */
+    bool verbose;              /* the current downstream request asked for -v 2 (fastlike-verbose) */
 
     struct hc_backend_state *backend; /* dynamic backends and the async wake-up (hc_pending.c);
                                          NULL until the first backend hostcall needs it */

@@ -6,6 +6,7 @@
  * backend's health check is validated here and run by hc_backend_register (be_health.h). Cache
  * overrides pass through: the cache issue honours them. */
 #include "hc_http_req_send.h"
+#include "backend/be_ciphers.h"
 
 #include "hc_hostcall.h"
 #include "hc_pending.h"
@@ -470,12 +471,18 @@ static hc_status build_dynamic(fwe_caller *caller, hc_ctx *ctx, be_backend *b, u
         if (!hc_header_value_valid(s, len) || !be_set_bytes(&b->override_host, &len, s, len))
             return HC_INVAL;
     }
-    if (mask & OPT_CONNECT_TIMEOUT)
+    if (mask & OPT_CONNECT_TIMEOUT) {
         b->connect_timeout_ms = rd32(cfg, DB_CONNECT_TIMEOUT);
-    if (mask & OPT_FIRST_BYTE_TIMEOUT)
+        b->timeouts_set |= BE_SET_CONNECT;
+    }
+    if (mask & OPT_FIRST_BYTE_TIMEOUT) {
         b->first_byte_timeout_ms = rd32(cfg, DB_FIRST_BYTE_TIMEOUT);
-    if (mask & OPT_BETWEEN_BYTES_TIMEOUT)
+        b->timeouts_set |= BE_SET_FIRST_BYTE;
+    }
+    if (mask & OPT_BETWEEN_BYTES_TIMEOUT) {
         b->between_bytes_timeout_ms = rd32(cfg, DB_BETWEEN_BYTES_TIMEOUT);
+        b->timeouts_set |= BE_SET_BETWEEN_BYTES;
+    }
     if (mask & OPT_SSL_MIN) {
         uint32_t v = rd32(cfg, DB_SSL_MIN);
         if (v > 3)
@@ -505,8 +512,18 @@ static hc_status build_dynamic(fwe_caller *caller, hc_ctx *ctx, be_backend *b, u
     if (mask & OPT_CIPHERS) {
         if ((st = str_field(caller, cfg, DB_CIPHERS, 1024, false, &s, &len)) != HC_OK)
             return st;
+        /* every list Fastly supports is accepted; one with no cipher this OpenSSL can use (3DES
+         * is gone from OpenSSL 3, TLS 1.3 suites are not set through a cipher list) keeps
+         * OpenSSL's defaults rather than failing every request */
         if (!be_set_bytes(&b->ciphers, &len, s, len))
             return HC_ERROR;
+        if (!be_ciphers_usable(b->ciphers)) {
+            hc_log(ctx, 1,
+                   "dynamic backend: cipher list '%s' has no cipher this build of OpenSSL "
+                   "can use; using its default ciphers",
+                   b->ciphers);
+            be_set_str(&b->ciphers, NULL);
+        }
     }
     if (mask & OPT_SNI_HOSTNAME) {
         if ((st = str_field(caller, cfg, DB_SNI_HOSTNAME, 1024, true, &s, &len)) != HC_OK)

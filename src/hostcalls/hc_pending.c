@@ -5,15 +5,17 @@
 
 #include "hc_kv_ops.h"
 #include "hc_mem.h"
+#include "backend/be_cdn_loop.h"
 
+#include <strings.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define CHUNK (64 * 1024)
 #define MAX_DYNAMIC 1024
 
-/* The body of the synthetic 502: the same for an `@N` failure and, with the v1 send calls, for
- * an origin that could not be reached, so guests see one shape (the cause goes to the log). */
+/* The body of the synthetic 502: for an `@N` failure, and for send_downstream_pending when no
+ * response materialises (the cause goes to the log). */
 static const char synthetic_body[] = "502 Bad Gateway: the backend request failed\n";
 
 typedef struct hc_backend_state {
@@ -258,6 +260,18 @@ static bool feed(be_transfer *t, hc_body *b)
     return ok && send_trailers(t, &b->trailers);
 }
 
+/* How many times the current downstream request passed through Fastlike (its cdn-loop), carried
+ * into every backend request it makes even when the guest builds fresh headers. */
+static size_t downstream_passes(const hc_ctx *ctx)
+{
+    const hc_downstream_request *d = ctx->n_ds_meta ? ctx->ds_meta[ctx->n_ds_meta - 1].req : NULL;
+    size_t n = 0;
+    for (size_t i = 0; d && i < d->nheaders; i++)
+        if (d->headers[i].name_len == 8 && strncasecmp(d->headers[i].name, "cdn-loop", 8) == 0)
+            n += be_cdn_loop_count(d->headers[i].value, d->headers[i].value_len);
+    return n;
+}
+
 hc_status hc_send_start(hc_ctx *ctx, uint32_t req_h, uint32_t body_h, const char *name,
                         size_t name_len, bool streaming, hc_pending **out, be_error *detail)
 {
@@ -288,7 +302,6 @@ hc_status hc_send_start(hc_ctx *ctx, uint32_t req_h, uint32_t body_h, const char
         goto out;
     bool dyn;
     const be_backend *b = hc_backend_lookup(ctx, name, name_len, &dyn);
-    p->dynamic = dyn;
     if (!b) {
         hc_log(ctx, 1, "backend '%s': no such backend (and no catch-all backend)", p->backend);
         *detail = BE_ERR_DESTINATION_NOT_FOUND;
@@ -323,6 +336,8 @@ hc_status hc_send_start(hc_ctx *ctx, uint32_t req_h, uint32_t body_h, const char
         .has_body = true, /* be_transfer leaves out an empty body where the method has none */
         .body_length = have_len ? (int64_t)known : -1,
         .decompress_gzip = (r->auto_decompress & 1u) != 0,
+        .loop_passes = downstream_passes(ctx),
+        .verbose = ctx->verbose,
     };
     be_error err;
     p->t = be_transfer_start(loop, b, p->backend, &breq, sig, &err);
@@ -431,7 +446,7 @@ fail:
 hc_status hc_pending_finish(hc_ctx *ctx, hc_pending *p, uint32_t *resp, uint32_t *body,
                             be_error *detail)
 {
-    bool synthetic_on_error = !p->dynamic;
+    bool synthetic_on_error = p->synthetic_on_error;
     *detail = BE_OK;
     be_error e = p->t ? be_transfer_wait_head(p->t) : p->fail;
     hc_status st;
@@ -457,7 +472,7 @@ hc_status hc_pending_finish(hc_ctx *ctx, hc_pending *p, uint32_t *resp, uint32_t
 hc_status hc_pending_finish_always(hc_ctx *ctx, hc_pending *p, uint32_t *resp, uint32_t *body)
 {
     be_error detail;
-    p->dynamic = false; /* no response materialised: the synthetic 5XX goes out instead */
+    p->synthetic_on_error = true; /* no response materialised: the synthetic 5XX goes out */
     return hc_pending_finish(ctx, p, resp, body, &detail);
 }
 

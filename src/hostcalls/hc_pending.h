@@ -21,7 +21,7 @@ enum {
 typedef struct hc_pending {
     be_transfer *t;       /* NULL when the outcome is known already */
     be_error fail;        /* with t NULL: BE_OK = the synthetic 502 (@N), else this error */
-    bool dynamic;         /* to a dynamic backend: failures are errors, not the synthetic 502 */
+    bool synthetic_on_error; /* send_downstream_pending: a failure becomes the synthetic 5XX */
     char *backend;        /* backend name, for logs */
     char *method, *url;   /* for logs */
     uint32_t stream_body; /* items handle of its streaming request body, 0 when none */
@@ -62,10 +62,10 @@ hc_status hc_send_start(hc_ctx *ctx, uint32_t req_h, uint32_t body_h, const char
                         size_t name_len, bool streaming, hc_pending **out, be_error *detail);
 
 /* Waits for the outcome of `p` (consumed) and makes response and body handles. *detail is the
- * send_error_detail to report: BE_OK for a response from the origin. A configured backend that
- * could not be reached answers with the synthetic 502 (as Fastlike's reverse proxy and the `@N`
- * simulation do), with *detail naming the cause; a dynamic backend's failure is the error status
- * with *detail, as production. */
+ * send_error_detail to report: BE_OK for a response from the origin. A backend (configured or
+ * dynamic) that could not be reached is the error status with *detail naming the cause, as
+ * production (so an SDK's fetch rejects); only the `@N` simulation answers with the synthetic 502
+ * (status ok, *detail destination_unavailable). */
 hc_status hc_pending_finish(hc_ctx *ctx, hc_pending *p, uint32_t *resp, uint32_t *body,
                             be_error *detail);
 /* For send_downstream_pending: like hc_pending_finish, but every failure (also a dynamic

@@ -308,6 +308,7 @@ fastlike_status fastlike_config_set_backend_timeouts(fastlike_config *c, const c
     b->connect_timeout_ms = connect_ms;
     b->first_byte_timeout_ms = first_byte_ms;
     b->between_bytes_timeout_ms = between_bytes_ms;
+    b->timeouts_set = BE_SET_CONNECT | BE_SET_FIRST_BYTE | BE_SET_BETWEEN_BYTES;
     return FASTLIKE_OK;
 }
 
@@ -613,6 +614,11 @@ fastlike_status fastlike_config_set_device_detection(fastlike_config *c, const c
 void fastlike_config_set_reload(fastlike_config *c, bool reload)
 {
     c->reload = reload;
+}
+
+void fastlike_config_set_watch(fastlike_config *c, bool watch)
+{
+    c->watch = watch;
 }
 
 fastlike_status fastlike_config_set_profile_ui(fastlike_config *c, const char *host_port, char *err,

@@ -49,7 +49,8 @@ struct fastlike_config {
      * whatever it keeps. */
     cfg_edge edge;
     char *kv_dir;                  /* -kv-dir: KV stores persisted there (NULL: memory) */
-    bool reload;                   /* -reload (hot reload not implemented yet) */
+    bool reload;                   /* -reload: the command line reloads on SIGHUP */
+    bool watch;                    /* -watch: reload when the wasm file changes */
     char *profile_ui;              /* NULL: no profiler viewer */
     cfg_profile_mode profile_mode; /* CFG_PROFILE_TRACE by default */
     bool profile_native;

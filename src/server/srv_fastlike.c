@@ -4,16 +4,22 @@
  * buffering sink. */
 #include "fastlike.h"
 #include "backend/be_backend.h"
+#include "hostcalls/hc_erl.h"
 #include "hostcalls/hc_kv_stores.h"
 #include "hostcalls/hc_log.h"
-#include "hostcalls/hc_erl.h"
 #include "server/srv_config.h"
 #include "server/srv_guest.h"
 #include "server/srv_http.h"
 #include "server/srv_request.h"
 #include "server/srv_run.h"
+#include "server/srv_fastlike.h"
+#include "server/srv_watch.h"
+#include "config/cfg_edge_reread.h"
+#include "server/srv_live.h"
+#include "util/util_clock.h"
 #include "wasi/wasi_run.h"
 
+#include <inttypes.h>
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -22,13 +28,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 /* How long fastlike_serve waits, once stopped, for the requests in flight. */
 #define FASTLIKE_DRAIN_MS 10000
 
 struct fastlike {
-    srv_guest *guest;
+    srv_live live; /* the guest now serving: module + edge-data snapshot (hot reload swaps it) */
     srv_log log;
     char *bind;
     size_t workers;
@@ -39,10 +46,20 @@ struct fastlike {
     be_backends *backends; /* outbound client shared by every request */
     char *compliance_region;
     char **fake_keys; /* NULL-terminated copy */
-    cfg_edge edge;    /* the configuration's edge data, copied (hc_settings.edge) */
-    hc_kv_stores *kv; /* live KV stores (hc_settings.kv); belong to the server, not the module */
+    /* server-lifetime state: survives reloads */
+    hc_kv_stores *kv;                /* live KV stores (hc_settings.kv) */
     hc_log_endpoints *log_endpoints; /* the loggers' writers (hc_settings.log_endpoints) */
-    hc_erl *erl;      /* rate counters and penalty boxes (hc_settings.erl) */
+    hc_erl *erl;                     /* rate counters and penalty boxes (hc_settings.erl) */
+    /* what a reload needs to build the next guest the way the first was built */
+    pthread_mutex_t reload_lock; /* one reload at a time */
+    char *wasm_path;             /* NULL when the guest was given as bytes */
+    char **env;                  /* "NAME=VALUE" */
+    size_t nenv;
+    bool unknown_import_error;
+    uint64_t timeout_ms, memory_limit;
+    int verbosity;
+    srv_watch *watch; /* -watch, or NULL */
+    bool watch_wanted;
 };
 
 static char *dup_or_empty(const char *s)
@@ -54,6 +71,64 @@ static char *dup_or_empty(const char *s)
     if (d)
         memcpy(d, s, n);
     return d;
+}
+
+/* The settings every request of a guest shares; `edge` is set by srv_guest_new from the guest's
+ * own snapshot. Server-lifetime state (backends, and the KV stores, log endpoints, rate counters
+ * and cache when they land) is the fastlike's and survives reloads. */
+static hc_settings base_settings(const fastlike *f)
+{
+    return (hc_settings){.verbosity = f->verbosity,
+                         .log = f->log.fn,
+                         .log_user = f->log.user,
+                         .hostname = f->names[0],
+                         .pop = f->names[1],
+                         .region = f->names[2],
+                         .service_id = f->names[3],
+                         .service_version = f->names[4],
+                         .backends = f->backends,
+                         .compliance_region = f->compliance_region,
+                         .fake_fastly_keys = (const char *const *)f->fake_keys,
+                         .kv = f->kv,
+                         .log_endpoints = f->log_endpoints,
+                         .erl = f->erl};
+}
+
+/* Compiles `wasm` (read from `path`, NULL for bytes: names it in errors) into a guest that owns
+ * `edge` on success (left to the caller on failure). */
+static fastlike_status make_guest(fastlike *f, const char *path, const uint8_t *wasm, size_t len,
+                                  cfg_edge *edge, const srv_guest *previous, srv_guest **out,
+                                  char *err, size_t errlen)
+{
+    srv_guest_config gc = {
+        .wasm = wasm,
+        .wasm_len = len,
+        .unknown_import_error = f->unknown_import_error,
+        .timeout_ms = f->timeout_ms,
+        .memory_limit = f->memory_limit,
+        .log = f->log,
+        .hc = base_settings(f),
+        .env = (const char *const *)f->env,
+        .nenv = f->nenv,
+        .edge = edge,
+        .previous = previous,
+    };
+    char msg[1024] = "";
+    fastlike_status st = srv_guest_new(&gc, out, msg, sizeof msg);
+    if (st != FASTLIKE_OK) {
+        if (path)
+            snprintf(err, errlen, "%s: %s", path, msg);
+        else
+            snprintf(err, errlen, "%s", msg);
+    }
+    return st;
+}
+
+/* -watch: the wasm file changed and settled (runs on the watch thread). */
+static void on_watch(void *user)
+{
+    char err[1024];
+    fastlike_reload(user, NULL, err, sizeof err); /* logs its outcome */
 }
 
 fastlike_status fastlike_new(const fastlike_config *c, fastlike **out, char *err, size_t errlen)
@@ -72,12 +147,19 @@ fastlike_status fastlike_new(const fastlike_config *c, fastlike **out, char *err
     }
     f->stop_pipe[0] = f->stop_pipe[1] = -1;
     pthread_mutex_init(&f->lock, NULL);
+    pthread_mutex_init(&f->reload_lock, NULL);
     f->log = (srv_log){c->log_fn, c->log_user, c->verbosity};
     f->workers = c->workers;
+    f->unknown_import_error = c->unknown_import_error;
+    f->timeout_ms = c->timeout_ms;
+    f->memory_limit = c->memory_limit;
+    f->verbosity = c->verbosity;
+    f->watch_wanted = c->watch;
     fastlike_status st = FASTLIKE_ERR_NOMEM;
     uint8_t *bytes = NULL;
     size_t len = 0;
-    char **env = calloc(c->nenv + 1, sizeof *env);
+    cfg_edge *edge = calloc(1, sizeof *edge);
+    f->env = calloc(c->nenv + 1, sizeof *f->env);
     f->bind = dup_or_empty(c->bind);
     static const char *const keys[5] = {"FASTLY_HOSTNAME", "FASTLY_POP", "FASTLY_REGION",
                                         "FASTLY_SERVICE_ID", "FASTLY_SERVICE_VERSION"};
@@ -88,20 +170,23 @@ fastlike_status fastlike_new(const fastlike_config *c, fastlike **out, char *err
     bool keys_ok = f->fake_keys != NULL;
     for (size_t i = 0; keys_ok && i < c->nfake_keys; i++)
         keys_ok = (f->fake_keys[i] = dup_or_empty(c->fake_keys[i])) != NULL;
-    if (!env || !f->bind || !f->names[0] || !f->names[1] || !f->names[2] || !f->names[3] ||
-        !f->names[4] || !f->compliance_region || !keys_ok ||
-        pipe2(f->stop_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
+    if (c->wasm_path)
+        f->wasm_path = dup_or_empty(c->wasm_path);
+    if (!edge || !f->env || !f->bind || !f->names[0] || !f->names[1] || !f->names[2] ||
+        !f->names[3] || !f->names[4] || !f->compliance_region || !keys_ok ||
+        (c->wasm_path && !f->wasm_path) || pipe2(f->stop_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
         snprintf(err, errlen, "out of memory");
         goto done;
     }
     for (size_t i = 0; i < c->nenv; i++) {
         size_t n = strlen(c->env[i].name) + 1 + strlen(c->env[i].value) + 1;
-        env[i] = malloc(n);
-        if (!env[i]) {
+        f->env[i] = malloc(n);
+        if (!f->env[i]) {
             snprintf(err, errlen, "out of memory");
             goto done;
         }
-        snprintf(env[i], n, "%s=%s", c->env[i].name, c->env[i].value);
+        snprintf(f->env[i], n, "%s=%s", c->env[i].name, c->env[i].value);
+        f->nenv++;
     }
     if (c->wasm_path) {
         wasi_run_status rs = wasi_read_file(c->wasm_path, &bytes, &len, err, errlen);
@@ -117,17 +202,17 @@ fastlike_status fastlike_new(const fastlike_config *c, fastlike **out, char *err
                              .log = c->log_fn,
                              .log_user = c->log_user};
     char emsg[256];
-    if (cfg_edge_clone(&f->edge, &c->edge, emsg, sizeof emsg) != CFG_OK) {
+    if (cfg_edge_clone(edge, &c->edge, emsg, sizeof emsg) != CFG_OK) {
         snprintf(err, errlen, "%s", emsg);
         goto done;
     }
-    f->kv = hc_kv_stores_new(&f->edge, c->kv_dir, emsg, sizeof emsg);
+    f->kv = hc_kv_stores_new(edge, c->kv_dir, emsg, sizeof emsg);
     if (!f->kv) {
         snprintf(err, errlen, "%s%s", c->kv_dir ? "-kv-dir: " : "", emsg);
         st = c->kv_dir ? FASTLIKE_ERR_IO : FASTLIKE_ERR_NOMEM;
         goto done;
     }
-    f->log_endpoints = hc_log_endpoints_new(&f->edge, STDOUT_FILENO, err, errlen);
+    f->log_endpoints = hc_log_endpoints_new(edge, STDOUT_FILENO, err, errlen);
     if (!f->log_endpoints) {
         st = FASTLIKE_ERR_IO;
         goto done;
@@ -141,45 +226,28 @@ fastlike_status fastlike_new(const fastlike_config *c, fastlike **out, char *err
         st = FASTLIKE_ERR_IO;
         goto done;
     }
-    srv_guest_config gc = {
-        .wasm = c->wasm_path ? bytes : c->wasm_bytes,
-        .wasm_len = c->wasm_path ? len : c->wasm_len,
-        .unknown_import_error = c->unknown_import_error,
-        .timeout_ms = c->timeout_ms,
-        .memory_limit = c->memory_limit,
-        .log = f->log,
-        .hc = {.verbosity = c->verbosity,
-               .log = c->log_fn,
-               .log_user = c->log_user,
-               .hostname = f->names[0],
-               .pop = f->names[1],
-               .region = f->names[2],
-               .service_id = f->names[3],
-               .service_version = f->names[4],
-               .backends = f->backends,
-               .compliance_region = f->compliance_region,
-               .fake_fastly_keys = (const char *const *)f->fake_keys,
-               .edge = &f->edge,
-               .kv = f->kv,
-               .log_endpoints = f->log_endpoints,
-               .erl = f->erl},
-        .env = (const char *const *)env,
-        .nenv = c->nenv,
-    };
-    char msg[1024] = "";
-    st = srv_guest_new(&gc, &f->guest, msg, sizeof msg);
-    if (st != FASTLIKE_OK) {
-        if (c->wasm_path)
-            snprintf(err, errlen, "%s: %s", c->wasm_path, msg);
-        else
-            snprintf(err, errlen, "%s", msg);
+    srv_guest *g = NULL;
+    st = make_guest(f, c->wasm_path, c->wasm_path ? bytes : c->wasm_bytes,
+                    c->wasm_path ? len : c->wasm_len, edge, NULL, &g, err, errlen);
+    if (st == FASTLIKE_OK) {
+        edge = NULL; /* the guest owns it */
+        srv_live_init(&f->live, g);
+        if (f->watch_wanted) {
+            if (!f->wasm_path) {
+                st = FASTLIKE_ERR_ARGS;
+                snprintf(err, errlen, "-watch needs a wasm file, not bytes");
+            } else if (!(f->watch = srv_watch_start(f->wasm_path, FASTLIKE_WATCH_DEBOUNCE_MS,
+                                                    on_watch, f, err, errlen))) {
+                st = FASTLIKE_ERR_IO;
+            }
+        }
     }
 done:
     free(bytes);
-    if (env)
-        for (size_t i = 0; i < c->nenv; i++)
-            free(env[i]);
-    free(env);
+    if (edge) {
+        cfg_edge_deinit(edge);
+        free(edge);
+    }
     if (st != FASTLIKE_OK) {
         fastlike_free(f);
         return st;
@@ -192,11 +260,12 @@ void fastlike_free(fastlike *f)
 {
     if (!f)
         return;
+    srv_watch_stop(f->watch); /* no reload may start any more */
     srv_http_stop(f->http);
-    srv_guest_free(f->guest);
+    if (f->live.current)
+        srv_live_deinit(&f->live);
     be_backends_free(f->backends);
     hc_log_endpoints_free(f->log_endpoints);
-    cfg_edge_deinit(&f->edge);
     hc_kv_stores_free(f->kv);
     hc_erl_free(f->erl);
     for (int i = 0; i < 5; i++)
@@ -205,13 +274,145 @@ void fastlike_free(fastlike *f)
     for (size_t i = 0; f->fake_keys && f->fake_keys[i]; i++)
         free(f->fake_keys[i]);
     free(f->fake_keys);
+    for (size_t i = 0; i < f->nenv; i++)
+        free(f->env[i]);
+    free(f->env);
+    free(f->wasm_path);
     free(f->bind);
     if (f->stop_pipe[0] >= 0)
         close(f->stop_pipe[0]);
     if (f->stop_pipe[1] >= 0)
         close(f->stop_pipe[1]);
     pthread_mutex_destroy(&f->lock);
+    pthread_mutex_destroy(&f->reload_lock);
     free(f);
+}
+
+/* ---- hot reload ---- */
+
+typedef struct reload_report {
+    const srv_log *log;
+    char *first; /* the first problem, for the caller's err */
+    size_t firstlen;
+} reload_report;
+
+static void report_file(void *user, const char *line)
+{
+    reload_report *r = user;
+    srv_logf(r->log, "fastlike: reload: %s", line);
+    if (r->first && r->first[0] == '\0')
+        snprintf(r->first, r->firstlen, "%s", line);
+}
+
+/* CPU time of the calling thread: what a reload costs whatever else the machine is doing. */
+static uint64_t thread_cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+fastlike_status fastlike_reload(fastlike *f, const fastlike_config *c, char *err, size_t errlen)
+{
+    if (errlen)
+        err[0] = '\0';
+    uint64_t t0 = util_now_ns(), cpu0 = thread_cpu_ns();
+    if (c && !c->wasm_path && !c->wasm_bytes) {
+        snprintf(err, errlen, "no wasm program given (-wasm FILE)");
+        return FASTLIKE_ERR_ARGS;
+    }
+    if (!c && !f->wasm_path) {
+        snprintf(err, errlen, "nothing to reload from: the guest was given as bytes, not a file");
+        return FASTLIKE_ERR_ARGS;
+    }
+    pthread_mutex_lock(&f->reload_lock);
+    const char *path = c ? c->wasm_path : f->wasm_path;
+    fastlike_status st = FASTLIKE_ERR_NOMEM;
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    size_t nbad = 0;
+    bool swapped = false;
+    srv_guest *cur = NULL; /* the generation serving now (its module may be shared) */
+    char *new_path = NULL;
+    cfg_edge *edge = calloc(1, sizeof *edge);
+    if (!edge || (c && c->wasm_path && !(new_path = dup_or_empty(c->wasm_path)))) {
+        snprintf(err, errlen, "out of memory");
+        goto done;
+    }
+    if (path) {
+        wasi_run_status rs = wasi_read_file(path, &bytes, &len, err, errlen);
+        if (rs != WASI_RUN_OK) {
+            st = rs == WASI_RUN_ERR_NOMEM ? FASTLIKE_ERR_NOMEM : FASTLIKE_ERR_WASM;
+            goto done;
+        }
+    }
+    cur = srv_live_acquire(&f->live);
+    if (c) {
+        char emsg[256];
+        if (cfg_edge_clone(edge, &c->edge, emsg, sizeof emsg) != CFG_OK) {
+            snprintf(err, errlen, "%s", emsg);
+            goto done;
+        }
+    } else {
+        /* the files behind the current snapshot, read again (a bad one keeps its data) */
+        cfg_edge empty;
+        cfg_edge_init(&empty);
+        reload_report rep = {&f->log, err, errlen};
+        cfg_status cs =
+            cfg_edge_reread(edge, cur->edge ? cur->edge : &empty, report_file, &rep, &nbad);
+        if (cs != CFG_OK) {
+            snprintf(err, errlen, "out of memory");
+            goto done;
+        }
+    }
+    char msg[1024] = "";
+    srv_guest *g = NULL;
+    /* unchanged bytes share the current compiled module (srv_guest_config.previous) */
+    st = make_guest(f, path, path ? bytes : c->wasm_bytes, path ? len : c->wasm_len, edge, cur, &g,
+                    msg, sizeof msg);
+    if (st != FASTLIKE_OK) {
+        snprintf(err, errlen, "%s", msg);
+        goto done;
+    }
+    edge = NULL; /* the guest owns it */
+    if (c) {
+        /* later reloads without a config read this one's file */
+        free(f->wasm_path);
+        f->wasm_path = new_path;
+        new_path = NULL;
+    }
+    bool same = g->module_reused;
+    uint64_t gen = srv_live_swap(&f->live, g);
+    swapped = true;
+    srv_logf(&f->log, "fastlike: reloaded %s (generation %" PRIu64 ", %.1f ms, %.1f ms CPU%s)%s",
+             path ? path : "the guest", gen, (double)(util_now_ns() - t0) / 1e6,
+             (double)(thread_cpu_ns() - cpu0) / 1e6, same ? ", module unchanged" : "",
+             nbad ? "; some store files kept their previous data (see above)" : "");
+    if (nbad)
+        st = FASTLIKE_ERR_ARGS; /* err holds the first file problem */
+done:
+    if (!swapped)
+        srv_logf(&f->log, "fastlike: reload failed, still serving the previous module: %s",
+                 err[0] ? err : fastlike_strerror(st));
+    srv_guest_drop(cur);
+    free(bytes);
+    free(new_path);
+    if (edge) {
+        cfg_edge_deinit(edge);
+        free(edge);
+    }
+    pthread_mutex_unlock(&f->reload_lock);
+    return st;
+}
+
+srv_live *srv_fastlike_live(fastlike *f)
+{
+    return &f->live;
+}
+
+uint64_t fastlike_generation(fastlike *f)
+{
+    return srv_live_generation(&f->live);
 }
 
 fastlike_status fastlike_start(fastlike *f, char *err, size_t errlen)
@@ -220,7 +421,7 @@ fastlike_status fastlike_start(fastlike *f, char *err, size_t errlen)
     fastlike_status st = FASTLIKE_OK;
     if (!f->http) {
         srv_http_config hc = {
-            .bind = f->bind, .guest = f->guest, .workers = f->workers, .log = &f->log};
+            .bind = f->bind, .live = &f->live, .workers = f->workers, .log = &f->log};
         st = srv_http_start(&hc, &f->http, err, errlen);
         if (st == FASTLIKE_OK)
             srv_logf(&f->log, "fastlike: listening on http://%s (port %u)", f->bind,
@@ -405,7 +606,9 @@ fastlike_status fastlike_handle(fastlike *f, const fastlike_request *req, fastli
     srv_sink sink = {{buf_head, buf_write, buf_finish, &bs}, buf_abort};
     /* in-process: a fresh instance that does not wait for further requests, since the call
      * returns only when the instance ends */
-    srv_request_run(f->guest, &d, &sink, false);
+    srv_guest *g = srv_live_acquire(&f->live);
+    srv_request_run(g, &d, &sink, false);
+    srv_guest_drop(g);
     free(hv);
     free(url);
     if (bs.failed)
@@ -438,7 +641,9 @@ fastlike_status fastlike_run_main(fastlike *f, const fastlike_run_config *rc,
                          .stdout_fd = rc->stdout_fd,
                          .stderr_fd = rc->stderr_fd};
     *result = (fastlike_run_result){0};
-    srv_run_status st = srv_run_main(f->guest, &sc, &result->exit_code, err, errlen);
+    srv_guest *g = srv_live_acquire(&f->live);
+    srv_run_status st = srv_run_main(g, &sc, &result->exit_code, err, errlen);
+    srv_guest_drop(g);
     result->trapped = st == SRV_RUN_TRAPPED;
     return st == SRV_RUN_ERROR ? FASTLIKE_ERR_WASM : FASTLIKE_OK;
 }

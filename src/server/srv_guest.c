@@ -2,11 +2,46 @@
  * slots. A slot is built on first need (WASI + hc_define_all, about 300 definitions) and then
  * reused; the pool grows to the highest number of concurrent requests seen. */
 #include "server/srv_guest.h"
+#include "config/cfg_edge.h"
 #include "hostcalls/hc_registry.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+struct srv_code {
+    pthread_mutex_t lock;
+    unsigned refs;
+    fwe_engine *engine;
+    fwe_module *module;
+    uint64_t hash; /* FNV-1a 64 of the wasm bytes */
+    size_t len;
+};
+
+static uint64_t bytes_hash(const uint8_t *p, size_t n)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (size_t i = 0; i < n; i++) {
+        h ^= p[i];
+        h *= 0x100000001b3ull;
+    }
+    return h;
+}
+
+static void code_drop(srv_code *c)
+{
+    if (!c)
+        return;
+    pthread_mutex_lock(&c->lock);
+    unsigned left = --c->refs;
+    pthread_mutex_unlock(&c->lock);
+    if (left > 0)
+        return;
+    fwe_module_free(c->module);
+    fwe_engine_free(c->engine);
+    pthread_mutex_destroy(&c->lock);
+    free(c);
+}
 
 static void slot_free(srv_slot *s)
 {
@@ -57,6 +92,7 @@ fastlike_status srv_guest_new(const srv_guest_config *cfg, srv_guest **out, char
     }
     pthread_mutex_init(&g->lock, NULL);
     srv_reuse_init(&g->reuse);
+    g->refs = 1;
     g->timeout_ms = cfg->timeout_ms;
     /* whole pages; 0 pages would mean "no cap" to the engine, so the least is one page */
     g->max_memory_pages = cfg->memory_limit / 65536;
@@ -67,9 +103,8 @@ fastlike_status srv_guest_new(const srv_guest_config *cfg, srv_guest **out, char
     g->hc.stub_log = hc_stub_log_new();
     fastlike_status st = FASTLIKE_ERR_NOMEM;
     g->env = calloc(cfg->nenv + 1, sizeof *g->env);
-    g->engine = fwe_engine_new();
     g->timer = srv_timer_new();
-    if (!g->env || !g->engine || !g->timer) {
+    if (!g->env || !g->timer) {
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
@@ -83,14 +118,41 @@ fastlike_status srv_guest_new(const srv_guest_config *cfg, srv_guest **out, char
         memcpy(g->env[i], cfg->env[i], n);
         g->nenv++;
     }
-    char msg[512] = "";
-    fwe_status fst =
-        fwe_module_load(g->engine, cfg->wasm, cfg->wasm_len, &g->module, msg, sizeof msg);
-    if (fst != FWE_OK) {
-        st = fst == FWE_ERR_NOMEM ? FASTLIKE_ERR_NOMEM : FASTLIKE_ERR_WASM;
-        snprintf(err, errlen, "invalid wasm module: %s", msg[0] ? msg : fwe_strerror(fst));
-        goto fail;
+    uint64_t hash = bytes_hash(cfg->wasm, cfg->wasm_len);
+    const srv_code *prev = cfg->previous ? cfg->previous->code : NULL;
+    if (prev && prev->len == cfg->wasm_len && prev->hash == hash) {
+        /* the same module as before: share its compiled form (a store-file-only reload) */
+        g->code = cfg->previous->code;
+        pthread_mutex_lock(&g->code->lock);
+        g->code->refs++;
+        pthread_mutex_unlock(&g->code->lock);
+        g->module_reused = true;
+    } else {
+        g->code = calloc(1, sizeof *g->code);
+        if (!g->code) {
+            snprintf(err, errlen, "out of memory");
+            goto fail;
+        }
+        pthread_mutex_init(&g->code->lock, NULL);
+        g->code->refs = 1;
+        g->code->hash = hash;
+        g->code->len = cfg->wasm_len;
+        g->code->engine = fwe_engine_new();
+        if (!g->code->engine) {
+            snprintf(err, errlen, "out of memory");
+            goto fail;
+        }
+        char msg[512] = "";
+        fwe_status fst = fwe_module_load(g->code->engine, cfg->wasm, cfg->wasm_len,
+                                         &g->code->module, msg, sizeof msg);
+        if (fst != FWE_OK) {
+            st = fst == FWE_ERR_NOMEM ? FASTLIKE_ERR_NOMEM : FASTLIKE_ERR_WASM;
+            snprintf(err, errlen, "invalid wasm module: %s", msg[0] ? msg : fwe_strerror(fst));
+            goto fail;
+        }
     }
+    g->engine = g->code->engine;
+    g->module = g->code->module;
     if (!has_start(g->module)) {
         st = FASTLIKE_ERR_WASM;
         snprintf(err, errlen,
@@ -122,6 +184,10 @@ fastlike_status srv_guest_new(const srv_guest_config *cfg, srv_guest **out, char
         goto fail;
     }
     g->free_slots = s;
+    if (cfg->edge) {
+        g->edge = cfg->edge;
+        g->hc.edge = g->edge;
+    }
     *out = g;
     return FASTLIKE_OK;
 fail:
@@ -129,9 +195,27 @@ fail:
     return st;
 }
 
+srv_guest *srv_guest_hold(srv_guest *g)
+{
+    pthread_mutex_lock(&g->lock);
+    g->refs++;
+    pthread_mutex_unlock(&g->lock);
+    return g;
+}
+
 void srv_guest_free(srv_guest *g)
 {
+    srv_guest_drop(g);
+}
+
+void srv_guest_drop(srv_guest *g)
+{
     if (!g)
+        return;
+    pthread_mutex_lock(&g->lock);
+    unsigned left = --g->refs;
+    pthread_mutex_unlock(&g->lock);
+    if (left > 0)
         return;
     srv_slot *s = g->free_slots;
     while (s) {
@@ -140,14 +224,17 @@ void srv_guest_free(srv_guest *g)
         s = next;
     }
     srv_timer_free(g->timer);
-    fwe_module_free(g->module);
-    fwe_engine_free(g->engine);
+    code_drop(g->code); /* the module and engine, when no other guest shares them */
     for (size_t i = 0; i < g->nenv; i++)
         free(g->env[i]);
     free(g->env);
     pthread_mutex_destroy(&g->lock);
     srv_reuse_deinit(&g->reuse);
     hc_stub_log_free(g->hc.stub_log);
+    if (g->edge) {
+        cfg_edge_deinit(g->edge);
+        free(g->edge);
+    }
     free(g);
 }
 

@@ -52,7 +52,7 @@ typedef struct worker_slot {
 
 struct srv_http {
     int listen_fd, epfd, stop_efd, ready_efd;
-    srv_guest *guest;
+    srv_live *live; /* the guest now serving (hot reload swaps it) */
     const srv_log *log;
     uint16_t port;
     pthread_mutex_t lock; /* everything below */
@@ -921,11 +921,18 @@ static void serve(conn *c)
             }
             r->handoff = (srv_handoff){.req = &r->dreq, .sink = &r->sink, .done = handoff_done,
                                        .user = r};
-            if (srv_request_offer(h->guest, &r->handoff))
+            srv_guest *g = srv_live_acquire(h->live);
+            bool offered = srv_request_offer(g, &r->handoff);
+            srv_guest_drop(g); /* a waiting instance holds its own reference */
+            if (offered)
                 return; /* an instance waiting in next_request has it (and the connection) */
         }
         c->run_pending = false;
-        srv_request_run(h->guest, &r->dreq, &r->sink, true);
+        /* a fresh instance of the guest current now (a reload may have swapped it since the
+         * request arrived) */
+        srv_guest *g = srv_live_acquire(h->live);
+        srv_request_run(g, &r->dreq, &r->sink, true);
+        srv_guest_drop(g);
         if (!finish_request(c))
             return;
     }
@@ -1111,7 +1118,7 @@ fastlike_status srv_http_start(const srv_http_config *cfg, srv_http **out, char 
         snprintf(err, errlen, "out of memory");
         return FASTLIKE_ERR_NOMEM;
     }
-    h->guest = cfg->guest;
+    h->live = cfg->live;
     h->log = cfg->log;
     h->epfd = h->stop_efd = h->ready_efd = -1;
     pthread_mutex_init(&h->lock, NULL);
@@ -1225,7 +1232,10 @@ void srv_http_stop(srv_http *h)
 {
     if (!h)
         return;
-    srv_reuse_close(&h->guest->reuse); /* instances waiting for a next request end now */
+    srv_guest *g = srv_live_acquire(h->live);
+    if (g)
+        srv_reuse_close(&g->reuse); /* instances waiting for a next request end now */
+    srv_guest_drop(g);
     pthread_mutex_lock(&h->lock);
     begin_stopping(h);
     while (h->nconns > 0)

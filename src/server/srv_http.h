@@ -6,7 +6,7 @@
 #define SRV_HTTP_H
 
 #include "fastlike.h"
-#include "server/srv_guest.h"
+#include "server/srv_live.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -15,7 +15,7 @@ typedef struct srv_http srv_http;
 
 typedef struct srv_http_config {
     const char *bind; /* "host:port" (":0" picks a free port) */
-    srv_guest *guest; /* not owned; must outlive the server */
+    srv_live *live;   /* the guest now serving (hot reload); not owned; must outlive the server */
     size_t workers;   /* 0 = sized to the machine */
     const srv_log *log;
 } srv_http_config;

@@ -3,6 +3,7 @@
  * log line do not depend on the hostcall layer's bookkeeping. */
 #include "server/srv_request.h"
 
+#include "backend/be_cdn_loop.h"
 #include "util/util_clock.h"
 #include "util/util_id.h"
 
@@ -25,6 +26,7 @@ typedef struct wrap_sink {
     const hc_downstream_request *req;
     uint64_t t0;
     bool reused, logged;
+    srv_log log; /* the server's, at the request's own level (fastlike-verbose) */
 } wrap_sink;
 
 /* "[trace] METHOD URL -> STATUS (ms, body bytes)", timed to the end of the response. */
@@ -33,8 +35,8 @@ static void log_access(wrap_sink *w)
     if (w->logged)
         return;
     w->logged = true;
-    if (w->g->log.verbosity >= 1)
-        srv_logf(&w->g->log, "[%.8s] %s %s -> %u (%.1f ms, %" PRIu64 " body bytes%s)", w->trace,
+    if (w->log.verbosity >= 1)
+        srv_logf(&w->log, "[%.8s] %s %s -> %u (%.1f ms, %" PRIu64 " body bytes%s)", w->trace,
                  w->req->method, w->req->url, w->status, (double)(util_now_ns() - w->t0) / 1e6,
                  w->bytes, w->reused ? ", reused instance" : "");
 }
@@ -82,6 +84,10 @@ static void wrap_init(wrap_sink *w, const srv_sink *real, const srv_guest *g, co
                       const hc_downstream_request *req, bool reused)
 {
     *w = (wrap_sink){.real = real, .g = g, .trace = trace, .req = req, .reused = reused};
+    w->log = g->log;
+    w->log.verbosity = hc_request_verbosity(&g->hc, req);
+    if (w->log.verbosity < g->log.verbosity)
+        w->log.verbosity = g->log.verbosity;
     w->hc = (hc_downstream_sink){w_send_head, w_write, w_finish, w};
     w->t0 = util_now_ns();
 }
@@ -97,32 +103,20 @@ static void send_simple(wrap_sink *w, uint16_t status, const char *body)
     w_finish(w);
 }
 
-static bool is_space(char c)
+size_t srv_request_loop_passes(const hc_downstream_request *req)
 {
-    return c == ' ' || c == '\t';
+    size_t passes = 0;
+    for (size_t i = 0; i < req->nheaders; i++) {
+        const hc_header_view *h = &req->headers[i];
+        if (h->name_len == 8 && strncasecmp(h->name, "cdn-loop", 8) == 0)
+            passes += be_cdn_loop_count(h->value, h->value_len);
+    }
+    return passes;
 }
 
 bool srv_request_is_loop(const hc_downstream_request *req)
 {
-    for (size_t i = 0; i < req->nheaders; i++) {
-        const hc_header_view *h = &req->headers[i];
-        if (h->name_len != 8 || strncasecmp(h->name, "cdn-loop", 8) != 0)
-            continue;
-        /* cdn-loop = #( cdn-id *( OWS ";" OWS parameter ) ) (RFC 8586) */
-        const char *p = h->value, *end = h->value + h->value_len;
-        while (p < end) {
-            while (p < end && (is_space(*p) || *p == ','))
-                p++;
-            const char *tok = p;
-            while (p < end && *p != ',' && *p != ';' && !is_space(*p))
-                p++;
-            if (p - tok == 8 && strncasecmp(tok, "fastlike", 8) == 0)
-                return true;
-            while (p < end && *p != ',')
-                p++;
-        }
-    }
-    return false;
+    return srv_request_loop_passes(req) >= SRV_LOOP_MAX_PASSES;
 }
 
 typedef struct guest_output {
@@ -250,9 +244,12 @@ srv_outcome srv_request_run(srv_guest *g, const hc_downstream_request *req, cons
     rs.src = (hc_next_source){rs_wait_begin, rs_arrived, rs_wait_end, &rs};
     srv_outcome outcome;
     if (srv_request_is_loop(req)) {
-        send_simple(&w, 508,
-                    "Loop detected: this request already passed through Fastlike "
-                    "(cdn-loop header)\n");
+        char text[160];
+        snprintf(text, sizeof text,
+                 "Loop detected: this request already passed through Fastlike %zu times "
+                 "(cdn-loop header; at most %d passes are allowed)\n",
+                 srv_request_loop_passes(req), SRV_LOOP_MAX_PASSES);
+        send_simple(&w, 508, text);
         return SRV_OUTCOME_LOOP;
     }
 

@@ -20,10 +20,18 @@ typedef enum srv_outcome {
     SRV_OUTCOME_RESPONDED, /* the guest sent a response */
     SRV_OUTCOME_EMPTY,     /* the guest ended without one: 200, empty body */
     SRV_OUTCOME_FAILED,    /* trap, deadline, proc_exit(n != 0) or host error: 500 or aborted */
-    SRV_OUTCOME_LOOP,      /* cdn-loop names Fastlike: 508, guest not run */
+    SRV_OUTCOME_LOOP,      /* cdn-loop names Fastlike too often: 508, guest not run */
 } srv_outcome;
 
-/* True when a cdn-loop header of `req` lists "Fastlike" (case-insensitive token). */
+/* Loop detection. Every backend request Fastlike sends appends "Fastlike" to cdn-loop, so a
+ * request that arrives listing it N times has passed through Fastlike N times before. A service
+ * may call itself (a handler fetching another path of its own service), so a bounded number of
+ * passes is allowed: a request listing Fastlike SRV_LOOP_MAX_PASSES times or more (the pass after
+ * the 5th) is a loop and gets 508 without running the guest. */
+#define SRV_LOOP_MAX_PASSES 5
+/* How many cdn-loop tokens of `req` (all its cdn-loop headers) are "Fastlike" (case-insensitive). */
+size_t srv_request_loop_passes(const hc_downstream_request *req);
+/* srv_request_loop_passes(req) >= SRV_LOOP_MAX_PASSES. */
 bool srv_request_is_loop(const hc_downstream_request *req);
 
 /* A downstream request offered to an instance that waits for another one (next_request). */

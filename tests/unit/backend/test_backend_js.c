@@ -125,8 +125,8 @@ TEST(health_three_states)
 
 TEST(refused)
 {
-    /* a configured backend that cannot be reached answers the synthetic 502 (as @0 does) in
-     * every send variant, so fetch resolves with it */
+    /* a configured backend that cannot be reached fails the send with connection_refused, as
+     * production: the guest's fetch rejects (its catch answers 599 with the error) */
     const char *be[] = {be_fmt("refused=127.0.0.1:%u", origin_closed_port()), NULL};
     be_srv *s = be_srv_start(GUEST, be);
     CHECK(s != NULL);
@@ -135,8 +135,8 @@ TEST(refused)
     hc_resp r = {0};
     CHECK_EQ_INT(
         be_request(s->port, "GET", "/fetch/echo", "x-backend: refused\r\n", NULL, 0, &r, true),
-        502);
-    CHECK_STR_CONTAINS((char *)r.body, "502 Bad Gateway");
+        599);
+    CHECK_STR_CONTAINS((char *)r.body, "Connection refused");
     CHECK(be_srv_log_has(s, "connection_refused"));
     hc_resp_free(&r);
     be_srv_stop(s);

@@ -111,8 +111,11 @@ TEST(fallbacks)
     fastlike_response_free(&r);
     CHECK_EQ_INT(get("/trap", NULL, 0, &r), 500);
     fastlike_response_free(&r);
-    fastlike_header loop[] = {{"CDN-Loop", "Fastlike"}};
+    fastlike_header loop[] = {{"CDN-Loop", "Fastlike, Fastlike, Fastlike, Fastlike, Fastlike"}};
     CHECK_EQ_INT(get("/info", loop, 1, &r), 508);
+    fastlike_response_free(&r);
+    fastlike_header once[] = {{"CDN-Loop", "Fastlike"}}; /* a self-call: allowed */
+    CHECK_EQ_INT(get("/info", once, 1, &r), 200);
     fastlike_response_free(&r);
     CHECK_EQ_INT(get("/status?code=418", NULL, 0, &r), 418); /* still serving */
     fastlike_response_free(&r);
@@ -156,10 +159,14 @@ TEST(compliance_region_and_fake_keys)
 
 TEST(loop_detection)
 {
-    hc_header_view h[2] = {{"cdn-loop", 8, "a, b;x=1", 8}, {"Cdn-Loop", 8, " FASTLIKE ; v=2", 15}};
+    /* five passes (tokens in two header lines, with parameters) are a loop; fewer are not */
+    hc_header_view h[2] = {{"cdn-loop", 8, "a, Fastlike, b;x=1, fastlike", 28},
+                           {"Cdn-Loop", 8, " FASTLIKE ; v=2,Fastlike,Fastlike", 33}};
     hc_downstream_request req = {.method = "GET", .url = "http://x/", .headers = h, .nheaders = 1};
+    CHECK_EQ_INT(srv_request_loop_passes(&req), 2);
     CHECK(!srv_request_is_loop(&req));
     req.nheaders = 2;
+    CHECK_EQ_INT(srv_request_loop_passes(&req), 5);
     CHECK(srv_request_is_loop(&req));
     hc_header_view other = {"cdn-loop", 8, "fastlikes", 9};
     req.headers = &other;
