@@ -4,6 +4,7 @@
  * buffering sink. */
 #include "fastlike.h"
 #include "backend/be_backend.h"
+#include "hostcalls/hc_cache_store.h"
 #include "server/srv_config.h"
 #include "server/srv_guest.h"
 #include "server/srv_http.h"
@@ -33,6 +34,7 @@ struct fastlike {
     char *compliance_region;
     char **fake_keys; /* NULL-terminated copy */
     cfg_edge edge;    /* the configuration's edge data, copied (hc_settings.edge) */
+    hc_cache *cache;  /* the cache shared by every request (hc_settings.cache) */
 };
 
 static char *dup_or_empty(const char *s)
@@ -116,6 +118,12 @@ fastlike_status fastlike_new(const fastlike_config *c, fastlike **out, char *err
         st = FASTLIKE_ERR_IO;
         goto done;
     }
+    f->cache = hc_cache_new(0);
+    if (!f->cache) {
+        snprintf(err, errlen, "out of memory");
+        st = FASTLIKE_ERR_NOMEM;
+        goto done;
+    }
     srv_guest_config gc = {
         .wasm = c->wasm_path ? bytes : c->wasm_bytes,
         .wasm_len = c->wasm_path ? len : c->wasm_len,
@@ -134,7 +142,8 @@ fastlike_status fastlike_new(const fastlike_config *c, fastlike **out, char *err
                .backends = f->backends,
                .compliance_region = f->compliance_region,
                .fake_fastly_keys = (const char *const *)f->fake_keys,
-               .edge = &f->edge},
+               .edge = &f->edge,
+               .cache = f->cache},
         .env = (const char *const *)env,
         .nenv = c->nenv,
     };
@@ -167,6 +176,7 @@ void fastlike_free(fastlike *f)
     srv_http_stop(f->http);
     srv_guest_free(f->guest);
     be_backends_free(f->backends);
+    hc_cache_free(f->cache);
     cfg_edge_deinit(&f->edge);
     for (int i = 0; i < 5; i++)
         free(f->names[i]);
