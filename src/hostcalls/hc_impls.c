@@ -5,6 +5,9 @@
 #include "hc_abi_init.h"
 #include "hc_async_io.h"
 #include "hc_backend.h"
+#include "hc_cache.h"
+#include "hc_http_cache.h"
+#include "hc_purge.h"
 #include "hc_compute_runtime.h"
 #include "hc_http_body.h"
 #include "hc_http_downstream.h"
@@ -15,5 +18,9 @@
 
 const hc_impl *const hc_all_impls[] = {
     hc_abi_init_impls,     hc_http_req_impls,  hc_http_resp_impls, hc_http_body_impls,
-    hc_http_downstream_impls, hc_compute_runtime_impls, hc_uap_impls, hc_http_req_send_impls, hc_backend_impls, hc_async_io_impls, NULL,
+    hc_http_downstream_impls, hc_compute_runtime_impls, hc_uap_impls, hc_http_req_send_impls, hc_backend_impls, hc_async_io_impls,
+    hc_cache_impls,
+    hc_http_cache_impls,
+    hc_purge_impls,
+    NULL,
 };

@@ -3,6 +3,8 @@
  * streaming request bodies, dynamic backends of the request, and async item readiness. */
 #include "hc_pending.h"
 
+#include "hc_cache.h"
+
 #include "hc_mem.h"
 
 #include <stdlib.h>
@@ -533,6 +535,8 @@ void hc_item_free(uint8_t kind, void *obj)
         stream_req_free(obj, false);
         break;
     default:
+        if (hc_cache_item_kind(kind)) /* cache handles and bodies (hc_cache.c) */
+            hc_cache_item_free(kind, obj);
         break;
     }
 }
@@ -571,7 +575,9 @@ hc_status hc_item_ready(hc_ctx *ctx, uint32_t h, bool *ready)
         return HC_OK;
     }
     default:
-        /* KV lookups and cache handles add their kinds here */
+        if (hc_cache_item_kind(hc_table_kind(&ctx->items, h))) /* hc_cache.c */
+            return hc_cache_item_ready(ctx, h, ready);
+        /* KV lookups add their kinds here */
         return HC_BADF;
     }
 }

@@ -1,0 +1,16 @@
+/* hc_http_cache.h: the fastly_http_cache hostcall module (the HTTP cache API: lookups keyed by a
+ * request, responses stored with their heads, suggested cache options from response headers). */
+#ifndef HC_HTTP_CACHE_H
+#define HC_HTTP_CACHE_H
+
+#include "hostcalls/hc_registry.h"
+
+#include <stdbool.h>
+
+extern const hc_impl hc_http_cache_impls[];
+
+/* Release and readiness of an HTTP cache handle (items of kind HC_ITEM_HTTP_CACHE). */
+void hc_http_cache_handle_free(void *obj);
+bool hc_http_cache_handle_ready(void *obj);
+
+#endif
