@@ -53,6 +53,7 @@ struct cvariant {
     hc_cache_obj *present;
     bool obligated;
     uint64_t stale_epoch; /* bumped by choose_stale: waiters take the stale object */
+    const void *owner;    /* who holds the obligation (hc_cache_txn_lookup_owned), or NULL */
     cvariant *next;
 };
 
@@ -869,7 +870,7 @@ hc_cache_obj *hc_cache_lookup(hc_cache *c, const uint8_t *key, size_t key_len,
 }
 
 static hc_cache_oblig *oblig_new(hc_cache *c, ckey *k, cvariant *v, const hc_headers *req,
-                                 hc_cache_obj *present)
+                                 hc_cache_obj *present, const void *owner)
 {
     hc_cache_oblig *o = calloc(1, sizeof *o);
     if (!o)
@@ -886,12 +887,20 @@ static hc_cache_oblig *oblig_new(hc_cache *c, ckey *k, cvariant *v, const hc_hea
     if (present)
         present->refs++;
     v->obligated = true;
+    v->owner = owner;
     k->pins++;
     return o;
 }
 
 bool hc_cache_txn_lookup(hc_cache *c, const uint8_t *key, size_t key_len, const hc_headers *req,
                          bool wait, hc_cache_obj **found, hc_cache_oblig **oblig)
+{
+    return hc_cache_txn_lookup_owned(c, key, key_len, req, wait, NULL, found, oblig);
+}
+
+bool hc_cache_txn_lookup_owned(hc_cache *c, const uint8_t *key, size_t key_len,
+                               const hc_headers *req, bool wait, const void *owner,
+                               hc_cache_obj **found, hc_cache_oblig **oblig)
 {
     *found = NULL;
     *oblig = NULL;
@@ -905,7 +914,7 @@ bool hc_cache_txn_lookup(hc_cache *c, const uint8_t *key, size_t key_len, const 
             break; /* out of memory: neither found nor obliged */
         cvariant *vs[MAX_RULES];
         size_t n = matching(k, req, vs);
-        bool awaitable = false;
+        bool awaitable = false, mine = false;
         for (size_t i = 0; i < n && !*found; i++) {
             hc_cache_obj *p = vs[i]->present;
             if (p && !p->not_cacheable &&
@@ -915,6 +924,7 @@ bool hc_cache_txn_lookup(hc_cache *c, const uint8_t *key, size_t key_len, const 
             if (p && i < nepochs && vs[i]->stale_epoch != epochs[i])
                 *found = p;
             awaitable = awaitable || vs[i]->obligated;
+            mine = mine || (owner && vs[i]->obligated && vs[i]->owner == owner);
         }
         if (!*found) {
             /* stale but revalidatable: the first caller gets it and the obligation */
@@ -923,7 +933,7 @@ bool hc_cache_txn_lookup(hc_cache *c, const uint8_t *key, size_t key_len, const 
                 if (p && !p->not_cacheable && obj_usable(c, p)) {
                     *found = p;
                     if (!vs[i]->obligated)
-                        *oblig = oblig_new(c, k, vs[i], req, p);
+                        *oblig = oblig_new(c, k, vs[i], req, p, owner);
                 }
             }
         }
@@ -932,8 +942,10 @@ bool hc_cache_txn_lookup(hc_cache *c, const uint8_t *key, size_t key_len, const 
             break;
         }
         if (awaitable) {
-            if (!wait)
+            if (!wait || mine) {
+                wait = false; /* never wait for an obligation the caller holds itself */
                 break;
+            }
             nepochs = n;
             for (size_t i = 0; i < n; i++)
                 epochs[i] = vs[i]->stale_epoch;
@@ -966,7 +978,7 @@ bool hc_cache_txn_lookup(hc_cache *c, const uint8_t *key, size_t key_len, const 
             break;
         }
         if (v)
-            *oblig = oblig_new(c, k, v, req, sie);
+            *oblig = oblig_new(c, k, v, req, sie, owner);
         if (!*oblig) {
             if (v)
                 variant_unlink_if_empty(c, k, v);

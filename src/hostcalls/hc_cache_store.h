@@ -76,6 +76,13 @@ hc_cache_obj *hc_cache_lookup(hc_cache *c, const uint8_t *key, size_t key_len,
 bool hc_cache_txn_lookup(hc_cache *c, const uint8_t *key, size_t key_len, const hc_headers *req,
                          bool wait, hc_cache_obj **found, hc_cache_oblig **oblig);
 
+/* hc_cache_txn_lookup for an `owner` (e.g. a request context): obligations it creates carry the
+ * owner, and it never waits for one the same owner holds (returns false instead, even with
+ * `wait`), so a request cannot deadlock on itself. */
+bool hc_cache_txn_lookup_owned(hc_cache *c, const uint8_t *key, size_t key_len,
+                               const hc_headers *req, bool wait, const void *owner,
+                               hc_cache_obj **found, hc_cache_oblig **oblig);
+
 /* Stores a new object (non-transactional; the last writer wins) whose body the caller then
  * writes (hc_cache_body_write / _finish). Returns it referenced, NULL when out of memory. */
 hc_cache_obj *hc_cache_insert(hc_cache *c, const uint8_t *key, size_t key_len,

@@ -4,6 +4,7 @@
 #include "hc_pending.h"
 
 #include "hc_cache.h"
+#include "hc_readthrough.h"
 
 #include "hc_mem.h"
 
@@ -189,6 +190,7 @@ void hc_pending_free(hc_pending *p)
     if (!p)
         return;
     edits_free(p);
+    hc_readthrough_free(p->rt);
     be_transfer_release(p->t);
     free(p->backend);
     free(p->method);
@@ -432,6 +434,8 @@ fail:
 hc_status hc_pending_finish(hc_ctx *ctx, hc_pending *p, uint32_t *resp, uint32_t *body,
                             be_error *detail)
 {
+    if (p->rt) /* a cached answer, or one to store (hc_readthrough.c) */
+        return hc_readthrough_finish(ctx, p, resp, body, detail);
     bool synthetic_on_error = !p->dynamic;
     *detail = BE_OK;
     be_error e = p->t ? be_transfer_wait_head(p->t) : p->fail;

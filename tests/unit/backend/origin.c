@@ -137,6 +137,10 @@ static enum MHD_Result queue(struct MHD_Connection *c, unsigned status, struct M
 {
     if (!r)
         return MHD_NO;
+    /* Fastlike caches GET responses as Fastly does: answers are uncacheable unless the request
+     * asks with ?cache=1 (the cache tests), so the transport tests see every request */
+    if (!MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "cache"))
+        MHD_add_response_header(r, "Cache-Control", "no-store");
     enum MHD_Result rc = MHD_queue_response(c, status, r);
     MHD_destroy_response(r);
     return rc;

@@ -16,6 +16,8 @@
  *   /drop             closes the connection without answering
  *   /stats            JSON {"requests":N,"connections":M}
  *   anything else     like /echo
+ * Every answer carries Cache-Control: no-store (Fastlike's readthrough cache then passes it)
+ * unless the query has a `cache` argument (e.g. ?cache=1, for the cache tests).
  * Every request body is consumed first and counted and hashed (FNV-1a, be_pattern.h); /echo
  * also answers the request's trailers as x-echo-t-<name> and their count as x-echo-trailers. */
 #ifndef BE_TEST_ORIGIN_H

@@ -1,0 +1,327 @@
+/* hc_readthrough.c: the readthrough cache of backend responses (hc_readthrough.h). A GET without
+ * a `pass` override is looked up by URL (the HTTP cache API's key); concurrent misses collapse (the others wait
+ * for the first one's response head, then stream its body from the cache); a fresh hit, or a stale
+ * one that another request is revalidating, answers from the cache with an Age header; a miss or
+ * a revalidation goes to the origin and stores the answer when it is cacheable (hc_cache_policy),
+ * remembers an uncacheable one as hit-for-pass, and falls back to a stale object within
+ * stale-if-error when the origin fails or answers 5XX. */
+#include "hc_readthrough.h"
+
+#include "hc_cache.h"
+#include "hc_cache_policy.h"
+#include "hc_http_cache.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct hc_rt {
+    hc_cache *cache;
+    hc_cache_obj *hit;     /* answer with this */
+    hc_cache_oblig *oblig; /* store the origin's answer */
+    hc_cache_obj *stale;   /* what the obligation found (for stale-if-error) */
+    hc_cache_override ov;  /* the request's override (surrogate key copied) */
+};
+
+void hc_readthrough_free(hc_rt *rt)
+{
+    if (!rt)
+        return;
+    hc_cache_obj_release(rt->hit);
+    hc_cache_obj_release(rt->stale);
+    hc_cache_oblig_abandon(rt->oblig);
+    free(rt->ov.surrogate_key);
+    free(rt);
+}
+
+static char *dup_str(const char *s)
+{
+    size_t n = strlen(s);
+    char *d = malloc(n + 1);
+    if (d)
+        memcpy(d, s, n + 1);
+    return d;
+}
+
+/* The cache key: the HTTP cache API's suggested key (SHA-256 of the URL, which includes the
+ * host), so both APIs see the same objects. */
+static uint8_t *make_key(const char *url, size_t *len)
+{
+    uint8_t *k = malloc(HC_HTTP_CACHE_KEY_LEN);
+    if (k)
+        hc_http_cache_suggested_key(url, k);
+    *len = HC_HTTP_CACHE_KEY_LEN;
+    return k;
+}
+
+/* A response and body handle answering from `o`, with its current Age. */
+static hc_status serve(hc_ctx *ctx, hc_cache_obj *o, uint32_t *resp_h, uint32_t *body_h)
+{
+    hc_response *r = hc_response_new();
+    hc_body *b = hc_cache_reader_body(o, 0, -1);
+    if (!r || !b || !hc_headers_copy(&r->headers, hc_cache_obj_resp_headers(o))) {
+        hc_response_free(r);
+        hc_body_free(b);
+        return HC_ERROR;
+    }
+    r->status = hc_cache_obj_status(o);
+    hc_cache_info in;
+    hc_cache_obj_info(o, &in);
+    char age[24];
+    int n = snprintf(age, sizeof age, "%llu", (unsigned long long)(in.age_ns / 1000000000ull));
+    hc_headers_insert(&r->headers, "Age", 3, age, (size_t)n);
+    /* as production's cached sends: X-Cache and the hit count */
+    hc_headers_insert(&r->headers, "X-Cache", 7, "HIT", 3);
+    n = snprintf(age, sizeof age, "%llu", (unsigned long long)in.hits);
+    hc_headers_insert(&r->headers, "X-Cache-Hits", 12, age, (size_t)n);
+    hc_status st = hc_ctx_add_response(ctx, r, resp_h);
+    if (st != HC_OK) {
+        hc_response_free(r);
+        hc_body_free(b);
+        return st;
+    }
+    st = hc_ctx_add_body(ctx, b, body_h);
+    if (st != HC_OK) {
+        hc_ctx_close_response(ctx, *resp_h);
+        hc_body_free(b);
+    }
+    return st;
+}
+
+hc_status hc_readthrough_send_start(hc_ctx *ctx, uint32_t req_h, uint32_t body_h,
+                                    const char *name, size_t name_len, bool streaming,
+                                    bool cached, hc_pending **out, be_error *detail)
+{
+    hc_cache *c = ctx->settings ? ctx->settings->cache : NULL;
+    hc_request *r = hc_ctx_request(ctx, req_h);
+    bool dyn;
+    if (!cached || !c || !r || streaming || !hc_ctx_body(ctx, body_h) || strcmp(r->method, "GET") != 0 ||
+        (r->cache_override.set && (r->cache_override.tag & 1u)) ||
+        !hc_backend_lookup(ctx, name, name_len, &dyn))
+        return hc_send_start(ctx, req_h, body_h, name, name_len, streaming, out, detail);
+    size_t key_len;
+    uint8_t *key = make_key(r->uri, &key_len);
+    hc_rt *rt = calloc(1, sizeof *rt);
+    if (!key || !rt) {
+        free(key);
+        free(rt);
+        return hc_send_start(ctx, req_h, body_h, name, name_len, streaming, out, detail);
+    }
+    rt->cache = c;
+    rt->ov = r->cache_override;
+    rt->ov.surrogate_key = NULL;
+    if (r->cache_override.surrogate_key) {
+        rt->ov.surrogate_key = malloc(r->cache_override.surrogate_key_len + 1);
+        if (rt->ov.surrogate_key)
+            memcpy(rt->ov.surrogate_key, r->cache_override.surrogate_key,
+                   r->cache_override.surrogate_key_len);
+        else
+            rt->ov.surrogate_key_len = 0;
+    }
+    hc_cache_obj *found = NULL;
+    hc_cache_oblig *oblig = NULL;
+    bool got = hc_cache_txn_lookup_owned(c, key, key_len, &r->headers, true, ctx, &found, &oblig);
+    free(key);
+    const char *url = r->uri;
+    if (!got || (found && !oblig && hc_cache_state_flags(found, false) == 0)) {
+        /* this request holds the obligation itself (async), or hit-for-pass: straight through */
+        hc_log(ctx, 2, "cache lookup GET %s (backend '%.*s'): %s", url, (int)name_len, name,
+               got ? "hit-for-pass, passing" : "busy in this request, passing");
+        hc_cache_obj_release(found);
+        hc_readthrough_free(rt);
+        return hc_send_start(ctx, req_h, body_h, name, name_len, streaming, out, detail);
+    }
+    if (found && !oblig) {
+        hc_cache_info in;
+        hc_cache_obj_info(found, &in);
+        hc_log(ctx, 1, "cache HIT: GET %s (backend '%.*s', age %llu s%s, hit %llu)", url,
+               (int)name_len, name, (unsigned long long)(in.age_ns / 1000000000ull),
+               in.fresh ? "" : ", stale while revalidating", (unsigned long long)in.hits);
+        hc_pending *p = calloc(1, sizeof *p);
+        if (p) {
+            p->fail = BE_OK;
+            p->backend = malloc(name_len + 1);
+            if (p->backend) {
+                memcpy(p->backend, name, name_len);
+                p->backend[name_len] = '\0';
+            }
+            p->method = dup_str("GET");
+            p->url = dup_str(url);
+        }
+        if (!p || !p->backend || !p->method || !p->url) {
+            hc_pending_free(p);
+            hc_cache_obj_release(found);
+            hc_readthrough_free(rt);
+            return HC_ERROR;
+        }
+        /* the request and its body are consumed, as by a send */
+        hc_request_free(hc_table_take(&ctx->requests, req_h, HC_KIND_REQUEST));
+        hc_body_free(hc_table_take(&ctx->items, body_h, HC_ITEM_BODY));
+        rt->hit = found;
+        p->rt = rt;
+        *detail = BE_OK;
+        *out = p;
+        return HC_OK;
+    }
+    hc_log(ctx, 1, "cache %s: GET %s (backend '%.*s')", found ? "STALE, revalidating" : "MISS", url,
+           (int)name_len, name);
+    rt->oblig = oblig;
+    rt->stale = found;
+    hc_status st = hc_send_start(ctx, req_h, body_h, name, name_len, streaming, out, detail);
+    if (st != HC_OK) {
+        hc_readthrough_free(rt);
+        return st;
+    }
+    (*out)->rt = rt;
+    return HC_OK;
+}
+
+/* Copies the origin's body into the new object; the guest then reads it back from the cache.
+ * Returns false when the body failed (the object is dropped). */
+static bool pump(hc_body *src, hc_cache_obj *o)
+{
+    uint8_t buf[16384];
+    for (;;) {
+        long n = hc_body_read(src, buf, sizeof buf);
+        if (n == 0) {
+            hc_cache_body_finish(o, true);
+            return true;
+        }
+        if (n < 0 || !hc_cache_body_write(o, buf, (size_t)n)) {
+            hc_cache_body_finish(o, false);
+            return false;
+        }
+    }
+}
+
+/* Stores the origin's response (handles resp_h, body_h) per the policy; the body handle is
+ * replaced by one reading the stored copy. */
+static void store_response(hc_ctx *ctx, hc_rt *rt, uint32_t resp_h, uint32_t *body_h)
+{
+    hc_response *r = hc_ctx_response(ctx, resp_h);
+    hc_body *b = hc_ctx_body(ctx, *body_h);
+    if (!r || !b)
+        return;
+    hc_cache_policy pol;
+    hc_cache_policy_decide(r->status, &r->headers, &rt->ov, (int64_t)time(NULL), &pol);
+    uint64_t known = 0;
+    bool have_len = hc_body_known_length(b, &known);
+    if (pol.cacheable && have_len && known > (uint64_t)HC_CACHE_DEFAULT_SIZE / 2) {
+        pol.cacheable = false;
+        pol.reason = "too big";
+    }
+    if (!pol.cacheable) {
+        if (pol.hit_for_pass) {
+            hc_cache_write w = {.max_age_ns = HC_CACHE_HIT_FOR_PASS_S * 1000000000ull,
+                                .length = -1,
+                                .not_cacheable = true,
+                                .status = r->status};
+            hc_cache_obj *o = hc_cache_oblig_insert(rt->oblig, &w);
+            rt->oblig = NULL;
+            if (o)
+                hc_cache_body_finish(o, true);
+            hc_cache_obj_release(o);
+        }
+        hc_log(ctx, 1, "cache: response %u not stored (%s)%s", r->status, pol.reason,
+               pol.hit_for_pass ? ": hit-for-pass" : "");
+        hc_cache_policy_deinit(&pol);
+        return; /* an obligation left goes to the next waiter when rt is freed */
+    }
+    hc_cache_write w = {
+        .max_age_ns = pol.ttl_ns,
+        .initial_age_ns = pol.initial_age_ns,
+        .swr_ns = pol.swr_ns,
+        .sie_ns = pol.sie_ns,
+        .vary = pol.vary,
+        .vary_len = pol.vary_len,
+        .surrogate_keys = pol.surrogate_keys,
+        .surrogate_keys_len = pol.surrogate_keys_len,
+        .length = have_len ? (int64_t)known : -1,
+        .sensitive = pol.sensitive,
+        .status = r->status,
+        .resp_headers = &r->headers,
+    };
+    hc_cache_write probe = {.vary = w.vary, .vary_len = w.vary_len};
+    if (hc_cache_check_write(&probe) != HC_OK) {
+        w.vary = NULL; /* not header names: vary on nothing */
+        w.vary_len = 0;
+    }
+    hc_cache_write probe2 = {.surrogate_keys = w.surrogate_keys,
+                             .surrogate_keys_len = w.surrogate_keys_len};
+    if (hc_cache_check_write(&probe2) != HC_OK) {
+        hc_log(ctx, 1, "cache: invalid Surrogate-Key ignored");
+        w.surrogate_keys = NULL;
+        w.surrogate_keys_len = 0;
+    }
+    hc_cache_obj *o = hc_cache_oblig_insert(rt->oblig, &w);
+    rt->oblig = NULL;
+    if (!o) {
+        hc_cache_policy_deinit(&pol);
+        return;
+    }
+    hc_log(ctx, 1, "cache: response %u stored for %llu s (swr %llu s, sie %llu s%s%s)", r->status,
+           (unsigned long long)(pol.ttl_ns / 1000000000ull),
+           (unsigned long long)(pol.swr_ns / 1000000000ull),
+           (unsigned long long)(pol.sie_ns / 1000000000ull), pol.vary_len ? ", vary " : "",
+           pol.vary_len ? pol.vary : "");
+    hc_cache_policy_deinit(&pol);
+    hc_body *src = hc_table_take(&ctx->items, *body_h, HC_ITEM_BODY);
+    pump(src, o);
+    hc_body_free(src);
+    hc_body *nb = hc_cache_reader_body(o, 0, -1);
+    hc_cache_obj_release(o);
+    uint32_t nh;
+    if (!nb || hc_ctx_add_body(ctx, nb, &nh) != HC_OK) {
+        hc_body_free(nb);
+        nb = hc_body_new(); /* out of memory: an empty body rather than a dangling handle */
+        if (nb && hc_ctx_add_body(ctx, nb, &nh) != HC_OK) {
+            hc_body_free(nb);
+            return;
+        }
+    }
+    *body_h = nh;
+}
+
+hc_status hc_readthrough_finish(hc_ctx *ctx, hc_pending *p, uint32_t *resp, uint32_t *body,
+                                be_error *detail)
+{
+    hc_rt *rt = p->rt;
+    p->rt = NULL;
+    if (rt->hit) {
+        hc_pending_free(p);
+        *detail = BE_OK;
+        hc_status st = serve(ctx, rt->hit, resp, body);
+        hc_readthrough_free(rt);
+        return st;
+    }
+    hc_status st = hc_pending_finish(ctx, p, resp, body, detail);
+    hc_response *r = st == HC_OK ? hc_ctx_response(ctx, *resp) : NULL;
+    bool failed = st != HC_OK || *detail != BE_OK || (r && r->status >= 500);
+    if (failed && rt->stale && rt->oblig) {
+        hc_cache_info in;
+        hc_cache_obj_info(rt->stale, &in);
+        if (in.usable_if_error) {
+            if (st == HC_OK) {
+                hc_ctx_close_response(ctx, *resp);
+                hc_ctx_close_body(ctx, *body, false);
+            }
+            hc_cache_oblig_choose_stale(rt->oblig);
+            rt->oblig = NULL;
+            hc_log(ctx, 1, "cache: origin failed, serving stale (stale-if-error)");
+            *detail = BE_OK;
+            st = serve(ctx, rt->stale, resp, body);
+            hc_readthrough_free(rt);
+            return st;
+        }
+    }
+    if (st == HC_OK && *detail == BE_OK && rt->oblig)
+        store_response(ctx, rt, *resp, body);
+    r = st == HC_OK ? hc_ctx_response(ctx, *resp) : NULL;
+    if (r) {
+        hc_headers_insert(&r->headers, "X-Cache", 7, "MISS", 4);
+        hc_headers_insert(&r->headers, "X-Cache-Hits", 12, "0", 1);
+    }
+    hc_readthrough_free(rt);
+    return st;
+}
