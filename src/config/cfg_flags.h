@@ -48,6 +48,8 @@ typedef struct cfg_options {
     bool unknown_import_link_error; /* -unknown-import link-error */
     bool request_timeout_set;
     uint64_t request_timeout_ms;
+    bool cache_size_set; /* -cache-size */
+    uint64_t cache_size;
 } cfg_options;
 
 void cfg_options_init(cfg_options *o);

@@ -93,6 +93,7 @@ struct hc_cache {
     void *now_user;
     watcher *watchers;
     size_t nwatchers;
+    unsigned bg; /* background jobs running (hc_cache_bg_begin) */
 };
 
 /* ---- small helpers ---- */
@@ -394,6 +395,11 @@ uint64_t hc_cache_now(hc_cache *c)
     return c->now(c->now_user);
 }
 
+uint64_t hc_cache_capacity(hc_cache *c)
+{
+    return c->cap;
+}
+
 void hc_cache_usage(hc_cache *c, uint64_t *bytes, size_t *objects)
 {
     pthread_mutex_lock(&c->mu);
@@ -531,10 +537,29 @@ static void evict(hc_cache *c)
         obj_remove(c, c->lru_tail);
 }
 
+void hc_cache_bg_begin(hc_cache *c)
+{
+    pthread_mutex_lock(&c->mu);
+    c->bg++;
+    pthread_mutex_unlock(&c->mu);
+}
+
+void hc_cache_bg_end(hc_cache *c)
+{
+    pthread_mutex_lock(&c->mu);
+    c->bg--;
+    pthread_cond_broadcast(&c->cond);
+    pthread_mutex_unlock(&c->mu);
+}
+
 void hc_cache_free(hc_cache *c)
 {
     if (!c)
         return;
+    pthread_mutex_lock(&c->mu);
+    while (c->bg > 0) /* the backends stopped first, so their transfers end */
+        pthread_cond_wait(&c->cond, &c->mu);
+    pthread_mutex_unlock(&c->mu);
     while (c->lru_tail)
         obj_remove(c, c->lru_tail);
     for (size_t i = 0; i < c->nbuckets; i++) {

@@ -59,6 +59,8 @@ void hc_cache_free(hc_cache *c);
 /* Replaces the clock (monotonic nanoseconds); for tests. NULL restores the real one. */
 void hc_cache_set_clock(hc_cache *c, uint64_t (*now)(void *user), void *user);
 uint64_t hc_cache_now(hc_cache *c);
+/* The memory cap in bytes. */
+uint64_t hc_cache_capacity(hc_cache *c);
 /* Bytes charged now, and the number of stored objects. */
 void hc_cache_usage(hc_cache *c, uint64_t *bytes, size_t *objects);
 
@@ -130,6 +132,11 @@ void hc_cache_obj_release(hc_cache_obj *o); /* accepts NULL */
 /* Purges every object carrying surrogate key `skey`: removed (hard) or marked stale (soft).
  * Returns how many objects matched. */
 size_t hc_cache_purge(hc_cache *c, const char *skey, size_t len, bool soft);
+
+/* Background work holding cache objects (revalidations that outlive their request):
+ * hc_cache_free waits until every begin has had its end. */
+void hc_cache_bg_begin(hc_cache *c);
+void hc_cache_bg_end(hc_cache *c);
 
 /* Registers a wake-up signal that is notified whenever a transaction ends or body bytes arrive
  * (so fastly_async_io.select on cache handles wakes); counted, unregister as often. */

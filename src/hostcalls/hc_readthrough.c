@@ -11,6 +11,8 @@
 #include "hc_cache_policy.h"
 #include "hc_http_cache.h"
 
+#include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,6 +91,8 @@ static hc_status serve(hc_ctx *ctx, hc_cache_obj *o, uint32_t *resp_h, uint32_t 
     return st;
 }
 
+static void revalidate_in_background(hc_ctx *ctx, hc_rt *rt, hc_pending *p);
+
 hc_status hc_readthrough_send_start(hc_ctx *ctx, uint32_t req_h, uint32_t body_h,
                                     const char *name, size_t name_len, bool streaming,
                                     bool cached, hc_pending **out, be_error *detail)
@@ -132,12 +136,38 @@ hc_status hc_readthrough_send_start(hc_ctx *ctx, uint32_t req_h, uint32_t body_h
         hc_readthrough_free(rt);
         return hc_send_start(ctx, req_h, body_h, name, name_len, streaming, out, detail);
     }
+    bool swr = found && oblig && (hc_cache_state_flags(found, false) & 2u /* usable */);
+    if (swr) {
+        /* stale within stale-while-revalidate: this request gets the stale object at once and
+         * its revalidation runs in the background (others meanwhile get the stale object too) */
+        hc_log(ctx, 1, "cache STALE: GET %s (backend '%.*s'), revalidating in the background",
+               url, (int)name_len, name);
+        hc_pending *bp;
+        be_error d2;
+        rt->oblig = oblig;
+        hc_status st = hc_send_start(ctx, req_h, body_h, name, name_len, false, &bp, &d2);
+        if (st == HC_OK) {
+            revalidate_in_background(ctx, rt, bp);
+            hc_pending_free(bp);
+        } else {
+            /* the request could not go out (e.g. an unknown backend): report that, as a send */
+            hc_cache_obj_release(found);
+            hc_readthrough_free(rt);
+            *detail = d2;
+            return st;
+        }
+        hc_cache_oblig_abandon(rt->oblig); /* not handed to the background: give it up */
+        rt->oblig = NULL;
+        oblig = NULL;
+    }
     if (found && !oblig) {
         hc_cache_info in;
         hc_cache_obj_info(found, &in);
-        hc_log(ctx, 1, "cache HIT: GET %s (backend '%.*s', age %llu s%s, hit %llu)", url,
-               (int)name_len, name, (unsigned long long)(in.age_ns / 1000000000ull),
-               in.fresh ? "" : ", stale while revalidating", (unsigned long long)in.hits);
+        if (!swr)
+            hc_log(ctx, 1, "cache HIT: GET %s (backend '%.*s', age %llu s%s, hit %llu)", url,
+                   (int)name_len, name, (unsigned long long)(in.age_ns / 1000000000ull),
+                   in.fresh ? "" : ", stale while another request revalidates",
+                   (unsigned long long)in.hits);
         hc_pending *p = calloc(1, sizeof *p);
         if (p) {
             p->fail = BE_OK;
@@ -155,7 +185,7 @@ hc_status hc_readthrough_send_start(hc_ctx *ctx, uint32_t req_h, uint32_t body_h
             hc_readthrough_free(rt);
             return HC_ERROR;
         }
-        /* the request and its body are consumed, as by a send */
+        /* the request and its body are consumed, as by a send (already, when revalidating) */
         hc_request_free(hc_table_take(&ctx->requests, req_h, HC_KIND_REQUEST));
         hc_body_free(hc_table_take(&ctx->items, body_h, HC_ITEM_BODY));
         rt->hit = found;
@@ -164,8 +194,8 @@ hc_status hc_readthrough_send_start(hc_ctx *ctx, uint32_t req_h, uint32_t body_h
         *out = p;
         return HC_OK;
     }
-    hc_log(ctx, 1, "cache %s: GET %s (backend '%.*s')", found ? "STALE, revalidating" : "MISS", url,
-           (int)name_len, name);
+    hc_log(ctx, 1, "cache %s: GET %s (backend '%.*s')",
+           found ? "STALE, revalidating (stale-if-error kept)" : "MISS", url, (int)name_len, name);
     rt->oblig = oblig;
     rt->stale = found;
     hc_status st = hc_send_start(ctx, req_h, body_h, name, name_len, streaming, out, detail);
@@ -177,13 +207,36 @@ hc_status hc_readthrough_send_start(hc_ctx *ctx, uint32_t req_h, uint32_t body_h
     return HC_OK;
 }
 
-/* Copies the origin's body into the new object; the guest then reads it back from the cache.
- * Returns false when the body failed (the object is dropped). */
-static bool pump(hc_body *src, hc_cache_obj *o)
+typedef long (*rt_read_fn)(void *src, uint8_t *buf, size_t len);
+
+/* Where lines go: the request's log, or (background revalidation, after the request) the
+ * server's log directly. */
+typedef struct rt_log {
+    hc_ctx *ctx;
+    const hc_settings *settings;
+} rt_log;
+
+static void rt_logf(const rt_log *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void rt_logf(const rt_log *l, const char *fmt, ...)
+{
+    char line[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    if (l->ctx)
+        hc_log(l->ctx, 1, "%s", line);
+    else if (l->settings && l->settings->log && l->settings->verbosity >= 1)
+        l->settings->log(l->settings->log_user, line);
+}
+
+/* Copies the origin's body into the new object. Returns false when the body failed (the object
+ * is dropped, its readers see the error). */
+static bool pump(rt_read_fn rd, void *src, hc_cache_obj *o)
 {
     uint8_t buf[16384];
     for (;;) {
-        long n = hc_body_read(src, buf, sizeof buf);
+        long n = rd(src, buf, sizeof buf);
         if (n == 0) {
             hc_cache_body_finish(o, true);
             return true;
@@ -195,38 +248,37 @@ static bool pump(hc_body *src, hc_cache_obj *o)
     }
 }
 
-/* Stores the origin's response (handles resp_h, body_h) per the policy; the body handle is
- * replaced by one reading the stored copy. */
-static void store_response(hc_ctx *ctx, hc_rt *rt, uint32_t resp_h, uint32_t *body_h)
+/* Decides about the origin's answer (status, headers; body length `known` or -1) and fulfils
+ * *oblig accordingly: a cacheable answer is stored with its body pumped from rd(src) and the
+ * object returned (referenced); an uncacheable one leaves a hit-for-pass marker; otherwise the
+ * obligation stays for the caller to give up. */
+static hc_cache_obj *store_and_pump(const rt_log *lg, hc_cache *cache, hc_cache_oblig **oblig,
+                                    const hc_cache_override *ov, uint16_t status,
+                                    const hc_headers *hdrs, int64_t known, rt_read_fn rd,
+                                    void *src)
 {
-    hc_response *r = hc_ctx_response(ctx, resp_h);
-    hc_body *b = hc_ctx_body(ctx, *body_h);
-    if (!r || !b)
-        return;
     hc_cache_policy pol;
-    hc_cache_policy_decide(r->status, &r->headers, &rt->ov, (int64_t)time(NULL), &pol);
-    uint64_t known = 0;
-    bool have_len = hc_body_known_length(b, &known);
-    if (pol.cacheable && have_len && known > (uint64_t)HC_CACHE_DEFAULT_SIZE / 2) {
+    hc_cache_policy_decide(status, hdrs, ov, (int64_t)time(NULL), &pol);
+    if (pol.cacheable && known >= 0 && (uint64_t)known > hc_cache_capacity(cache) / 2) {
         pol.cacheable = false;
-        pol.reason = "too big";
+        pol.reason = "too big for the cache";
     }
     if (!pol.cacheable) {
         if (pol.hit_for_pass) {
             hc_cache_write w = {.max_age_ns = HC_CACHE_HIT_FOR_PASS_S * 1000000000ull,
                                 .length = -1,
                                 .not_cacheable = true,
-                                .status = r->status};
-            hc_cache_obj *o = hc_cache_oblig_insert(rt->oblig, &w);
-            rt->oblig = NULL;
+                                .status = status};
+            hc_cache_obj *o = hc_cache_oblig_insert(*oblig, &w);
+            *oblig = NULL;
             if (o)
                 hc_cache_body_finish(o, true);
             hc_cache_obj_release(o);
         }
-        hc_log(ctx, 1, "cache: response %u not stored (%s)%s", r->status, pol.reason,
-               pol.hit_for_pass ? ": hit-for-pass" : "");
+        rt_logf(lg, "cache: response %u not stored (%s)%s", status, pol.reason,
+                pol.hit_for_pass ? ": hit-for-pass" : "");
         hc_cache_policy_deinit(&pol);
-        return; /* an obligation left goes to the next waiter when rt is freed */
+        return NULL;
     }
     hc_cache_write w = {
         .max_age_ns = pol.ttl_ns,
@@ -237,10 +289,10 @@ static void store_response(hc_ctx *ctx, hc_rt *rt, uint32_t resp_h, uint32_t *bo
         .vary_len = pol.vary_len,
         .surrogate_keys = pol.surrogate_keys,
         .surrogate_keys_len = pol.surrogate_keys_len,
-        .length = have_len ? (int64_t)known : -1,
+        .length = known,
         .sensitive = pol.sensitive,
-        .status = r->status,
-        .resp_headers = &r->headers,
+        .status = status,
+        .resp_headers = hdrs,
     };
     hc_cache_write probe = {.vary = w.vary, .vary_len = w.vary_len};
     if (hc_cache_check_write(&probe) != HC_OK) {
@@ -250,25 +302,45 @@ static void store_response(hc_ctx *ctx, hc_rt *rt, uint32_t resp_h, uint32_t *bo
     hc_cache_write probe2 = {.surrogate_keys = w.surrogate_keys,
                              .surrogate_keys_len = w.surrogate_keys_len};
     if (hc_cache_check_write(&probe2) != HC_OK) {
-        hc_log(ctx, 1, "cache: invalid Surrogate-Key ignored");
+        rt_logf(lg, "cache: invalid Surrogate-Key ignored");
         w.surrogate_keys = NULL;
         w.surrogate_keys_len = 0;
     }
-    hc_cache_obj *o = hc_cache_oblig_insert(rt->oblig, &w);
-    rt->oblig = NULL;
-    if (!o) {
-        hc_cache_policy_deinit(&pol);
-        return;
-    }
-    hc_log(ctx, 1, "cache: response %u stored for %llu s (swr %llu s, sie %llu s%s%s)", r->status,
-           (unsigned long long)(pol.ttl_ns / 1000000000ull),
-           (unsigned long long)(pol.swr_ns / 1000000000ull),
-           (unsigned long long)(pol.sie_ns / 1000000000ull), pol.vary_len ? ", vary " : "",
-           pol.vary_len ? pol.vary : "");
+    hc_cache_obj *o = hc_cache_oblig_insert(*oblig, &w);
+    *oblig = NULL;
+    if (o)
+        rt_logf(lg, "cache: response %u stored for %llu s (swr %llu s, sie %llu s%s%s)", status,
+                (unsigned long long)(pol.ttl_ns / 1000000000ull),
+                (unsigned long long)(pol.swr_ns / 1000000000ull),
+                (unsigned long long)(pol.sie_ns / 1000000000ull), pol.vary_len ? ", vary " : "",
+                pol.vary_len ? pol.vary : "");
     hc_cache_policy_deinit(&pol);
-    hc_body *src = hc_table_take(&ctx->items, *body_h, HC_ITEM_BODY);
-    pump(src, o);
-    hc_body_free(src);
+    if (o)
+        pump(rd, src, o);
+    return o;
+}
+
+static long body_read(void *b, uint8_t *buf, size_t len)
+{
+    return hc_body_read(b, buf, len);
+}
+
+/* Stores the origin's response (handles resp_h, body_h) per the policy; when stored, the body
+ * handle is replaced by one reading the stored copy. */
+static void store_response(hc_ctx *ctx, hc_rt *rt, uint32_t resp_h, uint32_t *body_h)
+{
+    hc_response *r = hc_ctx_response(ctx, resp_h);
+    hc_body *b = hc_ctx_body(ctx, *body_h);
+    if (!r || !b)
+        return;
+    uint64_t known = 0;
+    bool have_len = hc_body_known_length(b, &known);
+    rt_log lg = {ctx, NULL};
+    hc_cache_obj *o = store_and_pump(&lg, rt->cache, &rt->oblig, &rt->ov, r->status, &r->headers,
+                                     have_len ? (int64_t)known : -1, body_read, b);
+    if (!o)
+        return; /* an obligation left goes to the next waiter when rt is freed */
+    hc_ctx_close_body(ctx, *body_h, false);
     hc_body *nb = hc_cache_reader_body(o, 0, -1);
     hc_cache_obj_release(o);
     uint32_t nh;
@@ -281,6 +353,78 @@ static void store_response(hc_ctx *ctx, hc_rt *rt, uint32_t resp_h, uint32_t *bo
         }
     }
     *body_h = nh;
+}
+
+/* ---- background revalidation (stale-while-revalidate) ---- */
+
+typedef struct rt_bg {
+    hc_cache *cache;
+    be_transfer *t;
+    hc_cache_oblig *oblig;
+    hc_cache_override ov; /* surrogate key owned */
+    rt_log lg;
+} rt_bg;
+
+static void *bg_main(void *arg)
+{
+    rt_bg *b = arg;
+    if (be_transfer_wait_head(b->t) == BE_OK && be_transfer_status(b->t) < 500) {
+        hc_headers h;
+        hc_headers_init(&h);
+        bool ok = true;
+        for (size_t i = 0; ok && i < be_transfer_nheaders(b->t); i++) {
+            be_header e = be_transfer_header(b->t, i);
+            ok = hc_headers_append(&h, e.name, e.name_len, e.value, e.value_len);
+        }
+        if (ok) {
+            hc_cache_obj *o =
+                store_and_pump(&b->lg, b->cache, &b->oblig, &b->ov, be_transfer_status(b->t), &h,
+                               be_transfer_body_length(b->t), be_transfer_read, b->t);
+            hc_cache_obj_release(o);
+        }
+        hc_headers_deinit(&h);
+    } else {
+        rt_logf(&b->lg, "cache: background revalidation failed; the stale object stays");
+    }
+    hc_cache_oblig_abandon(b->oblig);
+    be_transfer_release(b->t);
+    free(b->ov.surrogate_key);
+    hc_cache *c = b->cache;
+    free(b);
+    hc_cache_bg_end(c);
+    return NULL;
+}
+
+/* Starts the revalidation of a stale object in the background: the request goes to the origin
+ * now and the answer is stored by a thread of its own, after the guest got the stale object. */
+static void revalidate_in_background(hc_ctx *ctx, hc_rt *rt, hc_pending *p)
+{
+    rt_bg *b = calloc(1, sizeof *b);
+    pthread_t th;
+    pthread_attr_t attr;
+    if (!b || !p->t) {
+        free(b);
+        return; /* no transfer (a simulated failure): the obligation goes when rt is freed */
+    }
+    b->cache = rt->cache;
+    b->t = p->t;
+    be_transfer_retain(p->t);
+    b->oblig = rt->oblig;
+    b->ov = rt->ov;
+    b->lg.settings = ctx->settings;
+    rt->oblig = NULL;
+    rt->ov.surrogate_key = NULL;
+    hc_cache_bg_begin(b->cache);
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    if (pthread_create(&th, &attr, bg_main, b) != 0) {
+        rt->oblig = b->oblig;
+        be_transfer_release(b->t);
+        free(b->ov.surrogate_key);
+        free(b);
+        hc_cache_bg_end(rt->cache);
+    }
+    pthread_attr_destroy(&attr);
 }
 
 hc_status hc_readthrough_finish(hc_ctx *ctx, hc_pending *p, uint32_t *resp, uint32_t *body,

@@ -118,7 +118,7 @@ fastlike_status fastlike_new(const fastlike_config *c, fastlike **out, char *err
         st = FASTLIKE_ERR_IO;
         goto done;
     }
-    f->cache = hc_cache_new(0);
+    f->cache = hc_cache_new(c->cache_size ? c->cache_size : 1); /* 1 byte: nothing stays */
     if (!f->cache) {
         snprintf(err, errlen, "out of memory");
         st = FASTLIKE_ERR_NOMEM;

@@ -184,10 +184,39 @@ TEST(purge_and_soft_purge)
     CHECK(be_srv_log_has(s, "purge (soft) surrogate key 'other': 1 object"));
     CHECK_EQ_INT(get_body(s, b, NULL, body, sizeof body), 200);
     CHECK_STR_EQ(body, "b");
-    CHECK(be_srv_log_has(s, "cache STALE, revalidating"));
+    CHECK(be_srv_log_has(s, "revalidating in the background"));
+    CHECK(log_wait_count(&s->log, "stored for 60 s", 4)); /* the background revalidation */
     CHECK_EQ_U64(origin_requests(org), 4);
     get_body(s, b, NULL, body, sizeof body);
     CHECK_EQ_U64(origin_requests(org), 4); /* fresh again */
+    be_srv_stop(s);
+}
+
+TEST(stale_while_revalidate)
+{
+    be_srv *s = start();
+    if (!s)
+        return;
+    /* stale on arrival (Age 5 > max-age 1) but within stale-while-revalidate */
+    const char *t = "/status/200?cache=1&h=Cache-Control:max-age%3D1,stale-while-revalidate%3D60&h=Age:5&body=swr";
+    char body[64];
+    CHECK_EQ_INT(get_body(s, t, NULL, body, sizeof body), 200);
+    CHECK_EQ_U64(origin_requests(org), 1);
+    /* served the stale copy at once; the revalidation (with a TTL override, so its answer is
+     * fresh) runs in the background */
+    hc_resp r;
+    CHECK_EQ_INT(get(s, t, "x-ttl: 100\r\n", &r), 200);
+    CHECK_STR_EQ(r.body ? (char *)r.body : "", "swr");
+    CHECK_STR_EQ(hc_header(&r, "x-cache"), "HIT");
+    hc_resp_free(&r);
+    CHECK(be_srv_log_has(s, "revalidating in the background"));
+    CHECK(be_srv_log_has(s, "stored for 100 s"));
+    CHECK_EQ_U64(origin_requests(org), 2);
+    for (int i = 0; i < 3; i++) {
+        CHECK_EQ_INT(get_body(s, t, NULL, body, sizeof body), 200);
+        CHECK_STR_EQ(body, "swr");
+    }
+    CHECK_EQ_U64(origin_requests(org), 2); /* fresh again: hits */
     be_srv_stop(s);
 }
 
@@ -233,6 +262,29 @@ TEST(stale_if_error)
     CHECK(be_srv_log_has(s, "serving stale (stale-if-error)"));
     /* a URL never cached has nothing to fall back on: the synthetic 502 */
     CHECK_EQ_INT(get_body(s, "/status/200?cache=1&body=new", NULL, body, sizeof body), 502);
+    be_srv_stop(s);
+}
+
+static void no_cache_hook(fastlike_config *c, void *user)
+{
+    (void)user;
+    fastlike_config_set_cache_size(c, 0);
+}
+
+TEST(cache_size_zero_keeps_nothing)
+{
+    const char *be[] = {be_fmt("origin=127.0.0.1:%u", origin_port(org)), NULL};
+    be_srv *s = be_srv_start_with(GUEST, be, no_cache_hook, NULL);
+    CHECK(s != NULL);
+    if (!s)
+        return;
+    origin_reset_counts(org);
+    char body[64];
+    const char *t = "/status/200?cache=1&h=Cache-Control:max-age%3D60&body=z";
+    CHECK_EQ_INT(get_body(s, t, NULL, body, sizeof body), 200);
+    CHECK_EQ_INT(get_body(s, t, NULL, body, sizeof body), 200);
+    CHECK_STR_EQ(body, "z");
+    CHECK_EQ_U64(origin_requests(org), 2);
     be_srv_stop(s);
 }
 
@@ -286,9 +338,11 @@ int main(int argc, char **argv)
     RUN(ttl_expiry);
     RUN(vary);
     RUN(purge_and_soft_purge);
+    RUN(stale_while_revalidate);
     RUN(async_send_and_overrides);
     RUN(stale_if_error);
     RUN(collapsing);
+    RUN(cache_size_zero_keeps_nothing);
     origin_stop(org);
     return harness_finish(argv[0]);
 }
