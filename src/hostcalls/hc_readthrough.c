@@ -24,6 +24,7 @@ struct hc_rt {
     hc_cache_oblig *oblig; /* store the origin's answer */
     hc_cache_obj *stale;   /* what the obligation found (for stale-if-error) */
     hc_cache_override ov;  /* the request's override (surrogate key copied) */
+    char *url;             /* for log lines (the request itself is consumed by the send) */
 };
 
 void hc_readthrough_free(hc_rt *rt)
@@ -34,6 +35,7 @@ void hc_readthrough_free(hc_rt *rt)
     hc_cache_obj_release(rt->stale);
     hc_cache_oblig_abandon(rt->oblig);
     free(rt->ov.surrogate_key);
+    free(rt->url);
     free(rt);
 }
 
@@ -127,7 +129,8 @@ hc_status hc_readthrough_send_start(hc_ctx *ctx, uint32_t req_h, uint32_t body_h
     hc_cache_oblig *oblig = NULL;
     bool got = hc_cache_txn_lookup_owned(c, key, key_len, &r->headers, true, ctx, &found, &oblig);
     free(key);
-    const char *url = r->uri;
+    rt->url = dup_str(r->uri);
+    const char *url = rt->url ? rt->url : "";
     if (!got || (found && !oblig && hc_cache_state_flags(found, false) == 0)) {
         /* this request holds the obligation itself (async), or hit-for-pass: straight through */
         hc_log(ctx, 2, "cache lookup GET %s (backend '%.*s'): %s", url, (int)name_len, name,

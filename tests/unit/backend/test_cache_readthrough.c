@@ -3,7 +3,7 @@
  * what is not cached (private, no-store, Set-Cookie, uncacheable statuses, POST, pass), TTL
  * expiry (waiting for the condition, not sleeping a fixed time), Vary, overrides (TTL, pass,
  * surrogate key), purges (hard: next request misses; soft: stale served while one request
- * revalidates), stale-if-error, async sends, and 30 concurrent misses collapsing into one origin
+ * revalidates), stale-if-error, async sends, and 50 concurrent misses collapsing into one origin
  * request. */
 #include "be_server.h"
 #include "harness.h"
@@ -310,7 +310,7 @@ TEST(collapsing)
     be_srv *s = start();
     if (!s)
         return;
-    enum { N = 30 };
+    enum { N = 50 };
     herd h = {.s = s};
     pthread_mutex_init(&h.mu, NULL);
     pthread_t t[N];
