@@ -552,14 +552,21 @@ void hc_cache_bg_end(hc_cache *c)
     pthread_mutex_unlock(&c->mu);
 }
 
-void hc_cache_free(hc_cache *c)
+void hc_cache_bg_wait(hc_cache *c)
 {
     if (!c)
         return;
     pthread_mutex_lock(&c->mu);
-    while (c->bg > 0) /* the backends stopped first, so their transfers end */
+    while (c->bg > 0)
         pthread_cond_wait(&c->cond, &c->mu);
     pthread_mutex_unlock(&c->mu);
+}
+
+void hc_cache_free(hc_cache *c)
+{
+    if (!c)
+        return;
+    hc_cache_bg_wait(c);
     while (c->lru_tail)
         obj_remove(c, c->lru_tail);
     for (size_t i = 0; i < c->nbuckets; i++) {

@@ -137,6 +137,8 @@ size_t hc_cache_purge(hc_cache *c, const char *skey, size_t len, bool soft);
  * hc_cache_free waits until every begin has had its end. */
 void hc_cache_bg_begin(hc_cache *c);
 void hc_cache_bg_end(hc_cache *c);
+/* Waits until no background job runs (before the backends they use are freed). Accepts NULL. */
+void hc_cache_bg_wait(hc_cache *c);
 
 /* Registers a wake-up signal that is notified whenever a transaction ends or body bytes arrive
  * (so fastly_async_io.select on cache handles wakes); counted, unregister as often. */

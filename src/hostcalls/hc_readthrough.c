@@ -216,7 +216,9 @@ typedef long (*rt_read_fn)(void *src, uint8_t *buf, size_t len);
  * server's log directly. */
 typedef struct rt_log {
     hc_ctx *ctx;
-    const hc_settings *settings;
+    void (*log)(void *user, const char *line); /* without ctx: the server's log (copied, as the */
+    void *log_user;                            /* settings may go before a background job ends) */
+    int verbosity;
 } rt_log;
 
 static void rt_logf(const rt_log *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -229,17 +231,20 @@ static void rt_logf(const rt_log *l, const char *fmt, ...)
     va_end(ap);
     if (l->ctx)
         hc_log(l->ctx, 1, "%s", line);
-    else if (l->settings && l->settings->log && l->settings->verbosity >= 1)
-        l->settings->log(l->settings->log_user, line);
+    else if (l->log && l->verbosity >= 1)
+        l->log(l->log_user, line);
 }
 
-/* Copies the origin's body into the new object. Returns false when the body failed (the object
- * is dropped, its readers see the error). */
-static bool pump(rt_read_fn rd, void *src, hc_cache_obj *o)
+/* Copies the origin's body into the new object, at most `limit` bytes: a body of unknown length
+ * that turns out bigger is not cached (the object is dropped; *pumped tells how much of the body
+ * the object holds, for the caller to pass on). Returns false when the object was dropped (the
+ * body failed, or was too big). */
+static bool pump(rt_read_fn rd, void *src, hc_cache_obj *o, uint64_t limit, uint64_t *pumped)
 {
     uint8_t buf[16384];
+    *pumped = 0;
     for (;;) {
-        long n = rd(src, buf, sizeof buf);
+        long n = *pumped < limit ? rd(src, buf, sizeof buf) : -2;
         if (n == 0) {
             hc_cache_body_finish(o, true);
             return true;
@@ -248,6 +253,7 @@ static bool pump(rt_read_fn rd, void *src, hc_cache_obj *o)
             hc_cache_body_finish(o, false);
             return false;
         }
+        *pumped += (uint64_t)n;
     }
 }
 
@@ -258,8 +264,10 @@ static bool pump(rt_read_fn rd, void *src, hc_cache_obj *o)
 static hc_cache_obj *store_and_pump(const rt_log *lg, hc_cache *cache, hc_cache_oblig **oblig,
                                     const hc_cache_override *ov, uint16_t status,
                                     const hc_headers *hdrs, int64_t known, rt_read_fn rd,
-                                    void *src)
+                                    void *src, bool *dropped, uint64_t *pumped)
 {
+    *dropped = false;
+    *pumped = 0;
     hc_cache_policy pol;
     hc_cache_policy_decide(status, hdrs, ov, (int64_t)time(NULL), &pol);
     if (pol.cacheable && known >= 0 && (uint64_t)known > hc_cache_capacity(cache) / 2) {
@@ -318,8 +326,10 @@ static hc_cache_obj *store_and_pump(const rt_log *lg, hc_cache *cache, hc_cache_
                 (unsigned long long)(pol.sie_ns / 1000000000ull), pol.vary_len ? ", vary " : "",
                 pol.vary_len ? pol.vary : "");
     hc_cache_policy_deinit(&pol);
-    if (o)
-        pump(rd, src, o);
+    if (o && !pump(rd, src, o, hc_cache_capacity(cache) / 2, pumped)) {
+        *dropped = true;
+        rt_logf(lg, "cache: response body failed or too big for the cache; not stored");
+    }
     return o;
 }
 
@@ -338,13 +348,35 @@ static void store_response(hc_ctx *ctx, hc_rt *rt, uint32_t resp_h, uint32_t *bo
         return;
     uint64_t known = 0;
     bool have_len = hc_body_known_length(b, &known);
-    rt_log lg = {ctx, NULL};
+    rt_log lg = {.ctx = ctx};
+    bool dropped;
+    uint64_t pumped;
     hc_cache_obj *o = store_and_pump(&lg, rt->cache, &rt->oblig, &rt->ov, r->status, &r->headers,
-                                     have_len ? (int64_t)known : -1, body_read, b);
+                                     have_len ? (int64_t)known : -1, body_read, b, &dropped,
+                                     &pumped);
     if (!o)
         return; /* an obligation left goes to the next waiter when rt is freed */
-    hc_ctx_close_body(ctx, *body_h, false);
-    hc_body *nb = hc_cache_reader_body(o, 0, -1);
+    hc_body *nb;
+    if (dropped) {
+        /* not cached after all: the guest gets what was read so far, then the rest of the
+         * origin's body (or its error) */
+        nb = hc_body_new();
+        uint8_t buf[16384];
+        for (uint64_t off = 0; nb && off < pumped;) {
+            long n = hc_cache_body_read(o, off, buf, sizeof buf);
+            if (n <= 0 || !hc_body_push_back(nb, buf, (size_t)n))
+                break;
+            off += (uint64_t)n;
+        }
+        hc_body *rest = hc_table_take(&ctx->items, *body_h, HC_ITEM_BODY);
+        if (nb && rest)
+            hc_body_append(nb, rest);
+        else
+            hc_body_free(rest);
+    } else {
+        hc_ctx_close_body(ctx, *body_h, false);
+        nb = hc_cache_reader_body(o, 0, -1);
+    }
     hc_cache_obj_release(o);
     uint32_t nh;
     if (!nb || hc_ctx_add_body(ctx, nb, &nh) != HC_OK) {
@@ -380,9 +412,12 @@ static void *bg_main(void *arg)
             ok = hc_headers_append(&h, e.name, e.name_len, e.value, e.value_len);
         }
         if (ok) {
-            hc_cache_obj *o =
-                store_and_pump(&b->lg, b->cache, &b->oblig, &b->ov, be_transfer_status(b->t), &h,
-                               be_transfer_body_length(b->t), be_transfer_read, b->t);
+            bool dropped;
+            uint64_t pumped;
+            hc_cache_obj *o = store_and_pump(&b->lg, b->cache, &b->oblig, &b->ov,
+                                             be_transfer_status(b->t), &h,
+                                             be_transfer_body_length(b->t), be_transfer_read, b->t,
+                                             &dropped, &pumped);
             hc_cache_obj_release(o);
         }
         hc_headers_deinit(&h);
@@ -414,7 +449,9 @@ static void revalidate_in_background(hc_ctx *ctx, hc_rt *rt, hc_pending *p)
     be_transfer_retain(p->t);
     b->oblig = rt->oblig;
     b->ov = rt->ov;
-    b->lg.settings = ctx->settings;
+    b->lg.log = ctx->settings->log;
+    b->lg.log_user = ctx->settings->log_user;
+    b->lg.verbosity = ctx->settings->verbosity;
     rt->oblig = NULL;
     rt->ov.surrogate_key = NULL;
     hc_cache_bg_begin(b->cache);

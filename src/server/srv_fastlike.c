@@ -175,6 +175,7 @@ void fastlike_free(fastlike *f)
         return;
     srv_http_stop(f->http);
     srv_guest_free(f->guest);
+    hc_cache_bg_wait(f->cache); /* background revalidations use the backends */
     be_backends_free(f->backends);
     hc_cache_free(f->cache);
     cfg_edge_deinit(&f->edge);

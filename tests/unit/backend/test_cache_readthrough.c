@@ -9,6 +9,8 @@
 #include "harness.h"
 #include "origin.h"
 
+#include "be_pattern.h"
+
 #include <pthread.h>
 
 #define GUEST "build/guests/be_cache.wasm"
@@ -288,6 +290,38 @@ TEST(cache_size_zero_keeps_nothing)
     be_srv_stop(s);
 }
 
+static void small_cache_hook(fastlike_config *c, void *user)
+{
+    (void)user;
+    fastlike_config_set_cache_size(c, 64 * 1024);
+}
+
+TEST(too_big_for_the_cache)
+{
+    const char *be[] = {be_fmt("origin=127.0.0.1:%u", origin_port(org)), NULL};
+    be_srv *s = be_srv_start_with(GUEST, be, small_cache_hook, NULL);
+    CHECK(s != NULL);
+    if (!s)
+        return;
+    origin_reset_counts(org);
+    /* known length over half the cache: passed through; unknown (chunked): found out while
+     * caching, then passed on whole */
+    const char *targets[] = {"/big?cache=1&n=200000", "/big?cache=1&n=200000&chunked=1"};
+    for (int i = 0; i < 2; i++) {
+        for (int k = 0; k < 2; k++) {
+            hc_resp r;
+            memset(&r, 0, sizeof r);
+            CHECK_EQ_INT(be_request(s->port, "GET", targets[i], NULL, NULL, 0, &r, true), 200);
+            CHECK_EQ_INT(r.body_len, 200000);
+            CHECK_EQ_INT(be_pattern_mismatches(0, r.body, r.body_len), 0);
+            hc_resp_free(&r);
+        }
+    }
+    CHECK_EQ_U64(origin_requests(org), 4);
+    CHECK(be_srv_log_has(s, "too big for the cache"));
+    be_srv_stop(s);
+}
+
 typedef struct herd {
     be_srv *s;
     int ok;
@@ -343,6 +377,7 @@ int main(int argc, char **argv)
     RUN(stale_if_error);
     RUN(collapsing);
     RUN(cache_size_zero_keeps_nothing);
+    RUN(too_big_for_the_cache);
     origin_stop(org);
     return harness_finish(argv[0]);
 }
