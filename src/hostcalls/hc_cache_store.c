@@ -1124,6 +1124,13 @@ void hc_cache_oblig_choose_stale(hc_cache_oblig *ob)
     hc_cache_oblig_abandon(ob);
 }
 
+void hc_cache_oblig_disown(hc_cache_oblig *ob)
+{
+    pthread_mutex_lock(&ob->cache->mu);
+    ob->slot->owner = NULL;
+    pthread_mutex_unlock(&ob->cache->mu);
+}
+
 hc_cache_obj *hc_cache_oblig_found(hc_cache_oblig *ob)
 {
     return ob->present;

@@ -98,6 +98,8 @@ hc_cache_obj *hc_cache_oblig_insert(hc_cache_oblig *o, const hc_cache_write *w);
 hc_status hc_cache_oblig_update(hc_cache_oblig *o, const hc_cache_write *w, hc_cache_obj **out);
 /* Gives up an obligation (consumed): the next waiter gets it. Accepts NULL. */
 void hc_cache_oblig_abandon(hc_cache_oblig *o);
+/* Clears the obligation's owner (it outlives the request that took it). */
+void hc_cache_oblig_disown(hc_cache_oblig *o);
 /* The object the obligation found (stale), not referenced; NULL when none. */
 hc_cache_obj *hc_cache_oblig_found(hc_cache_oblig *o);
 /* Ends a collapse without changing what is stored: the waiters get `obj` (stale-if-error). */

@@ -128,6 +128,10 @@ hc_status hc_readthrough_send_start(hc_ctx *ctx, uint32_t req_h, uint32_t body_h
     hc_cache_obj *found = NULL;
     hc_cache_oblig *oblig = NULL;
     bool got = hc_cache_txn_lookup_owned(c, key, key_len, &r->headers, true, ctx, &found, &oblig);
+    hc_log(ctx, 2, "cache lookup GET %s (key %02x%02x%02x%02x..., %zu request headers): %s%s",
+           r->uri, key[0], key[1], key[2], key[3], r->headers.n,
+           !got ? "busy in this request" : found ? "found" : "not found",
+           oblig ? ", obliged to fetch" : "");
     free(key);
     rt->url = dup_str(r->uri);
     const char *url = rt->url ? rt->url : "";
@@ -257,14 +261,61 @@ static bool pump(rt_read_fn rd, void *src, hc_cache_obj *o, uint64_t limit, uint
     }
 }
 
+/* A body copied into the cache by a thread of its own, so the guest (reading the cached copy)
+ * streams it as it arrives. */
+typedef struct pump_job {
+    hc_cache *cache;
+    hc_cache_obj *o;
+    be_transfer *t;
+} pump_job;
+
+static void *pump_main(void *arg)
+{
+    pump_job *j = arg;
+    uint64_t pumped;
+    pump(be_transfer_read, j->t, j->o, UINT64_MAX, &pumped);
+    hc_cache_obj_release(j->o);
+    be_transfer_release(j->t);
+    hc_cache *c = j->cache;
+    free(j);
+    hc_cache_bg_end(c);
+    return NULL;
+}
+
+/* Starts pump_main for `o` from transfer `t`; false when no thread could start. */
+static bool pump_in_background(hc_cache *cache, hc_cache_obj *o, be_transfer *t)
+{
+    pump_job *j = malloc(sizeof *j);
+    if (!j)
+        return false;
+    *j = (pump_job){cache, o, t};
+    hc_cache_obj_retain(o);
+    be_transfer_retain(t);
+    hc_cache_bg_begin(cache);
+    pthread_t th;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    bool ok = pthread_create(&th, &attr, pump_main, j) == 0;
+    pthread_attr_destroy(&attr);
+    if (!ok) {
+        hc_cache_obj_release(o);
+        be_transfer_release(t);
+        free(j);
+        hc_cache_bg_end(cache);
+    }
+    return ok;
+}
+
 /* Decides about the origin's answer (status, headers; body length `known` or -1) and fulfils
  * *oblig accordingly: a cacheable answer is stored with its body pumped from rd(src) and the
  * object returned (referenced); an uncacheable one leaves a hit-for-pass marker; otherwise the
- * obligation stays for the caller to give up. */
+ * obligation stays for the caller to give up. With `t` (a transfer whose whole body is still
+ * to come, of known length) the body is copied by a thread of its own instead. */
 static hc_cache_obj *store_and_pump(const rt_log *lg, hc_cache *cache, hc_cache_oblig **oblig,
                                     const hc_cache_override *ov, uint16_t status,
                                     const hc_headers *hdrs, int64_t known, rt_read_fn rd,
-                                    void *src, bool *dropped, uint64_t *pumped)
+                                    void *src, be_transfer *t, bool *dropped, uint64_t *pumped)
 {
     *dropped = false;
     *pumped = 0;
@@ -326,6 +377,8 @@ static hc_cache_obj *store_and_pump(const rt_log *lg, hc_cache *cache, hc_cache_
                 (unsigned long long)(pol.sie_ns / 1000000000ull), pol.vary_len ? ", vary " : "",
                 pol.vary_len ? pol.vary : "");
     hc_cache_policy_deinit(&pol);
+    if (o && t && pump_in_background(cache, o, t))
+        return o;
     if (o && !pump(rd, src, o, hc_cache_capacity(cache) / 2, pumped)) {
         *dropped = true;
         rt_logf(lg, "cache: response body failed or too big for the cache; not stored");
@@ -351,8 +404,12 @@ static void store_response(hc_ctx *ctx, hc_rt *rt, uint32_t resp_h, uint32_t *bo
     rt_log lg = {.ctx = ctx};
     bool dropped;
     uint64_t pumped;
+    /* a whole origin body of known length streams to the guest through the cache */
+    be_transfer *t = have_len && b->src_read == be_transfer_read && b->len == 0 && !b->next
+                         ? b->src
+                         : NULL;
     hc_cache_obj *o = store_and_pump(&lg, rt->cache, &rt->oblig, &rt->ov, r->status, &r->headers,
-                                     have_len ? (int64_t)known : -1, body_read, b, &dropped,
+                                     have_len ? (int64_t)known : -1, body_read, b, t, &dropped,
                                      &pumped);
     if (!o)
         return; /* an obligation left goes to the next waiter when rt is freed */
@@ -417,7 +474,7 @@ static void *bg_main(void *arg)
             hc_cache_obj *o = store_and_pump(&b->lg, b->cache, &b->oblig, &b->ov,
                                              be_transfer_status(b->t), &h,
                                              be_transfer_body_length(b->t), be_transfer_read, b->t,
-                                             &dropped, &pumped);
+                                             NULL, &dropped, &pumped);
             hc_cache_obj_release(o);
         }
         hc_headers_deinit(&h);
@@ -448,6 +505,7 @@ static void revalidate_in_background(hc_ctx *ctx, hc_rt *rt, hc_pending *p)
     b->t = p->t;
     be_transfer_retain(p->t);
     b->oblig = rt->oblig;
+    hc_cache_oblig_disown(b->oblig); /* the request's context goes before the job ends */
     b->ov = rt->ov;
     b->lg.log = ctx->settings->log;
     b->lg.log_user = ctx->settings->log_user;
