@@ -152,6 +152,14 @@ hc_status hc_readthrough_send_start(hc_ctx *ctx, uint32_t req_h, uint32_t body_h
         hc_pending *bp;
         be_error d2;
         rt->oblig = oblig;
+        /* a conditional request when the stored response allows one (a 304 refreshes it) */
+        const hc_headers *sh = hc_cache_obj_resp_headers(found);
+        const hc_header *etag = hc_headers_get(sh, "etag", 4);
+        const hc_header *lm = hc_headers_get(sh, "last-modified", 13);
+        if (etag && !hc_headers_get(&r->headers, "if-none-match", 13))
+            hc_headers_insert(&r->headers, "If-None-Match", 13, etag->value, etag->value_len);
+        if (lm && !hc_headers_get(&r->headers, "if-modified-since", 17))
+            hc_headers_insert(&r->headers, "If-Modified-Since", 17, lm->value, lm->value_len);
         hc_status st = hc_send_start(ctx, req_h, body_h, name, name_len, false, &bp, &d2);
         if (st == HC_OK) {
             revalidate_in_background(ctx, rt, bp);
@@ -453,6 +461,7 @@ typedef struct rt_bg {
     hc_cache *cache;
     be_transfer *t;
     hc_cache_oblig *oblig;
+    hc_cache_obj *stale;  /* what is being revalidated (referenced) */
     hc_cache_override ov; /* surrogate key owned */
     rt_log lg;
 } rt_bg;
@@ -468,7 +477,46 @@ static void *bg_main(void *arg)
             be_header e = be_transfer_header(b->t, i);
             ok = hc_headers_append(&h, e.name, e.name_len, e.value, e.value_len);
         }
-        if (ok) {
+        if (ok && be_transfer_status(b->t) == 304 && b->stale) {
+            /* not modified: the stored response with the new headers, its body kept */
+            hc_headers merged;
+            hc_headers_init(&merged);
+            hc_headers_copy(&merged, hc_cache_obj_resp_headers(b->stale));
+            for (size_t i = 0; i < h.n; i++)
+                if (!hc_header_name_eq(h.items[i].name, h.items[i].name_len, "content-length", 14))
+                    hc_headers_insert(&merged, h.items[i].name, h.items[i].name_len,
+                                      h.items[i].value, h.items[i].value_len);
+            uint16_t status = hc_cache_obj_status(b->stale);
+            hc_cache_policy pol;
+            hc_cache_policy_decide(status, &merged, &b->ov, (int64_t)time(NULL), &pol);
+            if (pol.cacheable) {
+                hc_cache_write w = {.max_age_ns = pol.ttl_ns,
+                                    .initial_age_ns = pol.initial_age_ns,
+                                    .swr_ns = pol.swr_ns,
+                                    .sie_ns = pol.sie_ns,
+                                    .vary = pol.vary,
+                                    .vary_len = pol.vary_len,
+                                    .surrogate_keys = pol.surrogate_keys,
+                                    .surrogate_keys_len = pol.surrogate_keys_len,
+                                    .length = -1,
+                                    .sensitive = pol.sensitive,
+                                    .status = status,
+                                    .resp_headers = &merged};
+                if (hc_cache_check_write(&w) != HC_OK) {
+                    w.vary = NULL;
+                    w.vary_len = 0;
+                    w.surrogate_keys = NULL;
+                    w.surrogate_keys_len = 0;
+                }
+                if (hc_cache_oblig_update(b->oblig, &w, NULL) == HC_OK) {
+                    b->oblig = NULL;
+                    rt_logf(&b->lg, "cache: revalidated (304), fresh for %llu s",
+                            (unsigned long long)(pol.ttl_ns / 1000000000ull));
+                }
+            }
+            hc_cache_policy_deinit(&pol);
+            hc_headers_deinit(&merged);
+        } else if (ok) {
             bool dropped;
             uint64_t pumped;
             hc_cache_obj *o = store_and_pump(&b->lg, b->cache, &b->oblig, &b->ov,
@@ -482,6 +530,7 @@ static void *bg_main(void *arg)
         rt_logf(&b->lg, "cache: background revalidation failed; the stale object stays");
     }
     hc_cache_oblig_abandon(b->oblig);
+    hc_cache_obj_release(b->stale);
     be_transfer_release(b->t);
     free(b->ov.surrogate_key);
     hc_cache *c = b->cache;
@@ -506,6 +555,9 @@ static void revalidate_in_background(hc_ctx *ctx, hc_rt *rt, hc_pending *p)
     be_transfer_retain(p->t);
     b->oblig = rt->oblig;
     hc_cache_oblig_disown(b->oblig); /* the request's context goes before the job ends */
+    b->stale = hc_cache_oblig_found(b->oblig);
+    if (b->stale)
+        hc_cache_obj_retain(b->stale);
     b->ov = rt->ov;
     b->lg.log = ctx->settings->log;
     b->lg.log_user = ctx->settings->log_user;
@@ -517,6 +569,7 @@ static void revalidate_in_background(hc_ctx *ctx, hc_rt *rt, hc_pending *p)
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
     if (pthread_create(&th, &attr, bg_main, b) != 0) {
         rt->oblig = b->oblig;
+        hc_cache_obj_release(b->stale);
         be_transfer_release(b->t);
         free(b->ov.surrogate_key);
         free(b);

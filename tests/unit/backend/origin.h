@@ -3,7 +3,8 @@
  *   /echo...          200, JSON {"method","url","headers":[[n,v]..],"body_bytes","body_fnv"}; the
  *                     same as response headers x-echo-method, x-echo-url, x-echo-body-bytes,
  *                     x-echo-body-fnv (16 hex digits) and x-echo-h-<lowercased name> per header
- *   /status/NNN       status NNN; ?h=Name:Value (repeatable) adds headers, ?body=TEXT the body
+ *   /status/NNN       status NNN; ?h=Name:Value (repeatable) adds headers, ?body=TEXT the body,
+ *                     ?etag=V an ETag V (and 304 when the request has If-None-Match V)
  *   /big?n=N          N pattern bytes (be_pattern.h) generated on the fly; &chunked=1 without a
  *                     Content-Length
  *   /slow?first=MS&between=MS&n=N&chunk=K

@@ -222,6 +222,32 @@ TEST(stale_while_revalidate)
     be_srv_stop(s);
 }
 
+TEST(conditional_revalidation)
+{
+    be_srv *s = start();
+    if (!s)
+        return;
+    const char *t = "/status/200?cache=1&etag=v1&h=Cache-Control:max-age%3D1,stale-while-revalidate%3D60&h=Age:5&body=etagged";
+    char body[64];
+    CHECK_EQ_INT(get_body(s, t, NULL, body, sizeof body), 200);
+    /* stale: served at once; the background revalidation asks with If-None-Match and the
+     * origin's 304 refreshes the stored response */
+    CHECK_EQ_INT(get_body(s, t, "x-ttl: 100\r\n", body, sizeof body), 200);
+    CHECK_STR_EQ(body, "etagged");
+    CHECK(be_srv_log_has(s, "revalidated (304), fresh for 100 s"));
+    char inm[64] = "";
+    CHECK(origin_last_header(org, "If-None-Match", inm, sizeof inm));
+    CHECK_STR_EQ(inm, "v1");
+    CHECK_EQ_U64(origin_requests(org), 2);
+    hc_resp r;
+    CHECK_EQ_INT(get(s, t, NULL, &r), 200);
+    CHECK_STR_EQ(r.body ? (char *)r.body : "", "etagged");
+    CHECK_STR_EQ(hc_header(&r, "etag"), "v1");
+    hc_resp_free(&r);
+    CHECK_EQ_U64(origin_requests(org), 2);
+    be_srv_stop(s);
+}
+
 TEST(async_send_and_overrides)
 {
     be_srv *s = start();
@@ -373,6 +399,7 @@ int main(int argc, char **argv)
     RUN(vary);
     RUN(purge_and_soft_purge);
     RUN(stale_while_revalidate);
+    RUN(conditional_revalidation);
     RUN(async_send_and_overrides);
     RUN(stale_if_error);
     RUN(collapsing);
