@@ -225,9 +225,15 @@ static hc_status do_lookup(fwe_caller *caller, uint64_t *slots, bool txn)
         hc_cache_txn_lookup(c, h->key, key_len, &r->headers, true, &h->found, &h->oblig);
     else
         h->found = hc_cache_lookup(c, h->key, key_len, &r->headers);
-    hc_log(ctx, 2, "http cache %slookup %s %s: %s", txn ? "transaction " : "", r->method, r->uri,
-           h->found ? (h->oblig ? "stale, must revalidate" : "found")
-                    : (h->oblig ? "miss, must insert" : "miss"));
+    /* -v 1: hit or miss of the transactions SDKs make for fetch; -v 2: every lookup */
+    hc_cache_info in = {0};
+    if (h->found)
+        hc_cache_obj_info(h->found, &in);
+    hc_log(ctx, txn ? 1 : 2, "http cache %s: %s %s%s",
+           !h->found || in.not_cacheable ? (h->oblig ? "MISS" : "PASS (hit-for-pass)")
+           : h->oblig                    ? "STALE, must revalidate"
+                                         : "HIT",
+           r->method, r->uri, txn ? "" : " (lookup without collapsing)");
     uint32_t out;
     if ((st = add_h(ctx, h, &out)) != HC_OK)
         return st;
