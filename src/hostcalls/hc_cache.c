@@ -87,8 +87,7 @@ static void cache_h_free(cache_h *h)
     free(h);
 }
 
-static cache_h *cache_h_new(hc_cache *c, const uint8_t *key, size_t key_len,
-                            const hc_headers *req)
+static cache_h *cache_h_new(hc_cache *c, const uint8_t *key, size_t key_len, const hc_headers *req)
 {
     cache_h *h = calloc(1, sizeof *h);
     if (!h)
@@ -151,8 +150,7 @@ hc_status hc_cache_item_ready(hc_ctx *ctx, uint32_t handle, bool *ready)
     case HC_ITEM_CACHE: {
         cache_h *h = obj;
         if (h->pending &&
-            hc_cache_txn_lookup(h->cache, h->key, h->key_len, &h->req, false, &h->found,
-                                &h->oblig))
+            hc_cache_txn_lookup(h->cache, h->key, h->key_len, &h->req, false, &h->found, &h->oblig))
             h->pending = false;
         *ready = !h->pending;
         return HC_OK;

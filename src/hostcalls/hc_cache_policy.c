@@ -208,9 +208,10 @@ void hc_cache_policy_decide(uint16_t status, const hc_headers *resp, const hc_ca
         add_keys(p, ov->surrogate_key, ov->surrogate_key_len);
 
     if (cc.private_ || cc.no_store || cc.no_cache) {
-        not_cacheable(p, cc.private_ ? "Cache-Control: private"
-                         : cc.no_store ? "Cache-Control: no-store"
-                                       : "Cache-Control: no-cache",
+        not_cacheable(p,
+                      cc.private_   ? "Cache-Control: private"
+                      : cc.no_store ? "Cache-Control: no-store"
+                                    : "Cache-Control: no-cache",
                       true);
         return;
     }

@@ -16,11 +16,11 @@
 #define HC_CACHE_HIT_FOR_PASS_S 120u /* how long an uncacheable answer disables collapsing */
 
 typedef struct hc_cache_policy {
-    bool cacheable;       /* store it */
-    bool hit_for_pass;    /* uncacheable by its headers: remember that, so requests do not queue */
-    const char *reason;   /* why not cacheable (for logs) */
+    bool cacheable;     /* store it */
+    bool hit_for_pass;  /* uncacheable by its headers: remember that, so requests do not queue */
+    const char *reason; /* why not cacheable (for logs) */
     uint64_t ttl_ns, swr_ns, sie_ns, initial_age_ns;
-    char vary[512];       /* header names separated by spaces */
+    char vary[512]; /* header names separated by spaces */
     size_t vary_len;
     char *surrogate_keys; /* owned (free with hc_cache_policy_deinit); spaces between keys */
     size_t surrogate_keys_len;

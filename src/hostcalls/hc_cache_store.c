@@ -28,14 +28,14 @@ typedef struct ckey ckey;
 struct hc_cache_obj {
     hc_cache *cache;
     unsigned refs; /* the store's (while in a slot) + handles' */
-    ckey *key;      /* NULL once evicted or purged */
+    ckey *key;     /* NULL once evicted or purged */
     cvariant *slot;
     uint64_t inserted_ns, initial_age_ns, max_age_ns, swr_ns, sie_ns, hits;
-    char *vary;     /* canonical rule: sorted lower-case names separated by spaces */
+    char *vary; /* canonical rule: sorted lower-case names separated by spaces */
     size_t vary_len;
     uint8_t *meta;
     size_t meta_len;
-    char *skeys;    /* canonical: keys separated by single spaces */
+    char *skeys; /* canonical: keys separated by single spaces */
     size_t skeys_len;
     int64_t length_hint;
     bool sensitive, not_cacheable, soft_purged;
@@ -837,7 +837,8 @@ static hc_cache_obj *obj_new(hc_cache *c, const hc_cache_write *w, cbody *body)
     o->status = w->status;
     o->meta_charge = sizeof *o + o->vary_len + o->skeys_len + o->meta_len;
     for (size_t i = 0; i < o->resp_headers.n; i++)
-        o->meta_charge += o->resp_headers.items[i].name_len * 2 + o->resp_headers.items[i].value_len;
+        o->meta_charge +=
+            o->resp_headers.items[i].name_len * 2 + o->resp_headers.items[i].value_len;
     return o;
 }
 

@@ -20,7 +20,7 @@ typedef struct hc_cache_obj hc_cache_obj;     /* a stored object (reference coun
 typedef struct hc_cache_oblig hc_cache_oblig; /* an obligation to insert or update */
 struct be_signal;
 
-#define HC_CACHE_KEY_MAX 4096u           /* longest cache key (as Viceroy and production) */
+#define HC_CACHE_KEY_MAX 4096u             /* longest cache key (as Viceroy and production) */
 #define HC_CACHE_DEFAULT_SIZE (256u << 20) /* default memory cap */
 #define HC_CACHE_SURROGATE_KEY_MAX 1024u
 #define HC_CACHE_SURROGATE_KEYS_MAX (16u * 1024u)
@@ -28,24 +28,24 @@ struct be_signal;
 /* What a write stores (every pointer is copied; NULL/0 = absent). */
 typedef struct hc_cache_write {
     uint64_t max_age_ns, initial_age_ns, swr_ns, sie_ns;
-    const char *vary;                 /* header names separated by spaces */
+    const char *vary; /* header names separated by spaces */
     size_t vary_len;
-    const char *surrogate_keys;       /* keys separated by spaces */
+    const char *surrogate_keys; /* keys separated by spaces */
     size_t surrogate_keys_len;
     const uint8_t *user_metadata;
     size_t user_metadata_len;
-    int64_t length;                   /* expected body length, -1 unknown */
+    int64_t length; /* expected body length, -1 unknown */
     bool sensitive;
-    bool not_cacheable;               /* a hit-for-pass marker (HTTP cache) */
-    uint16_t status;                  /* HTTP response head (HTTP cache, readthrough); 0 none */
+    bool not_cacheable; /* a hit-for-pass marker (HTTP cache) */
+    uint16_t status;    /* HTTP response head (HTTP cache, readthrough); 0 none */
     const hc_headers *resp_headers;
 } hc_cache_write;
 
 /* A snapshot of an object's metadata at one moment. */
 typedef struct hc_cache_info {
     uint64_t age_ns, max_age_ns, swr_ns, sie_ns, hits;
-    bool fresh;   /* age < max age and not soft-purged */
-    bool usable;  /* fresh, or within stale-while-revalidate */
+    bool fresh;           /* age < max age and not soft-purged */
+    bool usable;          /* fresh, or within stale-while-revalidate */
     bool usable_if_error; /* within stale-if-error */
     bool sensitive, not_cacheable;
     int64_t length; /* the final length once the body is complete, else the expected one, -1 */

@@ -105,7 +105,8 @@ static hc_request *copy_request(const hc_request *r)
     if (!c)
         return NULL;
     if (!hc_request_set_method(c, r->method, strlen(r->method)) ||
-        !hc_request_set_uri(c, r->uri, strlen(r->uri)) || !hc_headers_copy(&c->headers, &r->headers)) {
+        !hc_request_set_uri(c, r->uri, strlen(r->uri)) ||
+        !hc_headers_copy(&c->headers, &r->headers)) {
         hc_request_free(c);
         return NULL;
     }
@@ -321,8 +322,8 @@ static hc_status do_write(fwe_caller *caller, uint64_t *slots, int kind)
             h->oblig = NULL;
     }
     hc_response_free(r);
-    hc_log(ctx, 2, "http cache %s %s: %s", kind <= W_INSERT_BACK ? "insert" : "update",
-           h->req->uri, hc_status_name(st));
+    hc_log(ctx, 2, "http cache %s %s: %s", kind <= W_INSERT_BACK ? "insert" : "update", h->req->uri,
+           hc_status_name(st));
     if (st != HC_OK)
         return st;
     uint32_t fresh = HC_NO_HANDLE;
@@ -499,8 +500,7 @@ static hc_status put_string(fwe_caller *caller, const uint8_t *in, uint8_t *out,
     return hc_mem_write_bytes(caller, ptr, s, len);
 }
 
-static fwe_trap_kind h_get_suggested_cache_options(fwe_caller *caller, uint64_t *slots,
-                                                   void *data)
+static fwe_trap_kind h_get_suggested_cache_options(fwe_caller *caller, uint64_t *slots, void *data)
 {
     HC_CTX(ctx);
     http_h *h = get_h(ctx, HC_ARG(0));
@@ -571,9 +571,9 @@ static fwe_trap_kind h_get_suggested_cache_options(fwe_caller *caller, uint64_t 
         mout |= HW_VARY_RULE;
     }
     if (mask & HW_SURROGATE_KEYS) {
-        hc_status s2 = put_string(caller, inc, res, 32, 36,
-                                  pol.surrogate_keys ? pol.surrogate_keys : "",
-                                  pol.surrogate_keys_len);
+        hc_status s2 =
+            put_string(caller, inc, res, 32, 36, pol.surrogate_keys ? pol.surrogate_keys : "",
+                       pol.surrogate_keys_len);
         if (s2 != HC_OK && s2 != HC_BUFLEN)
             st = s2;
         else if (s2 == HC_BUFLEN && st == HC_OK)
@@ -592,8 +592,7 @@ static fwe_trap_kind h_get_suggested_cache_options(fwe_caller *caller, uint64_t 
 /* prepare_response_for_storage: a 304 for a stored response becomes that response with the new
  * headers (update); otherwise insert, record-uncacheable or do-not-store as the policy says. The
  * response handle is consumed and a new one returned. */
-static fwe_trap_kind h_prepare_response_for_storage(fwe_caller *caller, uint64_t *slots,
-                                                    void *data)
+static fwe_trap_kind h_prepare_response_for_storage(fwe_caller *caller, uint64_t *slots, void *data)
 {
     HC_CTX(ctx);
     http_h *h = get_h(ctx, HC_ARG(0));
@@ -623,9 +622,9 @@ static fwe_trap_kind h_prepare_response_for_storage(fwe_caller *caller, uint64_t
         action = ACT_UPDATE;
     } else {
         hc_cache_policy pol;
-        hc_cache_policy_decide(r->status, &r->headers, &h->req->cache_override,
-                               (int64_t)time(NULL), &pol);
-        action = pol.cacheable ? ACT_INSERT
+        hc_cache_policy_decide(r->status, &r->headers, &h->req->cache_override, (int64_t)time(NULL),
+                               &pol);
+        action = pol.cacheable      ? ACT_INSERT
                  : pol.hit_for_pass ? ACT_RECORD_UNCACHEABLE
                                     : ACT_DO_NOT_STORE;
         hc_cache_policy_deinit(&pol);
@@ -707,7 +706,8 @@ static fwe_trap_kind h_get_state(fwe_caller *caller, uint64_t *slots, void *data
     http_h *h = get_h(ctx, HC_ARG(0));
     if (!h)
         HC_RETURN(HC_BADF);
-    HC_RETURN(hc_mem_write_u32(caller, HC_ARG(1), hc_cache_state_flags(h->found, h->oblig != NULL)));
+    HC_RETURN(
+        hc_mem_write_u32(caller, HC_ARG(1), hc_cache_state_flags(h->found, h->oblig != NULL)));
 }
 
 enum { G_LENGTH, G_MAX_AGE, G_SWR, G_SIE, G_AGE, G_HITS, G_SENSITIVE };

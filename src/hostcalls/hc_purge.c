@@ -41,8 +41,8 @@ static fwe_trap_kind purge_surrogate_key(fwe_caller *caller, uint64_t *slots, vo
     }
     const hc_settings *s = hc_ctx_settings(ctx);
     size_t n = s->cache ? hc_cache_purge(s->cache, key, len, (mask & PURGE_SOFT) != 0) : 0;
-    hc_log(ctx, 1, "purge %s surrogate key '%.*s': %zu object%s", (mask & PURGE_SOFT) ? "(soft)" : "",
-           (int)len, key, n, n == 1 ? "" : "s");
+    hc_log(ctx, 1, "purge%s surrogate key '%.*s': %zu object%s",
+           (mask & PURGE_SOFT) ? " (soft)" : "", (int)len, key, n, n == 1 ? "" : "s");
     if (!(mask & PURGE_RET_BUF))
         HC_RETURN(HC_OK);
     char id[33], json[96];

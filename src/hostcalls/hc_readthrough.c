@@ -1,10 +1,10 @@
 /* hc_readthrough.c: the readthrough cache of backend responses (hc_readthrough.h). A GET without
- * a `pass` override is looked up by URL (the HTTP cache API's key); concurrent misses collapse (the others wait
- * for the first one's response head, then stream its body from the cache); a fresh hit, or a stale
- * one that another request is revalidating, answers from the cache with an Age header; a miss or
- * a revalidation goes to the origin and stores the answer when it is cacheable (hc_cache_policy),
- * remembers an uncacheable one as hit-for-pass, and falls back to a stale object within
- * stale-if-error when the origin fails or answers 5XX. */
+ * a `pass` override is looked up by URL (the HTTP cache API's key); concurrent misses collapse (the
+ * others wait for the first one's response head, then stream its body from the cache); a fresh hit,
+ * or a stale one that another request is revalidating, answers from the cache with an Age header; a
+ * miss or a revalidation goes to the origin and stores the answer when it is cacheable
+ * (hc_cache_policy), remembers an uncacheable one as hit-for-pass, and falls back to a stale object
+ * within stale-if-error when the origin fails or answers 5XX. */
 #include "hc_readthrough.h"
 
 #include "hc_cache.h"
@@ -95,15 +95,15 @@ static hc_status serve(hc_ctx *ctx, hc_cache_obj *o, uint32_t *resp_h, uint32_t 
 
 static void revalidate_in_background(hc_ctx *ctx, hc_rt *rt, hc_pending *p);
 
-hc_status hc_readthrough_send_start(hc_ctx *ctx, uint32_t req_h, uint32_t body_h,
-                                    const char *name, size_t name_len, bool streaming,
-                                    bool cached, hc_pending **out, be_error *detail)
+hc_status hc_readthrough_send_start(hc_ctx *ctx, uint32_t req_h, uint32_t body_h, const char *name,
+                                    size_t name_len, bool streaming, bool cached, hc_pending **out,
+                                    be_error *detail)
 {
     hc_cache *c = ctx->settings ? ctx->settings->cache : NULL;
     hc_request *r = hc_ctx_request(ctx, req_h);
     bool dyn;
-    if (!cached || !c || !r || streaming || !hc_ctx_body(ctx, body_h) || strcmp(r->method, "GET") != 0 ||
-        (r->cache_override.set && (r->cache_override.tag & 1u)) ||
+    if (!cached || !c || !r || streaming || !hc_ctx_body(ctx, body_h) ||
+        strcmp(r->method, "GET") != 0 || (r->cache_override.set && (r->cache_override.tag & 1u)) ||
         !hc_backend_lookup(ctx, name, name_len, &dyn))
         return hc_send_start(ctx, req_h, body_h, name, name_len, streaming, out, detail);
     size_t key_len;
@@ -130,7 +130,9 @@ hc_status hc_readthrough_send_start(hc_ctx *ctx, uint32_t req_h, uint32_t body_h
     bool got = hc_cache_txn_lookup_owned(c, key, key_len, &r->headers, true, ctx, &found, &oblig);
     hc_log(ctx, 2, "cache lookup GET %s (key %02x%02x%02x%02x..., %zu request headers): %s%s",
            r->uri, key[0], key[1], key[2], key[3], r->headers.n,
-           !got ? "busy in this request" : found ? "found" : "not found",
+           !got    ? "busy in this request"
+           : found ? "found"
+                   : "not found",
            oblig ? ", obliged to fetch" : "");
     free(key);
     rt->url = dup_str(r->uri);
@@ -147,8 +149,8 @@ hc_status hc_readthrough_send_start(hc_ctx *ctx, uint32_t req_h, uint32_t body_h
     if (swr) {
         /* stale within stale-while-revalidate: this request gets the stale object at once and
          * its revalidation runs in the background (others meanwhile get the stale object too) */
-        hc_log(ctx, 1, "cache STALE: GET %s (backend '%.*s'), revalidating in the background",
-               url, (int)name_len, name);
+        hc_log(ctx, 1, "cache STALE: GET %s (backend '%.*s'), revalidating in the background", url,
+               (int)name_len, name);
         hc_pending *bp;
         be_error d2;
         rt->oblig = oblig;
@@ -322,8 +324,8 @@ static bool pump_in_background(hc_cache *cache, hc_cache_obj *o, be_transfer *t)
  * to come, of known length) the body is copied by a thread of its own instead. */
 static hc_cache_obj *store_and_pump(const rt_log *lg, hc_cache *cache, hc_cache_oblig **oblig,
                                     const hc_cache_override *ov, uint16_t status,
-                                    const hc_headers *hdrs, int64_t known, rt_read_fn rd,
-                                    void *src, be_transfer *t, bool *dropped, uint64_t *pumped)
+                                    const hc_headers *hdrs, int64_t known, rt_read_fn rd, void *src,
+                                    be_transfer *t, bool *dropped, uint64_t *pumped)
 {
     *dropped = false;
     *pumped = 0;
@@ -413,12 +415,11 @@ static void store_response(hc_ctx *ctx, hc_rt *rt, uint32_t resp_h, uint32_t *bo
     bool dropped;
     uint64_t pumped;
     /* a whole origin body of known length streams to the guest through the cache */
-    be_transfer *t = have_len && b->src_read == be_transfer_read && b->len == 0 && !b->next
-                         ? b->src
-                         : NULL;
-    hc_cache_obj *o = store_and_pump(&lg, rt->cache, &rt->oblig, &rt->ov, r->status, &r->headers,
-                                     have_len ? (int64_t)known : -1, body_read, b, t, &dropped,
-                                     &pumped);
+    be_transfer *t =
+        have_len && b->src_read == be_transfer_read && b->len == 0 && !b->next ? b->src : NULL;
+    hc_cache_obj *o =
+        store_and_pump(&lg, rt->cache, &rt->oblig, &rt->ov, r->status, &r->headers,
+                       have_len ? (int64_t)known : -1, body_read, b, t, &dropped, &pumped);
     if (!o)
         return; /* an obligation left goes to the next waiter when rt is freed */
     hc_body *nb;
@@ -519,10 +520,9 @@ static void *bg_main(void *arg)
         } else if (ok) {
             bool dropped;
             uint64_t pumped;
-            hc_cache_obj *o = store_and_pump(&b->lg, b->cache, &b->oblig, &b->ov,
-                                             be_transfer_status(b->t), &h,
-                                             be_transfer_body_length(b->t), be_transfer_read, b->t,
-                                             NULL, &dropped, &pumped);
+            hc_cache_obj *o = store_and_pump(
+                &b->lg, b->cache, &b->oblig, &b->ov, be_transfer_status(b->t), &h,
+                be_transfer_body_length(b->t), be_transfer_read, b->t, NULL, &dropped, &pumped);
             hc_cache_obj_release(o);
         }
         hc_headers_deinit(&h);

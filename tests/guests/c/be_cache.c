@@ -45,8 +45,8 @@ int main(void)
         fastly_purge_options po;
         memset(&po, 0, sizeof po);
         int st = fastly_purge_purge_surrogate_key(
-            v, strlen(v), hdr("x-soft", soft, sizeof soft) ? FASTLY_PURGE_OPTIONS_MASK_SOFT_PURGE : 0,
-            &po);
+            v, strlen(v),
+            hdr("x-soft", soft, sizeof soft) ? FASTLY_PURGE_OPTIONS_MASK_SOFT_PURGE : 0, &po);
         answer(st == 0 ? 200 : 500, "purged");
         return 0;
     }

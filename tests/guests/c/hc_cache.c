@@ -108,8 +108,9 @@ static void test_insert_and_read(void)
     wo.length = 11;
     wo.initial_age_ns = 1 * SEC;
     wo.stale_while_revalidate_ns = 5 * SEC;
-    insert(KEY("obj"), W(USER_METADATA) | W(SURROGATE_KEYS) | W(LENGTH) | W(INITIAL_AGE_NS) |
-                           W(STALE_WHILE_REVALIDATE_NS),
+    insert(KEY("obj"),
+           W(USER_METADATA) | W(SURROGATE_KEYS) | W(LENGTH) | W(INITIAL_AGE_NS) |
+               W(STALE_WHILE_REVALIDATE_NS),
            "hello world");
     fastly_cache_handle h;
     EXPECT_ST(fastly_cache_lookup(KEY("obj"), 0, &lk, &h), ST_OK);
@@ -144,8 +145,9 @@ static void test_insert_and_read(void)
     EXPECT_BYTES(rbuf, len, "world");
     gb.from = 0;
     gb.to = 4;
-    EXPECT_ST(fastly_cache_get_body(h, FASTLY_CACHE_GET_BODY_OPTIONS_MASK_FROM |
-                                           FASTLY_CACHE_GET_BODY_OPTIONS_MASK_TO,
+    EXPECT_ST(fastly_cache_get_body(h,
+                                    FASTLY_CACHE_GET_BODY_OPTIONS_MASK_FROM |
+                                        FASTLY_CACHE_GET_BODY_OPTIONS_MASK_TO,
                                     &gb, &b),
               ST_OK);
     len = read_all(b);
@@ -246,9 +248,9 @@ static void test_transactions(void)
     reset_write(60 * SEC);
     wo.request_headers = 0;
     fastly_body_handle wb;
-    EXPECT_ST(fastly_cache_transaction_insert_and_stream_back(h1, W(REQUEST_HEADERS), &wo, &wb,
-                                                              &back),
-              ST_INVAL);
+    EXPECT_ST(
+        fastly_cache_transaction_insert_and_stream_back(h1, W(REQUEST_HEADERS), &wo, &wb, &back),
+        ST_INVAL);
     EXPECT_ST(fastly_cache_transaction_insert_and_stream_back(h1, 0, &wo, &wb, &back), ST_OK);
     EXPECT_INT(state_of(back), FOUND | USABLE);
     EXPECT_INT(state_of(h1), 0); /* the obligation is spent */
@@ -383,15 +385,15 @@ static void test_vary(void)
     insert(KEY("vary"), W(REQUEST_HEADERS) | W(VARY_RULE), "english");
     fastly_cache_handle h;
     lk.request_headers = en;
-    EXPECT_ST(fastly_cache_lookup(KEY("vary"), FASTLY_CACHE_LOOKUP_OPTIONS_MASK_REQUEST_HEADERS,
-                                  &lk, &h),
-              ST_OK);
+    EXPECT_ST(
+        fastly_cache_lookup(KEY("vary"), FASTLY_CACHE_LOOKUP_OPTIONS_MASK_REQUEST_HEADERS, &lk, &h),
+        ST_OK);
     EXPECT_INT(state_of(h), FOUND | USABLE);
     fastly_cache_close(h);
     lk.request_headers = fr;
-    EXPECT_ST(fastly_cache_lookup(KEY("vary"), FASTLY_CACHE_LOOKUP_OPTIONS_MASK_REQUEST_HEADERS,
-                                  &lk, &h),
-              ST_OK);
+    EXPECT_ST(
+        fastly_cache_lookup(KEY("vary"), FASTLY_CACHE_LOOKUP_OPTIONS_MASK_REQUEST_HEADERS, &lk, &h),
+        ST_OK);
     EXPECT_INT(state_of(h), 0);
     fastly_cache_close(h);
     EXPECT_ST(fastly_cache_lookup(KEY("vary"), 0, &lk, &h), ST_OK);
@@ -456,9 +458,9 @@ static void test_replace(void)
     EXPECT_ST(fastly_cache_replace_get_body(r, 0, &gb, &b), ST_NONE);
     EXPECT_ST(fastly_cache_replace_get_user_metadata(r, (uint8_t *)rbuf, 4, &n), ST_NONE);
     ro.replace_strategy = 9;
-    EXPECT_ST(fastly_cache_replace(KEY("x"), FASTLY_CACHE_REPLACE_OPTIONS_MASK_REPLACE_STRATEGY,
-                                   &ro, &r),
-              ST_INVAL);
+    EXPECT_ST(
+        fastly_cache_replace(KEY("x"), FASTLY_CACHE_REPLACE_OPTIONS_MASK_REPLACE_STRATEGY, &ro, &r),
+        ST_INVAL);
     EXPECT_ST(fastly_cache_replace(KEY("x"), FASTLY_CACHE_REPLACE_OPTIONS_MASK_SERVICE_ID, &ro, &r),
               ST_UNSUPPORTED);
     EXPECT_ST(fastly_cache_replace_insert(BAD_HANDLE, 0, &wo, &b), ST_BADF);
@@ -481,9 +483,9 @@ static void test_purge(void)
     EXPECT_ST(fastly_cache_lookup(KEY("p1"), 0, &lk, &h), ST_OK);
     EXPECT_INT(state_of(h), 0);
     fastly_cache_close(h);
-    EXPECT_ST(fastly_purge_purge_surrogate_key("soft-key", 8, FASTLY_PURGE_OPTIONS_MASK_SOFT_PURGE,
-                                               &po),
-              ST_OK);
+    EXPECT_ST(
+        fastly_purge_purge_surrogate_key("soft-key", 8, FASTLY_PURGE_OPTIONS_MASK_SOFT_PURGE, &po),
+        ST_OK);
     EXPECT_ST(fastly_cache_lookup(KEY("p2"), 0, &lk, &h), ST_OK);
     EXPECT_INT(state_of(h), FOUND | USABLE | STALE);
     fastly_cache_close(h);

@@ -155,12 +155,13 @@ static void test_miss_insert_and_read(void)
     EXPECT_BYTES(keys, out.surrogate_keys_len, "a b");
     /* a vary buffer too small: buflen, with the needed length */
     in.vary_rule_len = 2;
-    EXPECT_ST(fastly_http_cache_get_suggested_cache_options(h, resp, HW(VARY_RULE), &in, &mask_out,
-                                                            &out),
-              ST_BUFLEN);
+    EXPECT_ST(
+        fastly_http_cache_get_suggested_cache_options(h, resp, HW(VARY_RULE), &in, &mask_out, &out),
+        ST_BUFLEN);
     EXPECT_INT(out.vary_rule_len, 6);
-    EXPECT_ST(fastly_http_cache_get_suggested_cache_options(h, resp, 1u << 12, &in, &mask_out, &out),
-              ST_INVAL);
+    EXPECT_ST(
+        fastly_http_cache_get_suggested_cache_options(h, resp, 1u << 12, &in, &mask_out, &out),
+        ST_INVAL);
     EXPECT_ST(fastly_http_cache_get_suggested_cache_options(h, BAD_HANDLE, 0, &in, &mask_out, &out),
               ST_BADF);
     EXPECT_ST(fastly_http_cache_get_suggested_cache_options(h, resp, 0, BAD_PTR, &mask_out, &out),
@@ -182,8 +183,8 @@ static void test_miss_insert_and_read(void)
     fastly_body_handle wb;
     fastly_http_cache_handle back;
     EXPECT_ST(fastly_http_cache_transaction_insert_and_stream_back(
-                  h, ready, HW(VARY_RULE) | HW(SURROGATE_KEYS) | HW(STALE_WHILE_REVALIDATE_NS) |
-                                HW(LENGTH),
+                  h, ready,
+                  HW(VARY_RULE) | HW(SURROGATE_KEYS) | HW(STALE_WHILE_REVALIDATE_NS) | HW(LENGTH),
                   &wo, &wb, &back),
               ST_OK);
     EXPECT_ST(fastly_http_body_write(wb, S("page body"), 0, &n), ST_OK);
@@ -332,10 +333,10 @@ static void test_update_not_cacheable_abandon(void)
     wo.stale_while_revalidate_ns = 60 * SEC;
     fastly_body_handle wb;
     size_t n;
-    EXPECT_ST(fastly_http_cache_transaction_insert(h, response(200, NULL),
-                                                   HW(INITIAL_AGE_NS) | HW(STALE_WHILE_REVALIDATE_NS),
-                                                   &wo, &wb),
-              ST_OK);
+    EXPECT_ST(
+        fastly_http_cache_transaction_insert(
+            h, response(200, NULL), HW(INITIAL_AGE_NS) | HW(STALE_WHILE_REVALIDATE_NS), &wo, &wb),
+        ST_OK);
     fastly_http_body_write(wb, S("u"), 0, &n);
     fastly_http_body_close(wb);
     fastly_http_cache_close(h);
@@ -370,15 +371,14 @@ static void test_update_not_cacheable_abandon(void)
     /* prepare: uncacheable responses */
     h = txn(req, "prep");
     fastly_response_handle ready;
-    EXPECT_ST(fastly_http_cache_prepare_response_for_storage(h, response(200, "private"), &u32,
-                                                             &ready),
-              ST_OK);
+    EXPECT_ST(
+        fastly_http_cache_prepare_response_for_storage(h, response(200, "private"), &u32, &ready),
+        ST_OK);
     EXPECT_INT(u32, FASTLY_HTTP_STORAGE_ACTION_RECORD_UNCACHEABLE);
     EXPECT_ST(fastly_http_cache_prepare_response_for_storage(h, response(500, NULL), &u32, &ready),
               ST_OK);
     EXPECT_INT(u32, FASTLY_HTTP_STORAGE_ACTION_DO_NOT_STORE);
-    EXPECT_ST(fastly_http_cache_prepare_response_for_storage(h, BAD_HANDLE, &u32, &ready),
-              ST_BADF);
+    EXPECT_ST(fastly_http_cache_prepare_response_for_storage(h, BAD_HANDLE, &u32, &ready), ST_BADF);
     /* abandon hands the obligation on */
     EXPECT_ST(fastly_http_cache_transaction_abandon(h), ST_OK);
     EXPECT_ST(fastly_http_cache_transaction_abandon(h), ST_BADF);
@@ -408,9 +408,9 @@ static void test_lookup_errors(void)
               ST_INVAL);
     lo.backend_name_ptr = "origin";
     lo.backend_name_len = 6;
-    EXPECT_ST(fastly_http_cache_lookup(req, FASTLY_HTTP_CACHE_LOOKUP_OPTIONS_MASK_BACKEND_NAME, &lo,
-                                       &h),
-              ST_OK);
+    EXPECT_ST(
+        fastly_http_cache_lookup(req, FASTLY_HTTP_CACHE_LOOKUP_OPTIONS_MASK_BACKEND_NAME, &lo, &h),
+        ST_OK);
     fastly_http_cache_close(h);
     EXPECT_ST(fastly_http_cache_lookup(req, 0, &lo, BAD_PTR), ST_INVAL);
     EXPECT_ST(fastly_http_cache_get_state(BAD_HANDLE, &u32), ST_BADF);

@@ -2,6 +2,7 @@
 // be_cache_js.js: JS SDK guest for tests/unit/backend/test_cache_js.c: the cache as JavaScript
 // programs use it. Routes:
 //   /simple?key=K          SimpleCache.getOrSet(K) whose setter yields the x-value header (ttl 60 s)
+//   /simple-purge?key=K    SimpleCache.purge(K, {scope: global, or ?scope=pop})
 //   /core-insert?key=K     CoreCache.insert(K, {maxAge: 60 s}) of the x-value header
 //   /core-lookup?key=K     CoreCache.lookup(K): "miss", or "hit:" + the body
 //   /core-txn?key=K        CoreCache.transactionLookup(K): "inserted" (writing x-value) when it must
@@ -21,6 +22,10 @@ async function handle(event) {
       case "/simple": {
         const e = await SimpleCache.getOrSet(key, async () => ({ value, ttl: 60 }));
         return new Response(await e.text());
+      }
+      case "/simple-purge": {
+        SimpleCache.purge(key, { scope: url.searchParams.get("scope") || "global" });
+        return new Response("purged");
       }
       case "/core-insert": {
         const w = CoreCache.insert(key, { maxAge: 60_000 });

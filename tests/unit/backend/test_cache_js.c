@@ -44,6 +44,16 @@ TEST(simple_cache_get_or_set)
     CHECK_STR_EQ(body, "first");
     CHECK_EQ_INT(get("/simple?key=b", "x-value: second\r\n", body, sizeof body, NULL), 200);
     CHECK_STR_EQ(body, "second");
+    /* covers: fastly_purge.purge_surrogate_key */
+    CHECK_EQ_INT(get("/simple-purge?key=a", NULL, body, sizeof body, NULL), 200);
+    CHECK_STR_EQ(body, "purged");
+    CHECK_EQ_INT(get("/simple?key=a", "x-value: third\r\n", body, sizeof body, NULL), 200);
+    CHECK_STR_EQ(body, "third");
+    CHECK_EQ_INT(get("/simple?key=b", "x-value: fourth\r\n", body, sizeof body, NULL), 200);
+    CHECK_STR_EQ(body, "second"); /* untouched */
+    CHECK_EQ_INT(get("/simple-purge?key=b&scope=pop", NULL, body, sizeof body, NULL), 200);
+    CHECK_EQ_INT(get("/simple?key=b", "x-value: fifth\r\n", body, sizeof body, NULL), 200);
+    CHECK_STR_EQ(body, "fifth");
 }
 
 TEST(core_cache)
@@ -88,14 +98,16 @@ TEST(fetch_with_cache_override)
 
 TEST(fetch_through_the_http_cache_api)
 {
-    /* covers: fastly_http_cache.transaction_lookup, fastly_http_cache.transaction_insert_and_stream_back */
+    /* covers: fastly_http_cache.transaction_lookup,
+     * fastly_http_cache.transaction_insert_and_stream_back */
     CHECK(hooks != NULL);
     if (!hooks)
         return;
     char body[256];
     hc_resp r;
     origin_reset_counts(org);
-    const char *plain = "/fetch?mode=plain&path=/status/200%3Fcache%3D1%26h%3DCache-Control:max-age%253D60%26body%3Dh1";
+    const char *plain = "/fetch?mode=plain&path=/status/"
+                        "200%3Fcache%3D1%26h%3DCache-Control:max-age%253D60%26body%3Dh1";
     CHECK_EQ_INT(get_from(hooks, plain, NULL, body, sizeof body, NULL), 200);
     CHECK_STR_EQ(body, "h1");
     CHECK_EQ_INT(get_from(hooks, plain, NULL, body, sizeof body, &r), 200);
@@ -113,11 +125,13 @@ TEST(fetch_through_the_http_cache_api)
     const char *ttl = hc_header(&r, "x-ttl");
     double left = ttl ? strtod(ttl, NULL) : 0;
     CHECK(left > 100 && left <= 120);
-    CHECK(be_srv_log_has(hooks, "http cache HIT: GET http://origin.test/status/200?cache=1&body=h2"));
+    CHECK(
+        be_srv_log_has(hooks, "http cache HIT: GET http://origin.test/status/200?cache=1&body=h2"));
     hc_resp_free(&r);
     CHECK_EQ_U64(origin_requests(org), 2);
     /* afterSend says uncacheable: every request reaches the origin */
-    const char *u = "/fetch?mode=uncacheable&path=/status/200%3Fcache%3D1%26h%3DCache-Control:max-age%253D60%26body%3Du";
+    const char *u = "/fetch?mode=uncacheable&path=/status/"
+                    "200%3Fcache%3D1%26h%3DCache-Control:max-age%253D60%26body%3Du";
     CHECK_EQ_INT(get_from(hooks, u, NULL, body, sizeof body, NULL), 200);
     CHECK_EQ_INT(get_from(hooks, u, NULL, body, sizeof body, NULL), 200);
     CHECK_STR_EQ(body, "u");

@@ -49,10 +49,9 @@ TEST(ttl_precedence)
     CHECK_EQ_U64(p.ttl_ns, 120 * S);
     p = decide(200, (const char *[]){"Expires", "0", NULL}, NULL);
     CHECK(!p.cacheable); /* an invalid Expires is already expired */
-    p = decide(200,
-               (const char *[]){"Cache-Control", "max-age=10, stale-if-error=300", "Age", "4",
-                                NULL},
-               NULL);
+    p = decide(
+        200, (const char *[]){"Cache-Control", "max-age=10, stale-if-error=300", "Age", "4", NULL},
+        NULL);
     CHECK(p.cacheable);
     CHECK_EQ_U64(p.initial_age_ns, 4 * S);
     CHECK_EQ_U64(p.sie_ns, 300 * S);
@@ -72,8 +71,8 @@ TEST(uncacheable)
     CHECK(!p.cacheable);
     for (uint16_t st = 100; st < 600; st++) {
         p = decide(st, NULL, NULL);
-        bool want = st == 200 || st == 203 || st == 300 || st == 301 || st == 302 || st == 404 ||
-                    st == 410;
+        bool want =
+            st == 200 || st == 203 || st == 300 || st == 301 || st == 302 || st == 404 || st == 410;
         CHECK(p.cacheable == want);
         hc_cache_policy_deinit(&p);
     }
@@ -88,8 +87,12 @@ TEST(vary_keys_overrides)
     CHECK(strstr(p.vary, "Accept-Encoding") && strstr(p.vary, "X-Lang"));
     CHECK(p.surrogate_keys && strcmp(p.surrogate_keys, "a b c") == 0);
     hc_cache_policy_deinit(&p);
-    hc_cache_override ov = {.set = true, .tag = 2 | 4 | 8, .ttl = 7, .stale_while_revalidate = 9,
-                            .surrogate_key = "ov", .surrogate_key_len = 2};
+    hc_cache_override ov = {.set = true,
+                            .tag = 2 | 4 | 8,
+                            .ttl = 7,
+                            .stale_while_revalidate = 9,
+                            .surrogate_key = "ov",
+                            .surrogate_key_len = 2};
     p = decide(500, (const char *[]){"Cache-Control", "max-age=100", NULL}, &ov);
     CHECK(p.cacheable); /* a TTL override makes any status cacheable */
     CHECK_EQ_U64(p.ttl_ns, 7 * S);
@@ -102,4 +105,5 @@ TEST(vary_keys_overrides)
     hc_cache_policy_deinit(&p);
 }
 
-HARNESS_MAIN(RUN(ttl_precedence); RUN(uncacheable); RUN(vary_keys_overrides); hc_headers_deinit(&hs);)
+HARNESS_MAIN(RUN(ttl_precedence); RUN(uncacheable); RUN(vary_keys_overrides);
+             hc_headers_deinit(&hs);)

@@ -60,8 +60,11 @@ TEST(insert_lookup_age)
 {
     hc_cache *c = new_cache(0);
     CHECK(hc_cache_lookup(c, K("k"), NULL) == NULL);
-    hc_cache_write w = {.max_age_ns = 10 * SEC, .initial_age_ns = 2 * SEC, .length = -1,
-                        .user_metadata = (const uint8_t *)"meta", .user_metadata_len = 4};
+    hc_cache_write w = {.max_age_ns = 10 * SEC,
+                        .initial_age_ns = 2 * SEC,
+                        .length = -1,
+                        .user_metadata = (const uint8_t *)"meta",
+                        .user_metadata_len = 4};
     put(c, "k", NULL, &w, "hello");
     hc_cache_obj *o = hc_cache_lookup(c, K("k"), NULL);
     CHECK(o != NULL);
@@ -134,8 +137,8 @@ TEST(vary)
     hc_headers_init(&b);
     hc_headers_append(&a, "Accept-Language", 15, "en", 2);
     hc_headers_append(&b, "accept-language", 15, "fr", 2);
-    hc_cache_write w = {.max_age_ns = 10 * SEC, .length = -1, .vary = "Accept-Language",
-                        .vary_len = 15};
+    hc_cache_write w = {
+        .max_age_ns = 10 * SEC, .length = -1, .vary = "Accept-Language", .vary_len = 15};
     CHECK_EQ_INT(hc_cache_check_write(&w), HC_OK);
     put(c, "k", &a, &w, "english");
     put(c, "k", &b, &w, "french");
@@ -291,11 +294,16 @@ TEST(streaming_body_and_failure)
 TEST(purge)
 {
     hc_cache *c = new_cache(0);
-    hc_cache_write w = {.max_age_ns = 60 * SEC, .length = -1, .surrogate_keys = "one two  two",
+    hc_cache_write w = {.max_age_ns = 60 * SEC,
+                        .length = -1,
+                        .surrogate_keys = "one two  two",
                         .surrogate_keys_len = 12};
     put(c, "a", NULL, &w, "A");
-    hc_cache_write w2 = {.max_age_ns = 60 * SEC, .length = -1, .surrogate_keys = "three",
-                         .surrogate_keys_len = 5, .swr_ns = 60 * SEC};
+    hc_cache_write w2 = {.max_age_ns = 60 * SEC,
+                         .length = -1,
+                         .surrogate_keys = "three",
+                         .surrogate_keys_len = 5,
+                         .swr_ns = 60 * SEC};
     put(c, "b", NULL, &w2, "B");
     hc_cache_obj *o = hc_cache_lookup(c, K("a"), NULL);
     size_t n;
