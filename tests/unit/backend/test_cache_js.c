@@ -98,8 +98,8 @@ TEST(fetch_with_cache_override)
 
 TEST(fetch_through_the_http_cache_api)
 {
-    /* covers: fastly_http_cache.transaction_lookup,
-     * fastly_http_cache.transaction_insert_and_stream_back */
+    /* covers: fastly_http_cache.transaction_lookup */
+    /* covers: fastly_http_cache.transaction_insert_and_stream_back */
     CHECK(hooks != NULL);
     if (!hooks)
         return;
