@@ -66,6 +66,7 @@ typedef struct cache_h {
     bool always_range;
     uint32_t last_body; /* the last get_body handle (only one may be open) */
     be_signal *sig;     /* watched while pending */
+    hc_ctx *owner;      /* the request: obligations it takes carry it (never waits on itself) */
 } cache_h;
 
 typedef struct wbody {
@@ -106,12 +107,23 @@ static cache_h *cache_h_new(hc_cache *c, const uint8_t *key, size_t key_len, con
     return h;
 }
 
+/* A transaction that would wait for the obligation its own request holds would wait forever (in
+ * production too): said once on the log, and the lookup ends with neither object nor obligation. */
+static void self_wait(hc_ctx *ctx)
+{
+    hc_log(ctx, 0,
+           "fastly_cache: a transaction waits for the insert this same request must do "
+           "(insert or cancel first); it ends empty instead of waiting forever");
+}
+
 /* Waits for a pending transaction to settle. */
 static void resolve(cache_h *h)
 {
     if (!h->pending)
         return;
-    hc_cache_txn_lookup(h->cache, h->key, h->key_len, &h->req, true, &h->found, &h->oblig);
+    if (!hc_cache_txn_lookup_owned(h->cache, h->key, h->key_len, &h->req, true, h->owner, &h->found,
+                                   &h->oblig))
+        self_wait(h->owner);
     h->pending = false;
 }
 
@@ -149,8 +161,8 @@ hc_status hc_cache_item_ready(hc_ctx *ctx, uint32_t handle, bool *ready)
     switch (kind) {
     case HC_ITEM_CACHE: {
         cache_h *h = obj;
-        if (h->pending &&
-            hc_cache_txn_lookup(h->cache, h->key, h->key_len, &h->req, false, &h->found, &h->oblig))
+        if (h->pending && hc_cache_txn_lookup_owned(h->cache, h->key, h->key_len, &h->req, false,
+                                                    h->owner, &h->found, &h->oblig))
             h->pending = false;
         *ready = !h->pending;
         return HC_OK;
@@ -493,12 +505,16 @@ static hc_status do_lookup(fwe_caller *caller, uint64_t *slots, int mode)
     if (!h)
         return HC_ERROR;
     h->always_range = always_range;
+    h->owner = ctx;
     if (mode == 0) {
         h->found = hc_cache_lookup(c, key, HC_ARG(1), req);
         log_lookup(ctx, "lookup", h);
     } else {
-        bool got = hc_cache_txn_lookup(c, key, HC_ARG(1), req, mode == 1, &h->found, &h->oblig);
-        if (!got) {
+        bool got =
+            hc_cache_txn_lookup_owned(c, key, HC_ARG(1), req, mode == 1, ctx, &h->found, &h->oblig);
+        if (!got && mode == 1)
+            self_wait(ctx);
+        else if (!got) {
             h->pending = true;
             h->sig = hc_backend_signal(ctx);
             if (h->sig) {
@@ -547,6 +563,7 @@ static fwe_trap_kind c_busy_wait(fwe_caller *caller, uint64_t *slots, void *data
     h->oblig = busy->oblig;
     h->always_range = busy->always_range;
     h->sig = busy->sig;
+    h->owner = busy->owner;
     busy->pending = false;
     busy->found = NULL;
     busy->oblig = NULL;

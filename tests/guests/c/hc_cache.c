@@ -329,6 +329,19 @@ static void test_cancel_and_close_hand_over(void)
     fastly_cache_close_busy(busy);
 }
 
+static void test_self_wait(void)
+{
+    /* a second blocking transaction on a key this request must insert would wait forever: it
+     * ends empty instead (with a line in the log) */
+    fastly_cache_handle h1, h2;
+    EXPECT_ST(fastly_cache_transaction_lookup(KEY("self"), 0, &lk, &h1), ST_OK);
+    EXPECT_INT(state_of(h1), MUST);
+    EXPECT_ST(fastly_cache_transaction_lookup(KEY("self"), 0, &lk, &h2), ST_OK);
+    EXPECT_INT(state_of(h2), 0);
+    fastly_cache_close(h2);
+    fastly_cache_close(h1);
+}
+
 static void test_stale_and_update(void)
 {
     /* covers: fastly_cache.transaction_update */
@@ -515,6 +528,7 @@ int main(void)
     test_insert_errors();
     test_transactions();
     test_cancel_and_close_hand_over();
+    test_self_wait();
     test_stale_and_update();
     test_vary();
     test_replace();
