@@ -341,3 +341,15 @@ bench-reload: deps $(B)/bench-reload $(B)/fastlike build/bench/js/reload_a.wasm 
 	@$(B)/bench-reload $(B)/fastlike build/bench/js/reload_a.wasm build/bench/js/reload_b.wasm
 bench: bench-reload
 # ---- end reload block ----
+
+
+# ---- cache block (src/hostcalls/hc_cache*, hc_http_cache*, hc_readthrough*, hc_purge*,
+# tests/guests/js-http-cache/, tests for them) ----
+# JS guests built with the SDK's HTTP cache hooks enabled (fetch then caches through the
+# fastly_http_cache hostcalls); not through scripts/build-js.sh, whose cache key has no flags.
+build/guests/js-http-cache/%.wasm: tests/guests/js-http-cache/%.js package.json
+	@mkdir -p $(dir $@)
+	@sh scripts/deps.sh
+	npx --no-install js-compute-runtime --enable-http-cache $< $@
+$(B)/tests/backend/test_cache_js: build/guests/js-http-cache/cache_hooks.wasm
+# ---- end cache block ----

@@ -89,6 +89,10 @@ void fastlike_config_set_request_timeout_ms(fastlike_config *c, uint64_t ms);
  * fails every request with 500. */
 #define FASTLIKE_DEFAULT_MEMORY_LIMIT (512ull << 20)
 void fastlike_config_set_memory_limit(fastlike_config *c, uint64_t bytes);
+/* Memory for the cache (bodies and metadata) shared by every request, in bytes (default
+ * FASTLIKE_DEFAULT_CACHE_SIZE); least recently used objects go first. 0: nothing is kept. */
+#define FASTLIKE_DEFAULT_CACHE_SIZE (256ull << 20)
+void fastlike_config_set_cache_size(fastlike_config *c, uint64_t bytes);
 /* Unknown imports: false (default) links a trapping stub; true fails at startup naming them all. */
 void fastlike_config_set_unknown_import_error(fastlike_config *c, bool error);
 /* Environment values guests see (FASTLY_HOSTNAME, FASTLY_POP, ...); NULL restores the default. */

@@ -308,6 +308,8 @@ static int build_config(const cfg_options *o, fastlike_config **out)
     fastlike_config_set_unknown_import_error(c, o->unknown_import_link_error);
     if (o->request_timeout_set)
         fastlike_config_set_request_timeout_ms(c, o->request_timeout_ms);
+    if (o->cache_size_set)
+        fastlike_config_set_cache_size(c, o->cache_size);
     st = add_pending_options(c, o);
     if (st != FASTLIKE_OK)
         goto fail;

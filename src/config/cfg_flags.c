@@ -395,6 +395,30 @@ static cfg_status f_request_timeout(cfg_options *o, const char *v, char *err, si
     return CFG_OK;
 }
 
+/* -cache-size: bytes, or with a K, M or G suffix (powers of 1024). */
+static cfg_status f_cache_size(cfg_options *o, const char *v, char *err, size_t errlen)
+{
+    char *end = NULL;
+    errno = 0;
+    unsigned long long n = strtoull(v, &end, 10);
+    unsigned shift = 0;
+    if (end && (*end == 'K' || *end == 'k'))
+        shift = 10;
+    else if (end && (*end == 'M' || *end == 'm'))
+        shift = 20;
+    else if (end && (*end == 'G' || *end == 'g'))
+        shift = 30;
+    if (shift)
+        end++;
+    if (v[0] < '0' || v[0] > '9' || errno != 0 || *end != '\0' || n > (UINT64_MAX >> shift)) {
+        snprintf(err, errlen, "'%s': expected a size in bytes, e.g. 268435456, 256M or 1G", v);
+        return CFG_ERR_VALUE;
+    }
+    o->cache_size = (uint64_t)n << shift;
+    o->cache_size_set = true;
+    return CFG_OK;
+}
+
 static const flag_def flag_table[] = {
     {"wasm", NULL, false, f_wasm, "FILE.wasm"},
     {"bind", NULL, false, f_bind, "HOST:PORT"},
@@ -420,6 +444,7 @@ static const flag_def flag_table[] = {
     {"unknown-import", NULL, false, f_unknown_import, "trap|link-error"},
     {"request-timeout", NULL, false, f_request_timeout, "MILLISECONDS"},
     {"config", "C", false, f_config, "FILE (a fastly.toml)"},
+    {"cache-size", NULL, false, f_cache_size, "BYTES[K|M|G]"},
 };
 
 static const flag_def *find_flag(const char *name, size_t n)
@@ -611,6 +636,7 @@ const char *cfg_usage_text(void)
            "                           fails startup naming every such import\n"
            "  -request-timeout MS      per-request guest CPU deadline (0 = none)\n"
            "  -config, -C FILE         fastly.toml ([local_server]: backends, stores, ...)\n"
+           "  -cache-size SIZE         memory for the cache, e.g. 64M (default 256M; 0 = none)\n"
            "  -reload                  reload the wasm file (and store files) on SIGHUP\n"
            "  -watch                   reload when the wasm file changes\n"
            "  -dictionary, -d NAME=FILE.json   a dictionary (JSON object of strings)\n"

@@ -52,6 +52,8 @@ typedef struct cfg_options {
     uint64_t request_timeout_ms;
     char *config_file; /* -C / -config fastly.toml: its [local_server] is merged in after the
                           flags, which win over it (cfg_fastly_toml.h) */
+    bool cache_size_set; /* -cache-size */
+    uint64_t cache_size;
 } cfg_options;
 
 void cfg_options_init(cfg_options *o);

@@ -5,6 +5,7 @@
 #include "hc_http_downstream.h"
 #include "util/util_id.h"
 #include "hc_pending.h"
+#include "hc_cache.h"
 
 #include <netinet/in.h>
 #include <stdarg.h>
@@ -203,6 +204,8 @@ hc_status hc_ctx_close_body(hc_ctx *ctx, uint32_t handle, bool abandon)
     }
     if (hc_table_kind(&ctx->items, handle) == HC_ITEM_STREAMING_REQ_BODY)
         return hc_stream_req_close(ctx, handle, abandon);
+    if (hc_cache_is_wbody(ctx, handle))
+        return hc_cache_wbody_close(ctx, handle, abandon); /* a body going into the cache */
     hc_body *b = hc_table_take(&ctx->items, handle, HC_ITEM_BODY);
     if (!b)
         return HC_BADF;

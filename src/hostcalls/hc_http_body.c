@@ -4,6 +4,7 @@
  * close finishes the response and abandon cuts it short. */
 #include "hc_http_body.h"
 
+#include "hc_cache.h"
 #include "hc_hostcall.h"
 #include "hc_pending.h"
 
@@ -37,6 +38,8 @@ static fwe_trap_kind body_append(fwe_caller *caller, uint64_t *slots, void *data
     }
     if (hc_table_kind(&ctx->items, dest) == HC_ITEM_STREAMING_REQ_BODY)
         HC_RETURN(hc_stream_req_append(ctx, dest, src)); /* a backend request body */
+    if (hc_cache_is_wbody(ctx, dest))
+        HC_RETURN(hc_cache_wbody_append(ctx, dest, src)); /* a body going into the cache */
     hc_body *d = hc_ctx_body(ctx, dest);
     if (!d) {
         hc_body_free(src);
@@ -75,6 +78,8 @@ static fwe_trap_kind body_write(fwe_caller *caller, uint64_t *slots, void *data)
         st = hc_ctx_stream_write(ctx, buf, len);
     } else if (end == 0 && hc_table_kind(&ctx->items, h) == HC_ITEM_STREAMING_REQ_BODY) {
         st = hc_stream_req_write(ctx, h, buf, len);
+    } else if (end == 0 && hc_cache_is_wbody(ctx, h)) {
+        st = hc_cache_wbody_write(ctx, h, buf, len);
     } else {
         hc_body *b = hc_ctx_body(ctx, h);
         if (!b)

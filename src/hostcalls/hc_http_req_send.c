@@ -10,6 +10,7 @@
 
 #include "hc_hostcall.h"
 #include "hc_pending.h"
+#include "hc_readthrough.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -30,9 +31,10 @@ static hc_status backend_arg(fwe_caller *caller, uint32_t ptr, uint32_t len, con
     return *name || len == 0 ? HC_OK : HC_INVAL;
 }
 
-/* send, send_v2, send_v3: detail_ptr 0 for v1. */
+/* send, send_v2, send_v3: detail_ptr 0 for v1; `cached` goes through the readthrough cache
+ * (send_v3 does not, as the witx says). */
 static hc_status do_send(fwe_caller *caller, uint64_t *slots, bool v2, uint32_t detail_ptr,
-                         uint32_t resp_ptr, uint32_t body_ptr)
+                         uint32_t resp_ptr, uint32_t body_ptr, bool cached)
 {
     hc_ctx *ctx = hc_caller_ctx(caller);
     if (!ctx)
@@ -46,7 +48,8 @@ static hc_status do_send(fwe_caller *caller, uint64_t *slots, bool v2, uint32_t 
         return HC_INVAL;
     hc_pending *p;
     be_error detail;
-    st = hc_send_start(ctx, HC_ARG(0), HC_ARG(1), name ? name : "", HC_ARG(3), false, &p, &detail);
+    st = hc_readthrough_send_start(ctx, HC_ARG(0), HC_ARG(1), name ? name : "", HC_ARG(3), false,
+                                   cached, &p, &detail);
     uint32_t resp = HC_NO_HANDLE, body = HC_NO_HANDLE;
     if (st == HC_OK)
         st = hc_pending_finish(ctx, p, &resp, &body, &detail);
@@ -59,16 +62,21 @@ static hc_status do_send(fwe_caller *caller, uint64_t *slots, bool v2, uint32_t 
 
 static fwe_trap_kind send_v1(fwe_caller *caller, uint64_t *slots, void *data)
 {
-    HC_RETURN(do_send(caller, slots, false, 0, HC_ARG(4), HC_ARG(5)));
+    HC_RETURN(do_send(caller, slots, false, 0, HC_ARG(4), HC_ARG(5), true));
 }
 
 static fwe_trap_kind send_v2(fwe_caller *caller, uint64_t *slots, void *data)
 {
-    HC_RETURN(do_send(caller, slots, true, HC_ARG(4), HC_ARG(5), HC_ARG(6)));
+    HC_RETURN(do_send(caller, slots, true, HC_ARG(4), HC_ARG(5), HC_ARG(6), true));
+}
+
+static fwe_trap_kind send_v3(fwe_caller *caller, uint64_t *slots, void *data)
+{
+    HC_RETURN(do_send(caller, slots, true, HC_ARG(4), HC_ARG(5), HC_ARG(6), false));
 }
 
 static hc_status do_send_async(fwe_caller *caller, uint64_t *slots, bool streaming,
-                               uint32_t out_ptr)
+                               uint32_t out_ptr, bool cached)
 {
     hc_ctx *ctx = hc_caller_ctx(caller);
     if (!ctx)
@@ -81,8 +89,8 @@ static hc_status do_send_async(fwe_caller *caller, uint64_t *slots, bool streami
         return HC_INVAL;
     hc_pending *p;
     be_error detail;
-    st = hc_send_start(ctx, HC_ARG(0), HC_ARG(1), name ? name : "", HC_ARG(3), streaming, &p,
-                       &detail);
+    st = hc_readthrough_send_start(ctx, HC_ARG(0), HC_ARG(1), name ? name : "", HC_ARG(3),
+                                   streaming, cached, &p, &detail);
     if (st != HC_OK)
         return st;
     uint32_t h = hc_table_add(&ctx->items, HC_ITEM_PENDING_REQ, p);
@@ -95,17 +103,17 @@ static hc_status do_send_async(fwe_caller *caller, uint64_t *slots, bool streami
 
 static fwe_trap_kind send_async(fwe_caller *caller, uint64_t *slots, void *data)
 {
-    HC_RETURN(do_send_async(caller, slots, false, HC_ARG(4)));
+    HC_RETURN(do_send_async(caller, slots, false, HC_ARG(4), true));
 }
 
 static fwe_trap_kind send_async_streaming(fwe_caller *caller, uint64_t *slots, void *data)
 {
-    HC_RETURN(do_send_async(caller, slots, true, HC_ARG(4)));
+    HC_RETURN(do_send_async(caller, slots, true, HC_ARG(4), true));
 }
 
 static fwe_trap_kind send_async_v2(fwe_caller *caller, uint64_t *slots, void *data)
 {
-    HC_RETURN(do_send_async(caller, slots, HC_ARG(4) == 1, HC_ARG(5)));
+    HC_RETURN(do_send_async(caller, slots, HC_ARG(4) == 1, HC_ARG(5), false));
 }
 
 /* ---- pending requests ---- */
@@ -663,7 +671,7 @@ const hc_impl hc_http_req_send_impls[] = {
     {"fastly_http_resp", "send_downstream_pending", send_downstream_pending},
     {M, "send", send_v1},
     {M, "send_v2", send_v2},
-    {M, "send_v3", send_v2},
+    {M, "send_v3", send_v3},
     {M, "send_async", send_async},
     {M, "send_async_v2", send_async_v2},
     {M, "send_async_streaming", send_async_streaming},

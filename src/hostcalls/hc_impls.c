@@ -5,6 +5,9 @@
 #include "hc_abi_init.h"
 #include "hc_async_io.h"
 #include "hc_backend.h"
+#include "hc_cache.h"
+#include "hc_http_cache.h"
+#include "hc_purge.h"
 #include "hc_compute_runtime.h"
 #include "hc_device_detection.h"
 #include "hc_erl.h"
@@ -29,5 +32,8 @@ const hc_impl *const hc_all_impls[] = {
     hc_kv_store_impls, hc_object_store_impls,
     hc_dictionary_impls, hc_config_store_impls, hc_secret_store_impls, hc_log_impls, hc_acl_impls,
     hc_geo_impls, hc_device_detection_impls, hc_erl_impls,
+    hc_cache_impls,
+    hc_http_cache_impls,
+    hc_purge_impls,
     NULL,
 };

@@ -4,6 +4,9 @@
 #include "hc_pending.h"
 
 #include "hc_kv_ops.h"
+#include "hc_cache.h"
+#include "hc_readthrough.h"
+
 #include "hc_mem.h"
 #include "backend/be_cdn_loop.h"
 
@@ -190,6 +193,7 @@ void hc_pending_free(hc_pending *p)
     if (!p)
         return;
     edits_free(p);
+    hc_readthrough_free(p->rt);
     be_transfer_release(p->t);
     free(p->backend);
     free(p->method);
@@ -446,6 +450,8 @@ fail:
 hc_status hc_pending_finish(hc_ctx *ctx, hc_pending *p, uint32_t *resp, uint32_t *body,
                             be_error *detail)
 {
+    if (p->rt) /* a cached answer, or one to store (hc_readthrough.c) */
+        return hc_readthrough_finish(ctx, p, resp, body, detail);
     bool synthetic_on_error = p->synthetic_on_error;
     *detail = BE_OK;
     be_error e = p->t ? be_transfer_wait_head(p->t) : p->fail;
@@ -556,6 +562,8 @@ void hc_item_free(uint8_t kind, void *obj)
         hc_kv_item_free(kind, obj);
         break;
     default:
+        if (hc_cache_item_kind(kind)) /* cache handles and bodies (hc_cache.c) */
+            hc_cache_item_free(kind, obj);
         break;
     }
 }
@@ -600,7 +608,9 @@ hc_status hc_item_ready(hc_ctx *ctx, uint32_t h, bool *ready)
         *ready = true;
         return HC_OK;
     default:
-        /* KV lookups and cache handles add their kinds here */
+        if (hc_cache_item_kind(hc_table_kind(&ctx->items, h))) /* hc_cache.c */
+            return hc_cache_item_ready(ctx, h, ready);
+        /* KV lookups add their kinds here */
         return HC_BADF;
     }
 }

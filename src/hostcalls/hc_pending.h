@@ -27,6 +27,7 @@ typedef struct hc_pending {
     uint32_t stream_body; /* items handle of its streaming request body, 0 when none */
     struct hc_header_edit *edits; /* pending_req_header_*: applied, in order, to the response */
     size_t nedits;
+    struct hc_rt *rt; /* the readthrough cache's part (hc_readthrough.h), or NULL */
 } hc_pending;
 
 /* pending_response_kind: which response a queued header edit applies to. */

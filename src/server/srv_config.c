@@ -58,6 +58,7 @@ fastlike_config *fastlike_config_new(void)
     c->bind = dup_str(SRV_DEFAULT_BIND);
     c->timeout_ms = SRV_DEFAULT_TIMEOUT_MS;
     c->memory_limit = FASTLIKE_DEFAULT_MEMORY_LIMIT;
+    c->cache_size = FASTLIKE_DEFAULT_CACHE_SIZE;
     c->log_fn = srv_log_stderr;
     c->profile_mode = CFG_PROFILE_TRACE;
     c->env = calloc(NDEFAULT_ENV, sizeof *c->env);
@@ -412,6 +413,11 @@ void fastlike_config_set_verbosity(fastlike_config *c, int level)
 void fastlike_config_set_request_timeout_ms(fastlike_config *c, uint64_t ms)
 {
     c->timeout_ms = ms;
+}
+
+void fastlike_config_set_cache_size(fastlike_config *c, uint64_t bytes)
+{
+    c->cache_size = bytes;
 }
 
 void fastlike_config_set_memory_limit(fastlike_config *c, uint64_t bytes)

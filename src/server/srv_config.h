@@ -34,6 +34,7 @@ struct fastlike_config {
     int verbosity;
     uint64_t timeout_ms;
     uint64_t memory_limit; /* bytes per instance, 0 = the wasm32 maximum */
+    uint64_t cache_size;   /* bytes for the shared cache, 0 = keep nothing */
     bool unknown_import_error;
     size_t workers;   /* 0 = sized to the machine */
     srv_env_var *env; /* FASTLY_* defaults first, then additions */

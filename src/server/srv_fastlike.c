@@ -7,6 +7,7 @@
 #include "hostcalls/hc_erl.h"
 #include "hostcalls/hc_kv_stores.h"
 #include "hostcalls/hc_log.h"
+#include "hostcalls/hc_cache_store.h"
 #include "server/srv_config.h"
 #include "server/srv_guest.h"
 #include "server/srv_http.h"
@@ -50,6 +51,7 @@ struct fastlike {
     hc_kv_stores *kv;                /* live KV stores (hc_settings.kv) */
     hc_log_endpoints *log_endpoints; /* the loggers' writers (hc_settings.log_endpoints) */
     hc_erl *erl;                     /* rate counters and penalty boxes (hc_settings.erl) */
+    hc_cache *cache;                 /* the cache shared by every request (hc_settings.cache) */
     /* what a reload needs to build the next guest the way the first was built */
     pthread_mutex_t reload_lock; /* one reload at a time */
     char *wasm_path;             /* NULL when the guest was given as bytes */
@@ -226,6 +228,12 @@ fastlike_status fastlike_new(const fastlike_config *c, fastlike **out, char *err
         st = FASTLIKE_ERR_IO;
         goto done;
     }
+    f->cache = hc_cache_new(c->cache_size ? c->cache_size : 1); /* 1 byte: nothing stays */
+    if (!f->cache) {
+        snprintf(err, errlen, "out of memory");
+        st = FASTLIKE_ERR_NOMEM;
+        goto done;
+    }
     srv_guest *g = NULL;
     st = make_guest(f, c->wasm_path, c->wasm_path ? bytes : c->wasm_bytes,
                     c->wasm_path ? len : c->wasm_len, edge, NULL, &g, err, errlen);
@@ -264,7 +272,9 @@ void fastlike_free(fastlike *f)
     srv_http_stop(f->http);
     if (f->live.current)
         srv_live_deinit(&f->live);
+    hc_cache_bg_wait(f->cache); /* background revalidations use the backends */
     be_backends_free(f->backends);
+    hc_cache_free(f->cache);
     hc_log_endpoints_free(f->log_endpoints);
     hc_kv_stores_free(f->kv);
     hc_erl_free(f->erl);

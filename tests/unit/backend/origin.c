@@ -137,6 +137,10 @@ static enum MHD_Result queue(struct MHD_Connection *c, unsigned status, struct M
 {
     if (!r)
         return MHD_NO;
+    /* Fastlike caches GET responses as Fastly does: answers are uncacheable unless the request
+     * asks with ?cache=1 (the cache tests), so the transport tests see every request */
+    if (!MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "cache"))
+        MHD_add_response_header(r, "Cache-Control", "no-store");
     enum MHD_Result rc = MHD_queue_response(c, status, r);
     MHD_destroy_response(r);
     return rc;
@@ -312,9 +316,18 @@ static enum MHD_Result answer(req_ctx *rc, struct MHD_Connection *c, const char 
         const char *body = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "body");
         if (!body)
             body = "";
+        /* ?etag=V: answers with ETag V, and 304 to a request with If-None-Match V */
+        const char *etag = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "etag");
+        const char *inm = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "If-None-Match");
+        if (etag && inm && strcmp(etag, inm) == 0) {
+            status = 304;
+            body = "";
+        }
         struct MHD_Response *r =
             MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_MUST_COPY);
         MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, add_scripted_header, r);
+        if (r && etag)
+            MHD_add_response_header(r, "ETag", etag);
         return queue(c, status, r);
     }
     if (path_is(url, "/big")) {

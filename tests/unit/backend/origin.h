@@ -3,7 +3,8 @@
  *   /echo...          200, JSON {"method","url","headers":[[n,v]..],"body_bytes","body_fnv"}; the
  *                     same as response headers x-echo-method, x-echo-url, x-echo-body-bytes,
  *                     x-echo-body-fnv (16 hex digits) and x-echo-h-<lowercased name> per header
- *   /status/NNN       status NNN; ?h=Name:Value (repeatable) adds headers, ?body=TEXT the body
+ *   /status/NNN       status NNN; ?h=Name:Value (repeatable) adds headers, ?body=TEXT the body,
+ *                     ?etag=V an ETag V (and 304 when the request has If-None-Match V)
  *   /big?n=N          N pattern bytes (be_pattern.h) generated on the fly; &chunked=1 without a
  *                     Content-Length
  *   /slow?first=MS&between=MS&n=N&chunk=K
@@ -16,6 +17,8 @@
  *   /drop             closes the connection without answering
  *   /stats            JSON {"requests":N,"connections":M}
  *   anything else     like /echo
+ * Every answer carries Cache-Control: no-store (Fastlike's readthrough cache then passes it)
+ * unless the query has a `cache` argument (e.g. ?cache=1, for the cache tests).
  * Every request body is consumed first and counted and hashed (FNV-1a, be_pattern.h); /echo
  * also answers the request's trailers as x-echo-t-<name> and their count as x-echo-trailers. */
 #ifndef BE_TEST_ORIGIN_H
