@@ -76,8 +76,8 @@ static char *dup_or_empty(const char *s)
 }
 
 /* The settings every request of a guest shares; `edge` is set by srv_guest_new from the guest's
- * own snapshot. Server-lifetime state (backends, and the KV stores, log endpoints, rate counters
- * and cache when they land) is the fastlike's and survives reloads. */
+ * own snapshot. Server-lifetime state (backends, KV stores, log endpoints, rate counters, the
+ * cache) is the fastlike's and survives reloads. */
 static hc_settings base_settings(const fastlike *f)
 {
     return (hc_settings){.verbosity = f->verbosity,
@@ -93,7 +93,8 @@ static hc_settings base_settings(const fastlike *f)
                          .fake_fastly_keys = (const char *const *)f->fake_keys,
                          .kv = f->kv,
                          .log_endpoints = f->log_endpoints,
-                         .erl = f->erl};
+                         .erl = f->erl,
+                         .cache = f->cache};
 }
 
 /* Compiles `wasm` (read from `path`, NULL for bytes: names it in errors) into a guest that owns
