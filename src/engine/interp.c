@@ -329,6 +329,7 @@ call_func:
         if (nfp + ncode->frame_slots > stack_end || depth + 1 >= max_frames) TRAP(FWE_TRAP_STACK_EXHAUSTED);
         depth++;
         frames[depth] = (fwe_frame){pc, nfp, ninst, ncode, callee->func_index};
+        entry->depth = depth; /* kept current for fwe_thread_stack (sampling profilers) */
         inst = ninst;
         code = ncode;
         fp = nfp;
@@ -341,6 +342,7 @@ call_func:
 L_return: {
     const fwe_word *ret = frames[depth].ret_pc;
     depth--;
+    entry->depth = depth;
     if (depth == base_depth) {
         memcpy(args, fp, sizeof(uint64_t) * code->result_slots);
         entry->depth = base_depth;

@@ -52,6 +52,11 @@ struct fastlike_config {
     char *profile_ui;              /* NULL: no profiler viewer */
     cfg_profile_mode profile_mode; /* CFG_PROFILE_TRACE by default */
     bool profile_native;
+    /* profiler details (profiler/prof_recorder.h, prof_viewer.h) */
+    size_t profile_max_requests;   /* 0: the default (1000) */
+    bool profile_allow_remote;     /* -profile-ui-allow-remote */
+    char *profile_token;           /* -profile-ui-token; NULL: generated when remote */
+    char *profile_guest_dir;       /* Viceroy's --profile=guest,DIR; NULL: none */
 };
 
 /* The value of an environment variable guests see, or NULL. */

@@ -4,6 +4,8 @@
  * buffering sink. */
 #include "fastlike.h"
 #include "backend/be_backend.h"
+#include "profiler/prof_recorder.h"
+#include "profiler/prof_viewer.h"
 #include "server/srv_config.h"
 #include "server/srv_guest.h"
 #include "server/srv_http.h"
@@ -33,7 +35,59 @@ struct fastlike {
     char *compliance_region;
     char **fake_keys; /* NULL-terminated copy */
     cfg_edge edge;    /* the configuration's edge data, copied (hc_settings.edge) */
+    prof_recorder *profiler; /* NULL when not profiling (hc_settings.profiler) */
+    prof_viewer *viewer;     /* -profile-ui listener, or NULL */
 };
+
+/* The profiler and its viewer, when the configuration asks for them. */
+static fastlike_status start_profiler(fastlike *f, const fastlike_config *c, char *err,
+                                      size_t errlen)
+{
+    bool mode_asks = c->profile_mode == CFG_PROFILE_NATIVE ||
+                     c->profile_mode == CFG_PROFILE_COMBINED || c->profile_mode == CFG_PROFILE_DEEP;
+    bool wanted = c->profile_guest_dir ||
+                  (c->profile_mode != CFG_PROFILE_OFF &&
+                   (c->profile_ui || c->profile_native || mode_asks));
+    if (!wanted)
+        return FASTLIKE_OK;
+    prof_config pc = {.mode = (prof_mode)c->profile_mode,
+                      .native = c->profile_native,
+                      .max_requests = c->profile_max_requests,
+                      .guest_dir = c->profile_guest_dir,
+                      .log = c->log_fn,
+                      .log_user = c->log_user};
+    char msg[512] = "";
+    f->profiler = prof_recorder_new(&pc, msg, sizeof msg);
+    if (!f->profiler) {
+        snprintf(err, errlen, "profiler: %s", msg);
+        return FASTLIKE_ERR_IO;
+    }
+    prof_secrets *sec = prof_recorder_secrets(f->profiler);
+    for (size_t i = 0; i < f->edge.nsecret_stores; i++) {
+        const cfg_string_map *m = &f->edge.secret_stores[i].items;
+        for (size_t k = 0; k < m->count; k++)
+            if (!prof_secrets_add(sec, m->entries[k].value, m->entries[k].value_len)) {
+                snprintf(err, errlen, "out of memory");
+                return FASTLIKE_ERR_NOMEM;
+            }
+    }
+    if (!c->profile_ui)
+        return FASTLIKE_OK;
+    prof_viewer_config vc = {.bind = c->profile_ui,
+                             .allow_remote = c->profile_allow_remote,
+                             .token = c->profile_token,
+                             .rec = f->profiler};
+    f->viewer = prof_viewer_start(&vc, msg, sizeof msg);
+    if (!f->viewer) {
+        snprintf(err, errlen, "%s", msg);
+        return FASTLIKE_ERR_IO;
+    }
+    const char *tok = prof_viewer_token(f->viewer);
+    srv_logf(&f->log, "fastlike: profiler viewer on http://%s/%s%s (port %u, mode %s)",
+             c->profile_ui, tok ? "?token=" : "", tok ? tok : "", prof_viewer_port(f->viewer),
+             cfg_profile_mode_name(c->profile_mode));
+    return FASTLIKE_OK;
+}
 
 static char *dup_or_empty(const char *s)
 {
@@ -116,6 +170,10 @@ fastlike_status fastlike_new(const fastlike_config *c, fastlike **out, char *err
         st = FASTLIKE_ERR_IO;
         goto done;
     }
+    st = start_profiler(f, c, err, errlen);
+    if (st != FASTLIKE_OK)
+        goto done;
+    st = FASTLIKE_ERR_NOMEM;
     srv_guest_config gc = {
         .wasm = c->wasm_path ? bytes : c->wasm_bytes,
         .wasm_len = c->wasm_path ? len : c->wasm_len,
@@ -134,7 +192,8 @@ fastlike_status fastlike_new(const fastlike_config *c, fastlike **out, char *err
                .backends = f->backends,
                .compliance_region = f->compliance_region,
                .fake_fastly_keys = (const char *const *)f->fake_keys,
-               .edge = &f->edge},
+               .edge = &f->edge,
+               .profiler = f->profiler},
         .env = (const char *const *)env,
         .nenv = c->nenv,
     };
@@ -165,7 +224,9 @@ void fastlike_free(fastlike *f)
     if (!f)
         return;
     srv_http_stop(f->http);
+    prof_viewer_stop(f->viewer);
     srv_guest_free(f->guest);
+    prof_recorder_free(f->profiler);
     be_backends_free(f->backends);
     cfg_edge_deinit(&f->edge);
     for (int i = 0; i < 5; i++)
@@ -197,6 +258,16 @@ fastlike_status fastlike_start(fastlike *f, char *err, size_t errlen)
     }
     pthread_mutex_unlock(&f->lock);
     return st;
+}
+
+uint16_t fastlike_profile_ui_port(const fastlike *f)
+{
+    return f->viewer ? prof_viewer_port(f->viewer) : 0;
+}
+
+const char *fastlike_profile_ui_token(const fastlike *f)
+{
+    return f->viewer ? prof_viewer_token(f->viewer) : NULL;
 }
 
 uint16_t fastlike_port(const fastlike *f)

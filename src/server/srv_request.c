@@ -3,6 +3,7 @@
  * log line do not depend on the hostcall layer's bookkeeping. */
 #include "server/srv_request.h"
 
+#include "profiler/prof_recorder.h"
 #include "util/util_clock.h"
 #include "util/util_id.h"
 
@@ -25,6 +26,7 @@ typedef struct wrap_sink {
     const hc_downstream_request *req;
     uint64_t t0;
     bool reused, logged;
+    prof_req *prof; /* deep profiling: the record that counts the body bytes, else NULL */
 } wrap_sink;
 
 /* "[trace] METHOD URL -> STATUS (ms, body bytes)", timed to the end of the response. */
@@ -55,6 +57,8 @@ static int w_write(void *p, const uint8_t *data, size_t len)
     if (!w->head_sent || w->ended)
         return -1;
     w->bytes += len;
+    if (w->prof)
+        prof_req_resp_body(w->prof, data, len);
     return w->real->hc.write(w->real->hc.sink, data, len);
 }
 
@@ -127,11 +131,14 @@ bool srv_request_is_loop(const hc_downstream_request *req)
 
 typedef struct guest_output {
     srv_linebuf out, err;
+    prof_recorder *prof; /* guest output goes into the request's profile too */
 } guest_output;
 
 static int on_output(void *user, int fd, const uint8_t *data, size_t len)
 {
     guest_output *o = user;
+    if (o->prof)
+        prof_recorder_output(o->prof, fd == 2 ? 2 : 1, data, len);
     srv_linebuf_write(fd == 2 ? &o->err : &o->out, data, len);
     return 0;
 }
@@ -237,6 +244,26 @@ bool srv_request_offer(srv_guest *g, srv_handoff *h)
     return srv_reuse_offer(&g->reuse, h);
 }
 
+/* ---- deep profiling: the downstream request body counted as the guest reads it ---- */
+
+typedef struct prof_counted_body {
+    hc_read_fn read;
+    void *src;
+    prof_req *pr;
+} prof_counted_body;
+
+static long counted_read(void *src, uint8_t *buf, size_t len)
+{
+    prof_counted_body *c = src;
+    long n = c->read(c->src, buf, len);
+    if (n > 0) {
+        pthread_mutex_lock(&c->pr->mu);
+        c->pr->req_body_bytes += (uint64_t)n;
+        pthread_mutex_unlock(&c->pr->mu);
+    }
+    return n;
+}
+
 /* ---- one instance ---- */
 
 srv_outcome srv_request_run(srv_guest *g, const hc_downstream_request *req, const srv_sink *sink,
@@ -256,11 +283,30 @@ srv_outcome srv_request_run(srv_guest *g, const hc_downstream_request *req, cons
         return SRV_OUTCOME_LOOP;
     }
 
+    prof_recorder *prof = g->hc.profiler;
+    prof_req *pr = prof ? prof_recorder_begin(prof, req->method, req->url, trace) : NULL;
+    prof_counted_body pcb;
+    hc_downstream_request deep_req;
+    if (pr && prof_recorder_deep(prof)) {
+        for (size_t i = 0; i < req->nheaders; i++)
+            prof_req_header(pr, req->headers[i].name, req->headers[i].name_len,
+                            req->headers[i].value, req->headers[i].value_len);
+        w.prof = pr;
+        if (req->body_read) { /* count the request body as the guest reads it */
+            pcb = (prof_counted_body){req->body_read, req->body_src, pr};
+            deep_req = *req;
+            deep_req.body_read = counted_read;
+            deep_req.body_src = &pcb;
+            req = &deep_req;
+            w.req = req;
+            rs.current_req = req;
+        }
+    }
     srv_slot *slot = srv_guest_acquire(g);
     hc_ctx *hc = NULL;
     fwe_instance *inst = NULL;
     fwe_trap *trap = calloc(1, sizeof *trap);
-    guest_output out;
+    guest_output out = {.prof = prof};
     char prefix[32];
     snprintf(prefix, sizeof prefix, "[%.8s] stdout | ", trace);
     srv_linebuf_init(&out.out, &g->log, prefix);
@@ -366,6 +412,7 @@ done:;
     if (env && env != env_small)
         free(env);
     free(trap);
+    prof_recorder_end(prof, pr, w.status);
     /* the requests taken with next_request: their connections wait for this */
     srv_outcome first = outcome;
     while (rs.accepted) {
