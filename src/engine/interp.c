@@ -280,6 +280,7 @@ L_call:
         if (atomic_load_explicit(interrupt, memory_order_relaxed)) TRAP(FWE_TRAP_INTERRUPTED);
         depth++;
         frames[depth] = (fwe_frame){pc + 3, nfp, inst, ncode, inst->module->nfunc_imports + pc[1]};
+        entry->depth = depth; /* kept current for fwe_thread_stack (sampling profilers) */
         code = ncode;
         fp = nfp;
         memset(fp + code->param_slots, 0, sizeof(uint64_t) * code->local_slots);

@@ -69,6 +69,8 @@ void prof_req_release(prof_req *r)
     }
     for (size_t i = 0; i < r->nlogs; i++)
         free(r->logs[i].text);
+    free(r->pending[0]);
+    free(r->pending[1]);
     for (size_t i = 0; i < r->nstacks; i++)
         free(r->stacks[i].funcs);
     for (size_t i = 0; i < r->nfnames; i++)
@@ -176,19 +178,56 @@ static void add_line(prof_req *r, int stream, uint64_t t, const char *s, size_t 
     r->bytes += sizeof *g + n;
 }
 
-void prof_req_log(prof_req *r, int stream, const uint8_t *data, size_t len)
+/* Keeps the gathered line of stream k (under r->mu). */
+static void commit_line(prof_req *r, int k, const prof_secrets *secrets, uint64_t t)
+{
+    size_t n = 0;
+    char *clean = prof_secrets_scrub(secrets, r->pending[k] ? r->pending[k] : "", r->npending[k], &n);
+    if (clean)
+        add_line(r, k + 1, t, clean, n);
+    else
+        r->logs_dropped++;
+    free(clean);
+    r->npending[k] = 0;
+    r->pending_cut[k] = false;
+}
+
+void prof_req_output(prof_req *r, int stream, const uint8_t *data, size_t len,
+                     const prof_secrets *secrets)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    uint64_t t = rel(r, (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec);
+    int k = stream == 2 ? 1 : 0;
+    pthread_mutex_lock(&r->mu);
+    if (!r->pending[k] && !(r->pending[k] = malloc(PROF_LINE_MAX))) {
+        r->logs_dropped++;
+        pthread_mutex_unlock(&r->mu);
+        return;
+    }
+    for (size_t i = 0; i < len; i++) {
+        if (data[i] == '\n') {
+            commit_line(r, k, secrets, t);
+        } else if (r->npending[k] < PROF_LINE_MAX) {
+            r->pending[k][r->npending[k]++] = (char)data[i];
+        } else {
+            r->pending_cut[k] = true;
+        }
+    }
+    pthread_mutex_unlock(&r->mu);
+}
+
+void prof_req_output_flush(prof_req *r, const prof_secrets *secrets)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     uint64_t t = rel(r, (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec);
     pthread_mutex_lock(&r->mu);
-    size_t start = 0;
-    for (size_t i = 0; i <= len; i++) {
-        if (i == len || data[i] == '\n') {
-            if (i > start || i < len)
-                add_line(r, stream, t, (const char *)data + start, i - start);
-            start = i + 1;
-        }
+    for (int k = 0; k < 2; k++) {
+        if (r->npending[k])
+            commit_line(r, k, secrets, t);
+        free(r->pending[k]);
+        r->pending[k] = NULL;
     }
     pthread_mutex_unlock(&r->mu);
 }

@@ -98,6 +98,9 @@ typedef struct prof_req {
     size_t nbackends;
     prof_log *logs;
     size_t nlogs, logs_dropped;
+    char *pending[2]; /* stdout, stderr: the line being gathered (PROF_LINE_MAX bytes) */
+    size_t npending[2];
+    bool pending_cut[2]; /* the line ran past PROF_LINE_MAX: the rest is dropped */
 
     prof_stack *stacks;
     size_t nstacks;
@@ -127,8 +130,13 @@ void prof_req_release(prof_req *r); /* accepts NULL; frees at the last reference
 void prof_req_hostcall(prof_req *r, const prof_span *span_abs);
 /* Appends a finished backend transfer (copied; start_ns is CLOCK_MONOTONIC). */
 void prof_req_backend(prof_req *r, const prof_backend *b);
-/* Appends guest output (one line per newline; a line is cut at PROF_LINE_MAX). */
-void prof_req_log(prof_req *r, int stream, const uint8_t *data, size_t len);
+/* Appends guest output: bytes are gathered per stream until a newline (a line is cut at
+ * PROF_LINE_MAX), then the line, with the values of `secrets` scrubbed (may be NULL), is kept. */
+struct prof_secrets;
+void prof_req_output(prof_req *r, int stream, const uint8_t *data, size_t len,
+                     const struct prof_secrets *secrets);
+/* Keeps a last line that has no newline (at the end of the request). */
+void prof_req_output_flush(prof_req *r, const struct prof_secrets *secrets);
 /* Deep mode: response body bytes as they go out (the first PROF_BODY_KEEP are kept). */
 void prof_req_resp_body(prof_req *r, const uint8_t *data, size_t len);
 /* Deep mode: a downstream request header (credentials' values are redacted here). */

@@ -142,6 +142,7 @@ void prof_recorder_end(prof_recorder *rec, prof_req *r, uint16_t status)
     prof_sampler_end(rec->sampler, r);
     if (tls_current == r)
         tls_current = NULL;
+    prof_req_output_flush(r, rec->secrets);
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     prof_req_finish(r, status, (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec);
@@ -173,13 +174,8 @@ void prof_recorder_end(prof_recorder *rec, prof_req *r, uint16_t status)
 void prof_recorder_output(prof_recorder *rec, int stream, const uint8_t *data, size_t len)
 {
     prof_req *r = tls_current;
-    if (!r)
-        return;
-    size_t n = 0;
-    char *clean = prof_secrets_scrub(rec->secrets, (const char *)data, len, &n);
-    if (clean)
-        prof_req_log(r, stream, (const uint8_t *)clean, n);
-    free(clean);
+    if (r)
+        prof_req_output(r, stream, data, len, rec->secrets);
 }
 
 size_t prof_recorder_list(prof_recorder *rec, prof_req ***out)
