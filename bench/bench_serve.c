@@ -115,44 +115,65 @@ static double thread_cpu_us(void)
     return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
 }
 
-/* Median thread CPU microseconds of an in-process request; -1 on failure. */
-static double cpu_per_request(const char *wasm, const char *url, int n, bool profile)
+static fastlike *make_inprocess(const char *wasm, bool profile)
 {
     char err[512] = "";
     fastlike_config *cfg = fastlike_config_new();
     fastlike *f = NULL;
-    double result = -1;
-    double *t = calloc((size_t)n, sizeof *t);
-    if (!cfg || !t || fastlike_config_set_wasm_file(cfg, wasm) != FASTLIKE_OK)
+    if (!cfg || fastlike_config_set_wasm_file(cfg, wasm) != FASTLIKE_OK)
         goto out;
     fastlike_config_set_log(cfg, quiet, NULL);
     if (profile &&
         fastlike_config_set_profile_ui(cfg, "127.0.0.1:0", err, sizeof err) != FASTLIKE_OK)
         goto out;
-    if (fastlike_new(cfg, &f, err, sizeof err) != FASTLIKE_OK) {
+    if (fastlike_new(cfg, &f, err, sizeof err) != FASTLIKE_OK)
         fprintf(stderr, "bench-serve: %s: %s\n", wasm, err);
-        goto out;
-    }
-    fastlike_request req = {.method = "GET", .url = url};
-    for (int i = -3; i < n; i++) {
-        fastlike_response resp;
-        double t0 = thread_cpu_us();
-        fastlike_status st = fastlike_handle(f, &req, &resp, err, sizeof err);
-        double dt = thread_cpu_us() - t0;
-        bool ok = st == FASTLIKE_OK && resp.status == 200;
-        fastlike_response_free(&resp);
-        if (!ok)
-            goto out;
-        if (i >= 0)
-            t[i] = dt;
-    }
-    qsort(t, (size_t)n, sizeof *t, cmp_double);
-    result = t[n / 2];
 out:
-    fastlike_free(f);
     fastlike_config_free(cfg);
-    free(t);
-    return result;
+    return f;
+}
+
+/* One in-process request; its thread CPU microseconds, or -1. */
+static double cpu_one(fastlike *f, const char *url)
+{
+    char err[256];
+    fastlike_request req = {.method = "GET", .url = url};
+    fastlike_response resp;
+    double t0 = thread_cpu_us();
+    fastlike_status st = fastlike_handle(f, &req, &resp, err, sizeof err);
+    double dt = thread_cpu_us() - t0;
+    bool ok = st == FASTLIKE_OK && resp.status == 200;
+    fastlike_response_free(&resp);
+    return ok ? dt : -1;
+}
+
+/* Median thread CPU microseconds of in-process requests without (*off) and with (*on) the
+ * profiler recording, alternating request by request so that both see the same machine load.
+ * False on failure. */
+static bool cpu_pair(const char *wasm, const char *url, int n, double *off, double *on)
+{
+    fastlike *a = make_inprocess(wasm, false), *b = make_inprocess(wasm, true);
+    double *ta = calloc((size_t)n, sizeof *ta), *tb = calloc((size_t)n, sizeof *tb);
+    bool ok = a && b && ta && tb;
+    for (int i = -3; ok && i < n; i++) {
+        double x = cpu_one(a, url), y = cpu_one(b, url);
+        ok = x >= 0 && y >= 0;
+        if (ok && i >= 0) {
+            ta[i] = x;
+            tb[i] = y;
+        }
+    }
+    if (ok) {
+        qsort(ta, (size_t)n, sizeof *ta, cmp_double);
+        qsort(tb, (size_t)n, sizeof *tb, cmp_double);
+        *off = ta[n / 2];
+        *on = tb[n / 2];
+    }
+    fastlike_free(a);
+    fastlike_free(b);
+    free(ta);
+    free(tb);
+    return ok;
 }
 
 int main(int argc, char **argv)
@@ -181,14 +202,12 @@ int main(int argc, char **argv)
     printf("bench-serve: profiler trace on/off: js-fresh=%.3f c=%.3f (best of 3 alternating "
            "rounds of %d requests each)\n",
            js_prof, c_prof, n);
-    double js_off = cpu_per_request(argv[1], "http://bench/bench", n, false);
-    double js_on = cpu_per_request(argv[1], "http://bench/bench", n, true);
-    double c_off = cpu_per_request(argv[3], "http://bench/status?code=200", n * 10, false);
-    double c_on = cpu_per_request(argv[3], "http://bench/status?code=200", n * 10, true);
-    if (js_off <= 0 || js_on <= 0 || c_off <= 0 || c_on <= 0)
+    double js_off, js_on, c_off, c_on;
+    if (!cpu_pair(argv[1], "http://bench/bench", n, &js_off, &js_on) ||
+        !cpu_pair(argv[3], "http://bench/status?code=200", n * 10, &c_off, &c_on))
         return 1;
     printf("bench-serve: profiler trace cpu per request: js-fresh off=%.0f us on=%.0f us (%.3f) "
-           "c off=%.1f us on=%.1f us (%.3f) (medians, in-process)\n",
+           "c off=%.1f us on=%.1f us (%.3f) (medians, in-process, alternating)\n",
            js_off, js_on, js_on / js_off, c_off, c_on, c_on / c_off);
     return 0;
 }

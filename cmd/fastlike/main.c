@@ -261,8 +261,8 @@ static fastlike_status flag_failed(fastlike_status st, const char *flag, const c
 }
 
 /* The stores, ACLs, geo table, loggers, -reload and profiler options: cfg_parse_flags has checked
- * them already; the library setters load the same files again and keep them in the config (not in
- * effect yet, see note_pending_flags). */
+ * them already; the library setters load the same files again and keep them in the config (those
+ * not in effect yet are listed by note_pending_flags; the profiler's are in effect). */
 static fastlike_status add_pending_options(fastlike_config *c, const cfg_options *o)
 {
     char err[1024] = "";

@@ -111,7 +111,9 @@ prof_req *prof_recorder_begin(prof_recorder *rec, const char *method, const char
     uint64_t id = rec->next_id++;
     pthread_mutex_unlock(&rec->mu);
     size_t ulen = 0;
-    char *clean = url ? prof_secrets_scrub(rec->secrets, url, strlen(url), &ulen) : NULL;
+    char *clean = url && prof_secrets_count(rec->secrets)
+                      ? prof_secrets_scrub(rec->secrets, url, strlen(url), &ulen)
+                      : NULL;
     prof_req *r = prof_req_new(id, rec->mode, method, clean ? clean : url, trace);
     free(clean);
     if (!r)

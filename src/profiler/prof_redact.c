@@ -60,6 +60,11 @@ bool prof_secrets_add(prof_secrets *s, const char *value, size_t len)
     return true;
 }
 
+size_t prof_secrets_count(const prof_secrets *s)
+{
+    return s ? s->n : 0;
+}
+
 /* The length of the secret starting at text[i], or 0 (the longest match wins). */
 static size_t match_at(const prof_secrets *s, const char *text, size_t len, size_t i)
 {

@@ -18,6 +18,8 @@ typedef struct prof_secrets prof_secrets;
 prof_secrets *prof_secrets_new(void);
 void prof_secrets_free(prof_secrets *s); /* accepts NULL */
 bool prof_secrets_add(prof_secrets *s, const char *value, size_t len);
+/* How many values are scrubbed (0 for NULL). */
+size_t prof_secrets_count(const prof_secrets *s);
 /* A copy of text[0..len) (NUL-terminated, *out_len set) with every secret replaced by
  * PROF_REDACTED; s may be NULL. NULL when out of memory. */
 char *prof_secrets_scrub(const prof_secrets *s, const char *text, size_t len, size_t *out_len);
