@@ -253,5 +253,5 @@ $(PROF_GUEST_WASMS): tests/guests/c/guest_util.h tests/guests/include/fastly_hos
 PROF_TEST_BINS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/profiler/test_*.c))
 $(PROF_TEST_BINS): $(PROF_GUEST_WASMS) $(B)/tests/backend/origin.o tests/unit/server/http_client.h tests/unit/server/test_server.h
 $(PROF_TEST_BINS): CPPFLAGS += -Itests/unit/server -Itests/unit/backend -Itests/guests/c
-$(PROF_TEST_BINS): LDLIBS += $(B)/tests/backend/origin.o -lgnutls -ljansson
+$(PROF_TEST_BINS): LDLIBS += $(B)/tests/backend/origin.o -lmicrohttpd -lgnutls -ljansson
 # ---- end profiler block ----
