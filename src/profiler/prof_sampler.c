@@ -36,7 +36,6 @@ typedef struct thread_buf {
 struct prof_sampler {
     unsigned hz;
     bool perf;
-    struct sigaction old;
 };
 
 static _Thread_local thread_buf *tls_buf;
@@ -48,9 +47,23 @@ static void buf_destroy(void *p)
     free(p);
 }
 
+static void on_sigprof(int sig, siginfo_t *si, void *uc);
+
+/* The handler is installed once for the process and stays: a sampler freed while another server
+ * of the same process still samples must not take it away (an unhandled SIGPROF ends the
+ * process), and a handler with no active buffer ignores the signal. */
+static int handler_errno;
+
 static void make_key(void)
 {
     pthread_key_create(&buf_key, buf_destroy);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = on_sigprof;
+    sa.sa_flags = SA_SIGINFO | SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(SIGPROF, &sa, NULL) != 0)
+        handler_errno = errno ? errno : EINVAL;
 }
 
 static void on_sigprof(int sig, siginfo_t *si, void *uc)
@@ -130,14 +143,9 @@ prof_sampler *prof_sampler_new(unsigned hz, char *how, size_t howlen)
                        "perf_event_open in the container's seccomp profile"
                      : "");
     }
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_sigaction = on_sigprof;
-    sa.sa_flags = SA_SIGINFO | SA_RESTART;
-    sigemptyset(&sa.sa_mask);
-    if (sigaction(SIGPROF, &sa, &s->old) != 0) {
+    if (handler_errno) {
         snprintf(how, howlen, "native sampling: cannot install a SIGPROF handler: %s",
-                 strerror(errno));
+                 strerror(handler_errno));
         free(s);
         return NULL;
     }
@@ -146,10 +154,7 @@ prof_sampler *prof_sampler_new(unsigned hz, char *how, size_t howlen)
 
 void prof_sampler_free(prof_sampler *s)
 {
-    if (!s)
-        return;
-    sigaction(SIGPROF, &s->old, NULL);
-    free(s);
+    free(s); /* the handler stays (see make_key) */
 }
 
 bool prof_sampler_uses_perf(const prof_sampler *s)
