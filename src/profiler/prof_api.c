@@ -113,7 +113,7 @@ void prof_api_list(prof_buf *b, prof_recorder *rec, const prof_filter *f)
         else
             prof_req_release(r);
     }
-    if (f && f->slowest)
+    if (f && f->slowest && kept)
         qsort(list, kept, sizeof *list, by_total_desc); /* total_ns is fixed once finished */
     size_t shown = f && f->limit && f->limit < kept ? f->limit : kept;
     size_t count = 0, bytes = 0;
@@ -329,8 +329,10 @@ void prof_api_aggregate(prof_buf *b, prof_recorder *rec)
         }
         pthread_mutex_unlock(&r->mu);
     }
-    qsort(a, na, sizeof *a, agg_cmp);
-    qsort(fa, nf, sizeof *fa, fagg_cmp);
+    if (na)
+        qsort(a, na, sizeof *a, agg_cmp);
+    if (nf)
+        qsort(fa, nf, sizeof *fa, fagg_cmp);
     prof_buf_printf(b, "{\"requests\":%zu,\"hostcalls\":[", n);
     for (size_t j = 0; j < na; j++)
         prof_buf_printf(b,

@@ -63,6 +63,8 @@ static bool reserve(prof_buf *b, size_t more)
 
 void prof_buf_put(prof_buf *b, const char *s, size_t n)
 {
+    if (n == 0 && b->data)
+        return;
     if (!reserve(b, n))
         return;
     memcpy(b->data + b->len, s, n);

@@ -85,8 +85,10 @@ TEST(viewer_in_chromium)
     hc_resp r;
     memset(&r, 0, sizeof r);
     CHECK_EQ_INT(simple_on(s->port, "GET /calls HTTP/1.1\r\nHost: x\r\n\r\n", &r, false), 200);
+    free(r.body);
     memset(&r, 0, sizeof r);
     CHECK_EQ_INT(simple_on(s->port, "GET /busy?ms=200 HTTP/1.1\r\nHost: x\r\n\r\n", &r, false), 200);
+    free(r.body);
     uint16_t port = fastlike_profile_ui_port(s->f);
     /* both requests are recorded once their guests have ended */
     char url[256];
@@ -96,7 +98,9 @@ TEST(viewer_in_chromium)
         memset(&a, 0, sizeof a);
         char req[128];
         snprintf(req, sizeof req, "GET /api/requests/2 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
-        if (simple_on(port, req, &a, false) == 200)
+        int st = simple_on(port, req, &a, false);
+        free(a.body);
+        if (st == 200)
             break;
         usleep(10000);
     }
