@@ -251,7 +251,7 @@ $(B)/libfastlike.a: $(B)/gen/prof_web.o
 PROF_GUEST_WASMS := $(patsubst tests/guests/c/%.c,build/guests/%.wasm,$(wildcard tests/guests/c/prof_*.c))
 $(PROF_GUEST_WASMS): tests/guests/c/guest_util.h tests/guests/include/fastly_hostcalls.h
 PROF_TEST_BINS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/profiler/test_*.c))
-$(PROF_TEST_BINS): $(PROF_GUEST_WASMS) $(B)/tests/backend/origin.o tests/unit/server/http_client.h tests/unit/server/test_server.h
+$(PROF_TEST_BINS): $(PROF_GUEST_WASMS) build/guests/srv_reuse.wasm $(B)/tests/backend/origin.o tests/unit/server/http_client.h tests/unit/server/test_server.h
 $(PROF_TEST_BINS): CPPFLAGS += -Itests/unit/server -Itests/unit/backend -Itests/guests/c
 $(PROF_TEST_BINS): LDLIBS += $(B)/tests/backend/origin.o -lmicrohttpd -lgnutls -ljansson
 # ---- end profiler block ----

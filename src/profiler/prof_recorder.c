@@ -139,15 +139,23 @@ static void evict(prof_recorder *rec)
 
 void prof_recorder_end(prof_recorder *rec, prof_req *r, uint16_t status)
 {
+    prof_recorder_end_at(rec, r, status, 0);
+}
+
+void prof_recorder_end_at(prof_recorder *rec, prof_req *r, uint16_t status, uint64_t end_ns)
+{
     if (!r)
         return;
     prof_sampler_end(rec->sampler, r);
     if (tls_current == r)
         tls_current = NULL;
     prof_req_output_flush(r, rec->secrets);
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    prof_req_finish(r, status, (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec);
+    if (!end_ns) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        end_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+    }
+    prof_req_finish(r, status, end_ns);
     if (rec->guest_dir) {
         char err[256] = "";
         if (!prof_firefox_write_file(rec->guest_dir, r, err, sizeof err) && rec->log) {

@@ -44,6 +44,9 @@ prof_req *prof_recorder_begin(prof_recorder *rec, const char *method, const char
 /* Ends it: stops sampling, finishes the record with `status`, puts it into the ring (dropping the
  * oldest beyond the limits) and clears the thread's current record. Accepts r == NULL. */
 void prof_recorder_end(prof_recorder *rec, prof_req *r, uint16_t status);
+/* The same with the request's end time given (CLOCK_MONOTONIC ns; 0 = now), e.g. when its
+ * response ended before the guest went on to another request. */
+void prof_recorder_end_at(prof_recorder *rec, prof_req *r, uint16_t status, uint64_t end_ns);
 
 /* The calling thread's current record (borrowed), or NULL outside a recorded request. */
 prof_req *prof_current(void);

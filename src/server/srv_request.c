@@ -27,6 +27,7 @@ typedef struct wrap_sink {
     uint64_t t0;
     bool reused, logged;
     prof_req *prof; /* deep profiling: the record that counts the body bytes, else NULL */
+    uint64_t end_ns; /* when the response ended (finished or cut short), for the profiler */
 } wrap_sink;
 
 /* "[trace] METHOD URL -> STATUS (ms, body bytes)", timed to the end of the response. */
@@ -68,6 +69,7 @@ static int w_finish(void *p)
     if (!w->head_sent || w->ended)
         return w->ended ? 0 : -1;
     w->ended = true;
+    w->end_ns = util_now_ns();
     int rc = w->real->hc.finish(w->real->hc.sink);
     log_access(w);
     return rc;
@@ -78,6 +80,7 @@ static void w_abort(wrap_sink *w)
     if (w->ended)
         return;
     w->ended = true;
+    w->end_ns = util_now_ns();
     w->real->abort(w->real->hc.sink);
     log_access(w);
 }
@@ -197,6 +200,7 @@ typedef struct run_state {
     wrap_sink *current; /* the request the guest works on now */
     const hc_downstream_request *current_req;
     served *accepted; /* most recent first */
+    prof_req *prof;   /* the profiler's record of the current request, or NULL */
 } run_state;
 
 static void *rs_wait_begin(void *user, uint64_t deadline_ns, void (*wake)(void *), void *wake_arg)
@@ -226,12 +230,25 @@ static bool rs_wait_end(void *user, void *waiter, bool accept, const hc_downstre
     /* the guest is done with the current request (its response went out, or was cut short) */
     if (!hc_ctx_response_finished(rs->hc))
         w_abort(rs->current);
+    if (rs->prof) { /* the previous request's profile ends with its response */
+        prof_recorder_end_at(rs->g->hc.profiler, rs->prof, rs->current->status,
+                             rs->current->end_ns);
+        rs->prof = NULL;
+    }
     s->h = h;
     wrap_init(&s->w, h->sink, rs->g, rs->trace, h->req, true);
     s->next = rs->accepted;
     rs->accepted = s;
     rs->current = &s->w;
     rs->current_req = h->req;
+    prof_recorder *prof = rs->g->hc.profiler;
+    if (prof && !rs->prof) { /* a profile of its own for each request the instance takes */
+        rs->prof = prof_recorder_begin(prof, h->req->method, h->req->url, rs->trace);
+        if (prof_recorder_deep(prof) && rs->prof) {
+            s->w.prof = rs->prof;
+            prof_req_retain(rs->prof); /* released with s */
+        }
+    }
     *req = h->req;
     *sink = &s->w.hc;
     return true;
@@ -285,6 +302,7 @@ srv_outcome srv_request_run(srv_guest *g, const hc_downstream_request *req, cons
 
     prof_recorder *prof = g->hc.profiler;
     prof_req *pr = prof ? prof_recorder_begin(prof, req->method, req->url, trace) : NULL;
+    rs.prof = pr;
     prof_counted_body pcb;
     hc_downstream_request deep_req;
     if (pr && prof_recorder_deep(prof)) {
@@ -292,8 +310,9 @@ srv_outcome srv_request_run(srv_guest *g, const hc_downstream_request *req, cons
             prof_req_header(pr, req->headers[i].name, req->headers[i].name_len,
                             req->headers[i].value, req->headers[i].value_len);
         w.prof = pr;
+        prof_req_retain(pr); /* for w, until the end of the run */
         if (req->body_read) { /* count the request body as the guest reads it */
-            pcb = (prof_counted_body){req->body_read, req->body_src, pr};
+            pcb = (prof_counted_body){req->body_read, req->body_src, pr}; /* w's reference */
             deep_req = *req;
             deep_req.body_read = counted_read;
             deep_req.body_src = &pcb;
@@ -412,7 +431,10 @@ done:;
     if (env && env != env_small)
         free(env);
     free(trap);
-    prof_recorder_end(prof, pr, w.status);
+    /* the request the guest was on: to the end of the run, or for a request taken with
+     * next_request, to the end of its response (the instance may idle after it) */
+    prof_recorder_end_at(prof, rs.prof, cw->status, rs.accepted ? cw->end_ns : 0);
+    prof_req_release(w.prof);
     /* the requests taken with next_request: their connections wait for this */
     srv_outcome first = outcome;
     while (rs.accepted) {
@@ -420,6 +442,7 @@ done:;
         rs.accepted = s->next;
         s->h->outcome = &s->w == cw ? outcome : SRV_OUTCOME_RESPONDED;
         s->h->done(s->h, true);
+        prof_req_release(s->w.prof);
         free(s);
         first = SRV_OUTCOME_RESPONDED;
     }

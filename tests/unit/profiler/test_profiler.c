@@ -667,5 +667,57 @@ TEST(read_only)
     server_stop(s);
 }
 
+static fastlike_status deep_reuse(fastlike_config *c, void *user, char *err, size_t errlen)
+{
+    (void)user;
+    fastlike_status st = fastlike_config_set_profile_ui(c, "127.0.0.1:0", err, errlen);
+    if (st == FASTLIKE_OK)
+        st = fastlike_config_set_profile_mode(c, "deep", err, errlen);
+    return st;
+}
+
+/* A reusable instance (next_request) gives each request it takes a record of its own. */
+TEST(reused_instance_records_each_request)
+{
+    server *s = server_start_with("build/guests/srv_reuse.wasm", deep_reuse, NULL);
+    CHECK(s != NULL);
+    if (!s)
+        return;
+    for (int i = 0; i < 3; i++) {
+        char req[256];
+        snprintf(req, sizeof req,
+                 "POST /reuse?timeout=3000&n=%d HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n"
+                 "Connection: close\r\n\r\n%d",
+                 i, i);
+        hc_resp r;
+        memset(&r, 0, sizeof r);
+        CHECK_EQ_INT(simple_on(s->port, req, &r, false), 200);
+        free(r.body);
+    }
+    CHECK(log_wait(&s->log, ", reused instance)"));
+    json_t *list = wait_requests(ui_port(s), 3, NULL);
+    CHECK(list != NULL);
+    if (list) {
+        json_t *reqs = json_object_get(list, "requests");
+        CHECK_EQ_INT((int)json_array_size(reqs), 3);
+        for (size_t i = 0; i < json_array_size(reqs) && i < 3; i++) {
+            json_t *r = json_array_get(reqs, i);
+            char want[64];
+            snprintf(want, sizeof want, "/reuse?timeout=3000&n=%zu", 2 - i); /* newest first */
+            CHECK_STR_EQ(json_string_value(json_object_get(r, "path")), want);
+            CHECK_EQ_INT((int)json_integer_value(json_object_get(r, "status")), 200);
+            CHECK(json_integer_value(json_object_get(r, "hostcalls")) >= 3);
+            json_t *d = request_doc(ui_port(s), json_integer_value(json_object_get(r, "id")));
+            json_t *deep = d ? json_object_get(d, "deep") : NULL;
+            CHECK(deep != NULL);
+            CHECK(json_integer_value(json_object_get(deep, "resp_body_bytes")) > 0);
+            json_decref(d);
+        }
+    }
+    json_decref(list);
+    server_stop(s);
+}
+
 HARNESS_MAIN(RUN(hostcall_spans); RUN(backend_waterfall); RUN(native_flame_graph); RUN(redaction);
-             RUN(ring_bound); RUN(remote_gate); RUN(read_only);)
+             RUN(ring_bound); RUN(remote_gate); RUN(read_only);
+             RUN(reused_instance_records_each_request);)
