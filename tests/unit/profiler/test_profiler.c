@@ -379,18 +379,24 @@ static bool has_nested(json_t *d, const char *outer, const char *inner)
     return false;
 }
 
-/* covers native sampling: the guest's wasm stacks name its functions */
-TEST(native_flame_graph)
+/* covers native sampling: the guest's wasm stacks name its functions; run once with the timer
+ * Fastlike picks (perf_event_open where permitted) and once with the SIGPROF timer forced */
+static void native_flame_graph(bool force_sigprof)
 {
-    char *dir = write_tmp("guest-profiles", NULL);
+    char *dir = write_tmp(force_sigprof ? "guest-profiles-sigprof" : "guest-profiles", NULL);
     prof_opts o = {.native = true, .guest_dir = dir};
+    if (force_sigprof)
+        setenv("FASTLIKE_PROFILE_TIMER", "sigprof", 1);
     server *s = start(&o);
+    unsetenv("FASTLIKE_PROFILE_TIMER");
     CHECK(s != NULL);
     if (!s) {
         free(dir);
         return;
     }
     CHECK(log_has(&s->log, "native sampling: "));
+    if (force_sigprof)
+        CHECK(log_has(&s->log, "native sampling: SIGPROF per-thread CPU-time timer"));
     bool named = false;
     /* CPU time is what is sampled: on a loaded machine a busy request may get little of it, so
      * try longer runs before giving up */
@@ -451,6 +457,16 @@ TEST(native_flame_graph)
     CHECK(files >= 1);
     CHECK(ff_named);
     free(dir);
+}
+
+TEST(native_flame_graph)
+{
+    native_flame_graph(false);
+}
+
+TEST(native_flame_graph_sigprof)
+{
+    native_flame_graph(true);
 }
 
 /* covers redaction: credential header values and secret-store values never reach the API */
@@ -718,6 +734,7 @@ TEST(reused_instance_records_each_request)
     server_stop(s);
 }
 
-HARNESS_MAIN(RUN(hostcall_spans); RUN(backend_waterfall); RUN(native_flame_graph); RUN(redaction);
+HARNESS_MAIN(RUN(hostcall_spans); RUN(backend_waterfall); RUN(native_flame_graph);
+             RUN(native_flame_graph_sigprof); RUN(redaction);
              RUN(ring_bound); RUN(remote_gate); RUN(read_only);
              RUN(reused_instance_records_each_request);)
