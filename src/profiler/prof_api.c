@@ -140,6 +140,40 @@ static void us_or_null(prof_buf *b, int64_t us)
         prof_buf_printf(b, "%" PRId64, us);
 }
 
+/* Deep mode: the store and cache hostcalls of a record (under r->mu), counted by operation. */
+static void store_ops(prof_buf *b, const prof_req *r)
+{
+    static const char *const modules[] = {"fastly_kv_store",     "fastly_object_store",
+                                          "fastly_config_store", "fastly_dictionary",
+                                          "fastly_secret_store", "fastly_cache",
+                                          "fastly_http_cache"};
+    const prof_span *seen[64];
+    size_t counts[64], errors[64], n = 0;
+    for (size_t i = 0; i < r->nspans; i++) {
+        const prof_span *sp = &r->spans[i];
+        bool store = false;
+        for (size_t m = 0; m < sizeof modules / sizeof *modules && !store; m++)
+            store = strcmp(sp->module, modules[m]) == 0;
+        if (!store)
+            continue;
+        size_t k = 0;
+        while (k < n && !(seen[k]->module == sp->module && seen[k]->name == sp->name))
+            k++;
+        if (k == n) {
+            if (n == 64)
+                continue;
+            seen[n] = sp;
+            counts[n] = errors[n] = 0;
+            n++;
+        }
+        counts[k]++;
+        errors[k] += sp->status != 0;
+    }
+    for (size_t k = 0; k < n; k++)
+        prof_buf_printf(b, "%s{\"op\":\"%s.%s\",\"count\":%zu,\"not_ok\":%zu}", k ? "," : "",
+                        seen[k]->module, seen[k]->name, counts[k], errors[k]);
+}
+
 void prof_api_request(prof_buf *b, prof_recorder *rec, prof_req *r)
 {
     const prof_secrets *s = prof_recorder_secrets(rec);
@@ -229,6 +263,8 @@ void prof_api_request(prof_buf *b, prof_recorder *rec, prof_req *r)
             api_cstr(b, s, h->value);
             prof_buf_printf(b, ",\"size\":%zu}", h->value_len);
         }
+        prof_buf_puts(b, "],\"store_ops\":[");
+        store_ops(b, r);
         prof_buf_puts(b, "],\"resp_body\":");
         prof_api_str(b, s, r->resp_body ? (const char *)r->resp_body : "", r->resp_body_len);
         prof_buf_puts(b, ",\"memory\":[");

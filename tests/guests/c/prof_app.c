@@ -2,6 +2,7 @@
  *   /calls   three header inserts on a fresh response, then the answer: a known hostcall sequence
  *   /backend sends a request to backend "origin" at /slow?first=MS (MS from ?ms=, default 150),
  *            reads the 10-byte body, then answers with the origin's status
+ *   /stores  opens dictionary "dict" twice and config store "conf" once (statuses ignored)
  *   /print   writes a line with the secret given in ?s= to stdout (the profiler must scrub it)
  *   /busy    burns CPU for ?ms= milliseconds (default 300) in prof_busy_outer -> prof_busy_inner,
  *            named functions kept out of line, so native samples name them */
@@ -89,6 +90,13 @@ int main(void)
         char text[32];
         snprintf(text, sizeof text, "origin %u\n", st);
         answer(FASTLY_INVALID_HANDLE, 200, text);
+    } else if (gu_path_is(url, "/stores")) {
+        fastly_dictionary_handle d;
+        fastly_config_store_handle c;
+        fastly_dictionary_open("dict", 4, &d);
+        fastly_dictionary_open("dict", 4, &d);
+        fastly_config_store_open("conf", 4, &c);
+        answer(FASTLY_INVALID_HANDLE, 200, "stores\n");
     } else if (gu_path_is(url, "/print")) {
         const char *q = strstr(url, "s=");
         printf("the secret is %s, do not show it\n", q ? q + 2 : "");

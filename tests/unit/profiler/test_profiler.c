@@ -537,11 +537,34 @@ TEST(redaction)
         CHECK(plain);
         CHECK_EQ_INT((int)json_integer_value(json_object_get(deep, "resp_body_bytes")), 8);
         CHECK_STR_EQ(json_string_value(json_object_get(deep, "resp_body")), "printed\n");
+        CHECK_EQ_INT((int)json_array_size(json_object_get(deep, "store_ops")), 0);
         json_t *mem = json_object_get(deep, "memory");
         CHECK(json_array_size(mem) >= 1);
         CHECK(json_integer_value(json_object_get(json_array_get(mem, 0), "bytes")) >= 65536);
     }
     json_decref(d);
+    /* deep mode counts store operations by hostcall */
+    CHECK_EQ_INT(guest_get(s, "/stores", NULL), 200);
+    json_t *l2 = wait_requests(ui_port(s), 2, NULL);
+    json_int_t sid = l2 ? find_id(l2, "/stores") : 0;
+    json_t *sd = sid ? request_doc(ui_port(s), sid) : NULL;
+    json_t *ops = sd ? json_object_get(json_object_get(sd, "deep"), "store_ops") : NULL;
+    CHECK_EQ_INT((int)json_array_size(ops), 2);
+    size_t k;
+    json_t *op;
+    int dict = 0, conf = 0;
+    json_array_foreach(ops, k, op)
+    {
+        const char *name = json_string_value(json_object_get(op, "op"));
+        if (name && strcmp(name, "fastly_dictionary.open") == 0)
+            dict = (int)json_integer_value(json_object_get(op, "count"));
+        if (name && strcmp(name, "fastly_config_store.open") == 0)
+            conf = (int)json_integer_value(json_object_get(op, "count"));
+    }
+    CHECK_EQ_INT(dict, 2);
+    CHECK_EQ_INT(conf, 1);
+    json_decref(sd);
+    json_decref(l2);
     json_decref(list);
     server_stop(s);
     unlink(secrets);
