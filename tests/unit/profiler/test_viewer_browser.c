@@ -170,4 +170,59 @@ TEST(viewer_in_chromium)
     server_stop(s);
 }
 
-HARNESS_MAIN(RUN(viewer_in_chromium);)
+static fastlike_status configure_deep(fastlike_config *c, void *user, char *err, size_t errlen)
+{
+    (void)user;
+    fastlike_status st = fastlike_config_set_profile_ui(c, "127.0.0.1:0", err, errlen);
+    return st == FASTLIKE_OK ? fastlike_config_set_profile_mode(c, "deep", err, errlen) : st;
+}
+
+/* Deep mode's parts of the page: counters, header table, store operations, memory chart. */
+TEST(deep_mode_in_chromium)
+{
+    server *s = server_start_with(GUEST, configure_deep, NULL);
+    CHECK(s != NULL);
+    if (!s)
+        return;
+    hc_resp r;
+    memset(&r, 0, sizeof r);
+    CHECK_EQ_INT(simple_on(s->port,
+                           "GET /stores HTTP/1.1\r\nHost: x\r\nCookie: c=zzsecretzz\r\n\r\n", &r,
+                           false),
+                 200);
+    free(r.body);
+    uint16_t port = fastlike_profile_ui_port(s->f);
+    for (int i = 0; i < 500; i++) {
+        hc_resp a;
+        memset(&a, 0, sizeof a);
+        int st = simple_on(port, "GET /api/requests/1 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", &a,
+                           false);
+        free(a.body);
+        if (st == 200)
+            break;
+        usleep(10000);
+    }
+    mkdir("build/test-artifacts", 0755);
+    const char *out = "build/test-artifacts/profiler-viewer-deep.dom.html";
+    const char *err = "build/test-artifacts/profiler-viewer-deep.chromium.log";
+    char url[128];
+    snprintf(url, sizeof url, "http://127.0.0.1:%u/#req=1", port);
+    CHECK_EQ_INT(chromium(url, "--dump-dom", out, err), 0);
+    char *dom = slurp(out), *log = slurp(err);
+    CHECK(dom && strstr(dom, "data-ready=\"request\""));
+    CHECK(dom && strstr(dom, "id=\"store-ops\""));
+    CHECK(dom && strstr(dom, "fastly_dictionary.open"));
+    CHECK(dom && strstr(dom, "class=\"mem\""));
+    CHECK(dom && strstr(dom, "[redacted]"));
+    CHECK(dom && !strstr(dom, "zzsecretzz"));
+    char *console = console_lines(log);
+    if (console)
+        fprintf(stderr, "console: %s\n", console);
+    CHECK(console == NULL);
+    free(console);
+    free(dom);
+    free(log);
+    server_stop(s);
+}
+
+HARNESS_MAIN(RUN(viewer_in_chromium); RUN(deep_mode_in_chromium);)
