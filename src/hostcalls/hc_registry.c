@@ -1,7 +1,8 @@
 /* hc_registry.c: defines the whole Fastly hostcall ABI on a linker from the generated ABI table
  * and the hostcall modules' implementation tables; unimplemented rows answer `unsupported`.
- * Owns the alias table (legacy env.xqd_* names and newer renames) and the import listings used at
- * startup (-unknown-import link-error, -v 1). */
+ * Owns the alias table (legacy env.xqd_* names and newer renames), the import listings used at
+ * startup (-unknown-import link-error, -v 1), and the dispatch point every hostcall goes through
+ * (the profiler's hook: a span per call when hc_settings.profiler is set). */
 #include "hostcalls/hc_registry.h"
 
 #include "hostcalls/hc_ctx_internal.h"
