@@ -706,6 +706,68 @@ TEST(read_only)
     server_stop(s);
 }
 
+typedef struct hammer_arg {
+    server *s;
+    int n, ok;
+} hammer_arg;
+
+static void *hammer(void *p)
+{
+    hammer_arg *a = p;
+    for (int i = 0; i < a->n; i++)
+        a->ok += guest_get(a->s, "/calls", NULL) == 200;
+    return NULL;
+}
+
+/* Requests on several workers at once, with the viewer read at the same time: every record
+ * complete, the ring bound kept. */
+TEST(concurrent_requests)
+{
+    prof_opts o = {.max_requests = 50};
+    server *s = start(&o);
+    CHECK(s != NULL);
+    if (!s)
+        return;
+    pthread_t th[4];
+    hammer_arg args[4];
+    for (int i = 0; i < 4; i++) {
+        args[i] = (hammer_arg){s, 25, 0};
+        pthread_create(&th[i], NULL, hammer, &args[i]);
+    }
+    for (int i = 0; i < 20; i++) { /* readers alongside the writers */
+        json_t *j = ui_json(ui_port(s), "/api/requests?sort=slowest");
+        CHECK(j != NULL);
+        json_decref(j);
+        json_t *a = ui_json(ui_port(s), "/api/aggregate");
+        CHECK(a != NULL);
+        json_decref(a);
+    }
+    for (int i = 0; i < 4; i++) {
+        pthread_join(th[i], NULL);
+        CHECK_EQ_INT(args[i].ok, 25);
+    }
+    json_t *list = NULL;
+    for (int i = 0; i < 2000; i++) {
+        json_decref(list);
+        list = ui_json(ui_port(s), "/api/requests");
+        if (list && json_integer_value(json_object_get(list, "evicted")) >= 50)
+            break;
+        usleep(10000);
+    }
+    CHECK(list != NULL);
+    if (list) {
+        json_t *reqs = json_object_get(list, "requests");
+        CHECK_EQ_INT((int)json_array_size(reqs), 50);
+        CHECK_EQ_INT((int)json_integer_value(json_object_get(list, "evicted")), 50);
+        size_t i;
+        json_t *r;
+        json_array_foreach(reqs, i, r)
+            CHECK_EQ_INT((int)json_integer_value(json_object_get(r, "hostcalls")), 10);
+    }
+    json_decref(list);
+    server_stop(s);
+}
+
 static fastlike_status deep_reuse(fastlike_config *c, void *user, char *err, size_t errlen)
 {
     (void)user;
@@ -760,4 +822,4 @@ TEST(reused_instance_records_each_request)
 HARNESS_MAIN(RUN(hostcall_spans); RUN(backend_waterfall); RUN(native_flame_graph);
              RUN(native_flame_graph_sigprof); RUN(redaction);
              RUN(ring_bound); RUN(remote_gate); RUN(read_only);
-             RUN(reused_instance_records_each_request);)
+             RUN(reused_instance_records_each_request); RUN(concurrent_requests);)
