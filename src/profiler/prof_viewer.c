@@ -274,6 +274,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return send_text(c, 401,
                          "unauthorized: open the viewer with ?token=TOKEN (printed at start) or "
                          "send Authorization: Bearer TOKEN\n");
+    if (strcmp(url, "/favicon.ico") == 0) /* browsers ask; a 404 would be a console error */
+        return send_buf(c, 204, "image/x-icon", (char *)"", 0, false, NULL);
     prof_asset a;
     if (prof_asset_find(url, &a))
         return send_buf(c, 200, a.content_type, (char *)a.data, a.len, false, NULL);

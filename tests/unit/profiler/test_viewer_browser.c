@@ -75,6 +75,16 @@ static char *console_lines(const char *err_text)
     return line;
 }
 
+/* After a failed check: what Chromium saw and said, for the test log. */
+static void explain(const char *dom, const char *log)
+{
+    if (!harness_cur_failed)
+        return;
+    const char *body = dom ? strstr(dom, "<body") : NULL;
+    fprintf(stderr, "DOM: %.1500s\n", body ? body : dom ? dom : "(none)");
+    fprintf(stderr, "chromium log: %.3000s\n", log ? log : "(none)");
+}
+
 TEST(viewer_in_chromium)
 {
     CHECK(system("command -v chromium >/dev/null 2>&1") == 0);
@@ -93,7 +103,7 @@ TEST(viewer_in_chromium)
     /* both requests are recorded once their guests have ended */
     char url[256];
     snprintf(url, sizeof url, "http://127.0.0.1:%u/api/requests/2", port);
-    for (int i = 0; i < 500; i++) {
+    for (int i = 0; i < 2000; i++) {
         hc_resp a;
         memset(&a, 0, sizeof a);
         char req[128];
@@ -128,6 +138,7 @@ TEST(viewer_in_chromium)
         fprintf(stderr, "console: %s\n", console);
     CHECK(console == NULL);
     free(console);
+    explain(dom, log);
     free(dom);
     free(log);
 
@@ -141,6 +152,7 @@ TEST(viewer_in_chromium)
     console = console_lines(log);
     CHECK(console == NULL);
     free(console);
+    explain(dom, log);
     free(dom);
     free(log);
 
@@ -155,6 +167,7 @@ TEST(viewer_in_chromium)
     console = console_lines(log);
     CHECK(console == NULL);
     free(console);
+    explain(dom, log);
     free(dom);
     free(log);
 
@@ -192,7 +205,7 @@ TEST(deep_mode_in_chromium)
                  200);
     free(r.body);
     uint16_t port = fastlike_profile_ui_port(s->f);
-    for (int i = 0; i < 500; i++) {
+    for (int i = 0; i < 2000; i++) {
         hc_resp a;
         memset(&a, 0, sizeof a);
         int st = simple_on(port, "GET /api/requests/1 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", &a,
@@ -220,6 +233,7 @@ TEST(deep_mode_in_chromium)
         fprintf(stderr, "console: %s\n", console);
     CHECK(console == NULL);
     free(console);
+    explain(dom, log);
     free(dom);
     free(log);
     server_stop(s);
