@@ -659,6 +659,17 @@ TEST(remote_gate)
         server_stop(s);
     }
 
+    /* with remote access allowed, a wildcard address is accepted (and still needs the token) */
+    prof_opts wo = {.ui = "0.0.0.0:0", .remote = true, .token = "tok-87654321"};
+    s = start(&wo);
+    CHECK(s != NULL);
+    if (s) {
+        CHECK(ui_port(s) != 0);
+        CHECK_EQ_INT(ui_get(ui_port(s), "/api/requests", NULL, NULL), 401);
+        CHECK_EQ_INT(ui_get(ui_port(s), "/api/requests?token=tok-87654321", NULL, NULL), 200);
+        server_stop(s);
+    }
+
     /* remote access without a token: one is generated and logged */
     prof_opts go = {.remote = true};
     s = start(&go);
