@@ -243,6 +243,10 @@ typedef struct fwe_instance_config {
     bool defer_start;          /* do not run the start function in fwe_instantiate: the host
                                   runs it with fwe_instance_run_start (e.g. once a deadline that
                                   can interrupt the instance is armed) */
+    /* Called after each successful memory.grow of the instance's memory 0 with the host data and
+     * the new size in bytes (e.g. for a profiler's memory curve); NULL = none. It must not call
+     * back into the instance. */
+    void (*on_memory_grow)(void *host_data, uint64_t new_size);
 } fwe_instance_config;
 
 /* Resolves imports through `linker`, builds memories/tables/globals, applies segments and runs the

@@ -213,6 +213,7 @@ fwe_status fwe_instantiate(fwe_linker *linker, const fwe_module *m, const fwe_in
     inst->max_frames = (cfg && cfg->max_call_depth ? cfg->max_call_depth : DEFAULT_MAX_DEPTH) + 2;
     inst->max_memory_pages = cfg ? cfg->max_memory_pages : 0;
     inst->host_data = cfg ? cfg->host_data : NULL;
+    inst->on_memory_grow = cfg ? cfg->on_memory_grow : NULL;
     /* value stack and frame stack share one lazily-backed mapping (one syscall each way) */
     size_t stack_bytes = (size_t)stack_slots * sizeof(uint64_t) + (size_t)inst->max_frames * sizeof(fwe_frame);
     inst->stack = fwe_engine_take_stack(m->engine, stack_bytes);

@@ -400,6 +400,7 @@ L_memory_grow: {
     int64_t r = fwe_memory_grow_internal(mem0, I32(2), inst->max_memory_pages);
     S(1) = (uint32_t)(int32_t)r;
     msize = mem0->size;
+    if (r >= 0 && inst->on_memory_grow) inst->on_memory_grow(inst->host_data, msize);
     pc += 3;
     NEXT();
 }

@@ -271,6 +271,20 @@ void prof_req_header(prof_req *r, const char *name, size_t name_len, const char 
     }
 }
 
+void prof_req_memory(prof_req *r, uint64_t bytes)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    uint64_t t = rel(r, (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec);
+    pthread_mutex_lock(&r->mu);
+    if ((r->nmem == 0 || r->mem[r->nmem - 1].bytes != bytes) &&
+        grow((void **)&r->mem, &r->mem_cap, r->nmem, sizeof *r->mem)) {
+        r->mem[r->nmem++] = (prof_mem_point){t, bytes};
+        r->bytes += sizeof *r->mem;
+    }
+    pthread_mutex_unlock(&r->mu);
+}
+
 void prof_req_stack(prof_req *r, const uint32_t *funcs, uint32_t n, uint32_t count)
 {
     pthread_mutex_lock(&r->mu);

@@ -142,6 +142,8 @@ void prof_req_resp_body(prof_req *r, const uint8_t *data, size_t len);
 /* Deep mode: a downstream request header (credentials' values are redacted here). */
 void prof_req_header(prof_req *r, const char *name, size_t name_len, const char *value,
                      size_t value_len);
+/* Deep mode: the guest's linear memory is now `bytes` (after memory.grow). */
+void prof_req_memory(prof_req *r, uint64_t bytes);
 /* Adds one native sample's stack (outermost first) to the record. */
 void prof_req_stack(prof_req *r, const uint32_t *funcs, uint32_t n, uint32_t count);
 /* Sets the name of function `index` (copied) for the flame graph. */

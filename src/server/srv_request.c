@@ -261,7 +261,16 @@ bool srv_request_offer(srv_guest *g, srv_handoff *h)
     return srv_reuse_offer(&g->reuse, h);
 }
 
-/* ---- deep profiling: the downstream request body counted as the guest reads it ---- */
+/* ---- deep profiling: memory.grow, and the downstream request body counted as the guest reads
+ * it ---- */
+
+static void prof_on_memory_grow(void *host_data, uint64_t new_size)
+{
+    (void)host_data;
+    prof_req *r = prof_current(); /* the request the instance works on now */
+    if (r)
+        prof_req_memory(r, new_size);
+}
 
 typedef struct prof_counted_body {
     hc_read_fn read;
@@ -360,6 +369,8 @@ srv_outcome srv_request_run(srv_guest *g, const hc_downstream_request *req, cons
     /* the module's start function runs below, under the CPU deadline like `_start` */
     fwe_instance_config ic = {
         .host_data = hc, .max_memory_pages = g->max_memory_pages, .defer_start = true};
+    if (pr && prof_recorder_deep(prof))
+        ic.on_memory_grow = prof_on_memory_grow; /* deep mode's memory curve */
     fwe_status st = fwe_instantiate(slot->linker, g->module, &ic, &inst, trap);
     if (st == FWE_ERR_TRAP) {
         log_trap(g, req, trace, trap);

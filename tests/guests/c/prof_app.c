@@ -2,6 +2,7 @@
  *   /calls   three header inserts on a fresh response, then the answer: a known hostcall sequence
  *   /backend sends a request to backend "origin" at /slow?first=MS (MS from ?ms=, default 150),
  *            reads the 10-byte body, then answers with the origin's status
+ *   /grow    allocates 1 MiB, then 2 MiB (memory.grow twice, no hostcall between), answers
  *   /stores  opens dictionary "dict" twice and config store "conf" once (statuses ignored)
  *   /print   writes a line with the secret given in ?s= to stdout (the profiler must scrub it)
  *   /busy    burns CPU for ?ms= milliseconds (default 300) in prof_busy_outer -> prof_busy_inner,
@@ -10,6 +11,7 @@
 #include "guest_util.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -90,6 +92,12 @@ int main(void)
         char text[32];
         snprintf(text, sizeof text, "origin %u\n", st);
         answer(FASTLY_INVALID_HANDLE, 200, text);
+    } else if (gu_path_is(url, "/grow")) {
+        /* two memory.grow calls with no hostcall between them */
+        volatile char *a = malloc(1 << 20), *b = malloc(2 << 20);
+        a[0] = 1;
+        b[0] = 2;
+        answer(FASTLY_INVALID_HANDLE, 200, "grown\n");
     } else if (gu_path_is(url, "/stores")) {
         fastly_dictionary_handle d;
         fastly_config_store_handle c;

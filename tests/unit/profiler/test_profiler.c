@@ -543,9 +543,30 @@ TEST(redaction)
         CHECK(json_integer_value(json_object_get(json_array_get(mem, 0), "bytes")) >= 65536);
     }
     json_decref(d);
+    /* deep mode's memory curve sees each memory.grow, also between two hostcalls */
+    CHECK_EQ_INT(guest_get(s, "/grow", NULL), 200);
+    json_t *lg = wait_requests(ui_port(s), 2, NULL);
+    json_int_t gid = lg ? find_id(lg, "/grow") : 0;
+    json_t *gd = gid ? request_doc(ui_port(s), gid) : NULL;
+    json_t *gm = gd ? json_object_get(json_object_get(gd, "deep"), "memory") : NULL;
+    size_t npts = json_array_size(gm);
+    CHECK(npts >= 3);
+    if (npts >= 3) {
+        json_int_t first = json_integer_value(json_object_get(json_array_get(gm, 0), "bytes"));
+        json_int_t last = json_integer_value(json_object_get(json_array_get(gm, npts - 1), "bytes"));
+        CHECK(last >= first + (3 << 20));
+        bool between = false; /* the size after the first grow only */
+        for (size_t k = 1; k + 1 < npts; k++) {
+            json_int_t v = json_integer_value(json_object_get(json_array_get(gm, k), "bytes"));
+            between |= v > first && v < last;
+        }
+        CHECK(between);
+    }
+    json_decref(gd);
+    json_decref(lg);
     /* deep mode counts store operations by hostcall */
     CHECK_EQ_INT(guest_get(s, "/stores", NULL), 200);
-    json_t *l2 = wait_requests(ui_port(s), 2, NULL);
+    json_t *l2 = wait_requests(ui_port(s), 3, NULL);
     json_int_t sid = l2 ? find_id(l2, "/stores") : 0;
     json_t *sd = sid ? request_doc(ui_port(s), sid) : NULL;
     json_t *ops = sd ? json_object_get(json_object_get(sd, "deep"), "store_ops") : NULL;
