@@ -254,4 +254,11 @@ PROF_TEST_BINS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/p
 $(PROF_TEST_BINS): $(PROF_GUEST_WASMS) build/guests/srv_reuse.wasm $(B)/tests/backend/origin.o tests/unit/server/http_client.h tests/unit/server/test_server.h
 $(PROF_TEST_BINS): CPPFLAGS += -Itests/unit/server -Itests/unit/backend -Itests/guests/c
 $(PROF_TEST_BINS): LDLIBS += $(B)/tests/backend/origin.o -lmicrohttpd -lgnutls -ljansson
+# The profiler's cost in instructions per request (callgrind; independent of machine load).
+$(B)/bench-prof-instr: bench/bench_prof_instr.c $(B)/libfastlike.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libfastlike.a $(LDLIBS)
+.PHONY: bench-prof-instr
+bench-prof-instr: $(B)/bench-prof-instr build/guests/srv_app.wasm
+	@sh bench/prof_instr.sh $(B)/bench-prof-instr build/guests/srv_app.wasm "http://bench/status?code=200"
 # ---- end profiler block ----

@@ -196,9 +196,13 @@ static fwe_trap_kind unsupported_stub(fwe_caller *caller, uint64_t *slots, void 
  * the call and records its span. ---- */
 
 typedef struct hc_dispatch {
-    const hc_abi_fn *row; /* for the span's name and the argument types */
+    const hc_abi_fn *row; /* for the span's name */
     fwe_host_fn fn;
     void *data;
+    /* from the signature, worked out once: the arguments a span keeps and their types */
+    uint8_t nargs;
+    bool has_status; /* the result is a fastly_status */
+    char sig[PROF_ARGS_MAX + 1];
 } hc_dispatch;
 
 /* Dispatch records are interned for the process: each linker slot of each server defines the
@@ -218,8 +222,14 @@ static const hc_dispatch *dispatch_of(const hc_abi_fn *row, fwe_host_fn fn, void
             dispatch_table[i].data == data)
             found = &dispatch_table[i];
     if (!found && dispatch_count < HC_DISPATCH_MAX) {
-        dispatch_table[dispatch_count] = (hc_dispatch){row, fn, data};
-        found = &dispatch_table[dispatch_count++];
+        hc_dispatch *d = &dispatch_table[dispatch_count++];
+        *d = (hc_dispatch){.row = row, .fn = fn, .data = data};
+        const char *c = row->signature;
+        for (; *c && *c != ':' && d->nargs < PROF_ARGS_MAX; c++)
+            d->sig[d->nargs++] = *c;
+        const char *res = strchr(row->signature, ':');
+        d->has_status = res && res[1] == 'i';
+        found = d;
     }
     pthread_mutex_unlock(&dispatch_mu);
     return found;
@@ -228,19 +238,18 @@ static const hc_dispatch *dispatch_of(const hc_abi_fn *row, fwe_host_fn fn, void
 static fwe_trap_kind dispatch_profiled(fwe_caller *caller, uint64_t *slots, const hc_dispatch *d,
                                        prof_req *r, bool deep)
 {
-    prof_span sp = {.module = d->row->module, .name = d->row->name};
-    const char *sig = d->row->signature;
-    for (const char *c = sig; *c && *c != ':' && sp.nargs < PROF_ARGS_MAX; c++) {
-        sp.sig[sp.nargs] = *c;
-        sp.args[sp.nargs] = *c == 'i' ? (uint32_t)slots[sp.nargs] : slots[sp.nargs];
-        sp.nargs++;
-    }
-    const char *res = strchr(sig, ':');
-    bool has_status = res && res[1] == 'i';
+    prof_span sp;
+    sp.module = d->row->module;
+    sp.name = d->row->name;
+    sp.nargs = d->nargs;
+    memcpy(sp.sig, d->sig, sizeof sp.sig);
+    for (uint8_t i = 0; i < d->nargs; i++)
+        sp.args[i] = d->sig[i] == 'i' ? (uint32_t)slots[i] : slots[i];
+    sp.mem_bytes = 0;
     sp.start_ns = util_now_ns();
     fwe_trap_kind k = d->fn(caller, slots, d->data);
     sp.dur_ns = util_now_ns() - sp.start_ns;
-    sp.status = k != FWE_TRAP_NONE ? -1 : has_status ? (int32_t)(uint32_t)slots[0] : 0;
+    sp.status = k != FWE_TRAP_NONE ? -1 : d->has_status ? (int32_t)(uint32_t)slots[0] : 0;
     if (deep) {
         fwe_memory *mem = fwe_caller_memory(caller);
         sp.mem_bytes = mem ? fwe_memory_size(mem) : 0;

@@ -28,28 +28,32 @@ static char *dup_s(const char *s)
 prof_req *prof_req_new(uint64_t id, prof_mode mode, const char *method, const char *url,
                        const char *trace)
 {
-    prof_req *r = calloc(1, sizeof *r);
+    if (!method)
+        method = "";
+    if (!url)
+        url = "";
+    size_t ml = strlen(method), ul = strlen(url);
+    /* one block: the record, then its method and URL strings */
+    prof_req *r = calloc(1, sizeof *r + ml + 1 + ul + 1);
     if (!r)
         return NULL;
-    r->method = dup_s(method ? method : "");
-    r->url = dup_s(url ? url : "");
-    if (!r->method || !r->url) {
-        free(r->method);
-        free(r->url);
-        free(r);
-        return NULL;
-    }
+    r->method = (char *)(r + 1);
+    memcpy(r->method, method, ml + 1);
+    r->url = r->method + ml + 1;
+    memcpy(r->url, url, ul + 1);
     pthread_mutex_init(&r->mu, NULL);
     atomic_init(&r->refs, 1);
     r->id = id;
     r->mode = mode;
-    snprintf(r->trace, sizeof r->trace, "%s", trace ? trace : "");
+    size_t tl = trace ? strnlen(trace, sizeof r->trace - 1) : 0;
+    if (tl)
+        memcpy(r->trace, trace, tl); /* calloc'd: NUL-terminated */
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     r->wall_start_us = (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     r->start_mono_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-    r->bytes = sizeof *r + strlen(r->method) + strlen(r->url);
+    r->bytes = sizeof *r + ml + ul + 2;
     return r;
 }
 
@@ -87,9 +91,7 @@ void prof_req_release(prof_req *r)
     free(r->req_headers);
     free(r->resp_body);
     free(r->mem);
-    free(r->method);
-    free(r->url);
-    pthread_mutex_destroy(&r->mu);
+    pthread_mutex_destroy(&r->mu); /* method and url live in r's block */
     free(r);
 }
 
@@ -112,26 +114,24 @@ static bool grow(void **arr, size_t *cap, size_t n, size_t size)
     return true;
 }
 
+/* Spans and memory points come only from the thread running the request, before
+ * prof_req_finish, and nobody reads them before then (the ring holds finished records only), so
+ * they are added without the lock; their bytes are counted at the finish. */
 void prof_req_hostcall(prof_req *r, const prof_span *s)
 {
-    pthread_mutex_lock(&r->mu);
     r->hostcall_ns += s->dur_ns;
     if (r->nspans >= PROF_SPANS_MAX ||
         !grow((void **)&r->spans, &r->spans_cap, r->nspans, sizeof *r->spans)) {
         r->spans_dropped++;
-    } else {
-        prof_span *d = &r->spans[r->nspans++];
-        *d = *s;
-        d->start_ns = rel(r, s->start_ns);
-        r->bytes += sizeof *d;
-        if (r->mode == PROF_MODE_DEEP && s->mem_bytes &&
-            (r->nmem == 0 || r->mem[r->nmem - 1].bytes != s->mem_bytes) &&
-            grow((void **)&r->mem, &r->mem_cap, r->nmem, sizeof *r->mem)) {
-            r->mem[r->nmem++] = (prof_mem_point){d->start_ns + d->dur_ns, s->mem_bytes};
-            r->bytes += sizeof *r->mem;
-        }
+        return;
     }
-    pthread_mutex_unlock(&r->mu);
+    prof_span *d = &r->spans[r->nspans++];
+    *d = *s;
+    d->start_ns = rel(r, s->start_ns);
+    if (r->mode == PROF_MODE_DEEP && s->mem_bytes &&
+        (r->nmem == 0 || r->mem[r->nmem - 1].bytes != s->mem_bytes) &&
+        grow((void **)&r->mem, &r->mem_cap, r->nmem, sizeof *r->mem))
+        r->mem[r->nmem++] = (prof_mem_point){d->start_ns + d->dur_ns, s->mem_bytes};
 }
 
 void prof_req_backend(prof_req *r, const prof_backend *b)
@@ -276,13 +276,10 @@ void prof_req_memory(prof_req *r, uint64_t bytes)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     uint64_t t = rel(r, (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec);
-    pthread_mutex_lock(&r->mu);
+    /* the request's thread only, like the spans (see prof_req_hostcall) */
     if ((r->nmem == 0 || r->mem[r->nmem - 1].bytes != bytes) &&
-        grow((void **)&r->mem, &r->mem_cap, r->nmem, sizeof *r->mem)) {
+        grow((void **)&r->mem, &r->mem_cap, r->nmem, sizeof *r->mem))
         r->mem[r->nmem++] = (prof_mem_point){t, bytes};
-        r->bytes += sizeof *r->mem;
-    }
-    pthread_mutex_unlock(&r->mu);
 }
 
 void prof_req_stack(prof_req *r, const uint32_t *funcs, uint32_t n, uint32_t count)
@@ -342,6 +339,7 @@ const char *prof_req_fname_of(const prof_req *r, uint32_t index)
 void prof_req_finish(prof_req *r, uint16_t status, uint64_t end_mono_ns)
 {
     pthread_mutex_lock(&r->mu);
+    r->bytes += r->nspans * sizeof *r->spans + r->nmem * sizeof *r->mem;
     r->status = status;
     r->total_ns = rel(r, end_mono_ns);
     if (r->total_ns == 0)

@@ -84,7 +84,7 @@ typedef struct prof_req {
     uint64_t id;        /* 1, 2, ... per recorder */
     prof_mode mode;
     char trace[33];
-    char *method, *url; /* owned */
+    char *method, *url; /* in the record's own allocation */
     uint64_t wall_start_us; /* CLOCK_REALTIME at the start (for exports) */
     uint64_t start_mono_ns; /* CLOCK_MONOTONIC at the start */
     uint64_t total_ns;      /* to the end of the guest run; 0 while running */
@@ -126,7 +126,8 @@ prof_req *prof_req_new(uint64_t id, prof_mode mode, const char *method, const ch
 void prof_req_retain(prof_req *r);
 void prof_req_release(prof_req *r); /* accepts NULL; frees at the last reference */
 
-/* Appends a hostcall span (times are CLOCK_MONOTONIC ns; the record makes them relative). */
+/* Appends a hostcall span (times are CLOCK_MONOTONIC ns; the record makes them relative). Only
+ * from the thread running the request, before prof_req_finish (no lock is taken). */
 void prof_req_hostcall(prof_req *r, const prof_span *span_abs);
 /* Appends a finished backend transfer (copied; start_ns is CLOCK_MONOTONIC). */
 void prof_req_backend(prof_req *r, const prof_backend *b);
@@ -142,7 +143,8 @@ void prof_req_resp_body(prof_req *r, const uint8_t *data, size_t len);
 /* Deep mode: a downstream request header (credentials' values are redacted here). */
 void prof_req_header(prof_req *r, const char *name, size_t name_len, const char *value,
                      size_t value_len);
-/* Deep mode: the guest's linear memory is now `bytes` (after memory.grow). */
+/* Deep mode: the guest's linear memory is now `bytes` (after memory.grow). Same thread rule as
+ * prof_req_hostcall. */
 void prof_req_memory(prof_req *r, uint64_t bytes);
 /* Adds one native sample's stack (outermost first) to the record. */
 void prof_req_stack(prof_req *r, const uint32_t *funcs, uint32_t n, uint32_t count);
