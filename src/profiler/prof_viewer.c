@@ -6,6 +6,7 @@
 #include "profiler/prof_api.h"
 #include "profiler/prof_assets.h"
 #include "profiler/prof_export.h"
+#include "profiler/prof_firefox.h"
 #include "util/util_id.h"
 
 #include <arpa/inet.h>
@@ -315,6 +316,20 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return export(c, v, true);
     if (strcmp(url, "/api/export/speedscope") == 0)
         return export(c, v, false);
+    if (strcmp(url, "/api/export/firefox") == 0) { /* one request: a profile is per request */
+        const char *ids = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "id");
+        uint64_t id;
+        if (!parse_id(ids, &id))
+            return send_text(c, 400, "id: expected a request number\n");
+        prof_req *r = prof_recorder_find(v->rec, id);
+        if (!r)
+            return send_text(c, 404, "no such request (it may have left the ring)\n");
+        prof_firefox_profile(&b, r);
+        prof_req_release(r);
+        char disp[96];
+        snprintf(disp, sizeof disp, "attachment; filename=\"fastlike-%s.firefox.json\"", ids);
+        return send_json(c, &b, disp);
+    }
     return send_text(c, 404, "not found\n");
 }
 

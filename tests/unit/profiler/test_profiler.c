@@ -398,6 +398,7 @@ static void native_flame_graph(bool force_sigprof)
     if (force_sigprof)
         CHECK(log_has(&s->log, "native sampling: SIGPROF per-thread CPU-time timer"));
     bool named = false;
+    json_int_t named_id = 0;
     /* CPU time is what is sampled: on a loaded machine a busy request may get little of it, so
      * try longer runs before giving up */
     for (int attempt = 0; attempt < 3 && !named; attempt++) {
@@ -408,6 +409,8 @@ static void native_flame_graph(bool force_sigprof)
         json_int_t id = list ? find_id(list, "/busy") : 0;
         json_t *d = id ? request_doc(ui_port(s), id) : NULL;
         named = d && has_nested(d, "prof_busy_outer", "prof_busy_inner");
+        if (named)
+            named_id = id;
         if (d && !named)
             fprintf(stderr, "native_flame_graph: attempt %d: %lld samples, no nested stack\n",
                     attempt, (long long)json_integer_value(json_object_get(
@@ -426,6 +429,22 @@ static void native_flame_graph(bool force_sigprof)
                    json_integer_value(json_object_get(f, "self")) > 0;
     CHECK(hot);
     json_decref(agg);
+    /* the same samples as a Firefox Profiler download */
+    char fftarget[64];
+    snprintf(fftarget, sizeof fftarget, "/api/export/firefox?id=%lld", (long long)named_id);
+    json_t *ff = ui_json(ui_port(s), fftarget);
+    CHECK(ff != NULL);
+    if (ff) {
+        json_t *strings =
+            json_object_get(json_array_get(json_object_get(ff, "threads"), 0), "stringTable");
+        bool named_ff = false;
+        json_t *str;
+        json_array_foreach(strings, i, str)
+            named_ff |= strcmp(json_string_value(str), "prof_busy_outer") == 0;
+        CHECK(named_ff);
+    }
+    json_decref(ff);
+    CHECK_EQ_INT(ui_get(ui_port(s), "/api/export/firefox", NULL, NULL), 400);
     server_stop(s);
     /* Viceroy's --profile=guest,DIR: a Firefox Profiler file per request naming the functions */
     DIR *dh = opendir(dir);
