@@ -353,3 +353,30 @@ build/guests/js-http-cache/%.wasm: tests/guests/js-http-cache/%.js package.json
 	npx --no-install js-compute-runtime --enable-http-cache $< $@
 $(B)/tests/backend/test_cache_js: build/guests/js-http-cache/cache_hooks.wasm
 # ---- end cache block ----
+
+
+# ---- profiler (profiler block: src/profiler/, src/profiler/web/, tests/unit/profiler/,
+# tests/guests/c/prof_*.c) ----
+# The viewer's files are compiled into the library: each file of src/profiler/web/ becomes a C
+# array (xxd -i) in the generated $(B)/gen/prof_web.c.
+PROF_WEB := $(sort $(wildcard src/profiler/web/*))
+$(B)/gen/prof_web.c: $(PROF_WEB)
+	@mkdir -p $(dir $@)
+	{ for f in $(PROF_WEB); do xxd -i -n prof_web_$$(basename $$f | tr '.-' '__') $$f; done; } > $@.tmp && mv $@.tmp $@
+$(B)/gen/prof_web.o: $(B)/gen/prof_web.c
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+$(B)/libfastlike.a: $(B)/gen/prof_web.o
+PROF_GUEST_WASMS := $(patsubst tests/guests/c/%.c,build/guests/%.wasm,$(wildcard tests/guests/c/prof_*.c))
+$(PROF_GUEST_WASMS): tests/guests/c/guest_util.h tests/guests/include/fastly_hostcalls.h
+PROF_TEST_BINS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/profiler/test_*.c))
+$(PROF_TEST_BINS): $(PROF_GUEST_WASMS) build/guests/srv_reuse.wasm $(B)/tests/backend/origin.o tests/unit/server/http_client.h tests/unit/server/test_server.h
+$(PROF_TEST_BINS): CPPFLAGS += -Itests/unit/server -Itests/unit/backend -Itests/guests/c
+$(PROF_TEST_BINS): LDLIBS += $(B)/tests/backend/origin.o -lmicrohttpd -lgnutls -ljansson
+# The profiler's cost in instructions per request (callgrind; independent of machine load).
+$(B)/bench-prof-instr: bench/bench_prof_instr.c $(B)/libfastlike.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libfastlike.a $(LDLIBS)
+.PHONY: bench-prof-instr
+bench-prof-instr: $(B)/bench-prof-instr build/guests/srv_app.wasm
+	@sh bench/prof_instr.sh $(B)/bench-prof-instr build/guests/srv_app.wasm "http://bench/status?code=200"
+# ---- end profiler block ----

@@ -167,7 +167,7 @@ void fastlike_config_set_reload(fastlike_config *c, bool reload);
  * directory cannot be watched. */
 #define FASTLIKE_WATCH_DEBOUNCE_MS 100
 void fastlike_config_set_watch(fastlike_config *c, bool watch);
-/* The profiler, as -profile-ui, -profile-mode and -profile-native (in effect when it lands): the
+/* The profiler, as -profile-ui, -profile-mode and -profile-native (docs/profiling.md): the
  * viewer's listening address as -bind spells it (NULL: no viewer, the default); the mode "off",
  * "trace" (default), "native", "combined" or "deep"; native CPU sampling (default off).
  * FASTLIKE_ERR_ARGS with a message for a bad address or mode. */
@@ -176,6 +176,18 @@ fastlike_status fastlike_config_set_profile_ui(fastlike_config *c, const char *h
 fastlike_status fastlike_config_set_profile_mode(fastlike_config *c, const char *mode, char *err,
                                                  size_t errlen);
 void fastlike_config_set_profile_native(fastlike_config *c, bool native);
+/* -profile-max-requests: how many finished requests the profiler keeps (0: 1000). */
+void fastlike_config_set_profile_max_requests(fastlike_config *c, size_t n);
+/* -profile-ui-allow-remote: let the viewer listen beyond loopback; it then requires a token. */
+void fastlike_config_set_profile_allow_remote(fastlike_config *c, bool allow);
+/* -profile-ui-token: the viewer's access token (NULL: one is generated and logged when remote
+ * access is allowed). FASTLIKE_ERR_ARGS unless 8+ printable characters without spaces. */
+fastlike_status fastlike_config_set_profile_token(fastlike_config *c, const char *token,
+                                                  char *err, size_t errlen);
+/* Viceroy's --profile=guest[,DIR]: writes one Firefox Profiler JSON per request into DIR (made
+ * when missing; NULL: off). Implies native sampling of the guest's stack. */
+fastlike_status fastlike_config_set_profile_guest_dir(fastlike_config *c, const char *dir,
+                                                      char *err, size_t errlen);
 /* Where log lines go (default: stderr). The function is called from several threads. */
 typedef void (*fastlike_log_fn)(void *user, const char *line);
 void fastlike_config_set_log(fastlike_config *c, fastlike_log_fn fn, void *user);
@@ -213,6 +225,10 @@ void fastlike_stop(fastlike *f);
 fastlike_status fastlike_start(fastlike *f, char *err, size_t errlen);
 /* The TCP port actually bound once started (useful with a ":0" bind address), else 0. */
 uint16_t fastlike_port(const fastlike *f);
+/* The profiler viewer's port (-profile-ui, e.g. when it was given port 0), or 0 without one; and
+ * the token it requires, or NULL (loopback only, no token). */
+uint16_t fastlike_profile_ui_port(const fastlike *f);
+const char *fastlike_profile_ui_token(const fastlike *f);
 
 /* In-process request/response, for tests and embedding: no sockets. */
 typedef struct fastlike_header {

@@ -212,8 +212,6 @@ static void note_pending_flags(const cfg_options *o)
 {
     const char *names[16];
     size_t n = 0;
-    if (o->profile_ui || o->profile_native || o->profile_mode != CFG_PROFILE_TRACE)
-        names[n++] = "-profile-*";
     if (n == 0)
         return;
     fputs("fastlike: note: accepted and checked, not in effect yet:", stderr);
@@ -249,6 +247,11 @@ static fastlike_status add_pending_options(fastlike_config *c, const cfg_options
                                                           err, sizeof err),
                          "-profile-mode", err);
     fastlike_config_set_profile_native(c, o->profile_native);
+    fastlike_config_set_profile_max_requests(c, o->profile_max_requests);
+    fastlike_config_set_profile_allow_remote(c, o->profile_ui_allow_remote);
+    if (o->profile_ui_token && st == FASTLIKE_OK)
+        st = flag_failed(fastlike_config_set_profile_token(c, o->profile_ui_token, err, sizeof err),
+                         "-profile-ui-token", err);
     fastlike_config_set_reload(c, o->reload);
     fastlike_config_set_watch(c, o->watch);
     return st;

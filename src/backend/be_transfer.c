@@ -7,6 +7,7 @@
 #include "backend/be_transfer_internal.h"
 #include "backend/be_cdn_loop.h"
 #include "backend/be_loop.h"
+#include "profiler/prof_recorder.h"
 
 #include <arpa/inet.h>
 #include <openssl/ssl.h>
@@ -83,6 +84,9 @@ struct be_transfer {
     bool discard;
     be_done_fn on_done; /* cleared once called */
     void *done_user;
+    /* the profiler's record of the guest request that started this transfer, or NULL */
+    struct prof_req *prof;
+    char *prof_name, *prof_method, *prof_url;
 };
 
 /* ---- small helpers ---- */
@@ -207,6 +211,10 @@ static void destroy(be_transfer *t)
         free(t->gz);
     }
     be_signal_release(t->sig);
+    prof_req_release(t->prof);
+    free(t->prof_name);
+    free(t->prof_method);
+    free(t->prof_url);
     pthread_cond_destroy(&t->cond);
     pthread_mutex_destroy(&t->mu);
     free(t);
@@ -559,6 +567,34 @@ void be_transfer_unpaused(be_transfer *t)
     pthread_mutex_unlock(&t->mu);
 }
 
+/* The profiler's waterfall entry: libcurl's phase times (microseconds from the start). */
+static void profile_finish(be_transfer *t, CURLcode code, uint16_t status, be_error err,
+                           uint64_t in, uint64_t out)
+{
+    curl_off_t dns = -1, conn = -1, tls = -1, fb = -1, total = -1;
+    curl_easy_getinfo(t->easy, CURLINFO_NAMELOOKUP_TIME_T, &dns);
+    curl_easy_getinfo(t->easy, CURLINFO_CONNECT_TIME_T, &conn);
+    curl_easy_getinfo(t->easy, CURLINFO_APPCONNECT_TIME_T, &tls);
+    curl_easy_getinfo(t->easy, CURLINFO_STARTTRANSFER_TIME_T, &fb);
+    curl_easy_getinfo(t->easy, CURLINFO_TOTAL_TIME_T, &total);
+    prof_backend pb = {.backend = t->prof_name,
+                       .method = t->prof_method,
+                       .url = t->prof_url,
+                       .start_ns = t->start_ns,
+                       .dns_us = dns,
+                       .connect_us = conn,
+                       .tls_us = tls > 0 ? tls : -1, /* 0: no TLS handshake */
+                       .first_byte_us = fb > 0 ? fb : -1,
+                       .total_us = total,
+                       .bytes_in = in,
+                       .bytes_out = out,
+                       .status = status,
+                       .ok = code == CURLE_OK};
+    if (code != CURLE_OK)
+        snprintf(pb.error, sizeof pb.error, "%s", be_strerror(err));
+    prof_req_backend(t->prof, &pb);
+}
+
 void be_transfer_finish(be_transfer *t, CURLcode code)
 {
     long os_errno = 0, connect_us = 0;
@@ -599,6 +635,8 @@ void be_transfer_finish(be_transfer *t, CURLcode code)
     pthread_mutex_unlock(&t->mu);
     if (done)
         done(t->done_user, t, code == CURLE_OK && head, status);
+    if (t->prof)
+        profile_finish(t, code, status, err, in, out);
     double ms = (double)(be_now_ns() - start) / 1e6;
     if (code == CURLE_OK)
         be_loop_log(t->loop, t->verbose ? 0 : 2, "%s -> %u done (%.1f ms, %llu bytes in, %llu bytes out)", t->label,
@@ -1047,6 +1085,12 @@ be_transfer *be_transfer_start(be_loop *loop, const be_backend *b, const char *n
     if (!t->label || !t->easy)
         goto fail;
     snprintf(t->label, ll, "backend '%s': %s %s", name ? name : "*", req->method, req->url);
+    if ((t->prof = prof_current())) { /* a profiled guest request: its waterfall gets this */
+        prof_req_retain(t->prof);
+        t->prof_name = dup_n(name ? name : "*", strlen(name ? name : "*"));
+        t->prof_method = dup_n(req->method, strlen(req->method));
+        t->prof_url = dup_n(req->url, strlen(req->url));
+    }
     if (!setup(t, b, req)) {
         if (req->url[0] != '/' && !strstr(req->url, "://"))
             *err = BE_ERR_HTTP_REQUEST_URI_INVALID;

@@ -349,6 +349,39 @@ static cfg_status f_config(cfg_options *o, const char *v, char *err, size_t errl
     return set_string(&o->config_file, v, err, errlen);
 }
 
+static cfg_status f_profile_max_requests(cfg_options *o, const char *v, char *err,
+                                         size_t errlen)
+{
+    char *end = NULL;
+    errno = 0;
+    unsigned long long n = strtoull(v, &end, 10);
+    if (v[0] < '1' || v[0] > '9' || errno != 0 || *end != '\0' || n > 1000000) {
+        snprintf(err, errlen, "'%s': expected a number of requests from 1 to 1000000", v);
+        return CFG_ERR_VALUE;
+    }
+    o->profile_max_requests = (size_t)n;
+    return CFG_OK;
+}
+
+static cfg_status f_profile_allow_remote(cfg_options *o, const char *v, char *err, size_t errlen)
+{
+    o->profile_ui_allow_remote = v != NULL;
+    return CFG_OK;
+}
+
+static cfg_status f_profile_token(cfg_options *o, const char *v, char *err, size_t errlen)
+{
+    size_t n = strlen(v);
+    bool ok = n >= 8;
+    for (size_t i = 0; ok && i < n; i++)
+        ok = v[i] > ' ' && v[i] < 0x7f;
+    if (!ok) {
+        snprintf(err, errlen, "expected at least 8 printable characters without spaces");
+        return CFG_ERR_VALUE;
+    }
+    return set_string(&o->profile_ui_token, v, err, errlen);
+}
+
 static const char *const profile_modes[] = {"off", "trace", "native", "combined", "deep"};
 
 const char *cfg_profile_mode_name(cfg_profile_mode mode)
@@ -441,6 +474,9 @@ static const flag_def flag_table[] = {
     {"profile-ui", NULL, false, f_profile_ui, "HOST:PORT"},
     {"profile-mode", "profile", false, f_profile_mode, "off|trace|native|combined|deep"},
     {"profile-native", NULL, true, f_profile_native, NULL},
+    {"profile-max-requests", NULL, false, f_profile_max_requests, "N"},
+    {"profile-ui-allow-remote", NULL, true, f_profile_allow_remote, NULL},
+    {"profile-ui-token", NULL, false, f_profile_token, "TOKEN"},
     {"unknown-import", NULL, false, f_unknown_import, "trap|link-error"},
     {"request-timeout", NULL, false, f_request_timeout, "MILLISECONDS"},
     {"config", "C", false, f_config, "FILE (a fastly.toml)"},
@@ -500,6 +536,7 @@ void cfg_options_deinit(cfg_options *o)
     free(o->fake_fastly_keys);
     free(o->profile_ui);
     free(o->config_file);
+    free(o->profile_ui_token);
     cfg_options_init(o);
 }
 
@@ -658,6 +695,9 @@ const char *cfg_usage_text(void)
            "  -profile-ui HOST:PORT    serve the profiler viewer there\n"
            "  -profile-mode, -profile off|trace|native|combined|deep   (default trace)\n"
            "  -profile-native          record native CPU samples as well\n"
+           "  -profile-max-requests N  requests the profiler keeps (default 1000)\n"
+           "  -profile-ui-allow-remote let the viewer listen beyond loopback (needs a token)\n"
+           "  -profile-ui-token TOKEN  the viewer's token (default: generated and printed)\n"
            "  -h, -help                this text\n"
            "Flags not yet in effect are accepted and checked; docs/cli.md gives each one's "
            "status.\n";

@@ -47,6 +47,9 @@ typedef struct cfg_options {
     char *profile_ui; /* NULL: no profiler UI listener */
     cfg_profile_mode profile_mode;
     bool profile_native;
+    size_t profile_max_requests; /* -profile-max-requests; 0: the default (1000) */
+    bool profile_ui_allow_remote;
+    char *profile_ui_token;      /* NULL: generated when remote access is allowed */
     bool unknown_import_link_error; /* -unknown-import link-error */
     bool request_timeout_set;
     uint64_t request_timeout_ms;

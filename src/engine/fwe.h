@@ -182,6 +182,12 @@ fwe_trap_kind fwe_caller_trap(fwe_caller *caller, fwe_trap_kind kind, const char
     __attribute__((format(printf, 3, 4)));
 /* For FWE_TRAP_EXIT: records the exit code and returns FWE_TRAP_EXIT. */
 fwe_trap_kind fwe_caller_exit(fwe_caller *caller, int code);
+/* The wasm call stack the calling thread is executing right now (innermost first): function
+ * indexes into funcs[0..max), the entry instance's module in *module (may be NULL). Returns the
+ * frames written, 0 when the thread runs no guest code. Async-signal-safe (for sampling
+ * profilers' SIGPROF handlers on the running thread); resolve names later with
+ * fwe_module_func_name. */
+uint32_t fwe_thread_stack(uint32_t *funcs, uint32_t max, const fwe_module **module);
 /* The guest call stack at the point of the host call, innermost first; returns frames written. */
 uint32_t fwe_caller_backtrace(fwe_caller *caller, fwe_frame_info *frames, uint32_t max);
 
@@ -240,6 +246,10 @@ typedef struct fwe_instance_config {
     bool defer_start;          /* do not run the start function in fwe_instantiate: the host
                                   runs it with fwe_instance_run_start (e.g. once a deadline that
                                   can interrupt the instance is armed) */
+    /* Called after each successful memory.grow of the instance's memory 0 with the host data and
+     * the new size in bytes (e.g. for a profiler's memory curve); NULL = none. It must not call
+     * back into the instance. */
+    void (*on_memory_grow)(void *host_data, uint64_t new_size);
 } fwe_instance_config;
 
 /* Resolves imports through `linker`, builds memories/tables/globals, applies segments and runs the

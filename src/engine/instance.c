@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -151,13 +152,40 @@ static void *map_lazy(size_t bytes) {
     return p == MAP_FAILED ? NULL : p;
 }
 
+/* The instance whose frame stack the calling thread is running (innermost fwe_call), for
+ * fwe_thread_stack; read from signal handlers on the same thread. */
+static _Thread_local fwe_instance *tls_running;
+
+static fwe_trap_kind interp_call_tracked(fwe_instance *entry, fwe_func *f, uint64_t *slots,
+                                         fwe_trap *trap) {
+    fwe_instance *prev = tls_running;
+    tls_running = entry;
+    atomic_signal_fence(memory_order_seq_cst);
+    fwe_trap_kind k = fwe_interp_call(entry, f, slots, trap);
+    atomic_signal_fence(memory_order_seq_cst);
+    tls_running = prev;
+    return k;
+}
+
+uint32_t fwe_thread_stack(uint32_t *funcs, uint32_t max, const fwe_module **module) {
+    fwe_instance *e = tls_running;
+    if (!e || !e->frames || max == 0) return 0;
+    atomic_signal_fence(memory_order_seq_cst);
+    uint32_t d = e->depth;
+    if (d >= e->max_frames) d = e->max_frames - 1;
+    uint32_t n = 0;
+    for (uint32_t i = d; i >= 1 && n < max; i--) funcs[n++] = e->frames[i].func_index;
+    if (module) *module = e->module;
+    return n;
+}
+
 /* Runs the module's start function once, if it has one and it has not run. */
 static fwe_trap_kind run_start(fwe_instance *inst, fwe_trap *trap) {
     if (!inst->start_pending) return FWE_TRAP_NONE;
     inst->start_pending = false;
     fwe_func *f = fwe_instance_func(inst, inst->module->start);
     uint64_t slots[2] = {0, 0};
-    if (!f->host) return fwe_interp_call(inst, f, slots, trap);
+    if (!f->host) return interp_call_tracked(inst, f, slots, trap);
     fwe_caller caller = {inst, f, trap, 0};
     fwe_trap_kind k = f->host(&caller, slots, f->host_data);
     if (k != FWE_TRAP_NONE) trap->kind = k;
@@ -203,6 +231,7 @@ fwe_status fwe_instantiate(fwe_linker *linker, const fwe_module *m, const fwe_in
     inst->max_frames = (cfg && cfg->max_call_depth ? cfg->max_call_depth : DEFAULT_MAX_DEPTH) + 2;
     inst->max_memory_pages = cfg ? cfg->max_memory_pages : 0;
     inst->host_data = cfg ? cfg->host_data : NULL;
+    inst->on_memory_grow = cfg ? cfg->on_memory_grow : NULL;
     /* value stack and frame stack share one lazily-backed mapping (one syscall each way) */
     size_t stack_bytes = (size_t)stack_slots * sizeof(uint64_t) + (size_t)inst->max_frames * sizeof(fwe_frame);
     inst->stack = fwe_engine_take_stack(m->engine, stack_bytes);
@@ -463,7 +492,7 @@ fwe_status fwe_call(fwe_func *f, const fwe_val *args, size_t nargs, fwe_val *res
         k = FWE_TRAP_STACK_EXHAUSTED;
     } else {
         f->inst->nested_calls++;
-        k = fwe_interp_call(f->inst, f, slots, trap);
+        k = interp_call_tracked(f->inst, f, slots, trap);
         f->inst->nested_calls--;
     }
     if (k == FWE_TRAP_NONE) {

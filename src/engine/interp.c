@@ -280,6 +280,7 @@ L_call:
         if (atomic_load_explicit(interrupt, memory_order_relaxed)) TRAP(FWE_TRAP_INTERRUPTED);
         depth++;
         frames[depth] = (fwe_frame){pc + 3, nfp, inst, ncode, inst->module->nfunc_imports + pc[1]};
+        entry->depth = depth; /* kept current for fwe_thread_stack (sampling profilers) */
         code = ncode;
         fp = nfp;
         memset(fp + code->param_slots, 0, sizeof(uint64_t) * code->local_slots);
@@ -329,6 +330,7 @@ call_func:
         if (nfp + ncode->frame_slots > stack_end || depth + 1 >= max_frames) TRAP(FWE_TRAP_STACK_EXHAUSTED);
         depth++;
         frames[depth] = (fwe_frame){pc, nfp, ninst, ncode, callee->func_index};
+        entry->depth = depth; /* kept current for fwe_thread_stack (sampling profilers) */
         inst = ninst;
         code = ncode;
         fp = nfp;
@@ -341,6 +343,7 @@ call_func:
 L_return: {
     const fwe_word *ret = frames[depth].ret_pc;
     depth--;
+    entry->depth = depth;
     if (depth == base_depth) {
         memcpy(args, fp, sizeof(uint64_t) * code->result_slots);
         entry->depth = base_depth;
@@ -397,6 +400,7 @@ L_memory_grow: {
     int64_t r = fwe_memory_grow_internal(mem0, I32(2), inst->max_memory_pages);
     S(1) = (uint32_t)(int32_t)r;
     msize = mem0->size;
+    if (r >= 0 && inst->on_memory_grow) inst->on_memory_grow(inst->host_data, msize);
     pc += 3;
     NEXT();
 }

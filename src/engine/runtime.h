@@ -102,6 +102,7 @@ struct fwe_instance {
     bool pooled_ok;         /* own memory came from the templates: it may return to the pool */
     _Atomic uint32_t interrupt;
     void *host_data;
+    void (*on_memory_grow)(void *host_data, uint64_t new_size); /* fwe_instance_config's */
 };
 
 struct fwe_caller {

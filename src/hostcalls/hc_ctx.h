@@ -76,6 +76,9 @@ typedef struct hc_settings {
     struct hc_log_endpoints *log_endpoints; /* log endpoint writers (hc_log.h) */
     struct hc_erl *erl;                    /* rate counters and penalty boxes (hc_erl.h) */
     struct hc_cache *cache;                /* the cache (hc_cache.h) */
+    /* The profiler (profiler/prof_recorder.h), owned by the server; NULL when not profiling.
+     * The hostcall dispatch records a span per call into the thread's current record. */
+    struct prof_recorder *profiler;
 } hc_settings;
 
 typedef struct hc_ctx hc_ctx;

@@ -1,12 +1,16 @@
 /* hc_registry.c: defines the whole Fastly hostcall ABI on a linker from the generated ABI table
  * and the hostcall modules' implementation tables; unimplemented rows answer `unsupported`.
- * Owns the alias table (legacy env.xqd_* names and newer renames) and the import listings used at
- * startup (-unknown-import link-error, -v 1). */
+ * Owns the alias table (legacy env.xqd_* names and newer renames), the import listings used at
+ * startup (-unknown-import link-error, -v 1), and the dispatch point every hostcall goes through
+ * (the profiler's hook: a span per call when hc_settings.profiler is set). */
 #include "hostcalls/hc_registry.h"
 
-#include "hostcalls/hc_ctx.h"
+#include "hostcalls/hc_ctx_internal.h"
 #include "hostcalls/hc_status.h"
+#include "profiler/prof_recorder.h"
+#include "util/util_clock.h"
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <stdio.h>
@@ -187,13 +191,96 @@ static fwe_trap_kind unsupported_stub(fwe_caller *caller, uint64_t *slots, void 
     return FWE_TRAP_NONE;
 }
 
+/* ---- the dispatch point: every hostcall goes through dispatch(), which calls the
+ * implementation directly unless the server profiles (one load and branch), and otherwise times
+ * the call and records its span. ---- */
+
+typedef struct hc_dispatch {
+    const hc_abi_fn *row; /* for the span's name */
+    fwe_host_fn fn;
+    void *data;
+    /* from the signature, worked out once: the arguments a span keeps and their types */
+    uint8_t nargs;
+    bool has_status; /* the result is a fastly_status */
+    char sig[PROF_ARGS_MAX + 1];
+} hc_dispatch;
+
+/* Dispatch records are interned for the process: each linker slot of each server defines the
+ * same (row, fn, data) triples, so the table is bounded by the ABI's size and read-only once
+ * filled; entries must outlive every linker, hence not per linker. */
+#define HC_DISPATCH_MAX (2 * HC_REGISTRY_MAX_ROWS)
+static hc_dispatch dispatch_table[HC_DISPATCH_MAX];
+static size_t dispatch_count;
+static pthread_mutex_t dispatch_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static const hc_dispatch *dispatch_of(const hc_abi_fn *row, fwe_host_fn fn, void *data)
+{
+    const hc_dispatch *found = NULL;
+    pthread_mutex_lock(&dispatch_mu);
+    for (size_t i = 0; i < dispatch_count && !found; i++)
+        if (dispatch_table[i].row == row && dispatch_table[i].fn == fn &&
+            dispatch_table[i].data == data)
+            found = &dispatch_table[i];
+    if (!found && dispatch_count < HC_DISPATCH_MAX) {
+        hc_dispatch *d = &dispatch_table[dispatch_count++];
+        *d = (hc_dispatch){.row = row, .fn = fn, .data = data};
+        const char *c = row->signature;
+        for (; *c && *c != ':' && d->nargs < PROF_ARGS_MAX; c++)
+            d->sig[d->nargs++] = *c;
+        const char *res = strchr(row->signature, ':');
+        d->has_status = res && res[1] == 'i';
+        found = d;
+    }
+    pthread_mutex_unlock(&dispatch_mu);
+    return found;
+}
+
+static fwe_trap_kind dispatch_profiled(fwe_caller *caller, uint64_t *slots, const hc_dispatch *d,
+                                       prof_req *r, bool deep)
+{
+    prof_span sp;
+    sp.module = d->row->module;
+    sp.name = d->row->name;
+    sp.nargs = d->nargs;
+    memcpy(sp.sig, d->sig, sizeof sp.sig);
+    for (uint8_t i = 0; i < d->nargs; i++)
+        sp.args[i] = d->sig[i] == 'i' ? (uint32_t)slots[i] : slots[i];
+    sp.mem_bytes = 0;
+    sp.start_ns = util_now_ns();
+    fwe_trap_kind k = d->fn(caller, slots, d->data);
+    sp.dur_ns = util_now_ns() - sp.start_ns;
+    sp.status = k != FWE_TRAP_NONE ? -1 : d->has_status ? (int32_t)(uint32_t)slots[0] : 0;
+    if (deep) {
+        fwe_memory *mem = fwe_caller_memory(caller);
+        sp.mem_bytes = mem ? fwe_memory_size(mem) : 0;
+    }
+    prof_req_hostcall(r, &sp);
+    return k;
+}
+
+static fwe_trap_kind dispatch(fwe_caller *caller, uint64_t *slots, void *data)
+{
+    const hc_dispatch *d = data;
+    hc_ctx *ctx = fwe_caller_host_data(caller);
+    struct prof_recorder *p = ctx ? ctx->settings->profiler : NULL;
+    if (__builtin_expect(p == NULL, 1))
+        return d->fn(caller, slots, d->data);
+    prof_req *r = prof_current();
+    if (!r)
+        return d->fn(caller, slots, d->data);
+    return dispatch_profiled(caller, slots, d, r, prof_recorder_deep(p));
+}
+
 static fwe_status define_one(fwe_linker *linker, const char *module, const char *name,
                              const hc_abi_fn *row, fwe_host_fn fn)
 {
-    if (fn)
-        return fwe_linker_define_host(linker, module, name, row->signature, fn, NULL);
-    return fwe_linker_define_host(linker, module, name, row->signature, unsupported_stub,
-                                  (void *)row);
+    void *fn_data = fn ? NULL : (void *)row;
+    if (!fn)
+        fn = unsupported_stub;
+    const hc_dispatch *d = dispatch_of(row, fn, fn_data);
+    if (!d) /* not reached with the ABI's size; the call then goes unrecorded */
+        return fwe_linker_define_host(linker, module, name, row->signature, fn, fn_data);
+    return fwe_linker_define_host(linker, module, name, row->signature, dispatch, (void *)d);
 }
 
 fwe_status hc_registry_define(fwe_linker *linker, const hc_impl *const *tables)

@@ -103,6 +103,8 @@ void fastlike_config_free(fastlike_config *c)
     cfg_edge_deinit(&c->edge);
     free(c->kv_dir);
     free(c->profile_ui);
+    free(c->profile_token);
+    free(c->profile_guest_dir);
     free(c);
 }
 
@@ -756,4 +758,53 @@ fastlike_status fastlike_config_load_fastly_toml(fastlike_config *c, const char 
     }
     cfg_options_deinit(&t);
     return st;
+}
+
+void fastlike_config_set_profile_max_requests(fastlike_config *c, size_t n)
+{
+    c->profile_max_requests = n;
+}
+
+void fastlike_config_set_profile_allow_remote(fastlike_config *c, bool allow)
+{
+    c->profile_allow_remote = allow;
+}
+
+fastlike_status fastlike_config_set_profile_token(fastlike_config *c, const char *token,
+                                                  char *err, size_t errlen)
+{
+    char *copy = NULL;
+    if (token) {
+        size_t n = strlen(token);
+        bool ok = n >= 8;
+        for (size_t i = 0; ok && i < n; i++)
+            ok = token[i] > ' ' && token[i] < 0x7f;
+        if (!ok) {
+            put_err(err, errlen, "profiler token: must be at least 8 printable characters "
+                                 "without spaces");
+            return FASTLIKE_ERR_ARGS;
+        }
+        if (!(copy = dup_str(token)))
+            return nomem(err, errlen);
+    }
+    free(c->profile_token);
+    c->profile_token = copy;
+    return FASTLIKE_OK;
+}
+
+fastlike_status fastlike_config_set_profile_guest_dir(fastlike_config *c, const char *dir,
+                                                      char *err, size_t errlen)
+{
+    char *copy = NULL;
+    if (dir) {
+        if (!dir[0]) {
+            put_err(err, errlen, "guest profile directory: empty path");
+            return FASTLIKE_ERR_ARGS;
+        }
+        if (!(copy = dup_str(dir)))
+            return nomem(err, errlen);
+    }
+    free(c->profile_guest_dir);
+    c->profile_guest_dir = copy;
+    return FASTLIKE_OK;
 }

@@ -8,6 +8,8 @@
 #include "hostcalls/hc_kv_stores.h"
 #include "hostcalls/hc_log.h"
 #include "hostcalls/hc_cache_store.h"
+#include "profiler/prof_recorder.h"
+#include "profiler/prof_viewer.h"
 #include "server/srv_config.h"
 #include "server/srv_guest.h"
 #include "server/srv_http.h"
@@ -52,6 +54,8 @@ struct fastlike {
     hc_log_endpoints *log_endpoints; /* the loggers' writers (hc_settings.log_endpoints) */
     hc_erl *erl;                     /* rate counters and penalty boxes (hc_settings.erl) */
     hc_cache *cache;                 /* the cache shared by every request (hc_settings.cache) */
+    prof_recorder *profiler;         /* NULL when not profiling (hc_settings.profiler) */
+    prof_viewer *viewer;             /* -profile-ui listener, or NULL */
     /* what a reload needs to build the next guest the way the first was built */
     pthread_mutex_t reload_lock; /* one reload at a time */
     char *wasm_path;             /* NULL when the guest was given as bytes */
@@ -63,6 +67,56 @@ struct fastlike {
     srv_watch *watch; /* -watch, or NULL */
     bool watch_wanted;
 };
+
+/* The profiler and its viewer, when the configuration asks for them. */
+static fastlike_status start_profiler(fastlike *f, const fastlike_config *c, char *err,
+                                      size_t errlen)
+{
+    bool mode_asks = c->profile_mode == CFG_PROFILE_NATIVE ||
+                     c->profile_mode == CFG_PROFILE_COMBINED || c->profile_mode == CFG_PROFILE_DEEP;
+    bool wanted = c->profile_guest_dir ||
+                  (c->profile_mode != CFG_PROFILE_OFF &&
+                   (c->profile_ui || c->profile_native || mode_asks));
+    if (!wanted)
+        return FASTLIKE_OK;
+    prof_config pc = {.mode = (prof_mode)c->profile_mode,
+                      .native = c->profile_native,
+                      .max_requests = c->profile_max_requests,
+                      .guest_dir = c->profile_guest_dir,
+                      .log = c->log_fn,
+                      .log_user = c->log_user};
+    char msg[512] = "";
+    f->profiler = prof_recorder_new(&pc, msg, sizeof msg);
+    if (!f->profiler) {
+        snprintf(err, errlen, "profiler: %s", msg);
+        return FASTLIKE_ERR_IO;
+    }
+    prof_secrets *sec = prof_recorder_secrets(f->profiler);
+    for (size_t i = 0; i < c->edge.nsecret_stores; i++) {
+        const cfg_string_map *m = &c->edge.secret_stores[i].items;
+        for (size_t k = 0; k < m->count; k++)
+            if (!prof_secrets_add(sec, m->entries[k].value, m->entries[k].value_len)) {
+                snprintf(err, errlen, "out of memory");
+                return FASTLIKE_ERR_NOMEM;
+            }
+    }
+    if (!c->profile_ui)
+        return FASTLIKE_OK;
+    prof_viewer_config vc = {.bind = c->profile_ui,
+                             .allow_remote = c->profile_allow_remote,
+                             .token = c->profile_token,
+                             .rec = f->profiler};
+    f->viewer = prof_viewer_start(&vc, msg, sizeof msg);
+    if (!f->viewer) {
+        snprintf(err, errlen, "%s", msg);
+        return FASTLIKE_ERR_IO;
+    }
+    const char *tok = prof_viewer_token(f->viewer);
+    srv_logf(&f->log, "fastlike: profiler viewer on http://%s/%s%s (port %u, mode %s)",
+             c->profile_ui, tok ? "?token=" : "", tok ? tok : "", prof_viewer_port(f->viewer),
+             cfg_profile_mode_name(c->profile_mode));
+    return FASTLIKE_OK;
+}
 
 static char *dup_or_empty(const char *s)
 {
@@ -94,7 +148,8 @@ static hc_settings base_settings(const fastlike *f)
                          .kv = f->kv,
                          .log_endpoints = f->log_endpoints,
                          .erl = f->erl,
-                         .cache = f->cache};
+                         .cache = f->cache,
+                         .profiler = f->profiler};
 }
 
 /* Compiles `wasm` (read from `path`, NULL for bytes: names it in errors) into a guest that owns
@@ -235,6 +290,10 @@ fastlike_status fastlike_new(const fastlike_config *c, fastlike **out, char *err
         st = FASTLIKE_ERR_NOMEM;
         goto done;
     }
+    st = start_profiler(f, c, err, errlen);
+    if (st != FASTLIKE_OK)
+        goto done;
+    st = FASTLIKE_ERR_NOMEM;
     srv_guest *g = NULL;
     st = make_guest(f, c->wasm_path, c->wasm_path ? bytes : c->wasm_bytes,
                     c->wasm_path ? len : c->wasm_len, edge, NULL, &g, err, errlen);
@@ -271,6 +330,7 @@ void fastlike_free(fastlike *f)
         return;
     srv_watch_stop(f->watch); /* no reload may start any more */
     srv_http_stop(f->http);
+    prof_viewer_stop(f->viewer);
     if (f->live.current)
         srv_live_deinit(&f->live);
     hc_cache_bg_wait(f->cache); /* background revalidations use the backends */
@@ -279,6 +339,7 @@ void fastlike_free(fastlike *f)
     hc_log_endpoints_free(f->log_endpoints);
     hc_kv_stores_free(f->kv);
     hc_erl_free(f->erl);
+    prof_recorder_free(f->profiler);
     for (int i = 0; i < 5; i++)
         free(f->names[i]);
     free(f->compliance_region);
@@ -440,6 +501,16 @@ fastlike_status fastlike_start(fastlike *f, char *err, size_t errlen)
     }
     pthread_mutex_unlock(&f->lock);
     return st;
+}
+
+uint16_t fastlike_profile_ui_port(const fastlike *f)
+{
+    return f->viewer ? prof_viewer_port(f->viewer) : 0;
+}
+
+const char *fastlike_profile_ui_token(const fastlike *f)
+{
+    return f->viewer ? prof_viewer_token(f->viewer) : NULL;
 }
 
 uint16_t fastlike_port(const fastlike *f)

@@ -4,6 +4,7 @@
 #include "server/srv_request.h"
 
 #include "backend/be_cdn_loop.h"
+#include "profiler/prof_recorder.h"
 #include "util/util_clock.h"
 #include "util/util_id.h"
 
@@ -27,6 +28,8 @@ typedef struct wrap_sink {
     uint64_t t0;
     bool reused, logged;
     srv_log log; /* the server's, at the request's own level (fastlike-verbose) */
+    prof_req *prof; /* deep profiling: the record that counts the body bytes, else NULL */
+    uint64_t end_ns; /* when the response ended (finished or cut short), for the profiler */
 } wrap_sink;
 
 /* "[trace] METHOD URL -> STATUS (ms, body bytes)", timed to the end of the response. */
@@ -57,6 +60,8 @@ static int w_write(void *p, const uint8_t *data, size_t len)
     if (!w->head_sent || w->ended)
         return -1;
     w->bytes += len;
+    if (w->prof)
+        prof_req_resp_body(w->prof, data, len);
     return w->real->hc.write(w->real->hc.sink, data, len);
 }
 
@@ -66,6 +71,7 @@ static int w_finish(void *p)
     if (!w->head_sent || w->ended)
         return w->ended ? 0 : -1;
     w->ended = true;
+    w->end_ns = util_now_ns();
     int rc = w->real->hc.finish(w->real->hc.sink);
     log_access(w);
     return rc;
@@ -76,6 +82,7 @@ static void w_abort(wrap_sink *w)
     if (w->ended)
         return;
     w->ended = true;
+    w->end_ns = util_now_ns();
     w->real->abort(w->real->hc.sink);
     log_access(w);
 }
@@ -121,11 +128,14 @@ bool srv_request_is_loop(const hc_downstream_request *req)
 
 typedef struct guest_output {
     srv_linebuf out, err;
+    prof_recorder *prof; /* guest output goes into the request's profile too */
 } guest_output;
 
 static int on_output(void *user, int fd, const uint8_t *data, size_t len)
 {
     guest_output *o = user;
+    if (o->prof)
+        prof_recorder_output(o->prof, fd == 2 ? 2 : 1, data, len);
     srv_linebuf_write(fd == 2 ? &o->err : &o->out, data, len);
     return 0;
 }
@@ -184,6 +194,7 @@ typedef struct run_state {
     wrap_sink *current; /* the request the guest works on now */
     const hc_downstream_request *current_req;
     served *accepted; /* most recent first */
+    prof_req *prof;   /* the profiler's record of the current request, or NULL */
 } run_state;
 
 static void *rs_wait_begin(void *user, uint64_t deadline_ns, void (*wake)(void *), void *wake_arg)
@@ -213,12 +224,25 @@ static bool rs_wait_end(void *user, void *waiter, bool accept, const hc_downstre
     /* the guest is done with the current request (its response went out, or was cut short) */
     if (!hc_ctx_response_finished(rs->hc))
         w_abort(rs->current);
+    if (rs->prof) { /* the previous request's profile ends with its response */
+        prof_recorder_end_at(rs->g->hc.profiler, rs->prof, rs->current->status,
+                             rs->current->end_ns);
+        rs->prof = NULL;
+    }
     s->h = h;
     wrap_init(&s->w, h->sink, rs->g, rs->trace, h->req, true);
     s->next = rs->accepted;
     rs->accepted = s;
     rs->current = &s->w;
     rs->current_req = h->req;
+    prof_recorder *prof = rs->g->hc.profiler;
+    if (prof && !rs->prof) { /* a profile of its own for each request the instance takes */
+        rs->prof = prof_recorder_begin(prof, h->req->method, h->req->url, rs->trace);
+        if (prof_recorder_deep(prof) && rs->prof) {
+            s->w.prof = rs->prof;
+            prof_req_retain(rs->prof); /* released with s */
+        }
+    }
     *req = h->req;
     *sink = &s->w.hc;
     return true;
@@ -229,6 +253,35 @@ bool srv_request_offer(srv_guest *g, srv_handoff *h)
     if (srv_request_is_loop(h->req))
         return false;
     return srv_reuse_offer(&g->reuse, h);
+}
+
+/* ---- deep profiling: memory.grow, and the downstream request body counted as the guest reads
+ * it ---- */
+
+static void prof_on_memory_grow(void *host_data, uint64_t new_size)
+{
+    (void)host_data;
+    prof_req *r = prof_current(); /* the request the instance works on now */
+    if (r)
+        prof_req_memory(r, new_size);
+}
+
+typedef struct prof_counted_body {
+    hc_read_fn read;
+    void *src;
+    prof_req *pr;
+} prof_counted_body;
+
+static long counted_read(void *src, uint8_t *buf, size_t len)
+{
+    prof_counted_body *c = src;
+    long n = c->read(c->src, buf, len);
+    if (n > 0) {
+        pthread_mutex_lock(&c->pr->mu);
+        c->pr->req_body_bytes += (uint64_t)n;
+        pthread_mutex_unlock(&c->pr->mu);
+    }
+    return n;
 }
 
 /* ---- one instance ---- */
@@ -253,11 +306,32 @@ srv_outcome srv_request_run(srv_guest *g, const hc_downstream_request *req, cons
         return SRV_OUTCOME_LOOP;
     }
 
+    prof_recorder *prof = g->hc.profiler;
+    prof_req *pr = prof ? prof_recorder_begin(prof, req->method, req->url, trace) : NULL;
+    rs.prof = pr;
+    prof_counted_body pcb;
+    hc_downstream_request deep_req;
+    if (pr && prof_recorder_deep(prof)) {
+        for (size_t i = 0; i < req->nheaders; i++)
+            prof_req_header(pr, req->headers[i].name, req->headers[i].name_len,
+                            req->headers[i].value, req->headers[i].value_len);
+        w.prof = pr;
+        prof_req_retain(pr); /* for w, until the end of the run */
+        if (req->body_read) { /* count the request body as the guest reads it */
+            pcb = (prof_counted_body){req->body_read, req->body_src, pr}; /* w's reference */
+            deep_req = *req;
+            deep_req.body_read = counted_read;
+            deep_req.body_src = &pcb;
+            req = &deep_req;
+            w.req = req;
+            rs.current_req = req;
+        }
+    }
     srv_slot *slot = srv_guest_acquire(g);
     hc_ctx *hc = NULL;
     fwe_instance *inst = NULL;
     fwe_trap *trap = calloc(1, sizeof *trap);
-    guest_output out;
+    guest_output out = {.prof = prof};
     char prefix[32];
     snprintf(prefix, sizeof prefix, "[%.8s] stdout | ", trace);
     srv_linebuf_init(&out.out, &g->log, prefix);
@@ -292,6 +366,8 @@ srv_outcome srv_request_run(srv_guest *g, const hc_downstream_request *req, cons
     /* the module's start function runs below, under the CPU deadline like `_start` */
     fwe_instance_config ic = {
         .host_data = hc, .max_memory_pages = g->max_memory_pages, .defer_start = true};
+    if (pr && prof_recorder_deep(prof))
+        ic.on_memory_grow = prof_on_memory_grow; /* deep mode's memory curve */
     fwe_status st = fwe_instantiate(slot->linker, g->module, &ic, &inst, trap);
     if (st == FWE_ERR_TRAP) {
         log_trap(g, req, trace, trap);
@@ -363,6 +439,10 @@ done:;
     if (env && env != env_small)
         free(env);
     free(trap);
+    /* the request the guest was on: to the end of the run, or for a request taken with
+     * next_request, to the end of its response (the instance may idle after it) */
+    prof_recorder_end_at(prof, rs.prof, cw->status, rs.accepted ? cw->end_ns : 0);
+    prof_req_release(w.prof);
     /* the requests taken with next_request: their connections wait for this */
     srv_outcome first = outcome;
     while (rs.accepted) {
@@ -370,6 +450,7 @@ done:;
         rs.accepted = s->next;
         s->h->outcome = &s->w == cw ? outcome : SRV_OUTCOME_RESPONDED;
         s->h->done(s->h, true);
+        prof_req_release(s->w.prof);
         free(s);
         first = SRV_OUTCOME_RESPONDED;
     }

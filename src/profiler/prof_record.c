@@ -1,0 +1,349 @@
+/* prof_record.c: one request's profile record: building it while the request runs (from the
+ * worker thread and, for backend transfers, the event-loop thread) and freeing it (see
+ * prof_record.h). */
+#include "profiler/prof_record.h"
+
+#include "profiler/prof_redact.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static char *dup_n(const char *s, size_t n)
+{
+    char *d = malloc(n + 1);
+    if (d) {
+        memcpy(d, s, n);
+        d[n] = '\0';
+    }
+    return d;
+}
+
+static char *dup_s(const char *s)
+{
+    return s ? dup_n(s, strlen(s)) : NULL;
+}
+
+prof_req *prof_req_new(uint64_t id, prof_mode mode, const char *method, const char *url,
+                       const char *trace)
+{
+    if (!method)
+        method = "";
+    if (!url)
+        url = "";
+    size_t ml = strlen(method), ul = strlen(url);
+    /* one block: the record, then its method and URL strings */
+    prof_req *r = calloc(1, sizeof *r + ml + 1 + ul + 1);
+    if (!r)
+        return NULL;
+    r->method = (char *)(r + 1);
+    memcpy(r->method, method, ml + 1);
+    r->url = r->method + ml + 1;
+    memcpy(r->url, url, ul + 1);
+    pthread_mutex_init(&r->mu, NULL);
+    atomic_init(&r->refs, 1);
+    r->id = id;
+    r->mode = mode;
+    size_t tl = trace ? strnlen(trace, sizeof r->trace - 1) : 0;
+    if (tl)
+        memcpy(r->trace, trace, tl); /* calloc'd: NUL-terminated */
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    r->wall_start_us = (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    r->start_mono_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+    r->bytes = sizeof *r + ml + ul + 2;
+    return r;
+}
+
+void prof_req_retain(prof_req *r)
+{
+    atomic_fetch_add(&r->refs, 1);
+}
+
+void prof_req_release(prof_req *r)
+{
+    if (!r || atomic_fetch_sub(&r->refs, 1) != 1)
+        return;
+    for (size_t i = 0; i < r->nbackends; i++) {
+        free(r->backends[i].backend);
+        free(r->backends[i].method);
+        free(r->backends[i].url);
+    }
+    for (size_t i = 0; i < r->nlogs; i++)
+        free(r->logs[i].text);
+    free(r->pending[0]);
+    free(r->pending[1]);
+    for (size_t i = 0; i < r->nstacks; i++)
+        free(r->stacks[i].funcs);
+    for (size_t i = 0; i < r->nfnames; i++)
+        free(r->fnames[i].name);
+    for (size_t i = 0; i < r->nreq_headers; i++) {
+        free(r->req_headers[i].name);
+        free(r->req_headers[i].value);
+    }
+    free(r->spans);
+    free(r->backends);
+    free(r->logs);
+    free(r->stacks);
+    free(r->fnames);
+    free(r->req_headers);
+    free(r->resp_body);
+    free(r->mem);
+    pthread_mutex_destroy(&r->mu); /* method and url live in r's block */
+    free(r);
+}
+
+static uint64_t rel(const prof_req *r, uint64_t mono_ns)
+{
+    return mono_ns > r->start_mono_ns ? mono_ns - r->start_mono_ns : 0;
+}
+
+/* Grows *arr (of *cap items of `size` bytes) to hold n + 1. */
+static bool grow(void **arr, size_t *cap, size_t n, size_t size)
+{
+    if (n < *cap)
+        return true;
+    size_t c = *cap ? *cap * 2 : 16;
+    void *g = realloc(*arr, c * size);
+    if (!g)
+        return false;
+    *arr = g;
+    *cap = c;
+    return true;
+}
+
+/* Spans and memory points come only from the thread running the request, before
+ * prof_req_finish, and nobody reads them before then (the ring holds finished records only), so
+ * they are added without the lock; their bytes are counted at the finish. */
+void prof_req_hostcall(prof_req *r, const prof_span *s)
+{
+    r->hostcall_ns += s->dur_ns;
+    if (r->nspans >= PROF_SPANS_MAX ||
+        !grow((void **)&r->spans, &r->spans_cap, r->nspans, sizeof *r->spans)) {
+        r->spans_dropped++;
+        return;
+    }
+    prof_span *d = &r->spans[r->nspans++];
+    *d = *s;
+    d->start_ns = rel(r, s->start_ns);
+    if (r->mode == PROF_MODE_DEEP && s->mem_bytes &&
+        (r->nmem == 0 || r->mem[r->nmem - 1].bytes != s->mem_bytes) &&
+        grow((void **)&r->mem, &r->mem_cap, r->nmem, sizeof *r->mem))
+        r->mem[r->nmem++] = (prof_mem_point){d->start_ns + d->dur_ns, s->mem_bytes};
+}
+
+void prof_req_backend(prof_req *r, const prof_backend *b)
+{
+    prof_backend c = *b;
+    c.backend = dup_s(b->backend ? b->backend : "");
+    c.method = dup_s(b->method ? b->method : "");
+    c.url = dup_s(b->url ? b->url : "");
+    c.start_ns = rel(r, b->start_ns);
+    pthread_mutex_lock(&r->mu);
+    prof_backend *g = c.backend && c.method && c.url
+                          ? realloc(r->backends, (r->nbackends + 1) * sizeof *g)
+                          : NULL;
+    if (g) {
+        r->backends = g;
+        r->backends[r->nbackends++] = c;
+        r->bytes += sizeof c + strlen(c.url) + strlen(c.backend) + strlen(c.method);
+    }
+    pthread_mutex_unlock(&r->mu);
+    if (!g) {
+        free(c.backend);
+        free(c.method);
+        free(c.url);
+    }
+}
+
+static void add_line(prof_req *r, int stream, uint64_t t, const char *s, size_t n)
+{
+    if (r->nlogs >= PROF_LOGS_MAX) {
+        r->logs_dropped++;
+        return;
+    }
+    if (n > PROF_LINE_MAX)
+        n = PROF_LINE_MAX;
+    char *text = dup_n(s, n);
+    prof_log *g = text ? realloc(r->logs, (r->nlogs + 1) * sizeof *g) : NULL;
+    if (!g) {
+        free(text);
+        r->logs_dropped++;
+        return;
+    }
+    r->logs = g;
+    r->logs[r->nlogs++] = (prof_log){t, (uint8_t)stream, text};
+    r->bytes += sizeof *g + n;
+}
+
+/* Keeps the gathered line of stream k (under r->mu). */
+static void commit_line(prof_req *r, int k, const prof_secrets *secrets, uint64_t t)
+{
+    size_t n = 0;
+    char *clean = prof_secrets_scrub(secrets, r->pending[k] ? r->pending[k] : "", r->npending[k], &n);
+    if (clean)
+        add_line(r, k + 1, t, clean, n);
+    else
+        r->logs_dropped++;
+    free(clean);
+    r->npending[k] = 0;
+    r->pending_cut[k] = false;
+}
+
+void prof_req_output(prof_req *r, int stream, const uint8_t *data, size_t len,
+                     const prof_secrets *secrets)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    uint64_t t = rel(r, (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec);
+    int k = stream == 2 ? 1 : 0;
+    pthread_mutex_lock(&r->mu);
+    if (!r->pending[k] && !(r->pending[k] = malloc(PROF_LINE_MAX))) {
+        r->logs_dropped++;
+        pthread_mutex_unlock(&r->mu);
+        return;
+    }
+    for (size_t i = 0; i < len; i++) {
+        if (data[i] == '\n') {
+            commit_line(r, k, secrets, t);
+        } else if (r->npending[k] < PROF_LINE_MAX) {
+            r->pending[k][r->npending[k]++] = (char)data[i];
+        } else {
+            r->pending_cut[k] = true;
+        }
+    }
+    pthread_mutex_unlock(&r->mu);
+}
+
+void prof_req_output_flush(prof_req *r, const prof_secrets *secrets)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    uint64_t t = rel(r, (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec);
+    pthread_mutex_lock(&r->mu);
+    for (int k = 0; k < 2; k++) {
+        if (r->npending[k])
+            commit_line(r, k, secrets, t);
+        free(r->pending[k]);
+        r->pending[k] = NULL;
+    }
+    pthread_mutex_unlock(&r->mu);
+}
+
+void prof_req_resp_body(prof_req *r, const uint8_t *data, size_t len)
+{
+    pthread_mutex_lock(&r->mu);
+    r->resp_body_bytes += len;
+    if (r->resp_body_len < PROF_BODY_KEEP) {
+        if (!r->resp_body)
+            r->resp_body = malloc(PROF_BODY_KEEP);
+        if (r->resp_body) {
+            size_t n = PROF_BODY_KEEP - r->resp_body_len < len ? PROF_BODY_KEEP - r->resp_body_len
+                                                               : len;
+            memcpy(r->resp_body + r->resp_body_len, data, n);
+            r->resp_body_len += n;
+            r->bytes += n;
+        }
+    }
+    pthread_mutex_unlock(&r->mu);
+}
+
+void prof_req_header(prof_req *r, const char *name, size_t name_len, const char *value,
+                     size_t value_len)
+{
+    bool redact = prof_redact_header(name, name_len);
+    char *n = dup_n(name, name_len);
+    char *v = redact ? dup_s(PROF_REDACTED) : dup_n(value, value_len);
+    pthread_mutex_lock(&r->mu);
+    prof_header_summary *g =
+        n && v ? realloc(r->req_headers, (r->nreq_headers + 1) * sizeof *g) : NULL;
+    if (g) {
+        r->req_headers = g;
+        r->req_headers[r->nreq_headers++] = (prof_header_summary){n, v, value_len};
+        r->bytes += sizeof *g + name_len + strlen(v);
+    }
+    pthread_mutex_unlock(&r->mu);
+    if (!g) {
+        free(n);
+        free(v);
+    }
+}
+
+void prof_req_memory(prof_req *r, uint64_t bytes)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    uint64_t t = rel(r, (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec);
+    /* the request's thread only, like the spans (see prof_req_hostcall) */
+    if ((r->nmem == 0 || r->mem[r->nmem - 1].bytes != bytes) &&
+        grow((void **)&r->mem, &r->mem_cap, r->nmem, sizeof *r->mem))
+        r->mem[r->nmem++] = (prof_mem_point){t, bytes};
+}
+
+void prof_req_stack(prof_req *r, const uint32_t *funcs, uint32_t n, uint32_t count)
+{
+    pthread_mutex_lock(&r->mu);
+    r->samples += count;
+    for (size_t i = 0; i < r->nstacks; i++) {
+        prof_stack *s = &r->stacks[i];
+        if (s->nframes == n && memcmp(s->funcs, funcs, n * sizeof *funcs) == 0) {
+            s->count += count;
+            pthread_mutex_unlock(&r->mu);
+            return;
+        }
+    }
+    uint32_t *copy = malloc((n ? n : 1) * sizeof *copy);
+    prof_stack *g = copy ? realloc(r->stacks, (r->nstacks + 1) * sizeof *g) : NULL;
+    if (g) {
+        memcpy(copy, funcs, n * sizeof *funcs);
+        r->stacks = g;
+        r->stacks[r->nstacks++] = (prof_stack){copy, n, count};
+        r->bytes += sizeof *g + n * sizeof *funcs;
+    } else {
+        free(copy);
+        r->samples_dropped += count;
+    }
+    pthread_mutex_unlock(&r->mu);
+}
+
+void prof_req_fname(prof_req *r, uint32_t index, const char *name, size_t len)
+{
+    pthread_mutex_lock(&r->mu);
+    for (size_t i = 0; i < r->nfnames; i++)
+        if (r->fnames[i].index == index) {
+            pthread_mutex_unlock(&r->mu);
+            return;
+        }
+    char *n = dup_n(name, len);
+    prof_fname *g = n ? realloc(r->fnames, (r->nfnames + 1) * sizeof *g) : NULL;
+    if (g) {
+        r->fnames = g;
+        r->fnames[r->nfnames++] = (prof_fname){index, n};
+        r->bytes += sizeof *g + len;
+    } else {
+        free(n);
+    }
+    pthread_mutex_unlock(&r->mu);
+}
+
+const char *prof_req_fname_of(const prof_req *r, uint32_t index)
+{
+    for (size_t i = 0; i < r->nfnames; i++)
+        if (r->fnames[i].index == index)
+            return r->fnames[i].name;
+    return NULL;
+}
+
+void prof_req_finish(prof_req *r, uint16_t status, uint64_t end_mono_ns)
+{
+    pthread_mutex_lock(&r->mu);
+    r->bytes += r->nspans * sizeof *r->spans + r->nmem * sizeof *r->mem;
+    r->status = status;
+    r->total_ns = rel(r, end_mono_ns);
+    if (r->total_ns == 0)
+        r->total_ns = 1;
+    r->done = true;
+    pthread_mutex_unlock(&r->mu);
+}
