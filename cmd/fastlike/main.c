@@ -252,6 +252,10 @@ static fastlike_status add_pending_options(fastlike_config *c, const cfg_options
     if (o->profile_ui_token && st == FASTLIKE_OK)
         st = flag_failed(fastlike_config_set_profile_token(c, o->profile_ui_token, err, sizeof err),
                          "-profile-ui-token", err);
+    if (o->profile_guest_dir && st == FASTLIKE_OK)
+        st = flag_failed(
+            fastlike_config_set_profile_guest_dir(c, o->profile_guest_dir, err, sizeof err),
+            "-profile-guest-dir", err);
     fastlike_config_set_reload(c, o->reload);
     fastlike_config_set_watch(c, o->watch);
     return st;

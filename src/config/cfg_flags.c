@@ -382,6 +382,15 @@ static cfg_status f_profile_token(cfg_options *o, const char *v, char *err, size
     return set_string(&o->profile_ui_token, v, err, errlen);
 }
 
+static cfg_status f_profile_guest_dir(cfg_options *o, const char *v, char *err, size_t errlen)
+{
+    if (!v[0]) {
+        snprintf(err, errlen, "empty directory name");
+        return CFG_ERR_VALUE;
+    }
+    return set_string(&o->profile_guest_dir, v, err, errlen);
+}
+
 static const char *const profile_modes[] = {"off", "trace", "native", "combined", "deep"};
 
 const char *cfg_profile_mode_name(cfg_profile_mode mode)
@@ -477,6 +486,7 @@ static const flag_def flag_table[] = {
     {"profile-max-requests", NULL, false, f_profile_max_requests, "N"},
     {"profile-ui-allow-remote", NULL, true, f_profile_allow_remote, NULL},
     {"profile-ui-token", NULL, false, f_profile_token, "TOKEN"},
+    {"profile-guest-dir", NULL, false, f_profile_guest_dir, "DIR"},
     {"unknown-import", NULL, false, f_unknown_import, "trap|link-error"},
     {"request-timeout", NULL, false, f_request_timeout, "MILLISECONDS"},
     {"config", "C", false, f_config, "FILE (a fastly.toml)"},
@@ -537,6 +547,7 @@ void cfg_options_deinit(cfg_options *o)
     free(o->profile_ui);
     free(o->config_file);
     free(o->profile_ui_token);
+    free(o->profile_guest_dir);
     cfg_options_init(o);
 }
 
@@ -698,6 +709,7 @@ const char *cfg_usage_text(void)
            "  -profile-max-requests N  requests the profiler keeps (default 1000)\n"
            "  -profile-ui-allow-remote let the viewer listen beyond loopback (needs a token)\n"
            "  -profile-ui-token TOKEN  the viewer's token (default: generated and printed)\n"
+           "  -profile-guest-dir DIR   write one Firefox Profiler JSON per request into DIR\n"
            "  -h, -help                this text\n"
            "Flags not yet in effect are accepted and checked; docs/cli.md gives each one's "
            "status.\n";

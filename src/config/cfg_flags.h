@@ -50,6 +50,7 @@ typedef struct cfg_options {
     size_t profile_max_requests; /* -profile-max-requests; 0: the default (1000) */
     bool profile_ui_allow_remote;
     char *profile_ui_token;      /* NULL: generated when remote access is allowed */
+    char *profile_guest_dir;     /* -profile-guest-dir: one Firefox Profiler JSON per request */
     bool unknown_import_link_error; /* -unknown-import link-error */
     bool request_timeout_set;
     uint64_t request_timeout_ms;

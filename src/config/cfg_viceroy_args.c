@@ -64,6 +64,7 @@ typedef struct parsed {
     int verbosity;
     const char *addr, *config, *unknown_import;
     bool profile_trace, profile_native;
+    char profile_dir[1024]; /* --profile=guest[,DIR]: where the per-request profiles go, or "" */
 } parsed;
 
 static char *dup_s(const char *s)
@@ -219,10 +220,21 @@ static cfg_status take_profile(cfg_viceroy_args *a, parsed *p, const char *v, ch
     if (head == 5 && strncmp(v, "guest", 5) == 0) {
         ok = !c2 || (!strchr(c2 + 1, ',') && valid_period(c2 + 1));
         if (ok) {
+            /* as Viceroy: one Firefox Profiler JSON per request, into DIR (default
+             * guest-profiles); Fastlike's viewer shows the same records with -profile-ui */
             p->profile_trace = true;
-            if (!warn(a, "note: --profile=guest: Fastlike's profiler records each request instead "
-                         "(view it with -profile-ui HOST:PORT); no profile files are written"))
-                return nomem(err, errlen);
+            const char *dir = c1 ? c1 + 1 : "guest-profiles";
+            size_t dlen = c1 ? (c2 ? (size_t)(c2 - dir) : strlen(dir)) : strlen(dir);
+            if (dlen == 0) {
+                dir = "guest-profiles";
+                dlen = strlen(dir);
+            }
+            if (dlen >= sizeof p->profile_dir) {
+                snprintf(err, errlen, "--profile: directory name too long");
+                return CFG_ERR_USAGE;
+            }
+            memcpy(p->profile_dir, dir, dlen);
+            p->profile_dir[dlen] = '\0';
         }
     } else {
         ok = !c1 &&
@@ -339,6 +351,8 @@ static cfg_status emit(cfg_viceroy_args *a, const parsed *p, char *err, size_t e
         ok = push_arg(a, "-profile-mode") && push_arg(a, "trace");
     if (ok && p->profile_native)
         ok = push_arg(a, "-profile-native");
+    if (ok && p->profile_dir[0])
+        ok = push_arg(a, "-profile-guest-dir") && push_arg(a, p->profile_dir);
     if (ok)
         ok = push_arg(a, "-wasm") && push_arg(a, a->input);
     return ok ? CFG_OK : nomem(err, errlen);
@@ -481,7 +495,7 @@ const char *cfg_viceroy_usage_text(void)
            ")\n"
            "  --unknown-import-behavior link-error|trap\n"
            "  --profile guest[,DIR[,PERIOD]]|jitdump|perfmap|vtune\n"
-           "                           turn on Fastlike's profiler (no files are written)\n"
+           "                           turn on Fastlike's profiler; guest: one profile per request in DIR\n"
            "  --log-stdout, --log-stderr, --local-pushpin-proxy-port PORT,\n"
            "  --enable-local-websocket-passthrough[=BOOL], --debug, --adapt, --wasm-gc, ...\n"
            "                           accepted; a note says when they have no effect\n"

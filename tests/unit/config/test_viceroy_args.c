@@ -124,7 +124,7 @@ TEST(fastly_cli_command_line)
     CHECK_STR_CONTAINS(joined(&a), "-profile-mode trace");
     CHECK_STR_CONTAINS(warnings(&a), "unknown option '--some-new-flag' ignored");
     CHECK_STR_CONTAINS(warnings(&a), "--local-pushpin-proxy-port");
-    CHECK_STR_CONTAINS(warnings(&a), "--profile=guest");
+    CHECK_STR_CONTAINS(joined(&a), "-profile-guest-dir guest-profiles");
     cfg_viceroy_args_deinit(&a);
 }
 
@@ -246,10 +246,12 @@ TEST(profile)
         if (i < 4) {
             CHECK_EQ_INT(st, CFG_OK);
             CHECK_STR_CONTAINS(joined(&a), "-profile-mode trace");
-            CHECK_STR_CONTAINS(warnings(&a), "note: --profile=guest");
+            /* as Viceroy: profiles go to DIR, guest-profiles by default */
+            const char *dir = i == 0 ? "guest-profiles" : i == 1 ? "/tmp/profiles" : "dir";
             cfg_options o;
             CHECK_EQ_INT(to_options(&a, &o, err, sizeof err), CFG_OK);
             CHECK_EQ_INT(o.profile_mode, CFG_PROFILE_TRACE);
+            CHECK_STR_EQ(o.profile_guest_dir, dir);
             cfg_options_deinit(&o);
         } else {
             CHECK_EQ_INT(st, CFG_ERR_USAGE); /* a unit without a number */
