@@ -6,6 +6,8 @@
  * (hc_cache_policy), remembers an uncacheable one as hit-for-pass, and falls back to a stale object
  * within stale-if-error when the origin fails or answers 5XX. */
 #include "hc_readthrough.h"
+#include "profiler/prof_record.h"
+#include "profiler/prof_recorder.h"
 
 #include "hc_cache.h"
 #include "hc_cache_policy.h"
@@ -95,6 +97,14 @@ static hc_status serve(hc_ctx *ctx, hc_cache_obj *o, uint32_t *resp_h, uint32_t 
 
 static void revalidate_in_background(hc_ctx *ctx, hc_rt *rt, hc_pending *p);
 
+/* The lookup's outcome in the profiler's record of the request, when it is being profiled. */
+static void profile_lookup(const char *result, const char *url)
+{
+    prof_req *pr = prof_current();
+    if (pr)
+        prof_req_cache(pr, result, url, strlen(url));
+}
+
 hc_status hc_readthrough_send_start(hc_ctx *ctx, uint32_t req_h, uint32_t body_h, const char *name,
                                     size_t name_len, bool streaming, bool cached, hc_pending **out,
                                     be_error *detail)
@@ -141,6 +151,7 @@ hc_status hc_readthrough_send_start(hc_ctx *ctx, uint32_t req_h, uint32_t body_h
         /* this request holds the obligation itself (async), or hit-for-pass: straight through */
         hc_log(ctx, 2, "cache lookup GET %s (backend '%.*s'): %s", url, (int)name_len, name,
                got ? "hit-for-pass, passing" : "busy in this request, passing");
+        profile_lookup("PASS", url);
         hc_cache_obj_release(found);
         hc_readthrough_free(rt);
         return hc_send_start(ctx, req_h, body_h, name, name_len, streaming, out, detail);
@@ -151,6 +162,7 @@ hc_status hc_readthrough_send_start(hc_ctx *ctx, uint32_t req_h, uint32_t body_h
          * its revalidation runs in the background (others meanwhile get the stale object too) */
         hc_log(ctx, 1, "cache STALE: GET %s (backend '%.*s'), revalidating in the background", url,
                (int)name_len, name);
+        profile_lookup("STALE", url);
         hc_pending *bp;
         be_error d2;
         rt->oblig = oblig;
@@ -180,11 +192,13 @@ hc_status hc_readthrough_send_start(hc_ctx *ctx, uint32_t req_h, uint32_t body_h
     if (found && !oblig) {
         hc_cache_info in;
         hc_cache_obj_info(found, &in);
-        if (!swr)
+        if (!swr) {
             hc_log(ctx, 1, "cache HIT: GET %s (backend '%.*s', age %llu s%s, hit %llu)", url,
                    (int)name_len, name, (unsigned long long)(in.age_ns / 1000000000ull),
                    in.fresh ? "" : ", stale while another request revalidates",
                    (unsigned long long)in.hits);
+            profile_lookup("HIT", url);
+        }
         hc_pending *p = calloc(1, sizeof *p);
         if (p) {
             p->fail = BE_OK;
@@ -213,6 +227,7 @@ hc_status hc_readthrough_send_start(hc_ctx *ctx, uint32_t req_h, uint32_t body_h
     }
     hc_log(ctx, 1, "cache %s: GET %s (backend '%.*s')",
            found ? "STALE, revalidating (stale-if-error kept)" : "MISS", url, (int)name_len, name);
+    profile_lookup("MISS", url);
     rt->oblig = oblig;
     rt->stale = found;
     hc_status st = hc_send_start(ctx, req_h, body_h, name, name_len, streaming, out, detail);

@@ -68,6 +68,10 @@ static void summary_locked(prof_buf *b, const prof_secrets *s, prof_req *r)
     prof_buf_printf(b, "%zu", r->nbackends);
     prof_json_key(b, &first, "samples");
     prof_buf_printf(b, "%" PRIu64, r->samples);
+    prof_json_key(b, &first, "cache_hits");
+    prof_buf_printf(b, "%" PRIu64, r->cache_hits);
+    prof_json_key(b, &first, "cache_misses");
+    prof_buf_printf(b, "%" PRIu64, r->cache_misses);
     prof_buf_puts(b, "}");
 }
 
@@ -224,6 +228,16 @@ void prof_api_request(prof_buf *b, prof_recorder *rec, prof_req *r)
                         ",\"status\":%u,\"ok\":%s,\"error\":",
                         be->bytes_in, be->bytes_out, be->status, be->ok ? "true" : "false");
         prof_json_cstr(b, be->ok ? NULL : be->error);
+        prof_buf_puts(b, "}");
+    }
+    prof_buf_puts(b, "],\"cache\":[");
+    for (size_t i = 0; i < r->ncache; i++) {
+        prof_buf_puts(b, i ? ",{\"t_us\":" : "{\"t_us\":");
+        prof_json_us(b, r->cache[i].t_ns);
+        prof_buf_puts(b, ",\"result\":");
+        prof_json_cstr(b, r->cache[i].result);
+        prof_buf_puts(b, ",\"url\":");
+        api_cstr(b, s, r->cache[i].url);
         prof_buf_puts(b, "}");
     }
     prof_buf_printf(b, "],\"logs_dropped\":%zu,\"logs\":[", r->logs_dropped);

@@ -4,6 +4,7 @@
 #include "profiler/prof_record.h"
 
 #include "profiler/prof_redact.h"
+#include "util/util_clock.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,6 +74,9 @@ void prof_req_release(prof_req *r)
     }
     for (size_t i = 0; i < r->nlogs; i++)
         free(r->logs[i].text);
+    for (size_t i = 0; i < r->ncache; i++)
+        free(r->cache[i].url);
+    free(r->cache);
     free(r->pending[0]);
     free(r->pending[1]);
     for (size_t i = 0; i < r->nstacks; i++)
@@ -156,6 +160,32 @@ void prof_req_backend(prof_req *r, const prof_backend *b)
         free(c.method);
         free(c.url);
     }
+}
+
+void prof_req_cache(prof_req *r, const char *result, const char *url, size_t url_len)
+{
+    prof_cache_event ev = {.t_ns = rel(r, util_now_ns())};
+    snprintf(ev.result, sizeof ev.result, "%s", result);
+    ev.url = malloc(url_len + 1);
+    if (!ev.url)
+        return;
+    memcpy(ev.url, url, url_len);
+    ev.url[url_len] = '\0';
+    bool hit = strcmp(result, "HIT") == 0 || strcmp(result, "STALE") == 0;
+    pthread_mutex_lock(&r->mu);
+    if (hit)
+        r->cache_hits++;
+    else
+        r->cache_misses++;
+    prof_cache_event *g = r->ncache < PROF_CACHE_MAX ? realloc(r->cache, (r->ncache + 1) * sizeof *g) : NULL;
+    if (g) {
+        r->cache = g;
+        r->cache[r->ncache++] = ev;
+        r->bytes += sizeof ev + url_len;
+    }
+    pthread_mutex_unlock(&r->mu);
+    if (!g)
+        free(ev.url);
 }
 
 static void add_line(prof_req *r, int stream, uint64_t t, const char *s, size_t n)

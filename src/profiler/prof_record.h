@@ -18,6 +18,7 @@
 #define PROF_LOGS_MAX 500      /* guest output lines kept per request */
 #define PROF_LINE_MAX 1024     /* bytes kept of one output line */
 #define PROF_BODY_KEEP 1024    /* deep mode: response body bytes kept */
+#define PROF_CACHE_MAX 1000    /* cache lookups kept per request (all are counted) */
 
 /* The profiler's mode; the order is cfg_profile_mode's. */
 typedef enum prof_mode {
@@ -49,6 +50,13 @@ typedef struct prof_backend {
     bool ok;
     char error[96]; /* why it failed, when !ok */
 } prof_backend;
+
+/* A readthrough cache lookup of the request (HIT, MISS, STALE, PASS, ...). */
+typedef struct prof_cache_event {
+    uint64_t t_ns;
+    char result[8];
+    char *url; /* owned */
+} prof_cache_event;
 
 typedef struct prof_log {
     uint64_t t_ns;
@@ -96,6 +104,9 @@ typedef struct prof_req {
     size_t nspans, spans_cap, spans_dropped;
     prof_backend *backends;
     size_t nbackends;
+    prof_cache_event *cache; /* readthrough cache lookups, in order */
+    size_t ncache;
+    uint64_t cache_hits, cache_misses; /* HIT and STALE count as hits, MISS and PASS as misses */
     prof_log *logs;
     size_t nlogs, logs_dropped;
     char *pending[2]; /* stdout, stderr: the line being gathered (PROF_LINE_MAX bytes) */
@@ -131,6 +142,8 @@ void prof_req_release(prof_req *r); /* accepts NULL; frees at the last reference
 void prof_req_hostcall(prof_req *r, const prof_span *span_abs);
 /* Appends a finished backend transfer (copied; start_ns is CLOCK_MONOTONIC). */
 void prof_req_backend(prof_req *r, const prof_backend *b);
+/* Appends a readthrough cache lookup: its result ("HIT", "MISS", "STALE", "PASS") and URL. */
+void prof_req_cache(prof_req *r, const char *result, const char *url, size_t url_len);
 /* Appends guest output: bytes are gathered per stream until a newline (a line is cut at
  * PROF_LINE_MAX), then the line, with the values of `secrets` scrubbed (may be NULL), is kept. */
 struct prof_secrets;

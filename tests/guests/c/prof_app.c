@@ -70,8 +70,9 @@ int main(void)
         answer(r, 200, "calls\n");
     } else if (gu_path_is(url, "/backend")) {
         char path[128];
-        snprintf(path, sizeof path, "http://127.0.0.1/slow?first=%lld&n=10&chunk=10",
-                 gu_query_num(url, "ms", 150));
+        snprintf(path, sizeof path, "http://127.0.0.1/slow?first=%lld&n=10&chunk=10%s",
+                 gu_query_num(url, "ms", 150),
+                 gu_query_num(url, "cache", 0) ? "&cache=1" : ""); /* cacheable at the origin */
         fastly_request_handle breq;
         fastly_body_handle bbody;
         fastly_http_req_new(&breq);

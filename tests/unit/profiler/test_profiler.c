@@ -870,7 +870,55 @@ TEST(reused_instance_records_each_request)
     server_stop(s);
 }
 
-HARNESS_MAIN(RUN(hostcall_spans); RUN(backend_waterfall); RUN(native_flame_graph);
+TEST(cache_lookups_are_recorded)
+{
+    /* the readthrough cache's outcome is part of each request's record: a miss, then a hit */
+    origin *org = origin_start(NULL, NULL);
+    CHECK(org != NULL);
+    if (!org)
+        return;
+    prof_opts o = {.origin_port = origin_port(org)};
+    server *s = start(&o);
+    CHECK(s != NULL);
+    if (!s) {
+        origin_stop(org);
+        return;
+    }
+    CHECK_EQ_INT(guest_get(s, "/backend?ms=0&cache=1", NULL), 200);
+    CHECK_EQ_INT(guest_get(s, "/backend?ms=0&cache=1", NULL), 200);
+    CHECK_EQ_U64(origin_requests(org), 1); /* the second came from the cache */
+    json_t *list = wait_requests(ui_port(s), 2, NULL);
+    CHECK(list != NULL);
+    int hits = 0, misses = 0, hit_events = 0, miss_events = 0;
+    size_t i;
+    json_t *r;
+    json_array_foreach(json_object_get(list, "requests"), i, r)
+    {
+        hits += (int)json_integer_value(json_object_get(r, "cache_hits"));
+        misses += (int)json_integer_value(json_object_get(r, "cache_misses"));
+        json_t *d = request_doc(ui_port(s), json_integer_value(json_object_get(r, "id")));
+        CHECK(d != NULL);
+        size_t k;
+        json_t *ev;
+        json_array_foreach(json_object_get(d, "cache"), k, ev)
+        {
+            const char *res = json_string_value(json_object_get(ev, "result"));
+            CHECK_STR_CONTAINS(json_string_value(json_object_get(ev, "url")), "/slow?first=0");
+            hit_events += res && strcmp(res, "HIT") == 0;
+            miss_events += res && strcmp(res, "MISS") == 0;
+        }
+        json_decref(d);
+    }
+    json_decref(list);
+    CHECK_EQ_INT(hits, 1);
+    CHECK_EQ_INT(misses, 1);
+    CHECK_EQ_INT(hit_events, 1);
+    CHECK_EQ_INT(miss_events, 1);
+    server_stop(s);
+    origin_stop(org);
+}
+
+HARNESS_MAIN(RUN(hostcall_spans); RUN(backend_waterfall); RUN(cache_lookups_are_recorded); RUN(native_flame_graph);
              RUN(native_flame_graph_sigprof); RUN(redaction);
              RUN(ring_bound); RUN(remote_gate); RUN(read_only);
              RUN(reused_instance_records_each_request); RUN(concurrent_requests);)
