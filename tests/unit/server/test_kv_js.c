@@ -258,6 +258,31 @@ TEST(two_objects_one_dir)
     fastlike_free(f);
 }
 
+TEST(writes_survive_a_reload)
+{
+    /* issue 8/9: KV stores belong to the server, not the module: a hot reload keeps them */
+    fastlike_config *c = fastlike_config_new();
+    char err[512] = "", out[512];
+    fastlike_config_set_wasm_file(c, GUEST);
+    fastlike_config_set_log(c, quiet, NULL);
+    CHECK_EQ_INT(fastlike_config_add_kv_store(c, "app", seed_file(), err, sizeof err), FASTLIKE_OK);
+    fastlike *f = NULL;
+    CHECK_EQ_INT(fastlike_new(c, &f, err, sizeof err), FASTLIKE_OK);
+    fastlike_config_free(c);
+    if (!f)
+        return;
+    CHECK_EQ_INT(handle(f, "POST", "http://kv.test/put?key=kept", "written-before", out, sizeof out),
+                 200);
+    uint64_t gen = fastlike_generation(f);
+    CHECK_EQ_INT(fastlike_reload(f, NULL, err, sizeof err), FASTLIKE_OK);
+    CHECK(fastlike_generation(f) > gen);
+    CHECK_EQ_INT(handle(f, "GET", "http://kv.test/get?key=kept", NULL, out, sizeof out), 200);
+    CHECK_STR_EQ(out, "written-before");
+    CHECK_EQ_INT(handle(f, "GET", "http://kv.test/get?key=seed", NULL, out, sizeof out), 200);
+    CHECK_STR_EQ(out, "from-file");
+    fastlike_free(f);
+}
+
 /* build/<variant>/tests/server/test_kv_js -> build/<variant>/fastlike */
 static void find_fastlike(const char *argv0)
 {
@@ -275,6 +300,7 @@ int main(int argc, char **argv)
         return 1;
     RUN(binary_with_flags);
     RUN(two_objects_one_dir);
+    RUN(writes_survive_a_reload);
     tmp_dir_remove();
     return harness_finish(argv[0]);
 }
