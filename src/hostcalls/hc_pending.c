@@ -266,7 +266,7 @@ static bool feed(be_transfer *t, hc_body *b)
 
 /* How many times the current downstream request passed through Fastlike (its cdn-loop), carried
  * into every backend request it makes even when the guest builds fresh headers. */
-static size_t downstream_passes(const hc_ctx *ctx)
+size_t hc_downstream_passes(const hc_ctx *ctx)
 {
     const hc_downstream_request *d = ctx->n_ds_meta ? ctx->ds_meta[ctx->n_ds_meta - 1].req : NULL;
     size_t n = 0;
@@ -340,7 +340,7 @@ hc_status hc_send_start(hc_ctx *ctx, uint32_t req_h, uint32_t body_h, const char
         .has_body = true, /* be_transfer leaves out an empty body where the method has none */
         .body_length = have_len ? (int64_t)known : -1,
         .decompress_gzip = (r->auto_decompress & 1u) != 0,
-        .loop_passes = downstream_passes(ctx),
+        .loop_passes = hc_downstream_passes(ctx),
         .verbose = ctx->verbose,
     };
     be_error err;

@@ -59,6 +59,9 @@ hc_status hc_backend_register(hc_ctx *ctx, be_backend *b);
  * turned into a streaming request body the guest keeps writing. On errors before anything was
  * sent (bad handles: badf; unknown backend: inval with *detail = destination_not_found) no handle
  * is consumed. */
+/* How many times the current downstream request passed through Fastlike (its cdn-loop entries). */
+size_t hc_downstream_passes(const hc_ctx *ctx);
+
 hc_status hc_send_start(hc_ctx *ctx, uint32_t req_h, uint32_t body_h, const char *name,
                         size_t name_len, bool streaming, hc_pending **out, be_error *detail);
 

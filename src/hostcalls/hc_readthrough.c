@@ -137,7 +137,12 @@ hc_status hc_readthrough_send_start(hc_ctx *ctx, uint32_t req_h, uint32_t body_h
     }
     hc_cache_obj *found = NULL;
     hc_cache_oblig *oblig = NULL;
-    bool got = hc_cache_txn_lookup_owned(c, key, key_len, &r->headers, true, ctx, &found, &oblig);
+    /* A request that already passed through Fastlike (a service calling itself, or a loop) does
+     * not wait for another request's fetch of the same object: that request may be the one
+     * waiting for this one. It takes a fresh object if there is one, else goes to the origin. */
+    bool may_wait = hc_downstream_passes(ctx) == 0;
+    bool got =
+        hc_cache_txn_lookup_owned(c, key, key_len, &r->headers, may_wait, ctx, &found, &oblig);
     hc_log(ctx, 2, "cache lookup GET %s (key %02x%02x%02x%02x..., %zu request headers): %s%s",
            r->uri, key[0], key[1], key[2], key[3], r->headers.n,
            !got    ? "busy in this request"

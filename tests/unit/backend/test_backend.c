@@ -929,6 +929,7 @@ TEST(select_failed_dynamic_request)
 
 typedef struct slow_job {
     uint16_t port;
+    int index;
     int status;
     atomic_bool done;
 } slow_job;
@@ -937,7 +938,9 @@ static void *slow_request(void *arg)
 {
     slow_job *j = arg;
     hc_resp r = {0};
-    j->status = be_request(j->port, "GET", "/slow?first=120000&n=1", NULL, NULL, 0, &r, false);
+    /* each its own URL: requests for one URL would rightly collapse into one origin request */
+    j->status = be_request(j->port, "GET", be_fmt("/slow?first=120000&n=1&i=%d", j->index), NULL,
+                           NULL, 0, &r, false);
     hc_resp_free(&r);
     atomic_store(&j->done, true);
     return NULL;
@@ -962,7 +965,7 @@ TEST(waiting_guests_do_not_delay_ready_requests)
     slow_job jobs[N];
     pthread_t t[N];
     for (int i = 0; i < N; i++) {
-        jobs[i] = (slow_job){.port = s->port};
+        jobs[i] = (slow_job){.port = s->port, .index = i};
         atomic_init(&jobs[i].done, false);
         CHECK_EQ_INT(pthread_create(&t[i], NULL, slow_request, &jobs[i]), 0);
     }
