@@ -283,6 +283,42 @@ TEST(writes_survive_a_reload)
     fastlike_free(f);
 }
 
+TEST(stores_from_fastly_toml)
+{
+    /* a project's fastly.toml defines the KV stores: inline entries, one from a file (relative
+     * to the toml) and metadata */
+    write_file("logo.txt", "file-body");
+    const char *toml = write_file("fastly.toml",
+                                  "manifest_version = 3\n"
+                                  "[local_server.kv_stores]\n"
+                                  "app = [\n"
+                                  "  { key = \"seed\", data = \"from-toml\" },\n"
+                                  "  { key = \"meta\", data = \"mv\", metadata = \"md\" },\n"
+                                  "  { key = \"logo\", file = \"logo.txt\" },\n"
+                                  "]\n");
+    fastlike_config *c = fastlike_config_new();
+    char err[512] = "", out[512];
+    fastlike_config_set_wasm_file(c, GUEST);
+    fastlike_config_set_log(c, quiet, NULL);
+    CHECK_EQ_INT(fastlike_config_load_fastly_toml(c, toml, err, sizeof err), FASTLIKE_OK);
+    fastlike *f = NULL;
+    CHECK_EQ_INT(fastlike_new(c, &f, err, sizeof err), FASTLIKE_OK);
+    fastlike_config_free(c);
+    if (!f) {
+        fprintf(stderr, "%s\n", err);
+        return;
+    }
+    CHECK_EQ_INT(handle(f, "GET", "http://kv.test/get?key=seed", NULL, out, sizeof out), 200);
+    CHECK_STR_EQ(out, "from-toml");
+    CHECK_EQ_INT(handle(f, "GET", "http://kv.test/get?key=meta", NULL, out, sizeof out), 200);
+    CHECK_STR_EQ(out, "mv");
+    CHECK_EQ_INT(handle(f, "GET", "http://kv.test/get?key=logo", NULL, out, sizeof out), 200);
+    CHECK_STR_EQ(out, "file-body");
+    CHECK_EQ_INT(handle(f, "GET", "http://kv.test/list?limit=10", NULL, out, sizeof out), 200);
+    CHECK_STR_EQ(out, "{\"list\":[\"logo\",\"meta\",\"seed\"],\"cursor\":null}");
+    fastlike_free(f);
+}
+
 /* build/<variant>/tests/server/test_kv_js -> build/<variant>/fastlike */
 static void find_fastlike(const char *argv0)
 {
@@ -301,6 +337,7 @@ int main(int argc, char **argv)
     RUN(binary_with_flags);
     RUN(two_objects_one_dir);
     RUN(writes_survive_a_reload);
+    RUN(stores_from_fastly_toml);
     tmp_dir_remove();
     return harness_finish(argv[0]);
 }
