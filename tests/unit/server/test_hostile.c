@@ -143,7 +143,14 @@ TEST(memory_returns_after_growth)
     if (after > base + 128 * MIB)
         fprintf(stderr, "  rss: %llu MiB before, %llu MiB after\n",
                 (unsigned long long)(base / MIB), (unsigned long long)(after / MIB));
+#if defined(__SANITIZE_ADDRESS__)
+    /* Under AddressSanitizer the process keeps shadow memory (an eighth of the guest memory the
+     * interpreter touched) that it never returns, so RSS says nothing about the engine's pool
+     * here; the normal build checks the bound. */
+    (void)after;
+#else
     CHECK(after < base + 128 * MIB);
+#endif
     server_stop(s);
 }
 
