@@ -37,6 +37,12 @@
 #define IO_TIMEOUT_MS (120 * 1000)    /* a client that neither sends nor reads for this long */
 #define IDLE_TIMEOUT_NS (120ull * 1000 * 1000 * 1000)
 #define MAX_WORKERS 512
+#ifndef WORKERS_PER_CPU
+#define WORKERS_PER_CPU 4
+#endif
+#ifndef MIN_WORKERS
+#define MIN_WORKERS 8
+#endif
 #define TICK_MS 20                            /* how often the housekeeper looks */
 #define BLOCKED_NS (50ull * 1000 * 1000)      /* a worker busy this long is probably waiting */
 
@@ -1136,9 +1142,9 @@ fastlike_status srv_http_start(const srv_http_config *cfg, srv_http **out, char 
     size_t n = cfg->workers;
     if (n == 0) {
         long ncpu = online;
-        n = ncpu > 0 ? (size_t)ncpu * 4 : 8;
-        if (n < 8)
-            n = 8;
+        n = ncpu > 0 ? (size_t)ncpu * WORKERS_PER_CPU : 8;
+        if (n < MIN_WORKERS)
+            n = MIN_WORKERS;
     }
     if (n > MAX_WORKERS)
         n = MAX_WORKERS;
