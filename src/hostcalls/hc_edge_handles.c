@@ -2,6 +2,7 @@
  * stores, secret stores, secrets, ACLs, log endpoints), made on the first handle, and the checked
  * reading of their witx `string` arguments (bounds and UTF-8, as wiggle). */
 #include "hc_edge_handles.h"
+#include "profiler/prof_recorder.h"
 
 #include "hc_log.h"
 #include "hc_mem.h"
@@ -27,8 +28,25 @@ void hc_secret_free(hc_secret *s)
     free(s);
 }
 
+/* The name of a named edge object (dictionaries, config and secret stores, ACLs all begin with
+ * `char *name`), for the profiler's store counts; NULL for the other kinds. */
+static const char *named(hc_edge_kind kind, const void *obj)
+{
+    if (!obj || (kind != HC_EDGE_DICT && kind != HC_EDGE_SECRET_STORE && kind != HC_EDGE_ACL))
+        return NULL;
+    return *(char *const *)obj;
+}
+
+static void count_access(hc_edge_kind kind, const void *obj)
+{
+    const char *n = named(kind, obj);
+    if (n)
+        prof_store_access(n, strlen(n));
+}
+
 hc_status hc_edge_add(hc_ctx *ctx, hc_edge_kind kind, void *obj, uint32_t *handle)
 {
+    count_access(kind, obj);
     if (!ctx->edge) {
         ctx->edge = calloc(1, sizeof *ctx->edge);
         if (!ctx->edge)
@@ -44,7 +62,9 @@ hc_status hc_edge_add(hc_ctx *ctx, hc_edge_kind kind, void *obj, uint32_t *handl
 
 void *hc_edge_get(hc_ctx *ctx, uint32_t handle, hc_edge_kind kind)
 {
-    return ctx->edge ? hc_table_get(&ctx->edge->t, handle, (uint8_t)kind) : NULL;
+    void *obj = ctx->edge ? hc_table_get(&ctx->edge->t, handle, (uint8_t)kind) : NULL;
+    count_access(kind, obj);
+    return obj;
 }
 
 const hc_table *hc_edge_table(const hc_ctx *ctx)

@@ -1,6 +1,7 @@
 /* hc_kv_ops.c: store handles, pending KV operations as async items, and the shared argument
  * checks of the fastly_kv_store and fastly_object_store hostcalls. */
 #include "hc_kv_ops.h"
+#include "profiler/prof_recorder.h"
 
 #include "hc_mem.h"
 
@@ -51,6 +52,8 @@ hc_status hc_kv_open(fwe_caller *caller, hc_ctx *ctx, uint32_t name, uint32_t na
     if (!n && name_len)
         return HC_INVAL;
     int idx = hc_kv_stores_find(ctx->settings->kv, n ? n : "", name_len);
+    if (idx >= 0)
+        prof_store_access(n, name_len);
     if (idx < 0)
         return HC_INVAL; /* Viceroy's UnknownObjectStore */
     hc_status st = hc_kv_check_out(caller, out_ptr, 4);
@@ -65,7 +68,11 @@ hc_status hc_kv_open(fwe_caller *caller, hc_ctx *ctx, uint32_t name, uint32_t na
 int hc_kv_store_of(hc_ctx *ctx, uint32_t h)
 {
     void *p = hc_table_get(&ctx->items, h, HC_ITEM_KV_STORE);
-    return p ? (int)((uintptr_t)p - 1) : -1;
+    int idx = p ? (int)((uintptr_t)p - 1) : -1;
+    const char *name = idx >= 0 ? hc_kv_stores_name(ctx->settings->kv, idx) : NULL;
+    if (name)
+        prof_store_access(name, strlen(name));
+    return idx;
 }
 
 hc_status hc_kv_read_key(fwe_caller *caller, uint32_t ptr, uint32_t len, const uint8_t **key,

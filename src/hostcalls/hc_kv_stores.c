@@ -739,3 +739,8 @@ hc_kv_error hc_kv_list(hc_kv_stores *s, int store, const uint8_t *cursor, size_t
     free(after);
     return r;
 }
+
+const char *hc_kv_stores_name(const hc_kv_stores *s, int idx)
+{
+    return s && idx >= 0 && (size_t)idx < s->n ? s->stores[idx].name : NULL;
+}

@@ -71,6 +71,8 @@ void hc_kv_stores_free(hc_kv_stores *s); /* accepts NULL */
 
 /* The index of store name[0..len), or -1 when there is none (s may be NULL). */
 int hc_kv_stores_find(const hc_kv_stores *s, const char *name, size_t len);
+/* The name of store `idx` (from hc_kv_stores_find), or NULL. */
+const char *hc_kv_stores_name(const hc_kv_stores *s, int idx);
 
 /* A key production accepts: 1..1024 bytes of UTF-8, not ".", "..", nor with "./" or "../"
  * segments, not starting with ".well-known/acme-challenge", without CR, LF, '#', ';', '?', '^',

@@ -247,7 +247,9 @@ static fwe_trap_kind dispatch_profiled(fwe_caller *caller, uint64_t *slots, cons
         sp.args[i] = d->sig[i] == 'i' ? (uint32_t)slots[i] : slots[i];
     sp.mem_bytes = 0;
     sp.start_ns = util_now_ns();
+    prof_set_current_call(sp.module, sp.name);
     fwe_trap_kind k = d->fn(caller, slots, d->data);
+    prof_set_current_call(NULL, NULL);
     sp.dur_ns = util_now_ns() - sp.start_ns;
     sp.status = k != FWE_TRAP_NONE ? -1 : d->has_status ? (int32_t)(uint32_t)slots[0] : 0;
     if (deep) {

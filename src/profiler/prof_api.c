@@ -279,6 +279,14 @@ void prof_api_request(prof_buf *b, prof_recorder *rec, prof_req *r)
         }
         prof_buf_puts(b, "],\"store_ops\":[");
         store_ops(b, r);
+        prof_buf_puts(b, "],\"store_access\":[");
+        for (size_t i = 0; i < r->nstores; i++) {
+            const prof_store_count *c = &r->stores[i];
+            prof_buf_puts(b, i ? ",{\"store\":" : "{\"store\":");
+            api_cstr(b, s, c->store);
+            prof_buf_printf(b, ",\"op\":\"%s.%s\",\"count\":%" PRIu64 "}", c->module, c->name,
+                            c->count);
+        }
         prof_buf_puts(b, "],\"resp_body\":");
         prof_api_str(b, s, r->resp_body ? (const char *)r->resp_body : "", r->resp_body_len);
         prof_buf_puts(b, ",\"memory\":[");

@@ -77,6 +77,9 @@ void prof_req_release(prof_req *r)
     for (size_t i = 0; i < r->ncache; i++)
         free(r->cache[i].url);
     free(r->cache);
+    for (size_t i = 0; i < r->nstores; i++)
+        free(r->stores[i].store);
+    free(r->stores);
     free(r->pending[0]);
     free(r->pending[1]);
     for (size_t i = 0; i < r->nstacks; i++)
@@ -160,6 +163,33 @@ void prof_req_backend(prof_req *r, const prof_backend *b)
         free(c.method);
         free(c.url);
     }
+}
+
+void prof_req_store_access(prof_req *r, const char *store, size_t len, const char *module,
+                           const char *name)
+{
+    pthread_mutex_lock(&r->mu);
+    for (size_t i = 0; i < r->nstores; i++) {
+        prof_store_count *c = &r->stores[i];
+        if (c->module == module && c->name == name && strlen(c->store) == len &&
+            memcmp(c->store, store, len) == 0) {
+            c->count++;
+            pthread_mutex_unlock(&r->mu);
+            return;
+        }
+    }
+    char *copy = r->nstores < 256 ? malloc(len + 1) : NULL;
+    prof_store_count *g = copy ? realloc(r->stores, (r->nstores + 1) * sizeof *g) : NULL;
+    if (g) {
+        memcpy(copy, store, len);
+        copy[len] = '\0';
+        r->stores = g;
+        r->stores[r->nstores++] = (prof_store_count){copy, module, name, 1};
+        r->bytes += sizeof *g + len;
+    } else {
+        free(copy);
+    }
+    pthread_mutex_unlock(&r->mu);
 }
 
 void prof_req_cache(prof_req *r, const char *result, const char *url, size_t url_len)

@@ -58,6 +58,13 @@ typedef struct prof_cache_event {
     char *url; /* owned */
 } prof_cache_event;
 
+/* Deep mode: accesses of one store by one hostcall. */
+typedef struct prof_store_count {
+    char *store;               /* owned */
+    const char *module, *name; /* the hostcall (static strings) */
+    uint64_t count;
+} prof_store_count;
+
 typedef struct prof_log {
     uint64_t t_ns;
     uint8_t stream; /* 1 stdout, 2 stderr */
@@ -107,6 +114,8 @@ typedef struct prof_req {
     prof_cache_event *cache; /* readthrough cache lookups, in order */
     size_t ncache;
     uint64_t cache_hits, cache_misses; /* HIT and STALE count as hits, MISS and PASS as misses */
+    prof_store_count *stores; /* store accesses by store and hostcall */
+    size_t nstores;
     prof_log *logs;
     size_t nlogs, logs_dropped;
     char *pending[2]; /* stdout, stderr: the line being gathered (PROF_LINE_MAX bytes) */
@@ -142,6 +151,9 @@ void prof_req_release(prof_req *r); /* accepts NULL; frees at the last reference
 void prof_req_hostcall(prof_req *r, const prof_span *span_abs);
 /* Appends a finished backend transfer (copied; start_ns is CLOCK_MONOTONIC). */
 void prof_req_backend(prof_req *r, const prof_backend *b);
+/* Counts an access to store[0..len) by hostcall module.name (static strings). */
+void prof_req_store_access(prof_req *r, const char *store, size_t len, const char *module,
+                           const char *name);
 /* Appends a readthrough cache lookup: its result ("HIT", "MISS", "STALE", "PASS") and URL. */
 void prof_req_cache(prof_req *r, const char *result, const char *url, size_t url_len);
 /* Appends guest output: bytes are gathered per stream until a newline (a line is cut at

@@ -33,6 +33,22 @@ prof_req *prof_current(void)
     return tls_current;
 }
 
+/* The hostcall running on this thread in a profiled request (set by the dispatcher). */
+static _Thread_local const char *tls_call_module, *tls_call_name;
+
+void prof_set_current_call(const char *module, const char *name)
+{
+    tls_call_module = module;
+    tls_call_name = name;
+}
+
+void prof_store_access(const char *store, size_t len)
+{
+    prof_req *r = tls_current;
+    if (r && tls_call_module)
+        prof_req_store_access(r, store, len, tls_call_module, tls_call_name);
+}
+
 prof_recorder *prof_recorder_new(const prof_config *cfg, char *err, size_t errlen)
 {
     prof_recorder *rec = calloc(1, sizeof *rec);

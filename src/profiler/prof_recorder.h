@@ -50,6 +50,11 @@ void prof_recorder_end_at(prof_recorder *rec, prof_req *r, uint16_t status, uint
 
 /* The calling thread's current record (borrowed), or NULL outside a recorded request. */
 prof_req *prof_current(void);
+/* The hostcall now running on this thread (static strings; NULL, NULL when none). */
+void prof_set_current_call(const char *module, const char *name);
+/* Counts an access to the named store (a KV store, dictionary, config or secret store, ACL) by
+ * the current hostcall of the current profiled request; nothing when none is profiled. */
+void prof_store_access(const char *store, size_t len);
 
 /* Guest output through the current record, with secret values scrubbed. */
 void prof_recorder_output(prof_recorder *rec, int stream, const uint8_t *data, size_t len);
