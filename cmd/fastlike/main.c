@@ -164,7 +164,27 @@ typedef struct signal_waiter {
     atomic_bool done;       /* set by main once fastlike_serve returned */
     atomic_int stop_signal; /* the signal that stopped the server, 0 while none */
     bool viceroy;           /* viceroy mode: die by that signal, as Viceroy does */
+    int argc;               /* the serving flags, parsed again on SIGHUP when they name a */
+    char *const *argv;      /* fastly.toml (its inline data has no file of its own to re-read) */
 } signal_waiter;
+
+static int build_config(const cfg_options *o, fastlike_config **out);
+
+/* SIGHUP with -C fastly.toml: the flags and the toml read again, then reloaded from them. A
+ * problem in any of them keeps everything as it is, with one line on stderr. */
+static void reload_from_flags(signal_waiter *w)
+{
+    char err[2048] = "";
+    cfg_options o;
+    cfg_options_init(&o);
+    fastlike_config *c = NULL;
+    if (cfg_parse_flags(&o, w->argc, w->argv, err, sizeof err) != CFG_OK)
+        fprintf(stderr, "fastlike: reload failed, still serving the previous module: %s\n", err);
+    else if (build_config(&o, &c) == 0)
+        fastlike_reload(w->server, c, err, sizeof err); /* logs its outcome */
+    fastlike_config_free(c);
+    cfg_options_deinit(&o);
+}
 
 /* Ends the process by `sig` with its default action (the Fastly CLI restarts a server that
  * exits 0), from any thread: the signal is blocked everywhere, so unblock it here and raise. */
@@ -192,8 +212,12 @@ static void *wait_signals(void *arg)
             return NULL;
         if (sig == SIGHUP) {
             /* the wasm and store files read again; the outcome is one line in the log */
-            char err[1024];
-            fastlike_reload(w->server, NULL, err, sizeof err);
+            if (w->argc > 0) {
+                reload_from_flags(w);
+            } else {
+                char err[1024];
+                fastlike_reload(w->server, NULL, err, sizeof err);
+            }
         } else if (!stopping) {
             stopping = true;
             atomic_store(&w->stop_signal, sig);
@@ -349,7 +373,7 @@ static void print_listening(const char *bind, uint16_t port)
 
 /* Loads the guest and serves until a signal stops the server. Returns the exit status; in
  * viceroy mode a startup failure is 1 and a stop by SIGINT/SIGTERM ends the process by it. */
-static int serve(const cfg_options *o, bool viceroy)
+static int serve(const cfg_options *o, bool viceroy, int argc, char *const *argv)
 {
     const int startup_failed = viceroy ? EXIT_STARTUP : EXIT_USAGE;
     char err[2048] = "";
@@ -383,6 +407,10 @@ static int serve(const cfg_options *o, bool viceroy)
 
     w.server = server;
     w.viceroy = viceroy;
+    if (o->config_file) {
+        w.argc = argc;
+        w.argv = argv;
+    }
     pthread_t waiter;
     if (pthread_create(&waiter, NULL, wait_signals, &w) != 0) {
         fputs("fastlike: cannot set up signal handling\n", stderr);
@@ -423,7 +451,7 @@ static int cmd_serve(int argc, char **argv)
     } else if (o.help) {
         usage(stdout);
     } else {
-        status = serve(&o, false);
+        status = serve(&o, false, argc, argv);
     }
     cfg_options_deinit(&o);
     return status;
@@ -617,7 +645,7 @@ static int cmd_viceroy(int argc, char **argv, bool as_viceroy)
             fprintf(stderr, "fastlike: %s\n", err);
             status = EXIT_STARTUP;
         } else {
-            status = serve(&o, true);
+            status = serve(&o, true, va.argc, va.argv);
         }
         cfg_options_deinit(&o);
     }

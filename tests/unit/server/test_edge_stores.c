@@ -295,7 +295,8 @@ TEST(js_sdk_stores_from_fastly_toml)
         "secrets = [{key = \"api_key\", data = \"" SECRET "\"}]\n"
         "[local_server.acls]\n"
         "list = \"toml-acl.json\"\n";
-    const char *flags[] = {"-C", write_file("fastly.toml", toml), NULL};
+    const char *toml_path = write_file("fastly.toml", toml);
+    const char *flags[] = {"-C", toml_path, "-reload", NULL};
     proc p;
     CHECK(start(&p, "toml", "build/guests/js/edge_stores.wasm", flags));
     if (!p.port) {
@@ -309,6 +310,24 @@ TEST(js_sdk_stores_from_fastly_toml)
     EXPECT_BODY(&p, "/acl?name=list&ip=10.1.2.3", 200,
                 "{\"ok\":true,\"result\":{\"prefix\":\"10.0.0.0/8\",\"action\":\"BLOCK\"}}\n");
     EXPECT_BODY(&p, "/log?name=app&msg=hello", 200, "{\"ok\":true,\"result\":\"logged\"}\n");
+    /* -reload: SIGHUP reads the toml again, inline data included */
+    char *edited = strdup(toml);
+    char *at = edited ? strstr(edited, "from-toml") : NULL;
+    if (at)
+        memcpy(at, "reloaded!", 9);
+    write_file("fastly.toml", edited ? edited : toml);
+    free(edited);
+    kill(p.pid, SIGHUP);
+    bool reloaded = false;
+    for (int i = 0; i < 3000 && !reloaded; i++) { /* up to 60 s on a loaded machine */
+        hc_resp r;
+        reloaded = get(&p, "/config-store?store=settings&key=mode", NULL, &r) == 200 && r.body &&
+                   strstr((const char *)r.body, "reloaded!") != NULL;
+        hc_resp_free(&r);
+        if (!reloaded)
+            usleep(20000);
+    }
+    CHECK(reloaded);
     CHECK_EQ_INT(stop(&p), 0);
     char *o = slurp(p.out);
     CHECK_STR_EQ(o ? o : "", "app :: hello\n");
