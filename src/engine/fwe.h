@@ -122,6 +122,8 @@ void fwe_module_import(const fwe_module *module, uint32_t i, fwe_import_info *ou
 uint32_t fwe_module_export_count(const fwe_module *module);
 void fwe_module_export(const fwe_module *module, uint32_t i, fwe_export_info *out);
 uint32_t fwe_module_func_count(const fwe_module *module); /* imported + defined */
+/* The initial size in pages of the module's own (not imported) memory 0, or 0 without one. */
+uint32_t fwe_module_memory_min_pages(const fwe_module *module);
 /* Name of function `index` from the name section, or NULL. */
 const char *fwe_module_func_name(const fwe_module *module, uint32_t index, uint32_t *len);
 

@@ -82,6 +82,9 @@ void fwe_module_export(const fwe_module *m, uint32_t i, fwe_export_info *out) {
     out->index = m->exports[i].index;
 }
 uint32_t fwe_module_func_count(const fwe_module *m) { return m->nfuncs; }
+uint32_t fwe_module_memory_min_pages(const fwe_module *m) {
+    return m->nmemories > m->nmemory_imports ? m->memories[m->nmemory_imports].min : 0;
+}
 const char *fwe_module_func_name(const fwe_module *m, uint32_t index, uint32_t *len) {
     if (!m->func_names || index >= m->nfuncs || !m->func_names[index].str) return NULL;
     if (len) *len = m->func_names[index].len;

@@ -159,6 +159,18 @@ fastlike_status srv_guest_new(const srv_guest_config *cfg, srv_guest **out, char
                  "the wasm module exports no `_start` function (not a Compute program)");
         goto fail;
     }
+    /* a module that needs more memory than the cap could never serve a request: say so now */
+    uint32_t min_pages = fwe_module_memory_min_pages(g->module);
+    if (g->max_memory_pages && min_pages > g->max_memory_pages) {
+        st = FASTLIKE_ERR_WASM;
+        snprintf(err, errlen,
+                 "the module's initial memory of %u pages (%llu MiB) exceeds the memory limit of "
+                 "%llu pages (%llu MiB)",
+                 min_pages, (unsigned long long)min_pages * 65536 >> 20,
+                 (unsigned long long)g->max_memory_pages,
+                 (unsigned long long)g->max_memory_pages * 65536 >> 20);
+        goto fail;
+    }
     char names[1024];
     size_t unknown = hc_registry_unknown_imports(g->module, names, sizeof names);
     if (unknown > 0 && cfg->unknown_import_error) {

@@ -154,6 +154,23 @@ TEST(memory_returns_after_growth)
     server_stop(s);
 }
 
+TEST(initial_memory_over_the_cap_is_a_startup_error)
+{
+    /* issue 15: a module that needs more memory than the cap can never serve a request, so it
+     * is refused when loaded, naming both sizes (it used to answer 500 to every request) */
+    fastlike_config *c = fastlike_config_new();
+    CHECK_EQ_INT(fastlike_config_set_wasm_file(c, GUEST), FASTLIKE_OK);
+    fastlike_config_set_memory_limit(c, 64 * 1024); /* one page: the guest starts with more */
+    fastlike *f = NULL;
+    char err[512] = "";
+    CHECK_EQ_INT(fastlike_new(c, &f, err, sizeof err), FASTLIKE_ERR_WASM);
+    CHECK(f == NULL);
+    CHECK_STR_CONTAINS(err, "initial memory of");
+    CHECK_STR_CONTAINS(err, "exceeds the memory limit of 1 pages");
+    fastlike_free(f);
+    fastlike_config_free(c);
+}
+
 /* ---- CPU and stack ---- */
 
 TEST(endless_recursion)
@@ -379,6 +396,7 @@ int main(int argc, char **argv)
     RUN(grow_stops_at_default_cap);
     RUN(grow_stops_at_configured_cap);
     RUN(memory_returns_after_growth);
+    RUN(initial_memory_over_the_cap_is_a_startup_error);
     RUN(endless_recursion);
     RUN(endless_loop_before_head);
     RUN(endless_loop_after_head);
