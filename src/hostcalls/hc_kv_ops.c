@@ -75,6 +75,20 @@ int hc_kv_store_of(hc_ctx *ctx, uint32_t h)
     return idx;
 }
 
+hc_status hc_kv_store_and_key(fwe_caller *caller, hc_ctx *ctx, uint32_t store_h, uint32_t key_ptr,
+                              uint32_t key_len, hc_status bad_key, int *store,
+                              const uint8_t **key)
+{
+    *store = hc_kv_store_of(ctx, store_h);
+    if (*store < 0)
+        return HC_BADF;
+    bool valid;
+    hc_status st = hc_kv_read_key(caller, key_ptr, key_len, key, &valid);
+    if (st != HC_OK)
+        return st;
+    return valid ? HC_OK : bad_key;
+}
+
 hc_status hc_kv_read_key(fwe_caller *caller, uint32_t ptr, uint32_t len, const uint8_t **key,
                          bool *valid)
 {

@@ -31,18 +31,12 @@ static fwe_trap_kind kv_open(fwe_caller *caller, uint64_t *slots, void *data)
     HC_RETURN(hc_kv_open(caller, ctx, HC_ARG(0), HC_ARG(1), HC_ARG(2)));
 }
 
-/* The store and key arguments every keyed call starts with. */
+/* The store and key arguments every keyed call starts with; a bad key is Viceroy's
+ * KvStoreError::BadRequest. */
 static hc_status store_and_key(fwe_caller *caller, hc_ctx *ctx, uint64_t *slots, int *store,
                                const uint8_t **key)
 {
-    *store = hc_kv_store_of(ctx, HC_ARG(0));
-    if (*store < 0)
-        return HC_BADF;
-    bool valid;
-    hc_status st = hc_kv_read_key(caller, HC_ARG(1), HC_ARG(2), key, &valid);
-    if (st != HC_OK)
-        return st;
-    return valid ? HC_OK : HC_INVAL; /* Viceroy's KvStoreError::BadRequest */
+    return hc_kv_store_and_key(caller, ctx, HC_ARG(0), HC_ARG(1), HC_ARG(2), HC_INVAL, store, key);
 }
 
 static fwe_trap_kind kv_lookup(fwe_caller *caller, uint64_t *slots, void *data)

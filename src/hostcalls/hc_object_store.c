@@ -16,17 +16,11 @@ static fwe_trap_kind obj_open(fwe_caller *caller, uint64_t *slots, void *data)
     HC_RETURN(hc_kv_open(caller, ctx, HC_ARG(0), HC_ARG(1), HC_ARG(2)));
 }
 
+/* A bad key is Viceroy's ObjectStoreKeyValidationError. */
 static hc_status store_and_key(fwe_caller *caller, hc_ctx *ctx, uint64_t *slots, int *store,
                                const uint8_t **key)
 {
-    *store = hc_kv_store_of(ctx, HC_ARG(0));
-    if (*store < 0)
-        return HC_BADF;
-    bool valid;
-    hc_status st = hc_kv_read_key(caller, HC_ARG(1), HC_ARG(2), key, &valid);
-    if (st != HC_OK)
-        return st;
-    return valid ? HC_OK : HC_ERROR; /* Viceroy's ObjectStoreKeyValidationError */
+    return hc_kv_store_and_key(caller, ctx, HC_ARG(0), HC_ARG(1), HC_ARG(2), HC_ERROR, store, key);
 }
 
 /* The outcome of a lookup as these calls report it. */
