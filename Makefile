@@ -60,6 +60,7 @@ spec: deps $(B)/spec-runner
 	@sh tests/spec/run.sh $(B)/spec-runner
 
 test: deps
+	$(MAKE) lint
 	$(MAKE) test-rel
 	$(MAKE) test-asan
 	$(MAKE) build-clang

@@ -63,7 +63,8 @@ static double naive_copy_us(const uint8_t *image, size_t size, double *samples, 
         size = 1;
     for (size_t i = 0; i < n; i++) {
         double t0 = now_us();
-        uint8_t *copy = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        uint8_t *copy =
+            mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         if (copy == MAP_FAILED)
             return -1;
         memcpy(copy, image, size);

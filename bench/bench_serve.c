@@ -62,13 +62,13 @@ static double measure_with(const char *wasm, const char *target, int n, bool pro
     if (hc_connect(&c, fastlike_port(f)) != 0)
         goto out;
     char req[256];
-    snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: bench\r\nUser-Agent: bench\r\n\r\n", target);
+    snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: bench\r\nUser-Agent: bench\r\n\r\n",
+             target);
     hc_resp r = {0};
     bool ok = true;
     for (int i = -3; i < n && ok; i++) { /* three warm-up requests (code translation) */
         double t0 = now_ms();
-        ok = hc_sends(&c, req) == 0 && hc_read(&c, &r, false, false, false) == 0 &&
-             r.status == 200;
+        ok = hc_sends(&c, req) == 0 && hc_read(&c, &r, false, false, false) == 0 && r.status == 200;
         if (i >= 0)
             t[i] = now_ms() - t0;
     }

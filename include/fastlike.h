@@ -1,7 +1,8 @@
 /* fastlike.h: the embedding API of Fastlike, a local server for Fastly Compute programs.
  * Build a configuration (the same options as the command-line flags), then either serve HTTP on a
  * socket (fastlike_serve) or hand single requests to a guest in-process (fastlike_handle), which
- * tests use without sockets. Errors are fastlike_status values with a message in a caller buffer. */
+ * tests use without sockets. Errors are fastlike_status values with a message in a caller buffer.
+ */
 #ifndef FASTLIKE_H
 #define FASTLIKE_H
 
@@ -15,9 +16,9 @@ extern "C" {
 
 typedef enum fastlike_status {
     FASTLIKE_OK = 0,
-    FASTLIKE_ERR_ARGS,     /* a bad option value */
-    FASTLIKE_ERR_WASM,     /* the guest could not be read, decoded, validated or linked */
-    FASTLIKE_ERR_IO,       /* a file or socket problem (e.g. port in use) */
+    FASTLIKE_ERR_ARGS, /* a bad option value */
+    FASTLIKE_ERR_WASM, /* the guest could not be read, decoded, validated or linked */
+    FASTLIKE_ERR_IO,   /* a file or socket problem (e.g. port in use) */
     FASTLIKE_ERR_NOMEM,
 } fastlike_status;
 
@@ -30,10 +31,14 @@ void fastlike_config_free(fastlike_config *config);
 
 /* Each setter copies its arguments; errors name the problem in err[0..errlen). */
 fastlike_status fastlike_config_set_wasm_file(fastlike_config *c, const char *path);
-fastlike_status fastlike_config_set_wasm_bytes(fastlike_config *c, const uint8_t *bytes, size_t len);
-fastlike_status fastlike_config_set_bind(fastlike_config *c, const char *host_port, char *err, size_t errlen);
-/* "[name=]addr[@N]" exactly as the -backend flag (parsed and validated; used by the backends issue). */
-fastlike_status fastlike_config_add_backend(fastlike_config *c, const char *spec, char *err, size_t errlen);
+fastlike_status fastlike_config_set_wasm_bytes(fastlike_config *c, const uint8_t *bytes,
+                                               size_t len);
+fastlike_status fastlike_config_set_bind(fastlike_config *c, const char *host_port, char *err,
+                                         size_t errlen);
+/* "[name=]addr[@N]" exactly as the -backend flag (parsed and validated; used by the backends
+ * issue). */
+fastlike_status fastlike_config_add_backend(fastlike_config *c, const char *spec, char *err,
+                                            size_t errlen);
 void fastlike_config_set_verbosity(fastlike_config *c, int level); /* 0, 1, 2 */
 
 /* Per-backend options beyond the -backend syntax. `name` names a backend added before (NULL or
@@ -84,8 +89,8 @@ void fastlike_config_set_unreliable_seed(fastlike_config *c, uint64_t seed);
 /* Per-request guest CPU deadline in milliseconds (0 = none). */
 void fastlike_config_set_request_timeout_ms(fastlike_config *c, uint64_t ms);
 /* Most linear memory one guest instance may have, in bytes, rounded down to whole 64 KiB wasm
- * pages, at least one (default FASTLIKE_DEFAULT_MEMORY_LIMIT; 0: the wasm32 maximum, 4 GiB). Past it
- * memory.grow fails (-1) as at the module's own maximum; a module whose initial memory is larger
+ * pages, at least one (default FASTLIKE_DEFAULT_MEMORY_LIMIT; 0: the wasm32 maximum, 4 GiB). Past
+ * it memory.grow fails (-1) as at the module's own maximum; a module whose initial memory is larger
  * fails every request with 500. */
 #define FASTLIKE_DEFAULT_MEMORY_LIMIT (512ull << 20)
 void fastlike_config_set_memory_limit(fastlike_config *c, uint64_t bytes);
@@ -108,11 +113,12 @@ fastlike_status fastlike_config_add_fake_fastly_key(fastlike_config *c, const ch
 /* Stores and edge data, as the -dictionary, -config-store, -secret-store, -kv, -acl and -geo
  * flags (file formats in docs/cli.md). Each setter reads and checks its JSON file at once, with
  * the same loader as the flag, and keeps the contents in the configuration (dictionaries, config
- * stores, secret stores and ACLs are served to guests; see docs/cli.md for the rest). `name` is non-empty printable ASCII without
- * spaces or '=' (what NAME=FILE can spell). Errors, with a message in err: FASTLIKE_ERR_ARGS for a
- * bad or repeated name (per kind) and for a file that is not valid JSON of the expected shape (the
- * message names the file and the line:column or the offending key or entry), FASTLIKE_ERR_IO for
- * a file that cannot be read. On error the configuration is unchanged. */
+ * stores, secret stores and ACLs are served to guests; see docs/cli.md for the rest). `name` is
+ * non-empty printable ASCII without spaces or '=' (what NAME=FILE can spell). Errors, with a
+ * message in err: FASTLIKE_ERR_ARGS for a bad or repeated name (per kind) and for a file that is
+ * not valid JSON of the expected shape (the message names the file and the line:column or the
+ * offending key or entry), FASTLIKE_ERR_IO for a file that cannot be read. On error the
+ * configuration is unchanged. */
 fastlike_status fastlike_config_add_dictionary(fastlike_config *c, const char *name,
                                                const char *json_path, char *err, size_t errlen);
 fastlike_status fastlike_config_add_config_store(fastlike_config *c, const char *name,
@@ -120,7 +126,8 @@ fastlike_status fastlike_config_add_config_store(fastlike_config *c, const char 
 fastlike_status fastlike_config_add_secret_store(fastlike_config *c, const char *name,
                                                  const char *json_path, char *err, size_t errlen);
 /* A KV store; json_path NULL makes it empty (as -kv NAME). In effect: guests read and write it
- * through fastly_kv_store / fastly_object_store for the life of the fastlike object (docs/stores.md). */
+ * through fastly_kv_store / fastly_object_store for the life of the fastlike object
+ * (docs/stores.md). */
 fastlike_status fastlike_config_add_kv_store(fastlike_config *c, const char *name,
                                              const char *json_path, char *err, size_t errlen);
 /* As -kv-dir: keep the KV stores in DIR/kv.sqlite3 (SQLite, WAL; the directory is created when
@@ -182,8 +189,8 @@ void fastlike_config_set_profile_max_requests(fastlike_config *c, size_t n);
 void fastlike_config_set_profile_allow_remote(fastlike_config *c, bool allow);
 /* -profile-ui-token: the viewer's access token (NULL: one is generated and logged when remote
  * access is allowed). FASTLIKE_ERR_ARGS unless 8+ printable characters without spaces. */
-fastlike_status fastlike_config_set_profile_token(fastlike_config *c, const char *token,
-                                                  char *err, size_t errlen);
+fastlike_status fastlike_config_set_profile_token(fastlike_config *c, const char *token, char *err,
+                                                  size_t errlen);
 /* Viceroy's --profile=guest[,DIR]: writes one Firefox Profiler JSON per request into DIR (made
  * when missing; NULL: off). Implies native sampling of the guest's stack. */
 fastlike_status fastlike_config_set_profile_guest_dir(fastlike_config *c, const char *dir,
@@ -195,7 +202,8 @@ void fastlike_config_set_log(fastlike_config *c, fastlike_log_fn fn, void *user)
 /* A loaded, ready-to-serve guest (module compiled once, instantiated per request). */
 typedef struct fastlike fastlike;
 
-fastlike_status fastlike_new(const fastlike_config *config, fastlike **out, char *err, size_t errlen);
+fastlike_status fastlike_new(const fastlike_config *config, fastlike **out, char *err,
+                             size_t errlen);
 void fastlike_free(fastlike *f);
 
 /* Hot reload: loads the guest again and swaps it in atomically. Requests already running finish on
@@ -237,13 +245,13 @@ typedef struct fastlike_header {
 } fastlike_header;
 
 typedef struct fastlike_request {
-    const char *method;      /* "GET" */
-    const char *url;         /* "http://localhost/path?q" */
+    const char *method; /* "GET" */
+    const char *url;    /* "http://localhost/path?q" */
     const fastlike_header *headers;
     size_t nheaders;
     const uint8_t *body;
     size_t body_len;
-    const char *client_ip;   /* default "127.0.0.1" */
+    const char *client_ip; /* default "127.0.0.1" */
 } fastlike_request;
 
 typedef struct fastlike_response {

@@ -21,9 +21,11 @@ void be_backend_init(be_backend *b)
 }
 
 /* The owned strings of a backend, for deinit and copy. */
-#define BE_STRINGS(X)                                                                              \
-    X(name) X(host) X(path_prefix) X(userinfo) X(override_host) X(cert_hostname) X(sni_hostname)   \
-        X(ca_file) X(client_cert_file) X(client_key_file) X(ciphers)
+/* clang-format off */
+#define BE_STRINGS(X) \
+    X(name) X(host) X(path_prefix) X(userinfo) X(override_host) X(cert_hostname) \
+    X(sni_hostname) X(ca_file) X(client_cert_file) X(client_key_file) X(ciphers)
+/* clang-format on */
 #define BE_BLOBS(X) X(ca_pem) X(client_cert_pem) X(client_key_pem)
 
 void be_backend_deinit(be_backend *b)

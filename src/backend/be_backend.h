@@ -28,10 +28,10 @@ enum { BE_SET_CONNECT = 1, BE_SET_FIRST_BYTE = 2, BE_SET_BETWEEN_BYTES = 4 };
 #define BE_UPTIME_NONE (-1) /* no simulated failures; health "unknown" */
 
 typedef struct be_backend {
-    char *name;          /* NULL for the catch-all */
-    bool dynamic;        /* registered by the guest (register_dynamic_backend) */
-    bool tls;            /* https */
-    char *host;          /* host name or address to connect to (IPv6 without brackets) */
+    char *name;   /* NULL for the catch-all */
+    bool dynamic; /* registered by the guest (register_dynamic_backend) */
+    bool tls;     /* https */
+    char *host;   /* host name or address to connect to (IPv6 without brackets) */
     uint16_t port;
     char *path_prefix;   /* prepended to request paths; "" when none */
     char *userinfo;      /* "user:pass" from the URL, or NULL (sent as basic auth) */
@@ -39,19 +39,19 @@ typedef struct be_backend {
     uint32_t connect_timeout_ms, first_byte_timeout_ms, between_bytes_timeout_ms; /* 0 = none */
     unsigned timeouts_set; /* BE_SET_*: timeouts given explicitly (the getters report the others
                               as not set, as Viceroy) */
-    int ssl_min, ssl_max;                  /* BE_TLS_* */
-    char *cert_hostname;                   /* name the certificate must match; NULL = host */
-    char *sni_hostname;                    /* SNI; NULL = cert_hostname or host; "" = no SNI */
-    char *ca_file;                         /* PEM file of trusted CAs; NULL = system store */
-    char *ca_pem;                          /* PEM text of trusted CAs (dynamic backends) */
+    int ssl_min, ssl_max;  /* BE_TLS_* */
+    char *cert_hostname;   /* name the certificate must match; NULL = host */
+    char *sni_hostname;    /* SNI; NULL = cert_hostname or host; "" = no SNI */
+    char *ca_file;         /* PEM file of trusted CAs; NULL = system store */
+    char *ca_pem;          /* PEM text of trusted CAs (dynamic backends) */
     size_t ca_pem_len;
     char *client_cert_file, *client_key_file; /* mutual TLS (PEM files), or NULL */
     char *client_cert_pem, *client_key_pem;   /* mutual TLS (PEM text), or NULL */
     size_t client_cert_pem_len, client_key_pem_len;
-    char *ciphers;                            /* OpenSSL cipher list, or NULL */
-    bool dont_pool;                           /* a fresh connection per request */
-    bool grpc;                                /* HTTP/2 only */
-    uint32_t http_keepalive_ms;               /* idle pooled connections live this long; 0 default */
+    char *ciphers;              /* OpenSSL cipher list, or NULL */
+    bool dont_pool;             /* a fresh connection per request */
+    bool grpc;                  /* HTTP/2 only */
+    uint32_t http_keepalive_ms; /* idle pooled connections live this long; 0 default */
     bool tcp_keepalive;
     uint32_t tcp_keepalive_time_s, tcp_keepalive_interval_s, tcp_keepalive_probes;
     uint32_t max_connections, max_use, max_lifetime_ms;
@@ -82,9 +82,9 @@ typedef struct be_backends be_backends;
 typedef struct be_backends_config {
     const be_backend *backends; /* copied; at most one with name NULL (the catch-all) */
     size_t nbackends;
-    uint64_t seed;   /* for the @N draws; 0 = FASTLIKE_UNRELIABLE_SEED from the environment, or
-                        random when unset */
-    int verbosity;   /* the loop logs each finished transfer at 2 */
+    uint64_t seed; /* for the @N draws; 0 = FASTLIKE_UNRELIABLE_SEED from the environment, or
+                      random when unset */
+    int verbosity; /* the loop logs each finished transfer at 2 */
     be_log_fn log;
     void *log_user;
 } be_backends_config;

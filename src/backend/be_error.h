@@ -1,6 +1,6 @@
-/* be_error.h: why a backend request failed, as the ABI's send_error_detail_tag values (typenames.witx),
- * with names for logs and the mapping from libcurl results and socket errors that production's
- * categories (DNS, refused, timeout, TLS, protocol...) come from. */
+/* be_error.h: why a backend request failed, as the ABI's send_error_detail_tag values
+ * (typenames.witx), with names for logs and the mapping from libcurl results and socket errors that
+ * production's categories (DNS, refused, timeout, TLS, protocol...) come from. */
 #ifndef BE_ERROR_H
 #define BE_ERROR_H
 

@@ -21,12 +21,12 @@
 #include <time.h>
 #include <zlib.h>
 
-#define REQ_CAP (256u * 1024u)        /* request body bytes buffered before a writer blocks */
-#define RESP_CAP (1024u * 1024u)      /* response body bytes buffered before the loop pauses */
+#define REQ_CAP (256u * 1024u)   /* request body bytes buffered before a writer blocks */
+#define RESP_CAP (1024u * 1024u) /* response body bytes buffered before the loop pauses */
 /* Response header section limit: below libcurl's own (300 KiB in all, 100 KiB a line), which
  * would fail the transfer with an unrelated error, so that too large a head is reported as such. */
 #define HEAD_MAX (256u * 1024u)
-#define CURL_BUF (256L * 1024L)       /* libcurl receive/upload buffer */
+#define CURL_BUF (256L * 1024L) /* libcurl receive/upload buffer */
 /* The URL host of a connection without SNI to a named host (CONNECT_TO maps it to the host). */
 #define NO_SNI_URL_HOST "0.0.0.0"
 
@@ -55,7 +55,7 @@ struct be_transfer {
     be_signal *sig;
     CURL *easy;
     struct curl_slist *req_headers, *connect_to;
-    char *label; /* "backend 'name': METHOD url" */
+    char *label;     /* "backend 'name': METHOD url" */
     char *cert_name; /* with SNI off: the name the certificate must carry */
     char errbuf[CURL_ERROR_SIZE];
 
@@ -69,8 +69,8 @@ struct be_transfer {
     /* response */
     bool head_done, complete, body_error, recv_paused, unpause_queued;
     bool is_head, decompress;
-    z_stream *gz; /* decoding a gzip response body, else NULL */
-    bool gz_end;  /* the gzip stream ended */
+    z_stream *gz;         /* decoding a gzip response body, else NULL */
+    bool gz_end;          /* the gzip stream ended */
     be_error error;       /* why it failed (before the head: the send error) */
     be_error local_error; /* set by our own checks before libcurl reports the failure */
     uint16_t status;
@@ -618,9 +618,9 @@ void be_transfer_finish(be_transfer *t, CURLcode code)
         t->local_error = BE_ERR_HTTP_RESPONSE_HEADER_SECTION_TOO_LARGE; /* libcurl refused a line
                                                                           over 100 KiB */
     if (code != CURLE_OK) {
-        be_error e = t->local_error ? t->local_error
-                                    : be_error_from_curl(code, os_errno, connect_us > 0,
-                                                         t->head_done);
+        be_error e = t->local_error
+                         ? t->local_error
+                         : be_error_from_curl(code, os_errno, connect_us > 0, t->head_done);
         t->error = e;
         if (t->head_done)
             t->body_error = true;
@@ -639,8 +639,9 @@ void be_transfer_finish(be_transfer *t, CURLcode code)
         profile_finish(t, code, status, err, in, out);
     double ms = (double)(be_now_ns() - start) / 1e6;
     if (code == CURLE_OK)
-        be_loop_log(t->loop, t->verbose ? 0 : 2, "%s -> %u done (%.1f ms, %llu bytes in, %llu bytes out)", t->label,
-                    status, ms, (unsigned long long)in, (unsigned long long)out);
+        be_loop_log(t->loop, t->verbose ? 0 : 2,
+                    "%s -> %u done (%.1f ms, %llu bytes in, %llu bytes out)", t->label, status, ms,
+                    (unsigned long long)in, (unsigned long long)out);
     else if (code != CURLE_ABORTED_BY_CALLBACK || !be_transfer_abandoned(t))
         be_loop_log(t->loop, t->verbose ? 0 : 2, "%s failed %s: %s (%s; %.1f ms)", t->label,
                     head ? "during the body" : "before the response", be_strerror(err),
@@ -724,9 +725,10 @@ static bool slist_header(struct curl_slist **l, const char *name, size_t nl, con
 
 static bool is_hop_or_framing(const char *n, size_t len)
 {
-    static const char *const names[] = {"host",       "content-length", "transfer-encoding",
-                                        "connection", "keep-alive",     "proxy-connection",
-                                        "upgrade",    "te",             "cdn-loop"};
+    static const char *const names[] = {
+        "host",       "content-length",   "transfer-encoding", "connection",
+        "keep-alive", "proxy-connection", "upgrade",           "te",
+        "cdn-loop"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (name_is(n, len, names[i]))
             return true;
@@ -912,10 +914,11 @@ static bool setup(be_transfer *t, const be_backend *b, const be_request *req)
     bool no_sni = b->tls && b->sni_hostname && b->sni_hostname[0] == '\0';
     char url_host_buf[300], cert_buf[300];
     const char *url_host;
-    const char *cert = b->cert_hostname ? host_part(b->cert_hostname, cert_buf, sizeof cert_buf)
-                                        : NULL;
-    bool split = b->tls && !no_sni && b->sni_hostname && cert &&
-                 strcasecmp(host_part(b->sni_hostname, url_host_buf, sizeof url_host_buf), cert) != 0;
+    const char *cert =
+        b->cert_hostname ? host_part(b->cert_hostname, cert_buf, sizeof cert_buf) : NULL;
+    bool split =
+        b->tls && !no_sni && b->sni_hostname && cert &&
+        strcasecmp(host_part(b->sni_hostname, url_host_buf, sizeof url_host_buf), cert) != 0;
     if (no_sni || split) {
         url_host = no_sni ? (is_ip_literal(b->host) ? b->host : NO_SNI_URL_HOST)
                           : host_part(b->sni_hostname, url_host_buf, sizeof url_host_buf);
@@ -1147,8 +1150,8 @@ int be_transfer_write(be_transfer *t, const uint8_t *data, size_t len)
 int be_transfer_give(be_transfer *t, const uint8_t *data, size_t len)
 {
     pthread_mutex_lock(&t->mu);
-    int rc = (t->complete || t->req_closed || !t->has_body || !bytes_push(&t->req, data, len)) ? -1
-                                                                                              : 0;
+    int rc =
+        (t->complete || t->req_closed || !t->has_body || !bytes_push(&t->req, data, len)) ? -1 : 0;
     bool wake = rc == 0 && t->send_paused && !t->unpause_queued;
     if (wake)
         t->unpause_queued = true;

@@ -34,16 +34,16 @@ typedef struct be_request {
     const char *url;          /* as the guest set it: absolute ("http://h/p?q") or "/p?q" */
     const be_header *headers; /* guest headers; Host, framing and hop-by-hop ones are redone */
     size_t nheaders;
-    bool has_body;            /* the caller writes a body (be_transfer_write/close_body) */
-    int64_t body_length;      /* when has_body: its length, or -1 (chunked) */
-    bool decompress_gzip;     /* auto_decompress_response_set(gzip) */
-    uint32_t timeout_ms;      /* limit for the whole exchange; 0 = none (health-check probes) */
-    bool discard_body;        /* the response body is dropped as it arrives (nobody reads it) */
-    bool verbose;             /* log this transfer's level-2 lines whatever the loop's level
-                                 (a request with fastlike-verbose) */
-    size_t loop_passes;       /* times the downstream request passed through Fastlike (cdn-loop):
-                                 the request carries at least loop_passes + 1 "Fastlike" tokens */
-    be_done_fn on_done;       /* optional */
+    bool has_body;        /* the caller writes a body (be_transfer_write/close_body) */
+    int64_t body_length;  /* when has_body: its length, or -1 (chunked) */
+    bool decompress_gzip; /* auto_decompress_response_set(gzip) */
+    uint32_t timeout_ms;  /* limit for the whole exchange; 0 = none (health-check probes) */
+    bool discard_body;    /* the response body is dropped as it arrives (nobody reads it) */
+    bool verbose;         /* log this transfer's level-2 lines whatever the loop's level
+                             (a request with fastlike-verbose) */
+    size_t loop_passes;   /* times the downstream request passed through Fastlike (cdn-loop):
+                             the request carries at least loop_passes + 1 "Fastlike" tokens */
+    be_done_fn on_done;   /* optional */
     void *done_user;
 } be_request;
 

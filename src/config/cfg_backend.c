@@ -155,7 +155,8 @@ static int split_uptime(const char *addr, size_t *addrlen, int *uptime, char *er
     size_t n = *addrlen - (size_t)(digits - addr);
     if (n == 0)
         return 0;
-    if (n > 1 && (digits[0] == '-' || digits[0] == '+') && strspn(digits + 1, "0123456789") == n - 1) {
+    if (n > 1 && (digits[0] == '-' || digits[0] == '+') &&
+        strspn(digits + 1, "0123456789") == n - 1) {
         snprintf(err, errlen, "reliability suffix '@%.*s' out of range, must be @0..@100", (int)n,
                  digits);
         return -1;

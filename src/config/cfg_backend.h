@@ -23,11 +23,11 @@ typedef struct cfg_backend {
     char *path;     /* path (and query) prefix after the authority, "" when none */
     int uptime;     /* 0..100, or CFG_UPTIME_NONE */
     /* Options only fastly.toml's [local_server.backends.NAME] sets (zero/NULL from -backend): */
-    char *override_host;         /* Host header sent, or NULL */
-    char *cert_host;             /* name the certificate must match, or NULL (the host) */
-    bool no_sni;                 /* use_sni = false */
-    bool grpc;                   /* HTTP/2 only */
-    char *client_cert_pem;       /* mutual TLS: certificate chain and key as PEM text, or NULL */
+    char *override_host;   /* Host header sent, or NULL */
+    char *cert_host;       /* name the certificate must match, or NULL (the host) */
+    bool no_sni;           /* use_sni = false */
+    bool grpc;             /* HTTP/2 only */
+    char *client_cert_pem; /* mutual TLS: certificate chain and key as PEM text, or NULL */
     char *client_key_pem;
     char *ca_pem;                /* trusted CAs as PEM text instead of the system store, or NULL */
     bool has_first_byte_timeout; /* first_byte_timeout_ms given */

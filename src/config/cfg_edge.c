@@ -60,7 +60,8 @@ static cfg_status load_dictionary(edge_item *item, const char *name, const char 
                                   size_t errlen)
 {
     cfg_status st = load_string_store(item, name, path, err, errlen);
-    return st != CFG_OK ? st : cfg_string_map_check_limits(&item->dictionary.items, path, err, errlen);
+    return st != CFG_OK ? st
+                        : cfg_string_map_check_limits(&item->dictionary.items, path, err, errlen);
 }
 
 /* Secret stores: a JSON syntax error names where it is, but not the text near it (jansson quotes
@@ -259,8 +260,8 @@ cfg_status cfg_edge_add_dictionary(cfg_edge *e, const char *name, const char *js
 cfg_status cfg_edge_add_config_store(cfg_edge *e, const char *name, const char *json_path,
                                      char *err, size_t errlen)
 {
-    return add_named(&e->config_stores, &e->nconfig_stores, &dictionary_kind, name, json_path,
-                     err, errlen);
+    return add_named(&e->config_stores, &e->nconfig_stores, &dictionary_kind, name, json_path, err,
+                     errlen);
 }
 
 cfg_status cfg_edge_add_secret_store(cfg_edge *e, const char *name, const char *json_path,
@@ -382,8 +383,8 @@ cfg_status cfg_edge_add_kv_store_entries(cfg_edge *e, const char *name, const ch
                                          cfg_kv_entry *entries, size_t count, char *err,
                                          size_t errlen)
 {
-    cfg_status st = check_new_name(e->kv_stores, e->nkv_stores, sizeof *e->kv_stores, name, err,
-                                   errlen);
+    cfg_status st =
+        check_new_name(e->kv_stores, e->nkv_stores, sizeof *e->kv_stores, name, err, errlen);
     if (st != CFG_OK)
         return st;
     cfg_kv_store kv;
@@ -417,8 +418,7 @@ void cfg_edge_put_device(cfg_edge *e, cfg_device *device)
 }
 
 /* Moves the items of *src (n of them) that dst lacks into dst, frees the others. */
-static bool merge_named(void *dst_ptr, size_t *dn, void *src_ptr, size_t *sn,
-                        const edge_kind *kind)
+static bool merge_named(void *dst_ptr, size_t *dn, void *src_ptr, size_t *sn, const edge_kind *kind)
 {
     void **src = src_ptr;
     while (*sn > 0) {
@@ -630,7 +630,7 @@ static bool clone_device(cfg_device **dp, const cfg_device *s)
 
 /* Copies n items of src into a new array *dst with clone(); *dn counts the items copied so far,
  * so a failure leaves a freeable array. */
-#define CLONE_ARRAY(dst, dn, src, sn, clone)                                                      \
+#define CLONE_ARRAY(dst, dn, src, sn, clone)                                                       \
     do {                                                                                           \
         if ((sn) > 0) {                                                                            \
             (dst) = calloc((sn), sizeof *(dst));                                                   \

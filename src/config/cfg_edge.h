@@ -31,7 +31,7 @@ typedef struct cfg_edge {
     size_t nkv_stores;
     cfg_acl *acls;
     size_t nacls;
-    cfg_geo *geo; /* NULL: the built-in default location */
+    cfg_geo *geo;       /* NULL: the built-in default location */
     cfg_device *device; /* NULL: no device-detection data (every lookup is none) */
     cfg_logger *loggers;
     size_t nloggers;
@@ -42,7 +42,8 @@ void cfg_edge_init(cfg_edge *e);
 void cfg_edge_deinit(cfg_edge *e);
 
 /* Makes *dst a deep copy of *src (every kind, including data loaded from files). On
- * CFG_ERR_NOMEM *dst is left empty (as cfg_edge_init). Kinds added to cfg_edge must be copied here. */
+ * CFG_ERR_NOMEM *dst is left empty (as cfg_edge_init). Kinds added to cfg_edge must be copied here.
+ */
 cfg_status cfg_edge_clone(cfg_edge *dst, const cfg_edge *src, char *err, size_t errlen);
 
 /* The adders copy name and path and read the file now. A name is non-empty printable ASCII

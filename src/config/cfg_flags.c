@@ -349,8 +349,7 @@ static cfg_status f_config(cfg_options *o, const char *v, char *err, size_t errl
     return set_string(&o->config_file, v, err, errlen);
 }
 
-static cfg_status f_profile_max_requests(cfg_options *o, const char *v, char *err,
-                                         size_t errlen)
+static cfg_status f_profile_max_requests(cfg_options *o, const char *v, char *err, size_t errlen)
 {
     char *end = NULL;
     errno = 0;

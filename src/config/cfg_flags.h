@@ -38,7 +38,7 @@ typedef struct cfg_options {
     size_t noverride_hosts;
     int verbosity; /* 0, 1, 2 */
     bool reload;
-    bool watch; /* -watch: reload when the wasm file changes (inotify) */
+    bool watch;    /* -watch: reload when the wasm file changes (inotify) */
     cfg_edge edge; /* -dictionary, -config-store, -secret-store, -kv, -acl, -geo, -logger */
     char *compliance_region; /* NULL, "none", "us-eu" or "us" */
     char *kv_dir;            /* -kv-dir: NULL keeps the KV stores in memory */
@@ -49,13 +49,13 @@ typedef struct cfg_options {
     bool profile_native;
     size_t profile_max_requests; /* -profile-max-requests; 0: the default (1000) */
     bool profile_ui_allow_remote;
-    char *profile_ui_token;      /* NULL: generated when remote access is allowed */
-    char *profile_guest_dir;     /* -profile-guest-dir: one Firefox Profiler JSON per request */
+    char *profile_ui_token;         /* NULL: generated when remote access is allowed */
+    char *profile_guest_dir;        /* -profile-guest-dir: one Firefox Profiler JSON per request */
     bool unknown_import_link_error; /* -unknown-import link-error */
     bool request_timeout_set;
     uint64_t request_timeout_ms;
-    char *config_file; /* -C / -config fastly.toml: its [local_server] is merged in after the
-                          flags, which win over it (cfg_fastly_toml.h) */
+    char *config_file;   /* -C / -config fastly.toml: its [local_server] is merged in after the
+                            flags, which win over it (cfg_fastly_toml.h) */
     bool cache_size_set; /* -cache-size */
     uint64_t cache_size;
 } cfg_options;

@@ -119,8 +119,8 @@ cfg_status cfg_string_map_check_limits(const cfg_string_map *m, const char *path
     for (size_t i = 0; i < m->count; i++) {
         const cfg_string_entry *e = &m->entries[i];
         if (utf8_chars(e->key, e->key_len) > CFG_DICT_KEY_MAX_CHARS) {
-            snprintf(err, errlen, "%s: key \"%.40s...\" is longer than %d characters", path,
-                     e->key, CFG_DICT_KEY_MAX_CHARS);
+            snprintf(err, errlen, "%s: key \"%.40s...\" is longer than %d characters", path, e->key,
+                     CFG_DICT_KEY_MAX_CHARS);
             return CFG_ERR_VALUE;
         }
         if (utf8_chars(e->value, e->value_len) > CFG_DICT_VALUE_MAX_CHARS) {
@@ -311,8 +311,8 @@ size_t cfg_kv_entries_sort(cfg_kv_entry *entries, size_t count)
     size_t n = 0;
     for (size_t i = 0; i < count; i++) {
         cfg_kv_entry *e = order[i];
-        if (i + 1 < count && key_cmp(e->key, e->key_len, order[i + 1]->key,
-                                     order[i + 1]->key_len) == 0) {
+        if (i + 1 < count &&
+            key_cmp(e->key, e->key_len, order[i + 1]->key, order[i + 1]->key_len) == 0) {
             free(e->key);
             free(e->body);
             free(e->metadata);

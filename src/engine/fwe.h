@@ -1,7 +1,7 @@
 /* fwe.h: the public C API of the Fastlike WebAssembly engine (FWE).
  * A general Wasm 2.0 engine: load bytes into an immutable, thread-shared module; instantiate it
- * against a linker holding host functions and other instances' exports; call exports; inspect traps.
- * This header knows nothing about Fastly; the host layers above are clients of it. */
+ * against a linker holding host functions and other instances' exports; call exports; inspect
+ * traps. This header knows nothing about Fastly; the host layers above are clients of it. */
 #ifndef FWE_H
 #define FWE_H
 
@@ -16,13 +16,13 @@ extern "C" {
 /* ---- status codes (errors are values) ---- */
 typedef enum fwe_status {
     FWE_OK = 0,
-    FWE_ERR_MALFORMED,     /* the binary could not be decoded */
-    FWE_ERR_INVALID,       /* the module failed validation */
-    FWE_ERR_UNLINKABLE,    /* an import is missing or has the wrong type */
-    FWE_ERR_TRAP,          /* execution trapped (details in fwe_trap) */
-    FWE_ERR_NOMEM,         /* out of memory or address space */
-    FWE_ERR_ARGS,          /* bad argument to an API call (wrong count/type, unknown name) */
-    FWE_ERR_EXISTS,        /* a linker definition with that name exists already */
+    FWE_ERR_MALFORMED,  /* the binary could not be decoded */
+    FWE_ERR_INVALID,    /* the module failed validation */
+    FWE_ERR_UNLINKABLE, /* an import is missing or has the wrong type */
+    FWE_ERR_TRAP,       /* execution trapped (details in fwe_trap) */
+    FWE_ERR_NOMEM,      /* out of memory or address space */
+    FWE_ERR_ARGS,       /* bad argument to an API call (wrong count/type, unknown name) */
+    FWE_ERR_EXISTS,     /* a linker definition with that name exists already */
 } fwe_status;
 
 const char *fwe_strerror(fwe_status status);
@@ -141,8 +141,8 @@ typedef enum fwe_trap_kind {
     FWE_TRAP_NULL_REFERENCE,
     FWE_TRAP_STACK_EXHAUSTED,
     FWE_TRAP_INTERRUPTED,
-    FWE_TRAP_HOST,         /* a host function reported an error (message set by the host) */
-    FWE_TRAP_EXIT,         /* a host function asked to end the guest (e.g. WASI proc_exit) */
+    FWE_TRAP_HOST,           /* a host function reported an error (message set by the host) */
+    FWE_TRAP_EXIT,           /* a host function asked to end the guest (e.g. WASI proc_exit) */
     FWE_TRAP_MISSING_IMPORT, /* a stub for an unresolved import was called */
 } fwe_trap_kind;
 
@@ -164,21 +164,24 @@ typedef struct fwe_trap {
     fwe_frame_info frames[FWE_BACKTRACE_MAX];
 } fwe_trap;
 
-const char *fwe_trap_kind_message(fwe_trap_kind kind); /* the spec's wording, e.g. "integer divide by zero" */
+const char *
+fwe_trap_kind_message(fwe_trap_kind kind); /* the spec's wording, e.g. "integer divide by zero" */
 /* Formats "message\n  at #0 name (func N) ...\n" into buf; returns bytes that would be written. */
 size_t fwe_trap_format(const fwe_trap *trap, char *buf, size_t buflen);
 
 /* ---- host functions ----
  * A host function gets its arguments in `slots` (one uint64_t per i32/i64/f32/f64/ref value, in
- * order; i32 and f32 in the low 32 bits, floats as raw bits; a v128 takes two slots, low half first)
- * and writes its results into `slots` from index 0 (the array holds max(params, results) slots).
- * It returns FWE_TRAP_NONE, or a trap kind after setting a message with fwe_caller_trap(). */
+ * order; i32 and f32 in the low 32 bits, floats as raw bits; a v128 takes two slots, low half
+ * first) and writes its results into `slots` from index 0 (the array holds max(params, results)
+ * slots). It returns FWE_TRAP_NONE, or a trap kind after setting a message with fwe_caller_trap().
+ */
 typedef fwe_trap_kind (*fwe_host_fn)(fwe_caller *caller, uint64_t *slots, void *data);
 
 /* The calling instance's exported/default memory (memory 0), or NULL. */
 fwe_memory *fwe_caller_memory(fwe_caller *caller);
 fwe_instance *fwe_caller_instance(fwe_caller *caller);
-void *fwe_caller_host_data(fwe_caller *caller); /* the instance's host data (fwe_instance_set_host_data) */
+void *fwe_caller_host_data(
+    fwe_caller *caller); /* the instance's host data (fwe_instance_set_host_data) */
 /* Sets the trap message and returns `kind` so a host can write `return fwe_caller_trap(...)`. */
 fwe_trap_kind fwe_caller_trap(fwe_caller *caller, fwe_trap_kind kind, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -203,7 +206,8 @@ uint64_t fwe_memory_size(const fwe_memory *mem); /* bytes */
 /* Grows by delta pages; returns the old size in pages or -1 (like memory.grow). */
 int64_t fwe_memory_grow(fwe_memory *mem, uint32_t delta_pages);
 
-/* Standalone objects, e.g. for a test harness's "spectest" module. max = UINT32_MAX+1 means none. */
+/* Standalone objects, e.g. for a test harness's "spectest" module. max = UINT32_MAX+1 means none.
+ */
 fwe_memory *fwe_memory_new(fwe_engine *engine, uint32_t min_pages, uint64_t max_pages);
 fwe_table *fwe_table_new(fwe_engine *engine, fwe_valtype elem, uint32_t min, uint64_t max);
 fwe_global *fwe_global_new(fwe_engine *engine, fwe_val init, bool mutable_);
@@ -213,7 +217,8 @@ void fwe_table_free(fwe_table *table);
 void fwe_global_free(fwe_global *global);
 
 fwe_val fwe_global_get(const fwe_global *global);
-fwe_status fwe_global_set(fwe_global *global, fwe_val value); /* FWE_ERR_ARGS if immutable/wrong type */
+fwe_status fwe_global_set(fwe_global *global,
+                          fwe_val value); /* FWE_ERR_ARGS if immutable/wrong type */
 uint32_t fwe_table_size(const fwe_table *table);
 bool fwe_table_get(const fwe_table *table, uint32_t index, fwe_val *out);
 
@@ -229,11 +234,14 @@ typedef struct fwe_host_def {
     const char *module, *name, *signature;
     fwe_host_fn fn;
 } fwe_host_def;
-/* Defines every entry of a table (terminated by an entry with module == NULL); same `data` for all. */
+/* Defines every entry of a table (terminated by an entry with module == NULL); same `data` for all.
+ */
 fwe_status fwe_linker_define_hosts(fwe_linker *linker, const fwe_host_def *defs, void *data);
-fwe_status fwe_linker_define(fwe_linker *linker, const char *module, const char *name, fwe_extern ext);
+fwe_status fwe_linker_define(fwe_linker *linker, const char *module, const char *name,
+                             fwe_extern ext);
 /* Makes every export of `instance` importable under `module`. */
-fwe_status fwe_linker_define_instance(fwe_linker *linker, const char *module, fwe_instance *instance);
+fwe_status fwe_linker_define_instance(fwe_linker *linker, const char *module,
+                                      fwe_instance *instance);
 /* When true, an import the linker lacks links to a stub that traps with FWE_TRAP_MISSING_IMPORT
  * naming the import, instead of failing instantiation. */
 void fwe_linker_allow_missing_imports(fwe_linker *linker, bool allow);
@@ -255,8 +263,9 @@ typedef struct fwe_instance_config {
 } fwe_instance_config;
 
 /* Resolves imports through `linker`, builds memories/tables/globals, applies segments and runs the
- * start function. On FWE_ERR_UNLINKABLE the message is in trap->message; on FWE_ERR_TRAP (trap while
- * initialising or in start) `trap` holds details and no instance is returned. `trap` may be NULL. */
+ * start function. On FWE_ERR_UNLINKABLE the message is in trap->message; on FWE_ERR_TRAP (trap
+ * while initialising or in start) `trap` holds details and no instance is returned. `trap` may be
+ * NULL. */
 fwe_status fwe_instantiate(fwe_linker *linker, const fwe_module *module,
                            const fwe_instance_config *config, fwe_instance **out, fwe_trap *trap);
 void fwe_instance_free(fwe_instance *instance);
@@ -268,7 +277,8 @@ const fwe_module *fwe_instance_module(const fwe_instance *instance);
 void fwe_instance_set_host_data(fwe_instance *instance, void *data);
 
 /* Looks up an export by name. */
-bool fwe_instance_export(fwe_instance *instance, const char *name, size_t name_len, fwe_extern *out);
+bool fwe_instance_export(fwe_instance *instance, const char *name, size_t name_len,
+                         fwe_extern *out);
 fwe_memory *fwe_instance_memory(fwe_instance *instance, uint32_t index);
 
 /* Calls `func` with typed arguments. Results are written to results[0..nresults). A host function

@@ -20,12 +20,15 @@
 
 /* ---------- modules ---------- */
 
-fwe_status fwe_module_load(fwe_engine *engine, const uint8_t *bytes, size_t len, fwe_module **out, char *err,
-                           size_t errlen) {
+fwe_status fwe_module_load(fwe_engine *engine, const uint8_t *bytes, size_t len, fwe_module **out,
+                           char *err, size_t errlen)
+{
     *out = NULL;
-    if (err && errlen) err[0] = 0;
+    if (err && errlen)
+        err[0] = 0;
     fwe_module *m = calloc(1, sizeof *m);
-    if (!m) return FWE_ERR_NOMEM;
+    if (!m)
+        return FWE_ERR_NOMEM;
     m->engine = engine;
     m->bytes = malloc(len ? len : 1);
     if (!m->bytes) {
@@ -45,8 +48,10 @@ fwe_status fwe_module_load(fwe_engine *engine, const uint8_t *bytes, size_t len,
     return FWE_OK;
 }
 
-void fwe_module_free(fwe_module *m) {
-    if (!m) return;
+void fwe_module_free(fwe_module *m)
+{
+    if (!m)
+        return;
     if (m->funcs)
         for (uint32_t i = 0; i < m->nfuncs - m->nfunc_imports; i++)
             fwe_code_free(atomic_load(&m->funcs[i].code));
@@ -56,15 +61,20 @@ void fwe_module_free(fwe_module *m) {
     free(m);
 }
 
-static void functype_info(const fwe_functype *t, fwe_functype_info *out) {
+static void functype_info(const fwe_functype *t, fwe_functype_info *out)
+{
     out->nparams = t->nparams;
     out->nresults = t->nresults;
     out->params = t->types;
     out->results = t->types + t->nparams;
 }
 
-uint32_t fwe_module_import_count(const fwe_module *m) { return m->nimports; }
-void fwe_module_import(const fwe_module *m, uint32_t i, fwe_import_info *out) {
+uint32_t fwe_module_import_count(const fwe_module *m)
+{
+    return m->nimports;
+}
+void fwe_module_import(const fwe_module *m, uint32_t i, fwe_import_info *out)
+{
     const fwe_import *imp = &m->imports[i];
     memset(out, 0, sizeof *out);
     out->module = imp->module;
@@ -72,30 +82,44 @@ void fwe_module_import(const fwe_module *m, uint32_t i, fwe_import_info *out) {
     out->name = imp->name;
     out->name_len = imp->name_len;
     out->kind = (fwe_extern_kind)imp->kind;
-    if (imp->kind == FWE_EXTERN_FUNC) functype_info(&m->types[imp->desc.type_index], &out->func);
+    if (imp->kind == FWE_EXTERN_FUNC)
+        functype_info(&m->types[imp->desc.type_index], &out->func);
 }
-uint32_t fwe_module_export_count(const fwe_module *m) { return m->nexports; }
-void fwe_module_export(const fwe_module *m, uint32_t i, fwe_export_info *out) {
+uint32_t fwe_module_export_count(const fwe_module *m)
+{
+    return m->nexports;
+}
+void fwe_module_export(const fwe_module *m, uint32_t i, fwe_export_info *out)
+{
     out->name = m->exports[i].name;
     out->name_len = m->exports[i].name_len;
     out->kind = (fwe_extern_kind)m->exports[i].kind;
     out->index = m->exports[i].index;
 }
-uint32_t fwe_module_func_count(const fwe_module *m) { return m->nfuncs; }
-uint32_t fwe_module_memory_min_pages(const fwe_module *m) {
+uint32_t fwe_module_func_count(const fwe_module *m)
+{
+    return m->nfuncs;
+}
+uint32_t fwe_module_memory_min_pages(const fwe_module *m)
+{
     return m->nmemories > m->nmemory_imports ? m->memories[m->nmemory_imports].min : 0;
 }
-const char *fwe_module_func_name(const fwe_module *m, uint32_t index, uint32_t *len) {
-    if (!m->func_names || index >= m->nfuncs || !m->func_names[index].str) return NULL;
-    if (len) *len = m->func_names[index].len;
+const char *fwe_module_func_name(const fwe_module *m, uint32_t index, uint32_t *len)
+{
+    if (!m->func_names || index >= m->nfuncs || !m->func_names[index].str)
+        return NULL;
+    if (len)
+        *len = m->func_names[index].len;
     return m->func_names[index].str;
 }
 
 /* ---------- functions ---------- */
 
-fwe_func *fwe_instance_func(fwe_instance *inst, uint32_t idx) {
+fwe_func *fwe_instance_func(fwe_instance *inst, uint32_t idx)
+{
     const fwe_module *m = inst->module;
-    if (idx < m->nfunc_imports) return inst->funcs[idx];
+    if (idx < m->nfunc_imports)
+        return inst->funcs[idx];
     fwe_func *f = &inst->own_funcs[idx - m->nfunc_imports];
     if (!f->type) {
         f->type = &m->types[m->func_types[idx]];
@@ -107,13 +131,19 @@ fwe_func *fwe_instance_func(fwe_instance *inst, uint32_t idx) {
     return f;
 }
 
-void fwe_func_type(const fwe_func *f, fwe_functype_info *out) { functype_info(f->type, out); }
+void fwe_func_type(const fwe_func *f, fwe_functype_info *out)
+{
+    functype_info(f->type, out);
+}
 
 /* ---------- instantiation ---------- */
 
-static void set_msg(fwe_trap *trap, fwe_trap_kind kind, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void set_msg(fwe_trap *trap, fwe_trap_kind kind, const char *fmt, ...) {
-    if (!trap) return;
+static void set_msg(fwe_trap *trap, fwe_trap_kind kind, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void set_msg(fwe_trap *trap, fwe_trap_kind kind, const char *fmt, ...)
+{
+    if (!trap)
+        return;
     memset(trap, 0, sizeof *trap);
     trap->kind = kind;
     va_list ap;
@@ -122,27 +152,36 @@ static void set_msg(fwe_trap *trap, fwe_trap_kind kind, const char *fmt, ...) {
     va_end(ap);
 }
 
-static bool limits_match(uint64_t have_min, uint64_t have_max, uint64_t want_min, uint64_t want_max) {
-    if (have_min < want_min) return false;
-    if (want_max >= FWE_NO_MAX) return true;
+static bool limits_match(uint64_t have_min, uint64_t have_max, uint64_t want_min, uint64_t want_max)
+{
+    if (have_min < want_min)
+        return false;
+    if (want_max >= FWE_NO_MAX)
+        return true;
     return have_max < FWE_NO_MAX && have_max <= want_max;
 }
 
-static uint64_t eval_const(fwe_instance *inst, const fwe_constexpr *e, uint64_t *hi) {
+static uint64_t eval_const(fwe_instance *inst, const fwe_constexpr *e, uint64_t *hi)
+{
     *hi = 0;
     switch (e->op) {
-    case FWE_CONST_I32: return (uint32_t)e->value.i64;
+    case FWE_CONST_I32:
+        return (uint32_t)e->value.i64;
     case FWE_CONST_I64:
-    case FWE_CONST_F64: return e->value.i64;
-    case FWE_CONST_F32: return (uint32_t)e->value.i64;
+    case FWE_CONST_F64:
+        return e->value.i64;
+    case FWE_CONST_F32:
+        return (uint32_t)e->value.i64;
     case FWE_CONST_V128: {
         uint64_t lo;
         memcpy(&lo, e->value.v128, 8);
         memcpy(hi, e->value.v128 + 8, 8);
         return lo;
     }
-    case FWE_CONST_REF_NULL: return 0;
-    case FWE_CONST_REF_FUNC: return (uint64_t)(uintptr_t)fwe_instance_func(inst, e->index);
+    case FWE_CONST_REF_NULL:
+        return 0;
+    case FWE_CONST_REF_FUNC:
+        return (uint64_t)(uintptr_t)fwe_instance_func(inst, e->index);
     case FWE_CONST_GLOBAL_GET:
         *hi = inst->globals[e->index]->value[1];
         return inst->globals[e->index]->value[0];
@@ -150,8 +189,10 @@ static uint64_t eval_const(fwe_instance *inst, const fwe_constexpr *e, uint64_t 
     return 0;
 }
 
-static void *map_lazy(size_t bytes) {
-    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+static void *map_lazy(size_t bytes)
+{
+    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                   -1, 0);
     return p == MAP_FAILED ? NULL : p;
 }
 
@@ -160,7 +201,8 @@ static void *map_lazy(size_t bytes) {
 static _Thread_local fwe_instance *tls_running;
 
 static fwe_trap_kind interp_call_tracked(fwe_instance *entry, fwe_func *f, uint64_t *slots,
-                                         fwe_trap *trap) {
+                                         fwe_trap *trap)
+{
     fwe_instance *prev = tls_running;
     tls_running = entry;
     atomic_signal_fence(memory_order_seq_cst);
@@ -170,34 +212,45 @@ static fwe_trap_kind interp_call_tracked(fwe_instance *entry, fwe_func *f, uint6
     return k;
 }
 
-uint32_t fwe_thread_stack(uint32_t *funcs, uint32_t max, const fwe_module **module) {
+uint32_t fwe_thread_stack(uint32_t *funcs, uint32_t max, const fwe_module **module)
+{
     fwe_instance *e = tls_running;
-    if (!e || !e->frames || max == 0) return 0;
+    if (!e || !e->frames || max == 0)
+        return 0;
     atomic_signal_fence(memory_order_seq_cst);
     uint32_t d = e->depth;
-    if (d >= e->max_frames) d = e->max_frames - 1;
+    if (d >= e->max_frames)
+        d = e->max_frames - 1;
     uint32_t n = 0;
-    for (uint32_t i = d; i >= 1 && n < max; i--) funcs[n++] = e->frames[i].func_index;
-    if (module) *module = e->module;
+    for (uint32_t i = d; i >= 1 && n < max; i--)
+        funcs[n++] = e->frames[i].func_index;
+    if (module)
+        *module = e->module;
     return n;
 }
 
 /* Runs the module's start function once, if it has one and it has not run. */
-static fwe_trap_kind run_start(fwe_instance *inst, fwe_trap *trap) {
-    if (!inst->start_pending) return FWE_TRAP_NONE;
+static fwe_trap_kind run_start(fwe_instance *inst, fwe_trap *trap)
+{
+    if (!inst->start_pending)
+        return FWE_TRAP_NONE;
     inst->start_pending = false;
     fwe_func *f = fwe_instance_func(inst, inst->module->start);
     uint64_t slots[2] = {0, 0};
-    if (!f->host) return interp_call_tracked(inst, f, slots, trap);
+    if (!f->host)
+        return interp_call_tracked(inst, f, slots, trap);
     fwe_caller caller = {inst, f, trap, 0};
     fwe_trap_kind k = f->host(&caller, slots, f->host_data);
-    if (k != FWE_TRAP_NONE) trap->kind = k;
+    if (k != FWE_TRAP_NONE)
+        trap->kind = k;
     return k;
 }
 
-fwe_status fwe_instance_run_start(fwe_instance *inst, fwe_trap *trap) {
+fwe_status fwe_instance_run_start(fwe_instance *inst, fwe_trap *trap)
+{
     fwe_trap local_trap;
-    if (!trap) trap = &local_trap;
+    if (!trap)
+        trap = &local_trap;
     memset(trap, 0, sizeof *trap);
     return run_start(inst, trap) == FWE_TRAP_NONE ? FWE_OK : FWE_ERR_TRAP;
 }
@@ -205,29 +258,36 @@ fwe_status fwe_instance_run_start(fwe_instance *inst, fwe_trap *trap) {
 /* True when the module's functions could be referenced from outside its instance while it
  * initialises: it imports a table, a mutable funcref global, or a function with a funcref
  * parameter. */
-static bool functions_may_escape(const fwe_module *m) {
+static bool functions_may_escape(const fwe_module *m)
+{
     for (uint32_t i = 0; i < m->nimports; i++) {
         const fwe_import *imp = &m->imports[i];
-        if (imp->kind == FWE_EXTERN_TABLE) return true;
-        if (imp->kind == FWE_EXTERN_GLOBAL && imp->desc.global.mut && imp->desc.global.type == FWE_FUNCREF)
+        if (imp->kind == FWE_EXTERN_TABLE)
+            return true;
+        if (imp->kind == FWE_EXTERN_GLOBAL && imp->desc.global.mut &&
+            imp->desc.global.type == FWE_FUNCREF)
             return true;
         if (imp->kind == FWE_EXTERN_FUNC) {
             const fwe_functype *t = &m->types[imp->desc.type_index];
             for (uint32_t k = 0; k < t->nparams; k++)
-                if (t->types[k] == FWE_FUNCREF) return true;
+                if (t->types[k] == FWE_FUNCREF)
+                    return true;
         }
     }
     return false;
 }
 
 fwe_status fwe_instantiate(fwe_linker *linker, const fwe_module *m, const fwe_instance_config *cfg,
-                           fwe_instance **out, fwe_trap *trap) {
+                           fwe_instance **out, fwe_trap *trap)
+{
     fwe_trap local_trap;
-    if (!trap) trap = &local_trap;
+    if (!trap)
+        trap = &local_trap;
     memset(trap, 0, sizeof *trap);
     *out = NULL;
     fwe_instance *inst = calloc(1, sizeof *inst);
-    if (!inst) return FWE_ERR_NOMEM;
+    if (!inst)
+        return FWE_ERR_NOMEM;
     inst->module = m;
     inst->engine = m->engine;
     uint32_t stack_slots = cfg && cfg->stack_slots ? cfg->stack_slots : DEFAULT_STACK_SLOTS;
@@ -236,9 +296,11 @@ fwe_status fwe_instantiate(fwe_linker *linker, const fwe_module *m, const fwe_in
     inst->host_data = cfg ? cfg->host_data : NULL;
     inst->on_memory_grow = cfg ? cfg->on_memory_grow : NULL;
     /* value stack and frame stack share one lazily-backed mapping (one syscall each way) */
-    size_t stack_bytes = (size_t)stack_slots * sizeof(uint64_t) + (size_t)inst->max_frames * sizeof(fwe_frame);
+    size_t stack_bytes =
+        (size_t)stack_slots * sizeof(uint64_t) + (size_t)inst->max_frames * sizeof(fwe_frame);
     inst->stack = fwe_engine_take_stack(m->engine, stack_bytes);
-    if (!inst->stack) inst->stack = map_lazy(stack_bytes);
+    if (!inst->stack)
+        inst->stack = map_lazy(stack_bytes);
     inst->stack_len = stack_slots;
     inst->stack_end = inst->stack ? inst->stack + stack_slots : NULL;
     inst->frames = inst->stack ? (fwe_frame *)(void *)inst->stack_end : NULL;
@@ -253,8 +315,8 @@ fwe_status fwe_instantiate(fwe_linker *linker, const fwe_module *m, const fwe_in
     inst->dropped_datas = calloc(m->ndatas + 1, 1);
     fwe_status st = FWE_ERR_NOMEM;
     if (!inst->stack || !inst->frames || !inst->funcs || !inst->own_funcs || !inst->tables ||
-        (m->nmemories && !inst->memories) || !inst->globals || !inst->own_tables_list || !inst->own_globals ||
-        !inst->dropped_elems || !inst->dropped_datas) {
+        (m->nmemories && !inst->memories) || !inst->globals || !inst->own_tables_list ||
+        !inst->own_globals || !inst->dropped_elems || !inst->dropped_datas) {
         set_msg(trap, FWE_TRAP_HOST, "out of memory");
         goto fail;
     }
@@ -263,39 +325,46 @@ fwe_status fwe_instantiate(fwe_linker *linker, const fwe_module *m, const fwe_in
     uint32_t nf = 0, nt = 0, nm = 0, ng = 0;
     for (uint32_t i = 0; i < m->nimports; i++) {
         const fwe_import *imp = &m->imports[i];
-        const fwe_functype *want = imp->kind == FWE_EXTERN_FUNC ? &m->types[imp->desc.type_index] : NULL;
+        const fwe_functype *want =
+            imp->kind == FWE_EXTERN_FUNC ? &m->types[imp->desc.type_index] : NULL;
         fwe_extern ext;
         if (!fwe_linker_resolve(linker, imp, want, &ext)) {
-            set_msg(trap, FWE_TRAP_HOST, "unknown import: %.*s.%.*s", (int)imp->module_len, imp->module,
-                    (int)imp->name_len, imp->name);
+            set_msg(trap, FWE_TRAP_HOST, "unknown import: %.*s.%.*s", (int)imp->module_len,
+                    imp->module, (int)imp->name_len, imp->name);
             st = FWE_ERR_UNLINKABLE;
             goto fail;
         }
         bool ok = ext.kind == imp->kind;
-        if (ok) switch (imp->kind) {
+        if (ok)
+            switch (imp->kind) {
             case FWE_EXTERN_FUNC:
                 ok = ext.of.func->type_id == want->id;
-                if (ok) inst->funcs[nf++] = ext.of.func;
+                if (ok)
+                    inst->funcs[nf++] = ext.of.func;
                 break;
             case FWE_EXTERN_TABLE:
                 ok = ext.of.table->elem == imp->desc.table.elem &&
                      limits_match(ext.of.table->size, ext.of.table->max, imp->desc.table.limits.min,
                                   imp->desc.table.limits.max);
-                if (ok) inst->tables[nt++] = ext.of.table;
+                if (ok)
+                    inst->tables[nt++] = ext.of.table;
                 break;
             case FWE_EXTERN_MEMORY:
                 ok = limits_match(ext.of.memory->size / FWE_PAGE_SIZE, ext.of.memory->max_pages,
                                   imp->desc.memory.min, imp->desc.memory.max);
-                if (ok) inst->memories[nm++] = ext.of.memory;
+                if (ok)
+                    inst->memories[nm++] = ext.of.memory;
                 break;
             case FWE_EXTERN_GLOBAL:
-                ok = ext.of.global->type == imp->desc.global.type && ext.of.global->mut == imp->desc.global.mut;
-                if (ok) inst->globals[ng++] = ext.of.global;
+                ok = ext.of.global->type == imp->desc.global.type &&
+                     ext.of.global->mut == imp->desc.global.mut;
+                if (ok)
+                    inst->globals[ng++] = ext.of.global;
                 break;
             }
         if (!ok) {
-            set_msg(trap, FWE_TRAP_HOST, "incompatible import type: %.*s.%.*s", (int)imp->module_len, imp->module,
-                    (int)imp->name_len, imp->name);
+            set_msg(trap, FWE_TRAP_HOST, "incompatible import type: %.*s.%.*s",
+                    (int)imp->module_len, imp->module, (int)imp->name_len, imp->name);
             st = FWE_ERR_UNLINKABLE;
             goto fail;
         }
@@ -303,8 +372,10 @@ fwe_status fwe_instantiate(fwe_linker *linker, const fwe_module *m, const fwe_in
 
     /* own tables, memory, globals */
     for (uint32_t i = nt; i < m->ntables; i++) {
-        fwe_table *t = fwe_table_create(m->tables[i].elem, m->tables[i].limits.min, m->tables[i].limits.max);
-        if (!t) goto fail_nomem;
+        fwe_table *t =
+            fwe_table_create(m->tables[i].elem, m->tables[i].limits.min, m->tables[i].limits.max);
+        if (!t)
+            goto fail_nomem;
         t->owner = inst;
         inst->tables[i] = t;
         inst->own_tables_list[inst->nown_tables++] = t;
@@ -316,15 +387,18 @@ fwe_status fwe_instantiate(fwe_linker *linker, const fwe_module *m, const fwe_in
         /* the host cap covers the declared size too, or a module could simply ask for more */
         if (inst->max_memory_pages && m->memories[nm].min > inst->max_memory_pages) {
             set_msg(trap, FWE_TRAP_HOST,
-                    "the module's initial memory of %" PRIu32 " pages exceeds the host's limit of %" PRIu64 " pages",
+                    "the module's initial memory of %" PRIu32
+                    " pages exceeds the host's limit of %" PRIu64 " pages",
                     m->memories[nm].min, inst->max_memory_pages);
             st = FWE_ERR_NOMEM;
             goto fail;
         }
         inst->own_memory = fast ? fwe_templates_take_memory(tpl) : NULL;
         memory_ready = inst->own_memory != NULL;
-        if (!inst->own_memory) inst->own_memory = fwe_memory_create(m->memories[nm].min, m->memories[nm].max);
-        if (!inst->own_memory) goto fail_nomem;
+        if (!inst->own_memory)
+            inst->own_memory = fwe_memory_create(m->memories[nm].min, m->memories[nm].max);
+        if (!inst->own_memory)
+            goto fail_nomem;
         inst->memories[nm] = inst->own_memory;
     }
     for (uint32_t i = ng; i < m->nglobals; i++) {
@@ -337,9 +411,11 @@ fwe_status fwe_instantiate(fwe_linker *linker, const fwe_module *m, const fwe_in
     }
 
     /* fast path: start from the module's templates (CoW memory image, table contents) */
-    if (fast && (!inst->own_memory || memory_ready || fwe_memory_map_image(inst->own_memory, tpl))) {
+    if (fast &&
+        (!inst->own_memory || memory_ready || fwe_memory_map_image(inst->own_memory, tpl))) {
         for (uint32_t i = m->ntable_imports; i < m->ntables; i++)
-            memcpy(inst->tables[i]->elems, tpl->tables[i], sizeof(uint64_t) * m->tables[i].limits.min);
+            memcpy(inst->tables[i]->elems, tpl->tables[i],
+                   sizeof(uint64_t) * m->tables[i].limits.min);
         memcpy(inst->dropped_elems, tpl->dropped_elems, m->nelems);
         memcpy(inst->dropped_datas, tpl->dropped_datas, m->ndatas);
         inst->pooled_ok = true;
@@ -358,13 +434,16 @@ fwe_status fwe_instantiate(fwe_linker *linker, const fwe_module *m, const fwe_in
                 st = FWE_ERR_TRAP;
                 goto fail_keep;
             }
-            for (uint32_t k = 0; k < seg->count; k++) t->elems[off + k] = eval_const(inst, &seg->items[k], &hi);
+            for (uint32_t k = 0; k < seg->count; k++)
+                t->elems[off + k] = eval_const(inst, &seg->items[k], &hi);
         }
-        if (seg->mode != FWE_SEG_PASSIVE) inst->dropped_elems[i] = 1;
+        if (seg->mode != FWE_SEG_PASSIVE)
+            inst->dropped_elems[i] = 1;
     }
     for (uint32_t i = 0; i < m->ndatas; i++) {
         const fwe_data_segment *seg = &m->datas[i];
-        if (seg->mode != FWE_SEG_ACTIVE) continue;
+        if (seg->mode != FWE_SEG_ACTIVE)
+            continue;
         uint64_t hi;
         uint64_t off = (uint32_t)eval_const(inst, &seg->offset, &hi);
         fwe_memory *mem = inst->memories[seg->memory];
@@ -373,7 +452,8 @@ fwe_status fwe_instantiate(fwe_linker *linker, const fwe_module *m, const fwe_in
             st = FWE_ERR_TRAP;
             goto fail_keep;
         }
-        if (seg->len) memcpy(mem->base + off, seg->bytes, seg->len);
+        if (seg->len)
+            memcpy(mem->base + off, seg->bytes, seg->len);
         inst->dropped_datas[i] = 1;
     }
 
@@ -406,17 +486,23 @@ fail_keep:
     return st;
 }
 
-void fwe_instance_free(fwe_instance *inst) {
-    if (!inst) return;
-    size_t stack_bytes = (size_t)inst->stack_len * sizeof(uint64_t) + (size_t)inst->max_frames * sizeof(fwe_frame);
-    if (inst->stack && !fwe_engine_put_stack(inst->engine, inst->stack, stack_bytes)) munmap(inst->stack, stack_bytes);
-    for (uint32_t i = 0; i < inst->nown_tables; i++) fwe_table_free(inst->own_tables_list[i]);
+void fwe_instance_free(fwe_instance *inst)
+{
+    if (!inst)
+        return;
+    size_t stack_bytes =
+        (size_t)inst->stack_len * sizeof(uint64_t) + (size_t)inst->max_frames * sizeof(fwe_frame);
+    if (inst->stack && !fwe_engine_put_stack(inst->engine, inst->stack, stack_bytes))
+        munmap(inst->stack, stack_bytes);
+    for (uint32_t i = 0; i < inst->nown_tables; i++)
+        fwe_table_free(inst->own_tables_list[i]);
     /* a memory that started from the templates goes back to the module's pool */
     const fwe_module *m = inst->module; /* read only for pooled instances: see fail_keep */
     const fwe_templates *tpl =
         inst->own_memory && inst->pooled_ok ? atomic_load(&((fwe_module *)m)->templates) : NULL;
     if (!(tpl && tpl->segments_ok &&
-          fwe_templates_put_memory(tpl, inst->own_memory, (uint64_t)m->memories[m->nmemory_imports].min * FWE_PAGE_SIZE)))
+          fwe_templates_put_memory(tpl, inst->own_memory,
+                                   (uint64_t)m->memories[m->nmemory_imports].min * FWE_PAGE_SIZE)))
         fwe_memory_free(inst->own_memory);
     free(inst->own_tables_list);
     free(inst->own_globals);
@@ -430,26 +516,49 @@ void fwe_instance_free(fwe_instance *inst) {
     free(inst);
 }
 
-const fwe_module *fwe_instance_module(const fwe_instance *inst) { return inst->module; }
-void fwe_instance_set_host_data(fwe_instance *inst, void *data) { inst->host_data = data; }
-void fwe_instance_interrupt(fwe_instance *inst) { atomic_store(&inst->interrupt, 1); }
-void fwe_instance_clear_interrupt(fwe_instance *inst) { atomic_store(&inst->interrupt, 0); }
+const fwe_module *fwe_instance_module(const fwe_instance *inst)
+{
+    return inst->module;
+}
+void fwe_instance_set_host_data(fwe_instance *inst, void *data)
+{
+    inst->host_data = data;
+}
+void fwe_instance_interrupt(fwe_instance *inst)
+{
+    atomic_store(&inst->interrupt, 1);
+}
+void fwe_instance_clear_interrupt(fwe_instance *inst)
+{
+    atomic_store(&inst->interrupt, 0);
+}
 
-fwe_memory *fwe_instance_memory(fwe_instance *inst, uint32_t index) {
+fwe_memory *fwe_instance_memory(fwe_instance *inst, uint32_t index)
+{
     return index < inst->module->nmemories ? inst->memories[index] : NULL;
 }
 
-bool fwe_instance_export(fwe_instance *inst, const char *name, size_t len, fwe_extern *out) {
+bool fwe_instance_export(fwe_instance *inst, const char *name, size_t len, fwe_extern *out)
+{
     const fwe_module *m = inst->module;
     for (uint32_t i = 0; i < m->nexports; i++) {
         const fwe_export *e = &m->exports[i];
-        if (e->name_len != len || memcmp(e->name, name, len) != 0) continue;
+        if (e->name_len != len || memcmp(e->name, name, len) != 0)
+            continue;
         out->kind = (fwe_extern_kind)e->kind;
         switch (e->kind) {
-        case FWE_EXTERN_FUNC: out->of.func = fwe_instance_func(inst, e->index); break;
-        case FWE_EXTERN_TABLE: out->of.table = inst->tables[e->index]; break;
-        case FWE_EXTERN_MEMORY: out->of.memory = inst->memories[e->index]; break;
-        case FWE_EXTERN_GLOBAL: out->of.global = inst->globals[e->index]; break;
+        case FWE_EXTERN_FUNC:
+            out->of.func = fwe_instance_func(inst, e->index);
+            break;
+        case FWE_EXTERN_TABLE:
+            out->of.table = inst->tables[e->index];
+            break;
+        case FWE_EXTERN_MEMORY:
+            out->of.memory = inst->memories[e->index];
+            break;
+        case FWE_EXTERN_GLOBAL:
+            out->of.global = inst->globals[e->index];
+            break;
         }
         return true;
     }
@@ -458,21 +567,26 @@ bool fwe_instance_export(fwe_instance *inst, const char *name, size_t len, fwe_e
 
 /* ---------- calls ---------- */
 
-fwe_status fwe_call(fwe_func *f, const fwe_val *args, size_t nargs, fwe_val *results, size_t nresults,
-                    fwe_trap *trap) {
+fwe_status fwe_call(fwe_func *f, const fwe_val *args, size_t nargs, fwe_val *results,
+                    size_t nresults, fwe_trap *trap)
+{
     fwe_trap local_trap;
-    if (!trap) trap = &local_trap;
+    if (!trap)
+        trap = &local_trap;
     memset(trap, 0, sizeof *trap);
     const fwe_functype *t = f->type;
-    if (nargs != t->nparams || nresults != t->nresults) return FWE_ERR_ARGS;
+    if (nargs != t->nparams || nresults != t->nresults)
+        return FWE_ERR_ARGS;
     uint32_t nslots = t->param_slots > t->result_slots ? t->param_slots : t->result_slots;
     uint64_t small[16];
     uint64_t *slots = nslots <= 16 ? small : calloc(nslots, sizeof(uint64_t));
-    if (!slots) return FWE_ERR_NOMEM;
+    if (!slots)
+        return FWE_ERR_NOMEM;
     uint32_t s = 0;
     for (uint32_t i = 0; i < t->nparams; i++) {
         if ((uint8_t)args[i].type != t->types[i]) {
-            if (slots != small) free(slots);
+            if (slots != small)
+                free(slots);
             return FWE_ERR_ARGS;
         }
         fwe_val_to_slots(args[i], slots + s);
@@ -484,7 +598,8 @@ fwe_status fwe_call(fwe_func *f, const fwe_val *args, size_t nargs, fwe_val *res
         k = f->host(&caller, slots, f->host_data);
         if (k != FWE_TRAP_NONE) {
             trap->kind = k;
-            if (k == FWE_TRAP_EXIT) trap->exit_code = caller.exit_code;
+            if (k == FWE_TRAP_EXIT)
+                trap->exit_code = caller.exit_code;
         }
     } else if (f->inst->nested_calls >= FWE_MAX_NESTED_CALLS) {
         /* each host re-entry also takes C stack: bound it so it traps instead of overflowing */
@@ -506,19 +621,28 @@ fwe_status fwe_call(fwe_func *f, const fwe_val *args, size_t nargs, fwe_val *res
             s += fwe_valtype_slots(rt);
         }
     }
-    if (slots != small) free(slots);
+    if (slots != small)
+        free(slots);
     return k == FWE_TRAP_NONE ? FWE_OK : FWE_ERR_TRAP;
 }
 
 /* ---------- the caller view for host functions ---------- */
 
-fwe_memory *fwe_caller_memory(fwe_caller *c) {
+fwe_memory *fwe_caller_memory(fwe_caller *c)
+{
     return c->inst && c->inst->module->nmemories ? c->inst->memories[0] : NULL;
 }
-fwe_instance *fwe_caller_instance(fwe_caller *c) { return c->inst; }
-void *fwe_caller_host_data(fwe_caller *c) { return c->inst ? c->inst->host_data : NULL; }
+fwe_instance *fwe_caller_instance(fwe_caller *c)
+{
+    return c->inst;
+}
+void *fwe_caller_host_data(fwe_caller *c)
+{
+    return c->inst ? c->inst->host_data : NULL;
+}
 
-fwe_trap_kind fwe_caller_trap(fwe_caller *c, fwe_trap_kind kind, const char *fmt, ...) {
+fwe_trap_kind fwe_caller_trap(fwe_caller *c, fwe_trap_kind kind, const char *fmt, ...)
+{
     if (c->trap) {
         c->trap->kind = kind;
         va_list ap;
@@ -529,7 +653,8 @@ fwe_trap_kind fwe_caller_trap(fwe_caller *c, fwe_trap_kind kind, const char *fmt
     return kind;
 }
 
-fwe_trap_kind fwe_caller_exit(fwe_caller *c, int code) {
+fwe_trap_kind fwe_caller_exit(fwe_caller *c, int code)
+{
     c->exit_code = code;
     if (c->trap) {
         c->trap->exit_code = code;
@@ -538,9 +663,11 @@ fwe_trap_kind fwe_caller_exit(fwe_caller *c, int code) {
     return FWE_TRAP_EXIT;
 }
 
-uint32_t fwe_caller_backtrace(fwe_caller *c, fwe_frame_info *frames, uint32_t max) {
+uint32_t fwe_caller_backtrace(fwe_caller *c, fwe_frame_info *frames, uint32_t max)
+{
     fwe_instance *e = c->inst;
-    if (!e || !e->depth) return 0;
+    if (!e || !e->depth)
+        return 0;
     const fwe_word *pc = e->depth + 1 < e->max_frames ? e->frames[e->depth + 1].ret_pc : NULL;
     return fwe_backtrace_collect(e, e->frames + 1, e->depth, pc, frames, max);
 }

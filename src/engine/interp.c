@@ -9,69 +9,138 @@
 #include <stdio.h>
 #include <string.h>
 
-static inline float bits_f32(uint32_t b) { float f; memcpy(&f, &b, 4); return f; }
-static inline double bits_f64(uint64_t b) { double d; memcpy(&d, &b, 8); return d; }
-static inline uint32_t f32_bits(float f) { uint32_t b; memcpy(&b, &f, 4); return b; }
-static inline uint64_t f64_bits(double d) { uint64_t b; memcpy(&b, &d, 8); return b; }
+static inline float bits_f32(uint32_t b)
+{
+    float f;
+    memcpy(&f, &b, 4);
+    return f;
+}
+static inline double bits_f64(uint64_t b)
+{
+    double d;
+    memcpy(&d, &b, 8);
+    return d;
+}
+static inline uint32_t f32_bits(float f)
+{
+    uint32_t b;
+    memcpy(&b, &f, 4);
+    return b;
+}
+static inline uint64_t f64_bits(double d)
+{
+    uint64_t b;
+    memcpy(&b, &d, 8);
+    return b;
+}
 
-static inline float f32_min(float a, float b) {
-    if (a != a || b != b) return a + b;
-    if (a == 0 && b == 0) return f32_bits(a) >> 31 ? a : b;
+static inline float f32_min(float a, float b)
+{
+    if (a != a || b != b)
+        return a + b;
+    if (a == 0 && b == 0)
+        return f32_bits(a) >> 31 ? a : b;
     return a < b ? a : b;
 }
-static inline float f32_max(float a, float b) {
-    if (a != a || b != b) return a + b;
-    if (a == 0 && b == 0) return f32_bits(a) >> 31 ? b : a;
+static inline float f32_max(float a, float b)
+{
+    if (a != a || b != b)
+        return a + b;
+    if (a == 0 && b == 0)
+        return f32_bits(a) >> 31 ? b : a;
     return a > b ? a : b;
 }
-static inline double f64_min(double a, double b) {
-    if (a != a || b != b) return a + b;
-    if (a == 0 && b == 0) return f64_bits(a) >> 63 ? a : b;
+static inline double f64_min(double a, double b)
+{
+    if (a != a || b != b)
+        return a + b;
+    if (a == 0 && b == 0)
+        return f64_bits(a) >> 63 ? a : b;
     return a < b ? a : b;
 }
-static inline double f64_max(double a, double b) {
-    if (a != a || b != b) return a + b;
-    if (a == 0 && b == 0) return f64_bits(a) >> 63 ? b : a;
+static inline double f64_max(double a, double b)
+{
+    if (a != a || b != b)
+        return a + b;
+    if (a == 0 && b == 0)
+        return f64_bits(a) >> 63 ? b : a;
     return a > b ? a : b;
 }
-static inline uint32_t rotl32(uint32_t a, uint32_t b) { b &= 31; return (a << b) | (a >> ((32 - b) & 31)); }
-static inline uint32_t rotr32(uint32_t a, uint32_t b) { b &= 31; return (a >> b) | (a << ((32 - b) & 31)); }
-static inline uint64_t rotl64(uint64_t a, uint64_t b) { b &= 63; return (a << b) | (a >> ((64 - b) & 63)); }
-static inline uint64_t rotr64(uint64_t a, uint64_t b) { b &= 63; return (a >> b) | (a << ((64 - b) & 63)); }
+static inline uint32_t rotl32(uint32_t a, uint32_t b)
+{
+    b &= 31;
+    return (a << b) | (a >> ((32 - b) & 31));
+}
+static inline uint32_t rotr32(uint32_t a, uint32_t b)
+{
+    b &= 31;
+    return (a >> b) | (a << ((32 - b) & 31));
+}
+static inline uint64_t rotl64(uint64_t a, uint64_t b)
+{
+    b &= 63;
+    return (a << b) | (a >> ((64 - b) & 63));
+}
+static inline uint64_t rotr64(uint64_t a, uint64_t b)
+{
+    b &= 63;
+    return (a >> b) | (a << ((64 - b) & 63));
+}
 
 /* saturating truncations (0xfc 0..7) */
-static inline int32_t sat_i32(double x) {
-    if (x != x) return 0;
-    if (x <= -2147483649.0) return INT32_MIN;
-    if (x >= 2147483648.0) return INT32_MAX;
+static inline int32_t sat_i32(double x)
+{
+    if (x != x)
+        return 0;
+    if (x <= -2147483649.0)
+        return INT32_MIN;
+    if (x >= 2147483648.0)
+        return INT32_MAX;
     return (int32_t)x;
 }
-static inline uint32_t sat_u32(double x) {
-    if (x != x || x <= -1.0) return 0;
-    if (x >= 4294967296.0) return UINT32_MAX;
+static inline uint32_t sat_u32(double x)
+{
+    if (x != x || x <= -1.0)
+        return 0;
+    if (x >= 4294967296.0)
+        return UINT32_MAX;
     return (uint32_t)x;
 }
-static inline int64_t sat_i64(double x) {
-    if (x != x) return 0;
-    if (x < -9223372036854775808.0) return INT64_MIN;
-    if (x >= 9223372036854775808.0) return INT64_MAX;
+static inline int64_t sat_i64(double x)
+{
+    if (x != x)
+        return 0;
+    if (x < -9223372036854775808.0)
+        return INT64_MIN;
+    if (x >= 9223372036854775808.0)
+        return INT64_MAX;
     return (int64_t)x;
 }
-static inline uint64_t sat_u64(double x) {
-    if (x != x || x <= -1.0) return 0;
-    if (x >= 18446744073709551616.0) return UINT64_MAX;
+static inline uint64_t sat_u64(double x)
+{
+    if (x != x || x <= -1.0)
+        return 0;
+    if (x >= 18446744073709551616.0)
+        return UINT64_MAX;
     return (uint64_t)x;
 }
 
 /* Evaluates an element-segment item at run time (table.init). */
-static uint64_t elem_item(fwe_instance *inst, const fwe_constexpr *e) {
+static uint64_t elem_item(fwe_instance *inst, const fwe_constexpr *e)
+{
     switch (e->op) {
-    case FWE_CONST_REF_FUNC: return (uint64_t)(uintptr_t)fwe_instance_func(inst, e->index);
-    case FWE_CONST_GLOBAL_GET: return inst->globals[e->index]->value[0];
-    default: return 0;
+    case FWE_CONST_REF_FUNC:
+        return (uint64_t)(uintptr_t)fwe_instance_func(inst, e->index);
+    case FWE_CONST_GLOBAL_GET:
+        return inst->globals[e->index]->value[0];
+    default:
+        return 0;
     }
 }
 
+/* The dispatch loop keeps its one-line handlers and label layout: clang-format cannot lay out
+   labels-as-values code readably. */
+/* clang-format off */
 fwe_trap_kind fwe_interp_call(fwe_instance *entry, fwe_func *func, uint64_t *args, fwe_trap *trap) {
 #define L(op) [op] = &&L_##op
 #pragma GCC diagnostic push
@@ -854,3 +923,4 @@ trapped_host:
     entry->depth = base_depth;
     return kind;
 }
+/* clang-format on */

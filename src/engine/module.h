@@ -15,8 +15,8 @@
 
 typedef struct fwe_functype {
     uint32_t nparams, nresults;
-    uint8_t *types;      /* nparams param types then nresults result types (fwe_valtype codes) */
-    uint32_t id;         /* engine-wide canonical id: equal ids <=> structurally equal types */
+    uint8_t *types; /* nparams param types then nresults result types (fwe_valtype codes) */
+    uint32_t id;    /* engine-wide canonical id: equal ids <=> structurally equal types */
     uint32_t param_slots, result_slots; /* 8-byte slots (v128 counts 2) */
 } fwe_functype;
 
@@ -38,9 +38,9 @@ typedef struct fwe_globaltype {
 /* A constant expression, decoded to its single producing instruction.
  * (Wasm 2.0 constant expressions are exactly one of these followed by `end`.) */
 typedef enum fwe_const_op {
-    FWE_CONST_I32,        /* value.i64 holds the sign-extended i32 */
+    FWE_CONST_I32, /* value.i64 holds the sign-extended i32 */
     FWE_CONST_I64,
-    FWE_CONST_F32,        /* value bits in value.i64 low 32 */
+    FWE_CONST_F32, /* value bits in value.i64 low 32 */
     FWE_CONST_F64,
     FWE_CONST_V128,
     FWE_CONST_REF_NULL,   /* index = ref type code */
@@ -49,7 +49,7 @@ typedef enum fwe_const_op {
 } fwe_const_op;
 
 typedef struct fwe_constexpr {
-    uint8_t op;   /* fwe_const_op */
+    uint8_t op; /* fwe_const_op */
     uint32_t index;
     union {
         uint64_t i64;
@@ -108,9 +108,10 @@ struct fwe_code; /* translated code of one function, compile.h */
 /* A function defined in the module (not an import). */
 typedef struct fwe_func_def {
     uint32_t type_index;
-    uint32_t nlocals;      /* declared locals, excluding params */
-    uint8_t *local_types;  /* nlocals entries */
-    const uint8_t *body;   /* from just after the locals declaration up to and including the final `end` */
+    uint32_t nlocals;     /* declared locals, excluding params */
+    uint8_t *local_types; /* nlocals entries */
+    const uint8_t
+        *body; /* from just after the locals declaration up to and including the final `end` */
     uint32_t body_len;
     uint32_t body_offset;  /* byte offset of `body` in the binary */
     uint32_t max_stack;    /* filled by validation: maximum operand stack height in slots */
@@ -135,16 +136,16 @@ struct fwe_module {
     fwe_import *imports;
 
     /* index spaces: imports come first */
-    uint32_t nfuncs, nfunc_imports;       /* total / imported */
-    uint32_t *func_types;                 /* type index for every function (imports first) */
-    fwe_func_def *funcs;                  /* nfuncs - nfunc_imports defined functions */
+    uint32_t nfuncs, nfunc_imports; /* total / imported */
+    uint32_t *func_types;           /* type index for every function (imports first) */
+    fwe_func_def *funcs;            /* nfuncs - nfunc_imports defined functions */
     uint32_t ntables, ntable_imports;
-    fwe_tabletype *tables;                /* every table incl. imported */
+    fwe_tabletype *tables; /* every table incl. imported */
     uint32_t nmemories, nmemory_imports;
-    fwe_limits *memories;                 /* every memory incl. imported */
+    fwe_limits *memories; /* every memory incl. imported */
     uint32_t nglobals, nglobal_imports;
-    fwe_globaltype *global_types;         /* every global incl. imported */
-    fwe_global_def *globals;              /* nglobals - nglobal_imports defined globals */
+    fwe_globaltype *global_types; /* every global incl. imported */
+    fwe_global_def *globals;      /* nglobals - nglobal_imports defined globals */
 
     uint32_t nexports;
     fwe_export *exports;
@@ -185,12 +186,19 @@ size_t fwe_read_s32(const uint8_t *p, const uint8_t *end, int32_t *out);
 size_t fwe_read_s33(const uint8_t *p, const uint8_t *end, int64_t *out);
 size_t fwe_read_s64(const uint8_t *p, const uint8_t *end, int64_t *out);
 
-static inline uint32_t fwe_valtype_slots(uint8_t t) { return t == FWE_V128 ? 2u : 1u; }
-static inline bool fwe_is_valtype(uint8_t t) {
+static inline uint32_t fwe_valtype_slots(uint8_t t)
+{
+    return t == FWE_V128 ? 2u : 1u;
+}
+static inline bool fwe_is_valtype(uint8_t t)
+{
     return t == FWE_I32 || t == FWE_I64 || t == FWE_F32 || t == FWE_F64 || t == FWE_V128 ||
            t == FWE_FUNCREF || t == FWE_EXTERNREF;
 }
-static inline bool fwe_is_reftype(uint8_t t) { return t == FWE_FUNCREF || t == FWE_EXTERNREF; }
+static inline bool fwe_is_reftype(uint8_t t)
+{
+    return t == FWE_FUNCREF || t == FWE_EXTERNREF;
+}
 
 /* engine.c: interns a function type; returns its canonical id. Thread-safe. */
 uint32_t fwe_engine_intern_type(fwe_engine *engine, const uint8_t *types, uint32_t nparams,

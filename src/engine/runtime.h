@@ -17,7 +17,7 @@ struct fwe_engine {
         uint32_t nparams, nresults;
         uint8_t *types;
         uint64_t hash;
-    } *types;
+    } * types;
     fwe_instance **zombies; /* instances whose initialisation trapped (see engine.c) */
     uint32_t nzombies, cap_zombies;
     /* value+frame stacks of freed instances: reused as they are (validated code never reads a
@@ -38,15 +38,15 @@ struct fwe_func {
     uint32_t func_index;      /* index in the owning module's function space (for names) */
     fwe_host_fn host;
     void *host_data;
-    fwe_functype host_type;   /* host functions own their type */
-    const char *import_name;  /* missing-import stubs: "module.name" (owned) */
+    fwe_functype host_type;  /* host functions own their type */
+    const char *import_name; /* missing-import stubs: "module.name" (owned) */
 };
 
 struct fwe_memory {
-    uint8_t *base;          /* start of the reservation; never moves */
-    uint64_t size;          /* current size in bytes */
-    uint64_t max_pages;     /* module maximum or FWE_NO_MAX, capped by the host */
-    uint64_t reserved;      /* bytes reserved (PROT_NONE beyond size) */
+    uint8_t *base;      /* start of the reservation; never moves */
+    uint64_t size;      /* current size in bytes */
+    uint64_t max_pages; /* module maximum or FWE_NO_MAX, capped by the host */
+    uint64_t reserved;  /* bytes reserved (PROT_NONE beyond size) */
 };
 
 struct fwe_table {
@@ -76,8 +76,8 @@ typedef struct fwe_frame {
 struct fwe_instance {
     const fwe_module *module;
     fwe_engine *engine;
-    fwe_func **funcs;       /* every function index (imports point elsewhere) */
-    fwe_func *own_funcs;    /* defined functions, lazily initialised (see instance_func) */
+    fwe_func **funcs;    /* every function index (imports point elsewhere) */
+    fwe_func *own_funcs; /* defined functions, lazily initialised (see instance_func) */
     fwe_table **tables;
     fwe_memory **memories;
     fwe_global **globals;
@@ -90,16 +90,16 @@ struct fwe_instance {
     fwe_global *own_globals;
 
     /* execution state, used by one thread at a time */
-    uint64_t *stack;        /* value stack */
+    uint64_t *stack; /* value stack */
     uint64_t *stack_end;
     uint32_t stack_len;
-    fwe_frame *frames;      /* call frame stack */
+    fwe_frame *frames; /* call frame stack */
     uint32_t max_frames;
-    uint32_t depth;         /* frames in use during a call (for nested host→guest calls) */
-    uint32_t nested_calls;  /* fwe_call activations on this instance (host re-entry nests them) */
-    bool start_pending;     /* the start function has not run yet (fwe_instance_config.defer_start) */
+    uint32_t depth;        /* frames in use during a call (for nested host→guest calls) */
+    uint32_t nested_calls; /* fwe_call activations on this instance (host re-entry nests them) */
+    bool start_pending; /* the start function has not run yet (fwe_instance_config.defer_start) */
     uint64_t max_memory_pages;
-    bool pooled_ok;         /* own memory came from the templates: it may return to the pool */
+    bool pooled_ok; /* own memory came from the templates: it may return to the pool */
     _Atomic uint32_t interrupt;
     void *host_data;
     void (*on_memory_grow)(void *host_data, uint64_t new_size); /* fwe_instance_config's */
@@ -108,7 +108,7 @@ struct fwe_instance {
 struct fwe_caller {
     fwe_instance *inst;
     fwe_func *func;
-    fwe_trap *trap;          /* where a host writes its message */
+    fwe_trap *trap; /* where a host writes its message */
     int exit_code;
 };
 
@@ -116,7 +116,8 @@ struct fwe_caller {
 fwe_func *fwe_instance_func(fwe_instance *inst, uint32_t idx);
 
 /* Reads funcref/externref table entry i, materialising a lazy funcref entry. */
-static inline uint64_t fwe_table_entry(fwe_table *t, uint32_t i) {
+static inline uint64_t fwe_table_entry(fwe_table *t, uint32_t i)
+{
     uint64_t e = t->elems[i];
     if ((e & 1) && t->elem == FWE_FUNCREF) {
         e = (uint64_t)(uintptr_t)fwe_instance_func(t->owner, (uint32_t)(e >> 1));
@@ -128,12 +129,12 @@ static inline uint64_t fwe_table_entry(fwe_table *t, uint32_t i) {
 /* template.c: per-module instantiation templates (CoW memory image, table and segment-state
  * templates), built once on first use; NULL if they cannot be built. */
 typedef struct fwe_templates {
-    int mem_fd;              /* memfd holding the initial memory image, or -1 */
-    uint64_t mem_image_len;  /* bytes of the image (page multiple, <= initial memory size) */
-    const uint8_t *image;    /* the image, mapped read-only (NULL when there is none) */
-    bool segments_ok;        /* every active segment is constant and in bounds: use the templates */
+    int mem_fd;             /* memfd holding the initial memory image, or -1 */
+    uint64_t mem_image_len; /* bytes of the image (page multiple, <= initial memory size) */
+    const uint8_t *image;   /* the image, mapped read-only (NULL when there is none) */
+    bool segments_ok;       /* every active segment is constant and in bounds: use the templates */
     uint8_t *dropped_elems, *dropped_datas;
-    uint64_t **tables;       /* per defined table: initial entries (lazy funcref encoding) */
+    uint64_t **tables; /* per defined table: initial entries (lazy funcref encoding) */
     /* memories of freed instances, reset to the initial image, ready for the next instance */
     pthread_mutex_t pool_lock;
     fwe_memory *pool[FWE_POOL_MAX];

@@ -21,8 +21,9 @@ typedef union fwe_v128 {
 } fwe_v128;
 
 typedef enum fwe_simd_kind {
-    FWE_SIMD_LOAD,         /* memarg; [i32] -> [v128]; reads mem_bytes bytes (v128.load, loadNxM, splat, zero) */
-    FWE_SIMD_STORE,        /* memarg; [i32 v128] -> [] (v128.store, 16 bytes) */
+    FWE_SIMD_LOAD,  /* memarg; [i32] -> [v128]; reads mem_bytes bytes (v128.load, loadNxM, splat,
+                       zero) */
+    FWE_SIMD_STORE, /* memarg; [i32 v128] -> [] (v128.store, 16 bytes) */
     FWE_SIMD_LOAD_LANE,    /* memarg lane; [i32 v128] -> [v128] */
     FWE_SIMD_STORE_LANE,   /* memarg lane; [i32 v128] -> [] */
     FWE_SIMD_CONST,        /* 16-byte immediate; [] -> [v128] */
@@ -38,31 +39,36 @@ typedef enum fwe_simd_kind {
 } fwe_simd_kind;
 
 typedef struct fwe_simd_info {
-    uint8_t kind;        /* fwe_simd_kind */
-    uint8_t scalar;      /* fwe_valtype of the scalar operand/result (SPLAT, EXTRACT/REPLACE_LANE) */
-    uint8_t lanes;       /* lane count, lane immediates must be < lanes (lane ops) */
-    uint8_t mem_bytes;   /* bytes accessed in memory (loads/stores); max alignment = log2(mem_bytes) */
-    const char *name;    /* text format name, e.g. "i32x4.add" */
+    uint8_t kind;   /* fwe_simd_kind */
+    uint8_t scalar; /* fwe_valtype of the scalar operand/result (SPLAT, EXTRACT/REPLACE_LANE) */
+    uint8_t lanes;  /* lane count, lane immediates must be < lanes (lane ops) */
+    uint8_t
+        mem_bytes;    /* bytes accessed in memory (loads/stores); max alignment = log2(mem_bytes) */
+    const char *name; /* text format name, e.g. "i32x4.add" */
 } fwe_simd_info;
 
 /* Describes SIMD opcode `op` (the LEB128 u32 after 0xFD). Returns false for unknown opcodes. */
 bool fwe_simd_lookup(uint32_t op, fwe_simd_info *out);
 
 /* Semantics. `op` is the SIMD opcode; the kind must match (checked by validation, not here).
- * Results may alias inputs. Scalars are passed as uint64_t raw bits (i32/f32 in the low 32 bits). */
+ * Results may alias inputs. Scalars are passed as uint64_t raw bits (i32/f32 in the low 32 bits).
+ */
 void fwe_simd_unary(uint32_t op, fwe_v128 *r, const fwe_v128 *a);
 void fwe_simd_binary(uint32_t op, fwe_v128 *r, const fwe_v128 *a, const fwe_v128 *b);
-void fwe_simd_ternary(uint32_t op, fwe_v128 *r, const fwe_v128 *a, const fwe_v128 *b, const fwe_v128 *c);
+void fwe_simd_ternary(uint32_t op, fwe_v128 *r, const fwe_v128 *a, const fwe_v128 *b,
+                      const fwe_v128 *c);
 uint32_t fwe_simd_test(uint32_t op, const fwe_v128 *a);
 void fwe_simd_shift(uint32_t op, fwe_v128 *r, const fwe_v128 *a, uint32_t count);
 void fwe_simd_splat(uint32_t op, fwe_v128 *r, uint64_t scalar);
 uint64_t fwe_simd_extract_lane(uint32_t op, const fwe_v128 *a, uint32_t lane);
-void fwe_simd_replace_lane(uint32_t op, fwe_v128 *r, const fwe_v128 *a, uint32_t lane, uint64_t scalar);
+void fwe_simd_replace_lane(uint32_t op, fwe_v128 *r, const fwe_v128 *a, uint32_t lane,
+                           uint64_t scalar);
 void fwe_simd_shuffle(fwe_v128 *r, const fwe_v128 *a, const fwe_v128 *b, const uint8_t lanes[16]);
 /* FWE_SIMD_LOAD: builds the result from mem (mem_bytes readable bytes, unaligned). */
 void fwe_simd_load(uint32_t op, fwe_v128 *r, const uint8_t *mem);
 /* FWE_SIMD_LOAD_LANE / STORE_LANE: mem has mem_bytes readable/writable bytes. */
-void fwe_simd_load_lane(uint32_t op, fwe_v128 *r, const fwe_v128 *a, uint32_t lane, const uint8_t *mem);
+void fwe_simd_load_lane(uint32_t op, fwe_v128 *r, const fwe_v128 *a, uint32_t lane,
+                        const uint8_t *mem);
 void fwe_simd_store_lane(uint32_t op, uint8_t *mem, const fwe_v128 *a, uint32_t lane);
 
 #endif

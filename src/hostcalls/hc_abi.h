@@ -27,6 +27,7 @@ extern const size_t hc_abi_count;
 const char *hc_abi_source_name(uint8_t source);
 
 /* The row for module.name, or NULL. Linear scan: for startup and tests, not per request. */
-const hc_abi_fn *hc_abi_find(const char *module, size_t module_len, const char *name, size_t name_len);
+const hc_abi_fn *hc_abi_find(const char *module, size_t module_len, const char *name,
+                             size_t name_len);
 
 #endif

@@ -25,8 +25,7 @@ static hc_status item_ready(hc_ctx *ctx, uint32_t h, bool *ready)
 }
 
 /* The earliest promise deadline among the handles, when it comes before `deadline`. */
-static uint64_t promise_wakeup(hc_ctx *ctx, const uint32_t *handles, uint32_t n,
-                               uint64_t deadline)
+static uint64_t promise_wakeup(hc_ctx *ctx, const uint32_t *handles, uint32_t n, uint64_t deadline)
 {
     for (uint32_t i = 0; i < n; i++) {
         if (hc_table_kind(&ctx->items, handles[i]) != HC_ITEM_REQUEST_PROMISE)

@@ -21,10 +21,10 @@ typedef struct hc_body {
     size_t start, len, cap;
     hc_read_fn src_read; /* then this source, until it reports the end (NULL: none) */
     void *src;
-    int64_t src_remaining; /* bytes the source still has, -1 when unknown */
-    void (*src_free)(void *src); /* releases an owned source (NULL: not owned) */
+    int64_t src_remaining;           /* bytes the source still has, -1 when unknown */
+    void (*src_free)(void *src);     /* releases an owned source (NULL: not owned) */
     hc_src_trailers_fn src_trailers; /* adds the source's trailers once it reported its end */
-    struct hc_body *next;  /* then this body (owned) */
+    struct hc_body *next;            /* then this body (owned) */
     hc_headers trailers;
     bool trailers_ready; /* set once a read reached the end (as Viceroy) */
 } hc_body;

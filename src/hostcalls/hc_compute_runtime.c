@@ -35,16 +35,16 @@ static fwe_trap_kind copy_setting(fwe_caller *caller, uint64_t *slots, const cha
 static fwe_trap_kind get_hostname(fwe_caller *caller, uint64_t *slots, void *data)
 {
     HC_CTX(ctx);
-    const char *v = ctx->settings && ctx->settings->hostname ? ctx->settings->hostname : "localhost";
+    const char *v =
+        ctx->settings && ctx->settings->hostname ? ctx->settings->hostname : "localhost";
     return copy_setting(caller, slots, v);
 }
 
 static fwe_trap_kind get_service_version(fwe_caller *caller, uint64_t *slots, void *data)
 {
     HC_CTX(ctx);
-    const char *v = ctx->settings && ctx->settings->service_version
-                        ? ctx->settings->service_version
-                        : "0";
+    const char *v =
+        ctx->settings && ctx->settings->service_version ? ctx->settings->service_version : "0";
     return copy_setting(caller, slots, v);
 }
 

@@ -494,9 +494,10 @@ hc_status hc_ctx_send_downstream(hc_ctx *ctx, uint32_t resp_handle, uint32_t bod
         if (manual >= 0 && (!have_len || streaming || (uint64_t)manual == known))
             cl = manual;
         else if (manual >= 0)
-            hc_log(ctx, 1, "send_downstream: content-length %lld does not match the body "
-                   "(%llu bytes); framing automatically", (long long)manual,
-                   (unsigned long long)known);
+            hc_log(ctx, 1,
+                   "send_downstream: content-length %lld does not match the body "
+                   "(%llu bytes); framing automatically",
+                   (long long)manual, (unsigned long long)known);
     }
     st = send_head(ctx, r, cl);
     if (st != HC_OK) {

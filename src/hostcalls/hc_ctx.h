@@ -26,16 +26,16 @@ typedef struct hc_header_view {
 typedef long (*hc_read_fn)(void *src, uint8_t *buf, size_t len);
 
 typedef struct hc_downstream_request {
-    const char *method;        /* NUL-terminated */
-    const char *url;           /* absolute, as the edge gives it to guests: "http://host/path?q" */
-    uint32_t http_version;     /* fastly_http_version: 0 = 0.9, 1 = 1.0, 2 = 1.1, 3 = 2, 4 = 3 */
+    const char *method;    /* NUL-terminated */
+    const char *url;       /* absolute, as the edge gives it to guests: "http://host/path?q" */
+    uint32_t http_version; /* fastly_http_version: 0 = 0.9, 1 = 1.0, 2 = 1.1, 3 = 2, 4 = 3 */
     const hc_header_view *headers;
     size_t nheaders;
     struct sockaddr_storage client_addr;
     struct sockaddr_storage server_addr;
-    hc_read_fn body_read;      /* NULL when there is no body */
+    hc_read_fn body_read; /* NULL when there is no body */
     void *body_src;
-    int64_t body_length;       /* Content-Length, or -1 when unknown/chunked */
+    int64_t body_length; /* Content-Length, or -1 when unknown/chunked */
 } hc_downstream_request;
 
 /* How the response reaches the client. send_head is called once; write/finish follow (write may be
@@ -51,31 +51,31 @@ typedef struct hc_downstream_sink {
 
 /* Read-only, server-wide settings the hostcalls need (owned by the server). */
 typedef struct hc_settings {
-    int verbosity;                     /* 0, 1, 2 */
+    int verbosity; /* 0, 1, 2 */
     void (*log)(void *user, const char *line);
     void *log_user;
-    const char *hostname;              /* FASTLY_HOSTNAME and fastly_compute_runtime.get_hostname */
-    const char *pop;                   /* FASTLY_POP */
-    const char *region;                /* FASTLY_REGION */
+    const char *hostname; /* FASTLY_HOSTNAME and fastly_compute_runtime.get_hostname */
+    const char *pop;      /* FASTLY_POP */
+    const char *region;   /* FASTLY_REGION */
     const char *service_id;
     const char *service_version;
     /* Added with the hostcall implementations (zero/NULL = the local default): */
-    const char *compliance_region;         /* downstream_compliance_region; NULL = "none" */
-    const char *const *fake_fastly_keys;   /* NULL-terminated; fastly_key_is_valid accepts these */
+    const char *compliance_region;       /* downstream_compliance_region; NULL = "none" */
+    const char *const *fake_fastly_keys; /* NULL-terminated; fastly_key_is_valid accepts these */
     /* Added with the backends (NULL: no backends, every send fails as for an unknown backend): */
-    struct be_backends *backends;          /* configured backends and the shared event loop */
-    struct hc_stub_log *stub_log;          /* unimplemented hostcalls already reported, or NULL
-                                              (then every call is reported) */
+    struct be_backends *backends; /* configured backends and the shared event loop */
+    struct hc_stub_log *stub_log; /* unimplemented hostcalls already reported, or NULL
+                                     (then every call is reported) */
     /* Edge data (stores, lookups, log endpoints, rate limiting, cache). Each is owned by the
      * server, shared by every instance and thread, and outlives the requests that use it; NULL
      * means none configured (lookups then fail as for an unknown name). */
-    const struct cfg_edge *edge;           /* dictionaries, config/secret stores, the KV stores'
-                                              initial data, ACLs, geolocation, device detection,
-                                              loggers (config/cfg_edge.h; read-only) */
-    struct hc_kv_stores *kv;               /* live KV stores (hc_kv_store.h) */
+    const struct cfg_edge *edge;            /* dictionaries, config/secret stores, the KV stores'
+                                               initial data, ACLs, geolocation, device detection,
+                                               loggers (config/cfg_edge.h; read-only) */
+    struct hc_kv_stores *kv;                /* live KV stores (hc_kv_store.h) */
     struct hc_log_endpoints *log_endpoints; /* log endpoint writers (hc_log.h) */
-    struct hc_erl *erl;                    /* rate counters and penalty boxes (hc_erl.h) */
-    struct hc_cache *cache;                /* the cache (hc_cache.h) */
+    struct hc_erl *erl;                     /* rate counters and penalty boxes (hc_erl.h) */
+    struct hc_cache *cache;                 /* the cache (hc_cache.h) */
     /* The profiler (profiler/prof_recorder.h), owned by the server; NULL when not profiling.
      * The hostcall dispatch records a span per call into the thread's current record. */
     struct prof_recorder *profiler;

@@ -36,9 +36,9 @@ typedef struct hc_cache_override {
 } hc_cache_override;
 
 typedef struct hc_request {
-    char *method; /* owned, NUL-terminated (validated token) */
-    char *uri;    /* owned, NUL-terminated */
-    uint32_t version;         /* fastly_http_version */
+    char *method;     /* owned, NUL-terminated (validated token) */
+    char *uri;        /* owned, NUL-terminated */
+    uint32_t version; /* fastly_http_version */
     hc_headers headers;
     uint32_t framing_mode;    /* framing_headers_mode */
     uint32_t auto_decompress; /* content_encodings */
@@ -84,17 +84,17 @@ struct hc_ctx {
     size_t n_ds_meta;
 
     hc_resp_state resp_state;
-    uint32_t streaming_body; /* items handle while HC_RESP_STREAMING */
-    bool promise_pending;    /* a next_request promise is outstanding */
+    uint32_t streaming_body;        /* items handle while HC_RESP_STREAMING */
+    bool promise_pending;           /* a next_request promise is outstanding */
     const hc_next_source *next_src; /* further downstream requests, or NULL */
     unsigned next_registered;       /* next_request registrations so far (bounded) */
 
     struct timespec cpu_start; /* thread CPU time at hc_ctx_new */
-    bool verbose;              /* the current downstream request asked for -v 2 (fastlike-verbose) */
+    bool verbose; /* the current downstream request asked for -v 2 (fastlike-verbose) */
 
     struct hc_backend_state *backend; /* dynamic backends and the async wake-up (hc_pending.c);
                                          NULL until the first backend hostcall needs it */
-    struct hc_edge_handles *edge; /* dictionary, secret, ACL, log handles (hc_edge_handles.c) */
+    struct hc_edge_handles *edge;     /* dictionary, secret, ACL, log handles (hc_edge_handles.c) */
 };
 
 /* Makes `req` the current downstream request (at creation, and when a reusable instance takes

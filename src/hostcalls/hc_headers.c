@@ -224,8 +224,7 @@ bool hc_headers_seq_names(const void *headers, size_t i, const char **data, size
     return true;
 }
 
-bool hc_headers_seq_original_names(const void *headers, size_t i, const char **data,
-                                   size_t *len)
+bool hc_headers_seq_original_names(const void *headers, size_t i, const char **data, size_t *len)
 {
     const hc_header *e = nth_name(headers, i);
     if (!e)

@@ -70,8 +70,7 @@ hc_status hc_seq_write(hc_seq_fn fn, const void *seq, uint32_t cursor, uint8_t t
  * the guest-visible `http::HeaderMap` reports them), distinct names in their original case, and
  * the values of one name. */
 bool hc_headers_seq_names(const void *headers, size_t i, const char **data, size_t *len);
-bool hc_headers_seq_original_names(const void *headers, size_t i, const char **data,
-                                   size_t *len);
+bool hc_headers_seq_original_names(const void *headers, size_t i, const char **data, size_t *len);
 
 typedef struct hc_headers_values_seq {
     const hc_headers *h;

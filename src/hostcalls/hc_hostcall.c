@@ -153,8 +153,7 @@ hc_status hc_call_header_add(fwe_caller *caller, hc_headers *h, uint32_t name, u
     return ok ? HC_OK : HC_ERROR;
 }
 
-hc_status hc_call_header_remove(fwe_caller *caller, hc_headers *h, uint32_t name,
-                                uint32_t name_len)
+hc_status hc_call_header_remove(fwe_caller *caller, hc_headers *h, uint32_t name, uint32_t name_len)
 {
     const char *n;
     hc_status st = hc_call_header_name(caller, name, name_len, &n);

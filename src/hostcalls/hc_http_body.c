@@ -113,8 +113,8 @@ static fwe_trap_kind trailer_append(fwe_caller *caller, uint64_t *slots, void *d
         /* accepted and validated; the sink has no way to send trailers */
         hc_headers scratch;
         hc_headers_init(&scratch);
-        hc_status st = hc_call_header_add(caller, &scratch, HC_ARG(1), HC_ARG(2), HC_ARG(3),
-                                          HC_ARG(4), false);
+        hc_status st =
+            hc_call_header_add(caller, &scratch, HC_ARG(1), HC_ARG(2), HC_ARG(3), HC_ARG(4), false);
         hc_headers_deinit(&scratch);
         HC_RETURN(st);
     }

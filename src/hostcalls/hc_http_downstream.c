@@ -24,8 +24,8 @@ hc_status hc_ds_check(hc_ctx *ctx, uint32_t req)
     return hc_ctx_request(ctx, req) ? HC_ERROR : HC_BADF;
 }
 
-hc_status hc_ds_ip_addr(fwe_caller *caller, hc_ctx *ctx, uint32_t req, bool server,
-                        uint32_t out, uint32_t nwritten_ptr)
+hc_status hc_ds_ip_addr(fwe_caller *caller, hc_ctx *ctx, uint32_t req, bool server, uint32_t out,
+                        uint32_t nwritten_ptr)
 {
     hc_status st = hc_ds_check(ctx, req);
     if (st != HC_OK)
@@ -89,20 +89,19 @@ hc_status hc_ds_fastly_key_is_valid(fwe_caller *caller, hc_ctx *ctx, uint32_t re
     return hc_mem_write_u32(caller, out, valid);
 }
 
-hc_status hc_ds_original_header_names(fwe_caller *caller, hc_ctx *ctx, uint32_t req,
-                                      uint32_t buf, uint32_t buf_len, uint32_t cursor,
-                                      uint32_t ending_ptr, uint32_t nwritten_ptr)
+hc_status hc_ds_original_header_names(fwe_caller *caller, hc_ctx *ctx, uint32_t req, uint32_t buf,
+                                      uint32_t buf_len, uint32_t cursor, uint32_t ending_ptr,
+                                      uint32_t nwritten_ptr)
 {
     hc_status st = hc_ds_check(ctx, req);
     if (st != HC_OK)
         return st;
     return hc_call_write_seq(caller, hc_headers_seq_original_names,
-                             &hc_ctx_ds_meta(ctx, req)->original, buf, buf_len, cursor,
-                             ending_ptr, nwritten_ptr);
+                             &hc_ctx_ds_meta(ctx, req)->original, buf, buf_len, cursor, ending_ptr,
+                             nwritten_ptr);
 }
 
-hc_status hc_ds_original_header_count(fwe_caller *caller, hc_ctx *ctx, uint32_t req,
-                                      uint32_t out)
+hc_status hc_ds_original_header_count(fwe_caller *caller, hc_ctx *ctx, uint32_t req, uint32_t out)
 {
     hc_status st = hc_ds_check(ctx, req);
     if (st != HC_OK)
@@ -113,8 +112,8 @@ hc_status hc_ds_original_header_count(fwe_caller *caller, hc_ctx *ctx, uint32_t 
 
 /* ---- next_request: reusable instances ---- */
 
-#define NEXT_REQ_ACCEPT_MAX 5       /* registrations per instance, as Viceroy */
-#define NEXT_REQ_TIMEOUT_MS 10000u  /* the longest wait, as Viceroy */
+#define NEXT_REQ_ACCEPT_MAX 5      /* registrations per instance, as Viceroy */
+#define NEXT_REQ_TIMEOUT_MS 10000u /* the longest wait, as Viceroy */
 
 struct hc_promise {
     void *waiter; /* NULL: no request will come (limit reached, or no source) */
@@ -171,8 +170,8 @@ static fwe_trap_kind next_request(fwe_caller *caller, uint64_t *slots, void *dat
         p->waiter =
             ctx->next_src->wait_begin(ctx->next_src->user, p->deadline_ns, wake_signal, sig);
     ctx->next_registered = p->waiter ? ctx->next_registered + 1 : NEXT_REQ_ACCEPT_MAX;
-    hc_log(ctx, 2, "next_request: %s", p->waiter ? "registered for another request"
-                                                 : "no further request will come");
+    hc_log(ctx, 2, "next_request: %s",
+           p->waiter ? "registered for another request" : "no further request will come");
     uint32_t h = hc_table_add(&ctx->items, HC_ITEM_REQUEST_PROMISE, p);
     if (h == HC_HANDLE_INVALID) {
         hc_promise_free(ctx, p);
@@ -192,8 +191,9 @@ static fwe_trap_kind next_request_wait(fwe_caller *caller, uint64_t *slots, void
         HC_RETURN(HC_BADF);
     if (ctx->resp_state == HC_RESP_STREAMING) {
         /* the response body streams through the current request's sink: it has to end first */
-        hc_log(ctx, 0, "next_request_wait: the streaming response of the current request is "
-                       "still open; close its body before taking the next request");
+        hc_log(ctx, 0,
+               "next_request_wait: the streaming response of the current request is "
+               "still open; close its body before taking the next request");
         HC_RETURN(HC_UNSUPPORTED);
     }
     if (!hc_mem_slice(caller, req_out, 4) || !hc_mem_slice(caller, body_out, 4))
@@ -223,8 +223,8 @@ static fwe_trap_kind next_request_wait(fwe_caller *caller, uint64_t *slots, void
         hc_log(ctx, 0, "next_request_wait: out of handles for the next request");
         HC_RETURN(st);
     }
-    hc_log(ctx, 2, "next_request_wait: this instance now serves %s %s (request id %s)",
-           req->method, req->url, hc_ctx_ds_meta(ctx, ctx->ds_req)->request_id);
+    hc_log(ctx, 2, "next_request_wait: this instance now serves %s %s (request id %s)", req->method,
+           req->url, hc_ctx_ds_meta(ctx, ctx->ds_req)->request_id);
     st = hc_mem_write_u32(caller, req_out, ctx->ds_req);
     if (st == HC_OK)
         st = hc_mem_write_u32(caller, body_out, ctx->ds_body);
@@ -367,10 +367,21 @@ static fwe_trap_kind bot_category(fwe_caller *caller, uint64_t *slots, void *dat
 static fwe_trap_kind bot_category_kind(fwe_caller *caller, uint64_t *slots, void *data)
 {
     static const char *const kinds[] = {
-        "none",          "suspected",         "accessibility",      "ai-crawler",
-        "ai-fetcher",    "content-fetcher",   "monitoring-site-tools", "online-marketing",
-        "page-preview",  "platform-integration", "research",        "search-engine-crawler",
-        "search-engine-optimization", "security-tools", "headless",
+        "none",
+        "suspected",
+        "accessibility",
+        "ai-crawler",
+        "ai-fetcher",
+        "content-fetcher",
+        "monitoring-site-tools",
+        "online-marketing",
+        "page-preview",
+        "platform-integration",
+        "research",
+        "search-engine-crawler",
+        "search-engine-optimization",
+        "security-tools",
+        "headless",
     };
     HC_CTX(ctx);
     hc_status st = hc_ds_check(ctx, HC_ARG(0));

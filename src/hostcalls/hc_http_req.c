@@ -221,8 +221,11 @@ static bool utf8_valid(const uint8_t *s, size_t len)
     size_t i = 0;
     while (i < len) {
         uint8_t c = s[i];
-        size_t n = c < 0x80 ? 0 : (c & 0xe0) == 0xc0 ? 1 : (c & 0xf0) == 0xe0 ? 2
-                                                     : (c & 0xf8) == 0xf0 ? 3 : 99;
+        size_t n = c < 0x80             ? 0
+                   : (c & 0xe0) == 0xc0 ? 1
+                   : (c & 0xf0) == 0xe0 ? 2
+                   : (c & 0xf8) == 0xf0 ? 3
+                                        : 99;
         if (n == 99 || (n == 1 && c < 0xc2) || n >= len - i)
             return false;
         for (size_t k = 1; k <= n; k++)
@@ -349,22 +352,22 @@ static fwe_trap_kind header_values_get(fwe_caller *caller, uint64_t *slots, void
 static fwe_trap_kind header_values_set(fwe_caller *caller, uint64_t *slots, void *data)
 {
     REQ(r, 0);
-    HC_RETURN(hc_call_header_values_set(caller, &r->headers, HC_ARG(1), HC_ARG(2), HC_ARG(3),
-                                        HC_ARG(4)));
+    HC_RETURN(
+        hc_call_header_values_set(caller, &r->headers, HC_ARG(1), HC_ARG(2), HC_ARG(3), HC_ARG(4)));
 }
 
 static fwe_trap_kind header_insert(fwe_caller *caller, uint64_t *slots, void *data)
 {
     REQ(r, 0);
-    HC_RETURN(hc_call_header_add(caller, &r->headers, HC_ARG(1), HC_ARG(2), HC_ARG(3), HC_ARG(4),
-                                 true));
+    HC_RETURN(
+        hc_call_header_add(caller, &r->headers, HC_ARG(1), HC_ARG(2), HC_ARG(3), HC_ARG(4), true));
 }
 
 static fwe_trap_kind header_append(fwe_caller *caller, uint64_t *slots, void *data)
 {
     REQ(r, 0);
-    HC_RETURN(hc_call_header_add(caller, &r->headers, HC_ARG(1), HC_ARG(2), HC_ARG(3), HC_ARG(4),
-                                 false));
+    HC_RETURN(
+        hc_call_header_add(caller, &r->headers, HC_ARG(1), HC_ARG(2), HC_ARG(3), HC_ARG(4), false));
 }
 
 static fwe_trap_kind header_remove(fwe_caller *caller, uint64_t *slots, void *data)
@@ -376,8 +379,8 @@ static fwe_trap_kind header_remove(fwe_caller *caller, uint64_t *slots, void *da
 static fwe_trap_kind original_header_names_get(fwe_caller *caller, uint64_t *slots, void *data)
 {
     HC_CTX(ctx);
-    HC_RETURN(hc_ds_original_header_names(caller, ctx, ctx->ds_req, HC_ARG(0), HC_ARG(1),
-                                          HC_ARG(2), HC_ARG(3), HC_ARG(4)));
+    HC_RETURN(hc_ds_original_header_names(caller, ctx, ctx->ds_req, HC_ARG(0), HC_ARG(1), HC_ARG(2),
+                                          HC_ARG(3), HC_ARG(4)));
 }
 
 static fwe_trap_kind original_header_count(fwe_caller *caller, uint64_t *slots, void *data)

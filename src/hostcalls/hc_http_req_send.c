@@ -622,7 +622,8 @@ static hc_status pending_edit(fwe_caller *caller, uint64_t *slots, int op)
     uint32_t name_len = HC_ARG(2), value_len = op == HC_EDIT_REMOVE ? 0 : HC_ARG(4);
     uint32_t target = op == HC_EDIT_REMOVE ? HC_ARG(3) : HC_ARG(5);
     const char *name = (const char *)hc_mem_slice(caller, HC_ARG(1), name_len);
-    const char *value = op == HC_EDIT_REMOVE ? "" : (const char *)hc_mem_slice(caller, HC_ARG(3), value_len);
+    const char *value =
+        op == HC_EDIT_REMOVE ? "" : (const char *)hc_mem_slice(caller, HC_ARG(3), value_len);
     if (!name || !value || target > HC_PENDING_ERROR || !hc_header_name_valid(name, name_len) ||
         !hc_header_value_valid(value, value_len))
         return HC_INVAL;

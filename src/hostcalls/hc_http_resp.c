@@ -56,22 +56,22 @@ static fwe_trap_kind header_values_get(fwe_caller *caller, uint64_t *slots, void
 static fwe_trap_kind header_values_set(fwe_caller *caller, uint64_t *slots, void *data)
 {
     RESP(r, 0);
-    HC_RETURN(hc_call_header_values_set(caller, &r->headers, HC_ARG(1), HC_ARG(2), HC_ARG(3),
-                                        HC_ARG(4)));
+    HC_RETURN(
+        hc_call_header_values_set(caller, &r->headers, HC_ARG(1), HC_ARG(2), HC_ARG(3), HC_ARG(4)));
 }
 
 static fwe_trap_kind header_insert(fwe_caller *caller, uint64_t *slots, void *data)
 {
     RESP(r, 0);
-    HC_RETURN(hc_call_header_add(caller, &r->headers, HC_ARG(1), HC_ARG(2), HC_ARG(3), HC_ARG(4),
-                                 true));
+    HC_RETURN(
+        hc_call_header_add(caller, &r->headers, HC_ARG(1), HC_ARG(2), HC_ARG(3), HC_ARG(4), true));
 }
 
 static fwe_trap_kind header_append(fwe_caller *caller, uint64_t *slots, void *data)
 {
     RESP(r, 0);
-    HC_RETURN(hc_call_header_add(caller, &r->headers, HC_ARG(1), HC_ARG(2), HC_ARG(3), HC_ARG(4),
-                                 false));
+    HC_RETURN(
+        hc_call_header_add(caller, &r->headers, HC_ARG(1), HC_ARG(2), HC_ARG(3), HC_ARG(4), false));
 }
 
 static fwe_trap_kind header_remove(fwe_caller *caller, uint64_t *slots, void *data)

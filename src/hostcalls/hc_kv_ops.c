@@ -76,8 +76,7 @@ int hc_kv_store_of(hc_ctx *ctx, uint32_t h)
 }
 
 hc_status hc_kv_store_and_key(fwe_caller *caller, hc_ctx *ctx, uint32_t store_h, uint32_t key_ptr,
-                              uint32_t key_len, hc_status bad_key, int *store,
-                              const uint8_t **key)
+                              uint32_t key_len, hc_status bad_key, int *store, const uint8_t **key)
 {
     *store = hc_kv_store_of(ctx, store_h);
     if (*store < 0)

@@ -40,8 +40,7 @@ int hc_kv_store_of(hc_ctx *ctx, uint32_t h);
  * handle (HC_BADF when it is none), *key from guest memory (HC_INVAL for a bad pointer), and
  * `bad_key` when the key breaks the naming rules (the two modules report that differently). */
 hc_status hc_kv_store_and_key(fwe_caller *caller, hc_ctx *ctx, uint32_t store_h, uint32_t key_ptr,
-                              uint32_t key_len, hc_status bad_key, int *store,
-                              const uint8_t **key);
+                              uint32_t key_len, hc_status bad_key, int *store, const uint8_t **key);
 /* Reads a key from guest memory: inval outside memory, *valid false when the key breaks
  * production's rules (hc_kv_key_valid). */
 hc_status hc_kv_read_key(fwe_caller *caller, uint32_t ptr, uint32_t len, const uint8_t **key,

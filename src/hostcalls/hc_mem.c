@@ -77,8 +77,8 @@ hc_status hc_mem_write_bytes(fwe_caller *caller, uint32_t buf, const void *data,
     return HC_OK;
 }
 
-hc_status hc_mem_copy_out(fwe_caller *caller, uint32_t buf, uint32_t buf_len,
-                          uint32_t nwritten_ptr, const void *data, size_t len)
+hc_status hc_mem_copy_out(fwe_caller *caller, uint32_t buf, uint32_t buf_len, uint32_t nwritten_ptr,
+                          const void *data, size_t len)
 {
     if (len > buf_len) {
         /* as Viceroy: the needed size, or 0 when it does not fit the out-parameter */

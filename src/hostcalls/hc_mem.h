@@ -25,8 +25,8 @@ hc_status hc_mem_read_u64(fwe_caller *caller, uint32_t ptr, uint64_t *v);
 /* Copies data[0..len) to the guest buffer (buf, buf_len) and writes len to nwritten_ptr. When
  * len > buf_len writes len to nwritten_ptr and returns HC_BUFLEN (the guest retries with a
  * bigger buffer). */
-hc_status hc_mem_copy_out(fwe_caller *caller, uint32_t buf, uint32_t buf_len,
-                          uint32_t nwritten_ptr, const void *data, size_t len);
+hc_status hc_mem_copy_out(fwe_caller *caller, uint32_t buf, uint32_t buf_len, uint32_t nwritten_ptr,
+                          const void *data, size_t len);
 
 /* Copies data[0..len) to guest [buf, buf+len) (no length out-parameter). */
 hc_status hc_mem_write_bytes(fwe_caller *caller, uint32_t buf, const void *data, size_t len);

@@ -151,7 +151,8 @@ hc_status hc_pending_edit(hc_pending *p, int op, const char *name, size_t name_l
     if (!n)
         return HC_ERROR;
     p->edits = n;
-    hc_header_edit e = {op, target, malloc(name_len + 1), malloc(value_len + 1), name_len, value_len};
+    hc_header_edit e = {op,       target,   malloc(name_len + 1), malloc(value_len + 1),
+                        name_len, value_len};
     if (!e.name || !e.value) {
         free(e.name);
         free(e.value);
@@ -285,8 +286,8 @@ hc_status hc_send_start(hc_ctx *ctx, uint32_t req_h, uint32_t body_h, const char
         return HC_BADF;
     /* as Viceroy: the request and (unless streaming) the body are consumed from here on */
     hc_request *r = hc_table_take(&ctx->requests, req_h, HC_KIND_REQUEST);
-    hc_body *body = streaming ? hc_ctx_body(ctx, body_h)
-                              : hc_table_take(&ctx->items, body_h, HC_ITEM_BODY);
+    hc_body *body =
+        streaming ? hc_ctx_body(ctx, body_h) : hc_table_take(&ctx->items, body_h, HC_ITEM_BODY);
     hc_status st = HC_ERROR;
     hc_pending *p = calloc(1, sizeof *p);
     hc_stream_req *sr = NULL;

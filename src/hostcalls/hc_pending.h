@@ -19,12 +19,12 @@ enum {
 #define HC_NO_HANDLE 0xFFFFFFFEu
 
 typedef struct hc_pending {
-    be_transfer *t;       /* NULL when the outcome is known already */
-    be_error fail;        /* with t NULL: BE_OK = the synthetic 502 (@N), else this error */
-    bool synthetic_on_error; /* send_downstream_pending: a failure becomes the synthetic 5XX */
-    char *backend;        /* backend name, for logs */
-    char *method, *url;   /* for logs */
-    uint32_t stream_body; /* items handle of its streaming request body, 0 when none */
+    be_transfer *t;               /* NULL when the outcome is known already */
+    be_error fail;                /* with t NULL: BE_OK = the synthetic 502 (@N), else this error */
+    bool synthetic_on_error;      /* send_downstream_pending: a failure becomes the synthetic 5XX */
+    char *backend;                /* backend name, for logs */
+    char *method, *url;           /* for logs */
+    uint32_t stream_body;         /* items handle of its streaming request body, 0 when none */
     struct hc_header_edit *edits; /* pending_req_header_*: applied, in order, to the response */
     size_t nedits;
     struct hc_rt *rt; /* the readthrough cache's part (hc_readthrough.h), or NULL */
@@ -42,7 +42,7 @@ hc_status hc_pending_edit(hc_pending *p, int op, const char *name, size_t name_l
 
 typedef struct hc_stream_req {
     be_transfer *t;
-    uint32_t pending;   /* items handle of the pending request */
+    uint32_t pending;    /* items handle of the pending request */
     hc_headers trailers; /* trailer_append: sent after the body when it is closed */
 } hc_stream_req;
 

@@ -31,11 +31,13 @@ const hc_alias hc_aliases[] = {
     {"env", "xqd_req_body_downstream_get", "fastly_http_req", "body_downstream_get"},
     {"env", "xqd_req_cache_override_set", "fastly_http_req", "cache_override_set"},
     {"env", "xqd_req_downstream_client_ip_addr", "fastly_http_req", "downstream_client_ip_addr"},
-    {"env", "xqd_req_downstream_client_request_id", "fastly_http_req", "downstream_client_request_id"},
+    {"env", "xqd_req_downstream_client_request_id", "fastly_http_req",
+     "downstream_client_request_id"},
     {"env", "xqd_req_downstream_tls_cipher_openssl_name", "fastly_http_req",
      "downstream_tls_cipher_openssl_name"},
     {"env", "xqd_req_downstream_tls_protocol", "fastly_http_req", "downstream_tls_protocol"},
-    {"env", "xqd_req_downstream_tls_client_hello", "fastly_http_req", "downstream_tls_client_hello"},
+    {"env", "xqd_req_downstream_tls_client_hello", "fastly_http_req",
+     "downstream_tls_client_hello"},
     {"env", "xqd_req_new", "fastly_http_req", "new"},
     {"env", "xqd_req_header_names_get", "fastly_http_req", "header_names_get"},
     {"env", "xqd_req_original_header_names_get", "fastly_http_req", "original_header_names_get"},
@@ -294,7 +296,8 @@ fwe_status hc_registry_define(fwe_linker *linker, const hc_impl *const *tables)
         const hc_abi_fn *row = &hc_abi_table[i];
         fwe_host_fn fn = find_direct(tables, row->module, row->name);
         const hc_abi_fn *stub_row = row;
-        const hc_alias *a = alias_of(row->module, strlen(row->module), row->name, strlen(row->name));
+        const hc_alias *a =
+            alias_of(row->module, strlen(row->module), row->name, strlen(row->name));
         if (!fn && a) {
             const hc_abi_fn *target = abi_row(a->to_module, a->to_name);
             if (target && streq(target->signature, row->signature)) {
@@ -326,7 +329,8 @@ fwe_status hc_define_all(fwe_linker *linker)
 }
 
 /* Appends "module.name" to out, ", "-separated; once full, ends the text with "...". */
-static void append_name(char *out, size_t outlen, size_t *used, bool *full, const fwe_import_info *imp)
+static void append_name(char *out, size_t outlen, size_t *used, bool *full,
+                        const fwe_import_info *imp)
 {
     if (!out || outlen == 0 || *full)
         return;

@@ -24,8 +24,8 @@ extern const hc_impl *const hc_all_impls[];
 
 /* A legacy or alternative import name that resolves to another ABI function. */
 typedef struct hc_alias {
-    const char *module, *name;           /* what the guest imports, e.g. env.xqd_req_new */
-    const char *to_module, *to_name;     /* the ABI row it stands for, e.g. fastly_http_req.new */
+    const char *module, *name;       /* what the guest imports, e.g. env.xqd_req_new */
+    const char *to_module, *to_name; /* the ABI row it stands for, e.g. fastly_http_req.new */
 } hc_alias;
 
 /* The alias table (early SDKs' env.xqd_* names from Viceroy's linker, plus newer renames), ending

@@ -4,9 +4,21 @@
 const char *hc_status_name(int status)
 {
     static const char *const names[] = {
-        "ok",   "error",          "inval",      "badf",        "buflen",
-        "unsupported", "badalign", "httpinvalid", "httpuser", "httpincomplete",
-        "none", "httpheadtoolarge", "httpinvalidstatus", "limitexceeded", "again",
+        "ok",
+        "error",
+        "inval",
+        "badf",
+        "buflen",
+        "unsupported",
+        "badalign",
+        "httpinvalid",
+        "httpuser",
+        "httpincomplete",
+        "none",
+        "httpheadtoolarge",
+        "httpinvalidstatus",
+        "limitexceeded",
+        "again",
     };
     if (status < 0 || status >= (int)(sizeof names / sizeof names[0]))
         return "unknown";

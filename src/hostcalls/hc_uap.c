@@ -82,8 +82,8 @@ static void uap_load(void)
     FILE *f = fopen(path && *path ? path : UAP_DEFAULT_PATH, "r");
     if (!f)
         return;
-    static const char *const keys[4] = {"family_replacement:", "v1_replacement:",
-                                        "v2_replacement:", "v3_replacement:"};
+    static const char *const keys[4] = {
+        "family_replacement:", "v1_replacement:", "v2_replacement:", "v3_replacement:"};
     char line[4096];
     bool in_section = false, have_entry = false;
     while (fgets(line, sizeof line, f)) {

@@ -147,10 +147,9 @@ static void us_or_null(prof_buf *b, int64_t us)
 /* Deep mode: the store and cache hostcalls of a record (under r->mu), counted by operation. */
 static void store_ops(prof_buf *b, const prof_req *r)
 {
-    static const char *const modules[] = {"fastly_kv_store",     "fastly_object_store",
-                                          "fastly_config_store", "fastly_dictionary",
-                                          "fastly_secret_store", "fastly_cache",
-                                          "fastly_http_cache"};
+    static const char *const modules[] = {
+        "fastly_kv_store",     "fastly_object_store", "fastly_config_store", "fastly_dictionary",
+        "fastly_secret_store", "fastly_cache",        "fastly_http_cache"};
     const prof_span *seen[64];
     size_t counts[64], errors[64], n = 0;
     for (size_t i = 0; i < r->nspans; i++) {
@@ -244,7 +243,8 @@ void prof_api_request(prof_buf *b, prof_recorder *rec, prof_req *r)
     for (size_t i = 0; i < r->nlogs; i++) {
         prof_buf_puts(b, i ? ",{\"t_us\":" : "{\"t_us\":");
         prof_json_us(b, r->logs[i].t_ns);
-        prof_buf_printf(b, ",\"stream\":\"%s\",\"text\":", r->logs[i].stream == 2 ? "stderr" : "stdout");
+        prof_buf_printf(
+            b, ",\"stream\":\"%s\",\"text\":", r->logs[i].stream == 2 ? "stderr" : "stdout");
         api_cstr(b, s, r->logs[i].text);
         prof_buf_puts(b, "}");
     }
@@ -402,8 +402,7 @@ void prof_api_aggregate(prof_buf *b, prof_recorder *rec)
     for (size_t j = 0; j < nf && j < 200; j++) {
         prof_buf_puts(b, j ? ",{\"name\":" : "{\"name\":");
         prof_json_cstr(b, fa[j].name);
-        prof_buf_printf(b, ",\"self\":%" PRIu64 ",\"total\":%" PRIu64 "}", fa[j].self,
-                        fa[j].total);
+        prof_buf_printf(b, ",\"self\":%" PRIu64 ",\"total\":%" PRIu64 "}", fa[j].self, fa[j].total);
     }
     prof_buf_puts(b, "]}");
     free(a);

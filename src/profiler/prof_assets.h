@@ -8,7 +8,7 @@
 #include <stddef.h>
 
 typedef struct prof_asset {
-    const char *path;         /* URL path, e.g. "/" */
+    const char *path; /* URL path, e.g. "/" */
     const char *content_type;
     const unsigned char *data;
     size_t len;

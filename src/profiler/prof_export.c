@@ -20,8 +20,9 @@ static void chrome_one(prof_buf *b, const prof_secrets *s, prof_req *r, bool *fi
     if (!*first)
         prof_buf_puts(b, ",");
     *first = false;
-    prof_buf_printf(b, "{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":1,\"tid\":%" PRIu64
-                       ",\"args\":{\"name\":",
+    prof_buf_printf(b,
+                    "{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":1,\"tid\":%" PRIu64
+                    ",\"args\":{\"name\":",
                     tid);
     char label[64];
     snprintf(label, sizeof label, "request %" PRIu64 " ", r->id);
@@ -39,8 +40,8 @@ static void chrome_one(prof_buf *b, const prof_secrets *s, prof_req *r, bool *fi
     }
     prof_buf_puts(b, "}}");
     /* the request itself */
-    prof_buf_printf(b, ",{\"ph\":\"X\",\"cat\":\"request\",\"pid\":1,\"tid\":%" PRIu64 ",\"name\":",
-                    tid);
+    prof_buf_printf(
+        b, ",{\"ph\":\"X\",\"cat\":\"request\",\"pid\":1,\"tid\":%" PRIu64 ",\"name\":", tid);
     prof_api_str(b, s, r->method, strlen(r->method));
     prof_buf_puts(b, ",\"ts\":");
     ts(b, r, 0);
@@ -68,15 +69,15 @@ static void chrome_one(prof_buf *b, const prof_secrets *s, prof_req *r, bool *fi
     for (size_t i = 0; i < r->nbackends; i++) {
         const prof_backend *be = &r->backends[i];
         uint64_t btid = tid + 1 + i;
-        prof_buf_printf(b, ",{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":1,\"tid\":%" PRIu64
-                           ",\"args\":{\"name\":",
+        prof_buf_printf(b,
+                        ",{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":1,\"tid\":%" PRIu64
+                        ",\"args\":{\"name\":",
                         btid);
         prof_api_str(b, s, be->backend, strlen(be->backend));
         prof_buf_puts(b, "}}");
         int64_t total = be->total_us >= 0 ? be->total_us : 0;
-        prof_buf_printf(b, ",{\"ph\":\"X\",\"cat\":\"backend\",\"pid\":1,\"tid\":%" PRIu64
-                           ",\"name\":",
-                        btid);
+        prof_buf_printf(
+            b, ",{\"ph\":\"X\",\"cat\":\"backend\",\"pid\":1,\"tid\":%" PRIu64 ",\"name\":", btid);
         prof_api_str(b, s, be->url, strlen(be->url));
         prof_buf_puts(b, ",\"ts\":");
         ts(b, r, be->start_ns);
@@ -92,8 +93,9 @@ static void chrome_one(prof_buf *b, const prof_secrets *s, prof_req *r, bool *fi
             if (ends[k] < 0 || ends[k] < from)
                 continue;
             if (ends[k] > from) {
-                prof_buf_printf(b, ",{\"ph\":\"X\",\"cat\":\"backend\",\"pid\":1,\"tid\":%" PRIu64
-                                   ",\"name\":\"%s\",\"ts\":",
+                prof_buf_printf(b,
+                                ",{\"ph\":\"X\",\"cat\":\"backend\",\"pid\":1,\"tid\":%" PRIu64
+                                ",\"name\":\"%s\",\"ts\":",
                                 btid, names[k]);
                 ts(b, r, be->start_ns + (uint64_t)from * 1000u);
                 prof_buf_printf(b, ",\"dur\":%" PRId64 "}", ends[k] - from);
@@ -144,8 +146,7 @@ static size_t frame_of(frames *f, const char *name)
     return f->n++;
 }
 
-static void speedscope_one(prof_buf *b, const prof_secrets *s, frames *fr, prof_req *r,
-                           bool *first)
+static void speedscope_one(prof_buf *b, const prof_secrets *s, frames *fr, prof_req *r, bool *first)
 {
     char title[96];
     snprintf(title, sizeof title, "request %" PRIu64 " %s", r->id, r->method);

@@ -81,8 +81,8 @@ void prof_firefox_profile(prof_buf *b, prof_req *r)
                 frame_func[nframes++] = s->funcs[k];
                 const char *name = prof_req_fname_of(r, s->funcs[k]);
                 size_t si = str_index(&st, name ? name : "(unnamed)");
-                prof_buf_printf(&frames_json, "%s[%zu,false,0,null,null,null,0,0]",
-                                f ? "," : "", si);
+                prof_buf_printf(&frames_json, "%s[%zu,false,0,null,null,null,0,0]", f ? "," : "",
+                                si);
             }
             size_t j = 0;
             while (j < nstacks && !(stk_prefix[j] == prefix && stk_frame[j] == f))
@@ -118,7 +118,8 @@ void prof_firefox_profile(prof_buf *b, prof_req *r)
             first_sample = false;
         }
     }
-    prof_buf_puts(b, "\"samples\":{\"schema\":{\"stack\":0,\"time\":1,\"eventDelay\":2},\"data\":[");
+    prof_buf_puts(b,
+                  "\"samples\":{\"schema\":{\"stack\":0,\"time\":1,\"eventDelay\":2},\"data\":[");
     if (samples_json.data)
         prof_buf_put(b, samples_json.data, samples_json.len);
     prof_buf_puts(b, "]},\"stackTable\":{\"schema\":{\"prefix\":0,\"frame\":1},\"data\":[");

@@ -207,7 +207,8 @@ void prof_req_cache(prof_req *r, const char *result, const char *url, size_t url
         r->cache_hits++;
     else
         r->cache_misses++;
-    prof_cache_event *g = r->ncache < PROF_CACHE_MAX ? realloc(r->cache, (r->ncache + 1) * sizeof *g) : NULL;
+    prof_cache_event *g =
+        r->ncache < PROF_CACHE_MAX ? realloc(r->cache, (r->ncache + 1) * sizeof *g) : NULL;
     if (g) {
         r->cache = g;
         r->cache[r->ncache++] = ev;
@@ -242,7 +243,8 @@ static void add_line(prof_req *r, int stream, uint64_t t, const char *s, size_t 
 static void commit_line(prof_req *r, int k, const prof_secrets *secrets, uint64_t t)
 {
     size_t n = 0;
-    char *clean = prof_secrets_scrub(secrets, r->pending[k] ? r->pending[k] : "", r->npending[k], &n);
+    char *clean =
+        prof_secrets_scrub(secrets, r->pending[k] ? r->pending[k] : "", r->npending[k], &n);
     if (clean)
         add_line(r, k + 1, t, clean, n);
     else
@@ -300,8 +302,8 @@ void prof_req_resp_body(prof_req *r, const uint8_t *data, size_t len)
         if (!r->resp_body)
             r->resp_body = malloc(PROF_BODY_KEEP);
         if (r->resp_body) {
-            size_t n = PROF_BODY_KEEP - r->resp_body_len < len ? PROF_BODY_KEEP - r->resp_body_len
-                                                               : len;
+            size_t n =
+                PROF_BODY_KEEP - r->resp_body_len < len ? PROF_BODY_KEEP - r->resp_body_len : len;
             memcpy(r->resp_body + r->resp_body_len, data, n);
             r->resp_body_len += n;
             r->bytes += n;

@@ -13,12 +13,12 @@
 #include <stdint.h>
 
 #define PROF_ARGS_MAX 8
-#define PROF_STACK_MAX 48      /* wasm frames kept per sample (innermost ones) */
-#define PROF_SPANS_MAX 20000   /* hostcall spans kept per request (more are counted) */
-#define PROF_LOGS_MAX 500      /* guest output lines kept per request */
-#define PROF_LINE_MAX 1024     /* bytes kept of one output line */
-#define PROF_BODY_KEEP 1024    /* deep mode: response body bytes kept */
-#define PROF_CACHE_MAX 1000    /* cache lookups kept per request (all are counted) */
+#define PROF_STACK_MAX 48    /* wasm frames kept per sample (innermost ones) */
+#define PROF_SPANS_MAX 20000 /* hostcall spans kept per request (more are counted) */
+#define PROF_LOGS_MAX 500    /* guest output lines kept per request */
+#define PROF_LINE_MAX 1024   /* bytes kept of one output line */
+#define PROF_BODY_KEEP 1024  /* deep mode: response body bytes kept */
+#define PROF_CACHE_MAX 1000  /* cache lookups kept per request (all are counted) */
 
 /* The profiler's mode; the order is cfg_profile_mode's. */
 typedef enum prof_mode {
@@ -96,10 +96,10 @@ typedef struct prof_mem_point {
 typedef struct prof_req {
     pthread_mutex_t mu;
     atomic_int refs;
-    uint64_t id;        /* 1, 2, ... per recorder */
+    uint64_t id; /* 1, 2, ... per recorder */
     prof_mode mode;
     char trace[33];
-    char *method, *url; /* in the record's own allocation */
+    char *method, *url;     /* in the record's own allocation */
     uint64_t wall_start_us; /* CLOCK_REALTIME at the start (for exports) */
     uint64_t start_mono_ns; /* CLOCK_MONOTONIC at the start */
     uint64_t total_ns;      /* to the end of the guest run; 0 while running */
@@ -114,7 +114,7 @@ typedef struct prof_req {
     prof_cache_event *cache; /* readthrough cache lookups, in order */
     size_t ncache;
     uint64_t cache_hits, cache_misses; /* HIT and STALE count as hits, MISS and PASS as misses */
-    prof_store_count *stores; /* store accesses by store and hostcall */
+    prof_store_count *stores;          /* store accesses by store and hostcall */
     size_t nstores;
     prof_log *logs;
     size_t nlogs, logs_dropped;

@@ -75,8 +75,8 @@ prof_recorder *prof_recorder_new(const prof_config *cfg, char *err, size_t errle
         prof_recorder_free(rec);
         return NULL;
     }
-    bool native = cfg->native || rec->mode == PROF_MODE_NATIVE ||
-                  rec->mode == PROF_MODE_COMBINED || cfg->guest_dir;
+    bool native = cfg->native || rec->mode == PROF_MODE_NATIVE || rec->mode == PROF_MODE_COMBINED ||
+                  cfg->guest_dir;
     if (native) {
         char how[512] = "";
         rec->sampler = prof_sampler_new(PROF_SAMPLE_HZ, how, sizeof how);

@@ -181,8 +181,7 @@ static bool start_perf(prof_sampler *s, thread_buf *b)
         return false;
     struct f_owner_ex owner = {F_OWNER_TID, (pid_t)syscall(SYS_gettid)};
     if (fcntl((int)fd, F_SETFL, O_ASYNC) != 0 || fcntl((int)fd, F_SETSIG, SIGPROF) != 0 ||
-        fcntl((int)fd, F_SETOWN_EX, &owner) != 0 ||
-        ioctl((int)fd, PERF_EVENT_IOC_ENABLE, 0) != 0) {
+        fcntl((int)fd, F_SETOWN_EX, &owner) != 0 || ioctl((int)fd, PERF_EVENT_IOC_ENABLE, 0) != 0) {
         close((int)fd);
         return false;
     }

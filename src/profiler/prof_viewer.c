@@ -172,7 +172,8 @@ static bool token_ok(const prof_viewer *v, const char *given)
     size_t a = strlen(given), b = strlen(v->token);
     unsigned diff = (unsigned)(a ^ b);
     for (size_t i = 0; i < b; i++)
-        diff |= (unsigned)(unsigned char)v->token[i] ^ (unsigned)(unsigned char)(i < a ? given[i] : 0);
+        diff |=
+            (unsigned)(unsigned char)v->token[i] ^ (unsigned)(unsigned char)(i < a ? given[i] : 0);
     return diff == 0;
 }
 
@@ -218,47 +219,39 @@ static bool parse_id(const char *s, uint64_t *id)
     return true;
 }
 
-static enum MHD_Result export(struct MHD_Connection *c, prof_viewer *v, bool chrome)
-{
+static enum MHD_Result export(struct MHD_Connection *c, prof_viewer *v, bool chrome) {
     const char *ids = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "id");
-    prof_req **list = NULL;
-    size_t n = 0;
-    uint64_t id = 0;
-    if (ids) {
-        if (!parse_id(ids, &id))
-            return send_text(c, 400, "id: expected a request number\n");
-        prof_req *r = prof_recorder_find(v->rec, id);
-        if (!r)
-            return send_text(c, 404, "no such request (it may have left the ring)\n");
-        list = malloc(sizeof *list);
-        if (!list) {
-            prof_req_release(r);
-            return send_text(c, 500, "out of memory\n");
-        }
-        list[0] = r;
-        n = 1;
-    } else {
-        n = prof_recorder_list(v->rec, &list);
-    }
-    prof_buf b;
-    prof_buf_init(&b);
-    if (chrome)
-        prof_export_chrome(&b, prof_recorder_secrets(v->rec), list, n);
-    else
-        prof_export_speedscope(&b, prof_recorder_secrets(v->rec), list, n);
-    for (size_t i = 0; i < n; i++)
-        prof_req_release(list[i]);
-    free(list);
-    char disp[128];
-    snprintf(disp, sizeof disp, "attachment; filename=\"fastlike-%s%s%s.json\"",
-             ids ? ids : "all", chrome ? ".trace" : "", chrome ? "" : ".speedscope");
-    return send_json(c, &b, disp);
+    prof_req **list = NULL; size_t n = 0; uint64_t id = 0;
+    if (ids){if (!parse_id(ids, &id)) return send_text(c, 400, "id: expected a request number\n");
+             prof_req *r = prof_recorder_find(v->rec, id);
+             if (!r) return send_text(c, 404, "no such request (it may have left the ring)\n");
+             list = malloc(sizeof *list);
+             if (!list){prof_req_release(r); return send_text(c, 500, "out of memory\n");}
+list[0] = r;
+n = 1;
+}
+else
+{
+    n = prof_recorder_list(v->rec, &list);
+}
+prof_buf b;
+prof_buf_init(&b);
+if (chrome)
+    prof_export_chrome(&b, prof_recorder_secrets(v->rec), list, n);
+else
+    prof_export_speedscope(&b, prof_recorder_secrets(v->rec), list, n);
+for (size_t i = 0; i < n; i++)
+    prof_req_release(list[i]);
+free(list);
+char disp[128];
+snprintf(disp, sizeof disp, "attachment; filename=\"fastlike-%s%s%s.json\"", ids ? ids : "all",
+         chrome ? ".trace" : "", chrome ? "" : ".speedscope");
+return send_json(c, &b, disp);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_data_size,
-                                  void **con_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
 {
     prof_viewer *v = cls;
     (void)version, (void)upload_data;
@@ -366,11 +359,11 @@ prof_viewer *prof_viewer_start(const prof_viewer_config *cfg, char *err, size_t 
     if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
         v->port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
                                                  : ((struct sockaddr_in *)&ss)->sin_port);
-    v->daemon = MHD_start_daemon(
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ERROR_LOG, 0, NULL, NULL,
-        on_request, v, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL, MHD_OPTION_LISTEN_SOCKET,
-        fd, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)60, MHD_OPTION_CONNECTION_LIMIT,
-        (unsigned int)64, MHD_OPTION_END);
+    v->daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ERROR_LOG,
+                                 0, NULL, NULL, on_request, v, MHD_OPTION_EXTERNAL_LOGGER,
+                                 on_mhd_log, NULL, MHD_OPTION_LISTEN_SOCKET, fd,
+                                 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)60,
+                                 MHD_OPTION_CONNECTION_LIMIT, (unsigned int)64, MHD_OPTION_END);
     if (!v->daemon) {
         close(fd);
         free(v);

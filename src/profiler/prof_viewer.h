@@ -1,7 +1,7 @@
 /* prof_viewer.h: the profiler's read-only HTTP listener (-profile-ui ADDR): the single-page
  * viewer built into the binary and its JSON API over the recorder (request list, one request's
- * timeline, aggregates, Chrome trace, speedscope and Firefox Profiler exports). It binds loopback addresses only,
- * unless remote access is allowed; then every page and API call needs the token. */
+ * timeline, aggregates, Chrome trace, speedscope and Firefox Profiler exports). It binds loopback
+ * addresses only, unless remote access is allowed; then every page and API call needs the token. */
 #ifndef PROF_VIEWER_H
 #define PROF_VIEWER_H
 

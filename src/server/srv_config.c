@@ -710,8 +710,7 @@ fastlike_status srv_config_add_cfg_backend(fastlike_config *c, const cfg_backend
     return FASTLIKE_OK;
 }
 
-fastlike_status srv_config_set_edge(fastlike_config *c, const cfg_edge *e, char *err,
-                                    size_t errlen)
+fastlike_status srv_config_set_edge(fastlike_config *c, const cfg_edge *e, char *err, size_t errlen)
 {
     cfg_edge copy;
     char msg[256] = "";
@@ -770,8 +769,8 @@ void fastlike_config_set_profile_allow_remote(fastlike_config *c, bool allow)
     c->profile_allow_remote = allow;
 }
 
-fastlike_status fastlike_config_set_profile_token(fastlike_config *c, const char *token,
-                                                  char *err, size_t errlen)
+fastlike_status fastlike_config_set_profile_token(fastlike_config *c, const char *token, char *err,
+                                                  size_t errlen)
 {
     char *copy = NULL;
     if (token) {
@@ -780,8 +779,9 @@ fastlike_status fastlike_config_set_profile_token(fastlike_config *c, const char
         for (size_t i = 0; ok && i < n; i++)
             ok = token[i] > ' ' && token[i] < 0x7f;
         if (!ok) {
-            put_err(err, errlen, "profiler token: must be at least 8 printable characters "
-                                 "without spaces");
+            put_err(err, errlen,
+                    "profiler token: must be at least 8 printable characters "
+                    "without spaces");
             return FASTLIKE_ERR_ARGS;
         }
         if (!(copy = dup_str(token)))

@@ -56,10 +56,10 @@ struct fastlike_config {
     cfg_profile_mode profile_mode; /* CFG_PROFILE_TRACE by default */
     bool profile_native;
     /* profiler details (profiler/prof_recorder.h, prof_viewer.h) */
-    size_t profile_max_requests;   /* 0: the default (1000) */
-    bool profile_allow_remote;     /* -profile-ui-allow-remote */
-    char *profile_token;           /* -profile-ui-token; NULL: generated when remote */
-    char *profile_guest_dir;       /* Viceroy's --profile=guest,DIR; NULL: none */
+    size_t profile_max_requests; /* 0: the default (1000) */
+    bool profile_allow_remote;   /* -profile-ui-allow-remote */
+    char *profile_token;         /* -profile-ui-token; NULL: generated when remote */
+    char *profile_guest_dir;     /* Viceroy's --profile=guest,DIR; NULL: none */
 };
 
 /* For the command line, which parses flags and -C fastly.toml into a cfg_options first: adds one

@@ -74,9 +74,8 @@ static fastlike_status start_profiler(fastlike *f, const fastlike_config *c, cha
 {
     bool mode_asks = c->profile_mode == CFG_PROFILE_NATIVE ||
                      c->profile_mode == CFG_PROFILE_COMBINED || c->profile_mode == CFG_PROFILE_DEEP;
-    bool wanted = c->profile_guest_dir ||
-                  (c->profile_mode != CFG_PROFILE_OFF &&
-                   (c->profile_ui || c->profile_native || mode_asks));
+    bool wanted = c->profile_guest_dir || (c->profile_mode != CFG_PROFILE_OFF &&
+                                           (c->profile_ui || c->profile_native || mode_asks));
     if (!wanted)
         return FASTLIKE_OK;
     prof_config pc = {.mode = (prof_mode)c->profile_mode,

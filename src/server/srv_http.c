@@ -31,10 +31,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#define HEAD_MAX (64 * 1024)          /* request line and fields */
-#define PREREAD_MAX (64 * 1024)       /* bodies up to this size are read before the guest runs */
-#define OUT_CAP (16 * 1024)           /* response bytes gathered before a send */
-#define IO_TIMEOUT_MS (120 * 1000)    /* a client that neither sends nor reads for this long */
+#define HEAD_MAX (64 * 1024)       /* request line and fields */
+#define PREREAD_MAX (64 * 1024)    /* bodies up to this size are read before the guest runs */
+#define OUT_CAP (16 * 1024)        /* response bytes gathered before a send */
+#define IO_TIMEOUT_MS (120 * 1000) /* a client that neither sends nor reads for this long */
 #define IDLE_TIMEOUT_NS (120ull * 1000 * 1000 * 1000)
 #define MAX_WORKERS 512
 #ifndef WORKERS_PER_CPU
@@ -43,8 +43,8 @@
 #ifndef MIN_WORKERS
 #define MIN_WORKERS 8
 #endif
-#define TICK_MS 20                            /* how often the housekeeper looks */
-#define BLOCKED_NS (50ull * 1000 * 1000)      /* a worker busy this long is probably waiting */
+#define TICK_MS 20                       /* how often the housekeeper looks */
+#define BLOCKED_NS (50ull * 1000 * 1000) /* a worker busy this long is probably waiting */
 
 typedef struct conn conn;
 typedef struct http_req http_req;
@@ -63,8 +63,8 @@ struct srv_http {
     uint16_t port;
     pthread_mutex_t lock; /* everything below */
     pthread_cond_t changed;
-    conn *idle;                      /* connections armed in epoll, for the sweeper */
-    conn *ready_head, *ready_tail;   /* connections to serve without waiting for input */
+    conn *idle;                    /* connections armed in epoll, for the sweeper */
+    conn *ready_head, *ready_tail; /* connections to serve without waiting for input */
     size_t nconns;
     size_t nthreads;
     size_t ncpu;
@@ -85,9 +85,9 @@ struct conn {
     struct sockaddr_storage peer, local;
     char *in; /* received bytes [in_off, in_len) not consumed yet */
     size_t in_off, in_len, in_cap;
-    http_req *req;     /* the request being read or served, or NULL */
-    bool close_after;  /* no further request on this connection */
-    bool run_pending;  /* req was given back by a waiting instance: run it */
+    http_req *req;    /* the request being read or served, or NULL */
+    bool close_after; /* no further request on this connection */
+    bool run_pending; /* req was given back by a waiting instance: run it */
 };
 
 enum body_mode { BODY_NONE, BODY_LENGTH, BODY_CHUNKED };
@@ -209,25 +209,59 @@ static const char *reason_phrase(unsigned status)
         unsigned code;
         const char *text;
     } phrases[] = {
-        {100, "Continue"}, {101, "Switching Protocols"}, {103, "Early Hints"}, {200, "OK"},
-        {201, "Created"}, {202, "Accepted"}, {203, "Non-Authoritative Information"},
-        {204, "No Content"}, {205, "Reset Content"}, {206, "Partial Content"},
-        {300, "Multiple Choices"}, {301, "Moved Permanently"}, {302, "Found"}, {303, "See Other"},
-        {304, "Not Modified"}, {307, "Temporary Redirect"}, {308, "Permanent Redirect"},
-        {400, "Bad Request"}, {401, "Unauthorized"}, {402, "Payment Required"},
-        {403, "Forbidden"}, {404, "Not Found"}, {405, "Method Not Allowed"},
-        {406, "Not Acceptable"}, {407, "Proxy Authentication Required"},
-        {408, "Request Timeout"}, {409, "Conflict"}, {410, "Gone"}, {411, "Length Required"},
-        {412, "Precondition Failed"}, {413, "Content Too Large"}, {414, "URI Too Long"},
-        {415, "Unsupported Media Type"}, {416, "Range Not Satisfiable"},
-        {417, "Expectation Failed"}, {418, "I'm a teapot"}, {421, "Misdirected Request"},
-        {422, "Unprocessable Content"}, {425, "Too Early"}, {426, "Upgrade Required"},
-        {428, "Precondition Required"}, {429, "Too Many Requests"},
-        {431, "Request Header Fields Too Large"}, {451, "Unavailable For Legal Reasons"},
-        {500, "Internal Server Error"}, {501, "Not Implemented"}, {502, "Bad Gateway"},
-        {503, "Service Unavailable"}, {504, "Gateway Timeout"},
-        {505, "HTTP Version Not Supported"}, {507, "Insufficient Storage"},
-        {508, "Loop Detected"}, {511, "Network Authentication Required"},
+        {100, "Continue"},
+        {101, "Switching Protocols"},
+        {103, "Early Hints"},
+        {200, "OK"},
+        {201, "Created"},
+        {202, "Accepted"},
+        {203, "Non-Authoritative Information"},
+        {204, "No Content"},
+        {205, "Reset Content"},
+        {206, "Partial Content"},
+        {300, "Multiple Choices"},
+        {301, "Moved Permanently"},
+        {302, "Found"},
+        {303, "See Other"},
+        {304, "Not Modified"},
+        {307, "Temporary Redirect"},
+        {308, "Permanent Redirect"},
+        {400, "Bad Request"},
+        {401, "Unauthorized"},
+        {402, "Payment Required"},
+        {403, "Forbidden"},
+        {404, "Not Found"},
+        {405, "Method Not Allowed"},
+        {406, "Not Acceptable"},
+        {407, "Proxy Authentication Required"},
+        {408, "Request Timeout"},
+        {409, "Conflict"},
+        {410, "Gone"},
+        {411, "Length Required"},
+        {412, "Precondition Failed"},
+        {413, "Content Too Large"},
+        {414, "URI Too Long"},
+        {415, "Unsupported Media Type"},
+        {416, "Range Not Satisfiable"},
+        {417, "Expectation Failed"},
+        {418, "I'm a teapot"},
+        {421, "Misdirected Request"},
+        {422, "Unprocessable Content"},
+        {425, "Too Early"},
+        {426, "Upgrade Required"},
+        {428, "Precondition Required"},
+        {429, "Too Many Requests"},
+        {431, "Request Header Fields Too Large"},
+        {451, "Unavailable For Legal Reasons"},
+        {500, "Internal Server Error"},
+        {501, "Not Implemented"},
+        {502, "Bad Gateway"},
+        {503, "Service Unavailable"},
+        {504, "Gateway Timeout"},
+        {505, "HTTP Version Not Supported"},
+        {507, "Insufficient Storage"},
+        {508, "Loop Detected"},
+        {511, "Network Authentication Required"},
     };
     for (size_t i = 0; i < sizeof phrases / sizeof phrases[0]; i++)
         if (phrases[i].code == status)
@@ -925,8 +959,8 @@ static void serve(conn *c)
                     conn_close(c, false);
                 return;
             }
-            r->handoff = (srv_handoff){.req = &r->dreq, .sink = &r->sink, .done = handoff_done,
-                                       .user = r};
+            r->handoff =
+                (srv_handoff){.req = &r->dreq, .sink = &r->sink, .done = handoff_done, .user = r};
             srv_guest *g = srv_live_acquire(h->live);
             bool offered = srv_request_offer(g, &r->handoff);
             srv_guest_drop(g); /* a waiting instance holds its own reference */
@@ -1159,8 +1193,7 @@ fastlike_status srv_http_start(const srv_http_config *cfg, srv_http **out, char 
         add_marker(h, h->listen_fd, EPOLLIN | EPOLLEXCLUSIVE, &h->markers[0]) != 0 ||
         add_marker(h, h->stop_efd, EPOLLIN, &h->markers[1]) != 0 ||
         add_marker(h, h->ready_efd, EPOLLIN | EPOLLEXCLUSIVE, &h->markers[2]) != 0) {
-        snprintf(err, errlen, "cannot start the HTTP server on %s: %s", cfg->bind,
-                 strerror(errno));
+        snprintf(err, errlen, "cannot start the HTTP server on %s: %s", cfg->bind, strerror(errno));
         goto fail;
     }
     pthread_mutex_lock(&h->lock);

@@ -70,10 +70,10 @@ static bool each_token(const char *v, size_t len, token_fn fn, void *user)
 }
 
 typedef struct te_state {
-    int count;        /* codings seen */
+    int count; /* codings seen */
     bool last_chunked;
     bool chunked_twice;
-    bool other;       /* a coding other than chunked */
+    bool other; /* a coding other than chunked */
 } te_state;
 
 static bool te_token(void *user, const char *tok, size_t len)
@@ -275,12 +275,12 @@ long srv_http_parse_head(const char *buf, size_t len, srv_http_head *h, int *sta
 /* ---- chunked decoding ---- */
 
 enum {
-    CK_SIZE = 0,  /* hex digits of a chunk size */
-    CK_EXT,       /* chunk extensions up to the end of the line */
-    CK_DATA,      /* chunk data */
-    CK_DATA_CR,   /* the CRLF after chunk data */
+    CK_SIZE = 0, /* hex digits of a chunk size */
+    CK_EXT,      /* chunk extensions up to the end of the line */
+    CK_DATA,     /* chunk data */
+    CK_DATA_CR,  /* the CRLF after chunk data */
     CK_DATA_LF,
-    CK_TRAILER,   /* at the start of a trailer line (or the final empty line) */
+    CK_TRAILER, /* at the start of a trailer line (or the final empty line) */
     CK_TRAILER_LINE,
     CK_DONE,
 };
@@ -399,8 +399,8 @@ srv_chunked_result srv_chunked_decode(srv_chunked *c, const uint8_t *in, size_t 
         case CK_TRAILER_LINE:
             if (b == '\n') {
                 c->state = CK_TRAILER;
-            } else if (++c->line_len > MAX_CHUNK_LINE ||
-                       (b < 0x20 && b != '\t' && b != '\r') || b == 0x7f) {
+            } else if (++c->line_len > MAX_CHUNK_LINE || (b < 0x20 && b != '\t' && b != '\r') ||
+                       b == 0x7f) {
                 goto error;
             }
             i++;

@@ -27,8 +27,8 @@ typedef struct wrap_sink {
     const hc_downstream_request *req;
     uint64_t t0;
     bool reused, logged;
-    srv_log log; /* the server's, at the request's own level (fastlike-verbose) */
-    prof_req *prof; /* deep profiling: the record that counts the body bytes, else NULL */
+    srv_log log;     /* the server's, at the request's own level (fastlike-verbose) */
+    prof_req *prof;  /* deep profiling: the record that counts the body bytes, else NULL */
     uint64_t end_ns; /* when the response ended (finished or cut short), for the profiler */
 } wrap_sink;
 
@@ -316,7 +316,7 @@ srv_outcome srv_request_run(srv_guest *g, const hc_downstream_request *req, cons
             prof_req_header(pr, req->headers[i].name, req->headers[i].name_len,
                             req->headers[i].value, req->headers[i].value_len);
         w.prof = pr;
-        prof_req_retain(pr); /* for w, until the end of the run */
+        prof_req_retain(pr);  /* for w, until the end of the run */
         if (req->body_read) { /* count the request body as the guest reads it */
             pcb = (prof_counted_body){req->body_read, req->body_src, pr}; /* w's reference */
             deep_req = *req;
@@ -400,9 +400,8 @@ srv_outcome srv_request_run(srv_guest *g, const hc_downstream_request *req, cons
         srv_logf(&g->log, "[%.8s] %s %s: guest exited with code %d", trace, cur->method, cur->url,
                  trap->exit_code);
     } else if (st == FWE_ERR_TRAP && trap->kind == FWE_TRAP_INTERRUPTED && fired) {
-        srv_logf(&g->log,
-                 "[%.8s] %s %s: guest stopped: CPU deadline of %" PRIu64 " ms exceeded", trace,
-                 cur->method, cur->url, g->timeout_ms);
+        srv_logf(&g->log, "[%.8s] %s %s: guest stopped: CPU deadline of %" PRIu64 " ms exceeded",
+                 trace, cur->method, cur->url, g->timeout_ms);
     } else if (st == FWE_ERR_TRAP) {
         log_trap(g, cur, trace, trap);
     } else {
@@ -413,7 +412,8 @@ done:;
     wrap_sink *cw = rs.current;
     if (failed) {
         if (!cw->head_sent)
-            send_simple(cw, 500, "500 Internal Server Error: the guest failed (see the server log)\n");
+            send_simple(cw, 500,
+                        "500 Internal Server Error: the guest failed (see the server log)\n");
         else
             w_abort(cw);
         outcome = SRV_OUTCOME_FAILED;
@@ -428,7 +428,7 @@ done:;
         w_abort(cw); /* the guest abandoned its streaming body: the client sees it cut short */
     else
         w_finish(cw);
-    log_access(cw); /* when the guest left it neither finished nor aborted */
+    log_access(cw);  /* when the guest left it neither finished nor aborted */
     hc_ctx_free(hc); /* a request handed over but never taken goes back to its offerer */
     fwe_instance_free(inst);
     if (slot)

@@ -29,7 +29,8 @@ typedef enum srv_outcome {
  * passes is allowed: a request listing Fastlike SRV_LOOP_MAX_PASSES times or more (the pass after
  * the 5th) is a loop and gets 508 without running the guest. */
 #define SRV_LOOP_MAX_PASSES 5
-/* How many cdn-loop tokens of `req` (all its cdn-loop headers) are "Fastlike" (case-insensitive). */
+/* How many cdn-loop tokens of `req` (all its cdn-loop headers) are "Fastlike" (case-insensitive).
+ */
 size_t srv_request_loop_passes(const hc_downstream_request *req);
 /* srv_request_loop_passes(req) >= SRV_LOOP_MAX_PASSES. */
 bool srv_request_is_loop(const hc_downstream_request *req);

@@ -1,8 +1,9 @@
 /* fuzz_wasm.c: libFuzzer target over the engine's front door: fwe_module_load on arbitrary bytes,
  * then, for modules that load, instantiation against an empty linker (missing imports become
- * trapping stubs) and free. Built by tests/fuzz/run.sh with clang -fsanitize=fuzzer,address,undefined.
- * A start section is cut out before instantiating, so a mutated start function that loops forever
- * cannot turn into a libFuzzer timeout; the unmodified bytes are still what gets loaded first. */
+ * trapping stubs) and free. Built by tests/fuzz/run.sh with clang
+ * -fsanitize=fuzzer,address,undefined. A start section is cut out before instantiating, so a
+ * mutated start function that loops forever cannot turn into a libFuzzer timeout; the unmodified
+ * bytes are still what gets loaded first. */
 #include "fwe.h"
 #include "runtime.h" /* internal: translate every body, not only the ones that get called */
 
@@ -72,7 +73,8 @@ static void try_instantiate(fwe_engine *engine, const fwe_module *module)
             fwe_export_info info;
             fwe_module_export(module, i, &info);
             fwe_extern ext;
-            if (info.kind != FWE_EXTERN_FUNC || !fwe_instance_export(inst, info.name, info.name_len, &ext))
+            if (info.kind != FWE_EXTERN_FUNC ||
+                !fwe_instance_export(inst, info.name, info.name_len, &ext))
                 continue;
             fwe_functype_info ft;
             fwe_func_type(ext.of.func, &ft);

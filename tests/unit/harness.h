@@ -87,7 +87,7 @@ HARNESS_UNUSED static void harness_fail_head(const char *file, int line)
 /* Run one test; a test passes when it recorded no failure. */
 #define RUN(name)                                                                                  \
     do {                                                                                           \
-        const char *harness_only_ = getenv("HARNESS_ONLY"); /* run just the test of that name */  \
+        const char *harness_only_ = getenv("HARNESS_ONLY"); /* run just the test of that name */   \
         if (harness_only_ && harness_only_[0] && strcmp(harness_only_, #name) != 0)                \
             break;                                                                                 \
         harness_cur_name = #name;                                                                  \

@@ -446,8 +446,8 @@ static void mode_trailers(const char *be)
     }
     size_t vn = 0;
     set_num(out, "x-tr-missing",
-            fastly_http_body_trailer_value_get(b, (const uint8_t *)"x-nope", 6, value,
-                                               sizeof value, &vn));
+            fastly_http_body_trailer_value_get(b, (const uint8_t *)"x-nope", 6, value, sizeof value,
+                                               &vn));
     answer(200, "trailers\n", out);
 }
 
@@ -485,10 +485,10 @@ static void mode_trailers_up(const char *be)
         }
     } else {
         write_all(b, "hello", 5);
-        st = fastly_http_body_trailer_append(b, (const uint8_t *)"x-up-a", 6,
-                                             (const uint8_t *)"1", 1);
-        st |= fastly_http_body_trailer_append(b, (const uint8_t *)"x-up-b", 6,
-                                              (const uint8_t *)"2", 1);
+        st = fastly_http_body_trailer_append(b, (const uint8_t *)"x-up-a", 6, (const uint8_t *)"1",
+                                             1);
+        st |= fastly_http_body_trailer_append(b, (const uint8_t *)"x-up-b", 6, (const uint8_t *)"2",
+                                              1);
         if (st == 0)
             st = fastly_http_req_send(r, b, be, strlen(be), &resp, &rb);
     }
@@ -502,7 +502,7 @@ static void mode_trailers_up(const char *be)
     fastly_http_resp_send_downstream(resp, rb, 0);
 }
 
-#define EDIT(fn, p, name, value, target) \
+#define EDIT(fn, p, name, value, target)                                                           \
     fn(p, (const uint8_t *)(name), strlen(name), (const uint8_t *)(value), strlen(value), target)
 
 static int mode_pending(const char *be)
@@ -529,8 +529,10 @@ static int mode_pending(const char *be)
     EDIT(fastly_http_req_pending_req_header_insert, p, "x-edit-twice", "second",
          FASTLY_PENDING_RESPONSE_KIND_ANY);
     /* a bad target and a bad header name are inval */
-    if (EDIT(fastly_http_req_pending_req_header_insert, p, "x-ok", "v", 7) != FASTLY_FASTLY_STATUS_INVAL ||
-        EDIT(fastly_http_req_pending_req_header_insert, p, "bad name", "v", 0) != FASTLY_FASTLY_STATUS_INVAL)
+    if (EDIT(fastly_http_req_pending_req_header_insert, p, "x-ok", "v", 7) !=
+            FASTLY_FASTLY_STATUS_INVAL ||
+        EDIT(fastly_http_req_pending_req_header_insert, p, "bad name", "v", 0) !=
+            FASTLY_FASTLY_STATUS_INVAL)
         return 3;
     /* an unknown handle is badf (checked before anything goes downstream) */
     if (fastly_http_resp_send_downstream_pending(p + 1000) != FASTLY_FASTLY_STATUS_BADF)

@@ -1,8 +1,8 @@
 /* hc_downstream.c: test guest for fastly_http_downstream (all 40 functions). argv[1]:
  *   plain  the default fake request (see tests/unit/hostcalls/hc_guest_run.h): metadata, TLS and
- *          proxy getters answering none, next_request without a request source (the promise resolves to none)
- *   bot    a request carrying x-fastly-bot-* headers (analyzed, detected, name, category, verified)
- * Run by tests/unit/hostcalls/test_hc_downstream.c. */
+ *          proxy getters answering none, next_request without a request source (the promise
+ * resolves to none) bot    a request carrying x-fastly-bot-* headers (analyzed, detected, name,
+ * category, verified) Run by tests/unit/hostcalls/test_hc_downstream.c. */
 #include "hc_check.h"
 
 static char buf[256];
@@ -30,9 +30,9 @@ static void metadata(void)
     EXPECT_ST(fastly_http_downstream_downstream_original_header_names(BAD_HANDLE, buf, 6, 0,
                                                                       &ending, &nw),
               ST_BADF);
-    EXPECT_ST(fastly_http_downstream_downstream_original_header_names(other, buf, 6, 0, &ending,
-                                                                      &nw),
-              ST_ERROR);
+    EXPECT_ST(
+        fastly_http_downstream_downstream_original_header_names(other, buf, 6, 0, &ending, &nw),
+        ST_ERROR);
     /* covers: fastly_http_downstream.downstream_original_header_count */
     EXPECT_ST(fastly_http_downstream_downstream_original_header_count(req, &u), ST_OK);
     EXPECT_INT(u, 5);
@@ -50,16 +50,19 @@ static void metadata(void)
     EXPECT_INT(nw, 16);
     EXPECT_ST(fastly_http_downstream_downstream_server_ip_addr(req, buf, MISALIGNED), ST_BADALIGN);
     /* covers: fastly_http_downstream.downstream_client_request_id */
-    EXPECT_ST(fastly_http_downstream_downstream_client_request_id(req, buf, sizeof buf, &nw), ST_OK);
+    EXPECT_ST(fastly_http_downstream_downstream_client_request_id(req, buf, sizeof buf, &nw),
+              ST_OK);
     EXPECT_BYTES(buf, nw, "0123456789abcdef0123456789abcdef");
     EXPECT_ST(fastly_http_downstream_downstream_client_request_id(req, buf, 31, &nw), ST_BUFLEN);
     EXPECT_INT(nw, 32);
     EXPECT_ST(fastly_http_downstream_downstream_client_request_id(BAD_HANDLE, buf, 31, &nw),
               ST_BADF);
     /* covers: fastly_http_downstream.downstream_compliance_region */
-    EXPECT_ST(fastly_http_downstream_downstream_compliance_region(req, buf, sizeof buf, &nw), ST_OK);
+    EXPECT_ST(fastly_http_downstream_downstream_compliance_region(req, buf, sizeof buf, &nw),
+              ST_OK);
     EXPECT_BYTES(buf, nw, "none");
-    EXPECT_ST(fastly_http_downstream_downstream_compliance_region(BAD_HANDLE, buf, 9, &nw), ST_BADF);
+    EXPECT_ST(fastly_http_downstream_downstream_compliance_region(BAD_HANDLE, buf, 9, &nw),
+              ST_BADF);
     /* covers: fastly_http_downstream.downstream_client_ddos_detected */
     u = 7;
     EXPECT_ST(fastly_http_downstream_downstream_client_ddos_detected(req, &u), ST_OK);
@@ -84,74 +87,118 @@ static void metadata(void)
 static void absent(void)
 {
     /* covers: fastly_http_downstream.downstream_client_h2_fingerprint */
-    EXPECT_ST(fastly_http_downstream_downstream_client_h2_fingerprint(req, buf, sizeof buf, &nw), ST_NONE);
-    EXPECT_ST(fastly_http_downstream_downstream_client_h2_fingerprint(BAD_HANDLE, buf, sizeof buf, &nw), ST_BADF);
-    EXPECT_ST(fastly_http_downstream_downstream_client_h2_fingerprint(other, buf, sizeof buf, &nw), ST_ERROR);
+    EXPECT_ST(fastly_http_downstream_downstream_client_h2_fingerprint(req, buf, sizeof buf, &nw),
+              ST_NONE);
+    EXPECT_ST(
+        fastly_http_downstream_downstream_client_h2_fingerprint(BAD_HANDLE, buf, sizeof buf, &nw),
+        ST_BADF);
+    EXPECT_ST(fastly_http_downstream_downstream_client_h2_fingerprint(other, buf, sizeof buf, &nw),
+              ST_ERROR);
     /* covers: fastly_http_downstream.downstream_client_oh_fingerprint */
-    EXPECT_ST(fastly_http_downstream_downstream_client_oh_fingerprint(req, buf, sizeof buf, &nw), ST_NONE);
-    EXPECT_ST(fastly_http_downstream_downstream_client_oh_fingerprint(BAD_HANDLE, buf, sizeof buf, &nw), ST_BADF);
-    EXPECT_ST(fastly_http_downstream_downstream_client_oh_fingerprint(other, buf, sizeof buf, &nw), ST_ERROR);
+    EXPECT_ST(fastly_http_downstream_downstream_client_oh_fingerprint(req, buf, sizeof buf, &nw),
+              ST_NONE);
+    EXPECT_ST(
+        fastly_http_downstream_downstream_client_oh_fingerprint(BAD_HANDLE, buf, sizeof buf, &nw),
+        ST_BADF);
+    EXPECT_ST(fastly_http_downstream_downstream_client_oh_fingerprint(other, buf, sizeof buf, &nw),
+              ST_ERROR);
     /* covers: fastly_http_downstream.downstream_tls_cipher_openssl_name */
-    EXPECT_ST(fastly_http_downstream_downstream_tls_cipher_openssl_name(req, buf, sizeof buf, &nw), ST_NONE);
-    EXPECT_ST(fastly_http_downstream_downstream_tls_cipher_openssl_name(BAD_HANDLE, buf, sizeof buf, &nw), ST_BADF);
-    EXPECT_ST(fastly_http_downstream_downstream_tls_cipher_openssl_name(other, buf, sizeof buf, &nw), ST_ERROR);
+    EXPECT_ST(fastly_http_downstream_downstream_tls_cipher_openssl_name(req, buf, sizeof buf, &nw),
+              ST_NONE);
+    EXPECT_ST(
+        fastly_http_downstream_downstream_tls_cipher_openssl_name(BAD_HANDLE, buf, sizeof buf, &nw),
+        ST_BADF);
+    EXPECT_ST(
+        fastly_http_downstream_downstream_tls_cipher_openssl_name(other, buf, sizeof buf, &nw),
+        ST_ERROR);
     /* covers: fastly_http_downstream.downstream_tls_protocol */
     EXPECT_ST(fastly_http_downstream_downstream_tls_protocol(req, buf, sizeof buf, &nw), ST_NONE);
-    EXPECT_ST(fastly_http_downstream_downstream_tls_protocol(BAD_HANDLE, buf, sizeof buf, &nw), ST_BADF);
-    EXPECT_ST(fastly_http_downstream_downstream_tls_protocol(other, buf, sizeof buf, &nw), ST_ERROR);
+    EXPECT_ST(fastly_http_downstream_downstream_tls_protocol(BAD_HANDLE, buf, sizeof buf, &nw),
+              ST_BADF);
+    EXPECT_ST(fastly_http_downstream_downstream_tls_protocol(other, buf, sizeof buf, &nw),
+              ST_ERROR);
     /* covers: fastly_http_downstream.downstream_tls_client_hello */
-    EXPECT_ST(fastly_http_downstream_downstream_tls_client_hello(req, buf, sizeof buf, &nw), ST_NONE);
-    EXPECT_ST(fastly_http_downstream_downstream_tls_client_hello(BAD_HANDLE, buf, sizeof buf, &nw), ST_BADF);
-    EXPECT_ST(fastly_http_downstream_downstream_tls_client_hello(other, buf, sizeof buf, &nw), ST_ERROR);
+    EXPECT_ST(fastly_http_downstream_downstream_tls_client_hello(req, buf, sizeof buf, &nw),
+              ST_NONE);
+    EXPECT_ST(fastly_http_downstream_downstream_tls_client_hello(BAD_HANDLE, buf, sizeof buf, &nw),
+              ST_BADF);
+    EXPECT_ST(fastly_http_downstream_downstream_tls_client_hello(other, buf, sizeof buf, &nw),
+              ST_ERROR);
     /* covers: fastly_http_downstream.downstream_tls_raw_client_certificate */
-    EXPECT_ST(fastly_http_downstream_downstream_tls_raw_client_certificate(req, buf, sizeof buf, &nw), ST_NONE);
-    EXPECT_ST(fastly_http_downstream_downstream_tls_raw_client_certificate(BAD_HANDLE, buf, sizeof buf, &nw), ST_BADF);
-    EXPECT_ST(fastly_http_downstream_downstream_tls_raw_client_certificate(other, buf, sizeof buf, &nw), ST_ERROR);
+    EXPECT_ST(
+        fastly_http_downstream_downstream_tls_raw_client_certificate(req, buf, sizeof buf, &nw),
+        ST_NONE);
+    EXPECT_ST(fastly_http_downstream_downstream_tls_raw_client_certificate(BAD_HANDLE, buf,
+                                                                           sizeof buf, &nw),
+              ST_BADF);
+    EXPECT_ST(
+        fastly_http_downstream_downstream_tls_raw_client_certificate(other, buf, sizeof buf, &nw),
+        ST_ERROR);
     /* covers: fastly_http_downstream.downstream_tls_client_servername */
-    EXPECT_ST(fastly_http_downstream_downstream_tls_client_servername(req, buf, sizeof buf, &nw), ST_NONE);
-    EXPECT_ST(fastly_http_downstream_downstream_tls_client_servername(BAD_HANDLE, buf, sizeof buf, &nw), ST_BADF);
-    EXPECT_ST(fastly_http_downstream_downstream_tls_client_servername(other, buf, sizeof buf, &nw), ST_ERROR);
+    EXPECT_ST(fastly_http_downstream_downstream_tls_client_servername(req, buf, sizeof buf, &nw),
+              ST_NONE);
+    EXPECT_ST(
+        fastly_http_downstream_downstream_tls_client_servername(BAD_HANDLE, buf, sizeof buf, &nw),
+        ST_BADF);
+    EXPECT_ST(fastly_http_downstream_downstream_tls_client_servername(other, buf, sizeof buf, &nw),
+              ST_ERROR);
     /* covers: fastly_http_downstream.downstream_tls_ja4 */
     EXPECT_ST(fastly_http_downstream_downstream_tls_ja4(req, buf, sizeof buf, &nw), ST_NONE);
     EXPECT_ST(fastly_http_downstream_downstream_tls_ja4(BAD_HANDLE, buf, sizeof buf, &nw), ST_BADF);
     EXPECT_ST(fastly_http_downstream_downstream_tls_ja4(other, buf, sizeof buf, &nw), ST_ERROR);
     /* covers: fastly_http_downstream.downstream_resvpnproxy_vpn_service_name */
-    EXPECT_ST(fastly_http_downstream_downstream_resvpnproxy_vpn_service_name(req, buf, sizeof buf, &nw), ST_NONE);
-    EXPECT_ST(fastly_http_downstream_downstream_resvpnproxy_vpn_service_name(BAD_HANDLE, buf, sizeof buf, &nw), ST_BADF);
-    EXPECT_ST(fastly_http_downstream_downstream_resvpnproxy_vpn_service_name(other, buf, sizeof buf, &nw), ST_ERROR);
+    EXPECT_ST(
+        fastly_http_downstream_downstream_resvpnproxy_vpn_service_name(req, buf, sizeof buf, &nw),
+        ST_NONE);
+    EXPECT_ST(fastly_http_downstream_downstream_resvpnproxy_vpn_service_name(BAD_HANDLE, buf,
+                                                                             sizeof buf, &nw),
+              ST_BADF);
+    EXPECT_ST(
+        fastly_http_downstream_downstream_resvpnproxy_vpn_service_name(other, buf, sizeof buf, &nw),
+        ST_ERROR);
     /* covers: fastly_http_downstream.downstream_tls_client_cert_verify_result */
     EXPECT_ST(fastly_http_downstream_downstream_tls_client_cert_verify_result(req, &u), ST_NONE);
-    EXPECT_ST(fastly_http_downstream_downstream_tls_client_cert_verify_result(BAD_HANDLE, &u), ST_BADF);
+    EXPECT_ST(fastly_http_downstream_downstream_tls_client_cert_verify_result(BAD_HANDLE, &u),
+              ST_BADF);
     /* covers: fastly_http_downstream.downstream_resvpnproxy_is_anonymous */
     EXPECT_ST(fastly_http_downstream_downstream_resvpnproxy_is_anonymous(req, &u), ST_NONE);
     EXPECT_ST(fastly_http_downstream_downstream_resvpnproxy_is_anonymous(BAD_HANDLE, &u), ST_BADF);
     /* covers: fastly_http_downstream.downstream_resvpnproxy_is_anonymous_vpn */
     EXPECT_ST(fastly_http_downstream_downstream_resvpnproxy_is_anonymous_vpn(req, &u), ST_NONE);
-    EXPECT_ST(fastly_http_downstream_downstream_resvpnproxy_is_anonymous_vpn(BAD_HANDLE, &u), ST_BADF);
+    EXPECT_ST(fastly_http_downstream_downstream_resvpnproxy_is_anonymous_vpn(BAD_HANDLE, &u),
+              ST_BADF);
     /* covers: fastly_http_downstream.downstream_resvpnproxy_is_hosting_provider */
     EXPECT_ST(fastly_http_downstream_downstream_resvpnproxy_is_hosting_provider(req, &u), ST_NONE);
-    EXPECT_ST(fastly_http_downstream_downstream_resvpnproxy_is_hosting_provider(BAD_HANDLE, &u), ST_BADF);
+    EXPECT_ST(fastly_http_downstream_downstream_resvpnproxy_is_hosting_provider(BAD_HANDLE, &u),
+              ST_BADF);
     /* covers: fastly_http_downstream.downstream_resvpnproxy_is_proxy_over_vpn */
     EXPECT_ST(fastly_http_downstream_downstream_resvpnproxy_is_proxy_over_vpn(req, &u), ST_NONE);
-    EXPECT_ST(fastly_http_downstream_downstream_resvpnproxy_is_proxy_over_vpn(BAD_HANDLE, &u), ST_BADF);
+    EXPECT_ST(fastly_http_downstream_downstream_resvpnproxy_is_proxy_over_vpn(BAD_HANDLE, &u),
+              ST_BADF);
     /* covers: fastly_http_downstream.downstream_resvpnproxy_is_public_proxy */
     EXPECT_ST(fastly_http_downstream_downstream_resvpnproxy_is_public_proxy(req, &u), ST_NONE);
-    EXPECT_ST(fastly_http_downstream_downstream_resvpnproxy_is_public_proxy(BAD_HANDLE, &u), ST_BADF);
+    EXPECT_ST(fastly_http_downstream_downstream_resvpnproxy_is_public_proxy(BAD_HANDLE, &u),
+              ST_BADF);
     /* covers: fastly_http_downstream.downstream_resvpnproxy_is_relay_proxy */
     EXPECT_ST(fastly_http_downstream_downstream_resvpnproxy_is_relay_proxy(req, &u), ST_NONE);
-    EXPECT_ST(fastly_http_downstream_downstream_resvpnproxy_is_relay_proxy(BAD_HANDLE, &u), ST_BADF);
+    EXPECT_ST(fastly_http_downstream_downstream_resvpnproxy_is_relay_proxy(BAD_HANDLE, &u),
+              ST_BADF);
     /* covers: fastly_http_downstream.downstream_resvpnproxy_is_residential_proxy */
     EXPECT_ST(fastly_http_downstream_downstream_resvpnproxy_is_residential_proxy(req, &u), ST_NONE);
-    EXPECT_ST(fastly_http_downstream_downstream_resvpnproxy_is_residential_proxy(BAD_HANDLE, &u), ST_BADF);
+    EXPECT_ST(fastly_http_downstream_downstream_resvpnproxy_is_residential_proxy(BAD_HANDLE, &u),
+              ST_BADF);
     /* covers: fastly_http_downstream.downstream_resvpnproxy_is_smart_dns_proxy */
     EXPECT_ST(fastly_http_downstream_downstream_resvpnproxy_is_smart_dns_proxy(req, &u), ST_NONE);
-    EXPECT_ST(fastly_http_downstream_downstream_resvpnproxy_is_smart_dns_proxy(BAD_HANDLE, &u), ST_BADF);
+    EXPECT_ST(fastly_http_downstream_downstream_resvpnproxy_is_smart_dns_proxy(BAD_HANDLE, &u),
+              ST_BADF);
     /* covers: fastly_http_downstream.downstream_resvpnproxy_is_tor_exit_node */
     EXPECT_ST(fastly_http_downstream_downstream_resvpnproxy_is_tor_exit_node(req, &u), ST_NONE);
-    EXPECT_ST(fastly_http_downstream_downstream_resvpnproxy_is_tor_exit_node(BAD_HANDLE, &u), ST_BADF);
+    EXPECT_ST(fastly_http_downstream_downstream_resvpnproxy_is_tor_exit_node(BAD_HANDLE, &u),
+              ST_BADF);
     /* covers: fastly_http_downstream.downstream_resvpnproxy_is_vpn_datacenter */
     EXPECT_ST(fastly_http_downstream_downstream_resvpnproxy_is_vpn_datacenter(req, &u), ST_NONE);
-    EXPECT_ST(fastly_http_downstream_downstream_resvpnproxy_is_vpn_datacenter(BAD_HANDLE, &u), ST_BADF);
+    EXPECT_ST(fastly_http_downstream_downstream_resvpnproxy_is_vpn_datacenter(BAD_HANDLE, &u),
+              ST_BADF);
     /* covers: fastly_http_downstream.downstream_tls_ja3_md5 */
     EXPECT_ST(fastly_http_downstream_downstream_tls_ja3_md5(req, buf, &nw), ST_NONE);
     EXPECT_ST(fastly_http_downstream_downstream_tls_ja3_md5(BAD_HANDLE, buf, &nw), ST_BADF);

@@ -190,7 +190,8 @@ static void headers(void)
     EXPECT_ST(fastly_http_req_header_names_get(req, buf, sizeof buf, 0, BAD_PTR, &nw), ST_INVAL);
     EXPECT_ST(fastly_http_req_header_names_get(req, buf, sizeof buf, 0, MISALIGNED, &nw),
               ST_BADALIGN);
-    EXPECT_ST(fastly_http_req_header_names_get(req, buf, sizeof buf, 0, &ending, BAD_PTR), ST_INVAL);
+    EXPECT_ST(fastly_http_req_header_names_get(req, buf, sizeof buf, 0, &ending, BAD_PTR),
+              ST_INVAL);
     EXPECT_ST(fastly_http_req_header_names_get(BAD_HANDLE, buf, sizeof buf, 0, &ending, &nw),
               ST_BADF);
 
@@ -209,8 +210,9 @@ static void headers(void)
               ST_BADF);
 
     /* covers: fastly_http_req.header_values_get */
-    EXPECT_ST(fastly_http_req_header_values_get(req, S("x-multi"), buf, sizeof buf, 0, &ending, &nw),
-              ST_OK);
+    EXPECT_ST(
+        fastly_http_req_header_values_get(req, S("x-multi"), buf, sizeof buf, 0, &ending, &nw),
+        ST_OK);
     EXPECT_BYTES(buf, nw, "a\0b\0");
     EXPECT_INT(ending, -1);
     EXPECT_ST(fastly_http_req_header_values_get(req, S("x-multi"), buf, 3, 0, &ending, &nw), ST_OK);
@@ -233,8 +235,9 @@ static void headers(void)
 
     /* covers: fastly_http_req.header_values_set */
     EXPECT_ST(fastly_http_req_header_values_set(req, S("x-multi"), SC("c\0d\0e\0")), ST_OK);
-    EXPECT_ST(fastly_http_req_header_values_get(req, S("x-multi"), buf, sizeof buf, 0, &ending, &nw),
-              ST_OK);
+    EXPECT_ST(
+        fastly_http_req_header_values_get(req, S("x-multi"), buf, sizeof buf, 0, &ending, &nw),
+        ST_OK);
     EXPECT_BYTES(buf, nw, "c\0d\0e\0");
     /* the piece after the last NUL is dropped, as Viceroy */
     EXPECT_ST(fastly_http_req_header_values_set(req, S("x-set"), SC("one\0two")), ST_OK);
@@ -378,9 +381,9 @@ static void metadata(void)
     /* covers: fastly_http_req.downstream_tls_ja4 */
     EXPECT_ST(fastly_http_req_downstream_tls_ja4(buf, sizeof buf, &nw), ST_NONE);
     /* covers: fastly_http_req.downstream_tls_client_servername */
-    EXPECT_ST(fastly_http_req_downstream_tls_client_servername((uint32_t)buf, sizeof buf,
-                                                              (uint32_t)&nw),
-              ST_NONE);
+    EXPECT_ST(
+        fastly_http_req_downstream_tls_client_servername((uint32_t)buf, sizeof buf, (uint32_t)&nw),
+        ST_NONE);
 }
 
 static void inspect(void)
@@ -398,8 +401,9 @@ static void inspect(void)
                     FASTLY_INSPECT_INFO_MASK_OVERRIDE_CLIENT_IP;
     /* covers: fastly_http_req.inspect */
     EXPECT_ST(fastly_http_req_inspect(req, body, mask, &info, buf, sizeof buf, &nw), ST_OK);
-    EXPECT_BYTES(buf, nw, "{\"waf_response\":200,\"redirect_url\":\"\",\"tags\":[],"
-                          "\"verdict\":\"allow\",\"decision_ms\":0}");
+    EXPECT_BYTES(buf, nw,
+                 "{\"waf_response\":200,\"redirect_url\":\"\",\"tags\":[],"
+                 "\"verdict\":\"allow\",\"decision_ms\":0}");
     EXPECT_ST(fastly_http_req_inspect(req, body, mask, &info, buf, 10, &nw), ST_BUFLEN);
     EXPECT_ST(fastly_http_req_inspect(req, body, FASTLY_INSPECT_INFO_MASK_WORKSPACE, &info, buf,
                                       sizeof buf, &nw),

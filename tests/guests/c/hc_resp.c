@@ -87,9 +87,9 @@ static void response_handles(void)
     EXPECT_ST(fastly_http_resp_header_value_get(r, S("absent"), buf, sizeof buf, &nw), ST_INVAL);
     EXPECT_ST(fastly_http_resp_header_value_get(BAD_HANDLE, S("x"), buf, sizeof buf, &nw), ST_BADF);
     /* covers: fastly_http_resp.header_values_get */
-    EXPECT_ST(fastly_http_resp_header_values_get(r, S("Set-Cookie"), buf, sizeof buf, 0, &ending,
-                                                 &nw),
-              ST_OK);
+    EXPECT_ST(
+        fastly_http_resp_header_values_get(r, S("Set-Cookie"), buf, sizeof buf, 0, &ending, &nw),
+        ST_OK);
     EXPECT_BYTES(buf, nw, "a=1\0b=2\0");
     EXPECT_ST(fastly_http_resp_header_values_get(r, S("set-cookie"), buf, 6, 0, &ending, &nw),
               ST_OK);
@@ -102,9 +102,9 @@ static void response_handles(void)
               ST_BADF);
     /* covers: fastly_http_resp.header_values_set */
     EXPECT_ST(fastly_http_resp_header_values_set(r, S("set-cookie"), SC("c=3\0")), ST_OK);
-    EXPECT_ST(fastly_http_resp_header_values_get(r, S("set-cookie"), buf, sizeof buf, 0, &ending,
-                                                 &nw),
-              ST_OK);
+    EXPECT_ST(
+        fastly_http_resp_header_values_get(r, S("set-cookie"), buf, sizeof buf, 0, &ending, &nw),
+        ST_OK);
     EXPECT_BYTES(buf, nw, "c=3\0");
     EXPECT_ST(fastly_http_resp_header_values_set(r, S("x"), BAD_PTR, 4), ST_INVAL);
     EXPECT_ST(fastly_http_resp_header_values_set(BAD_HANDLE, S("x"), SC("v\0")), ST_BADF);
@@ -219,9 +219,9 @@ static void body_handles(void)
     EXPECT_ST(fastly_http_body_trailer_value_get(a, S("absent"), buf, sizeof buf, &nw), ST_INVAL);
     EXPECT_ST(fastly_http_body_trailer_value_get(BAD_HANDLE, S("x"), buf, 1, &nw), ST_BADF);
     /* covers: fastly_http_body.trailer_values_get */
-    EXPECT_ST(fastly_http_body_trailer_values_get(a, S("x-trailer"), buf, sizeof buf, 0, &ending,
-                                                  &nw),
-              ST_OK);
+    EXPECT_ST(
+        fastly_http_body_trailer_values_get(a, S("x-trailer"), buf, sizeof buf, 0, &ending, &nw),
+        ST_OK);
     EXPECT_BYTES(buf, nw, "t0\0t1\0");
     EXPECT_ST(fastly_http_body_trailer_values_get(a, S("x-trailer"), buf, 4, 0, &ending, &nw),
               ST_OK);

@@ -2,10 +2,11 @@
  * /echo streams the request body back, /count answers the body's byte count, /gen?n=N streams N
  * bytes (unknown length), /fixed?n=N sends N bytes with a known length, /info lists method, URL,
  * client IP and headers, /env the FASTLY_* variables, /status?code=N, /nothing sends no response,
- * /edge reports the compliance region and whether the Fastly-Key is valid, /trap traps, /trap-after-head traps mid-stream,
- * /abandon-stream abandons its streaming body mid-way, /spin never ends, /sleep waits 600 ms without
- * using CPU, /print writes to stdout/stderr, /close?how=keepalive|header asks for the connection
- * to close after the response (http_keepalive_mode no_keepalive, or its own `Connection: close`). */
+ * /edge reports the compliance region and whether the Fastly-Key is valid, /trap traps,
+ * /trap-after-head traps mid-stream, /abandon-stream abandons its streaming body mid-way, /spin
+ * never ends, /sleep waits 600 ms without using CPU, /print writes to stdout/stderr,
+ * /close?how=keepalive|header asks for the connection to close after the response
+ * (http_keepalive_mode no_keepalive, or its own `Connection: close`). */
 #include "fastly_hostcalls.h"
 #include "guest_util.h"
 
@@ -18,7 +19,6 @@ extern char **environ;
 
 static char url[4096];
 static uint8_t buf[65536];
-
 
 static long query_num(const char *name, long dflt)
 {
@@ -87,7 +87,7 @@ int main(void)
     }
     if (path_is("/sleep")) {
         fprintf(stderr, "sleeping\n"); /* tests wait for this line to know the guest runs */
-        usleep(600 * 1000);           /* WASI poll_oneoff: blocked, not computing */
+        usleep(600 * 1000);            /* WASI poll_oneoff: blocked, not computing */
     }
     if (path_is("/print")) {
         printf("hello from the guest's stdout\n");

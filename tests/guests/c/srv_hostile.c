@@ -1,16 +1,15 @@
-/* srv_hostile.c: a hostile guest for the server's robustness tests (tests/unit/server/test_hostile.c),
- * routed by URL path. Each route misbehaves in one way; the server must end that request cleanly
- * and keep serving:
- * /grow?touch=1     grows memory until memory.grow fails, keeps trying, then answers "pages=N"
- *                   (touch=1 writes every 4 KiB page first, so the memory is really used)
- * /recurse          recurses forever (a wasm call per level)
+/* srv_hostile.c: a hostile guest for the server's robustness tests
+ * (tests/unit/server/test_hostile.c), routed by URL path. Each route misbehaves in one way; the
+ * server must end that request cleanly and keep serving: /grow?touch=1     grows memory until
+ * memory.grow fails, keeps trying, then answers "pages=N" (touch=1 writes every 4 KiB page first,
+ * so the memory is really used) /recurse          recurses forever (a wasm call per level)
  * /spin-before      loops forever before sending a response
  * /spin-after       sends a streaming head and some bytes, then loops forever
  * /junk             calls hostcalls and WASI with out-of-range pointers, lengths that run past the
  *                   end of memory or wrap when added to the pointer, and made-up handles; answers
  *                   "as expected N/N" when every call returned an error (or, for a huge length on a
- *                   buffer big enough, wrote only what it reported), else names the ones that did not
- * /handles          creates bodies until the handle table is full, keeps trying, answers
+ *                   buffer big enough, wrote only what it reported), else names the ones that did
+ * not /handles          creates bodies until the handle table is full, keeps trying, answers
  *                   "bodies=N status=S" (S: the status of the first failure)
  * /flood?mib=N      streams N MiB without reading the request body and ignores write errors
  *                   (N=0: forever)
@@ -31,7 +30,6 @@ no_such_hostcall(int x);
 
 static char url[4096];
 static uint8_t buf[65536];
-
 
 static long long query_num(const char *name, long long dflt)
 {
@@ -148,13 +146,13 @@ static void junk(fastly_request_handle req, fastly_body_handle req_body)
     expect_error("uri_get ptr", fastly_http_req_uri_get(req, jp, 100, &n));
     /* a huge length on a buffer the URL fits in is fine: only the URL is written */
     n = 0;
-    expect_ok("uri_get len", fastly_http_req_uri_get(req, (char *)buf, 0xFFFFFFFFu, &n) == 0 &&
-                                 n == strlen(url));
+    expect_ok("uri_get len",
+              fastly_http_req_uri_get(req, (char *)buf, 0xFFFFFFFFu, &n) == 0 && n == strlen(url));
     /* 8 bytes before the end of memory, with a length that wraps past 2^32: too short */
     expect_error("uri_get wrap", fastly_http_req_uri_get(req, (char *)end - 4, 0xFFFFFFF0u, &n));
     expect_error("uri_get nwritten", fastly_http_req_uri_get(req, (char *)buf, sizeof buf, jp));
-    expect_error("uri_get nwritten end",
-                 fastly_http_req_uri_get(req, (char *)buf, sizeof buf, (size_t *)((char *)end + 2)));
+    expect_error("uri_get nwritten end", fastly_http_req_uri_get(req, (char *)buf, sizeof buf,
+                                                                 (size_t *)((char *)end + 2)));
     expect_error("method_get", fastly_http_req_method_get(req, (char *)end + 2, 0x7FFFFFFF, &n));
     expect_error("body_downstream_get", fastly_http_req_body_downstream_get(jp, jp));
     expect_error("header_names_get",
@@ -192,7 +190,8 @@ static void junk(fastly_request_handle req, fastly_body_handle req_body)
     __wasi_size_t written = 0;
     expect_error("fd_write iov", __wasi_fd_write(1, &iov, 1, &written));
     expect_error("fd_write iovs", __wasi_fd_write(1, jp, 1, &written));
-    expect_error("fd_write count", __wasi_fd_write(1, (const __wasi_ciovec_t *)buf, 0x20000000u, &written));
+    expect_error("fd_write count",
+                 __wasi_fd_write(1, (const __wasi_ciovec_t *)buf, 0x20000000u, &written));
     iov = (__wasi_ciovec_t){buf, 0xFFFFFFFFu};
     expect_error("fd_write len", __wasi_fd_write(2, &iov, 1, &written));
     expect_error("fd_write nwritten", __wasi_fd_write(1, &iov, 0, jp));

@@ -21,7 +21,6 @@
 
 static char first_path[256];
 
-
 static long query_num(const char *url, const char *name, long dflt)
 {
     return (long)gu_query_num(url, name, dflt);
@@ -30,8 +29,8 @@ static long query_num(const char *url, const char *name, long dflt)
 static size_t read_body(fastly_body_handle b, char *out, size_t cap)
 {
     size_t len = 0, n = 0;
-    while (len + 1 < cap && fastly_http_body_read(b, (uint8_t *)out + len, cap - 1 - len, &n) == 0 &&
-           n > 0)
+    while (len + 1 < cap &&
+           fastly_http_body_read(b, (uint8_t *)out + len, cap - 1 - len, &n) == 0 && n > 0)
         len += n;
     out[len] = '\0';
     return len;
@@ -124,9 +123,8 @@ int main(void)
             return 1;
         fastly_http_downstream_downstream_client_request_id(req, id2, sizeof id2 - 1, &n2);
         id2[n2] = '\0';
-        int st1 = fastly_http_downstream_downstream_client_request_id(req1, id1_again,
-                                                                      sizeof id1_again - 1,
-                                                                      &n1_again);
+        int st1 = fastly_http_downstream_downstream_client_request_id(
+            req1, id1_again, sizeof id1_again - 1, &n1_again);
         id1_again[st1 == 0 ? n1_again : 0] = '\0';
         uint32_t count1 = 0, count2 = 0;
         int stc = fastly_http_downstream_downstream_original_header_count(req1, &count1);

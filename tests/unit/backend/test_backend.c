@@ -356,14 +356,14 @@ TEST(refused_is_an_error_unreliable_is_502)
     CHECK_STR_EQ((char *)down.body, "502 Bad Gateway: the backend request failed\n");
     /* send_v2 names the cause */
     hc_resp r = {0};
-    CHECK_EQ_INT(be_request(s->port, "GET", "/x", "x-backend: refused\r\nx-mode: send_v2\r\n",
-                            NULL, 0, &r, true),
+    CHECK_EQ_INT(be_request(s->port, "GET", "/x", "x-backend: refused\r\nx-mode: send_v2\r\n", NULL,
+                            0, &r, true),
                  503);
     CHECK_STR_EQ(hc_header(&r, "x-send-status"), "1");
     CHECK_STR_EQ(hc_header(&r, "x-send-detail"), "7"); /* connection_refused */
     /* the simulated failure is a response (status ok), its detail informational */
-    CHECK_EQ_INT(be_request(s->port, "GET", "/x", "x-backend: down\r\nx-mode: send_v2\r\n", NULL,
-                            0, &r, true),
+    CHECK_EQ_INT(be_request(s->port, "GET", "/x", "x-backend: down\r\nx-mode: send_v2\r\n", NULL, 0,
+                            &r, true),
                  502);
     CHECK_STR_EQ(hc_header(&r, "x-send-detail"), "5"); /* destination_unavailable */
     /* an unknown backend (no catch-all) is an error for send, not a response */
@@ -392,12 +392,13 @@ TEST(send_downstream_pending_with_header_edits)
     if (!s)
         return;
     hc_resp r = {0};
-    CHECK_EQ_INT(be_request(s->port, "GET", "/echo", "x-mode: pending\r\n", NULL, 0, &r, true), 200);
+    CHECK_EQ_INT(be_request(s->port, "GET", "/echo", "x-mode: pending\r\n", NULL, 0, &r, true),
+                 200);
     CHECK_STR_EQ(hc_header(&r, "x-edit-any"), "yes");
     CHECK_STR_EQ(hc_header(&r, "x-edit-resp"), "origin");
     CHECK(!has_header(&r, "x-edit-err"));
-    CHECK(!has_header(&r, "x-echo-url"));      /* removed from the origin's response */
-    CHECK(has_header(&r, "x-echo-method"));    /* the rest of it came through */
+    CHECK(!has_header(&r, "x-echo-url"));   /* removed from the origin's response */
+    CHECK(has_header(&r, "x-echo-method")); /* the rest of it came through */
     CHECK_STR_EQ(hc_header(&r, "x-edit-twice"), "second");
     hc_resp_free(&r);
     /* no response materialises: the synthetic 5XX goes down with the error edits */
@@ -608,8 +609,9 @@ TEST(sni_and_cert_hostname_apart)
                  503);
     CHECK_STR_EQ(hc_header(&r, "x-send-detail"), "11"); /* tls_certificate_error */
     /* the same name twice is the ordinary case */
-    CHECK_EQ_INT(sni_request(s, "same", "x-dyn-sni: localhost\r\nx-dyn-cert-hostname: localhost\r\n",
-                             ca, ca_len, &r),
+    CHECK_EQ_INT(sni_request(s, "same",
+                             "x-dyn-sni: localhost\r\nx-dyn-cert-hostname: localhost\r\n", ca,
+                             ca_len, &r),
                  200);
     CHECK(origin_last_sni(tls_org, sni, sizeof sni));
     CHECK_STR_EQ(sni, "localhost");
@@ -882,8 +884,8 @@ TEST(http2_by_alpn)
     if (pid <= 0)
         return;
     const char *be[] = {be_fmt("secure=https://localhost:%u", port),
-                        be_fmt("plain=127.0.0.1:%u", origin_port(org)), origin_spec("slow", org, NULL),
-                        NULL};
+                        be_fmt("plain=127.0.0.1:%u", origin_port(org)),
+                        origin_spec("slow", org, NULL), NULL};
     be_srv *s = be_srv_start_with(GUEST, be, set_ca, tls.ca);
     CHECK(s != NULL);
     if (s) {
@@ -894,8 +896,8 @@ TEST(http2_by_alpn)
         CHECK_STR_EQ((char *)r.body, "hello over h2\n");
         CHECK_STR_EQ(hc_header(&r, "x-be-version"), "3"); /* HTTP/2, negotiated by ALPN */
         /* the HTTP/1.1-only origin stays on HTTP/1.1 */
-        CHECK_EQ_INT(be_request(s->port, "GET", "/echo/v", "x-backend: plain\r\n", NULL, 0, &r, true),
-                     200);
+        CHECK_EQ_INT(
+            be_request(s->port, "GET", "/echo/v", "x-backend: plain\r\n", NULL, 0, &r, true), 200);
         CHECK_STR_EQ(hc_header(&r, "x-be-version"), "2");
         hc_resp_free(&r);
         be_srv_stop(s);
@@ -919,9 +921,8 @@ TEST(select_failed_dynamic_request)
         const char *hdrs =
             be_fmt("x-mode: select_fail\r\nx-dyn-target: 127.0.0.1:%u\r\nx-v2: %d\r\n", closed, v2);
         CHECK_EQ_INT(be_request(s->port, "GET", "/", hdrs, NULL, 0, &r, true), 200);
-        CHECK_STR_EQ(r.body ? (char *)r.body : "",
-                     v2 ? "0 0 invalid invalid 7\n0 0 ok ok 1\n"
-                        : "0 0 invalid invalid 0\n0 0 ok ok 0\n");
+        CHECK_STR_EQ(r.body ? (char *)r.body : "", v2 ? "0 0 invalid invalid 7\n0 0 ok ok 1\n"
+                                                      : "0 0 invalid invalid 0\n0 0 ok ok 0\n");
         hc_resp_free(&r);
     }
     be_srv_stop(s);
@@ -983,7 +984,7 @@ TEST(waiting_guests_do_not_delay_ready_requests)
     for (int i = 0; i < N; i++)
         done += atomic_load(&jobs[i].done);
     CHECK_EQ_INT(done, 0); /* the quick ones did not wait for the slow ones */
-    origin_stop(slow); /* cuts the slow responses short */
+    origin_stop(slow);     /* cuts the slow responses short */
     for (int i = 0; i < N; i++)
         pthread_join(t[i], NULL);
     be_srv_stop(s);

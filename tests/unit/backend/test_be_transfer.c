@@ -72,7 +72,8 @@ static const char *resp_header(be_transfer *t, const char *name, char *out, size
     return out;
 }
 
-/* ---- a one-shot origin with a canned answer (for responses libmicrohttpd will not produce) ---- */
+/* ---- a one-shot origin with a canned answer (for responses libmicrohttpd will not produce) ----
+ */
 
 typedef struct canned {
     int fd;
@@ -375,10 +376,10 @@ TEST(draws)
 }
 
 /* gzip: hello gzip world\n */
-static const unsigned char gz_hello[] = {
-    0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x03, 0xcb, 0x48, 0xcd,
-    0xc9, 0xc9, 0x57, 0x48, 0xaf, 0xca, 0x2c, 0x50, 0x28, 0xcf, 0x2f, 0xca, 0x49,
-    0xe1, 0x02, 0x00, 0x3e, 0x56, 0x00, 0xe8, 0x11, 0x00, 0x00, 0x00};
+static const unsigned char gz_hello[] = {0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x03,
+                                         0xcb, 0x48, 0xcd, 0xc9, 0xc9, 0x57, 0x48, 0xaf, 0xca, 0x2c,
+                                         0x50, 0x28, 0xcf, 0x2f, 0xca, 0x49, 0xe1, 0x02, 0x00, 0x3e,
+                                         0x56, 0x00, 0xe8, 0x11, 0x00, 0x00, 0x00};
 
 /* A GET with gzip auto-decompression to a canned answer: the transfer (head waited for). */
 static be_transfer *get_decompressing(canned *c, const char *resp, size_t len)
@@ -452,8 +453,9 @@ TEST(decompress_gzip_big_and_corrupt)
     CHECK_EQ_INT(deflateInit2(&z, 9, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY), Z_OK);
     size_t cap = deflateBound(&z, BIG) + 256;
     char *resp = malloc(cap);
-    int hl = snprintf(resp, 256, "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\n"
-                                 "Connection: close\r\n\r\n");
+    int hl = snprintf(resp, 256,
+                      "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\n"
+                      "Connection: close\r\n\r\n");
     z.next_in = plain;
     z.avail_in = BIG;
     z.next_out = (Bytef *)resp + hl;

@@ -94,8 +94,8 @@ TEST(cache_override_passes_through)
 TEST(dynamic_backend)
 {
     hc_resp r = {0};
-    CHECK_EQ_INT(get("/dynamic", be_fmt("x-dyn-name: a\r\nx-dyn-target: 127.0.0.1:%u\r\n",
-                                        origin_port(org)),
+    CHECK_EQ_INT(get("/dynamic",
+                     be_fmt("x-dyn-name: a\r\nx-dyn-target: 127.0.0.1:%u\r\n", origin_port(org)),
                      &r),
                  200);
     CHECK_STR_EQ(hc_header(&r, "x-url"), "/echo/dyn");
@@ -171,10 +171,9 @@ TEST(streams_timers_and_wait_until)
     CHECK_EQ_INT(get("/race-fast", NULL, &r), 200);
     CHECK_STR_EQ((char *)r.body, "fetch quick\n");
     /* a first-byte timeout rejects the fetch */
-    CHECK_EQ_INT(get("/first-byte-timeout", be_fmt("x-dyn-target: 127.0.0.1:%u\r\n",
-                                                    origin_port(org)),
-                     &r),
-                 599);
+    CHECK_EQ_INT(
+        get("/first-byte-timeout", be_fmt("x-dyn-target: 127.0.0.1:%u\r\n", origin_port(org)), &r),
+        599);
     CHECK_STR_CONTAINS((char *)r.body, "error: ");
     CHECK(be_srv_log_has(srv, "http_response_timeout"));
     hc_resp_free(&r);

@@ -10,9 +10,11 @@
 #include <time.h>
 #include <unistd.h>
 
-static uint8_t *read_file(const char *path, size_t *len) {
+static uint8_t *read_file(const char *path, size_t *len)
+{
     FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
+    if (!f)
+        return NULL;
     fseek(f, 0, SEEK_END);
     long n = ftell(f);
     fseek(f, 0, SEEK_SET);
@@ -27,11 +29,13 @@ static uint8_t *read_file(const char *path, size_t *len) {
 }
 
 /* Loads a module built from tests/unit/engine/wat/ (NULL, with a failed check, when it cannot). */
-static fwe_module *load_wat_module(fwe_engine *e, const char *path) {
+static fwe_module *load_wat_module(fwe_engine *e, const char *path)
+{
     size_t len;
     uint8_t *bytes = read_file(path, &len);
     CHECK(bytes != NULL);
-    if (!bytes) return NULL;
+    if (!bytes)
+        return NULL;
     fwe_module *m = NULL;
     char err[256];
     CHECK_EQ_INT(fwe_module_load(e, bytes, len, &m, err, sizeof err), FWE_OK);
@@ -39,14 +43,17 @@ static fwe_module *load_wat_module(fwe_engine *e, const char *path) {
     return m;
 }
 
-static fwe_trap_kind host_add(fwe_caller *caller, uint64_t *slots, void *data) {
+static fwe_trap_kind host_add(fwe_caller *caller, uint64_t *slots, void *data)
+{
     int *calls = data;
     (*calls)++;
     CHECK(fwe_caller_memory(caller) != NULL);
     fwe_frame_info frames[4];
     uint32_t n = fwe_caller_backtrace(caller, frames, 4);
     CHECK_EQ_INT(n, 1);
-    if (n == 1) CHECK(frames[0].name && frames[0].name_len == 9 && memcmp(frames[0].name, "call_host", 9) == 0);
+    if (n == 1)
+        CHECK(frames[0].name && frames[0].name_len == 9 &&
+              memcmp(frames[0].name, "call_host", 9) == 0);
     slots[0] = (uint32_t)((uint32_t)slots[0] + (uint32_t)slots[1]);
     return FWE_TRAP_NONE;
 }
@@ -59,46 +66,56 @@ typedef struct fixture {
     int host_calls;
 } fixture;
 
-static bool setup(fixture *fx, bool allow_missing, fwe_instance_config *cfg) {
+static bool setup(fixture *fx, bool allow_missing, fwe_instance_config *cfg)
+{
     memset(fx, 0, sizeof *fx);
     size_t len;
     uint8_t *bytes = read_file("build/wat/traps.wasm", &len);
     CHECK(bytes != NULL);
-    if (!bytes) return false;
+    if (!bytes)
+        return false;
     fx->engine = fwe_engine_new();
     char err[256];
     fwe_status st = fwe_module_load(fx->engine, bytes, len, &fx->module, err, sizeof err);
     free(bytes);
     CHECK_EQ_INT(st, FWE_OK);
-    if (st != FWE_OK) return false;
+    if (st != FWE_OK)
+        return false;
     fx->linker = fwe_linker_new(fx->engine);
-    CHECK_EQ_INT(fwe_linker_define_host(fx->linker, "env", "add", "ii:i", host_add, &fx->host_calls), FWE_OK);
+    CHECK_EQ_INT(
+        fwe_linker_define_host(fx->linker, "env", "add", "ii:i", host_add, &fx->host_calls),
+        FWE_OK);
     fwe_linker_allow_missing_imports(fx->linker, allow_missing);
     fwe_trap trap;
     st = fwe_instantiate(fx->linker, fx->module, cfg, &fx->inst, &trap);
     return st == FWE_OK;
 }
 
-static void teardown(fixture *fx) {
+static void teardown(fixture *fx)
+{
     fwe_instance_free(fx->inst);
     fwe_linker_free(fx->linker);
     fwe_module_free(fx->module);
     fwe_engine_free(fx->engine);
 }
 
-static fwe_func *export_func(fwe_instance *inst, const char *name) {
+static fwe_func *export_func(fwe_instance *inst, const char *name)
+{
     fwe_extern ext;
-    if (!fwe_instance_export(inst, name, strlen(name), &ext) || ext.kind != FWE_EXTERN_FUNC) return NULL;
+    if (!fwe_instance_export(inst, name, strlen(name), &ext) || ext.kind != FWE_EXTERN_FUNC)
+        return NULL;
     return ext.of.func;
 }
 
-static fwe_val i32(uint32_t v) {
+static fwe_val i32(uint32_t v)
+{
     fwe_val x = {.type = FWE_I32};
     x.of.i32 = v;
     return x;
 }
 
-TEST(trap_has_message_and_named_backtrace) {
+TEST(trap_has_message_and_named_backtrace)
+{
     fixture fx;
     CHECK(setup(&fx, true, NULL));
     fwe_val r, a = i32(0);
@@ -107,8 +124,10 @@ TEST(trap_has_message_and_named_backtrace) {
     CHECK_EQ_INT(trap.kind, FWE_TRAP_INT_DIV_ZERO);
     CHECK_STR_EQ(trap.message, "integer divide by zero");
     CHECK_EQ_INT(trap.nframes, 2);
-    CHECK(trap.frames[0].name && strncmp(trap.frames[0].name, "inner", trap.frames[0].name_len) == 0);
-    CHECK(trap.frames[1].name && strncmp(trap.frames[1].name, "outer", trap.frames[1].name_len) == 0);
+    CHECK(trap.frames[0].name &&
+          strncmp(trap.frames[0].name, "inner", trap.frames[0].name_len) == 0);
+    CHECK(trap.frames[1].name &&
+          strncmp(trap.frames[1].name, "outer", trap.frames[1].name_len) == 0);
     CHECK(trap.frames[0].code_offset > 0);
     char buf[512];
     fwe_trap_format(&trap, buf, sizeof buf);
@@ -117,12 +136,14 @@ TEST(trap_has_message_and_named_backtrace) {
     a = i32(2);
     CHECK_EQ_INT(fwe_call(export_func(fx.inst, "divide"), &a, 1, &r, 1, &trap), FWE_OK);
     CHECK_EQ_INT(r.of.i32, 0);
-    CHECK_EQ_INT(fwe_call(export_func(fx.inst, "unreachable"), NULL, 0, NULL, 0, &trap), FWE_ERR_TRAP);
+    CHECK_EQ_INT(fwe_call(export_func(fx.inst, "unreachable"), NULL, 0, NULL, 0, &trap),
+                 FWE_ERR_TRAP);
     CHECK_EQ_INT(trap.kind, FWE_TRAP_UNREACHABLE);
     teardown(&fx);
 }
 
-TEST(deep_recursion_is_a_trap) {
+TEST(deep_recursion_is_a_trap)
+{
     fixture fx;
     fwe_instance_config cfg = {.max_call_depth = 5000};
     CHECK(setup(&fx, true, &cfg));
@@ -138,13 +159,15 @@ TEST(deep_recursion_is_a_trap) {
     teardown(&fx);
 }
 
-static void *interrupt_later(void *arg) {
+static void *interrupt_later(void *arg)
+{
     usleep(50 * 1000);
     fwe_instance_interrupt(arg);
     return NULL;
 }
 
-TEST(interrupt_stops_a_runaway_loop) {
+TEST(interrupt_stops_a_runaway_loop)
+{
     fixture fx;
     CHECK(setup(&fx, true, NULL));
     pthread_t t;
@@ -160,7 +183,8 @@ TEST(interrupt_stops_a_runaway_loop) {
     teardown(&fx);
 }
 
-TEST(memory_bounds_and_growth_limits) {
+TEST(memory_bounds_and_growth_limits)
+{
     fixture fx;
     fwe_instance_config cfg = {.max_memory_pages = 3};
     CHECK(setup(&fx, true, &cfg));
@@ -192,7 +216,8 @@ TEST(memory_bounds_and_growth_limits) {
 /* A host cap below the module's initial memory makes instantiation fail (the cap would be
  * meaningless otherwise: a module could declare the memory it wants); at or above it, the cap
  * bounds memory.grow, including a fresh instance from the module's pool. */
-TEST(memory_cap_covers_the_initial_size) {
+TEST(memory_cap_covers_the_initial_size)
+{
     fwe_engine *e = fwe_engine_new();
     fwe_module *m = load_wat_module(e, "build/wat/bigmem.wasm");
     if (!m) {
@@ -210,7 +235,8 @@ TEST(memory_cap_covers_the_initial_size) {
         CHECK_STR_CONTAINS(trap.message, "limit of 15");
         cfg.max_memory_pages = 17;
         CHECK_EQ_INT(fwe_instantiate(l, m, &cfg, &inst, &trap), FWE_OK);
-        if (!inst) continue;
+        if (!inst)
+            continue;
         fwe_val r, a = i32(2);
         CHECK_EQ_INT(fwe_call(export_func(inst, "grow"), &a, 1, &r, 1, &trap), FWE_OK);
         CHECK_EQ_INT((int32_t)r.of.i32, -1);
@@ -231,7 +257,8 @@ TEST(memory_cap_covers_the_initial_size) {
 
 /* host.reenter(x): x > 0 calls the caller's export "outer"(x - 1), x == 0 calls "inner"(0),
  * x < 0 calls "trap"; the callee's trap (kind and message) becomes the host function's trap. */
-static fwe_trap_kind host_reenter(fwe_caller *caller, uint64_t *slots, void *data) {
+static fwe_trap_kind host_reenter(fwe_caller *caller, uint64_t *slots, void *data)
+{
     (void)data;
     fwe_instance *inst = fwe_caller_instance(caller);
     int32_t x = (int32_t)(uint32_t)slots[0];
@@ -248,7 +275,8 @@ static fwe_trap_kind host_reenter(fwe_caller *caller, uint64_t *slots, void *dat
     return FWE_TRAP_NONE;
 }
 
-TEST(host_reentry) {
+TEST(host_reentry)
+{
     fwe_engine *e = fwe_engine_new();
     fwe_module *m = load_wat_module(e, "build/wat/reenter.wasm");
     if (!m) {
@@ -268,7 +296,8 @@ TEST(host_reentry) {
         CHECK_EQ_INT(r.of.i32, 104);
         CHECK_EQ_INT(fwe_call(export_func(inst, "depth"), NULL, 0, &r, 1, &trap), FWE_OK);
         CHECK_EQ_INT(r.of.i32, 4);
-        /* a trap in the nested call surfaces as the host function's trap; the instance still works */
+        /* a trap in the nested call surfaces as the host function's trap; the instance still works
+         */
         a.of.i32 = (uint32_t)-1;
         CHECK_EQ_INT(fwe_call(export_func(inst, "outer"), &a, 1, &r, 1, &trap), FWE_ERR_TRAP);
         CHECK_EQ_INT(trap.kind, FWE_TRAP_UNREACHABLE);
@@ -290,7 +319,8 @@ TEST(host_reentry) {
     fwe_engine_free(e);
 }
 
-TEST(deferred_start) {
+TEST(deferred_start)
+{
     fwe_engine *e = fwe_engine_new();
     fwe_module *m = load_wat_module(e, "build/wat/start_count.wasm");
     fwe_module *spin = load_wat_module(e, "build/wat/start_spin.wasm");
@@ -333,7 +363,8 @@ TEST(deferred_start) {
     fwe_engine_free(e);
 }
 
-TEST(host_functions_and_missing_imports) {
+TEST(host_functions_and_missing_imports)
+{
     fixture fx;
     CHECK(setup(&fx, true, NULL));
     fwe_trap trap;
@@ -341,7 +372,8 @@ TEST(host_functions_and_missing_imports) {
     CHECK_EQ_INT(fwe_call(export_func(fx.inst, "call_host"), a, 2, &r, 1, &trap), FWE_OK);
     CHECK_EQ_INT(r.of.i32, 42);
     CHECK_EQ_INT(fx.host_calls, 1);
-    CHECK_EQ_INT(fwe_call(export_func(fx.inst, "call_missing"), NULL, 0, NULL, 0, &trap), FWE_ERR_TRAP);
+    CHECK_EQ_INT(fwe_call(export_func(fx.inst, "call_missing"), NULL, 0, NULL, 0, &trap),
+                 FWE_ERR_TRAP);
     CHECK_EQ_INT(trap.kind, FWE_TRAP_MISSING_IMPORT);
     CHECK_STR_CONTAINS(trap.message, "env.missing");
     /* wrong argument count or types are API errors, not traps */
@@ -359,15 +391,16 @@ TEST(host_functions_and_missing_imports) {
 }
 
 /* A module with one function [] -> [i32] whose body (after the locals vector) is given. */
-static size_t make_module(uint8_t *out, const uint8_t *body, size_t body_len) {
+static size_t make_module(uint8_t *out, const uint8_t *body, size_t body_len)
+{
     static const uint8_t head[] = {0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
                                    0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7f, /* type: [] -> [i32] */
                                    0x03, 0x02, 0x01, 0x00,                   /* func 0: type 0 */
-                                   0x07, 0x05, 0x01, 0x01, 'f', 0x00, 0x00}; /* export "f" */
+                                   0x07, 0x05, 0x01, 0x01, 'f',  0x00, 0x00}; /* export "f" */
     size_t n = 0;
     memcpy(out, head, sizeof head);
     n = sizeof head;
-    size_t fsize = 1 + body_len; /* locals count 0 + body */
+    size_t fsize = 1 + body_len;  /* locals count 0 + body */
     size_t ssize = 1 + 2 + fsize; /* count + u32 size (2-byte LEB) + function */
     out[n++] = 0x0a;
     out[n++] = (uint8_t)(0x80 | (ssize & 0x7f));
@@ -380,7 +413,8 @@ static size_t make_module(uint8_t *out, const uint8_t *body, size_t body_len) {
     return n + body_len;
 }
 
-TEST(deeply_nested_blocks_with_results) {
+TEST(deeply_nested_blocks_with_results)
+{
     /* 200 nested (block (result i32) ...): grows the translator's control stack several times */
     uint8_t body[1024], mod[1200];
     size_t k = 0;
@@ -390,7 +424,8 @@ TEST(deeply_nested_blocks_with_results) {
     }
     body[k++] = 0x41;
     body[k++] = 0x07; /* i32.const 7 */
-    for (int i = 0; i < 200; i++) body[k++] = 0x0b;
+    for (int i = 0; i < 200; i++)
+        body[k++] = 0x0b;
     body[k++] = 0x0b;
     size_t len = make_module(mod, body, k);
     fwe_engine *e = fwe_engine_new();
@@ -399,7 +434,8 @@ TEST(deeply_nested_blocks_with_results) {
     CHECK_EQ_INT(fwe_module_load(e, mod, len, &m, err, sizeof err), FWE_OK);
     fwe_linker *l = fwe_linker_new(e);
     fwe_instance *inst = NULL;
-    if (m) CHECK_EQ_INT(fwe_instantiate(l, m, NULL, &inst, NULL), FWE_OK);
+    if (m)
+        CHECK_EQ_INT(fwe_instantiate(l, m, NULL, &inst, NULL), FWE_OK);
     if (inst) {
         fwe_val r;
         CHECK_EQ_INT(fwe_call(export_func(inst, "f"), NULL, 0, &r, 1, NULL), FWE_OK);
@@ -411,7 +447,8 @@ TEST(deeply_nested_blocks_with_results) {
     fwe_engine_free(e);
 }
 
-TEST(validation_errors_name_function_and_offset) {
+TEST(validation_errors_name_function_and_offset)
+{
     /* i64.const 1 returned where i32 is expected */
     const uint8_t body[] = {0x42, 0x01, 0x0b};
     uint8_t mod[64];
@@ -441,7 +478,8 @@ typedef struct worker {
     int failures;
 } worker;
 
-static void *instantiate_many(void *arg) {
+static void *instantiate_many(void *arg)
+{
     worker *w = arg;
     for (uint32_t i = 0; i < 100; i++) {
         fwe_instance *inst = NULL;
@@ -451,14 +489,16 @@ static void *instantiate_many(void *arg) {
         }
         fwe_val r, a = i32(i % 50 + 1);
         uint32_t n = i % 50 + 1;
-        if (fwe_call(export_func(inst, "sum"), &a, 1, &r, 1, NULL) != FWE_OK || r.of.i32 != n * (n + 1) / 2)
+        if (fwe_call(export_func(inst, "sum"), &a, 1, &r, 1, NULL) != FWE_OK ||
+            r.of.i32 != n * (n + 1) / 2)
             w->failures++;
         fwe_instance_free(inst);
     }
     return NULL;
 }
 
-TEST(concurrent_instantiation_of_one_module) {
+TEST(concurrent_instantiation_of_one_module)
+{
     fixture fx;
     CHECK(setup(&fx, true, NULL));
     worker w[4];
@@ -474,7 +514,8 @@ TEST(concurrent_instantiation_of_one_module) {
     teardown(&fx);
 }
 
-static uint32_t call_i32(fwe_instance *inst, const char *name, uint32_t a, uint32_t b, int nargs) {
+static uint32_t call_i32(fwe_instance *inst, const char *name, uint32_t a, uint32_t b, int nargs)
+{
     fwe_val args[2] = {i32(a), i32(b)}, r;
     memset(&r, 0, sizeof r);
     fwe_func *f = export_func(inst, name);
@@ -484,7 +525,8 @@ static uint32_t call_i32(fwe_instance *inst, const char *name, uint32_t a, uint3
     return r.of.i32;
 }
 
-TEST(reused_memory_starts_from_the_initial_image) {
+TEST(reused_memory_starts_from_the_initial_image)
+{
     fwe_engine *e = fwe_engine_new();
     fwe_module *m = load_wat_module(e, "build/wat/pool.wasm");
     if (!m) {
@@ -495,7 +537,8 @@ TEST(reused_memory_starts_from_the_initial_image) {
     for (int round = 0; round < 3; round++) {
         fwe_instance *inst = NULL;
         CHECK_EQ_INT(fwe_instantiate(l, m, NULL, &inst, NULL), FWE_OK);
-        if (!inst) break;
+        if (!inst)
+            break;
         /* what the previous round changed is gone */
         CHECK_EQ_INT(call_i32(inst, "read", 16, 0, 1), 'h');
         CHECK_EQ_INT(call_i32(inst, "read", 100, 0, 1), 0);
@@ -513,13 +556,15 @@ TEST(reused_memory_starts_from_the_initial_image) {
     fwe_engine_free(e);
 }
 
-TEST(failed_instantiation_outlives_its_module) {
+TEST(failed_instantiation_outlives_its_module)
+{
     /* an instance whose initialisation trapped after writing into an imported table is kept (its
      * functions sit in that table), and freed after the module with the engine */
     size_t len;
     uint8_t *bytes = read_file("build/wat/oob_data_table.wasm", &len);
     CHECK(bytes != NULL);
-    if (!bytes) return;
+    if (!bytes)
+        return;
     fwe_engine *e = fwe_engine_new();
     fwe_module *m = NULL;
     char err[256];
@@ -541,14 +586,16 @@ TEST(failed_instantiation_outlives_its_module) {
     fwe_engine_free(e);
 }
 
-TEST(failed_instantiation_without_escape_is_freed_at_once) {
+TEST(failed_instantiation_without_escape_is_freed_at_once)
+{
     /* issue 15: nothing outside can refer to a module that imports no table, funcref global or
      * funcref-taking function, so a trapping instantiation is not kept (it used to leak its memory
      * mapping on every request) */
     size_t len;
     uint8_t *bytes = read_file("build/wat/oob_data.wasm", &len);
     CHECK(bytes != NULL);
-    if (!bytes) return;
+    if (!bytes)
+        return;
     fwe_engine *e = fwe_engine_new();
     fwe_module *m = NULL;
     char err[256];
@@ -568,8 +615,12 @@ TEST(failed_instantiation_without_escape_is_freed_at_once) {
     fwe_engine_free(e);
 }
 
-HARNESS_MAIN(RUN(failed_instantiation_outlives_its_module); RUN(failed_instantiation_without_escape_is_freed_at_once); RUN(reused_memory_starts_from_the_initial_image); RUN(trap_has_message_and_named_backtrace); RUN(deep_recursion_is_a_trap);
+HARNESS_MAIN(RUN(failed_instantiation_outlives_its_module);
+             RUN(failed_instantiation_without_escape_is_freed_at_once);
+             RUN(reused_memory_starts_from_the_initial_image);
+             RUN(trap_has_message_and_named_backtrace); RUN(deep_recursion_is_a_trap);
              RUN(interrupt_stops_a_runaway_loop); RUN(memory_bounds_and_growth_limits);
-             RUN(memory_cap_covers_the_initial_size);
-             RUN(host_functions_and_missing_imports); RUN(deeply_nested_blocks_with_results);
-             RUN(validation_errors_name_function_and_offset); RUN(concurrent_instantiation_of_one_module); RUN(host_reentry); RUN(deferred_start);)
+             RUN(memory_cap_covers_the_initial_size); RUN(host_functions_and_missing_imports);
+             RUN(deeply_nested_blocks_with_results);
+             RUN(validation_errors_name_function_and_offset);
+             RUN(concurrent_instantiation_of_one_module); RUN(host_reentry); RUN(deferred_start);)

@@ -72,9 +72,9 @@ TEST(uap_core_test_cases)
                 char out[4][257];
                 size_t lens[4];
                 total++;
-                if (hc_uap_parse(ua, strlen(ua), out, lens) &&
-                    field_is(out[0], lens[0], want[0]) && field_is(out[1], lens[1], want[1]) &&
-                    field_is(out[2], lens[2], want[2]) && field_is(out[3], lens[3], want[3]))
+                if (hc_uap_parse(ua, strlen(ua), out, lens) && field_is(out[0], lens[0], want[0]) &&
+                    field_is(out[1], lens[1], want[1]) && field_is(out[2], lens[2], want[2]) &&
+                    field_is(out[3], lens[3], want[3]))
                     agree++;
             }
         }

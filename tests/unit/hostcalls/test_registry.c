@@ -150,7 +150,7 @@ static wbuf build_module(const imp *imps, size_t n)
         const char *sig = imps[i].signature;
         for (const char *c = sig; *c != ':'; c++)
             wb_bytes(&body, *c == 'I' ? "\x42\x00" : "\x41\x00", 2); /* i64/i32.const 0 */
-        wb_byte(&body, 0x10); /* call */
+        wb_byte(&body, 0x10);                                        /* call */
         wb_u32(&body, (uint32_t)i);
         wb_byte(&body, 0x0b);
         wb_u32(&sec, (uint32_t)body.len);
@@ -175,8 +175,8 @@ static imp *all_imports(size_t *n)
     for (const hc_alias *a = hc_aliases; a->module; a++) {
         if (hc_abi_find(a->module, strlen(a->module), a->name, strlen(a->name)))
             continue;
-        const hc_abi_fn *t = hc_abi_find(a->to_module, strlen(a->to_module), a->to_name,
-                                         strlen(a->to_name));
+        const hc_abi_fn *t =
+            hc_abi_find(a->to_module, strlen(a->to_module), a->to_name, strlen(a->to_name));
         v[k++] = (imp){a->module, a->name, t ? t->signature : ":i"};
     }
     *n = k;
@@ -253,7 +253,8 @@ TEST(abi_table_counts)
         witx++;
         bool first = true;
         for (size_t j = 0; j < i; j++)
-            if (hc_abi_table[j].source == HC_ABI_WITX && strcmp(hc_abi_table[j].module, r->module) == 0)
+            if (hc_abi_table[j].source == HC_ABI_WITX &&
+                strcmp(hc_abi_table[j].module, r->module) == 0)
                 first = false;
         modules += first;
         CHECK(hc_abi_find(r->module, strlen(r->module), r->name, strlen(r->name)) == r);
@@ -306,7 +307,8 @@ TEST(unimplemented_returns_unsupported)
             stubs++;
         }
         CHECK(stubs > 250);
-        CHECK_EQ_INT(call_export(&f, index_of(v, n, "fastly_http_req", "method_get")), MARK_METHOD_GET);
+        CHECK_EQ_INT(call_export(&f, index_of(v, n, "fastly_http_req", "method_get")),
+                     MARK_METHOD_GET);
     }
     fixture_down(&f);
     free(v);
@@ -329,8 +331,8 @@ TEST(legacy_and_renamed_names_resolve)
     fixture_down(&f);
     size_t nenv = 0;
     for (const hc_alias *a = hc_aliases; a->module; a++) {
-        const hc_abi_fn *t = hc_abi_find(a->to_module, strlen(a->to_module), a->to_name,
-                                         strlen(a->to_name));
+        const hc_abi_fn *t =
+            hc_abi_find(a->to_module, strlen(a->to_module), a->to_name, strlen(a->to_name));
         if (!t)
             fprintf(stderr, "  alias %s.%s -> missing %s.%s\n", a->module, a->name, a->to_module,
                     a->to_name);

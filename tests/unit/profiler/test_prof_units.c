@@ -85,8 +85,11 @@ static void record(prof_recorder *rec, int n, int spans)
         CHECK(r != NULL);
         CHECK(prof_current() == r);
         for (int k = 0; k < spans; k++) {
-            prof_span sp = {.module = "m", .name = "f", .start_ns = r->start_mono_ns + 10,
-                            .dur_ns = 5, .status = 0};
+            prof_span sp = {.module = "m",
+                            .name = "f",
+                            .start_ns = r->start_mono_ns + 10,
+                            .dur_ns = 5,
+                            .status = 0};
             prof_req_hostcall(r, &sp);
         }
         prof_recorder_end(rec, r, 200);
@@ -217,5 +220,4 @@ TEST(flags)
     cfg_options_deinit(&o);
 }
 
-HARNESS_MAIN(RUN(json_escaping); RUN(redaction); RUN(ring_and_cap); RUN(output_lines);
-             RUN(flags);)
+HARNESS_MAIN(RUN(json_escaping); RUN(redaction); RUN(ring_and_cap); RUN(output_lines); RUN(flags);)

@@ -22,8 +22,8 @@
 /* ---- setup ---- */
 
 typedef struct prof_opts {
-    const char *ui;          /* -profile-ui (default 127.0.0.1:0) */
-    const char *mode;        /* -profile-mode (default trace) */
+    const char *ui;   /* -profile-ui (default 127.0.0.1:0) */
+    const char *mode; /* -profile-mode (default trace) */
     bool native, remote;
     const char *token;
     size_t max_requests;
@@ -36,8 +36,8 @@ typedef struct prof_opts {
 static fastlike_status configure(fastlike_config *c, void *user, char *err, size_t errlen)
 {
     const prof_opts *o = user;
-    fastlike_status st = fastlike_config_set_profile_ui(c, o->ui ? o->ui : "127.0.0.1:0", err,
-                                                        errlen);
+    fastlike_status st =
+        fastlike_config_set_profile_ui(c, o->ui ? o->ui : "127.0.0.1:0", err, errlen);
     if (st == FASTLIKE_OK && o->mode)
         st = fastlike_config_set_profile_mode(c, o->mode, err, errlen);
     fastlike_config_set_profile_native(c, o->native);
@@ -162,7 +162,8 @@ static char *write_tmp(const char *name, const char *text)
 {
     static char dir[256];
     if (!dir[0]) {
-        snprintf(dir, sizeof dir, "%s/fastlike-prof-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+        snprintf(dir, sizeof dir, "%s/fastlike-prof-XXXXXX",
+                 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
         if (!mkdtemp(dir))
             return NULL;
     }
@@ -210,11 +211,16 @@ TEST(hostcall_spans)
         CHECK(hc > 0 && hc <= total);
         CHECK(g >= 0 && g + hc <= total + 0.01 && g + hc >= total - 0.01);
         json_t *spans = json_object_get(d, "spans");
-        const char *want[] = {"fastly_http_req.body_downstream_get", "fastly_http_req.uri_get",
-                              "fastly_http_resp.new", "fastly_http_resp.header_insert",
-                              "fastly_http_resp.header_insert", "fastly_http_resp.header_insert",
-                              "fastly_http_resp.status_set", "fastly_http_body.new",
-                              "fastly_http_body.write", "fastly_http_resp.send_downstream"};
+        const char *want[] = {"fastly_http_req.body_downstream_get",
+                              "fastly_http_req.uri_get",
+                              "fastly_http_resp.new",
+                              "fastly_http_resp.header_insert",
+                              "fastly_http_resp.header_insert",
+                              "fastly_http_resp.header_insert",
+                              "fastly_http_resp.status_set",
+                              "fastly_http_body.new",
+                              "fastly_http_body.write",
+                              "fastly_http_resp.send_downstream"};
         size_t nwant = sizeof want / sizeof *want;
         CHECK_EQ_INT((int)json_array_size(spans), (int)nwant);
         double last_end = 0;
@@ -297,7 +303,8 @@ TEST(backend_waterfall)
         json_t *sp;
         json_array_foreach(spans, i, sp)
         {
-            if (strcmp(json_string_value(json_object_get(sp, "name")), "fastly_http_req.send") == 0) {
+            if (strcmp(json_string_value(json_object_get(sp, "name")), "fastly_http_req.send") ==
+                0) {
                 found = true;
                 CHECK(num(sp, "dur_us") >= 150000);
                 CHECK(num(sp, "start_us") <= num(b, "start_us") + 0.01);
@@ -361,8 +368,8 @@ TEST(backend_waterfall)
         bool send = false;
         size_t i;
         json_t *f;
-        json_array_foreach(frames, i, f)
-            send |= strcmp(json_string_value(json_object_get(f, "name")), "fastly_http_req.send") == 0;
+        json_array_foreach(frames, i, f) send |=
+            strcmp(json_string_value(json_object_get(f, "name")), "fastly_http_req.send") == 0;
         CHECK(send);
     }
     json_decref(ss);
@@ -427,8 +434,9 @@ static void native_flame_graph(bool force_sigprof)
             named_id = id;
         if (d && !named)
             fprintf(stderr, "native_flame_graph: attempt %d: %lld samples, no nested stack\n",
-                    attempt, (long long)json_integer_value(json_object_get(
-                                 json_object_get(d, "request"), "samples")));
+                    attempt,
+                    (long long)json_integer_value(
+                        json_object_get(json_object_get(d, "request"), "samples")));
         json_decref(d);
         json_decref(list);
     }
@@ -438,9 +446,9 @@ static void native_flame_graph(bool force_sigprof)
     size_t i;
     json_t *f;
     if (agg)
-        json_array_foreach(json_object_get(agg, "functions"), i, f)
-            hot |= strcmp(json_string_value(json_object_get(f, "name")), "prof_busy_inner") == 0 &&
-                   json_integer_value(json_object_get(f, "self")) > 0;
+        json_array_foreach(json_object_get(agg, "functions"), i, f) hot |=
+            strcmp(json_string_value(json_object_get(f, "name")), "prof_busy_inner") == 0 &&
+            json_integer_value(json_object_get(f, "self")) > 0;
     CHECK(hot);
     json_decref(agg);
     /* the same samples as a Firefox Profiler download */
@@ -453,8 +461,8 @@ static void native_flame_graph(bool force_sigprof)
             json_object_get(json_array_get(json_object_get(ff, "threads"), 0), "stringTable");
         bool named_ff = false;
         json_t *str;
-        json_array_foreach(strings, i, str)
-            named_ff |= strcmp(json_string_value(str), "prof_busy_outer") == 0;
+        json_array_foreach(strings, i, str) named_ff |=
+            strcmp(json_string_value(str), "prof_busy_outer") == 0;
         CHECK(named_ff);
     }
     json_decref(ff);
@@ -478,8 +486,8 @@ static void native_flame_graph(bool force_sigprof)
         json_t *th = json_array_get(json_object_get(p, "threads"), 0);
         json_t *strings = json_object_get(th, "stringTable");
         json_t *str;
-        json_array_foreach(strings, i, str)
-            ff_named |= strcmp(json_string_value(str), "prof_busy_inner") == 0;
+        json_array_foreach(strings, i, str) ff_named |=
+            strcmp(json_string_value(str), "prof_busy_inner") == 0;
         CHECK(json_is_object(json_object_get(p, "meta")));
         json_decref(p);
         unlink(path);
@@ -588,7 +596,8 @@ TEST(redaction)
     CHECK(npts >= 3);
     if (npts >= 3) {
         json_int_t first = json_integer_value(json_object_get(json_array_get(gm, 0), "bytes"));
-        json_int_t last = json_integer_value(json_object_get(json_array_get(gm, npts - 1), "bytes"));
+        json_int_t last =
+            json_integer_value(json_object_get(json_array_get(gm, npts - 1), "bytes"));
         CHECK(last >= first + (3 << 20));
         bool between = false; /* the size after the first grow only */
         for (size_t k = 1; k + 1 < npts; k++) {
@@ -965,7 +974,7 @@ TEST(cache_lookups_are_recorded)
     origin_stop(org);
 }
 
-HARNESS_MAIN(RUN(hostcall_spans); RUN(backend_waterfall); RUN(cache_lookups_are_recorded); RUN(native_flame_graph);
-             RUN(native_flame_graph_sigprof); RUN(redaction);
+HARNESS_MAIN(RUN(hostcall_spans); RUN(backend_waterfall); RUN(cache_lookups_are_recorded);
+             RUN(native_flame_graph); RUN(native_flame_graph_sigprof); RUN(redaction);
              RUN(ring_bound); RUN(remote_gate); RUN(read_only);
              RUN(reused_instance_records_each_request); RUN(concurrent_requests);)

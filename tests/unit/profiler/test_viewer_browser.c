@@ -97,7 +97,8 @@ TEST(viewer_in_chromium)
     CHECK_EQ_INT(simple_on(s->port, "GET /calls HTTP/1.1\r\nHost: x\r\n\r\n", &r, false), 200);
     free(r.body);
     memset(&r, 0, sizeof r);
-    CHECK_EQ_INT(simple_on(s->port, "GET /busy?ms=200 HTTP/1.1\r\nHost: x\r\n\r\n", &r, false), 200);
+    CHECK_EQ_INT(simple_on(s->port, "GET /busy?ms=200 HTTP/1.1\r\nHost: x\r\n\r\n", &r, false),
+                 200);
     free(r.body);
     uint16_t port = fastlike_profile_ui_port(s->f);
     /* both requests are recorded once their guests have ended */
@@ -208,8 +209,8 @@ TEST(deep_mode_in_chromium)
     for (int i = 0; i < 2000; i++) {
         hc_resp a;
         memset(&a, 0, sizeof a);
-        int st = simple_on(port, "GET /api/requests/1 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", &a,
-                           false);
+        int st =
+            simple_on(port, "GET /api/requests/1 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", &a, false);
         free(a.body);
         if (st == 200)
             break;

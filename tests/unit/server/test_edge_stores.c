@@ -281,20 +281,20 @@ TEST(js_sdk_stores_from_fastly_toml)
 {
     /* the same guest, configured only by a project's fastly.toml (-C): inline data, a relative
      * file path, and a log endpoint nobody declared */
-    write_file("toml-acl.json", "{\"entries\": [{\"prefix\": \"10.0.0.0/8\", \"action\": \"BLOCK\"}]}");
-    const char *toml =
-        "manifest_version = 3\n"
-        "name = \"edge-test\"\n"
-        "language = \"javascript\"\n"
-        "[local_server]\n"
-        "[local_server.config_stores.settings]\n"
-        "format = \"inline-toml\"\n"
-        "[local_server.config_stores.settings.contents]\n"
-        "mode = \"from-toml\"\n"
-        "[local_server.secret_stores]\n"
-        "secrets = [{key = \"api_key\", data = \"" SECRET "\"}]\n"
-        "[local_server.acls]\n"
-        "list = \"toml-acl.json\"\n";
+    write_file("toml-acl.json",
+               "{\"entries\": [{\"prefix\": \"10.0.0.0/8\", \"action\": \"BLOCK\"}]}");
+    const char *toml = "manifest_version = 3\n"
+                       "name = \"edge-test\"\n"
+                       "language = \"javascript\"\n"
+                       "[local_server]\n"
+                       "[local_server.config_stores.settings]\n"
+                       "format = \"inline-toml\"\n"
+                       "[local_server.config_stores.settings.contents]\n"
+                       "mode = \"from-toml\"\n"
+                       "[local_server.secret_stores]\n"
+                       "secrets = [{key = \"api_key\", data = \"" SECRET "\"}]\n"
+                       "[local_server.acls]\n"
+                       "list = \"toml-acl.json\"\n";
     const char *toml_path = write_file("fastly.toml", toml);
     const char *flags[] = {"-C", toml_path, "-reload", NULL};
     proc p;

@@ -152,7 +152,8 @@ TEST(compliance_region_and_fake_keys)
     /* a region the edge does not know is refused with a message */
     fastlike_config *c = fastlike_config_new();
     char err[256] = "";
-    CHECK_EQ_INT(fastlike_config_set_compliance_region(c, "mars", err, sizeof err), FASTLIKE_ERR_ARGS);
+    CHECK_EQ_INT(fastlike_config_set_compliance_region(c, "mars", err, sizeof err),
+                 FASTLIKE_ERR_ARGS);
     CHECK_STR_CONTAINS(err, "mars");
     fastlike_config_free(c);
 }

@@ -270,8 +270,8 @@ TEST(flood_without_reading_the_request)
     hc_conn c;
     CHECK_EQ_INT(hc_connect(&c, srv->port), 0);
     char req[256];
-    snprintf(req, sizeof req, "POST /flood?mib=64 HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n",
-             16 * MIB);
+    snprintf(req, sizeof req,
+             "POST /flood?mib=64 HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n", 16 * MIB);
     CHECK_EQ_INT(hc_sends(&c, req), 0);
     upload u = {&c, 16 * MIB};
     pthread_t t;
@@ -367,10 +367,10 @@ static void *mixed_thread(void *arg)
 TEST(hostile_and_ordinary_requests_together)
 {
     mixed_job jobs[] = {
-        {"/recurse", 500, 0},  {"/ok", 200, 0},         {"/spin-before", 500, 0},
-        {"/grow", 200, 0},     {"/ok", 200, 0},         {"/handles", 200, 0},
-        {"/junk", 200, 0},     {"/exit?code=3", 500, 0}, {"/missing", 500, 0},
-        {"/ok", 200, 0},       {"/grow", 200, 0},       {"/ok", 200, 0},
+        {"/recurse", 500, 0}, {"/ok", 200, 0},          {"/spin-before", 500, 0},
+        {"/grow", 200, 0},    {"/ok", 200, 0},          {"/handles", 200, 0},
+        {"/junk", 200, 0},    {"/exit?code=3", 500, 0}, {"/missing", 500, 0},
+        {"/ok", 200, 0},      {"/grow", 200, 0},        {"/ok", 200, 0},
     };
     enum { N = sizeof jobs / sizeof jobs[0] };
     pthread_t t[N];

@@ -232,8 +232,7 @@ TEST(slow_upload_beside_fast_requests)
     }
     for (int i = 0; i < 32; i++) {
         hc_resp r = {0};
-        CHECK_EQ_INT(simple_on(srv->port, "GET /fast HTTP/1.1\r\nHost: x\r\n\r\n", &r, false),
-                     200);
+        CHECK_EQ_INT(simple_on(srv->port, "GET /fast HTTP/1.1\r\nHost: x\r\n\r\n", &r, false), 200);
         hc_resp_free(&r);
     }
     /* the slow ones complete once they send the rest */

@@ -271,8 +271,8 @@ TEST(writes_survive_a_reload)
     fastlike_config_free(c);
     if (!f)
         return;
-    CHECK_EQ_INT(handle(f, "POST", "http://kv.test/put?key=kept", "written-before", out, sizeof out),
-                 200);
+    CHECK_EQ_INT(
+        handle(f, "POST", "http://kv.test/put?key=kept", "written-before", out, sizeof out), 200);
     uint64_t gen = fastlike_generation(f);
     CHECK_EQ_INT(fastlike_reload(f, NULL, err, sizeof err), FASTLIKE_OK);
     CHECK(fastlike_generation(f) > gen);
@@ -288,8 +288,8 @@ TEST(stores_from_fastly_toml)
     /* a project's fastly.toml defines the KV stores: inline entries, one from a file (relative
      * to the toml) and metadata */
     write_file("logo.txt", "file-body");
-    const char *toml = write_file("fastly.toml",
-                                  "manifest_version = 3\n"
+    const char *toml =
+        write_file("fastly.toml", "manifest_version = 3\n"
                                   "[local_server.kv_stores]\n"
                                   "app = [\n"
                                   "  { key = \"seed\", data = \"from-toml\" },\n"

@@ -225,10 +225,8 @@ TEST(js_sdk_reusable_sandbox)
 static bool handle_post(fastlike *f, const char *url, const char *body, const char *want)
 {
     char err[256] = "";
-    fastlike_request req = {.method = "POST",
-                            .url = url,
-                            .body = (const uint8_t *)body,
-                            .body_len = strlen(body)};
+    fastlike_request req = {
+        .method = "POST", .url = url, .body = (const uint8_t *)body, .body_len = strlen(body)};
     fastlike_response resp = {0};
     bool ok = fastlike_handle(f, &req, &resp, err, sizeof err) == FASTLIKE_OK &&
               resp.status == 200 && resp.body_len == strlen(want) &&
@@ -270,6 +268,6 @@ HARNESS_MAIN(RUN(one_instance_serves_a_run_of_requests);
              RUN(trap_in_reused_instance_is_a_500_for_that_request);
              RUN(abandoned_promise_gives_the_request_back); RUN(wait_times_out_and_select_waits);
              RUN(streaming_response_must_end_before_the_next_request);
-             RUN(each_request_keeps_its_own_metadata);
-             RUN(shutdown_releases_a_waiting_instance);
-             RUN(in_process_requests_get_an_instance_that_does_not_wait); RUN(js_sdk_reusable_sandbox);)
+             RUN(each_request_keeps_its_own_metadata); RUN(shutdown_releases_a_waiting_instance);
+             RUN(in_process_requests_get_an_instance_that_does_not_wait);
+             RUN(js_sdk_reusable_sandbox);)

@@ -92,7 +92,8 @@ typedef struct server {
 static inline void server_stop(server *s);
 
 /* A server for `guest` on 127.0.0.1 (ephemeral port), verbosity 1, log captured; `hook` (may be
- * NULL) sets more options before the server is made. NULL, with the reason on stderr, on failure. */
+ * NULL) sets more options before the server is made. NULL, with the reason on stderr, on failure.
+ */
 typedef fastlike_status (*server_hook)(fastlike_config *c, void *user, char *err, size_t errlen);
 
 static inline server *server_start_with(const char *guest, server_hook hook, void *user)

@@ -43,7 +43,8 @@ TEST(framing_errors_have_their_status)
         const char *req;
         int status;
     } cases[] = {
-        {"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n", 400},
+        {"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n",
+         400},
         {"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", 400},
         {"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1, 1\r\n\r\n", 400},
         {"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: +1\r\n\r\n", 400},
@@ -114,8 +115,8 @@ static srv_chunked_result decode_all(const char *in, size_t inlen, size_t step, 
     while (pos < inlen && res == SRV_CHUNKED_MORE) {
         size_t n = inlen - pos < step ? inlen - pos : step;
         size_t used = 0, made = 0;
-        res = srv_chunked_decode(&c, (const uint8_t *)in + pos, n, &used, (uint8_t *)out + o,
-                                 64, &made);
+        res = srv_chunked_decode(&c, (const uint8_t *)in + pos, n, &used, (uint8_t *)out + o, 64,
+                                 &made);
         pos += used;
         o += made;
     }
@@ -141,8 +142,12 @@ TEST(chunked_decoding_in_any_pieces)
 TEST(chunked_errors)
 {
     static const char *const bad[] = {
-        "FFFFFFFFFFFFFFFF\r\n", "10000000000000000\r\n", "x\r\n",
-        "3\r\nabcX\r\n",        "\r\n",                   "3\r\nabc\r\n0\r\nBad\x01\r\n\r\n",
+        "FFFFFFFFFFFFFFFF\r\n",
+        "10000000000000000\r\n",
+        "x\r\n",
+        "3\r\nabcX\r\n",
+        "\r\n",
+        "3\r\nabc\r\n0\r\nBad\x01\r\n\r\n",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char out[64];
@@ -155,5 +160,6 @@ TEST(chunked_errors)
 }
 
 HARNESS_MAIN(RUN(complete_head_and_fields); RUN(incomplete_heads_ask_for_more);
-             RUN(framing_errors_have_their_status); RUN(a_bad_method_is_refused_before_the_line_ends);
-             RUN(connection_and_expect); RUN(chunked_decoding_in_any_pieces); RUN(chunked_errors);)
+             RUN(framing_errors_have_their_status);
+             RUN(a_bad_method_is_refused_before_the_line_ends); RUN(connection_and_expect);
+             RUN(chunked_decoding_in_any_pieces); RUN(chunked_errors);)

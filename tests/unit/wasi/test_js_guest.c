@@ -8,12 +8,15 @@
 
 #include <stdlib.h>
 
-TEST(js_guest_runs_until_its_first_fastly_hostcall) {
+TEST(js_guest_runs_until_its_first_fastly_hostcall)
+{
     size_t len = 0;
     uint8_t *bytes = NULL;
     char ferr[256];
-    CHECK_EQ_INT(wasi_read_file("build/guests/js-hello.wasm", &bytes, &len, ferr, sizeof ferr), WASI_RUN_OK);
-    if (!bytes) return;
+    CHECK_EQ_INT(wasi_read_file("build/guests/js-hello.wasm", &bytes, &len, ferr, sizeof ferr),
+                 WASI_RUN_OK);
+    if (!bytes)
+        return;
     fwe_engine *e = fwe_engine_new();
     fwe_module *m = NULL;
     char err[256];
