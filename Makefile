@@ -14,7 +14,7 @@ LDLIBS := -lm -lpthread $(EXTRA_LDLIBS)
 VARIANT ?= rel
 B := build/$(VARIANT)
 ifeq ($(VARIANT),asan)
-CFLAGS += -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer -DFWE_EXPLICIT_BOUNDS=1
+CFLAGS += -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 LDFLAGS += -fsanitize=address,undefined
 endif
 

@@ -1,5 +1,6 @@
 /* cfg_status.h: the error values of the configuration layer (flags and the JSON files they name).
- * Detail text always goes into a caller-owned buffer; cfg_strerror names the class. */
+ * Detail text (one line naming the problem) always goes into a caller-owned buffer; callers print
+ * that text, so the values carry no names of their own. */
 #ifndef CFG_STATUS_H
 #define CFG_STATUS_H
 
@@ -12,7 +13,5 @@ typedef enum cfg_status {
     CFG_ERR_TOML,  /* a TOML file (fastly.toml) that does not parse or has the wrong shape */
     CFG_ERR_NOMEM,
 } cfg_status;
-
-const char *cfg_strerror(cfg_status status);
 
 #endif

@@ -1,7 +1,7 @@
 /* module.h: the in-memory form of a decoded module (fwe_module) shared by the decoder, the
- * validator/translator, instantiation and the interpreter. Produced by decode.c, checked by
- * validate.c, never mutated after fwe_module_load returns (except the lazily published
- * translated code of each function, see func_code in compile.h). */
+ * validator/translator, instantiation and the interpreter. Produced by decode.c, function bodies
+ * checked by compile.c, never mutated after fwe_module_load returns (except the lazily published
+ * translated code of each function, fwe_func_def.code, see fwe_module_code in runtime.h). */
 #ifndef FWE_MODULE_H
 #define FWE_MODULE_H
 
@@ -103,7 +103,7 @@ typedef struct fwe_data_segment {
     uint32_t len;
 } fwe_data_segment;
 
-struct fwe_code; /* translated code of one function, compile.h */
+struct fwe_code; /* translated code of one function, code.h */
 
 /* A function defined in the module (not an import). */
 typedef struct fwe_func_def {
@@ -174,7 +174,7 @@ struct fwe_module {
 
 /* decode.c: parses the binary into `m` (which the caller zeroed and gave bytes/len/engine).
  * Performs every check the spec classifies as "malformed" and the module-level structural checks;
- * function bodies are only split out here, and are validated by validate.c.
+ * function bodies are only split out here, and are validated by compile.c.
  * Returns FWE_OK or FWE_ERR_MALFORMED / FWE_ERR_INVALID with a message in err. */
 fwe_status fwe_decode(fwe_module *m, char *err, size_t errlen);
 /* Frees everything fwe_decode allocated (not m itself, not m->bytes). */

@@ -162,10 +162,10 @@ void fwe_code_free(fwe_code *code);
 /* Returns the translated code for `def`, translating and publishing it on first use. */
 const fwe_code *fwe_module_code(const fwe_module *m, uint32_t def);
 
-/* memory.c */
+/* store.c: memories */
 fwe_memory *fwe_memory_create(uint32_t min_pages, uint64_t max_pages);
 int64_t fwe_memory_grow_internal(fwe_memory *mem, uint64_t delta_pages, uint64_t cap_pages);
-/* table.c */
+/* store.c: tables */
 fwe_table *fwe_table_create(uint8_t elem, uint32_t min, uint64_t max);
 int64_t fwe_table_grow_internal(fwe_table *t, uint32_t delta, uint64_t init);
 

@@ -193,15 +193,6 @@ static bool first_of_name(const hc_headers *h, size_t i)
     return true;
 }
 
-size_t hc_headers_count_names(const hc_headers *h)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < h->n; i++)
-        if (first_of_name(h, i))
-            n++;
-    return n;
-}
-
 static const hc_header *nth_name(const hc_headers *h, size_t nth)
 {
     for (size_t i = 0; i < h->n; i++) {

@@ -52,8 +52,6 @@ size_t hc_headers_remove(hc_headers *h, const char *name, size_t name_len);
 /* First value of `name`, or NULL. */
 const hc_header *hc_headers_get(const hc_headers *h, const char *name, size_t name_len);
 size_t hc_headers_count_values(const hc_headers *h, const char *name, size_t name_len);
-/* Number of distinct names. */
-size_t hc_headers_count_names(const hc_headers *h);
 
 /* Iteration for the cursor writer: item i of a sequence, or false past the end. */
 typedef bool (*hc_seq_fn)(const void *seq, size_t i, const char **data, size_t *len);

@@ -49,7 +49,7 @@ fi
 if [ ! -x "$BIN" ] || [ -n "$(find src/engine src/util tests/fuzz -newer "$BIN" -name '*.[ch]' 2>/dev/null)" ]; then
     echo "fuzz-wasm: building $BIN"
     # shellcheck disable=SC2086
-    if ! "$CLANG" -std=c11 -g -O1 -fno-omit-frame-pointer -D_GNU_SOURCE -DFWE_EXPLICIT_BOUNDS=1 \
+    if ! "$CLANG" -std=c11 -g -O1 -fno-omit-frame-pointer -D_GNU_SOURCE \
         -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
         -Isrc -Isrc/engine -Iinclude -o "$BIN" tests/fuzz/fuzz_wasm.c $SRCS -lm -lpthread \
         >"$OUT/build.log" 2>&1; then

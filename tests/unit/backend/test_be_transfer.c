@@ -327,16 +327,70 @@ TEST(connection_refused_and_dns)
     be_backend_deinit(&b);
 }
 
+/* What the on_done callbacks of cancelled transfers reported (the loop thread writes it). */
+typedef struct cancel_log {
+    pthread_mutex_t mu;
+    int calls, ok, with_head;
+} cancel_log;
+
+static void cancel_done(void *user, be_transfer *t, bool ok, uint16_t status)
+{
+    (void)t;
+    cancel_log *l = user;
+    pthread_mutex_lock(&l->mu);
+    l->calls++;
+    l->ok += ok;
+    l->with_head += status == 200;
+    pthread_mutex_unlock(&l->mu);
+}
+
+/* Releasing the last reference to a running 16 MiB download cancels it: every transfer ends
+ * (its callback hears of it once, as a failure, also when the head had arrived) and the loop
+ * goes on serving new transfers. */
 TEST(cancel_running)
 {
     be_backend b = make_backend("127.0.0.1", port);
-    be_error err;
+    cancel_log l = {.calls = 0};
+    pthread_mutex_init(&l.mu, NULL);
     for (int i = 0; i < 20; i++) {
-        be_transfer *t = get(&b, "GET", "/big?n=16777216", NULL, 0, &err);
+        be_request req = {
+            .method = "GET", .url = "/big?n=16777216", .on_done = cancel_done, .done_user = &l};
+        be_error err;
+        be_transfer *t = be_transfer_start(be_backends_loop(reg), &b, "origin", &req, NULL, &err);
+        CHECK(t != NULL);
+        if (!t)
+            continue;
         if (i % 2)
-            be_transfer_wait_head(t);
+            CHECK_EQ_INT(be_transfer_wait_head(t), BE_OK);
         be_transfer_release(t);
     }
+    int calls = 0;
+    for (int waited = 0; waited < 30000; waited += 10) { /* 30 s: generous on a loaded machine */
+        pthread_mutex_lock(&l.mu);
+        calls = l.calls;
+        pthread_mutex_unlock(&l.mu);
+        if (calls >= 20)
+            break;
+        usleep(10000);
+    }
+    pthread_mutex_lock(&l.mu);
+    CHECK_EQ_INT(l.calls, 20);
+    CHECK_EQ_INT(l.ok, 0);
+    CHECK(l.with_head >= 10); /* the ten that waited for the head saw status 200 */
+    pthread_mutex_unlock(&l.mu);
+    /* the loop still serves */
+    be_error err;
+    be_transfer *t = get(&b, "GET", "/big?n=1000", NULL, 0, &err);
+    CHECK(t != NULL);
+    if (t) {
+        CHECK_EQ_INT(be_transfer_wait_head(t), BE_OK);
+        CHECK_EQ_INT(be_transfer_status(t), 200);
+        size_t len = 0;
+        free(read_all(t, &len));
+        CHECK_EQ_U64(len, 1000);
+        be_transfer_release(t);
+    }
+    pthread_mutex_destroy(&l.mu);
     be_backend_deinit(&b);
 }
 
