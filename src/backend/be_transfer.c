@@ -8,6 +8,7 @@
 #include "backend/be_cdn_loop.h"
 #include "backend/be_loop.h"
 #include "profiler/prof_recorder.h"
+#include "util/util_str.h"
 
 #include <arpa/inet.h>
 #include <openssl/ssl.h>
@@ -91,16 +92,6 @@ struct be_transfer {
 
 /* ---- small helpers ---- */
 
-static char *dup_n(const char *s, size_t n)
-{
-    char *p = malloc(n + 1);
-    if (!p)
-        return NULL;
-    memcpy(p, s, n);
-    p[n] = '\0';
-    return p;
-}
-
 static bool hdr_add(hdr_list *l, const char *name, size_t nl, const char *value, size_t vl)
 {
     if (l->n == l->cap) {
@@ -112,8 +103,8 @@ static bool hdr_add(hdr_list *l, const char *name, size_t nl, const char *value,
         l->cap = cap;
     }
     hdr *h = &l->items[l->n];
-    h->name = dup_n(name, nl);
-    h->value = dup_n(value, vl);
+    h->name = util_strndup(name, nl);
+    h->value = util_strndup(value, vl);
     if (!h->name || !h->value) {
         free(h->name);
         free(h->value);
@@ -175,11 +166,6 @@ static size_t bytes_take(bytes *b, uint8_t *out, size_t n)
     if (b->len == 0)
         b->start = 0;
     return n;
-}
-
-static bool name_is(const char *name, size_t len, const char *lit)
-{
-    return strlen(lit) == len && strncasecmp(name, lit, len) == 0;
 }
 
 static void notify(be_transfer *t)
@@ -376,7 +362,7 @@ static bool add_header_line(hdr_list *l, const char *line, size_t len)
 static int64_t parse_length(const hdr_list *l)
 {
     for (size_t i = 0; i < l->n; i++) {
-        if (!name_is(l->items[i].name, l->items[i].name_len, "content-length"))
+        if (!util_str_eq_ci(l->items[i].name, l->items[i].name_len, "content-length"))
             continue;
         const hdr *h = &l->items[i];
         if (h->value_len == 0 || h->value_len > 18)
@@ -399,7 +385,7 @@ static bool start_gunzip(be_transfer *t)
     bool gz = false;
     for (size_t i = 0; i < t->headers.n; i++) {
         hdr *h = &t->headers.items[i];
-        if (name_is(h->name, h->name_len, "content-encoding") &&
+        if (util_str_eq_ci(h->name, h->name_len, "content-encoding") &&
             ((h->value_len == 4 && strncasecmp(h->value, "gzip", 4) == 0) ||
              (h->value_len == 6 && strncasecmp(h->value, "x-gzip", 6) == 0)))
             gz = true;
@@ -417,8 +403,8 @@ static bool start_gunzip(be_transfer *t)
     size_t o = 0;
     for (size_t i = 0; i < t->headers.n; i++) {
         hdr *h = &t->headers.items[i];
-        if (name_is(h->name, h->name_len, "content-encoding") ||
-            name_is(h->name, h->name_len, "content-length")) {
+        if (util_str_eq_ci(h->name, h->name_len, "content-encoding") ||
+            util_str_eq_ci(h->name, h->name_len, "content-length")) {
             free(h->name);
             free(h->value);
             continue;
@@ -730,7 +716,7 @@ static bool is_hop_or_framing(const char *n, size_t len)
         "keep-alive", "proxy-connection", "upgrade",           "te",
         "cdn-loop"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (name_is(n, len, names[i]))
+        if (util_str_eq_ci(n, len, names[i]))
             return true;
     return false;
 }
@@ -738,7 +724,7 @@ static bool is_hop_or_framing(const char *n, size_t len)
 static bool has_header(const be_request *req, const char *name)
 {
     for (size_t i = 0; i < req->nheaders; i++)
-        if (name_is(req->headers[i].name, req->headers[i].name_len, name))
+        if (util_str_eq_ci(req->headers[i].name, req->headers[i].name_len, name))
             return true;
     return false;
 }
@@ -759,7 +745,7 @@ static bool build_headers(be_transfer *t, const be_backend *b, const be_request 
         host_len = strlen(host);
     } else {
         for (size_t i = 0; i < req->nheaders && !host; i++) {
-            if (name_is(req->headers[i].name, req->headers[i].name_len, "host")) {
+            if (util_str_eq_ci(req->headers[i].name, req->headers[i].name_len, "host")) {
                 host = req->headers[i].value;
                 host_len = req->headers[i].value_len;
             }
@@ -786,7 +772,7 @@ static bool build_headers(be_transfer *t, const be_backend *b, const be_request 
      * of the downstream request plus this one when the guest did not copy its cdn-loop */
     size_t loop_len = 0, have = 0;
     for (size_t i = 0; i < req->nheaders; i++)
-        if (name_is(req->headers[i].name, req->headers[i].name_len, "cdn-loop")) {
+        if (util_str_eq_ci(req->headers[i].name, req->headers[i].name_len, "cdn-loop")) {
             loop_len += req->headers[i].value_len + 2;
             have += be_cdn_loop_count(req->headers[i].value, req->headers[i].value_len);
         }
@@ -799,7 +785,7 @@ static bool build_headers(be_transfer *t, const be_backend *b, const be_request 
     size_t o = 0;
     for (size_t i = 0; i < req->nheaders; i++) {
         const be_header *h = &req->headers[i];
-        if (!name_is(h->name, h->name_len, "cdn-loop") || h->value_len == 0)
+        if (!util_str_eq_ci(h->name, h->name_len, "cdn-loop") || h->value_len == 0)
             continue;
         memcpy(loop_value + o, h->value, h->value_len);
         o += h->value_len;
@@ -924,7 +910,7 @@ static bool setup(be_transfer *t, const be_backend *b, const be_request *req)
                           : host_part(b->sni_hostname, url_host_buf, sizeof url_host_buf);
         if (!cert)
             cert = host_part(b->host, cert_buf, sizeof cert_buf);
-        t->cert_name = dup_n(cert, strlen(cert));
+        t->cert_name = util_strndup(cert, strlen(cert));
         if (!t->cert_name)
             return false;
         SET(CURLOPT_SSL_VERIFYHOST, 0L);
@@ -1090,9 +1076,9 @@ be_transfer *be_transfer_start(be_loop *loop, const be_backend *b, const char *n
     snprintf(t->label, ll, "backend '%s': %s %s", name ? name : "*", req->method, req->url);
     if ((t->prof = prof_current())) { /* a profiled guest request: its waterfall gets this */
         prof_req_retain(t->prof);
-        t->prof_name = dup_n(name ? name : "*", strlen(name ? name : "*"));
-        t->prof_method = dup_n(req->method, strlen(req->method));
-        t->prof_url = dup_n(req->url, strlen(req->url));
+        t->prof_name = util_strndup(name ? name : "*", strlen(name ? name : "*"));
+        t->prof_method = util_strndup(req->method, strlen(req->method));
+        t->prof_url = util_strndup(req->url, strlen(req->url));
     }
     if (!setup(t, b, req)) {
         if (req->url[0] != '/' && !strstr(req->url, "://"))

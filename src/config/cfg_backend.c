@@ -2,22 +2,13 @@
  * The rules follow Fastlike (github.com/avidal/fastlike, cmd/fastlike): the reliability suffix is
  * the text after the last '@' when it is all digits; a bare host:port becomes an http:// URL. */
 #include "config/cfg_backend.h"
+#include "util/util_str.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-static char *dup_n(const char *s, size_t n)
-{
-    char *d = malloc(n + 1);
-    if (d) {
-        memcpy(d, s, n);
-        d[n] = '\0';
-    }
-    return d;
-}
 
 void cfg_backend_deinit(cfg_backend *b)
 {
@@ -216,7 +207,7 @@ cfg_status cfg_backend_parse(const char *spec, cfg_backend *out, char *err, size
             snprintf(err, errlen, "'%s': the backend name before '=' is empty", spec);
             goto fail;
         }
-        if (!(out->name = dup_n(spec, nlen)))
+        if (!(out->name = util_strndup(spec, nlen)))
             goto nomem;
         addr = spec + nlen + 1;
     }
@@ -255,7 +246,7 @@ cfg_status cfg_backend_parse(const char *spec, cfg_backend *out, char *err, size
             break;
         }
     if (at) {
-        if (!(out->userinfo = dup_n(auth, (size_t)(at - auth))))
+        if (!(out->userinfo = util_strndup(auth, (size_t)(at - auth))))
             goto nomem;
         authlen -= (size_t)(at + 1 - auth);
         auth = at + 1;
@@ -286,8 +277,8 @@ cfg_status cfg_backend_parse(const char *spec, cfg_backend *out, char *err, size
     if (port < 0)
         port = out->tls ? 443 : 80;
     out->port = (uint16_t)port;
-    if (!(out->host = dup_n(host, hostlen)) || !(out->path = dup_n(tail, taillen)) ||
-        !(out->spec = dup_n(spec, strlen(spec))))
+    if (!(out->host = util_strndup(host, hostlen)) || !(out->path = util_strndup(tail, taillen)) ||
+        !(out->spec = util_strndup(spec, strlen(spec))))
         goto nomem;
 
     int v6 = memchr(host, ':', hostlen) != NULL;

@@ -2,6 +2,7 @@
  * loader, appending only once everything succeeded), lookups by name, and freeing it all. */
 #include "config/cfg_edge.h"
 #include "config/cfg_geo_mmdb.h"
+#include "util/util_str.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -496,21 +497,10 @@ const cfg_logger *cfg_edge_logger(const cfg_edge *e, const char *name, size_t na
 
 /* ---- deep copies (a server keeps its own copy of the configuration's edge data) ---- */
 
+/* NULL stays NULL (an absent value); anything else is copied with a NUL after it. */
 static char *dup_bytes(const char *s, size_t n)
 {
-    if (!s)
-        return NULL;
-    char *d = malloc(n + 1);
-    if (d) {
-        memcpy(d, s, n);
-        d[n] = '\0';
-    }
-    return d;
-}
-
-static char *dup_str(const char *s)
-{
-    return s ? dup_bytes(s, strlen(s)) : NULL;
+    return s ? util_strndup(s, n) : NULL;
 }
 
 /* True when a copy failed: src was set but dst is NULL. */
@@ -521,8 +511,8 @@ static bool lost(const void *src, const void *dst)
 
 static bool clone_string_store(cfg_dictionary *d, const cfg_dictionary *s)
 {
-    d->name = dup_str(s->name);
-    d->path = dup_str(s->path);
+    d->name = util_strdup(s->name);
+    d->path = util_strdup(s->path);
     d->items.entries = s->items.count ? calloc(s->items.count, sizeof *d->items.entries) : NULL;
     if (lost(s->name, d->name) || lost(s->path, d->path) || (s->items.count && !d->items.entries))
         return false;
@@ -542,8 +532,8 @@ static bool clone_string_store(cfg_dictionary *d, const cfg_dictionary *s)
 
 static bool clone_kv_store(cfg_kv_store *d, const cfg_kv_store *s)
 {
-    d->name = dup_str(s->name);
-    d->path = dup_str(s->path);
+    d->name = util_strdup(s->name);
+    d->path = util_strdup(s->path);
     d->entries = s->count ? calloc(s->count, sizeof *d->entries) : NULL;
     if (lost(s->name, d->name) || lost(s->path, d->path) || (s->count && !d->entries))
         return false;
@@ -563,8 +553,8 @@ static bool clone_kv_store(cfg_kv_store *d, const cfg_kv_store *s)
 
 static bool clone_acl(cfg_acl *d, const cfg_acl *s)
 {
-    d->name = dup_str(s->name);
-    d->path = dup_str(s->path);
+    d->name = util_strdup(s->name);
+    d->path = util_strdup(s->path);
     d->entries = s->count ? malloc(s->count * sizeof *d->entries) : NULL;
     if (lost(s->name, d->name) || lost(s->path, d->path) || (s->count && !d->entries))
         return false;
@@ -576,8 +566,8 @@ static bool clone_acl(cfg_acl *d, const cfg_acl *s)
 
 static bool clone_logger(cfg_logger *d, const cfg_logger *s)
 {
-    d->name = dup_str(s->name);
-    d->path = dup_str(s->path);
+    d->name = util_strdup(s->name);
+    d->path = util_strdup(s->path);
     return !lost(s->name, d->name) && !lost(s->path, d->path);
 }
 
@@ -589,8 +579,8 @@ static bool clone_geo(cfg_geo **dp, const cfg_geo *s)
     *dp = d;
     if (!d)
         return false;
-    d->path = dup_str(s->path);
-    d->mmdb_path = dup_str(s->mmdb_path);
+    d->path = util_strdup(s->path);
+    d->mmdb_path = util_strdup(s->mmdb_path);
     d->use_default_loopback = s->use_default_loopback;
     d->mmdb = cfg_geo_mmdb_ref(s->mmdb);
     d->entries = s->count ? calloc(s->count, sizeof *d->entries) : NULL;
@@ -599,7 +589,7 @@ static bool clone_geo(cfg_geo **dp, const cfg_geo *s)
     d->count = s->count;
     for (size_t i = 0; i < s->count; i++) {
         d->entries[i].prefix = s->entries[i].prefix;
-        d->entries[i].json = dup_str(s->entries[i].json);
+        d->entries[i].json = util_strdup(s->entries[i].json);
         if (lost(s->entries[i].json, d->entries[i].json))
             return false;
     }
@@ -614,14 +604,14 @@ static bool clone_device(cfg_device **dp, const cfg_device *s)
     *dp = d;
     if (!d)
         return false;
-    d->path = dup_str(s->path);
+    d->path = util_strdup(s->path);
     d->entries = s->count ? calloc(s->count, sizeof *d->entries) : NULL;
     if (lost(s->path, d->path) || (s->count && !d->entries))
         return false;
     d->count = s->count;
     for (size_t i = 0; i < s->count; i++) {
-        d->entries[i].user_agent = dup_str(s->entries[i].user_agent);
-        d->entries[i].json = dup_str(s->entries[i].json);
+        d->entries[i].user_agent = util_strdup(s->entries[i].user_agent);
+        d->entries[i].json = util_strdup(s->entries[i].json);
         if (!d->entries[i].user_agent || !d->entries[i].json)
             return false;
     }

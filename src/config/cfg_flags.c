@@ -3,6 +3,7 @@
 #include "config/cfg_flags.h"
 
 #include "config/cfg_fastly_toml.h"
+#include "util/util_str.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -22,21 +23,6 @@ typedef struct flag_def {
     flag_fn fn;
     const char *value_hint; /* for "needs a value" messages */
 } flag_def;
-
-static char *dup_n(const char *s, size_t n)
-{
-    char *d = malloc(n + 1);
-    if (d) {
-        memcpy(d, s, n);
-        d[n] = '\0';
-    }
-    return d;
-}
-
-static char *dup_s(const char *s)
-{
-    return dup_n(s, strlen(s));
-}
 
 /* Grows *arr (of *n elements of size sz) by one zeroed element; returns it or NULL. */
 static void *push(void *arr_ptr, size_t *n, size_t sz)
@@ -59,7 +45,7 @@ static cfg_status nomem(char *err, size_t errlen)
 /* Replaces the string option *field by a copy of v. */
 static cfg_status set_string(char **field, const char *v, char *err, size_t errlen)
 {
-    char *copy = dup_s(v);
+    char *copy = util_strdup(v);
     if (!copy)
         return nomem(err, errlen);
     free(*field);
@@ -99,8 +85,8 @@ static cfg_status name_file(const char *v, bool file_optional, char **name, char
         snprintf(err, errlen, "'%s': expected %s", v, hint);
         return CFG_ERR_VALUE;
     }
-    *name = dup_n(v, nlen);
-    *file = has_file ? dup_s(rest) : NULL;
+    *name = util_strndup(v, nlen);
+    *file = has_file ? util_strdup(rest) : NULL;
     if (!*name || (has_file && !*file)) {
         free(*name);
         free(*file);
@@ -173,7 +159,7 @@ static cfg_status f_override_host(cfg_options *o, const char *v, char *err, size
             snprintf(err, errlen, "'%s': invalid backend name", v);
             return CFG_ERR_VALUE;
         }
-        if (!(name = dup_n(v, nlen)))
+        if (!(name = util_strndup(v, nlen)))
             return nomem(err, errlen);
     } else if (!host) {
         host = v;
@@ -189,7 +175,7 @@ static cfg_status f_override_host(cfg_options *o, const char *v, char *err, size
         return CFG_ERR_VALUE;
     }
     cfg_override_host *slot = push(&o->override_hosts, &o->noverride_hosts, sizeof *slot);
-    char *h = dup_s(host);
+    char *h = util_strdup(host);
     if (!slot || !h) {
         free(name);
         free(h);
@@ -317,7 +303,7 @@ static cfg_status f_fake_fastly_key(cfg_options *o, const char *v, char *err, si
 {
     if (v[0] == '\0') /* as Fastlike: an empty key could never match; drop it */
         return CFG_OK;
-    char *copy = dup_s(v);
+    char *copy = util_strdup(v);
     char **slot = copy ? push(&o->fake_fastly_keys, &o->nfake_fastly_keys, sizeof *slot) : NULL;
     if (!slot) {
         free(copy);

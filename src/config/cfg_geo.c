@@ -4,6 +4,7 @@
 
 #include "config/cfg_geo_mmdb.h"
 #include "config/cfg_json.h"
+#include "util/util_str.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -288,15 +289,6 @@ static char *full_record(json_t *data)
     return text;
 }
 
-static char *dup_text(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d)
-        memcpy(d, s, n);
-    return d;
-}
-
 cfg_status cfg_geo_record(const cfg_geo *geo, uint8_t family, const uint8_t *addr, char **out)
 {
     *out = NULL;
@@ -328,6 +320,6 @@ cfg_status cfg_geo_record(const cfg_geo *geo, uint8_t family, const uint8_t *add
     }
     if (geo && !geo->use_default_loopback)
         return CFG_OK;
-    *out = dup_text(cfg_geo_default_json);
+    *out = util_strdup(cfg_geo_default_json);
     return *out ? CFG_OK : CFG_ERR_NOMEM;
 }

@@ -3,6 +3,7 @@
  * arguments) turned into the equivalent Fastlike flags, plus the warnings and notes for what has
  * no Fastlike equivalent. */
 #include "config/cfg_viceroy_args.h"
+#include "util/util_str.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -67,18 +68,9 @@ typedef struct parsed {
     char profile_dir[1024]; /* --profile=guest[,DIR]: where the per-request profiles go, or "" */
 } parsed;
 
-static char *dup_s(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d)
-        memcpy(d, s, n);
-    return d;
-}
-
 static bool push_str(char ***arr, size_t *n, const char *s)
 {
-    char *copy = dup_s(s);
+    char *copy = util_strdup(s);
     char **grown = copy ? realloc(*arr, (*n + 2) * sizeof **arr) : NULL;
     if (!grown) {
         free(copy);
@@ -474,7 +466,7 @@ cfg_status cfg_viceroy_args_parse(cfg_viceroy_args *a, int argc, char *const *ar
                  a->command == CFG_VICEROY_RUN ? " to run" : " to serve");
         return CFG_ERR_USAGE;
     }
-    a->input = dup_s(input);
+    a->input = util_strdup(input);
     if (!a->input)
         return nomem(err, errlen);
     return emit(a, &p, err, errlen);

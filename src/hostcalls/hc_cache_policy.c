@@ -2,6 +2,7 @@
  * the Cache-Control / Surrogate-Control directive lists, Expires and Date (HTTP dates), Age, Vary,
  * Set-Cookie and Surrogate-Key, then applies the guest's override. */
 #include "hc_cache_policy.h"
+#include "util/util_str.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -15,11 +16,6 @@ typedef struct directives {
     bool private_, no_store, no_cache;
     int64_t max_age, s_maxage, swr, sie; /* -1 absent */
 } directives;
-
-static bool tok_eq(const char *p, size_t n, const char *lit)
-{
-    return strlen(lit) == n && strncasecmp(p, lit, n) == 0;
-}
 
 /* A delta-seconds value (optionally quoted); -1 when malformed. */
 static int64_t seconds(const char *p, size_t n)
@@ -61,19 +57,19 @@ static void parse_directives(const hc_headers *h, const char *name, directives *
             size_t kl = (size_t)((eq ? eq : t2) - s);
             const char *v = eq ? eq + 1 : NULL;
             size_t vl = eq ? (size_t)(t2 - v) : 0;
-            if (tok_eq(s, kl, "private"))
+            if (util_str_eq_ci(s, kl, "private"))
                 d->private_ = true;
-            else if (tok_eq(s, kl, "no-store"))
+            else if (util_str_eq_ci(s, kl, "no-store"))
                 d->no_store = true;
-            else if (tok_eq(s, kl, "no-cache"))
+            else if (util_str_eq_ci(s, kl, "no-cache"))
                 d->no_cache = true;
-            else if (v && tok_eq(s, kl, "max-age"))
+            else if (v && util_str_eq_ci(s, kl, "max-age"))
                 d->max_age = seconds(v, vl);
-            else if (v && tok_eq(s, kl, "s-maxage"))
+            else if (v && util_str_eq_ci(s, kl, "s-maxage"))
                 d->s_maxage = seconds(v, vl);
-            else if (v && tok_eq(s, kl, "stale-while-revalidate"))
+            else if (v && util_str_eq_ci(s, kl, "stale-while-revalidate"))
                 d->swr = seconds(v, vl);
-            else if (v && tok_eq(s, kl, "stale-if-error"))
+            else if (v && util_str_eq_ci(s, kl, "stale-if-error"))
                 d->sie = seconds(v, vl);
             s = comma ? comma + 1 : end;
         }

@@ -7,6 +7,7 @@
 
 #include "backend/be_signal.h"
 #include "util/util_clock.h"
+#include "util/util_str.h"
 
 #include <limits.h>
 #include <pthread.h>
@@ -106,14 +107,6 @@ static uint64_t hash_bytes(const uint8_t *p, size_t n)
         h *= 1099511628211ull;
     }
     return h;
-}
-
-static void *dup_bytes(const void *p, size_t n)
-{
-    uint8_t *d = malloc(n ? n : 1);
-    if (d && n)
-        memcpy(d, p, n);
-    return d;
 }
 
 static uint64_t real_now(void *user)
@@ -628,7 +621,7 @@ static ckey *key_find(hc_cache *c, const uint8_t *key, size_t len, bool create)
     if (c->nkeys >= c->nbuckets)
         rehash(c);
     ckey *k = calloc(1, sizeof *k);
-    if (!k || !(k->key = dup_bytes(key, len))) {
+    if (!k || !(k->key = util_memdup(key, len))) {
         free(k);
         return NULL;
     }
@@ -650,7 +643,7 @@ static bool rule_front(ckey *k, const char *rule)
     if (i < k->nrules) {
         r = k->rules[i];
     } else {
-        r = dup_bytes(rule, strlen(rule) + 1);
+        r = util_memdup(rule, strlen(rule) + 1);
         char **rs = realloc(k->rules, (k->nrules + 1) * sizeof *rs);
         if (!r || !rs) {
             free(r);
@@ -811,7 +804,7 @@ static hc_cache_obj *obj_new(hc_cache *c, const hc_cache_write *w, cbody *body)
     o->vary = canon_vary(w->vary, w->vary_len, &o->vary_len, &bad);
     o->skeys = canon_skeys(w->surrogate_keys ? w->surrogate_keys : "", w->surrogate_keys_len,
                            &o->skeys_len, &bad);
-    o->meta = dup_bytes(w->user_metadata, w->user_metadata_len);
+    o->meta = util_memdup(w->user_metadata, w->user_metadata_len);
     o->meta_len = w->user_metadata_len;
     if (body) {
         o->body = body;

@@ -6,6 +6,7 @@
 #include "util/util_id.h"
 #include "hc_pending.h"
 #include "hc_cache.h"
+#include "util/util_str.h"
 
 #include <netinet/in.h>
 #include <stdarg.h>
@@ -39,19 +40,9 @@ void hc_log(hc_ctx *ctx, int level, const char *fmt, ...)
 
 /* ---- records ---- */
 
-static char *dup_str(const char *s, size_t len)
-{
-    char *p = malloc(len + 1);
-    if (!p)
-        return NULL;
-    memcpy(p, s, len);
-    p[len] = '\0';
-    return p;
-}
-
 bool hc_request_set_method(hc_request *r, const char *m, size_t len)
 {
-    char *p = dup_str(m, len);
+    char *p = util_strndup(m, len);
     if (!p)
         return false;
     free(r->method);
@@ -61,7 +52,7 @@ bool hc_request_set_method(hc_request *r, const char *m, size_t len)
 
 bool hc_request_set_uri(hc_request *r, const char *u, size_t len)
 {
-    char *p = dup_str(u, len);
+    char *p = util_strndup(u, len);
     if (!p)
         return false;
     free(r->uri);
@@ -303,7 +294,7 @@ hc_ctx *hc_ctx_new(const hc_settings *settings, const hc_downstream_request *req
     hc_table_init(&ctx->responses);
     hc_table_init(&ctx->items);
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ctx->cpu_start);
-    ctx->trace_id = dup_str(trace_id ? trace_id : "", trace_id ? strlen(trace_id) : 0);
+    ctx->trace_id = util_strndup(trace_id ? trace_id : "", trace_id ? strlen(trace_id) : 0);
     if (!ctx->trace_id || hc_ctx_begin_request(ctx, req, sink) != HC_OK) {
         hc_ctx_free(ctx);
         return NULL;

@@ -1,6 +1,7 @@
 /* hc_headers.c: header lists (case-insensitive names, original case and order kept, repeated
  * names), header validation, and the ABI's multi-value cursor writer. */
 #include "hc_headers.h"
+#include "util/util_str.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -68,20 +69,12 @@ void hc_headers_deinit(hc_headers *h)
 }
 
 /* Copies `len` bytes into a fresh allocation (at least one byte, so empty values are non-NULL). */
-static char *dup_bytes(const char *s, size_t len)
-{
-    char *p = malloc(len ? len : 1);
-    if (p && len)
-        memcpy(p, s, len);
-    return p;
-}
-
 static bool entry_set(hc_header *e, const char *name, size_t name_len, const char *value,
                       size_t value_len)
 {
-    e->name = dup_bytes(name, name_len);
-    e->lname = dup_bytes(name, name_len);
-    e->value = dup_bytes(value, value_len);
+    e->name = util_memdup(name, name_len);
+    e->lname = util_memdup(name, name_len);
+    e->value = util_memdup(value, value_len);
     if (!e->name || !e->lname || !e->value) {
         entry_free(e);
         return false;
@@ -142,7 +135,7 @@ bool hc_headers_insert(hc_headers *h, const char *name, size_t name_len, const c
     }
     if (first == h->n)
         return hc_headers_append(h, name, name_len, value, value_len);
-    char *v = dup_bytes(value, value_len);
+    char *v = util_memdup(value, value_len);
     if (!v)
         return false;
     free(h->items[first].value);

@@ -9,6 +9,7 @@
 
 #include "hc_mem.h"
 #include "backend/be_cdn_loop.h"
+#include "util/util_str.h"
 
 #include <strings.h>
 #include <stdlib.h>
@@ -103,16 +104,6 @@ hc_status hc_backend_register(hc_ctx *ctx, be_backend *b)
 }
 
 /* ---- pending requests ---- */
-
-static char *dup_n(const char *s, size_t n)
-{
-    char *p = malloc(n + 1);
-    if (p) {
-        memcpy(p, s, n);
-        p[n] = '\0';
-    }
-    return p;
-}
 
 typedef struct hc_header_edit {
     int op;
@@ -295,9 +286,9 @@ hc_status hc_send_start(hc_ctx *ctx, uint32_t req_h, uint32_t body_h, const char
     if (!p)
         goto out;
     p->fail = BE_ERR_INTERNAL_ERROR;
-    p->backend = dup_n(name, name_len);
-    p->method = dup_n(r->method, strlen(r->method));
-    p->url = dup_n(r->uri, strlen(r->uri));
+    p->backend = util_strndup(name, name_len);
+    p->method = util_strndup(r->method, strlen(r->method));
+    p->url = util_strndup(r->uri, strlen(r->uri));
     if (streaming) {
         sr = calloc(1, sizeof *sr);
         if (sr)

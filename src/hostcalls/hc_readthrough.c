@@ -12,6 +12,7 @@
 #include "hc_cache.h"
 #include "hc_cache_policy.h"
 #include "hc_http_cache.h"
+#include "util/util_str.h"
 
 #include <pthread.h>
 #include <stdarg.h>
@@ -39,15 +40,6 @@ void hc_readthrough_free(hc_rt *rt)
     free(rt->ov.surrogate_key);
     free(rt->url);
     free(rt);
-}
-
-static char *dup_str(const char *s)
-{
-    size_t n = strlen(s);
-    char *d = malloc(n + 1);
-    if (d)
-        memcpy(d, s, n + 1);
-    return d;
 }
 
 /* The cache key: the HTTP cache API's suggested key (SHA-256 of the URL, which includes the
@@ -150,7 +142,7 @@ hc_status hc_readthrough_send_start(hc_ctx *ctx, uint32_t req_h, uint32_t body_h
                    : "not found",
            oblig ? ", obliged to fetch" : "");
     free(key);
-    rt->url = dup_str(r->uri);
+    rt->url = util_strdup(r->uri);
     const char *url = rt->url ? rt->url : "";
     if (!got || (found && !oblig && hc_cache_state_flags(found, false) == 0)) {
         /* this request holds the obligation itself (async), or hit-for-pass: straight through */
@@ -212,8 +204,8 @@ hc_status hc_readthrough_send_start(hc_ctx *ctx, uint32_t req_h, uint32_t body_h
                 memcpy(p->backend, name, name_len);
                 p->backend[name_len] = '\0';
             }
-            p->method = dup_str("GET");
-            p->url = dup_str(url);
+            p->method = util_strdup("GET");
+            p->url = util_strdup(url);
         }
         if (!p || !p->backend || !p->method || !p->url) {
             hc_pending_free(p);

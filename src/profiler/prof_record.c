@@ -5,26 +5,12 @@
 
 #include "profiler/prof_redact.h"
 #include "util/util_clock.h"
+#include "util/util_str.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-static char *dup_n(const char *s, size_t n)
-{
-    char *d = malloc(n + 1);
-    if (d) {
-        memcpy(d, s, n);
-        d[n] = '\0';
-    }
-    return d;
-}
-
-static char *dup_s(const char *s)
-{
-    return s ? dup_n(s, strlen(s)) : NULL;
-}
 
 prof_req *prof_req_new(uint64_t id, prof_mode mode, const char *method, const char *url,
                        const char *trace)
@@ -144,9 +130,9 @@ void prof_req_hostcall(prof_req *r, const prof_span *s)
 void prof_req_backend(prof_req *r, const prof_backend *b)
 {
     prof_backend c = *b;
-    c.backend = dup_s(b->backend ? b->backend : "");
-    c.method = dup_s(b->method ? b->method : "");
-    c.url = dup_s(b->url ? b->url : "");
+    c.backend = util_strdup(b->backend ? b->backend : "");
+    c.method = util_strdup(b->method ? b->method : "");
+    c.url = util_strdup(b->url ? b->url : "");
     c.start_ns = rel(r, b->start_ns);
     pthread_mutex_lock(&r->mu);
     prof_backend *g = c.backend && c.method && c.url
@@ -227,7 +213,7 @@ static void add_line(prof_req *r, int stream, uint64_t t, const char *s, size_t 
     }
     if (n > PROF_LINE_MAX)
         n = PROF_LINE_MAX;
-    char *text = dup_n(s, n);
+    char *text = util_strndup(s, n);
     prof_log *g = text ? realloc(r->logs, (r->nlogs + 1) * sizeof *g) : NULL;
     if (!g) {
         free(text);
@@ -316,8 +302,8 @@ void prof_req_header(prof_req *r, const char *name, size_t name_len, const char 
                      size_t value_len)
 {
     bool redact = prof_redact_header(name, name_len);
-    char *n = dup_n(name, name_len);
-    char *v = redact ? dup_s(PROF_REDACTED) : dup_n(value, value_len);
+    char *n = util_strndup(name, name_len);
+    char *v = redact ? util_strdup(PROF_REDACTED) : util_strndup(value, value_len);
     pthread_mutex_lock(&r->mu);
     prof_header_summary *g =
         n && v ? realloc(r->req_headers, (r->nreq_headers + 1) * sizeof *g) : NULL;
@@ -378,7 +364,7 @@ void prof_req_fname(prof_req *r, uint32_t index, const char *name, size_t len)
             pthread_mutex_unlock(&r->mu);
             return;
         }
-    char *n = dup_n(name, len);
+    char *n = util_strndup(name, len);
     prof_fname *g = n ? realloc(r->fnames, (r->nfnames + 1) * sizeof *g) : NULL;
     if (g) {
         r->fnames = g;

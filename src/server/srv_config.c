@@ -5,6 +5,7 @@
 #include "server/srv_config.h"
 #include "config/cfg_fastly_toml.h"
 #include "server/srv_log.h"
+#include "util/util_str.h"
 
 #include <stddef.h>
 #include <stdio.h>
@@ -41,21 +42,12 @@ const char *fastlike_strerror(fastlike_status status)
     return "unknown status";
 }
 
-static char *dup_str(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d)
-        memcpy(d, s, n);
-    return d;
-}
-
 fastlike_config *fastlike_config_new(void)
 {
     fastlike_config *c = calloc(1, sizeof *c);
     if (!c)
         return NULL;
-    c->bind = dup_str(SRV_DEFAULT_BIND);
+    c->bind = util_strdup(SRV_DEFAULT_BIND);
     c->timeout_ms = SRV_DEFAULT_TIMEOUT_MS;
     c->memory_limit = FASTLIKE_DEFAULT_MEMORY_LIMIT;
     c->cache_size = FASTLIKE_DEFAULT_CACHE_SIZE;
@@ -67,8 +59,8 @@ fastlike_config *fastlike_config_new(void)
         return NULL;
     }
     for (size_t i = 0; i < NDEFAULT_ENV; i++) {
-        c->env[i].name = dup_str(default_env[i][0]);
-        c->env[i].value = dup_str(default_env[i][1]);
+        c->env[i].name = util_strdup(default_env[i][0]);
+        c->env[i].value = util_strdup(default_env[i][1]);
         c->nenv++;
         if (!c->env[i].name || !c->env[i].value) {
             fastlike_config_free(c);
@@ -117,7 +109,7 @@ fastlike_status fastlike_config_set_compliance_region(fastlike_config *c, const 
                  region ? region : "");
         return FASTLIKE_ERR_ARGS;
     }
-    char *r = dup_str(region);
+    char *r = util_strdup(region);
     if (!r)
         return FASTLIKE_ERR_NOMEM;
     free(c->compliance_region);
@@ -133,7 +125,7 @@ fastlike_status fastlike_config_add_fake_fastly_key(fastlike_config *c, const ch
     if (!keys)
         return FASTLIKE_ERR_NOMEM;
     c->fake_keys = keys;
-    keys[c->nfake_keys] = dup_str(key);
+    keys[c->nfake_keys] = util_strdup(key);
     if (!keys[c->nfake_keys])
         return FASTLIKE_ERR_NOMEM;
     keys[++c->nfake_keys] = NULL;
@@ -144,7 +136,7 @@ fastlike_status fastlike_config_set_wasm_file(fastlike_config *c, const char *pa
 {
     if (!path || !path[0])
         return FASTLIKE_ERR_ARGS;
-    char *p = dup_str(path);
+    char *p = util_strdup(path);
     if (!p)
         return FASTLIKE_ERR_NOMEM;
     free(c->wasm_path);
@@ -221,7 +213,7 @@ fastlike_status fastlike_config_set_bind(fastlike_config *c, const char *host_po
     if (!host_port || srv_split_bind(host_port, &host, &port, err, errlen) != 0)
         return FASTLIKE_ERR_ARGS;
     free(host);
-    char *b = dup_str(host_port);
+    char *b = util_strdup(host_port);
     if (!b)
         return FASTLIKE_ERR_NOMEM;
     free(c->bind);
@@ -462,7 +454,7 @@ fastlike_status fastlike_config_set_env(fastlike_config *c, const char *name, co
         }
         return FASTLIKE_OK;
     }
-    char *v = dup_str(value);
+    char *v = util_strdup(value);
     if (!v)
         return FASTLIKE_ERR_NOMEM;
     if (i < c->nenv) {
@@ -470,7 +462,7 @@ fastlike_status fastlike_config_set_env(fastlike_config *c, const char *name, co
         c->env[i].value = v;
         return FASTLIKE_OK;
     }
-    char *n = dup_str(name);
+    char *n = util_strdup(name);
     srv_env_var *grown = n ? realloc(c->env, (c->nenv + 1) * sizeof *grown) : NULL;
     if (!grown) {
         free(n);
@@ -580,7 +572,7 @@ fastlike_status fastlike_config_set_kv_dir(fastlike_config *c, const char *dir, 
         return FASTLIKE_ERR_ARGS;
     }
     char *d = NULL;
-    if (dir && !(d = dup_str(dir)))
+    if (dir && !(d = util_strdup(dir)))
         return FASTLIKE_ERR_NOMEM;
     free(c->kv_dir);
     c->kv_dir = d;
@@ -640,7 +632,7 @@ fastlike_status fastlike_config_set_profile_ui(fastlike_config *c, const char *h
             put_err(err, errlen, msg);
             return from_cfg(cst);
         }
-        if (!(copy = dup_str(host_port)))
+        if (!(copy = util_strdup(host_port)))
             return nomem(err, errlen);
     }
     free(c->profile_ui);
@@ -784,7 +776,7 @@ fastlike_status fastlike_config_set_profile_token(fastlike_config *c, const char
                     "without spaces");
             return FASTLIKE_ERR_ARGS;
         }
-        if (!(copy = dup_str(token)))
+        if (!(copy = util_strdup(token)))
             return nomem(err, errlen);
     }
     free(c->profile_token);
@@ -801,7 +793,7 @@ fastlike_status fastlike_config_set_profile_guest_dir(fastlike_config *c, const 
             put_err(err, errlen, "guest profile directory: empty path");
             return FASTLIKE_ERR_ARGS;
         }
-        if (!(copy = dup_str(dir)))
+        if (!(copy = util_strdup(dir)))
             return nomem(err, errlen);
     }
     free(c->profile_guest_dir);

@@ -21,6 +21,7 @@
 #include "server/srv_live.h"
 #include "util/util_clock.h"
 #include "wasi/wasi_run.h"
+#include "util/util_str.h"
 
 #include <inttypes.h>
 #include <arpa/inet.h>
@@ -119,13 +120,7 @@ static fastlike_status start_profiler(fastlike *f, const fastlike_config *c, cha
 
 static char *dup_or_empty(const char *s)
 {
-    if (!s)
-        s = "";
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d)
-        memcpy(d, s, n);
-    return d;
+    return util_strdup(s ? s : "");
 }
 
 /* The settings every request of a guest shares; `edge` is set by srv_guest_new from the guest's
