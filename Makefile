@@ -381,3 +381,8 @@ $(B)/bench-prof-instr: bench/bench_prof_instr.c $(B)/libfastlike.a
 bench-prof-instr: $(B)/bench-prof-instr build/guests/srv_app.wasm
 	@sh bench/prof_instr.sh $(B)/bench-prof-instr build/guests/srv_app.wasm "http://bench/status?code=200"
 # ---- end profiler block ----
+
+# ---- code health (health block: src/util/util_str.*, src/config/cfg_json.*, tests/unit/util/,
+# tests/unit/config/test_json.c) ----
+$(B)/tests/config/test_json: tests/unit/config/tmp_files.h
+# ---- end health block ----

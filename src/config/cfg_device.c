@@ -1,6 +1,8 @@
 /* cfg_device.c: loading and looking up device-detection data (user agent -> JSON object text). */
 #include "config/cfg_device.h"
 
+#include "config/cfg_json.h"
+
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -65,39 +67,21 @@ cfg_status cfg_device_add(cfg_device *d, const char *user_agent, const char *jso
     return put(d, user_agent, text, err, errlen);
 }
 
+static cfg_status device_entry(void *user, size_t i, const char *ua, size_t ua_len, json_t *v,
+                               const char *path, char *err, size_t errlen)
+{
+    if (!json_is_object(v)) {
+        snprintf(err, errlen, "%s: user agent '%s': expected an object", path, ua);
+        return CFG_ERR_JSON;
+    }
+    char *text = json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    return text ? put(user, ua, text, err, errlen) : nomem(err, errlen);
+}
+
 cfg_status cfg_device_load(const char *path, cfg_device *out, char *err, size_t errlen)
 {
-    json_error_t je;
-    json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
-    if (!root) {
-        bool io = je.line <= 0;
-        snprintf(err, errlen, "%s: %s%d:%d: %s", path, io ? "" : "line ", je.line, je.column,
-                 je.text);
-        if (io)
-            snprintf(err, errlen, "%s: %s", path, je.text);
-        return io ? CFG_ERR_FILE : CFG_ERR_JSON;
-    }
-    cfg_status st = CFG_OK;
-    if (!json_is_object(root)) {
-        snprintf(err, errlen, "%s: expected a JSON object mapping user agents to objects", path);
-        st = CFG_ERR_JSON;
-    }
-    const char *ua;
-    json_t *v;
-    json_object_foreach(root, ua, v)
-    {
-        if (st != CFG_OK)
-            break;
-        if (!json_is_object(v)) {
-            snprintf(err, errlen, "%s: user agent '%s': expected an object", path, ua);
-            st = CFG_ERR_JSON;
-            break;
-        }
-        char *text = json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER);
-        st = text ? put(out, ua, text, err, errlen) : nomem(err, errlen);
-    }
-    json_decref(root);
-    return st;
+    cfg_json_walk w = {"a JSON object mapping user agents to objects", NULL, device_entry, out};
+    return cfg_json_load_object(path, &w, err, errlen);
 }
 
 const cfg_device_entry *cfg_device_lookup(const cfg_device *d, const char *ua, size_t ua_len)

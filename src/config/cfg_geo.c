@@ -53,54 +53,47 @@ static cfg_status check_fields(const char *path, const char *key, json_t *loc, c
     return CFG_OK;
 }
 
+static cfg_status geo_begin(void *user, size_t n, const char *path, char *err, size_t errlen)
+{
+    cfg_geo *geo = user;
+    if (!(geo->entries = calloc(n ? n : 1, sizeof *geo->entries))) {
+        snprintf(err, errlen, "%s: out of memory", path);
+        return CFG_ERR_NOMEM;
+    }
+    return CFG_OK;
+}
+
+static cfg_status geo_entry(void *user, size_t i, const char *key, size_t key_len, json_t *loc,
+                            const char *path, char *err, size_t errlen)
+{
+    cfg_geo *geo = user;
+    cfg_geo_entry *e = &geo->entries[geo->count];
+    if (!cfg_ip_prefix_parse(key, true, &e->prefix)) {
+        snprintf(err, errlen, "%s: \"%s\" is not an IP address or CIDR prefix", path, key);
+        return CFG_ERR_JSON;
+    }
+    if (!json_is_object(loc)) {
+        snprintf(err, errlen, "%s: \"%s\": expected a location object, found %s", path, key,
+                 cfg_json_type_name(loc));
+        return CFG_ERR_JSON;
+    }
+    cfg_status st = check_fields(path, key, loc, err, errlen);
+    if (st != CFG_OK)
+        return st;
+    if (!(e->json = json_dumps(loc, JSON_COMPACT | JSON_PRESERVE_ORDER))) {
+        snprintf(err, errlen, "%s: out of memory", path);
+        return CFG_ERR_NOMEM;
+    }
+    geo->count++;
+    return CFG_OK;
+}
+
 cfg_status cfg_geo_load(const char *path, cfg_geo *out, char *err, size_t errlen)
 {
     out->entries = NULL;
     out->count = 0;
-    json_t *root;
-    cfg_status st = cfg_json_load(path, &root, err, errlen);
-    if (st != CFG_OK)
-        return st;
-    if (!json_is_object(root)) {
-        snprintf(err, errlen, "%s: expected an object mapping IP or CIDR to a location, found %s",
-                 path, cfg_json_type_name(root));
-        st = CFG_ERR_JSON;
-        goto done;
-    }
-    size_t n = json_object_size(root);
-    out->entries = calloc(n ? n : 1, sizeof *out->entries);
-    if (!out->entries) {
-        snprintf(err, errlen, "%s: out of memory", path);
-        st = CFG_ERR_NOMEM;
-        goto done;
-    }
-    const char *key;
-    json_t *loc;
-    json_object_foreach(root, key, loc)
-    {
-        cfg_geo_entry *e = &out->entries[out->count];
-        if (!cfg_ip_prefix_parse(key, true, &e->prefix)) {
-            snprintf(err, errlen, "%s: \"%s\" is not an IP address or CIDR prefix", path, key);
-            st = CFG_ERR_JSON;
-            goto done;
-        }
-        if (!json_is_object(loc)) {
-            snprintf(err, errlen, "%s: \"%s\": expected a location object, found %s", path, key,
-                     cfg_json_type_name(loc));
-            st = CFG_ERR_JSON;
-            goto done;
-        }
-        if ((st = check_fields(path, key, loc, err, errlen)) != CFG_OK)
-            goto done;
-        if (!(e->json = json_dumps(loc, JSON_COMPACT | JSON_PRESERVE_ORDER))) {
-            snprintf(err, errlen, "%s: out of memory", path);
-            st = CFG_ERR_NOMEM;
-            goto done;
-        }
-        out->count++;
-    }
-done:
-    json_decref(root);
+    cfg_json_walk w = {"an object mapping IP or CIDR to a location", geo_begin, geo_entry, out};
+    cfg_status st = cfg_json_load_object(path, &w, err, errlen);
     if (st != CFG_OK) {
         for (size_t i = 0; i < out->count; i++)
             free(out->entries[i].json);

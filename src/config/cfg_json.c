@@ -42,6 +42,34 @@ cfg_status cfg_json_load(const char *path, json_t **out, char *err, size_t errle
     return CFG_OK;
 }
 
+cfg_status cfg_json_load_object(const char *path, const cfg_json_walk *w, char *err, size_t errlen)
+{
+    json_t *root;
+    cfg_status st = cfg_json_load(path, &root, err, errlen);
+    if (st != CFG_OK)
+        return st;
+    if (!json_is_object(root)) {
+        snprintf(err, errlen, "%s: expected %s, found %s", path, w->shape,
+                 cfg_json_type_name(root));
+        st = CFG_ERR_JSON;
+        goto done;
+    }
+    if (w->begin && (st = w->begin(w->user, json_object_size(root), path, err, errlen)) != CFG_OK)
+        goto done;
+    size_t i = 0;
+    const char *key;
+    size_t key_len;
+    json_t *value;
+    json_object_keylen_foreach(root, key, key_len, value)
+    {
+        if ((st = w->entry(w->user, i++, key, key_len, value, path, err, errlen)) != CFG_OK)
+            break;
+    }
+done:
+    json_decref(root);
+    return st;
+}
+
 const char *cfg_json_type_name(const json_t *v)
 {
     switch (json_typeof(v)) {

@@ -4,6 +4,7 @@
 #include "config/cfg_store.h"
 
 #include "config/cfg_json.h"
+#include "util/util_str.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,22 +30,6 @@ static int kv_entry_cmp(const void *a, const void *b)
     return key_cmp(x->key, x->key_len, y->key, y->key_len);
 }
 
-/* Loads `path` and checks that its top level is an object. */
-static cfg_status load_object(const char *path, json_t **root, char *err, size_t errlen)
-{
-    cfg_status st = cfg_json_load(path, root, err, errlen);
-    if (st != CFG_OK)
-        return st;
-    if (!json_is_object(*root)) {
-        snprintf(err, errlen, "%s: expected a JSON object of \"key\": value pairs, found %s", path,
-                 cfg_json_type_name(*root));
-        json_decref(*root);
-        *root = NULL;
-        return CFG_ERR_JSON;
-    }
-    return CFG_OK;
-}
-
 void cfg_string_map_deinit(cfg_string_map *m)
 {
     if (!m)
@@ -58,50 +43,57 @@ void cfg_string_map_deinit(cfg_string_map *m)
     m->count = 0;
 }
 
+#define STORE_SHAPE "a JSON object of \"key\": value pairs"
+
+/* Allocates room for n entries (the walks below fill out->entries[0..n)). */
+static cfg_status alloc_entries(void **entries, size_t n, size_t size, const char *path, char *err,
+                                size_t errlen)
+{
+    if (!(*entries = calloc(n ? n : 1, size))) {
+        snprintf(err, errlen, "%s: out of memory", path);
+        return CFG_ERR_NOMEM;
+    }
+    return CFG_OK;
+}
+
+static cfg_status string_map_begin(void *user, size_t n, const char *path, char *err, size_t errlen)
+{
+    cfg_string_map *m = user;
+    return alloc_entries((void **)&m->entries, n, sizeof *m->entries, path, err, errlen);
+}
+
+static cfg_status string_map_entry(void *user, size_t i, const char *key, size_t key_len,
+                                   json_t *value, const char *path, char *err, size_t errlen)
+{
+    cfg_string_map *m = user;
+    if (!json_is_string(value)) {
+        snprintf(err, errlen, "%s: key \"%s\": value must be a string, found %s", path, key,
+                 cfg_json_type_name(value));
+        return CFG_ERR_JSON;
+    }
+    cfg_string_entry *e = &m->entries[m->count++];
+    e->key = util_strndup(key, key_len);
+    e->value = cfg_json_strdup(value, &e->value_len);
+    if (!e->key || !e->value) {
+        snprintf(err, errlen, "%s: out of memory", path);
+        return CFG_ERR_NOMEM;
+    }
+    e->key_len = key_len;
+    return CFG_OK;
+}
+
 cfg_status cfg_string_map_load(const char *path, cfg_string_map *out, char *err, size_t errlen)
 {
     out->entries = NULL;
     out->count = 0;
-    json_t *root;
-    cfg_status st = load_object(path, &root, err, errlen);
-    if (st != CFG_OK)
+    cfg_json_walk w = {STORE_SHAPE, string_map_begin, string_map_entry, out};
+    cfg_status st = cfg_json_load_object(path, &w, err, errlen);
+    if (st != CFG_OK) {
+        cfg_string_map_deinit(out);
         return st;
-    size_t n = json_object_size(root);
-    out->entries = calloc(n ? n : 1, sizeof *out->entries);
-    if (!out->entries) {
-        st = CFG_ERR_NOMEM;
-        snprintf(err, errlen, "%s: out of memory", path);
-        goto done;
-    }
-    const char *key;
-    size_t key_len;
-    json_t *value;
-    json_object_keylen_foreach(root, key, key_len, value)
-    {
-        if (!json_is_string(value)) {
-            snprintf(err, errlen, "%s: key \"%s\": value must be a string, found %s", path, key,
-                     cfg_json_type_name(value));
-            st = CFG_ERR_JSON;
-            goto done;
-        }
-        cfg_string_entry *e = &out->entries[out->count];
-        e->key = malloc(key_len + 1);
-        e->value = cfg_json_strdup(value, &e->value_len);
-        out->count++;
-        if (!e->key || !e->value) {
-            snprintf(err, errlen, "%s: out of memory", path);
-            st = CFG_ERR_NOMEM;
-            goto done;
-        }
-        memcpy(e->key, key, key_len + 1);
-        e->key_len = key_len;
     }
     qsort(out->entries, out->count, sizeof *out->entries, string_entry_cmp);
-done:
-    json_decref(root);
-    if (st != CFG_OK)
-        cfg_string_map_deinit(out);
-    return st;
+    return CFG_OK;
 }
 
 /* UTF-8 characters in s[0..len) (bytes that do not continue a sequence). */
@@ -223,41 +215,34 @@ static cfg_status kv_value(const char *path, const char *key, json_t *value, cfg
     return CFG_OK;
 }
 
+static cfg_status kv_begin(void *user, size_t n, const char *path, char *err, size_t errlen)
+{
+    cfg_kv_store *kv = user;
+    return alloc_entries((void **)&kv->entries, n, sizeof *kv->entries, path, err, errlen);
+}
+
+static cfg_status kv_entry(void *user, size_t i, const char *key, size_t key_len, json_t *value,
+                           const char *path, char *err, size_t errlen)
+{
+    cfg_kv_store *kv = user;
+    cfg_kv_entry *e = &kv->entries[kv->count++];
+    cfg_status st = kv_value(path, key, value, e, err, errlen);
+    if (st != CFG_OK)
+        return st;
+    if (!(e->key = util_strndup(key, key_len))) {
+        snprintf(err, errlen, "%s: out of memory", path);
+        return CFG_ERR_NOMEM;
+    }
+    e->key_len = key_len;
+    return CFG_OK;
+}
+
 cfg_status cfg_kv_store_load(const char *path, cfg_kv_store *out, char *err, size_t errlen)
 {
     out->entries = NULL;
     out->count = 0;
-    json_t *root;
-    cfg_status st = load_object(path, &root, err, errlen);
-    if (st != CFG_OK)
-        return st;
-    size_t n = json_object_size(root);
-    out->entries = calloc(n ? n : 1, sizeof *out->entries);
-    if (!out->entries) {
-        snprintf(err, errlen, "%s: out of memory", path);
-        st = CFG_ERR_NOMEM;
-        goto done;
-    }
-    const char *key;
-    size_t key_len;
-    json_t *value;
-    json_object_keylen_foreach(root, key, key_len, value)
-    {
-        cfg_kv_entry *e = &out->entries[out->count++];
-        st = kv_value(path, key, value, e, err, errlen);
-        if (st != CFG_OK)
-            goto done;
-        if (!(e->key = malloc(key_len + 1))) {
-            snprintf(err, errlen, "%s: out of memory", path);
-            st = CFG_ERR_NOMEM;
-            goto done;
-        }
-        memcpy(e->key, key, key_len + 1);
-        e->key_len = key_len;
-    }
-    qsort(out->entries, out->count, sizeof *out->entries, kv_entry_cmp);
-done:
-    json_decref(root);
+    cfg_json_walk w = {STORE_SHAPE, kv_begin, kv_entry, out};
+    cfg_status st = cfg_json_load_object(path, &w, err, errlen);
     if (st != CFG_OK) {
         for (size_t i = 0; i < out->count; i++) {
             free(out->entries[i].key);
@@ -267,8 +252,10 @@ done:
         free(out->entries);
         out->entries = NULL;
         out->count = 0;
+        return st;
     }
-    return st;
+    qsort(out->entries, out->count, sizeof *out->entries, kv_entry_cmp);
+    return CFG_OK;
 }
 
 const cfg_kv_entry *cfg_kv_store_get(const cfg_kv_store *kv, const char *key, size_t key_len)
