@@ -385,4 +385,6 @@ bench-prof-instr: $(B)/bench-prof-instr build/guests/srv_app.wasm
 # ---- code health (health block: src/util/util_str.*, src/config/cfg_json.*, tests/unit/util/,
 # tests/unit/config/test_json.c) ----
 $(B)/tests/config/test_json: tests/unit/config/tmp_files.h
+# uap-core's regexes.yaml is read with libyaml (src/hostcalls/hc_uap.c)
+LDLIBS += -lyaml
 # ---- end health block ----

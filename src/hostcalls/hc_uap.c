@@ -1,10 +1,11 @@
 /* hc_uap.c: fastly_uap.parse with the uap-core user-agent database (Debian package uap-core,
  * regexes.yaml; FASTLIKE_UAP_REGEXES names another copy). The user_agent_parsers section is read
- * once per process at first use (a small reader for the YAML subset that file uses) and compiled
- * with PCRE2; the first matching regex gives family/major/minor/patch as in the uap spec. */
+ * once per process at first use (libyaml) and compiled with PCRE2; the first matching regex gives
+ * family/major/minor/patch as in the uap spec. */
 #include "hc_uap.h"
 
 #include "hc_hostcall.h"
+#include "util/util_str.h"
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
@@ -12,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <yaml.h>
 
 #define UAP_DEFAULT_PATH "/usr/share/uap-core/regexes.yaml" /* Debian's uap-core */
 #define UAP_FIELD_MAX 256
@@ -25,39 +27,6 @@ typedef struct uap_parser {
 static uap_parser *uap_parsers;
 static size_t uap_count;
 static pthread_once_t uap_once = PTHREAD_ONCE_INIT;
-
-/* Unquotes a YAML scalar ('single' with '' escapes, "double" with \x escapes, or plain). */
-static char *yaml_scalar(const char *s)
-{
-    size_t len = strlen(s);
-    while (len > 0 && (s[len - 1] == '\n' || s[len - 1] == '\r' || s[len - 1] == ' '))
-        len--;
-    char *out = malloc(len + 1);
-    if (!out)
-        return NULL;
-    size_t o = 0;
-    if (len >= 2 && s[0] == '\'' && s[len - 1] == '\'') {
-        for (size_t i = 1; i + 1 < len; i++) {
-            out[o++] = s[i];
-            if (s[i] == '\'' && s[i + 1] == '\'')
-                i++;
-        }
-    } else if (len >= 2 && s[0] == '"' && s[len - 1] == '"') {
-        for (size_t i = 1; i + 1 < len; i++) {
-            if (s[i] == '\\' && i + 2 < len) {
-                i++;
-                out[o++] = s[i] == 'n' ? '\n' : s[i] == 't' ? '\t' : s[i];
-            } else {
-                out[o++] = s[i];
-            }
-        }
-    } else {
-        memcpy(out, s, len);
-        o = len;
-    }
-    out[o] = '\0';
-    return out;
-}
 
 static bool add_parser(const char *regex)
 {
@@ -76,41 +45,65 @@ static bool add_parser(const char *regex)
     return true;
 }
 
+/* The scalar node `n` as a NUL-terminated string (libyaml keeps it so), or NULL. */
+static const char *scalar(const yaml_node_t *n)
+{
+    return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
+}
+
+/* The value of `key` in mapping node `map`, or NULL. */
+static yaml_node_t *map_get(yaml_document_t *doc, const yaml_node_t *map, const char *key)
+{
+    if (!map || map->type != YAML_MAPPING_NODE)
+        return NULL;
+    for (const yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
+         p++) {
+        const char *k = scalar(yaml_document_get_node(doc, p->key));
+        if (k && strcmp(k, key) == 0)
+            return yaml_document_get_node(doc, p->value);
+    }
+    return NULL;
+}
+
+/* One user_agent_parsers entry: its regex (skipped when PCRE2 refuses it) and replacements. */
+static void add_entry(yaml_document_t *doc, const yaml_node_t *entry)
+{
+    static const char *const keys[4] = {"family_replacement", "v1_replacement", "v2_replacement",
+                                        "v3_replacement"};
+    const char *re = scalar(map_get(doc, entry, "regex"));
+    if (!re || !add_parser(re))
+        return;
+    uap_parser *p = &uap_parsers[uap_count - 1];
+    for (int k = 0; k < 4; k++) {
+        const char *v = scalar(map_get(doc, entry, keys[k]));
+        if (v)
+            p->repl[k] = util_strdup(v);
+    }
+}
+
 static void uap_load(void)
 {
     const char *path = getenv("FASTLIKE_UAP_REGEXES");
-    FILE *f = fopen(path && *path ? path : UAP_DEFAULT_PATH, "r");
+    FILE *f = fopen(path && *path ? path : UAP_DEFAULT_PATH, "rb");
     if (!f)
         return;
-    static const char *const keys[4] = {
-        "family_replacement:", "v1_replacement:", "v2_replacement:", "v3_replacement:"};
-    char line[4096];
-    bool in_section = false, have_entry = false;
-    while (fgets(line, sizeof line, f)) {
-        if (line[0] != ' ' && line[0] != '#' && line[0] != '\n') {
-            in_section = strncmp(line, "user_agent_parsers:", 19) == 0;
-            continue;
-        }
-        if (!in_section)
-            continue;
-        const char *s = line;
-        while (*s == ' ')
-            s++;
-        if (strncmp(s, "- regex:", 8) == 0) {
-            char *re = yaml_scalar(s + 8 + strspn(s + 8, " "));
-            have_entry = re && add_parser(re);
-            free(re);
-            continue;
-        }
-        for (int k = 0; k < 4 && have_entry; k++) {
-            size_t kl = strlen(keys[k]);
-            if (strncmp(s, keys[k], kl) == 0) {
-                uap_parser *p = &uap_parsers[uap_count - 1];
-                free(p->repl[k]);
-                p->repl[k] = yaml_scalar(s + kl + strspn(s + kl, " "));
-            }
-        }
+    yaml_parser_t parser;
+    yaml_document_t doc;
+    if (!yaml_parser_initialize(&parser)) {
+        fclose(f);
+        return;
     }
+    yaml_parser_set_input_file(&parser, f);
+    if (yaml_parser_load(&parser, &doc)) {
+        const yaml_node_t *list =
+            map_get(&doc, yaml_document_get_root_node(&doc), "user_agent_parsers");
+        if (list && list->type == YAML_SEQUENCE_NODE)
+            for (const yaml_node_item_t *i = list->data.sequence.items.start;
+                 i < list->data.sequence.items.top; i++)
+                add_entry(&doc, yaml_document_get_node(&doc, *i));
+        yaml_document_delete(&doc);
+    }
+    yaml_parser_delete(&parser);
     fclose(f);
 }
 
