@@ -241,6 +241,44 @@ hc_status hc_cache_add_wbody(hc_ctx *ctx, hc_cache_obj *o, uint32_t *handle)
     return HC_OK;
 }
 
+hc_status hc_cache_open_wbody(fwe_caller *caller, hc_ctx *ctx, hc_cache_obj *o, uint32_t body_ptr)
+{
+    uint32_t body;
+    hc_status st = hc_cache_add_wbody(ctx, o, &body);
+    if (st != HC_OK) {
+        hc_cache_body_finish(o, false);
+        hc_cache_obj_release(o);
+        return st;
+    }
+    return hc_mem_write_u32(caller, body_ptr, body);
+}
+
+hc_status hc_cache_write_field(fwe_caller *caller, hc_cache_obj *o, hc_cache_field what,
+                               uint32_t out_ptr)
+{
+    hc_cache_info in;
+    hc_cache_obj_info(o, &in);
+    switch (what) {
+    case HC_CACHE_LENGTH:
+        if (in.length < 0)
+            return HC_NONE; /* no length given and the body is still being written */
+        return hc_mem_write_u64(caller, out_ptr, (uint64_t)in.length);
+    case HC_CACHE_MAX_AGE:
+        return hc_mem_write_u64(caller, out_ptr, in.max_age_ns);
+    case HC_CACHE_SWR:
+        return hc_mem_write_u64(caller, out_ptr, in.swr_ns);
+    case HC_CACHE_SIE:
+        return hc_mem_write_u64(caller, out_ptr, in.sie_ns);
+    case HC_CACHE_AGE:
+        return hc_mem_write_u64(caller, out_ptr, in.age_ns);
+    case HC_CACHE_HITS:
+        return hc_mem_write_u64(caller, out_ptr, in.hits);
+    case HC_CACHE_SENSITIVE:
+        return hc_mem_write_u32(caller, out_ptr, in.sensitive ? 1 : 0);
+    }
+    return HC_ERROR;
+}
+
 typedef struct cache_reader {
     hc_cache_obj *o;
     uint64_t off;
@@ -312,33 +350,9 @@ uint32_t hc_cache_state_flags(hc_cache_obj *found, bool obliged)
 
 /* ---- options ---- */
 
-static uint32_t rd32(const uint8_t *p, size_t off)
-{
-    uint32_t v;
-    memcpy(&v, p + off, 4);
-    return v;
-}
-
-static uint64_t rd64(const uint8_t *p, size_t off)
-{
-    uint64_t v;
-    memcpy(&v, p + off, 8);
-    return v;
-}
-
 static hc_cache *the_cache(hc_ctx *ctx)
 {
     return ctx->settings ? ctx->settings->cache : NULL;
-}
-
-/* A guest record: inval outside memory, badalign when misaligned. */
-static hc_status record(fwe_caller *caller, uint32_t ptr, uint32_t size, uint32_t align,
-                        const uint8_t **out)
-{
-    *out = hc_mem_slice(caller, ptr, size);
-    if (!*out)
-        return HC_INVAL;
-    return (ptr & (align - 1)) ? HC_BADALIGN : HC_OK;
 }
 
 static hc_status cache_key(fwe_caller *caller, uint32_t ptr, uint32_t len, const uint8_t **key)
@@ -369,11 +383,11 @@ static hc_status lookup_options(fwe_caller *caller, hc_ctx *ctx, uint32_t mask, 
     *always_range = false;
     if (mask & ~(uint32_t)LK_ALL)
         return HC_INVAL;
-    const uint8_t *o;
-    hc_status st = record(caller, ptr, 12, 4, &o);
+    uint8_t *o;
+    hc_status st = hc_mem_record(caller, ptr, 12, 4, &o);
     if (st != HC_OK)
         return st;
-    if ((mask & LK_REQUEST_HEADERS) && (st = req_headers(ctx, rd32(o, 0), req)) != HC_OK)
+    if ((mask & LK_REQUEST_HEADERS) && (st = req_headers(ctx, hc_rec_u32(o, 0), req)) != HC_OK)
         return st;
     if (mask & (LK_SERVICE_ID | LK_RESERVED))
         return HC_UNSUPPORTED; /* as Viceroy: acting for another service is not supported */
@@ -391,24 +405,24 @@ static hc_status write_options(fwe_caller *caller, hc_ctx *ctx, uint32_t mask, u
     *req = NULL;
     if (mask & ~(uint32_t)WR_ALL)
         return HC_INVAL;
-    const uint8_t *o;
-    hc_status st = record(caller, ptr, 80, 8, &o);
+    uint8_t *o;
+    hc_status st = hc_mem_record(caller, ptr, 80, 8, &o);
     if (st != HC_OK)
         return st;
     if (mask & WR_REQUEST_HEADERS) {
         if (!allow_req)
             return HC_INVAL; /* a transaction's headers come from its lookup */
-        if ((st = req_headers(ctx, rd32(o, 8), req)) != HC_OK)
+        if ((st = req_headers(ctx, hc_rec_u32(o, 8), req)) != HC_OK)
             return st;
     }
-    w->max_age_ns = rd64(o, 0);
+    w->max_age_ns = hc_rec_u64(o, 0);
     if (mask & WR_INITIAL_AGE_NS)
-        w->initial_age_ns = rd64(o, 24);
+        w->initial_age_ns = hc_rec_u64(o, 24);
     if (mask & WR_SWR_NS)
-        w->swr_ns = rd64(o, 32);
+        w->swr_ns = hc_rec_u64(o, 32);
     if (mask & WR_VARY_RULE) {
-        uint32_t len = rd32(o, 16);
-        const char *v = (const char *)hc_mem_slice(caller, rd32(o, 12), len);
+        uint32_t len = hc_rec_u32(o, 16);
+        const char *v = (const char *)hc_mem_slice(caller, hc_rec_u32(o, 12), len);
         if (!v && len)
             return HC_INVAL;
         hc_cache_write probe = {.vary = v, .vary_len = len};
@@ -418,22 +432,22 @@ static hc_status write_options(fwe_caller *caller, hc_ctx *ctx, uint32_t mask, u
         w->vary_len = len;
     }
     if (mask & WR_USER_METADATA) {
-        uint32_t len = rd32(o, 60);
-        w->user_metadata = hc_mem_slice(caller, rd32(o, 56), len);
+        uint32_t len = hc_rec_u32(o, 60);
+        w->user_metadata = hc_mem_slice(caller, hc_rec_u32(o, 56), len);
         if (!w->user_metadata && len)
             return HC_INVAL;
         w->user_metadata_len = len;
     }
     if (mask & WR_LENGTH)
-        w->length = rd64(o, 48) > INT64_MAX ? INT64_MAX : (int64_t)rd64(o, 48);
+        w->length = hc_rec_u64(o, 48) > INT64_MAX ? INT64_MAX : (int64_t)hc_rec_u64(o, 48);
     w->sensitive = (mask & WR_SENSITIVE_DATA) != 0;
     if (mask & WR_SERVICE_ID)
         return HC_UNSUPPORTED;
-    if ((mask & WR_EDGE_MAX_AGE_NS) && rd64(o, 64) > w->max_age_ns)
+    if ((mask & WR_EDGE_MAX_AGE_NS) && hc_rec_u64(o, 64) > w->max_age_ns)
         return HC_INVAL; /* the edge max age may not exceed the TTL */
     if (mask & WR_SURROGATE_KEYS) {
-        uint32_t len = rd32(o, 44);
-        const char *k = (const char *)hc_mem_slice(caller, rd32(o, 40), len);
+        uint32_t len = hc_rec_u32(o, 44);
+        const char *k = (const char *)hc_mem_slice(caller, hc_rec_u32(o, 40), len);
         if (!k && len)
             return HC_INVAL;
         hc_cache_write probe = {.surrogate_keys = k, .surrogate_keys_len = len};
@@ -597,13 +611,7 @@ static fwe_trap_kind c_insert(fwe_caller *caller, uint64_t *slots, void *data)
     if (!o)
         HC_RETURN(HC_ERROR);
     hc_log(ctx, 2, "cache insert (%u-byte key)", HC_ARG(1));
-    uint32_t body;
-    if ((st = hc_cache_add_wbody(ctx, o, &body)) != HC_OK) {
-        hc_cache_body_finish(o, false);
-        hc_cache_obj_release(o);
-        HC_RETURN(st);
-    }
-    HC_RETURN(hc_mem_write_u32(caller, HC_ARG(4), body));
+    HC_RETURN(hc_cache_open_wbody(caller, ctx, o, HC_ARG(4)));
 }
 
 /* transaction_insert and _and_stream_back (stream_ptr 0: no stream-back handle). */
@@ -631,7 +639,7 @@ static hc_status txn_insert(fwe_caller *caller, uint64_t *slots, uint32_t body_p
     if (!o)
         return HC_ERROR;
     hc_log(ctx, 2, "cache transaction_insert (%zu-byte key)", h->key_len);
-    uint32_t body, back = HC_NO_HANDLE;
+    uint32_t back = HC_NO_HANDLE;
     if (stream_ptr) {
         cache_h *b = cache_h_new(h->cache, h->key, h->key_len, &h->req);
         if (!b) {
@@ -648,12 +656,7 @@ static hc_status txn_insert(fwe_caller *caller, uint64_t *slots, uint32_t body_p
             return st;
         }
     }
-    if ((st = hc_cache_add_wbody(ctx, o, &body)) != HC_OK) {
-        hc_cache_body_finish(o, false);
-        hc_cache_obj_release(o);
-        return st;
-    }
-    st = hc_mem_write_u32(caller, body_ptr, body);
+    st = hc_cache_open_wbody(caller, ctx, o, body_ptr);
     if (st == HC_OK && stream_ptr)
         st = hc_mem_write_u32(caller, stream_ptr, back);
     return st;
@@ -769,14 +772,14 @@ static hc_status get_body(fwe_caller *caller, uint64_t *slots, uint8_t kind)
     uint32_t mask = HC_ARG(1);
     if (mask & ~(uint32_t)GB_ALL)
         return HC_INVAL;
-    const uint8_t *opts;
-    hc_status st = record(caller, HC_ARG(2), 16, 8, &opts);
+    uint8_t *opts;
+    hc_status st = hc_mem_record(caller, HC_ARG(2), 16, 8, &opts);
     if (st != HC_OK)
         return st;
     if (mask & GB_RESERVED)
         return HC_UNSUPPORTED;
     bool has_from = (mask & GB_FROM) != 0, has_to = (mask & GB_TO) != 0;
-    uint64_t from = rd64(opts, 0), to = rd64(opts, 8);
+    uint64_t from = hc_rec_u64(opts, 0), to = hc_rec_u64(opts, 8);
     cache_h *h;
     hc_cache_obj *o;
     if ((st = found_of(ctx, HC_ARG(0), kind, &h, &o)) != HC_OK)
@@ -825,9 +828,8 @@ static hc_status get_body(fwe_caller *caller, uint64_t *slots, uint8_t kind)
     return hc_mem_write_u32(caller, HC_ARG(3), bh);
 }
 
-enum { G_LENGTH, G_MAX_AGE, G_SWR, G_AGE, G_HITS };
-
-static hc_status get_u64(fwe_caller *caller, uint64_t *slots, uint8_t kind, int what)
+/* A numeric getter of either cache API: `what` of the object found through the handle. */
+static hc_status get_u64(fwe_caller *caller, uint64_t *slots, uint8_t kind, hc_cache_field what)
 {
     hc_ctx *ctx = hc_caller_ctx(caller);
     if (!ctx)
@@ -836,29 +838,7 @@ static hc_status get_u64(fwe_caller *caller, uint64_t *slots, uint8_t kind, int 
     hc_status st = found_of(ctx, HC_ARG(0), kind, NULL, &o);
     if (st != HC_OK)
         return st;
-    hc_cache_info in;
-    hc_cache_obj_info(o, &in);
-    uint64_t v = 0;
-    switch (what) {
-    case G_LENGTH:
-        if (in.length < 0)
-            return HC_NONE; /* no length given and the body is still being written */
-        v = (uint64_t)in.length;
-        break;
-    case G_MAX_AGE:
-        v = in.max_age_ns;
-        break;
-    case G_SWR:
-        v = in.swr_ns;
-        break;
-    case G_AGE:
-        v = in.age_ns;
-        break;
-    default:
-        v = in.hits;
-        break;
-    }
-    return hc_mem_write_u64(caller, HC_ARG(1), v);
+    return hc_cache_write_field(caller, o, what, HC_ARG(1));
 }
 
 #define GETTERS(prefix, kind)                                                                      \
@@ -877,23 +857,23 @@ static hc_status get_u64(fwe_caller *caller, uint64_t *slots, uint8_t kind, int 
     }                                                                                              \
     static fwe_trap_kind prefix##get_length(fwe_caller *caller, uint64_t *slots, void *data)       \
     {                                                                                              \
-        HC_RETURN(get_u64(caller, slots, kind, G_LENGTH));                                         \
+        HC_RETURN(get_u64(caller, slots, kind, HC_CACHE_LENGTH));                                  \
     }                                                                                              \
     static fwe_trap_kind prefix##get_max_age_ns(fwe_caller *caller, uint64_t *slots, void *data)   \
     {                                                                                              \
-        HC_RETURN(get_u64(caller, slots, kind, G_MAX_AGE));                                        \
+        HC_RETURN(get_u64(caller, slots, kind, HC_CACHE_MAX_AGE));                                 \
     }                                                                                              \
     static fwe_trap_kind prefix##get_swr_ns(fwe_caller *caller, uint64_t *slots, void *data)       \
     {                                                                                              \
-        HC_RETURN(get_u64(caller, slots, kind, G_SWR));                                            \
+        HC_RETURN(get_u64(caller, slots, kind, HC_CACHE_SWR));                                     \
     }                                                                                              \
     static fwe_trap_kind prefix##get_age_ns(fwe_caller *caller, uint64_t *slots, void *data)       \
     {                                                                                              \
-        HC_RETURN(get_u64(caller, slots, kind, G_AGE));                                            \
+        HC_RETURN(get_u64(caller, slots, kind, HC_CACHE_AGE));                                     \
     }                                                                                              \
     static fwe_trap_kind prefix##get_hits(fwe_caller *caller, uint64_t *slots, void *data)         \
     {                                                                                              \
-        HC_RETURN(get_u64(caller, slots, kind, G_HITS));                                           \
+        HC_RETURN(get_u64(caller, slots, kind, HC_CACHE_HITS));                                    \
     }
 
 GETTERS(c_, HC_ITEM_CACHE)
@@ -921,14 +901,14 @@ static fwe_trap_kind r_replace(fwe_caller *caller, uint64_t *slots, void *data)
     uint32_t mask = HC_ARG(2);
     if (mask & ~(uint32_t)RP_ALL)
         HC_RETURN(HC_INVAL);
-    const uint8_t *o;
-    hc_status st = record(caller, HC_ARG(3), 16, 4, &o);
+    uint8_t *o;
+    hc_status st = hc_mem_record(caller, HC_ARG(3), 16, 4, &o);
     if (st != HC_OK)
         HC_RETURN(st);
     const hc_headers *req = NULL;
-    if ((mask & RP_REQUEST_HEADERS) && (st = req_headers(ctx, rd32(o, 0), &req)) != HC_OK)
+    if ((mask & RP_REQUEST_HEADERS) && (st = req_headers(ctx, hc_rec_u32(o, 0), &req)) != HC_OK)
         HC_RETURN(st);
-    if ((mask & RP_REPLACE_STRATEGY) && rd32(o, 4) > 2)
+    if ((mask & RP_REPLACE_STRATEGY) && hc_rec_u32(o, 4) > 2)
         HC_RETURN(HC_INVAL); /* immediate, immediate_force_miss, wait_for_revalidation */
     if (mask & (RP_SERVICE_ID | RP_RESERVED))
         HC_RETURN(HC_UNSUPPORTED);
@@ -944,7 +924,7 @@ static fwe_trap_kind r_replace(fwe_caller *caller, uint64_t *slots, void *data)
     if (!h)
         HC_RETURN(HC_ERROR);
     h->always_range = (mask & RP_ALWAYS_USE_REQUESTED_RANGE) != 0;
-    bool force_miss = (mask & RP_REPLACE_STRATEGY) && rd32(o, 4) == 1;
+    bool force_miss = (mask & RP_REPLACE_STRATEGY) && hc_rec_u32(o, 4) == 1;
     if (!force_miss)
         h->found = hc_cache_lookup(c, key, HC_ARG(1), req);
     log_lookup(ctx, "replace", h);
@@ -970,13 +950,7 @@ static fwe_trap_kind r_replace_insert(fwe_caller *caller, uint64_t *slots, void 
     hc_cache_obj *o = hc_cache_insert(h->cache, h->key, h->key_len, &h->req, &w);
     if (!o)
         HC_RETURN(HC_ERROR);
-    uint32_t body;
-    if ((st = hc_cache_add_wbody(ctx, o, &body)) != HC_OK) {
-        hc_cache_body_finish(o, false);
-        hc_cache_obj_release(o);
-        HC_RETURN(st);
-    }
-    HC_RETURN(hc_mem_write_u32(caller, HC_ARG(3), body));
+    HC_RETURN(hc_cache_open_wbody(caller, ctx, o, HC_ARG(3)));
 }
 
 #define M "fastly_cache"

@@ -32,6 +32,24 @@ hc_status hc_cache_wbody_close(hc_ctx *ctx, uint32_t h, bool abandon);
 
 /* Registers a body writing into `o` (referenced by the handle) and returns its handle. */
 hc_status hc_cache_add_wbody(hc_ctx *ctx, hc_cache_obj *o, uint32_t *handle);
+/* hc_cache_add_wbody, then the handle written to guest body_ptr. Takes over the caller's
+ * reference on o; when no handle can be made the body is finished as abandoned and the reference
+ * dropped. */
+hc_status hc_cache_open_wbody(fwe_caller *caller, hc_ctx *ctx, hc_cache_obj *o, uint32_t body_ptr);
+
+/* The numeric getters both cache APIs share (get_length, get_max_age_ns, ...). */
+typedef enum hc_cache_field {
+    HC_CACHE_LENGTH,    /* u64; `none` while unknown */
+    HC_CACHE_MAX_AGE,   /* u64 ns */
+    HC_CACHE_SWR,       /* u64 ns */
+    HC_CACHE_SIE,       /* u64 ns */
+    HC_CACHE_AGE,       /* u64 ns */
+    HC_CACHE_HITS,      /* u64 */
+    HC_CACHE_SENSITIVE, /* u32 0/1 */
+} hc_cache_field;
+/* Writes field `what` of o to guest out_ptr. */
+hc_status hc_cache_write_field(fwe_caller *caller, hc_cache_obj *o, hc_cache_field what,
+                               uint32_t out_ptr);
 
 /* A new body that reads `o`'s bytes [start, end) (end -1: to the end) as they arrive; holds a
  * reference. NULL when out of memory. */

@@ -66,39 +66,6 @@ bool hc_http_cache_handle_ready(void *obj)
     return true; /* lookups settle before the handle exists */
 }
 
-static uint32_t rd32(const uint8_t *p, size_t off)
-{
-    uint32_t v;
-    memcpy(&v, p + off, 4);
-    return v;
-}
-
-static uint64_t rd64(const uint8_t *p, size_t off)
-{
-    uint64_t v;
-    memcpy(&v, p + off, 8);
-    return v;
-}
-
-static void wr32(uint8_t *p, size_t off, uint32_t v)
-{
-    memcpy(p + off, &v, 4);
-}
-
-static void wr64(uint8_t *p, size_t off, uint64_t v)
-{
-    memcpy(p + off, &v, 8);
-}
-
-static hc_status record(fwe_caller *caller, uint32_t ptr, uint32_t size, uint32_t align,
-                        uint8_t **out)
-{
-    *out = hc_mem_slice(caller, ptr, size);
-    if (!*out)
-        return HC_INVAL;
-    return (ptr & (align - 1)) ? HC_BADALIGN : HC_OK;
-}
-
 static hc_request *copy_request(const hc_request *r)
 {
     hc_request *c = hc_request_new();
@@ -137,35 +104,35 @@ static hc_status write_options(fwe_caller *caller, uint32_t mask, uint32_t ptr, 
     if (mask & ~(uint32_t)HW_ALL)
         return HC_INVAL;
     uint8_t *o;
-    hc_status st = record(caller, ptr, WO_SIZE, 8, &o);
+    hc_status st = hc_mem_record(caller, ptr, WO_SIZE, 8, &o);
     if (st != HC_OK)
         return st;
     if (mask & HW_RESERVED)
         return HC_UNSUPPORTED;
-    w->max_age_ns = rd64(o, 0);
+    w->max_age_ns = hc_rec_u64(o, 0);
     if (mask & HW_VARY_RULE) {
-        uint32_t len = rd32(o, 12);
-        w->vary = (const char *)hc_mem_slice(caller, rd32(o, 8), len);
+        uint32_t len = hc_rec_u32(o, 12);
+        w->vary = (const char *)hc_mem_slice(caller, hc_rec_u32(o, 8), len);
         if (!w->vary && len)
             return HC_INVAL;
         w->vary_len = len;
     }
     if (mask & HW_INITIAL_AGE_NS)
-        w->initial_age_ns = rd64(o, 16);
+        w->initial_age_ns = hc_rec_u64(o, 16);
     if (mask & HW_SWR_NS)
-        w->swr_ns = rd64(o, 24);
+        w->swr_ns = hc_rec_u64(o, 24);
     if (mask & HW_SURROGATE_KEYS) {
-        uint32_t len = rd32(o, 36);
-        w->surrogate_keys = (const char *)hc_mem_slice(caller, rd32(o, 32), len);
+        uint32_t len = hc_rec_u32(o, 36);
+        w->surrogate_keys = (const char *)hc_mem_slice(caller, hc_rec_u32(o, 32), len);
         if (!w->surrogate_keys && len)
             return HC_INVAL;
         w->surrogate_keys_len = len;
     }
     if (mask & HW_LENGTH)
-        w->length = rd64(o, 40) > INT64_MAX ? INT64_MAX : (int64_t)rd64(o, 40);
+        w->length = hc_rec_u64(o, 40) > INT64_MAX ? INT64_MAX : (int64_t)hc_rec_u64(o, 40);
     w->sensitive = (mask & HW_SENSITIVE_DATA) != 0;
     if (mask & HW_SIE_NS)
-        w->sie_ns = rd64(o, 48);
+        w->sie_ns = hc_rec_u64(o, 48);
     return hc_cache_check_write(w);
 }
 
@@ -183,7 +150,7 @@ static hc_status do_lookup(fwe_caller *caller, uint64_t *slots, bool txn)
     if (mask & ~(uint32_t)LO_ALL)
         return HC_INVAL;
     uint8_t *o;
-    hc_status st = record(caller, HC_ARG(2), 16, 4, &o);
+    hc_status st = hc_mem_record(caller, HC_ARG(2), 16, 4, &o);
     if (st != HC_OK)
         return st;
     if (mask & LO_RESERVED)
@@ -193,16 +160,16 @@ static hc_status do_lookup(fwe_caller *caller, uint64_t *slots, bool txn)
     size_t key_len = sizeof suggested;
     hc_http_cache_suggested_key(r->uri, suggested);
     if (mask & LO_OVERRIDE_KEY) {
-        key_len = rd32(o, 4);
-        key = hc_mem_slice(caller, rd32(o, 0), (uint32_t)key_len);
+        key_len = hc_rec_u32(o, 4);
+        key = hc_mem_slice(caller, hc_rec_u32(o, 0), (uint32_t)key_len);
         if ((!key && key_len) || key_len > HC_CACHE_KEY_MAX)
             return HC_INVAL;
         if (!key)
             key = (const uint8_t *)"";
     }
     if (mask & LO_BACKEND_NAME) {
-        uint32_t bl = rd32(o, 12);
-        if (!hc_mem_slice(caller, rd32(o, 8), bl) && bl)
+        uint32_t bl = hc_rec_u32(o, 12);
+        if (!hc_mem_slice(caller, hc_rec_u32(o, 8), bl) && bl)
             return HC_INVAL;
     }
     if (!hc_mem_slice(caller, HC_ARG(3), 4))
@@ -354,13 +321,7 @@ static hc_status do_write(fwe_caller *caller, uint64_t *slots, int kind)
         hc_cache_obj_release(o);
         return kind == W_UPDATE_FRESH ? hc_mem_write_u32(caller, out1, fresh) : HC_OK;
     }
-    uint32_t body;
-    if ((st = hc_cache_add_wbody(ctx, o, &body)) != HC_OK) {
-        hc_cache_body_finish(o, false);
-        hc_cache_obj_release(o);
-        return st;
-    }
-    st = hc_mem_write_u32(caller, out1, body);
+    st = hc_cache_open_wbody(caller, ctx, o, out1);
     if (st == HC_OK && out2)
         st = hc_mem_write_u32(caller, out2, fresh);
     return st;
@@ -492,9 +453,9 @@ static fwe_trap_kind h_get_suggested_backend_request(fwe_caller *caller, uint64_
 static hc_status put_string(fwe_caller *caller, const uint8_t *in, uint8_t *out, size_t ptr_off,
                             size_t len_off, const char *s, size_t len)
 {
-    uint32_t ptr = rd32(in, ptr_off), cap = rd32(in, len_off);
-    wr32(out, ptr_off, ptr);
-    wr32(out, len_off, (uint32_t)len);
+    uint32_t ptr = hc_rec_u32(in, ptr_off), cap = hc_rec_u32(in, len_off);
+    hc_rec_set_u32(out, ptr_off, ptr);
+    hc_rec_set_u32(out, len_off, (uint32_t)len);
     if (len > cap)
         return HC_BUFLEN;
     return hc_mem_write_bytes(caller, ptr, s, len);
@@ -513,9 +474,9 @@ static fwe_trap_kind h_get_suggested_cache_options(fwe_caller *caller, uint64_t 
     if (mask & ~(uint32_t)HW_ALL)
         HC_RETURN(HC_INVAL);
     uint8_t *in, *out;
-    hc_status st = record(caller, HC_ARG(3), WO_SIZE, 8, &in);
+    hc_status st = hc_mem_record(caller, HC_ARG(3), WO_SIZE, 8, &in);
     if (st == HC_OK)
-        st = record(caller, HC_ARG(5), WO_SIZE, 8, &out);
+        st = hc_mem_record(caller, HC_ARG(5), WO_SIZE, 8, &out);
     if (st != HC_OK)
         HC_RETURN(st);
     if (!hc_mem_slice(caller, HC_ARG(4), 4))
@@ -530,17 +491,17 @@ static fwe_trap_kind h_get_suggested_cache_options(fwe_caller *caller, uint64_t 
                            &pol);
     uint32_t mout = 0;
     st = HC_OK;
-    wr64(res, 0, pol.cacheable ? pol.ttl_ns : 0);
+    hc_rec_set_u64(res, 0, pol.cacheable ? pol.ttl_ns : 0);
     if (mask & HW_INITIAL_AGE_NS) {
-        wr64(res, 16, pol.initial_age_ns);
+        hc_rec_set_u64(res, 16, pol.initial_age_ns);
         mout |= HW_INITIAL_AGE_NS;
     }
     if (mask & HW_SWR_NS) {
-        wr64(res, 24, pol.swr_ns);
+        hc_rec_set_u64(res, 24, pol.swr_ns);
         mout |= HW_SWR_NS;
     }
     if (mask & HW_SIE_NS) {
-        wr64(res, 48, pol.sie_ns);
+        hc_rec_set_u64(res, 48, pol.sie_ns);
         mout |= HW_SIE_NS;
     }
     uint64_t len;
@@ -552,7 +513,7 @@ static fwe_trap_kind h_get_suggested_cache_options(fwe_caller *caller, uint64_t 
         char *end;
         len = strtoull(tmp, &end, 10);
         if (*end == '\0') {
-            wr64(res, 40, len);
+            hc_rec_set_u64(res, 40, len);
             mout |= HW_LENGTH;
         }
     }
@@ -710,9 +671,7 @@ static fwe_trap_kind h_get_state(fwe_caller *caller, uint64_t *slots, void *data
         hc_mem_write_u32(caller, HC_ARG(1), hc_cache_state_flags(h->found, h->oblig != NULL)));
 }
 
-enum { G_LENGTH, G_MAX_AGE, G_SWR, G_SIE, G_AGE, G_HITS, G_SENSITIVE };
-
-static hc_status get_num(fwe_caller *caller, uint64_t *slots, int what)
+static hc_status get_num(fwe_caller *caller, uint64_t *slots, hc_cache_field what)
 {
     hc_ctx *ctx = hc_caller_ctx(caller);
     if (!ctx)
@@ -721,26 +680,7 @@ static hc_status get_num(fwe_caller *caller, uint64_t *slots, int what)
     hc_status st = found_of(ctx, HC_ARG(0), NULL, &o);
     if (st != HC_OK)
         return st;
-    hc_cache_info in;
-    hc_cache_obj_info(o, &in);
-    switch (what) {
-    case G_LENGTH:
-        if (in.length < 0)
-            return HC_NONE;
-        return hc_mem_write_u64(caller, HC_ARG(1), (uint64_t)in.length);
-    case G_MAX_AGE:
-        return hc_mem_write_u64(caller, HC_ARG(1), in.max_age_ns);
-    case G_SWR:
-        return hc_mem_write_u64(caller, HC_ARG(1), in.swr_ns);
-    case G_SIE:
-        return hc_mem_write_u64(caller, HC_ARG(1), in.sie_ns);
-    case G_AGE:
-        return hc_mem_write_u64(caller, HC_ARG(1), in.age_ns);
-    case G_HITS:
-        return hc_mem_write_u64(caller, HC_ARG(1), in.hits);
-    default:
-        return hc_mem_write_u32(caller, HC_ARG(1), in.sensitive ? 1 : 0);
-    }
+    return hc_cache_write_field(caller, o, what, HC_ARG(1));
 }
 
 #define NUM_GETTER(fn, what)                                                                       \
@@ -748,13 +688,13 @@ static hc_status get_num(fwe_caller *caller, uint64_t *slots, int what)
     {                                                                                              \
         HC_RETURN(get_num(caller, slots, what));                                                   \
     }
-NUM_GETTER(h_get_length, G_LENGTH)
-NUM_GETTER(h_get_max_age_ns, G_MAX_AGE)
-NUM_GETTER(h_get_swr_ns, G_SWR)
-NUM_GETTER(h_get_sie_ns, G_SIE)
-NUM_GETTER(h_get_age_ns, G_AGE)
-NUM_GETTER(h_get_hits, G_HITS)
-NUM_GETTER(h_get_sensitive_data, G_SENSITIVE)
+NUM_GETTER(h_get_length, HC_CACHE_LENGTH)
+NUM_GETTER(h_get_max_age_ns, HC_CACHE_MAX_AGE)
+NUM_GETTER(h_get_swr_ns, HC_CACHE_SWR)
+NUM_GETTER(h_get_sie_ns, HC_CACHE_SIE)
+NUM_GETTER(h_get_age_ns, HC_CACHE_AGE)
+NUM_GETTER(h_get_hits, HC_CACHE_HITS)
+NUM_GETTER(h_get_sensitive_data, HC_CACHE_SENSITIVE)
 
 static hc_status get_text(fwe_caller *caller, uint64_t *slots, bool keys)
 {

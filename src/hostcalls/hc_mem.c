@@ -90,3 +90,46 @@ hc_status hc_mem_copy_out(fwe_caller *caller, uint32_t buf, uint32_t buf_len, ui
         return st;
     return hc_mem_write_u32(caller, nwritten_ptr, (uint32_t)len);
 }
+
+hc_status hc_mem_record(fwe_caller *caller, uint32_t ptr, uint32_t size, uint32_t align,
+                        uint8_t **out)
+{
+    *out = hc_mem_slice(caller, ptr, size);
+    if (!*out)
+        return HC_INVAL; /* bounds before alignment, as wiggle */
+    return (ptr & (align - 1)) ? HC_BADALIGN : HC_OK;
+}
+
+static uint64_t rec_get(const uint8_t *p, unsigned size)
+{
+    uint64_t r = 0;
+    for (unsigned i = 0; i < size; i++)
+        r |= (uint64_t)p[i] << (8 * i);
+    return r;
+}
+
+static void rec_put(uint8_t *p, uint64_t v, unsigned size)
+{
+    for (unsigned i = 0; i < size; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+uint32_t hc_rec_u32(const uint8_t *rec, size_t off)
+{
+    return (uint32_t)rec_get(rec + off, 4);
+}
+
+uint64_t hc_rec_u64(const uint8_t *rec, size_t off)
+{
+    return rec_get(rec + off, 8);
+}
+
+void hc_rec_set_u32(uint8_t *rec, size_t off, uint32_t v)
+{
+    rec_put(rec + off, v, 4);
+}
+
+void hc_rec_set_u64(uint8_t *rec, size_t off, uint64_t v)
+{
+    rec_put(rec + off, v, 8);
+}

@@ -31,4 +31,14 @@ hc_status hc_mem_copy_out(fwe_caller *caller, uint32_t buf, uint32_t buf_len, ui
 /* Copies data[0..len) to guest [buf, buf+len) (no length out-parameter). */
 hc_status hc_mem_write_bytes(fwe_caller *caller, uint32_t buf, const void *data, size_t len);
 
+/* A guest record (an options struct) of `size` bytes at ptr, viewed through *out: `inval` when it
+ * lies outside memory, `badalign` when ptr is not a multiple of `align` (a power of two). */
+hc_status hc_mem_record(fwe_caller *caller, uint32_t ptr, uint32_t size, uint32_t align,
+                        uint8_t **out);
+/* Little-endian fields at byte offset `off` of a record viewed through hc_mem_record. */
+uint32_t hc_rec_u32(const uint8_t *rec, size_t off);
+uint64_t hc_rec_u64(const uint8_t *rec, size_t off);
+void hc_rec_set_u32(uint8_t *rec, size_t off, uint32_t v);
+void hc_rec_set_u64(uint8_t *rec, size_t off, uint64_t v);
+
 #endif
