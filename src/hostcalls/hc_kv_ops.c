@@ -166,6 +166,24 @@ hc_status hc_kv_add_op(fwe_caller *caller, hc_ctx *ctx, uint8_t kind, hc_kv_op *
     return st;
 }
 
+hc_status hc_kv_run_lookup(fwe_caller *caller, hc_ctx *ctx, int store, const uint8_t *key,
+                           uint32_t key_len, uint32_t out_ptr)
+{
+    hc_kv_op *op = hc_kv_op_new(HC_KV_OK);
+    if (op)
+        op->err = hc_kv_lookup(ctx->settings->kv, store, key, key_len, &op->value);
+    return hc_kv_add_op(caller, ctx, HC_ITEM_KV_LOOKUP, op, out_ptr);
+}
+
+hc_status hc_kv_run_delete(fwe_caller *caller, hc_ctx *ctx, int store, const uint8_t *key,
+                           uint32_t key_len, uint32_t out_ptr)
+{
+    hc_kv_op *op = hc_kv_op_new(HC_KV_OK);
+    if (op)
+        op->err = hc_kv_delete(ctx->settings->kv, store, key, key_len);
+    return hc_kv_add_op(caller, ctx, HC_ITEM_KV_DELETE, op, out_ptr);
+}
+
 hc_status hc_kv_new_body(hc_ctx *ctx, const void *data, size_t len, uint32_t *handle)
 {
     hc_body *b = hc_body_new();

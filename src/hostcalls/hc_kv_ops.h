@@ -54,6 +54,12 @@ hc_status hc_kv_take_body(hc_ctx *ctx, uint32_t h, uint8_t **out, size_t *len, b
  * A failed write removes the item again. */
 hc_status hc_kv_add_op(fwe_caller *caller, hc_ctx *ctx, uint8_t kind, hc_kv_op *op,
                        uint32_t out_ptr);
+/* Runs a lookup (or a delete) of key in `store` now and registers its outcome as an item of kind
+ * HC_ITEM_KV_LOOKUP (HC_ITEM_KV_DELETE) whose handle goes to out_ptr, as hc_kv_add_op. */
+hc_status hc_kv_run_lookup(fwe_caller *caller, hc_ctx *ctx, int store, const uint8_t *key,
+                           uint32_t key_len, uint32_t out_ptr);
+hc_status hc_kv_run_delete(fwe_caller *caller, hc_ctx *ctx, int store, const uint8_t *key,
+                           uint32_t key_len, uint32_t out_ptr);
 /* A new op with err set (NULL when out of memory). */
 hc_kv_op *hc_kv_op_new(hc_kv_error err);
 void hc_kv_op_free(hc_kv_op *op);

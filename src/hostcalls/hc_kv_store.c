@@ -8,6 +8,7 @@
 
 #include "hc_hostcall.h"
 #include "hc_kv_ops.h"
+#include "util/util_str.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -51,10 +52,7 @@ static fwe_trap_kind kv_lookup(fwe_caller *caller, uint64_t *slots, void *data)
         st = hc_kv_check_out(caller, HC_ARG(5), 4);
     if (st != HC_OK)
         HC_RETURN(st);
-    hc_kv_op *op = hc_kv_op_new(HC_KV_OK);
-    if (op)
-        op->err = hc_kv_lookup(ctx->settings->kv, store, key, HC_ARG(2), &op->value);
-    HC_RETURN(hc_kv_add_op(caller, ctx, HC_ITEM_KV_LOOKUP, op, HC_ARG(5)));
+    HC_RETURN(hc_kv_run_lookup(caller, ctx, store, key, HC_ARG(2), HC_ARG(5)));
 }
 
 /* lookup_wait (generation as u32, always 0 as in production) and lookup_wait_v2 (u64). */
@@ -112,16 +110,6 @@ static fwe_trap_kind kv_lookup_wait_v2(fwe_caller *caller, uint64_t *slots, void
     HC_RETURN(lookup_wait(caller, ctx, slots, true));
 }
 
-static uint32_t le32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t le64(const uint8_t *p)
-{
-    return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
-}
-
 static fwe_trap_kind kv_insert(fwe_caller *caller, uint64_t *slots, void *data)
 {
     HC_CTX(ctx);
@@ -134,45 +122,40 @@ static fwe_trap_kind kv_insert(fwe_caller *caller, uint64_t *slots, void *data)
     if (st != HC_OK)
         HC_RETURN(st);
     /* kv_insert_config: mode, unused, metadata ptr, metadata_len, ttl, (pad), generation u64 */
-    const uint8_t *cfg = hc_mem_slice(caller, cfg_ptr, 32);
-    if (!cfg)
-        HC_RETURN(HC_INVAL);
-    if (cfg_ptr % 8)
-        HC_RETURN(HC_BADALIGN);
-    hc_kv_write w = {.mode = (hc_kv_mode)le32(cfg)};
-    if (le32(cfg) > HC_KV_PREPEND)
+    uint8_t *cfg;
+    if ((st = hc_mem_record(caller, cfg_ptr, 32, 8, &cfg)) != HC_OK)
+        HC_RETURN(st);
+    hc_kv_write w = {.mode = (hc_kv_mode)hc_rec_u32(cfg, 0)};
+    if (hc_rec_u32(cfg, 0) > HC_KV_PREPEND)
         HC_RETURN(HC_INVAL);
     uint8_t *meta = NULL;
     if (mask & INS_METADATA) {
-        uint32_t mp = le32(cfg + 8), ml = le32(cfg + 12);
+        uint32_t mp = hc_rec_u32(cfg, 8), ml = hc_rec_u32(cfg, 12);
         const uint8_t *m = hc_mem_slice(caller, mp, ml);
         if (ml == 0 || !m)
             HC_RETURN(HC_INVAL); /* as Viceroy: the flag with no metadata is invalid */
-        meta = malloc(ml);
-        if (!meta)
+        if (!(meta = util_memdup(m, ml)))
             HC_RETURN(HC_ERROR);
-        memcpy(meta, m, ml);
         w.has_metadata = true;
         w.metadata = meta;
         w.metadata_len = ml;
     }
     if (mask & INS_TTL) {
         w.has_ttl = true;
-        w.ttl_sec = le32(cfg + 16);
+        w.ttl_sec = hc_rec_u32(cfg, 16);
     }
     if (mask & INS_IF_GENERATION_MATCH) {
         w.has_generation = true;
-        w.generation = le64(cfg + 24);
+        w.generation = hc_rec_u64(cfg, 24);
     }
     /* background_fetch and the reserved flags change nothing locally */
     /* copy the key: reading the body could not move guest memory, but keep it simple and safe */
     uint32_t key_len = HC_ARG(2);
-    uint8_t *k = malloc(key_len ? key_len : 1);
+    uint8_t *k = util_memdup(key, key_len);
     if (!k) {
         free(meta);
         HC_RETURN(HC_ERROR);
     }
-    memcpy(k, key, key_len);
     uint8_t *body = NULL;
     size_t body_len = 0;
     bool too_large = false;
@@ -228,10 +211,7 @@ static fwe_trap_kind kv_delete(fwe_caller *caller, uint64_t *slots, void *data)
         st = hc_kv_check_out(caller, HC_ARG(5), 4);
     if (st != HC_OK)
         HC_RETURN(st);
-    hc_kv_op *op = hc_kv_op_new(HC_KV_OK);
-    if (op)
-        op->err = hc_kv_delete(ctx->settings->kv, store, key, HC_ARG(2));
-    HC_RETURN(hc_kv_add_op(caller, ctx, HC_ITEM_KV_DELETE, op, HC_ARG(5)));
+    HC_RETURN(hc_kv_run_delete(caller, ctx, store, key, HC_ARG(2), HC_ARG(5)));
 }
 
 static fwe_trap_kind kv_delete_wait(fwe_caller *caller, uint64_t *slots, void *data)
@@ -265,23 +245,22 @@ static fwe_trap_kind kv_list(fwe_caller *caller, uint64_t *slots, void *data)
     if (store < 0)
         HC_RETURN(HC_BADF);
     /* kv_list_config: mode, cursor ptr, cursor_len, limit, prefix ptr, prefix_len */
-    const uint8_t *cfg = hc_mem_slice(caller, cfg_ptr, 24);
-    if (!cfg)
-        HC_RETURN(HC_INVAL);
-    if (cfg_ptr % 4)
-        HC_RETURN(HC_BADALIGN);
-    if (le32(cfg) > 1) /* strong or eventual: both read the one local copy */
+    uint8_t *cfg;
+    hc_status st = hc_mem_record(caller, cfg_ptr, 24, 4, &cfg);
+    if (st != HC_OK)
+        HC_RETURN(st);
+    if (hc_rec_u32(cfg, 0) > 1) /* strong or eventual: both read the one local copy */
         HC_RETURN(HC_INVAL);
     const uint8_t *cursor, *prefix;
-    uint32_t cursor_len = le32(cfg + 8), prefix_len = le32(cfg + 20);
-    hc_status st = list_string(caller, mask & LIST_CURSOR, le32(cfg + 4), cursor_len, &cursor);
+    uint32_t cursor_len = hc_rec_u32(cfg, 8), prefix_len = hc_rec_u32(cfg, 20);
+    st = list_string(caller, mask & LIST_CURSOR, hc_rec_u32(cfg, 4), cursor_len, &cursor);
     if (st == HC_OK)
-        st = list_string(caller, mask & LIST_PREFIX, le32(cfg + 16), prefix_len, &prefix);
+        st = list_string(caller, mask & LIST_PREFIX, hc_rec_u32(cfg, 16), prefix_len, &prefix);
     if (st == HC_OK)
         st = hc_kv_check_out(caller, out, 4);
     if (st != HC_OK)
         HC_RETURN(st);
-    uint32_t limit = (mask & LIST_LIMIT) ? le32(cfg + 12) : 0;
+    uint32_t limit = (mask & LIST_LIMIT) ? hc_rec_u32(cfg, 12) : 0;
     hc_kv_op *op = hc_kv_op_new(HC_KV_OK);
     if (op)
         op->err = hc_kv_list(ctx->settings->kv, store, cursor, cursor_len, prefix, prefix_len,

@@ -6,6 +6,7 @@
 
 #include "hc_hostcall.h"
 #include "hc_kv_ops.h"
+#include "util/util_str.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -66,10 +67,7 @@ static fwe_trap_kind obj_lookup_async(fwe_caller *caller, uint64_t *slots, void 
         st = hc_kv_check_out(caller, HC_ARG(3), 4);
     if (st != HC_OK)
         HC_RETURN(st);
-    hc_kv_op *op = hc_kv_op_new(HC_KV_OK);
-    if (op)
-        op->err = hc_kv_lookup(ctx->settings->kv, store, key, HC_ARG(2), &op->value);
-    HC_RETURN(hc_kv_add_op(caller, ctx, HC_ITEM_KV_LOOKUP, op, HC_ARG(3)));
+    HC_RETURN(hc_kv_run_lookup(caller, ctx, store, key, HC_ARG(2), HC_ARG(3)));
 }
 
 static fwe_trap_kind obj_pending_lookup_wait(fwe_caller *caller, uint64_t *slots, void *data)
@@ -93,10 +91,9 @@ static fwe_trap_kind obj_pending_lookup_wait(fwe_caller *caller, uint64_t *slots
 static hc_status do_insert(hc_ctx *ctx, int store, const uint8_t *key, uint32_t key_len,
                            uint32_t body_h, hc_kv_error *err)
 {
-    uint8_t *k = malloc(key_len ? key_len : 1);
+    uint8_t *k = util_memdup(key, key_len);
     if (!k)
         return HC_ERROR;
-    memcpy(k, key, key_len);
     uint8_t *body;
     size_t body_len;
     bool too_large;
@@ -170,10 +167,7 @@ static fwe_trap_kind obj_delete_async(fwe_caller *caller, uint64_t *slots, void 
         st = hc_kv_check_out(caller, HC_ARG(3), 4);
     if (st != HC_OK)
         HC_RETURN(st);
-    hc_kv_op *op = hc_kv_op_new(HC_KV_OK);
-    if (op)
-        op->err = hc_kv_delete(ctx->settings->kv, store, key, HC_ARG(2));
-    HC_RETURN(hc_kv_add_op(caller, ctx, HC_ITEM_KV_DELETE, op, HC_ARG(3)));
+    HC_RETURN(hc_kv_run_delete(caller, ctx, store, key, HC_ARG(2), HC_ARG(3)));
 }
 
 static fwe_trap_kind obj_pending_delete_wait(fwe_caller *caller, uint64_t *slots, void *data)
