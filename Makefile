@@ -385,6 +385,8 @@ bench-prof-instr: $(B)/bench-prof-instr build/guests/srv_app.wasm
 # ---- code health (health block: src/util/util_str.*, src/config/cfg_json.*, tests/unit/util/,
 # tests/unit/config/test_json.c) ----
 $(B)/tests/config/test_json: tests/unit/config/tmp_files.h
+# the server tests that run the binary as a child share tests/unit/server/fastlike_proc.h
+$(B)/tests/server/test_edge_stores $(B)/tests/server/test_reload $(B)/tests/server/test_kv_js: tests/unit/server/fastlike_proc.h
 # uap-core's regexes.yaml is read with libyaml (src/hostcalls/hc_uap.c)
 LDLIBS += -lyaml
 # ---- end health block ----

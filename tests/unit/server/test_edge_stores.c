@@ -5,6 +5,7 @@
  * -compliance-region / -fake-fastly-key with the C guest srv_app (/edge). */
 #include "config/tmp_files.h"
 #include "harness.h"
+#include "fastlike_proc.h"
 #include "test_server.h"
 
 #include <fcntl.h>
@@ -16,105 +17,21 @@
 
 static char fastlike_bin[1024] = "build/rel/fastlike";
 
-typedef struct proc {
-    pid_t pid;
-    char out[700], err[700]; /* its stdout and stderr, as files */
-    uint16_t port;
-} proc;
+typedef fl_proc proc;
 
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    size_t cap = 4096, n = 0;
-    char *s = malloc(cap);
-    size_t got;
-    while (s && (got = fread(s + n, 1, cap - n - 1, f)) > 0) {
-        n += got;
-        if (cap - n - 1 == 0) {
-            char *g = realloc(s, cap * 2);
-            if (!g) {
-                free(s);
-                s = NULL;
-                break;
-            }
-            s = g;
-            cap *= 2;
-        }
-    }
-    fclose(f);
-    if (s)
-        s[n] = '\0';
-    return s;
-}
-
-/* Starts bin/fastlike with `wasm` on an ephemeral port and the extra flags (NULL-terminated);
- * waits (up to 60 s, for a loaded machine) for its "listening ... (port N)" line. */
+/* Starts bin/fastlike with `wasm` on an ephemeral port and the extra flags (NULL-terminated),
+ * its stdout and stderr in tmp files named after `tag`. */
 static bool start(proc *p, const char *tag, const char *wasm, const char *const *flags)
 {
-    memset(p, 0, sizeof *p);
-    snprintf(p->out, sizeof p->out, "%s", tmp_path(tag));
-    strncat(p->out, ".out", sizeof p->out - strlen(p->out) - 1);
-    snprintf(p->err, sizeof p->err, "%s", tmp_path(tag));
-    strncat(p->err, ".err", sizeof p->err - strlen(p->err) - 1);
+    char out[700], err[700];
+    snprintf(out, sizeof out, "%s.out", tmp_path(tag));
+    snprintf(err, sizeof err, "%s.err", tmp_path(tag));
     const char *argv[64] = {fastlike_bin, "-wasm", wasm, "-bind", "127.0.0.1:0"};
     size_t n = 5;
     for (size_t i = 0; flags[i] && n < 63; i++)
         argv[n++] = flags[i];
     argv[n] = NULL;
-    p->pid = fork();
-    if (p->pid < 0)
-        return false;
-    if (p->pid == 0) {
-        int out = open(p->out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        int err = open(p->err, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        int devnull = open("/dev/null", O_RDONLY);
-        if (out < 0 || err < 0 || devnull < 0)
-            _exit(127);
-        dup2(devnull, STDIN_FILENO);
-        dup2(out, STDOUT_FILENO);
-        dup2(err, STDERR_FILENO);
-        execv(fastlike_bin, (char *const *)argv);
-        _exit(127);
-    }
-    for (int i = 0; i < 6000; i++) {
-        char *e = slurp(p->err);
-        const char *at = e ? strstr(e, "(port ") : NULL;
-        unsigned port = 0;
-        if (at && sscanf(at, "(port %u)", &port) == 1)
-            p->port = (uint16_t)port;
-        if (e && !p->port && strstr(e, "fastlike: ") && waitpid(p->pid, NULL, WNOHANG) == p->pid) {
-            fprintf(stderr, "fastlike did not start: %s", e);
-            free(e);
-            p->pid = 0;
-            return false;
-        }
-        free(e);
-        if (p->port)
-            return true;
-        usleep(10000);
-    }
-    fprintf(stderr, "fastlike did not report its port\n");
-    return false;
-}
-
-/* SIGTERM, then its exit status (-1 when it did not exit normally within 60 s). */
-static int stop(proc *p)
-{
-    if (p->pid <= 0)
-        return -1;
-    kill(p->pid, SIGTERM);
-    for (int i = 0; i < 6000; i++) {
-        int st;
-        pid_t r = waitpid(p->pid, &st, WNOHANG);
-        if (r == p->pid)
-            return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-        usleep(10000);
-    }
-    kill(p->pid, SIGKILL);
-    waitpid(p->pid, NULL, 0);
-    return -1;
+    return fl_proc_start(p, argv, out, err);
 }
 
 /* GET target; the body (NUL-terminated) stays in r. */
@@ -175,7 +92,7 @@ TEST(js_sdk_stores_from_flags)
     proc p;
     CHECK(start(&p, "js", "build/guests/js/edge_stores.wasm", flags));
     if (!p.port) {
-        stop(&p);
+        fl_proc_stop(&p);
         return;
     }
     /* config stores and dictionaries (one namespace) */
@@ -223,8 +140,8 @@ TEST(js_sdk_stores_from_flags)
     EXPECT_BODY(&p, "/log?name=undeclared&msg=still+logged", 200,
                 "{\"ok\":true,\"result\":\"logged\"}\n");
     EXPECT_BODY_HAS(&p, "/log?name=stdout&msg=reserved", 500, "{\"ok\":false,");
-    CHECK_EQ_INT(stop(&p), 0);
-    char *a = slurp(access), *o = slurp(p.out), *e = slurp(p.err);
+    CHECK_EQ_INT(fl_proc_stop(&p), 0);
+    char *a = fl_slurp(access), *o = fl_slurp(p.out), *e = fl_slurp(p.err);
     CHECK_STR_EQ(a ? a : "", "access :: first\naccess :: second\\nline\n");
     CHECK_STR_EQ(o ? o : "", "console :: to stdout\nundeclared :: still logged\n");
     /* -v 2 logged the requests, but never the secret; the flags are all in effect */
@@ -261,7 +178,7 @@ TEST(compliance_region_and_fake_keys_from_flags)
         CHECK_STR_EQ((const char *)r.body, "region=us key_valid=0\n");
         hc_resp_free(&r);
     }
-    CHECK_EQ_INT(stop(&p), 0);
+    CHECK_EQ_INT(fl_proc_stop(&p), 0);
     /* no keys configured: every key is invalid; the region defaults to none */
     const char *none[] = {NULL};
     CHECK(start(&p, "nokeys", "build/guests/srv_app.wasm", none));
@@ -274,7 +191,7 @@ TEST(compliance_region_and_fake_keys_from_flags)
         CHECK_STR_EQ((const char *)r.body, "region=none key_valid=0\n");
         hc_resp_free(&r);
     }
-    CHECK_EQ_INT(stop(&p), 0);
+    CHECK_EQ_INT(fl_proc_stop(&p), 0);
 }
 
 TEST(js_sdk_stores_from_fastly_toml)
@@ -300,7 +217,7 @@ TEST(js_sdk_stores_from_fastly_toml)
     proc p;
     CHECK(start(&p, "toml", "build/guests/js/edge_stores.wasm", flags));
     if (!p.port) {
-        stop(&p);
+        fl_proc_stop(&p);
         return;
     }
     EXPECT_BODY(&p, "/config-store?store=settings&key=mode", 200,
@@ -328,8 +245,8 @@ TEST(js_sdk_stores_from_fastly_toml)
             usleep(20000);
     }
     CHECK(reloaded);
-    CHECK_EQ_INT(stop(&p), 0);
-    char *o = slurp(p.out);
+    CHECK_EQ_INT(fl_proc_stop(&p), 0);
+    char *o = fl_slurp(p.out);
     CHECK_STR_EQ(o ? o : "", "app :: hello\n");
     free(o);
 }

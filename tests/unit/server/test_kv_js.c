@@ -5,6 +5,7 @@
  * embedding API in turn on one -kv-dir (fastlike_config_set_kv_dir), plus a bad directory. */
 #include "fastlike.h"
 #include "harness.h"
+#include "fastlike_proc.h"
 #include "http_client.h"
 #include "tmp_files.h"
 
@@ -42,62 +43,31 @@ static const char *text(const hc_resp *r)
     return r->body ? (const char *)r->body : "";
 }
 
-static uint16_t free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof sa;
-    uint16_t p = 0;
-    if (fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0 &&
-        getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
-        p = ntohs(sa.sin_port);
-    if (fd >= 0)
-        close(fd);
-    return p;
-}
+static fl_proc bin_proc;
 
-/* Starts the binary with the KV flags on a port that was free a moment ago; waits (up to 60 s)
- * until it answers. Returns its pid, or -1. */
+/* Starts the binary with the KV flags on an ephemeral port (fastlike_proc.h: it waits for the
+ * port line). Returns its pid, or -1. */
 static pid_t start_bin(const char *seed, const char *dir)
 {
-    port = free_port();
-    char bind[64], kv[800];
-    snprintf(bind, sizeof bind, "127.0.0.1:%u", port);
+    char kv[800], out[700], err[700];
     snprintf(kv, sizeof kv, "app=%s", seed);
-    pid_t pid = fork();
-    if (pid == 0) {
-        int devnull = open("/dev/null", O_WRONLY);
-        if (devnull >= 0) {
-            dup2(devnull, 1);
-            dup2(devnull, 2);
-        }
-        char *argv[] = {fastlike_bin, "-wasm", GUEST,   "-bind",   bind,        "-kv",
-                        kv,           "-kv",   "other", "-kv-dir", (char *)dir, NULL};
-        execv(fastlike_bin, argv);
-        _exit(127);
+    snprintf(out, sizeof out, "%s", tmp_path("bin.out"));
+    snprintf(err, sizeof err, "%s", tmp_path("bin.err"));
+    const char *argv[] = {fastlike_bin, "-wasm", GUEST,   "-bind",   "127.0.0.1:0", "-kv",
+                          kv,           "-kv",   "other", "-kv-dir", dir,           NULL};
+    if (!fl_proc_start(&bin_proc, argv, out, err)) {
+        fl_proc_stop(&bin_proc);
+        return -1;
     }
-    for (int i = 0; pid > 0 && i < 1200; i++) {
-        hc_conn c;
-        if (hc_connect(&c, port) == 0) {
-            hc_close(&c);
-            return pid;
-        }
-        int status;
-        if (waitpid(pid, &status, WNOHANG) == pid)
-            return -1;
-        usleep(50 * 1000);
-    }
-    return -1;
+    port = bin_proc.port;
+    return bin_proc.pid;
 }
 
 static void stop_bin(pid_t pid)
 {
     if (pid <= 0)
         return;
-    kill(pid, SIGTERM);
-    int status = 0;
-    waitpid(pid, &status, 0);
-    CHECK(WIFEXITED(status));
+    CHECK(fl_proc_stop(&bin_proc) != -1); /* exited normally */
 }
 
 static const char *seed_file(void)

@@ -10,6 +10,7 @@
 #include "config/cfg_edge.h"
 #include "config/tmp_files.h"
 #include "server/srv_fastlike.h"
+#include "fastlike_proc.h"
 #include "test_server.h"
 
 #include <fcntl.h>
@@ -516,71 +517,13 @@ static void test_fastlike_verbose_header(void)
 
 static char fastlike_bin[1024] = "bin/fastlike";
 
-typedef struct child {
-    pid_t pid;
-    int err_fd;
-    char log[16384];
-    size_t len;
-    uint16_t port;
-} child;
-
-/* Reads what the child wrote to stderr so far into c->log. */
-static void child_read(child *c)
+/* Starts the binary with args, its output in tmp files named after `tag` (fastlike_proc.h). */
+static bool child_start(fl_proc *c, const char *tag, const char *const *args)
 {
-    ssize_t n;
-    while (c->len + 1 < sizeof c->log &&
-           (n = read(c->err_fd, c->log + c->len, sizeof c->log - 1 - c->len)) > 0) {
-        c->len += (size_t)n;
-        c->log[c->len] = '\0';
-    }
-}
-
-/* Waits up to 20 s for `needle` in the child's stderr. */
-static bool child_wait(child *c, const char *needle)
-{
-    for (int i = 0; i < 2000; i++) {
-        child_read(c);
-        if (strstr(c->log, needle))
-            return true;
-        usleep(10000);
-    }
-    fprintf(stderr, "  no '%s' in the server's stderr:\n%s\n", needle, c->log);
-    return false;
-}
-
-static bool child_start(child *c, const char *const *args)
-{
-    memset(c, 0, sizeof *c);
-    int p[2];
-    if (pipe(p) != 0)
-        return false;
-    c->pid = fork();
-    if (c->pid == 0) {
-        dup2(p[1], 2);
-        close(p[0]);
-        close(p[1]);
-        execv(fastlike_bin, (char *const *)args);
-        _exit(127);
-    }
-    close(p[1]);
-    c->err_fd = p[0];
-    fcntl(c->err_fd, F_SETFL, O_NONBLOCK);
-    if (c->pid < 0 || !child_wait(c, "(port "))
-        return false;
-    c->port = (uint16_t)strtoul(strstr(c->log, "(port ") + 6, NULL, 10);
-    return c->port != 0;
-}
-
-/* SIGTERM; true when it exits 0. */
-static bool child_stop(child *c)
-{
-    if (c->pid <= 0)
-        return false;
-    kill(c->pid, SIGTERM);
-    int status = 0;
-    waitpid(c->pid, &status, 0);
-    close(c->err_fd);
-    return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    char out[700], err[700];
+    snprintf(out, sizeof out, "%s.out", tmp_path(tag));
+    snprintf(err, sizeof err, "%s.err", tmp_path(tag));
+    return fl_proc_start(c, args, out, err);
 }
 
 static bool wait_version(uint16_t port, const char *want)
@@ -602,23 +545,23 @@ static void test_cli_sighup_reload(void)
     snprintf(path, sizeof path, "%s", tmp_path("cli.wasm"));
     CHECK(install(GUEST_A, path));
     const char *args[] = {fastlike_bin, "-wasm", path, "-reload", "-bind", "127.0.0.1:0", NULL};
-    child c;
-    CHECK(child_start(&c, args));
+    fl_proc c;
+    CHECK(child_start(&c, "cli", args));
     if (c.port) {
         CHECK(version_is(c.port, "version=a"));
-        CHECK(!strstr(c.log, "not in effect")); /* -reload is no longer a pending flag */
+        CHECK(!fl_proc_err_has(&c, "not in effect")); /* -reload is no longer a pending flag */
         CHECK(install(GUEST_B, path));
         kill(c.pid, SIGHUP);
-        CHECK(child_wait(&c, "fastlike: reloaded "));
+        CHECK(fl_proc_wait_err(&c, "fastlike: reloaded "));
         CHECK(wait_version(c.port, "version=b"));
         /* a broken file: one line, the old module keeps serving */
         write_file("cli.wasm", "garbage");
         kill(c.pid, SIGHUP);
-        CHECK(child_wait(&c, "fastlike: reload failed, still serving the previous module: "));
-        CHECK_STR_CONTAINS(c.log, "cli.wasm: invalid wasm module");
+        CHECK(fl_proc_wait_err(&c, "fastlike: reload failed, still serving the previous module: "));
+        CHECK(fl_proc_err_has(&c, "cli.wasm: invalid wasm module"));
         CHECK(version_is(c.port, "version=b"));
     }
-    CHECK(child_stop(&c));
+    CHECK_EQ_INT(fl_proc_stop(&c), 0);
 }
 
 static void test_cli_watch(void)
@@ -627,15 +570,15 @@ static void test_cli_watch(void)
     snprintf(path, sizeof path, "%s", tmp_path("watched.wasm"));
     CHECK(install(GUEST_A, path));
     const char *args[] = {fastlike_bin, "-wasm", path, "-watch", "-bind", "127.0.0.1:0", NULL};
-    child c;
-    CHECK(child_start(&c, args));
+    fl_proc c;
+    CHECK(child_start(&c, "watch", args));
     if (c.port) {
         CHECK(version_is(c.port, "version=a"));
         CHECK(install(GUEST_B, path));
-        CHECK(child_wait(&c, "fastlike: reloaded "));
+        CHECK(fl_proc_wait_err(&c, "fastlike: reloaded "));
         CHECK(wait_version(c.port, "version=b"));
     }
-    CHECK(child_stop(&c));
+    CHECK_EQ_INT(fl_proc_stop(&c), 0);
 }
 
 /* build/<variant>/tests/server/test_reload -> build/<variant>/fastlike */
