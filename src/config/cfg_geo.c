@@ -56,11 +56,7 @@ static cfg_status check_fields(const char *path, const char *key, json_t *loc, c
 static cfg_status geo_begin(void *user, size_t n, const char *path, char *err, size_t errlen)
 {
     cfg_geo *geo = user;
-    if (!(geo->entries = calloc(n ? n : 1, sizeof *geo->entries))) {
-        snprintf(err, errlen, "%s: out of memory", path);
-        return CFG_ERR_NOMEM;
-    }
-    return CFG_OK;
+    return cfg_json_calloc((void **)&geo->entries, n, sizeof *geo->entries, path, err, errlen);
 }
 
 static cfg_status geo_entry(void *user, size_t i, const char *key, size_t key_len, json_t *loc,

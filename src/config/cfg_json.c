@@ -70,6 +70,16 @@ done:
     return st;
 }
 
+cfg_status cfg_json_calloc(void **out, size_t n, size_t size, const char *path, char *err,
+                           size_t errlen)
+{
+    if (!(*out = calloc(n ? n : 1, size))) {
+        snprintf(err, errlen, "%s: out of memory", path);
+        return CFG_ERR_NOMEM;
+    }
+    return CFG_OK;
+}
+
 const char *cfg_json_type_name(const json_t *v)
 {
     switch (json_typeof(v)) {

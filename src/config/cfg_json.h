@@ -34,6 +34,11 @@ typedef struct cfg_json_walk {
  * callbacks'); what the callbacks built before an error is theirs to free. */
 cfg_status cfg_json_load_object(const char *path, const cfg_json_walk *w, char *err, size_t errlen);
 
+/* For a walk's begin callback: *out = room for n zeroed entries of `size` bytes (at least one),
+ * or CFG_ERR_NOMEM with "PATH: out of memory" in err. */
+cfg_status cfg_json_calloc(void **out, size_t n, size_t size, const char *path, char *err,
+                           size_t errlen);
+
 /* "string", "number", "object", ... for messages about values of the wrong type. */
 const char *cfg_json_type_name(const json_t *v);
 

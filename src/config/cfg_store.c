@@ -45,21 +45,10 @@ void cfg_string_map_deinit(cfg_string_map *m)
 
 #define STORE_SHAPE "a JSON object of \"key\": value pairs"
 
-/* Allocates room for n entries (the walks below fill out->entries[0..n)). */
-static cfg_status alloc_entries(void **entries, size_t n, size_t size, const char *path, char *err,
-                                size_t errlen)
-{
-    if (!(*entries = calloc(n ? n : 1, size))) {
-        snprintf(err, errlen, "%s: out of memory", path);
-        return CFG_ERR_NOMEM;
-    }
-    return CFG_OK;
-}
-
 static cfg_status string_map_begin(void *user, size_t n, const char *path, char *err, size_t errlen)
 {
     cfg_string_map *m = user;
-    return alloc_entries((void **)&m->entries, n, sizeof *m->entries, path, err, errlen);
+    return cfg_json_calloc((void **)&m->entries, n, sizeof *m->entries, path, err, errlen);
 }
 
 static cfg_status string_map_entry(void *user, size_t i, const char *key, size_t key_len,
@@ -218,7 +207,7 @@ static cfg_status kv_value(const char *path, const char *key, json_t *value, cfg
 static cfg_status kv_begin(void *user, size_t n, const char *path, char *err, size_t errlen)
 {
     cfg_kv_store *kv = user;
-    return alloc_entries((void **)&kv->entries, n, sizeof *kv->entries, path, err, errlen);
+    return cfg_json_calloc((void **)&kv->entries, n, sizeof *kv->entries, path, err, errlen);
 }
 
 static cfg_status kv_entry(void *user, size_t i, const char *key, size_t key_len, json_t *value,
