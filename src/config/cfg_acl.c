@@ -68,12 +68,9 @@ cfg_status cfg_acl_load(const char *path, cfg_acl *out, char *err, size_t errlen
         goto done;
     }
     size_t n = json_array_size(entries);
-    out->entries = calloc(n ? n : 1, sizeof *out->entries);
-    if (!out->entries) {
-        snprintf(err, errlen, "%s: out of memory", path);
-        st = CFG_ERR_NOMEM;
+    if ((st = cfg_json_calloc((void **)&out->entries, n, sizeof *out->entries, path, err,
+                              errlen)) != CFG_OK)
         goto done;
-    }
     for (size_t i = 0; i < n; i++) {
         st = load_entry(path, i, json_array_get(entries, i), &out->entries[i], err, errlen);
         if (st != CFG_OK)
