@@ -263,7 +263,8 @@ static cfg_status do_shielding_site(cfg_ft *f, const char *name, const cfg_toml_
         if (strcasecmp(v->u.s.ptr, "local") != 0)
             return cfg_ft_bad(f, CFG_ERR_TOML, v, where,
                               "Illegal TOML string for shielding site; must be 'local'");
-        cfg_status st = cfg_shields_add(&f->o->edge.shields, name, true, NULL, NULL, msg, sizeof msg);
+        cfg_status st =
+            cfg_shields_add(&f->o->edge.shields, name, true, NULL, NULL, msg, sizeof msg);
         return st == CFG_OK ? CFG_OK : cfg_ft_bad(f, st, v, where, "%s", msg);
     }
     if (v->type == CFG_TOML_TABLE) {

@@ -13,9 +13,9 @@ bool hc_interim_status_ok(uint32_t status)
 /* Fields a 1xx head or a trailer section must not carry: the framing is the server's. */
 static bool is_framing(const char *name, size_t len)
 {
-    static const char *const names[] = {"content-length", "transfer-encoding", "connection",
-                                        "keep-alive",     "te",                "trailer",
-                                        "upgrade",        "host"};
+    static const char *const names[] = {
+        "content-length", "transfer-encoding", "connection", "keep-alive", "te",
+        "trailer",        "upgrade",           "host"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (hc_header_name_eq(name, len, names[i], strlen(names[i])))
             return true;

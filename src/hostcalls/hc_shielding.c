@@ -78,8 +78,8 @@ static bool shield_backend(const char *url, be_backend *b)
     bool ok = !c.name && c.uptime == CFG_UPTIME_NONE; /* a plain address, nothing else */
     b->tls = c.tls;
     b->port = c.port;
-    ok = ok && be_set_str(&b->host, c.host) &&
-         be_set_str(&b->path_prefix, c.path ? c.path : "") && be_set_str(&b->userinfo, c.userinfo);
+    ok = ok && be_set_str(&b->host, c.host) && be_set_str(&b->path_prefix, c.path ? c.path : "") &&
+         be_set_str(&b->userinfo, c.userinfo);
     cfg_backend_deinit(&c);
     return ok;
 }

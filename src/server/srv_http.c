@@ -491,8 +491,8 @@ static bool accepts_trailers(const srv_http_head *hd)
         if (f->name_len != 2 || strncasecmp(f->name, "te", 2) != 0)
             continue;
         for (size_t j = 0; j < f->value_len;) {
-            while (j < f->value_len && (f->value[j] == ' ' || f->value[j] == '\t' ||
-                                        f->value[j] == ','))
+            while (j < f->value_len &&
+                   (f->value[j] == ' ' || f->value[j] == '\t' || f->value[j] == ','))
                 j++;
             size_t start = j;
             while (j < f->value_len && f->value[j] != ',' && f->value[j] != ';' &&
