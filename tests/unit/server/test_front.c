@@ -45,6 +45,7 @@ static size_t read_all(hc_conn *c, char *out, size_t max)
 
 TEST(early_hints_before_the_final_response)
 {
+    /* covers: fastly_http_resp.send_informational_response, fastly_http_resp.send_downstream */
     hc_conn c;
     CHECK_EQ_INT(hc_connect(&c, srv->port), 0);
     /* more than the server reads ahead, so the guest runs while the body is still unsent */
@@ -142,6 +143,7 @@ static void check_trailers(const char *path, bool te, bool expect_trailers)
 
 TEST(trailers_after_the_last_chunk)
 {
+    /* covers: fastly_http_body.trailer_append */
     check_trailers("/trailers", true, true);
     check_trailers("/trailers-buffered", true, true);
 }
@@ -259,6 +261,7 @@ static void shield_pair(const char *guest, const char *path, bool c_guest)
 
 TEST(shield_two_servers)
 {
+    /* covers: fastly_shielding.shield_info, fastly_shielding.backend_for_shield */
     shield_pair(GUEST, "/shield", true);
 }
 
