@@ -385,5 +385,5 @@ bench-prof-instr: $(B)/bench-prof-instr build/guests/srv_app.wasm
 # ---- front block: 103 Early Hints, trailers and HEAD to the client, shielding, on_behalf_of
 # (src/hostcalls/hc_resp_extras.*, hc_shielding.*, hc_on_behalf_of.*, src/config/cfg_shield.*,
 # tests/unit/server/test_front.c, tests/guests/c/srv_front.c, hc_front.c, tests/guests/js/front_js.js) ----
-$(B)/tests/server/test_front: build/guests/srv_front.wasm build/guests/js/front_js.wasm tests/unit/server/http_client.h tests/unit/server/test_server.h
+$(B)/tests/server/test_front: $(B)/fastlike build/guests/srv_front.wasm build/guests/js/front_js.wasm tests/unit/server/http_client.h tests/unit/server/test_server.h
 # ---- end front block ----

@@ -12,12 +12,17 @@
 #include "server/srv_config.h"
 #include "test_server.h"
 
-#include <poll.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 
 #define GUEST "build/guests/srv_front.wasm"
 #define JS_GUEST "build/guests/js/front_js.wasm"
 
 static server *srv; /* the srv_front guest, no shields */
+static char fastlike_bin[1024] = "bin/fastlike";
 
 /* Reads everything until the server closes the connection (requests say Connection: close), up
  * to `max` bytes; NUL-terminated. Returns the byte count. */
@@ -277,6 +282,85 @@ TEST(shield_unknown_name)
     hc_resp_free(&r);
 }
 
+/* ---- two fastlike processes, edge and shield, configured by -shield ---- */
+
+static uint16_t free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof sa;
+    uint16_t p = 0;
+    if (fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0 &&
+        getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
+        p = ntohs(sa.sin_port);
+    if (fd >= 0)
+        close(fd);
+    return p;
+}
+
+/* Starts `fastlike -wasm GUEST -bind 127.0.0.1:PORT -shield SPEC` and waits (up to 60 s) until
+ * it answers. Returns its pid, or -1. */
+static pid_t start_bin(uint16_t port, const char *spec)
+{
+    char bind[64];
+    snprintf(bind, sizeof bind, "127.0.0.1:%u", port);
+    pid_t pid = fork();
+    if (pid == 0) {
+        int devnull = open("/dev/null", O_WRONLY);
+        if (devnull >= 0) {
+            dup2(devnull, 1);
+            dup2(devnull, 2);
+        }
+        char *argv[] = {fastlike_bin, "-wasm", GUEST, "-bind", bind, "-shield", (char *)spec, NULL};
+        execv(fastlike_bin, argv);
+        _exit(127);
+    }
+    for (int i = 0; pid > 0 && i < 1200; i++) {
+        hc_conn c;
+        if (hc_connect(&c, port) == 0) {
+            hc_close(&c);
+            return pid;
+        }
+        int status;
+        if (waitpid(pid, &status, WNOHANG) == pid)
+            return -1;
+        usleep(50 * 1000);
+    }
+    return -1;
+}
+
+static void stop_bin(pid_t pid)
+{
+    if (pid <= 0)
+        return;
+    kill(pid, SIGTERM);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    CHECK(WIFEXITED(status));
+}
+
+TEST(shield_two_processes)
+{
+    uint16_t shield_port = free_port();
+    pid_t shield = start_bin(shield_port, "pdx-or-us=local");
+    uint16_t edge_port = free_port(); /* once the shield holds its port */
+    char spec[64];
+    snprintf(spec, sizeof spec, "pdx-or-us=127.0.0.1:%u", shield_port);
+    pid_t edge = shield > 0 ? start_bin(edge_port, spec) : -1;
+    CHECK(shield > 0 && edge > 0);
+    if (edge > 0) {
+        hc_resp r = {0};
+        CHECK_EQ_INT(simple_on(edge_port, "GET /shield HTTP/1.1\r\nHost: x\r\n\r\n", &r, false),
+                     200);
+        CHECK_STR_EQ((char *)r.body, "from the shield");
+        CHECK_STR_EQ(hc_header(&r, "x-served-by"), "shield");
+        CHECK_STR_EQ(hc_header(&r, "x-edge"), "1");
+        hc_resp_free(&r);
+    }
+    stop_bin(edge);
+    stop_bin(shield);
+}
+
 /* ---- the JS SDK: sendEarlyHints and the Shield class ---- */
 
 TEST(js_sdk_early_hints)
@@ -308,6 +392,9 @@ TEST(js_sdk_shield)
 int main(int argc, char **argv)
 {
     (void)argc;
+    const char *t = strstr(argv[0], "/tests/server/");
+    if (t) /* the binary of the same build variant: build/VARIANT/fastlike */
+        snprintf(fastlike_bin, sizeof fastlike_bin, "%.*s/fastlike", (int)(t - argv[0]), argv[0]);
     srv = server_start_guest(GUEST, 0);
     if (!srv) {
         printf("%s: 0 passed, 1 failed\n", argv[0]);
@@ -322,6 +409,7 @@ int main(int argc, char **argv)
     RUN(head_keeps_the_declared_length);
     RUN(shield_two_servers);
     RUN(shield_unknown_name);
+    RUN(shield_two_processes);
     RUN(js_sdk_early_hints);
     RUN(js_sdk_shield);
     server_stop(srv);
