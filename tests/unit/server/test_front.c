@@ -5,11 +5,9 @@
  * the last chunk when the client sent `TE: trailers` (and are left out otherwise or for
  * HTTP/1.0), a HEAD answer keeps the guest's declared Content-Length, and an edge server forwards
  * through backend_for_shield to a second server that plays the shield POP. */
-#include "config/cfg_edge.h"
 #include "fastlike.h"
 #include "harness.h"
 #include "http_client.h"
-#include "server/srv_config.h"
 #include "test_server.h"
 
 #include <fcntl.h>
@@ -214,18 +212,7 @@ typedef struct shield_spec {
 
 static fastlike_status shield_hook(fastlike_config *c, void *user, char *err, size_t errlen)
 {
-    cfg_edge e;
-    cfg_edge_init(&e);
-    char msg[256];
-    fastlike_status st = FASTLIKE_OK;
-    if (cfg_shields_add_spec(&e.shields, ((shield_spec *)user)->spec, msg, sizeof msg) != CFG_OK) {
-        snprintf(err, errlen, "%s", msg);
-        st = FASTLIKE_ERR_ARGS;
-    }
-    if (st == FASTLIKE_OK)
-        st = srv_config_set_edge(c, &e, err, errlen);
-    cfg_edge_deinit(&e);
-    return st;
+    return fastlike_config_add_shield(c, ((shield_spec *)user)->spec, err, errlen);
 }
 
 static void shield_pair(const char *guest, const char *path, bool c_guest)
@@ -268,6 +255,20 @@ TEST(shield_two_servers)
 {
     /* covers: fastly_shielding.shield_info, fastly_shielding.backend_for_shield */
     shield_pair(GUEST, "/shield", true);
+}
+
+TEST(shield_config_api_errors)
+{
+    fastlike_config *c = fastlike_config_new();
+    char err[256] = "";
+    CHECK_EQ_INT(fastlike_config_add_shield(c, "a=local", err, sizeof err), FASTLIKE_OK);
+    CHECK_EQ_INT(fastlike_config_add_shield(c, "a=127.0.0.1:1", err, sizeof err),
+                 FASTLIKE_ERR_ARGS);
+    CHECK_STR_EQ(err, "shield 'a' is given twice");
+    CHECK_EQ_INT(fastlike_config_add_shield(c, "b", err, sizeof err), FASTLIKE_ERR_ARGS);
+    CHECK_STR_CONTAINS(err, "expected NAME=local");
+    CHECK_EQ_INT(fastlike_config_add_shield(c, NULL, err, sizeof err), FASTLIKE_ERR_ARGS);
+    fastlike_config_free(c);
 }
 
 TEST(shield_unknown_name)
@@ -408,6 +409,7 @@ int main(int argc, char **argv)
     RUN(trailers_and_keep_alive);
     RUN(head_keeps_the_declared_length);
     RUN(shield_two_servers);
+    RUN(shield_config_api_errors);
     RUN(shield_unknown_name);
     RUN(shield_two_processes);
     RUN(js_sdk_early_hints);
