@@ -472,6 +472,12 @@ static hc_status pump(hc_ctx *ctx, hc_body *b)
 hc_status hc_ctx_send_downstream(hc_ctx *ctx, uint32_t resp_handle, uint32_t body_handle,
                                  bool streaming)
 {
+    /* 103 Early Hints go out ahead of the final response, and both handles stay the guest's:
+     * the Go SDK sends its final response with the same handles after a 103 (Viceroy takes
+     * them, which breaks that; production does not) */
+    hc_response *hint = hc_ctx_response(ctx, resp_handle);
+    if (hint && hint->status == 103 && hc_ctx_body(ctx, body_handle))
+        return hc_send_interim(ctx, hint, 103);
     /* as Viceroy: the response is taken first, and gone even when the body handle is bad */
     hc_response *r = hc_table_take(&ctx->responses, resp_handle, HC_KIND_RESPONSE);
     if (!r)
@@ -486,9 +492,7 @@ hc_status hc_ctx_send_downstream(hc_ctx *ctx, uint32_t resp_handle, uint32_t bod
         goto out_body;
     }
     if (r->status >= 100 && r->status < 200) {
-        /* as Viceroy: 103 Early Hints goes out ahead of the final response (its body is
-         * dropped) and the final response is still to come; any other 1xx is inval */
-        st = r->status == 103 ? hc_send_interim(ctx, r, 103) : HC_INVAL;
+        st = HC_INVAL; /* as Viceroy: a 1xx other than 103 (handled above) */
         goto out_body;
     }
     hc_body *b = hc_ctx_body(ctx, body_handle);

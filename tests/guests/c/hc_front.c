@@ -26,14 +26,21 @@ static void informational(void)
     uint16_t status = 0;
     EXPECT_ST(fastly_http_resp_status_get(r, &status), ST_OK);
     EXPECT_ST(fastly_http_resp_close(r), ST_OK);
-    /* the JS SDK's way: send_downstream of a 103 is an interim response too (both handles go) */
+    /* the JS and Go SDKs' way: send_downstream of a 103 is an interim response too, and both
+     * handles stay usable (the Go SDK sends its final response with them) */
     fastly_body_handle b;
     EXPECT_ST(fastly_http_resp_new(&r), ST_OK);
     EXPECT_ST(fastly_http_resp_status_set(r, 103), ST_OK);
     EXPECT_ST(fastly_http_body_new(&b), ST_OK);
     EXPECT_ST(fastly_http_resp_send_downstream(r, b, 0), ST_OK);
+    EXPECT_ST(fastly_http_resp_send_downstream(r, b, 1), ST_OK); /* the streaming flag too */
+    EXPECT_ST(fastly_http_resp_close(r), ST_OK);
+    EXPECT_ST(fastly_http_body_close(b), ST_OK);
+    /* a bad body handle: badf, and the response is gone (as for any send_downstream) */
+    EXPECT_ST(fastly_http_resp_new(&r), ST_OK);
+    EXPECT_ST(fastly_http_resp_status_set(r, 103), ST_OK);
+    EXPECT_ST(fastly_http_resp_send_downstream(r, BAD_HANDLE, 0), ST_BADF);
     EXPECT_ST(fastly_http_resp_close(r), ST_BADF);
-    EXPECT_ST(fastly_http_body_close(b), ST_BADF);
     /* other 1xx through send_downstream: inval (as Viceroy) */
     EXPECT_ST(fastly_http_resp_new(&r), ST_OK);
     EXPECT_ST(fastly_http_resp_status_set(r, 102), ST_OK);

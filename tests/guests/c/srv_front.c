@@ -4,6 +4,8 @@
  *              reads the whole request body (the client sends its end only after it saw the 103),
  *              then a second 103 the JS SDK's way (send_downstream of a 103 response), then 200
  *              "got N bytes" with the statuses of the two calls in x-info-st / x-sd103-st
+ *   /hints-go  the Go SDK's way: one response and body handle sent as a 103 with a Link field,
+ *              then (Link removed, status 200, "go final" written) sent again as the response
  *   /trailers  a streaming 200 "part1part2" with trailer fields x-checksum and server-timing
  *              appended to the streaming body between and after the writes
  *   /trailers-buffered  the same trailers on a buffered body (send_downstream non-streaming)
@@ -157,6 +159,18 @@ int main(void)
 
     if (gu_path_is(url, "/hints")) {
         hints(req_body);
+    } else if (gu_path_is(url, "/hints-go")) {
+        fastly_response_handle r = resp();
+        fastly_body_handle b;
+        fastly_http_body_new(&b);
+        fastly_http_resp_status_set(r, 103);
+        set(r, "link", "</go.css>; rel=preload");
+        int st = fastly_http_resp_send_downstream(r, b, 0);
+        fastly_http_resp_header_remove(r, (const uint8_t *)"link", 4);
+        fastly_http_resp_status_set(r, 200);
+        set_num(r, "x-hint-st", st);
+        gu_write_all(b, "go final", 8);
+        fastly_http_resp_send_downstream(r, b, 0);
     } else if (gu_path_is(url, "/trailers")) {
         trailers(1);
     } else if (gu_path_is(url, "/trailers-buffered")) {

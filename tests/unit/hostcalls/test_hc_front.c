@@ -67,12 +67,13 @@ TEST(guest)
     CHECK(guest_exited(&res, 0));
     CHECK(res.checks > 60);
     CHECK_EQ_INT(res.fails, 0);
-    /* 103, 100, 199 by send_informational_response, then 103 by send_downstream */
-    CHECK_EQ_INT(ex.infos, 4);
+    /* 103, 100, 199 by send_informational_response, then 103 twice by send_downstream */
+    CHECK_EQ_INT(ex.infos, 5);
     CHECK_EQ_INT(ex.statuses[0], 103);
     CHECK_EQ_INT(ex.statuses[1], 100);
     CHECK_EQ_INT(ex.statuses[2], 199);
     CHECK_EQ_INT(ex.statuses[3], 103);
+    CHECK_EQ_INT(ex.statuses[4], 103);
     CHECK_STR_CONTAINS(ex.info_headers, "link: </a.css>; rel=preload\n");
     CHECK_STR_EQ(ex.trailers, "x-sum: 42\n");
     CHECK_EQ_INT(e->cap.heads, 1);

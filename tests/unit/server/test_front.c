@@ -84,6 +84,25 @@ TEST(early_hints_before_the_final_response)
     hc_close(&c);
 }
 
+TEST(early_hints_go_sdk_style)
+{
+    /* the same handles sent as 103 and then as the response */
+    hc_conn c;
+    CHECK_EQ_INT(hc_connect(&c, srv->port), 0);
+    CHECK_EQ_INT(hc_sends(&c, "GET /hints-go HTTP/1.1\r\nHost: x\r\n\r\n"), 0);
+    hc_resp r = {0};
+    CHECK_EQ_INT(hc_read(&c, &r, false, false, true), 0);
+    CHECK_EQ_INT(r.status, 103);
+    CHECK_STR_CONTAINS(r.head, "link: </go.css>; rel=preload\n");
+    CHECK_EQ_INT(hc_read(&c, &r, false, true, false), 0);
+    CHECK_EQ_INT(r.status, 200);
+    CHECK_STR_EQ((char *)r.body, "go final");
+    CHECK_STR_EQ(hc_header(&r, "x-hint-st"), "0");
+    CHECK(!hc_header(&r, "link"));
+    hc_resp_free(&r);
+    hc_close(&c);
+}
+
 TEST(early_hints_not_for_http10)
 {
     hc_conn c;
@@ -402,6 +421,7 @@ int main(int argc, char **argv)
         return 1;
     }
     RUN(early_hints_before_the_final_response);
+    RUN(early_hints_go_sdk_style);
     RUN(early_hints_not_for_http10);
     RUN(early_hints_after_the_response_is_error);
     RUN(trailers_after_the_last_chunk);
