@@ -381,3 +381,9 @@ $(B)/bench-prof-instr: bench/bench_prof_instr.c $(B)/libfastlike.a
 bench-prof-instr: $(B)/bench-prof-instr build/guests/srv_app.wasm
 	@sh bench/prof_instr.sh $(B)/bench-prof-instr build/guests/srv_app.wasm "http://bench/status?code=200"
 # ---- end profiler block ----
+
+# ---- front block: 103 Early Hints, trailers and HEAD to the client, shielding, on_behalf_of
+# (src/hostcalls/hc_resp_extras.*, hc_shielding.*, hc_on_behalf_of.*, src/config/cfg_shield.*,
+# tests/unit/server/test_front.c, tests/guests/c/srv_front.c, hc_front.c, tests/guests/js/front_js.js) ----
+$(B)/tests/server/test_front: $(B)/fastlike build/guests/srv_front.wasm build/guests/js/front_js.wasm tests/unit/server/http_client.h tests/unit/server/test_server.h
+# ---- end front block ----
