@@ -381,3 +381,21 @@ $(B)/bench-prof-instr: bench/bench_prof_instr.c $(B)/libfastlike.a
 bench-prof-instr: $(B)/bench-prof-instr build/guests/srv_app.wasm
 	@sh bench/prof_instr.sh $(B)/bench-prof-instr build/guests/srv_app.wasm "http://bench/status?code=200"
 # ---- end profiler block ----
+
+# ---- image optimizer (imgopt block: src/hostcalls/hc_image_optimizer*, hc_imgopt_*,
+# tests/unit/hostcalls/test_hc_image_optimizer.c, test_hc_imgopt_params.c,
+# tests/guests/c/hc_image_optimizer.c, tests/guests/js/imgopt_sdk.js) ----
+# fastly_image_optimizer transforms images with libvips (Debian libvips-dev). Only
+# hc_imgopt_vips.c and the test that makes images see libvips's (glib's) headers; without libvips
+# (no vips.pc) that file builds as a stub and the hostcall answers every image with an error.
+VIPS_CFLAGS := $(shell pkg-config --cflags vips 2>/dev/null)
+VIPS_LIBS := $(shell pkg-config --libs vips 2>/dev/null)
+ifeq ($(strip $(VIPS_LIBS)),)
+$(B)/src/hostcalls/hc_imgopt_vips.o: CPPFLAGS += -DFASTLIKE_NO_VIPS
+else
+$(B)/src/hostcalls/hc_imgopt_vips.o $(B)/tests/hostcalls/test_hc_image_optimizer: CPPFLAGS += $(VIPS_CFLAGS)
+LDLIBS += $(VIPS_LIBS)
+endif
+$(B)/tests/hostcalls/test_hc_image_optimizer: build/guests/js/imgopt_sdk.wasm tests/unit/server/http_client.h tests/unit/server/test_server.h
+$(B)/tests/hostcalls/test_hc_image_optimizer: CPPFLAGS += -Itests/unit/server
+# ---- end imgopt block ----
