@@ -58,12 +58,19 @@ bool hc_io_avif_available(void)
 static pthread_once_t vips_once = PTHREAD_ONCE_INIT;
 static bool vips_ok, avif_ok;
 
+/* libvips's warnings (e.g. about colour profiles in an origin image) are not Fastlike's to print */
+static void quiet(const gchar *domain, GLogLevelFlags level, const gchar *message, gpointer user)
+{
+}
+
 static void vips_start(void)
 {
     if (VIPS_INIT("fastlike") != 0)
         return;
     /* origin images are untrusted input: only the maintained loaders */
     vips_block_untrusted_set(TRUE);
+    g_log_set_handler("VIPS", G_LOG_LEVEL_WARNING | G_LOG_LEVEL_MESSAGE | G_LOG_LEVEL_INFO, quiet,
+                      NULL);
     /* every request has its own image; an operation cache only holds memory */
     vips_cache_set_max(0);
     vips_ok = true;
