@@ -164,6 +164,8 @@ static hc_status do_request(fwe_caller *caller, hc_ctx *ctx, uint64_t *slots)
         return st;
     char msg[320] = "";
     const char *name = (const char *)hc_mem_slice(caller, HC_ARG(2), name_len);
+    const char *shown = name ? name : ""; /* for messages */
+    int shown_len = (int)(name && name_len < 64 ? name_len : name ? 64 : 0);
     const char *opts = "";
     uint32_t opts_len = 0;
     st = HC_INVAL;
@@ -196,9 +198,8 @@ static hc_status do_request(fwe_caller *caller, hc_ctx *ctx, uint64_t *slots)
         goto fail;
     }
     bool dyn;
-    if (!hc_backend_lookup(ctx, name ? name : "", name_len, &dyn)) {
-        snprintf(msg, sizeof msg, "backend '%.*s' does not exist",
-                 (int)(name_len > 64 ? 64 : name_len), name ? name : "");
+    if (!hc_backend_lookup(ctx, shown, name_len, &dyn)) {
+        snprintf(msg, sizeof msg, "backend '%.*s' does not exist", shown_len, shown);
         goto fail;
     }
     hc_io_params params;
@@ -224,13 +225,13 @@ static hc_status do_request(fwe_caller *caller, hc_ctx *ctx, uint64_t *slots)
     }
     hc_pending *p;
     be_error be;
-    st = hc_send_start(ctx, req_h, body_h, name, name_len, false, &p, &be);
+    st = hc_send_start(ctx, req_h, body_h, shown, name_len, false, &p, &be);
     uint32_t resp = HC_NO_HANDLE, body = HC_NO_HANDLE;
     if (st == HC_OK)
         st = hc_pending_finish(ctx, p, &resp, &body, &be);
     if (st != HC_OK) {
-        snprintf(msg, sizeof msg, "origin request to backend '%.*s' failed: %s",
-                 (int)(name_len > 64 ? 64 : name_len), name, be_strerror(be));
+        snprintf(msg, sizeof msg, "origin request to backend '%.*s' failed: %s", shown_len, shown,
+                 be_strerror(be));
         goto fail;
     }
     uint32_t tag = TAG_ERROR;

@@ -278,9 +278,9 @@ static VipsKernel kernel(hc_io_filter f)
 static const struct {
     const char *mime, *name;
 } out_names[] = {
-    [HC_IO_FMT_JPEG] = {"image/jpeg", "jpeg"},   [HC_IO_FMT_PJPEG] = {"image/jpeg", "pjpeg"},
-    [HC_IO_FMT_PNG] = {"image/png", "png"},      [HC_IO_FMT_PNG8] = {"image/png", "png8"},
-    [HC_IO_FMT_WEBP] = {"image/webp", "webp"},   [HC_IO_FMT_WEBPLL] = {"image/webp", "webpll"},
+    [HC_IO_FMT_JPEG] = {"image/jpeg", "jpeg"},   [HC_IO_FMT_PJPEG] = {"image/jpeg", "jpeg"},
+    [HC_IO_FMT_PNG] = {"image/png", "png"},      [HC_IO_FMT_PNG8] = {"image/png", "png"},
+    [HC_IO_FMT_WEBP] = {"image/webp", "webp"},   [HC_IO_FMT_WEBPLL] = {"image/webp", "webp"},
     [HC_IO_FMT_WEBPLY] = {"image/webp", "webp"}, [HC_IO_FMT_GIF] = {"image/gif", "gif"},
     [HC_IO_FMT_AVIF] = {"image/avif", "avif"},
 };

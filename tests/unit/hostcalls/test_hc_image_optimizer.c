@@ -5,8 +5,18 @@
  * the JS SDK guest (tests/guests/js/imgopt_sdk.js, imageOptimizerOptions) through the server.
  * Outputs are decoded again with libvips to check dimensions and pixels; formats by magic bytes.
  * covers: fastly_image_optimizer.transform_image_optimizer_request */
-#include "backend/be_backend.h"
 #include "harness.h"
+
+#ifdef FASTLIKE_NO_VIPS
+/* a build without libvips (no vips.pc): nothing to test here */
+int main(void)
+{
+    printf("test_hc_image_optimizer: 0 passed, 0 failed (built without libvips)\n");
+    return 0;
+}
+#else
+
+#include "backend/be_backend.h"
 #include "hc_guest_run.h"
 #include "hostcalls/hc_imgopt_vips.h"
 #include "test_server.h"
@@ -556,3 +566,5 @@ int main(int argc, char **argv)
         g_free(all[i]->data);
     return harness_finish(argv[0]);
 }
+
+#endif
