@@ -366,6 +366,28 @@ static bool param(hc_io_params *p, const char *name, size_t nlen, char *v, char 
         ok = number(v, &p->dpr) && p->dpr >= 1 && p->dpr <= 10;
     } else if (strcmp(key, "crop") == 0) {
         ok = crop(v, &p->crop);
+    } else if (strcmp(key, "canvas") == 0) {
+        ok = crop(v, &p->canvas) && !p->canvas.smart;
+    } else if (strcmp(key, "bw") == 0) {
+        if (strcmp(v, "threshold") == 0)
+            p->bw = true;
+        else if (strcmp(v, "atkinson") == 0)
+            unsupported = true; /* no dithering locally */
+        else
+            ok = false;
+    } else if (strcmp(key, "trim-color") == 0) {
+        /* COLOR or COLOR,tT (threshold 0..1) */
+        char *last = strrchr(v, ',');
+        p->trim_threshold = -1;
+        if (last && last[1] == 't') {
+            ok = number(last + 2, &p->trim_threshold) && p->trim_threshold >= 0 &&
+                 p->trim_threshold <= 1;
+            *last = '\0';
+        }
+        ok = ok && (p->trim_color_set = color(v, p->trim_color));
+    } else if (strcmp(key, "frame") == 0) {
+        /* the first frame is what is always decoded */
+        ok = strcmp(v, "1") == 0;
     } else if (strcmp(key, "precrop") == 0) {
         ok = crop(v, &p->precrop);
     } else if (strcmp(key, "format") == 0) {
@@ -421,16 +443,16 @@ static bool param(hc_io_params *p, const char *name, size_t nlen, char *v, char 
     } else if (strcmp(key, "saturation") == 0) {
         ok = p->saturation_set = signed_pct(v, &p->saturation);
     } else {
-        /* bw, canvas, frame, level, metadata, optimize, profile, trim-color, viewbox, and
-         * anything unknown: production ignores unknown parameters; these are not done locally */
+        /* level, metadata, optimize, profile, viewbox, and anything unknown: production ignores
+         * unknown parameters; these are not done locally */
         unsupported = true;
     }
     if (!ok)
         return fail(err, errlen, key, orig);
     if (unsupported) {
-        if (strcmp(key, "format") == 0) {
-            char both[VALUE_MAX + 8];
-            int w = snprintf(both, sizeof both, "format=%s", orig);
+        if (strcmp(key, "format") == 0 || strcmp(key, "bw") == 0) {
+            char both[VALUE_MAX + 40];
+            int w = snprintf(both, sizeof both, "%s=%s", key, orig);
             note_ignored(p, both, w > 0 ? (size_t)w : 0);
         } else {
             note_ignored(p, key, nlen);

@@ -63,6 +63,7 @@ typedef struct hc_io_params {
     double dpr;  /* 1 when not given */
     int upscale; /* 0 default (off, as production), 1 enable=upscale, -1 disable=upscale */
     hc_io_crop crop, precrop;
+    hc_io_crop canvas; /* canvas=: size and position as crop's (no mode) */
     hc_io_format format;
     unsigned auto_fmt; /* HC_IO_AUTO_* */
     int quality;       /* 0..100, -1 when not given */
@@ -73,7 +74,11 @@ typedef struct hc_io_params {
     double sharpen_amount, sharpen_radius;
     int sharpen_threshold;
     bool bg_set;
-    uint8_t bg[4]; /* r, g, b, alpha (255 = opaque) */
+    uint8_t bg[4];       /* r, g, b, alpha (255 = opaque) */
+    bool bw;             /* bw=threshold */
+    bool trim_color_set; /* trim-color=COLOR[,tT] */
+    uint8_t trim_color[4];
+    double trim_threshold; /* 0..1, -1 when not given */
     bool trim_set, pad_set;
     hc_io_len trim[4], pad[4]; /* top, right, bottom, left */
     hc_io_filter filter;

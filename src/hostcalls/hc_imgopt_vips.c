@@ -414,6 +414,108 @@ vips_fail:
     return HC_IO_FAILED;
 }
 
+/* trim-color: cuts the borders of (about) that colour; an image that is all border stays. */
+static hc_io_error trim_color(VipsImage **pimg, const hc_io_params *p, char *err, size_t errlen)
+{
+    VipsImage *img = *pimg, *probe = NULL;
+    double c[3] = {p->trim_color[0], p->trim_color[1], p->trim_color[2]};
+    VipsArrayDouble *bg = vips_array_double_new(c, 3);
+    int l = 0, t = 0, w = 0, h = 0, rc = 0;
+    /* transparent pixels count as the colour */
+    if (vips_image_hasalpha(img))
+        rc = vips_flatten(img, &probe, "background", bg, NULL);
+    if (rc == 0)
+        rc = vips_find_trim(probe ? probe : img, &l, &t, &w, &h, "background", bg, "threshold",
+                            p->trim_threshold >= 0 ? p->trim_threshold * 255 : 10.0, NULL);
+    vips_area_unref(VIPS_AREA(bg));
+    if (probe)
+        g_object_unref(probe);
+    if (rc != 0)
+        goto vips_fail;
+    if (w > 0 && h > 0 && (w != vips_image_get_width(img) || h != vips_image_get_height(img)))
+        STEP(vips_extract_area(img, &o_, l, t, w, h, NULL));
+    *pimg = img;
+    return HC_IO_OK;
+vips_fail:
+    *pimg = img;
+    vips_message(err, errlen, "trim-color");
+    return HC_IO_FAILED;
+}
+
+/* canvas: a larger (or smaller: cut) canvas in bg-color, the image centred or placed. */
+static hc_io_error canvas(VipsImage **pimg, const hc_io_params *p, char *err, size_t errlen)
+{
+    VipsImage *img = *pimg;
+    const hc_io_crop *c = &p->canvas;
+    int w = vips_image_get_width(img), h = vips_image_get_height(img);
+    long cw, ch;
+    if (c->ratio) {
+        /* the smallest canvas of that ratio around the image */
+        if ((double)w / h > c->rw / c->rh) {
+            cw = w;
+            ch = lround(w * c->rh / c->rw);
+        } else {
+            ch = h;
+            cw = lround(h * c->rw / c->rh);
+        }
+    } else {
+        cw = px(c->w, w);
+        ch = px(c->h, h);
+    }
+    cw = cw < 1 ? 1 : cw;
+    ch = ch < 1 ? 1 : ch;
+    if (too_large(cw > 1000000000 ? 1000000000 : (int)cw, ch > 1000000000 ? 1000000000 : (int)ch,
+                  err, errlen))
+        return HC_IO_TOO_LARGE;
+    long x = (cw - w) / 2, y = (ch - h) / 2;
+    if (c->has_pos) {
+        x = c->x_offset ? lround((cw - w) * c->x.v / 100.0) : px(c->x, (int)cw);
+        y = c->y_offset ? lround((ch - h) * c->y.v / 100.0) : px(c->y, (int)ch);
+    }
+    VipsArrayDouble *bg = bg_array(p, vips_image_hasalpha(img));
+    VipsImage *o = NULL;
+    int rc = vips_embed(img, &o, (int)x, (int)y, (int)cw, (int)ch, "extend", VIPS_EXTEND_BACKGROUND,
+                        "background", bg, NULL);
+    vips_area_unref(VIPS_AREA(bg));
+    if (rc != 0) {
+        vips_message(err, errlen, "canvas");
+        return HC_IO_FAILED;
+    }
+    g_object_unref(img);
+    *pimg = o;
+    return HC_IO_OK;
+}
+
+/* bw=threshold: black where the luminance is below the middle, else white (alpha kept). */
+static hc_io_error threshold(VipsImage **pimg, char *err, size_t errlen)
+{
+    VipsImage *img = *pimg, *alpha = NULL, *bw = NULL;
+    bool has_alpha = vips_image_hasalpha(img);
+    if (has_alpha && vips_extract_band(img, &alpha, 3, NULL) != 0)
+        goto vips_fail;
+    STEP(vips_colourspace(img, &o_, VIPS_INTERPRETATION_B_W, NULL));
+    STEP(vips_extract_band(img, &o_, 0, NULL));
+    STEP(vips_moreeq_const1(img, &o_, 128, NULL));
+    if (alpha) {
+        if (vips_bandjoin2(img, alpha, &bw, NULL) != 0)
+            goto vips_fail;
+        g_object_unref(img);
+        img = bw;
+    }
+    STEP(vips_copy(img, &o_, "interpretation", VIPS_INTERPRETATION_B_W, NULL));
+    STEP(vips_colourspace(img, &o_, VIPS_INTERPRETATION_sRGB, NULL));
+    if (alpha)
+        g_object_unref(alpha);
+    *pimg = img;
+    return HC_IO_OK;
+vips_fail:
+    if (alpha)
+        g_object_unref(alpha);
+    *pimg = img;
+    vips_message(err, errlen, "bw");
+    return HC_IO_FAILED;
+}
+
 /* Everything after decoding, up to the image to encode. */
 static hc_io_error pipeline(VipsImage **pimg, const hc_io_params *p, char *err, size_t errlen)
 {
@@ -430,6 +532,8 @@ static hc_io_error pipeline(VipsImage **pimg, const hc_io_params *p, char *err, 
         goto out;
     if (p->precrop.set && (e = do_crop(&img, &p->precrop, err, errlen)) != HC_IO_OK)
         goto out;
+    if (p->trim_color_set && (e = trim_color(&img, p, err, errlen)) != HC_IO_OK)
+        goto out;
     if (p->trim_set) {
         int w = vips_image_get_width(img), h = vips_image_get_height(img);
         int t = px(p->trim[0], h), r = px(p->trim[1], w), b = px(p->trim[2], h),
@@ -444,6 +548,8 @@ static hc_io_error pipeline(VipsImage **pimg, const hc_io_params *p, char *err, 
     if ((p->width_set || p->height_set) && (e = resize(&img, p, err, errlen)) != HC_IO_OK)
         goto out;
     if (p->crop.set && (e = do_crop(&img, &p->crop, err, errlen)) != HC_IO_OK)
+        goto out;
+    if (p->canvas.set && (e = canvas(&img, p, err, errlen)) != HC_IO_OK)
         goto out;
     if (p->pad_set) {
         int w = vips_image_get_width(img), h = vips_image_get_height(img);
@@ -472,6 +578,8 @@ static hc_io_error pipeline(VipsImage **pimg, const hc_io_params *p, char *err, 
         if (vips_image_get_interpretation(img) != VIPS_INTERPRETATION_sRGB)
             STEP(vips_colourspace(img, &o_, VIPS_INTERPRETATION_sRGB, NULL));
     }
+    if (p->bw && (e = threshold(&img, err, errlen)) != HC_IO_OK)
+        goto out;
     if (p->saturation_set && p->saturation != 0) {
         double a[4] = {1, 1 + p->saturation / 100.0, 1, 1}, b[4] = {0, 0, 0, 0};
         STEP(vips_colourspace(img, &o_, VIPS_INTERPRETATION_LCH, NULL));

@@ -37,7 +37,7 @@ typedef struct blob {
     size_t len;
 } blob;
 
-static blob img_png, img_jpg, img_alpha, img_noise, img_huge;
+static blob img_png, img_jpg, img_alpha, img_noise, img_huge, img_framed;
 
 /* A w x h image of one colour (3 bands, or 4 with alpha a). */
 static VipsImage *solid(int w, int h, double r, double g, double b, double a)
@@ -61,7 +61,14 @@ static bool make_images(void)
 {
     VipsImage *red = solid(80, 60, 255, 0, 0, -1), *blue = solid(80, 60, 0, 0, 255, -1);
     VipsImage *clear = solid(40, 40, 0, 0, 0, 0), *huge = solid(13000, 4, 9, 9, 9, -1);
-    VipsImage *noise1 = NULL, *noise3 = NULL, *noise = NULL;
+    VipsImage *noise1 = NULL, *noise3 = NULL, *noise = NULL, *framed = NULL;
+    VipsImage *small = solid(40, 20, 255, 0, 0, -1);
+    double white[3] = {255, 255, 255};
+    VipsArrayDouble *wbg = vips_array_double_new(white, 3);
+    if (small)
+        vips_embed(small, &framed, 20, 20, 80, 60, "extend", VIPS_EXTEND_BACKGROUND, "background",
+                   wbg, NULL);
+    vips_area_unref(VIPS_AREA(wbg));
     bool ok = red && blue && clear && huge &&
               vips_gaussnoise(&noise1, 160, 120, "mean", 128.0, "sigma", 50.0, NULL) == 0 &&
               vips_bandjoin_const1(noise1, &noise3, 128, NULL) == 0 &&
@@ -74,8 +81,9 @@ static bool make_images(void)
          vips_jpegsave_buffer(blue, &img_jpg.data, &img_jpg.len, "Q", 95, NULL) == 0 &&
          vips_pngsave_buffer(clear, &img_alpha.data, &img_alpha.len, NULL) == 0 &&
          vips_jpegsave_buffer(noise_u, &img_noise.data, &img_noise.len, "Q", 95, NULL) == 0 &&
-         vips_pngsave_buffer(huge, &img_huge.data, &img_huge.len, NULL) == 0;
-    VipsImage *all[] = {red, blue, clear, huge, noise1, noise3, noise, noise_u};
+         vips_pngsave_buffer(huge, &img_huge.data, &img_huge.len, NULL) == 0 && framed &&
+         vips_pngsave_buffer(framed, &img_framed.data, &img_framed.len, NULL) == 0;
+    VipsImage *all[] = {red, blue, clear, huge, noise1, noise3, noise, noise_u, small, framed};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         if (all[i])
             g_object_unref(all[i]);
@@ -126,7 +134,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     } files[] = {
         {"/img.png", &img_png, "image/png"},     {"/img.jpg", &img_jpg, "image/jpeg"},
         {"/alpha.png", &img_alpha, "image/png"}, {"/noise.jpg", &img_noise, "image/jpeg"},
-        {"/huge.png", &img_huge, "image/png"},
+        {"/huge.png", &img_huge, "image/png"},   {"/framed.png", &img_framed, "image/png"},
     };
     const char *body = "just some text", *type = "text/plain";
     size_t len = strlen(body);
@@ -312,6 +320,22 @@ TEST(geometry)
     CHECK(d.px[0] < 5 && d.px[1] > 250 && d.px[2] < 5);
     expect_image("/img.png|pad=10&bg-color=00ff00|", "image/png", PNG_MAGIC, 100, 80, &d, 50, 40);
     CHECK(d.px[0] > 250 && d.px[1] < 5);
+    /* canvas: the image centred (or placed) on a bigger one in bg-color */
+    expect_image("/img.png|canvas=100,100&bg-color=0000ff|", "image/png", PNG_MAGIC, 100, 100, &d,
+                 50, 5);
+    CHECK(d.px[2] > 250 && d.px[0] < 5);
+    expect_image("/img.png|canvas=100,100,x0,y0&bg-color=0000ff|", "image/png", PNG_MAGIC, 100, 100,
+                 &d, 5, 5);
+    CHECK(d.px[0] > 250 && d.px[2] < 5);
+    expect_image("/img.png|canvas=1:1|", "image/png", PNG_MAGIC, 80, 80, NULL, 0, 0);
+    /* trim-color cuts the white frame around the red 40x20 */
+    expect_image("/framed.png|trim-color=fff|", "image/png", PNG_MAGIC, 40, 20, &d, 1, 1);
+    CHECK(d.px[0] > 250 && d.px[1] < 5);
+    /* bw=threshold: red is dark, so black */
+    expect_image("/img.png|bw=threshold|", "image/png", PNG_MAGIC, 80, 60, &d, 3, 3);
+    CHECK(d.px[0] < 5 && d.px[1] < 5 && d.px[2] < 5);
+    expect_image("/framed.png|bw=threshold|", "image/png", PNG_MAGIC, 80, 60, &d, 1, 1);
+    CHECK(d.px[0] > 250 && d.px[1] > 250 && d.px[2] > 250);
 }
 
 TEST(formats)
@@ -441,12 +465,12 @@ TEST(errors)
 TEST(ignored_params_noted)
 {
     guest_result r;
-    hc_env *e = run("/img.png|region=asia&width=40&frame=1&mystery=2&format=jxl|", &r);
+    hc_env *e = run("/img.png|region=asia&width=40&frame=1&mystery=2&format=jxl&bw=atkinson|", &r);
     char v[64];
     CHECK_EQ_INT(e->cap.status, 200);
     CHECK(strcmp(resp_header(e, "x-io-tag", v, sizeof v), "1") == 0);
-    CHECK(strstr(e->log.text, "ignoring parameters not done locally: frame,mystery,format=jxl") !=
-          NULL);
+    CHECK(strstr(e->log.text,
+                 "ignoring parameters not done locally: mystery,format=jxl,bw=atkinson") != NULL);
     /* jxl has no local encoder: the input's format is kept */
     CHECK(strcmp(resp_header(e, "content-type", v, sizeof v), "image/png") == 0);
     hc_env_free(e);
@@ -561,7 +585,7 @@ int main(int argc, char **argv)
     RUN(js_sdk);
     be_backends_free(backends);
     MHD_stop_daemon(origin);
-    blob *all[] = {&img_png, &img_jpg, &img_alpha, &img_noise, &img_huge};
+    blob *all[] = {&img_png, &img_jpg, &img_alpha, &img_noise, &img_huge, &img_framed};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         g_free(all[i]->data);
     return harness_finish(argv[0]);

@@ -150,6 +150,20 @@ TEST(sides_colors_misc)
     CHECK(p.blur.pct && p.blur.v == 1);
     CHECK_EQ_INT(p.orient, 3);
     CHECK_EQ_INT(p.filter, HC_IO_FILTER_CUBIC);
+    CHECK(parse("canvas=200%2C150%2Cx10%2Cy20", &p, err));
+    CHECK(p.canvas.set && p.canvas.w.v == 200 && p.canvas.h.v == 150 && p.canvas.x.v == 10);
+    CHECK(!parse("canvas=200,150,smart", &p, err));
+    CHECK(parse("bw=threshold&frame=1", &p, err));
+    CHECK(p.bw && p.ignored[0] == '\0');
+    CHECK(parse("bw=atkinson", &p, err));
+    CHECK(!p.bw && strcmp(p.ignored, "bw=atkinson") == 0);
+    CHECK(!parse("bw=dither", &p, err));
+    CHECK(!parse("frame=2", &p, err));
+    CHECK(parse("trim-color=fff", &p, err));
+    CHECK(p.trim_color_set && p.trim_color[0] == 255 && p.trim_threshold < 0);
+    CHECK(parse("trim-color=10%2C20%2C30%2Ct0.500000", &p, err));
+    CHECK(p.trim_color[0] == 10 && p.trim_color[2] == 30 && p.trim_threshold == 0.5);
+    CHECK(!parse("trim-color=fff,t2", &p, err));
     CHECK(parse("brightness=-20.000000&contrast=10&saturation=-100", &p, err));
     CHECK(p.brightness_set && p.brightness == -20 && p.contrast == 10 && p.saturation == -100);
 }
@@ -158,10 +172,10 @@ TEST(ignored)
 {
     hc_io_params p;
     char err[128];
-    CHECK(parse("region=eu_west&bw=threshold&frame=1&metadata=copyright%2Cc2pa&mystery=7&flag&"
+    CHECK(parse("region=eu_west&optimize=high&frame=1&metadata=copyright%2Cc2pa&mystery=7&flag&"
                 "width=10",
                 &p, err));
-    CHECK(strcmp(p.ignored, "bw,frame,metadata,mystery,flag") == 0);
+    CHECK(strcmp(p.ignored, "optimize,metadata,mystery,flag") == 0);
     CHECK(p.width_set && p.width.v == 10);
     /* a very long list is cut short, never overflows */
     char big[4096];
