@@ -211,7 +211,8 @@ static bool crop(char *value, hc_io_crop *c)
     char *colon = strchr(f[0], ':');
     if (colon) {
         *colon = '\0';
-        if (!number(f[0], &c->rw) || !number(colon + 1, &c->rh) || c->rw <= 0 || c->rh <= 0)
+        if (!number(f[0], &c->rw) || !number(colon + 1, &c->rh) || c->rw <= 0 || c->rh <= 0 ||
+            c->rw > 1e6 || c->rh > 1e6)
             return false;
         c->ratio = true;
         i = 1;

@@ -201,10 +201,16 @@ static hc_io_format choose_format(const hc_io_params *p, const char *in_fmt, boo
     return f;
 }
 
+/* Rounds a computed size or position, clamped to 0..1e9 (ratios of extreme values stay finite
+ * but can be huge; the output limit refuses them later). */
+static int round_px(double v)
+{
+    return !(v > 0) ? 0 : v > 1e9 ? 1000000000 : (int)lround(v);
+}
+
 static int px(hc_io_len l, int dim)
 {
-    double v = l.pct ? dim * l.v / 100.0 : l.v;
-    return v > 2e9 ? 2000000000 : (int)lround(v);
+    return round_px(l.pct ? dim * l.v / 100.0 : l.v);
 }
 
 /* Runs one libvips operation on *img (replaced on success). */
@@ -233,10 +239,10 @@ static void crop_rect(const hc_io_crop *c, int w, int h, int r[4])
     if (c->ratio) {
         if ((double)w / h > c->rw / c->rh) {
             ch = h;
-            cw = (int)lround(h * c->rw / c->rh);
+            cw = round_px(h * c->rw / c->rh);
         } else {
             cw = w;
-            ch = (int)lround(w * c->rh / c->rw);
+            ch = round_px(w * c->rh / c->rw);
         }
     } else {
         cw = px(c->w, w);
@@ -453,10 +459,10 @@ static hc_io_error canvas(VipsImage **pimg, const hc_io_params *p, char *err, si
         /* the smallest canvas of that ratio around the image */
         if ((double)w / h > c->rw / c->rh) {
             cw = w;
-            ch = lround(w * c->rh / c->rw);
+            ch = round_px(w * c->rh / c->rw);
         } else {
             ch = h;
-            cw = lround(h * c->rw / c->rh);
+            cw = round_px(h * c->rw / c->rh);
         }
     } else {
         cw = px(c->w, w);
@@ -569,6 +575,8 @@ static hc_io_error pipeline(VipsImage **pimg, const hc_io_params *p, char *err, 
     if (p->blur_set) {
         int w = vips_image_get_width(img), h = vips_image_get_height(img);
         double sigma = p->blur.pct ? (w > h ? w : h) * p->blur.v / 100.0 : p->blur.v;
+        if (sigma > 1000)
+            sigma = 1000; /* production's largest blur; a bigger mask only costs time */
         if (sigma > 0.3)
             STEP(vips_gaussblur(img, &o_, sigma, NULL));
     }

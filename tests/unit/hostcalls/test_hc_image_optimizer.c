@@ -451,6 +451,9 @@ TEST(errors)
     expect_passthrough("/img.png|width=9000&enable=upscale|", 200,
                        "Image exceeds maximum dimensions", &img_png);
     expect_passthrough("/img.png|trim=50p|", 200, "trim: removes the whole", &img_png);
+    /* an extreme ratio: refused by the output limit, not computed into nonsense */
+    expect_passthrough("/img.png|canvas=1:1000000|", 200, "Image exceeds maximum dimensions",
+                       &img_png);
     /* a bad value: the hostcall fails with inval, nothing reaches the origin */
     guest_result r;
     hc_env *e = run("/img.png|quality=500|", &r);

@@ -58,6 +58,8 @@ TEST(bad_values)
     CHECK(!parse("crop=10", &p, err));
     CHECK(!parse("crop=10,10,x5", &p, err));
     CHECK(!parse("crop=10,10,sideways", &p, err));
+    CHECK(!parse("crop=1e300:1", &p, err));
+    CHECK(!parse("crop=0:1", &p, err));
     CHECK(!parse("resize-filter=gauss", &p, err));
     CHECK(!parse("enable=everything", &p, err));
     CHECK(!parse("brightness=101", &p, err));
