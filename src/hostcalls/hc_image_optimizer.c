@@ -239,7 +239,7 @@ static hc_status do_request(fwe_caller *caller, hc_ctx *ctx, uint64_t *slots)
     if (st != HC_OK) {
         hc_ctx_close_response(ctx, resp);
         hc_ctx_close_body(ctx, body, false);
-        snprintf(msg, sizeof msg, "out of memory");
+        snprintf(msg, sizeof msg, "the origin body could not be read (or memory ran out)");
         goto fail;
     }
     write_detail(caller, detail, tag);
