@@ -382,6 +382,32 @@ bench-prof-instr: $(B)/bench-prof-instr build/guests/srv_app.wasm
 	@sh bench/prof_instr.sh $(B)/bench-prof-instr build/guests/srv_app.wasm "http://bench/status?code=200"
 # ---- end profiler block ----
 
+# ---- front block: 103 Early Hints, trailers and HEAD to the client, shielding, on_behalf_of
+# (src/hostcalls/hc_resp_extras.*, hc_shielding.*, hc_on_behalf_of.*, src/config/cfg_shield.*,
+# tests/unit/server/test_front.c, tests/guests/c/srv_front.c, hc_front.c, tests/guests/js/front_js.js) ----
+$(B)/tests/server/test_front: $(B)/fastlike build/guests/srv_front.wasm build/guests/js/front_js.wasm tests/unit/server/http_client.h tests/unit/server/test_server.h
+# ---- end front block ----
+# ---- image optimizer (imgopt block: src/hostcalls/hc_image_optimizer*, hc_imgopt_*,
+# tests/unit/hostcalls/test_hc_image_optimizer.c, test_hc_imgopt_params.c,
+# tests/guests/c/hc_image_optimizer.c, tests/guests/js/imgopt_sdk.js) ----
+# fastly_image_optimizer transforms images with libvips (Debian libvips-dev). Only
+# hc_imgopt_vips.c and the test that makes images see libvips's (glib's) headers; without libvips
+# (no vips.pc) that file builds as a stub: images pass through untouched with Fastly-IO-Error.
+# `private`: the test's flags do not leak into the library objects it depends on.
+VIPS_CFLAGS := $(shell pkg-config --cflags vips 2>/dev/null)
+VIPS_LIBS := $(shell pkg-config --libs vips 2>/dev/null)
+ifeq ($(strip $(VIPS_LIBS)),)
+$(B)/src/hostcalls/hc_imgopt_vips.o: CPPFLAGS += -DFASTLIKE_NO_VIPS
+$(B)/tests/hostcalls/test_hc_image_optimizer: private CPPFLAGS += -DFASTLIKE_NO_VIPS
+else
+$(B)/src/hostcalls/hc_imgopt_vips.o: CPPFLAGS += $(VIPS_CFLAGS)
+$(B)/tests/hostcalls/test_hc_image_optimizer: private CPPFLAGS += $(VIPS_CFLAGS)
+LDLIBS += $(VIPS_LIBS)
+endif
+$(B)/tests/hostcalls/test_hc_image_optimizer: build/guests/js/imgopt_sdk.wasm tests/unit/server/http_client.h tests/unit/server/test_server.h
+$(B)/tests/hostcalls/test_hc_image_optimizer: private CPPFLAGS += -Itests/unit/server
+# ---- end imgopt block ----
+
 # ---- code health (health block: src/util/util_str.*, src/config/cfg_json.*, tests/unit/util/,
 # tests/unit/config/test_json.c) ----
 $(B)/tests/config/test_json: tests/unit/config/tmp_files.h

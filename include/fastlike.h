@@ -153,6 +153,11 @@ fastlike_status fastlike_config_set_device_detection(fastlike_config *c, const c
  * "NAME :: MESSAGE" lines; names nobody declared go to stdout (docs/cli.md). */
 fastlike_status fastlike_config_add_logger(fastlike_config *c, const char *name, const char *path,
                                            char *err, size_t errlen);
+/* A shield POP, as -shield NAME=local|HOST:PORT|URL (docs/shielding.md): "NAME=local" makes this
+ * server play it, otherwise the guest's backend_for_shield reaches it at that address. A bad spec
+ * or a repeated name is FASTLIKE_ERR_ARGS with the reason in err. */
+fastlike_status fastlike_config_add_shield(fastlike_config *c, const char *spec, char *err,
+                                           size_t errlen);
 /* A Compute project's fastly.toml, as -C FILE: its [local_server] backends (with their TLS, SNI,
  * gRPC, timeout and health options), dictionaries, config stores, KV (object) stores, secret
  * stores, geolocation, device detection, ACLs and fake Fastly keys, read with Viceroy's rules

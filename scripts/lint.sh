@@ -43,7 +43,10 @@ fi
 
 # Formatting (.clang-format): every C file we write must be as clang-format leaves it. Generated
 # files (tools/witx2c output) and third-party code are exempt.
-if command -v clang-format >/dev/null 2>&1 && command -v git >/dev/null 2>&1 && [ -d .git ]; then
+if ! command -v clang-format >/dev/null 2>&1; then
+    echo "lint: clang-format not found (run scripts/deps.sh)"
+    status=1
+elif [ -d .git ]; then
     # shellcheck disable=SC2046
     out=$(git ls-files '*.c' '*.h' | grep -v -E '^third_party/|^src/hostcalls/hc_abi_table\.c$|^tests/guests/include/fastly_hostcalls\.h$' |
         xargs clang-format --dry-run -Werror 2>&1 | grep -E '^[^ ].*: (error|warning):' | cut -d: -f1 | sort -u)

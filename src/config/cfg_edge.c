@@ -248,6 +248,7 @@ void cfg_edge_deinit(cfg_edge *e)
     free(e->geo);
     cfg_device_deinit(e->device);
     free(e->device);
+    cfg_shields_deinit(&e->shields);
     cfg_edge_init(e);
 }
 
@@ -459,6 +460,8 @@ cfg_status cfg_edge_merge(cfg_edge *dst, cfg_edge *src, char *err, size_t errlen
         dst->device = src->device;
         src->device = NULL;
     }
+    if (!cfg_shields_merge(&dst->shields, &src->shields))
+        return nomem(err, errlen);
     cfg_edge_deinit(src);
     return CFG_OK;
 }
@@ -647,6 +650,8 @@ cfg_status cfg_edge_clone(cfg_edge *dst, const cfg_edge *src, char *err, size_t 
     CLONE_ARRAY(dst->acls, dst->nacls, src->acls, src->nacls, clone_acl);
     CLONE_ARRAY(dst->loggers, dst->nloggers, src->loggers, src->nloggers, clone_logger);
     if (!clone_geo(&dst->geo, src->geo) || !clone_device(&dst->device, src->device))
+        goto fail;
+    if (!cfg_shields_clone(&dst->shields, &src->shields))
         goto fail;
     return CFG_OK;
 fail:

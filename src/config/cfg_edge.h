@@ -7,6 +7,7 @@
 #include "config/cfg_acl.h"
 #include "config/cfg_device.h"
 #include "config/cfg_geo.h"
+#include "config/cfg_shield.h"
 #include "config/cfg_status.h"
 #include "config/cfg_store.h"
 
@@ -35,6 +36,7 @@ typedef struct cfg_edge {
     cfg_device *device; /* NULL: no device-detection data (every lookup is none) */
     cfg_logger *loggers;
     size_t nloggers;
+    cfg_shields shields; /* shield POPs (-shield, [local_server.shielding_sites]) */
 } cfg_edge;
 
 void cfg_edge_init(cfg_edge *e);

@@ -255,13 +255,17 @@ static cfg_status do_fake_keys(cfg_ft *f, const cfg_toml_value *v, const char *w
     return CFG_OK;
 }
 
-static cfg_status do_shielding_site(cfg_ft *f, const cfg_toml_value *v, const char *where)
+static cfg_status do_shielding_site(cfg_ft *f, const char *name, const cfg_toml_value *v,
+                                    const char *where)
 {
+    char msg[512];
     if (v->type == CFG_TOML_STRING) {
         if (strcasecmp(v->u.s.ptr, "local") != 0)
             return cfg_ft_bad(f, CFG_ERR_TOML, v, where,
                               "Illegal TOML string for shielding site; must be 'local'");
-        return CFG_OK;
+        cfg_status st =
+            cfg_shields_add(&f->o->edge.shields, name, true, NULL, NULL, msg, sizeof msg);
+        return st == CFG_OK ? CFG_OK : cfg_ft_bad(f, st, v, where, "%s", msg);
     }
     if (v->type == CFG_TOML_TABLE) {
         const cfg_toml_value *e = cfg_toml_get(v, "encrypted"), *u = cfg_toml_get(v, "unencrypted");
@@ -270,7 +274,16 @@ static cfg_status do_shielding_site(cfg_ft *f, const cfg_toml_value *v, const ch
             return cfg_ft_bad(f, CFG_ERR_TOML, v, where,
                               "Illegal table for shielding site; must have exactly one key named "
                               "'encrypted', and one named 'unencrypted'");
-        return CFG_OK;
+        const cfg_toml_value *bad = !cfg_shield_url_ok(e->u.s.ptr)   ? e
+                                    : !cfg_shield_url_ok(u->u.s.ptr) ? u
+                                                                     : NULL;
+        if (bad)
+            return cfg_ft_bad(f, CFG_ERR_TOML, bad, where,
+                              "Illegal URL ('%s'): expected an http:// or https:// URL",
+                              bad->u.s.ptr);
+        cfg_status st = cfg_shields_add(&f->o->edge.shields, name, false, u->u.s.ptr, e->u.s.ptr,
+                                        msg, sizeof msg);
+        return st == CFG_OK ? CFG_OK : cfg_ft_bad(f, st, v, where, "%s", msg);
     }
     return cfg_ft_bad(
         f, CFG_ERR_TOML, v, where,
@@ -308,7 +321,7 @@ static cfg_status config_store_entry(cfg_ft *f, const char *n, const cfg_toml_va
 
 static cfg_status shielding_entry(cfg_ft *f, const char *n, const cfg_toml_value *v, const char *w)
 {
-    return do_shielding_site(f, v, w);
+    return do_shielding_site(f, n, v, w);
 }
 
 /* The section under one of its names (aliases count as the same field, given once). */

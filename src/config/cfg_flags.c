@@ -290,6 +290,12 @@ static cfg_status f_logger(cfg_options *o, const char *v, char *err, size_t errl
     return add_edge(o, v, true, "NAME or NAME=FILE", cfg_edge_add_logger, err, errlen);
 }
 
+/* -shield NAME=local|ADDR: a shield POP (cfg_shield.h); repeatable, a name once. */
+static cfg_status f_shield(cfg_options *o, const char *v, char *err, size_t errlen)
+{
+    return cfg_shields_add_spec(&o->edge.shields, v, err, errlen);
+}
+
 static cfg_status f_compliance_region(cfg_options *o, const char *v, char *err, size_t errlen)
 {
     if (strcmp(v, "none") != 0 && strcmp(v, "us-eu") != 0 && strcmp(v, "us") != 0) {
@@ -463,6 +469,7 @@ static const flag_def flag_table[] = {
     {"geo", NULL, false, f_geo, "FILE.json|FILE.mmdb"},
     {"device-detection", NULL, false, f_device_detection, "FILE.json"},
     {"logger", NULL, false, f_logger, "NAME[=FILE]"},
+    {"shield", NULL, false, f_shield, "NAME=local|HOST:PORT|URL"},
     {"compliance-region", NULL, false, f_compliance_region, "none|us-eu|us"},
     {"fake-fastly-key", NULL, false, f_fake_fastly_key, "KEY"},
     {"profile-ui", NULL, false, f_profile_ui, "HOST:PORT"},
@@ -684,6 +691,8 @@ const char *cfg_usage_text(void)
            "                           or a MaxMind database (GeoIP2/GeoLite2 City, ASN, ...)\n"
            "  -device-detection FILE.json  device data by user agent: {\"UA\": {\"device\": ...}}\n"
            "  -logger NAME[=FILE]      a log endpoint, to FILE or stdout (repeatable)\n"
+           "  -shield NAME=local|HOST:PORT|URL  a shield POP: this server plays it (local), or\n"
+           "                           it is reached at that address (repeatable)\n"
            "  -C, -config FILE         a fastly.toml: its [local_server] backends, stores, ACLs,\n"
            "                           geolocation and device detection (flags win over it)\n"
            "  -compliance-region none|us-eu|us\n"

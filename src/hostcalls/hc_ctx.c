@@ -6,6 +6,7 @@
 #include "util/util_id.h"
 #include "hc_pending.h"
 #include "hc_cache.h"
+#include "hc_resp_extras.h"
 #include "util/util_str.h"
 
 #include <netinet/in.h>
@@ -185,7 +186,11 @@ static hc_status finish_stream(hc_ctx *ctx)
 hc_status hc_ctx_close_body(hc_ctx *ctx, uint32_t handle, bool abandon)
 {
     if (hc_ctx_is_streaming_body(ctx, handle)) {
-        hc_body_free(hc_table_take(&ctx->items, handle, HC_ITEM_STREAMING_BODY));
+        hc_body *sb = hc_table_take(&ctx->items, handle, HC_ITEM_STREAMING_BODY);
+        hc_status tst = abandon ? HC_OK : hc_send_trailers(ctx, &sb->trailers);
+        hc_body_free(sb);
+        if (tst != HC_OK && ctx->resp_state == HC_RESP_STREAMING)
+            ctx->resp_state = HC_RESP_ABORTED;
         if (abandon) {
             if (ctx->resp_state == HC_RESP_STREAMING)
                 ctx->resp_state = HC_RESP_ABORTED;
@@ -360,7 +365,10 @@ void hc_ctx_finish(hc_ctx *ctx)
     if (!ctx || ctx->resp_state != HC_RESP_STREAMING)
         return;
     /* the guest left its streaming body open: close it as production does at the end */
-    hc_body_free(hc_table_take(&ctx->items, ctx->streaming_body, HC_ITEM_STREAMING_BODY));
+    hc_body *sb = hc_table_take(&ctx->items, ctx->streaming_body, HC_ITEM_STREAMING_BODY);
+    if (sb && hc_send_trailers(ctx, &sb->trailers) != HC_OK)
+        ctx->resp_state = HC_RESP_ABORTED;
+    hc_body_free(sb);
     finish_stream(ctx);
 }
 
@@ -455,6 +463,12 @@ static hc_status pump(hc_ctx *ctx, hc_body *b)
 hc_status hc_ctx_send_downstream(hc_ctx *ctx, uint32_t resp_handle, uint32_t body_handle,
                                  bool streaming)
 {
+    /* 103 Early Hints go out ahead of the final response, and both handles stay the guest's:
+     * the Go SDK sends its final response with the same handles after a 103 (Viceroy takes
+     * them, which breaks that; production does not) */
+    hc_response *hint = hc_ctx_response(ctx, resp_handle);
+    if (hint && hint->status == 103 && hc_ctx_body(ctx, body_handle))
+        return hc_send_interim(ctx, hint, 103);
     /* as Viceroy: the response is taken first, and gone even when the body handle is bad */
     hc_response *r = hc_table_take(&ctx->responses, resp_handle, HC_KIND_RESPONSE);
     if (!r)
@@ -469,11 +483,7 @@ hc_status hc_ctx_send_downstream(hc_ctx *ctx, uint32_t resp_handle, uint32_t bod
         goto out_body;
     }
     if (r->status >= 100 && r->status < 200) {
-        /* Viceroy: 103 Early Hints is accepted (our sink has no interim responses: dropped) */
-        if (r->status == 103)
-            hc_log(ctx, 1, "send_downstream: 103 Early Hints not forwarded");
-        else
-            st = HC_INVAL;
+        st = HC_INVAL; /* as Viceroy: a 1xx other than 103 (handled above) */
         goto out_body;
     }
     hc_body *b = hc_ctx_body(ctx, body_handle);
@@ -490,6 +500,10 @@ hc_status hc_ctx_send_downstream(hc_ctx *ctx, uint32_t resp_handle, uint32_t bod
                    "(%llu bytes); framing automatically",
                    (long long)manual, (unsigned long long)known);
     }
+    if (hc_downstream_is_head(ctx))
+        cl = hc_head_content_length(r, have_len, known); /* no body follows: keep the declared */
+    else if (b->trailers.n > 0 && r->framing_mode != 1)
+        cl = -1; /* trailers need a chunked body */
     st = send_head(ctx, r, cl);
     if (st != HC_OK) {
         ctx->resp_state = HC_RESP_ABORTED;
@@ -507,6 +521,8 @@ hc_status hc_ctx_send_downstream(hc_ctx *ctx, uint32_t resp_handle, uint32_t bod
         return st;
     }
     st = pump(ctx, b);
+    if (st == HC_OK)
+        st = hc_send_trailers(ctx, &b->trailers);
     if (st == HC_OK)
         st = ctx->sink->finish(ctx->sink->sink) == 0 ? HC_OK : HC_ERROR;
     ctx->resp_state = st == HC_OK ? HC_RESP_DONE : HC_RESP_ABORTED;

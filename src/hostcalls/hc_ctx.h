@@ -47,6 +47,11 @@ typedef struct hc_downstream_sink {
     int (*write)(void *sink, const uint8_t *data, size_t len);
     int (*finish)(void *sink);
     void *sink;
+    /* Optional (NULL: not supported by this sink, the call is then a no-op that succeeds).
+     * send_info sends an interim 1xx response before the head (e.g. 103 Early Hints); trailers
+     * hands over the trailer fields to send after the body, before finish. */
+    int (*send_info)(void *sink, uint16_t status, const hc_header_view *headers, size_t nheaders);
+    int (*trailers)(void *sink, const hc_header_view *fields, size_t nfields);
 } hc_downstream_sink;
 
 /* Read-only, server-wide settings the hostcalls need (owned by the server). */

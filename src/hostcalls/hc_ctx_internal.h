@@ -148,8 +148,9 @@ hc_status hc_ctx_close_body(hc_ctx *ctx, uint32_t handle, bool abandon);
 
 /* fastly_http_resp.send_downstream: consumes both handles (the response one even when the body
  * handle is bad, as Viceroy); sends the head and, unless streaming, the whole body, through the
- * sink. Errors: badf, inval (1xx other than 103), error (a response was sent already, or the
- * client went away). */
+ * sink. A 103 response instead goes out as an interim response and both handles stay the
+ * guest's (hc_resp_extras.h). Errors: badf, inval (1xx other than 103), error (a response was
+ * sent already, or the client went away). */
 hc_status hc_ctx_send_downstream(hc_ctx *ctx, uint32_t resp_handle, uint32_t body_handle,
                                  bool streaming);
 /* Writes bytes to / moves a whole body into the streaming response body. */

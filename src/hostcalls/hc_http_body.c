@@ -33,7 +33,14 @@ static fwe_trap_kind body_append(fwe_caller *caller, uint64_t *slots, void *data
         HC_RETURN(HC_BADF);
     if (hc_ctx_is_streaming_body(ctx, dest)) {
         hc_status st = hc_ctx_stream_body(ctx, src);
-        hc_body_free(src); /* trailers cannot reach the client through the sink */
+        /* its trailers (complete once it was read to the end) follow the response body */
+        hc_body *sb = hc_table_get(&ctx->items, dest, HC_ITEM_STREAMING_BODY);
+        for (size_t i = 0; st == HC_OK && sb && i < src->trailers.n; i++) {
+            const hc_header *t = &src->trailers.items[i];
+            if (!hc_headers_append(&sb->trailers, t->name, t->name_len, t->value, t->value_len))
+                st = HC_ERROR;
+        }
+        hc_body_free(src);
         HC_RETURN(st);
     }
     if (hc_table_kind(&ctx->items, dest) == HC_ITEM_STREAMING_REQ_BODY)
@@ -110,13 +117,10 @@ static fwe_trap_kind trailer_append(fwe_caller *caller, uint64_t *slots, void *d
     HC_CTX(ctx);
     uint32_t h = HC_ARG(0);
     if (hc_ctx_is_streaming_body(ctx, h)) {
-        /* accepted and validated; the sink has no way to send trailers */
-        hc_headers scratch;
-        hc_headers_init(&scratch);
-        hc_status st =
-            hc_call_header_add(caller, &scratch, HC_ARG(1), HC_ARG(2), HC_ARG(3), HC_ARG(4), false);
-        hc_headers_deinit(&scratch);
-        HC_RETURN(st);
+        /* the downstream response: sent after its last chunk when the body is closed */
+        hc_body *sb = hc_table_get(&ctx->items, h, HC_ITEM_STREAMING_BODY);
+        HC_RETURN(hc_call_header_add(caller, &sb->trailers, HC_ARG(1), HC_ARG(2), HC_ARG(3),
+                                     HC_ARG(4), false));
     }
     hc_headers *req_trailers = hc_stream_req_trailers(ctx, h);
     if (req_trailers) /* a backend request body still being written: sent when it is closed */

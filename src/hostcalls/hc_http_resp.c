@@ -4,6 +4,7 @@
 #include "hc_http_resp.h"
 
 #include "hc_hostcall.h"
+#include "hc_resp_extras.h"
 
 #define RESP(r, i)                                                                                 \
     HC_CTX(ctx);                                                                                   \
@@ -137,6 +138,17 @@ static fwe_trap_kind send_downstream(fwe_caller *caller, uint64_t *slots, void *
     HC_RETURN(hc_ctx_send_downstream(ctx, HC_ARG(0), HC_ARG(1), HC_ARG(2) == 1));
 }
 
+/* send_informational_response(resp, status): an interim response (e.g. 103 Early Hints) with
+ * the response's headers, ahead of the final response. The handle stays the guest's. Any 1xx
+ * but 101 (inval otherwise); error once the final response went out. */
+static fwe_trap_kind send_informational_response(fwe_caller *caller, uint64_t *slots, void *data)
+{
+    RESP(r, 0);
+    if (!hc_interim_status_ok(HC_ARG(1)))
+        HC_RETURN(HC_INVAL);
+    HC_RETURN(hc_send_interim(ctx, r, (uint16_t)HC_ARG(1)));
+}
+
 /* The backend address of a response: only for direct-pass responses in production, so `none`
  * here (as Viceroy for non-direct-pass responses). */
 static fwe_trap_kind get_addr_dest(fwe_caller *caller, uint64_t *slots, void *data)
@@ -159,6 +171,7 @@ const hc_impl hc_http_resp_impls[] = {
     {M, "version_get", version_get},
     {M, "version_set", version_set},
     {M, "send_downstream", send_downstream},
+    {M, "send_informational_response", send_informational_response},
     {M, "status_get", status_get},
     {M, "status_set", status_set},
     {M, "close", resp_close},

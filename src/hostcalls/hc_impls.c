@@ -25,6 +25,9 @@
 #include "hc_secret_store.h"
 #include "hc_log.h"
 #include "hc_acl.h"
+#include "hc_on_behalf_of.h"
+#include "hc_shielding.h"
+#include "hc_image_optimizer.h"
 
 const hc_impl *const hc_all_impls[] = {
     hc_abi_init_impls,
@@ -50,5 +53,8 @@ const hc_impl *const hc_all_impls[] = {
     hc_cache_impls,
     hc_http_cache_impls,
     hc_purge_impls,
+    hc_on_behalf_of_impls,
+    hc_shielding_impls,
+    hc_image_optimizer_impls,
     NULL,
 };

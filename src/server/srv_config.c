@@ -591,6 +591,17 @@ fastlike_status fastlike_config_add_logger(fastlike_config *c, const char *name,
     return add_edge(c, cfg_edge_add_logger, "logger", name, path, err, errlen);
 }
 
+fastlike_status fastlike_config_add_shield(fastlike_config *c, const char *spec, char *err,
+                                           size_t errlen)
+{
+    char msg[512] = "";
+    cfg_status st =
+        spec ? cfg_shields_add_spec(&c->edge.shields, spec, msg, sizeof msg) : CFG_ERR_VALUE;
+    if (st != CFG_OK)
+        put_err(err, errlen, spec ? msg : "no shield given");
+    return from_cfg(st);
+}
+
 fastlike_status fastlike_config_set_geo(fastlike_config *c, const char *json_path, char *err,
                                         size_t errlen)
 {

@@ -679,7 +679,7 @@ fastlike_status fastlike_handle(fastlike *f, const fastlike_request *req, fastli
     fill_addr(&d.client_addr, req->client_ip ? req->client_ip : "127.0.0.1");
     fill_addr(&d.server_addr, "127.0.0.1");
     buf_sink bs = {.resp = resp};
-    srv_sink sink = {{buf_head, buf_write, buf_finish, &bs}, buf_abort};
+    srv_sink sink = {{buf_head, buf_write, buf_finish, &bs, NULL, NULL}, buf_abort};
     /* in-process: a fresh instance that does not wait for further requests, since the call
      * returns only when the instance ends */
     srv_guest *g = srv_live_acquire(&f->live);

@@ -108,6 +108,9 @@ struct http_req {
     size_t pre_off, pre_len, pre_cap;
     /* the response */
     bool is_head, head_sent, no_body, chunked_out, broken, finished;
+    bool te_trailers; /* the request's TE lists "trailers": trailer fields may follow the body */
+    char *trailer_section; /* formatted trailer fields ("name: value\r\n"...), or NULL */
+    size_t trailer_len;
     int64_t resp_cl;
     uint64_t resp_written;
     char *out;
@@ -426,14 +429,97 @@ static int sink_write(void *p, const uint8_t *data, size_t len)
     return out_append(r, data, len);
 }
 
+/* ---- interim responses and trailers (hc_downstream_sink.send_info / .trailers) ---- */
+
+/* A 1xx response goes out at once, ahead of the head; an HTTP/1.0 client gets none (RFC 9110
+ * 15.2), which the guest does not see. */
+static int sink_send_info(void *p, uint16_t status, const hc_header_view *h, size_t n)
+{
+    http_req *r = p;
+    if (r->head_sent || r->broken)
+        return -1;
+    if (r->dreq.http_version == 1)
+        return 0;
+    out_printf(r, "HTTP/1.1 %u %s\r\n", status, reason_phrase(status));
+    for (size_t i = 0; i < n; i++) {
+        if (is_framing_header(h[i].name, h[i].name_len))
+            continue;
+        out_append(r, h[i].name, h[i].name_len);
+        out_append(r, ": ", 2);
+        out_append(r, h[i].value, h[i].value_len);
+        out_append(r, "\r\n", 2);
+    }
+    out_append(r, "\r\n", 2);
+    return out_flush(r);
+}
+
+/* Keeps the trailer fields for the end of a chunked body. Dropped (the guest is not told) when
+ * the body is not chunked or the client did not ask for trailers with `TE: trailers`, as RFC 9110
+ * 6.5.1 has servers do for fields a client might otherwise discard unseen. */
+static int sink_trailers(void *p, const hc_header_view *h, size_t n)
+{
+    http_req *r = p;
+    if (r->broken)
+        return -1;
+    if (!r->chunked_out || !r->te_trailers || r->no_body)
+        return 0;
+    size_t len = r->trailer_len;
+    for (size_t i = 0; i < n; i++)
+        len += h[i].name_len + 2 + h[i].value_len + 2;
+    char *grown = realloc(r->trailer_section, len ? len : 1);
+    if (!grown)
+        return -1;
+    r->trailer_section = grown;
+    for (size_t i = 0; i < n; i++) {
+        if (is_framing_header(h[i].name, h[i].name_len))
+            continue;
+        char *d = grown + r->trailer_len;
+        memcpy(d, h[i].name, h[i].name_len);
+        memcpy(d + h[i].name_len, ": ", 2);
+        memcpy(d + h[i].name_len + 2, h[i].value, h[i].value_len);
+        memcpy(d + h[i].name_len + 2 + h[i].value_len, "\r\n", 2);
+        r->trailer_len += h[i].name_len + 2 + h[i].value_len + 2;
+    }
+    return 0;
+}
+
+/* True when the request's TE fields list the "trailers" token. */
+static bool accepts_trailers(const srv_http_head *hd)
+{
+    for (size_t i = 0; i < hd->nfields; i++) {
+        const srv_http_field *f = &hd->fields[i];
+        if (f->name_len != 2 || strncasecmp(f->name, "te", 2) != 0)
+            continue;
+        for (size_t j = 0; j < f->value_len;) {
+            while (j < f->value_len &&
+                   (f->value[j] == ' ' || f->value[j] == '\t' || f->value[j] == ','))
+                j++;
+            size_t start = j;
+            while (j < f->value_len && f->value[j] != ',' && f->value[j] != ';' &&
+                   f->value[j] != ' ' && f->value[j] != '\t')
+                j++;
+            if (j - start == 8 && strncasecmp(f->value + start, "trailers", 8) == 0)
+                return true;
+            while (j < f->value_len && f->value[j] != ',')
+                j++; /* parameters */
+        }
+    }
+    return false;
+}
+
 static int sink_finish(void *p)
 {
     http_req *r = p;
     if (r->finished)
         return 0;
     r->finished = true;
-    if (r->chunked_out)
+    if (r->chunked_out && r->trailer_len) {
+        out_append(r, "0\r\n", 3);
+        out_append(r, r->trailer_section, r->trailer_len);
+        out_append(r, "\r\n", 2);
+    } else if (r->chunked_out) {
         out_append(r, "0\r\n\r\n", 5);
+    }
     if (r->resp_cl >= 0 && !r->no_body && r->resp_written < (uint64_t)r->resp_cl)
         r->broken = true; /* shorter than its Content-Length: the client must see it end */
     return out_flush(r);
@@ -619,6 +705,7 @@ static void req_free(http_req *r)
     free(r->headers);
     free(r->pre);
     free(r->out);
+    free(r->trailer_section);
     free(r);
 }
 
@@ -849,7 +936,10 @@ static http_req *req_new(conn *c, const srv_http_head *hd)
     r->expect_continue = hd->expect_continue && r->body_mode != BODY_NONE;
     r->is_head = hd->method_len == 4 && memcmp(hd->method, "HEAD", 4) == 0;
     r->resp_cl = -1;
-    r->sink = (srv_sink){{sink_send_head, sink_write, sink_finish, r}, sink_abort};
+    r->sink = (srv_sink){{sink_send_head, sink_write, sink_finish, r, NULL, NULL}, sink_abort};
+    r->sink.hc.send_info = sink_send_info;
+    r->sink.hc.trailers = sink_trailers;
+    r->te_trailers = accepts_trailers(hd);
     return r;
 }
 

@@ -77,6 +77,23 @@ static int w_finish(void *p)
     return rc;
 }
 
+/* Interim responses and trailers pass straight through (the real sink may lack them). */
+static int w_send_info(void *p, uint16_t status, const hc_header_view *h, size_t n)
+{
+    wrap_sink *w = p;
+    if (w->head_sent || w->ended)
+        return -1;
+    return w->real->hc.send_info ? w->real->hc.send_info(w->real->hc.sink, status, h, n) : 0;
+}
+
+static int w_trailers(void *p, const hc_header_view *h, size_t n)
+{
+    wrap_sink *w = p;
+    if (!w->head_sent || w->ended)
+        return -1;
+    return w->real->hc.trailers ? w->real->hc.trailers(w->real->hc.sink, h, n) : 0;
+}
+
 static void w_abort(wrap_sink *w)
 {
     if (w->ended)
@@ -95,7 +112,9 @@ static void wrap_init(wrap_sink *w, const srv_sink *real, const srv_guest *g, co
     w->log.verbosity = hc_request_verbosity(&g->hc, req);
     if (w->log.verbosity < g->log.verbosity)
         w->log.verbosity = g->log.verbosity;
-    w->hc = (hc_downstream_sink){w_send_head, w_write, w_finish, w};
+    w->hc = (hc_downstream_sink){w_send_head, w_write, w_finish, w, NULL, NULL};
+    w->hc.send_info = w_send_info;
+    w->hc.trailers = w_trailers;
     w->t0 = util_now_ns();
 }
 

@@ -87,7 +87,7 @@ srv_run_status srv_run_main(srv_guest *g, const srv_run_config *cfg, int *exit_c
                                  .body_length = -1};
     set_loopback(&req.client_addr, 0);
     set_loopback(&req.server_addr, 80);
-    hc_downstream_sink sink = {discard_head, discard_write, discard_finish, NULL};
+    hc_downstream_sink sink = {discard_head, discard_write, discard_finish, NULL, NULL, NULL};
     hc = hc_ctx_new(&g->hc, &req, &sink, trace);
     if (!hc) {
         snprintf(message, msglen, "out of memory");

@@ -538,8 +538,29 @@ TEST(acls)
     CHECK_EQ_INT(load("[local_server.shielding_sites]\nhere = \"Local\"\n"
                       "pop = { encrypted = \"https://a\", unencrypted = \"http://a\" }\n",
                       &o, err, sizeof err),
-                 CFG_OK); /* checked, not used */
+                 CFG_OK);
+    const cfg_shield *sh = cfg_shields_find(&o.edge.shields, "here", 4);
+    CHECK(sh && sh->local);
+    sh = cfg_shields_find(&o.edge.shields, "pop", 3);
+    CHECK(sh && !sh->local && sh->encrypted && sh->unencrypted);
+    if (sh && sh->encrypted && sh->unencrypted) {
+        CHECK_STR_EQ(sh->encrypted, "https://a");
+        CHECK_STR_EQ(sh->unencrypted, "http://a");
+    }
     cfg_options_deinit(&o);
+    EXPECT_ERR("[local_server.shielding_sites]\nx = { encrypted = \"a b\", unencrypted = "
+               "\"http://a\" }\n",
+               CFG_ERR_TOML,
+               ":2:19: local_server.shielding_sites.x: Illegal URL ('a b'): expected an http:// or "
+               "https:// URL");
+    EXPECT_ERR(
+        "[local_server.shielding_sites]\nx = 1\n", CFG_ERR_TOML,
+        ":2:5: local_server.shielding_sites.x: Illegal TOML value for shielding site; must be "
+        "either the string 'local' or a table containing an encrypted and unencrypted "
+        "URL.");
+    EXPECT_ERR("[local_server.shielding_sites]\nx = { encrypted = \"http://a\" }\n", CFG_ERR_TOML,
+               ":2:5: local_server.shielding_sites.x: Illegal table for shielding site; must have "
+               "exactly one key named 'encrypted', and one named 'unencrypted'");
     EXPECT_ERR("[local_server.shielding_sites]\nx = \"remote\"\n", CFG_ERR_TOML,
                ":2:5: local_server.shielding_sites.x: Illegal TOML string for shielding site; "
                "must be 'local'");
@@ -616,6 +637,32 @@ TEST(flags_override_toml)
 }
 
 /* The embedding API and the command line's hand-over of the whole edge data to the config. */
+/* -shield over [local_server.shielding_sites]: the flag wins for its name, the rest comes in. */
+TEST(shields_flags_over_toml)
+{
+    const char *toml = write_proj("fastly.toml", "[local_server.shielding_sites]\n"
+                                                 "pdx = \"local\"\n"
+                                                 "sea = { encrypted = \"https://s\", "
+                                                 "unencrypted = \"http://s\" }\n");
+    char *argv[] = {"-shield", "pdx=127.0.0.1:9", "-C", (char *)toml, "-wasm", wasm_path};
+    cfg_options o;
+    cfg_options_init(&o);
+    char err[2048] = "";
+    CHECK_EQ_INT(cfg_parse_flags(&o, 6, argv, err, sizeof err), CFG_OK);
+    CHECK_STR_EQ(err, "");
+    CHECK_EQ_INT(o.edge.shields.n, 2);
+    const cfg_shield *s = cfg_shields_find(&o.edge.shields, "pdx", 3);
+    CHECK(s && !s->local && s->unencrypted && strcmp(s->unencrypted, "http://127.0.0.1:9/") == 0);
+    s = cfg_shields_find(&o.edge.shields, "sea", 3);
+    CHECK(s && !s->local && s->encrypted && strcmp(s->encrypted, "https://s") == 0);
+    /* and a copy of the edge data keeps them */
+    cfg_edge copy;
+    CHECK_EQ_INT(cfg_edge_clone(&copy, &o.edge, err, sizeof err), CFG_OK);
+    CHECK_EQ_INT(copy.shields.n, 2);
+    cfg_edge_deinit(&copy);
+    cfg_options_deinit(&o);
+}
+
 TEST(config_api)
 {
     write_proj("fastly.toml",
@@ -766,6 +813,7 @@ int main(int argc, char **argv)
     RUN(device_detection);
     RUN(acls);
     RUN(flags_override_toml);
+    RUN(shields_flags_over_toml);
     RUN(config_api);
     RUN(binary_bad_files);
     tmp_dir_remove();

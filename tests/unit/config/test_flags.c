@@ -579,6 +579,39 @@ TEST(compliance_region)
                "-compliance-region", "eu");
 }
 
+TEST(shield)
+{
+    cfg_options o;
+    char err[512];
+    CHECK_EQ_INT(parse(&o, err, sizeof err, "-shield", "pdx-or-us=local", "-shield",
+                       "paris-fr=127.0.0.1:7676", "-shield", "sea=https://shield.test:8443/x",
+                       (const char *)NULL),
+                 CFG_OK);
+    CHECK_EQ_INT(o.edge.shields.n, 3);
+    const cfg_shield *s = cfg_shields_find(&o.edge.shields, "pdx-or-us", 9);
+    CHECK(s && s->local && !s->unencrypted && !s->encrypted);
+    s = cfg_shields_find(&o.edge.shields, "paris-fr", 8);
+    CHECK(s && !s->local);
+    if (s) {
+        CHECK_STR_EQ(s->unencrypted, "http://127.0.0.1:7676/");
+        CHECK_STR_EQ(s->encrypted, "http://127.0.0.1:7676/");
+    }
+    s = cfg_shields_find(&o.edge.shields, "sea", 3);
+    CHECK(s && s->unencrypted && strcmp(s->unencrypted, "https://shield.test:8443/x") == 0);
+    CHECK(!cfg_shields_find(&o.edge.shields, "PDX-OR-US", 9)); /* names are exact */
+    cfg_options_deinit(&o);
+    EXPECT_ERR(CFG_ERR_VALUE, "-shield: 'pdx': expected NAME=local or NAME=HOST:PORT", "-shield",
+               "pdx");
+    EXPECT_ERR(CFG_ERR_VALUE, "-shield: '=local': expected NAME=local", "-shield", "=local");
+    EXPECT_ERR(CFG_ERR_VALUE, "-shield: 'x=': expected NAME=local", "-shield", "x=");
+    EXPECT_ERR(CFG_ERR_VALUE, "-shield: shield 'a' is given twice", "-shield", "a=local", "-shield",
+               "a=127.0.0.1:1");
+    EXPECT_ERR(CFG_ERR_VALUE, "-shield: shield 'a': 'ftp://h/' is not an http:// or https:// URL",
+               "-shield", "a=ftp://h");
+    EXPECT_ERR(CFG_ERR_VALUE, "is not an http:// or https:// URL", "-shield", "a=http://");
+    EXPECT_ERR(CFG_ERR_USAGE, "-shield needs a value", "-shield");
+}
+
 TEST(kv_dir)
 {
     cfg_options o;
@@ -693,6 +726,7 @@ TEST(usage_lists_every_flag)
                            "-geo ",
                            "-device-detection ",
                            "-logger ",
+                           "-shield ",
                            "-compliance-region ",
                            "-fake-fastly-key ",
                            "-profile-ui ",
@@ -830,6 +864,7 @@ int main(int argc, char **argv)
     RUN(request_timeout);
     RUN(syntax_errors_and_help);
     RUN(usage_lists_every_flag);
+    RUN(shield);
     RUN(binary_startup_errors);
     tmp_dir_remove();
     return harness_finish(argv[0]);

@@ -281,7 +281,7 @@ TEST(client_server_env)
     snprintf(want_geo, sizeof want_geo, "no error: %s\n", cfg_geo_default_json);
     CHECK_STR_EQ((char *)r.body, want_geo);
     hc_resp_free(&r);
-    /* early hints are accepted and dropped (as Viceroy), the response follows */
+    /* the 103 goes out first (test_front.c reads it), then the response follows */
     CHECK_EQ_INT(get("/hints", &r), 200);
     CHECK_STR_EQ((char *)r.body, "after hints\n");
     CHECK(r.status == 200 && !strstr(r.head, "103"));
