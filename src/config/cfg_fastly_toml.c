@@ -5,6 +5,7 @@
  * under the command line's flags. The other kinds are in cfg_fastly_toml_{backend,stores,
  * lookups}.c. */
 #include "config/cfg_fastly_toml_int.h"
+#include "util/util_str.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -87,16 +88,6 @@ void cfg_ft_sub(char *out, size_t n, const char *parent, const char *key)
 }
 
 /* ---- small helpers ---- */
-
-char *cfg_ft_dup_n(const char *s, size_t n)
-{
-    char *d = malloc(n + 1);
-    if (d) {
-        memcpy(d, s, n);
-        d[n] = '\0';
-    }
-    return d;
-}
 
 void cfg_ft_resolve(const cfg_ft *f, const char *name, char *out, size_t n)
 {
@@ -241,7 +232,7 @@ static cfg_status do_fake_keys(cfg_ft *f, const cfg_toml_value *v, const char *w
         if (k->type != CFG_TOML_STRING)
             return cfg_ft_bad(f, CFG_ERR_TOML, k, where,
                               "expected an array of strings, found %s in it", cfg_ft_a_type(k));
-        char *copy = cfg_ft_dup_n(k->u.s.ptr, k->u.s.len);
+        char *copy = util_strndup(k->u.s.ptr, k->u.s.len);
         char **grown =
             copy ? realloc(f->o->fake_fastly_keys, (f->o->nfake_fastly_keys + 1) * sizeof *grown)
                  : NULL;

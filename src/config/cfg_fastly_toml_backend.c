@@ -3,6 +3,7 @@
  * ca_certificate (PEM text, {file}, {value}, or an array of those), the timeouts and health, with
  * any other key an error; the result is a cfg_backend with its TLS options as PEM text. */
 #include "config/cfg_fastly_toml_int.h"
+#include "util/util_str.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -115,7 +116,7 @@ static cfg_status cert_part(cfg_ft *f, const cfg_toml_value *t, const char *inli
             return cfg_ft_bad(f, CFG_ERR_TOML, v, where,
                               "Expected a string value for key %s, got something else", inline_key);
         free(*out);
-        if (!(*out = cfg_ft_dup_n(v->u.s.ptr, v->u.s.len)))
+        if (!(*out = util_strndup(v->u.s.ptr, v->u.s.len)))
             return cfg_ft_nomem(f);
     }
     v = cfg_toml_get(t, file_key);
@@ -168,7 +169,7 @@ static cfg_status host_field(cfg_ft *f, const cfg_toml_value *def, const char *k
         return cfg_ft_bad(f, CFG_ERR_TOML, v, w, "'%s' field is empty", key);
     if (!header_value_ok(v->u.s.ptr, v->u.s.len))
         return cfg_ft_bad(f, CFG_ERR_TOML, v, w, "invalid %s: failed to parse header value", key);
-    return (*out = cfg_ft_dup_n(v->u.s.ptr, v->u.s.len)) ? CFG_OK : cfg_ft_nomem(f);
+    return (*out = util_strndup(v->u.s.ptr, v->u.s.len)) ? CFG_OK : cfg_ft_nomem(f);
 }
 
 static cfg_status timeout_field(cfg_ft *f, const cfg_toml_value *def, const char *key,

@@ -31,7 +31,6 @@ cfg_status cfg_ft_nomem(cfg_ft *f);
 const char *cfg_ft_a_type(const cfg_toml_value *v);
 /* out = parent.key, the key quoted when it is not a bare TOML key. */
 void cfg_ft_sub(char *out, size_t n, const char *parent, const char *key);
-char *cfg_ft_dup_n(const char *s, size_t n);
 /* A file name from the toml, relative to the toml's directory. */
 void cfg_ft_resolve(const cfg_ft *f, const char *name, char *out, size_t n);
 /* A whole file (any bytes, NUL-terminated); NULL with errno set on failure. */

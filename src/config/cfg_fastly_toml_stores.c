@@ -5,6 +5,7 @@
 #include "config/cfg_fastly_toml_int.h"
 
 #include "config/cfg_json.h"
+#include "util/util_str.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -84,9 +85,9 @@ cfg_status cfg_ft_dictionary(cfg_ft *f, const char *name, const cfg_toml_value *
                                   "inline dictionary value was not a string");
             }
             cfg_string_entry *e = &m.entries[m.count++];
-            e->key = cfg_ft_dup_n(pr->key, pr->key_len);
+            e->key = util_strndup(pr->key, pr->key_len);
             e->key_len = pr->key_len;
-            e->value = cfg_ft_dup_n(pr->value->u.s.ptr, pr->value->u.s.len);
+            e->value = util_strndup(pr->value->u.s.ptr, pr->value->u.s.len);
             e->value_len = pr->value->u.s.len;
             if (!e->key || !e->value) {
                 cfg_string_map_deinit(&m);
@@ -195,7 +196,7 @@ static cfg_status kv_add(cfg_ft *f, kv_list *l, const cfg_toml_value *at, const 
             return cfg_ft_bad(f, CFG_ERR_FILE, at, where, "cannot read %s: %s", full,
                               strerror(errno));
     } else {
-        body = cfg_ft_dup_n(data, data_len);
+        body = util_strndup(data, data_len);
         body_len = data_len;
     }
     char kb[128];
@@ -216,12 +217,12 @@ static cfg_status kv_add(cfg_ft *f, kv_list *l, const cfg_toml_value *at, const 
     }
     cfg_kv_entry *e = &l->items[l->count];
     memset(e, 0, sizeof *e);
-    e->key = cfg_ft_dup_n(key, key_len);
+    e->key = util_strndup(key, key_len);
     e->key_len = key_len;
     e->body = body;
     e->body_len = body_len;
     if (meta) {
-        e->metadata = cfg_ft_dup_n(meta, meta_len);
+        e->metadata = util_strndup(meta, meta_len);
         e->metadata_len = meta_len;
     }
     l->count++;
@@ -475,7 +476,7 @@ static cfg_status secret_add(cfg_ft *f, cfg_string_map *m, size_t *cap, const cf
 {
     if (!valid_secret_name(key, key_len))
         return cfg_ft_bad(f, CFG_ERR_TOML, at, where, "Invalid secret name: %s", key);
-    char *k = cfg_ft_dup_n(key, key_len), *v = cfg_ft_dup_n(value, value_len);
+    char *k = util_strndup(key, key_len), *v = util_strndup(value, value_len);
     if (!k || !v) {
         free(k);
         free(v);

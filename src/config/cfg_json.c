@@ -1,6 +1,7 @@
 /* cfg_json.c: loads flag-named JSON files with jansson and formats their errors on one line
  * (file name, then line and column for syntax errors). */
 #include "config/cfg_json.h"
+#include "util/util_str.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -104,12 +105,8 @@ const char *cfg_json_type_name(const json_t *v)
 char *cfg_json_strdup(const json_t *str, size_t *len)
 {
     size_t n = json_string_length(str);
-    char *d = malloc(n + 1);
-    if (!d)
-        return NULL;
-    memcpy(d, json_string_value(str), n);
-    d[n] = '\0';
-    if (len)
+    char *d = util_strndup(json_string_value(str), n);
+    if (d && len)
         *len = n;
     return d;
 }
