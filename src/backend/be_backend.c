@@ -2,6 +2,7 @@
  * backends with its event loop and the seeded xorshift generator behind `@N`. */
 #include "backend/be_backend.h"
 #include "backend/be_loop.h"
+#include "util/util_str.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,11 +61,8 @@ bool be_set_bytes(char **field, size_t *field_len, const char *s, size_t len)
 {
     char *copy = NULL;
     if (s) {
-        copy = malloc(len + 1);
-        if (!copy)
+        if (!(copy = util_strndup(s, len)))
             return false;
-        memcpy(copy, s, len);
-        copy[len] = '\0';
     }
     free(*field);
     *field = copy;

@@ -5,6 +5,7 @@
  * line:column. Strings are read in cfg_toml_string.c, numbers and date-times in
  * cfg_toml_scalar.c. */
 #include "config/cfg_toml_int.h"
+#include "util/util_str.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -263,13 +264,11 @@ static bool table_put(cfg_toml_parser *p, cfg_toml_value *t, const char *key, si
         t->u.table.items = items;
         t->u.table.cap = cap;
     }
-    char *k = malloc(len + 1);
+    char *k = util_strndup(key, len);
     if (!k) {
         cfg_toml_free(v);
         return cfg_toml_nomem(p);
     }
-    memcpy(k, key, len);
-    k[len] = '\0';
     t->u.table.items[t->u.table.count++] = (cfg_toml_pair){k, len, v};
     if (t->u.table.index && t->u.table.count * 2 <= t->u.table.index_cap)
         index_insert(t->u.table.index, t->u.table.index_cap,

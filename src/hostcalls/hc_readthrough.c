@@ -199,11 +199,7 @@ hc_status hc_readthrough_send_start(hc_ctx *ctx, uint32_t req_h, uint32_t body_h
         hc_pending *p = calloc(1, sizeof *p);
         if (p) {
             p->fail = BE_OK;
-            p->backend = malloc(name_len + 1);
-            if (p->backend) {
-                memcpy(p->backend, name, name_len);
-                p->backend[name_len] = '\0';
-            }
+            p->backend = util_strndup(name, name_len);
             p->method = util_strdup("GET");
             p->url = util_strdup(url);
         }

@@ -182,11 +182,8 @@ void prof_req_cache(prof_req *r, const char *result, const char *url, size_t url
 {
     prof_cache_event ev = {.t_ns = rel(r, util_now_ns())};
     snprintf(ev.result, sizeof ev.result, "%s", result);
-    ev.url = malloc(url_len + 1);
-    if (!ev.url)
+    if (!(ev.url = util_strndup(url, url_len)))
         return;
-    memcpy(ev.url, url, url_len);
-    ev.url[url_len] = '\0';
     bool hit = strcmp(result, "HIT") == 0 || strcmp(result, "STALE") == 0;
     pthread_mutex_lock(&r->mu);
     if (hit)

@@ -193,13 +193,11 @@ int srv_split_bind(const char *s, char **host, const char **port, char *err, siz
         snprintf(err, errlen, "'%s': bad port '%s' (0..65535)", s, p);
         return -1;
     }
-    char *hc = malloc(hlen + 1);
+    char *hc = util_strndup(h, hlen);
     if (!hc) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    memcpy(hc, h, hlen);
-    hc[hlen] = '\0';
     *host = hc;
     *port = p;
     return 0;
