@@ -11,6 +11,7 @@ PKGS="build-essential gcc clang lld wasi-libc libclang-rt-14-dev-wasm32 libclang
 libjansson-dev libmicrohttpd-dev libgnutls28-dev libcurl4-openssl-dev libssl-dev zlib1g-dev pkg-config nodejs:node npm:npm
 hyperfine python3 uap-core libpcre2-dev libsqlite3-dev libmaxminddb-dev libyaml-dev wrk nginx-light:nginx openssl:openssl ca-certificates curl:curl nghttp2-server
 libmaxmind-db-writer-perl tzdata
+pushpin:pushpin
 xxd:xxd chromium:chromium"
 
 installed=$(dpkg-query -W -f='${Package} ${db:Status-Status}\n' 2>/dev/null | awk '$2 == "installed" {print $1}')

@@ -25,6 +25,7 @@
 #include "hc_secret_store.h"
 #include "hc_log.h"
 #include "hc_acl.h"
+#include "hc_fanout.h"
 
 const hc_impl *const hc_all_impls[] = {
     hc_abi_init_impls,
@@ -50,5 +51,6 @@ const hc_impl *const hc_all_impls[] = {
     hc_cache_impls,
     hc_http_cache_impls,
     hc_purge_impls,
+    hc_fanout_impls,
     NULL,
 };
