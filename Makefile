@@ -381,3 +381,13 @@ $(B)/bench-prof-instr: bench/bench_prof_instr.c $(B)/libfastlike.a
 bench-prof-instr: $(B)/bench-prof-instr build/guests/srv_app.wasm
 	@sh bench/prof_instr.sh $(B)/bench-prof-instr build/guests/srv_app.wasm "http://bench/status?code=200"
 # ---- end profiler block ----
+
+# ---- fanout block (Fanout / WebSocket handoffs: src/hostcalls/hc_fanout.*, src/server/srv_fanout.*,
+# srv_relay.*, src/config/cfg_pushpin.*, tests/guests/c/hc_fanout.c, tests/guests/js/fanout_js.js,
+# tests/unit/hostcalls/test_hc_fanout.c, tests/unit/server/test_fanout.c,
+# tests/unit/config/test_pushpin.c) ----
+# test_fanout runs a real Pushpin (Debian package pushpin, from scripts/deps.sh) started by
+# Fastlike, a GRIP and a WebSocket origin of its own, and node's WebSocket client.
+$(B)/tests/server/test_fanout: build/guests/js/fanout_js.wasm tests/unit/server/http_client.h tests/unit/server/test_server.h
+$(B)/tests/server/test_fanout: LDLIBS += -lcrypto
+# ---- end fanout block ----

@@ -1,0 +1,554 @@
+/* test_fanout.c: Fanout and WebSocket handoffs end to end: a JS SDK guest (tests/guests/js/
+ * fanout_js.js) hands requests to a real Pushpin that Fastlike starts itself, in front of a GRIP
+ * origin of this test answering Grip-Hold: stream (a message published to Pushpin reaches the
+ * held client), and to a WebSocket echo origin of this test, driven by a WebSocket client of
+ * this test and by node's WebSocket. Error paths: Fanout not configured, an unknown backend, a
+ * Pushpin binary that does not exist. Skips (with a message) only when pushpin is not installed.
+ */
+#include "harness.h"
+#include "test_server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <openssl/evp.h>
+#include <openssl/sha.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/socket.h>
+
+#define GUEST "build/guests/js/fanout_js.wasm"
+#define DEADLINE_MS 20000 /* generous: Pushpin and the machine may be slow */
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static bool have_pushpin(void)
+{
+    const char *path = getenv("PATH");
+    char buf[4096];
+    while (path && *path) {
+        size_t n = strcspn(path, ":");
+        snprintf(buf, sizeof buf, "%.*s/pushpin", (int)n, path);
+        if (access(buf, X_OK) == 0)
+            return true;
+        path += n + (path[n] == ':');
+    }
+    return false;
+}
+
+/* A port free on 127.0.0.1 now (for Pushpin, which needs fixed ports). */
+static uint16_t free_port(void)
+{
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    uint16_t port = 0;
+    if (s >= 0 && bind(s, (struct sockaddr *)&a, sizeof a) == 0 &&
+        getsockname(s, (struct sockaddr *)&a, &len) == 0)
+        port = ntohs(a.sin_port);
+    if (s >= 0)
+        close(s);
+    return port;
+}
+
+static bool port_is_free(uint16_t port)
+{
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bool ok = s >= 0 && bind(s, (struct sockaddr *)&a, sizeof a) == 0;
+    if (s >= 0)
+        close(s);
+    return ok;
+}
+
+static int dial(uint16_t port)
+{
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (s >= 0 && connect(s, (struct sockaddr *)&a, sizeof a) != 0) {
+        close(s);
+        return -1;
+    }
+    return s;
+}
+
+static bool send_str(int fd, const void *p, size_t n)
+{
+    const char *c = p;
+    while (n > 0) {
+        ssize_t w = send(fd, c, n, MSG_NOSIGNAL);
+        if (w <= 0)
+            return false;
+        c += w;
+        n -= (size_t)w;
+    }
+    return true;
+}
+
+/* Appends what arrives on fd to buf until `needle` is in it, the peer closes or the deadline
+ * passes. Returns true when found. */
+static bool read_until(int fd, char *buf, size_t cap, size_t *len, const char *needle)
+{
+    uint64_t end = now_ms() + DEADLINE_MS;
+    while (!memmem(buf, *len, needle, strlen(needle))) {
+        uint64_t t = now_ms();
+        if (t >= end || *len + 1 >= cap)
+            return false;
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        if (poll(&p, 1, (int)(end - t)) <= 0)
+            return false;
+        ssize_t n = recv(fd, buf + *len, cap - 1 - *len, 0);
+        if (n <= 0)
+            return false;
+        *len += (size_t)n;
+        buf[*len] = '\0';
+    }
+    return true;
+}
+
+/* ---- the origins: a GRIP one and a WebSocket echo one ---- */
+
+typedef struct origin {
+    int fd;
+    uint16_t port;
+    pthread_t thread;
+    pthread_mutex_t lock;
+    char heads[8192]; /* every request head received, one after the other */
+    size_t heads_len;
+    bool websocket;
+} origin;
+
+static void record(origin *o, const char *head, size_t n)
+{
+    pthread_mutex_lock(&o->lock);
+    if (n < sizeof o->heads - o->heads_len - 1) {
+        memcpy(o->heads + o->heads_len, head, n);
+        o->heads_len += n;
+        o->heads[o->heads_len] = '\0';
+    }
+    pthread_mutex_unlock(&o->lock);
+}
+
+static bool origin_saw(origin *o, const char *needle)
+{
+    pthread_mutex_lock(&o->lock);
+    bool found = strstr(o->heads, needle) != NULL;
+    pthread_mutex_unlock(&o->lock);
+    return found;
+}
+
+/* Sec-WebSocket-Accept for a key (RFC 6455 4.2.2). */
+static void ws_accept(const char *key, size_t key_len, char out[64])
+{
+    static const char guid[] = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+    char joined[256];
+    int n = snprintf(joined, sizeof joined, "%.*s%s", (int)key_len, key, guid);
+    unsigned char digest[SHA_DIGEST_LENGTH];
+    SHA1((const unsigned char *)joined, (size_t)n, digest);
+    EVP_EncodeBlock((unsigned char *)out, digest, SHA_DIGEST_LENGTH);
+}
+
+static bool recv_all(int fd, uint8_t *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t r = recv(fd, p, n, 0);
+        if (r <= 0)
+            return false;
+        p += r;
+        n -= (size_t)r;
+    }
+    return true;
+}
+
+/* Reads one frame (unmasking it); returns the opcode, -1 at the end. */
+static int ws_read_frame(int fd, uint8_t *payload, size_t cap, size_t *len)
+{
+    uint8_t h[2];
+    if (!recv_all(fd, h, 2))
+        return -1;
+    uint64_t n = h[1] & 0x7f;
+    if (n == 126) {
+        uint8_t x[2];
+        if (!recv_all(fd, x, 2))
+            return -1;
+        n = (uint64_t)x[0] << 8 | x[1];
+    } else if (n == 127) {
+        return -1; /* not used here */
+    }
+    uint8_t mask[4] = {0};
+    if ((h[1] & 0x80) && !recv_all(fd, mask, 4))
+        return -1;
+    if (n > cap || !recv_all(fd, payload, (size_t)n))
+        return -1;
+    for (uint64_t i = 0; i < n; i++)
+        payload[i] ^= mask[i % 4];
+    *len = (size_t)n;
+    return h[0] & 0x0f;
+}
+
+/* Sends one final frame, masked (client) or not (server). */
+static bool ws_send_frame(int fd, int opcode, const uint8_t *p, size_t n, bool masked)
+{
+    uint8_t frame[512];
+    if (n > 400)
+        return false;
+    size_t o = 0;
+    frame[o++] = (uint8_t)(0x80 | opcode);
+    frame[o++] = (uint8_t)((masked ? 0x80 : 0) | (n < 126 ? n : 126));
+    if (n >= 126) {
+        frame[o++] = (uint8_t)(n >> 8);
+        frame[o++] = (uint8_t)n;
+    }
+    static const uint8_t mask[4] = {0x12, 0x34, 0x56, 0x78};
+    if (masked) {
+        memcpy(frame + o, mask, 4);
+        o += 4;
+    }
+    for (size_t i = 0; i < n; i++)
+        frame[o + i] = masked ? p[i] ^ mask[i % 4] : p[i];
+    return send_str(fd, frame, o + n);
+}
+
+static void serve_websocket(origin *o, int c, const char *head)
+{
+    const char *k = strcasestr(head, "\r\nsec-websocket-key:");
+    if (!k) {
+        static const char bad[] = "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n";
+        send_str(c, bad, sizeof bad - 1);
+        return;
+    }
+    k += 20;
+    while (*k == ' ')
+        k++;
+    char accept[64], resp[256];
+    ws_accept(k, strcspn(k, "\r"), accept);
+    int n = snprintf(resp, sizeof resp,
+                     "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: "
+                     "Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n",
+                     accept);
+    if (!send_str(c, resp, (size_t)n))
+        return;
+    (void)o;
+    uint8_t payload[512];
+    size_t len;
+    for (;;) {
+        int op = ws_read_frame(c, payload, sizeof payload, &len);
+        if (op < 0)
+            return;
+        if (op == 8) { /* close: answer it and end */
+            ws_send_frame(c, 8, payload, len, false);
+            return;
+        }
+        char echoed[600];
+        int m = snprintf(echoed, sizeof echoed, "echo: %.*s", (int)len, payload);
+        ws_send_frame(c, op, (const uint8_t *)echoed, (size_t)m, false);
+    }
+}
+
+static void *origin_main(void *arg)
+{
+    origin *o = arg;
+    for (;;) {
+        int c = accept(o->fd, NULL, NULL);
+        if (c < 0) {
+            if (errno == EINTR)
+                continue;
+            return NULL; /* shut down */
+        }
+        char head[8192];
+        size_t len = 0;
+        head[0] = '\0';
+        if (!read_until(c, head, sizeof head, &len, "\r\n\r\n")) {
+            close(c);
+            continue;
+        }
+        record(o, head, len);
+        if (o->websocket) {
+            serve_websocket(o, c, head);
+        } else {
+            static const char held[] = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
+                                       "Grip-Hold: stream\r\nGrip-Channel: test\r\n"
+                                       "Content-Length: 5\r\n\r\nheld\n";
+            send_str(c, held, sizeof held - 1);
+        }
+        close(c);
+    }
+}
+
+static bool origin_start(origin *o, bool websocket)
+{
+    memset(o, 0, sizeof *o);
+    pthread_mutex_init(&o->lock, NULL);
+    o->websocket = websocket;
+    o->fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    if (o->fd < 0 || bind(o->fd, (struct sockaddr *)&a, sizeof a) != 0 || listen(o->fd, 16) != 0 ||
+        getsockname(o->fd, (struct sockaddr *)&a, &len) != 0)
+        return false;
+    o->port = ntohs(a.sin_port);
+    return pthread_create(&o->thread, NULL, origin_main, o) == 0;
+}
+
+static void origin_stop(origin *o)
+{
+    shutdown(o->fd, SHUT_RDWR);
+    pthread_join(o->thread, NULL);
+    close(o->fd);
+    pthread_mutex_destroy(&o->lock);
+}
+
+/* ---- the server under test ---- */
+
+typedef struct setup {
+    bool pushpin;
+    const char *pushpin_path;
+    uint16_t proxy, publish;
+    uint16_t grip, echo;
+    bool websocket_off;
+} setup;
+
+static fastlike_status hook(fastlike_config *c, void *user, char *err, size_t errlen)
+{
+    setup *s = user;
+    char spec[64];
+    fastlike_status st = FASTLIKE_OK;
+    if (s->grip) {
+        snprintf(spec, sizeof spec, "grip=127.0.0.1:%u", (unsigned)s->grip);
+        st = fastlike_config_add_backend(c, spec, err, errlen);
+    }
+    if (st == FASTLIKE_OK && s->echo) {
+        snprintf(spec, sizeof spec, "echo=127.0.0.1:%u", (unsigned)s->echo);
+        st = fastlike_config_add_backend(c, spec, err, errlen);
+    }
+    if (st == FASTLIKE_OK && s->pushpin)
+        st = fastlike_config_set_pushpin(c, true, s->proxy, s->publish, s->pushpin_path);
+    if (s->websocket_off)
+        fastlike_config_set_websocket_passthrough(c, false);
+    return st;
+}
+
+/* Publishes `text` on channel "test" through Pushpin's publish port; true on 200. */
+static bool publish(uint16_t port, const char *text)
+{
+    char body[256], req[512], resp[1024];
+    int n = snprintf(body, sizeof body,
+                     "{\"items\":[{\"channel\":\"test\",\"formats\":{\"http-stream\":"
+                     "{\"content\":\"%s\\n\"}}}]}",
+                     text);
+    int m = snprintf(req, sizeof req,
+                     "POST /publish/ HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: "
+                     "application/json\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s",
+                     n, body);
+    int fd = dial(port);
+    if (fd < 0)
+        return false;
+    size_t len = 0;
+    resp[0] = '\0';
+    bool ok = send_str(fd, req, (size_t)m) && read_until(fd, resp, sizeof resp, &len, "\r\n") &&
+              strncmp(resp, "HTTP/1.1 200", 12) == 0;
+    close(fd);
+    return ok;
+}
+
+TEST(fanout_stream_and_websocket)
+{
+    if (!have_pushpin()) {
+        printf("fanout_stream_and_websocket: SKIPPED: pushpin is not installed (Debian package "
+               "pushpin; scripts/deps.sh installs it)\n");
+        return;
+    }
+    origin grip, echo;
+    CHECK(origin_start(&grip, false));
+    CHECK(origin_start(&echo, true));
+    setup su = {.pushpin = true,
+                .proxy = free_port(),
+                .publish = free_port(),
+                .grip = grip.port,
+                .echo = echo.port};
+    server *s = server_start_with(GUEST, hook, &su);
+    CHECK(s != NULL);
+    if (!s) {
+        origin_stop(&grip);
+        origin_stop(&echo);
+        return;
+    }
+    CHECK(log_has(&s->log, "Pushpin started for Fanout"));
+
+    /* Fanout: the client is held on a stream; a published message reaches it */
+    int fd = dial(s->port);
+    CHECK(fd >= 0);
+    char buf[8192];
+    size_t len = 0;
+    buf[0] = '\0';
+    static const char get[] = "GET /stream/a HTTP/1.1\r\nHost: localhost\r\n\r\n";
+    CHECK(send_str(fd, get, sizeof get - 1));
+    CHECK(read_until(fd, buf, sizeof buf, &len, "held\n"));
+    CHECK(strncmp(buf, "HTTP/1.1 200", 12) == 0);
+    CHECK(strcasestr(buf, "grip-hold") == NULL); /* Pushpin consumed the GRIP instructions */
+    bool got = false;
+    uint64_t end = now_ms() + DEADLINE_MS;
+    while (!got && now_ms() < end) { /* until Pushpin has the subscription */
+        CHECK(publish(su.publish, "pushed"));
+        size_t before = len;
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        if (poll(&p, 1, 500) > 0) {
+            ssize_t n = recv(fd, buf + len, sizeof buf - 1 - len, 0);
+            if (n > 0) {
+                len += (size_t)n;
+                buf[len] = '\0';
+            }
+        }
+        got = len > before && strstr(buf, "pushed\n") != NULL;
+    }
+    CHECK(got);
+    close(fd);
+    /* the origin got the request through Pushpin (signed), with the guest's path */
+    CHECK(origin_saw(&grip, "GET /stream/a HTTP/1.1"));
+    CHECK(origin_saw(&grip, "Grip-Sig:"));
+    CHECK(log_wait(&s->log, "GET http://localhost/stream/a -> handed off"));
+
+    /* Fanout of a request the guest built: its path and its header reach the origin */
+    fd = dial(s->port);
+    len = 0;
+    static const char get2[] = "GET /rewritten HTTP/1.1\r\nHost: localhost\r\n\r\n";
+    CHECK(send_str(fd, get2, sizeof get2 - 1));
+    CHECK(read_until(fd, buf, sizeof buf, &len, "held\n"));
+    close(fd);
+    CHECK(origin_saw(&grip, "GET /stream/rewritten?x=1 HTTP/1.1"));
+    CHECK(origin_saw(&grip, "x-added: by-guest") || origin_saw(&grip, "X-Added: by-guest"));
+
+    /* WebSocket passthrough with our own client: 101, then frames both ways */
+    fd = dial(s->port);
+    len = 0;
+    static const char upgrade[] = "GET /ws/chat HTTP/1.1\r\nHost: localhost\r\n"
+                                  "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                                  "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                                  "Sec-WebSocket-Version: 13\r\n\r\n";
+    CHECK(send_str(fd, upgrade, sizeof upgrade - 1));
+    CHECK(read_until(fd, buf, sizeof buf, &len, "\r\n\r\n"));
+    CHECK(strncmp(buf, "HTTP/1.1 101", 12) == 0);
+    CHECK_STR_CONTAINS(buf, "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+    for (int i = 0; i < 3; i++) {
+        char msg[32], want[48];
+        snprintf(msg, sizeof msg, "hello %d", i);
+        snprintf(want, sizeof want, "echo: %s", msg);
+        CHECK(ws_send_frame(fd, 1, (const uint8_t *)msg, strlen(msg), true));
+        uint8_t payload[512];
+        size_t plen = 0;
+        CHECK_EQ_INT(ws_read_frame(fd, payload, sizeof payload, &plen), 1);
+        CHECK(plen == strlen(want) && memcmp(payload, want, plen) == 0);
+    }
+    CHECK(ws_send_frame(fd, 8, (const uint8_t *)"\x03\xe8", 2, true));
+    uint8_t payload[64];
+    size_t plen = 0;
+    CHECK_EQ_INT(ws_read_frame(fd, payload, sizeof payload, &plen), 8);
+    close(fd);
+    CHECK(origin_saw(&echo, "GET /ws/chat HTTP/1.1"));
+    char host[64];
+    snprintf(host, sizeof host, "Host: 127.0.0.1:%u", (unsigned)echo.port);
+    CHECK(origin_saw(&echo, host));
+
+    /* node's WebSocket client (a browser-grade implementation) through the same path */
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd,
+             "node --experimental-websocket -e '"
+             "const ws = new WebSocket(\"ws://127.0.0.1:%u/ws/node\");"
+             "ws.onopen = () => ws.send(\"from node\");"
+             "ws.onmessage = (e) => { console.log(\"got:\" + e.data); ws.close(); };"
+             "ws.onclose = (e) => { console.log(\"closed:\" + e.code); process.exit(0); };"
+             "ws.onerror = () => { console.log(\"error\"); process.exit(1); };"
+             "setTimeout(() => { console.log(\"timeout\"); process.exit(1); }, %d).unref();"
+             "' 2>/dev/null",
+             (unsigned)s->port, DEADLINE_MS);
+    FILE *p = popen(cmd, "r");
+    CHECK(p != NULL);
+    if (p) {
+        char out[256] = "";
+        size_t n = fread(out, 1, sizeof out - 1, p);
+        out[n] = '\0';
+        CHECK_EQ_INT(pclose(p), 0);
+        CHECK_STR_CONTAINS(out, "got:echo: from node");
+        CHECK_STR_CONTAINS(out, "closed:1005"); /* the echo origin answered node's close */
+    }
+
+    /* a WebSocket handoff to a backend that does not exist: 500 naming it (as Viceroy) */
+    hc_resp r = {0};
+    CHECK_EQ_INT(simple_on(s->port, "GET /ws-unknown HTTP/1.1\r\nHost: x\r\n\r\n", &r, false), 500);
+    CHECK_STR_CONTAINS((const char *)r.body, "unknown backend 'nosuchbackend'");
+    hc_resp_free(&r);
+    /* the ordinary path still answers, on the same server */
+    memset(&r, 0, sizeof r);
+    CHECK_EQ_INT(simple_on(s->port, "GET /plain HTTP/1.1\r\nHost: x\r\n\r\n", &r, false), 200);
+    hc_resp_free(&r);
+
+    server_stop(s); /* stops Pushpin too: its proxy port is free again */
+    CHECK(port_is_free(su.proxy));
+    origin_stop(&grip);
+    origin_stop(&echo);
+}
+
+/* No Pushpin configured: the Fanout hostcall answers unsupported, the SDK's handoff fails, the
+ * client gets the guest's failure (500), and the log says how to turn Fanout on. WebSocket
+ * passthrough switched off likewise. */
+TEST(fanout_not_enabled)
+{
+    origin echo;
+    CHECK(origin_start(&echo, true));
+    setup su = {.echo = echo.port, .websocket_off = true};
+    server *s = server_start_with(GUEST, hook, &su);
+    CHECK(s != NULL);
+    if (s) {
+        hc_resp r = {0};
+        CHECK_EQ_INT(simple_on(s->port, "GET /stream/a HTTP/1.1\r\nHost: x\r\n\r\n", &r, false),
+                     500);
+        hc_resp_free(&r);
+        CHECK(log_wait(&s->log, "Fanout is not enabled (start Fastlike with -pushpin"));
+        memset(&r, 0, sizeof r);
+        CHECK_EQ_INT(simple_on(s->port,
+                               "GET /ws/a HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+                               "Connection: Upgrade\r\nSec-WebSocket-Key: "
+                               "dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+                               &r, false),
+                     500);
+        hc_resp_free(&r);
+        CHECK(log_wait(&s->log, "WebSocket passthrough is off"));
+        CHECK(!origin_saw(&echo, "GET")); /* nothing reached the backend */
+        server_stop(s);
+    }
+    origin_stop(&echo);
+}
+
+/* A Pushpin that cannot start (no such binary): one line, the server runs, Fanout is off. */
+TEST(pushpin_missing)
+{
+    setup su = {.pushpin = true,
+                .pushpin_path = "/nonexistent/pushpin",
+                .proxy = free_port(),
+                .publish = free_port()};
+    server *s = server_start_with(GUEST, hook, &su);
+    CHECK(s != NULL);
+    if (!s)
+        return;
+    CHECK(log_has(&s->log, "fastlike: Fanout is off: pushpin binary '/nonexistent/pushpin' not "
+                           "found or not executable"));
+    hc_resp r = {0};
+    CHECK_EQ_INT(simple_on(s->port, "GET /stream/a HTTP/1.1\r\nHost: x\r\n\r\n", &r, false), 500);
+    hc_resp_free(&r);
+    memset(&r, 0, sizeof r);
+    CHECK_EQ_INT(simple_on(s->port, "GET /plain HTTP/1.1\r\nHost: x\r\n\r\n", &r, false), 200);
+    hc_resp_free(&r);
+    server_stop(s);
+}
+
+HARNESS_MAIN(RUN(fanout_stream_and_websocket); RUN(fanout_not_enabled); RUN(pushpin_missing);)
