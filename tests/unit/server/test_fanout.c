@@ -271,6 +271,18 @@ static void *origin_main(void *arg)
             close(c);
             continue;
         }
+        const char *cl = strcasestr(head, "\r\ncontent-length:");
+        char *end = strstr(head, "\r\n\r\n");
+        if (cl && end && cl < end) {
+            size_t want = (size_t)(end + 4 - head) + strtoul(cl + 17, NULL, 10);
+            while (len < want && len + 1 < sizeof head) {
+                ssize_t n = recv(c, head + len, sizeof head - 1 - len, 0);
+                if (n <= 0)
+                    break;
+                len += (size_t)n;
+                head[len] = '\0';
+            }
+        }
         record(o, head, len);
         if (o->websocket) {
             serve_websocket(o, c, head);
@@ -428,6 +440,17 @@ TEST(fanout_stream_and_websocket)
     CHECK(origin_saw(&grip, "GET /stream/rewritten?x=1 HTTP/1.1"));
     CHECK(origin_saw(&grip, "x-added: by-guest") || origin_saw(&grip, "X-Added: by-guest"));
 
+    /* the downstream request's body is replayed to the target */
+    fd = dial(s->port);
+    len = 0;
+    static const char post[] = "POST /stream/post HTTP/1.1\r\nHost: localhost\r\n"
+                               "Content-Length: 14\r\n\r\nbody-to-replay";
+    CHECK(send_str(fd, post, sizeof post - 1));
+    CHECK(read_until(fd, buf, sizeof buf, &len, "held\n"));
+    close(fd);
+    CHECK(origin_saw(&grip, "POST /stream/post HTTP/1.1"));
+    CHECK(origin_saw(&grip, "body-to-replay"));
+
     /* WebSocket passthrough with our own client: 101, then frames both ways */
     fd = dial(s->port);
     len = 0;
@@ -492,7 +515,18 @@ TEST(fanout_stream_and_websocket)
     CHECK_EQ_INT(simple_on(s->port, "GET /plain HTTP/1.1\r\nHost: x\r\n\r\n", &r, false), 200);
     hc_resp_free(&r);
 
+    /* a WebSocket still open when the server stops is ended, not left hanging */
+    int open_ws = dial(s->port);
+    len = 0;
+    CHECK(send_str(open_ws, upgrade, sizeof upgrade - 1));
+    CHECK(read_until(open_ws, buf, sizeof buf, &len, "\r\n\r\n"));
+    CHECK(strncmp(buf, "HTTP/1.1 101", 12) == 0);
     server_stop(s); /* stops Pushpin too: its proxy port is free again */
+    struct pollfd pe = {.fd = open_ws, .events = POLLIN};
+    CHECK(poll(&pe, 1, DEADLINE_MS) == 1);
+    char tail[16];
+    CHECK(recv(open_ws, tail, sizeof tail, 0) <= 0);
+    close(open_ws);
     CHECK(port_is_free(su.proxy));
     origin_stop(&grip);
     origin_stop(&echo);
