@@ -1,6 +1,6 @@
 /* test_pushpin.c: the Fanout / WebSocket handoff settings (src/config/cfg_pushpin.c): the flags,
  * fastly.toml's [local_server.pushpin] with the Fastly CLI's keys, flags winning over the toml,
- * the defaults, and the routes file Fastlike's own Pushpin gets (srv_fanout_routes). */
+ * the defaults, and the routes file written for Fastlike's own Pushpin (srv_fanout_routes). */
 #include "harness.h"
 #include "tmp_files.h"
 
