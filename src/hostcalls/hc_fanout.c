@@ -45,6 +45,12 @@ void hc_handoff_free(hc_handoff *h)
     free(h->name);
     free(h->host);
     free(h->head);
+    free(h->sni);
+    free(h->verify_host);
+    free(h->ca_file);
+    free(h->ca_pem);
+    free(h->client_cert_file);
+    free(h->client_key_file);
     free(h);
 }
 
@@ -229,6 +235,31 @@ static const char *host_and_port(const be_backend *b, char *buf, size_t n)
     return buf;
 }
 
+static bool dup_to(char **dst, const char *src)
+{
+    return !src || (*dst = strdup(src)) != NULL;
+}
+
+/* The TLS settings of an https:// backend, as the backend client uses them: SNI (an empty
+ * sni_hostname: none), the certificate name, CAs, client certificate files. */
+static bool set_tls(hc_handoff *h, const be_backend *b)
+{
+    h->tls = true;
+    const char *verify = b->cert_hostname ? b->cert_hostname : b->host;
+    const char *sni = b->sni_hostname ? b->sni_hostname : verify;
+    if (!dup_to(&h->verify_host, verify) || !dup_to(&h->sni, sni[0] ? sni : NULL) ||
+        !dup_to(&h->ca_file, b->ca_file) || !dup_to(&h->client_cert_file, b->client_cert_file) ||
+        !dup_to(&h->client_key_file, b->client_key_file))
+        return false;
+    if (b->ca_pem && b->ca_pem_len) {
+        if (!(h->ca_pem = malloc(b->ca_pem_len)))
+            return false;
+        memcpy(h->ca_pem, b->ca_pem, b->ca_pem_len);
+        h->ca_pem_len = b->ca_pem_len;
+    }
+    return true;
+}
+
 enum { TO_PUSHPIN = 1, TO_BACKEND = 2 };
 
 static hc_status do_handoff(hc_ctx *ctx, fwe_caller *caller, int where, bool v2,
@@ -291,19 +322,14 @@ static hc_status do_handoff(hc_ctx *ctx, fwe_caller *caller, int where, bool v2,
             send_error(ctx, 500, text);
             return HC_OK;
         }
-        if (b->tls) {
-            snprintf(text, sizeof text,
-                     "Backend handoff to '%.*s': TLS backends are not supported by Fastlike's "
-                     "WebSocket passthrough.\n",
-                     (int)(name_len > 200 ? 200 : name_len), name);
-            hc_log(ctx, 0, "%s: %.*s", fn, (int)strcspn(text, "\n"), text);
-            send_error(ctx, 500, text);
-            return HC_OK;
-        }
         char hp[300];
         const char *host_header =
             b->override_host ? b->override_host : host_and_port(b, hp, sizeof hp);
         h = build(&src, false, name, name_len, b->host, b->port, host_header, b->path_prefix);
+        if (h && b->tls && !set_tls(h, b)) {
+            hc_handoff_free(h);
+            h = NULL;
+        }
     }
     if (!h)
         return HC_ERROR;

@@ -30,6 +30,15 @@ typedef struct hc_handoff {
     size_t head_len;
     bool upgrade; /* the request asks for a protocol switch (WebSocket): its Connection header
                      stays; otherwise the head says Connection: close */
+    /* TLS to the target (an https:// backend's WebSocket passthrough); strings owned or NULL */
+    bool tls;
+    char *sni;         /* server name sent, NULL: none */
+    char *verify_host; /* the name the certificate must match */
+    char *ca_file;     /* trusted CAs (PEM file), NULL with ca_pem NULL: the system store */
+    char *ca_pem;      /* trusted CAs as PEM text */
+    size_t ca_pem_len;
+    char *client_cert_file; /* mutual TLS, or NULL */
+    char *client_key_file;
 } hc_handoff;
 
 void hc_handoff_free(hc_handoff *h); /* accepts NULL */

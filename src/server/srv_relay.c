@@ -2,14 +2,19 @@
  * (blocking, with a deadline), sends the replayed request, and then moves bytes between the two
  * non-blocking sockets with one poll loop and a buffer per direction. The target's end of stream
  * ends the relay (its response is complete, or the WebSocket closed); the client's end is passed
- * on as a half-close. A target that cannot be reached gets the client a 500, as in Viceroy. */
+ * on as a half-close. A target that cannot be reached gets the client a 500, as in Viceroy.
+ * An https:// backend is spoken to over TLS (OpenSSL), verified as the backend client would. */
 #include "server/srv_relay.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <arpa/inet.h>
 #include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -31,6 +36,8 @@ typedef struct relay {
     hc_handoff *h;
     uint8_t *out; /* the request to send first */
     size_t out_len;
+    SSL_CTX *tls_ctx; /* TLS to the target, or NULL */
+    SSL *tls;
 } relay;
 
 struct srv_relays {
@@ -58,6 +65,8 @@ static void relay_free(relay *x)
         close(x->target);
     hc_handoff_free(x->h);
     free(x->out);
+    SSL_free(x->tls);
+    SSL_CTX_free(x->tls_ctx);
     free(x);
 }
 
@@ -143,6 +152,139 @@ static int send_all(int fd, const uint8_t *p, size_t len, int timeout_ms)
     return 0;
 }
 
+/* recv / send on either socket; the target's go through TLS when it has it. Like recv/send:
+ * -1 with errno EAGAIN when it would block. */
+static ssize_t io_recv(relay *x, int fd, void *buf, size_t n)
+{
+    if (fd != x->target || !x->tls)
+        return recv(fd, buf, n, 0);
+    ERR_clear_error();
+    int r = SSL_read(x->tls, buf, n > 1 << 30 ? 1 << 30 : (int)n);
+    if (r > 0)
+        return r;
+    int e = SSL_get_error(x->tls, r);
+    if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+        errno = EAGAIN;
+        return -1;
+    }
+    if (e == SSL_ERROR_ZERO_RETURN)
+        return 0;
+    errno = EIO;
+    return -1;
+}
+
+static ssize_t io_send(relay *x, int fd, const void *buf, size_t n)
+{
+    if (fd != x->target || !x->tls)
+        return send(fd, buf, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+    ERR_clear_error();
+    int r = SSL_write(x->tls, buf, n > 1 << 30 ? 1 << 30 : (int)n);
+    if (r > 0)
+        return r;
+    int e = SSL_get_error(x->tls, r);
+    errno = (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) ? EAGAIN : EIO;
+    return -1;
+}
+
+static void io_shut_wr(relay *x, int fd)
+{
+    if (fd == x->target && x->tls)
+        SSL_shutdown(x->tls); /* close_notify */
+    shutdown(fd, SHUT_WR);
+}
+
+static int io_send_all(relay *x, int fd, const uint8_t *p, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = io_send(x, fd, p, len);
+        if (n > 0) {
+            p += n;
+            len -= (size_t)n;
+        } else if (n < 0 && errno == EINTR) {
+            continue;
+        } else if (n < 0 && errno == EAGAIN &&
+                   wait_fd(fd, x->tls && fd == x->target ? POLLIN | POLLOUT : POLLOUT,
+                           SEND_TIMEOUT_MS) == 0) {
+            continue;
+        } else {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* TLS on the connected target socket: the backend's CAs (or the system store), its certificate
+ * name, SNI and client certificate; HTTP/1.1 by ALPN. False with the reason in why. */
+static bool tls_connect(relay *x, char *why, size_t whylen)
+{
+    const hc_handoff *h = x->h;
+    SSL_CTX *ctx = x->tls_ctx = SSL_CTX_new(TLS_client_method());
+    if (!ctx) {
+        snprintf(why, whylen, "TLS: out of memory");
+        return false;
+    }
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+    SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
+    SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    bool ok = true;
+    if (h->ca_file) {
+        ok = SSL_CTX_load_verify_locations(ctx, h->ca_file, NULL) == 1;
+    } else if (h->ca_pem) {
+        BIO *bio = BIO_new_mem_buf(h->ca_pem, (int)h->ca_pem_len);
+        X509_STORE *store = SSL_CTX_get_cert_store(ctx);
+        X509 *cert;
+        int added = 0;
+        while (bio && (cert = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
+            added += X509_STORE_add_cert(store, cert) == 1;
+            X509_free(cert);
+        }
+        BIO_free(bio);
+        ok = added > 0;
+    } else {
+        ok = SSL_CTX_set_default_verify_paths(ctx) == 1;
+    }
+    if (ok && h->client_cert_file)
+        ok = SSL_CTX_use_certificate_chain_file(ctx, h->client_cert_file) == 1 &&
+             SSL_CTX_use_PrivateKey_file(
+                 ctx, h->client_key_file ? h->client_key_file : h->client_cert_file,
+                 SSL_FILETYPE_PEM) == 1;
+    SSL *ssl = ok ? (x->tls = SSL_new(ctx)) : NULL;
+    if (!ssl) {
+        snprintf(why, whylen, "TLS set-up failed (CA or client certificate files)");
+        return false;
+    }
+    SSL_set_fd(ssl, x->target);
+    static const unsigned char alpn[] = "\x08http/1.1";
+    SSL_set_alpn_protos(ssl, alpn, sizeof alpn - 1);
+    if (h->sni)
+        SSL_set_tlsext_host_name(ssl, h->sni);
+    struct in6_addr ip;
+    const char *name = h->verify_host ? h->verify_host : h->host;
+    if (inet_pton(AF_INET, name, &ip) == 1 || inet_pton(AF_INET6, name, &ip) == 1)
+        X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), name);
+    else
+        SSL_set1_host(ssl, name);
+    for (;;) {
+        ERR_clear_error();
+        int r = SSL_connect(ssl);
+        if (r == 1)
+            return true;
+        int e = SSL_get_error(ssl, r);
+        if ((e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) &&
+            wait_fd(x->target, e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, CONNECT_TIMEOUT_MS) ==
+                0)
+            continue;
+        long v = SSL_get_verify_result(ssl);
+        if (v != X509_V_OK)
+            snprintf(why, whylen, "TLS handshake failed: certificate: %s",
+                     X509_verify_cert_error_string(v));
+        else
+            snprintf(why, whylen, "TLS handshake failed: %s",
+                     ERR_peek_error() ? ERR_reason_error_string(ERR_peek_error()) : "closed");
+        return false;
+    }
+}
+
 /* A non-blocking socket connected to host:port, or -1 with the reason in why. */
 static int connect_target(const char *host, uint16_t port, char *why, size_t whylen)
 {
@@ -209,6 +351,7 @@ static void answer_error(relay *x, const char *text)
 }
 
 typedef struct direction {
+    relay *x;
     int from, to;
     uint8_t buf[BUF_SIZE];
     size_t off, len;
@@ -219,10 +362,10 @@ typedef struct direction {
 
 /* One step of a direction: read when empty and readable, write what is pending. -1 on a socket
  * error. */
-static int step(direction *d, short from_events, short to_events)
+static int step(direction *d, short from_events)
 {
     if (d->len == 0 && !d->eof && (from_events & (POLLIN | POLLHUP | POLLERR))) {
-        ssize_t n = recv(d->from, d->buf, sizeof d->buf, 0);
+        ssize_t n = io_recv(d->x, d->from, d->buf, sizeof d->buf);
         if (n > 0) {
             d->off = 0;
             d->len = (size_t)n;
@@ -232,8 +375,8 @@ static int step(direction *d, short from_events, short to_events)
             return -1;
         }
     }
-    if (d->len > 0 && (to_events & POLLOUT || to_events == 0)) {
-        ssize_t n = send(d->to, d->buf + d->off, d->len, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (d->len > 0) {
+        ssize_t n = io_send(d->x, d->to, d->buf + d->off, d->len);
         if (n > 0) {
             d->off += (size_t)n;
             d->len -= (size_t)n;
@@ -243,7 +386,7 @@ static int step(direction *d, short from_events, short to_events)
         }
     }
     if (d->eof && d->len == 0 && !d->closed) {
-        shutdown(d->to, SHUT_WR);
+        io_shut_wr(d->x, d->to);
         d->closed = true;
     }
     return 0;
@@ -254,8 +397,8 @@ static void pump(relay *x, uint64_t *up, uint64_t *down)
     direction *c2t = calloc(1, sizeof *c2t), *t2c = calloc(1, sizeof *t2c);
     if (!c2t || !t2c)
         goto out;
-    *c2t = (direction){.from = x->client, .to = x->target};
-    *t2c = (direction){.from = x->target, .to = x->client};
+    *c2t = (direction){.x = x, .from = x->client, .to = x->target};
+    *t2c = (direction){.x = x, .from = x->target, .to = x->client};
     fcntl(x->client, F_SETFL, fcntl(x->client, F_GETFL) | O_NONBLOCK);
     /* the target's end of stream (all passed on) ends the relay */
     while (!t2c->closed) {
@@ -268,15 +411,18 @@ static void pump(relay *x, uint64_t *up, uint64_t *down)
             p[1].events |= POLLIN;
         if (c2t->len > 0)
             p[1].events |= POLLOUT;
-        if (poll(p, 2, -1) < 0) {
+        /* TLS may hold decrypted bytes the socket no longer signals */
+        bool pending = x->tls && t2c->len == 0 && !t2c->eof && SSL_pending(x->tls) > 0;
+        if (poll(p, 2, pending ? 0 : -1) < 0) {
             if (errno == EINTR)
                 continue;
             break;
         }
+        if (pending)
+            p[1].revents |= POLLIN;
         if ((p[0].revents & POLLNVAL) || (p[1].revents & POLLNVAL))
             break;
-        if (step(c2t, p[0].revents, p[1].revents) != 0 ||
-            step(t2c, p[1].revents, p[0].revents) != 0)
+        if (step(c2t, p[0].revents) != 0 || step(t2c, p[1].revents) != 0)
             break;
         /* the client is gone for good: nothing more can reach it */
         if ((p[0].revents & (POLLERR | POLLHUP)) && c2t->eof && !(p[0].revents & POLLIN))
@@ -308,7 +454,12 @@ static void *relay_main(void *arg)
         char text[700];
         snprintf(text, sizeof text, "Could not connect to handoff target: %s.", why);
         answer_error(x, text);
-    } else if (send_all(x->target, x->out, x->out_len, SEND_TIMEOUT_MS) != 0) {
+    } else if (x->h->tls && !tls_connect(x, why, sizeof why)) {
+        srv_logf(set->log, "handoff to %s: %s", name, why);
+        char text[700];
+        snprintf(text, sizeof text, "Could not connect to upstream service: %s.", why);
+        answer_error(x, text);
+    } else if (io_send_all(x, x->target, x->out, x->out_len) != 0) {
         srv_logf(set->log, "handoff to %s: sending the request failed", name);
         answer_error(x, "Handoff request failed: the target closed the connection.");
     } else {

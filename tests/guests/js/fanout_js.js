@@ -2,7 +2,8 @@
 // fanout_js.js: JS SDK guest for the Fanout / WebSocket handoff tests (tests/unit/server/
 // test_fanout.c), routed by path: /stream/... hands the request to Fanout (backend "grip"),
 // /ws/... to the WebSocket backend "echo", /ws-unknown to a backend that does not exist,
-// /fanout-unknown to a Fanout route that does not exist, /rewritten hands over a new request
+// /wss/... and /wss-untrusted/... to the TLS WebSocket backends "echotls" (its CA configured)
+// and "echobad" (not trusted), /fanout-unknown to a Fanout route that does not exist, /rewritten hands over a new request
 // (other path, an added header) through Fanout, /caught reports what a failing handoff threw,
 // anything else answers "plain".
 import { createFanoutHandoff } from "fastly:fanout";
@@ -15,6 +16,10 @@ async function handle(event) {
     return createFanoutHandoff(req, "grip");
   if (url.pathname.startsWith("/ws/"))
     return createWebsocketHandoff(req, "echo");
+  if (url.pathname.startsWith("/wss/"))
+    return createWebsocketHandoff(req, "echotls");
+  if (url.pathname.startsWith("/wss-untrusted/"))
+    return createWebsocketHandoff(req, "echobad");
   if (url.pathname === "/ws-unknown")
     return createWebsocketHandoff(req, "nosuchbackend");
   if (url.pathname === "/fanout-unknown")

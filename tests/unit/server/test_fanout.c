@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <openssl/evp.h>
+#include <openssl/ssl.h>
 #include <openssl/sha.h>
 #include <poll.h>
 #include <pthread.h>
@@ -125,7 +126,26 @@ typedef struct origin {
     char heads[8192]; /* every request head received, one after the other */
     size_t heads_len;
     bool websocket;
+    SSL_CTX *tls; /* a TLS origin, or NULL */
 } origin;
+
+/* The origin's side of one connection: plain or TLS. */
+typedef struct oconn {
+    int fd;
+    SSL *ssl;
+} oconn;
+
+static ssize_t o_read(oconn *c, void *p, size_t n)
+{
+    return c->ssl ? SSL_read(c->ssl, p, (int)n) : recv(c->fd, p, n, 0);
+}
+
+static bool o_write(oconn *c, const void *p, size_t n)
+{
+    if (!c->ssl)
+        return send_str(c->fd, p, n);
+    return SSL_write(c->ssl, p, (int)n) == (int)n;
+}
 
 static void record(origin *o, const char *head, size_t n)
 {
@@ -157,10 +177,10 @@ static void ws_accept(const char *key, size_t key_len, char out[64])
     EVP_EncodeBlock((unsigned char *)out, digest, SHA_DIGEST_LENGTH);
 }
 
-static bool recv_all(int fd, uint8_t *p, size_t n)
+static bool recv_all(oconn *c, uint8_t *p, size_t n)
 {
     while (n > 0) {
-        ssize_t r = recv(fd, p, n, 0);
+        ssize_t r = o_read(c, p, n);
         if (r <= 0)
             return false;
         p += r;
@@ -170,7 +190,7 @@ static bool recv_all(int fd, uint8_t *p, size_t n)
 }
 
 /* Reads one frame (unmasking it); returns the opcode, -1 at the end. */
-static int ws_read_frame(int fd, uint8_t *payload, size_t cap, size_t *len)
+static int ws_read_frame(oconn *fd, uint8_t *payload, size_t cap, size_t *len)
 {
     uint8_t h[2];
     if (!recv_all(fd, h, 2))
@@ -196,7 +216,7 @@ static int ws_read_frame(int fd, uint8_t *payload, size_t cap, size_t *len)
 }
 
 /* Sends one final frame, masked (client) or not (server). */
-static bool ws_send_frame(int fd, int opcode, const uint8_t *p, size_t n, bool masked)
+static bool ws_send_frame(oconn *fd, int opcode, const uint8_t *p, size_t n, bool masked)
 {
     uint8_t frame[512];
     if (n > 400)
@@ -215,15 +235,15 @@ static bool ws_send_frame(int fd, int opcode, const uint8_t *p, size_t n, bool m
     }
     for (size_t i = 0; i < n; i++)
         frame[o + i] = masked ? p[i] ^ mask[i % 4] : p[i];
-    return send_str(fd, frame, o + n);
+    return o_write(fd, frame, o + n);
 }
 
-static void serve_websocket(origin *o, int c, const char *head)
+static void serve_websocket(origin *o, oconn *c, const char *head)
 {
     const char *k = strcasestr(head, "\r\nsec-websocket-key:");
     if (!k) {
         static const char bad[] = "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n";
-        send_str(c, bad, sizeof bad - 1);
+        o_write(c, bad, sizeof bad - 1);
         return;
     }
     k += 20;
@@ -235,7 +255,7 @@ static void serve_websocket(origin *o, int c, const char *head)
                      "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: "
                      "Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n",
                      accept);
-    if (!send_str(c, resp, (size_t)n))
+    if (!o_write(c, resp, (size_t)n))
         return;
     (void)o;
     uint8_t payload[512];
@@ -254,53 +274,83 @@ static void serve_websocket(origin *o, int c, const char *head)
     }
 }
 
+/* Reads a request head (and a Content-Length body) into head. */
+static size_t read_request(oconn *c, char *head, size_t cap)
+{
+    size_t len = 0;
+    head[0] = '\0';
+    uint64_t end = now_ms() + DEADLINE_MS;
+    while (!strstr(head, "\r\n\r\n") && len + 1 < cap && now_ms() < end) {
+        ssize_t n = o_read(c, head + len, cap - 1 - len);
+        if (n <= 0)
+            return 0;
+        len += (size_t)n;
+        head[len] = '\0';
+    }
+    const char *cl = strcasestr(head, "\r\ncontent-length:");
+    char *hend = strstr(head, "\r\n\r\n");
+    if (!hend)
+        return 0;
+    if (cl && cl < hend) {
+        size_t want = (size_t)(hend + 4 - head) + strtoul(cl + 17, NULL, 10);
+        while (len < want && len + 1 < cap) {
+            ssize_t n = o_read(c, head + len, cap - 1 - len);
+            if (n <= 0)
+                break;
+            len += (size_t)n;
+            head[len] = '\0';
+        }
+    }
+    return len;
+}
+
 static void *origin_main(void *arg)
 {
     origin *o = arg;
     for (;;) {
-        int c = accept(o->fd, NULL, NULL);
-        if (c < 0) {
+        int fd = accept(o->fd, NULL, NULL);
+        if (fd < 0) {
             if (errno == EINTR)
                 continue;
             return NULL; /* shut down */
         }
-        char head[8192];
-        size_t len = 0;
-        head[0] = '\0';
-        if (!read_until(c, head, sizeof head, &len, "\r\n\r\n")) {
-            close(c);
-            continue;
-        }
-        const char *cl = strcasestr(head, "\r\ncontent-length:");
-        char *end = strstr(head, "\r\n\r\n");
-        if (cl && end && cl < end) {
-            size_t want = (size_t)(end + 4 - head) + strtoul(cl + 17, NULL, 10);
-            while (len < want && len + 1 < sizeof head) {
-                ssize_t n = recv(c, head + len, sizeof head - 1 - len, 0);
-                if (n <= 0)
-                    break;
-                len += (size_t)n;
-                head[len] = '\0';
+        oconn c = {.fd = fd};
+        if (o->tls) {
+            c.ssl = SSL_new(o->tls);
+            SSL_set_fd(c.ssl, fd);
+            if (SSL_accept(c.ssl) != 1) { /* e.g. a client that does not trust us */
+                SSL_free(c.ssl);
+                close(fd);
+                continue;
             }
         }
-        record(o, head, len);
-        if (o->websocket) {
-            serve_websocket(o, c, head);
-        } else {
-            static const char held[] = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
-                                       "Grip-Hold: stream\r\nGrip-Channel: test\r\n"
-                                       "Content-Length: 5\r\n\r\nheld\n";
-            send_str(c, held, sizeof held - 1);
+        char head[8192];
+        size_t len = read_request(&c, head, sizeof head);
+        if (len > 0) {
+            record(o, head, len);
+            if (o->websocket) {
+                serve_websocket(o, &c, head);
+            } else {
+                static const char held[] = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
+                                           "Grip-Hold: stream\r\nGrip-Channel: test\r\n"
+                                           "Content-Length: 5\r\n\r\nheld\n";
+                o_write(&c, held, sizeof held - 1);
+            }
         }
-        close(c);
+        if (c.ssl) {
+            SSL_shutdown(c.ssl);
+            SSL_free(c.ssl);
+        }
+        close(fd);
     }
 }
 
-static bool origin_start(origin *o, bool websocket)
+static bool origin_start_with(origin *o, bool websocket, SSL_CTX *tls)
 {
     memset(o, 0, sizeof *o);
     pthread_mutex_init(&o->lock, NULL);
     o->websocket = websocket;
+    o->tls = tls;
     o->fd = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in a = {.sin_family = AF_INET};
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -312,11 +362,29 @@ static bool origin_start(origin *o, bool websocket)
     return pthread_create(&o->thread, NULL, origin_main, o) == 0;
 }
 
+static bool origin_start(origin *o, bool websocket)
+{
+    return origin_start_with(o, websocket, NULL);
+}
+
+/* A WebSocket origin speaking TLS with the certificate and key files given. */
+static bool origin_start_tls(origin *o, const char *cert, const char *key)
+{
+    SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+    if (!ctx || SSL_CTX_use_certificate_chain_file(ctx, cert) != 1 ||
+        SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1) {
+        SSL_CTX_free(ctx);
+        return false;
+    }
+    return origin_start_with(o, true, ctx);
+}
+
 static void origin_stop(origin *o)
 {
     shutdown(o->fd, SHUT_RDWR);
     pthread_join(o->thread, NULL);
     close(o->fd);
+    SSL_CTX_free(o->tls);
     pthread_mutex_destroy(&o->lock);
 }
 
@@ -326,7 +394,8 @@ typedef struct setup {
     bool pushpin;
     const char *pushpin_path;
     uint16_t proxy, publish;
-    uint16_t grip, echo;
+    uint16_t grip, echo, echotls;
+    const char *ca; /* the TLS origin's certificate, trusted for backend "echotls" */
     bool websocket_off;
 } setup;
 
@@ -342,6 +411,15 @@ static fastlike_status hook(fastlike_config *c, void *user, char *err, size_t er
     if (st == FASTLIKE_OK && s->echo) {
         snprintf(spec, sizeof spec, "echo=127.0.0.1:%u", (unsigned)s->echo);
         st = fastlike_config_add_backend(c, spec, err, errlen);
+    }
+    if (st == FASTLIKE_OK && s->echotls) {
+        snprintf(spec, sizeof spec, "echotls=https://127.0.0.1:%u", (unsigned)s->echotls);
+        st = fastlike_config_add_backend(c, spec, err, errlen);
+        if (st == FASTLIKE_OK)
+            st = fastlike_config_set_backend_ca_file(c, "echotls", s->ca);
+        snprintf(spec, sizeof spec, "echobad=https://127.0.0.1:%u", (unsigned)s->echotls);
+        if (st == FASTLIKE_OK)
+            st = fastlike_config_add_backend(c, spec, err, errlen);
     }
     if (st == FASTLIKE_OK && s->pushpin)
         st = fastlike_config_set_pushpin(c, true, s->proxy, s->publish, s->pushpin_path);
@@ -380,19 +458,33 @@ TEST(fanout_stream_and_websocket)
                "pushpin; scripts/deps.sh installs it)\n");
         return;
     }
-    origin grip, echo;
+    origin grip, echo, echotls;
     CHECK(origin_start(&grip, false));
     CHECK(origin_start(&echo, true));
+    /* a self-signed certificate for 127.0.0.1, made now */
+    char dir[] = "/tmp/fastlike-fanout-tls-XXXXXX", cert[128], key[128], cmd0[600];
+    CHECK(mkdtemp(dir) != NULL);
+    snprintf(cert, sizeof cert, "%s/cert.pem", dir);
+    snprintf(key, sizeof key, "%s/key.pem", dir);
+    snprintf(cmd0, sizeof cmd0,
+             "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 "
+             "-addext subjectAltName=IP:127.0.0.1 -keyout %s -out %s >/dev/null 2>&1",
+             key, cert);
+    CHECK_EQ_INT(system(cmd0), 0);
+    CHECK(origin_start_tls(&echotls, cert, key));
     setup su = {.pushpin = true,
                 .proxy = free_port(),
                 .publish = free_port(),
                 .grip = grip.port,
-                .echo = echo.port};
+                .echo = echo.port,
+                .echotls = echotls.port,
+                .ca = cert};
     server *s = server_start_with(GUEST, hook, &su);
     CHECK(s != NULL);
     if (!s) {
         origin_stop(&grip);
         origin_stop(&echo);
+        origin_stop(&echotls);
         return;
     }
     CHECK(log_has(&s->log, "Pushpin started for Fanout"));
@@ -462,25 +554,56 @@ TEST(fanout_stream_and_websocket)
     CHECK(read_until(fd, buf, sizeof buf, &len, "\r\n\r\n"));
     CHECK(strncmp(buf, "HTTP/1.1 101", 12) == 0);
     CHECK_STR_CONTAINS(buf, "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+    oconn cc = {.fd = fd};
     for (int i = 0; i < 3; i++) {
         char msg[32], want[48];
         snprintf(msg, sizeof msg, "hello %d", i);
         snprintf(want, sizeof want, "echo: %s", msg);
-        CHECK(ws_send_frame(fd, 1, (const uint8_t *)msg, strlen(msg), true));
+        CHECK(ws_send_frame(&cc, 1, (const uint8_t *)msg, strlen(msg), true));
         uint8_t payload[512];
         size_t plen = 0;
-        CHECK_EQ_INT(ws_read_frame(fd, payload, sizeof payload, &plen), 1);
+        CHECK_EQ_INT(ws_read_frame(&cc, payload, sizeof payload, &plen), 1);
         CHECK(plen == strlen(want) && memcmp(payload, want, plen) == 0);
     }
-    CHECK(ws_send_frame(fd, 8, (const uint8_t *)"\x03\xe8", 2, true));
+    CHECK(ws_send_frame(&cc, 8, (const uint8_t *)"\x03\xe8", 2, true));
     uint8_t payload[64];
     size_t plen = 0;
-    CHECK_EQ_INT(ws_read_frame(fd, payload, sizeof payload, &plen), 8);
+    CHECK_EQ_INT(ws_read_frame(&cc, payload, sizeof payload, &plen), 8);
     close(fd);
     CHECK(origin_saw(&echo, "GET /ws/chat HTTP/1.1"));
     char host[64];
     snprintf(host, sizeof host, "Host: 127.0.0.1:%u", (unsigned)echo.port);
     CHECK(origin_saw(&echo, host));
+
+    /* WebSocket passthrough to a TLS backend (its CA configured): the relay speaks TLS to it */
+    fd = dial(s->port);
+    len = 0;
+    static const char upgrade_tls[] = "GET /wss/chat HTTP/1.1\r\nHost: localhost\r\n"
+                                      "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                                      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                                      "Sec-WebSocket-Version: 13\r\n\r\n";
+    CHECK(send_str(fd, upgrade_tls, sizeof upgrade_tls - 1));
+    CHECK(read_until(fd, buf, sizeof buf, &len, "\r\n\r\n"));
+    CHECK(strncmp(buf, "HTTP/1.1 101", 12) == 0);
+    cc.fd = fd;
+    CHECK(ws_send_frame(&cc, 1, (const uint8_t *)"over tls", 8, true));
+    plen = 0;
+    uint8_t tls_payload[128];
+    CHECK_EQ_INT(ws_read_frame(&cc, tls_payload, sizeof tls_payload, &plen), 1);
+    CHECK(plen == 14 && memcmp(tls_payload, "echo: over tls", 14) == 0);
+    close(fd);
+    CHECK(origin_saw(&echotls, "GET /wss/chat HTTP/1.1"));
+    /* a TLS backend whose certificate is not trusted: a 500 saying so, nothing reaches it */
+    hc_resp rt = {0};
+    CHECK_EQ_INT(simple_on(s->port,
+                           "GET /wss-untrusted/x HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+                           "Connection: Upgrade\r\nSec-WebSocket-Key: "
+                           "dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+                           &rt, false),
+                 500);
+    CHECK_STR_CONTAINS((const char *)rt.body, "TLS handshake failed: certificate:");
+    hc_resp_free(&rt);
+    CHECK(!origin_saw(&echotls, "/wss-untrusted/"));
 
     /* node's WebSocket client (a browser-grade implementation) through the same path */
     char cmd[1024];
@@ -530,6 +653,10 @@ TEST(fanout_stream_and_websocket)
     CHECK(port_is_free(su.proxy));
     origin_stop(&grip);
     origin_stop(&echo);
+    origin_stop(&echotls);
+    unlink(cert);
+    unlink(key);
+    rmdir(dir);
 }
 
 /* No Pushpin configured: the Fanout hostcall answers unsupported, the SDK's handoff fails, the
