@@ -390,5 +390,6 @@ bench-prof-instr: $(B)/bench-prof-instr build/guests/srv_app.wasm
 # Fastlike, a GRIP and a WebSocket origin of its own, and node's WebSocket client.
 $(B)/tests/server/test_fanout: build/guests/js/fanout_js.wasm tests/unit/server/http_client.h tests/unit/server/test_server.h
 $(B)/tests/server/test_fanout: LDLIBS += -lcrypto
+$(B)/tests/server/test_fanout: $(B)/fastlike
 $(B)/tests/config/test_pushpin: tests/unit/config/tmp_files.h
 # ---- end fanout block ----

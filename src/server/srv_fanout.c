@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -356,9 +357,14 @@ static bool start_pushpin(srv_fanout *f, const cfg_pushpin *cfg, const be_backen
             close(null_fd);
         return false;
     }
+    pid_t parent = getpid();
     pid_t pid = fork();
     if (pid == 0) { /* only async-signal-safe calls until exec */
         setpgid(0, 0);
+        /* Pushpin ends with us even when we exit without stopping it (a second signal) */
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
+        if (getppid() != parent)
+            _exit(127);
         /* our signal mask and ignored signals would be Pushpin's: it must see SIGTERM */
         sigset_t none;
         sigemptyset(&none);

@@ -10,6 +10,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <openssl/evp.h>
 #include <openssl/ssl.h>
@@ -17,7 +18,9 @@
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <signal.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 
 #define GUEST "build/guests/js/fanout_js.wasm"
 #define DEADLINE_MS 20000 /* generous: Pushpin and the machine may be slow */
@@ -712,4 +715,109 @@ TEST(pushpin_missing)
     server_stop(s);
 }
 
-HARNESS_MAIN(RUN(fanout_stream_and_websocket); RUN(fanout_not_enabled); RUN(pushpin_missing);)
+static char fastlike_bin[1024];
+
+static bool file_has(const char *path, const char *needle)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return false;
+    char buf[16384];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    return strstr(buf, needle) != NULL;
+}
+
+/* The command line: fastly.toml's [local_server.pushpin] enable = true starts Pushpin (the flags
+ * and toml reach the library), and SIGTERM stops it with the server. */
+TEST(binary_with_fastly_toml)
+{
+    if (!have_pushpin()) {
+        printf("binary_with_fastly_toml: SKIPPED: pushpin is not installed\n");
+        return;
+    }
+    origin grip;
+    CHECK(origin_start(&grip, false));
+    uint16_t proxy = free_port(), publish = free_port(), http = free_port();
+    char dir[] = "/tmp/fastlike-fanout-bin-XXXXXX", toml[128], log[128], bind[64], text[512];
+    CHECK(mkdtemp(dir) != NULL);
+    snprintf(toml, sizeof toml, "%s/fastly.toml", dir);
+    snprintf(log, sizeof log, "%s/stderr.log", dir);
+    snprintf(bind, sizeof bind, "127.0.0.1:%u", (unsigned)http);
+    snprintf(text, sizeof text,
+             "manifest_version = 3\n"
+             "[local_server.backends.grip]\nurl = \"http://127.0.0.1:%u\"\n"
+             "[local_server.pushpin]\nenable = true\nproxy_port = %u\npublish_port = %u\n",
+             (unsigned)grip.port, (unsigned)proxy, (unsigned)publish);
+    FILE *f = fopen(toml, "w");
+    CHECK(f != NULL);
+    if (f) {
+        fputs(text, f);
+        fclose(f);
+    }
+    pid_t pid = fork();
+    if (pid == 0) {
+        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        dup2(fd, 2);
+        dup2(fd, 1);
+        execl(fastlike_bin, fastlike_bin, "-wasm", GUEST, "-C", toml, "-bind", bind, "-v", "1",
+              (char *)NULL);
+        _exit(127);
+    }
+    CHECK(pid > 0);
+    uint64_t end = now_ms() + DEADLINE_MS;
+    while (!file_has(log, "listening on") && now_ms() < end)
+        usleep(20000);
+    snprintf(text, sizeof text, "fastlike: Pushpin started for Fanout: proxy 127.0.0.1:%u",
+             (unsigned)proxy);
+    CHECK(file_has(log, text));
+    if (!file_has(log, text)) {
+        char cat[300];
+        snprintf(cat, sizeof cat, "cat %s >&2", log);
+        if (system(cat) != 0)
+            fprintf(stderr, "(no log)\n");
+    }
+    int fd = dial(http);
+    CHECK(fd >= 0);
+    char buf[4096];
+    size_t len = 0;
+    buf[0] = '\0';
+    static const char get[] = "GET /stream/bin HTTP/1.1\r\nHost: localhost\r\n\r\n";
+    CHECK(send_str(fd, get, sizeof get - 1));
+    CHECK(read_until(fd, buf, sizeof buf, &len, "held\n"));
+    close(fd);
+    CHECK(origin_saw(&grip, "GET /stream/bin HTTP/1.1"));
+    if (pid > 0) {
+        kill(pid, SIGTERM);
+        int status = 0;
+        CHECK_EQ_INT(waitpid(pid, &status, 0), pid);
+        CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    }
+    CHECK(port_is_free(proxy)); /* Pushpin went with it */
+    CHECK(port_is_free(publish));
+    unlink(toml);
+    unlink(log);
+    rmdir(dir);
+    origin_stop(&grip);
+}
+
+int main(int argc, char **argv)
+{
+    (void)argc;
+    /* the fastlike binary of the same build: build/VARIANT/fastlike (this is
+     * build/VARIANT/tests/server/test_fanout) */
+    snprintf(fastlike_bin, sizeof fastlike_bin, "%s", argv[0]);
+    char *slash = strrchr(fastlike_bin, '/');
+    for (int i = 0; i < 3 && slash; i++) {
+        *slash = '\0';
+        slash = strrchr(fastlike_bin, '/');
+    }
+    size_t n = strlen(fastlike_bin);
+    snprintf(fastlike_bin + n, sizeof fastlike_bin - n, "/fastlike");
+    RUN(fanout_stream_and_websocket);
+    RUN(fanout_not_enabled);
+    RUN(pushpin_missing);
+    RUN(binary_with_fastly_toml);
+    return harness_finish(argv[0]);
+}
