@@ -761,7 +761,6 @@ static const srv_http_field *head_field(const srv_http_head *h, const char *name
     return NULL;
 }
 
-/* Copies what the guest needs of the head (the buffer is reused for the next request). */
 /* hc_downstream_request.handoff: the guest hands the connection over (Fanout, WebSocket); the
  * relay starts once the guest is done with the request (finish_request). */
 static int take_handoff(void *src, hc_handoff *h)
@@ -775,6 +774,7 @@ static int take_handoff(void *src, hc_handoff *h)
     return 0;
 }
 
+/* Copies what the guest needs of the head (the buffer is reused for the next request). */
 static http_req *req_new(conn *c, const srv_http_head *hd)
 {
     http_req *r = calloc(1, sizeof *r);
@@ -889,6 +889,7 @@ static bool hand_over(conn *c)
     r->pre = NULL;
     r->pre_off = r->pre_len = 0; /* body_read now reads what is still on the wire */
     const char *why = NULL;
+    int status = 500;
     if (r->read_past_pre)
         why = "the guest read the request body past the first 64 KiB";
     while (!why && !r->body_done) {
@@ -897,6 +898,7 @@ static bool hand_over(conn *c)
             uint8_t *grown = grown_cap <= HANDOFF_BODY_MAX ? realloc(body, grown_cap) : NULL;
             if (!grown) {
                 why = "the request body is too large to replay (16 MiB at most)";
+                status = 413;
                 break;
             }
             body = grown;
@@ -910,9 +912,11 @@ static bool hand_over(conn *c)
     }
     if (why) {
         srv_logf(c->srv->log, "handoff to '%s': %s", h->name, why);
+        char text[160];
+        snprintf(text, sizeof text, "Handoff failed: %s", why);
         hc_handoff_free(h);
         free(body);
-        conn_close(c, false);
+        reject(c, status, text); /* and closes */
         return false;
     }
     int fd = c->fd;
