@@ -8,6 +8,8 @@
 #include "harness.h"
 #include "test_server.h"
 
+#include "server/srv_fanout.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -431,6 +433,13 @@ static fastlike_status hook(fastlike_config *c, void *user, char *err, size_t er
     return st;
 }
 
+static fastlike_status running_hook(fastlike_config *c, void *user, char *err, size_t errlen)
+{
+    setup *s = user;
+    fastlike_status st = hook(c, user, err, errlen);
+    return st == FASTLIKE_OK ? fastlike_config_set_pushpin(c, false, s->proxy, 0, NULL) : st;
+}
+
 /* Publishes `text` on channel "test" through Pushpin's publish port; true on 200. */
 static bool publish(uint16_t port, const char *text)
 {
@@ -715,6 +724,55 @@ TEST(pushpin_missing)
     server_stop(s);
 }
 
+/* A Pushpin already running (here: one srv_fanout started, as the Fastly CLI would): the server
+ * only gets its port (-pushpin-port alone, Viceroy's --local-pushpin-proxy-port) and uses it. */
+TEST(running_pushpin)
+{
+    if (!have_pushpin()) {
+        printf("running_pushpin: SKIPPED: pushpin is not installed\n");
+        return;
+    }
+    origin grip;
+    CHECK(origin_start(&grip, false));
+    be_backend b;
+    be_backend_init(&b);
+    be_set_str(&b.name, "grip");
+    be_set_str(&b.host, "127.0.0.1");
+    be_set_str(&b.path_prefix, "");
+    b.port = grip.port;
+    cfg_pushpin pc = {.start = 1, .proxy_port = free_port(), .publish_port = free_port()};
+    logbuf plog = {.lock = PTHREAD_MUTEX_INITIALIZER};
+    srv_log log = {capture, &plog, 1};
+    srv_fanout *running = srv_fanout_new(&pc, &b, 1, &log);
+    be_backend_deinit(&b);
+    CHECK(running != NULL && srv_fanout_settings(running)->pushpin_port == pc.proxy_port);
+    setup su = {.grip = grip.port, .proxy = pc.proxy_port};
+    server *s = server_start_with(GUEST, running_hook, &su);
+    CHECK(s != NULL);
+    if (s) {
+        char want[96];
+        snprintf(want, sizeof want, "Fanout through the Pushpin on 127.0.0.1:%u",
+                 (unsigned)pc.proxy_port);
+        CHECK(log_has(&s->log, want));
+        CHECK(!log_has(&s->log, "Pushpin started")); /* no second one */
+        int fd = dial(s->port);
+        char buf[4096];
+        size_t len = 0;
+        buf[0] = '\0';
+        static const char get[] = "GET /stream/running HTTP/1.1\r\nHost: localhost\r\n\r\n";
+        CHECK(send_str(fd, get, sizeof get - 1));
+        CHECK(read_until(fd, buf, sizeof buf, &len, "held\n"));
+        close(fd);
+        CHECK(origin_saw(&grip, "GET /stream/running HTTP/1.1"));
+        server_stop(s);
+    }
+    CHECK(!port_is_free(pc.proxy_port)); /* the server did not stop a Pushpin it did not start */
+    srv_fanout_free(running);
+    CHECK(port_is_free(pc.proxy_port));
+    free(plog.text);
+    origin_stop(&grip);
+}
+
 static char fastlike_bin[1024];
 
 static bool file_has(const char *path, const char *needle)
@@ -818,6 +876,7 @@ int main(int argc, char **argv)
     RUN(fanout_stream_and_websocket);
     RUN(fanout_not_enabled);
     RUN(pushpin_missing);
+    RUN(running_pushpin);
     RUN(binary_with_fastly_toml);
     return harness_finish(argv[0]);
 }
