@@ -64,9 +64,12 @@ static uint16_t free_port(void)
     return port;
 }
 
+/* Nothing listens on 127.0.0.1:port (connections in TIME_WAIT do not count). */
 static bool port_is_free(uint16_t port)
 {
     int s = socket(AF_INET, SOCK_STREAM, 0);
+    int one = 1;
+    setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     bool ok = s >= 0 && bind(s, (struct sockaddr *)&a, sizeof a) == 0;
@@ -644,6 +647,12 @@ TEST(fanout_stream_and_websocket)
     hc_resp r = {0};
     CHECK_EQ_INT(simple_on(s->port, "GET /ws-unknown HTTP/1.1\r\nHost: x\r\n\r\n", &r, false), 500);
     CHECK_STR_CONTAINS((const char *)r.body, "unknown backend 'nosuchbackend'");
+    hc_resp_free(&r);
+    /* a Fanout route matching no backend (and no catch-all): Pushpin's own 502 */
+    memset(&r, 0, sizeof r);
+    CHECK_EQ_INT(simple_on(s->port, "GET /fanout-unknown HTTP/1.1\r\nHost: x\r\n\r\n", &r, false),
+                 502);
+    CHECK_STR_CONTAINS((const char *)r.body, "No route");
     hc_resp_free(&r);
     /* the ordinary path still answers, on the same server */
     memset(&r, 0, sizeof r);
