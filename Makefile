@@ -407,6 +407,17 @@ endif
 $(B)/tests/hostcalls/test_hc_image_optimizer: build/guests/js/imgopt_sdk.wasm tests/unit/server/http_client.h tests/unit/server/test_server.h
 $(B)/tests/hostcalls/test_hc_image_optimizer: private CPPFLAGS += -Itests/unit/server
 # ---- end imgopt block ----
+# ---- fanout block (Fanout / WebSocket handoffs: src/hostcalls/hc_fanout.*, src/server/srv_fanout.*,
+# srv_relay.*, src/config/cfg_pushpin.*, tests/guests/c/hc_fanout.c, tests/guests/js/fanout_js.js,
+# tests/unit/hostcalls/test_hc_fanout.c, tests/unit/server/test_fanout.c,
+# tests/unit/config/test_pushpin.c) ----
+# test_fanout runs a real Pushpin (Debian package pushpin, from scripts/deps.sh) started by
+# Fastlike, a GRIP and a WebSocket origin of its own, and node's WebSocket client.
+$(B)/tests/server/test_fanout: build/guests/js/fanout_js.wasm tests/unit/server/http_client.h tests/unit/server/test_server.h
+$(B)/tests/server/test_fanout: LDLIBS += -lcrypto
+$(B)/tests/server/test_fanout: $(B)/fastlike
+$(B)/tests/config/test_pushpin: tests/unit/config/tmp_files.h
+# ---- end fanout block ----
 
 # ---- code health (health block: src/util/util_str.*, src/config/cfg_json.*, tests/unit/util/,
 # tests/unit/config/test_json.c) ----

@@ -98,6 +98,15 @@ void fastlike_config_set_memory_limit(fastlike_config *c, uint64_t bytes);
  * FASTLIKE_DEFAULT_CACHE_SIZE); least recently used objects go first. 0: nothing is kept. */
 #define FASTLIKE_DEFAULT_CACHE_SIZE (256ull << 20)
 void fastlike_config_set_cache_size(fastlike_config *c, uint64_t bytes);
+/* Fanout (docs/fanout.md): with `start`, Fastlike runs a Pushpin of its own (binary `path`, NULL:
+ * pushpin from PATH) on 127.0.0.1 proxy_port / publish_port (0: 7677 / 5561) with a route per
+ * backend; without, proxy_port is a Pushpin already listening on 127.0.0.1 (0: Fanout off, the
+ * default: redirect_to_grip_proxy answers unsupported). */
+fastlike_status fastlike_config_set_pushpin(fastlike_config *c, bool start, uint16_t proxy_port,
+                                            uint16_t publish_port, const char *path);
+/* WebSocket passthrough (redirect_to_websocket_proxy, upgrade_websocket): on by default; off makes
+ * those hostcalls answer unsupported. */
+void fastlike_config_set_websocket_passthrough(fastlike_config *c, bool enable);
 /* Unknown imports: false (default) links a trapping stub; true fails at startup naming them all. */
 void fastlike_config_set_unknown_import_error(fastlike_config *c, bool error);
 /* Environment values guests see (FASTLY_HOSTNAME, FASTLY_POP, ...); NULL restores the default. */

@@ -12,6 +12,7 @@ libjansson-dev libmicrohttpd-dev libgnutls28-dev libcurl4-openssl-dev libssl-dev
 hyperfine python3 uap-core libpcre2-dev libsqlite3-dev libmaxminddb-dev libyaml-dev wrk nginx-light:nginx openssl:openssl ca-certificates curl:curl nghttp2-server
 libmaxmind-db-writer-perl tzdata
 libvips-dev
+pushpin:pushpin
 xxd:xxd chromium:chromium clang-format:clang-format"
 
 installed=$(dpkg-query -W -f='${Package} ${db:Status-Status}\n' 2>/dev/null | awk '$2 == "installed" {print $1}')

@@ -341,6 +341,12 @@ static int build_config(const cfg_options *o, fastlike_config **out)
         fastlike_config_set_request_timeout_ms(c, o->request_timeout_ms);
     if (o->cache_size_set)
         fastlike_config_set_cache_size(c, o->cache_size);
+    if (cfg_pushpin_fanout_on(&o->pushpin) &&
+        (st = fastlike_config_set_pushpin(c, o->pushpin.start == 1, o->pushpin.proxy_port,
+                                          o->pushpin.publish_port, o->pushpin.path)) != FASTLIKE_OK)
+        goto fail;
+    if (o->pushpin.websocket_passthrough)
+        fastlike_config_set_websocket_passthrough(c, o->pushpin.websocket_passthrough > 0);
     st = add_pending_options(c, o);
     if (st != FASTLIKE_OK)
         goto fail;

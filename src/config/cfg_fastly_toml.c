@@ -410,6 +410,8 @@ static cfg_status load_local_server(cfg_ft *f, const cfg_toml_value *ls)
         return st;
     if (geo && (st = cfg_ft_geolocation(f, geo, "local_server.geolocation")) != CFG_OK)
         return st;
+    if ((st = cfg_ft_pushpin(f, cfg_toml_get(ls, "pushpin"), "local_server.pushpin")) != CFG_OK)
+        return st;
     cfg_ft_sub(w, sizeof w, "local_server", dict_name);
     bool config_stores = strcmp(dict_name, "config_stores") == 0;
     if ((st = each_entry(f, dicts, w, config_stores ? config_store_entry : dictionary_entry)) !=
@@ -485,6 +487,7 @@ cfg_status cfg_fastly_toml_merge(cfg_options *o, cfg_options *toml, char *err, s
         grown[o->nfake_fastly_keys++] = toml->fake_fastly_keys[i];
         toml->fake_fastly_keys[i] = NULL;
     }
+    cfg_pushpin_merge(&o->pushpin, &toml->pushpin);
     cfg_status st = cfg_edge_merge(&o->edge, &toml->edge, err, errlen);
     if (st == CFG_OK)
         cfg_options_deinit(toml);

@@ -58,5 +58,7 @@ cfg_status cfg_ft_secret_store(cfg_ft *f, const char *name, const cfg_toml_value
 cfg_status cfg_ft_geolocation(cfg_ft *f, const cfg_toml_value *t,
                               const char *where); /* cfg_fastly_toml_lookups.c */
 cfg_status cfg_ft_device_detection(cfg_ft *f, const cfg_toml_value *t, const char *where);
+cfg_status cfg_ft_pushpin(cfg_ft *f, const cfg_toml_value *t,
+                          const char *where); /* cfg_pushpin.c: [local_server.pushpin] */
 
 #endif

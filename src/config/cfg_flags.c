@@ -483,6 +483,11 @@ static const flag_def flag_table[] = {
     {"request-timeout", NULL, false, f_request_timeout, "MILLISECONDS"},
     {"config", "C", false, f_config, "FILE (a fastly.toml)"},
     {"cache-size", NULL, false, f_cache_size, "BYTES[K|M|G]"},
+    {"pushpin", NULL, true, cfg_flag_pushpin, NULL},
+    {"pushpin-port", NULL, false, cfg_flag_pushpin_port, "PORT"},
+    {"pushpin-publish-port", NULL, false, cfg_flag_pushpin_publish_port, "PORT"},
+    {"pushpin-path", NULL, false, cfg_flag_pushpin_path, "FILE"},
+    {"websocket-passthrough", NULL, true, cfg_flag_websocket_passthrough, NULL},
 };
 
 static const flag_def *find_flag(const char *name, size_t n)
@@ -540,6 +545,7 @@ void cfg_options_deinit(cfg_options *o)
     free(o->config_file);
     free(o->profile_ui_token);
     free(o->profile_guest_dir);
+    cfg_pushpin_deinit(&o->pushpin);
     cfg_options_init(o);
 }
 
@@ -677,6 +683,12 @@ const char *cfg_usage_text(void)
            "  -request-timeout MS      per-request guest CPU deadline (0 = none)\n"
            "  -config, -C FILE         fastly.toml ([local_server]: backends, stores, ...)\n"
            "  -cache-size SIZE         memory for the cache, e.g. 64M (default 256M; 0 = none)\n"
+           "  -pushpin                 run a Pushpin for Fanout (redirect_to_grip_proxy)\n"
+           "  -pushpin-port PORT       its proxy port (default 7677); without -pushpin: the port\n"
+           "                           of a Pushpin already running on 127.0.0.1\n"
+           "  -pushpin-publish-port PORT  its publish port (default 5561)\n"
+           "  -pushpin-path FILE       the pushpin binary (default: pushpin from PATH)\n"
+           "  -websocket-passthrough=false  WebSocket handoffs answer unsupported\n"
            "  -reload                  reload the wasm file (and store files) on SIGHUP\n"
            "  -watch                   reload when the wasm file changes\n"
            "  -dictionary, -d NAME=FILE.json   a dictionary (JSON object of strings)\n"

@@ -6,6 +6,7 @@
 
 #include "config/cfg_backend.h"
 #include "config/cfg_edge.h"
+#include "config/cfg_pushpin.h"
 #include "config/cfg_status.h"
 
 #include <stdbool.h>
@@ -58,6 +59,7 @@ typedef struct cfg_options {
                             flags, which win over it (cfg_fastly_toml.h) */
     bool cache_size_set; /* -cache-size */
     uint64_t cache_size;
+    cfg_pushpin pushpin; /* -pushpin*, -websocket-passthrough, [local_server.pushpin] */
 } cfg_options;
 
 void cfg_options_init(cfg_options *o);

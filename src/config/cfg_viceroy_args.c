@@ -64,6 +64,8 @@ static const long_opt long_opts[] = {
 typedef struct parsed {
     int verbosity;
     const char *addr, *config, *unknown_import;
+    const char *pushpin_port; /* --local-pushpin-proxy-port, or NULL */
+    bool websocket_off;       /* --enable-local-websocket-passthrough=false */
     bool profile_trace, profile_native;
     char profile_dir[1024]; /* --profile=guest[,DIR]: where the per-request profiles go, or "" */
 } parsed;
@@ -274,8 +276,7 @@ static cfg_status take_long(cfg_viceroy_args *a, parsed *p, const long_opt *o, c
             snprintf(err, errlen, "--local-pushpin-proxy-port: '%s' is not a port number", v);
             return CFG_ERR_USAGE;
         }
-        ok = warn(a, "note: --local-pushpin-proxy-port: Fastlike has no Pushpin (Fanout) "
-                     "support; ignored");
+        p->pushpin_port = strtol(v, NULL, 10) > 0 ? v : NULL; /* 0: no Pushpin to reach */
         break;
     }
     case O_EXPERIMENTAL:
@@ -300,8 +301,7 @@ static cfg_status take_long(cfg_viceroy_args *a, parsed *p, const long_opt *o, c
             snprintf(err, errlen, "--%s: '%s' is not a boolean (true or false)", o->name, v);
             return CFG_ERR_USAGE;
         }
-        if (!v || parse_bool(v) == 1)
-            ok = warn(a, "note: --%s: Fastlike has no WebSocket passthrough; ignored", o->name);
+        p->websocket_off = v && parse_bool(v) == 0;
         break;
     case O_DEBUG:
         ok = warn(a, "note: --debug: Debug Adapter mode is not available in Fastlike; ignored");
@@ -345,6 +345,12 @@ static cfg_status emit(cfg_viceroy_args *a, const parsed *p, char *err, size_t e
         ok = push_arg(a, "-profile-native");
     if (ok && p->profile_dir[0])
         ok = push_arg(a, "-profile-guest-dir") && push_arg(a, p->profile_dir);
+    /* a Pushpin already running there (the Fastly CLI starts it): never one of our own */
+    if (ok && p->pushpin_port)
+        ok = push_arg(a, "-pushpin=false") && push_arg(a, "-pushpin-port") &&
+             push_arg(a, p->pushpin_port);
+    if (ok && p->websocket_off)
+        ok = push_arg(a, "-websocket-passthrough=false");
     if (ok)
         ok = push_arg(a, "-wasm") && push_arg(a, a->input);
     return ok ? CFG_OK : nomem(err, errlen);

@@ -25,6 +25,8 @@ typedef struct hc_header_view {
  * the end of the body, -1 on error (client went away). */
 typedef long (*hc_read_fn)(void *src, uint8_t *buf, size_t len);
 
+struct hc_handoff; /* hc_fanout.h */
+
 typedef struct hc_downstream_request {
     const char *method;    /* NUL-terminated */
     const char *url;       /* absolute, as the edge gives it to guests: "http://host/path?q" */
@@ -36,6 +38,10 @@ typedef struct hc_downstream_request {
     hc_read_fn body_read; /* NULL when there is no body */
     void *body_src;
     int64_t body_length; /* Content-Length, or -1 when unknown/chunked */
+    /* Hands the connection over after the guest (Fanout / WebSocket, hc_fanout.h): takes `h`
+     * (freed by the front end) and returns 0, or -1; NULL when the front end cannot. */
+    int (*handoff)(void *src, struct hc_handoff *h);
+    void *handoff_src;
 } hc_downstream_request;
 
 /* How the response reaches the client. send_head is called once; write/finish follow (write may be
@@ -81,6 +87,7 @@ typedef struct hc_settings {
     struct hc_log_endpoints *log_endpoints; /* log endpoint writers (hc_log.h) */
     struct hc_erl *erl;                     /* rate counters and penalty boxes (hc_erl.h) */
     struct hc_cache *cache;                 /* the cache (hc_cache.h) */
+    const struct hc_fanout *fanout;         /* Pushpin port, WebSocket passthrough (hc_fanout.h) */
     /* The profiler (profiler/prof_recorder.h), owned by the server; NULL when not profiling.
      * The hostcall dispatch records a span per call into the thread's current record. */
     struct prof_recorder *profiler;

@@ -95,6 +95,7 @@ struct hc_ctx {
     struct hc_backend_state *backend; /* dynamic backends and the async wake-up (hc_pending.c);
                                          NULL until the first backend hostcall needs it */
     struct hc_edge_handles *edge;     /* dictionary, secret, ACL, log handles (hc_edge_handles.c) */
+    uint32_t handed_off;              /* ds_req + 1 of the request handed off (hc_fanout.c), or 0 */
 };
 
 /* Makes `req` the current downstream request (at creation, and when a reusable instance takes

@@ -2,8 +2,7 @@
  * family (backends issue): request handles (new, close, method, URI, version, headers), the
  * downstream request and its metadata, stored per-request settings (cache override, framing,
  * auto-decompression) and the NGWAF `inspect` mock as Viceroy answers it. WebSocket/Fanout
- * handoff (upgrade_websocket, redirect_to_*) and on_behalf_of are left to the registry's
- * `unsupported` stub, as Viceroy has them unavailable locally. */
+ * handoff (upgrade_websocket, redirect_to_*) is hc_fanout.c; on_behalf_of is hc_on_behalf_of.c. */
 #include "hc_http_req.h"
 
 #include "hc_hostcall.h"

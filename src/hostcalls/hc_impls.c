@@ -28,6 +28,7 @@
 #include "hc_on_behalf_of.h"
 #include "hc_shielding.h"
 #include "hc_image_optimizer.h"
+#include "hc_fanout.h"
 
 const hc_impl *const hc_all_impls[] = {
     hc_abi_init_impls,
@@ -56,5 +57,6 @@ const hc_impl *const hc_all_impls[] = {
     hc_on_behalf_of_impls,
     hc_shielding_impls,
     hc_image_optimizer_impls,
+    hc_fanout_impls,
     NULL,
 };

@@ -93,6 +93,7 @@ void fastlike_config_free(fastlike_config *c)
         free(c->fake_keys[i]);
     free(c->fake_keys);
     cfg_edge_deinit(&c->edge);
+    cfg_pushpin_deinit(&c->pushpin);
     free(c->kv_dir);
     free(c->profile_ui);
     free(c->profile_token);

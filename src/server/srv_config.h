@@ -8,6 +8,7 @@
 #include "backend/be_backend.h"
 #include "config/cfg_backend.h"
 #include "config/cfg_edge.h"
+#include "config/cfg_pushpin.h"
 #include "config/cfg_flags.h" /* cfg_profile_mode */
 #include "fastlike.h"
 
@@ -60,6 +61,7 @@ struct fastlike_config {
     bool profile_allow_remote;   /* -profile-ui-allow-remote */
     char *profile_token;         /* -profile-ui-token; NULL: generated when remote */
     char *profile_guest_dir;     /* Viceroy's --profile=guest,DIR; NULL: none */
+    cfg_pushpin pushpin;         /* Fanout / WebSocket handoffs (srv_fanout.c's setters) */
 };
 
 /* For the command line, which parses flags and -C fastly.toml into a cfg_options first: adds one

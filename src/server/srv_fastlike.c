@@ -10,6 +10,7 @@
 #include "hostcalls/hc_cache_store.h"
 #include "profiler/prof_recorder.h"
 #include "profiler/prof_viewer.h"
+#include "server/srv_fanout.h"
 #include "server/srv_config.h"
 #include "server/srv_guest.h"
 #include "server/srv_http.h"
@@ -56,6 +57,7 @@ struct fastlike {
     hc_erl *erl;                     /* rate counters and penalty boxes (hc_settings.erl) */
     hc_cache *cache;                 /* the cache shared by every request (hc_settings.cache) */
     prof_recorder *profiler;         /* NULL when not profiling (hc_settings.profiler) */
+    srv_fanout *fanout;              /* Pushpin and handoff settings (hc_settings.fanout) */
     prof_viewer *viewer;             /* -profile-ui listener, or NULL */
     /* what a reload needs to build the next guest the way the first was built */
     pthread_mutex_t reload_lock; /* one reload at a time */
@@ -143,6 +145,7 @@ static hc_settings base_settings(const fastlike *f)
                          .log_endpoints = f->log_endpoints,
                          .erl = f->erl,
                          .cache = f->cache,
+                         .fanout = srv_fanout_settings(f->fanout),
                          .profiler = f->profiler};
 }
 
@@ -278,6 +281,11 @@ fastlike_status fastlike_new(const fastlike_config *c, fastlike **out, char *err
         st = FASTLIKE_ERR_IO;
         goto done;
     }
+    if (!(f->fanout = srv_fanout_new(&c->pushpin, c->be, c->nbackends, &f->log))) {
+        snprintf(err, errlen, "out of memory");
+        st = FASTLIKE_ERR_NOMEM;
+        goto done;
+    }
     f->cache = hc_cache_new(c->cache_size ? c->cache_size : 1); /* 1 byte: nothing stays */
     if (!f->cache) {
         snprintf(err, errlen, "out of memory");
@@ -324,6 +332,7 @@ void fastlike_free(fastlike *f)
         return;
     srv_watch_stop(f->watch); /* no reload may start any more */
     srv_http_stop(f->http);
+    srv_fanout_free(f->fanout); /* after the relays to it ended */
     prof_viewer_stop(f->viewer);
     if (f->live.current)
         srv_live_deinit(&f->live);

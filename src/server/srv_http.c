@@ -10,6 +10,7 @@
 #include "server/srv_http.h"
 #include "server/srv_config.h"
 #include "server/srv_http_parse.h"
+#include "server/srv_relay.h"
 #include "server/srv_request.h"
 #include "util/util_clock.h"
 
@@ -72,7 +73,8 @@ struct srv_http {
     struct worker_slot *slots; /* one per possible worker: since when it is busy */
     bool stopping, exiting;
     pthread_t sweeper;
-    char markers[3]; /* addresses telling the listener, stop and ready events apart */
+    char markers[3];    /* addresses telling the listener, stop and ready events apart */
+    srv_relays *relays; /* connections the guest handed over (Fanout, WebSocket) */
 };
 
 struct conn {
@@ -117,6 +119,8 @@ struct http_req {
     size_t out_len;
     srv_sink sink;
     srv_handoff handoff;
+    hc_handoff *fanout; /* the guest handed the connection over: relay it, do not respond */
+    bool read_past_pre; /* the guest read body bytes that were not read ahead */
 };
 
 /* ---- socket I/O on a non-blocking socket, waiting with poll ---- */
@@ -361,7 +365,7 @@ static void http_date(char *buf, size_t len)
 static int sink_send_head(void *p, uint16_t status, const hc_header_view *h, size_t n, int64_t cl)
 {
     http_req *r = p;
-    if (r->head_sent)
+    if (r->head_sent || r->fanout)
         return -1;
     r->head_sent = true;
     bool minor0 = r->dreq.http_version == 1;
@@ -596,8 +600,10 @@ static long body_read(void *src, uint8_t *buf, size_t len)
                 r->body_error = true;
                 return -1;
             }
-            if (n > 0)
+            if (n > 0) {
+                r->read_past_pre = true;
                 return n;
+            }
             continue;
         }
         if (send_continue(r) != 0 || fill_wait(r->c) != 0) {
@@ -706,6 +712,7 @@ static void req_free(http_req *r)
     free(r->pre);
     free(r->out);
     free(r->trailer_section);
+    hc_handoff_free(r->fanout);
     free(r);
 }
 
@@ -841,6 +848,19 @@ static const srv_http_field *head_field(const srv_http_head *h, const char *name
     return NULL;
 }
 
+/* hc_downstream_request.handoff: the guest hands the connection over (Fanout, WebSocket); the
+ * relay starts once the guest is done with the request (finish_request). */
+static int take_handoff(void *src, hc_handoff *h)
+{
+    http_req *r = src;
+    if (r->fanout || r->head_sent) {
+        hc_handoff_free(h);
+        return -1;
+    }
+    r->fanout = h;
+    return 0;
+}
+
 /* Copies what the guest needs of the head (the buffer is reused for the next request). */
 static http_req *req_new(conn *c, const srv_http_head *hd)
 {
@@ -940,7 +960,63 @@ static http_req *req_new(conn *c, const srv_http_head *hd)
     r->sink.hc.send_info = sink_send_info;
     r->sink.hc.trailers = sink_trailers;
     r->te_trailers = accepts_trailers(hd);
+    d->handoff = take_handoff;
+    d->handoff_src = r;
     return r;
+}
+
+/* A handed-over request: the whole body is replayed to the target (what was read ahead, then
+ * the rest from the client), the bytes after it go on as they are, and the socket goes to a
+ * relay thread. Returns false (the connection is no longer ours). */
+#define HANDOFF_BODY_MAX (16u << 20)
+static bool hand_over(conn *c)
+{
+    http_req *r = c->req;
+    hc_handoff *h = r->fanout;
+    r->fanout = NULL;
+    uint8_t *body = r->pre;
+    size_t len = r->pre_len, cap = r->pre_cap;
+    r->pre = NULL;
+    r->pre_off = r->pre_len = 0; /* body_read now reads what is still on the wire */
+    const char *why = NULL;
+    int status = 500;
+    if (r->read_past_pre)
+        why = "the guest read the request body past the first 64 KiB";
+    while (!why && !r->body_done) {
+        if (len == cap) {
+            size_t grown_cap = cap ? cap * 2 : 16384;
+            uint8_t *grown = grown_cap <= HANDOFF_BODY_MAX ? realloc(body, grown_cap) : NULL;
+            if (!grown) {
+                why = "the request body is too large to replay (16 MiB at most)";
+                status = 413;
+                break;
+            }
+            body = grown;
+            cap = grown_cap;
+        }
+        long n = body_read(r, body + len, cap - len);
+        if (n < 0)
+            why = "the request body did not arrive";
+        else
+            len += (size_t)n;
+    }
+    if (why) {
+        srv_logf(c->srv->log, "handoff to '%s': %s", h->name, why);
+        char text[160];
+        snprintf(text, sizeof text, "Handoff failed: %s", why);
+        hc_handoff_free(h);
+        free(body);
+        reject(c, status, text); /* and closes */
+        return false;
+    }
+    int fd = c->fd;
+    c->fd = -1;
+    epoll_ctl(c->srv->epfd, EPOLL_CTL_DEL, fd, NULL); /* the relay owns it now */
+    srv_relay_start(c->srv->relays, fd, h, body, len, r->body_mode != BODY_NONE,
+                    (const uint8_t *)c->in + c->in_off, c->in_len - c->in_off);
+    free(body);
+    conn_free(c);
+    return false;
 }
 
 /* After the guest: ends the request. Returns true when the connection can take another one,
@@ -948,6 +1024,8 @@ static http_req *req_new(conn *c, const srv_http_head *hd)
 static bool finish_request(conn *c)
 {
     http_req *r = c->req;
+    if (r->fanout)
+        return hand_over(c);
     if (!r->finished && !r->broken)
         sink_finish(r);
     bool reuse = !r->broken && !c->close_after && r->keep_alive && !c->srv->stopping;
@@ -1278,8 +1356,9 @@ fastlike_status srv_http_start(const srv_http_config *cfg, srv_http **out, char 
     h->ready_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK | EFD_SEMAPHORE);
     h->threads = calloc(MAX_WORKERS, sizeof *h->threads);
     h->slots = calloc(MAX_WORKERS, sizeof *h->slots);
+    h->relays = srv_relays_new(h->log);
     if (h->epfd < 0 || h->stop_efd < 0 || h->ready_efd < 0 || !h->threads || !h->slots ||
-        ioctl(h->listen_fd, FIONBIO, &fl) != 0 ||
+        !h->relays || ioctl(h->listen_fd, FIONBIO, &fl) != 0 ||
         add_marker(h, h->listen_fd, EPOLLIN | EPOLLEXCLUSIVE, &h->markers[0]) != 0 ||
         add_marker(h, h->stop_efd, EPOLLIN, &h->markers[1]) != 0 ||
         add_marker(h, h->ready_efd, EPOLLIN | EPOLLEXCLUSIVE, &h->markers[2]) != 0) {
@@ -1314,6 +1393,7 @@ fail:
     close(h->listen_fd);
     free(h->threads);
     free(h->slots);
+    srv_relays_free(h->relays);
     pthread_cond_destroy(&h->changed);
     pthread_mutex_destroy(&h->lock);
     free(h);
@@ -1380,6 +1460,7 @@ void srv_http_stop(srv_http *h)
     for (size_t i = 0; i < nthreads; i++)
         pthread_join(h->threads[i], NULL);
     pthread_join(h->sweeper, NULL);
+    srv_relays_free(h->relays); /* handed-over connections end with the server */
     close(h->epfd);
     close(h->stop_efd);
     close(h->ready_efd);

@@ -4,6 +4,7 @@
 #include "server/srv_request.h"
 
 #include "backend/be_cdn_loop.h"
+#include "hostcalls/hc_fanout.h"
 #include "profiler/prof_recorder.h"
 #include "util/util_clock.h"
 #include "util/util_id.h"
@@ -116,6 +117,19 @@ static void wrap_init(wrap_sink *w, const srv_sink *real, const srv_guest *g, co
     w->hc.send_info = w_send_info;
     w->hc.trailers = w_trailers;
     w->t0 = util_now_ns();
+}
+
+/* The guest handed the connection over (Fanout, WebSocket): no response of ours goes out. */
+static void w_handed_off(wrap_sink *w)
+{
+    if (w->ended)
+        return;
+    w->head_sent = w->ended = true;
+    w->end_ns = util_now_ns();
+    if (w->log.verbosity >= 1)
+        srv_logf(&w->log, "[%.8s] %s %s -> handed off (%.1f ms)", w->trace, w->req->method,
+                 w->req->url, (double)(util_now_ns() - w->t0) / 1e6);
+    w->logged = true;
 }
 
 /* A complete response of our own (loop, failure, empty). */
@@ -241,6 +255,8 @@ static bool rs_wait_end(void *user, void *waiter, bool accept, const hc_downstre
         return false;
     }
     /* the guest is done with the current request (its response went out, or was cut short) */
+    if (hc_ctx_handed_off(rs->hc))
+        w_handed_off(rs->current);
     if (!hc_ctx_response_finished(rs->hc))
         w_abort(rs->current);
     if (rs->prof) { /* the previous request's profile ends with its response */
@@ -429,6 +445,8 @@ srv_outcome srv_request_run(srv_guest *g, const hc_downstream_request *req, cons
     }
 done:;
     wrap_sink *cw = rs.current;
+    if (hc && hc_ctx_handed_off(hc))
+        w_handed_off(cw); /* even when the guest failed after handing over */
     if (failed) {
         if (!cw->head_sent)
             send_simple(cw, 500,

@@ -123,7 +123,8 @@ TEST(fastly_cli_command_line)
                  CFG_OK);
     CHECK_STR_CONTAINS(joined(&a), "-profile-mode trace");
     CHECK_STR_CONTAINS(warnings(&a), "unknown option '--some-new-flag' ignored");
-    CHECK_STR_CONTAINS(warnings(&a), "--local-pushpin-proxy-port");
+    /* the Fastly CLI's Pushpin: used as it is, never one of our own */
+    CHECK_STR_CONTAINS(joined(&a), "-pushpin=false -pushpin-port 7677");
     CHECK_STR_CONTAINS(joined(&a), "-profile-guest-dir guest-profiles");
     cfg_viceroy_args_deinit(&a);
 }
@@ -327,24 +328,35 @@ TEST(accepted_without_effect)
                        "--experimental_modules", "wasi-nn", (char *)NULL),
                  CFG_OK);
     const char *w = warnings(&a);
-    CHECK_STR_CONTAINS(w, "note: --local-pushpin-proxy-port");
-    CHECK_STR_CONTAINS(w, "note: --enable-local-websocket-passthrough");
+    CHECK(strstr(w, "--local-pushpin-proxy-port") == NULL); /* in effect (docs/fanout.md) */
+    CHECK(strstr(w, "--enable-local-websocket-passthrough") == NULL);
     CHECK_STR_CONTAINS(w, "note: --debug");
     CHECK_STR_CONTAINS(w, "note: --adapt");
     CHECK_STR_CONTAINS(w, "note: --wasm-gc");
     CHECK_STR_CONTAINS(w, "note: --experimental_modules wasi-nn");
-    CHECK_EQ_INT(a.nwarnings, 6);
+    CHECK_EQ_INT(a.nwarnings, 4);
+    CHECK_STR_CONTAINS(joined(&a), "-pushpin=false -pushpin-port 7677");
+    CHECK(strstr(joined(&a), "-websocket-passthrough") == NULL); /* on is the default */
+    cfg_options o;
+    CHECK_EQ_INT(to_options(&a, &o, err, sizeof err), CFG_OK);
+    CHECK_EQ_INT(o.pushpin.proxy_port, 7677);
+    CHECK_EQ_INT(o.pushpin.start, -1);
+    cfg_options_deinit(&o);
     cfg_viceroy_args_deinit(&a);
 
     CHECK_EQ_INT(
         parse(&a, err, sizeof err, wasm, "--enable-local-websocket-passthrough=true", (char *)NULL),
         CFG_OK);
-    CHECK_EQ_INT(a.nwarnings, 1);
+    CHECK_EQ_INT(a.nwarnings, 0);
     cfg_viceroy_args_deinit(&a);
     CHECK_EQ_INT(parse(&a, err, sizeof err, wasm, "--enable-local-websocket-passthrough=false",
                        (char *)NULL),
                  CFG_OK);
     CHECK_EQ_INT(a.nwarnings, 0);
+    CHECK_STR_CONTAINS(joined(&a), "-websocket-passthrough=false");
+    CHECK_EQ_INT(to_options(&a, &o, err, sizeof err), CFG_OK);
+    CHECK_EQ_INT(o.pushpin.websocket_passthrough, -1);
+    cfg_options_deinit(&o);
     cfg_viceroy_args_deinit(&a);
     CHECK_EQ_INT(parse(&a, err, sizeof err, wasm, "--enable-local-websocket-passthrough=maybe",
                        (char *)NULL),
