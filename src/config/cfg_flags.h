@@ -58,6 +58,7 @@ typedef struct cfg_options {
                             flags, which win over it (cfg_fastly_toml.h) */
     bool cache_size_set; /* -cache-size */
     uint64_t cache_size;
+    const char *tier; /* -tier interp|auto|native (a static string), NULL: not given */
 } cfg_options;
 
 void cfg_options_init(cfg_options *o);

@@ -2,7 +2,7 @@
  * matching, memories/tables/globals, element and data segments, the start function; export
  * lookup, calls from the host with typed values, and what host functions see of their caller. */
 #include "linker.h"
-#include "runtime.h"
+#include "native.h"
 
 #include <inttypes.h>
 
@@ -44,6 +44,7 @@ fwe_status fwe_module_load(fwe_engine *engine, const uint8_t *bytes, size_t len,
         fwe_module_free(m);
         return st;
     }
+    fwe_tier_module_init(m);
     *out = m;
     return FWE_OK;
 }
@@ -52,6 +53,7 @@ void fwe_module_free(fwe_module *m)
 {
     if (!m)
         return;
+    fwe_tier_module_free(m);
     if (m->funcs)
         for (uint32_t i = 0; i < m->nfuncs - m->nfunc_imports; i++)
             fwe_code_free(atomic_load(&m->funcs[i].code));

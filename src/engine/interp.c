@@ -2,8 +2,8 @@
  * table of handler labels. Wasm calls do not recurse in C: a call pushes a fwe_frame on the
  * instance's frame stack and continues in the same loop, so deep recursion becomes the
  * "call stack exhausted" trap and backtraces are a walk over that array. */
+#include "native.h"
 #include "opcodes.h"
-#include "runtime.h"
 #include "simd.h"
 
 #include <math.h>
@@ -142,7 +142,7 @@ static uint64_t elem_item(fwe_instance *inst, const fwe_constexpr *e)
 /* The dispatch loop keeps its one-line handlers and label layout: clang-format cannot lay out
    labels-as-values code readably. */
 /* clang-format off */
-fwe_trap_kind fwe_interp_call(fwe_instance *entry, fwe_func *func, uint64_t *args, fwe_trap *trap) {
+static fwe_trap_kind run(fwe_instance *entry, fwe_func *func, uint64_t *args, const fwe_word *entry_ret_pc) {
 #define L(op) [op] = &&L_##op
 #define LT(k) [IOP_TRUNC_SAT_BASE + k] = &&L_TRUNC_SAT_##k
 #pragma GCC diagnostic push
@@ -204,6 +204,7 @@ fwe_trap_kind fwe_interp_call(fwe_instance *entry, fwe_func *func, uint64_t *arg
 #undef LT
 
     fwe_instance *inst = func->inst;
+    fwe_trap *trap = entry->act_trap;
     fwe_frame *frames = entry->frames;
     const uint32_t max_frames = entry->max_frames;
     uint64_t *const stack_end = entry->stack_end;
@@ -222,6 +223,10 @@ fwe_trap_kind fwe_interp_call(fwe_instance *entry, fwe_func *func, uint64_t *arg
     fwe_func *callee = NULL;
     uint64_t *nfp = NULL;
     uint32_t nargs_slots = func->type->param_slots;
+    const fwe_word *ret_to = NULL;
+    uint32_t backedges = 0; /* every 256th taken backward branch: hotness and loop entry to native */
+    fwe_nctx cx;
+    fwe_native_ctx_init(&cx, entry);
 
 #define RELOAD_MEM()                                         \
     do {                                                     \
@@ -243,8 +248,19 @@ fwe_trap_kind fwe_interp_call(fwe_instance *entry, fwe_func *func, uint64_t *arg
     if (fp + code->frame_slots + nargs_slots > stack_end || depth + 1 >= max_frames)
         TRAP(FWE_TRAP_STACK_EXHAUSTED);
     memcpy(fp, args, sizeof(uint64_t) * nargs_slots);
+    fwe_tier_count(inst->module, func->def_index, 1);
+    {
+        fwe_nfn nfn = fwe_native_fn(inst->module, func->def_index);
+        if (nfn) {
+            kind = nfn(&cx, fwe_native_inst(inst), fp, entry_ret_pc, &inst->module->ndefs[func->def_index], 0);
+            if (kind != FWE_TRAP_NONE) goto trapped_reported;
+            memcpy(args, fp, sizeof(uint64_t) * code->result_slots);
+            entry->depth = base_depth;
+            return FWE_TRAP_NONE;
+        }
+    }
     depth++;
-    frames[depth] = (fwe_frame){NULL, fp, inst, code, func->func_index};
+    frames[depth] = (fwe_frame){entry_ret_pc, fp, inst, code, func->func_index};
     entry->depth = depth;
     memset(fp + code->param_slots, 0, sizeof(uint64_t) * code->local_slots);
     memcpy(fp + code->const_base, code->consts, sizeof(uint64_t) * code->nconst_slots);
@@ -281,8 +297,14 @@ L_const128:
 #define JUMP(target)                                                                       \
     do {                                                                                   \
         const fwe_word *to_ = code->words + (target);                                      \
-        if (to_ <= pc && atomic_load_explicit(interrupt, memory_order_relaxed))            \
-            TRAP(FWE_TRAP_INTERRUPTED);                                                    \
+        if (to_ <= pc) {                                                                   \
+            if (atomic_load_explicit(interrupt, memory_order_relaxed))                     \
+                TRAP(FWE_TRAP_INTERRUPTED);                                                \
+            if (!(++backedges & 0xff)) {                                                   \
+                pc = to_;                                                                  \
+                goto loop_hot;                                                             \
+            }                                                                              \
+        }                                                                                  \
         pc = to_;                                                                          \
         NEXT();                                                                            \
     } while (0)
@@ -350,6 +372,15 @@ L_call:
         nfp = fp + pc[2];
         if (nfp + ncode->frame_slots > stack_end || depth + 1 >= max_frames) TRAP(FWE_TRAP_STACK_EXHAUSTED);
         if (atomic_load_explicit(interrupt, memory_order_relaxed)) TRAP(FWE_TRAP_INTERRUPTED);
+        fwe_tier_count(inst->module, pc[1], 1);
+        fwe_nfn nfn = fwe_native_fn(inst->module, pc[1]);
+        if (nfn) {
+            fwe_trap_kind nk = nfn(&cx, fwe_native_inst(inst), nfp, pc + 3, &inst->module->ndefs[pc[1]], 0);
+            if (nk != FWE_TRAP_NONE) { kind = nk; goto trapped_reported; }
+            pc += 3;
+            if (mem0) msize = mem0->size;
+            NEXT();
+        }
         depth++;
         frames[depth] = (fwe_frame){pc + 3, nfp, inst, ncode, inst->module->nfunc_imports + pc[1]};
         entry->depth = depth; /* kept current for fwe_thread_stack (sampling profilers) */
@@ -400,6 +431,14 @@ call_func:
         const fwe_code *ncode = fwe_module_code(ninst->module, callee->def_index);
         if (!ncode) TRAP_MSG(FWE_TRAP_HOST, "function failed to translate");
         if (nfp + ncode->frame_slots > stack_end || depth + 1 >= max_frames) TRAP(FWE_TRAP_STACK_EXHAUSTED);
+        fwe_tier_count(ninst->module, callee->def_index, 1);
+        fwe_nfn nfn = fwe_native_fn(ninst->module, callee->def_index);
+        if (nfn) {
+            fwe_trap_kind nk = nfn(&cx, fwe_native_inst(ninst), nfp, pc, &ninst->module->ndefs[callee->def_index], 0);
+            if (nk != FWE_TRAP_NONE) { kind = nk; goto trapped_reported; }
+            if (mem0) msize = mem0->size;
+            NEXT();
+        }
         depth++;
         frames[depth] = (fwe_frame){pc, nfp, ninst, ncode, callee->func_index};
         entry->depth = depth; /* kept current for fwe_thread_stack (sampling profilers) */
@@ -413,9 +452,10 @@ call_func:
         NEXT();
     }
 L_return: {
-    const fwe_word *ret = frames[depth].ret_pc;
+    ret_to = frames[depth].ret_pc;
     depth--;
     entry->depth = depth;
+return_to_caller:
     if (depth == base_depth) {
         memcpy(args, fp, sizeof(uint64_t) * code->result_slots);
         entry->depth = base_depth;
@@ -425,7 +465,7 @@ L_return: {
     fp = frames[depth].fp;
     inst = frames[depth].inst;
     code = frames[depth].code;
-    pc = ret;
+    pc = ret_to;
     if (inst != prev) {
         RELOAD_MEM();
     } else if (mem0) {
@@ -920,10 +960,43 @@ trapped:
 trapped_host:
     if (trap) {
         trap->kind = kind;
-        trap->nframes = fwe_backtrace_collect(entry, frames + base_depth + 1, depth - base_depth, pc,
+        trap->nframes = fwe_backtrace_collect(entry, frames + entry->act_base + 1, depth - entry->act_base, pc,
                                               trap->frames, FWE_BACKTRACE_MAX);
     }
+trapped_reported: /* native code reported the trap (message and backtrace) already */
     entry->depth = base_depth;
     return kind;
+
+loop_hot: {
+    /* 256 more iterations of a loop in the innermost frame: count them, and continue the frame in
+     * native code at this loop header once its function has some */
+    const fwe_frame *fr = &frames[depth];
+    const fwe_module *fm = inst->module;
+    uint32_t def = fr->func_index - fm->nfunc_imports;
+    fwe_tier_count(fm, def, 16);
+    fwe_nfn nfn = fwe_native_fn(fm, def);
+    if (!nfn) NEXT();
+    ret_to = fr->ret_pc;
+    depth--;
+    entry->depth = depth;
+    kind = nfn(&cx, fwe_native_inst(inst), fp, ret_to, &fm->ndefs[def], (uint32_t)(pc - code->words));
+    if (kind != FWE_TRAP_NONE) goto trapped_reported;
+    goto return_to_caller;
+}
+}
+
+fwe_trap_kind fwe_interp_call(fwe_instance *entry, fwe_func *func, uint64_t *args, fwe_trap *trap) {
+    fwe_trap *prev_trap = entry->act_trap;
+    uint32_t prev_base = entry->act_base;
+    entry->act_trap = trap;
+    entry->act_base = entry->depth;
+    fwe_trap_kind k = run(entry, func, args, NULL);
+    entry->act_trap = prev_trap;
+    entry->act_base = prev_base;
+    return k;
+}
+
+fwe_trap_kind fwe_interp_inner(fwe_instance *entry, fwe_func *func, uint64_t *args, const fwe_word *ret_pc) {
+    return run(entry, func, args, ret_pc);
 }
 /* clang-format on */
