@@ -381,3 +381,15 @@ $(B)/bench-prof-instr: bench/bench_prof_instr.c $(B)/libfastlike.a
 bench-prof-instr: $(B)/bench-prof-instr build/guests/srv_app.wasm
 	@sh bench/prof_instr.sh $(B)/bench-prof-instr build/guests/srv_app.wasm "http://bench/status?code=200"
 # ---- end profiler block ----
+
+
+# ---- tier block (the engine's native tier: src/engine/tier.c, native_*.c,
+# tests/unit/engine/test_tier.c) ----
+# `make spec-native`: the spec testsuite with every function the generator handles compiled to
+# native code before its first call (FWE_TIER=native); part of `make test`.
+.PHONY: spec-native
+$(B)/tests/engine/test_tier: $(ENGINE_WASMS)
+spec-native: deps $(B)/spec-runner
+	@FWE_TIER=native sh tests/spec/run.sh $(B)/spec-runner
+test-rel: spec-native
+# ---- end tier block ----

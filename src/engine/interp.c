@@ -979,7 +979,7 @@ loop_hot: {
     ret_to = fr->ret_pc;
     depth--;
     entry->depth = depth;
-    kind = nfn(&cx, fwe_native_inst(inst), fp, ret_to, &fm->ndefs[def], (uint32_t)(pc - code->words));
+    kind = nfn(&cx, fwe_native_inst(inst), fp, ret_to, &fm->ndefs[def], (uint32_t)(pc - code->words) + 1);
     if (kind != FWE_TRAP_NONE) goto trapped_reported;
     goto return_to_caller;
 }

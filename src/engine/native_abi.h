@@ -8,12 +8,13 @@
 #include <stdint.h>
 
 /* Bump when FWE_NABI_DEFS or the meaning of generated code changes (part of the cache key). */
-#define FWE_NABI_VERSION 1
+#define FWE_NABI_VERSION 2
 
 /* A native function: fp = its frame on the value stack (arguments in fp[0..]), ret_pc = the
  * caller's resume point (for backtraces), self = its own entry in the module's table, osr = 0 for
- * a call, or the word offset of a loop header to continue a frame the interpreter started there
- * (every slot is then read from fp). Returns 0, or the trap kind after the trap was reported. */
+ * a call, or 1 + the word offset of a loop header to continue a frame the interpreter started
+ * there (every slot is then read from fp). Returns 0, or the trap kind after the trap was reported.
+ */
 #define FWE_NABI_DEFS                                                                              \
     typedef struct fwe_nframe {                                                                    \
         const uint32_t *ret_pc;                                                                    \

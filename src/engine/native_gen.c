@@ -85,7 +85,7 @@ static const char prelude_helpers[] =
     "static inline float fbarf(float f){__asm__(\"\" : \"+x\"(f));return f;}\n"
     "#define TRAP(k,w) return cx->trap(cx,(k),self->words+(w))\n"
     "#define CHK(ea,n,w) do{if((ea)+(n)>ms)TRAP(5,w);}while(0)\n"
-    "#define BACK(w) do{if(__atomic_load_n(cx->interrupt,__ATOMIC_RELAXED))TRAP(11,w);}while(0)\n";
+    "#define BACK(w) do{if(__atomic_load_n(intr_,__ATOMIC_RELAXED))TRAP(11,w);}while(0)\n";
 
 void fwe_native_prelude(fwe_text *out)
 {
@@ -1006,7 +1006,8 @@ bool fwe_native_gen(const fwe_module *m, uint32_t def, const fwe_code *code, fwe
                  "uint32_t d_=*cx->depth+1;\n"
                  "if(d_>=cx->max_frames||fp+self->frame_slots>cx->stack_end||(const "
                  "char*)__builtin_frame_address(0)<cx->climit)return cx->trap(cx,10,ret_pc);\n"
-                 "if(!osr&&__atomic_load_n(cx->interrupt,__ATOMIC_RELAXED))return "
+                 "const uint32_t*intr_=cx->interrupt;\n"
+                 "if(!osr&&__atomic_load_n(intr_,__ATOMIC_RELAXED))return "
                  "cx->trap(cx,11,ret_pc);\n"
                  "{fwe_nframe*f_=&cx->frames[d_];f_->ret_pc=ret_pc;f_->fp=fp;f_->inst=ni->inst;f_->"
                  "code=self->code;f_->func_index=self->func_index;*cx->depth=d_;}\n");
@@ -1034,7 +1035,7 @@ bool fwe_native_gen(const fwe_module *m, uint32_t def, const fwe_code *code, fwe
         fwe_text_add(out, "\nswitch(osr){");
         for (uint32_t w = 0; w < code->nwords; w++)
             if (g.is_backtgt[w])
-                fwe_text_add(out, "case %u:goto L%u;", w, w);
+                fwe_text_add(out, "case %u:goto L%u;", w + 1, w);
         fwe_text_add(out, "}");
     }
     fwe_text_add(out, "return cx->trap(cx,12,ret_pc);}\n");
