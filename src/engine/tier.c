@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,7 +47,10 @@ static job *g_queue;
 static uint32_t g_nqueue, g_capqueue;
 static const fwe_module *g_current; /* the module the worker compiles for right now */
 static bool g_worker_started;
-static int g_mode = -1; /* fwe_tier_mode, -1 = not chosen yet (FWE_TIER or auto) */
+static pid_t g_child; /* the compiler the worker waits for (killed when its module goes away) */
+static bool g_cancel; /* the module of the running compile was freed */
+static _Thread_local bool tls_worker; /* this thread is the background compiler */
+static int g_mode = -1;               /* fwe_tier_mode, -1 = not chosen yet (FWE_TIER or auto) */
 static uint64_t g_published;
 
 /* ---------- mode ---------- */
@@ -117,6 +121,11 @@ static int run_cmd(char *const argv[], int log_fd, char *buf, size_t buflen)
     pid_t pid;
     int rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
     posix_spawn_file_actions_destroy(&fa);
+    if (rc == 0 && !buf && tls_worker) {
+        pthread_mutex_lock(&g_lock);
+        g_child = pid;
+        pthread_mutex_unlock(&g_lock);
+    }
     if (buf) {
         close(pfd[1]);
         size_t got = 0;
@@ -145,7 +154,12 @@ static int run_cmd(char *const argv[], int log_fd, char *buf, size_t buflen)
     int status = 0;
     while (waitpid(pid, &status, 0) < 0)
         if (errno != EINTR)
-            return -1;
+            break;
+    if (!buf && tls_worker) {
+        pthread_mutex_lock(&g_lock);
+        g_child = 0;
+        pthread_mutex_unlock(&g_lock);
+    }
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
 }
 
@@ -388,6 +402,15 @@ static void *cache_open(const char *dir, const char *fh)
 
 /* ---------- compiling a batch ---------- */
 
+/* Functions longer than this (internal code words) stay interpreted: the C compiler's time and
+ * memory grow faster than linearly with function size (FWE_TIER_MAX_WORDS). */
+static uint32_t max_words(void)
+{
+    const char *env = getenv("FWE_TIER_MAX_WORDS");
+    long n = env ? strtol(env, NULL, 10) : 0;
+    return n > 0 ? (uint32_t)n : 40000u;
+}
+
 typedef struct unit {
     uint32_t def;
     const fwe_code *code;
@@ -462,6 +485,7 @@ static void *compile_units(const char *dir, unit *u, uint32_t n)
     snprintf(tmpso, sizeof tmpso, "%s/b%s.so.tmp%d.%u", d, bhex, (int)getpid(), k);
     snprintf(logp, sizeof logp, "%s/b%s.log.tmp%d.%u", d, bhex, (int)getpid(), k);
     void *h = NULL;
+    bool keep = true; /* a failed compile's source and log stay for a bug report */
     FILE *f = fopen(cpath, "wb");
     bool ok = f && fwrite(src.p, 1, src.len, f) == src.len;
     if (f)
@@ -485,7 +509,13 @@ static void *compile_units(const char *dir, unit *u, uint32_t n)
         int rc = run_cmd(argv, logfd, NULL, 0);
         if (logfd >= 0)
             close(logfd);
-        if (rc != 0) {
+        pthread_mutex_lock(&g_lock);
+        bool cancelled = tls_worker && g_cancel;
+        pthread_mutex_unlock(&g_lock);
+        if (rc != 0 && cancelled) {
+            ok = false;
+            keep = false;
+        } else if (rc != 0) {
             /* keep the source and the compiler's messages for a bug report */
             fprintf(stderr,
                     "fastlike: native tier: compiling %u functions failed (%s exit %d); see %s "
@@ -494,7 +524,7 @@ static void *compile_units(const char *dir, unit *u, uint32_t n)
             ok = false;
         }
     }
-    if (ok) {
+    if (ok || !keep) {
         unlink(cpath);
         unlink(logp);
     }
@@ -544,7 +574,8 @@ static void compile_defs(const fwe_module *m, const uint32_t *defs, uint32_t n)
         uint32_t def = defs[i];
         const fwe_code *code = cc ? fwe_module_code(m, def) : NULL;
         unit *x = &u[nu];
-        if (!code || !fwe_native_gen(m, def, code, &x->text) || x->text.oom) {
+        if (!code || code->nwords > max_words() || !fwe_native_gen(m, def, code, &x->text) ||
+            x->text.oom) {
             fwe_text_free(&x->text);
             t->state[def] = ST_INTERP;
             continue;
@@ -589,6 +620,7 @@ static void compile_defs(const fwe_module *m, const uint32_t *defs, uint32_t n)
 static void *worker(void *arg)
 {
     (void)arg;
+    tls_worker = true;
     uint32_t defs[BATCH_MAX];
     pthread_mutex_lock(&g_lock);
     for (;;) {
@@ -604,6 +636,7 @@ static void *worker(void *arg)
         }
         g_nqueue = keep;
         g_current = m;
+        g_cancel = false;
         pthread_mutex_unlock(&g_lock);
         compile_defs(m, defs, n);
         pthread_mutex_lock(&g_lock);
@@ -731,6 +764,11 @@ void fwe_tier_module_free(fwe_module *m)
         if (g_queue[i].m != m)
             g_queue[keep++] = g_queue[i];
     g_nqueue = keep;
+    if (g_current == m) {
+        g_cancel = true;
+        if (g_child > 0)
+            kill(g_child, SIGKILL); /* its result would be thrown away */
+    }
     while (g_current == m)
         pthread_cond_wait(&g_idle, &g_lock);
     if (!g_nqueue && !g_current)
