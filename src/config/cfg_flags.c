@@ -469,7 +469,7 @@ static cfg_status f_tier(cfg_options *o, const char *v, char *err, size_t errlen
             o->tier = tiers[i];
             return CFG_OK;
         }
-    snprintf(err, errlen, "'%s': expected interp, auto or native", v);
+    snprintf(err, errlen, "'%s': must be interp, auto or native", v);
     return CFG_ERR_VALUE;
 }
 
