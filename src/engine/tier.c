@@ -101,62 +101,34 @@ static const char *cc_path(void)
     return cc && *cc ? cc : "cc";
 }
 
-/* Runs argv with stdout+stderr into `log_fd` (or a pipe read into buf when buf != NULL); returns
- * the exit status, 128 for a signal, -1 when it could not start. */
-static int run_cmd(char *const argv[], int log_fd, char *buf, size_t buflen)
+/* Runs argv with stdout and stderr into `log_fd` (when >= 0); returns the exit status, 128 for a
+ * signal, -1 when it could not start. The background thread's child is recorded in g_child so
+ * that freeing its module can stop it. */
+static int run_cmd(char *const argv[], int log_fd)
 {
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
-    int pfd[2] = {-1, -1};
-    if (buf) {
-        if (pipe2(pfd, O_CLOEXEC) != 0) {
-            posix_spawn_file_actions_destroy(&fa);
-            return -1;
-        }
-        posix_spawn_file_actions_adddup2(&fa, pfd[1], 1);
-        posix_spawn_file_actions_adddup2(&fa, pfd[1], 2);
-    } else if (log_fd >= 0) {
+    if (log_fd >= 0) {
         posix_spawn_file_actions_adddup2(&fa, log_fd, 1);
         posix_spawn_file_actions_adddup2(&fa, log_fd, 2);
     }
     pid_t pid;
     int rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
     posix_spawn_file_actions_destroy(&fa);
-    if (rc == 0 && !buf && tls_worker) {
-        pthread_mutex_lock(&g_lock);
-        g_child = pid;
-        pthread_mutex_unlock(&g_lock);
-    }
-    if (buf) {
-        close(pfd[1]);
-        size_t got = 0;
-        if (rc == 0)
-            for (;;) {
-                ssize_t n = read(pfd[0], buf + got, buflen - 1 - got);
-                if (n < 0 && errno == EINTR)
-                    continue;
-                if (n <= 0)
-                    break;
-                got += (size_t)n;
-                if (got + 1 >= buflen) {
-                    char sink[256];
-                    while (read(pfd[0], sink, sizeof sink) > 0) {
-                    }
-                    break;
-                }
-            }
-        buf[got] = 0;
-        close(pfd[0]);
-    }
     if (rc != 0) {
         errno = rc;
         return -1;
+    }
+    if (tls_worker) {
+        pthread_mutex_lock(&g_lock);
+        g_child = pid;
+        pthread_mutex_unlock(&g_lock);
     }
     int status = 0;
     while (waitpid(pid, &status, 0) < 0)
         if (errno != EINTR)
             break;
-    if (!buf && tls_worker) {
+    if (tls_worker) {
         pthread_mutex_lock(&g_lock);
         g_child = 0;
         pthread_mutex_unlock(&g_lock);
@@ -526,7 +498,7 @@ static void *compile_units(const char *dir, unit *u, uint32_t n)
                         cpath,
                         "-lm",
                         NULL};
-        int rc = run_cmd(argv, logfd, NULL, 0);
+        int rc = run_cmd(argv, logfd);
         if (logfd >= 0)
             close(logfd);
         pthread_mutex_lock(&g_lock);
