@@ -427,3 +427,15 @@ $(B)/tests/server/test_edge_stores $(B)/tests/server/test_reload $(B)/tests/serv
 # uap-core's regexes.yaml is read with libyaml (src/hostcalls/hc_uap.c)
 LDLIBS += -lyaml
 # ---- end health block ----
+
+# ---- tier block (the engine's native tier: src/engine/tier.c, native_*.c,
+# tests/unit/engine/test_tier.c) ----
+# `make spec-native`: the spec testsuite with every function the generator handles compiled to
+# native code before its first call (FWE_TIER=native); part of `make test`. A cold code cache
+# means one compiler run per module (const.wast alone has 700), hence the longer timeout.
+.PHONY: spec-native
+$(B)/tests/engine/test_tier: $(ENGINE_WASMS)
+spec-native: deps $(B)/spec-runner
+	@FWE_TIER=native SPEC_TIMEOUT=$${SPEC_TIMEOUT:-1200} sh tests/spec/run.sh $(B)/spec-runner
+test-rel: spec-native
+# ---- end tier block ----

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Engine speed: times the compute kernels of third_party/bench-wasm under bin/fastlike, wabt's
 # wasm-interp, node (V8) and native gcc -O2, checks checksums, prints a table and the summary line
-#   bench-engine: fastlike/native=X.XX wasm-interp/fastlike=Y.YY   (geometric means, without empty)
+#   bench-engine: fastlike/native=X.XX tier/native=Z.ZZ wasm-interp/fastlike=Y.YY
+#   (geometric means, without empty; fastlike = interpreter only, tier = native tier on)
 # then runs build/rel/bench-instantiate. Environment:
 #   KERNELS="fib sieve"  kernels to run (default: all)     RUNS=3  best of N wall-clock runs
 #   SKIP_INTERP=1        skip wasm-interp                   INTERP_TIMEOUT=300  cap per kernel (s)
@@ -119,7 +120,9 @@ if [ -n "${SKIP_INTERP:-}" ] || ! command -v wasm-interp >/dev/null 2>&1; then
     have_interp=0
 fi
 
-printf "%-8s %10s %10s %10s %12s %11s\n" kernel native node fastlike wasm-interp fastlike/nat
+# fastlike = interpreter only (FWE_TIER=interp); tier = the native tier on (FWE_TIER=auto, the
+# default: hot functions compiled in the background; the first of the RUNS runs fills the code cache)
+printf "%-8s %10s %10s %10s %10s %12s %11s %9s\n" kernel native node fastlike tier wasm-interp fastlike/nat tier/nat
 : >"$TMP/rows"
 for k in $KERNELS; do
     tn=$(best 0 "$OUT/$k.native")
@@ -127,13 +130,16 @@ for k in $KERNELS; do
     tv=$(best 0 $NODE "$SRC/run_wasi.mjs" "$OUT/$k.wasm")
     tv=$(check "$k" node "$tv")
     if [ $have_fastlike -eq 1 ]; then
-        tf=$(best 0 "$FASTLIKE" run "$OUT/$k.wasm")
+        tf=$(best 0 env FWE_TIER=interp "$FASTLIKE" run "$OUT/$k.wasm")
         if [ "$tf" = FAIL ]; then
             echo "bench-engine: $k under fastlike failed: $(tail -n 3 "$TMP/err" | tr '\n' ' ')" >&2
         fi
         tf=$(check "$k" fastlike "$tf")
+        tt=$(best 0 env FWE_TIER=auto "$FASTLIKE" run "$OUT/$k.wasm")
+        tt=$(check "$k" "fastlike -tier auto" "$tt")
     else
         tf=FAIL
+        tt=FAIL
     fi
     if [ $have_interp -eq 1 ]; then
         # wasm-interp's stubbed WASI swallows output, so only its exit status is checked. One run:
@@ -142,11 +148,12 @@ for k in $KERNELS; do
     else
         ti="-"
     fi
-    case "$tf" in FAIL | BAD) status=1 ;; esac
+    case "$tf$tt" in *FAIL* | *BAD*) status=1 ;; esac
     case "$tn$tv" in *FAIL* | *BAD*) status=1 ;; esac
     ratio=$(awk -v f="$tf" -v n="$tn" 'BEGIN { if (f + 0 > 0 && n + 0 > 0) printf "%.2f", f / n; else print "-" }')
-    printf "%-8s %10s %10s %10s %12s %11s\n" "$k" "$tn" "$tv" "$tf" "$ti" "$ratio"
-    echo "$k $tn $tv $tf $ti" >>"$TMP/rows"
+    tratio=$(awk -v f="$tt" -v n="$tn" 'BEGIN { if (f + 0 > 0 && n + 0 > 0) printf "%.2f", f / n; else print "-" }')
+    printf "%-8s %10s %10s %10s %10s %12s %11s %9s\n" "$k" "$tn" "$tv" "$tf" "$tt" "$ti" "$ratio" "$tratio"
+    echo "$k $tn $tv $tf $ti $tt" >>"$TMP/rows"
 done
 
 # Geometric means over kernels with numeric times on both sides, `empty` excluded (start-up only).
@@ -155,13 +162,15 @@ function num(x) { return x ~ /^[0-9.]+$/ && x + 0 > 0 }
 $1 != "empty" {
     if (num($4) && num($2)) { fn += log($4 / $2); nfn++ }
     if (num($5) && num($4)) { inf += log($5 / $4); ninf++ }
+    if (num($6) && num($2)) { tn += log($6 / $2); ntn++ }
     if ($5 ~ /^>/) capped++
 }
 END {
     a = nfn ? sprintf("%.2f", exp(fn / nfn)) : "n/a"
     b = ninf ? sprintf("%.2f", exp(inf / ninf)) : "n/a"
     if (capped) b = b " (" capped " kernel(s) over the interp timeout left out)"
-    printf "bench-engine: fastlike/native=%s wasm-interp/fastlike=%s\n", a, b
+    c = ntn ? sprintf("%.2f", exp(tn / ntn)) : "n/a"
+    printf "bench-engine: fastlike/native=%s tier/native=%s wasm-interp/fastlike=%s\n", a, c, b
 }' "$TMP/rows"
 
 # ---- instantiation ----

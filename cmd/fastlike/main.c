@@ -79,6 +79,14 @@ static int usage_error(const char *fmt, const char *arg)
     return EXIT_USAGE;
 }
 
+/* -tier: chosen before any module is loaded (the engine's default: FWE_TIER, else auto). */
+static void apply_tier(const cfg_options *o)
+{
+    fwe_tier_mode mode;
+    if (o->tier && fwe_tier_parse(o->tier, &mode))
+        fwe_tier_set(mode);
+}
+
 /* ---- fastlike run ---- */
 
 typedef struct run_opts {
@@ -457,6 +465,7 @@ static int cmd_serve(int argc, char **argv)
     } else if (o.help) {
         usage(stdout);
     } else {
+        apply_tier(&o);
         status = serve(&o, false, argc, argv);
     }
     cfg_options_deinit(&o);
@@ -609,6 +618,7 @@ static int cmd_run(const cfg_viceroy_args *va, bool as_viceroy)
         fprintf(stderr, "fastlike: %s\n", err);
         status = st == CFG_ERR_NOMEM ? 1 : EXIT_USAGE;
     } else {
+        apply_tier(&o);
         status = run_compute(&o, va, &ro);
     }
     cfg_options_deinit(&o);

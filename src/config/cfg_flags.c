@@ -452,6 +452,19 @@ static cfg_status f_cache_size(cfg_options *o, const char *v, char *err, size_t 
     return CFG_OK;
 }
 
+/* -tier: which engine tier runs guest code (the engine's fwe_tier_set; docs/engine.md). */
+static cfg_status f_tier(cfg_options *o, const char *v, char *err, size_t errlen)
+{
+    static const char *const tiers[] = {"interp", "auto", "native"};
+    for (size_t i = 0; i < sizeof tiers / sizeof *tiers; i++)
+        if (!strcmp(v, tiers[i])) {
+            o->tier = tiers[i];
+            return CFG_OK;
+        }
+    snprintf(err, errlen, "'%s': must be interp, auto or native", v);
+    return CFG_ERR_VALUE;
+}
+
 static const flag_def flag_table[] = {
     {"wasm", NULL, false, f_wasm, "FILE.wasm"},
     {"bind", NULL, false, f_bind, "HOST:PORT"},
@@ -488,6 +501,7 @@ static const flag_def flag_table[] = {
     {"pushpin-publish-port", NULL, false, cfg_flag_pushpin_publish_port, "PORT"},
     {"pushpin-path", NULL, false, cfg_flag_pushpin_path, "FILE"},
     {"websocket-passthrough", NULL, true, cfg_flag_websocket_passthrough, NULL},
+    {"tier", NULL, false, f_tier, "interp|auto|native"},
 };
 
 static const flag_def *find_flag(const char *name, size_t n)
@@ -716,6 +730,8 @@ const char *cfg_usage_text(void)
            "  -profile-ui-allow-remote let the viewer listen beyond loopback (needs a token)\n"
            "  -profile-ui-token TOKEN  the viewer's token (default: generated and printed)\n"
            "  -profile-guest-dir DIR   write one Firefox Profiler JSON per request into DIR\n"
+           "  -tier interp|auto|native run guest code interpreted, compile hot functions to\n"
+           "                           native code in the background (default), or all of it\n"
            "  -h, -help                this text\n"
            "Flags not yet in effect are accepted and checked; docs/cli.md gives each one's "
            "status.\n";

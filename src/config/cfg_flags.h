@@ -60,6 +60,7 @@ typedef struct cfg_options {
     bool cache_size_set; /* -cache-size */
     uint64_t cache_size;
     cfg_pushpin pushpin; /* -pushpin*, -websocket-passthrough, [local_server.pushpin] */
+    const char *tier;    /* -tier interp|auto|native (a static string), NULL: not given */
 } cfg_options;
 
 void cfg_options_init(cfg_options *o);

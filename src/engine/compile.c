@@ -3,6 +3,7 @@
  * also records the frame facts translation needs); on first call it runs again with emission on.
  * Operands are frame slots: the wasm stack height is static, so every stack value has a fixed
  * "canonical" slot; local.get and constants are folded into operands and materialised lazily. */
+#include "opcodes.h"
 #include "runtime.h"
 #include "simd.h"
 
@@ -375,7 +376,7 @@ static void set_unreachable(compiler *c)
 
 static uint32_t label_arity(const ctrl_frame *f, const uint8_t **types)
 {
-    if (f->op == 0x03) {
+    if (f->op == OP_LOOP) {
         *types = f->params;
         return f->nparams;
     }
@@ -399,7 +400,7 @@ static bool emit_target(compiler *c, ctrl_frame *f)
 {
     if (!c->emit)
         return true;
-    if (f->op == 0x03)
+    if (f->op == OP_LOOP)
         return emitw(c, f->loop_pc);
     if (!emitw(c, 0))
         return false;
@@ -519,33 +520,33 @@ static bool op_binary(compiler *c, uint32_t op, uint8_t in, uint8_t out)
 static bool numeric(compiler *c, uint8_t op)
 {
     const uint8_t I = FWE_I32, L = FWE_I64, F = FWE_F32, D = FWE_F64;
-    if (op == 0x45)
+    if (op == OP_I32_EQZ)
         return op_unary(c, op, I, I);
-    if (op <= 0x4f)
+    if (op <= OP_I32_GE_U)
         return op_binary(c, op, I, I);
-    if (op == 0x50)
+    if (op == OP_I64_EQZ)
         return op_unary(c, op, L, I);
-    if (op <= 0x5a)
+    if (op <= OP_I64_GE_U)
         return op_binary(c, op, L, I);
-    if (op <= 0x60)
+    if (op <= OP_F32_GE)
         return op_binary(c, op, F, I);
-    if (op <= 0x66)
+    if (op <= OP_F64_GE)
         return op_binary(c, op, D, I);
-    if (op <= 0x69)
+    if (op <= OP_I32_POPCNT)
         return op_unary(c, op, I, I);
-    if (op <= 0x78)
+    if (op <= OP_I32_ROTR)
         return op_binary(c, op, I, I);
-    if (op <= 0x7b)
+    if (op <= OP_I64_POPCNT)
         return op_unary(c, op, L, L);
-    if (op <= 0x8a)
+    if (op <= OP_I64_ROTR)
         return op_binary(c, op, L, L);
-    if (op <= 0x91)
+    if (op <= OP_F32_SQRT)
         return op_unary(c, op, F, F);
-    if (op <= 0x98)
+    if (op <= OP_F32_COPYSIGN)
         return op_binary(c, op, F, F);
-    if (op <= 0x9f)
+    if (op <= OP_F64_SQRT)
         return op_unary(c, op, D, D);
-    if (op <= 0xa6)
+    if (op <= OP_F64_COPYSIGN)
         return op_binary(c, op, D, D);
     static const uint8_t conv[][2] = {
         /* a7 */ {0x7e, 0x7f}, {0x7d, 0x7f}, {0x7d, 0x7f}, {0x7c, 0x7f}, {0x7c, 0x7f},
@@ -556,8 +557,8 @@ static bool numeric(compiler *c, uint8_t op)
         /* bc */ {0x7d, 0x7f}, {0x7c, 0x7e}, {0x7f, 0x7d}, {0x7e, 0x7c},
         /* c0 */ {0x7f, 0x7f}, {0x7f, 0x7f}, {0x7e, 0x7e}, {0x7e, 0x7e}, {0x7e, 0x7e},
     };
-    if (op <= 0xc4)
-        return op_unary(c, op, conv[op - 0xa7][0], conv[op - 0xa7][1]);
+    if (op <= OP_I64_EXTEND32_S)
+        return op_unary(c, op, conv[op - OP_I32_WRAP_I64][0], conv[op - OP_I32_WRAP_I64][1]);
     return MALFORMED(c, "illegal opcode %02x", op);
 }
 
@@ -581,23 +582,23 @@ static bool load_store(compiler *c, uint8_t op)
                                     0x7e, 0x7e, 0x7e, 0x7e, 0x7e, 0x7e, 0x7f, 0x7e,
                                     0x7d, 0x7c, 0x7f, 0x7f, 0x7e, 0x7e, 0x7e};
     uint32_t offset = 0;
-    if (!memarg(c, sizes_log2[op - 0x28], &offset))
+    if (!memarg(c, sizes_log2[op - OP_I32_LOAD], &offset))
         return false;
-    uint8_t t = types[op - 0x28];
+    uint8_t t = types[op - OP_I32_LOAD];
     operand a, v;
-    if (op <= 0x35) {
+    if (op <= OP_I64_LOAD32_U) {
         if (!pop(c, FWE_I32, &a))
             return false;
         /* address = the i32.add just emitted: fold the add into the load */
         if (c->last_def_word != UINT32_MAX && c->last_def_op == c->nops && a.slot == a.cslot &&
-            c->code[c->last_def_word - 1] == 0x6a) {
+            c->code[c->last_def_word - 1] == OP_I32_ADD) {
             uint32_t at = c->last_def_word - 1;
             uint32_t s[3] = {c->code[at + 2], c->code[at + 3], offset};
             c->ncode = at;
             while (c->npcmap && c->pcmap[2 * (c->npcmap - 1)] > at)
                 c->npcmap--;
             pcmap_note(c);
-            return produce(c, IOP_LOADX_BASE + (op - 0x28), t, s, 3);
+            return produce(c, IOP_LOADX_BASE + (op - OP_I32_LOAD), t, s, 3);
         }
         uint32_t s[2] = {a.slot, offset};
         return produce(c, op, t, s, 2);
@@ -714,13 +715,13 @@ static bool emit_cond_branch(compiler *c, const operand *cond, bool when_true)
     if (c->last_def_word != UINT32_MAX && c->last_def_op == c->nops && cond->slot == cond->cslot) {
         uint32_t at = c->last_def_word - 1;
         uint32_t op = c->code[at];
-        if (op >= 0x45 && op <= 0x5a) {
-            bool unary = op == 0x45 || op == 0x50;
+        if (op >= OP_I32_EQZ && op <= OP_I64_GE_U) {
+            bool unary = op == OP_I32_EQZ || op == OP_I64_EQZ;
             fwe_word a = c->code[at + 2], b = unary ? 0 : c->code[at + 3];
             c->ncode = at;
             while (c->npcmap && c->pcmap[2 * (c->npcmap - 1)] > at)
                 c->npcmap--;
-            if (!emit_op(c, (when_true ? IOP_BRT_BASE : IOP_BRF_BASE) + (op - 0x45)) ||
+            if (!emit_op(c, (when_true ? IOP_BRT_BASE : IOP_BRF_BASE) + (op - OP_I32_EQZ)) ||
                 !emitw(c, a))
                 return false;
             return unary || emitw(c, b);
@@ -808,7 +809,7 @@ static bool br_table(compiler *c)
         for (uint32_t i = 0; i <= n && ok; i++) {
             ctrl_frame *f = &c->ctrls[c->nctrls - 1 - depths[i]];
             if (!branch_needs_moves(c, f, arity)) {
-                if (f->op == 0x03)
+                if (f->op == OP_LOOP)
                     c->code[table_at + i] = f->loop_pc;
                 else
                     ok = add_patch(c, f, table_at + i);
@@ -1119,8 +1120,8 @@ static bool op_end(compiler *c, bool *done)
     if (c->nops - f->height != f->nresults &&
         !(f->unreachable && c->nops - f->height <= f->nresults))
         return INVALID(c, "type mismatch");
-    if (f->op == 0x04 && !(f->nparams == f->nresults &&
-                           (f->nparams == 0 || memcmp(f->params, f->results, f->nparams) == 0)))
+    if (f->op == OP_IF && !(f->nparams == f->nresults &&
+                            (f->nparams == 0 || memcmp(f->params, f->results, f->nparams) == 0)))
         return INVALID(c, "type mismatch");
     if (live(c) && !materialize_from(c, f->height))
         return false;
@@ -1176,22 +1177,22 @@ static bool run(compiler *c)
         operand a, b, cond;
         uint32_t idx = 0;
         switch (op) {
-        case 0x00:
+        case OP_UNREACHABLE:
             if (live(c) && !emit_op(c, IOP_UNREACHABLE))
                 return false;
             set_unreachable(c);
             break;
-        case 0x01:
+        case OP_NOP:
             break;
-        case 0x02:
-        case 0x03:
-        case 0x04: {
+        case OP_BLOCK:
+        case OP_LOOP:
+        case OP_IF: {
             ctrl_frame tmp;
             uint32_t np = 0, nr = 0;
             const uint8_t *params = NULL, *results = NULL;
             if (!read_blocktype(c, &tmp, &np, &params, &nr, &results))
                 return false;
-            if (op == 0x04 && !pop(c, FWE_I32, &cond))
+            if (op == OP_IF && !pop(c, FWE_I32, &cond))
                 return false;
             if (!check_top(c, params, np))
                 return false;
@@ -1214,10 +1215,10 @@ static bool run(compiler *c)
                 f->results = f->single;
                 f->single_result = true;
             }
-            if (op == 0x03) {
+            if (op == OP_LOOP) {
                 /* no header instruction: backward branches check for interruption */
                 f->loop_pc = c->ncode;
-            } else if (op == 0x04 && live(c)) {
+            } else if (op == OP_IF && live(c)) {
                 c->last_def_word = def_word;
                 c->last_def_op = def_op;
                 bool ok = emit_cond_branch(c, &cond, false);
@@ -1228,8 +1229,8 @@ static bool run(compiler *c)
             }
             break;
         }
-        case 0x05: { /* else */
-            if (top->op != 0x04)
+        case OP_ELSE: { /* else */
+            if (top->op != OP_IF)
                 return MALFORMED(c, "else without if");
             if (!check_top(c, top->results, top->nresults))
                 return false;
@@ -1245,7 +1246,7 @@ static bool run(compiler *c)
             if (c->emit && top->else_patch)
                 c->code[top->else_patch] = c->ncode;
             top->else_patch = 0;
-            top->op = 0x05;
+            top->op = OP_ELSE;
             c->nops = top->height;
             c->slot_height = top->slot_height;
             top->unreachable = false;
@@ -1257,18 +1258,18 @@ static bool run(compiler *c)
             c->last_def_word = UINT32_MAX;
             break;
         }
-        case 0x0b:
+        case OP_END:
             if (!op_end(c, &done))
                 return false;
             break;
-        case 0x0c: {
+        case OP_BR: {
             ctrl_frame *f = NULL;
             if (!rd_u32(c, &idx) || !label_of(c, idx, &f) || !do_branch(c, f))
                 return false;
             set_unreachable(c);
             break;
         }
-        case 0x0d: {
+        case OP_BR_IF: {
             ctrl_frame *f = NULL;
             if (!rd_u32(c, &idx) || !label_of(c, idx, &f) || !pop(c, FWE_I32, &cond))
                 return false;
@@ -1305,16 +1306,16 @@ static bool run(compiler *c)
             c->last_def_word = UINT32_MAX;
             break;
         }
-        case 0x0e:
+        case OP_BR_TABLE:
             if (!br_table(c))
                 return false;
             break;
-        case 0x0f:
+        case OP_RETURN:
             if (!do_return(c))
                 return false;
             set_unreachable(c);
             break;
-        case 0x10: {
+        case OP_CALL: {
             if (!rd_u32(c, &idx))
                 return false;
             if (idx >= m->nfuncs)
@@ -1326,7 +1327,7 @@ static bool run(compiler *c)
                 return false;
             break;
         }
-        case 0x11: {
+        case OP_CALL_INDIRECT: {
             uint32_t tidx = 0, tab = 0;
             if (!rd_u32(c, &tidx) || !rd_u32(c, &tab))
                 return false;
@@ -1343,15 +1344,15 @@ static bool run(compiler *c)
                 return false;
             break;
         }
-        case 0x1a:
+        case OP_DROP:
             if (!pop(c, TYPE_UNKNOWN, &a))
                 return false;
             c->last_def_word = UINT32_MAX;
             break;
-        case 0x1b:
-        case 0x1c: {
+        case OP_SELECT:
+        case OP_SELECT_T: {
             uint8_t t = TYPE_UNKNOWN;
-            if (op == 0x1c) {
+            if (op == OP_SELECT_T) {
                 uint32_t n = 0;
                 if (!rd_u32(c, &n))
                     return false;
@@ -1366,7 +1367,7 @@ static bool run(compiler *c)
                 return false;
             if (!pop(c, t, &b) || !pop(c, t, &a))
                 return false;
-            if (op == 0x1b) {
+            if (op == OP_SELECT) {
                 if (fwe_is_reftype(a.type) || fwe_is_reftype(b.type))
                     return INVALID(c, "type mismatch");
                 if (a.type != TYPE_UNKNOWN && b.type != TYPE_UNKNOWN && a.type != b.type)
@@ -1378,7 +1379,7 @@ static bool run(compiler *c)
                 return false;
             break;
         }
-        case 0x20: {
+        case OP_LOCAL_GET: {
             if (!local_index(c, &idx))
                 return false;
             if (!push(c, c->local_type[idx]))
@@ -1387,12 +1388,12 @@ static bool run(compiler *c)
             c->last_def_word = UINT32_MAX;
             break;
         }
-        case 0x21:
-        case 0x22:
-            if (!local_set(c, op == 0x22))
+        case OP_LOCAL_SET:
+        case OP_LOCAL_TEE:
+            if (!local_set(c, op == OP_LOCAL_TEE))
                 return false;
             break;
-        case 0x23: {
+        case OP_GLOBAL_GET: {
             if (!rd_u32(c, &idx))
                 return false;
             if (idx >= m->nglobals)
@@ -1402,7 +1403,7 @@ static bool run(compiler *c)
                 return false;
             break;
         }
-        case 0x24: {
+        case OP_GLOBAL_SET: {
             if (!rd_u32(c, &idx))
                 return false;
             if (idx >= m->nglobals)
@@ -1417,7 +1418,7 @@ static bool run(compiler *c)
                 return false;
             break;
         }
-        case 0x25: {
+        case OP_TABLE_GET: {
             if (!get_table(c, &idx) || !pop(c, FWE_I32, &a))
                 return false;
             uint32_t s[2] = {idx, a.slot};
@@ -1425,15 +1426,15 @@ static bool run(compiler *c)
                 return false;
             break;
         }
-        case 0x26:
+        case OP_TABLE_SET:
             if (!get_table(c, &idx) || !pop(c, m->tables[idx].elem, &b) || !pop(c, FWE_I32, &a))
                 return false;
             if (live(c) && !(emit_op(c, IOP_TABLE_SET) && emitw(c, idx) && emitw(c, a.slot) &&
                              emitw(c, b.slot)))
                 return false;
             break;
-        case 0x3f:
-        case 0x40: {
+        case OP_MEMORY_SIZE:
+        case OP_MEMORY_GROW: {
             uint8_t zero = 0;
             if (!rd_byte(c, &zero))
                 return false;
@@ -1441,7 +1442,7 @@ static bool run(compiler *c)
                 return MALFORMED(c, "zero byte expected");
             if (m->nmemories == 0)
                 return INVALID(c, "unknown memory 0");
-            if (op == 0x3f) {
+            if (op == OP_MEMORY_SIZE) {
                 if (!produce(c, IOP_MEMORY_SIZE, FWE_I32, NULL, 0))
                     return false;
             } else {
@@ -1452,7 +1453,7 @@ static bool run(compiler *c)
             }
             break;
         }
-        case 0x41: {
+        case OP_I32_CONST: {
             int32_t v;
             size_t n = fwe_read_s32(c->p, c->end, &v);
             if (!n)
@@ -1462,7 +1463,7 @@ static bool run(compiler *c)
                 return false;
             break;
         }
-        case 0x42: {
+        case OP_I64_CONST: {
             int64_t v;
             size_t n = fwe_read_s64(c->p, c->end, &v);
             if (!n)
@@ -1472,19 +1473,19 @@ static bool run(compiler *c)
                 return false;
             break;
         }
-        case 0x43: {
+        case OP_F32_CONST: {
             uint32_t v = 0;
             if (!rd_bytes(c, &v, 4) || !push_const(c, FWE_F32, v, 0))
                 return false;
             break;
         }
-        case 0x44: {
+        case OP_F64_CONST: {
             uint64_t v = 0;
             if (!rd_bytes(c, &v, 8) || !push_const(c, FWE_F64, v, 0))
                 return false;
             break;
         }
-        case 0xd0: {
+        case OP_REF_NULL: {
             uint8_t t = 0;
             if (!rd_byte(c, &t))
                 return false;
@@ -1494,7 +1495,7 @@ static bool run(compiler *c)
                 return false;
             break;
         }
-        case 0xd1:
+        case OP_REF_IS_NULL:
             if (!pop(c, TYPE_UNKNOWN, &a))
                 return false;
             if (a.type != TYPE_UNKNOWN && !fwe_is_reftype(a.type))
@@ -1502,7 +1503,7 @@ static bool run(compiler *c)
             if (!produce(c, IOP_REF_IS_NULL, FWE_I32, &a.slot, 1))
                 return false;
             break;
-        case 0xd2:
+        case OP_REF_FUNC:
             if (!rd_u32(c, &idx))
                 return false;
             if (idx >= m->nfuncs)
@@ -1512,19 +1513,19 @@ static bool run(compiler *c)
             if (!produce(c, IOP_REF_FUNC, FWE_FUNCREF, &idx, 1))
                 return false;
             break;
-        case 0xfc:
+        case OP_PREFIX_FC:
             if (!prefix_fc(c))
                 return false;
             break;
-        case 0xfd:
+        case OP_PREFIX_SIMD:
             if (!simd(c))
                 return false;
             break;
         default:
-            if (op >= 0x28 && op <= 0x3e) {
+            if (op >= OP_I32_LOAD && op <= OP_I64_STORE32) {
                 if (!load_store(c, op))
                     return false;
-            } else if (op >= 0x45 && op <= 0xc4) {
+            } else if (op >= OP_I32_EQZ && op <= OP_I64_EXTEND32_S) {
                 if (!numeric(c, op))
                     return false;
             } else {
@@ -1612,54 +1613,54 @@ static bool scan_instruction(compiler *c, uint8_t op, uint32_t *depth)
 {
     uint32_t n = 0;
     switch (op) {
-    case 0x02:
-    case 0x03:
-    case 0x04:
+    case OP_BLOCK:
+    case OP_LOOP:
+    case OP_IF:
         (*depth)++;
         if (c->p < c->end && (*c->p == 0x40 || fwe_is_valtype(*c->p)))
             return skip_bytes(c, 1);
         return skip_leb(c, 5);
-    case 0x0b:
+    case OP_END:
         (*depth)--;
         return true;
-    case 0x0c:
-    case 0x0d:
-    case 0x10:
-    case 0x20:
-    case 0x21:
-    case 0x22:
-    case 0x23:
-    case 0x24:
-    case 0x25:
-    case 0x26:
-    case 0xd2:
+    case OP_BR:
+    case OP_BR_IF:
+    case OP_CALL:
+    case OP_LOCAL_GET:
+    case OP_LOCAL_SET:
+    case OP_LOCAL_TEE:
+    case OP_GLOBAL_GET:
+    case OP_GLOBAL_SET:
+    case OP_TABLE_GET:
+    case OP_TABLE_SET:
+    case OP_REF_FUNC:
         return skip_leb(c, 5);
-    case 0x0e:
+    case OP_BR_TABLE:
         if (!rd_u32(c, &n))
             return false;
         for (uint64_t i = 0; i <= n; i++)
             if (!skip_leb(c, 5))
                 return false;
         return true;
-    case 0x11:
+    case OP_CALL_INDIRECT:
         return skip_leb(c, 5) && skip_leb(c, 5);
-    case 0x1c:
+    case OP_SELECT_T:
         if (!rd_u32(c, &n))
             return false;
         return skip_bytes(c, n);
-    case 0x3f:
-    case 0x40:
-    case 0xd0:
+    case OP_MEMORY_SIZE:
+    case OP_MEMORY_GROW:
+    case OP_REF_NULL:
         return skip_bytes(c, 1);
-    case 0x41:
+    case OP_I32_CONST:
         return skip_leb(c, 5);
-    case 0x42:
+    case OP_I64_CONST:
         return skip_leb(c, 10);
-    case 0x43:
+    case OP_F32_CONST:
         return skip_bytes(c, 4);
-    case 0x44:
+    case OP_F64_CONST:
         return skip_bytes(c, 8);
-    case 0xfc: {
+    case OP_PREFIX_FC: {
         if (!rd_u32(c, &n))
             return false;
         if (n <= 7)
@@ -1683,7 +1684,7 @@ static bool scan_instruction(compiler *c, uint8_t op, uint32_t *depth)
         }
         return MALFORMED(c, "illegal opcode fc %u", n);
     }
-    case 0xfd: {
+    case OP_PREFIX_SIMD: {
         fwe_simd_info info;
         if (!rd_u32(c, &n))
             return false;
@@ -1707,10 +1708,10 @@ static bool scan_instruction(compiler *c, uint8_t op, uint32_t *depth)
         }
     }
     default:
-        if (op >= 0x28 && op <= 0x3e)
+        if (op >= OP_I32_LOAD && op <= OP_I64_STORE32)
             return skip_leb(c, 5) && skip_leb(c, 5);
-        if (op <= 0x01 || op == 0x05 || op == 0x0f || op == 0x1a || op == 0x1b || op == 0xd1 ||
-            (op >= 0x45 && op <= 0xc4))
+        if (op <= OP_NOP || op == OP_ELSE || op == OP_RETURN || op == OP_DROP || op == OP_SELECT ||
+            op == OP_REF_IS_NULL || (op >= OP_I32_EQZ && op <= OP_I64_EXTEND32_S))
             return true;
         return MALFORMED(c, "illegal opcode %02x", op);
     }

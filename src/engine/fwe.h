@@ -295,6 +295,29 @@ void fwe_instance_interrupt(fwe_instance *instance);
 /* Clears a pending interruption. */
 void fwe_instance_clear_interrupt(fwe_instance *instance);
 
+/* ---- native tier (tier.c) ----
+ * Functions start in the interpreter; hot ones (calls, loop iterations) are compiled to native
+ * code in the background with the system C compiler and cached on disk; running frames finish in
+ * the tier they started in. FWE_TIER_NATIVE compiles every function a module runs on its first
+ * call (functions the generator cannot handle stay interpreted). Process-wide; the default is
+ * the environment's FWE_TIER (interp|auto|native), else auto. Set it before loading modules. */
+typedef enum fwe_tier_mode {
+    FWE_TIER_INTERP = 0,
+    FWE_TIER_AUTO = 1,
+    FWE_TIER_NATIVE = 2,
+} fwe_tier_mode;
+void fwe_tier_set(fwe_tier_mode mode);
+fwe_tier_mode fwe_tier_get(void);
+bool fwe_tier_parse(const char *name, fwe_tier_mode *out); /* "interp", "auto", "native" */
+/* Whether the C compiler (FWE_CC, default cc) runs; the first call checks, and when it does not
+ * run prints one line saying so (the interpreter then serves everything). */
+bool fwe_tier_compiler_available(void);
+/* Waits until the background compiler has nothing queued or running (tests, benchmarks). */
+void fwe_tier_wait_idle(void);
+/* Defined functions of `module` that run native code now. */
+uint32_t fwe_module_native_count(const fwe_module *module);
+bool fwe_module_func_is_native(const fwe_module *module, uint32_t func_index);
+
 #ifdef __cplusplus
 }
 #endif

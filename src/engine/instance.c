@@ -2,7 +2,7 @@
  * matching, memories/tables/globals, element and data segments, the start function; export
  * lookup, calls from the host with typed values, and what host functions see of their caller. */
 #include "linker.h"
-#include "runtime.h"
+#include "native.h"
 
 #include <inttypes.h>
 
@@ -44,6 +44,7 @@ fwe_status fwe_module_load(fwe_engine *engine, const uint8_t *bytes, size_t len,
         fwe_module_free(m);
         return st;
     }
+    fwe_tier_module_init(m);
     *out = m;
     return FWE_OK;
 }
@@ -52,6 +53,7 @@ void fwe_module_free(fwe_module *m)
 {
     if (!m)
         return;
+    fwe_tier_module_free(m);
     if (m->funcs)
         for (uint32_t i = 0; i < m->nfuncs - m->nfunc_imports; i++)
             fwe_code_free(atomic_load(&m->funcs[i].code));
@@ -277,6 +279,101 @@ static bool functions_may_escape(const fwe_module *m)
     return false;
 }
 
+/* Instantiation phase 1: resolves and type-checks every import into the instance's index spaces;
+ * counts[0..3] receive how many functions, tables, memories and globals were imported. */
+static bool resolve_imports(fwe_linker *linker, const fwe_module *m, fwe_instance *inst,
+                            uint32_t counts[4], fwe_trap *trap)
+{
+    uint32_t nf = 0, nt = 0, nm = 0, ng = 0;
+    for (uint32_t i = 0; i < m->nimports; i++) {
+        const fwe_import *imp = &m->imports[i];
+        const fwe_functype *want =
+            imp->kind == FWE_EXTERN_FUNC ? &m->types[imp->desc.type_index] : NULL;
+        fwe_extern ext;
+        if (!fwe_linker_resolve(linker, imp, want, &ext)) {
+            set_msg(trap, FWE_TRAP_HOST, "unknown import: %.*s.%.*s", (int)imp->module_len,
+                    imp->module, (int)imp->name_len, imp->name);
+            return false;
+        }
+        bool ok = ext.kind == imp->kind;
+        if (ok)
+            switch (imp->kind) {
+            case FWE_EXTERN_FUNC:
+                ok = ext.of.func->type_id == want->id;
+                if (ok)
+                    inst->funcs[nf++] = ext.of.func;
+                break;
+            case FWE_EXTERN_TABLE:
+                ok = ext.of.table->elem == imp->desc.table.elem &&
+                     limits_match(ext.of.table->size, ext.of.table->max, imp->desc.table.limits.min,
+                                  imp->desc.table.limits.max);
+                if (ok)
+                    inst->tables[nt++] = ext.of.table;
+                break;
+            case FWE_EXTERN_MEMORY:
+                ok = limits_match(ext.of.memory->size / FWE_PAGE_SIZE, ext.of.memory->max_pages,
+                                  imp->desc.memory.min, imp->desc.memory.max);
+                if (ok)
+                    inst->memories[nm++] = ext.of.memory;
+                break;
+            case FWE_EXTERN_GLOBAL:
+                ok = ext.of.global->type == imp->desc.global.type &&
+                     ext.of.global->mut == imp->desc.global.mut;
+                if (ok)
+                    inst->globals[ng++] = ext.of.global;
+                break;
+            }
+        if (!ok) {
+            set_msg(trap, FWE_TRAP_HOST, "incompatible import type: %.*s.%.*s",
+                    (int)imp->module_len, imp->module, (int)imp->name_len, imp->name);
+            return false;
+        }
+    }
+    counts[0] = nf;
+    counts[1] = nt;
+    counts[2] = nm;
+    counts[3] = ng;
+    return true;
+}
+
+/* Instantiation phase 3 (slow path, without templates): applies element segments, then data
+ * segments, in order, as the spec describes; false with the trap set when one is out of bounds. */
+static bool apply_segments(const fwe_module *m, fwe_instance *inst, fwe_trap *trap)
+{
+    for (uint32_t i = 0; i < m->nelems; i++) {
+        const fwe_elem_segment *seg = &m->elems[i];
+        if (seg->mode == FWE_SEG_ACTIVE) {
+            uint64_t hi;
+            uint64_t off = (uint32_t)eval_const(inst, &seg->offset, &hi);
+            fwe_table *t = inst->tables[seg->table];
+            if (off + seg->count > t->size) {
+                set_msg(trap, FWE_TRAP_TABLE_OOB, "out of bounds table access");
+                return false;
+            }
+            for (uint32_t k = 0; k < seg->count; k++)
+                t->elems[off + k] = eval_const(inst, &seg->items[k], &hi);
+        }
+        if (seg->mode != FWE_SEG_PASSIVE)
+            inst->dropped_elems[i] = 1;
+    }
+    for (uint32_t i = 0; i < m->ndatas; i++) {
+        const fwe_data_segment *seg = &m->datas[i];
+        if (seg->mode != FWE_SEG_ACTIVE)
+            continue;
+        uint64_t hi;
+        uint64_t off = (uint32_t)eval_const(inst, &seg->offset, &hi);
+        fwe_memory *mem = inst->memories[seg->memory];
+        if (off + seg->len > mem->size) {
+            set_msg(trap, FWE_TRAP_MEMORY_OOB, "out of bounds memory access");
+            return false;
+        }
+        if (seg->len)
+            memcpy(mem->base + off, seg->bytes, seg->len);
+        inst->dropped_datas[i] = 1;
+    }
+    return true;
+}
+
 fwe_status fwe_instantiate(fwe_linker *linker, const fwe_module *m, const fwe_instance_config *cfg,
                            fwe_instance **out, fwe_trap *trap)
 {
@@ -322,53 +419,12 @@ fwe_status fwe_instantiate(fwe_linker *linker, const fwe_module *m, const fwe_in
     }
 
     /* imports */
-    uint32_t nf = 0, nt = 0, nm = 0, ng = 0;
-    for (uint32_t i = 0; i < m->nimports; i++) {
-        const fwe_import *imp = &m->imports[i];
-        const fwe_functype *want =
-            imp->kind == FWE_EXTERN_FUNC ? &m->types[imp->desc.type_index] : NULL;
-        fwe_extern ext;
-        if (!fwe_linker_resolve(linker, imp, want, &ext)) {
-            set_msg(trap, FWE_TRAP_HOST, "unknown import: %.*s.%.*s", (int)imp->module_len,
-                    imp->module, (int)imp->name_len, imp->name);
-            st = FWE_ERR_UNLINKABLE;
-            goto fail;
-        }
-        bool ok = ext.kind == imp->kind;
-        if (ok)
-            switch (imp->kind) {
-            case FWE_EXTERN_FUNC:
-                ok = ext.of.func->type_id == want->id;
-                if (ok)
-                    inst->funcs[nf++] = ext.of.func;
-                break;
-            case FWE_EXTERN_TABLE:
-                ok = ext.of.table->elem == imp->desc.table.elem &&
-                     limits_match(ext.of.table->size, ext.of.table->max, imp->desc.table.limits.min,
-                                  imp->desc.table.limits.max);
-                if (ok)
-                    inst->tables[nt++] = ext.of.table;
-                break;
-            case FWE_EXTERN_MEMORY:
-                ok = limits_match(ext.of.memory->size / FWE_PAGE_SIZE, ext.of.memory->max_pages,
-                                  imp->desc.memory.min, imp->desc.memory.max);
-                if (ok)
-                    inst->memories[nm++] = ext.of.memory;
-                break;
-            case FWE_EXTERN_GLOBAL:
-                ok = ext.of.global->type == imp->desc.global.type &&
-                     ext.of.global->mut == imp->desc.global.mut;
-                if (ok)
-                    inst->globals[ng++] = ext.of.global;
-                break;
-            }
-        if (!ok) {
-            set_msg(trap, FWE_TRAP_HOST, "incompatible import type: %.*s.%.*s",
-                    (int)imp->module_len, imp->module, (int)imp->name_len, imp->name);
-            st = FWE_ERR_UNLINKABLE;
-            goto fail;
-        }
+    uint32_t counts[4];
+    if (!resolve_imports(linker, m, inst, counts, trap)) {
+        st = FWE_ERR_UNLINKABLE;
+        goto fail;
     }
+    uint32_t nt = counts[1], nm = counts[2], ng = counts[3];
 
     /* own tables, memory, globals */
     for (uint32_t i = nt; i < m->ntables; i++) {
@@ -423,38 +479,9 @@ fwe_status fwe_instantiate(fwe_linker *linker, const fwe_module *m, const fwe_in
     }
 
     /* element segments, then data segments, in order; a failing one traps */
-    for (uint32_t i = 0; i < m->nelems; i++) {
-        const fwe_elem_segment *seg = &m->elems[i];
-        if (seg->mode == FWE_SEG_ACTIVE) {
-            uint64_t hi;
-            uint64_t off = (uint32_t)eval_const(inst, &seg->offset, &hi);
-            fwe_table *t = inst->tables[seg->table];
-            if (off + seg->count > t->size) {
-                set_msg(trap, FWE_TRAP_TABLE_OOB, "out of bounds table access");
-                st = FWE_ERR_TRAP;
-                goto fail_keep;
-            }
-            for (uint32_t k = 0; k < seg->count; k++)
-                t->elems[off + k] = eval_const(inst, &seg->items[k], &hi);
-        }
-        if (seg->mode != FWE_SEG_PASSIVE)
-            inst->dropped_elems[i] = 1;
-    }
-    for (uint32_t i = 0; i < m->ndatas; i++) {
-        const fwe_data_segment *seg = &m->datas[i];
-        if (seg->mode != FWE_SEG_ACTIVE)
-            continue;
-        uint64_t hi;
-        uint64_t off = (uint32_t)eval_const(inst, &seg->offset, &hi);
-        fwe_memory *mem = inst->memories[seg->memory];
-        if (off + seg->len > mem->size) {
-            set_msg(trap, FWE_TRAP_MEMORY_OOB, "out of bounds memory access");
-            st = FWE_ERR_TRAP;
-            goto fail_keep;
-        }
-        if (seg->len)
-            memcpy(mem->base + off, seg->bytes, seg->len);
-        inst->dropped_datas[i] = 1;
+    if (!apply_segments(m, inst, trap)) {
+        st = FWE_ERR_TRAP;
+        goto fail_keep;
     }
 
 start:

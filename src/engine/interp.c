@@ -2,7 +2,8 @@
  * table of handler labels. Wasm calls do not recurse in C: a call pushes a fwe_frame on the
  * instance's frame stack and continues in the same loop, so deep recursion becomes the
  * "call stack exhausted" trap and backtraces are a walk over that array. */
-#include "runtime.h"
+#include "native.h"
+#include "opcodes.h"
 #include "simd.h"
 
 #include <math.h>
@@ -141,8 +142,9 @@ static uint64_t elem_item(fwe_instance *inst, const fwe_constexpr *e)
 /* The dispatch loop keeps its one-line handlers and label layout: clang-format cannot lay out
    labels-as-values code readably. */
 /* clang-format off */
-fwe_trap_kind fwe_interp_call(fwe_instance *entry, fwe_func *func, uint64_t *args, fwe_trap *trap) {
+static fwe_trap_kind run(fwe_instance *entry, fwe_func *func, uint64_t *args, const fwe_word *entry_ret_pc) {
 #define L(op) [op] = &&L_##op
+#define LT(k) [IOP_TRUNC_SAT_BASE + k] = &&L_TRUNC_SAT_##k
 #pragma GCC diagnostic push
 #ifdef __clang__
 #pragma GCC diagnostic ignored "-Winitializer-overrides"
@@ -173,22 +175,22 @@ fwe_trap_kind fwe_interp_call(fwe_instance *entry, fwe_func *func, uint64_t *arg
         [IOP_SIMD_UNARY] = &&L_simd_unary, [IOP_SIMD_BINARY] = &&L_simd_binary,
         [IOP_SIMD_TERNARY] = &&L_simd_ternary, [IOP_SIMD_TEST] = &&L_simd_test,
         [IOP_SIMD_SHIFT] = &&L_simd_shift,
-        L(0x28), L(0x29), L(0x2a), L(0x2b), L(0x2c), L(0x2d), L(0x2e), L(0x2f), L(0x30), L(0x31), L(0x32),
-        L(0x33), L(0x34), L(0x35), L(0x36), L(0x37), L(0x38), L(0x39), L(0x3a), L(0x3b), L(0x3c), L(0x3d),
-        L(0x3e),
-        L(0x45), L(0x46), L(0x47), L(0x48), L(0x49), L(0x4a), L(0x4b), L(0x4c), L(0x4d), L(0x4e), L(0x4f),
-        L(0x50), L(0x51), L(0x52), L(0x53), L(0x54), L(0x55), L(0x56), L(0x57), L(0x58), L(0x59), L(0x5a),
-        L(0x5b), L(0x5c), L(0x5d), L(0x5e), L(0x5f), L(0x60), L(0x61), L(0x62), L(0x63), L(0x64), L(0x65),
-        L(0x66), L(0x67), L(0x68), L(0x69), L(0x6a), L(0x6b), L(0x6c), L(0x6d), L(0x6e), L(0x6f), L(0x70),
-        L(0x71), L(0x72), L(0x73), L(0x74), L(0x75), L(0x76), L(0x77), L(0x78), L(0x79), L(0x7a), L(0x7b),
-        L(0x7c), L(0x7d), L(0x7e), L(0x7f), L(0x80), L(0x81), L(0x82), L(0x83), L(0x84), L(0x85), L(0x86),
-        L(0x87), L(0x88), L(0x89), L(0x8a), L(0x8b), L(0x8c), L(0x8d), L(0x8e), L(0x8f), L(0x90), L(0x91),
-        L(0x92), L(0x93), L(0x94), L(0x95), L(0x96), L(0x97), L(0x98), L(0x99), L(0x9a), L(0x9b), L(0x9c),
-        L(0x9d), L(0x9e), L(0x9f), L(0xa0), L(0xa1), L(0xa2), L(0xa3), L(0xa4), L(0xa5), L(0xa6), L(0xa7),
-        L(0xa8), L(0xa9), L(0xaa), L(0xab), L(0xac), L(0xad), L(0xae), L(0xaf), L(0xb0), L(0xb1), L(0xb2),
-        L(0xb3), L(0xb4), L(0xb5), L(0xb6), L(0xb7), L(0xb8), L(0xb9), L(0xba), L(0xbb), L(0xbc), L(0xbd),
-        L(0xbe), L(0xbf), L(0xc0), L(0xc1), L(0xc2), L(0xc3), L(0xc4),
-        L(0xe0), L(0xe1), L(0xe2), L(0xe3), L(0xe4), L(0xe5), L(0xe6), L(0xe7),
+        L(OP_I32_LOAD), L(OP_I64_LOAD), L(OP_F32_LOAD), L(OP_F64_LOAD), L(OP_I32_LOAD8_S), L(OP_I32_LOAD8_U), L(OP_I32_LOAD16_S), L(OP_I32_LOAD16_U), L(OP_I64_LOAD8_S), L(OP_I64_LOAD8_U), L(OP_I64_LOAD16_S),
+        L(OP_I64_LOAD16_U), L(OP_I64_LOAD32_S), L(OP_I64_LOAD32_U), L(OP_I32_STORE), L(OP_I64_STORE), L(OP_F32_STORE), L(OP_F64_STORE), L(OP_I32_STORE8), L(OP_I32_STORE16), L(OP_I64_STORE8), L(OP_I64_STORE16),
+        L(OP_I64_STORE32),
+        L(OP_I32_EQZ), L(OP_I32_EQ), L(OP_I32_NE), L(OP_I32_LT_S), L(OP_I32_LT_U), L(OP_I32_GT_S), L(OP_I32_GT_U), L(OP_I32_LE_S), L(OP_I32_LE_U), L(OP_I32_GE_S), L(OP_I32_GE_U),
+        L(OP_I64_EQZ), L(OP_I64_EQ), L(OP_I64_NE), L(OP_I64_LT_S), L(OP_I64_LT_U), L(OP_I64_GT_S), L(OP_I64_GT_U), L(OP_I64_LE_S), L(OP_I64_LE_U), L(OP_I64_GE_S), L(OP_I64_GE_U),
+        L(OP_F32_EQ), L(OP_F32_NE), L(OP_F32_LT), L(OP_F32_GT), L(OP_F32_LE), L(OP_F32_GE), L(OP_F64_EQ), L(OP_F64_NE), L(OP_F64_LT), L(OP_F64_GT), L(OP_F64_LE),
+        L(OP_F64_GE), L(OP_I32_CLZ), L(OP_I32_CTZ), L(OP_I32_POPCNT), L(OP_I32_ADD), L(OP_I32_SUB), L(OP_I32_MUL), L(OP_I32_DIV_S), L(OP_I32_DIV_U), L(OP_I32_REM_S), L(OP_I32_REM_U),
+        L(OP_I32_AND), L(OP_I32_OR), L(OP_I32_XOR), L(OP_I32_SHL), L(OP_I32_SHR_S), L(OP_I32_SHR_U), L(OP_I32_ROTL), L(OP_I32_ROTR), L(OP_I64_CLZ), L(OP_I64_CTZ), L(OP_I64_POPCNT),
+        L(OP_I64_ADD), L(OP_I64_SUB), L(OP_I64_MUL), L(OP_I64_DIV_S), L(OP_I64_DIV_U), L(OP_I64_REM_S), L(OP_I64_REM_U), L(OP_I64_AND), L(OP_I64_OR), L(OP_I64_XOR), L(OP_I64_SHL),
+        L(OP_I64_SHR_S), L(OP_I64_SHR_U), L(OP_I64_ROTL), L(OP_I64_ROTR), L(OP_F32_ABS), L(OP_F32_NEG), L(OP_F32_CEIL), L(OP_F32_FLOOR), L(OP_F32_TRUNC), L(OP_F32_NEAREST), L(OP_F32_SQRT),
+        L(OP_F32_ADD), L(OP_F32_SUB), L(OP_F32_MUL), L(OP_F32_DIV), L(OP_F32_MIN), L(OP_F32_MAX), L(OP_F32_COPYSIGN), L(OP_F64_ABS), L(OP_F64_NEG), L(OP_F64_CEIL), L(OP_F64_FLOOR),
+        L(OP_F64_TRUNC), L(OP_F64_NEAREST), L(OP_F64_SQRT), L(OP_F64_ADD), L(OP_F64_SUB), L(OP_F64_MUL), L(OP_F64_DIV), L(OP_F64_MIN), L(OP_F64_MAX), L(OP_F64_COPYSIGN), L(OP_I32_WRAP_I64),
+        L(OP_I32_TRUNC_F32_S), L(OP_I32_TRUNC_F32_U), L(OP_I32_TRUNC_F64_S), L(OP_I32_TRUNC_F64_U), L(OP_I64_EXTEND_I32_S), L(OP_I64_EXTEND_I32_U), L(OP_I64_TRUNC_F32_S), L(OP_I64_TRUNC_F32_U), L(OP_I64_TRUNC_F64_S), L(OP_I64_TRUNC_F64_U), L(OP_F32_CONVERT_I32_S),
+        L(OP_F32_CONVERT_I32_U), L(OP_F32_CONVERT_I64_S), L(OP_F32_CONVERT_I64_U), L(OP_F32_DEMOTE_F64), L(OP_F64_CONVERT_I32_S), L(OP_F64_CONVERT_I32_U), L(OP_F64_CONVERT_I64_S), L(OP_F64_CONVERT_I64_U), L(OP_F64_PROMOTE_F32), L(OP_I32_REINTERPRET_F32), L(OP_I64_REINTERPRET_F64),
+        L(OP_F32_REINTERPRET_I32), L(OP_F64_REINTERPRET_I64), L(OP_I32_EXTEND8_S), L(OP_I32_EXTEND16_S), L(OP_I64_EXTEND8_S), L(OP_I64_EXTEND16_S), L(OP_I64_EXTEND32_S),
+        LT(0), LT(1), LT(2), LT(3), LT(4), LT(5), LT(6), LT(7),
 #define LB(k) [IOP_BRT_BASE + k] = &&L_brt_##k, [IOP_BRF_BASE + k] = &&L_brf_##k
         LB(0), LB(1), LB(2), LB(3), LB(4), LB(5), LB(6), LB(7), LB(8), LB(9), LB(10),
         LB(11), LB(12), LB(13), LB(14), LB(15), LB(16), LB(17), LB(18), LB(19), LB(20), LB(21),
@@ -199,8 +201,10 @@ fwe_trap_kind fwe_interp_call(fwe_instance *entry, fwe_func *func, uint64_t *arg
     };
 #pragma GCC diagnostic pop
 #undef L
+#undef LT
 
     fwe_instance *inst = func->inst;
+    fwe_trap *trap = entry->act_trap;
     fwe_frame *frames = entry->frames;
     const uint32_t max_frames = entry->max_frames;
     uint64_t *const stack_end = entry->stack_end;
@@ -219,6 +223,10 @@ fwe_trap_kind fwe_interp_call(fwe_instance *entry, fwe_func *func, uint64_t *arg
     fwe_func *callee = NULL;
     uint64_t *nfp = NULL;
     uint32_t nargs_slots = func->type->param_slots;
+    const fwe_word *ret_to = NULL;
+    uint32_t backedges = 0; /* every 256th taken backward branch: hotness and loop entry to native */
+    fwe_nctx cx;
+    fwe_native_ctx_init(&cx, entry);
 
 #define RELOAD_MEM()                                         \
     do {                                                     \
@@ -240,8 +248,19 @@ fwe_trap_kind fwe_interp_call(fwe_instance *entry, fwe_func *func, uint64_t *arg
     if (fp + code->frame_slots + nargs_slots > stack_end || depth + 1 >= max_frames)
         TRAP(FWE_TRAP_STACK_EXHAUSTED);
     memcpy(fp, args, sizeof(uint64_t) * nargs_slots);
+    fwe_tier_count(inst->module, func->def_index, 1);
+    {
+        fwe_nfn nfn = fwe_native_fn(inst->module, func->def_index);
+        if (nfn) {
+            kind = nfn(&cx, fwe_native_inst(inst), fp, entry_ret_pc, &inst->module->ndefs[func->def_index], 0);
+            if (kind != FWE_TRAP_NONE) goto trapped_reported;
+            memcpy(args, fp, sizeof(uint64_t) * code->result_slots);
+            entry->depth = base_depth;
+            return FWE_TRAP_NONE;
+        }
+    }
     depth++;
-    frames[depth] = (fwe_frame){NULL, fp, inst, code, func->func_index};
+    frames[depth] = (fwe_frame){entry_ret_pc, fp, inst, code, func->func_index};
     entry->depth = depth;
     memset(fp + code->param_slots, 0, sizeof(uint64_t) * code->local_slots);
     memcpy(fp + code->const_base, code->consts, sizeof(uint64_t) * code->nconst_slots);
@@ -278,8 +297,14 @@ L_const128:
 #define JUMP(target)                                                                       \
     do {                                                                                   \
         const fwe_word *to_ = code->words + (target);                                      \
-        if (to_ <= pc && atomic_load_explicit(interrupt, memory_order_relaxed))            \
-            TRAP(FWE_TRAP_INTERRUPTED);                                                    \
+        if (to_ <= pc) {                                                                   \
+            if (atomic_load_explicit(interrupt, memory_order_relaxed))                     \
+                TRAP(FWE_TRAP_INTERRUPTED);                                                \
+            if (!(++backedges & 0xff)) {                                                   \
+                pc = to_;                                                                  \
+                goto loop_hot;                                                             \
+            }                                                                              \
+        }                                                                                  \
         pc = to_;                                                                          \
         NEXT();                                                                            \
     } while (0)
@@ -347,6 +372,15 @@ L_call:
         nfp = fp + pc[2];
         if (nfp + ncode->frame_slots > stack_end || depth + 1 >= max_frames) TRAP(FWE_TRAP_STACK_EXHAUSTED);
         if (atomic_load_explicit(interrupt, memory_order_relaxed)) TRAP(FWE_TRAP_INTERRUPTED);
+        fwe_tier_count(inst->module, pc[1], 1);
+        fwe_nfn nfn = fwe_native_fn(inst->module, pc[1]);
+        if (nfn) {
+            fwe_trap_kind nk = nfn(&cx, fwe_native_inst(inst), nfp, pc + 3, &inst->module->ndefs[pc[1]], 0);
+            if (nk != FWE_TRAP_NONE) { kind = nk; goto trapped_reported; }
+            pc += 3;
+            if (mem0) msize = mem0->size;
+            NEXT();
+        }
         depth++;
         frames[depth] = (fwe_frame){pc + 3, nfp, inst, ncode, inst->module->nfunc_imports + pc[1]};
         entry->depth = depth; /* kept current for fwe_thread_stack (sampling profilers) */
@@ -397,6 +431,14 @@ call_func:
         const fwe_code *ncode = fwe_module_code(ninst->module, callee->def_index);
         if (!ncode) TRAP_MSG(FWE_TRAP_HOST, "function failed to translate");
         if (nfp + ncode->frame_slots > stack_end || depth + 1 >= max_frames) TRAP(FWE_TRAP_STACK_EXHAUSTED);
+        fwe_tier_count(ninst->module, callee->def_index, 1);
+        fwe_nfn nfn = fwe_native_fn(ninst->module, callee->def_index);
+        if (nfn) {
+            fwe_trap_kind nk = nfn(&cx, fwe_native_inst(ninst), nfp, pc, &ninst->module->ndefs[callee->def_index], 0);
+            if (nk != FWE_TRAP_NONE) { kind = nk; goto trapped_reported; }
+            if (mem0) msize = mem0->size;
+            NEXT();
+        }
         depth++;
         frames[depth] = (fwe_frame){pc, nfp, ninst, ncode, callee->func_index};
         entry->depth = depth; /* kept current for fwe_thread_stack (sampling profilers) */
@@ -410,9 +452,10 @@ call_func:
         NEXT();
     }
 L_return: {
-    const fwe_word *ret = frames[depth].ret_pc;
+    ret_to = frames[depth].ret_pc;
     depth--;
     entry->depth = depth;
+return_to_caller:
     if (depth == base_depth) {
         memcpy(args, fp, sizeof(uint64_t) * code->result_slots);
         entry->depth = base_depth;
@@ -422,7 +465,7 @@ L_return: {
     fp = frames[depth].fp;
     inst = frames[depth].inst;
     code = frames[depth].code;
-    pc = ret;
+    pc = ret_to;
     if (inst != prev) {
         RELOAD_MEM();
     } else if (mem0) {
@@ -667,29 +710,29 @@ L_simd_shift:
         pc += 4;                                          \
         NEXT();                                           \
     }
-    LOAD(0x28, uint32_t, 4, (uint64_t)v_)
-    LOAD(0x29, uint64_t, 8, v_)
-    LOAD(0x2a, uint32_t, 4, (uint64_t)v_)
-    LOAD(0x2b, uint64_t, 8, v_)
-    LOAD(0x2c, int8_t, 1, (uint32_t)(int32_t)v_)
-    LOAD(0x2d, uint8_t, 1, (uint64_t)v_)
-    LOAD(0x2e, int16_t, 2, (uint32_t)(int32_t)v_)
-    LOAD(0x2f, uint16_t, 2, (uint64_t)v_)
-    LOAD(0x30, int8_t, 1, (uint64_t)(int64_t)v_)
-    LOAD(0x31, uint8_t, 1, (uint64_t)v_)
-    LOAD(0x32, int16_t, 2, (uint64_t)(int64_t)v_)
-    LOAD(0x33, uint16_t, 2, (uint64_t)v_)
-    LOAD(0x34, int32_t, 4, (uint64_t)(int64_t)v_)
-    LOAD(0x35, uint32_t, 4, (uint64_t)v_)
-    STORE(0x36, uint32_t, 4)
-    STORE(0x37, uint64_t, 8)
-    STORE(0x38, uint32_t, 4)
-    STORE(0x39, uint64_t, 8)
-    STORE(0x3a, uint8_t, 1)
-    STORE(0x3b, uint16_t, 2)
-    STORE(0x3c, uint8_t, 1)
-    STORE(0x3d, uint16_t, 2)
-    STORE(0x3e, uint32_t, 4)
+    LOAD(OP_I32_LOAD, uint32_t, 4, (uint64_t)v_)
+    LOAD(OP_I64_LOAD, uint64_t, 8, v_)
+    LOAD(OP_F32_LOAD, uint32_t, 4, (uint64_t)v_)
+    LOAD(OP_F64_LOAD, uint64_t, 8, v_)
+    LOAD(OP_I32_LOAD8_S, int8_t, 1, (uint32_t)(int32_t)v_)
+    LOAD(OP_I32_LOAD8_U, uint8_t, 1, (uint64_t)v_)
+    LOAD(OP_I32_LOAD16_S, int16_t, 2, (uint32_t)(int32_t)v_)
+    LOAD(OP_I32_LOAD16_U, uint16_t, 2, (uint64_t)v_)
+    LOAD(OP_I64_LOAD8_S, int8_t, 1, (uint64_t)(int64_t)v_)
+    LOAD(OP_I64_LOAD8_U, uint8_t, 1, (uint64_t)v_)
+    LOAD(OP_I64_LOAD16_S, int16_t, 2, (uint64_t)(int64_t)v_)
+    LOAD(OP_I64_LOAD16_U, uint16_t, 2, (uint64_t)v_)
+    LOAD(OP_I64_LOAD32_S, int32_t, 4, (uint64_t)(int64_t)v_)
+    LOAD(OP_I64_LOAD32_U, uint32_t, 4, (uint64_t)v_)
+    STORE(OP_I32_STORE, uint32_t, 4)
+    STORE(OP_I64_STORE, uint64_t, 8)
+    STORE(OP_F32_STORE, uint32_t, 4)
+    STORE(OP_F64_STORE, uint64_t, 8)
+    STORE(OP_I32_STORE8, uint8_t, 1)
+    STORE(OP_I32_STORE16, uint16_t, 2)
+    STORE(OP_I64_STORE8, uint8_t, 1)
+    STORE(OP_I64_STORE16, uint16_t, 2)
+    STORE(OP_I64_STORE32, uint32_t, 4)
 #define LOADX(k, T, N, CONV)                                    \
     L_loadx_##k : {                                             \
         uint64_t ea = (uint64_t)(uint32_t)(I32(2) + I32(3)) + pc[4]; \
@@ -731,21 +774,21 @@ L_simd_shift:
 #define UF64(op, expr) L_##op : { double a = F64(2); S(1) = f64_bits(expr); pc += 3; NEXT(); }
 #define BF64(op, expr) L_##op : { double a = F64(2), b = F64(3); S(1) = f64_bits(expr); pc += 4; NEXT(); }
 #define BITS32(op, expr) L_##op : { uint32_t a = I32(2), b = I32(3); S(1) = (uint32_t)(expr); pc += 4; NEXT(); }
-    U32(0x45, a == 0)
-    B32(0x46, a == b) B32(0x47, a != b) B32(0x48, (int32_t)a < (int32_t)b) B32(0x49, a < b)
-    B32(0x4a, (int32_t)a > (int32_t)b) B32(0x4b, a > b) B32(0x4c, (int32_t)a <= (int32_t)b)
-    B32(0x4d, a <= b) B32(0x4e, (int32_t)a >= (int32_t)b) B32(0x4f, a >= b)
-    L_0x50 : { S(1) = I64(2) == 0; pc += 3; NEXT(); }
-    C64(0x51, a == b) C64(0x52, a != b) C64(0x53, (int64_t)a < (int64_t)b) C64(0x54, a < b)
-    C64(0x55, (int64_t)a > (int64_t)b) C64(0x56, a > b) C64(0x57, (int64_t)a <= (int64_t)b)
-    C64(0x58, a <= b) C64(0x59, (int64_t)a >= (int64_t)b) C64(0x5a, a >= b)
-    CF32(0x5b, a == b) CF32(0x5c, a != b) CF32(0x5d, a < b) CF32(0x5e, a > b) CF32(0x5f, a <= b)
-    CF32(0x60, a >= b)
-    CF64(0x61, a == b) CF64(0x62, a != b) CF64(0x63, a < b) CF64(0x64, a > b) CF64(0x65, a <= b)
-    CF64(0x66, a >= b)
-    U32(0x67, a ? __builtin_clz(a) : 32) U32(0x68, a ? __builtin_ctz(a) : 32) U32(0x69, __builtin_popcount(a))
-    B32(0x6a, a + b) B32(0x6b, a - b) B32(0x6c, a * b)
-    L_0x6d : {
+    U32(OP_I32_EQZ, a == 0)
+    B32(OP_I32_EQ, a == b) B32(OP_I32_NE, a != b) B32(OP_I32_LT_S, (int32_t)a < (int32_t)b) B32(OP_I32_LT_U, a < b)
+    B32(OP_I32_GT_S, (int32_t)a > (int32_t)b) B32(OP_I32_GT_U, a > b) B32(OP_I32_LE_S, (int32_t)a <= (int32_t)b)
+    B32(OP_I32_LE_U, a <= b) B32(OP_I32_GE_S, (int32_t)a >= (int32_t)b) B32(OP_I32_GE_U, a >= b)
+    L_OP_I64_EQZ : { S(1) = I64(2) == 0; pc += 3; NEXT(); }
+    C64(OP_I64_EQ, a == b) C64(OP_I64_NE, a != b) C64(OP_I64_LT_S, (int64_t)a < (int64_t)b) C64(OP_I64_LT_U, a < b)
+    C64(OP_I64_GT_S, (int64_t)a > (int64_t)b) C64(OP_I64_GT_U, a > b) C64(OP_I64_LE_S, (int64_t)a <= (int64_t)b)
+    C64(OP_I64_LE_U, a <= b) C64(OP_I64_GE_S, (int64_t)a >= (int64_t)b) C64(OP_I64_GE_U, a >= b)
+    CF32(OP_F32_EQ, a == b) CF32(OP_F32_NE, a != b) CF32(OP_F32_LT, a < b) CF32(OP_F32_GT, a > b) CF32(OP_F32_LE, a <= b)
+    CF32(OP_F32_GE, a >= b)
+    CF64(OP_F64_EQ, a == b) CF64(OP_F64_NE, a != b) CF64(OP_F64_LT, a < b) CF64(OP_F64_GT, a > b) CF64(OP_F64_LE, a <= b)
+    CF64(OP_F64_GE, a >= b)
+    U32(OP_I32_CLZ, a ? __builtin_clz(a) : 32) U32(OP_I32_CTZ, a ? __builtin_ctz(a) : 32) U32(OP_I32_POPCNT, __builtin_popcount(a))
+    B32(OP_I32_ADD, a + b) B32(OP_I32_SUB, a - b) B32(OP_I32_MUL, a * b)
+    L_OP_I32_DIV_S : {
         uint32_t a = I32(2), b = I32(3);
         if (b == 0) TRAP(FWE_TRAP_INT_DIV_ZERO);
         if (a == 0x80000000u && b == 0xffffffffu) TRAP(FWE_TRAP_INT_OVERFLOW);
@@ -753,33 +796,33 @@ L_simd_shift:
         pc += 4;
         NEXT();
     }
-    L_0x6e : {
+    L_OP_I32_DIV_U : {
         uint32_t a = I32(2), b = I32(3);
         if (b == 0) TRAP(FWE_TRAP_INT_DIV_ZERO);
         S(1) = a / b;
         pc += 4;
         NEXT();
     }
-    L_0x6f : {
+    L_OP_I32_REM_S : {
         uint32_t a = I32(2), b = I32(3);
         if (b == 0) TRAP(FWE_TRAP_INT_DIV_ZERO);
         S(1) = (b == 0xffffffffu) ? 0 : (uint32_t)((int32_t)a % (int32_t)b);
         pc += 4;
         NEXT();
     }
-    L_0x70 : {
+    L_OP_I32_REM_U : {
         uint32_t a = I32(2), b = I32(3);
         if (b == 0) TRAP(FWE_TRAP_INT_DIV_ZERO);
         S(1) = a % b;
         pc += 4;
         NEXT();
     }
-    B32(0x71, a & b) B32(0x72, a | b) B32(0x73, a ^ b) B32(0x74, a << (b & 31))
-    B32(0x75, (uint32_t)((int32_t)a >> (b & 31))) B32(0x76, a >> (b & 31)) B32(0x77, rotl32(a, b))
-    B32(0x78, rotr32(a, b))
-    U64(0x79, a ? __builtin_clzll(a) : 64) U64(0x7a, a ? __builtin_ctzll(a) : 64) U64(0x7b, __builtin_popcountll(a))
-    B64(0x7c, a + b) B64(0x7d, a - b) B64(0x7e, a * b)
-    L_0x7f : {
+    B32(OP_I32_AND, a & b) B32(OP_I32_OR, a | b) B32(OP_I32_XOR, a ^ b) B32(OP_I32_SHL, a << (b & 31))
+    B32(OP_I32_SHR_S, (uint32_t)((int32_t)a >> (b & 31))) B32(OP_I32_SHR_U, a >> (b & 31)) B32(OP_I32_ROTL, rotl32(a, b))
+    B32(OP_I32_ROTR, rotr32(a, b))
+    U64(OP_I64_CLZ, a ? __builtin_clzll(a) : 64) U64(OP_I64_CTZ, a ? __builtin_ctzll(a) : 64) U64(OP_I64_POPCNT, __builtin_popcountll(a))
+    B64(OP_I64_ADD, a + b) B64(OP_I64_SUB, a - b) B64(OP_I64_MUL, a * b)
+    L_OP_I64_DIV_S : {
         uint64_t a = I64(2), b = I64(3);
         if (b == 0) TRAP(FWE_TRAP_INT_DIV_ZERO);
         if (a == UINT64_C(0x8000000000000000) && b == UINT64_MAX) TRAP(FWE_TRAP_INT_OVERFLOW);
@@ -787,52 +830,52 @@ L_simd_shift:
         pc += 4;
         NEXT();
     }
-    L_0x80 : {
+    L_OP_I64_DIV_U : {
         uint64_t a = I64(2), b = I64(3);
         if (b == 0) TRAP(FWE_TRAP_INT_DIV_ZERO);
         S(1) = a / b;
         pc += 4;
         NEXT();
     }
-    L_0x81 : {
+    L_OP_I64_REM_S : {
         uint64_t a = I64(2), b = I64(3);
         if (b == 0) TRAP(FWE_TRAP_INT_DIV_ZERO);
         S(1) = (b == UINT64_MAX) ? 0 : (uint64_t)((int64_t)a % (int64_t)b);
         pc += 4;
         NEXT();
     }
-    L_0x82 : {
+    L_OP_I64_REM_U : {
         uint64_t a = I64(2), b = I64(3);
         if (b == 0) TRAP(FWE_TRAP_INT_DIV_ZERO);
         S(1) = a % b;
         pc += 4;
         NEXT();
     }
-    B64(0x83, a & b) B64(0x84, a | b) B64(0x85, a ^ b) B64(0x86, a << (b & 63))
-    B64(0x87, (uint64_t)((int64_t)a >> (b & 63))) B64(0x88, a >> (b & 63)) B64(0x89, rotl64(a, b))
-    B64(0x8a, rotr64(a, b))
-    L_0x8b : { S(1) = I32(2) & 0x7fffffffu; pc += 3; NEXT(); }
-    L_0x8c : { S(1) = I32(2) ^ 0x80000000u; pc += 3; NEXT(); }
-    UF32(0x8d, a != a ? a + a : ceilf(a)) UF32(0x8e, a != a ? a + a : floorf(a))
-    UF32(0x8f, a != a ? a + a : truncf(a)) UF32(0x90, a != a ? a + a : nearbyintf(a))
-    UF32(0x91, sqrtf(a))
-    BF32(0x92, a + b) BF32(0x93, a - b) BF32(0x94, a * b) BF32(0x95, a / b) BF32(0x96, f32_min(a, b))
-    BF32(0x97, f32_max(a, b))
-    BITS32(0x98, (a & 0x7fffffffu) | (b & 0x80000000u))
-    L_0x99 : { S(1) = I64(2) & UINT64_C(0x7fffffffffffffff); pc += 3; NEXT(); }
-    L_0x9a : { S(1) = I64(2) ^ UINT64_C(0x8000000000000000); pc += 3; NEXT(); }
-    UF64(0x9b, a != a ? a + a : ceil(a)) UF64(0x9c, a != a ? a + a : floor(a))
-    UF64(0x9d, a != a ? a + a : trunc(a)) UF64(0x9e, a != a ? a + a : nearbyint(a)) UF64(0x9f, sqrt(a))
-    BF64(0xa0, a + b) BF64(0xa1, a - b) BF64(0xa2, a * b) BF64(0xa3, a / b) BF64(0xa4, f64_min(a, b))
-    BF64(0xa5, f64_max(a, b))
-    L_0xa6 : {
+    B64(OP_I64_AND, a & b) B64(OP_I64_OR, a | b) B64(OP_I64_XOR, a ^ b) B64(OP_I64_SHL, a << (b & 63))
+    B64(OP_I64_SHR_S, (uint64_t)((int64_t)a >> (b & 63))) B64(OP_I64_SHR_U, a >> (b & 63)) B64(OP_I64_ROTL, rotl64(a, b))
+    B64(OP_I64_ROTR, rotr64(a, b))
+    L_OP_F32_ABS : { S(1) = I32(2) & 0x7fffffffu; pc += 3; NEXT(); }
+    L_OP_F32_NEG : { S(1) = I32(2) ^ 0x80000000u; pc += 3; NEXT(); }
+    UF32(OP_F32_CEIL, a != a ? a + a : ceilf(a)) UF32(OP_F32_FLOOR, a != a ? a + a : floorf(a))
+    UF32(OP_F32_TRUNC, a != a ? a + a : truncf(a)) UF32(OP_F32_NEAREST, a != a ? a + a : nearbyintf(a))
+    UF32(OP_F32_SQRT, sqrtf(a))
+    BF32(OP_F32_ADD, a + b) BF32(OP_F32_SUB, a - b) BF32(OP_F32_MUL, a * b) BF32(OP_F32_DIV, a / b) BF32(OP_F32_MIN, f32_min(a, b))
+    BF32(OP_F32_MAX, f32_max(a, b))
+    BITS32(OP_F32_COPYSIGN, (a & 0x7fffffffu) | (b & 0x80000000u))
+    L_OP_F64_ABS : { S(1) = I64(2) & UINT64_C(0x7fffffffffffffff); pc += 3; NEXT(); }
+    L_OP_F64_NEG : { S(1) = I64(2) ^ UINT64_C(0x8000000000000000); pc += 3; NEXT(); }
+    UF64(OP_F64_CEIL, a != a ? a + a : ceil(a)) UF64(OP_F64_FLOOR, a != a ? a + a : floor(a))
+    UF64(OP_F64_TRUNC, a != a ? a + a : trunc(a)) UF64(OP_F64_NEAREST, a != a ? a + a : nearbyint(a)) UF64(OP_F64_SQRT, sqrt(a))
+    BF64(OP_F64_ADD, a + b) BF64(OP_F64_SUB, a - b) BF64(OP_F64_MUL, a * b) BF64(OP_F64_DIV, a / b) BF64(OP_F64_MIN, f64_min(a, b))
+    BF64(OP_F64_MAX, f64_max(a, b))
+    L_OP_F64_COPYSIGN : {
         uint64_t a = I64(2), b = I64(3);
         S(1) = (a & UINT64_C(0x7fffffffffffffff)) | (b & UINT64_C(0x8000000000000000));
         pc += 4;
         NEXT();
     }
-    L_0xa7 : { S(1) = (uint32_t)I64(2); pc += 3; NEXT(); }
-    L_0xa8 : {
+    L_OP_I32_WRAP_I64 : { S(1) = (uint32_t)I64(2); pc += 3; NEXT(); }
+    L_OP_I32_TRUNC_F32_S : {
         double x = F32(2);
         if (x != x) TRAP(FWE_TRAP_INVALID_CONVERSION);
         if (!(x > -2147483649.0 && x < 2147483648.0)) TRAP(FWE_TRAP_INT_OVERFLOW);
@@ -840,7 +883,7 @@ L_simd_shift:
         pc += 3;
         NEXT();
     }
-    L_0xa9 : {
+    L_OP_I32_TRUNC_F32_U : {
         double x = F32(2);
         if (x != x) TRAP(FWE_TRAP_INVALID_CONVERSION);
         if (!(x > -1.0 && x < 4294967296.0)) TRAP(FWE_TRAP_INT_OVERFLOW);
@@ -848,7 +891,7 @@ L_simd_shift:
         pc += 3;
         NEXT();
     }
-    L_0xaa : {
+    L_OP_I32_TRUNC_F64_S : {
         double x = F64(2);
         if (x != x) TRAP(FWE_TRAP_INVALID_CONVERSION);
         if (!(x > -2147483649.0 && x < 2147483648.0)) TRAP(FWE_TRAP_INT_OVERFLOW);
@@ -856,7 +899,7 @@ L_simd_shift:
         pc += 3;
         NEXT();
     }
-    L_0xab : {
+    L_OP_I32_TRUNC_F64_U : {
         double x = F64(2);
         if (x != x) TRAP(FWE_TRAP_INVALID_CONVERSION);
         if (!(x > -1.0 && x < 4294967296.0)) TRAP(FWE_TRAP_INT_OVERFLOW);
@@ -864,8 +907,8 @@ L_simd_shift:
         pc += 3;
         NEXT();
     }
-    L_0xac : { S(1) = (uint64_t)(int64_t)(int32_t)I32(2); pc += 3; NEXT(); }
-    L_0xad : { S(1) = (uint64_t)I32(2); pc += 3; NEXT(); }
+    L_OP_I64_EXTEND_I32_S : { S(1) = (uint64_t)(int64_t)(int32_t)I32(2); pc += 3; NEXT(); }
+    L_OP_I64_EXTEND_I32_U : { S(1) = (uint64_t)I32(2); pc += 3; NEXT(); }
 #define TRUNC64(op, GET, SIGNED)                                                          \
     L_##op : {                                                                            \
         double x = GET(2);                                                                \
@@ -881,34 +924,34 @@ L_simd_shift:
         pc += 3;                                                                          \
         NEXT();                                                                           \
     }
-    TRUNC64(0xae, F32, 1) TRUNC64(0xaf, F32, 0) TRUNC64(0xb0, F64, 1) TRUNC64(0xb1, F64, 0)
-    L_0xb2 : { S(1) = f32_bits((float)(int32_t)I32(2)); pc += 3; NEXT(); }
-    L_0xb3 : { S(1) = f32_bits((float)I32(2)); pc += 3; NEXT(); }
-    L_0xb4 : { S(1) = f32_bits((float)(int64_t)I64(2)); pc += 3; NEXT(); }
-    L_0xb5 : { S(1) = f32_bits((float)I64(2)); pc += 3; NEXT(); }
-    L_0xb6 : { S(1) = f32_bits((float)F64(2)); pc += 3; NEXT(); }
-    L_0xb7 : { S(1) = f64_bits((double)(int32_t)I32(2)); pc += 3; NEXT(); }
-    L_0xb8 : { S(1) = f64_bits((double)I32(2)); pc += 3; NEXT(); }
-    L_0xb9 : { S(1) = f64_bits((double)(int64_t)I64(2)); pc += 3; NEXT(); }
-    L_0xba : { S(1) = f64_bits((double)I64(2)); pc += 3; NEXT(); }
-    L_0xbb : { S(1) = f64_bits((double)F32(2)); pc += 3; NEXT(); }
-    L_0xbc : { S(1) = I32(2); pc += 3; NEXT(); }
-    L_0xbd : { S(1) = I64(2); pc += 3; NEXT(); }
-    L_0xbe : { S(1) = I32(2); pc += 3; NEXT(); }
-    L_0xbf : { S(1) = I64(2); pc += 3; NEXT(); }
-    L_0xc0 : { S(1) = (uint32_t)(int32_t)(int8_t)I32(2); pc += 3; NEXT(); }
-    L_0xc1 : { S(1) = (uint32_t)(int32_t)(int16_t)I32(2); pc += 3; NEXT(); }
-    L_0xc2 : { S(1) = (uint64_t)(int64_t)(int8_t)I64(2); pc += 3; NEXT(); }
-    L_0xc3 : { S(1) = (uint64_t)(int64_t)(int16_t)I64(2); pc += 3; NEXT(); }
-    L_0xc4 : { S(1) = (uint64_t)(int64_t)(int32_t)I64(2); pc += 3; NEXT(); }
-    L_0xe0 : { S(1) = (uint32_t)sat_i32(F32(2)); pc += 3; NEXT(); }
-    L_0xe1 : { S(1) = sat_u32(F32(2)); pc += 3; NEXT(); }
-    L_0xe2 : { S(1) = (uint32_t)sat_i32(F64(2)); pc += 3; NEXT(); }
-    L_0xe3 : { S(1) = sat_u32(F64(2)); pc += 3; NEXT(); }
-    L_0xe4 : { S(1) = (uint64_t)sat_i64(F32(2)); pc += 3; NEXT(); }
-    L_0xe5 : { S(1) = sat_u64(F32(2)); pc += 3; NEXT(); }
-    L_0xe6 : { S(1) = (uint64_t)sat_i64(F64(2)); pc += 3; NEXT(); }
-    L_0xe7 : { S(1) = sat_u64(F64(2)); pc += 3; NEXT(); }
+    TRUNC64(OP_I64_TRUNC_F32_S, F32, 1) TRUNC64(OP_I64_TRUNC_F32_U, F32, 0) TRUNC64(OP_I64_TRUNC_F64_S, F64, 1) TRUNC64(OP_I64_TRUNC_F64_U, F64, 0)
+    L_OP_F32_CONVERT_I32_S : { S(1) = f32_bits((float)(int32_t)I32(2)); pc += 3; NEXT(); }
+    L_OP_F32_CONVERT_I32_U : { S(1) = f32_bits((float)I32(2)); pc += 3; NEXT(); }
+    L_OP_F32_CONVERT_I64_S : { S(1) = f32_bits((float)(int64_t)I64(2)); pc += 3; NEXT(); }
+    L_OP_F32_CONVERT_I64_U : { S(1) = f32_bits((float)I64(2)); pc += 3; NEXT(); }
+    L_OP_F32_DEMOTE_F64 : { S(1) = f32_bits((float)F64(2)); pc += 3; NEXT(); }
+    L_OP_F64_CONVERT_I32_S : { S(1) = f64_bits((double)(int32_t)I32(2)); pc += 3; NEXT(); }
+    L_OP_F64_CONVERT_I32_U : { S(1) = f64_bits((double)I32(2)); pc += 3; NEXT(); }
+    L_OP_F64_CONVERT_I64_S : { S(1) = f64_bits((double)(int64_t)I64(2)); pc += 3; NEXT(); }
+    L_OP_F64_CONVERT_I64_U : { S(1) = f64_bits((double)I64(2)); pc += 3; NEXT(); }
+    L_OP_F64_PROMOTE_F32 : { S(1) = f64_bits((double)F32(2)); pc += 3; NEXT(); }
+    L_OP_I32_REINTERPRET_F32 : { S(1) = I32(2); pc += 3; NEXT(); }
+    L_OP_I64_REINTERPRET_F64 : { S(1) = I64(2); pc += 3; NEXT(); }
+    L_OP_F32_REINTERPRET_I32 : { S(1) = I32(2); pc += 3; NEXT(); }
+    L_OP_F64_REINTERPRET_I64 : { S(1) = I64(2); pc += 3; NEXT(); }
+    L_OP_I32_EXTEND8_S : { S(1) = (uint32_t)(int32_t)(int8_t)I32(2); pc += 3; NEXT(); }
+    L_OP_I32_EXTEND16_S : { S(1) = (uint32_t)(int32_t)(int16_t)I32(2); pc += 3; NEXT(); }
+    L_OP_I64_EXTEND8_S : { S(1) = (uint64_t)(int64_t)(int8_t)I64(2); pc += 3; NEXT(); }
+    L_OP_I64_EXTEND16_S : { S(1) = (uint64_t)(int64_t)(int16_t)I64(2); pc += 3; NEXT(); }
+    L_OP_I64_EXTEND32_S : { S(1) = (uint64_t)(int64_t)(int32_t)I64(2); pc += 3; NEXT(); }
+    L_TRUNC_SAT_0 : { S(1) = (uint32_t)sat_i32(F32(2)); pc += 3; NEXT(); }
+    L_TRUNC_SAT_1 : { S(1) = sat_u32(F32(2)); pc += 3; NEXT(); }
+    L_TRUNC_SAT_2 : { S(1) = (uint32_t)sat_i32(F64(2)); pc += 3; NEXT(); }
+    L_TRUNC_SAT_3 : { S(1) = sat_u32(F64(2)); pc += 3; NEXT(); }
+    L_TRUNC_SAT_4 : { S(1) = (uint64_t)sat_i64(F32(2)); pc += 3; NEXT(); }
+    L_TRUNC_SAT_5 : { S(1) = sat_u64(F32(2)); pc += 3; NEXT(); }
+    L_TRUNC_SAT_6 : { S(1) = (uint64_t)sat_i64(F64(2)); pc += 3; NEXT(); }
+    L_TRUNC_SAT_7 : { S(1) = sat_u64(F64(2)); pc += 3; NEXT(); }
 
 trapped:
     fwe_trap_set(trap, kind, trap_msg);
@@ -917,10 +960,43 @@ trapped:
 trapped_host:
     if (trap) {
         trap->kind = kind;
-        trap->nframes = fwe_backtrace_collect(entry, frames + base_depth + 1, depth - base_depth, pc,
+        trap->nframes = fwe_backtrace_collect(entry, frames + entry->act_base + 1, depth - entry->act_base, pc,
                                               trap->frames, FWE_BACKTRACE_MAX);
     }
+trapped_reported: /* native code reported the trap (message and backtrace) already */
     entry->depth = base_depth;
     return kind;
+
+loop_hot: {
+    /* 256 more iterations of a loop in the innermost frame: count them, and continue the frame in
+     * native code at this loop header once its function has some */
+    const fwe_frame *fr = &frames[depth];
+    const fwe_module *fm = inst->module;
+    uint32_t def = fr->func_index - fm->nfunc_imports;
+    fwe_tier_count(fm, def, 16);
+    fwe_nfn nfn = fwe_native_fn(fm, def);
+    if (!nfn) NEXT();
+    ret_to = fr->ret_pc;
+    depth--;
+    entry->depth = depth;
+    kind = nfn(&cx, fwe_native_inst(inst), fp, ret_to, &fm->ndefs[def], (uint32_t)(pc - code->words) + 1);
+    if (kind != FWE_TRAP_NONE) goto trapped_reported;
+    goto return_to_caller;
+}
+}
+
+fwe_trap_kind fwe_interp_call(fwe_instance *entry, fwe_func *func, uint64_t *args, fwe_trap *trap) {
+    fwe_trap *prev_trap = entry->act_trap;
+    uint32_t prev_base = entry->act_base;
+    entry->act_trap = trap;
+    entry->act_base = entry->depth;
+    fwe_trap_kind k = run(entry, func, args, NULL);
+    entry->act_trap = prev_trap;
+    entry->act_base = prev_base;
+    return k;
+}
+
+fwe_trap_kind fwe_interp_inner(fwe_instance *entry, fwe_func *func, uint64_t *args, const fwe_word *ret_pc) {
+    return run(entry, func, args, ret_pc);
 }
 /* clang-format on */

@@ -6,6 +6,7 @@
 #define FWE_MODULE_H
 
 #include "fwe.h"
+#include "native_abi.h"
 
 #include <stdatomic.h>
 
@@ -170,6 +171,12 @@ struct fwe_module {
 
     /* instantiation templates, built on first instantiation (template.c) */
     _Atomic(struct fwe_templates *) templates;
+
+    /* native tier (tier.c); all NULL when tiering is off */
+    fwe_ndef *ndefs;        /* per defined function: published native code */
+    uint32_t *hot;          /* per defined function: hotness counter */
+    uint32_t hot_threshold; /* counter value that requests compilation */
+    struct fwe_tier_mod *tier;
 };
 
 /* decode.c: parses the binary into `m` (which the caller zeroed and gave bytes/len/engine).

@@ -101,6 +101,11 @@ struct fwe_instance {
     uint64_t max_memory_pages;
     bool pooled_ok; /* own memory came from the templates: it may return to the pool */
     _Atomic uint32_t interrupt;
+    /* the current activation (outermost interpreter entry from the host): where traps are
+     * reported and from which frame the backtrace starts, also for native code */
+    fwe_trap *act_trap;
+    uint32_t act_base;
+    fwe_ninst nat; /* this instance as native code sees it (native.h, filled on first use) */
     void *host_data;
     void (*on_memory_grow)(void *host_data, uint64_t new_size); /* fwe_instance_config's */
 };

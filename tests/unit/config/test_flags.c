@@ -676,6 +676,22 @@ TEST(unknown_import)
                "-unknown-import", "ignore");
 }
 
+TEST(tier)
+{
+    cfg_options o;
+    char err[512];
+    CHECK_EQ_INT(parse(&o, err, sizeof err, (const char *)NULL), CFG_OK);
+    CHECK(o.tier == NULL); /* not given: the engine's default (FWE_TIER, else auto) */
+    cfg_options_deinit(&o);
+    CHECK_EQ_INT(parse(&o, err, sizeof err, "-tier", "native", (const char *)NULL), CFG_OK);
+    CHECK_STR_EQ(o.tier, "native");
+    cfg_options_deinit(&o);
+    CHECK_EQ_INT(parse(&o, err, sizeof err, "-tier=interp", (const char *)NULL), CFG_OK);
+    CHECK_STR_EQ(o.tier, "interp");
+    cfg_options_deinit(&o);
+    EXPECT_ERR(CFG_ERR_VALUE, "-tier: 'jit': must be interp, auto or native", "-tier", "jit");
+}
+
 TEST(request_timeout)
 {
     cfg_options o;
@@ -861,6 +877,7 @@ int main(int argc, char **argv)
     RUN(fake_fastly_key);
     RUN(profile);
     RUN(unknown_import);
+    RUN(tier);
     RUN(request_timeout);
     RUN(syntax_errors_and_help);
     RUN(usage_lists_every_flag);

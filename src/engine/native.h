@@ -1,0 +1,71 @@
+/* native.h: the engine-internal side of the native tier: the C code generator (native_gen.c),
+ * the run-time helpers native code calls (native_rt.c) and the tier manager that counts, compiles
+ * in the background, caches on disk and publishes native code (tier.c). */
+#ifndef FWE_NATIVE_H
+#define FWE_NATIVE_H
+
+#include "native_abi.h"
+#include "runtime.h"
+
+#include <stddef.h>
+
+/* A growable text buffer for generated C. */
+typedef struct fwe_text {
+    char *p;
+    size_t len, cap;
+    bool oom;
+} fwe_text;
+void fwe_text_add(fwe_text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void fwe_text_free(fwe_text *t);
+
+/* native_gen.c: the text every generated file starts with (ABI structs and helpers). */
+void fwe_native_prelude(fwe_text *out);
+/* Appends the C definition of defined function `def` as `uint32_t NAME(...)` (NAME is the macro
+ * FWE_NF, defined by the caller). Returns false, writing nothing, when the function uses
+ * something the generator does not handle (it then stays interpreted). */
+bool fwe_native_gen(const fwe_module *m, uint32_t def, const fwe_code *code, fwe_text *out);
+
+/* native_rt.c: the context native code runs in, built by every interpreter activation. */
+void fwe_native_ctx_init(fwe_nctx *cx, fwe_instance *entry);
+/* The instance's view for native code (filled on first use). */
+static inline fwe_ninst *fwe_native_inst(fwe_instance *inst)
+{
+    if (!inst->nat.inst) {
+        inst->nat.mem0 = inst->memories ? (fwe_nmem *)(void *)inst->memories[0] : NULL;
+        inst->nat.globals = (uint64_t **)(void *)inst->globals;
+        inst->nat.defs = inst->module->ndefs;
+        inst->nat.inst = inst;
+    }
+    return &inst->nat;
+}
+/* The published native function of defined function `def`, or NULL. */
+static inline fwe_nfn fwe_native_fn(const fwe_module *m, uint32_t def)
+{
+    return m->ndefs ? __atomic_load_n(&m->ndefs[def].fn, __ATOMIC_ACQUIRE) : NULL;
+}
+
+/* interp.c: runs `func` on entry's stacks as part of the current activation (called from native
+ * code): traps are reported into entry->act_trap with the whole backtrace. */
+fwe_trap_kind fwe_interp_inner(fwe_instance *entry, fwe_func *func, uint64_t *args,
+                               const fwe_word *ret_pc);
+
+/* tier.c */
+#define FWE_TIER_HOT 2000u /* calls (each 256 loop iterations count 16) before compiling */
+void fwe_tier_module_init(fwe_module *m);
+void fwe_tier_module_free(fwe_module *m);
+/* Called when a function's counter reaches FWE_TIER_HOT (or on its first call in native mode). */
+void fwe_tier_hot(const fwe_module *m, uint32_t def);
+/* Bumps the hotness of `def` by `n`; requests compilation when it crosses the threshold. */
+static inline void fwe_tier_count(const fwe_module *m, uint32_t def, uint32_t n)
+{
+    if (!m->hot)
+        return;
+    uint32_t h = __atomic_load_n(&m->hot[def], __ATOMIC_RELAXED);
+    if (h >= m->hot_threshold)
+        return;
+    __atomic_store_n(&m->hot[def], h + n, __ATOMIC_RELAXED);
+    if (h + n >= m->hot_threshold)
+        fwe_tier_hot(m, def);
+}
+
+#endif

@@ -1,0 +1,164 @@
+/* native_rt.c: what native code calls back into: trap reporting (the interpreter's messages and
+ * backtraces), calls that are not native-to-native (host functions, interpreted callees, other
+ * instances), call_indirect's checks, memory.grow and ref.func; and the per-activation context
+ * (fwe_nctx) with the C stack limit that bounds native recursion. */
+#include "native.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+_Static_assert(sizeof(fwe_nframe) == sizeof(fwe_frame), "frame layout");
+_Static_assert(offsetof(fwe_nframe, fp) == offsetof(fwe_frame, fp), "frame layout");
+_Static_assert(offsetof(fwe_nframe, inst) == offsetof(fwe_frame, inst), "frame layout");
+_Static_assert(offsetof(fwe_nframe, code) == offsetof(fwe_frame, code), "frame layout");
+_Static_assert(offsetof(fwe_nframe, func_index) == offsetof(fwe_frame, func_index), "frame layout");
+_Static_assert(offsetof(fwe_nmem, base) == offsetof(fwe_memory, base), "memory layout");
+_Static_assert(offsetof(fwe_nmem, size) == offsetof(fwe_memory, size), "memory layout");
+_Static_assert(offsetof(fwe_global, value) == 0, "global layout");
+
+/* C stack below which native code traps "call stack exhausted" (native calls recurse in C):
+ * the calling thread's stack bottom plus a margin for host functions and the interpreter. */
+#define CSTACK_MARGIN (256u * 1024u)
+static _Thread_local const char *tls_climit;
+
+static const char *cstack_limit(void)
+{
+    if (tls_climit)
+        return tls_climit;
+    pthread_attr_t attr;
+    void *lo = NULL;
+    size_t size = 0;
+    if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+        pthread_attr_getstack(&attr, &lo, &size);
+        pthread_attr_destroy(&attr);
+    }
+    if (!lo || size <= 2 * CSTACK_MARGIN) {
+        /* unknown: allow 1 MiB below here */
+        uintptr_t here = (uintptr_t)__builtin_frame_address(0);
+        tls_climit = (const char *)(here > (1u << 20) ? here - (1u << 20) : 0);
+    } else {
+        tls_climit = (const char *)lo + CSTACK_MARGIN;
+    }
+    return tls_climit;
+}
+
+static fwe_instance *entry_of(fwe_nctx *cx)
+{
+    return (fwe_instance *)cx->entry;
+}
+
+static void report(fwe_nctx *cx, fwe_trap_kind kind, const char *msg, const uint32_t *pc)
+{
+    fwe_instance *e = entry_of(cx);
+    fwe_trap *trap = e->act_trap;
+    if (!trap)
+        return;
+    if (msg)
+        fwe_trap_set(trap, kind, msg);
+    trap->kind = kind;
+    uint32_t depth = e->depth;
+    trap->nframes = fwe_backtrace_collect(e, e->frames + e->act_base + 1, depth - e->act_base, pc,
+                                          trap->frames, FWE_BACKTRACE_MAX);
+}
+
+static uint32_t rt_trap(fwe_nctx *cx, uint32_t kind, const uint32_t *pc)
+{
+    report(cx, (fwe_trap_kind)kind,
+           kind == FWE_TRAP_HOST ? "native code entered at an unknown loop header"
+                                 : fwe_trap_kind_message((fwe_trap_kind)kind),
+           pc);
+    return kind;
+}
+
+/* Calls `callee` with arguments at nfp from native code of `inst`. */
+static uint32_t invoke(fwe_nctx *cx, fwe_instance *inst, fwe_func *callee, uint64_t *nfp,
+                       const uint32_t *ret_pc)
+{
+    fwe_instance *e = entry_of(cx);
+    if (atomic_load_explicit(&e->interrupt, memory_order_relaxed))
+        return rt_trap(cx, FWE_TRAP_INTERRUPTED, ret_pc);
+    if (callee->host) {
+        uint32_t depth = e->depth;
+        fwe_caller caller = {inst, callee, e->act_trap, 0};
+        e->frames[depth + 1 < e->max_frames ? depth + 1 : depth].ret_pc = ret_pc;
+        fwe_trap_kind hk = callee->host(&caller, nfp, callee->host_data);
+        if (hk != FWE_TRAP_NONE) {
+            fwe_trap *trap = e->act_trap;
+            if (trap) {
+                trap->kind = hk;
+                if (hk == FWE_TRAP_EXIT)
+                    trap->exit_code = caller.exit_code;
+            }
+            report(cx, hk, NULL, ret_pc);
+        }
+        return hk;
+    }
+    fwe_instance *ci = callee->inst;
+    fwe_nfn fn = fwe_native_fn(ci->module, callee->def_index);
+    if (fn)
+        return fn(cx, fwe_native_inst(ci), nfp, ret_pc, &ci->module->ndefs[callee->def_index], 0);
+    return fwe_interp_inner(e, callee, nfp, ret_pc);
+}
+
+static uint32_t rt_call(fwe_nctx *cx, fwe_ninst *ni, uint32_t func_index, uint64_t *nfp,
+                        const uint32_t *pc, const uint32_t *ret_pc)
+{
+    (void)pc;
+    fwe_instance *inst = ni->inst;
+    return invoke(cx, inst, fwe_instance_func(inst, func_index), nfp, ret_pc);
+}
+
+static uint32_t rt_call_indirect(fwe_nctx *cx, fwe_ninst *ni, uint32_t type_id, uint32_t table,
+                                 uint32_t idx, uint64_t *nfp, const uint32_t *pc,
+                                 const uint32_t *ret_pc)
+{
+    fwe_instance *inst = ni->inst;
+    fwe_table *t = inst->tables[table];
+    if (idx >= t->size) {
+        report(cx, FWE_TRAP_TABLE_OOB, "undefined element", pc);
+        return FWE_TRAP_TABLE_OOB;
+    }
+    fwe_func *callee = (fwe_func *)(uintptr_t)fwe_table_entry(t, idx);
+    if (!callee) {
+        char msg[64];
+        snprintf(msg, sizeof msg, "uninitialized element %u", idx);
+        report(cx, FWE_TRAP_UNINITIALIZED_ELEMENT, msg, pc);
+        return FWE_TRAP_UNINITIALIZED_ELEMENT;
+    }
+    if (callee->type_id != type_id)
+        return rt_trap(cx, FWE_TRAP_INDIRECT_TYPE_MISMATCH, pc);
+    return invoke(cx, inst, callee, nfp, ret_pc);
+}
+
+static int64_t rt_memory_grow(fwe_nctx *cx, fwe_ninst *ni, uint32_t delta)
+{
+    (void)cx;
+    fwe_instance *inst = ni->inst;
+    fwe_memory *mem0 = inst->memories[0];
+    int64_t r = fwe_memory_grow_internal(mem0, delta, inst->max_memory_pages);
+    if (r >= 0 && inst->on_memory_grow)
+        inst->on_memory_grow(inst->host_data, mem0->size);
+    return r;
+}
+
+static uint64_t rt_ref_func(fwe_ninst *ni, uint32_t func_index)
+{
+    return (uint64_t)(uintptr_t)fwe_instance_func(ni->inst, func_index);
+}
+
+void fwe_native_ctx_init(fwe_nctx *cx, fwe_instance *entry)
+{
+    cx->frames = (fwe_nframe *)(void *)entry->frames;
+    cx->depth = &entry->depth;
+    cx->max_frames = entry->max_frames;
+    cx->stack_end = entry->stack_end;
+    cx->interrupt = (const uint32_t *)(const void *)&entry->interrupt;
+    cx->climit = cstack_limit();
+    cx->entry = entry;
+    cx->trap = rt_trap;
+    cx->call = rt_call;
+    cx->call_indirect = rt_call_indirect;
+    cx->memory_grow = rt_memory_grow;
+    cx->ref_func = rt_ref_func;
+}
