@@ -47,6 +47,7 @@ struct fwe_memory {
     uint64_t size;      /* current size in bytes */
     uint64_t max_pages; /* module maximum or FWE_NO_MAX, capped by the host */
     uint64_t reserved;  /* bytes reserved (PROT_NONE beyond size) */
+    uint32_t resets;    /* times reset for reuse (template.c) */
 };
 
 struct fwe_table {
@@ -130,6 +131,7 @@ static inline uint64_t fwe_table_entry(fwe_table *t, uint32_t i)
  * templates), built once on first use; NULL if they cannot be built. */
 typedef struct fwe_templates {
     int mem_fd;             /* memfd holding the initial memory image, or -1 */
+    int pagemap_fd;         /* /proc/self/pagemap (which pages a reset must restore), or -1 */
     uint64_t mem_image_len; /* bytes of the image (page multiple, <= initial memory size) */
     const uint8_t *image;   /* the image, mapped read-only (NULL when there is none) */
     bool segments_ok;       /* every active segment is constant and in bounds: use the templates */
