@@ -381,3 +381,7 @@ $(B)/bench-prof-instr: bench/bench_prof_instr.c $(B)/libfastlike.a
 bench-prof-instr: $(B)/bench-prof-instr build/guests/srv_app.wasm
 	@sh bench/prof_instr.sh $(B)/bench-prof-instr build/guests/srv_app.wasm "http://bench/status?code=200"
 # ---- end profiler block ----
+# ---- speed block (issue 12: src/engine/template.c reset, src/server/srv_timer.c,
+# tests/unit/server/test_srv_timer.c, tests/unit/util/test_util_id.c) ----
+$(B)/tests/server/test_srv_timer: build/wat/start_spin.wasm
+# ---- end speed block ----

@@ -904,6 +904,7 @@ static void handoff_done(srv_handoff *ho, bool ran)
 static void serve(conn *c)
 {
     srv_http *h = c->srv;
+    bool served = false; /* a response went out since the last read found the socket drained */
     for (;;) {
         if (!c->req) {
             srv_http_head hd;
@@ -920,6 +921,12 @@ static void serve(conn *c)
             if (hl == 0) {
                 if (c->in_len - c->in_off >= HEAD_MAX) {
                     reject(c, 431, "request head too large");
+                    return;
+                }
+                if (served && c->in_off == c->in_len) {
+                    /* a client rarely sends its next request before reading the response: skip
+                     * the read that would find nothing; re-arming reports input already there */
+                    conn_arm(c);
                     return;
                 }
                 long n = fill_nowait(c);
@@ -975,6 +982,7 @@ static void serve(conn *c)
         srv_guest_drop(g);
         if (!finish_request(c))
             return;
+        served = true;
     }
 }
 

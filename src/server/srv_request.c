@@ -290,7 +290,7 @@ srv_outcome srv_request_run(srv_guest *g, const hc_downstream_request *req, cons
                             bool reusable)
 {
     char trace[33];
-    util_random_hex_id(trace);
+    util_trace_hex_id(trace);
     wrap_sink w;
     wrap_init(&w, sink, g, trace, req, false);
     run_state rs = {.g = g, .trace = trace, .current = &w, .current_req = req};
@@ -386,7 +386,7 @@ srv_outcome srv_request_run(srv_guest *g, const hc_downstream_request *req, cons
     }
     srv_timer_entry te;
     if (g->timeout_ms)
-        srv_timer_arm(g->timer, &te, inst, g->timeout_ms);
+        srv_timer_arm(g->timer, &te, inst, g->timeout_ms, hc_ctx_cpu_start_ns(hc));
     st = fwe_instance_run_start(inst, trap);
     if (st == FWE_OK)
         st = fwe_call(start.of.func, NULL, 0, NULL, 0, trap);
