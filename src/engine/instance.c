@@ -235,36 +235,56 @@ static size_t round16(size_t n)
 }
 
 /* The instance and its per-module arrays (functions, tables, memories, globals, segment states)
- * in one zeroed allocation, freed with the instance: one allocation per instantiation instead
- * of ten. */
-static fwe_instance *instance_alloc(const fwe_module *m)
+ * live in one allocation, laid out the same way for every instance of a module. Sizes of the
+ * arrays in order; returns the whole size. */
+#define NPARTS 9
+#define OWN_FUNCS_PART 1
+static size_t instance_layout(const fwe_module *m, size_t sizes[NPARTS])
 {
-    size_t sizes[] = {
-        (m->nfunc_imports + 1) * sizeof(fwe_func *),
-        (m->nfuncs - m->nfunc_imports + 1) * sizeof(fwe_func),
-        (m->ntables + 1) * sizeof(fwe_table *),
-        m->nmemories * sizeof(fwe_memory *),
-        (m->nglobals + 1) * sizeof(fwe_global *),
-        (m->ntables + 1) * sizeof(fwe_table *),
-        (m->nglobals - m->nglobal_imports + 1) * sizeof(fwe_global),
-        m->nelems + 1,
-        m->ndatas + 1,
-    };
+    sizes[0] = (m->nfunc_imports + 1) * sizeof(fwe_func *);
+    sizes[OWN_FUNCS_PART] = (m->nfuncs - m->nfunc_imports + 1) * sizeof(fwe_func);
+    sizes[2] = (m->ntables + 1) * sizeof(fwe_table *);
+    sizes[3] = m->nmemories * sizeof(fwe_memory *);
+    sizes[4] = (m->nglobals + 1) * sizeof(fwe_global *);
+    sizes[5] = (m->ntables + 1) * sizeof(fwe_table *);
+    sizes[6] = (m->nglobals - m->nglobal_imports + 1) * sizeof(fwe_global);
+    sizes[7] = m->nelems + 1;
+    sizes[8] = m->ndatas + 1;
     size_t total = round16(sizeof(fwe_instance));
-    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
+    for (size_t i = 0; i < NPARTS; i++)
         total += round16(sizes[i]);
-    uint8_t *p = calloc(1, total);
-    if (!p)
-        return NULL;
-    fwe_instance *inst = (fwe_instance *)(void *)p;
-    void *parts[sizeof sizes / sizeof sizes[0]];
+    return total;
+}
+
+/* A zeroed instance with its arrays: one allocation per instantiation instead of ten, taken from
+ * the module's pool when a freed instance left one there. A pooled block keeps its defined
+ * functions (own_funcs) as they were: they are materialised from the module and the instance's
+ * address alone, both the same again, so the largest array need not be cleared (1.2 MB for a
+ * JS SDK guest). Everything else is zeroed. */
+static fwe_instance *instance_alloc(const fwe_module *m, const fwe_templates *tpl)
+{
+    size_t sizes[NPARTS];
+    size_t total = instance_layout(m, sizes);
+    uint8_t *p = tpl ? fwe_templates_take_block(tpl) : NULL;
     size_t off = round16(sizeof(fwe_instance));
-    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+    if (p) {
+        size_t funcs_at = off + round16(sizes[0]);
+        size_t funcs_end = funcs_at + round16(sizes[OWN_FUNCS_PART]);
+        memset(p, 0, funcs_at);
+        memset(p + funcs_end, 0, total - funcs_end);
+    } else {
+        p = calloc(1, total);
+        if (!p)
+            return NULL;
+    }
+    fwe_instance *inst = (fwe_instance *)(void *)p;
+    void *parts[NPARTS];
+    for (size_t i = 0; i < NPARTS; i++) {
         parts[i] = p + off;
         off += round16(sizes[i]);
     }
     inst->funcs = parts[0];
-    inst->own_funcs = parts[1];
+    inst->own_funcs = parts[OWN_FUNCS_PART];
     inst->tables = parts[2];
     inst->memories = m->nmemories ? parts[3] : NULL;
     inst->globals = parts[4];
@@ -331,7 +351,7 @@ fwe_status fwe_instantiate(fwe_linker *linker, const fwe_module *m, const fwe_in
         trap = &local_trap;
     memset(trap, 0, sizeof *trap);
     *out = NULL;
-    fwe_instance *inst = instance_alloc(m);
+    fwe_instance *inst = instance_alloc(m, fwe_module_templates(m));
     if (!inst)
         return FWE_ERR_NOMEM;
     inst->module = m;
@@ -533,13 +553,14 @@ void fwe_instance_free(fwe_instance *inst)
         fwe_table_free(inst->own_tables_list[i]);
     /* a memory that started from the templates goes back to the module's pool */
     const fwe_module *m = inst->module; /* read only for pooled instances: see fail_keep */
-    const fwe_templates *tpl =
-        inst->own_memory && inst->pooled_ok ? atomic_load(&((fwe_module *)m)->templates) : NULL;
-    if (!(tpl && tpl->segments_ok &&
+    const fwe_templates *tpl = inst->pooled_ok ? atomic_load(&((fwe_module *)m)->templates) : NULL;
+    if (!(inst->own_memory && tpl && tpl->segments_ok &&
           fwe_templates_put_memory(tpl, inst->own_memory,
                                    (uint64_t)m->memories[m->nmemory_imports].min * FWE_PAGE_SIZE)))
         fwe_memory_free(inst->own_memory);
-    free(inst); /* with its arrays (instance_alloc) */
+    /* the instance's block, with its arrays (instance_alloc), back to the module's pool */
+    if (!(tpl && fwe_templates_put_block(tpl, inst)))
+        free(inst);
 }
 
 const fwe_module *fwe_instance_module(const fwe_instance *inst)

@@ -141,11 +141,18 @@ typedef struct fwe_templates {
     pthread_mutex_t pool_lock;
     fwe_memory *pool[FWE_POOL_MAX];
     uint32_t npool;
+    /* allocations of freed instances (the instance and its arrays, instance.c), same lock */
+    void *blocks[FWE_POOL_MAX];
+    uint32_t nblocks;
 } fwe_templates;
 /* Takes a memory in the module's initial state (image mapped, initial size) from the pool. */
 fwe_memory *fwe_templates_take_memory(const fwe_templates *t);
 /* Resets `mem` to the initial state and pools it; false when it was not kept (caller frees). */
 bool fwe_templates_put_memory(const fwe_templates *t, fwe_memory *mem, uint64_t initial_bytes);
+/* Takes a freed instance's allocation (see instance.c) from the pool, or NULL. */
+void *fwe_templates_take_block(const fwe_templates *t);
+/* Pools an instance's allocation; false when the pool is full (caller frees). */
+bool fwe_templates_put_block(const fwe_templates *t, void *block);
 const fwe_templates *fwe_module_templates(const fwe_module *m);
 void fwe_templates_free(fwe_templates *t, const fwe_module *m);
 /* Maps the image over the start of `mem` copy-on-write; false if that failed. */

@@ -128,6 +128,8 @@ void fwe_templates_free(fwe_templates *t, const fwe_module *m)
         return;
     for (uint32_t i = 0; i < t->npool; i++)
         fwe_memory_free(t->pool[i]);
+    for (uint32_t i = 0; i < t->nblocks; i++)
+        free(t->blocks[i]);
     pthread_mutex_destroy(&t->pool_lock);
     if (t->mem_fd >= 0)
         close(t->mem_fd);
@@ -269,4 +271,28 @@ bool fwe_memory_map_image(fwe_memory *mem, const fwe_templates *t)
     void *p = mmap(mem->base, t->mem_image_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED,
                    t->mem_fd, 0);
     return p != MAP_FAILED;
+}
+
+void *fwe_templates_take_block(const fwe_templates *tc)
+{
+    fwe_templates *t = (fwe_templates *)tc; /* the pools are the mutable part, under the lock */
+    void *block = NULL;
+    pthread_mutex_lock(&t->pool_lock);
+    if (t->nblocks)
+        block = t->blocks[--t->nblocks];
+    pthread_mutex_unlock(&t->pool_lock);
+    return block;
+}
+
+bool fwe_templates_put_block(const fwe_templates *tc, void *block)
+{
+    fwe_templates *t = (fwe_templates *)tc;
+    bool kept = false;
+    pthread_mutex_lock(&t->pool_lock);
+    if (t->nblocks < FWE_POOL_MAX) {
+        t->blocks[t->nblocks++] = block;
+        kept = true;
+    }
+    pthread_mutex_unlock(&t->pool_lock);
+    return kept;
 }
