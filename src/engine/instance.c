@@ -20,6 +20,9 @@
 
 /* ---------- modules ---------- */
 
+/* Module identities for the linker's memo (fwe_linker_resolve_module): never reused. */
+static _Atomic uint64_t next_module_uid = 1;
+
 fwe_status fwe_module_load(fwe_engine *engine, const uint8_t *bytes, size_t len, fwe_module **out,
                            char *err, size_t errlen)
 {
@@ -30,6 +33,7 @@ fwe_status fwe_module_load(fwe_engine *engine, const uint8_t *bytes, size_t len,
     if (!m)
         return FWE_ERR_NOMEM;
     m->engine = engine;
+    m->uid = atomic_fetch_add(&next_module_uid, 1);
     m->bytes = malloc(len ? len : 1);
     if (!m->bytes) {
         free(m);
@@ -237,7 +241,7 @@ static size_t round16(size_t n)
 /* The instance and its per-module arrays (functions, tables, memories, globals, segment states)
  * live in one allocation, laid out the same way for every instance of a module. Sizes of the
  * arrays in order; returns the whole size. */
-#define NPARTS 9
+#define NPARTS 10
 #define OWN_FUNCS_PART 1
 static size_t instance_layout(const fwe_module *m, size_t sizes[NPARTS])
 {
@@ -250,6 +254,7 @@ static size_t instance_layout(const fwe_module *m, size_t sizes[NPARTS])
     sizes[6] = (m->nglobals - m->nglobal_imports + 1) * sizeof(fwe_global);
     sizes[7] = m->nelems + 1;
     sizes[8] = m->ndatas + 1;
+    sizes[9] = (m->nimports + 1) * sizeof(fwe_extern); /* the imports' externs while linking */
     size_t total = round16(sizeof(fwe_instance));
     for (size_t i = 0; i < NPARTS; i++)
         total += round16(sizes[i]);
@@ -292,6 +297,7 @@ static fwe_instance *instance_alloc(const fwe_module *m, const fwe_templates *tp
     inst->own_globals = parts[6];
     inst->dropped_elems = parts[7];
     inst->dropped_datas = parts[8];
+    inst->import_externs = parts[9];
     return inst;
 }
 
@@ -378,17 +384,19 @@ fwe_status fwe_instantiate(fwe_linker *linker, const fwe_module *m, const fwe_in
 
     /* imports */
     uint32_t nf = 0, nt = 0, nm = 0, ng = 0;
+    uint32_t resolved = fwe_linker_resolve_module(linker, m, inst->import_externs);
+    if (resolved < m->nimports) {
+        const fwe_import *imp = &m->imports[resolved];
+        set_msg(trap, FWE_TRAP_HOST, "unknown import: %.*s.%.*s", (int)imp->module_len, imp->module,
+                (int)imp->name_len, imp->name);
+        st = FWE_ERR_UNLINKABLE;
+        goto fail;
+    }
     for (uint32_t i = 0; i < m->nimports; i++) {
         const fwe_import *imp = &m->imports[i];
         const fwe_functype *want =
             imp->kind == FWE_EXTERN_FUNC ? &m->types[imp->desc.type_index] : NULL;
-        fwe_extern ext;
-        if (!fwe_linker_resolve(linker, imp, want, &ext)) {
-            set_msg(trap, FWE_TRAP_HOST, "unknown import: %.*s.%.*s", (int)imp->module_len,
-                    imp->module, (int)imp->name_len, imp->name);
-            st = FWE_ERR_UNLINKABLE;
-            goto fail;
-        }
+        fwe_extern ext = inst->import_externs[i];
         bool ok = ext.kind == imp->kind;
         if (ok)
             switch (imp->kind) {

@@ -170,6 +170,7 @@ struct fwe_module {
 
     /* instantiation templates, built on first instantiation (template.c) */
     _Atomic(struct fwe_templates *) templates;
+    uint64_t uid; /* unique among the modules loaded in the process (linker.c's memo) */
 };
 
 /* decode.c: parses the binary into `m` (which the caller zeroed and gave bytes/len/engine).

@@ -82,8 +82,9 @@ struct fwe_instance {
     fwe_table **tables;
     fwe_memory **memories;
     fwe_global **globals;
-    uint8_t *dropped_elems; /* per element segment */
-    uint8_t *dropped_datas; /* per data segment */
+    uint8_t *dropped_elems;     /* per element segment */
+    uint8_t *dropped_datas;     /* per data segment */
+    fwe_extern *import_externs; /* per import: what the linker resolved it to */
     /* objects this instance created (freed with it) */
     fwe_table **own_tables_list;
     uint32_t nown_tables;
