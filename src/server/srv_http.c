@@ -990,14 +990,20 @@ static void serve(conn *c)
             r->handoff =
                 (srv_handoff){.req = &r->dreq, .sink = &r->sink, .done = handoff_done, .user = r};
             srv_guest *g = srv_live_acquire(h->live);
-            bool offered = srv_request_offer(g, &r->handoff);
-            srv_guest_drop(g); /* a waiting instance holds its own reference */
-            if (offered)
+            if (srv_request_offer(g, &r->handoff)) {
+                srv_guest_drop(g); /* a waiting instance holds its own reference */
                 return; /* an instance waiting in next_request has it (and the connection) */
+            }
+            srv_request_run(g, &r->dreq, &r->sink, true); /* a fresh instance */
+            srv_guest_drop(g);
+            if (!finish_request(c))
+                return;
+            served = true;
+            continue;
         }
         c->run_pending = false;
-        /* a fresh instance of the guest current now (a reload may have swapped it since the
-         * request arrived) */
+        /* given back unrun: a fresh instance of the guest current now (a reload may have swapped
+         * it since the request arrived) */
         srv_guest *g = srv_live_acquire(h->live);
         srv_request_run(g, &r->dreq, &r->sink, true);
         srv_guest_drop(g);

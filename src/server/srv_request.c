@@ -332,11 +332,8 @@ srv_outcome srv_request_run(srv_guest *g, const hc_downstream_request *req, cons
     fwe_instance *inst = NULL;
     fwe_trap *trap = calloc(1, sizeof *trap);
     guest_output out = {.prof = prof};
-    char prefix[32];
-    snprintf(prefix, sizeof prefix, "[%.8s] stdout | ", trace);
-    srv_linebuf_init(&out.out, &g->log, prefix);
-    snprintf(prefix, sizeof prefix, "[%.8s] stderr | ", trace);
-    srv_linebuf_init(&out.err, &g->log, prefix);
+    srv_linebuf_init(&out.out, &g->log, trace, "stdout");
+    srv_linebuf_init(&out.err, &g->log, trace, "stderr");
     bool failed = true;
 
     char trace_env[64];
