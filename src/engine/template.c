@@ -30,6 +30,31 @@
 #define PM_FILE (1ull << 61) /* a page of the file (the image), not a private copy */
 #define PM_BATCH 512u        /* entries read per pread */
 
+/* Opens the page map if it reports what reset_written relies on: a page just written shows as
+ * present and private. (Where it does not, e.g. an emulated /proc that answers zeros, trusting it
+ * would leave written pages unreset.) Returns the descriptor or -1. */
+static int open_page_map(void)
+{
+    int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    uint8_t *page =
+        mmap(NULL, IMAGE_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    uint64_t e = 0;
+    bool ok = page != MAP_FAILED;
+    if (ok) {
+        page[0] = 1;
+        off_t at = (off_t)((uint64_t)(uintptr_t)page / IMAGE_PAGE * sizeof e);
+        ok = pread(fd, &e, sizeof e, at) == (ssize_t)sizeof e && (e & PM_PRESENT) && !(e & PM_FILE);
+        munmap(page, IMAGE_PAGE);
+    }
+    if (!ok) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
 static bool const_offset(const fwe_constexpr *e, uint64_t *out)
 {
     if (e->op != FWE_CONST_I32)
@@ -44,7 +69,7 @@ static fwe_templates *build(const fwe_module *m)
     if (!t)
         return NULL;
     t->mem_fd = -1;
-    t->pagemap_fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+    t->pagemap_fd = open_page_map();
     pthread_mutex_init(&t->pool_lock, NULL);
     t->dropped_elems = calloc(m->nelems + 1, 1);
     t->dropped_datas = calloc(m->ndatas + 1, 1);
