@@ -28,7 +28,7 @@
 #define PM_PRESENT (1ull << 63)
 #define PM_SWAPPED (1ull << 62)
 #define PM_FILE (1ull << 61) /* a page of the file (the image), not a private copy */
-#define PM_BATCH 512u        /* entries read per pread */
+#define PM_BATCH 2048u       /* entries read per pread (8 MiB of memory) */
 
 /* Opens the page map if it reports what reset_written relies on: a page just written shows as
  * present and private. (Where it does not, e.g. an emulated /proc that answers zeros, trusting it
