@@ -439,3 +439,7 @@ spec-native: deps $(B)/spec-runner
 	@FWE_TIER=native SPEC_TIMEOUT=$${SPEC_TIMEOUT:-1200} sh tests/spec/run.sh $(B)/spec-runner
 test-rel: spec-native
 # ---- end tier block ----
+# ---- speed block (issue 12: src/engine/template.c reset, src/server/srv_timer.c,
+# tests/unit/server/test_srv_timer.c, tests/unit/util/test_util_id.c) ----
+$(B)/tests/server/test_srv_timer: build/wat/start_spin.wasm
+# ---- end speed block ----

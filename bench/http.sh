@@ -3,7 +3,9 @@
 # worker per core) as the baseline measured in the same run, and against Fastlike serving the C
 # hello guest (bench/c/hello.c) and the JS hello guest (bench/js/hello.js, fresh instance per
 # request). Keep-alive, DURATION seconds (default 8) at 64 connections, then one connection for
-# latency. Prints req/s, p50, p99 and the ratios to nginx. Usage: bench/http.sh FASTLIKE C.wasm JS.wasm
+# latency. Prints req/s, p50, p99 and the ratios to nginx. With BASE=path/to/older/fastlike, that
+# binary serves the same guests in the same run and the ratios to it are printed too.
+# Usage: [BASE=old-fastlike] bench/http.sh FASTLIKE C.wasm JS.wasm
 set -eu
 fastlike=$1
 cwasm=$2
@@ -68,6 +70,17 @@ jport=$(free_port)
 pids="$pids $!"
 wait_port "$cport"
 wait_port "$jport"
+BASE=${BASE:-}
+if [ -n "$BASE" ]; then
+    bcport=$(free_port)
+    "$BASE" -wasm "$cwasm" -bind "127.0.0.1:$bcport" -v 0 >"$work/bc.log" 2>&1 &
+    pids="$pids $!"
+    bjport=$(free_port)
+    "$BASE" -wasm "$jswasm" -bind "127.0.0.1:$bjport" -v 0 >"$work/bj.log" 2>&1 &
+    pids="$pids $!"
+    wait_port "$bcport"
+    wait_port "$bjport"
+fi
 
 # run NAME PORT CONNS THREADS: prints "rps p50_ms p99_ms"
 run() {
@@ -93,8 +106,16 @@ set -- $(run nginx "$nport" "$CONNS" "$THREADS"); n_rps=$1
 printf '%-22s %12s %10s %10s %12s\n' "nginx return 200" "$1" "$2" "$3" "1.00"
 set -- $(run c "$cport" "$CONNS" "$THREADS")
 printf '%-22s %12s %10s %10s %12s\n' "fastlike C hello" "$1" "$2" "$3" "$(echo "$1 $n_rps" | awk '{printf "%.3f", $1/$2}')"
+c_rps=$1
 set -- $(run js "$jport" "$CONNS" "$THREADS")
 printf '%-22s %12s %10s %10s %12s\n' "fastlike JS hello" "$1" "$2" "$3" "$(echo "$1 $n_rps" | awk '{printf "%.3f", $1/$2}')"
+j_rps=$1
+if [ -n "$BASE" ]; then
+    set -- $(run bc "$bcport" "$CONNS" "$THREADS")
+    printf '%-22s %12s %10s %10s %12s   (new/base %s)\n' "base C hello" "$1" "$2" "$3" "$(echo "$1 $n_rps" | awk '{printf "%.3f", $1/$2}')" "$(echo "$c_rps $1" | awk '{printf "%.2f", $1/$2}')"
+    set -- $(run bj "$bjport" "$CONNS" "$THREADS")
+    printf '%-22s %12s %10s %10s %12s   (new/base %s)\n' "base JS hello" "$1" "$2" "$3" "$(echo "$1 $n_rps" | awk '{printf "%.3f", $1/$2}')" "$(echo "$j_rps $1" | awk '{printf "%.2f", $1/$2}')"
+fi
 echo "one connection (latency):"
 set -- $(run nginx1 "$nport" 1 1)
 printf '%-22s %12s %10s %10s\n' "nginx" "$1" "$2" "$3"
@@ -102,6 +123,12 @@ set -- $(run c1 "$cport" 1 1)
 printf '%-22s %12s %10s %10s\n' "fastlike C hello" "$1" "$2" "$3"
 set -- $(run js1 "$jport" 1 1)
 printf '%-22s %12s %10s %10s\n' "fastlike JS hello" "$1" "$2" "$3"
+if [ -n "$BASE" ]; then
+    set -- $(run bc1 "$bcport" 1 1)
+    printf '%-22s %12s %10s %10s\n' "base C hello" "$1" "$2" "$3"
+    set -- $(run bj1 "$bjport" 1 1)
+    printf '%-22s %12s %10s %10s\n' "base JS hello" "$1" "$2" "$3"
+fi
 echo "idle keep-alive connections (C hello server):"
 cpid=$(echo $pids | awk '{print $1}')
 python3 bench/idle_conns.py "$cport" "$cpid" "${IDLE_CONNS:-10000}"

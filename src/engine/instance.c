@@ -20,6 +20,9 @@
 
 /* ---------- modules ---------- */
 
+/* Module identities for the linker's memo (fwe_linker_resolve_module): never reused. */
+static _Atomic uint64_t next_module_uid = 1;
+
 fwe_status fwe_module_load(fwe_engine *engine, const uint8_t *bytes, size_t len, fwe_module **out,
                            char *err, size_t errlen)
 {
@@ -30,6 +33,7 @@ fwe_status fwe_module_load(fwe_engine *engine, const uint8_t *bytes, size_t len,
     if (!m)
         return FWE_ERR_NOMEM;
     m->engine = engine;
+    m->uid = atomic_fetch_add(&next_module_uid, 1);
     m->bytes = malloc(len ? len : 1);
     if (!m->bytes) {
         free(m);
@@ -231,6 +235,74 @@ uint32_t fwe_thread_stack(uint32_t *funcs, uint32_t max, const fwe_module **modu
     return n;
 }
 
+static size_t round16(size_t n)
+{
+    return (n + 15) & ~(size_t)15;
+}
+
+/* The instance and its per-module arrays (functions, tables, memories, globals, segment states)
+ * live in one allocation, laid out the same way for every instance of a module. Sizes of the
+ * arrays in order; returns the whole size. */
+#define NPARTS 10
+#define OWN_FUNCS_PART 1
+static size_t instance_layout(const fwe_module *m, size_t sizes[NPARTS])
+{
+    sizes[0] = (m->nfunc_imports + 1) * sizeof(fwe_func *);
+    sizes[OWN_FUNCS_PART] = (m->nfuncs - m->nfunc_imports + 1) * sizeof(fwe_func);
+    sizes[2] = (m->ntables + 1) * sizeof(fwe_table *);
+    sizes[3] = m->nmemories * sizeof(fwe_memory *);
+    sizes[4] = (m->nglobals + 1) * sizeof(fwe_global *);
+    sizes[5] = (m->ntables + 1) * sizeof(fwe_table *);
+    sizes[6] = (m->nglobals - m->nglobal_imports + 1) * sizeof(fwe_global);
+    sizes[7] = m->nelems + 1;
+    sizes[8] = m->ndatas + 1;
+    sizes[9] = (m->nimports + 1) * sizeof(fwe_extern); /* the imports' externs while linking */
+    size_t total = round16(sizeof(fwe_instance));
+    for (size_t i = 0; i < NPARTS; i++)
+        total += round16(sizes[i]);
+    return total;
+}
+
+/* A zeroed instance with its arrays: one allocation per instantiation instead of ten, taken from
+ * the module's pool when a freed instance left one there. A pooled block keeps its defined
+ * functions (own_funcs) as they were: they are materialised from the module and the instance's
+ * address alone, both the same again, so the largest array need not be cleared (1.2 MB for a
+ * JS SDK guest). Everything else is zeroed. */
+static fwe_instance *instance_alloc(const fwe_module *m, const fwe_templates *tpl)
+{
+    size_t sizes[NPARTS];
+    size_t total = instance_layout(m, sizes);
+    uint8_t *p = tpl ? fwe_templates_take_block(tpl) : NULL;
+    size_t off = round16(sizeof(fwe_instance));
+    if (p) {
+        size_t funcs_at = off + round16(sizes[0]);
+        size_t funcs_end = funcs_at + round16(sizes[OWN_FUNCS_PART]);
+        memset(p, 0, funcs_at);
+        memset(p + funcs_end, 0, total - funcs_end);
+    } else {
+        p = calloc(1, total);
+        if (!p)
+            return NULL;
+    }
+    fwe_instance *inst = (fwe_instance *)(void *)p;
+    void *parts[NPARTS];
+    for (size_t i = 0; i < NPARTS; i++) {
+        parts[i] = p + off;
+        off += round16(sizes[i]);
+    }
+    inst->funcs = parts[0];
+    inst->own_funcs = parts[OWN_FUNCS_PART];
+    inst->tables = parts[2];
+    inst->memories = m->nmemories ? parts[3] : NULL;
+    inst->globals = parts[4];
+    inst->own_tables_list = parts[5];
+    inst->own_globals = parts[6];
+    inst->dropped_elems = parts[7];
+    inst->dropped_datas = parts[8];
+    inst->import_externs = parts[9];
+    return inst;
+}
+
 /* Runs the module's start function once, if it has one and it has not run. */
 static fwe_trap_kind run_start(fwe_instance *inst, fwe_trap *trap)
 {
@@ -285,16 +357,18 @@ static bool resolve_imports(fwe_linker *linker, const fwe_module *m, fwe_instanc
                             uint32_t counts[4], fwe_trap *trap)
 {
     uint32_t nf = 0, nt = 0, nm = 0, ng = 0;
+    uint32_t resolved = fwe_linker_resolve_module(linker, m, inst->import_externs);
+    if (resolved < m->nimports) {
+        const fwe_import *imp = &m->imports[resolved];
+        set_msg(trap, FWE_TRAP_HOST, "unknown import: %.*s.%.*s", (int)imp->module_len, imp->module,
+                (int)imp->name_len, imp->name);
+        return false;
+    }
     for (uint32_t i = 0; i < m->nimports; i++) {
         const fwe_import *imp = &m->imports[i];
         const fwe_functype *want =
             imp->kind == FWE_EXTERN_FUNC ? &m->types[imp->desc.type_index] : NULL;
-        fwe_extern ext;
-        if (!fwe_linker_resolve(linker, imp, want, &ext)) {
-            set_msg(trap, FWE_TRAP_HOST, "unknown import: %.*s.%.*s", (int)imp->module_len,
-                    imp->module, (int)imp->name_len, imp->name);
-            return false;
-        }
+        fwe_extern ext = inst->import_externs[i];
         bool ok = ext.kind == imp->kind;
         if (ok)
             switch (imp->kind) {
@@ -382,7 +456,7 @@ fwe_status fwe_instantiate(fwe_linker *linker, const fwe_module *m, const fwe_in
         trap = &local_trap;
     memset(trap, 0, sizeof *trap);
     *out = NULL;
-    fwe_instance *inst = calloc(1, sizeof *inst);
+    fwe_instance *inst = instance_alloc(m, fwe_module_templates(m));
     if (!inst)
         return FWE_ERR_NOMEM;
     inst->module = m;
@@ -401,19 +475,8 @@ fwe_status fwe_instantiate(fwe_linker *linker, const fwe_module *m, const fwe_in
     inst->stack_len = stack_slots;
     inst->stack_end = inst->stack ? inst->stack + stack_slots : NULL;
     inst->frames = inst->stack ? (fwe_frame *)(void *)inst->stack_end : NULL;
-    inst->funcs = calloc(m->nfunc_imports + 1, sizeof *inst->funcs);
-    inst->own_funcs = calloc(m->nfuncs - m->nfunc_imports + 1, sizeof *inst->own_funcs);
-    inst->tables = calloc(m->ntables + 1, sizeof *inst->tables);
-    inst->memories = m->nmemories ? calloc(m->nmemories, sizeof *inst->memories) : NULL;
-    inst->globals = calloc(m->nglobals + 1, sizeof *inst->globals);
-    inst->own_tables_list = calloc(m->ntables + 1, sizeof *inst->own_tables_list);
-    inst->own_globals = calloc(m->nglobals - m->nglobal_imports + 1, sizeof *inst->own_globals);
-    inst->dropped_elems = calloc(m->nelems + 1, 1);
-    inst->dropped_datas = calloc(m->ndatas + 1, 1);
     fwe_status st = FWE_ERR_NOMEM;
-    if (!inst->stack || !inst->frames || !inst->funcs || !inst->own_funcs || !inst->tables ||
-        (m->nmemories && !inst->memories) || !inst->globals || !inst->own_tables_list ||
-        !inst->own_globals || !inst->dropped_elems || !inst->dropped_datas) {
+    if (!inst->stack || !inst->frames) {
         set_msg(trap, FWE_TRAP_HOST, "out of memory");
         goto fail;
     }
@@ -525,22 +588,14 @@ void fwe_instance_free(fwe_instance *inst)
         fwe_table_free(inst->own_tables_list[i]);
     /* a memory that started from the templates goes back to the module's pool */
     const fwe_module *m = inst->module; /* read only for pooled instances: see fail_keep */
-    const fwe_templates *tpl =
-        inst->own_memory && inst->pooled_ok ? atomic_load(&((fwe_module *)m)->templates) : NULL;
-    if (!(tpl && tpl->segments_ok &&
+    const fwe_templates *tpl = inst->pooled_ok ? atomic_load(&((fwe_module *)m)->templates) : NULL;
+    if (!(inst->own_memory && tpl && tpl->segments_ok &&
           fwe_templates_put_memory(tpl, inst->own_memory,
                                    (uint64_t)m->memories[m->nmemory_imports].min * FWE_PAGE_SIZE)))
         fwe_memory_free(inst->own_memory);
-    free(inst->own_tables_list);
-    free(inst->own_globals);
-    free(inst->funcs);
-    free(inst->own_funcs);
-    free(inst->tables);
-    free(inst->memories);
-    free(inst->globals);
-    free(inst->dropped_elems);
-    free(inst->dropped_datas);
-    free(inst);
+    /* the instance's block, with its arrays (instance_alloc), back to the module's pool */
+    if (!(tpl && fwe_templates_put_block(tpl, inst)))
+        free(inst);
 }
 
 const fwe_module *fwe_instance_module(const fwe_instance *inst)

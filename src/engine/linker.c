@@ -22,7 +22,10 @@ struct fwe_linker {
     uint32_t *buckets; /* index+1 into entries, 0 = empty */
     uint32_t nbuckets;
     bool allow_missing;
-    pthread_mutex_t lock; /* guards stub creation during concurrent instantiation */
+    pthread_mutex_t lock; /* guards stub creation during concurrent instantiation, and the memo */
+    uint64_t memo_uid;    /* the module whose imports memo holds (0: none) */
+    fwe_extern *memo;
+    uint32_t memo_len;
 };
 
 static uint64_t name_hash(const char *mod, size_t ml, const char *name, size_t nl)
@@ -61,6 +64,7 @@ void fwe_linker_free(fwe_linker *l)
     }
     free(l->entries);
     free(l->buckets);
+    free(l->memo);
     pthread_mutex_destroy(&l->lock);
     free(l);
 }
@@ -323,4 +327,34 @@ bool fwe_linker_resolve(fwe_linker *l, const fwe_import *imp, const fwe_functype
 bool fwe_linker_is_stub(const fwe_func *f)
 {
     return f && f->host == missing_import;
+}
+
+uint32_t fwe_linker_resolve_module(fwe_linker *l, const fwe_module *m, fwe_extern *out)
+{
+    pthread_mutex_lock(&l->lock);
+    bool hit = l->memo_uid == m->uid && l->memo_len == m->nimports;
+    if (hit && m->nimports)
+        memcpy(out, l->memo, m->nimports * sizeof *out);
+    pthread_mutex_unlock(&l->lock);
+    if (hit)
+        return m->nimports;
+    for (uint32_t i = 0; i < m->nimports; i++) {
+        const fwe_import *imp = &m->imports[i];
+        const fwe_functype *want =
+            imp->kind == FWE_EXTERN_FUNC ? &m->types[imp->desc.type_index] : NULL;
+        if (!fwe_linker_resolve(l, imp, want, &out[i]))
+            return i;
+    }
+    fwe_extern *copy = m->nimports ? malloc(m->nimports * sizeof *copy) : NULL;
+    if (copy || !m->nimports) {
+        if (copy)
+            memcpy(copy, out, m->nimports * sizeof *copy);
+        pthread_mutex_lock(&l->lock);
+        free(l->memo);
+        l->memo = copy;
+        l->memo_len = m->nimports;
+        l->memo_uid = m->uid;
+        pthread_mutex_unlock(&l->lock);
+    }
+    return m->nimports;
 }

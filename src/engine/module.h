@@ -177,6 +177,7 @@ struct fwe_module {
     uint32_t *hot;          /* per defined function: hotness counter */
     uint32_t hot_threshold; /* counter value that requests compilation */
     struct fwe_tier_mod *tier;
+    uint64_t uid; /* unique among the modules loaded in the process (linker.c's memo) */
 };
 
 /* decode.c: parses the binary into `m` (which the caller zeroed and gave bytes/len/engine).

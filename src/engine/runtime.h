@@ -47,6 +47,7 @@ struct fwe_memory {
     uint64_t size;      /* current size in bytes */
     uint64_t max_pages; /* module maximum or FWE_NO_MAX, capped by the host */
     uint64_t reserved;  /* bytes reserved (PROT_NONE beyond size) */
+    uint32_t resets;    /* times reset for reuse (template.c) */
 };
 
 struct fwe_table {
@@ -81,8 +82,9 @@ struct fwe_instance {
     fwe_table **tables;
     fwe_memory **memories;
     fwe_global **globals;
-    uint8_t *dropped_elems; /* per element segment */
-    uint8_t *dropped_datas; /* per data segment */
+    uint8_t *dropped_elems;     /* per element segment */
+    uint8_t *dropped_datas;     /* per data segment */
+    fwe_extern *import_externs; /* per import: what the linker resolved it to */
     /* objects this instance created (freed with it) */
     fwe_table **own_tables_list;
     uint32_t nown_tables;
@@ -135,6 +137,7 @@ static inline uint64_t fwe_table_entry(fwe_table *t, uint32_t i)
  * templates), built once on first use; NULL if they cannot be built. */
 typedef struct fwe_templates {
     int mem_fd;             /* memfd holding the initial memory image, or -1 */
+    int pagemap_fd;         /* /proc/self/pagemap (which pages a reset must restore), or -1 */
     uint64_t mem_image_len; /* bytes of the image (page multiple, <= initial memory size) */
     const uint8_t *image;   /* the image, mapped read-only (NULL when there is none) */
     bool segments_ok;       /* every active segment is constant and in bounds: use the templates */
@@ -144,11 +147,18 @@ typedef struct fwe_templates {
     pthread_mutex_t pool_lock;
     fwe_memory *pool[FWE_POOL_MAX];
     uint32_t npool;
+    /* allocations of freed instances (the instance and its arrays, instance.c), same lock */
+    void *blocks[FWE_POOL_MAX];
+    uint32_t nblocks;
 } fwe_templates;
 /* Takes a memory in the module's initial state (image mapped, initial size) from the pool. */
 fwe_memory *fwe_templates_take_memory(const fwe_templates *t);
 /* Resets `mem` to the initial state and pools it; false when it was not kept (caller frees). */
 bool fwe_templates_put_memory(const fwe_templates *t, fwe_memory *mem, uint64_t initial_bytes);
+/* Takes a freed instance's allocation (see instance.c) from the pool, or NULL. */
+void *fwe_templates_take_block(const fwe_templates *t);
+/* Pools an instance's allocation; false when the pool is full (caller frees). */
+bool fwe_templates_put_block(const fwe_templates *t, void *block);
 const fwe_templates *fwe_module_templates(const fwe_module *m);
 void fwe_templates_free(fwe_templates *t, const fwe_module *m);
 /* Maps the image over the start of `mem` copy-on-write; false if that failed. */

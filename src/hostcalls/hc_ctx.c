@@ -307,6 +307,11 @@ hc_ctx *hc_ctx_new(const hc_settings *settings, const hc_downstream_request *req
     return ctx;
 }
 
+uint64_t hc_ctx_cpu_start_ns(const hc_ctx *ctx)
+{
+    return (uint64_t)ctx->cpu_start.tv_sec * 1000000000u + (uint64_t)ctx->cpu_start.tv_nsec;
+}
+
 const hc_settings *hc_ctx_settings(const hc_ctx *ctx)
 {
     static const hc_settings none = {0};

@@ -119,6 +119,8 @@ typedef struct hc_next_source {
 hc_ctx *hc_ctx_new(const hc_settings *settings, const hc_downstream_request *req,
                    const hc_downstream_sink *sink, const char *trace_id);
 void hc_ctx_free(hc_ctx *ctx);
+/* The creating thread's CPU time (CLOCK_THREAD_CPUTIME_ID) when the context was made, in ns. */
+uint64_t hc_ctx_cpu_start_ns(const hc_ctx *ctx);
 
 /* Writes one log line (printf-style, no trailing newline needed), prefixed "[trace] " with the
  * first 8 characters of the request's trace id, through settings->log when `level` <=

@@ -1,7 +1,6 @@
 /* hc_headers.c: header lists (case-insensitive names, original case and order kept, repeated
  * names), header validation, and the ABI's multi-value cursor writer. */
 #include "hc_headers.h"
-#include "util/util_str.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -51,11 +50,10 @@ void hc_headers_init(hc_headers *h)
     h->n = h->cap = 0;
 }
 
+/* An entry's name, lower-cased name and value share one allocation, starting at e->name. */
 static void entry_free(hc_header *e)
 {
     free(e->name);
-    free(e->lname);
-    free(e->value);
 }
 
 void hc_headers_deinit(hc_headers *h)
@@ -68,19 +66,22 @@ void hc_headers_deinit(hc_headers *h)
     hc_headers_init(h);
 }
 
-/* Copies `len` bytes into a fresh allocation (at least one byte, so empty values are non-NULL). */
+/* Fills `e` with copies of name, its lower-cased form and value, in one allocation (one byte
+ * more, so that even an empty value points into it). */
 static bool entry_set(hc_header *e, const char *name, size_t name_len, const char *value,
                       size_t value_len)
 {
-    e->name = util_memdup(name, name_len);
-    e->lname = util_memdup(name, name_len);
-    e->value = util_memdup(value, value_len);
-    if (!e->name || !e->lname || !e->value) {
-        entry_free(e);
+    char *p = malloc(2 * name_len + value_len + 1);
+    if (!p)
         return false;
-    }
+    e->name = p;
+    e->lname = p + name_len;
+    e->value = p + 2 * name_len;
+    memcpy(e->name, name, name_len);
     for (size_t i = 0; i < name_len; i++)
-        e->lname[i] = lower(e->lname[i]);
+        e->lname[i] = lower(name[i]);
+    if (value_len)
+        memcpy(e->value, value, value_len);
     e->name_len = name_len;
     e->value_len = value_len;
     return true;
@@ -135,12 +136,11 @@ bool hc_headers_insert(hc_headers *h, const char *name, size_t name_len, const c
     }
     if (first == h->n)
         return hc_headers_append(h, name, name_len, value, value_len);
-    char *v = util_memdup(value, value_len);
-    if (!v)
+    hc_header *e = &h->items[first], fresh;
+    if (!entry_set(&fresh, e->name, e->name_len, value, value_len))
         return false;
-    free(h->items[first].value);
-    h->items[first].value = v;
-    h->items[first].value_len = value_len;
+    entry_free(e);
+    *e = fresh;
     for (size_t i = h->n; i-- > first + 1;)
         if (hc_header_name_eq(h->items[i].name, h->items[i].name_len, name, name_len))
             remove_at(h, i);
@@ -184,6 +184,15 @@ static bool first_of_name(const hc_headers *h, size_t i)
                               h->items[i].name_len))
             return false;
     return true;
+}
+
+size_t hc_headers_count_names(const hc_headers *h)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < h->n; i++)
+        if (first_of_name(h, i))
+            n++;
+    return n;
 }
 
 static const hc_header *nth_name(const hc_headers *h, size_t nth)

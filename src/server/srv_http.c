@@ -20,7 +20,6 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <stdatomic.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -341,25 +340,36 @@ static int out_flush(http_req *r)
     return 0;
 }
 
-static int out_printf(http_req *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int out_printf(http_req *r, const char *fmt, ...)
-{
-    char buf[512];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    if (n < 0 || (size_t)n >= sizeof buf)
-        return -1;
-    return out_append(r, buf, (size_t)n);
-}
-
+/* The Date field's value for now. Formatted once a second per thread (a cache, not shared
+ * state: each worker keeps its own copy). */
 static void http_date(char *buf, size_t len)
 {
+    static _Thread_local time_t formatted_at = (time_t)-1;
+    static _Thread_local char formatted[64];
     time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    strftime(buf, len, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    if (now != formatted_at) {
+        struct tm tm;
+        gmtime_r(&now, &tm);
+        strftime(formatted, sizeof formatted, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+        formatted_at = now;
+    }
+    size_t n = strlen(formatted);
+    if (n >= len)
+        n = len - 1;
+    memcpy(buf, formatted, n);
+    buf[n] = '\0';
+}
+
+/* Appends the decimal digits of v. */
+static int out_uint(http_req *r, uint64_t v)
+{
+    char digits[24];
+    size_t i = sizeof digits;
+    do {
+        digits[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    return out_append(r, digits + i, sizeof digits - i);
 }
 
 static int sink_send_head(void *p, uint16_t status, const hc_header_view *h, size_t n, int64_t cl)
@@ -370,7 +380,12 @@ static int sink_send_head(void *p, uint16_t status, const hc_header_view *h, siz
     r->head_sent = true;
     bool minor0 = r->dreq.http_version == 1;
     r->no_body = r->is_head || status == 204 || status == 304 || (status >= 100 && status < 200);
-    out_printf(r, "HTTP/1.%d %u %s\r\n", minor0 ? 0 : 1, status, reason_phrase(status));
+    const char *phrase = reason_phrase(status);
+    out_append(r, minor0 ? "HTTP/1.0 " : "HTTP/1.1 ", 9);
+    out_uint(r, status);
+    out_append(r, " ", 1);
+    out_append(r, phrase, strlen(phrase));
+    out_append(r, "\r\n", 2);
     bool has_date = false;
     for (size_t i = 0; i < n; i++) {
         if (h[i].name_len == 4 && strncasecmp(h[i].name, "date", 4) == 0)
@@ -388,14 +403,19 @@ static int sink_send_head(void *p, uint16_t status, const hc_header_view *h, siz
     if (!has_date) {
         char date[64];
         http_date(date, sizeof date);
-        out_printf(r, "Date: %s\r\n", date);
+        out_append(r, "Date: ", 6);
+        out_append(r, date, strlen(date));
+        out_append(r, "\r\n", 2);
     }
     r->resp_cl = cl;
     if (status == 204 || (status >= 100 && status < 200)) {
         /* no framing fields at all */
     } else if (cl >= 0) {
-        if (status != 304)
-            out_printf(r, "Content-Length: %lld\r\n", (long long)cl);
+        if (status != 304) {
+            out_append(r, "Content-Length: ", 16);
+            out_uint(r, (uint64_t)cl);
+            out_append(r, "\r\n", 2);
+        }
     } else if (!r->no_body) {
         if (minor0)
             r->c->close_after = true; /* the end of the body is the end of the connection */
@@ -707,10 +727,8 @@ static void req_free(http_req *r)
 {
     if (!r)
         return;
-    free(r->strings);
-    free(r->headers);
+    free(r->headers); /* the strings share its allocation, the response buffer r's */
     free(r->pre);
-    free(r->out);
     free(r->trailer_section);
     hc_handoff_free(r->fanout);
     free(r);
@@ -864,9 +882,11 @@ static int take_handoff(void *src, hc_handoff *h)
 /* Copies what the guest needs of the head (the buffer is reused for the next request). */
 static http_req *req_new(conn *c, const srv_http_head *hd)
 {
-    http_req *r = calloc(1, sizeof *r);
+    http_req *r = malloc(sizeof *r + OUT_CAP); /* the response buffer follows */
     if (!r)
         return NULL;
+    memset(r, 0, sizeof *r);
+    r->out = (char *)(r + 1);
     r->c = c;
     const char *t = hd->target;
     size_t tl = hd->target_len;
@@ -886,13 +906,14 @@ static http_req *req_new(conn *c, const srv_http_head *hd)
     size_t bytes = hd->method_len + 1 + url_len + 1;
     for (size_t i = 0; i < hd->nfields; i++)
         bytes += hd->fields[i].name_len + 1 + hd->fields[i].value_len + 1;
-    r->strings = malloc(bytes);
-    r->headers = calloc(hd->nfields ? hd->nfields : 1, sizeof *r->headers);
-    r->out = malloc(OUT_CAP);
-    if (!r->strings || !r->headers || !r->out) {
+    /* the header views, then the strings they point to: one allocation */
+    size_t views = (hd->nfields ? hd->nfields : 1) * sizeof *r->headers;
+    r->headers = malloc(views + bytes);
+    if (!r->headers) {
         req_free(r);
         return NULL;
     }
+    r->strings = (char *)r->headers + views;
     char *p = r->strings;
     char *method = p;
     memcpy(p, hd->method, hd->method_len);
@@ -1072,6 +1093,7 @@ static void handoff_done(srv_handoff *ho, bool ran)
 static void serve(conn *c)
 {
     srv_http *h = c->srv;
+    bool served = false; /* a response went out since the last read found the socket drained */
     for (;;) {
         if (!c->req) {
             srv_http_head hd;
@@ -1088,6 +1110,12 @@ static void serve(conn *c)
             if (hl == 0) {
                 if (c->in_len - c->in_off >= HEAD_MAX) {
                     reject(c, 431, "request head too large");
+                    return;
+                }
+                if (served && c->in_off == c->in_len) {
+                    /* a client rarely sends its next request before reading the response: skip
+                     * the read that would find nothing; re-arming reports input already there */
+                    conn_arm(c);
                     return;
                 }
                 long n = fill_nowait(c);
@@ -1130,19 +1158,26 @@ static void serve(conn *c)
             r->handoff =
                 (srv_handoff){.req = &r->dreq, .sink = &r->sink, .done = handoff_done, .user = r};
             srv_guest *g = srv_live_acquire(h->live);
-            bool offered = srv_request_offer(g, &r->handoff);
-            srv_guest_drop(g); /* a waiting instance holds its own reference */
-            if (offered)
+            if (srv_request_offer(g, &r->handoff)) {
+                srv_guest_drop(g); /* a waiting instance holds its own reference */
                 return; /* an instance waiting in next_request has it (and the connection) */
+            }
+            srv_request_run(g, &r->dreq, &r->sink, true); /* a fresh instance */
+            srv_guest_drop(g);
+            if (!finish_request(c))
+                return;
+            served = true;
+            continue;
         }
         c->run_pending = false;
-        /* a fresh instance of the guest current now (a reload may have swapped it since the
-         * request arrived) */
+        /* given back unrun: a fresh instance of the guest current now (a reload may have swapped
+         * it since the request arrived) */
         srv_guest *g = srv_live_acquire(h->live);
         srv_request_run(g, &r->dreq, &r->sink, true);
         srv_guest_drop(g);
         if (!finish_request(c))
             return;
+        served = true;
     }
 }
 

@@ -61,18 +61,19 @@ void srv_logf(const srv_log *log, const char *fmt, ...)
     free(big);
 }
 
-void srv_linebuf_init(srv_linebuf *lb, const srv_log *log, const char *prefix)
+void srv_linebuf_init(srv_linebuf *lb, const srv_log *log, const char *trace, const char *label)
 {
     memset(lb, 0, sizeof *lb);
     lb->log = log;
-    snprintf(lb->prefix, sizeof lb->prefix, "%s", prefix);
+    lb->trace = trace;
+    lb->label = label;
 }
 
 static void emit(srv_linebuf *lb, const char *s, size_t n)
 {
     if (n > 0 && s[n - 1] == '\r')
         n--;
-    srv_logf(lb->log, "%s%.*s", lb->prefix, (int)n, s);
+    srv_logf(lb->log, "[%.8s] %s | %.*s", lb->trace, lb->label, (int)n, s);
 }
 
 void srv_linebuf_write(srv_linebuf *lb, const uint8_t *data, size_t len)

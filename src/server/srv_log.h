@@ -24,12 +24,13 @@ void srv_logf(const srv_log *log, const char *fmt, ...) __attribute__((format(pr
 /* Accumulates guest output for one stream and logs it line by line as "<prefix><line>". */
 typedef struct srv_linebuf {
     const srv_log *log;
-    char prefix[64];
+    const char *trace, *label; /* lines go out as "[<first 8 of trace>] <label> | <line>" */
     char *buf;
     size_t len, cap;
 } srv_linebuf;
 
-void srv_linebuf_init(srv_linebuf *lb, const srv_log *log, const char *prefix);
+/* `trace` and `label` must outlive the buffer (they are formatted only when a line goes out). */
+void srv_linebuf_init(srv_linebuf *lb, const srv_log *log, const char *trace, const char *label);
 /* Appends bytes; complete lines are logged at once. Lines longer than 16 KiB are split. */
 void srv_linebuf_write(srv_linebuf *lb, const uint8_t *data, size_t len);
 /* Logs a pending partial line and frees the buffer. */

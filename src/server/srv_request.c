@@ -325,7 +325,7 @@ srv_outcome srv_request_run(srv_guest *g, const hc_downstream_request *req, cons
                             bool reusable)
 {
     char trace[33];
-    util_random_hex_id(trace);
+    util_trace_hex_id(trace);
     wrap_sink w;
     wrap_init(&w, sink, g, trace, req, false);
     run_state rs = {.g = g, .trace = trace, .current = &w, .current_req = req};
@@ -367,11 +367,8 @@ srv_outcome srv_request_run(srv_guest *g, const hc_downstream_request *req, cons
     fwe_instance *inst = NULL;
     fwe_trap *trap = calloc(1, sizeof *trap);
     guest_output out = {.prof = prof};
-    char prefix[32];
-    snprintf(prefix, sizeof prefix, "[%.8s] stdout | ", trace);
-    srv_linebuf_init(&out.out, &g->log, prefix);
-    snprintf(prefix, sizeof prefix, "[%.8s] stderr | ", trace);
-    srv_linebuf_init(&out.err, &g->log, prefix);
+    srv_linebuf_init(&out.out, &g->log, trace, "stdout");
+    srv_linebuf_init(&out.err, &g->log, trace, "stderr");
     bool failed = true;
 
     char trace_env[64];
@@ -421,7 +418,7 @@ srv_outcome srv_request_run(srv_guest *g, const hc_downstream_request *req, cons
     }
     srv_timer_entry te;
     if (g->timeout_ms)
-        srv_timer_arm(g->timer, &te, inst, g->timeout_ms);
+        srv_timer_arm(g->timer, &te, inst, g->timeout_ms, hc_ctx_cpu_start_ns(hc));
     st = fwe_instance_run_start(inst, trap);
     if (st == FWE_OK)
         st = fwe_call(start.of.func, NULL, 0, NULL, 0, trap);

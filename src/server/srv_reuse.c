@@ -86,6 +86,10 @@ void *srv_reuse_wait_end(srv_reuse *b, srv_waiter *w)
 
 bool srv_reuse_offer(srv_reuse *b, void *item)
 {
+    /* nobody waiting (the common case): no lock; a waiter that registers at this very moment
+     * misses this request as if it had come a moment earlier */
+    if (atomic_load_explicit(&b->nwaiting, memory_order_acquire) == 0)
+        return false;
     pthread_mutex_lock(&b->lock);
     srv_waiter *w = NULL;
     if (!b->closed && b->waiting) {

@@ -7,6 +7,7 @@
 #define SRV_REUSE_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -17,8 +18,8 @@ typedef struct srv_waiter srv_waiter;
 
 typedef struct srv_reuse {
     pthread_mutex_t lock;
-    srv_waiter *waiting; /* most recent first */
-    size_t nwaiting;
+    srv_waiter *waiting;     /* most recent first */
+    _Atomic size_t nwaiting; /* read without the lock by an offer that finds nobody */
     bool closed;
 } srv_reuse;
 

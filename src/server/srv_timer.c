@@ -1,7 +1,9 @@
 /* srv_timer.c: the deadline watchdog: a doubly linked list of armed entries under one mutex and a
  * thread sleeping on a CLOCK_MONOTONIC condition variable. CPU time never runs faster than wall
  * time, so the watchdog sleeps until the earliest moment any guest could reach its CPU budget,
- * then reads the threads' CPU clocks. At most one entry per running guest: a linear scan. */
+ * then reads the threads' CPU clocks. Arming wakes the watchdog only when the new deadline could
+ * come before its next wake-up (not once per request). At most one entry per running guest: a
+ * linear scan. */
 #include "server/srv_timer.h"
 
 #include "util/util_clock.h"
@@ -14,6 +16,7 @@ struct srv_timer {
     pthread_mutex_t lock;
     pthread_cond_t wake;
     srv_timer_entry *head;
+    uint64_t wake_ns; /* when the watchdog wakes next (util_now_ns), UINT64_MAX: when signalled */
     bool stopping;
     pthread_t thread;
 };
@@ -44,6 +47,7 @@ static void *watchdog(void *arg)
                 next = now + (e->deadline_ns - used);
             }
         }
+        t->wake_ns = next;
         if (next == UINT64_MAX) {
             pthread_cond_wait(&t->wake, &t->lock);
         } else {
@@ -67,6 +71,7 @@ srv_timer *srv_timer_new(void)
     pthread_cond_init(&t->wake, &ca);
     pthread_condattr_destroy(&ca);
     pthread_mutex_init(&t->lock, NULL);
+    t->wake_ns = UINT64_MAX;
     pthread_attr_t attr;
     pthread_attr_init(&attr);
     pthread_attr_setstacksize(&attr, 256 * 1024);
@@ -95,20 +100,27 @@ void srv_timer_free(srv_timer *t)
     free(t);
 }
 
-void srv_timer_arm(srv_timer *t, srv_timer_entry *e, fwe_instance *instance, uint64_t ms)
+void srv_timer_arm(srv_timer *t, srv_timer_entry *e, fwe_instance *instance, uint64_t ms,
+                   uint64_t cpu_now_ns)
 {
     e->instance = instance;
-    if (pthread_getcpuclockid(pthread_self(), &e->cpu_clock) != 0)
+    if (pthread_getcpuclockid(pthread_self(), &e->cpu_clock) != 0) {
         e->cpu_clock = CLOCK_MONOTONIC; /* no per-thread clock: fall back to wall time */
-    e->deadline_ns = clock_ns(e->cpu_clock) + ms * 1000000u;
+        cpu_now_ns = 0;
+    }
+    e->deadline_ns = (cpu_now_ns ? cpu_now_ns : clock_ns(e->cpu_clock)) + ms * 1000000u;
     e->fired = false;
     e->prev = NULL;
+    uint64_t earliest = util_now_ns() + ms * 1000000u; /* CPU time runs no faster than this */
     pthread_mutex_lock(&t->lock);
     e->next = t->head;
     if (t->head)
         t->head->prev = e;
     t->head = e;
-    pthread_cond_signal(&t->wake);
+    if (earliest < t->wake_ns) {
+        t->wake_ns = earliest; /* the watchdog sets it again when it looks */
+        pthread_cond_signal(&t->wake);
+    }
     pthread_mutex_unlock(&t->lock);
 }
 

@@ -27,8 +27,10 @@ srv_timer *srv_timer_new(void);
 void srv_timer_free(srv_timer *t); /* accepts NULL; no entry may be armed */
 
 /* Interrupts `instance` once the calling thread (which runs the guest) has used `ms` more
- * milliseconds of CPU time, unless disarmed first. */
-void srv_timer_arm(srv_timer *t, srv_timer_entry *e, fwe_instance *instance, uint64_t ms);
+ * milliseconds of CPU time than `cpu_now_ns` (its CPU clock, read by the caller a moment ago; 0:
+ * read it now), unless disarmed first. */
+void srv_timer_arm(srv_timer *t, srv_timer_entry *e, fwe_instance *instance, uint64_t ms,
+                   uint64_t cpu_now_ns);
 /* After this returns the watchdog no longer touches the instance. Returns true if it fired. */
 bool srv_timer_disarm(srv_timer *t, srv_timer_entry *e);
 

@@ -6,4 +6,8 @@
  * a clock-derived value, still unique enough to tell requests apart in a log). */
 void util_random_hex_id(char out[33]);
 
+/* The same format from a per-thread generator seeded once from getrandom: no system call per id,
+ * for identifiers that only need to be unique (trace ids of requests). Not for secrets. */
+void util_trace_hex_id(char out[33]);
+
 #endif

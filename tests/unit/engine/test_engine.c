@@ -4,6 +4,7 @@
  * functions calling back into their instance. */
 #include "fwe.h"
 #include "harness.h"
+#include "runtime.h" /* the templates' page map, for the reset test */
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -556,6 +557,103 @@ TEST(reused_memory_starts_from_the_initial_image)
     fwe_engine_free(e);
 }
 
+/* Checks that a (reused) instance of reset.wasm sees the initial memory at every probe. */
+static void check_initial_reset_memory(fwe_instance *inst)
+{
+    CHECK_EQ_INT(call_i32(inst, "size", 0, 0, 0), 160);
+    CHECK_EQ_INT(call_i32(inst, "read", 100, 0, 1), 'h');
+    CHECK_EQ_INT(call_i32(inst, "read", 101, 0, 1), 'e');
+    CHECK_EQ_INT(call_i32(inst, "read", 1048676, 0, 1), 'm');
+    CHECK_EQ_INT(call_i32(inst, "read", 1048677, 0, 1), 'i');
+    CHECK_EQ_INT(call_i32(inst, "read", 70000, 0, 1), 0);
+    CHECK_EQ_INT(call_i32(inst, "read", 9 * 1048576 + 1234, 0, 1), 0);
+}
+
+/* A pooled memory is reset by restoring the pages its instance wrote (found through the page
+ * map), within a budget, and by dropping the rest: whichever way a page went, the next instance
+ * sees the initial image and zeros, including pages only read, pages past the first MiB, a grown
+ * part, a memory with every page written (past the budget), and the periodic full drop. */
+static void reset_rounds(bool without_page_map)
+{
+    fwe_engine *e = fwe_engine_new();
+    fwe_module *m = load_wat_module(e, "build/wat/reset.wasm");
+    if (!m) {
+        fwe_engine_free(e);
+        return;
+    }
+    fwe_linker *l = fwe_linker_new(e);
+    fwe_instance *inst = NULL;
+    fwe_templates *tpl = (fwe_templates *)fwe_module_templates(m);
+    CHECK(tpl != NULL);
+    if (tpl && without_page_map && tpl->pagemap_fd >= 0) { /* as where /proc is not readable */
+        close(tpl->pagemap_fd);
+        tpl->pagemap_fd = -1;
+    }
+    /* round 1: scattered writes, a read of every page, a grown page written */
+    CHECK_EQ_INT(fwe_instantiate(l, m, NULL, &inst, NULL), FWE_OK);
+    if (!inst)
+        goto out;
+    check_initial_reset_memory(inst);
+    call_i32(inst, "write", 100, 'X', 2);
+    call_i32(inst, "write", 1048677, 'Y', 2);
+    call_i32(inst, "write", 70000, 1, 2);
+    call_i32(inst, "write", 9 * 1048576 + 1234, 2, 2);
+    CHECK_EQ_INT(call_i32(inst, "sum_pages", 0, 0, 0), 0);
+    CHECK_EQ_INT(call_i32(inst, "grow", 1, 0, 1), 160);
+    call_i32(inst, "write", 160 * 65536 + 5, 3, 2);
+    fwe_instance_free(inst);
+    /* round 2: all of it is gone; then every page written (more than is restored in place) */
+    inst = NULL;
+    CHECK_EQ_INT(fwe_instantiate(l, m, NULL, &inst, NULL), FWE_OK);
+    if (!inst)
+        goto out;
+    check_initial_reset_memory(inst);
+    CHECK_EQ_INT(call_i32(inst, "grow", 1, 0, 1), 160);
+    CHECK_EQ_INT(call_i32(inst, "read", 160 * 65536 + 5, 0, 1), 0);
+    call_i32(inst, "fill_pages", 0x55, 0, 1);
+    CHECK_EQ_INT(call_i32(inst, "read", 7, 0, 1), 0x55);
+    CHECK_EQ_INT(call_i32(inst, "read", 160 * 65536 + 7, 0, 1), 0x55);
+    fwe_instance_free(inst);
+    /* round 3: no page kept a 0x55 */
+    inst = NULL;
+    CHECK_EQ_INT(fwe_instantiate(l, m, NULL, &inst, NULL), FWE_OK);
+    if (!inst)
+        goto out;
+    check_initial_reset_memory(inst);
+    uint32_t stale = 0;
+    for (uint32_t a = 7; a < 160 * 65536; a += 4096)
+        stale += call_i32(inst, "read", a, 0, 1) != 0;
+    CHECK_EQ_INT(stale, 0);
+    fwe_instance_free(inst);
+    /* many rounds (past the periodic full drop): each sees none of the previous one's writes */
+    for (uint32_t round = 0; round < 1100; round++) {
+        inst = NULL;
+        CHECK_EQ_INT(fwe_instantiate(l, m, NULL, &inst, NULL), FWE_OK);
+        if (!inst)
+            goto out;
+        uint32_t page = round % 2560, prev = (round + 2559) % 2560;
+        if (call_i32(inst, "read", prev * 4096 + 9, 0, 1) != 0 ||
+            call_i32(inst, "read", 1048676, 0, 1) != 'm') {
+            CHECK(!"a write of the previous round survived the reset");
+            fwe_instance_free(inst);
+            goto out;
+        }
+        call_i32(inst, "write", page * 4096 + 9, 0xAA, 2);
+        call_i32(inst, "write", 1048676, 'Z', 2);
+        fwe_instance_free(inst);
+    }
+out:
+    fwe_linker_free(l);
+    fwe_module_free(m);
+    fwe_engine_free(e);
+}
+
+TEST(pooled_memory_reset_restores_every_written_page)
+{
+    reset_rounds(false);
+    reset_rounds(true);
+}
+
 TEST(failed_instantiation_outlives_its_module)
 {
     /* an instance whose initialisation trapped after writing into an imported table is kept (its
@@ -618,6 +716,7 @@ TEST(failed_instantiation_without_escape_is_freed_at_once)
 HARNESS_MAIN(RUN(failed_instantiation_outlives_its_module);
              RUN(failed_instantiation_without_escape_is_freed_at_once);
              RUN(reused_memory_starts_from_the_initial_image);
+             RUN(pooled_memory_reset_restores_every_written_page);
              RUN(trap_has_message_and_named_backtrace); RUN(deep_recursion_is_a_trap);
              RUN(interrupt_stops_a_runaway_loop); RUN(memory_bounds_and_growth_limits);
              RUN(memory_cap_covers_the_initial_size); RUN(host_functions_and_missing_imports);
