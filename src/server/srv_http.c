@@ -372,6 +372,17 @@ static int out_uint(http_req *r, uint64_t v)
     return out_append(r, digits + i, sizeof digits - i);
 }
 
+/* Appends a status line: "HTTP/1.x CODE PHRASE\r\n". */
+static void out_status_line(http_req *r, bool minor0, uint16_t status)
+{
+    const char *phrase = reason_phrase(status);
+    out_append(r, minor0 ? "HTTP/1.0 " : "HTTP/1.1 ", 9);
+    out_uint(r, status);
+    out_append(r, " ", 1);
+    out_append(r, phrase, strlen(phrase));
+    out_append(r, "\r\n", 2);
+}
+
 static int sink_send_head(void *p, uint16_t status, const hc_header_view *h, size_t n, int64_t cl)
 {
     http_req *r = p;
@@ -380,12 +391,7 @@ static int sink_send_head(void *p, uint16_t status, const hc_header_view *h, siz
     r->head_sent = true;
     bool minor0 = r->dreq.http_version == 1;
     r->no_body = r->is_head || status == 204 || status == 304 || (status >= 100 && status < 200);
-    const char *phrase = reason_phrase(status);
-    out_append(r, minor0 ? "HTTP/1.0 " : "HTTP/1.1 ", 9);
-    out_uint(r, status);
-    out_append(r, " ", 1);
-    out_append(r, phrase, strlen(phrase));
-    out_append(r, "\r\n", 2);
+    out_status_line(r, minor0, status);
     bool has_date = false;
     for (size_t i = 0; i < n; i++) {
         if (h[i].name_len == 4 && strncasecmp(h[i].name, "date", 4) == 0)
@@ -464,7 +470,7 @@ static int sink_send_info(void *p, uint16_t status, const hc_header_view *h, siz
         return -1;
     if (r->dreq.http_version == 1)
         return 0;
-    out_printf(r, "HTTP/1.1 %u %s\r\n", status, reason_phrase(status));
+    out_status_line(r, false, status);
     for (size_t i = 0; i < n; i++) {
         if (is_framing_header(h[i].name, h[i].name_len))
             continue;
