@@ -381,3 +381,10 @@ $(B)/bench-prof-instr: bench/bench_prof_instr.c $(B)/libfastlike.a
 bench-prof-instr: $(B)/bench-prof-instr build/guests/srv_app.wasm
 	@sh bench/prof_instr.sh $(B)/bench-prof-instr build/guests/srv_app.wasm "http://bench/status?code=200"
 # ---- end profiler block ----
+
+# ---- reliability block (issue 15: graceful shutdown, TSan build, soak benchmark;
+# src/server/srv_inflight.*, tests/unit/server/test_shutdown.c, tests/guests/c/srv_shutdown.c,
+# bench/soak*, docs/reliability.md) ----
+# test_shutdown runs the binary and signals it.
+$(B)/tests/server/test_shutdown: $(B)/fastlike build/guests/srv_shutdown.wasm tests/unit/server/http_client.h tests/unit/server/test_server.h tests/unit/config/tmp_files.h
+# ---- end reliability block ----

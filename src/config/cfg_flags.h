@@ -58,6 +58,8 @@ typedef struct cfg_options {
                             flags, which win over it (cfg_fastly_toml.h) */
     bool cache_size_set; /* -cache-size */
     uint64_t cache_size;
+    bool shutdown_grace_set; /* -shutdown-grace */
+    uint64_t shutdown_grace_ms;
 } cfg_options;
 
 void cfg_options_init(cfg_options *o);

@@ -94,6 +94,7 @@ fastlike_status srv_guest_new(const srv_guest_config *cfg, srv_guest **out, char
     srv_reuse_init(&g->reuse);
     g->refs = 1;
     g->timeout_ms = cfg->timeout_ms;
+    g->inflight = cfg->inflight;
     /* whole pages; 0 pages would mean "no cap" to the engine, so the least is one page */
     g->max_memory_pages = cfg->memory_limit / 65536;
     if (cfg->memory_limit && g->max_memory_pages == 0)

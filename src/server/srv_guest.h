@@ -10,6 +10,7 @@
 #include "fastlike.h"
 #include "fwe.h"
 #include "hostcalls/hc_ctx.h"
+#include "server/srv_inflight.h"
 #include "server/srv_log.h"
 #include "server/srv_reuse.h"
 #include "server/srv_timer.h"
@@ -41,6 +42,7 @@ typedef struct srv_guest_config {
     bool unknown_import_error; /* fail when the guest imports names Fastlike does not know */
     uint64_t timeout_ms;       /* per-request deadline, 0 = none */
     uint64_t memory_limit;     /* linear memory per instance in bytes, 0 = the wasm32 maximum */
+    srv_inflight *inflight;    /* the server's running instances (shutdown); not owned; or NULL */
     srv_log log;
     hc_settings hc;         /* strings must outlive the guest */
     const char *const *env; /* "NAME=VALUE" (copied), without FASTLY_TRACE_ID */
@@ -57,6 +59,7 @@ struct srv_guest {
     fwe_module *module; /* code's */
     bool module_reused; /* shared with srv_guest_config.previous (same bytes) */
     srv_timer *timer;
+    srv_inflight *inflight; /* srv_guest_config.inflight */
     uint64_t timeout_ms;
     uint64_t max_memory_pages; /* for fwe_instance_config */
     srv_log log;

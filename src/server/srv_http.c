@@ -1247,10 +1247,10 @@ static void begin_stopping(srv_http *h)
         shutdown(c->fd, SHUT_RDWR);
 }
 
-void srv_http_drain(srv_http *h, uint64_t timeout_ms)
+bool srv_http_drain(srv_http *h, uint64_t timeout_ms)
 {
     if (!h)
-        return;
+        return true;
     struct timespec until;
     clock_gettime(CLOCK_REALTIME, &until);
     until.tv_sec += (time_t)(timeout_ms / 1000);
@@ -1264,7 +1264,9 @@ void srv_http_drain(srv_http *h, uint64_t timeout_ms)
     int rc = 0;
     while (h->nconns > 0 && rc != ETIMEDOUT)
         rc = pthread_cond_timedwait(&h->changed, &h->lock, &until);
+    bool drained = h->nconns == 0;
     pthread_mutex_unlock(&h->lock);
+    return drained;
 }
 
 void srv_http_stop(srv_http *h)

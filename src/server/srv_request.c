@@ -338,6 +338,7 @@ srv_outcome srv_request_run(srv_guest *g, const hc_downstream_request *req, cons
     snprintf(prefix, sizeof prefix, "[%.8s] stderr | ", trace);
     srv_linebuf_init(&out.err, &g->log, prefix);
     bool failed = true;
+    bool shutting_down = false; /* interrupted at the end of the shutdown grace period */
 
     char trace_env[64];
     snprintf(trace_env, sizeof trace_env, "FASTLY_TRACE_ID=%s", trace);
@@ -385,12 +386,16 @@ srv_outcome srv_request_run(srv_guest *g, const hc_downstream_request *req, cons
         goto done;
     }
     srv_timer_entry te;
+    srv_inflight_entry ie;
     if (g->timeout_ms)
         srv_timer_arm(g->timer, &te, inst, g->timeout_ms);
+    if (g->inflight)
+        srv_inflight_add(g->inflight, &ie, inst);
     st = fwe_instance_run_start(inst, trap);
     if (st == FWE_OK)
         st = fwe_call(start.of.func, NULL, 0, NULL, 0, trap);
     bool fired = g->timeout_ms ? srv_timer_disarm(g->timer, &te) : false;
+    bool shut = g->inflight ? srv_inflight_remove(g->inflight, &ie) : false;
     /* failures are reported against the request the guest was working on */
     const hc_downstream_request *cur = rs.current_req;
     if (st == FWE_OK ||
@@ -402,6 +407,10 @@ srv_outcome srv_request_run(srv_guest *g, const hc_downstream_request *req, cons
     } else if (st == FWE_ERR_TRAP && trap->kind == FWE_TRAP_INTERRUPTED && fired) {
         srv_logf(&g->log, "[%.8s] %s %s: guest stopped: CPU deadline of %" PRIu64 " ms exceeded",
                  trace, cur->method, cur->url, g->timeout_ms);
+    } else if (st == FWE_ERR_TRAP && trap->kind == FWE_TRAP_INTERRUPTED && shut) {
+        srv_logf(&g->log, "[%.8s] %s %s: guest stopped: the server is shutting down", trace,
+                 cur->method, cur->url);
+        shutting_down = true;
     } else if (st == FWE_ERR_TRAP) {
         log_trap(g, cur, trace, trap);
     } else {
@@ -411,7 +420,9 @@ srv_outcome srv_request_run(srv_guest *g, const hc_downstream_request *req, cons
 done:;
     wrap_sink *cw = rs.current;
     if (failed) {
-        if (!cw->head_sent)
+        if (!cw->head_sent && shutting_down)
+            send_simple(cw, 503, "503 Service Unavailable: the server is shutting down\n");
+        else if (!cw->head_sent)
             send_simple(cw, 500,
                         "500 Internal Server Error: the guest failed (see the server log)\n");
         else
