@@ -387,4 +387,6 @@ bench-prof-instr: $(B)/bench-prof-instr build/guests/srv_app.wasm
 # bench/soak*, docs/reliability.md) ----
 # test_shutdown runs the binary and signals it.
 $(B)/tests/server/test_shutdown: $(B)/fastlike build/guests/srv_shutdown.wasm tests/unit/server/http_client.h tests/unit/server/test_server.h tests/unit/config/tmp_files.h
+# test_table_cap serves WAT guests that grow their table past the cap.
+$(B)/tests/server/test_table_cap: build/wat/srv_table_grow.wasm build/wat/srv_table_big.wasm tests/unit/server/http_client.h tests/unit/server/test_server.h
 # ---- end reliability block ----

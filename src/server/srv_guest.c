@@ -172,6 +172,15 @@ fastlike_status srv_guest_new(const srv_guest_config *cfg, srv_guest **out, char
                  (unsigned long long)g->max_memory_pages * 65536 >> 20);
         goto fail;
     }
+    /* the same for a table larger than the table cap */
+    uint32_t min_elems = fwe_module_table_min_elements(g->module);
+    if (min_elems > SRV_TABLE_ELEMENTS_MAX) {
+        st = FASTLIKE_ERR_WASM;
+        snprintf(err, errlen,
+                 "the module's initial table of %u elements exceeds the table limit of %u elements",
+                 min_elems, (unsigned)SRV_TABLE_ELEMENTS_MAX);
+        goto fail;
+    }
     char names[1024];
     size_t unknown = hc_registry_unknown_imports(g->module, names, sizeof names);
     if (unknown > 0 && cfg->unknown_import_error) {

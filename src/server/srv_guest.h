@@ -21,6 +21,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Most elements one table of an instance may hold: wasmtime's table_elements store limit as
+ * Viceroy sets it (src/linking.rs). Tables live outside linear memory, so the memory cap does not
+ * bound them: without this a guest could grow one to 64M elements (512 MiB). */
+#define SRV_TABLE_ELEMENTS_MAX 98765
+
 typedef struct srv_slot {
     struct srv_slot *next; /* free list */
     fwe_linker *linker;

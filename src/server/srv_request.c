@@ -367,6 +367,7 @@ srv_outcome srv_request_run(srv_guest *g, const hc_downstream_request *req, cons
     /* the module's start function runs below, under the CPU deadline like `_start` */
     fwe_instance_config ic = {
         .host_data = hc, .max_memory_pages = g->max_memory_pages, .defer_start = true};
+    ic.max_table_elements = SRV_TABLE_ELEMENTS_MAX;
     if (pr && prof_recorder_deep(prof))
         ic.on_memory_grow = prof_on_memory_grow; /* deep mode's memory curve */
     fwe_status st = fwe_instantiate(slot->linker, g->module, &ic, &inst, trap);
