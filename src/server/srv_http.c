@@ -70,7 +70,8 @@ struct srv_http {
     size_t ncpu;
     pthread_t *threads;
     struct worker_slot *slots; /* one per possible worker: since when it is busy */
-    bool stopping, exiting;
+    _Atomic bool stopping;     /* also read without the lock, by workers finishing a request */
+    bool exiting;
     pthread_t sweeper;
     char markers[3]; /* addresses telling the listener, stop and ready events apart */
 };
@@ -698,15 +699,18 @@ static void conn_arm(conn *c)
     if (h->idle)
         h->idle->prev = c;
     h->idle = c;
-    pthread_mutex_unlock(&h->lock);
+    /* armed under the lock: the worker that gets the event takes the lock before it touches the
+     * connection, which orders everything done here before it (ThreadSanitizer does not see the
+     * ordering that EPOLL_CTL_MOD itself gives) */
     struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP | EPOLLONESHOT, .data.ptr = c};
     if (epoll_ctl(h->epfd, EPOLL_CTL_MOD, c->fd, &ev) != 0 &&
         epoll_ctl(h->epfd, EPOLL_CTL_ADD, c->fd, &ev) != 0) {
-        pthread_mutex_lock(&h->lock);
         idle_unlink(h, c);
         pthread_mutex_unlock(&h->lock);
         conn_close(c, false);
+        return;
     }
+    pthread_mutex_unlock(&h->lock);
 }
 
 /* Queues the connection for the next free worker (input already buffered, or a request to run). */
