@@ -409,6 +409,9 @@ test: test-tsan
 # `make bench-soak`: 100k requests to the C guest and 20k to the JS guest; RSS, fds, maps and
 # threads before, half-way and after (bench/soak.sh; SOAK_DOC=docs/performance.md records them).
 .PHONY: bench-soak
-bench-soak: deps all build/bench/c/hello.wasm build/bench/js/hello.wasm
-	@sh bench/soak.sh bin/fastlike build/bench/c/hello.wasm build/bench/js/hello.wasm
+$(B)/bench-soak-load: bench/soak_load.c tests/unit/server/http_client.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) $(LDFLAGS) -o $@ $< $(LDLIBS)
+bench-soak: deps all $(B)/bench-soak-load build/bench/c/hello.wasm build/bench/js/hello.wasm
+	@sh bench/soak.sh bin/fastlike $(B)/bench-soak-load build/bench/c/hello.wasm build/bench/js/hello.wasm
 # ---- end reliability block ----
