@@ -443,3 +443,36 @@ test-rel: spec-native
 # tests/unit/server/test_srv_timer.c, tests/unit/util/test_util_id.c) ----
 $(B)/tests/server/test_srv_timer: build/wat/start_spin.wasm
 # ---- end speed block ----
+# ---- reliability block (issue 15: graceful shutdown, TSan build, soak benchmark;
+# src/server/srv_inflight.*, tests/unit/server/test_shutdown.c, tests/guests/c/srv_shutdown.c,
+# bench/soak*, docs/reliability.md) ----
+# test_shutdown runs the binary and signals it.
+$(B)/tests/server/test_shutdown: $(B)/fastlike build/guests/srv_shutdown.wasm tests/unit/server/http_client.h tests/unit/server/test_server.h tests/unit/config/tmp_files.h
+# test_table_cap serves WAT guests that grow their table past the cap.
+$(B)/tests/server/test_table_cap: build/wat/srv_table_grow.wasm build/wat/srv_table_big.wasm tests/unit/server/http_client.h tests/unit/server/test_server.h
+# `make test-tsan`: the concurrency tests built with ThreadSanitizer (build/tsan), run by `make
+# test`. Every data race is a failure (exit status 66); tests/tsan.supp names the few reports
+# that lie in uninstrumented libraries, each with the reason.
+ifeq ($(VARIANT),tsan)
+CFLAGS += -fsanitize=thread -fno-omit-frame-pointer
+LDFLAGS += -fsanitize=thread
+endif
+TSAN_TESTS := server/test_http server/test_http_cases server/test_reload server/test_reuse \
+	server/test_shutdown \
+	backend/test_cache_readthrough hostcalls/test_hc_cache_store hostcalls/test_hc_kv \
+	hostcalls/test_hc_erl
+.PHONY: test-tsan
+test-tsan: deps
+	$(MAKE) VARIANT=tsan $(TSAN_TESTS:%=build/tsan/tests/%)
+	@TSAN_OPTIONS="suppressions=$(CURDIR)/tests/tsan.supp second_deadlock_stack=1 $(TSAN_OPTIONS)" \
+		sh tests/run-unit.sh $(TSAN_TESTS:%=build/tsan/tests/%)
+test: test-tsan
+# `make bench-soak`: 100k requests to the C guest and 20k to the JS guest; RSS, fds, maps and
+# threads before, half-way and after (bench/soak.sh; SOAK_DOC=docs/performance.md records them).
+.PHONY: bench-soak
+$(B)/bench-soak-load: bench/soak_load.c tests/unit/server/http_client.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) $(LDFLAGS) -o $@ $< $(LDLIBS)
+bench-soak: deps all $(B)/bench-soak-load build/bench/c/hello.wasm build/bench/js/hello.wasm
+	@sh bench/soak.sh bin/fastlike $(B)/bench-soak-load build/bench/c/hello.wasm build/bench/js/hello.wasm
+# ---- end reliability block ----

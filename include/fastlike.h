@@ -88,6 +88,11 @@ fastlike_status fastlike_config_set_unreliable_default_backend(fastlike_config *
 void fastlike_config_set_unreliable_seed(fastlike_config *c, uint64_t seed);
 /* Per-request guest CPU deadline in milliseconds (0 = none). */
 void fastlike_config_set_request_timeout_ms(fastlike_config *c, uint64_t ms);
+/* How long fastlike_serve, once stopped, lets the requests in flight finish (default
+ * FASTLIKE_DEFAULT_SHUTDOWN_GRACE_MS). Guests still running then are interrupted, and their
+ * clients get a 503 when no response head went out yet. */
+#define FASTLIKE_DEFAULT_SHUTDOWN_GRACE_MS 10000
+void fastlike_config_set_shutdown_grace_ms(fastlike_config *c, uint64_t ms);
 /* Most linear memory one guest instance may have, in bytes, rounded down to whole 64 KiB wasm
  * pages, at least one (default FASTLIKE_DEFAULT_MEMORY_LIMIT; 0: the wasm32 maximum, 4 GiB). Past
  * it memory.grow fails (-1) as at the module's own maximum; a module whose initial memory is larger
@@ -239,7 +244,9 @@ fastlike_status fastlike_reload(fastlike *f, const fastlike_config *config, char
 uint64_t fastlike_generation(fastlike *f);
 
 /* Serves HTTP on the configured address until fastlike_stop() is called (from any thread or a
- * signal handler). */
+ * signal handler). Then it stops accepting, closes idle connections, lets the requests in flight
+ * finish within the shutdown grace period (fastlike_config_set_shutdown_grace_ms), interrupts the
+ * guests still running after it (503 to their clients when no head went out) and returns. */
 fastlike_status fastlike_serve(fastlike *f, char *err, size_t errlen);
 void fastlike_stop(fastlike *f);
 /* Starts serving in background threads and returns at once (fastlike_serve = start + wait). The

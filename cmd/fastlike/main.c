@@ -55,8 +55,9 @@ static void usage(FILE *out)
           "\n",
           out);
     fputs(cfg_usage_text(), out);
-    fputs("serving exits 0 after SIGINT or SIGTERM, 2 on a startup error (bad flag or file,\n"
-          "unloadable wasm, address in use). Details: docs/cli.md\n",
+    fputs("serving exits 0 after SIGINT or SIGTERM (once the requests in flight are answered,\n"
+          "see -shutdown-grace), 128+N when a second signal N ends it at once, 2 on a startup\n"
+          "error (bad flag or file, unloadable wasm, address in use). Details: docs/cli.md\n",
           out);
 }
 
@@ -234,7 +235,7 @@ static void *wait_signals(void *arg)
             fputs("fastlike: second signal, exiting without waiting for requests\n", stderr);
             if (w->viceroy)
                 die_by_signal(sig);
-            _exit(130);
+            _exit(128 + sig); /* the shell's status for a process a signal ended */
         }
     }
 }
@@ -347,6 +348,8 @@ static int build_config(const cfg_options *o, fastlike_config **out)
     fastlike_config_set_unknown_import_error(c, o->unknown_import_link_error);
     if (o->request_timeout_set)
         fastlike_config_set_request_timeout_ms(c, o->request_timeout_ms);
+    if (o->shutdown_grace_set)
+        fastlike_config_set_shutdown_grace_ms(c, o->shutdown_grace_ms);
     if (o->cache_size_set)
         fastlike_config_set_cache_size(c, o->cache_size);
     if (cfg_pushpin_fanout_on(&o->pushpin) &&

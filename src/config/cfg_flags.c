@@ -428,6 +428,33 @@ static cfg_status f_request_timeout(cfg_options *o, const char *v, char *err, si
     return CFG_OK;
 }
 
+/* -shutdown-grace: a duration with a unit (ms, s or m); a bare number is seconds. */
+static cfg_status f_shutdown_grace(cfg_options *o, const char *v, char *err, size_t errlen)
+{
+    char *end = NULL;
+    errno = 0;
+    unsigned long long n = strtoull(v, &end, 10);
+    uint64_t scale = 1000;
+    if (end && strcmp(end, "ms") == 0) {
+        scale = 1;
+        end += 2;
+    } else if (end && strcmp(end, "s") == 0) {
+        end += 1;
+    } else if (end && strcmp(end, "m") == 0) {
+        scale = 60000;
+        end += 1;
+    }
+    /* at most a day: a longer grace period is a typo */
+    if (v[0] < '0' || v[0] > '9' || errno != 0 || *end != '\0' || n > 86400000ull / scale) {
+        snprintf(err, errlen, "'%s': expected a duration such as 10s, 500ms or 2m (at most 24h)",
+                 v);
+        return CFG_ERR_VALUE;
+    }
+    o->shutdown_grace_ms = (uint64_t)n * scale;
+    o->shutdown_grace_set = true;
+    return CFG_OK;
+}
+
 /* -cache-size: bytes, or with a K, M or G suffix (powers of 1024). */
 static cfg_status f_cache_size(cfg_options *o, const char *v, char *err, size_t errlen)
 {
@@ -502,6 +529,7 @@ static const flag_def flag_table[] = {
     {"pushpin-path", NULL, false, cfg_flag_pushpin_path, "FILE"},
     {"websocket-passthrough", NULL, true, cfg_flag_websocket_passthrough, NULL},
     {"tier", NULL, false, f_tier, "interp|auto|native"},
+    {"shutdown-grace", NULL, false, f_shutdown_grace, "DURATION"},
 };
 
 static const flag_def *find_flag(const char *name, size_t n)
@@ -695,6 +723,9 @@ const char *cfg_usage_text(void)
            "                           an import Fastlike lacks traps when called (default) or\n"
            "                           fails startup naming every such import\n"
            "  -request-timeout MS      per-request guest CPU deadline (0 = none)\n"
+           "  -shutdown-grace DURATION on SIGINT/SIGTERM, how long requests in flight may\n"
+           "                           finish (default 10s; e.g. 500ms, 30s, 2m); guests still\n"
+           "                           running then are stopped, their clients get 503\n"
            "  -config, -C FILE         fastly.toml ([local_server]: backends, stores, ...)\n"
            "  -cache-size SIZE         memory for the cache, e.g. 64M (default 256M; 0 = none)\n"
            "  -pushpin                 run a Pushpin for Fanout (redirect_to_grip_proxy)\n"

@@ -59,8 +59,10 @@ typedef struct cfg_options {
                             flags, which win over it (cfg_fastly_toml.h) */
     bool cache_size_set; /* -cache-size */
     uint64_t cache_size;
-    cfg_pushpin pushpin; /* -pushpin*, -websocket-passthrough, [local_server.pushpin] */
-    const char *tier;    /* -tier interp|auto|native (a static string), NULL: not given */
+    cfg_pushpin pushpin;     /* -pushpin*, -websocket-passthrough, [local_server.pushpin] */
+    const char *tier;        /* -tier interp|auto|native (a static string), NULL: not given */
+    bool shutdown_grace_set; /* -shutdown-grace */
+    uint64_t shutdown_grace_ms;
 } cfg_options;
 
 void cfg_options_init(cfg_options *o);

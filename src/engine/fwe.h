@@ -124,6 +124,8 @@ void fwe_module_export(const fwe_module *module, uint32_t i, fwe_export_info *ou
 uint32_t fwe_module_func_count(const fwe_module *module); /* imported + defined */
 /* The initial size in pages of the module's own (not imported) memory 0, or 0 without one. */
 uint32_t fwe_module_memory_min_pages(const fwe_module *module);
+/* The largest initial size in elements among the module's own (not imported) tables, or 0. */
+uint32_t fwe_module_table_min_elements(const fwe_module *module);
 /* Name of function `index` from the name section, or NULL. */
 const char *fwe_module_func_name(const fwe_module *module, uint32_t index, uint32_t *len);
 
@@ -260,6 +262,10 @@ typedef struct fwe_instance_config {
      * the new size in bytes (e.g. for a profiler's memory curve); NULL = none. It must not call
      * back into the instance. */
     void (*on_memory_grow)(void *host_data, uint64_t new_size);
+    /* Host cap on the size of each table the instance defines: table.grow fails (-1) past it, and
+     * a larger initial size fails instantiation (FWE_ERR_NOMEM); 0 = the engine's own limit (64M
+     * elements). Tables are not in linear memory, so max_memory_pages does not bound them. */
+    uint32_t max_table_elements;
 } fwe_instance_config;
 
 /* Resolves imports through `linker`, builds memories/tables/globals, applies segments and runs the

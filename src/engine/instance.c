@@ -110,6 +110,14 @@ uint32_t fwe_module_memory_min_pages(const fwe_module *m)
 {
     return m->nmemories > m->nmemory_imports ? m->memories[m->nmemory_imports].min : 0;
 }
+uint32_t fwe_module_table_min_elements(const fwe_module *m)
+{
+    uint32_t most = 0;
+    for (uint32_t i = m->ntable_imports; i < m->ntables; i++)
+        if (m->tables[i].limits.min > most)
+            most = m->tables[i].limits.min;
+    return most;
+}
 const char *fwe_module_func_name(const fwe_module *m, uint32_t index, uint32_t *len)
 {
     if (!m->func_names || index >= m->nfuncs || !m->func_names[index].str)
@@ -490,11 +498,21 @@ fwe_status fwe_instantiate(fwe_linker *linker, const fwe_module *m, const fwe_in
     uint32_t nt = counts[1], nm = counts[2], ng = counts[3];
 
     /* own tables, memory, globals */
+    uint32_t table_cap = cfg ? cfg->max_table_elements : 0;
     for (uint32_t i = nt; i < m->ntables; i++) {
+        if (table_cap && m->tables[i].limits.min > table_cap) {
+            set_msg(trap, FWE_TRAP_HOST,
+                    "table %" PRIu32 "'s initial size of %" PRIu32
+                    " elements exceeds the host's limit of %" PRIu32 " elements",
+                    i, m->tables[i].limits.min, table_cap);
+            st = FWE_ERR_NOMEM;
+            goto fail;
+        }
         fwe_table *t =
             fwe_table_create(m->tables[i].elem, m->tables[i].limits.min, m->tables[i].limits.max);
         if (!t)
             goto fail_nomem;
+        t->host_max = table_cap;
         t->owner = inst;
         inst->tables[i] = t;
         inst->own_tables_list[inst->nown_tables++] = t;

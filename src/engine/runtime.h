@@ -55,6 +55,7 @@ struct fwe_table {
     uint8_t elem;
     uint32_t size;
     uint64_t max;
+    uint32_t host_max; /* the host's cap on the size (fwe_instance_config), 0 = none */
     uint32_t cap;
     uint64_t *elems; /* funcref: (uintptr_t)fwe_func*, or (func index << 1) | 1 for a function of
                         `owner` not yet materialised; externref: host word; 0 = null */

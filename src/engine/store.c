@@ -119,8 +119,8 @@ int64_t fwe_table_grow_internal(fwe_table *t, uint32_t delta, uint64_t init)
     uint64_t limit = t->max < UINT32_MAX ? t->max : UINT32_MAX;
     if (nsize > limit)
         return -1;
-    if (nsize > (1u << 26))
-        return -1; /* host limit: 64M entries */
+    if (nsize > (1u << 26) || (t->host_max && nsize > t->host_max))
+        return -1; /* host limits: 64M entries, or the instance's cap */
     if (nsize > t->cap) {
         uint64_t ncap = t->cap ? t->cap : 8;
         while (ncap < nsize)

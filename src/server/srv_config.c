@@ -49,6 +49,7 @@ fastlike_config *fastlike_config_new(void)
         return NULL;
     c->bind = util_strdup(SRV_DEFAULT_BIND);
     c->timeout_ms = SRV_DEFAULT_TIMEOUT_MS;
+    c->shutdown_grace_ms = FASTLIKE_DEFAULT_SHUTDOWN_GRACE_MS;
     c->memory_limit = FASTLIKE_DEFAULT_MEMORY_LIMIT;
     c->cache_size = FASTLIKE_DEFAULT_CACHE_SIZE;
     c->log_fn = srv_log_stderr;
@@ -411,6 +412,11 @@ void fastlike_config_set_request_timeout_ms(fastlike_config *c, uint64_t ms)
 void fastlike_config_set_cache_size(fastlike_config *c, uint64_t bytes)
 {
     c->cache_size = bytes;
+}
+
+void fastlike_config_set_shutdown_grace_ms(fastlike_config *c, uint64_t ms)
+{
+    c->shutdown_grace_ms = ms;
 }
 
 void fastlike_config_set_memory_limit(fastlike_config *c, uint64_t bytes)

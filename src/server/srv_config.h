@@ -34,8 +34,9 @@ struct fastlike_config {
     uint64_t unreliable_seed;
     int verbosity;
     uint64_t timeout_ms;
-    uint64_t memory_limit; /* bytes per instance, 0 = the wasm32 maximum */
-    uint64_t cache_size;   /* bytes for the shared cache, 0 = keep nothing */
+    uint64_t shutdown_grace_ms; /* fastlike_serve: how long requests in flight may finish */
+    uint64_t memory_limit;      /* bytes per instance, 0 = the wasm32 maximum */
+    uint64_t cache_size;        /* bytes for the shared cache, 0 = keep nothing */
     bool unknown_import_error;
     size_t workers;   /* 0 = sized to the machine */
     srv_env_var *env; /* FASTLY_* defaults first, then additions */

@@ -14,6 +14,7 @@
 #include "server/srv_config.h"
 #include "server/srv_guest.h"
 #include "server/srv_http.h"
+#include "server/srv_inflight.h"
 #include "server/srv_request.h"
 #include "server/srv_run.h"
 #include "server/srv_fastlike.h"
@@ -35,9 +36,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-
-/* How long fastlike_serve waits, once stopped, for the requests in flight. */
-#define FASTLIKE_DRAIN_MS 10000
 
 struct fastlike {
     srv_live live; /* the guest now serving: module + edge-data snapshot (hot reload swaps it) */
@@ -66,6 +64,8 @@ struct fastlike {
     size_t nenv;
     bool unknown_import_error;
     uint64_t timeout_ms, memory_limit;
+    uint64_t shutdown_grace_ms; /* fastlike_serve: how long requests in flight may finish */
+    srv_inflight *inflight;     /* the instances running now, of every generation */
     int verbosity;
     srv_watch *watch; /* -watch, or NULL */
     bool watch_wanted;
@@ -161,6 +161,7 @@ static fastlike_status make_guest(fastlike *f, const char *path, const uint8_t *
         .unknown_import_error = f->unknown_import_error,
         .timeout_ms = f->timeout_ms,
         .memory_limit = f->memory_limit,
+        .inflight = f->inflight,
         .log = f->log,
         .hc = base_settings(f),
         .env = (const char *const *)f->env,
@@ -208,6 +209,7 @@ fastlike_status fastlike_new(const fastlike_config *c, fastlike **out, char *err
     f->unknown_import_error = c->unknown_import_error;
     f->timeout_ms = c->timeout_ms;
     f->memory_limit = c->memory_limit;
+    f->shutdown_grace_ms = c->shutdown_grace_ms;
     f->verbosity = c->verbosity;
     f->watch_wanted = c->watch;
     fastlike_status st = FASTLIKE_ERR_NOMEM;
@@ -216,6 +218,7 @@ fastlike_status fastlike_new(const fastlike_config *c, fastlike **out, char *err
     cfg_edge *edge = calloc(1, sizeof *edge);
     f->env = calloc(c->nenv + 1, sizeof *f->env);
     f->bind = dup_or_empty(c->bind);
+    f->inflight = srv_inflight_new();
     static const char *const keys[5] = {"FASTLY_HOSTNAME", "FASTLY_POP", "FASTLY_REGION",
                                         "FASTLY_SERVICE_ID", "FASTLY_SERVICE_VERSION"};
     for (int i = 0; i < 5; i++)
@@ -227,8 +230,8 @@ fastlike_status fastlike_new(const fastlike_config *c, fastlike **out, char *err
         keys_ok = (f->fake_keys[i] = dup_or_empty(c->fake_keys[i])) != NULL;
     if (c->wasm_path)
         f->wasm_path = dup_or_empty(c->wasm_path);
-    if (!edge || !f->env || !f->bind || !f->names[0] || !f->names[1] || !f->names[2] ||
-        !f->names[3] || !f->names[4] || !f->compliance_region || !keys_ok ||
+    if (!edge || !f->env || !f->bind || !f->inflight || !f->names[0] || !f->names[1] ||
+        !f->names[2] || !f->names[3] || !f->names[4] || !f->compliance_region || !keys_ok ||
         (c->wasm_path && !f->wasm_path) || pipe2(f->stop_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
         snprintf(err, errlen, "out of memory");
         goto done;
@@ -343,6 +346,7 @@ void fastlike_free(fastlike *f)
     hc_kv_stores_free(f->kv);
     hc_erl_free(f->erl);
     prof_recorder_free(f->profiler);
+    srv_inflight_free(f->inflight); /* after the guests: no instance runs any more */
     for (int i = 0; i < 5; i++)
         free(f->names[i]);
     free(f->compliance_region);
@@ -540,7 +544,19 @@ fastlike_status fastlike_serve(fastlike *f, char *err, size_t errlen)
     srv_http *h = f->http;
     f->http = NULL;
     pthread_mutex_unlock(&f->lock);
-    srv_http_drain(h, FASTLIKE_DRAIN_MS); /* requests in flight are answered first */
+    /* requests in flight are answered first, within the grace period; guests still running
+     * after it are interrupted (503 when their head has not gone out) */
+    srv_logf(&f->log,
+             "fastlike: stopping: no new connections, requests in flight have %" PRIu64
+             " ms to finish",
+             f->shutdown_grace_ms);
+    if (!srv_http_drain(h, f->shutdown_grace_ms)) {
+        size_t n = srv_inflight_interrupt_all(f->inflight);
+        srv_logf(&f->log,
+                 "fastlike: shutdown grace period (%" PRIu64 " ms) over: interrupting %zu "
+                 "guest%s still running",
+                 f->shutdown_grace_ms, n, n == 1 ? "" : "s");
+    }
     srv_http_stop(h);
     return FASTLIKE_OK;
 }

@@ -94,6 +94,7 @@ fastlike_status srv_guest_new(const srv_guest_config *cfg, srv_guest **out, char
     srv_reuse_init(&g->reuse);
     g->refs = 1;
     g->timeout_ms = cfg->timeout_ms;
+    g->inflight = cfg->inflight;
     /* whole pages; 0 pages would mean "no cap" to the engine, so the least is one page */
     g->max_memory_pages = cfg->memory_limit / 65536;
     if (cfg->memory_limit && g->max_memory_pages == 0)
@@ -169,6 +170,15 @@ fastlike_status srv_guest_new(const srv_guest_config *cfg, srv_guest **out, char
                  min_pages, (unsigned long long)min_pages * 65536 >> 20,
                  (unsigned long long)g->max_memory_pages,
                  (unsigned long long)g->max_memory_pages * 65536 >> 20);
+        goto fail;
+    }
+    /* the same for a table larger than the table cap */
+    uint32_t min_elems = fwe_module_table_min_elements(g->module);
+    if (min_elems > SRV_TABLE_ELEMENTS_MAX) {
+        st = FASTLIKE_ERR_WASM;
+        snprintf(err, errlen,
+                 "the module's initial table of %u elements exceeds the table limit of %u elements",
+                 min_elems, (unsigned)SRV_TABLE_ELEMENTS_MAX);
         goto fail;
     }
     char names[1024];

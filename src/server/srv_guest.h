@@ -10,6 +10,7 @@
 #include "fastlike.h"
 #include "fwe.h"
 #include "hostcalls/hc_ctx.h"
+#include "server/srv_inflight.h"
 #include "server/srv_log.h"
 #include "server/srv_reuse.h"
 #include "server/srv_timer.h"
@@ -19,6 +20,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+/* Most elements one table of an instance may hold: wasmtime's table_elements store limit as
+ * Viceroy sets it (src/linking.rs). Tables live outside linear memory, so the memory cap does not
+ * bound them: without this a guest could grow one to 64M elements (512 MiB). */
+#define SRV_TABLE_ELEMENTS_MAX 98765
 
 typedef struct srv_slot {
     struct srv_slot *next; /* free list */
@@ -41,6 +47,7 @@ typedef struct srv_guest_config {
     bool unknown_import_error; /* fail when the guest imports names Fastlike does not know */
     uint64_t timeout_ms;       /* per-request deadline, 0 = none */
     uint64_t memory_limit;     /* linear memory per instance in bytes, 0 = the wasm32 maximum */
+    srv_inflight *inflight;    /* the server's running instances (shutdown); not owned; or NULL */
     srv_log log;
     hc_settings hc;         /* strings must outlive the guest */
     const char *const *env; /* "NAME=VALUE" (copied), without FASTLY_TRACE_ID */
@@ -57,6 +64,7 @@ struct srv_guest {
     fwe_module *module; /* code's */
     bool module_reused; /* shared with srv_guest_config.previous (same bytes) */
     srv_timer *timer;
+    srv_inflight *inflight; /* srv_guest_config.inflight */
     uint64_t timeout_ms;
     uint64_t max_memory_pages; /* for fwe_instance_config */
     srv_log log;

@@ -70,7 +70,8 @@ struct srv_http {
     size_t ncpu;
     pthread_t *threads;
     struct worker_slot *slots; /* one per possible worker: since when it is busy */
-    bool stopping, exiting;
+    _Atomic bool stopping;     /* also read without the lock, by workers finishing a request */
+    bool exiting;
     pthread_t sweeper;
     char markers[3];    /* addresses telling the listener, stop and ready events apart */
     srv_relays *relays; /* connections the guest handed over (Fanout, WebSocket) */
@@ -816,15 +817,18 @@ static void conn_arm(conn *c)
     if (h->idle)
         h->idle->prev = c;
     h->idle = c;
-    pthread_mutex_unlock(&h->lock);
+    /* armed under the lock: the worker that gets the event takes the lock before it touches the
+     * connection, which orders everything done here before it (ThreadSanitizer does not see the
+     * ordering that EPOLL_CTL_MOD itself gives) */
     struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP | EPOLLONESHOT, .data.ptr = c};
     if (epoll_ctl(h->epfd, EPOLL_CTL_MOD, c->fd, &ev) != 0 &&
         epoll_ctl(h->epfd, EPOLL_CTL_ADD, c->fd, &ev) != 0) {
-        pthread_mutex_lock(&h->lock);
         idle_unlink(h, c);
         pthread_mutex_unlock(&h->lock);
         conn_close(c, false);
+        return;
     }
+    pthread_mutex_unlock(&h->lock);
 }
 
 /* Queues the connection for the next free worker (input already buffered, or a request to run). */
@@ -1458,10 +1462,10 @@ static void begin_stopping(srv_http *h)
         shutdown(c->fd, SHUT_RDWR);
 }
 
-void srv_http_drain(srv_http *h, uint64_t timeout_ms)
+bool srv_http_drain(srv_http *h, uint64_t timeout_ms)
 {
     if (!h)
-        return;
+        return true;
     struct timespec until;
     clock_gettime(CLOCK_REALTIME, &until);
     until.tv_sec += (time_t)(timeout_ms / 1000);
@@ -1475,7 +1479,9 @@ void srv_http_drain(srv_http *h, uint64_t timeout_ms)
     int rc = 0;
     while (h->nconns > 0 && rc != ETIMEDOUT)
         rc = pthread_cond_timedwait(&h->changed, &h->lock, &until);
+    bool drained = h->nconns == 0;
     pthread_mutex_unlock(&h->lock);
+    return drained;
 }
 
 void srv_http_stop(srv_http *h)

@@ -8,6 +8,7 @@
 #include "fastlike.h"
 #include "server/srv_live.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -25,9 +26,10 @@ typedef struct srv_http_config {
 fastlike_status srv_http_start(const srv_http_config *cfg, srv_http **out, char *err,
                                size_t errlen);
 uint16_t srv_http_port(const srv_http *h);
-/* Graceful stop, first half: stops accepting connections and waits up to timeout_ms for the
- * requests in flight to be answered (their responses fully sent). srv_http_stop must follow. */
-void srv_http_drain(srv_http *h, uint64_t timeout_ms);
+/* Graceful stop, first half: stops accepting connections, closes idle ones and waits up to
+ * timeout_ms for the requests in flight to be answered (their responses fully sent). Returns true
+ * when every connection ended in time. srv_http_stop must follow. */
+bool srv_http_drain(srv_http *h, uint64_t timeout_ms);
 /* Stops accepting, waits for running requests, frees everything. Accepts NULL. */
 void srv_http_stop(srv_http *h);
 

@@ -370,6 +370,7 @@ srv_outcome srv_request_run(srv_guest *g, const hc_downstream_request *req, cons
     srv_linebuf_init(&out.out, &g->log, trace, "stdout");
     srv_linebuf_init(&out.err, &g->log, trace, "stderr");
     bool failed = true;
+    bool shutting_down = false; /* interrupted at the end of the shutdown grace period */
 
     char trace_env[64];
     snprintf(trace_env, sizeof trace_env, "FASTLY_TRACE_ID=%s", trace);
@@ -398,6 +399,7 @@ srv_outcome srv_request_run(srv_guest *g, const hc_downstream_request *req, cons
     /* the module's start function runs below, under the CPU deadline like `_start` */
     fwe_instance_config ic = {
         .host_data = hc, .max_memory_pages = g->max_memory_pages, .defer_start = true};
+    ic.max_table_elements = SRV_TABLE_ELEMENTS_MAX;
     if (pr && prof_recorder_deep(prof))
         ic.on_memory_grow = prof_on_memory_grow; /* deep mode's memory curve */
     fwe_status st = fwe_instantiate(slot->linker, g->module, &ic, &inst, trap);
@@ -417,12 +419,16 @@ srv_outcome srv_request_run(srv_guest *g, const hc_downstream_request *req, cons
         goto done;
     }
     srv_timer_entry te;
+    srv_inflight_entry ie;
     if (g->timeout_ms)
         srv_timer_arm(g->timer, &te, inst, g->timeout_ms, hc_ctx_cpu_start_ns(hc));
+    if (g->inflight)
+        srv_inflight_add(g->inflight, &ie, inst);
     st = fwe_instance_run_start(inst, trap);
     if (st == FWE_OK)
         st = fwe_call(start.of.func, NULL, 0, NULL, 0, trap);
     bool fired = g->timeout_ms ? srv_timer_disarm(g->timer, &te) : false;
+    bool shut = g->inflight ? srv_inflight_remove(g->inflight, &ie) : false;
     /* failures are reported against the request the guest was working on */
     const hc_downstream_request *cur = rs.current_req;
     if (st == FWE_OK ||
@@ -434,6 +440,10 @@ srv_outcome srv_request_run(srv_guest *g, const hc_downstream_request *req, cons
     } else if (st == FWE_ERR_TRAP && trap->kind == FWE_TRAP_INTERRUPTED && fired) {
         srv_logf(&g->log, "[%.8s] %s %s: guest stopped: CPU deadline of %" PRIu64 " ms exceeded",
                  trace, cur->method, cur->url, g->timeout_ms);
+    } else if (st == FWE_ERR_TRAP && trap->kind == FWE_TRAP_INTERRUPTED && shut) {
+        srv_logf(&g->log, "[%.8s] %s %s: guest stopped: the server is shutting down", trace,
+                 cur->method, cur->url);
+        shutting_down = true;
     } else if (st == FWE_ERR_TRAP) {
         log_trap(g, cur, trace, trap);
     } else {
@@ -445,7 +455,9 @@ done:;
     if (hc && hc_ctx_handed_off(hc))
         w_handed_off(cw); /* even when the guest failed after handing over */
     if (failed) {
-        if (!cw->head_sent)
+        if (!cw->head_sent && shutting_down)
+            send_simple(cw, 503, "503 Service Unavailable: the server is shutting down\n");
+        else if (!cw->head_sent)
             send_simple(cw, 500,
                         "500 Internal Server Error: the guest failed (see the server log)\n");
         else

@@ -95,6 +95,7 @@ srv_run_status srv_run_main(srv_guest *g, const srv_run_config *cfg, int *exit_c
     }
     fwe_instance_config ic = {
         .host_data = hc, .max_memory_pages = g->max_memory_pages, .defer_start = true};
+    ic.max_table_elements = SRV_TABLE_ELEMENTS_MAX;
     fwe_status st = fwe_instantiate(linker, g->module, &ic, &inst, trap);
     if (st == FWE_OK)
         st = fwe_instance_run_start(inst, trap);

