@@ -4,7 +4,8 @@
  * hostcall and legacy name) with arguments chosen per parameter: small integers, pointers to
  * useful strings and their lengths, out-pointers, handles earlier calls wrote there, pointers at
  * or past the end of memory, and raw 32- or 64-bit values. Every call must return a
- * fastly_status, never trap or crash, and the request must end cleanly. */
+ * fastly_status, never trap or crash, and the request must end cleanly. FUZZ_HC_TRACE=1 prints
+ * each call with its status (to read what a reproducer does). */
 #include "fuzz_hc.h"
 #include "hostcalls/hc_status.h"
 
@@ -118,6 +119,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         for (size_t i = 0; i < hc_abi_count; i++)
             rows[i] = &hc_abi_table[i];
     }
+    static int trace = -1; /* FUZZ_HC_TRACE=1: print each call and its status */
+    if (trace < 0)
+        trace = getenv("FUZZ_HC_TRACE") != NULL;
     fhc_world *w = fhc_world_get(rows, (uint32_t)hc_abi_count);
     fhc_req req;
     if (!fhc_req_begin(&req, w)) {
@@ -148,7 +152,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         /* A guest may legitimately wait for a long time; keep the waits of one input short. */
         if (strcmp(row->module, "fastly_async_io") == 0 && strcmp(row->name, "select") == 0)
             args[2] = 1 + args[2] % 3;
-        (void)fhc_call(&req, i, args);
+        uint32_t st = fhc_call(&req, i, args);
+        if (trace)
+            fprintf(stderr, "%s.%s(%llx, %llx, %llx, ...) = %u\n", row->module, row->name,
+                    (unsigned long long)args[0], (unsigned long long)args[1],
+                    (unsigned long long)args[2], st);
     }
     fhc_req_end(&req);
     return 0;
