@@ -395,7 +395,7 @@ FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_LIB_FLAGS := VARIANT=fuzzlib CC=clang OPT="-O1 -g" EXTRA_CFLAGS="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
 .PHONY: fuzz-build test-fuzz fuzz $(filter-out fuzz-wasm,$(FUZZ_NAMES:%=fuzz-%))
 fuzz-build:
-	@$(MAKE) --no-print-directory $(FUZZ_LIB_FLAGS) $(FUZZ_NAMES:%=build/fuzzlib/fuzz/fuzz_%)
+	@$(MAKE) -s --no-print-directory $(FUZZ_LIB_FLAGS) $(FUZZ_NAMES:%=build/fuzzlib/fuzz/fuzz_%)
 build/fuzzlib/fuzz/fuzz_%: tests/fuzz/fuzz_%.c build/fuzzlib/libfastlike.a $(wildcard tests/fuzz/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Itests/fuzz $(CFLAGS) -fsanitize=fuzzer -o $@ $< build/fuzzlib/libfastlike.a $(LDLIBS)

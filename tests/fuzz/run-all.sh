@@ -24,7 +24,7 @@ for name in "$@"; do
     regs=$(find "tests/fuzz/regressions/$name" -type f 2>/dev/null | sort)
     if [ -n "$regs" ]; then
         # shellcheck disable=SC2086
-        if ! "$bin" -timeout=60 $regs >"$log" 2>&1; then
+        if ! "$bin" -timeout=60 $regs </dev/null >"$log" 2>&1; then
             echo "fuzz $name: a regression input fails again; see $log"
             tail -n 30 "$log"
             failed="$failed $name"
@@ -38,7 +38,7 @@ for name in "$@"; do
     # shellcheck disable=SC2086
     nice "$bin" -max_total_time="$SECONDS_EACH" -timeout=30 -rss_limit_mb=3072 -max_len=8192 \
         -print_final_stats=1 -artifact_prefix="$OUT/$name-" $dict ${FUZZ_FLAGS:-} \
-        "$OUT/corpus/$name" "tests/fuzz/corpus/$name" >"$log" 2>&1
+        "$OUT/corpus/$name" "tests/fuzz/corpus/$name" </dev/null >"$log" 2>&1
     rc=$?
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
     if [ $rc -ne 0 ]; then
