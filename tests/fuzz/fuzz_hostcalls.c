@@ -152,6 +152,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         /* A guest may legitimately wait for a long time; keep the waits of one input short. */
         if (strcmp(row->module, "fastly_async_io") == 0 && strcmp(row->name, "select") == 0)
             args[2] = 1 + args[2] % 3;
+        if (trace)
+            fprintf(stderr, "%s.%s ...\n", row->module, row->name);
         uint32_t st = fhc_call(&req, i, args);
         if (trace)
             fprintf(stderr, "%s.%s(%llx, %llx, %llx, ...) = %u\n", row->module, row->name,
