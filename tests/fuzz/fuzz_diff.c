@@ -1,7 +1,7 @@
 /* fuzz_diff.c: differential libFuzzer target: the input drives a generator of valid modules
  * (1-16 functions without parameters returning i32 or i64, built from random expression trees
  * over the integer and float instructions, locals, loads and stores, memory.size/grow, select,
- * if/else, bounded loops and calls to earlier functions, with a data segment), which run in
+ * if/else, bounded loops and a call to an earlier function, with a data segment), which run in
  * Fastlike's engine and in wabt's `wasm-interp --run-all-exports`. Every exported function must
  * give the same value, or trap for the same reason, in both. Float results are only observed
  * through comparisons and conversions to integers, never through their bits (NaN signs and
@@ -94,6 +94,7 @@ typedef struct gen {
     int nfuncs; /* functions defined before the current one (callable) */
     int ftype[MAX_FUNCS];
     bool in_loop;
+    bool called; /* one call per function at most, so the work stays linear in the calls */
 } gen;
 
 /* locals: 0,1 i32; 2,3 i64; 4 f32; 5 f64; 6 the loop counter (i32) */
@@ -272,10 +273,11 @@ static void expr(gen *g, int t, int depth)
             byte(g->b, 0x0b);
             return;
         default:
-            if (t <= T_I64 && !g->in_loop)
+            if (t <= T_I64 && !g->in_loop && !g->called)
                 for (int j = 0; j < g->nfuncs; j++) {
                     int f = (c / 5 + j) % g->nfuncs;
                     if (g->ftype[f] == t) {
+                        g->called = true;
                         byte(g->b, 0x10);
                         uleb(g->b, (uint64_t)f);
                         return;
@@ -468,6 +470,7 @@ static uint8_t *generate(const uint8_t *data, size_t size, size_t *len, int *nfu
         g.ftype[i] = ftype[i];
         g.budget = 120;
         g.in_loop = false;
+        g.called = false;
         /* locals: 2 i32, 2 i64, 1 f32, 1 f64, 1 i32 (loop counter) */
         put(&body, "\x05\x02\x7f\x02\x7e\x01\x7d\x01\x7c\x01\x7f", 11);
         expr(&g, ftype[i], 6);
