@@ -387,7 +387,7 @@ bench-prof-instr: $(B)/bench-prof-instr build/guests/srv_app.wasm
 # libFuzzer targets, one per tests/fuzz/fuzz_NAME.c, each with its seed corpus tests/fuzz/corpus/NAME/
 # and an optional dictionary tests/fuzz/NAME.dict. The library is built once more with clang and
 # -fsanitize=fuzzer-no-link,address,undefined into build/fuzzlib/. `make test-fuzz` (part of
-# `make test`) runs each target for FUZZ_SECONDS (default 17) and fails on any crash; `make fuzz`
+# `make test`) runs each target for FUZZ_SECONDS (default 15) and fails on any crash; `make fuzz`
 # runs each for FUZZ_SECONDS (default 300); `make fuzz-NAME` runs one (`make fuzz-wasm` keeps its
 # own runner, tests/fuzz/run.sh, seeded from the spec testsuite). tests/fuzz/regressions/NAME/
 # holds every input that once crashed a target; each run replays them first.
@@ -400,7 +400,7 @@ build/fuzzlib/fuzz/fuzz_%: tests/fuzz/fuzz_%.c build/fuzzlib/libfastlike.a $(wil
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Itests/fuzz $(CFLAGS) -fsanitize=fuzzer -o $@ $< build/fuzzlib/libfastlike.a $(LDLIBS)
 test-fuzz: fuzz-build
-	@sh tests/fuzz/run-all.sh $(or $(FUZZ_SECONDS),17) $(FUZZ_NAMES)
+	@sh tests/fuzz/run-all.sh $(or $(FUZZ_SECONDS),15) $(FUZZ_NAMES)
 fuzz: fuzz-build
 	@sh tests/fuzz/run-all.sh $(or $(FUZZ_SECONDS),300) $(FUZZ_NAMES)
 $(filter-out fuzz-wasm,$(FUZZ_NAMES:%=fuzz-%)): fuzz-build
