@@ -1,7 +1,9 @@
 /* fuzz_diff.c: differential libFuzzer target: the input drives a generator of valid modules
  * (1-16 functions without parameters returning i32 or i64, built from random expression trees
- * over the integer and float instructions, locals, loads and stores, memory.size/grow, select,
- * if/else, bounded loops and a call to an earlier function, with a data segment), which run in
+ * over the integer and float instructions, locals, two mutable globals, loads and stores,
+ * memory.size/grow, select, if/else, bounded loops and one call (direct, or call_indirect
+ * through a table that also has null slots) to an earlier function, with a data segment and an
+ * element segment), which run in
  * Fastlike's engine and in wabt's `wasm-interp --run-all-exports`. Every exported function must
  * give the same value, or trap for the same reason, in both. Float results are only observed
  * through comparisons and conversions to integers, never through their bits (NaN signs and
@@ -92,6 +94,7 @@ typedef struct gen {
     buf *b;
     int budget; /* nodes left in this function */
     int nfuncs; /* functions defined before the current one (callable) */
+    int ntotal; /* functions in the module (the table has 2 null slots after them) */
     int ftype[MAX_FUNCS];
     bool in_loop;
     bool called; /* one call per function at most, so the work stays linear in the calls */
@@ -182,11 +185,16 @@ static void statement(gen *g, int depth)
         expr(g, st[i].t, depth - 1);
         byte(g->b, st[i].op);
         memarg(g, st[i].align);
-    } else if (k < 220 || g->in_loop) { /* local.set */
+    } else if (k < 220 || g->in_loop) { /* local.set or global.set */
         int t = rd8(g->s) % 4;
         expr(g, t, depth - 1);
-        byte(g->b, 0x21);
-        uleb(g->b, (uint64_t)local_of[t][rd8(g->s) & 1]);
+        if (t <= T_I64 && (k & 1)) {
+            byte(g->b, 0x24);
+            uleb(g->b, (uint64_t)t);
+        } else {
+            byte(g->b, 0x21);
+            uleb(g->b, (uint64_t)local_of[t][rd8(g->s) & 1]);
+        }
     } else { /* counter = 0; loop { stmt; counter += 1; br_if counter < N } */
         uint32_t n = 1 + rd8(g->s) % 16;
         byte(g->b, 0x41);
@@ -246,8 +254,8 @@ static void expr(gen *g, int t, int depth)
         return;
     }
     uint8_t c = rd8(g->s);
-    if (k < 56) { /* shared forms: statement first, local.tee, select, if/else, call */
-        switch (c % 5) {
+    if (k < 64) { /* shared forms: statement first, local.tee, select, if/else, global, calls */
+        switch (c % 7) {
         case 0:
             statement(g, depth - 1);
             expr(g, t, depth - 1);
@@ -272,10 +280,39 @@ static void expr(gen *g, int t, int depth)
             expr(g, t, depth - 1);
             byte(g->b, 0x0b);
             return;
+        case 4:
+            if (t <= T_I64) {
+                byte(g->b, 0x23); /* global.get */
+                uleb(g->b, (uint64_t)t);
+            } else {
+                constant(g, t);
+            }
+            return;
+        case 5: /* call_indirect: an earlier function (maybe of the other type), or a null or
+                   out-of-range slot; never the function itself or a later one */
+            if (t <= T_I64 && !g->in_loop && !g->called) {
+                uint8_t how = rd8(g->s);
+                g->called = true;
+                if (how < 200 && g->nfuncs > 0) {
+                    expr(g, T_I32, depth - 1);
+                    byte(g->b, 0x41);
+                    sleb(g->b, g->nfuncs);
+                    byte(g->b, 0x70); /* i32.rem_u */
+                } else {
+                    byte(g->b, 0x41);
+                    sleb(g->b, g->ntotal + how % 3);
+                }
+                byte(g->b, 0x11);
+                uleb(g->b, (uint64_t)t);
+                byte(g->b, 0x00);
+                return;
+            }
+            constant(g, t);
+            return;
         default:
             if (t <= T_I64 && !g->in_loop && !g->called)
                 for (int j = 0; j < g->nfuncs; j++) {
-                    int f = (c / 5 + j) % g->nfuncs;
+                    int f = (c / 7 + j) % g->nfuncs;
                     if (g->ftype[f] == t) {
                         g->called = true;
                         byte(g->b, 0x10);
@@ -440,31 +477,13 @@ static void section(buf *m, uint8_t id, buf *body)
 static uint8_t *generate(const uint8_t *data, size_t size, size_t *len, int *nfuncs)
 {
     src s = {data, data + size};
-    buf m = {0}, sec = {0}, body = {0};
+    buf m = {0}, sec = {0}, body = {0}, code = {0};
     int n = 1 + rd8(&s) % MAX_FUNCS, ftype[MAX_FUNCS];
     for (int i = 0; i < n; i++)
         ftype[i] = rd8(&s) & 1;
-    put(&m, "\0asm\1\0\0\0", 8);
-    put(&sec, "\x02\x60\x00\x01\x7f\x60\x00\x01\x7e", 9); /* () -> i32, () -> i64 */
-    section(&m, 1, &sec);
-    uleb(&sec, (uint64_t)n);
-    for (int i = 0; i < n; i++)
-        uleb(&sec, (uint64_t)ftype[i]);
-    section(&m, 3, &sec);
-    put(&sec, "\x01\x01\x01\x02", 4); /* memory: min 1, max 2 pages */
-    section(&m, 5, &sec);
-    uleb(&sec, (uint64_t)n);
-    for (int i = 0; i < n; i++) {
-        char name[8];
-        snprintf(name, sizeof name, "f%d", i);
-        uleb(&sec, strlen(name));
-        put(&sec, name, strlen(name));
-        byte(&sec, 0x00);
-        uleb(&sec, (uint64_t)i);
-    }
-    section(&m, 7, &sec);
-    uleb(&sec, (uint64_t)n);
-    gen g = {.s = &s, .b = &body};
+    /* the bodies first (they read most of the input), the sections in their order after */
+    uleb(&code, (uint64_t)n);
+    gen g = {.s = &s, .b = &body, .ntotal = n};
     for (int i = 0; i < n; i++) {
         g.nfuncs = i;
         g.ftype[i] = ftype[i];
@@ -475,11 +494,45 @@ static uint8_t *generate(const uint8_t *data, size_t size, size_t *len, int *nfu
         put(&body, "\x05\x02\x7f\x02\x7e\x01\x7d\x01\x7c\x01\x7f", 11);
         expr(&g, ftype[i], 6);
         byte(&body, 0x0b);
-        uleb(&sec, body.len);
-        put(&sec, body.p, body.len);
+        uleb(&code, body.len);
+        put(&code, body.p, body.len);
         body.len = 0;
     }
-    section(&m, 10, &sec);
+    put(&m, "\0asm\1\0\0\0", 8);
+    put(&sec, "\x02\x60\x00\x01\x7f\x60\x00\x01\x7e", 9); /* () -> i32, () -> i64 */
+    section(&m, 1, &sec);
+    uleb(&sec, (uint64_t)n);
+    for (int i = 0; i < n; i++)
+        uleb(&sec, (uint64_t)ftype[i]);
+    section(&m, 3, &sec);
+    put(&sec, "\x01\x70\x00", 3); /* a funcref table: every function, then 2 null slots */
+    uleb(&sec, (uint64_t)n + 2);
+    section(&m, 4, &sec);
+    put(&sec, "\x01\x01\x01\x02", 4); /* memory: min 1, max 2 pages */
+    section(&m, 5, &sec);
+    put(&sec, "\x02\x7f\x01\x41", 4); /* globals: mutable i32 and i64 */
+    sleb(&sec, (int32_t)rd32(&s));
+    put(&sec, "\x0b\x7e\x01\x42", 4);
+    uint64_t hi = rd32(&s);
+    sleb(&sec, (int64_t)(hi << 32 | rd32(&s)));
+    byte(&sec, 0x0b);
+    section(&m, 6, &sec);
+    uleb(&sec, (uint64_t)n);
+    for (int i = 0; i < n; i++) {
+        char name[8];
+        snprintf(name, sizeof name, "f%d", i);
+        uleb(&sec, strlen(name));
+        put(&sec, name, strlen(name));
+        byte(&sec, 0x00);
+        uleb(&sec, (uint64_t)i);
+    }
+    section(&m, 7, &sec);
+    put(&sec, "\x01\x00\x41\x00\x0b", 5); /* elements: table[0..n) = functions 0..n-1 */
+    uleb(&sec, (uint64_t)n);
+    for (int i = 0; i < n; i++)
+        uleb(&sec, (uint64_t)i);
+    section(&m, 9, &sec);
+    section(&m, 10, &code);
     /* one data segment at 0 with 16 input bytes */
     uint8_t init[16];
     for (int i = 0; i < 16; i++)
@@ -489,6 +542,7 @@ static uint8_t *generate(const uint8_t *data, size_t size, size_t *len, int *nfu
     section(&m, 11, &sec);
     free(sec.p);
     free(body.p);
+    free(code.p);
     *len = m.len;
     *nfuncs = n;
     return m.p;
@@ -511,6 +565,12 @@ static const char *trap_words(fwe_trap_kind k)
         return "out of bounds memory access";
     case FWE_TRAP_STACK_EXHAUSTED:
         return "call stack exhausted";
+    case FWE_TRAP_TABLE_OOB:
+        return "undefined table index";
+    case FWE_TRAP_UNINITIALIZED_ELEMENT:
+        return "uninitialized table element";
+    case FWE_TRAP_INDIRECT_TYPE_MISMATCH:
+        return "indirect call signature mismatch";
     default:
         return "other trap";
     }
