@@ -400,7 +400,7 @@ build/fuzzlib/fuzz/fuzz_%: tests/fuzz/fuzz_%.c build/fuzzlib/libfastlike.a $(wil
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Itests/fuzz $(CFLAGS) -fsanitize=fuzzer -o $@ $< build/fuzzlib/libfastlike.a $(LDLIBS)
 test-fuzz: fuzz-build
-	@sh tests/fuzz/run-all.sh $(or $(FUZZ_SECONDS),15) $(FUZZ_NAMES)
+	@sh tests/fuzz/run-all.sh -fresh $(or $(FUZZ_SECONDS),15) $(FUZZ_NAMES)
 fuzz: fuzz-build
 	@sh tests/fuzz/run-all.sh $(or $(FUZZ_SECONDS),300) $(FUZZ_NAMES)
 $(filter-out fuzz-wasm,$(FUZZ_NAMES:%=fuzz-%)): fuzz-build
