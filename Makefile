@@ -64,6 +64,7 @@ test: deps
 	$(MAKE) test-rel
 	$(MAKE) test-asan
 	$(MAKE) build-clang
+	$(MAKE) test-fuzz
 	@echo "make test: all suites passed"
 
 # The code must also build warning-free with clang (the default CC is gcc).
@@ -476,3 +477,26 @@ $(B)/bench-soak-load: bench/soak_load.c tests/unit/server/http_client.h
 bench-soak: deps all $(B)/bench-soak-load build/bench/c/hello.wasm build/bench/js/hello.wasm
 	@sh bench/soak.sh bin/fastlike $(B)/bench-soak-load build/bench/c/hello.wasm build/bench/js/hello.wasm
 # ---- end reliability block ----
+# ---- fuzz block (tests/fuzz/, docs/reliability.md) ----
+# libFuzzer targets, one per tests/fuzz/fuzz_NAME.c, each with its seed corpus tests/fuzz/corpus/NAME/
+# and an optional dictionary tests/fuzz/NAME.dict. The library is built once more with clang and
+# -fsanitize=fuzzer-no-link,address,undefined into build/fuzzlib/. `make test-fuzz` (part of
+# `make test`) runs each target for FUZZ_SECONDS (default 15) and fails on any crash; `make fuzz`
+# runs each for FUZZ_SECONDS (default 300); `make fuzz-NAME` runs one (`make fuzz-wasm` keeps its
+# own runner, tests/fuzz/run.sh, seeded from the spec testsuite). tests/fuzz/regressions/NAME/
+# holds every input that once crashed a target; each run replays them first.
+FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_LIB_FLAGS := VARIANT=fuzzlib CC=clang OPT="-O1 -g" EXTRA_CFLAGS="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
+.PHONY: fuzz-build test-fuzz fuzz $(filter-out fuzz-wasm,$(FUZZ_NAMES:%=fuzz-%))
+fuzz-build:
+	@$(MAKE) -s --no-print-directory $(FUZZ_LIB_FLAGS) $(FUZZ_NAMES:%=build/fuzzlib/fuzz/fuzz_%)
+build/fuzzlib/fuzz/fuzz_%: tests/fuzz/fuzz_%.c build/fuzzlib/libfastlike.a $(wildcard tests/fuzz/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Itests/fuzz $(CFLAGS) -fsanitize=fuzzer -o $@ $< build/fuzzlib/libfastlike.a $(LDLIBS)
+test-fuzz: fuzz-build
+	@sh tests/fuzz/run-all.sh -fresh $(or $(FUZZ_SECONDS),15) $(FUZZ_NAMES)
+fuzz: fuzz-build
+	@sh tests/fuzz/run-all.sh $(or $(FUZZ_SECONDS),300) $(FUZZ_NAMES)
+$(filter-out fuzz-wasm,$(FUZZ_NAMES:%=fuzz-%)): fuzz-build
+	@sh tests/fuzz/run-all.sh $(or $(FUZZ_SECONDS),300) $(@:fuzz-%=%)
+# ---- end fuzz block ----

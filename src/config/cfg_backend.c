@@ -10,6 +10,20 @@
 #include <string.h>
 #include <strings.h>
 
+/* Refuses a value holding a control byte (no address has one) without echoing it, so the error
+ * stays one printable line. Returns 0, or -1 with a message in err. */
+static int check_printable(const char *s, char *err, size_t errlen)
+{
+    for (size_t i = 0; s[i]; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x20 || c == 0x7f) {
+            snprintf(err, errlen, "control character 0x%02x at byte %zu", c, i + 1);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 void cfg_backend_deinit(cfg_backend *b)
 {
     if (!b)
@@ -109,7 +123,8 @@ cfg_status cfg_host_port_check(const char *s, char *err, size_t errlen)
     const char *host;
     size_t hostlen;
     long port;
-    if (split_host_port(s, strlen(s), &host, &hostlen, &port, 1, err, errlen) != 0)
+    if (check_printable(s, err, errlen) != 0 ||
+        split_host_port(s, strlen(s), &host, &hostlen, &port, 1, err, errlen) != 0)
         return CFG_ERR_VALUE;
     if (port < 0) {
         snprintf(err, errlen, "'%s': expected HOST:PORT (e.g. localhost:5000)", s);
@@ -193,6 +208,8 @@ cfg_status cfg_backend_parse(const char *spec, cfg_backend *out, char *err, size
     cfg_status st = CFG_ERR_VALUE;
 
     const char *addr = spec;
+    if (check_printable(spec, err, errlen) != 0)
+        goto fail;
     size_t nlen = name_length(spec);
     if (nlen != (size_t)-1) {
         for (size_t i = 0; i < nlen; i++) {

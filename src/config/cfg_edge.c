@@ -3,6 +3,7 @@
 #include "config/cfg_edge.h"
 #include "config/cfg_geo_mmdb.h"
 #include "util/util_str.h"
+#include "config/cfg_json.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -212,6 +213,8 @@ static cfg_status add_named(void *arr_ptr, size_t *n, const edge_kind *kind, con
     edge_item item;
     memset(&item, 0, sizeof item);
     st = kind->load(&item, name, path, err, errlen);
+    if (st != CFG_OK)
+        cfg_json_one_line(err); /* messages quote keys, which may hold newlines */
     if (st != CFG_OK || !append_item(arr_ptr, n, kind->size, &item)) {
         kind->deinit(&item);
         return st != CFG_OK ? st : nomem(err, errlen);
@@ -306,6 +309,7 @@ cfg_status cfg_edge_set_geo(cfg_edge *e, const char *json_path, char *err, size_
                             ? cfg_geo_load_mmdb(json_path, geo, err, errlen)
                             : cfg_geo_load(json_path, geo, err, errlen);
         if (st != CFG_OK) {
+            cfg_json_one_line(err);
             cfg_geo_deinit(geo);
             free(geo);
             return st;
@@ -328,6 +332,7 @@ cfg_status cfg_edge_set_device(cfg_edge *e, const char *json_path, char *err, si
         }
         cfg_status st = cfg_device_load(json_path, dev, err, errlen);
         if (st != CFG_OK) {
+            cfg_json_one_line(err);
             cfg_device_deinit(dev);
             free(dev);
             return st;

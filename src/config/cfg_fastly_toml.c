@@ -6,6 +6,7 @@
  * lookups}.c. */
 #include "config/cfg_fastly_toml_int.h"
 #include "util/util_str.h"
+#include "config/cfg_json.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -31,6 +32,7 @@ cfg_status cfg_ft_bad(cfg_ft *f, cfg_status st, const cfg_toml_value *at, const 
         snprintf(f->err, f->errlen, "%s:%u:%u: %s: %s", f->path, at->line, at->column, where, msg);
     else
         snprintf(f->err, f->errlen, "%s: %s: %s", f->path, where, msg);
+    cfg_json_one_line(f->err); /* a quoted value or key may hold a newline */
     return st;
 }
 

@@ -37,6 +37,7 @@ cfg_status cfg_json_load(const char *path, json_t **out, char *err, size_t errle
             snprintf(err, errlen, "%s:%d:%d: invalid JSON: %s", path, je.line, je.column, je.text);
         else
             snprintf(err, errlen, "%s: invalid JSON: %s", path, je.text);
+        cfg_json_one_line(err); /* jansson quotes the text near the error, newlines included */
         return CFG_ERR_JSON;
     }
     *out = root;
@@ -109,4 +110,11 @@ char *cfg_json_strdup(const json_t *str, size_t *len)
     if (d && len)
         *len = n;
     return d;
+}
+
+void cfg_json_one_line(char *msg)
+{
+    for (; *msg; msg++)
+        if ((unsigned char)*msg < 0x20 || *msg == 0x7f)
+            *msg = '?';
 }

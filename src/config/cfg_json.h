@@ -45,4 +45,8 @@ const char *cfg_json_type_name(const json_t *v);
 /* Copies a JSON string value (length kept: JSON strings may hold any byte but NUL here). */
 char *cfg_json_strdup(const json_t *str, size_t *len);
 
+/* Replaces every control byte of an error message (a key or text quoted from a file may hold a
+ * newline) by '?', so the message stays one line. */
+void cfg_json_one_line(char *msg);
+
 #endif

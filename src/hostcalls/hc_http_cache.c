@@ -189,9 +189,13 @@ static hc_status do_lookup(fwe_caller *caller, uint64_t *slots, bool txn)
     }
     memcpy(h->key, key, key_len);
     h->key_len = key_len;
-    if (txn)
-        hc_cache_txn_lookup(c, h->key, key_len, &r->headers, true, &h->found, &h->oblig);
-    else
+    if (txn && !hc_cache_txn_lookup_owned(c, h->key, key_len, &r->headers, true, ctx, &h->found,
+                                          &h->oblig))
+        /* as fastly_cache: waiting for this request's own obligation would never end */
+        hc_log(ctx, 0,
+               "http cache: a transaction waits for the insert this same request must do "
+               "(insert or abandon first); it ends empty instead of waiting forever");
+    else if (!txn)
         h->found = hc_cache_lookup(c, h->key, key_len, &r->headers);
     /* -v 1: hit or miss of the transactions SDKs make for fetch; -v 2: every lookup */
     hc_cache_info in = {0};

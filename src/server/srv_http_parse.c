@@ -283,6 +283,10 @@ enum {
     CK_TRAILER, /* at the start of a trailer line (or the final empty line) */
     CK_TRAILER_LINE,
     CK_DONE,
+    /* a CR was read (maybe at the end of one read): only LF may follow */
+    CK_EXT_LF,
+    CK_TRAILER_LF,
+    CK_TRAILER_LINE_LF,
 };
 
 static int hex_value(uint8_t c)
@@ -332,6 +336,10 @@ srv_chunked_result srv_chunked_decode(srv_chunked *c, const uint8_t *in, size_t 
             c->state = CK_EXT;
             break;
         }
+        case CK_EXT_LF:
+            if (b != '\n')
+                goto error;
+            /* fall through */
         case CK_EXT:
             if (b == '\n') {
                 i++;
@@ -339,9 +347,12 @@ srv_chunked_result srv_chunked_decode(srv_chunked *c, const uint8_t *in, size_t 
                 c->state = c->remaining ? CK_DATA : CK_TRAILER;
                 break;
             }
-            if (b == '\r' && !(i + 1 >= inlen || in[i + 1] == '\n'))
-                goto error;
-            if (b != '\r' && b != '\t' && (b < 0x20 || b == 0x7f))
+            if (b == '\r') {
+                i++;
+                c->state = CK_EXT_LF;
+                break;
+            }
+            if (b != '\t' && (b < 0x20 || b == 0x7f))
                 goto error;
             if (++c->line_len > MAX_CHUNK_LINE)
                 goto error;
@@ -381,11 +392,14 @@ srv_chunked_result srv_chunked_decode(srv_chunked *c, const uint8_t *in, size_t 
             c->state = CK_SIZE;
             c->line_len = 0;
             break;
+        case CK_TRAILER_LF:
+            if (b != '\n')
+                goto error;
+            /* fall through */
         case CK_TRAILER:
             if (b == '\r') {
                 i++;
-                if (i < inlen && in[i] != '\n')
-                    goto error;
+                c->state = CK_TRAILER_LF;
                 break;
             }
             if (b == '\n') {
@@ -396,11 +410,16 @@ srv_chunked_result srv_chunked_decode(srv_chunked *c, const uint8_t *in, size_t 
             c->state = CK_TRAILER_LINE;
             c->line_len = 0;
             break;
+        case CK_TRAILER_LINE_LF:
+            if (b != '\n')
+                goto error;
+            /* fall through */
         case CK_TRAILER_LINE:
             if (b == '\n') {
                 c->state = CK_TRAILER;
-            } else if (++c->line_len > MAX_CHUNK_LINE || (b < 0x20 && b != '\t' && b != '\r') ||
-                       b == 0x7f) {
+            } else if (b == '\r') {
+                c->state = CK_TRAILER_LINE_LF;
+            } else if (++c->line_len > MAX_CHUNK_LINE || (b < 0x20 && b != '\t') || b == 0x7f) {
                 goto error;
             }
             i++;

@@ -417,6 +417,23 @@ static void test_lookup_errors(void)
     EXPECT_ST(fastly_http_cache_close(BAD_HANDLE), ST_BADF);
 }
 
+/* Found by fuzz_hostcalls: a second transaction on a key whose obligation the same request
+ * holds waited forever. It now ends at once with neither a hit nor an obligation. */
+static void test_second_transaction_in_the_same_request(void)
+{
+    fastly_request_handle req = request("http://example.com/self", "GET");
+    fastly_http_cache_handle first = txn(req, "self-wait");
+    EXPECT_INT(state_of(first), MUST);
+    fastly_http_cache_handle second = txn(req, "self-wait");
+    EXPECT_INT(state_of(second), 0);
+    EXPECT_ST(fastly_http_cache_close(second), ST_OK);
+    EXPECT_ST(fastly_http_cache_transaction_abandon(first), ST_OK);
+    /* once abandoned, the key is free again for this request */
+    fastly_http_cache_handle third = txn(req, "self-wait");
+    EXPECT_INT(state_of(third), MUST);
+    EXPECT_ST(fastly_http_cache_transaction_abandon(third), ST_OK);
+}
+
 int main(void)
 {
     test_request_helpers();
@@ -424,5 +441,6 @@ int main(void)
     test_stale_update_choose();
     test_update_not_cacheable_abandon();
     test_lookup_errors();
+    test_second_transaction_in_the_same_request();
     return hc_done();
 }

@@ -63,6 +63,17 @@ static void check_string_kind(string_add_fn add, string_get_fn get)
     CHECK_EQ_INT(add(&e, "bad", write_file("type.json", "{\"n\": 1}"), err, sizeof err),
                  CFG_ERR_JSON);
     CHECK_STR_CONTAINS(err, "key \"n\": value must be a string, found a number");
+    /* found by fuzz_json_edge: a newline quoted from the file (by jansson, or in a key) made the
+     * error two lines */
+    CHECK_EQ_INT(
+        add(&e, "bad", write_file("nl.json", "{\"city\\\n00e9\": \"x\"}"), err, sizeof err),
+        CFG_ERR_JSON);
+    CHECK_STR_CONTAINS(err, "nl.json:2:0: invalid JSON: invalid escape"); /* + near '"city\?' */
+    CHECK(strchr(err, '\n') == NULL);
+    CHECK_EQ_INT(add(&e, "bad", write_file("nlkey.json", "{\"a\\nb\": 1}"), err, sizeof err),
+                 CFG_ERR_JSON);
+    CHECK_STR_CONTAINS(err, "key \"a?b\": value must be a string, found a number");
+    CHECK(strchr(err, '\n') == NULL);
     CHECK_EQ_INT(add(&e, "bad", tmp_path("missing.json"), err, sizeof err), CFG_ERR_FILE);
     CHECK_STR_CONTAINS(err, "missing.json: cannot read");
     CHECK(same_edge(&e, &snap));

@@ -406,6 +406,9 @@ TEST(secret_stores)
                "name");
     EXPECT_ERR("[local_server.secret_stores]\ns = [{ key = \"a/b\", data = \"x\" }]\n",
                CFG_ERR_TOML, ":2:14: local_server.secret_stores.s[0]: Invalid secret name: a/b");
+    /* found by fuzz_fastly_toml: a quoted name holding "\n" made a two-line message */
+    EXPECT_ERR("[local_server.secret_stores]\ns = [{ key = \"a\\nb\", data = \"x\" }]\n",
+               CFG_ERR_TOML, ":2:14: local_server.secret_stores.s[0]: Invalid secret name: a?b");
     /* a secret's value never appears in a message, only the store and key names */
     char err2[2048];
     CHECK_EQ_INT(load("[local_server.secret_stores]\ns = [{ key = \"ok\", data = \"hunter2\" },"

@@ -203,6 +203,10 @@ TEST(backend_errors)
     EXPECT_ERR(CFG_ERR_VALUE, "port must be a number 1..65535", "-backend", "h:0");
     EXPECT_ERR(CFG_ERR_VALUE, "missing host", "-backend", "http://:80");
     EXPECT_ERR(CFG_ERR_VALUE, "put an IPv6 address in brackets", "-backend", "::1:80");
+    /* found by fuzz_backend: the value was echoed with its newline, a two-line error */
+    EXPECT_ERR(CFG_ERR_VALUE, "-backend: control character 0x0a at byte 6", "-backend",
+               "apiap\ni=[:::?p0");
+    EXPECT_ERR(CFG_ERR_VALUE, "-bind: control character 0x0d at byte 2", "-bind", "h\r:80");
 }
 
 TEST(override_host)

@@ -159,7 +159,30 @@ TEST(chunked_errors)
     }
 }
 
+/* Found by fuzz_http_head: a bare CR in a chunk extension or trailer line was accepted when it
+ * happened to be the last byte of one read (the next read did not know a CR came before). Any
+ * split must refuse it, as reading the body in one piece does. */
+TEST(bare_cr_refused_however_the_body_is_split)
+{
+    static const char *const bad[] = {
+        "3;dient\rExpect: \r\n\r\nabc\r\n0\r\n\r\n",
+        "3;x\rabc\r\n0\r\n\r\n",
+        "3\r\nabc\r\n0\r\nT: a\rb\r\n\r\n",
+        "3\r\nabc\r\n0\r\n\rX\r\n\r\n",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        for (size_t step = 1; step <= strlen(bad[i]); step++) {
+            char out[64];
+            size_t olen, used;
+            srv_chunked_result res = decode_all(bad[i], strlen(bad[i]), step, out, &olen, &used);
+            if (res != SRV_CHUNKED_ERROR)
+                fprintf(stderr, "  case %zu, pieces of %zu: %d\n", i, step, (int)res);
+            CHECK_EQ_INT(res, SRV_CHUNKED_ERROR);
+        }
+}
+
 HARNESS_MAIN(RUN(complete_head_and_fields); RUN(incomplete_heads_ask_for_more);
              RUN(framing_errors_have_their_status);
              RUN(a_bad_method_is_refused_before_the_line_ends); RUN(connection_and_expect);
-             RUN(chunked_decoding_in_any_pieces); RUN(chunked_errors);)
+             RUN(chunked_decoding_in_any_pieces); RUN(chunked_errors);
+             RUN(bare_cr_refused_however_the_body_is_split);)
