@@ -324,11 +324,6 @@ bool fwe_linker_resolve(fwe_linker *l, const fwe_import *imp, const fwe_functype
     return true;
 }
 
-bool fwe_linker_is_stub(const fwe_func *f)
-{
-    return f && f->host == missing_import;
-}
-
 uint32_t fwe_linker_resolve_module(fwe_linker *l, const fwe_module *m, fwe_extern *out)
 {
     pthread_mutex_lock(&l->lock);

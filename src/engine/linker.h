@@ -12,7 +12,6 @@ bool fwe_linker_resolve(fwe_linker *l, const fwe_import *imp, const fwe_functype
  * m->nimports, or the index of the first import that cannot be resolved. A linker's entries never
  * change once added, so the last module's resolution is remembered and copied. */
 uint32_t fwe_linker_resolve_module(fwe_linker *l, const fwe_module *m, fwe_extern *out);
-bool fwe_linker_is_stub(const fwe_func *f);
 fwe_func *fwe_host_func_new(fwe_engine *engine, const uint8_t *types, uint32_t np, uint32_t nr,
                             fwe_host_fn fn, void *data);
 
