@@ -31,6 +31,26 @@ HARNESS_UNUSED static void harness_fail_head(const char *file, int line)
     fprintf(stderr, "  %s:%d: ", file, line);
 }
 
+/* The whole file at `path` in a fresh allocation (at least one byte, so an empty file is not
+ * NULL), its length in *len; NULL when it cannot be read. */
+HARNESS_UNUSED static uint8_t *harness_read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    uint8_t *b = n >= 0 ? malloc(n > 0 ? (size_t)n : 1) : NULL;
+    if (b && fread(b, 1, (size_t)n, f) != (size_t)n) {
+        free(b);
+        b = NULL;
+    }
+    fclose(f);
+    *len = n > 0 ? (size_t)n : 0;
+    return b;
+}
+
 #define TEST(name) static void test_##name(void)
 
 #define CHECK(cond)                                                                                \

@@ -11,29 +11,11 @@
 #include <time.h>
 #include <unistd.h>
 
-static uint8_t *read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *b = malloc(n > 0 ? (size_t)n : 1);
-    if (b && fread(b, 1, (size_t)n, f) != (size_t)n) {
-        free(b);
-        b = NULL;
-    }
-    fclose(f);
-    *len = (size_t)n;
-    return b;
-}
-
 /* Loads a module built from tests/unit/engine/wat/ (NULL, with a failed check, when it cannot). */
 static fwe_module *load_wat_module(fwe_engine *e, const char *path)
 {
     size_t len;
-    uint8_t *bytes = read_file(path, &len);
+    uint8_t *bytes = harness_read_file(path, &len);
     CHECK(bytes != NULL);
     if (!bytes)
         return NULL;
@@ -71,7 +53,7 @@ static bool setup(fixture *fx, bool allow_missing, fwe_instance_config *cfg)
 {
     memset(fx, 0, sizeof *fx);
     size_t len;
-    uint8_t *bytes = read_file("build/wat/traps.wasm", &len);
+    uint8_t *bytes = harness_read_file("build/wat/traps.wasm", &len);
     CHECK(bytes != NULL);
     if (!bytes)
         return false;
@@ -659,7 +641,7 @@ TEST(failed_instantiation_outlives_its_module)
     /* an instance whose initialisation trapped after writing into an imported table is kept (its
      * functions sit in that table), and freed after the module with the engine */
     size_t len;
-    uint8_t *bytes = read_file("build/wat/oob_data_table.wasm", &len);
+    uint8_t *bytes = harness_read_file("build/wat/oob_data_table.wasm", &len);
     CHECK(bytes != NULL);
     if (!bytes)
         return;
@@ -690,7 +672,7 @@ TEST(failed_instantiation_without_escape_is_freed_at_once)
      * funcref-taking function, so a trapping instantiation is not kept (it used to leak its memory
      * mapping on every request) */
     size_t len;
-    uint8_t *bytes = read_file("build/wat/oob_data.wasm", &len);
+    uint8_t *bytes = harness_read_file("build/wat/oob_data.wasm", &len);
     CHECK(bytes != NULL);
     if (!bytes)
         return;

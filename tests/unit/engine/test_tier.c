@@ -20,24 +20,6 @@ enum { F_FIB = 1, F_SIEVE = 4, F_SPIN = 11, F_DRIVE = 13, F_STEP = 14 };
 
 static char cache_dir[64];
 
-static uint8_t *read_all(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *b = malloc(n > 0 ? (size_t)n : 1);
-    if (b && fread(b, 1, (size_t)n, f) != (size_t)n) {
-        free(b);
-        b = NULL;
-    }
-    fclose(f);
-    *len = (size_t)n;
-    return b;
-}
-
 typedef struct run {
     fwe_engine *engine;
     fwe_module *module;
@@ -77,7 +59,7 @@ static bool start(run *r, fwe_tier_mode mode, tick_state *ts)
     memset(r, 0, sizeof *r);
     fwe_tier_set(mode);
     size_t len;
-    uint8_t *bytes = read_all(WASM, &len);
+    uint8_t *bytes = harness_read_file(WASM, &len);
     CHECK(bytes != NULL);
     if (!bytes)
         return false;
@@ -336,7 +318,7 @@ static void scribble(const char *path, void *arg)
 static void count_elf(const char *path, void *arg)
 {
     size_t len;
-    uint8_t *b = read_all(path, &len);
+    uint8_t *b = harness_read_file(path, &len);
     if (b && len > 4 &&
         memcmp(b,
                "\x7f"
@@ -431,7 +413,7 @@ static int wait_child(pid_t pid)
 static char *slurp(const char *path)
 {
     size_t len;
-    uint8_t *b = read_all(path, &len);
+    uint8_t *b = harness_read_file(path, &len);
     if (!b)
         return calloc(1, 1);
     char *s = realloc(b, len + 1);

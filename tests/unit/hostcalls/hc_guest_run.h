@@ -192,24 +192,6 @@ static int guest_output(void *user, int fd, const uint8_t *data, size_t len)
     return 0;
 }
 
-static uint8_t *read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *b = n > 0 ? malloc((size_t)n) : NULL;
-    if (b && fread(b, 1, (size_t)n, f) != (size_t)n) {
-        free(b);
-        b = NULL;
-    }
-    fclose(f);
-    *len = (size_t)n;
-    return b;
-}
-
 /* Runs build/guests/<name>.wasm with argv {name, arg} against `ctx`; ends the request with
  * hc_ctx_finish. Returns false (with a message on stderr) when the guest could not run. */
 static bool run_guest(const char *name, const char *arg, hc_ctx *ctx, guest_result *r)
@@ -219,7 +201,7 @@ static bool run_guest(const char *name, const char *arg, hc_ctx *ctx, guest_resu
     char path[256];
     snprintf(path, sizeof path, "build/guests/%s.wasm", name);
     size_t len = 0;
-    uint8_t *bytes = read_file(path, &len);
+    uint8_t *bytes = harness_read_file(path, &len);
     if (!bytes) {
         fprintf(stderr, "cannot read %s\n", path);
         return false;

@@ -17,7 +17,7 @@ static guest_result res;
 static char *slurp(const char *path, size_t *len)
 {
     size_t n = 0;
-    uint8_t *b = read_file(path, &n);
+    uint8_t *b = harness_read_file(path, &n);
     char *s = malloc(n + 1);
     if (s) {
         if (b)

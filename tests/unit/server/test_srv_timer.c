@@ -9,24 +9,6 @@
 #include <stdatomic.h>
 #include <time.h>
 
-static uint8_t *read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *b = malloc(n > 0 ? (size_t)n : 1);
-    if (b && fread(b, 1, (size_t)n, f) != (size_t)n) {
-        free(b);
-        b = NULL;
-    }
-    fclose(f);
-    *len = (size_t)n;
-    return b;
-}
-
 /* The spinning module (its start function never returns) and two instances, start deferred. */
 typedef struct fixture {
     fwe_engine *engine;
@@ -39,7 +21,7 @@ static bool setup(fixture *fx)
 {
     memset(fx, 0, sizeof *fx);
     size_t len;
-    uint8_t *bytes = read_file("build/wat/start_spin.wasm", &len);
+    uint8_t *bytes = harness_read_file("build/wat/start_spin.wasm", &len);
     CHECK(bytes != NULL);
     if (!bytes)
         return false;
