@@ -448,7 +448,7 @@ $(B)/tests/server/test_srv_timer: build/wat/start_spin.wasm
 # src/server/srv_inflight.*, tests/unit/server/test_shutdown.c, tests/guests/c/srv_shutdown.c,
 # bench/soak*, docs/reliability.md) ----
 # test_shutdown runs the binary and signals it.
-$(B)/tests/server/test_shutdown: $(B)/fastlike build/guests/srv_shutdown.wasm tests/unit/server/http_client.h tests/unit/server/test_server.h tests/unit/config/tmp_files.h
+$(B)/tests/server/test_shutdown: $(B)/fastlike build/guests/srv_shutdown.wasm tests/unit/server/http_client.h tests/unit/server/test_server.h tests/unit/config/tmp_files.h tests/unit/server/fastlike_proc.h
 # test_table_cap serves WAT guests that grow their table past the cap.
 $(B)/tests/server/test_table_cap: build/wat/srv_table_grow.wasm build/wat/srv_table_big.wasm tests/unit/server/http_client.h tests/unit/server/test_server.h
 # `make test-tsan`: the concurrency tests built with ThreadSanitizer (build/tsan), run by `make

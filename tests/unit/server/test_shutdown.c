@@ -6,6 +6,7 @@
  * wait is for a condition, with a generous deadline. */
 #include "config/tmp_files.h"
 #include "harness.h"
+#include "fastlike_proc.h"
 #include "test_server.h"
 
 #include <fcntl.h>
@@ -20,33 +21,6 @@ typedef struct proc {
     char err[700]; /* its stderr (the server log), as a file */
     uint16_t port;
 } proc;
-
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    size_t cap = 4096, n = 0;
-    char *s = malloc(cap);
-    size_t got;
-    while (s && (got = fread(s + n, 1, cap - n - 1, f)) > 0) {
-        n += got;
-        if (cap - n - 1 == 0) {
-            char *g = realloc(s, cap * 2);
-            if (!g) {
-                free(s);
-                s = NULL;
-                break;
-            }
-            s = g;
-            cap *= 2;
-        }
-    }
-    fclose(f);
-    if (s)
-        s[n] = '\0';
-    return s;
-}
 
 /* Starts the binary with the flags (NULL-terminated; the guest and an ephemeral port are added);
  * with want_port, waits (up to 60 s) for its "(port N)" line. */
@@ -77,7 +51,7 @@ static bool start(proc *p, const char *tag, const char *const *flags, bool want_
     if (!want_port)
         return true;
     for (int i = 0; i < 6000; i++) {
-        char *e = slurp(p->err);
+        char *e = fl_slurp(p->err);
         const char *at = e ? strstr(e, "(port ") : NULL;
         unsigned port = 0;
         if (at && sscanf(at, "(port %u)", &port) == 1)
@@ -98,7 +72,7 @@ static bool start(proc *p, const char *tag, const char *const *flags, bool want_
 static bool wait_log(const proc *p, const char *needle, size_t count)
 {
     for (int i = 0; i < 6000; i++) {
-        char *e = slurp(p->err);
+        char *e = fl_slurp(p->err);
         size_t seen = 0;
         for (const char *at = e; at && (at = strstr(at, needle)) != NULL; at += strlen(needle))
             seen++;
@@ -127,7 +101,7 @@ static int wait_exit(proc *p)
 
 static bool log_contains(const proc *p, const char *needle)
 {
-    char *e = slurp(p->err);
+    char *e = fl_slurp(p->err);
     bool found = e && strstr(e, needle);
     free(e);
     return found;
@@ -243,7 +217,7 @@ TEST(bad_grace_is_a_usage_error)
         const char *flags[] = {"-shutdown-grace", bad[i], NULL};
         CHECK(start(&p, "bad.err", flags, false));
         CHECK_EQ_INT(wait_exit(&p), 2);
-        char *e = slurp(p.err);
+        char *e = fl_slurp(p.err);
         CHECK_STR_CONTAINS(e ? e : "", "-shutdown-grace");
         CHECK_STR_CONTAINS(e ? e : "", bad[i]);
         CHECK(e && strchr(e, '\n') == strrchr(e, '\n')); /* one line */
