@@ -25,6 +25,17 @@ void fwe_native_prelude(fwe_text *out);
  * something the generator does not handle (it then stays interpreted). */
 bool fwe_native_gen(const fwe_module *m, uint32_t def, const fwe_code *code, fwe_text *out);
 
+/* Why fwe_native_gen refuses a function: copies the name of the first instruction it does not
+ * handle (e.g. "table.get") into op; false when it would handle every instruction. */
+bool fwe_native_refusal(const fwe_module *m, uint32_t def, const fwe_code *code, char *op,
+                        size_t n);
+
+/* native_gen_simd.c: SIMD (IOP_SIMD_*) for the generator. The prelude's lane helpers; the word
+ * length of the instruction at p (0 when it is not SIMD); its C text, false when not handled. */
+void fwe_native_simd_prelude(fwe_text *out);
+uint32_t fwe_native_simd_len(const fwe_word *p);
+bool fwe_native_simd_emit(const fwe_code *code, uint32_t at, const fwe_word *p, fwe_text *out);
+
 /* native_rt.c: the context native code runs in, built by every interpreter activation. */
 void fwe_native_ctx_init(fwe_nctx *cx, fwe_instance *entry);
 /* The instance's view for native code (filled on first use). */
