@@ -366,6 +366,7 @@ bool fwe_native_simd_emit(const fwe_code *c, uint32_t at, const fwe_word *p, fwe
     fwe_simd_info info;
 #define OUT(...) fwe_text_add(out, __VA_ARGS__)
 #define SL(buf, s) slot(c, (s), buf, sizeof buf)
+    out->needs_simd = true;
     switch (p[0]) {
     case IOP_SIMD_LOAD: { /* op dst addr offset */
         if (!fwe_simd_lookup(sop, &info) || info.kind != FWE_SIMD_LOAD)

@@ -512,6 +512,11 @@ static void *compile_units(const char *dir, unit *u, uint32_t n)
 {
     fwe_text src = {0};
     fwe_native_prelude(&src);
+    bool simd = false; /* the SIMD helpers cost the compiler ~10 ms: only when used */
+    for (uint32_t i = 0; i < n; i++)
+        simd |= !u[i].fn && u[i].text.needs_simd;
+    if (simd)
+        fwe_native_simd_prelude(&src);
     hash128 bh = {0, 0};
     for (uint32_t i = 0; i < n; i++) {
         if (u[i].fn || is_repeat(u, i))
