@@ -1002,7 +1002,9 @@ bool fwe_native_gen(const fwe_module *m, uint32_t def, const fwe_code *code, fwe
     bool ok = g.is_target && g.is_backtgt && scan(&g);
     if (!ok)
         goto done;
-    uint32_t fs = code->frame_slots;
+    /* a body that never reaches its end (e.g. only `unreachable`) may have fewer frame slots than
+     * results, but the return sequence still names every result slot */
+    uint32_t fs = code->frame_slots > code->result_slots ? code->frame_slots : code->result_slots;
     fwe_text_add(out, "uint32_t FWE_NF(fwe_nctx*cx,fwe_ninst*ni,uint64_t*fp,const uint32_t*ret_pc,"
                       "const fwe_ndef*self,uint32_t osr){\n");
     fwe_text_add(out,
@@ -1045,11 +1047,19 @@ bool fwe_native_gen(const fwe_module *m, uint32_t def, const fwe_code *code, fwe
     for (uint32_t s = 0; s < code->param_slots; s++)
         fwe_text_add(out, "v%u=fp[%u];", s, s);
     fwe_text_add(out, "\n");
+    /* Code after an unconditional transfer up to the next label never runs; the translator may
+     * give it operand slots beyond the frame (a polymorphic stack), so it is not emitted. */
+    bool dead = false;
     for (uint32_t at = 0; at < code->nwords && ok;) {
         const fwe_word *p = code->words + at;
-        if (g.is_target[at])
+        if (g.is_target[at]) {
             fwe_text_add(out, "L%u:;\n", at);
-        ok = emit_insn(&g, at, p);
+            dead = false;
+        }
+        if (!dead)
+            ok = emit_insn(&g, at, p);
+        dead |=
+            p[0] == IOP_UNREACHABLE || p[0] == IOP_BR || p[0] == IOP_RETURN || p[0] == IOP_BR_TABLE;
         at += insn_len(p);
     }
     if (ok) {
