@@ -439,6 +439,7 @@ LDLIBS += -lyaml
 # is listed here (the table and segment instructions until the generator handles them; then 1).
 SPEC_NATIVE_ALLOW ?= table.get table.set table.init table.copy table.grow table.size table.fill elem.drop memory.init data.drop
 $(B)/tests/engine/test_tier: $(ENGINE_WASMS)
+$(B)/tests/engine/test_native_gen_simd: build/wat/tier_simd.wasm
 spec-native: deps $(B)/spec-runner
 	@FWE_TIER=native FWE_TIER_STRICT="$(SPEC_NATIVE_ALLOW)" SPEC_TIMEOUT=$${SPEC_TIMEOUT:-1200} sh tests/spec/run.sh $(B)/spec-runner
 test-rel: spec-native

@@ -562,6 +562,96 @@ TEST(same_results_and_traps_interp_vs_native)
     free(wasm.p);
 }
 
+/* ---- a v128 loop switching tier while its frame runs (wat/tier_simd.wat) ---- */
+
+#define LOOP_WASM "build/wat/tier_simd.wasm"
+
+typedef struct tick_state {
+    const fwe_module *module;
+    uint32_t wait_at, calls;
+    bool native_at_wait;
+} tick_state;
+
+static fwe_trap_kind host_tick(fwe_caller *caller, uint64_t *slots, void *data)
+{
+    (void)caller;
+    tick_state *ts = data;
+    uint32_t i = (uint32_t)slots[0];
+    ts->calls++;
+    if (ts->wait_at && i == ts->wait_at) {
+        fwe_tier_wait_idle();
+        ts->native_at_wait = fwe_module_func_is_native(ts->module, 1);
+    }
+    slots[0] = i & 1;
+    return FWE_TRAP_NONE;
+}
+
+/* vloop(n) under `mode`; *native says whether vloop ran native code by the end. */
+static uint64_t run_vloop(fwe_tier_mode mode, tick_state *ts, uint32_t n, bool *native)
+{
+    size_t len;
+    uint8_t *bytes = harness_read_file(LOOP_WASM, &len);
+    CHECK(bytes != NULL);
+    if (!bytes)
+        return 0;
+    fwe_tier_set(mode);
+    fwe_engine *engine = fwe_engine_new();
+    fwe_module *module = NULL;
+    char err[256];
+    fwe_status st = fwe_module_load(engine, bytes, len, &module, err, sizeof err);
+    free(bytes);
+    CHECK_EQ_INT(st, FWE_OK);
+    uint64_t out = 0;
+    if (st == FWE_OK) {
+        ts->module = module;
+        fwe_linker *linker = fwe_linker_new(engine);
+        fwe_linker_define_host(linker, "env", "tick", "i:i", host_tick, ts);
+        fwe_instance *inst = NULL;
+        fwe_trap trap;
+        CHECK_EQ_INT(fwe_instantiate(linker, module, NULL, &inst, &trap), FWE_OK);
+        fwe_extern ext;
+        CHECK(inst && fwe_instance_export(inst, "vloop", 5, &ext));
+        if (inst) {
+            fwe_val a = {.type = FWE_I32}, res;
+            a.of.i32 = n;
+            CHECK_EQ_INT(fwe_call(ext.of.func, &a, 1, &res, 1, &trap), FWE_OK);
+            out = res.of.i64;
+            fwe_tier_wait_idle();
+            *native = fwe_module_func_is_native(module, 1);
+        }
+        fwe_instance_free(inst);
+        fwe_linker_free(linker);
+        fwe_module_free(module);
+    }
+    fwe_engine_free(engine);
+    return out;
+}
+
+TEST(v128_loop_switches_tier_mid_frame)
+{
+    /* auto mode with a low threshold: vloop is hot after 512 iterations (each 256 count 16),
+     * the host waits for the compiler at i == 600, and at i == 768 the interpreted frame goes on
+     * in native code at the loop header with both v128 locals read from its slots. Each i
+     * reaches the host exactly once, so no iteration was lost or repeated. */
+    uint32_t n = 3000;
+    bool native = false;
+    tick_state ti = {0}, tn = {0}, ta = {.wait_at = 600};
+    uint64_t want = run_vloop(FWE_TIER_INTERP, &ti, n, &native);
+    CHECK(!native);
+    CHECK_EQ_INT(ti.calls, n);
+    uint64_t forced = run_vloop(FWE_TIER_NATIVE, &tn, n, &native);
+    CHECK(native);
+    CHECK_EQ_U64(forced, want);
+    CHECK_EQ_INT(tn.calls, n);
+    setenv("FWE_TIER_HOT", "20", 1);
+    uint64_t switched = run_vloop(FWE_TIER_AUTO, &ta, n, &native);
+    unsetenv("FWE_TIER_HOT");
+    CHECK(ta.native_at_wait);
+    CHECK(native);
+    CHECK_EQ_U64(switched, want);
+    CHECK_EQ_INT(ta.calls, n);
+}
+
 int main(int argc, char **argv)
 {
     (void)argc;
@@ -581,6 +671,7 @@ int main(int argc, char **argv)
     }
     RUN(every_simd_function_is_native);
     RUN(same_results_and_traps_interp_vs_native);
+    RUN(v128_loop_switches_tier_mid_frame);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     if (system(cmd) != 0)
