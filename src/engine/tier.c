@@ -649,7 +649,8 @@ static void compile_defs(const fwe_module *m, const uint32_t *defs, uint32_t n)
             else if (fwe_native_refusal(m, def, code, op, sizeof op))
                 strict_refused(m, def, op, "the generator does not handle");
             else
-                strict_refused(m, def, NULL, "out of memory generating C");
+                strict_refused(m, def, NULL,
+                               "the generator refused it (malformed code or out of memory)");
             fwe_text_free(&x->text);
             t->state[def] = ST_INTERP;
             continue;
