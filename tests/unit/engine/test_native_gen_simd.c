@@ -2,7 +2,8 @@
  * interpreter. A module built here has one function per SIMD opcode (per lane for the lane
  * operations, several shuffles, v128 through calls and select); both tiers run every function on
  * the same inputs (edge values and pseudo-random vectors) and must leave identical memory, and
- * the memory operations must trap identically (kind, message, function, wasm offset). */
+ * the memory operations must trap identically (kind, message, function, wasm offset). Also: a
+ * v128 loop handed over to native code mid-frame, and FWE_TIER_STRICT's count (tier.c). */
 #include "fwe.h"
 #include "harness.h"
 #include "simd.h"
@@ -652,6 +653,36 @@ TEST(v128_loop_switches_tier_mid_frame)
     CHECK_EQ_INT(ta.calls, n);
 }
 
+TEST(strict_mode_counts_functions_left_interpreted)
+{
+    /* FWE_TIER_STRICT=1: the SIMD module leaves nothing interpreted; a size limit of one word
+     * leaves vloop interpreted, which is reported (the count is process-wide: compare deltas) */
+    setenv("FWE_TIER_STRICT", "1", 1);
+    char first[200];
+    uint32_t before = fwe_tier_strict_violations(first, sizeof first);
+    buf wasm = build_module();
+    run rn;
+    if (start(&rn, FWE_TIER_NATIVE, &wasm)) {
+        fwe_trap trap;
+        fwe_val arg = {.type = FWE_I32};
+        arg.of.i32 = 100;
+        CHECK_EQ_INT(call(&rn, 0, &arg, &trap), FWE_OK);
+        stop(&rn);
+    }
+    free(wasm.p);
+    CHECK_EQ_INT(fwe_tier_strict_violations(NULL, 0), before);
+    setenv("FWE_TIER_MAX_WORDS", "1", 1);
+    tick_state ts = {0};
+    bool native = true;
+    run_vloop(FWE_TIER_NATIVE, &ts, 10, &native);
+    unsetenv("FWE_TIER_MAX_WORDS");
+    unsetenv("FWE_TIER_STRICT");
+    CHECK(!native);
+    CHECK_EQ_INT(fwe_tier_strict_violations(first, sizeof first), before + 1);
+    if (before == 0)
+        CHECK_STR_EQ(first, "function 1 stays interpreted: larger than FWE_TIER_MAX_WORDS");
+}
+
 int main(int argc, char **argv)
 {
     (void)argc;
@@ -672,6 +703,7 @@ int main(int argc, char **argv)
     RUN(every_simd_function_is_native);
     RUN(same_results_and_traps_interp_vs_native);
     RUN(v128_loop_switches_tier_mid_frame);
+    RUN(strict_mode_counts_functions_left_interpreted);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     if (system(cmd) != 0)
