@@ -323,6 +323,10 @@ void fwe_tier_wait_idle(void);
 /* Defined functions of `module` that run native code now. */
 uint32_t fwe_module_native_count(const fwe_module *module);
 bool fwe_module_func_is_native(const fwe_module *module, uint32_t func_index);
+/* With FWE_TIER_STRICT set (a list of instruction names allowed to keep a function interpreted,
+ * or 1 for none), every function that stays interpreted is named on stderr; this returns how
+ * many did for a reason not allowed, and copies the first such report into first. */
+uint32_t fwe_tier_strict_violations(char *first, size_t n);
 
 #ifdef __cplusplus
 }

@@ -14,6 +14,7 @@ typedef struct fwe_text {
     char *p;
     size_t len, cap;
     bool oom;
+    bool needs_simd; /* generated code calls the SIMD helpers (fwe_native_simd_prelude) */
 } fwe_text;
 void fwe_text_add(fwe_text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void fwe_text_free(fwe_text *t);
@@ -24,6 +25,18 @@ void fwe_native_prelude(fwe_text *out);
  * FWE_NF, defined by the caller). Returns false, writing nothing, when the function uses
  * something the generator does not handle (it then stays interpreted). */
 bool fwe_native_gen(const fwe_module *m, uint32_t def, const fwe_code *code, fwe_text *out);
+
+/* Why fwe_native_gen refuses a function: copies the name of the first instruction it does not
+ * handle (e.g. "table.get") into op; false when it would handle every instruction. */
+bool fwe_native_refusal(const fwe_module *m, uint32_t def, const fwe_code *code, char *op,
+                        size_t n);
+
+/* native_gen_simd.c: SIMD (IOP_SIMD_*) for the generator. The lane helpers, to add after the
+ * prelude when a function of the file set needs_simd; the word length of the instruction at p (0
+ * when it is not SIMD); its C text, false when not handled. */
+void fwe_native_simd_prelude(fwe_text *out);
+uint32_t fwe_native_simd_len(const fwe_word *p);
+bool fwe_native_simd_emit(const fwe_code *code, uint32_t at, const fwe_word *p, fwe_text *out);
 
 /* native_rt.c: the context native code runs in, built by every interpreter activation. */
 void fwe_native_ctx_init(fwe_nctx *cx, fwe_instance *entry);

@@ -5,6 +5,7 @@
  * interpreter reports. Functions using instructions it does not handle stay interpreted. */
 #include "native.h"
 #include "opcodes.h"
+#include "simd.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -195,7 +196,7 @@ static uint32_t insn_len(const fwe_word *p)
     case IOP_REF_IS_NULL:
         return 3;
     default:
-        return 0; /* tables, segments, SIMD: stay interpreted */
+        return fwe_native_simd_len(p); /* 0 for tables and segments: stay interpreted */
     }
 }
 
@@ -987,6 +988,8 @@ static bool emit_insn(gen *g, uint32_t at, const fwe_word *p)
         OUT("v%u=(uint64_t)(%s==0);\n", p[1], RA(2));
         return true;
     }
+    if (fwe_native_simd_len(p))
+        return fwe_native_simd_emit(g->code, at, p, g->out);
     return false;
 }
 
@@ -999,7 +1002,9 @@ bool fwe_native_gen(const fwe_module *m, uint32_t def, const fwe_code *code, fwe
     bool ok = g.is_target && g.is_backtgt && scan(&g);
     if (!ok)
         goto done;
-    uint32_t fs = code->frame_slots;
+    /* a body that never reaches its end (e.g. only `unreachable`) may have fewer frame slots than
+     * results, but the return sequence still names every result slot */
+    uint32_t fs = code->frame_slots > code->result_slots ? code->frame_slots : code->result_slots;
     fwe_text_add(out, "uint32_t FWE_NF(fwe_nctx*cx,fwe_ninst*ni,uint64_t*fp,const uint32_t*ret_pc,"
                       "const fwe_ndef*self,uint32_t osr){\n");
     fwe_text_add(out,
@@ -1042,11 +1047,19 @@ bool fwe_native_gen(const fwe_module *m, uint32_t def, const fwe_code *code, fwe
     for (uint32_t s = 0; s < code->param_slots; s++)
         fwe_text_add(out, "v%u=fp[%u];", s, s);
     fwe_text_add(out, "\n");
+    /* Code after an unconditional transfer up to the next label never runs; the translator may
+     * give it operand slots beyond the frame (a polymorphic stack), so it is not emitted. */
+    bool dead = false;
     for (uint32_t at = 0; at < code->nwords && ok;) {
         const fwe_word *p = code->words + at;
-        if (g.is_target[at])
+        if (g.is_target[at]) {
             fwe_text_add(out, "L%u:;\n", at);
-        ok = emit_insn(&g, at, p);
+            dead = false;
+        }
+        if (!dead)
+            ok = emit_insn(&g, at, p);
+        dead |=
+            p[0] == IOP_UNREACHABLE || p[0] == IOP_BR || p[0] == IOP_RETURN || p[0] == IOP_BR_TABLE;
         at += insn_len(p);
     }
     if (ok) {
@@ -1062,4 +1075,51 @@ done:
     free(g.is_target);
     free(g.is_backtgt);
     return ok && !out->oom;
+}
+
+/* ---------- why a function stays interpreted (FWE_TIER_STRICT) ---------- */
+
+static const char *refused_name(const fwe_word *p, char *buf, size_t n)
+{
+    static const char *const names[] = {
+        [IOP_MEMORY_INIT - IOP_MEMORY_INIT] = "memory.init",
+        [IOP_DATA_DROP - IOP_MEMORY_INIT] = "data.drop",
+        [IOP_TABLE_GET - IOP_MEMORY_INIT] = "table.get",
+        [IOP_TABLE_SET - IOP_MEMORY_INIT] = "table.set",
+        [IOP_TABLE_INIT - IOP_MEMORY_INIT] = "table.init",
+        [IOP_ELEM_DROP - IOP_MEMORY_INIT] = "elem.drop",
+        [IOP_TABLE_COPY - IOP_MEMORY_INIT] = "table.copy",
+        [IOP_TABLE_GROW - IOP_MEMORY_INIT] = "table.grow",
+        [IOP_TABLE_SIZE - IOP_MEMORY_INIT] = "table.size",
+        [IOP_TABLE_FILL - IOP_MEMORY_INIT] = "table.fill",
+    };
+    fwe_simd_info info;
+    if (p[0] >= IOP_MEMORY_INIT && p[0] <= IOP_TABLE_FILL && names[p[0] - IOP_MEMORY_INIT])
+        snprintf(buf, n, "%s", names[p[0] - IOP_MEMORY_INIT]);
+    else if (p[0] == IOP_SIMD_STORE)
+        snprintf(buf, n, "v128.store");
+    else if (p[0] >= IOP_SIMD_LOAD && p[0] <= IOP_SIMD_SHIFT && fwe_simd_lookup(p[1], &info))
+        snprintf(buf, n, "%s", info.name);
+    else
+        snprintf(buf, n, "internal-op-0x%x", p[0]);
+    return buf;
+}
+
+bool fwe_native_refusal(const fwe_module *m, uint32_t def, const fwe_code *code, char *op, size_t n)
+{
+    fwe_text scratch = {0};
+    gen g = {.m = m, .code = code, .out = &scratch, .def = def};
+    bool found = false;
+    for (uint32_t at = 0; at < code->nwords && !found;) {
+        const fwe_word *p = code->words + at;
+        uint32_t len = insn_len(p);
+        if (!len || at + len > code->nwords || !emit_insn(&g, at, p)) {
+            refused_name(p, op, n);
+            found = true;
+        }
+        scratch.len = 0;
+        at += len ? len : code->nwords;
+    }
+    fwe_text_free(&scratch);
+    return found;
 }

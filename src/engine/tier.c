@@ -403,6 +403,64 @@ static uint32_t max_words(void)
     return n > 0 ? (uint32_t)n : 40000u;
 }
 
+/* ---------- strict mode (FWE_TIER_STRICT) ---------- */
+
+/* FWE_TIER_STRICT unset, empty or 0: off. Otherwise every function that stays interpreted is
+ * named on stderr with the reason, and counted as a violation unless the reason is one of the
+ * instruction names the variable lists (space or comma separated; "1" lists none). */
+static uint32_t g_strict_violations;
+static char g_strict_first[200];
+
+static const char *strict_env(void)
+{
+    const char *env = getenv("FWE_TIER_STRICT");
+    return env && *env && strcmp(env, "0") != 0 ? env : NULL;
+}
+
+static bool strict_allows(const char *list, const char *op)
+{
+    size_t n = strlen(op);
+    for (const char *p = list; *p;) {
+        size_t len = strcspn(p, " ,");
+        if (len == n && n && !strncmp(p, op, n))
+            return true;
+        p += len;
+        p += strspn(p, " ,");
+    }
+    return false;
+}
+
+/* Reports that function `def` of m stays interpreted; op names the instruction responsible, or
+ * is NULL when `why` alone says it. */
+static void strict_refused(const fwe_module *m, uint32_t def, const char *op, const char *why)
+{
+    const char *list = strict_env();
+    if (!list)
+        return;
+    bool allowed = op && strict_allows(list, op);
+    char line[sizeof g_strict_first];
+    snprintf(line, sizeof line, "function %u stays interpreted: %s%s%s", m->nfunc_imports + def,
+             why, op ? " " : "", op ? op : "");
+    fprintf(stderr, "fastlike: native tier strict: %s%s\n", line,
+            allowed ? " (allowed by FWE_TIER_STRICT)" : "");
+    if (allowed)
+        return;
+    pthread_mutex_lock(&g_lock);
+    if (g_strict_violations++ == 0)
+        snprintf(g_strict_first, sizeof g_strict_first, "%s", line);
+    pthread_mutex_unlock(&g_lock);
+}
+
+uint32_t fwe_tier_strict_violations(char *first, size_t n)
+{
+    pthread_mutex_lock(&g_lock);
+    uint32_t v = g_strict_violations;
+    if (first && n)
+        snprintf(first, n, "%s", v ? g_strict_first : "");
+    pthread_mutex_unlock(&g_lock);
+    return v;
+}
+
 typedef struct unit {
     uint32_t def;
     const fwe_code *code;
@@ -439,14 +497,29 @@ static void keep_handle(const fwe_module *m, void *h)
     pthread_mutex_unlock(&g_lock);
 }
 
+/* Whether an earlier unit of the batch has the same generated C (so the same symbol): identical
+ * functions are compiled once. */
+static bool is_repeat(const unit *u, uint32_t i)
+{
+    for (uint32_t j = 0; j < i; j++)
+        if (!u[j].fn && !strcmp(u[j].fh, u[i].fh))
+            return true;
+    return false;
+}
+
 /* Compiles the units without a cached object into one shared object; returns its handle. */
 static void *compile_units(const char *dir, unit *u, uint32_t n)
 {
     fwe_text src = {0};
     fwe_native_prelude(&src);
+    bool simd = false; /* the SIMD helpers cost the compiler ~10 ms: only when used */
+    for (uint32_t i = 0; i < n; i++)
+        simd |= !u[i].fn && u[i].text.needs_simd;
+    if (simd)
+        fwe_native_simd_prelude(&src);
     hash128 bh = {0, 0};
     for (uint32_t i = 0; i < n; i++) {
-        if (u[i].fn)
+        if (u[i].fn || is_repeat(u, i))
             continue;
         fwe_text_add(&src, "#define FWE_NF %s\n", u[i].sym);
         fwe_text_add(&src, "%s", u[i].text.p);
@@ -568,6 +641,16 @@ static void compile_defs(const fwe_module *m, const uint32_t *defs, uint32_t n)
         unit *x = &u[nu];
         if (!code || code->nwords > max_words() || !fwe_native_gen(m, def, code, &x->text) ||
             x->text.oom) {
+            char op[64];
+            if (!code)
+                strict_refused(m, def, NULL, cc ? "no code" : "no C compiler");
+            else if (code->nwords > max_words())
+                strict_refused(m, def, NULL, "larger than FWE_TIER_MAX_WORDS");
+            else if (fwe_native_refusal(m, def, code, op, sizeof op))
+                strict_refused(m, def, op, "the generator does not handle");
+            else
+                strict_refused(m, def, NULL,
+                               "the generator refused it (malformed code or out of memory)");
             fwe_text_free(&x->text);
             t->state[def] = ST_INTERP;
             continue;
@@ -601,6 +684,7 @@ static void compile_defs(const fwe_module *m, const uint32_t *defs, uint32_t n)
             t->state[u[i].def] = ST_NATIVE;
         } else {
             t->state[u[i].def] = ST_INTERP;
+            strict_refused(m, u[i].def, NULL, "compiling or loading its C failed");
         }
         fwe_text_free(&u[i].text);
     }

@@ -1263,6 +1263,14 @@ int main(int argc, char **argv)
             run_command(&r, cmd);
         }
     }
+    char refused[200];
+    uint32_t interpreted = fwe_tier_strict_violations(refused, sizeof refused);
+    if (interpreted > 0) {
+        /* FWE_TIER_STRICT: a function stayed interpreted for a reason it does not allow */
+        printf("FAIL %s.wast:0 native-tier: %u functions stay interpreted, first: %s\n", r.file,
+               interpreted, refused);
+        r.failed += interpreted;
+    }
     if (r.text > 0)
         printf("%s: %ld text-format module assertions not applicable (binary-only engine)\n",
                r.file, r.text);
