@@ -516,7 +516,8 @@ static void *compile_units(const char *dir, unit *u, uint32_t n)
             ok = false;
         }
     }
-    if (ok || !keep) {
+    /* FWE_TIER_KEEP_C=1 keeps every batch's source (tools/spike measures compilers on it) */
+    if ((ok && !getenv("FWE_TIER_KEEP_C")) || !keep) {
         unlink(cpath);
         unlink(logp);
     }
