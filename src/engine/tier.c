@@ -516,9 +516,10 @@ static void *compile_units(const char *dir, unit *u, uint32_t n)
             ok = false;
         }
     }
-    /* FWE_TIER_KEEP_C=1 keeps every batch's source (tools/spike measures compilers on it) */
-    if ((ok && !getenv("FWE_TIER_KEEP_C")) || !keep) {
-        unlink(cpath);
+    if (ok || !keep) {
+        /* FWE_TIER_KEEP_C=1 keeps every batch's source (tools/spike measures compilers on it) */
+        if (!ok || !getenv("FWE_TIER_KEEP_C"))
+            unlink(cpath);
         unlink(logp);
     }
     if (ok && rename(tmpso, so) != 0)

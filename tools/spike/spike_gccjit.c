@@ -76,13 +76,13 @@ static void build_fib(gcc_jit_context *c)
                                     gcc_jit_context_one(c, u64));
     gcc_jit_rvalue *two = gcc_jit_context_new_rvalue_from_int(c, u32, 2);
     gcc_jit_block_end_with_conditional(
-        entry, NULL, gcc_jit_context_new_comparison(c, NULL, GCC_JIT_COMPARISON_LT, nv, two),
-        small, rec);
+        entry, NULL, gcc_jit_context_new_comparison(c, NULL, GCC_JIT_COMPARISON_LT, nv, two), small,
+        rec);
     gcc_jit_block_end_with_return(small, NULL, nv);
-    gcc_jit_rvalue *a1 =
-        gcc_jit_context_new_binary_op(c, NULL, GCC_JIT_BINARY_OP_MINUS, u32, nv,
-                                      gcc_jit_context_one(c, u32));
-    gcc_jit_rvalue *a2 = gcc_jit_context_new_binary_op(c, NULL, GCC_JIT_BINARY_OP_MINUS, u32, nv, two);
+    gcc_jit_rvalue *a1 = gcc_jit_context_new_binary_op(c, NULL, GCC_JIT_BINARY_OP_MINUS, u32, nv,
+                                                       gcc_jit_context_one(c, u32));
+    gcc_jit_rvalue *a2 =
+        gcc_jit_context_new_binary_op(c, NULL, GCC_JIT_BINARY_OP_MINUS, u32, nv, two);
     gcc_jit_rvalue *r1 = gcc_jit_context_new_call(c, NULL, fib, 1, &a1);
     gcc_jit_rvalue *r2 = gcc_jit_context_new_call(c, NULL, fib, 1, &a2);
     gcc_jit_block_end_with_return(
@@ -152,13 +152,14 @@ static gcc_jit_block *strike(gcc_jit_context *c, gcc_jit_function *fn, gcc_jit_b
     gcc_jit_block *inner = gcc_jit_function_new_block(fn, "strike_set");
     gcc_jit_block *next = gcc_jit_function_new_block(fn, "strike_next");
     gcc_jit_rvalue *fi = gcc_jit_lvalue_as_rvalue(elem(c, s, s->i));
-    gcc_jit_block_end_with_conditional(
-        b, NULL,
-        gcc_jit_context_new_comparison(c, NULL, GCC_JIT_COMPARISON_NE, fi,
-                                       gcc_jit_context_zero(c, u8)),
-        inner, next);
+    gcc_jit_block_end_with_conditional(b, NULL,
+                                       gcc_jit_context_new_comparison(c, NULL,
+                                                                      GCC_JIT_COMPARISON_NE, fi,
+                                                                      gcc_jit_context_zero(c, u8)),
+                                       inner, next);
     gcc_jit_rvalue *iv = gcc_jit_lvalue_as_rvalue(s->i);
-    gcc_jit_rvalue *sq = gcc_jit_context_new_binary_op(c, NULL, GCC_JIT_BINARY_OP_MULT, u32, iv, iv);
+    gcc_jit_rvalue *sq =
+        gcc_jit_context_new_binary_op(c, NULL, GCC_JIT_BINARY_OP_MULT, u32, iv, iv);
     counted_loop(c, fn, &inner, s->j, sq, s->n, iv, clear_j, s, "j");
     gcc_jit_block_end_with_jump(inner, NULL, next);
     return next;
@@ -192,10 +193,10 @@ static void build_sieve(gcc_jit_context *c)
     gcc_jit_block *b = gcc_jit_function_new_block(fn, "entry");
     gcc_jit_rvalue *zero = gcc_jit_context_zero(c, u32), *one = gcc_jit_context_one(c, u32);
     counted_loop(c, fn, &b, s.i, zero, s.n, one, set_one, &s, "fill");
-    gcc_jit_block_add_assignment(
-        b, NULL, gcc_jit_context_new_array_access(c, NULL, s.f, zero), gcc_jit_context_zero(c, u8));
-    gcc_jit_block_add_assignment(
-        b, NULL, gcc_jit_context_new_array_access(c, NULL, s.f, one), gcc_jit_context_zero(c, u8));
+    gcc_jit_block_add_assignment(b, NULL, gcc_jit_context_new_array_access(c, NULL, s.f, zero),
+                                 gcc_jit_context_zero(c, u8));
+    gcc_jit_block_add_assignment(b, NULL, gcc_jit_context_new_array_access(c, NULL, s.f, one),
+                                 gcc_jit_context_zero(c, u8));
     /* i*i <= n as the loop bound: limit = n / i is not loop-invariant, so test i*i directly */
     gcc_jit_block *head = gcc_jit_function_new_block(fn, "i_head");
     gcc_jit_block *body = gcc_jit_function_new_block(fn, "i_body");

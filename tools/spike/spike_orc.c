@@ -29,7 +29,8 @@
 extern char **environ;
 
 /* Flags of the tier's compile (tier.c's CFLAGS_TEXT), shared by every C compile here. */
-#define TIER_FLAGS "-fPIC", "-w", "-fno-semantic-interposition", "-fno-math-errno", "-fsignaling-nans"
+#define TIER_FLAGS                                                                                 \
+    "-fPIC", "-w", "-fno-semantic-interposition", "-fno-math-errno", "-fsignaling-nans"
 
 typedef struct cost {
     double cpu_ms;  /* CPU time (user + system) */
@@ -42,13 +43,15 @@ typedef struct opts {
     bool per_function; /* also each function on its own */
     bool batches;      /* each kept batch as one unit */
     bool verbose;      /* one line per unit */
+    unsigned every;    /* per function: only every Nth function (a sample), 1 = all */
+    bool fe_O0;        /* front end at -O0 (without optnone) instead of -O2 without passes */
 } opts;
 
 /* One row of figures for one unit (a function or a batch). */
 enum { FE, PARSE1, PASS1, JIT1, PARSE2, PASS2, JIT2, GCC2, CLANG2, GCCSYN, GCC0, NCOL };
-static const char *const col_name[NCOL] = {
-    "clang-fe", "parse", "O1-pass", "O1-jit", "parse", "O2-pass", "O2-jit",
-    "cc-O2",    "clang-O2", "cc-syntax", "cc-O0"};
+static const char *const col_name[NCOL] = {"clang-fe", "parse",     "O1-pass", "O1-jit",
+                                           "parse",    "O2-pass",   "O2-jit",  "cc-O2",
+                                           "clang-O2", "cc-syntax", "cc-O0"};
 
 typedef struct totals {
     cost c[NCOL];
@@ -234,11 +237,10 @@ static bool jit_unit(jit *x, const char *bc, char *const *syms, unsigned nsyms, 
     }
     double c2 = now_ms(CLOCK_THREAD_CPUTIME_ID), w2 = now_ms(CLOCK_MONOTONIC);
     LLVMOrcThreadSafeModuleRef tsm = LLVMOrcCreateNewThreadSafeModule(mod, tsc);
+    /* the JIT owns the module from here on, even when adding it fails */
     if (!check(LLVMOrcLLJITAddLLVMIRModule(x->j, LLVMOrcLLJITGetMainJITDylib(x->j), tsm),
-               "adding the module")) {
-        LLVMOrcDisposeThreadSafeModule(tsm);
+               "adding the module"))
         goto done;
-    }
     ok = true;
     for (unsigned i = 0; i < nsyms && ok; i++) {
         LLVMOrcExecutorAddress addr = 0;
@@ -292,10 +294,12 @@ static void measure(const opts *o, const char *dir, const char *c, size_t bytes,
     cost r[NCOL];
     memset(r, 0, sizeof r);
     bool ok = true;
+    /* -O2 with LLVM's passes off: IR as clang -O2 hands it to the optimiser (TBAA, lifetime
+     * markers); -fe-O0 asks for -O0 IR (no optnone, so the passes still run) instead */
     char *fe[] = {(char *)o->clang,
-                  "-O0",
+                  o->fe_O0 ? "-O0" : "-O2",
                   "-Xclang",
-                  "-disable-O0-optnone",
+                  o->fe_O0 ? "-disable-O0-optnone" : "-disable-llvm-passes",
                   "-emit-llvm",
                   "-c",
                   TIER_FLAGS,
@@ -308,8 +312,8 @@ static void measure(const opts *o, const char *dir, const char *c, size_t bytes,
     ok = ok && jit_unit(j1, bc, syms, nsyms, &r[PARSE1]);
     ok = ok && jit_unit(j2, bc, syms, nsyms, &r[PARSE2]);
     char *gcc2[] = {(char *)o->cc, "-O2", "-shared", TIER_FLAGS, "-o", so, (char *)c, "-lm", NULL};
-    char *clang2[] = {(char *)o->clang, "-O2", "-shared", TIER_FLAGS, "-o", so, (char *)c, "-lm",
-                      NULL};
+    char *clang2[] = {(char *)o->clang, "-O2", "-shared", TIER_FLAGS, "-o", so,
+                      (char *)c,        "-lm", NULL};
     char *gccsyn[] = {(char *)o->cc, "-fsyntax-only", TIER_FLAGS, (char *)c, NULL};
     char *gcc0[] = {(char *)o->cc, "-O0", "-shared", TIER_FLAGS, "-o", so, (char *)c, "-lm", NULL};
     r[GCC2] = run_proc(gcc2);
@@ -369,14 +373,20 @@ static void print_totals(const char *what, const totals *t)
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: spike-orc [-f] [-b] [-v] [-clang PATH] [-cc PATH] BATCH.c...\n"
-                    "  -f  each function on its own   -b  each batch as one unit (default: both)\n"
-                    "  -v  one line per unit\n");
+    fprintf(stderr,
+            "usage: spike-orc [-f] [-b] [-v] [-every N] [-clang PATH] [-cc PATH] BATCH.c...\n"
+            "  -f  each function on its own   -b  each batch as one unit (default: both)\n"
+            "  -v  one line per unit          -every N  per function: every Nth only\n"
+            "  -fe-O0  clang's IR at -O0 (default: -O2 -Xclang -disable-llvm-passes)\n");
 }
 
 int main(int argc, char **argv)
 {
-    opts o = {.clang = "clang-14", .cc = "cc"};
+    opts o = {.clang = "clang-14", .cc = "cc", .every = 1};
+    unsigned nth = 0; /* functions seen, for -every */
+    enum { MAX_SEEN = 100000 };
+    static char *seen_syms[MAX_SEEN];
+    unsigned nseen = 0;
     int i = 1;
     for (; i < argc && argv[i][0] == '-'; i++) {
         if (!strcmp(argv[i], "-f"))
@@ -385,11 +395,22 @@ int main(int argc, char **argv)
             o.batches = true;
         else if (!strcmp(argv[i], "-v"))
             o.verbose = true;
+        else if (!strcmp(argv[i], "-fe-O0"))
+            o.fe_O0 = true;
         else if (!strcmp(argv[i], "-clang") && i + 1 < argc)
             o.clang = argv[++i];
         else if (!strcmp(argv[i], "-cc") && i + 1 < argc)
             o.cc = argv[++i];
-        else {
+        else if (!strcmp(argv[i], "-every") && i + 1 < argc) {
+            char *end;
+            unsigned long v = strtoul(argv[++i], &end, 10);
+            if (*end || v == 0 || v > 100000) {
+                fprintf(stderr, "spike-orc: -every wants a count from 1 to 100000, not %s\n",
+                        argv[i]);
+                return 2;
+            }
+            o.every = (unsigned)v;
+        } else {
             fprintf(stderr, "spike-orc: unknown option %s\n", argv[i]);
             usage();
             return 2;
@@ -399,6 +420,7 @@ int main(int argc, char **argv)
         usage();
         return 2;
     }
+    setvbuf(stdout, NULL, _IOLBF, 0); /* progress shows while a long run goes on */
     if (!o.per_function && !o.batches)
         o.per_function = o.batches = true;
 
@@ -413,15 +435,16 @@ int main(int argc, char **argv)
         return 1;
     printf("spike-orc: LLVM %s, clang %s, cc %s; creating one LLJIT: %.1f ms CPU\n",
            LLVM_VERSION_STRING, o.clang, o.cc, ms[0]);
-    printf("columns: clang-14 -O0 -emit-llvm (process) | O1: parse, default<O1>, LLJIT add+lookup "
+    printf("columns: clang-14 %s -emit-llvm (process) | O1: parse, default<O1>, LLJIT add+lookup "
            "(codegen -O1) | O2: the same at O2 | processes: cc -O2 -shared, clang-14 -O2 -shared, "
-           "cc -fsyntax-only, cc -O0 -shared\n");
+           "cc -fsyntax-only, cc -O0 -shared\n",
+           o.fe_O0 ? "-O0 -Xclang -disable-O0-optnone" : "-O2 -Xclang -disable-llvm-passes");
     char dir[] = "/tmp/spike-orc-XXXXXX";
     if (!mkdtemp(dir)) {
         fprintf(stderr, "spike-orc: mkdtemp: %s\n", strerror(errno));
         return 1;
     }
-    totals tf = {0}, tb = {0};
+    totals tf = {0}, tb = {0}, tp = {0};
     print_header();
     for (; i < argc; i++) {
         char *src;
@@ -438,6 +461,14 @@ int main(int argc, char **argv)
             free(src);
             continue;
         }
+        if (!tp.units && !tp.failures) {
+            /* fixed cost: the prelude alone (process start, headers, the ABI structs) */
+            char ppath[1200];
+            snprintf(ppath, sizeof ppath, "%s/p.c", dir);
+            if (write_all(ppath, src, (size_t)(first - src), "", 0))
+                measure(&o, dir, ppath, 0, NULL, 0, &jb1, &jb2, &tp, "prelude only (fixed cost)");
+            unlink(ppath);
+        }
         const char *base = strrchr(argv[i], '/');
         base = base ? base + 1 : argv[i];
         if (o.per_function) {
@@ -452,9 +483,15 @@ int main(int argc, char **argv)
                 end += strlen("#undef FWE_NF\n");
                 char label[200];
                 snprintf(label, sizeof label, "  %.12s %.20s", base, syms[k]);
-                if (write_all(fpath, src, plen, p, (size_t)(end - p)))
-                    measure(&o, dir, fpath, (size_t)(end - p), &syms[k], 1, &jf1, &jf2, &tf,
-                            label);
+                /* a function in two batches (same generated C) is measured once */
+                bool seen = false;
+                for (unsigned q = 0; q < nseen && !seen; q++)
+                    seen = !strcmp(seen_syms[q], syms[k]);
+                if (!seen && nseen < MAX_SEEN)
+                    seen_syms[nseen++] = strdup(syms[k]);
+                if (!seen && nth++ % o.every == 0 &&
+                    write_all(fpath, src, plen, p, (size_t)(end - p)))
+                    measure(&o, dir, fpath, (size_t)(end - p), &syms[k], 1, &jf1, &jf2, &tf, label);
                 p = end;
             }
             unlink(fpath);
@@ -472,6 +509,7 @@ int main(int argc, char **argv)
     rmdir(dir);
     printf("\n");
     print_header();
+    print_totals("prelude only (fixed cost)", &tp);
     print_totals("per function, total", &tf);
     print_totals("per batch, total", &tb);
     jit_free(&jf1);
