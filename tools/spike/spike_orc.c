@@ -204,6 +204,7 @@ static void jit_free(jit *x)
         LLVMOrcDisposeLLJIT(x->j);
     if (x->pass_tm)
         LLVMDisposeTargetMachine(x->pass_tm);
+    memset(x, 0, sizeof *x);
 }
 
 /* Parses `bc`, runs the pipeline, adds the module to the JIT and looks up every symbol in `syms`
@@ -497,6 +498,12 @@ int main(int argc, char **argv)
             unlink(fpath);
         }
         if (o.batches) {
+            /* a fresh JIT per batch: batches may share functions (identical generated C) */
+            jit_free(&jb1);
+            jit_free(&jb2);
+            if (!jit_new(&jb1, LLVMCodeGenLevelLess, "default<O1>", &ms[2]) ||
+                !jit_new(&jb2, LLVMCodeGenLevelDefault, "default<O2>", &ms[3]))
+                return 1;
             char label[200];
             snprintf(label, sizeof label, "%.30s (%u fns)", base, nsyms);
             measure(&o, dir, argv[i], len, syms, nsyms, &jb1, &jb2, &tb, label);
