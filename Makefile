@@ -502,8 +502,11 @@ $(filter-out fuzz-wasm,$(FUZZ_NAMES:%=fuzz-%)): fuzz-build
 # ---- end fuzz block ----
 # ---- spike block (tools/spike/: issue 13's code-generator measurements; not part of `make test`) ----
 # `make spike-orc` builds build/spike/spike-orc (LLVM 14's C API: IR parse, pass pipelines, ORC LLJIT)
-# and build/spike/spike-gccjit (a hand-written libgccjit translation of the fib kernel). Neither is
-# linked into fastlike. tools/spike/run.sh collects the tier's generated C and runs both.
+# and build/spike/spike-gccjit (fib and the sieve loop built with libgccjit's API; needs
+# libgccjit-12-dev, installed by hand: not in deps.sh, nothing in the build uses it). Neither is
+# linked into fastlike. `make spike` (tools/spike/run.sh) collects the tier's generated C and runs
+# both, then tools/spike/speed.sh (kernel speed with gcc's and clang's code); needs the kernels
+# of `make bench-engine` built once.
 .PHONY: spike-orc spike
 SPIKE_LLVM_CONFIG ?= llvm-config-14
 build/spike/spike-orc: tools/spike/spike_orc.c
