@@ -504,3 +504,22 @@ fuzz: fuzz-build
 $(filter-out fuzz-wasm,$(FUZZ_NAMES:%=fuzz-%)): fuzz-build
 	@sh tests/fuzz/run-all.sh $(or $(FUZZ_SECONDS),300) $(@:fuzz-%=%)
 # ---- end fuzz block ----
+# ---- spike block (tools/spike/: issue 13's code-generator measurements; not part of `make test`) ----
+# `make spike-orc` builds build/spike/spike-orc (LLVM 14's C API: IR parse, pass pipelines, ORC LLJIT)
+# and build/spike/spike-gccjit (fib and the sieve loop built with libgccjit's API; needs
+# libgccjit-12-dev, installed by hand: not in deps.sh, nothing in the build uses it). Neither is
+# linked into fastlike. `make spike` (tools/spike/run.sh) collects the tier's generated C and runs
+# both, then tools/spike/speed.sh (kernel speed with gcc's and clang's code); needs the kernels
+# of `make bench-engine` built once.
+.PHONY: spike-orc spike
+SPIKE_LLVM_CONFIG ?= llvm-config-14
+build/spike/spike-orc: tools/spike/spike_orc.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -I$$($(SPIKE_LLVM_CONFIG) --includedir) -o $@ $< $$($(SPIKE_LLVM_CONFIG) --ldflags --libs)
+build/spike/spike-gccjit: tools/spike/spike_gccjit.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -o $@ $< -lgccjit
+spike-orc: build/spike/spike-orc build/spike/spike-gccjit
+spike: spike-orc all
+	@sh tools/spike/run.sh
+# ---- end spike block ----

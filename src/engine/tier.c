@@ -521,6 +521,12 @@ static void *compile_units(const char *dir, unit *u, uint32_t n)
     for (uint32_t i = 0; i < n; i++) {
         if (u[i].fn || is_repeat(u, i))
             continue;
+        /* functions with the same generated C share one definition (a second is a redefinition) */
+        bool dup = false;
+        for (uint32_t j = 0; j < i && !dup; j++)
+            dup = !u[j].fn && !strcmp(u[j].fh, u[i].fh);
+        if (dup)
+            continue;
         fwe_text_add(&src, "#define FWE_NF %s\n", u[i].sym);
         fwe_text_add(&src, "%s", u[i].text.p);
         fwe_text_add(&src, "#undef FWE_NF\n");
@@ -590,7 +596,9 @@ static void *compile_units(const char *dir, unit *u, uint32_t n)
         }
     }
     if (ok || !keep) {
-        unlink(cpath);
+        /* FWE_TIER_KEEP_C=1 keeps every batch's source (tools/spike measures compilers on it) */
+        if (!ok || !getenv("FWE_TIER_KEEP_C"))
+            unlink(cpath);
         unlink(logp);
     }
     if (ok && rename(tmpso, so) != 0)

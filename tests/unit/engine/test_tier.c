@@ -16,7 +16,15 @@
 
 #define WASM "build/wat/tier.wasm"
 /* function indexes in tier.wat (import tick is 0) */
-enum { F_FIB = 1, F_SIEVE = 4, F_SPIN = 11, F_DRIVE = 13, F_STEP = 14 };
+enum {
+    F_FIB = 1,
+    F_SIEVE = 4,
+    F_SPIN = 11,
+    F_DRIVE = 13,
+    F_STEP = 14,
+    F_TWIN_A = 15,
+    F_TWIN_B = 16
+};
 
 static char cache_dir[64];
 
@@ -148,7 +156,7 @@ TEST(differential_kernels_interp_vs_native)
         return;
     results b = kernels(&rn);
     /* every defined function of tier.wat is within the generator's reach */
-    CHECK_EQ_INT(fwe_module_native_count(rn.module), 14);
+    CHECK_EQ_INT(fwe_module_native_count(rn.module), 16);
     CHECK(fwe_module_func_is_native(rn.module, F_FIB));
     CHECK(fwe_module_func_is_native(rn.module, F_SIEVE));
     stop(&rn);
@@ -345,7 +353,7 @@ TEST(corrupt_cache_entries_are_ignored)
     if (!start(&r, FWE_TIER_NATIVE, NULL))
         return;
     results b = kernels(&r);
-    CHECK_EQ_INT(fwe_module_native_count(r.module), 14);
+    CHECK_EQ_INT(fwe_module_native_count(r.module), 16);
     stop(&r);
     for (int i = 0; i < 5; i++)
         CHECK_EQ_U64(a.v[i], b.v[i]);
@@ -357,7 +365,7 @@ TEST(corrupt_cache_entries_are_ignored)
     if (!start(&r, FWE_TIER_NATIVE, NULL))
         return;
     b = kernels(&r);
-    CHECK_EQ_INT(fwe_module_native_count(r.module), 14);
+    CHECK_EQ_INT(fwe_module_native_count(r.module), 16);
     stop(&r);
     CHECK_EQ_U64(a.v[1], b.v[1]);
 }
@@ -458,7 +466,7 @@ TEST(concurrent_cache_writers)
     for (int i = 0; i < 2; i++) {
         CHECK_EQ_INT(wait_child(pid[i]), 0);
         char *o = slurp(out[i]), *e = slurp(err[i]);
-        CHECK_STR_EQ(o, "ok 610 14\n");
+        CHECK_STR_EQ(o, "ok 610 16\n");
         CHECK_STR_EQ(e, "");
         free(o);
         free(e);
@@ -475,6 +483,27 @@ static void remove_file(const char *path, void *arg)
     unlink(path);
 }
 
+/* Two functions whose generated C is identical share one definition in their batch; emitting it
+ * twice was a redefinition that failed the whole batch (found on the JS hello guest's hot set). */
+TEST(identical_functions_in_one_batch)
+{
+    run r;
+    if (!start(&r, FWE_TIER_NATIVE, NULL))
+        return;
+    fwe_val a = v32(4), res;
+    fwe_trap trap;
+    CHECK_EQ_INT(call1(&r, "twin_a", &a, 1, &res, &trap), FWE_OK);
+    CHECK_EQ_INT(res.of.i32, 29);
+    a = v32(5);
+    CHECK_EQ_INT(call1(&r, "twin_b", &a, 1, &res, &trap), FWE_OK);
+    CHECK_EQ_INT(res.of.i32, 36);
+    fwe_tier_wait_idle();
+    CHECK(fwe_module_func_is_native(r.module, F_TWIN_A));
+    CHECK(fwe_module_func_is_native(r.module, F_TWIN_B));
+    CHECK(fwe_module_func_is_native(r.module, F_FIB)); /* the rest of the batch too */
+    stop(&r);
+}
+
 int main(int argc, char **argv)
 {
     self_exe = argv[0];
@@ -488,6 +517,7 @@ int main(int argc, char **argv)
     setenv("FWE_CODE_CACHE", cache_dir, 1);
     RUN(differential_kernels_interp_vs_native);
     RUN(traps_match_between_tiers);
+    RUN(identical_functions_in_one_batch);
     RUN(deadline_interrupts_a_native_loop);
     RUN(tier_switch_while_frames_are_live);
     RUN(corrupt_cache_entries_are_ignored);
