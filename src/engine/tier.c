@@ -521,12 +521,6 @@ static void *compile_units(const char *dir, unit *u, uint32_t n)
     for (uint32_t i = 0; i < n; i++) {
         if (u[i].fn || is_repeat(u, i))
             continue;
-        /* functions with the same generated C share one definition (a second is a redefinition) */
-        bool dup = false;
-        for (uint32_t j = 0; j < i && !dup; j++)
-            dup = !u[j].fn && !strcmp(u[j].fh, u[i].fh);
-        if (dup)
-            continue;
         fwe_text_add(&src, "#define FWE_NF %s\n", u[i].sym);
         fwe_text_add(&src, "%s", u[i].text.p);
         fwe_text_add(&src, "#undef FWE_NF\n");
