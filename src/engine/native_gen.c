@@ -194,8 +194,24 @@ static uint32_t insn_len(const fwe_word *p)
     case IOP_REF_FUNC:
     case IOP_REF_IS_NULL:
         return 3;
+    /* table and segment instructions (run-time helper cx->bulk) */
+    case IOP_DATA_DROP:
+    case IOP_ELEM_DROP:
+        return 2;
+    case IOP_TABLE_SIZE:
+        return 3;
+    case IOP_TABLE_GET:
+    case IOP_TABLE_SET:
+        return 4;
+    case IOP_MEMORY_INIT:
+    case IOP_TABLE_GROW:
+    case IOP_TABLE_FILL:
+        return 5;
+    case IOP_TABLE_INIT:
+    case IOP_TABLE_COPY:
+        return 6;
     default:
-        return 0; /* tables, segments, SIMD: stay interpreted */
+        return 0; /* SIMD: stays interpreted */
     }
 }
 
@@ -757,6 +773,44 @@ static bool emit_trapping(gen *g, uint32_t at, const fwe_word *p)
     return false;
 }
 
+/* Table and segment instructions: the helper cx->bulk with the slot operands in order. */
+static bool emit_bulk(gen *g, uint32_t at, const fwe_word *p)
+{
+    char ops[3][48] = {"0", "0", "0"};
+    uint32_t first = 0, nops = 0, dst = UINT32_MAX;
+    switch (p[0]) {
+    case IOP_TABLE_GET:
+        dst = p[1], first = 3, nops = 1;
+        break;
+    case IOP_TABLE_SET:
+        first = 2, nops = 2;
+        break;
+    case IOP_TABLE_INIT:
+    case IOP_TABLE_COPY:
+        first = 3, nops = 3;
+        break;
+    case IOP_TABLE_GROW:
+        dst = p[1], first = 3, nops = 2;
+        break;
+    case IOP_TABLE_SIZE:
+        dst = p[1];
+        break;
+    case IOP_TABLE_FILL:
+    case IOP_MEMORY_INIT:
+        first = 2, nops = 3;
+        break;
+    }
+    for (uint32_t k = 0; k < nops; k++)
+        R(g, p[first + k], ops[k], sizeof ops[k]);
+    OUT("{uint64_t o_=0;uint32_t r_=cx->bulk(cx,ni,self->words+%u,%s,%s,%s,&o_);if(r_)return "
+        "r_;(void)o_;",
+        at, ops[0], ops[1], ops[2]);
+    if (dst != UINT32_MAX)
+        OUT("v%u=o_;", dst);
+    OUT("}\n");
+    return true;
+}
+
 static const char *const brcmp[22] = {"(uint32_t)A==0",
                                       "(uint32_t)A==(uint32_t)B",
                                       "(uint32_t)A!=(uint32_t)B",
@@ -983,6 +1037,17 @@ static bool emit_insn(gen *g, uint32_t at, const fwe_word *p)
     case IOP_REF_FUNC:
         OUT("v%u=cx->ref_func(ni,%uu);\n", p[1], p[2]);
         return true;
+    case IOP_TABLE_GET:   /* dst table idx */
+    case IOP_TABLE_SET:   /* table idx val */
+    case IOP_TABLE_INIT:  /* table seg d s n */
+    case IOP_ELEM_DROP:   /* seg */
+    case IOP_TABLE_COPY:  /* dst_table src_table d s n */
+    case IOP_TABLE_GROW:  /* dst table init n */
+    case IOP_TABLE_SIZE:  /* dst table */
+    case IOP_TABLE_FILL:  /* table i val n */
+    case IOP_MEMORY_INIT: /* seg d s n */
+    case IOP_DATA_DROP:   /* seg */
+        return emit_bulk(g, at, p);
     case IOP_REF_IS_NULL:
         OUT("v%u=(uint64_t)(%s==0);\n", p[1], RA(2));
         return true;
