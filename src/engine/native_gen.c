@@ -83,6 +83,11 @@ static const char prelude_helpers[] =
     "0;if(x>=18446744073709551616.0)return UINT64_MAX;return (uint64_t)x;}\n"
     "static inline double fbar(double d){__asm__(\"\" : \"+x\"(d));return d;}\n"
     "static inline float fbarf(float f){__asm__(\"\" : \"+x\"(f));return f;}\n"
+    "#define FWE_CAT2(a,b) a##b\n#define FWE_CAT(a,b) FWE_CAT2(a,b)\n#define FWE_NB "
+    "FWE_CAT(FWE_NF,_b)\n"
+    "#if defined(__x86_64__)\n#define SP_() ({const char*s_;__asm__(\"mov "
+    "%%rsp,%0\":\"=r\"(s_));s_;})\n"
+    "#else\n#define SP_() ((const char*)__builtin_frame_address(0))\n#endif\n"
     "#define TRAP(k,w) return cx->trap(cx,(k),self->words+(w))\n"
     "#define CHK(ea,n,w) do{if((ea)+(n)>ms)TRAP(5,w);}while(0)\n"
     "#define BACK(w) do{if(__atomic_load_n(intr_,__ATOMIC_RELAXED))TRAP(11,w);}while(0)\n";
@@ -214,6 +219,9 @@ static uint32_t insn_len(const fwe_word *p)
         return 0; /* SIMD: stays interpreted */
     }
 }
+
+/* Functions with at most this many parameter slots take them as C arguments in self-calls. */
+#define REGARGS 8
 
 static void mark_target(gen *g, uint32_t from, uint32_t to)
 {
@@ -955,15 +963,24 @@ static bool emit_insn(gen *g, uint32_t at, const fwe_word *p)
         uint32_t def = p[1], ab = p[2];
         const fwe_functype *t = &m->types[m->funcs[def].type_index];
         OUT("{");
-        emit_spill(g, ab, t);
-        if (def == g->def)
-            OUT("uint32_t r_=FWE_NF(cx,ni,fp+%u,self->words+%u,self,0);", ab, at + len);
-        else
+        if (def == g->def) {
+            /* self-recursion: the body directly, arguments in registers */
+            bool regargs = t->param_slots <= REGARGS;
+            if (!regargs)
+                emit_spill(g, ab, t);
+            OUT("cx->frames[d_+1].ret_pc=self->words+%u;uint32_t r_=FWE_NB(cx,ni,fp+%u,self,d_+1",
+                at + len, ab);
+            for (uint32_t i = 0; regargs && i < t->param_slots; i++)
+                OUT(",%s", R(g, ab + i, ra, sizeof ra));
+            OUT(");");
+        } else {
+            emit_spill(g, ab, t);
             OUT("const fwe_ndef*t_=&ni->defs[%u];fwe_nfn "
                 "f_=__atomic_load_n(&t_->fn,__ATOMIC_ACQUIRE);uint32_t "
                 "r_=f_?f_(cx,ni,fp+%u,self->words+%u,t_,0):cx->call(cx,ni,%uu,fp+%u,self->words+%u,"
                 "self->words+%u);",
                 def, ab, at + len, m->nfunc_imports + def, ab, at, at + len);
+        }
         emit_call_tail(g, ab, t);
         return true;
     }
@@ -1065,17 +1082,38 @@ bool fwe_native_gen(const fwe_module *m, uint32_t def, const fwe_code *code, fwe
     if (!ok)
         goto done;
     uint32_t fs = code->frame_slots;
-    fwe_text_add(out, "uint32_t FWE_NF(fwe_nctx*cx,fwe_ninst*ni,uint64_t*fp,const uint32_t*ret_pc,"
-                      "const fwe_ndef*self,uint32_t osr){\n");
+    /* Two C functions: FWE_NF, the ABI entry, which stores the return pc in the frame record,
+     * reads the caller's depth and the arguments from the frame; and the static body FWE_NB,
+     * which takes the frame depth (and OSR entry in the upper half) and up to REGARGS argument
+     * slots as C parameters, so a self-recursive call passes them in registers and skips the
+     * entry. The body writes the rest of the frame record as the interpreter does. */
+    bool regargs = code->param_slots <= REGARGS;
+    for (int pass = 0; pass < 2; pass++) {
+        fwe_text_add(out, "static uint32_t FWE_NB(fwe_nctx*cx,fwe_ninst*ni,uint64_t*fp,const "
+                          "fwe_ndef*self,uint64_t dq");
+        for (uint32_t s = 0; regargs && s < code->param_slots; s++)
+            fwe_text_add(out, ",uint64_t a%u", s);
+        if (pass == 1)
+            break;
+        fwe_text_add(out, ");\nuint32_t FWE_NF(fwe_nctx*cx,fwe_ninst*ni,uint64_t*fp,const "
+                          "uint32_t*ret_pc,const fwe_ndef*self,uint32_t osr){uint32_t "
+                          "d_=*cx->depth+1;cx->frames[d_].ret_pc=ret_pc;return "
+                          "FWE_NB(cx,ni,fp,self,d_|(uint64_t)osr<<32");
+        for (uint32_t s = 0; regargs && s < code->param_slots; s++)
+            fwe_text_add(out, ",fp[%u]", s);
+        fwe_text_add(out, ");}\n");
+    }
+    fwe_text_add(out, "){\n");
     fwe_text_add(out,
-                 "uint32_t d_=*cx->depth+1;\n"
-                 "if(d_>=cx->max_frames||fp+self->frame_slots>cx->stack_end||(const "
-                 "char*)__builtin_frame_address(0)<cx->climit)return cx->trap(cx,10,ret_pc);\n"
+                 "uint32_t d_=(uint32_t)dq,osr=(uint32_t)(dq>>32);fwe_nframe*f_=&cx->frames[d_];\n"
+                 "if(d_>=cx->max_frames||fp+%u>cx->stack_end||SP_()<cx->climit)return "
+                 "cx->trap(cx,10,f_->ret_pc);\n"
                  "const uint32_t*intr_=cx->interrupt;\n"
                  "if(!osr&&__atomic_load_n(intr_,__ATOMIC_RELAXED))return "
-                 "cx->trap(cx,11,ret_pc);\n"
-                 "{fwe_nframe*f_=&cx->frames[d_];f_->ret_pc=ret_pc;f_->fp=fp;f_->inst=ni->inst;f_->"
-                 "code=self->code;f_->func_index=self->func_index;*cx->depth=d_;}\n");
+                 "cx->trap(cx,11,f_->ret_pc);\n"
+                 "f_->fp=fp;f_->inst=ni->inst;f_->code=self->code;f_->func_index=self->func_index;"
+                 "*cx->depth=d_;\n",
+                 fs);
     if (m->nmemories)
         fwe_text_add(out, "uint8_t*mb=ni->mem0?ni->mem0->base:0;uint64_t "
                           "ms=ni->mem0?ni->mem0->size:0;(void)mb;(void)ms;\n");
@@ -1103,9 +1141,9 @@ bool fwe_native_gen(const fwe_module *m, uint32_t def, const fwe_code *code, fwe
                 fwe_text_add(out, "case %u:goto L%u;", w + 1, w);
         fwe_text_add(out, "}");
     }
-    fwe_text_add(out, "return cx->trap(cx,12,ret_pc);}\n");
+    fwe_text_add(out, "return cx->trap(cx,12,f_->ret_pc);}\n");
     for (uint32_t s = 0; s < code->param_slots; s++)
-        fwe_text_add(out, "v%u=fp[%u];", s, s);
+        fwe_text_add(out, regargs ? "v%u=a%u;" : "v%u=fp[%u];", s, s);
     fwe_text_add(out, "\n");
     for (uint32_t at = 0; at < code->nwords && ok;) {
         const fwe_word *p = code->words + at;

@@ -448,6 +448,12 @@ static void *compile_units(const char *dir, unit *u, uint32_t n)
     for (uint32_t i = 0; i < n; i++) {
         if (u[i].fn)
             continue;
+        /* functions with the same code share one definition (and symbol) */
+        bool dup = false;
+        for (uint32_t j = 0; j < i && !dup; j++)
+            dup = !u[j].fn && !strcmp(u[j].sym, u[i].sym);
+        if (dup)
+            continue;
         fwe_text_add(&src, "#define FWE_NF %s\n", u[i].sym);
         fwe_text_add(&src, "%s", u[i].text.p);
         fwe_text_add(&src, "#undef FWE_NF\n");
