@@ -1072,6 +1072,25 @@ static bool emit_insn(gen *g, uint32_t at, const fwe_word *p)
     return false;
 }
 
+/* The highest N of the variables `vN` the text names (0 when none). */
+static uint32_t max_var(const char *t, size_t len)
+{
+    uint32_t max = 0;
+    for (size_t i = 0; i + 1 < len; i++) {
+        if (t[i] != 'v' || t[i + 1] < '0' || t[i + 1] > '9')
+            continue;
+        char c = i ? t[i - 1] : ' ';
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_')
+            continue;
+        uint32_t n = 0;
+        for (i++; i < len && t[i] >= '0' && t[i] <= '9'; i++)
+            n = n * 10 + (uint32_t)(t[i] - '0');
+        if (n > max)
+            max = n;
+    }
+    return max;
+}
+
 bool fwe_native_gen(const fwe_module *m, uint32_t def, const fwe_code *code, fwe_text *out)
 {
     gen g = {.m = m, .code = code, .out = out, .def = def};
@@ -1081,6 +1100,29 @@ bool fwe_native_gen(const fwe_module *m, uint32_t def, const fwe_code *code, fwe
     bool ok = g.is_target && g.is_backtgt && scan(&g);
     if (!ok)
         goto done;
+    /* the instructions first (into their own text), to know which slots they name */
+    fwe_text body = {0};
+    g.out = &body;
+    for (uint32_t at = 0; at < code->nwords && ok;) {
+        const fwe_word *p = code->words + at;
+        if (g.is_target[at])
+            fwe_text_add(&body, "L%u:;\n", at);
+        ok = emit_insn(&g, at, p);
+        at += insn_len(p);
+    }
+    if (ok) {
+        /* falling off the end (not emitted by the translator, kept for safety) */
+        char ra[48];
+        for (uint32_t i = 0; i < code->result_slots; i++)
+            fwe_text_add(&body, "fp[%u]=%s;", i, R(&g, i, ra, sizeof ra));
+        fwe_text_add(&body, "*cx->depth=d_-1;return 0;\n}\n");
+    }
+    g.out = out;
+    if (!ok || body.oom) {
+        ok = false;
+        fwe_text_free(&body);
+        goto done;
+    }
     uint32_t fs = code->frame_slots;
     /* Two C functions: FWE_NF, the ABI entry, which stores the return pc in the frame record,
      * reads the caller's depth and the arguments from the frame; and the static body FWE_NB,
@@ -1117,7 +1159,13 @@ bool fwe_native_gen(const fwe_module *m, uint32_t def, const fwe_code *code, fwe
     if (m->nmemories)
         fwe_text_add(out, "uint8_t*mb=ni->mem0?ni->mem0->base:0;uint64_t "
                           "ms=ni->mem0?ni->mem0->size:0;(void)mb;(void)ms;\n");
-    for (uint32_t s = 0; s < fs; s++) {
+    /* a variable per slot; also for slots beyond the frame that unreachable code names (a body
+     * ending in `unreachable` before its results were pushed still has the return sequence) */
+    uint32_t nvars = fs > code->result_slots ? fs : code->result_slots;
+    uint32_t named = max_var(body.p, body.len);
+    if (named >= nvars)
+        nvars = named + 1;
+    for (uint32_t s = 0; s < nvars; s++) {
         if (is_literal(code, s))
             continue;
         if (s >= code->const_base && s < code->const_base + code->nconst_slots)
@@ -1145,20 +1193,8 @@ bool fwe_native_gen(const fwe_module *m, uint32_t def, const fwe_code *code, fwe
     for (uint32_t s = 0; s < code->param_slots; s++)
         fwe_text_add(out, regargs ? "v%u=a%u;" : "v%u=fp[%u];", s, s);
     fwe_text_add(out, "\n");
-    for (uint32_t at = 0; at < code->nwords && ok;) {
-        const fwe_word *p = code->words + at;
-        if (g.is_target[at])
-            fwe_text_add(out, "L%u:;\n", at);
-        ok = emit_insn(&g, at, p);
-        at += insn_len(p);
-    }
-    if (ok) {
-        /* falling off the end (not emitted by the translator, kept for safety) */
-        char ra[48];
-        for (uint32_t i = 0; i < code->result_slots; i++)
-            fwe_text_add(out, "fp[%u]=%s;", i, R(&g, i, ra, sizeof ra));
-        fwe_text_add(out, "*cx->depth=d_-1;return 0;\n}\n");
-    }
+    fwe_text_add(out, "%s", body.p);
+    fwe_text_free(&body);
 done:
     if (!ok)
         out->len = start;
