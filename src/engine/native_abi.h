@@ -8,7 +8,7 @@
 #include <stdint.h>
 
 /* Bump when FWE_NABI_DEFS or the meaning of generated code changes (part of the cache key). */
-#define FWE_NABI_VERSION 3
+#define FWE_NABI_VERSION 4
 
 /* A native function: fp = its frame on the value stack (arguments in fp[0..]), ret_pc = the
  * caller's resume point (for backtraces), self = its own entry in the module's table, osr = 0 for
@@ -41,11 +41,27 @@
         uint32_t func_index;                                                                       \
         uint32_t frame_slots;                                                                      \
     } fwe_ndef;                                                                                    \
+    typedef struct fwe_ntable {                                                                    \
+        void *owner;                                                                               \
+        uint8_t elem;                                                                              \
+        uint32_t size;                                                                             \
+        uint64_t max;                                                                              \
+        uint32_t host_max;                                                                         \
+        uint32_t cap;                                                                              \
+        uint64_t *elems;                                                                           \
+    } fwe_ntable;                                                                                  \
+    typedef struct fwe_nfunc {                                                                     \
+        uint32_t type_id;                                                                          \
+        const void *type;                                                                          \
+        void *inst;                                                                                \
+        uint32_t def_index;                                                                        \
+    } fwe_nfunc;                                                                                   \
     typedef struct fwe_ninst {                                                                     \
         fwe_nmem *mem0;                                                                            \
         uint64_t **globals;                                                                        \
         fwe_ndef *defs;                                                                            \
         void *inst;                                                                                \
+        fwe_ntable **tables;                                                                       \
     } fwe_ninst;                                                                                   \
     typedef struct fwe_nctx {                                                                      \
         fwe_nframe *frames;                                                                        \

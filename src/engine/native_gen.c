@@ -1001,8 +1001,20 @@ static bool emit_insn(gen *g, uint32_t at, const fwe_word *p)
         uint32_t ab = p[4];
         OUT("{uint32_t i_=(uint32_t)%s;", RA(3));
         emit_spill(g, ab, t);
-        OUT("uint32_t r_=cx->call_indirect(cx,ni,%uu,%uu,i_,fp+%u,self->words+%u,self->words+%u);",
-            p[1], p[2], ab, at, at + len);
+        /* fast path: a materialised entry of the right type whose function is native code of this
+         * instance is called directly; anything else (bounds, null, lazy entries, type mismatch,
+         * host and other instances' functions, interpreted callees) goes through the helper */
+        OUT("const fwe_ntable*tb_=ni->tables[%u];const fwe_ndef*t_=0;fwe_nfn f_=0;if(i_<tb_->size){"
+            "uint64_t e_=tb_->elems[i_];const fwe_nfunc*c_=(const "
+            "fwe_nfunc*)(uintptr_t)e_;if(e_&&!(e_&"
+            "1)&&c_->type_id==%uu&&c_->inst==ni->inst){t_=&ni->defs[c_->def_index];f_=__atomic_"
+            "load_"
+            "n(&t_->fn,__ATOMIC_ACQUIRE);}}",
+            p[2], p[1]);
+        OUT("uint32_t "
+            "r_=f_?f_(cx,ni,fp+%u,self->words+%u,t_,0):cx->call_indirect(cx,ni,%uu,%uu,i_,fp+"
+            "%u,self->words+%u,self->words+%u);",
+            ab, at + len, p[1], p[2], ab, at, at + len);
         emit_call_tail(g, ab, t);
         return true;
     }

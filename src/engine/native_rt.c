@@ -16,6 +16,11 @@ _Static_assert(offsetof(fwe_nframe, func_index) == offsetof(fwe_frame, func_inde
 _Static_assert(offsetof(fwe_nmem, base) == offsetof(fwe_memory, base), "memory layout");
 _Static_assert(offsetof(fwe_nmem, size) == offsetof(fwe_memory, size), "memory layout");
 _Static_assert(offsetof(fwe_global, value) == 0, "global layout");
+_Static_assert(offsetof(fwe_ntable, size) == offsetof(fwe_table, size), "table layout");
+_Static_assert(offsetof(fwe_ntable, elems) == offsetof(fwe_table, elems), "table layout");
+_Static_assert(offsetof(fwe_nfunc, type_id) == offsetof(fwe_func, type_id), "func layout");
+_Static_assert(offsetof(fwe_nfunc, inst) == offsetof(fwe_func, inst), "func layout");
+_Static_assert(offsetof(fwe_nfunc, def_index) == offsetof(fwe_func, def_index), "func layout");
 
 /* C stack below which native code traps "call stack exhausted" (native calls recurse in C):
  * the calling thread's stack bottom plus a margin for host functions and the interpreter. */
