@@ -558,6 +558,9 @@ TEST(table_and_segment_ops_interp_vs_native)
         {"init_call", {0, 0, 0, 1}, 4, FWE_ERR_TRAP, 0}, /* uninitialized element 1 */
         {"set_f1", {1}, 1, FWE_OK, 0},                   /* table.set of a ref.func */
         {"init_call", {0, 0, 0, 1}, 4, FWE_OK, 11},      /* $f1(10) */
+        {"set_wrong", {3}, 1, FWE_OK, 0},                /* an entry of another type */
+        {"init_call", {0, 0, 0, 3}, 4, FWE_ERR_TRAP, 0}, /* indirect call type mismatch */
+        {"init_call", {3, 2, 1, 3}, 4, FWE_OK, 7},       /* [3] = $f3 again */
         {"grow", {2}, 1, FWE_OK, 4},                     /* old size */
         {"size", {0}, 0, FWE_OK, 6},
         {"grow", {5}, 1, FWE_OK, 0xffffffffu},      /* past the maximum 8 */
@@ -606,9 +609,9 @@ TEST(table_and_segment_ops_interp_vs_native)
     for (size_t i = 0; i < sizeof script / sizeof script[0]; i++)
         traps +=
             same_outcome(&ri, &rn, script[i].name, script[i].args, script[i].nargs) == FWE_ERR_TRAP;
-    CHECK_EQ_INT(traps, 11);
+    CHECK_EQ_INT(traps, 12);
     /* every function is native: no table or segment instruction keeps one interpreted */
-    CHECK_EQ_INT(fwe_module_native_count(rn.module), 14);
+    CHECK_EQ_INT(fwe_module_native_count(rn.module), 16);
     CHECK_EQ_INT(fwe_module_native_count(ri.module), 0);
     stop(&ri);
     stop(&rn);
