@@ -474,9 +474,11 @@ fwe_status fwe_instantiate(fwe_linker *linker, const fwe_module *m, const fwe_in
     inst->max_memory_pages = cfg ? cfg->max_memory_pages : 0;
     inst->host_data = cfg ? cfg->host_data : NULL;
     inst->on_memory_grow = cfg ? cfg->on_memory_grow : NULL;
-    /* value stack and frame stack share one lazily-backed mapping (one syscall each way) */
+    /* value stack and frame stack share one lazily-backed mapping (one syscall each way); one
+     * frame record more than the limit: native code stores the return pc of a call into the
+     * callee's record before the callee checks the limit (native_gen.c) */
     size_t stack_bytes =
-        (size_t)stack_slots * sizeof(uint64_t) + (size_t)inst->max_frames * sizeof(fwe_frame);
+        (size_t)stack_slots * sizeof(uint64_t) + ((size_t)inst->max_frames + 1) * sizeof(fwe_frame);
     inst->stack = fwe_engine_take_stack(m->engine, stack_bytes);
     if (!inst->stack)
         inst->stack = map_lazy(stack_bytes);
@@ -598,8 +600,8 @@ void fwe_instance_free(fwe_instance *inst)
 {
     if (!inst)
         return;
-    size_t stack_bytes =
-        (size_t)inst->stack_len * sizeof(uint64_t) + (size_t)inst->max_frames * sizeof(fwe_frame);
+    size_t stack_bytes = (size_t)inst->stack_len * sizeof(uint64_t) +
+                         ((size_t)inst->max_frames + 1) * sizeof(fwe_frame);
     if (inst->stack && !fwe_engine_put_stack(inst->engine, inst->stack, stack_bytes))
         munmap(inst->stack, stack_bytes);
     for (uint32_t i = 0; i < inst->nown_tables; i++)

@@ -47,6 +47,7 @@ static inline fwe_ninst *fwe_native_inst(fwe_instance *inst)
         inst->nat.mem0 = inst->memories ? (fwe_nmem *)(void *)inst->memories[0] : NULL;
         inst->nat.globals = (uint64_t **)(void *)inst->globals;
         inst->nat.defs = inst->module->ndefs;
+        inst->nat.tables = (fwe_ntable **)(void *)inst->tables;
         inst->nat.inst = inst;
     }
     return &inst->nat;

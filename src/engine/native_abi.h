@@ -8,13 +8,14 @@
 #include <stdint.h>
 
 /* Bump when FWE_NABI_DEFS or the meaning of generated code changes (part of the cache key). */
-#define FWE_NABI_VERSION 3
+#define FWE_NABI_VERSION 5
 
 /* A native function: fp = its frame on the value stack (arguments in fp[0..]), ret_pc = the
  * caller's resume point (for backtraces), self = its own entry in the module's table, osr = 0 for
  * a call, or 1 + the word offset of a loop header to continue a frame the interpreter started
  * there (every slot is then read from fp). Returns 0, or the trap kind after the trap was reported.
- */
+ * bulk runs one table or segment instruction (table.*, elem.drop, memory.init, data.drop) whose
+ * words are at pc, with its slot operands a, b, c in order; a result goes to *out. */
 #define FWE_NABI_DEFS                                                                              \
     typedef struct fwe_nframe {                                                                    \
         const uint32_t *ret_pc;                                                                    \
@@ -40,11 +41,27 @@
         uint32_t func_index;                                                                       \
         uint32_t frame_slots;                                                                      \
     } fwe_ndef;                                                                                    \
+    typedef struct fwe_ntable {                                                                    \
+        void *owner;                                                                               \
+        uint8_t elem;                                                                              \
+        uint32_t size;                                                                             \
+        uint64_t max;                                                                              \
+        uint32_t host_max;                                                                         \
+        uint32_t cap;                                                                              \
+        uint64_t *elems;                                                                           \
+    } fwe_ntable;                                                                                  \
+    typedef struct fwe_nfunc {                                                                     \
+        uint32_t type_id;                                                                          \
+        const void *type;                                                                          \
+        void *inst;                                                                                \
+        uint32_t def_index;                                                                        \
+    } fwe_nfunc;                                                                                   \
     typedef struct fwe_ninst {                                                                     \
         fwe_nmem *mem0;                                                                            \
         uint64_t **globals;                                                                        \
         fwe_ndef *defs;                                                                            \
         void *inst;                                                                                \
+        fwe_ntable **tables;                                                                       \
     } fwe_ninst;                                                                                   \
     typedef struct fwe_nctx {                                                                      \
         fwe_nframe *frames;                                                                        \
@@ -62,6 +79,8 @@
                                   const uint32_t *ret_pc);                                         \
         int64_t (*memory_grow)(struct fwe_nctx * cx, fwe_ninst *ni, uint32_t delta);               \
         uint64_t (*ref_func)(fwe_ninst * ni, uint32_t func_index);                                 \
+        uint32_t (*bulk)(struct fwe_nctx * cx, fwe_ninst *ni, const uint32_t *pc, uint64_t a,      \
+                         uint64_t b, uint64_t c, uint64_t *out);                                   \
     } fwe_nctx;
 
 FWE_NABI_DEFS

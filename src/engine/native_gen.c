@@ -84,6 +84,11 @@ static const char prelude_helpers[] =
     "0;if(x>=18446744073709551616.0)return UINT64_MAX;return (uint64_t)x;}\n"
     "static inline double fbar(double d){__asm__(\"\" : \"+x\"(d));return d;}\n"
     "static inline float fbarf(float f){__asm__(\"\" : \"+x\"(f));return f;}\n"
+    "#define FWE_CAT2(a,b) a##b\n#define FWE_CAT(a,b) FWE_CAT2(a,b)\n#define FWE_NB "
+    "FWE_CAT(FWE_NF,_b)\n"
+    "#if defined(__x86_64__)\n#define SP_() ({const char*s_;__asm__(\"mov "
+    "%%rsp,%0\":\"=r\"(s_));s_;})\n"
+    "#else\n#define SP_() ((const char*)__builtin_frame_address(0))\n#endif\n"
     "#define TRAP(k,w) return cx->trap(cx,(k),self->words+(w))\n"
     "#define CHK(ea,n,w) do{if((ea)+(n)>ms)TRAP(5,w);}while(0)\n"
     "#define BACK(w) do{if(__atomic_load_n(intr_,__ATOMIC_RELAXED))TRAP(11,w);}while(0)\n";
@@ -195,10 +200,29 @@ static uint32_t insn_len(const fwe_word *p)
     case IOP_REF_FUNC:
     case IOP_REF_IS_NULL:
         return 3;
+    /* table and segment instructions (run-time helper cx->bulk) */
+    case IOP_DATA_DROP:
+    case IOP_ELEM_DROP:
+        return 2;
+    case IOP_TABLE_SIZE:
+        return 3;
+    case IOP_TABLE_GET:
+    case IOP_TABLE_SET:
+        return 4;
+    case IOP_MEMORY_INIT:
+    case IOP_TABLE_GROW:
+    case IOP_TABLE_FILL:
+        return 5;
+    case IOP_TABLE_INIT:
+    case IOP_TABLE_COPY:
+        return 6;
     default:
-        return fwe_native_simd_len(p); /* 0 for tables and segments: stay interpreted */
+        return fwe_native_simd_len(p); /* 0 for anything else: stays interpreted */
     }
 }
+
+/* Functions with at most this many parameter slots take them as C arguments in self-calls. */
+#define REGARGS 8
 
 static void mark_target(gen *g, uint32_t from, uint32_t to)
 {
@@ -758,6 +782,44 @@ static bool emit_trapping(gen *g, uint32_t at, const fwe_word *p)
     return false;
 }
 
+/* Table and segment instructions: the helper cx->bulk with the slot operands in order. */
+static bool emit_bulk(gen *g, uint32_t at, const fwe_word *p)
+{
+    char ops[3][48] = {"0", "0", "0"};
+    uint32_t first = 0, nops = 0, dst = UINT32_MAX;
+    switch (p[0]) {
+    case IOP_TABLE_GET:
+        dst = p[1], first = 3, nops = 1;
+        break;
+    case IOP_TABLE_SET:
+        first = 2, nops = 2;
+        break;
+    case IOP_TABLE_INIT:
+    case IOP_TABLE_COPY:
+        first = 3, nops = 3;
+        break;
+    case IOP_TABLE_GROW:
+        dst = p[1], first = 3, nops = 2;
+        break;
+    case IOP_TABLE_SIZE:
+        dst = p[1];
+        break;
+    case IOP_TABLE_FILL:
+    case IOP_MEMORY_INIT:
+        first = 2, nops = 3;
+        break;
+    }
+    for (uint32_t k = 0; k < nops; k++)
+        R(g, p[first + k], ops[k], sizeof ops[k]);
+    OUT("{uint64_t o_=0;uint32_t r_=cx->bulk(cx,ni,self->words+%u,%s,%s,%s,&o_);if(r_)return "
+        "r_;(void)o_;",
+        at, ops[0], ops[1], ops[2]);
+    if (dst != UINT32_MAX)
+        OUT("v%u=o_;", dst);
+    OUT("}\n");
+    return true;
+}
+
 static const char *const brcmp[22] = {"(uint32_t)A==0",
                                       "(uint32_t)A==(uint32_t)B",
                                       "(uint32_t)A!=(uint32_t)B",
@@ -902,15 +964,24 @@ static bool emit_insn(gen *g, uint32_t at, const fwe_word *p)
         uint32_t def = p[1], ab = p[2];
         const fwe_functype *t = &m->types[m->funcs[def].type_index];
         OUT("{");
-        emit_spill(g, ab, t);
-        if (def == g->def)
-            OUT("uint32_t r_=FWE_NF(cx,ni,fp+%u,self->words+%u,self,0);", ab, at + len);
-        else
+        if (def == g->def) {
+            /* self-recursion: the body directly, arguments in registers */
+            bool regargs = t->param_slots <= REGARGS;
+            if (!regargs)
+                emit_spill(g, ab, t);
+            OUT("cx->frames[d_+1].ret_pc=self->words+%u;uint32_t r_=FWE_NB(cx,ni,fp+%u,self,d_+1",
+                at + len, ab);
+            for (uint32_t i = 0; regargs && i < t->param_slots; i++)
+                OUT(",%s", R(g, ab + i, ra, sizeof ra));
+            OUT(");");
+        } else {
+            emit_spill(g, ab, t);
             OUT("const fwe_ndef*t_=&ni->defs[%u];fwe_nfn "
                 "f_=__atomic_load_n(&t_->fn,__ATOMIC_ACQUIRE);uint32_t "
                 "r_=f_?f_(cx,ni,fp+%u,self->words+%u,t_,0):cx->call(cx,ni,%uu,fp+%u,self->words+%u,"
                 "self->words+%u);",
                 def, ab, at + len, m->nfunc_imports + def, ab, at, at + len);
+        }
         emit_call_tail(g, ab, t);
         return true;
     }
@@ -931,8 +1002,20 @@ static bool emit_insn(gen *g, uint32_t at, const fwe_word *p)
         uint32_t ab = p[4];
         OUT("{uint32_t i_=(uint32_t)%s;", RA(3));
         emit_spill(g, ab, t);
-        OUT("uint32_t r_=cx->call_indirect(cx,ni,%uu,%uu,i_,fp+%u,self->words+%u,self->words+%u);",
-            p[1], p[2], ab, at, at + len);
+        /* fast path: a materialised entry of the right type whose function is native code of this
+         * instance is called directly; anything else (bounds, null, lazy entries, type mismatch,
+         * host and other instances' functions, interpreted callees) goes through the helper */
+        OUT("const fwe_ntable*tb_=ni->tables[%u];const fwe_ndef*t_=0;fwe_nfn f_=0;if(i_<tb_->size){"
+            "uint64_t e_=tb_->elems[i_];const fwe_nfunc*c_=(const "
+            "fwe_nfunc*)(uintptr_t)e_;if(e_&&!(e_&"
+            "1)&&c_->type_id==%uu&&c_->inst==ni->inst){t_=&ni->defs[c_->def_index];f_=__atomic_"
+            "load_"
+            "n(&t_->fn,__ATOMIC_ACQUIRE);}}",
+            p[2], p[1]);
+        OUT("uint32_t "
+            "r_=f_?f_(cx,ni,fp+%u,self->words+%u,t_,0):cx->call_indirect(cx,ni,%uu,%uu,i_,fp+"
+            "%u,self->words+%u,self->words+%u);",
+            ab, at + len, p[1], p[2], ab, at, at + len);
         emit_call_tail(g, ab, t);
         return true;
     }
@@ -984,6 +1067,17 @@ static bool emit_insn(gen *g, uint32_t at, const fwe_word *p)
     case IOP_REF_FUNC:
         OUT("v%u=cx->ref_func(ni,%uu);\n", p[1], p[2]);
         return true;
+    case IOP_TABLE_GET:   /* dst table idx */
+    case IOP_TABLE_SET:   /* table idx val */
+    case IOP_TABLE_INIT:  /* table seg d s n */
+    case IOP_ELEM_DROP:   /* seg */
+    case IOP_TABLE_COPY:  /* dst_table src_table d s n */
+    case IOP_TABLE_GROW:  /* dst table init n */
+    case IOP_TABLE_SIZE:  /* dst table */
+    case IOP_TABLE_FILL:  /* table i val n */
+    case IOP_MEMORY_INIT: /* seg d s n */
+    case IOP_DATA_DROP:   /* seg */
+        return emit_bulk(g, at, p);
     case IOP_REF_IS_NULL:
         OUT("v%u=(uint64_t)(%s==0);\n", p[1], RA(2));
         return true;
@@ -991,6 +1085,25 @@ static bool emit_insn(gen *g, uint32_t at, const fwe_word *p)
     if (fwe_native_simd_len(p))
         return fwe_native_simd_emit(g->code, at, p, g->out);
     return false;
+}
+
+/* The highest N of the variables `vN` the text names (0 when none). */
+static uint32_t max_var(const char *t, size_t len)
+{
+    uint32_t max = 0;
+    for (size_t i = 0; i + 1 < len; i++) {
+        if (t[i] != 'v' || t[i + 1] < '0' || t[i + 1] > '9')
+            continue;
+        char c = i ? t[i - 1] : ' ';
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_')
+            continue;
+        uint32_t n = 0;
+        for (i++; i < len && t[i] >= '0' && t[i] <= '9'; i++)
+            n = n * 10 + (uint32_t)(t[i] - '0');
+        if (n > max)
+            max = n;
+    }
+    return max;
 }
 
 bool fwe_native_gen(const fwe_module *m, uint32_t def, const fwe_code *code, fwe_text *out)
@@ -1002,24 +1115,80 @@ bool fwe_native_gen(const fwe_module *m, uint32_t def, const fwe_code *code, fwe
     bool ok = g.is_target && g.is_backtgt && scan(&g);
     if (!ok)
         goto done;
-    /* a body that never reaches its end (e.g. only `unreachable`) may have fewer frame slots than
-     * results, but the return sequence still names every result slot */
-    uint32_t fs = code->frame_slots > code->result_slots ? code->frame_slots : code->result_slots;
-    fwe_text_add(out, "uint32_t FWE_NF(fwe_nctx*cx,fwe_ninst*ni,uint64_t*fp,const uint32_t*ret_pc,"
-                      "const fwe_ndef*self,uint32_t osr){\n");
+    /* the instructions first (into their own text), to know which slots they name */
+    fwe_text body = {0};
+    g.out = &body;
+    /* Code after an unconditional transfer up to the next label never runs; the translator may
+     * give it operand slots beyond the frame (a polymorphic stack), so it is not emitted. */
+    bool dead = false;
+    for (uint32_t at = 0; at < code->nwords && ok;) {
+        const fwe_word *p = code->words + at;
+        if (g.is_target[at]) {
+            fwe_text_add(&body, "L%u:;\n", at);
+            dead = false;
+        }
+        if (!dead)
+            ok = emit_insn(&g, at, p);
+        dead |=
+            p[0] == IOP_UNREACHABLE || p[0] == IOP_BR || p[0] == IOP_RETURN || p[0] == IOP_BR_TABLE;
+        at += insn_len(p);
+    }
+    if (ok) {
+        /* falling off the end (not emitted by the translator, kept for safety) */
+        char ra[48];
+        for (uint32_t i = 0; i < code->result_slots; i++)
+            fwe_text_add(&body, "fp[%u]=%s;", i, R(&g, i, ra, sizeof ra));
+        fwe_text_add(&body, "*cx->depth=d_-1;return 0;\n}\n");
+    }
+    g.out = out;
+    if (!ok || body.oom) {
+        ok = false;
+        fwe_text_free(&body);
+        goto done;
+    }
+    uint32_t fs = code->frame_slots;
+    /* Two C functions: FWE_NF, the ABI entry, which stores the return pc in the frame record,
+     * reads the caller's depth and the arguments from the frame; and the static body FWE_NB,
+     * which takes the frame depth (and OSR entry in the upper half) and up to REGARGS argument
+     * slots as C parameters, so a self-recursive call passes them in registers and skips the
+     * entry. The body writes the rest of the frame record as the interpreter does. */
+    bool regargs = code->param_slots <= REGARGS;
+    for (int pass = 0; pass < 2; pass++) {
+        fwe_text_add(out, "static uint32_t FWE_NB(fwe_nctx*cx,fwe_ninst*ni,uint64_t*fp,const "
+                          "fwe_ndef*self,uint64_t dq");
+        for (uint32_t s = 0; regargs && s < code->param_slots; s++)
+            fwe_text_add(out, ",uint64_t a%u", s);
+        if (pass == 1)
+            break;
+        fwe_text_add(out, ");\nuint32_t FWE_NF(fwe_nctx*cx,fwe_ninst*ni,uint64_t*fp,const "
+                          "uint32_t*ret_pc,const fwe_ndef*self,uint32_t osr){uint32_t "
+                          "d_=*cx->depth+1;cx->frames[d_].ret_pc=ret_pc;return "
+                          "FWE_NB(cx,ni,fp,self,d_|(uint64_t)osr<<32");
+        for (uint32_t s = 0; regargs && s < code->param_slots; s++)
+            fwe_text_add(out, ",fp[%u]", s);
+        fwe_text_add(out, ");}\n");
+    }
+    fwe_text_add(out, "){\n");
     fwe_text_add(out,
-                 "uint32_t d_=*cx->depth+1;\n"
-                 "if(d_>=cx->max_frames||fp+self->frame_slots>cx->stack_end||(const "
-                 "char*)__builtin_frame_address(0)<cx->climit)return cx->trap(cx,10,ret_pc);\n"
+                 "uint32_t d_=(uint32_t)dq,osr=(uint32_t)(dq>>32);fwe_nframe*f_=&cx->frames[d_];\n"
+                 "if(d_>=cx->max_frames||fp+%u>cx->stack_end||SP_()<cx->climit)return "
+                 "cx->trap(cx,10,f_->ret_pc);\n"
                  "const uint32_t*intr_=cx->interrupt;\n"
                  "if(!osr&&__atomic_load_n(intr_,__ATOMIC_RELAXED))return "
-                 "cx->trap(cx,11,ret_pc);\n"
-                 "{fwe_nframe*f_=&cx->frames[d_];f_->ret_pc=ret_pc;f_->fp=fp;f_->inst=ni->inst;f_->"
-                 "code=self->code;f_->func_index=self->func_index;*cx->depth=d_;}\n");
+                 "cx->trap(cx,11,f_->ret_pc);\n"
+                 "f_->fp=fp;f_->inst=ni->inst;f_->code=self->code;f_->func_index=self->func_index;"
+                 "*cx->depth=d_;\n",
+                 fs);
     if (m->nmemories)
         fwe_text_add(out, "uint8_t*mb=ni->mem0?ni->mem0->base:0;uint64_t "
                           "ms=ni->mem0?ni->mem0->size:0;(void)mb;(void)ms;\n");
-    for (uint32_t s = 0; s < fs; s++) {
+    /* a variable per slot; also for slots beyond the frame that unreachable code names (a body
+     * ending in `unreachable` before its results were pushed still has the return sequence) */
+    uint32_t nvars = fs > code->result_slots ? fs : code->result_slots;
+    uint32_t named = max_var(body.p, body.len);
+    if (named >= nvars)
+        nvars = named + 1;
+    for (uint32_t s = 0; s < nvars; s++) {
         if (is_literal(code, s))
             continue;
         if (s >= code->const_base && s < code->const_base + code->nconst_slots)
@@ -1043,32 +1212,13 @@ bool fwe_native_gen(const fwe_module *m, uint32_t def, const fwe_code *code, fwe
                 fwe_text_add(out, "case %u:goto L%u;", w + 1, w);
         fwe_text_add(out, "}");
     }
-    fwe_text_add(out, "return cx->trap(cx,12,ret_pc);}\n");
+    fwe_text_add(out, "return cx->trap(cx,12,f_->ret_pc);}\n");
     for (uint32_t s = 0; s < code->param_slots; s++)
-        fwe_text_add(out, "v%u=fp[%u];", s, s);
+        fwe_text_add(out, regargs ? "v%u=a%u;" : "v%u=fp[%u];", s, s);
     fwe_text_add(out, "\n");
-    /* Code after an unconditional transfer up to the next label never runs; the translator may
-     * give it operand slots beyond the frame (a polymorphic stack), so it is not emitted. */
-    bool dead = false;
-    for (uint32_t at = 0; at < code->nwords && ok;) {
-        const fwe_word *p = code->words + at;
-        if (g.is_target[at]) {
-            fwe_text_add(out, "L%u:;\n", at);
-            dead = false;
-        }
-        if (!dead)
-            ok = emit_insn(&g, at, p);
-        dead |=
-            p[0] == IOP_UNREACHABLE || p[0] == IOP_BR || p[0] == IOP_RETURN || p[0] == IOP_BR_TABLE;
-        at += insn_len(p);
-    }
-    if (ok) {
-        /* falling off the end (not emitted by the translator, kept for safety) */
-        char ra[48];
-        for (uint32_t i = 0; i < code->result_slots; i++)
-            fwe_text_add(out, "fp[%u]=%s;", i, R(&g, i, ra, sizeof ra));
-        fwe_text_add(out, "*cx->depth=d_-1;return 0;\n}\n");
-    }
+    fwe_text_add(out, "%s", body.p);
+    out->needs_simd |= body.needs_simd; /* the SIMD hook marks the text it writes to */
+    fwe_text_free(&body);
 done:
     if (!ok)
         out->len = start;

@@ -16,6 +16,11 @@ _Static_assert(offsetof(fwe_nframe, func_index) == offsetof(fwe_frame, func_inde
 _Static_assert(offsetof(fwe_nmem, base) == offsetof(fwe_memory, base), "memory layout");
 _Static_assert(offsetof(fwe_nmem, size) == offsetof(fwe_memory, size), "memory layout");
 _Static_assert(offsetof(fwe_global, value) == 0, "global layout");
+_Static_assert(offsetof(fwe_ntable, size) == offsetof(fwe_table, size), "table layout");
+_Static_assert(offsetof(fwe_ntable, elems) == offsetof(fwe_table, elems), "table layout");
+_Static_assert(offsetof(fwe_nfunc, type_id) == offsetof(fwe_func, type_id), "func layout");
+_Static_assert(offsetof(fwe_nfunc, inst) == offsetof(fwe_func, inst), "func layout");
+_Static_assert(offsetof(fwe_nfunc, def_index) == offsetof(fwe_func, def_index), "func layout");
 
 /* C stack below which native code traps "call stack exhausted" (native calls recurse in C):
  * the calling thread's stack bottom plus a margin for host functions and the interpreter. */
@@ -147,6 +152,102 @@ static uint64_t rt_ref_func(fwe_ninst *ni, uint32_t func_index)
     return (uint64_t)(uintptr_t)fwe_instance_func(ni->inst, func_index);
 }
 
+/* An element-segment item evaluated at run time (table.init), as interp.c's elem_item. */
+static uint64_t elem_item(fwe_instance *inst, const fwe_constexpr *e)
+{
+    switch (e->op) {
+    case FWE_CONST_REF_FUNC:
+        return (uint64_t)(uintptr_t)fwe_instance_func(inst, e->index);
+    case FWE_CONST_GLOBAL_GET:
+        return inst->globals[e->index]->value[0];
+    default:
+        return 0;
+    }
+}
+
+/* Table and segment instructions (code.h's operand order; a, b, c are the slot operands in
+ * order), with the interpreter's checks and traps reported at the instruction (pc). */
+static uint32_t rt_bulk(fwe_nctx *cx, fwe_ninst *ni, const uint32_t *pc, uint64_t a, uint64_t b,
+                        uint64_t c, uint64_t *out)
+{
+    fwe_instance *inst = ni->inst;
+    switch (pc[0]) {
+    case IOP_TABLE_GET: { /* dst table idx */
+        fwe_table *t = inst->tables[pc[2]];
+        uint32_t i = (uint32_t)a;
+        if (i >= t->size)
+            return rt_trap(cx, FWE_TRAP_TABLE_OOB, pc);
+        *out = fwe_table_entry(t, i);
+        return 0;
+    }
+    case IOP_TABLE_SET: { /* table idx val */
+        fwe_table *t = inst->tables[pc[1]];
+        uint32_t i = (uint32_t)a;
+        if (i >= t->size)
+            return rt_trap(cx, FWE_TRAP_TABLE_OOB, pc);
+        t->elems[i] = b;
+        return 0;
+    }
+    case IOP_TABLE_INIT: { /* table seg d s n */
+        fwe_table *t = inst->tables[pc[1]];
+        const fwe_elem_segment *seg = &inst->module->elems[pc[2]];
+        uint64_t seglen = inst->dropped_elems[pc[2]] ? 0 : seg->count;
+        uint64_t d = (uint32_t)a, s = (uint32_t)b, n = (uint32_t)c;
+        if (s + n > seglen || d + n > t->size)
+            return rt_trap(cx, FWE_TRAP_TABLE_OOB, pc);
+        for (uint64_t k = 0; k < n; k++)
+            t->elems[d + k] = elem_item(inst, &seg->items[s + k]);
+        return 0;
+    }
+    case IOP_ELEM_DROP: /* seg */
+        inst->dropped_elems[pc[1]] = 1;
+        return 0;
+    case IOP_TABLE_COPY: { /* dst_table src_table d s n */
+        fwe_table *td = inst->tables[pc[1]], *ts = inst->tables[pc[2]];
+        uint64_t d = (uint32_t)a, s = (uint32_t)b, n = (uint32_t)c;
+        if (s + n > ts->size || d + n > td->size)
+            return rt_trap(cx, FWE_TRAP_TABLE_OOB, pc);
+        if (n && ts->owner != td->owner)
+            for (uint64_t k = 0; k < n; k++)
+                fwe_table_entry(ts, (uint32_t)(s + k)); /* lazy entries are per owner */
+        if (n)
+            memmove(td->elems + d, ts->elems + s, n * sizeof(uint64_t));
+        return 0;
+    }
+    case IOP_TABLE_GROW: /* dst table init n */
+        *out = (uint32_t)(int32_t)fwe_table_grow_internal(inst->tables[pc[2]], (uint32_t)b, a);
+        return 0;
+    case IOP_TABLE_SIZE: /* dst table */
+        *out = inst->tables[pc[2]]->size;
+        return 0;
+    case IOP_TABLE_FILL: { /* table i val n */
+        fwe_table *t = inst->tables[pc[1]];
+        uint64_t i = (uint32_t)a, n = (uint32_t)c;
+        if (i + n > t->size)
+            return rt_trap(cx, FWE_TRAP_TABLE_OOB, pc);
+        for (uint64_t k = 0; k < n; k++)
+            t->elems[i + k] = b;
+        return 0;
+    }
+    case IOP_MEMORY_INIT: { /* seg d s n */
+        const fwe_data_segment *seg = &inst->module->datas[pc[1]];
+        fwe_memory *mem0 = inst->memories[0];
+        uint64_t seglen = inst->dropped_datas[pc[1]] ? 0 : seg->len;
+        uint64_t d = (uint32_t)a, s = (uint32_t)b, n = (uint32_t)c;
+        if (s + n > seglen || d + n > mem0->size)
+            return rt_trap(cx, FWE_TRAP_MEMORY_OOB, pc);
+        if (n)
+            memcpy(mem0->base + d, seg->bytes + s, n);
+        return 0;
+    }
+    case IOP_DATA_DROP: /* seg */
+        inst->dropped_datas[pc[1]] = 1;
+        return 0;
+    }
+    report(cx, FWE_TRAP_HOST, "illegal internal opcode", pc);
+    return FWE_TRAP_HOST;
+}
+
 void fwe_native_ctx_init(fwe_nctx *cx, fwe_instance *entry)
 {
     cx->frames = (fwe_nframe *)(void *)entry->frames;
@@ -161,4 +262,5 @@ void fwe_native_ctx_init(fwe_nctx *cx, fwe_instance *entry)
     cx->call_indirect = rt_call_indirect;
     cx->memory_grow = rt_memory_grow;
     cx->ref_func = rt_ref_func;
+    cx->bulk = rt_bulk;
 }

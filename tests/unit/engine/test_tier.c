@@ -2,7 +2,8 @@
  * interpreter: the same results on kernels (differential), the same trap kind, message and
  * backtrace, the deadline interrupting a native loop, hot functions switching tier while frames
  * of the module are live, a corrupted disk cache, concurrent cache writers and a missing C
- * compiler (the last two in child processes of this binary). */
+ * compiler (the last two in child processes of this binary); table and segment instructions,
+ * backtraces through native calls, deep native recursion and the deadline in it. */
 #include "fwe.h"
 #include "harness.h"
 
@@ -477,6 +478,271 @@ TEST(concurrent_cache_writers)
     CHECK_EQ_INT(for_each_file(dir, ".c", NULL, NULL), 0); /* no temporaries left */
 }
 
+/* ---- table and segment instructions, native calls (tier_tables.wat, tier_calls.wat) ---- */
+
+/* Loads a module without imports under `mode` with instance configuration `cfg` (may be NULL). */
+static bool start_plain(run *r, const char *path, fwe_tier_mode mode,
+                        const fwe_instance_config *cfg)
+{
+    memset(r, 0, sizeof *r);
+    fwe_tier_set(mode);
+    size_t len;
+    uint8_t *bytes = harness_read_file(path, &len);
+    CHECK(bytes != NULL);
+    if (!bytes)
+        return false;
+    r->engine = fwe_engine_new();
+    char err[256];
+    fwe_status st = fwe_module_load(r->engine, bytes, len, &r->module, err, sizeof err);
+    free(bytes);
+    CHECK_EQ_INT(st, FWE_OK);
+    if (st != FWE_OK)
+        return false;
+    r->linker = fwe_linker_new(r->engine);
+    fwe_trap trap;
+    st = fwe_instantiate(r->linker, r->module, cfg, &r->inst, &trap);
+    CHECK_EQ_INT(st, FWE_OK);
+    return st == FWE_OK;
+}
+
+/* Calls `name` on both runs and checks the same outcome: status, result, or trap kind, message
+ * and backtrace (function indexes and wasm offsets). Returns the status. */
+static fwe_status same_outcome(run *ri, run *rn, const char *name, const uint32_t *args,
+                               size_t nargs)
+{
+    fwe_val a[4], res[2];
+    for (size_t i = 0; i < nargs && i < 4; i++)
+        a[i] = v32(args[i]);
+    fwe_trap ti, tn;
+    memset(&ti, 0, sizeof ti);
+    memset(&tn, 0, sizeof tn);
+    memset(res, 0, sizeof res);
+    fwe_status si = call1(ri, name, a, nargs, &res[0], &ti);
+    fwe_status sn = call1(rn, name, a, nargs, &res[1], &tn);
+    CHECK_EQ_INT(si, sn);
+    if (si != sn)
+        fprintf(stderr, "  (calling %s)\n", name);
+    if (si == FWE_OK && sn == FWE_OK) {
+        CHECK_EQ_U64(res[0].of.i32, res[1].of.i32);
+    } else if (si == FWE_ERR_TRAP && sn == FWE_ERR_TRAP) {
+        CHECK_EQ_INT(ti.kind, tn.kind);
+        CHECK_STR_EQ(ti.message, tn.message);
+        CHECK_EQ_INT(ti.nframes, tn.nframes);
+        for (uint32_t i = 0; i < ti.nframes && i < tn.nframes; i++) {
+            CHECK_EQ_INT(ti.frames[i].func_index, tn.frames[i].func_index);
+            CHECK_EQ_INT(ti.frames[i].code_offset, tn.frames[i].code_offset);
+        }
+    }
+    return si;
+}
+
+TEST(table_and_segment_ops_interp_vs_native)
+{
+    run ri, rn;
+    if (!start_plain(&ri, "build/wat/tier_tables.wasm", FWE_TIER_INTERP, NULL))
+        return;
+    if (!start_plain(&rn, "build/wat/tier_tables.wasm", FWE_TIER_NATIVE, NULL)) {
+        stop(&ri);
+        return;
+    }
+    /* one script on both instances: results, and traps with the same kind, message and offsets */
+    static const struct step {
+        const char *name;
+        uint32_t args[4];
+        uint32_t nargs;
+        fwe_status want;
+        uint32_t result; /* when want == FWE_OK and the function has a result */
+    } script[] = {
+        {"size", {0}, 0, FWE_OK, 4},
+        {"init_call", {0, 0, 3, 2}, 4, FWE_OK, 7},       /* $f3(10) */
+        {"get_is_null", {3}, 1, FWE_OK, 1},              /* entry 3 still null */
+        {"init_call", {2, 1, 2, 3}, 4, FWE_OK, 7},       /* [2]=$f2 [3]=$f3 */
+        {"init_call", {0, 0, 0, 2}, 4, FWE_OK, 20},      /* $f2(10) */
+        {"init_call", {3, 2, 2, 0}, 4, FWE_ERR_TRAP, 0}, /* segment bounds */
+        {"init_call", {4, 0, 1, 0}, 4, FWE_ERR_TRAP, 0}, /* table bounds */
+        {"get_is_null", {4}, 1, FWE_ERR_TRAP, 0},        /* table.get out of bounds */
+        {"set_null", {1}, 1, FWE_OK, 0},                 /* table.set */
+        {"set_null", {4}, 1, FWE_ERR_TRAP, 0},           /* table.set out of bounds */
+        {"init_call", {0, 0, 0, 1}, 4, FWE_ERR_TRAP, 0}, /* uninitialized element 1 */
+        {"set_f1", {1}, 1, FWE_OK, 0},                   /* table.set of a ref.func */
+        {"init_call", {0, 0, 0, 1}, 4, FWE_OK, 11},      /* $f1(10) */
+        {"set_wrong", {3}, 1, FWE_OK, 0},                /* an entry of another type */
+        {"init_call", {0, 0, 0, 3}, 4, FWE_ERR_TRAP, 0}, /* indirect call type mismatch */
+        {"init_call", {3, 2, 1, 3}, 4, FWE_OK, 7},       /* [3] = $f3 again */
+        {"grow", {2}, 1, FWE_OK, 4},                     /* old size */
+        {"size", {0}, 0, FWE_OK, 6},
+        {"grow", {5}, 1, FWE_OK, 0xffffffffu},      /* past the maximum 8 */
+        {"init_call", {0, 0, 0, 5}, 4, FWE_OK, 20}, /* grown entries are $f2 */
+        {"fill", {4, 2}, 2, FWE_OK, 0},             /* [4], [5] = $f3 */
+        {"init_call", {0, 0, 0, 5}, 4, FWE_OK, 7},
+        {"fill", {5, 3}, 2, FWE_ERR_TRAP, 0}, /* table.fill out of bounds */
+        {"copy", {0, 4, 2}, 3, FWE_OK, 0},    /* [0], [1] = $f3 */
+        {"init_call", {0, 0, 0, 1}, 4, FWE_OK, 7},
+        {"copy", {5, 0, 2}, 3, FWE_ERR_TRAP, 0}, /* table.copy out of bounds */
+        {"drop_elem", {0}, 0, FWE_OK, 0},
+        {"init_call", {0, 0, 1, 0}, 4, FWE_ERR_TRAP, 0}, /* dropped: length 0 */
+        {"init_call", {0, 0, 0, 0}, 4, FWE_OK, 7},       /* an empty init still works */
+        {"mem_init", {100, 7, 6}, 3, FWE_OK, 't'},       /* "tables" */
+        {"mem_init", {65530, 0, 7}, 3, FWE_ERR_TRAP, 0}, /* memory bounds */
+        {"mem_init", {0, 10, 5}, 3, FWE_ERR_TRAP, 0},    /* segment bounds */
+        {"drop_data", {0}, 0, FWE_OK, 0},
+        {"mem_init", {0, 0, 1}, 3, FWE_ERR_TRAP, 0}, /* dropped */
+        {"mem_init", {100, 0, 0}, 3, FWE_OK, 't'},   /* empty: memory unchanged */
+    };
+    for (size_t i = 0; i < sizeof script / sizeof script[0]; i++) {
+        const struct step *st = &script[i];
+        fwe_val a[4], res;
+        for (uint32_t k = 0; k < st->nargs; k++)
+            a[k] = v32(st->args[k]);
+        fwe_trap trap;
+        /* the expectation on the native instance first (independent of the interpreter) ... */
+        memset(&res, 0, sizeof res);
+        fwe_status sn = call1(&rn, st->name, a, st->nargs, &res, &trap);
+        CHECK_EQ_INT(sn, st->want);
+        if (sn == FWE_OK && st->want == FWE_OK)
+            CHECK_EQ_U64(res.of.i32, st->result);
+        if (sn != st->want)
+            fprintf(stderr, "  (step %zu: %s)\n", i, st->name);
+    }
+    /* ... then the same script on fresh instances, step by step against the interpreter */
+    stop(&ri);
+    stop(&rn);
+    if (!start_plain(&ri, "build/wat/tier_tables.wasm", FWE_TIER_INTERP, NULL))
+        return;
+    if (!start_plain(&rn, "build/wat/tier_tables.wasm", FWE_TIER_NATIVE, NULL)) {
+        stop(&ri);
+        return;
+    }
+    uint32_t traps = 0;
+    for (size_t i = 0; i < sizeof script / sizeof script[0]; i++)
+        traps +=
+            same_outcome(&ri, &rn, script[i].name, script[i].args, script[i].nargs) == FWE_ERR_TRAP;
+    CHECK_EQ_INT(traps, 12);
+    /* every function is native: no table or segment instruction keeps one interpreted */
+    CHECK_EQ_INT(fwe_module_native_count(rn.module), 16);
+    CHECK_EQ_INT(fwe_module_native_count(ri.module), 0);
+    stop(&ri);
+    stop(&rn);
+}
+
+/* function indexes in tier_calls.wat */
+enum {
+    C_LEAF = 0,
+    C_DOWN = 1,
+    C_CHAIN = 2,
+    C_PING = 3,
+    C_PONG = 4,
+    C_PINGPONG = 5,
+    C_DEEP = 6,
+    C_FIB = 7
+};
+
+TEST(backtrace_through_native_frames)
+{
+    run ri, rn;
+    if (!start_plain(&ri, "build/wat/tier_calls.wasm", FWE_TIER_INTERP, NULL))
+        return;
+    if (!start_plain(&rn, "build/wat/tier_calls.wasm", FWE_TIER_NATIVE, NULL)) {
+        stop(&ri);
+        return;
+    }
+    /* leaf <- down x6 (self-recursion) <- chain */
+    uint32_t n = 5;
+    CHECK_EQ_INT(same_outcome(&ri, &rn, "chain", &n, 1), FWE_ERR_TRAP);
+    CHECK(fwe_module_func_is_native(rn.module, C_DOWN));
+    fwe_val a = v32(5), res;
+    fwe_trap trap;
+    CHECK_EQ_INT(call1(&rn, "chain", &a, 1, &res, &trap), FWE_ERR_TRAP);
+    CHECK_EQ_INT(trap.kind, FWE_TRAP_UNREACHABLE);
+    CHECK_EQ_INT(trap.nframes, 8);
+    CHECK_EQ_INT(trap.frames[0].func_index, C_LEAF);
+    for (uint32_t i = 1; i <= 6 && i < trap.nframes; i++)
+        CHECK_EQ_INT(trap.frames[i].func_index, C_DOWN);
+    if (trap.nframes == 8)
+        CHECK_EQ_INT(trap.frames[7].func_index, C_CHAIN);
+    /* every down frame but the innermost returns to the same call site */
+    CHECK(trap.frames[2].code_offset == trap.frames[3].code_offset);
+    CHECK(trap.frames[1].code_offset != trap.frames[2].code_offset);
+    /* leaf <- (ping <- pong) x4 <- ping <- pingpong: calls between two native functions */
+    n = 4;
+    CHECK_EQ_INT(same_outcome(&ri, &rn, "pingpong", &n, 1), FWE_ERR_TRAP);
+    a = v32(4);
+    CHECK_EQ_INT(call1(&rn, "pingpong", &a, 1, &res, &trap), FWE_ERR_TRAP);
+    CHECK_EQ_INT(trap.nframes, 11);
+    if (trap.nframes == 11) {
+        CHECK_EQ_INT(trap.frames[1].func_index, C_PING);
+        CHECK_EQ_INT(trap.frames[2].func_index, C_PONG);
+        CHECK_EQ_INT(trap.frames[10].func_index, C_PINGPONG);
+    }
+    /* the instances keep working after the traps */
+    n = 20;
+    CHECK_EQ_INT(same_outcome(&ri, &rn, "fib", &n, 1), FWE_OK);
+    a = v32(20);
+    CHECK_EQ_INT(call1(&rn, "fib", &a, 1, &res, &trap), FWE_OK);
+    CHECK_EQ_INT(res.of.i32, 6765);
+    stop(&ri);
+    stop(&rn);
+}
+
+TEST(deep_native_recursion_traps_without_crashing)
+{
+    /* the frame limit: depth 10,000 by default, the same trap as the interpreter's */
+    run rn;
+    if (!start_plain(&rn, "build/wat/tier_calls.wasm", FWE_TIER_NATIVE, NULL))
+        return;
+    fwe_val a = v32(0), res;
+    fwe_trap trap;
+    CHECK_EQ_INT(call1(&rn, "deep", &a, 1, &res, &trap), FWE_ERR_TRAP);
+    CHECK(fwe_module_func_is_native(rn.module, C_DEEP));
+    CHECK_EQ_INT(trap.kind, FWE_TRAP_STACK_EXHAUSTED);
+    CHECK_STR_EQ(trap.message, "call stack exhausted");
+    CHECK(trap.nframes > 0);
+    if (trap.nframes > 0)
+        CHECK_EQ_INT(trap.frames[0].func_index, C_DEEP);
+    stop(&rn);
+    /* a frame limit beyond what the C stack holds: the C stack check traps first, the same way */
+    fwe_instance_config cfg = {.max_call_depth = 4000000, .stack_slots = 32u << 20};
+    if (!start_plain(&rn, "build/wat/tier_calls.wasm", FWE_TIER_NATIVE, &cfg))
+        return;
+    for (int round = 0; round < 2; round++) {
+        memset(&trap, 0, sizeof trap);
+        CHECK_EQ_INT(call1(&rn, "deep", &a, 1, &res, &trap), FWE_ERR_TRAP);
+        CHECK_EQ_INT(trap.kind, FWE_TRAP_STACK_EXHAUSTED);
+        CHECK_STR_EQ(trap.message, "call stack exhausted");
+    }
+    a = v32(15);
+    CHECK_EQ_INT(call1(&rn, "fib", &a, 1, &res, &trap), FWE_OK);
+    CHECK_EQ_INT(res.of.i32, 610);
+    stop(&rn);
+}
+
+TEST(deadline_interrupts_native_recursion)
+{
+    run rn;
+    if (!start_plain(&rn, "build/wat/tier_calls.wasm", FWE_TIER_NATIVE, NULL))
+        return;
+    fwe_val a = v32(10), res;
+    fwe_trap trap;
+    CHECK_EQ_INT(call1(&rn, "fib", &a, 1, &res, &trap), FWE_OK); /* compiles the module */
+    CHECK(fwe_module_func_is_native(rn.module, C_FIB));
+    /* fib(45) is billions of calls and no loop: only the check at function entry can stop it */
+    pthread_t t;
+    pthread_create(&t, NULL, interrupt_soon, rn.inst);
+    a = v32(45);
+    CHECK_EQ_INT(call1(&rn, "fib", &a, 1, &res, &trap), FWE_ERR_TRAP);
+    pthread_join(t, NULL);
+    CHECK_EQ_INT(trap.kind, FWE_TRAP_INTERRUPTED);
+    CHECK_STR_EQ(trap.message, "interrupted");
+    CHECK(trap.nframes >= 1);
+    for (uint32_t i = 0; i < trap.nframes; i++)
+        CHECK_EQ_INT(trap.frames[i].func_index, C_FIB);
+    fwe_instance_clear_interrupt(rn.inst);
+    a = v32(12);
+    CHECK_EQ_INT(call1(&rn, "fib", &a, 1, &res, &trap), FWE_OK);
+    CHECK_EQ_INT(res.of.i32, 144);
+    stop(&rn);
+}
+
 static void remove_file(const char *path, void *arg)
 {
     (void)arg;
@@ -523,6 +789,10 @@ int main(int argc, char **argv)
     RUN(corrupt_cache_entries_are_ignored);
     RUN(missing_compiler_leaves_the_interpreter_serving);
     RUN(concurrent_cache_writers);
+    RUN(table_and_segment_ops_interp_vs_native);
+    RUN(backtrace_through_native_frames);
+    RUN(deep_native_recursion_traps_without_crashing);
+    RUN(deadline_interrupts_native_recursion);
     char shared[96];
     snprintf(shared, sizeof shared, "%s/shared", cache_dir);
     for_each_file(shared, "", remove_file, NULL);
