@@ -17,11 +17,15 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 extern char **environ;
 
 #define BATCH_MAX 64
+/* default budget of a batch in internal code words (FWE_TIER_BATCH_WORDS): ~80 KB of C, a second
+ * or two of gcc -O2 on this machine */
+#define FWE_TIER_BATCH_WORDS 4000u
 /* -fsignaling-nans: no folding of x*1, x-0, ... that would turn a signalling NaN quiet */
 #define CFLAGS_TEXT                                                                                \
     "-O2 -fPIC -shared -w -fno-semantic-interposition -fno-math-errno -fsignaling-nans"
@@ -38,20 +42,51 @@ enum { ST_IDLE, ST_QUEUED, ST_NATIVE, ST_INTERP };
 typedef struct job {
     const fwe_module *m;
     uint32_t def;
+    uint32_t words; /* size of its internal code: small functions are compiled first */
 } job;
+
+/* One background compiler thread. */
+typedef struct worker_state {
+    const fwe_module *current; /* the module it compiles for right now */
+    pid_t child;               /* the compiler it waits for (killed when its module goes away) */
+    bool cancel;               /* the module of the running compile was freed */
+} worker_state;
+#define WORKERS_MAX 4
 
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t g_work = PTHREAD_COND_INITIALIZER;
 static pthread_cond_t g_idle = PTHREAD_COND_INITIALIZER;
 static job *g_queue;
 static uint32_t g_nqueue, g_capqueue;
-static const fwe_module *g_current; /* the module the worker compiles for right now */
-static bool g_worker_started;
-static pid_t g_child; /* the compiler the worker waits for (killed when its module goes away) */
-static bool g_cancel; /* the module of the running compile was freed */
-static _Thread_local bool tls_worker; /* this thread is the background compiler */
-static int g_mode = -1;               /* fwe_tier_mode, -1 = not chosen yet (FWE_TIER or auto) */
+static worker_state g_w[WORKERS_MAX];
+static uint32_t g_nworkers;                    /* threads started */
+static _Thread_local worker_state *tls_worker; /* this thread's state when it is a compiler */
+static int g_mode = -1; /* fwe_tier_mode, -1 = not chosen yet (FWE_TIER or auto) */
 static uint64_t g_published;
+static fwe_tier_stats g_stats;  /* under g_lock */
+static uint64_t g_first_hot_ns; /* when the first function was queued (CLOCK_MONOTONIC) */
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* FWE_TIER_LOG=1: one stderr line per batch and when the queue drains; 2: also one line per
+ * function (benchmarks, tuning). 0 when unset. */
+static int tier_log(void)
+{
+    static int on = -1;
+    int v = __atomic_load_n(&on, __ATOMIC_RELAXED);
+    if (v < 0) {
+        const char *env = getenv("FWE_TIER_LOG");
+        v = env && *env ? (int)strtol(env, NULL, 10) : 0;
+        v = v < 0 ? 0 : v;
+        __atomic_store_n(&on, v, __ATOMIC_RELAXED);
+    }
+    return v;
+}
 
 /* ---------- mode ---------- */
 
@@ -102,7 +137,7 @@ static const char *cc_path(void)
 }
 
 /* Runs argv with stdout and stderr into `log_fd` (when >= 0); returns the exit status, 128 for a
- * signal, -1 when it could not start. The background thread's child is recorded in g_child so
+ * signal, -1 when it could not start. A background thread's child is recorded in its state so
  * that freeing its module can stop it. */
 static int run_cmd(char *const argv[], int log_fd)
 {
@@ -121,7 +156,7 @@ static int run_cmd(char *const argv[], int log_fd)
     }
     if (tls_worker) {
         pthread_mutex_lock(&g_lock);
-        g_child = pid;
+        tls_worker->child = pid;
         pthread_mutex_unlock(&g_lock);
     }
     int status = 0;
@@ -130,7 +165,7 @@ static int run_cmd(char *const argv[], int log_fd)
             break;
     if (tls_worker) {
         pthread_mutex_lock(&g_lock);
-        g_child = 0;
+        tls_worker->child = 0;
         pthread_mutex_unlock(&g_lock);
     }
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
@@ -230,26 +265,58 @@ static bool mkdirs(const char *path)
     return mkdir(buf, 0755) == 0 || errno == EEXIST;
 }
 
-/* The cache directory, or "" when caching is off (FWE_CODE_CACHE=off) or impossible. */
-static const char *cache_dir(void)
+static char g_cache_dir[1024];
+static pthread_once_t g_cache_once = PTHREAD_ONCE_INIT;
+
+static void cache_dir_init(void)
 {
-    static char dir[1024];
-    static bool done;
-    if (done)
-        return dir;
-    done = true;
+    char *dir = g_cache_dir;
     const char *env = getenv("FWE_CODE_CACHE");
     if (env && !strcmp(env, "off"))
         dir[0] = 0;
     else if (env && *env)
-        snprintf(dir, sizeof dir, "%s", env);
+        snprintf(dir, sizeof g_cache_dir, "%s", env);
     else if (getenv("XDG_CACHE_HOME") && *getenv("XDG_CACHE_HOME"))
-        snprintf(dir, sizeof dir, "%s/fastlike/code", getenv("XDG_CACHE_HOME"));
+        snprintf(dir, sizeof g_cache_dir, "%s/fastlike/code", getenv("XDG_CACHE_HOME"));
     else if (getenv("HOME") && *getenv("HOME"))
-        snprintf(dir, sizeof dir, "%s/.cache/fastlike/code", getenv("HOME"));
+        snprintf(dir, sizeof g_cache_dir, "%s/.cache/fastlike/code", getenv("HOME"));
     if (dir[0] && !mkdirs(dir))
         dir[0] = 0;
-    return dir;
+}
+
+/* The cache directory, or "" when caching is off (FWE_CODE_CACHE=off) or impossible. */
+static const char *cache_dir(void)
+{
+    pthread_once(&g_cache_once, cache_dir_init);
+    return g_cache_dir;
+}
+
+/* Shared objects of the cache this process verified already (a batch's object holds up to 64
+ * functions: reading and checksumming it once is enough). */
+static pthread_mutex_t g_verified_lock = PTHREAD_MUTEX_INITIALIZER;
+static char (*g_verified)[80];
+static uint32_t g_nverified, g_capverified;
+
+static bool verified(const char *soname, bool add)
+{
+    bool found = false;
+    pthread_mutex_lock(&g_verified_lock);
+    for (uint32_t i = 0; i < g_nverified && !found; i++)
+        found = !strcmp(g_verified[i], soname);
+    if (!found && add) {
+        if (g_nverified == g_capverified && g_capverified < 65536) {
+            uint32_t cap = g_capverified ? g_capverified * 2 : 64;
+            char(*nv)[80] = realloc(g_verified, cap * sizeof *nv);
+            if (nv) {
+                g_verified = nv;
+                g_capverified = cap;
+            }
+        }
+        if (g_nverified < g_capverified)
+            snprintf(g_verified[g_nverified++], sizeof *g_verified, "%s", soname);
+    }
+    pthread_mutex_unlock(&g_verified_lock);
+    return found;
 }
 
 static uint64_t cache_max_bytes(void)
@@ -383,13 +450,18 @@ static void *cache_open(const char *dir, const char *fh)
     if (!ok)
         return NULL;
     snprintf(path, sizeof path, "%s/%s", dir, soname);
+    if (verified(soname, false))
+        return dlopen(path, RTLD_NOW | RTLD_LOCAL);
     if (!read_file(path, &so, &slen))
         return NULL;
     ok = slen == size && fnv(so, slen, UINT64_C(0xcbf29ce484222325)) == sum;
     free(so);
     if (!ok)
         return NULL;
-    return dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (h)
+        verified(soname, true);
+    return h;
 }
 
 /* ---------- compiling a batch ---------- */
@@ -410,6 +482,8 @@ typedef struct unit {
     char fh[33];
     char sym[48];
     fwe_nfn fn;
+    uint32_t dup; /* 1 + the earlier unit of the batch with the same generated C, else 0 */
+    bool cached;  /* found in the disk cache */
 } unit;
 
 static void publish(const fwe_module *m, unit *u)
@@ -446,7 +520,7 @@ static void *compile_units(const char *dir, unit *u, uint32_t n)
     fwe_native_prelude(&src);
     hash128 bh = {0, 0};
     for (uint32_t i = 0; i < n; i++) {
-        if (u[i].fn)
+        if (u[i].fn || u[i].dup)
             continue;
         fwe_text_add(&src, "#define FWE_NF %s\n", u[i].sym);
         fwe_text_add(&src, "%s", u[i].text.p);
@@ -502,7 +576,7 @@ static void *compile_units(const char *dir, unit *u, uint32_t n)
         if (logfd >= 0)
             close(logfd);
         pthread_mutex_lock(&g_lock);
-        bool cancelled = tls_worker && g_cancel;
+        bool cancelled = tls_worker && tls_worker->cancel;
         pthread_mutex_unlock(&g_lock);
         if (rc != 0 && cancelled) {
             ok = false;
@@ -532,7 +606,7 @@ static void *compile_units(const char *dir, unit *u, uint32_t n)
             int rl = snprintf(ref, sizeof ref, "b%s.so %zu %llx\n", bhex, len,
                               (unsigned long long)fnv(bytes, len, UINT64_C(0xcbf29ce484222325)));
             for (uint32_t i = 0; i < n; i++) {
-                if (u[i].fn)
+                if (u[i].fn || u[i].dup)
                     continue;
                 snprintf(rpath, sizeof rpath, "%s/%s.ref", d, u[i].fh);
                 write_atomic(rpath, ref, (size_t)rl);
@@ -552,10 +626,17 @@ static void *compile_units(const char *dir, unit *u, uint32_t n)
     return h;
 }
 
+/* What one batch did (added to g_stats). */
+typedef struct batch_result {
+    uint32_t cached, compiled, too_large, refused, failed;
+    uint64_t cc_ns; /* time in the C compiler */
+} batch_result;
+
 /* Generates, finds in the cache or compiles, and publishes `defs` of `m`. */
-static void compile_defs(const fwe_module *m, const uint32_t *defs, uint32_t n)
+static void compile_defs(const fwe_module *m, const uint32_t *defs, uint32_t n, batch_result *res)
 {
     struct fwe_tier_mod *t = m->tier;
+    memset(res, 0, sizeof *res);
     unit *u = calloc(n ? n : 1, sizeof *u);
     if (!u)
         return;
@@ -566,16 +647,35 @@ static void compile_defs(const fwe_module *m, const uint32_t *defs, uint32_t n)
         uint32_t def = defs[i];
         const fwe_code *code = cc ? fwe_module_code(m, def) : NULL;
         unit *x = &u[nu];
-        if (!code || code->nwords > max_words() || !fwe_native_gen(m, def, code, &x->text) ||
-            x->text.oom) {
+        bool large = code && code->nwords > max_words();
+        if (!code || large || !fwe_native_gen(m, def, code, &x->text) || x->text.oom) {
             fwe_text_free(&x->text);
             t->state[def] = ST_INTERP;
+            if (large)
+                res->too_large++;
+            else if (code)
+                res->refused++;
+            if (tier_log() >= 2 && code)
+                fprintf(stderr, "fastlike: tier: function %u: %u words, %s\n",
+                        m->nfunc_imports + def, code->nwords,
+                        large ? "too large, stays interpreted" : "refused by the generator");
             continue;
         }
         x->def = def;
         x->code = code;
         hash_hex(hash_text(x->text.p, x->text.len), x->fh);
         snprintf(x->sym, sizeof x->sym, "fwe_nf_%s", x->fh);
+        /* two functions with the same code (common in large modules) share one definition: the
+         * same symbol twice would make the whole batch fail to compile */
+        for (uint32_t j = 0; j < nu && !x->dup; j++)
+            if (!strcmp(u[j].fh, x->fh))
+                x->dup = u[j].dup ? u[j].dup : j + 1;
+        if (x->dup) {
+            x->cached = u[x->dup - 1].cached;
+            res->cached += x->cached;
+            nu++;
+            continue;
+        }
         if (dir[0]) {
             void *h = cache_open(dir, x->fh);
             if (h) {
@@ -586,56 +686,167 @@ static void compile_defs(const fwe_module *m, const uint32_t *defs, uint32_t n)
                     dlclose(h);
             }
         }
-        if (!x->fn)
+        x->cached = x->fn != NULL;
+        if (x->fn)
+            res->cached++;
+        else
             missing++;
+        if (tier_log() >= 2)
+            fprintf(stderr, "fastlike: tier: function %u: %u words, %zu bytes of C, %s\n",
+                    m->nfunc_imports + def, code->nwords, x->text.len,
+                    x->fn ? "cached" : "to compile");
         nu++;
     }
+    uint64_t t0 = now_ns();
     void *h = missing ? compile_units(dir, u, nu) : NULL;
+    if (missing)
+        res->cc_ns = now_ns() - t0;
     if (h)
         keep_handle(m, h);
     for (uint32_t i = 0; i < nu; i++) {
+        if (u[i].dup)
+            u[i].fn = u[u[i].dup - 1].fn; /* resolved already: earlier in this loop */
         if (!u[i].fn && h)
             u[i].fn = (fwe_nfn)(uintptr_t)dlsym(h, u[i].sym);
         if (u[i].fn) {
             publish(m, &u[i]);
             t->state[u[i].def] = ST_NATIVE;
+            res->compiled += !u[i].cached;
         } else {
             t->state[u[i].def] = ST_INTERP;
+            res->failed++;
         }
         fwe_text_free(&u[i].text);
     }
     free(u);
 }
 
-/* ---------- the background worker ---------- */
+static bool workers_busy(void)
+{
+    for (uint32_t i = 0; i < g_nworkers; i++)
+        if (g_w[i].current)
+            return true;
+    return false;
+}
+
+/* Adds a batch's result to the statistics and, with FWE_TIER_LOG, reports it (g_lock held, the
+ * batch's worker no longer counted as busy). */
+static void account(const batch_result *r, uint32_t n)
+{
+    g_stats.batches++;
+    g_stats.native += r->cached + r->compiled;
+    g_stats.from_cache += r->cached;
+    g_stats.compiled += r->compiled;
+    g_stats.too_large += r->too_large;
+    g_stats.refused += r->refused;
+    g_stats.failed += r->failed;
+    g_stats.compile_ns += r->cc_ns;
+    if (!tier_log())
+        return;
+    double since = (double)(now_ns() - g_first_hot_ns) / 1e9;
+    fprintf(stderr,
+            "fastlike: tier: %.3f s: batch of %u: %u cached, %u compiled (%.2f s in cc), %u too "
+            "large, %u refused, %u failed; %llu native, %u queued\n",
+            since, n, r->cached, r->compiled, (double)r->cc_ns / 1e9, r->too_large, r->refused,
+            r->failed, (unsigned long long)g_stats.native, g_nqueue);
+    if (!g_nqueue && !workers_busy())
+        fprintf(stderr, "fastlike: tier: %.3f s: queue drained, %llu functions native\n", since,
+                (unsigned long long)g_stats.native);
+}
+
+void fwe_tier_stats_get(fwe_tier_stats *out)
+{
+    pthread_mutex_lock(&g_lock);
+    *out = g_stats;
+    out->queued = g_nqueue;
+    out->busy = workers_busy();
+    pthread_mutex_unlock(&g_lock);
+}
+
+/* ---------- the background workers ---------- */
+
+static uint32_t env_u32(const char *name, uint32_t dflt, uint32_t max)
+{
+    const char *env = getenv(name);
+    long v = env && *env ? strtol(env, NULL, 10) : 0;
+    return v > 0 ? (uint32_t)(v < (long)max ? v : (long)max) : dflt;
+}
+
+uint32_t fwe_tier_pick_batch(const uint32_t *words, uint32_t n, uint32_t budget, uint32_t max,
+                             uint32_t *out)
+{
+    uint32_t k = 0;
+    uint64_t total = 0;
+    for (uint32_t i = 0; i < n && k < max; i++)
+        if (k == 0 || total + words[i] <= budget) {
+            out[k++] = i;
+            total += words[i];
+        }
+    return k;
+}
 
 static void *worker(void *arg)
 {
-    (void)arg;
-    tls_worker = true;
-    uint32_t defs[BATCH_MAX];
+    tls_worker = arg;
+    uint32_t defs[BATCH_MAX], words[BATCH_MAX * 4], pick[BATCH_MAX], at[BATCH_MAX * 4];
+    uint32_t budget = env_u32("FWE_TIER_BATCH_WORDS", FWE_TIER_BATCH_WORDS, UINT32_MAX);
     pthread_mutex_lock(&g_lock);
     for (;;) {
         while (!g_nqueue)
             pthread_cond_wait(&g_work, &g_lock);
+        /* the first queued module's functions (among its first BATCH_MAX*4), in the order they
+         * became hot, up to `budget` code words: the hottest publish early, a large one goes
+         * alone instead of holding up a whole batch */
         const fwe_module *m = g_queue[0].m;
-        uint32_t n = 0, keep = 0;
-        for (uint32_t i = 0; i < g_nqueue; i++) {
-            if (g_queue[i].m == m && n < BATCH_MAX)
-                defs[n++] = g_queue[i].def;
-            else
-                g_queue[keep++] = g_queue[i];
+        uint32_t nc = 0;
+        for (uint32_t i = 0; i < g_nqueue && nc < BATCH_MAX * 4; i++)
+            if (g_queue[i].m == m) {
+                at[nc] = i;
+                words[nc++] = g_queue[i].words;
+            }
+        uint32_t n = fwe_tier_pick_batch(words, nc, budget, BATCH_MAX, pick);
+        for (uint32_t i = 0; i < n; i++) {
+            defs[i] = g_queue[at[pick[i]]].def;
+            g_queue[at[pick[i]]].m = NULL; /* taken */
         }
+        uint32_t keep = 0;
+        for (uint32_t i = 0; i < g_nqueue; i++)
+            if (g_queue[i].m)
+                g_queue[keep++] = g_queue[i];
         g_nqueue = keep;
-        g_current = m;
-        g_cancel = false;
+        tls_worker->current = m;
+        tls_worker->cancel = false;
         pthread_mutex_unlock(&g_lock);
-        compile_defs(m, defs, n);
+        batch_result r;
+        compile_defs(m, defs, n, &r);
         pthread_mutex_lock(&g_lock);
-        g_current = NULL;
+        tls_worker->current = NULL;
+        account(&r, n);
         pthread_cond_broadcast(&g_idle);
     }
     return NULL;
+}
+
+/* Starts another compiler thread when there is queued work for it (g_lock held). */
+static void start_workers(void)
+{
+    static uint32_t want;
+    if (!want) {
+        long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+        want = env_u32("FWE_TIER_THREADS", ncpu >= 2 ? 2 : 1, WORKERS_MAX);
+    }
+    uint32_t busy = 0;
+    for (uint32_t i = 0; i < g_nworkers; i++)
+        busy += g_w[i].current != NULL;
+    if (g_nworkers >= want || busy < g_nworkers) /* enough, or one is idle and will take it */
+        return;
+    pthread_t th;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    if (pthread_create(&th, &attr, worker, &g_w[g_nworkers]) == 0)
+        g_nworkers++;
+    pthread_attr_destroy(&attr);
 }
 
 void fwe_tier_hot(const fwe_module *m, uint32_t def)
@@ -651,8 +862,14 @@ void fwe_tier_hot(const fwe_module *m, uint32_t def)
             if (defs) {
                 for (uint32_t i = 0; i < n; i++)
                     defs[i] = i;
-                for (uint32_t at = 0; at < n; at += 1024)
-                    compile_defs(m, defs + at, n - at < 1024 ? n - at : 1024);
+                for (uint32_t at = 0; at < n; at += 1024) {
+                    batch_result r;
+                    uint32_t k = n - at < 1024 ? n - at : 1024;
+                    compile_defs(m, defs + at, k, &r);
+                    pthread_mutex_lock(&g_lock);
+                    account(&r, k);
+                    pthread_mutex_unlock(&g_lock);
+                }
                 free(defs);
             }
             t->all_done = true;
@@ -662,6 +879,8 @@ void fwe_tier_hot(const fwe_module *m, uint32_t def)
     }
     if (fwe_tier_get() != FWE_TIER_AUTO)
         return;
+    const fwe_code *code = fwe_module_code(m, def); /* translated already: it ran */
+    uint32_t words = code ? code->nwords : UINT32_MAX;
     pthread_mutex_lock(&g_lock);
     if (t->state[def] == ST_IDLE) {
         if (g_nqueue == g_capqueue) {
@@ -674,15 +893,10 @@ void fwe_tier_hot(const fwe_module *m, uint32_t def)
         }
         if (g_nqueue < g_capqueue) {
             t->state[def] = ST_QUEUED;
-            g_queue[g_nqueue++] = (job){m, def};
-            if (!g_worker_started) {
-                pthread_t th;
-                pthread_attr_t attr;
-                pthread_attr_init(&attr);
-                pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-                g_worker_started = pthread_create(&th, &attr, worker, NULL) == 0;
-                pthread_attr_destroy(&attr);
-            }
+            g_queue[g_nqueue++] = (job){m, def, words};
+            if (!g_stats.hot++)
+                g_first_hot_ns = now_ns();
+            start_workers();
             pthread_cond_signal(&g_work);
         }
     }
@@ -692,7 +906,7 @@ void fwe_tier_hot(const fwe_module *m, uint32_t def)
 void fwe_tier_wait_idle(void)
 {
     pthread_mutex_lock(&g_lock);
-    while (g_nqueue || g_current)
+    while (g_nqueue || workers_busy())
         pthread_cond_wait(&g_idle, &g_lock);
     pthread_mutex_unlock(&g_lock);
 }
@@ -756,14 +970,20 @@ void fwe_tier_module_free(fwe_module *m)
         if (g_queue[i].m != m)
             g_queue[keep++] = g_queue[i];
     g_nqueue = keep;
-    if (g_current == m) {
-        g_cancel = true;
-        if (g_child > 0)
-            kill(g_child, SIGKILL); /* its result would be thrown away */
-    }
-    while (g_current == m)
+    for (;;) {
+        bool mine = false;
+        for (uint32_t i = 0; i < g_nworkers; i++)
+            if (g_w[i].current == m) {
+                mine = true;
+                if (!g_w[i].cancel && g_w[i].child > 0)
+                    kill(g_w[i].child, SIGKILL); /* its result would be thrown away */
+                g_w[i].cancel = true;
+            }
+        if (!mine)
+            break;
         pthread_cond_wait(&g_idle, &g_lock);
-    if (!g_nqueue && !g_current)
+    }
+    if (!g_nqueue && !workers_busy())
         pthread_cond_broadcast(&g_idle);
     pthread_mutex_unlock(&g_lock);
     for (uint32_t i = 0; i < t->nhandles; i++)

@@ -5,6 +5,7 @@
  * compiler (the last two in child processes of this binary). */
 #include "fwe.h"
 #include "harness.h"
+#include "native.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -15,6 +16,7 @@
 #include <unistd.h>
 
 #define WASM "build/wat/tier.wasm"
+#define WASM_DUP "build/wat/tier_dup.wasm"
 /* function indexes in tier.wat (import tick is 0) */
 enum { F_FIB = 1, F_SIEVE = 4, F_SPIN = 11, F_DRIVE = 13, F_STEP = 14 };
 
@@ -53,13 +55,13 @@ static fwe_trap_kind host_tick(fwe_caller *caller, uint64_t *slots, void *data)
     return FWE_TRAP_NONE;
 }
 
-/* Loads tier.wasm under `mode` and instantiates it. */
-static bool start(run *r, fwe_tier_mode mode, tick_state *ts)
+/* Loads `path` under `mode` and instantiates it. */
+static bool start_wasm(run *r, const char *path, fwe_tier_mode mode, tick_state *ts)
 {
     memset(r, 0, sizeof *r);
     fwe_tier_set(mode);
     size_t len;
-    uint8_t *bytes = harness_read_file(WASM, &len);
+    uint8_t *bytes = harness_read_file(path, &len);
     CHECK(bytes != NULL);
     if (!bytes)
         return false;
@@ -79,6 +81,12 @@ static bool start(run *r, fwe_tier_mode mode, tick_state *ts)
     st = fwe_instantiate(r->linker, r->module, NULL, &r->inst, &trap);
     CHECK_EQ_INT(st, FWE_OK);
     return st == FWE_OK;
+}
+
+/* Loads tier.wasm under `mode` and instantiates it. */
+static bool start(run *r, fwe_tier_mode mode, tick_state *ts)
+{
+    return start_wasm(r, WASM, mode, ts);
 }
 
 static void stop(run *r)
@@ -362,6 +370,92 @@ TEST(corrupt_cache_entries_are_ignored)
     CHECK_EQ_U64(a.v[1], b.v[1]);
 }
 
+/* The batch policy: functions in the order they became hot, the first always, then each that
+ * still fits in the word budget, at most `max`. */
+TEST(batch_policy_keeps_hot_order_within_the_budget)
+{
+    uint32_t out[8];
+    uint32_t w1[] = {100, 200, 300, 400};
+    CHECK_EQ_INT(fwe_tier_pick_batch(w1, 4, 10000, 64, out), 4);
+    for (uint32_t i = 0; i < 4; i++)
+        CHECK_EQ_INT(out[i], i);
+    /* a function larger than the budget goes alone when it is first */
+    uint32_t w2[] = {50000, 10, 20};
+    CHECK_EQ_INT(fwe_tier_pick_batch(w2, 3, 4000, 64, out), 1);
+    CHECK_EQ_INT(out[0], 0);
+    /* and is left for a later batch when it is not: smaller ones behind it still fit */
+    uint32_t w3[] = {1000, 50000, 2000, 1500, 500};
+    CHECK_EQ_INT(fwe_tier_pick_batch(w3, 5, 4000, 64, out), 3);
+    CHECK_EQ_INT(out[0], 0);
+    CHECK_EQ_INT(out[1], 2);
+    CHECK_EQ_INT(out[2], 4);
+    /* at most `max` */
+    uint32_t w4[] = {1, 1, 1, 1, 1};
+    CHECK_EQ_INT(fwe_tier_pick_batch(w4, 5, 4000, 2, out), 2);
+    CHECK_EQ_INT(out[1], 1);
+    CHECK_EQ_INT(fwe_tier_pick_batch(w4, 0, 4000, 2, out), 0);
+}
+
+/* Two functions whose generated C is the same text in one batch (native mode compiles the whole
+ * module as one): both run native code; before, the duplicate symbol failed the whole batch. */
+TEST(identical_functions_in_one_batch_both_run_native)
+{
+    fwe_tier_stats before, after;
+    fwe_tier_stats_get(&before);
+    run r;
+    if (!start_wasm(&r, WASM_DUP, FWE_TIER_NATIVE, NULL))
+        return;
+    fwe_val a = v32(1000), res;
+    fwe_trap trap;
+    CHECK_EQ_INT(call1(&r, "run", &a, 1, &res, &trap), FWE_OK);
+    CHECK_EQ_INT(res.of.i32, 67808);
+    CHECK_EQ_INT(fwe_module_native_count(r.module), 3);
+    CHECK(fwe_module_func_is_native(r.module, 0));
+    CHECK(fwe_module_func_is_native(r.module, 1));
+    fwe_tier_stats_get(&after);
+    CHECK_EQ_U64(after.failed, before.failed);
+    CHECK_EQ_U64(after.native - before.native, 3);
+    stop(&r);
+    /* a second load finds both in the disk cache */
+    if (!start_wasm(&r, WASM_DUP, FWE_TIER_NATIVE, NULL))
+        return;
+    CHECK_EQ_INT(call1(&r, "run", &a, 1, &res, &trap), FWE_OK);
+    CHECK_EQ_INT(res.of.i32, 67808);
+    CHECK_EQ_INT(fwe_module_native_count(r.module), 3);
+    fwe_tier_stats before2 = after;
+    fwe_tier_stats_get(&after);
+    CHECK_EQ_U64(after.from_cache - before2.from_cache, 3);
+    CHECK_EQ_U64(after.compiled, before2.compiled);
+    stop(&r);
+}
+
+/* The statistics account for every function queued in auto mode, and say when the compiler is
+ * idle. */
+TEST(stats_account_for_every_hot_function)
+{
+    fwe_tier_stats before, after;
+    fwe_tier_wait_idle();
+    fwe_tier_stats_get(&before);
+    run r;
+    if (!start(&r, FWE_TIER_AUTO, NULL))
+        return;
+    results a = kernels(&r); /* fib(22) makes fib hot, among others */
+    fwe_tier_wait_idle();
+    fwe_tier_stats_get(&after);
+    CHECK_EQ_U64(a.v[0], 17711);
+    CHECK(after.hot > before.hot);
+    CHECK(fwe_module_func_is_native(r.module, F_FIB));
+    CHECK_EQ_INT(after.queued, 0);
+    CHECK(!after.busy);
+    uint64_t left = (after.native - before.native) + (after.too_large - before.too_large) +
+                    (after.refused - before.refused) + (after.failed - before.failed);
+    CHECK_EQ_U64(left, after.hot - before.hot);
+    CHECK_EQ_U64(after.native - before.native,
+                 (after.from_cache - before.from_cache) + (after.compiled - before.compiled));
+    CHECK(after.batches > before.batches);
+    stop(&r);
+}
+
 /* ---- child processes ---- */
 
 static const char *self_exe;
@@ -493,6 +587,9 @@ int main(int argc, char **argv)
     RUN(corrupt_cache_entries_are_ignored);
     RUN(missing_compiler_leaves_the_interpreter_serving);
     RUN(concurrent_cache_writers);
+    RUN(batch_policy_keeps_hot_order_within_the_budget);
+    RUN(identical_functions_in_one_batch_both_run_native);
+    RUN(stats_account_for_every_hot_function);
     char shared[96];
     snprintf(shared, sizeof shared, "%s/shared", cache_dir);
     for_each_file(shared, "", remove_file, NULL);
