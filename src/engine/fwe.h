@@ -329,6 +329,7 @@ typedef struct fwe_tier_stats {
     uint64_t hot;        /* functions queued for compilation (they reached the threshold) */
     uint64_t native;     /* of them published as native code: found in the disk cache or compiled */
     uint64_t from_cache; /* published from the disk cache */
+    uint64_t prewarmed;  /* of them, published from the hot profile before getting hot */
     uint64_t compiled;   /* published after compiling them in this process */
     uint64_t too_large;  /* left interpreted: more internal code words than FWE_TIER_MAX_WORDS */
     uint64_t refused;    /* left interpreted: an instruction the code generator does not handle */

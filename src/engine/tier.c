@@ -29,6 +29,10 @@ extern char **environ;
 /* -fsignaling-nans: no folding of x*1, x-0, ... that would turn a signalling NaN quiet */
 #define CFLAGS_TEXT                                                                                \
     "-O2 -fPIC -shared -w -fno-semantic-interposition -fno-math-errno -fsignaling-nans"
+/* functions above this many code words are compiled with -O1 (FWE_TIER_O1_WORDS): gcc -O2's time
+ * and memory grow faster than linearly (SpiderMonkey's interpreter loop, 46k words: -O2 243 s and
+ * 570 MB, -O1 122 s and 320 MB on the loaded 2-core VM) */
+#define FWE_TIER_O1_WORDS 20000u
 
 struct fwe_tier_mod {
     uint8_t *state; /* per def: 0 idle, 1 queued, 2 native, 3 stays interpreted */
@@ -36,6 +40,7 @@ struct fwe_tier_mod {
     uint32_t nhandles, cap_handles;
     pthread_mutex_t sync_lock; /* native mode: one synchronous compile of the module */
     bool all_done;
+    bool prewarm_queued; /* the hot profile's functions were looked up (auto mode) */
 };
 enum { ST_IDLE, ST_QUEUED, ST_NATIVE, ST_INTERP };
 
@@ -52,6 +57,7 @@ typedef struct worker_state {
     bool cancel;               /* the module of the running compile was freed */
 } worker_state;
 #define WORKERS_MAX 4
+#define JOB_PREWARM UINT32_MAX /* job.def: publish the module's functions in the hot profile */
 
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t g_work = PTHREAD_COND_INITIALIZER;
@@ -71,6 +77,13 @@ static uint64_t now_ns(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static uint32_t env_u32(const char *name, uint32_t dflt, uint32_t max)
+{
+    const char *env = getenv(name);
+    long v = env && *env ? strtol(env, NULL, 10) : 0;
+    return v > 0 ? (uint32_t)(v < (long)max ? v : (long)max) : dflt;
 }
 
 /* FWE_TIER_LOG=1: one stderr line per batch and when the queue drains; 2: also one line per
@@ -234,12 +247,12 @@ typedef struct hash128 {
     uint64_t a, b;
 } hash128;
 
-static hash128 hash_text(const char *t, size_t n)
+static hash128 hash_text(const char *t, size_t n, bool o1)
 {
     hash128 h = {UINT64_C(0xcbf29ce484222325), UINT64_C(0x84222325cbf29ce4)};
     char hdr[400];
-    int k = snprintf(hdr, sizeof hdr, "abi %d cc %s flags %s\n", FWE_NABI_VERSION, g_cc_id,
-                     CFLAGS_TEXT);
+    int k = snprintf(hdr, sizeof hdr, "abi %d cc %s flags %s%s\n", FWE_NABI_VERSION, g_cc_id,
+                     CFLAGS_TEXT, o1 ? " -O1" : "");
     h.a = fnv(hdr, (size_t)k, h.a);
     h.b = fnv(hdr, (size_t)k, h.b ^ 0x5bd1e995);
     h.a = fnv(t, n, h.a);
@@ -467,12 +480,13 @@ static void *cache_open(const char *dir, const char *fh)
 /* ---------- compiling a batch ---------- */
 
 /* Functions longer than this (internal code words) stay interpreted: the C compiler's time and
- * memory grow faster than linearly with function size (FWE_TIER_MAX_WORDS). */
+ * memory grow faster than linearly with function size (FWE_TIER_MAX_WORDS). High enough for
+ * SpiderMonkey's interpreter loop (46k words), where a JS guest spends most of its time. */
 static uint32_t max_words(void)
 {
     const char *env = getenv("FWE_TIER_MAX_WORDS");
     long n = env ? strtol(env, NULL, 10) : 0;
-    return n > 0 ? (uint32_t)n : 40000u;
+    return n > 0 ? (uint32_t)n : 60000u;
 }
 
 typedef struct unit {
@@ -484,6 +498,7 @@ typedef struct unit {
     fwe_nfn fn;
     uint32_t dup; /* 1 + the earlier unit of the batch with the same generated C, else 0 */
     bool cached;  /* found in the disk cache */
+    bool o1;      /* compiled with -O1 (a huge function) */
 } unit;
 
 static void publish(const fwe_module *m, unit *u)
@@ -513,14 +528,15 @@ static void keep_handle(const fwe_module *m, void *h)
     pthread_mutex_unlock(&g_lock);
 }
 
-/* Compiles the units without a cached object into one shared object; returns its handle. */
-static void *compile_units(const char *dir, unit *u, uint32_t n)
+/* Compiles the units without a cached object whose `o1` is `o1` into one shared object; returns
+ * its handle. */
+static void *compile_units(const char *dir, unit *u, uint32_t n, bool o1)
 {
     fwe_text src = {0};
     fwe_native_prelude(&src);
-    hash128 bh = {0, 0};
+    hash128 bh = {o1, 0};
     for (uint32_t i = 0; i < n; i++) {
-        if (u[i].fn || u[i].dup)
+        if (u[i].fn || u[i].dup || u[i].o1 != o1)
             continue;
         fwe_text_add(&src, "#define FWE_NF %s\n", u[i].sym);
         fwe_text_add(&src, "%s", u[i].text.p);
@@ -560,7 +576,7 @@ static void *compile_units(const char *dir, unit *u, uint32_t n)
     if (ok) {
         int logfd = open(logp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
         char *argv[] = {g_cc,
-                        "-O2",
+                        o1 ? "-O1" : "-O2",
                         "-fPIC",
                         "-shared",
                         "-w",
@@ -606,7 +622,7 @@ static void *compile_units(const char *dir, unit *u, uint32_t n)
             int rl = snprintf(ref, sizeof ref, "b%s.so %zu %llx\n", bhex, len,
                               (unsigned long long)fnv(bytes, len, UINT64_C(0xcbf29ce484222325)));
             for (uint32_t i = 0; i < n; i++) {
-                if (u[i].fn || u[i].dup)
+                if (u[i].fn || u[i].dup || u[i].o1 != o1)
                     continue;
                 snprintf(rpath, sizeof rpath, "%s/%s.ref", d, u[i].fh);
                 write_atomic(rpath, ref, (size_t)rl);
@@ -632,8 +648,13 @@ typedef struct batch_result {
     uint64_t cc_ns; /* time in the C compiler */
 } batch_result;
 
-/* Generates, finds in the cache or compiles, and publishes `defs` of `m`. */
-static void compile_defs(const fwe_module *m, const uint32_t *defs, uint32_t n, batch_result *res)
+static void profile_add_published(const fwe_module *m, const unit *u, uint32_t nu);
+static void requeue_if_hot(const fwe_module *m, uint32_t def);
+
+/* Generates, finds in the cache or (unless `cache_only`) compiles, and publishes `defs` of `m`.
+ * With `cache_only` (the hot profile), functions not in the cache go back to idle. */
+static void compile_defs(const fwe_module *m, const uint32_t *defs, uint32_t n, batch_result *res,
+                         bool cache_only)
 {
     struct fwe_tier_mod *t = m->tier;
     memset(res, 0, sizeof *res);
@@ -642,7 +663,7 @@ static void compile_defs(const fwe_module *m, const uint32_t *defs, uint32_t n, 
         return;
     bool cc = fwe_tier_compiler_available();
     const char *dir = cache_dir();
-    uint32_t nu = 0, missing = 0;
+    uint32_t nu = 0, missing[2] = {0, 0};
     for (uint32_t i = 0; i < n; i++) {
         uint32_t def = defs[i];
         const fwe_code *code = cc ? fwe_module_code(m, def) : NULL;
@@ -663,7 +684,8 @@ static void compile_defs(const fwe_module *m, const uint32_t *defs, uint32_t n, 
         }
         x->def = def;
         x->code = code;
-        hash_hex(hash_text(x->text.p, x->text.len), x->fh);
+        x->o1 = code->nwords > env_u32("FWE_TIER_O1_WORDS", FWE_TIER_O1_WORDS, UINT32_MAX);
+        hash_hex(hash_text(x->text.p, x->text.len, x->o1), x->fh);
         snprintf(x->sym, sizeof x->sym, "fwe_nf_%s", x->fh);
         /* two functions with the same code (common in large modules) share one definition: the
          * same symbol twice would make the whole batch fail to compile */
@@ -690,7 +712,7 @@ static void compile_defs(const fwe_module *m, const uint32_t *defs, uint32_t n, 
         if (x->fn)
             res->cached++;
         else
-            missing++;
+            missing[x->o1]++;
         if (tier_log() >= 2)
             fprintf(stderr, "fastlike: tier: function %u: %u words, %zu bytes of C, %s\n",
                     m->nfunc_imports + def, code->nwords, x->text.len,
@@ -698,27 +720,236 @@ static void compile_defs(const fwe_module *m, const uint32_t *defs, uint32_t n, 
         nu++;
     }
     uint64_t t0 = now_ns();
-    void *h = missing ? compile_units(dir, u, nu) : NULL;
-    if (missing)
+    void *h[2] = {NULL, NULL};
+    for (int o1 = 0; o1 < 2 && !cache_only; o1++)
+        if (missing[o1]) {
+            h[o1] = compile_units(dir, u, nu, o1);
+            if (h[o1])
+                keep_handle(m, h[o1]);
+        }
+    if (missing[0] + missing[1] && !cache_only)
         res->cc_ns = now_ns() - t0;
-    if (h)
-        keep_handle(m, h);
     for (uint32_t i = 0; i < nu; i++) {
         if (u[i].dup)
             u[i].fn = u[u[i].dup - 1].fn; /* resolved already: earlier in this loop */
-        if (!u[i].fn && h)
-            u[i].fn = (fwe_nfn)(uintptr_t)dlsym(h, u[i].sym);
+        if (!u[i].fn && h[u[i].o1])
+            u[i].fn = (fwe_nfn)(uintptr_t)dlsym(h[u[i].o1], u[i].sym);
         if (u[i].fn) {
             publish(m, &u[i]);
             t->state[u[i].def] = ST_NATIVE;
             res->compiled += !u[i].cached;
+        } else if (cache_only) {
+            requeue_if_hot(m, u[i].def);
         } else {
             t->state[u[i].def] = ST_INTERP;
             res->failed++;
         }
         fwe_text_free(&u[i].text);
     }
+    if (!cache_only)
+        profile_add_published(m, u, nu);
     free(u);
+}
+
+/* ---------- the hot profile ----------
+ * DIR/hot.list names the functions that ran native code before, one line per function: a hash of
+ * its wasm body. After a module's first function gets hot, a compiler thread looks up the
+ * module's functions in that list and publishes those found in the code cache (`prewarm`), so a
+ * restarted server, or a rebuilt app whose functions did not change, does not wait for each to
+ * become hot again. FWE_TIER_PROFILE=off disables it. */
+#define PROFILE_MAX_BYTES (2u << 20)
+static pthread_mutex_t g_prof_lock = PTHREAD_MUTEX_INITIALIZER;
+static uint64_t *g_prof; /* sorted */
+static uint32_t g_nprof, g_capprof;
+static bool g_prof_loaded;
+
+static bool profile_on(void)
+{
+    const char *env = getenv("FWE_TIER_PROFILE");
+    return !(env && !strcmp(env, "off")) && cache_dir()[0];
+}
+
+static uint64_t body_hash(const fwe_module *m, uint32_t def)
+{
+    const fwe_func_def *d = &m->funcs[def];
+    uint64_t h = fnv(d->body, d->body_len, UINT64_C(0xcbf29ce484222325));
+    h = fnv(&d->nlocals, sizeof d->nlocals, h);
+    return fnv(d->local_types, d->nlocals, h);
+}
+
+static bool profile_has_locked(uint64_t h, uint32_t *at)
+{
+    uint32_t lo = 0, hi = g_nprof;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (g_prof[mid] < h)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    *at = lo;
+    return lo < g_nprof && g_prof[lo] == h;
+}
+
+static void profile_insert_locked(uint64_t h)
+{
+    uint32_t at;
+    if (profile_has_locked(h, &at))
+        return;
+    if (g_nprof == g_capprof) {
+        uint32_t cap = g_capprof ? g_capprof * 2 : 1024;
+        uint64_t *np = realloc(g_prof, cap * sizeof *np);
+        if (!np)
+            return;
+        g_prof = np;
+        g_capprof = cap;
+    }
+    memmove(g_prof + at + 1, g_prof + at, (g_nprof - at) * sizeof *g_prof);
+    g_prof[at] = h;
+    g_nprof++;
+}
+
+/* Reads DIR/hot.list once per process (lines of 16 hex digits; anything else is skipped; a file
+ * above PROFILE_MAX_BYTES is removed and started afresh). g_prof_lock held. */
+static void profile_load_locked(void)
+{
+    if (g_prof_loaded)
+        return;
+    g_prof_loaded = true;
+    char path[1100], *b = NULL;
+    size_t len = 0;
+    snprintf(path, sizeof path, "%s/hot.list", cache_dir());
+    if (!read_file(path, &b, &len))
+        return;
+    if (len > PROFILE_MAX_BYTES) {
+        unlink(path);
+        free(b);
+        return;
+    }
+    for (size_t i = 0; i + 17 <= len; i += 17) {
+        uint64_t h = 0;
+        bool ok = b[i + 16] == '\n';
+        for (size_t k = 0; k < 16 && ok; k++) {
+            char c = b[i + k];
+            int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+            ok = v >= 0;
+            h = h << 4 | (uint64_t)(v & 15);
+        }
+        if (ok)
+            profile_insert_locked(h);
+        else /* resynchronise on the next line */
+            while (i + 17 <= len && b[i + 16] != '\n')
+                i++;
+    }
+    free(b);
+}
+
+/* Adds the published functions of a batch to the profile (in memory and appended to the file,
+ * one write). */
+static void profile_add_published(const fwe_module *m, const unit *u, uint32_t nu)
+{
+    if (!nu || !profile_on())
+        return;
+    char *buf = malloc((size_t)nu * 17 + 1);
+    if (!buf)
+        return;
+    size_t len = 0;
+    pthread_mutex_lock(&g_prof_lock);
+    profile_load_locked();
+    for (uint32_t i = 0; i < nu; i++) {
+        if (!u[i].fn)
+            continue;
+        uint64_t h = body_hash(m, u[i].def);
+        uint32_t at;
+        if (profile_has_locked(h, &at))
+            continue;
+        profile_insert_locked(h);
+        snprintf(buf + len, 18, "%016llx\n", (unsigned long long)h);
+        len += 17;
+    }
+    pthread_mutex_unlock(&g_prof_lock);
+    if (len) {
+        char path[1100];
+        snprintf(path, sizeof path, "%s/hot.list", cache_dir());
+        int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+        if (fd >= 0) {
+            if (write(fd, buf, len) != (ssize_t)len) {
+                /* a short write leaves a partial line, skipped when read */
+            }
+            close(fd);
+        }
+    }
+    free(buf);
+}
+
+static void push_job(const fwe_module *m, uint32_t def, uint32_t words);
+
+/* A function of the profile that was not in the cache goes back to idle; when it got hot while
+ * it waited, it is queued now (its counter does not call again). */
+static void requeue_if_hot(const fwe_module *m, uint32_t def)
+{
+    pthread_mutex_lock(&g_lock);
+    m->tier->state[def] = ST_IDLE;
+    bool cancelled = tls_worker && tls_worker->cancel; /* the module is being freed */
+    if (!cancelled && __atomic_load_n(&m->hot[def], __ATOMIC_RELAXED) >= m->hot_threshold) {
+        const fwe_code *code = fwe_module_code(m, def);
+        push_job(m, def, code ? code->nwords : UINT32_MAX);
+    }
+    pthread_mutex_unlock(&g_lock);
+}
+
+static void account(const batch_result *r, uint32_t n, bool prewarm);
+
+/* Publishes the functions of `m` named in the profile and present in the code cache. */
+static void prewarm(const fwe_module *m)
+{
+    struct fwe_tier_mod *t = m->tier;
+    uint32_t n = m->nfuncs - m->nfunc_imports, nc = 0;
+    uint32_t *cand = malloc(sizeof(uint32_t) * (n ? n : 1));
+    if (!cand)
+        return;
+    uint64_t t0 = now_ns();
+    pthread_mutex_lock(&g_prof_lock);
+    profile_load_locked();
+    for (uint32_t def = 0; def < n && g_nprof; def++) {
+        uint32_t at;
+        if (profile_has_locked(body_hash(m, def), &at))
+            cand[nc++] = def;
+    }
+    pthread_mutex_unlock(&g_prof_lock);
+    pthread_mutex_lock(&g_lock);
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < nc; i++)
+        if (t->state[cand[i]] == ST_IDLE) {
+            t->state[cand[i]] = ST_QUEUED;
+            cand[k++] = cand[i];
+        }
+    pthread_mutex_unlock(&g_lock);
+    uint64_t published = 0;
+    for (uint32_t at = 0; at < k; at += BATCH_MAX) {
+        uint32_t chunk = k - at < BATCH_MAX ? k - at : BATCH_MAX;
+        pthread_mutex_lock(&g_lock);
+        bool cancelled = tls_worker->cancel;
+        if (cancelled)
+            for (uint32_t i = at; i < k; i++)
+                t->state[cand[i]] = ST_IDLE;
+        pthread_mutex_unlock(&g_lock);
+        if (cancelled)
+            break;
+        batch_result r;
+        compile_defs(m, cand + at, chunk, &r, true);
+        published += r.cached;
+        pthread_mutex_lock(&g_lock);
+        account(&r, chunk, true);
+        pthread_mutex_unlock(&g_lock);
+    }
+    if (tier_log())
+        fprintf(stderr,
+                "fastlike: tier: %.3f s: profile: %llu of %u functions published from the code "
+                "cache in %.3f s\n",
+                (double)(now_ns() - g_first_hot_ns) / 1e9, (unsigned long long)published, nc,
+                (double)(now_ns() - t0) / 1e9);
+    free(cand);
 }
 
 static bool workers_busy(void)
@@ -730,12 +961,16 @@ static bool workers_busy(void)
 }
 
 /* Adds a batch's result to the statistics and, with FWE_TIER_LOG, reports it (g_lock held, the
- * batch's worker no longer counted as busy). */
-static void account(const batch_result *r, uint32_t n)
+ * batch's worker no longer counted as busy). A prewarm batch counts only what it published. */
+static void account(const batch_result *r, uint32_t n, bool prewarm)
 {
-    g_stats.batches++;
     g_stats.native += r->cached + r->compiled;
     g_stats.from_cache += r->cached;
+    if (prewarm) {
+        g_stats.prewarmed += r->cached;
+        return;
+    }
+    g_stats.batches++;
     g_stats.compiled += r->compiled;
     g_stats.too_large += r->too_large;
     g_stats.refused += r->refused;
@@ -765,13 +1000,6 @@ void fwe_tier_stats_get(fwe_tier_stats *out)
 
 /* ---------- the background workers ---------- */
 
-static uint32_t env_u32(const char *name, uint32_t dflt, uint32_t max)
-{
-    const char *env = getenv(name);
-    long v = env && *env ? strtol(env, NULL, 10) : 0;
-    return v > 0 ? (uint32_t)(v < (long)max ? v : (long)max) : dflt;
-}
-
 uint32_t fwe_tier_pick_batch(const uint32_t *words, uint32_t n, uint32_t budget, uint32_t max,
                              uint32_t *out)
 {
@@ -794,6 +1022,22 @@ static void *worker(void *arg)
     for (;;) {
         while (!g_nqueue)
             pthread_cond_wait(&g_work, &g_lock);
+        uint32_t pw = 0;
+        while (pw < g_nqueue && g_queue[pw].def != JOB_PREWARM)
+            pw++;
+        if (pw < g_nqueue) {
+            const fwe_module *pm = g_queue[pw].m;
+            memmove(g_queue + pw, g_queue + pw + 1, (g_nqueue - pw - 1) * sizeof *g_queue);
+            g_nqueue--;
+            tls_worker->current = pm;
+            tls_worker->cancel = false;
+            pthread_mutex_unlock(&g_lock);
+            prewarm(pm);
+            pthread_mutex_lock(&g_lock);
+            tls_worker->current = NULL;
+            pthread_cond_broadcast(&g_idle);
+            continue;
+        }
         /* the first queued module's functions (among its first BATCH_MAX*4), in the order they
          * became hot, up to `budget` code words: the hottest publish early, a large one goes
          * alone instead of holding up a whole batch */
@@ -818,10 +1062,10 @@ static void *worker(void *arg)
         tls_worker->cancel = false;
         pthread_mutex_unlock(&g_lock);
         batch_result r;
-        compile_defs(m, defs, n, &r);
+        compile_defs(m, defs, n, &r, false);
         pthread_mutex_lock(&g_lock);
         tls_worker->current = NULL;
-        account(&r, n);
+        account(&r, n, false);
         pthread_cond_broadcast(&g_idle);
     }
     return NULL;
@@ -865,9 +1109,9 @@ void fwe_tier_hot(const fwe_module *m, uint32_t def)
                 for (uint32_t at = 0; at < n; at += 1024) {
                     batch_result r;
                     uint32_t k = n - at < 1024 ? n - at : 1024;
-                    compile_defs(m, defs + at, k, &r);
+                    compile_defs(m, defs + at, k, &r, false);
                     pthread_mutex_lock(&g_lock);
-                    account(&r, k);
+                    account(&r, k, false);
                     pthread_mutex_unlock(&g_lock);
                 }
                 free(defs);
@@ -883,24 +1127,35 @@ void fwe_tier_hot(const fwe_module *m, uint32_t def)
     uint32_t words = code ? code->nwords : UINT32_MAX;
     pthread_mutex_lock(&g_lock);
     if (t->state[def] == ST_IDLE) {
-        if (g_nqueue == g_capqueue) {
-            uint32_t cap = g_capqueue ? g_capqueue * 2 : 64;
-            job *nq = realloc(g_queue, cap * sizeof *nq);
-            if (nq) {
-                g_queue = nq;
-                g_capqueue = cap;
-            }
-        }
-        if (g_nqueue < g_capqueue) {
-            t->state[def] = ST_QUEUED;
-            g_queue[g_nqueue++] = (job){m, def, words};
-            if (!g_stats.hot++)
-                g_first_hot_ns = now_ns();
-            start_workers();
-            pthread_cond_signal(&g_work);
+        push_job(m, def, words);
+        if (!t->prewarm_queued) {
+            t->prewarm_queued = true;
+            if (profile_on())
+                push_job(m, JOB_PREWARM, 0);
         }
     }
     pthread_mutex_unlock(&g_lock);
+}
+
+/* Queues a job and wakes a compiler thread, starting one if needed (g_lock held). */
+static void push_job(const fwe_module *m, uint32_t def, uint32_t words)
+{
+    if (g_nqueue == g_capqueue) {
+        uint32_t cap = g_capqueue ? g_capqueue * 2 : 64;
+        job *nq = realloc(g_queue, cap * sizeof *nq);
+        if (!nq)
+            return;
+        g_queue = nq;
+        g_capqueue = cap;
+    }
+    g_queue[g_nqueue++] = (job){m, def, words};
+    if (def != JOB_PREWARM) {
+        m->tier->state[def] = ST_QUEUED;
+        if (!g_stats.hot++)
+            g_first_hot_ns = now_ns();
+    }
+    start_workers();
+    pthread_cond_signal(&g_work);
 }
 
 void fwe_tier_wait_idle(void)
