@@ -48,6 +48,7 @@ typedef struct job {
     const fwe_module *m;
     uint32_t def;
     uint32_t words; /* size of its internal code: small functions are compiled first */
+    uint32_t *part; /* JOB_PREWARM_PART: functions of the profile to publish (owned), `words` */
 } job;
 
 /* One background compiler thread. */
@@ -58,6 +59,7 @@ typedef struct worker_state {
 } worker_state;
 #define WORKERS_MAX 4
 #define JOB_PREWARM UINT32_MAX /* job.def: publish the module's functions in the hot profile */
+#define JOB_PREWARM_PART (UINT32_MAX - 1) /* job.def: publish job.part[0 .. job.words) */
 
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t g_work = PTHREAD_COND_INITIALIZER;
@@ -900,7 +902,36 @@ static void requeue_if_hot(const fwe_module *m, uint32_t def)
 
 static void account(const batch_result *r, uint32_t n, bool prewarm);
 
-/* Publishes the functions of `m` named in the profile and present in the code cache. */
+static void push_part(const fwe_module *m, uint32_t *defs, uint32_t n);
+
+/* Publishes those of defs[n] (marked queued) that are in the code cache, 64 at a time, and
+ * returns how many; the others go back to idle. Stops when the module is being freed. */
+static uint64_t prewarm_part(const fwe_module *m, const uint32_t *defs, uint32_t n)
+{
+    struct fwe_tier_mod *t = m->tier;
+    uint64_t published = 0;
+    for (uint32_t at = 0; at < n; at += BATCH_MAX) {
+        uint32_t chunk = n - at < BATCH_MAX ? n - at : BATCH_MAX;
+        pthread_mutex_lock(&g_lock);
+        bool cancelled = tls_worker->cancel;
+        if (cancelled)
+            for (uint32_t i = at; i < n; i++)
+                t->state[defs[i]] = ST_IDLE;
+        pthread_mutex_unlock(&g_lock);
+        if (cancelled)
+            break;
+        batch_result r;
+        compile_defs(m, defs + at, chunk, &r, true);
+        published += r.cached;
+        pthread_mutex_lock(&g_lock);
+        account(&r, chunk, true);
+        pthread_mutex_unlock(&g_lock);
+    }
+    return published;
+}
+
+/* Publishes the functions of `m` named in the profile and present in the code cache; half of
+ * them are offered to another compiler thread. */
 static void prewarm(const fwe_module *m)
 {
     struct fwe_tier_mod *t = m->tier;
@@ -924,31 +955,27 @@ static void prewarm(const fwe_module *m)
             t->state[cand[i]] = ST_QUEUED;
             cand[k++] = cand[i];
         }
-    pthread_mutex_unlock(&g_lock);
-    uint64_t published = 0;
-    for (uint32_t at = 0; at < k; at += BATCH_MAX) {
-        uint32_t chunk = k - at < BATCH_MAX ? k - at : BATCH_MAX;
-        pthread_mutex_lock(&g_lock);
-        bool cancelled = tls_worker->cancel;
-        if (cancelled)
-            for (uint32_t i = at; i < k; i++)
-                t->state[cand[i]] = ST_IDLE;
-        pthread_mutex_unlock(&g_lock);
-        if (cancelled)
-            break;
-        batch_result r;
-        compile_defs(m, cand + at, chunk, &r, true);
-        published += r.cached;
-        pthread_mutex_lock(&g_lock);
-        account(&r, chunk, true);
-        pthread_mutex_unlock(&g_lock);
+    /* the second half (every other chunk) for another compiler thread, if one is free */
+    uint32_t *half = malloc(sizeof(uint32_t) * (k ? k : 1));
+    uint32_t nh = 0, nk = 0;
+    for (uint32_t i = 0; i < k; i++) {
+        if (half && (i / 16) % 2)
+            half[nh++] = cand[i];
+        else
+            cand[nk++] = cand[i];
     }
+    if (nh)
+        push_part(m, half, nh);
+    else
+        free(half);
+    pthread_mutex_unlock(&g_lock);
+    uint64_t published = prewarm_part(m, cand, nk);
     if (tier_log())
         fprintf(stderr,
                 "fastlike: tier: %.3f s: profile: %llu of %u functions published from the code "
-                "cache in %.3f s\n",
+                "cache in %.3f s (%u more by another thread)\n",
                 (double)(now_ns() - g_first_hot_ns) / 1e9, (unsigned long long)published, nc,
-                (double)(now_ns() - t0) / 1e9);
+                (double)(now_ns() - t0) / 1e9, nh);
     free(cand);
 }
 
@@ -984,9 +1011,14 @@ static void account(const batch_result *r, uint32_t n, bool prewarm)
             "large, %u refused, %u failed; %llu native, %u queued\n",
             since, n, r->cached, r->compiled, (double)r->cc_ns / 1e9, r->too_large, r->refused,
             r->failed, (unsigned long long)g_stats.native, g_nqueue);
-    if (!g_nqueue && !workers_busy())
-        fprintf(stderr, "fastlike: tier: %.3f s: queue drained, %llu functions native\n", since,
-                (unsigned long long)g_stats.native);
+}
+
+/* With FWE_TIER_LOG: says when the last job finished (g_lock held, the worker no longer busy). */
+static void log_drained(void)
+{
+    if (tier_log() && !g_nqueue && !workers_busy())
+        fprintf(stderr, "fastlike: tier: %.3f s: queue drained, %llu functions native\n",
+                (double)(now_ns() - g_first_hot_ns) / 1e9, (unsigned long long)g_stats.native);
 }
 
 void fwe_tier_stats_get(fwe_tier_stats *out)
@@ -1023,18 +1055,24 @@ static void *worker(void *arg)
         while (!g_nqueue)
             pthread_cond_wait(&g_work, &g_lock);
         uint32_t pw = 0;
-        while (pw < g_nqueue && g_queue[pw].def != JOB_PREWARM)
+        while (pw < g_nqueue && g_queue[pw].def < JOB_PREWARM_PART)
             pw++;
         if (pw < g_nqueue) {
-            const fwe_module *pm = g_queue[pw].m;
+            job pj = g_queue[pw];
             memmove(g_queue + pw, g_queue + pw + 1, (g_nqueue - pw - 1) * sizeof *g_queue);
             g_nqueue--;
-            tls_worker->current = pm;
+            tls_worker->current = pj.m;
             tls_worker->cancel = false;
             pthread_mutex_unlock(&g_lock);
-            prewarm(pm);
+            if (pj.def == JOB_PREWARM) {
+                prewarm(pj.m);
+            } else {
+                prewarm_part(pj.m, pj.part, pj.words);
+                free(pj.part);
+            }
             pthread_mutex_lock(&g_lock);
             tls_worker->current = NULL;
+            log_drained();
             pthread_cond_broadcast(&g_idle);
             continue;
         }
@@ -1066,6 +1104,7 @@ static void *worker(void *arg)
         pthread_mutex_lock(&g_lock);
         tls_worker->current = NULL;
         account(&r, n, false);
+        log_drained();
         pthread_cond_broadcast(&g_idle);
     }
     return NULL;
@@ -1137,6 +1176,20 @@ void fwe_tier_hot(const fwe_module *m, uint32_t def)
     pthread_mutex_unlock(&g_lock);
 }
 
+/* Queues part of a prewarm (g_lock held; takes `defs`). */
+static void push_part(const fwe_module *m, uint32_t *defs, uint32_t n)
+{
+    uint32_t before = g_nqueue;
+    push_job(m, JOB_PREWARM_PART, n);
+    if (g_nqueue > before) {
+        g_queue[g_nqueue - 1].part = defs;
+        return;
+    }
+    for (uint32_t i = 0; i < n; i++) /* could not queue it: they wait for their counters */
+        m->tier->state[defs[i]] = ST_IDLE;
+    free(defs);
+}
+
 /* Queues a job and wakes a compiler thread, starting one if needed (g_lock held). */
 static void push_job(const fwe_module *m, uint32_t def, uint32_t words)
 {
@@ -1148,8 +1201,8 @@ static void push_job(const fwe_module *m, uint32_t def, uint32_t words)
         g_queue = nq;
         g_capqueue = cap;
     }
-    g_queue[g_nqueue++] = (job){m, def, words};
-    if (def != JOB_PREWARM) {
+    g_queue[g_nqueue++] = (job){m, def, words, NULL};
+    if (def < JOB_PREWARM_PART) {
         m->tier->state[def] = ST_QUEUED;
         if (!g_stats.hot++)
             g_first_hot_ns = now_ns();
@@ -1224,6 +1277,8 @@ void fwe_tier_module_free(fwe_module *m)
     for (uint32_t i = 0; i < g_nqueue; i++)
         if (g_queue[i].m != m)
             g_queue[keep++] = g_queue[i];
+        else
+            free(g_queue[i].part);
     g_nqueue = keep;
     for (;;) {
         bool mine = false;
