@@ -74,7 +74,7 @@ warm() {
         [ $quiet -ge "$QUIET" ] && break
         [ $((now - start)) -ge "$WARMUP_MAX" ] && { echo "  (warm-up stopped after ${WARMUP_MAX} s: the tier was still compiling)"; break; }
     done
-    echo "  warm-up $(( $(date +%s) - start )) s; tier: $(grep 'tier: ' "$3" | grep 'batch of' | tail -1 | sed 's/.*; //'), $(grep 'batch of' "$3" | awk '{for (i=1;i<=NF;i++) if ($i=="too") s+=$(i-1)} END {print s+0}') too large, $(grep 'batch of' "$3" | awk '{for (i=1;i<=NF;i++) if ($i=="refused,") s+=$(i-1)} END {print s+0}') refused"
+    echo "  warm-up $(( $(date +%s) - start )) s; tier: $(grep 'queue drained' "$3" | tail -1 | sed 's/.*drained, //'), $(grep 'batch of' "$3" | awk '{for (i=1;i<=NF;i++) if ($i=="too") s+=$(i-1)} END {print s+0}') too large, $(grep 'batch of' "$3" | awk '{for (i=1;i<=NF;i++) if ($i=="refused,") s+=$(i-1)} END {print s+0}') refused"
 }
 
 ncpu=$(nproc)
