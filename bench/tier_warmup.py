@@ -62,6 +62,11 @@ while w < end:
 events, native, drained = tier_state()
 t90 = next((t for t, n in events if n >= 0.9 * native), float("nan"))
 tall = events[-1][0] if events else float("nan")
-print("native %4d fns: 90%% at %7.2f s, all at %7.2f s%s | p50 first 1 s %8.2f ms, last %g s %8.2f ms (%.2fx); steady after %s; %d requests in %.0f s"
-      % (native, t90, tall, "" if drained else " (still compiling)", first * 1e3, quiet_s, final * 1e3,
-         first / final, "%.1f s" % steady if steady else "-", len(samples), end))
+if events:
+    tier = "native %4d fns: 90%% at %7.2f s, all at %7.2f s%s" % (
+        native, t90, tall, "" if drained else " (still compiling)")
+else:
+    tier = "no native code%44s" % ""
+print("%s | p50 first 1 s %8.2f ms, last %g s %8.2f ms (%.2fx); steady after %s; %d requests in %.0f s"
+      % (tier, first * 1e3, quiet_s, final * 1e3, first / final, "%.1f s" % steady if steady else "-",
+         len(samples), end))
