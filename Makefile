@@ -523,3 +523,27 @@ spike-orc: build/spike/spike-orc build/spike/spike-gccjit
 spike: spike-orc all
 	@sh tools/spike/run.sh
 # ---- end spike block ----
+# ---- jsbench block (issue 13's JS targets: bench/js_tier.sh, bench/tier_warmup.sh,
+# examples/react-ssr; docs/performance.md) ----
+# The React server-side-rendering example pins react and react-dom in its own package.json and
+# package-lock.json (installed with `npm ci` into examples/react-ssr/node_modules). esbuild (a
+# dependency of the pinned @fastly/js-compute) bundles it with React's production build, then
+# scripts/build-js.sh compiles the bundle like every JS guest (cached by content).
+examples/react-ssr/node_modules/.package-lock.json: examples/react-ssr/package.json examples/react-ssr/package-lock.json
+	cd examples/react-ssr && npm ci --no-audit --no-fund
+build/bench/js/react_ssr.bundle.js: examples/react-ssr/index.jsx examples/react-ssr/node_modules/.package-lock.json
+	@mkdir -p $(dir $@)
+	@sh scripts/deps.sh
+	node_modules/.bin/esbuild $< --bundle --jsx=automatic --define:process.env.NODE_ENV='"production"' --log-level=warning --outfile=$@
+build/bench/js/react_ssr.wasm: build/bench/js/react_ssr.bundle.js package.json
+	sh scripts/build-js.sh $< $@
+# `make bench-js`: JS hello and React SSR per-request latency and req/s, the native tier (warmed
+# up) vs the interpreter only, same run. `make bench-tier-warmup`: time until the JS guests' hot
+# functions run native, from an empty code cache and from the disk cache.
+.PHONY: bench-js bench-tier-warmup
+bench-js: deps all build/bench/js/hello.wasm build/bench/js/react_ssr.wasm
+	@nice sh bench/js_tier.sh bin/fastlike build/bench/js/hello.wasm build/bench/js/react_ssr.wasm
+bench-tier-warmup: deps all build/bench/js/hello.wasm build/bench/js/react_ssr.wasm
+	@nice sh bench/tier_warmup.sh bin/fastlike build/bench/js/hello.wasm build/bench/js/react_ssr.wasm
+bench: bench-js bench-tier-warmup
+# ---- end jsbench block ----

@@ -327,6 +327,23 @@ bool fwe_module_func_is_native(const fwe_module *module, uint32_t func_index);
  * or 1 for none), every function that stays interpreted is named on stderr; this returns how
  * many did for a reason not allowed, and copies the first such report into first. */
 uint32_t fwe_tier_strict_violations(char *first, size_t n);
+/* Process-wide counters of the background compiler (benchmarks, tests; FWE_TIER_LOG=1 also
+ * prints a line per batch and when the queue drains). */
+typedef struct fwe_tier_stats {
+    uint64_t hot;        /* functions queued for compilation (they reached the threshold) */
+    uint64_t native;     /* of them published as native code: found in the disk cache or compiled */
+    uint64_t from_cache; /* published from the disk cache */
+    uint64_t prewarmed;  /* of them, published from the hot profile before getting hot */
+    uint64_t compiled;   /* published after compiling them in this process */
+    uint64_t too_large;  /* left interpreted: more internal code words than FWE_TIER_MAX_WORDS */
+    uint64_t refused;    /* left interpreted: an instruction the code generator does not handle */
+    uint64_t failed;     /* left interpreted: the compiler or dlopen failed */
+    uint64_t batches;    /* batches the compiler thread finished */
+    uint64_t compile_ns; /* wall time spent waiting for the C compiler */
+    uint32_t queued;     /* functions waiting now */
+    bool busy;           /* a batch is being compiled now */
+} fwe_tier_stats;
+void fwe_tier_stats_get(fwe_tier_stats *out);
 
 #ifdef __cplusplus
 }

@@ -69,6 +69,11 @@ void fwe_tier_module_init(fwe_module *m);
 void fwe_tier_module_free(fwe_module *m);
 /* Called when a function's counter reaches FWE_TIER_HOT (or on its first call in native mode). */
 void fwe_tier_hot(const fwe_module *m, uint32_t def);
+/* The batch policy: picks indexes into words[n] (code sizes of queued functions, in the order
+ * they became hot): the first always, then in order each that still fits in `budget` words in all,
+ * at most `max`; writes them to out[] in that order and returns how many. */
+uint32_t fwe_tier_pick_batch(const uint32_t *words, uint32_t n, uint32_t budget, uint32_t max,
+                             uint32_t *out);
 /* Bumps the hotness of `def` by `n`; requests compilation when it crosses the threshold. */
 static inline void fwe_tier_count(const fwe_module *m, uint32_t def, uint32_t n)
 {

@@ -17,14 +17,22 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 extern char **environ;
 
 #define BATCH_MAX 64
+/* default budget of a batch in internal code words (FWE_TIER_BATCH_WORDS): ~80 KB of C, a second
+ * or two of gcc -O2 on this machine */
+#define FWE_TIER_BATCH_WORDS 4000u
 /* -fsignaling-nans: no folding of x*1, x-0, ... that would turn a signalling NaN quiet */
 #define CFLAGS_TEXT                                                                                \
     "-O2 -fPIC -shared -w -fno-semantic-interposition -fno-math-errno -fsignaling-nans"
+/* functions above this many code words are compiled with -O1 (FWE_TIER_O1_WORDS): gcc -O2's time
+ * and memory grow faster than linearly (SpiderMonkey's interpreter loop, 46k words: -O2 243 s and
+ * 570 MB, -O1 122 s and 320 MB on the loaded 2-core VM) */
+#define FWE_TIER_O1_WORDS 20000u
 
 struct fwe_tier_mod {
     uint8_t *state; /* per def: 0 idle, 1 queued, 2 native, 3 stays interpreted */
@@ -32,26 +40,68 @@ struct fwe_tier_mod {
     uint32_t nhandles, cap_handles;
     pthread_mutex_t sync_lock; /* native mode: one synchronous compile of the module */
     bool all_done;
+    bool prewarm_queued; /* the hot profile's functions were looked up (auto mode) */
 };
 enum { ST_IDLE, ST_QUEUED, ST_NATIVE, ST_INTERP };
 
 typedef struct job {
     const fwe_module *m;
     uint32_t def;
+    uint32_t words; /* size of its internal code: small functions are compiled first */
+    uint32_t *part; /* JOB_PREWARM_PART: functions of the profile to publish (owned), `words` */
 } job;
+
+/* One background compiler thread. */
+typedef struct worker_state {
+    const fwe_module *current; /* the module it compiles for right now */
+    pid_t child;               /* the compiler it waits for (killed when its module goes away) */
+    bool cancel;               /* the module of the running compile was freed */
+} worker_state;
+#define WORKERS_MAX 4
+#define JOB_PREWARM UINT32_MAX /* job.def: publish the module's functions in the hot profile */
+#define JOB_PREWARM_PART (UINT32_MAX - 1) /* job.def: publish job.part[0 .. job.words) */
 
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t g_work = PTHREAD_COND_INITIALIZER;
 static pthread_cond_t g_idle = PTHREAD_COND_INITIALIZER;
 static job *g_queue;
 static uint32_t g_nqueue, g_capqueue;
-static const fwe_module *g_current; /* the module the worker compiles for right now */
-static bool g_worker_started;
-static pid_t g_child; /* the compiler the worker waits for (killed when its module goes away) */
-static bool g_cancel; /* the module of the running compile was freed */
-static _Thread_local bool tls_worker; /* this thread is the background compiler */
-static int g_mode = -1;               /* fwe_tier_mode, -1 = not chosen yet (FWE_TIER or auto) */
+static worker_state g_w[WORKERS_MAX];
+static uint32_t g_nworkers;                    /* threads started */
+static _Thread_local worker_state *tls_worker; /* this thread's state when it is a compiler */
+static int g_mode = -1; /* fwe_tier_mode, -1 = not chosen yet (FWE_TIER or auto) */
 static uint64_t g_published;
+static fwe_tier_stats g_stats;  /* under g_lock */
+static uint64_t g_first_hot_ns; /* when the first function was queued (CLOCK_MONOTONIC) */
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static uint32_t env_u32(const char *name, uint32_t dflt, uint32_t max)
+{
+    const char *env = getenv(name);
+    long v = env && *env ? strtol(env, NULL, 10) : 0;
+    return v > 0 ? (uint32_t)(v < (long)max ? v : (long)max) : dflt;
+}
+
+/* FWE_TIER_LOG=1: one stderr line per batch and when the queue drains; 2: also one line per
+ * function (benchmarks, tuning). 0 when unset. */
+static int tier_log(void)
+{
+    static int on = -1;
+    int v = __atomic_load_n(&on, __ATOMIC_RELAXED);
+    if (v < 0) {
+        const char *env = getenv("FWE_TIER_LOG");
+        v = env && *env ? (int)strtol(env, NULL, 10) : 0;
+        v = v < 0 ? 0 : v;
+        __atomic_store_n(&on, v, __ATOMIC_RELAXED);
+    }
+    return v;
+}
 
 /* ---------- mode ---------- */
 
@@ -102,7 +152,7 @@ static const char *cc_path(void)
 }
 
 /* Runs argv with stdout and stderr into `log_fd` (when >= 0); returns the exit status, 128 for a
- * signal, -1 when it could not start. The background thread's child is recorded in g_child so
+ * signal, -1 when it could not start. A background thread's child is recorded in its state so
  * that freeing its module can stop it. */
 static int run_cmd(char *const argv[], int log_fd)
 {
@@ -121,7 +171,7 @@ static int run_cmd(char *const argv[], int log_fd)
     }
     if (tls_worker) {
         pthread_mutex_lock(&g_lock);
-        g_child = pid;
+        tls_worker->child = pid;
         pthread_mutex_unlock(&g_lock);
     }
     int status = 0;
@@ -130,7 +180,7 @@ static int run_cmd(char *const argv[], int log_fd)
             break;
     if (tls_worker) {
         pthread_mutex_lock(&g_lock);
-        g_child = 0;
+        tls_worker->child = 0;
         pthread_mutex_unlock(&g_lock);
     }
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
@@ -199,12 +249,12 @@ typedef struct hash128 {
     uint64_t a, b;
 } hash128;
 
-static hash128 hash_text(const char *t, size_t n)
+static hash128 hash_text(const char *t, size_t n, bool o1)
 {
     hash128 h = {UINT64_C(0xcbf29ce484222325), UINT64_C(0x84222325cbf29ce4)};
     char hdr[400];
-    int k = snprintf(hdr, sizeof hdr, "abi %d cc %s flags %s\n", FWE_NABI_VERSION, g_cc_id,
-                     CFLAGS_TEXT);
+    int k = snprintf(hdr, sizeof hdr, "abi %d cc %s flags %s%s\n", FWE_NABI_VERSION, g_cc_id,
+                     CFLAGS_TEXT, o1 ? " -O1" : "");
     h.a = fnv(hdr, (size_t)k, h.a);
     h.b = fnv(hdr, (size_t)k, h.b ^ 0x5bd1e995);
     h.a = fnv(t, n, h.a);
@@ -230,26 +280,58 @@ static bool mkdirs(const char *path)
     return mkdir(buf, 0755) == 0 || errno == EEXIST;
 }
 
-/* The cache directory, or "" when caching is off (FWE_CODE_CACHE=off) or impossible. */
-static const char *cache_dir(void)
+static char g_cache_dir[1024];
+static pthread_once_t g_cache_once = PTHREAD_ONCE_INIT;
+
+static void cache_dir_init(void)
 {
-    static char dir[1024];
-    static bool done;
-    if (done)
-        return dir;
-    done = true;
+    char *dir = g_cache_dir;
     const char *env = getenv("FWE_CODE_CACHE");
     if (env && !strcmp(env, "off"))
         dir[0] = 0;
     else if (env && *env)
-        snprintf(dir, sizeof dir, "%s", env);
+        snprintf(dir, sizeof g_cache_dir, "%s", env);
     else if (getenv("XDG_CACHE_HOME") && *getenv("XDG_CACHE_HOME"))
-        snprintf(dir, sizeof dir, "%s/fastlike/code", getenv("XDG_CACHE_HOME"));
+        snprintf(dir, sizeof g_cache_dir, "%s/fastlike/code", getenv("XDG_CACHE_HOME"));
     else if (getenv("HOME") && *getenv("HOME"))
-        snprintf(dir, sizeof dir, "%s/.cache/fastlike/code", getenv("HOME"));
+        snprintf(dir, sizeof g_cache_dir, "%s/.cache/fastlike/code", getenv("HOME"));
     if (dir[0] && !mkdirs(dir))
         dir[0] = 0;
-    return dir;
+}
+
+/* The cache directory, or "" when caching is off (FWE_CODE_CACHE=off) or impossible. */
+static const char *cache_dir(void)
+{
+    pthread_once(&g_cache_once, cache_dir_init);
+    return g_cache_dir;
+}
+
+/* Shared objects of the cache this process verified already (a batch's object holds up to 64
+ * functions: reading and checksumming it once is enough). */
+static pthread_mutex_t g_verified_lock = PTHREAD_MUTEX_INITIALIZER;
+static char (*g_verified)[80];
+static uint32_t g_nverified, g_capverified;
+
+static bool verified(const char *soname, bool add)
+{
+    bool found = false;
+    pthread_mutex_lock(&g_verified_lock);
+    for (uint32_t i = 0; i < g_nverified && !found; i++)
+        found = !strcmp(g_verified[i], soname);
+    if (!found && add) {
+        if (g_nverified == g_capverified && g_capverified < 65536) {
+            uint32_t cap = g_capverified ? g_capverified * 2 : 64;
+            char(*nv)[80] = realloc(g_verified, cap * sizeof *nv);
+            if (nv) {
+                g_verified = nv;
+                g_capverified = cap;
+            }
+        }
+        if (g_nverified < g_capverified)
+            snprintf(g_verified[g_nverified++], sizeof *g_verified, "%s", soname);
+    }
+    pthread_mutex_unlock(&g_verified_lock);
+    return found;
 }
 
 static uint64_t cache_max_bytes(void)
@@ -383,24 +465,30 @@ static void *cache_open(const char *dir, const char *fh)
     if (!ok)
         return NULL;
     snprintf(path, sizeof path, "%s/%s", dir, soname);
+    if (verified(soname, false))
+        return dlopen(path, RTLD_NOW | RTLD_LOCAL);
     if (!read_file(path, &so, &slen))
         return NULL;
     ok = slen == size && fnv(so, slen, UINT64_C(0xcbf29ce484222325)) == sum;
     free(so);
     if (!ok)
         return NULL;
-    return dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (h)
+        verified(soname, true);
+    return h;
 }
 
 /* ---------- compiling a batch ---------- */
 
 /* Functions longer than this (internal code words) stay interpreted: the C compiler's time and
- * memory grow faster than linearly with function size (FWE_TIER_MAX_WORDS). */
+ * memory grow faster than linearly with function size (FWE_TIER_MAX_WORDS). High enough for
+ * SpiderMonkey's interpreter loop (46k words), where a JS guest spends most of its time. */
 static uint32_t max_words(void)
 {
     const char *env = getenv("FWE_TIER_MAX_WORDS");
     long n = env ? strtol(env, NULL, 10) : 0;
-    return n > 0 ? (uint32_t)n : 40000u;
+    return n > 0 ? (uint32_t)n : 60000u;
 }
 
 /* ---------- strict mode (FWE_TIER_STRICT) ---------- */
@@ -468,6 +556,9 @@ typedef struct unit {
     char fh[33];
     char sym[48];
     fwe_nfn fn;
+    uint32_t dup; /* 1 + the earlier unit of the batch with the same generated C, else 0 */
+    bool cached;  /* found in the disk cache */
+    bool o1;      /* compiled with -O1 (a huge function) */
 } unit;
 
 static void publish(const fwe_module *m, unit *u)
@@ -497,29 +588,20 @@ static void keep_handle(const fwe_module *m, void *h)
     pthread_mutex_unlock(&g_lock);
 }
 
-/* Whether an earlier unit of the batch has the same generated C (so the same symbol): identical
- * functions are compiled once. */
-static bool is_repeat(const unit *u, uint32_t i)
-{
-    for (uint32_t j = 0; j < i; j++)
-        if (!u[j].fn && !strcmp(u[j].fh, u[i].fh))
-            return true;
-    return false;
-}
-
-/* Compiles the units without a cached object into one shared object; returns its handle. */
-static void *compile_units(const char *dir, unit *u, uint32_t n)
+/* Compiles the units without a cached object whose `o1` is `o1` into one shared object; returns
+ * its handle. */
+static void *compile_units(const char *dir, unit *u, uint32_t n, bool o1)
 {
     fwe_text src = {0};
     fwe_native_prelude(&src);
     bool simd = false; /* the SIMD helpers cost the compiler ~10 ms: only when used */
     for (uint32_t i = 0; i < n; i++)
-        simd |= !u[i].fn && u[i].text.needs_simd;
+        simd |= !u[i].fn && !u[i].dup && u[i].o1 == o1 && u[i].text.needs_simd;
     if (simd)
         fwe_native_simd_prelude(&src);
-    hash128 bh = {0, 0};
+    hash128 bh = {o1, 0};
     for (uint32_t i = 0; i < n; i++) {
-        if (u[i].fn || is_repeat(u, i))
+        if (u[i].fn || u[i].dup || u[i].o1 != o1)
             continue;
         fwe_text_add(&src, "#define FWE_NF %s\n", u[i].sym);
         fwe_text_add(&src, "%s", u[i].text.p);
@@ -559,7 +641,7 @@ static void *compile_units(const char *dir, unit *u, uint32_t n)
     if (ok) {
         int logfd = open(logp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
         char *argv[] = {g_cc,
-                        "-O2",
+                        o1 ? "-O1" : "-O2",
                         "-fPIC",
                         "-shared",
                         "-w",
@@ -575,7 +657,7 @@ static void *compile_units(const char *dir, unit *u, uint32_t n)
         if (logfd >= 0)
             close(logfd);
         pthread_mutex_lock(&g_lock);
-        bool cancelled = tls_worker && g_cancel;
+        bool cancelled = tls_worker && tls_worker->cancel;
         pthread_mutex_unlock(&g_lock);
         if (rc != 0 && cancelled) {
             ok = false;
@@ -607,7 +689,7 @@ static void *compile_units(const char *dir, unit *u, uint32_t n)
             int rl = snprintf(ref, sizeof ref, "b%s.so %zu %llx\n", bhex, len,
                               (unsigned long long)fnv(bytes, len, UINT64_C(0xcbf29ce484222325)));
             for (uint32_t i = 0; i < n; i++) {
-                if (u[i].fn)
+                if (u[i].fn || u[i].dup || u[i].o1 != o1)
                     continue;
                 snprintf(rpath, sizeof rpath, "%s/%s.ref", d, u[i].fh);
                 write_atomic(rpath, ref, (size_t)rl);
@@ -627,26 +709,38 @@ static void *compile_units(const char *dir, unit *u, uint32_t n)
     return h;
 }
 
-/* Generates, finds in the cache or compiles, and publishes `defs` of `m`. */
-static void compile_defs(const fwe_module *m, const uint32_t *defs, uint32_t n)
+/* What one batch did (added to g_stats). */
+typedef struct batch_result {
+    uint32_t cached, compiled, too_large, refused, failed;
+    uint64_t cc_ns; /* time in the C compiler */
+} batch_result;
+
+static void profile_add_published(const fwe_module *m, const unit *u, uint32_t nu);
+static void requeue_if_hot(const fwe_module *m, uint32_t def);
+
+/* Generates, finds in the cache or (unless `cache_only`) compiles, and publishes `defs` of `m`.
+ * With `cache_only` (the hot profile), functions not in the cache go back to idle. */
+static void compile_defs(const fwe_module *m, const uint32_t *defs, uint32_t n, batch_result *res,
+                         bool cache_only)
 {
     struct fwe_tier_mod *t = m->tier;
+    memset(res, 0, sizeof *res);
     unit *u = calloc(n ? n : 1, sizeof *u);
     if (!u)
         return;
     bool cc = fwe_tier_compiler_available();
     const char *dir = cache_dir();
-    uint32_t nu = 0, missing = 0;
+    uint32_t nu = 0, missing[2] = {0, 0};
     for (uint32_t i = 0; i < n; i++) {
         uint32_t def = defs[i];
         const fwe_code *code = cc ? fwe_module_code(m, def) : NULL;
         unit *x = &u[nu];
-        if (!code || code->nwords > max_words() || !fwe_native_gen(m, def, code, &x->text) ||
-            x->text.oom) {
+        bool large = code && code->nwords > max_words();
+        if (!code || large || !fwe_native_gen(m, def, code, &x->text) || x->text.oom) {
             char op[64];
             if (!code)
                 strict_refused(m, def, NULL, cc ? "no code" : "no C compiler");
-            else if (code->nwords > max_words())
+            else if (large)
                 strict_refused(m, def, NULL, "larger than FWE_TIER_MAX_WORDS");
             else if (fwe_native_refusal(m, def, code, op, sizeof op))
                 strict_refused(m, def, op, "the generator does not handle");
@@ -655,12 +749,32 @@ static void compile_defs(const fwe_module *m, const uint32_t *defs, uint32_t n)
                                "the generator refused it (malformed code or out of memory)");
             fwe_text_free(&x->text);
             t->state[def] = ST_INTERP;
+            if (large)
+                res->too_large++;
+            else if (code)
+                res->refused++;
+            if (tier_log() >= 2 && code)
+                fprintf(stderr, "fastlike: tier: function %u: %u words, %s\n",
+                        m->nfunc_imports + def, code->nwords,
+                        large ? "too large, stays interpreted" : "refused by the generator");
             continue;
         }
         x->def = def;
         x->code = code;
-        hash_hex(hash_text(x->text.p, x->text.len), x->fh);
+        x->o1 = code->nwords > env_u32("FWE_TIER_O1_WORDS", FWE_TIER_O1_WORDS, UINT32_MAX);
+        hash_hex(hash_text(x->text.p, x->text.len, x->o1), x->fh);
         snprintf(x->sym, sizeof x->sym, "fwe_nf_%s", x->fh);
+        /* two functions with the same code (common in large modules) share one definition: the
+         * same symbol twice would make the whole batch fail to compile */
+        for (uint32_t j = 0; j < nu && !x->dup; j++)
+            if (!strcmp(u[j].fh, x->fh))
+                x->dup = u[j].dup ? u[j].dup : j + 1;
+        if (x->dup) {
+            x->cached = u[x->dup - 1].cached;
+            res->cached += x->cached;
+            nu++;
+            continue;
+        }
         if (dir[0]) {
             void *h = cache_open(dir, x->fh);
             if (h) {
@@ -671,57 +785,427 @@ static void compile_defs(const fwe_module *m, const uint32_t *defs, uint32_t n)
                     dlclose(h);
             }
         }
-        if (!x->fn)
-            missing++;
+        x->cached = x->fn != NULL;
+        if (x->fn)
+            res->cached++;
+        else
+            missing[x->o1]++;
+        if (tier_log() >= 2)
+            fprintf(stderr, "fastlike: tier: function %u: %u words, %zu bytes of C, %s\n",
+                    m->nfunc_imports + def, code->nwords, x->text.len,
+                    x->fn ? "cached" : "to compile");
         nu++;
     }
-    void *h = missing ? compile_units(dir, u, nu) : NULL;
-    if (h)
-        keep_handle(m, h);
+    uint64_t t0 = now_ns();
+    void *h[2] = {NULL, NULL};
+    for (int o1 = 0; o1 < 2 && !cache_only; o1++)
+        if (missing[o1]) {
+            h[o1] = compile_units(dir, u, nu, o1);
+            if (h[o1])
+                keep_handle(m, h[o1]);
+        }
+    if (missing[0] + missing[1] && !cache_only)
+        res->cc_ns = now_ns() - t0;
     for (uint32_t i = 0; i < nu; i++) {
-        if (!u[i].fn && h)
-            u[i].fn = (fwe_nfn)(uintptr_t)dlsym(h, u[i].sym);
+        if (u[i].dup)
+            u[i].fn = u[u[i].dup - 1].fn; /* resolved already: earlier in this loop */
+        if (!u[i].fn && h[u[i].o1])
+            u[i].fn = (fwe_nfn)(uintptr_t)dlsym(h[u[i].o1], u[i].sym);
         if (u[i].fn) {
             publish(m, &u[i]);
             t->state[u[i].def] = ST_NATIVE;
+            res->compiled += !u[i].cached;
+        } else if (cache_only) {
+            requeue_if_hot(m, u[i].def);
         } else {
             t->state[u[i].def] = ST_INTERP;
             strict_refused(m, u[i].def, NULL, "compiling or loading its C failed");
+            res->failed++;
         }
         fwe_text_free(&u[i].text);
     }
+    if (!cache_only)
+        profile_add_published(m, u, nu);
     free(u);
 }
 
-/* ---------- the background worker ---------- */
+/* ---------- the hot profile ----------
+ * DIR/hot.list names the functions that ran native code before, one line per function: a hash of
+ * its wasm body. After a module's first function gets hot, a compiler thread looks up the
+ * module's functions in that list and publishes those found in the code cache (`prewarm`), so a
+ * restarted server, or a rebuilt app whose functions did not change, does not wait for each to
+ * become hot again. FWE_TIER_PROFILE=off disables it. */
+#define PROFILE_MAX_BYTES (2u << 20)
+static pthread_mutex_t g_prof_lock = PTHREAD_MUTEX_INITIALIZER;
+static uint64_t *g_prof; /* sorted */
+static uint32_t g_nprof, g_capprof;
+static bool g_prof_loaded;
+
+static bool profile_on(void)
+{
+    const char *env = getenv("FWE_TIER_PROFILE");
+    return !(env && !strcmp(env, "off")) && cache_dir()[0];
+}
+
+static uint64_t body_hash(const fwe_module *m, uint32_t def)
+{
+    const fwe_func_def *d = &m->funcs[def];
+    uint64_t h = fnv(d->body, d->body_len, UINT64_C(0xcbf29ce484222325));
+    h = fnv(&d->nlocals, sizeof d->nlocals, h);
+    return fnv(d->local_types, d->nlocals, h);
+}
+
+static bool profile_has_locked(uint64_t h, uint32_t *at)
+{
+    uint32_t lo = 0, hi = g_nprof;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (g_prof[mid] < h)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    *at = lo;
+    return lo < g_nprof && g_prof[lo] == h;
+}
+
+static void profile_insert_locked(uint64_t h)
+{
+    uint32_t at;
+    if (profile_has_locked(h, &at))
+        return;
+    if (g_nprof == g_capprof) {
+        uint32_t cap = g_capprof ? g_capprof * 2 : 1024;
+        uint64_t *np = realloc(g_prof, cap * sizeof *np);
+        if (!np)
+            return;
+        g_prof = np;
+        g_capprof = cap;
+    }
+    memmove(g_prof + at + 1, g_prof + at, (g_nprof - at) * sizeof *g_prof);
+    g_prof[at] = h;
+    g_nprof++;
+}
+
+/* Reads DIR/hot.list once per process (lines of 16 hex digits; anything else is skipped; a file
+ * above PROFILE_MAX_BYTES is removed and started afresh). g_prof_lock held. */
+static void profile_load_locked(void)
+{
+    if (g_prof_loaded)
+        return;
+    g_prof_loaded = true;
+    char path[1100], *b = NULL;
+    size_t len = 0;
+    snprintf(path, sizeof path, "%s/hot.list", cache_dir());
+    if (!read_file(path, &b, &len))
+        return;
+    if (len > PROFILE_MAX_BYTES) {
+        unlink(path);
+        free(b);
+        return;
+    }
+    for (size_t i = 0; i + 17 <= len; i += 17) {
+        uint64_t h = 0;
+        bool ok = b[i + 16] == '\n';
+        for (size_t k = 0; k < 16 && ok; k++) {
+            char c = b[i + k];
+            int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+            ok = v >= 0;
+            h = h << 4 | (uint64_t)(v & 15);
+        }
+        if (ok)
+            profile_insert_locked(h);
+        else /* resynchronise on the next line */
+            while (i + 17 <= len && b[i + 16] != '\n')
+                i++;
+    }
+    free(b);
+}
+
+/* Adds the published functions of a batch to the profile (in memory and appended to the file,
+ * one write). */
+static void profile_add_published(const fwe_module *m, const unit *u, uint32_t nu)
+{
+    if (!nu || !profile_on())
+        return;
+    char *buf = malloc((size_t)nu * 17 + 1);
+    if (!buf)
+        return;
+    size_t len = 0;
+    pthread_mutex_lock(&g_prof_lock);
+    profile_load_locked();
+    for (uint32_t i = 0; i < nu; i++) {
+        if (!u[i].fn)
+            continue;
+        uint64_t h = body_hash(m, u[i].def);
+        uint32_t at;
+        if (profile_has_locked(h, &at))
+            continue;
+        profile_insert_locked(h);
+        snprintf(buf + len, 18, "%016llx\n", (unsigned long long)h);
+        len += 17;
+    }
+    pthread_mutex_unlock(&g_prof_lock);
+    if (len) {
+        char path[1100];
+        snprintf(path, sizeof path, "%s/hot.list", cache_dir());
+        int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+        if (fd >= 0) {
+            if (write(fd, buf, len) != (ssize_t)len) {
+                /* a short write leaves a partial line, skipped when read */
+            }
+            close(fd);
+        }
+    }
+    free(buf);
+}
+
+static void push_job(const fwe_module *m, uint32_t def, uint32_t words);
+
+/* A function of the profile that was not in the cache goes back to idle; when it got hot while
+ * it waited, it is queued now (its counter does not call again). */
+static void requeue_if_hot(const fwe_module *m, uint32_t def)
+{
+    pthread_mutex_lock(&g_lock);
+    m->tier->state[def] = ST_IDLE;
+    bool cancelled = tls_worker && tls_worker->cancel; /* the module is being freed */
+    if (!cancelled && __atomic_load_n(&m->hot[def], __ATOMIC_RELAXED) >= m->hot_threshold) {
+        const fwe_code *code = fwe_module_code(m, def);
+        push_job(m, def, code ? code->nwords : UINT32_MAX);
+    }
+    pthread_mutex_unlock(&g_lock);
+}
+
+static void account(const batch_result *r, uint32_t n, bool prewarm);
+
+static void push_part(const fwe_module *m, uint32_t *defs, uint32_t n);
+
+/* Publishes those of defs[n] (marked queued) that are in the code cache, 64 at a time, and
+ * returns how many; the others go back to idle. Stops when the module is being freed. */
+static uint64_t prewarm_part(const fwe_module *m, const uint32_t *defs, uint32_t n)
+{
+    struct fwe_tier_mod *t = m->tier;
+    uint64_t published = 0;
+    for (uint32_t at = 0; at < n; at += BATCH_MAX) {
+        uint32_t chunk = n - at < BATCH_MAX ? n - at : BATCH_MAX;
+        pthread_mutex_lock(&g_lock);
+        bool cancelled = tls_worker->cancel;
+        if (cancelled)
+            for (uint32_t i = at; i < n; i++)
+                t->state[defs[i]] = ST_IDLE;
+        pthread_mutex_unlock(&g_lock);
+        if (cancelled)
+            break;
+        batch_result r;
+        compile_defs(m, defs + at, chunk, &r, true);
+        published += r.cached;
+        pthread_mutex_lock(&g_lock);
+        account(&r, chunk, true);
+        pthread_mutex_unlock(&g_lock);
+    }
+    return published;
+}
+
+/* Publishes the functions of `m` named in the profile and present in the code cache; half of
+ * them are offered to another compiler thread. */
+static void prewarm(const fwe_module *m)
+{
+    struct fwe_tier_mod *t = m->tier;
+    uint32_t n = m->nfuncs - m->nfunc_imports, nc = 0;
+    uint32_t *cand = malloc(sizeof(uint32_t) * (n ? n : 1));
+    if (!cand)
+        return;
+    uint64_t t0 = now_ns();
+    pthread_mutex_lock(&g_prof_lock);
+    profile_load_locked();
+    for (uint32_t def = 0; def < n && g_nprof; def++) {
+        uint32_t at;
+        if (profile_has_locked(body_hash(m, def), &at))
+            cand[nc++] = def;
+    }
+    pthread_mutex_unlock(&g_prof_lock);
+    pthread_mutex_lock(&g_lock);
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < nc; i++)
+        if (t->state[cand[i]] == ST_IDLE) {
+            t->state[cand[i]] = ST_QUEUED;
+            cand[k++] = cand[i];
+        }
+    /* the second half (every other chunk) for another compiler thread, if one is free */
+    uint32_t *half = malloc(sizeof(uint32_t) * (k ? k : 1));
+    uint32_t nh = 0, nk = 0;
+    for (uint32_t i = 0; i < k; i++) {
+        if (half && (i / 16) % 2)
+            half[nh++] = cand[i];
+        else
+            cand[nk++] = cand[i];
+    }
+    if (nh)
+        push_part(m, half, nh);
+    else
+        free(half);
+    pthread_mutex_unlock(&g_lock);
+    uint64_t published = prewarm_part(m, cand, nk);
+    if (tier_log())
+        fprintf(stderr,
+                "fastlike: tier: %.3f s: profile: %llu of %u functions published from the code "
+                "cache in %.3f s (%u more by another thread)\n",
+                (double)(now_ns() - g_first_hot_ns) / 1e9, (unsigned long long)published, nc,
+                (double)(now_ns() - t0) / 1e9, nh);
+    free(cand);
+}
+
+static bool workers_busy(void)
+{
+    for (uint32_t i = 0; i < g_nworkers; i++)
+        if (g_w[i].current)
+            return true;
+    return false;
+}
+
+/* Adds a batch's result to the statistics and, with FWE_TIER_LOG, reports it (g_lock held, the
+ * batch's worker no longer counted as busy). A prewarm batch counts only what it published. */
+static void account(const batch_result *r, uint32_t n, bool prewarm)
+{
+    g_stats.native += r->cached + r->compiled;
+    g_stats.from_cache += r->cached;
+    if (prewarm) {
+        g_stats.prewarmed += r->cached;
+        return;
+    }
+    g_stats.batches++;
+    g_stats.compiled += r->compiled;
+    g_stats.too_large += r->too_large;
+    g_stats.refused += r->refused;
+    g_stats.failed += r->failed;
+    g_stats.compile_ns += r->cc_ns;
+    if (!tier_log())
+        return;
+    double since = (double)(now_ns() - g_first_hot_ns) / 1e9;
+    fprintf(stderr,
+            "fastlike: tier: %.3f s: batch of %u: %u cached, %u compiled (%.2f s in cc), %u too "
+            "large, %u refused, %u failed; %llu native, %u queued\n",
+            since, n, r->cached, r->compiled, (double)r->cc_ns / 1e9, r->too_large, r->refused,
+            r->failed, (unsigned long long)g_stats.native, g_nqueue);
+}
+
+/* With FWE_TIER_LOG: says when the last job finished (g_lock held, the worker no longer busy). */
+static void log_drained(void)
+{
+    if (tier_log() && !g_nqueue && !workers_busy())
+        fprintf(stderr, "fastlike: tier: %.3f s: queue drained, %llu functions native\n",
+                (double)(now_ns() - g_first_hot_ns) / 1e9, (unsigned long long)g_stats.native);
+}
+
+void fwe_tier_stats_get(fwe_tier_stats *out)
+{
+    pthread_mutex_lock(&g_lock);
+    *out = g_stats;
+    out->queued = g_nqueue;
+    out->busy = workers_busy();
+    pthread_mutex_unlock(&g_lock);
+}
+
+/* ---------- the background workers ---------- */
+
+uint32_t fwe_tier_pick_batch(const uint32_t *words, uint32_t n, uint32_t budget, uint32_t max,
+                             uint32_t *out)
+{
+    uint32_t k = 0;
+    uint64_t total = 0;
+    for (uint32_t i = 0; i < n && k < max; i++)
+        if (k == 0 || total + words[i] <= budget) {
+            out[k++] = i;
+            total += words[i];
+        }
+    return k;
+}
 
 static void *worker(void *arg)
 {
-    (void)arg;
-    tls_worker = true;
-    uint32_t defs[BATCH_MAX];
+    tls_worker = arg;
+    uint32_t defs[BATCH_MAX], words[BATCH_MAX * 4], pick[BATCH_MAX], at[BATCH_MAX * 4];
+    uint32_t budget = env_u32("FWE_TIER_BATCH_WORDS", FWE_TIER_BATCH_WORDS, UINT32_MAX);
     pthread_mutex_lock(&g_lock);
     for (;;) {
         while (!g_nqueue)
             pthread_cond_wait(&g_work, &g_lock);
-        const fwe_module *m = g_queue[0].m;
-        uint32_t n = 0, keep = 0;
-        for (uint32_t i = 0; i < g_nqueue; i++) {
-            if (g_queue[i].m == m && n < BATCH_MAX)
-                defs[n++] = g_queue[i].def;
-            else
-                g_queue[keep++] = g_queue[i];
+        uint32_t pw = 0;
+        while (pw < g_nqueue && g_queue[pw].def < JOB_PREWARM_PART)
+            pw++;
+        if (pw < g_nqueue) {
+            job pj = g_queue[pw];
+            memmove(g_queue + pw, g_queue + pw + 1, (g_nqueue - pw - 1) * sizeof *g_queue);
+            g_nqueue--;
+            tls_worker->current = pj.m;
+            tls_worker->cancel = false;
+            pthread_mutex_unlock(&g_lock);
+            if (pj.def == JOB_PREWARM) {
+                prewarm(pj.m);
+            } else {
+                prewarm_part(pj.m, pj.part, pj.words);
+                free(pj.part);
+            }
+            pthread_mutex_lock(&g_lock);
+            tls_worker->current = NULL;
+            log_drained();
+            pthread_cond_broadcast(&g_idle);
+            continue;
         }
+        /* the first queued module's functions (among its first BATCH_MAX*4), in the order they
+         * became hot, up to `budget` code words: the hottest publish early, a large one goes
+         * alone instead of holding up a whole batch */
+        const fwe_module *m = g_queue[0].m;
+        uint32_t nc = 0;
+        for (uint32_t i = 0; i < g_nqueue && nc < BATCH_MAX * 4; i++)
+            if (g_queue[i].m == m) {
+                at[nc] = i;
+                words[nc++] = g_queue[i].words;
+            }
+        uint32_t n = fwe_tier_pick_batch(words, nc, budget, BATCH_MAX, pick);
+        for (uint32_t i = 0; i < n; i++) {
+            defs[i] = g_queue[at[pick[i]]].def;
+            g_queue[at[pick[i]]].m = NULL; /* taken */
+        }
+        uint32_t keep = 0;
+        for (uint32_t i = 0; i < g_nqueue; i++)
+            if (g_queue[i].m)
+                g_queue[keep++] = g_queue[i];
         g_nqueue = keep;
-        g_current = m;
-        g_cancel = false;
+        tls_worker->current = m;
+        tls_worker->cancel = false;
         pthread_mutex_unlock(&g_lock);
-        compile_defs(m, defs, n);
+        batch_result r;
+        compile_defs(m, defs, n, &r, false);
         pthread_mutex_lock(&g_lock);
-        g_current = NULL;
+        tls_worker->current = NULL;
+        account(&r, n, false);
+        log_drained();
         pthread_cond_broadcast(&g_idle);
     }
     return NULL;
+}
+
+/* Starts another compiler thread when there is queued work for it (g_lock held). */
+static void start_workers(void)
+{
+    static uint32_t want;
+    if (!want) {
+        long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+        want = env_u32("FWE_TIER_THREADS", ncpu >= 2 ? 2 : 1, WORKERS_MAX);
+    }
+    uint32_t busy = 0;
+    for (uint32_t i = 0; i < g_nworkers; i++)
+        busy += g_w[i].current != NULL;
+    if (g_nworkers >= want || busy < g_nworkers) /* enough, or one is idle and will take it */
+        return;
+    pthread_t th;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    if (pthread_create(&th, &attr, worker, &g_w[g_nworkers]) == 0)
+        g_nworkers++;
+    pthread_attr_destroy(&attr);
 }
 
 void fwe_tier_hot(const fwe_module *m, uint32_t def)
@@ -737,8 +1221,14 @@ void fwe_tier_hot(const fwe_module *m, uint32_t def)
             if (defs) {
                 for (uint32_t i = 0; i < n; i++)
                     defs[i] = i;
-                for (uint32_t at = 0; at < n; at += 1024)
-                    compile_defs(m, defs + at, n - at < 1024 ? n - at : 1024);
+                for (uint32_t at = 0; at < n; at += 1024) {
+                    batch_result r;
+                    uint32_t k = n - at < 1024 ? n - at : 1024;
+                    compile_defs(m, defs + at, k, &r, false);
+                    pthread_mutex_lock(&g_lock);
+                    account(&r, k, false);
+                    pthread_mutex_unlock(&g_lock);
+                }
                 free(defs);
             }
             t->all_done = true;
@@ -748,37 +1238,59 @@ void fwe_tier_hot(const fwe_module *m, uint32_t def)
     }
     if (fwe_tier_get() != FWE_TIER_AUTO)
         return;
+    const fwe_code *code = fwe_module_code(m, def); /* translated already: it ran */
+    uint32_t words = code ? code->nwords : UINT32_MAX;
     pthread_mutex_lock(&g_lock);
     if (t->state[def] == ST_IDLE) {
-        if (g_nqueue == g_capqueue) {
-            uint32_t cap = g_capqueue ? g_capqueue * 2 : 64;
-            job *nq = realloc(g_queue, cap * sizeof *nq);
-            if (nq) {
-                g_queue = nq;
-                g_capqueue = cap;
-            }
-        }
-        if (g_nqueue < g_capqueue) {
-            t->state[def] = ST_QUEUED;
-            g_queue[g_nqueue++] = (job){m, def};
-            if (!g_worker_started) {
-                pthread_t th;
-                pthread_attr_t attr;
-                pthread_attr_init(&attr);
-                pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-                g_worker_started = pthread_create(&th, &attr, worker, NULL) == 0;
-                pthread_attr_destroy(&attr);
-            }
-            pthread_cond_signal(&g_work);
+        push_job(m, def, words);
+        if (!t->prewarm_queued) {
+            t->prewarm_queued = true;
+            if (profile_on())
+                push_job(m, JOB_PREWARM, 0);
         }
     }
     pthread_mutex_unlock(&g_lock);
 }
 
+/* Queues part of a prewarm (g_lock held; takes `defs`). */
+static void push_part(const fwe_module *m, uint32_t *defs, uint32_t n)
+{
+    uint32_t before = g_nqueue;
+    push_job(m, JOB_PREWARM_PART, n);
+    if (g_nqueue > before) {
+        g_queue[g_nqueue - 1].part = defs;
+        return;
+    }
+    for (uint32_t i = 0; i < n; i++) /* could not queue it: they wait for their counters */
+        m->tier->state[defs[i]] = ST_IDLE;
+    free(defs);
+}
+
+/* Queues a job and wakes a compiler thread, starting one if needed (g_lock held). */
+static void push_job(const fwe_module *m, uint32_t def, uint32_t words)
+{
+    if (g_nqueue == g_capqueue) {
+        uint32_t cap = g_capqueue ? g_capqueue * 2 : 64;
+        job *nq = realloc(g_queue, cap * sizeof *nq);
+        if (!nq)
+            return;
+        g_queue = nq;
+        g_capqueue = cap;
+    }
+    g_queue[g_nqueue++] = (job){m, def, words, NULL};
+    if (def < JOB_PREWARM_PART) {
+        m->tier->state[def] = ST_QUEUED;
+        if (!g_stats.hot++)
+            g_first_hot_ns = now_ns();
+    }
+    start_workers();
+    pthread_cond_signal(&g_work);
+}
+
 void fwe_tier_wait_idle(void)
 {
     pthread_mutex_lock(&g_lock);
-    while (g_nqueue || g_current)
+    while (g_nqueue || workers_busy())
         pthread_cond_wait(&g_idle, &g_lock);
     pthread_mutex_unlock(&g_lock);
 }
@@ -841,15 +1353,23 @@ void fwe_tier_module_free(fwe_module *m)
     for (uint32_t i = 0; i < g_nqueue; i++)
         if (g_queue[i].m != m)
             g_queue[keep++] = g_queue[i];
+        else
+            free(g_queue[i].part);
     g_nqueue = keep;
-    if (g_current == m) {
-        g_cancel = true;
-        if (g_child > 0)
-            kill(g_child, SIGKILL); /* its result would be thrown away */
-    }
-    while (g_current == m)
+    for (;;) {
+        bool mine = false;
+        for (uint32_t i = 0; i < g_nworkers; i++)
+            if (g_w[i].current == m) {
+                mine = true;
+                if (!g_w[i].cancel && g_w[i].child > 0)
+                    kill(g_w[i].child, SIGKILL); /* its result would be thrown away */
+                g_w[i].cancel = true;
+            }
+        if (!mine)
+            break;
         pthread_cond_wait(&g_idle, &g_lock);
-    if (!g_nqueue && !g_current)
+    }
+    if (!g_nqueue && !workers_busy())
         pthread_cond_broadcast(&g_idle);
     pthread_mutex_unlock(&g_lock);
     for (uint32_t i = 0; i < t->nhandles; i++)

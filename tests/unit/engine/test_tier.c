@@ -6,6 +6,7 @@
  * backtraces through native calls, deep native recursion and the deadline in it. */
 #include "fwe.h"
 #include "harness.h"
+#include "native.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -16,6 +17,7 @@
 #include <unistd.h>
 
 #define WASM "build/wat/tier.wasm"
+#define WASM_DUP "build/wat/tier_dup.wasm"
 /* function indexes in tier.wat (import tick is 0) */
 enum {
     F_FIB = 1,
@@ -62,13 +64,13 @@ static fwe_trap_kind host_tick(fwe_caller *caller, uint64_t *slots, void *data)
     return FWE_TRAP_NONE;
 }
 
-/* Loads tier.wasm under `mode` and instantiates it. */
-static bool start(run *r, fwe_tier_mode mode, tick_state *ts)
+/* Loads `path` under `mode` and instantiates it. */
+static bool start_wasm(run *r, const char *path, fwe_tier_mode mode, tick_state *ts)
 {
     memset(r, 0, sizeof *r);
     fwe_tier_set(mode);
     size_t len;
-    uint8_t *bytes = harness_read_file(WASM, &len);
+    uint8_t *bytes = harness_read_file(path, &len);
     CHECK(bytes != NULL);
     if (!bytes)
         return false;
@@ -88,6 +90,12 @@ static bool start(run *r, fwe_tier_mode mode, tick_state *ts)
     st = fwe_instantiate(r->linker, r->module, NULL, &r->inst, &trap);
     CHECK_EQ_INT(st, FWE_OK);
     return st == FWE_OK;
+}
+
+/* Loads tier.wasm under `mode` and instantiates it. */
+static bool start(run *r, fwe_tier_mode mode, tick_state *ts)
+{
+    return start_wasm(r, WASM, mode, ts);
 }
 
 static void stop(run *r)
@@ -371,9 +379,128 @@ TEST(corrupt_cache_entries_are_ignored)
     CHECK_EQ_U64(a.v[1], b.v[1]);
 }
 
+/* The batch policy: functions in the order they became hot, the first always, then each that
+ * still fits in the word budget, at most `max`. */
+TEST(batch_policy_keeps_hot_order_within_the_budget)
+{
+    uint32_t out[8];
+    uint32_t w1[] = {100, 200, 300, 400};
+    CHECK_EQ_INT(fwe_tier_pick_batch(w1, 4, 10000, 64, out), 4);
+    for (uint32_t i = 0; i < 4; i++)
+        CHECK_EQ_INT(out[i], i);
+    /* a function larger than the budget goes alone when it is first */
+    uint32_t w2[] = {50000, 10, 20};
+    CHECK_EQ_INT(fwe_tier_pick_batch(w2, 3, 4000, 64, out), 1);
+    CHECK_EQ_INT(out[0], 0);
+    /* and is left for a later batch when it is not: smaller ones behind it still fit */
+    uint32_t w3[] = {1000, 50000, 2000, 1500, 500};
+    CHECK_EQ_INT(fwe_tier_pick_batch(w3, 5, 4000, 64, out), 3);
+    CHECK_EQ_INT(out[0], 0);
+    CHECK_EQ_INT(out[1], 2);
+    CHECK_EQ_INT(out[2], 4);
+    /* at most `max` */
+    uint32_t w4[] = {1, 1, 1, 1, 1};
+    CHECK_EQ_INT(fwe_tier_pick_batch(w4, 5, 4000, 2, out), 2);
+    CHECK_EQ_INT(out[1], 1);
+    CHECK_EQ_INT(fwe_tier_pick_batch(w4, 0, 4000, 2, out), 0);
+}
+
+/* Two functions whose generated C is the same text in one batch (native mode compiles the whole
+ * module as one): both run native code; before, the duplicate symbol failed the whole batch. */
+TEST(identical_functions_in_one_batch_both_run_native)
+{
+    fwe_tier_stats before, after;
+    fwe_tier_stats_get(&before);
+    run r;
+    if (!start_wasm(&r, WASM_DUP, FWE_TIER_NATIVE, NULL))
+        return;
+    fwe_val a = v32(1000), res;
+    fwe_trap trap;
+    CHECK_EQ_INT(call1(&r, "run", &a, 1, &res, &trap), FWE_OK);
+    CHECK_EQ_INT(res.of.i32, 67808);
+    CHECK_EQ_INT(fwe_module_native_count(r.module), 3);
+    CHECK(fwe_module_func_is_native(r.module, 0));
+    CHECK(fwe_module_func_is_native(r.module, 1));
+    fwe_tier_stats_get(&after);
+    CHECK_EQ_U64(after.failed, before.failed);
+    CHECK_EQ_U64(after.native - before.native, 3);
+    stop(&r);
+    /* a second load finds both in the disk cache */
+    if (!start_wasm(&r, WASM_DUP, FWE_TIER_NATIVE, NULL))
+        return;
+    CHECK_EQ_INT(call1(&r, "run", &a, 1, &res, &trap), FWE_OK);
+    CHECK_EQ_INT(res.of.i32, 67808);
+    CHECK_EQ_INT(fwe_module_native_count(r.module), 3);
+    fwe_tier_stats before2 = after;
+    fwe_tier_stats_get(&after);
+    CHECK_EQ_U64(after.from_cache - before2.from_cache, 3);
+    CHECK_EQ_U64(after.compiled, before2.compiled);
+    stop(&r);
+}
+
+/* The statistics account for every function queued in auto mode, and say when the compiler is
+ * idle. */
+TEST(stats_account_for_every_hot_function)
+{
+    fwe_tier_stats before, after;
+    fwe_tier_wait_idle();
+    fwe_tier_stats_get(&before);
+    run r;
+    if (!start(&r, FWE_TIER_AUTO, NULL))
+        return;
+    results a = kernels(&r); /* fib(22) makes fib hot, among others */
+    fwe_tier_wait_idle();
+    fwe_tier_stats_get(&after);
+    CHECK_EQ_U64(a.v[0], 17711);
+    CHECK(after.hot > before.hot);
+    CHECK(fwe_module_func_is_native(r.module, F_FIB));
+    CHECK_EQ_INT(after.queued, 0);
+    CHECK(!after.busy);
+    /* functions published from the hot profile were not queued by their counter */
+    uint64_t left = (after.native - before.native) - (after.prewarmed - before.prewarmed) +
+                    (after.too_large - before.too_large) + (after.refused - before.refused) +
+                    (after.failed - before.failed);
+    CHECK_EQ_U64(left, after.hot - before.hot);
+    CHECK_EQ_U64(after.native - before.native,
+                 (after.from_cache - before.from_cache) + (after.compiled - before.compiled));
+    CHECK(after.batches > before.batches);
+    stop(&r);
+}
+
 /* ---- child processes ---- */
 
 static const char *self_exe;
+static pid_t spawn_child_arg(const char *cc, const char *cache, const char *out, const char *err,
+                             const char *mode, const char *arg);
+static int wait_child(pid_t pid);
+static char *slurp(const char *path);
+
+/* Child for the hot profile, auto mode: "record" runs the kernels until the compiler is idle;
+ * "replay" calls only fib (its first hot function starts the profile's lookup), waits, and
+ * prints whether sieve, never called, runs native, and how many functions came from the profile.
+ */
+static int profile_child(const char *what)
+{
+    run r;
+    if (!start(&r, FWE_TIER_AUTO, NULL))
+        return 3;
+    if (!strcmp(what, "record")) {
+        kernels(&r);
+        fwe_tier_wait_idle();
+        printf("ok %d\n", fwe_module_func_is_native(r.module, F_SIEVE));
+    } else {
+        fwe_val a = v32(22), res;
+        fwe_trap trap;
+        if (call1(&r, "fib", &a, 1, &res, &trap) != FWE_OK)
+            return 4;
+        fwe_tier_wait_idle();
+        fwe_tier_stats st;
+        fwe_tier_stats_get(&st);
+        printf("ok %d %d\n", fwe_module_func_is_native(r.module, F_SIEVE), st.prewarmed > 0);
+    }
+    stop(&r);
+    return 0;
+}
 
 /* Child: runs fib(15) and sieve in native mode, prints "ok FIB NATIVE_COUNT". */
 static int child_main(void)
@@ -391,7 +518,8 @@ static int child_main(void)
 }
 
 /* Starts this binary as a child with extra environment; its stdout and stderr go to files. */
-static pid_t spawn_child(const char *cc, const char *cache, const char *out, const char *err)
+static pid_t spawn_child_arg(const char *cc, const char *cache, const char *out, const char *err,
+                             const char *mode, const char *arg)
 {
     pid_t pid = fork();
     if (pid == 0) {
@@ -404,11 +532,16 @@ static pid_t spawn_child(const char *cc, const char *cache, const char *out, con
         if (cc)
             setenv("FWE_CC", cc, 1);
         setenv("FWE_CODE_CACHE", cache, 1);
-        setenv("FWE_TIER", "native", 1);
-        execl(self_exe, self_exe, "--tier-child", (char *)NULL);
+        setenv("FWE_TIER", mode, 1);
+        execl(self_exe, self_exe, "--tier-child", arg, (char *)NULL);
         _exit(6);
     }
     return pid;
+}
+
+static pid_t spawn_child(const char *cc, const char *cache, const char *out, const char *err)
+{
+    return spawn_child_arg(cc, cache, out, err, "native", "");
 }
 
 static int wait_child(pid_t pid)
@@ -770,9 +903,51 @@ TEST(identical_functions_in_one_batch)
     stop(&r);
 }
 
+/* The hot profile: a second process on the same cache publishes what was native in the first
+ * as soon as one function of the module gets hot, without waiting for each counter; a corrupt
+ * profile is ignored. */
+TEST(hot_profile_publishes_the_previous_hot_set)
+{
+    char dir[96], out[128], err[128];
+    snprintf(dir, sizeof dir, "%s/profile", cache_dir);
+    mkdir(dir, 0755);
+    snprintf(out, sizeof out, "%s-pout", cache_dir);
+    snprintf(err, sizeof err, "%s-perr", cache_dir);
+    const char *want[] = {"ok 1\n", "ok 1 1\n"};
+    const char *what[] = {"record", "replay"};
+    for (int i = 0; i < 2; i++) {
+        pid_t pid = spawn_child_arg(NULL, dir, out, err, "auto", what[i]);
+        CHECK(pid > 0);
+        CHECK_EQ_INT(wait_child(pid), 0);
+        char *o = slurp(out), *e = slurp(err);
+        CHECK_STR_EQ(o, want[i]);
+        CHECK_STR_EQ(e, "");
+        free(o);
+        free(e);
+    }
+    /* junk in the profile: no crash, sieve simply waits for its own counter again */
+    char prof[160];
+    snprintf(prof, sizeof prof, "%s/hot.list", dir);
+    int fd = open(prof, O_WRONLY | O_TRUNC);
+    CHECK(fd >= 0);
+    if (fd >= 0) {
+        CHECK(write(fd, "zz\n0123\nnot a hash at all\n", 26) == 26);
+        close(fd);
+    }
+    pid_t pid = spawn_child_arg(NULL, dir, out, err, "auto", "replay");
+    CHECK_EQ_INT(wait_child(pid), 0);
+    char *o = slurp(out);
+    CHECK_STR_EQ(o, "ok 0 0\n");
+    free(o);
+    unlink(out);
+    unlink(err);
+}
+
 int main(int argc, char **argv)
 {
     self_exe = argv[0];
+    if (argc > 2 && !strcmp(argv[1], "--tier-child") && argv[2][0])
+        return profile_child(argv[2]);
     if (argc > 1 && !strcmp(argv[1], "--tier-child"))
         return child_main();
     snprintf(cache_dir, sizeof cache_dir, "/tmp/fwe-tier-test-XXXXXX");
@@ -793,10 +968,17 @@ int main(int argc, char **argv)
     RUN(backtrace_through_native_frames);
     RUN(deep_native_recursion_traps_without_crashing);
     RUN(deadline_interrupts_native_recursion);
-    char shared[96];
-    snprintf(shared, sizeof shared, "%s/shared", cache_dir);
-    for_each_file(shared, "", remove_file, NULL);
-    rmdir(shared);
+    RUN(batch_policy_keeps_hot_order_within_the_budget);
+    RUN(identical_functions_in_one_batch_both_run_native);
+    RUN(stats_account_for_every_hot_function);
+    RUN(hot_profile_publishes_the_previous_hot_set);
+    const char *subdirs[] = {"shared", "profile"};
+    for (int i = 0; i < 2; i++) {
+        char sub[96];
+        snprintf(sub, sizeof sub, "%s/%s", cache_dir, subdirs[i]);
+        for_each_file(sub, "", remove_file, NULL);
+        rmdir(sub);
+    }
     for_each_file(cache_dir, "", remove_file, NULL);
     rmdir(cache_dir);
     return harness_finish(argv[0]);

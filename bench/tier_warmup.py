@@ -1,0 +1,72 @@
+#!/usr/bin/env python3
+# tier_warmup.py PORT PATH LOG MAX_S QUIET_S: sends requests on one keep-alive connection until the
+# server's native tier (FWE_TIER_LOG=1 lines in LOG) has drained its queue and published nothing
+# for QUIET_S seconds, or MAX_S passed. Prints one line: the tier's times (seconds since its first
+# hot function, from the log) until 90 % and all of the functions it ended with were native, the
+# functions published, and the per-request p50 of the first second, of the last QUIET_S seconds,
+# and when a one-second window first came within 15 % of that last p50 (client clock, from the
+# first request). bench/tier_warmup.sh runs it.
+import http.client, re, sys, time
+
+port, path, log, max_s, quiet_s = int(sys.argv[1]), sys.argv[2], sys.argv[3], float(sys.argv[4]), float(sys.argv[5])
+pub = re.compile(r"tier: ([0-9.]+) s: (batch of .*; (\d+) native, (\d+) queued|profile: (\d+) of)")
+
+def tier_state():
+    events, native, drained = [], 0, False
+    with open(log, errors="replace") as f:
+        for line in f:
+            m = pub.search(line)
+            if m:
+                t = float(m.group(1))
+                if m.group(3) is not None:
+                    n = int(m.group(3))
+                    if n > native:
+                        events.append((t, n))
+                        native = n
+            if "tier: " in line:
+                drained = "queue drained" in line
+    return events, native, drained
+
+c = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+t0 = time.monotonic()
+samples = []  # (time since t0 at the end of the request, latency)
+last_native, last_change = -1, 0.0
+while True:
+    a = time.monotonic()
+    c.request("GET", path)
+    r = c.getresponse()
+    r.read()
+    b = time.monotonic()
+    samples.append((b - t0, b - a))
+    events, native, drained = tier_state()
+    if native != last_native:
+        last_native, last_change = native, b - t0
+    if (drained and b - t0 - last_change >= quiet_s and b - t0 >= quiet_s + 1) or b - t0 >= max_s:
+        break
+end = samples[-1][0]
+
+def p50(xs):
+    xs = sorted(xs)
+    return xs[len(xs) // 2] if xs else float("nan")
+
+first = p50([l for t, l in samples if t <= 1.0] or [samples[0][1]])
+final = p50([l for t, l in samples if t >= end - quiet_s])
+steady = None
+w = 0.0
+while w < end:
+    win = [l for t, l in samples if w <= t < w + 1.0]
+    if win and p50(win) <= final * 1.15:
+        steady = w + 1.0
+        break
+    w += 0.5
+events, native, drained = tier_state()
+t90 = next((t for t, n in events if n >= 0.9 * native), float("nan"))
+tall = events[-1][0] if events else float("nan")
+if events:
+    tier = "native %4d fns: 90%% at %7.2f s, all at %7.2f s%s" % (
+        native, t90, tall, "" if drained else " (still compiling)")
+else:
+    tier = "no native code%44s" % ""
+print("%s | p50 first 1 s %8.2f ms, last %g s %8.2f ms (%.2fx); steady after %s; %d requests in %.0f s"
+      % (tier, first * 1e3, quiet_s, final * 1e3, first / final, "%.1f s" % steady if steady else "-",
+         len(samples), end))
