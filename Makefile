@@ -500,3 +500,6 @@ fuzz: fuzz-build
 $(filter-out fuzz-wasm,$(FUZZ_NAMES:%=fuzz-%)): fuzz-build
 	@sh tests/fuzz/run-all.sh $(or $(FUZZ_SECONDS),300) $(@:fuzz-%=%)
 # ---- end fuzz block ----
+# ---- health2 block (code health, second pass: tests/unit/engine/wat_module.h, bench/lib.sh) ----
+$(B)/tests/engine/test_engine $(B)/tests/engine/test_tier $(B)/tests/server/test_srv_timer: tests/unit/engine/wat_module.h
+# ---- end health2 block ----
