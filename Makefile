@@ -502,4 +502,5 @@ $(filter-out fuzz-wasm,$(FUZZ_NAMES:%=fuzz-%)): fuzz-build
 # ---- end fuzz block ----
 # ---- health2 block (code health, second pass: tests/unit/engine/wat_module.h, bench/lib.sh) ----
 $(B)/tests/engine/test_engine $(B)/tests/engine/test_tier $(B)/tests/server/test_srv_timer: tests/unit/engine/wat_module.h
+$(HC_UNIT_BINS) build/fuzzlib/fuzz/fuzz_hostcalls build/fuzzlib/fuzz/fuzz_uri: tests/unit/hostcalls/fake_downstream.h
 # ---- end health2 block ----

@@ -4,6 +4,7 @@
 #ifndef HC_GUEST_RUN_H
 #define HC_GUEST_RUN_H
 
+#include "fake_downstream.h"
 #include "fwe.h"
 #include "hostcalls/hc_ctx.h"
 #include "wasi/wasi.h"
@@ -134,17 +135,8 @@ static hc_env *hc_env_new(void)
     e->src.data = (const uint8_t *)hc_env_body;
     e->src.len = sizeof hc_env_body - 1;
     e->src.chunk = 5;
-    e->req.method = "POST";
-    e->req.url = "http://example.com/path?x=1";
-    e->req.http_version = 2;
-    e->req.headers = hc_env_headers;
-    e->req.nheaders = sizeof hc_env_headers / sizeof hc_env_headers[0];
-    struct sockaddr_in *cin = (struct sockaddr_in *)&e->req.client_addr;
-    cin->sin_family = AF_INET;
-    inet_pton(AF_INET, "192.0.2.1", &cin->sin_addr);
-    struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&e->req.server_addr;
-    sin6->sin6_family = AF_INET6;
-    inet_pton(AF_INET6, "::1", &sin6->sin6_addr);
+    fake_downstream_init(&e->req, hc_env_headers, sizeof hc_env_headers / sizeof hc_env_headers[0],
+                         "::1");
     e->req.body_read = fake_read;
     e->req.body_src = &e->src;
     e->req.body_length = (int64_t)e->src.len;
