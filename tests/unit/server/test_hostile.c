@@ -34,7 +34,16 @@ static bool still_serving(server *s)
     return ok;
 }
 
-#if defined(__SANITIZE_ADDRESS__) && defined(__x86_64__)
+/* AddressSanitizer: gcc says so with __SANITIZE_ADDRESS__, clang 14 only through __has_feature */
+#if defined(__SANITIZE_ADDRESS__)
+#define TEST_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define TEST_ASAN 1
+#endif
+#endif
+
+#if defined(TEST_ASAN) && defined(__x86_64__)
 /* AddressSanitizer's shadow on x86-64 Linux (its default mapping, shadow offset 0x7fff8000):
  * one shadow byte per 8 bytes of application memory, in [0x7fff8000, 0x10007fff8000). */
 #define ASAN_SHADOW_BEGIN 0x7fff8000ull
