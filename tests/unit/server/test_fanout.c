@@ -892,7 +892,8 @@ static bool file_has(const char *path, const char *needle)
 }
 
 /* The command line: fastly.toml's [local_server.pushpin] enable = true starts Pushpin (the flags
- * and toml reach the library), and SIGTERM stops it with the server. */
+ * and toml reach the library), a SIGHUP (-reload) after the toml gained a backend gives Pushpin
+ * its route, and SIGTERM stops Pushpin with the server. */
 TEST(binary_with_fastly_toml)
 {
     if (!have_pushpin()) {
@@ -924,7 +925,7 @@ TEST(binary_with_fastly_toml)
         dup2(fd, 2);
         dup2(fd, 1);
         execl(fastlike_bin, fastlike_bin, "-wasm", GUEST, "-C", toml, "-bind", bind, "-v", "1",
-              (char *)NULL);
+              "-reload", (char *)NULL);
         _exit(127);
     }
     CHECK(pid > 0);
@@ -950,6 +951,43 @@ TEST(binary_with_fastly_toml)
     CHECK(read_until(fd, buf, sizeof buf, &len, "held\n"));
     close(fd);
     CHECK(origin_saw(&grip, "GET /stream/bin HTTP/1.1"));
+    /* SIGHUP after fastly.toml gained a backend: Pushpin routes to it (issue 14) */
+    snprintf(text, sizeof text,
+             "manifest_version = 3\n"
+             "[local_server.backends.grip]\nurl = \"http://127.0.0.1:%u\"\n"
+             "[local_server.backends.nosuchroute]\nurl = \"http://127.0.0.1:%u\"\n"
+             "[local_server.pushpin]\nenable = true\nproxy_port = %u\npublish_port = %u\n",
+             (unsigned)grip.port, (unsigned)grip.port, (unsigned)proxy, (unsigned)publish);
+    f = fopen(toml, "w");
+    CHECK(f != NULL);
+    if (f) {
+        fputs(text, f);
+        fclose(f);
+    }
+    if (pid > 0)
+        kill(pid, SIGHUP);
+    end = now_ms() + DEADLINE_MS;
+    while (!file_has(log, "Pushpin routes rewritten") && now_ms() < end)
+        usleep(20000);
+    CHECK(file_has(log, "fastlike: reload: Pushpin routes rewritten for the new backends"));
+    bool held = false;
+    end = now_ms() + DEADLINE_MS;
+    while (!held && now_ms() < end) {
+        static const char get2[] = "GET /fanout-unknown HTTP/1.1\r\nHost: localhost\r\n\r\n";
+        fd = dial(http);
+        len = 0;
+        buf[0] = '\0';
+        if (fd >= 0 && send_str(fd, get2, sizeof get2 - 1) &&
+            read_until(fd, buf, sizeof buf, &len, "\r\n\r\n") &&
+            strncmp(buf, "HTTP/1.1 200", 12) == 0)
+            held = read_until(fd, buf, sizeof buf, &len, "held\n");
+        if (fd >= 0)
+            close(fd);
+        if (!held)
+            usleep(100 * 1000);
+    }
+    CHECK(held);
+    CHECK(origin_saw(&grip, "GET /fanout-unknown HTTP/1.1"));
     if (pid > 0) {
         kill(pid, SIGTERM);
         int status = 0;
