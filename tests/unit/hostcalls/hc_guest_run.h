@@ -249,4 +249,27 @@ static bool guest_exited(const guest_result *r, int code)
     return r->status == FWE_ERR_TRAP && r->trap.kind == FWE_TRAP_EXIT && r->trap.exit_code == code;
 }
 
+/* Runs test guest `name` with `arg` over `edge` (NULL: no edge data) in a fresh environment and
+ * checks it ran to its end with at least `min_checks` checks and no failed one (printing its
+ * output when one failed); the result stays in *r. For the edge-data guests (ACL, dictionary,
+ * geo, device detection). Needs harness.h. */
+HARNESS_UNUSED static void run_guest_checked(const char *name, const char *arg,
+                                             const struct cfg_edge *edge, int min_checks,
+                                             guest_result *r)
+{
+    hc_env *e = hc_env_new();
+    if (!e)
+        return;
+    e->settings.edge = edge;
+    if (hc_env_ctx(e)) {
+        CHECK(run_guest(name, arg, e->ctx, r));
+        if (r->fails != 0)
+            fprintf(stderr, "%s", r->out);
+        CHECK(guest_exited(r, 0));
+        CHECK(r->checks >= min_checks);
+        CHECK_EQ_INT(r->fails, 0);
+    }
+    hc_env_free(e);
+}
+
 #endif
