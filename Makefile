@@ -547,3 +547,7 @@ bench-tier-warmup: deps all build/bench/js/hello.wasm build/bench/js/react_ssr.w
 	@nice sh bench/tier_warmup.sh bin/fastlike build/bench/js/hello.wasm build/bench/js/react_ssr.wasm
 bench: bench-js bench-tier-warmup
 # ---- end jsbench block ----
+# ---- health2 block (code health, second pass: tests/unit/engine/wat_module.h, bench/lib.sh) ----
+$(B)/tests/engine/test_engine $(B)/tests/engine/test_tier $(B)/tests/server/test_srv_timer: tests/unit/engine/wat_module.h
+$(HC_UNIT_BINS) build/fuzzlib/fuzz/fuzz_hostcalls build/fuzzlib/fuzz/fuzz_uri: tests/unit/hostcalls/fake_downstream.h
+# ---- end health2 block ----

@@ -25,18 +25,8 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
-
-wait_port() {
-    i=0
-    while ! curl -s -o /dev/null "http://127.0.0.1:$1/"; do
-        i=$((i + 1))
-        [ $i -gt 300 ] && { echo "bench-http: nothing answers on port $1" >&2; exit 1; }
-        sleep 0.1
-    done
-}
+BENCH_NAME=bench-http
+. "$(dirname "$0")/lib.sh"
 
 ncpu=$(nproc)
 nport=$(free_port)

@@ -26,18 +26,8 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
-
-wait_port() {
-    i=0
-    while ! curl -s -o /dev/null "http://127.0.0.1:$1/"; do
-        i=$((i + 1))
-        [ $i -gt 600 ] && { echo "bench-soak: nothing answers on port $1" >&2; exit 1; }
-        sleep 0.1
-    done
-}
+BENCH_NAME=bench-soak
+. "$(dirname "$0")/lib.sh"
 
 # load PORT N: N requests over CONNS keep-alive connections; prints "answered non2xx errors"
 load() {

@@ -231,9 +231,10 @@ void fastlike_free(fastlike *f);
  * file given at creation (or at the last reload with a config) is read again, and so is every
  * store file (-dictionary, -config-store, -secret-store, -acl, -geo, device data): a file that is
  * now missing or malformed keeps its previous data, with one log line naming it. With a config,
- * its wasm and its edge data are used as given (its other options are ignored). Server-lifetime
- * state is not reloaded: backends, and the live KV stores (what guests wrote survives). Each
- * outcome is one log line ("fastlike: reloaded ..." or "fastlike: reload failed, still serving
+ * its wasm, its edge data and its backends are used as given (its other options are ignored; the
+ * routes of a Pushpin Fastlike started follow the backends). Server-lifetime state is not
+ * reloaded: the backends' connection pool, and the live KV stores (what guests wrote survives).
+ * Each outcome is one log line ("fastlike: reloaded ..." or "fastlike: reload failed, still serving
  * the previous module: ..."). Errors: FASTLIKE_ERR_WASM (unreadable, invalid or unlinkable wasm:
  * nothing changed), FASTLIKE_ERR_ARGS (nothing to reload from; or the new module was swapped in
  * but a store file kept its previous data: err names the first), FASTLIKE_ERR_NOMEM. Safe from

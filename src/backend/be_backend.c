@@ -4,6 +4,7 @@
 #include "backend/be_loop.h"
 #include "util/util_str.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,14 +104,62 @@ uint32_t be_backend_health(const be_backend *b)
 
 /* ---- registry ---- */
 
-struct be_backends {
+/* One list of configured backends. A reload publishes a new one; the ones it replaced stay
+ * (linked through `older`) until the registry is freed, since requests that started before may
+ * still hold pointers into them. */
+typedef struct backend_list {
     be_backend *items;
     size_t n;
     const be_backend *catch_all;
+    struct backend_list *older;
+} backend_list;
+
+struct be_backends {
+    _Atomic(backend_list *) cur;
+    pthread_mutex_t replace_lock; /* one replacement at a time */
     be_loop *loop;
     pthread_mutex_t rng_lock;
     uint64_t rng;
 };
+
+static void list_free(backend_list *set)
+{
+    if (!set)
+        return;
+    for (size_t i = 0; i < set->n; i++)
+        be_backend_deinit(&set->items[i]);
+    free(set->items);
+    free(set);
+}
+
+/* A deep copy of `backends`; NULL when out of memory. */
+static backend_list *list_new(const be_backend *backends, size_t n)
+{
+    backend_list *set = calloc(1, sizeof *set);
+    if (!set)
+        return NULL;
+    set->items = calloc(n ? n : 1, sizeof *set->items);
+    if (!set->items) {
+        free(set);
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!be_backend_copy(&set->items[i], &backends[i])) {
+            list_free(set);
+            return NULL;
+        }
+        set->n++;
+    }
+    for (size_t i = 0; i < set->n; i++)
+        if (!set->items[i].name)
+            set->catch_all = &set->items[i];
+    return set;
+}
+
+static const backend_list *current(const be_backends *r)
+{
+    return atomic_load_explicit(&((be_backends *)r)->cur, memory_order_acquire);
+}
 
 static uint64_t initial_seed(uint64_t configured)
 {
@@ -140,22 +189,14 @@ be_backends *be_backends_new(const be_backends_config *cfg, char *err, size_t er
         return NULL;
     }
     pthread_mutex_init(&r->rng_lock, NULL);
+    pthread_mutex_init(&r->replace_lock, NULL);
     r->rng = initial_seed(cfg->seed);
-    r->items = calloc(cfg->nbackends ? cfg->nbackends : 1, sizeof *r->items);
-    if (!r->items) {
+    backend_list *set = list_new(cfg->backends, cfg->nbackends);
+    if (!set) {
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
-    for (size_t i = 0; i < cfg->nbackends; i++) {
-        if (!be_backend_copy(&r->items[i], &cfg->backends[i])) {
-            snprintf(err, errlen, "out of memory");
-            goto fail;
-        }
-        r->n++;
-    }
-    for (size_t i = 0; i < r->n; i++)
-        if (!r->items[i].name)
-            r->catch_all = &r->items[i];
+    atomic_store_explicit(&r->cur, set, memory_order_release);
     be_loop_config lc = {cfg->verbosity, cfg->log, cfg->log_user};
     r->loop = be_loop_new(&lc, err, errlen);
     if (!r->loop)
@@ -166,14 +207,28 @@ fail:
     return NULL;
 }
 
+bool be_backends_replace(be_backends *r, const be_backend *backends, size_t nbackends)
+{
+    backend_list *set = list_new(backends, nbackends);
+    if (!set)
+        return false;
+    pthread_mutex_lock(&r->replace_lock);
+    set->older = atomic_load_explicit(&r->cur, memory_order_relaxed);
+    atomic_store_explicit(&r->cur, set, memory_order_release);
+    pthread_mutex_unlock(&r->replace_lock);
+    return true;
+}
+
 void be_backends_free(be_backends *r)
 {
     if (!r)
         return;
     be_loop_free(r->loop);
-    for (size_t i = 0; i < r->n; i++)
-        be_backend_deinit(&r->items[i]);
-    free(r->items);
+    for (backend_list *set = atomic_load(&r->cur), *older; set; set = older) {
+        older = set->older;
+        list_free(set);
+    }
+    pthread_mutex_destroy(&r->replace_lock);
     pthread_mutex_destroy(&r->rng_lock);
     free(r);
 }
@@ -182,17 +237,18 @@ const be_backend *be_backends_named(const be_backends *r, const char *name, size
 {
     if (!r)
         return NULL;
-    for (size_t i = 0; i < r->n; i++) {
-        const char *n = r->items[i].name;
+    const backend_list *set = current(r);
+    for (size_t i = 0; i < set->n; i++) {
+        const char *n = set->items[i].name;
         if (n && strlen(n) == len && memcmp(n, name, len) == 0)
-            return &r->items[i];
+            return &set->items[i];
     }
     return NULL;
 }
 
 const be_backend *be_backends_catch_all(const be_backends *r)
 {
-    return r ? r->catch_all : NULL;
+    return r ? current(r)->catch_all : NULL;
 }
 
 const be_backend *be_backends_route(const be_backends *r, const char *name, size_t len)

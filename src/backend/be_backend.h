@@ -95,6 +95,11 @@ be_backends *be_backends_new(const be_backends_config *cfg, char *err, size_t er
 /* Stops the loop (cancelling transfers still running) and frees everything; accepts NULL. No
  * request may use the registry any more. */
 void be_backends_free(be_backends *r);
+/* Hot reload: copies `backends` (at most one catch-all) and makes them the ones lookups find from
+ * now on; thread-safe against lookups. Backends found before stay valid until be_backends_free
+ * (each replaced list is kept until then: a few hundred bytes per backend and reload). False,
+ * with nothing changed, when out of memory. */
+bool be_backends_replace(be_backends *r, const be_backend *backends, size_t nbackends);
 
 /* The backend named `name` exactly, or NULL. */
 const be_backend *be_backends_named(const be_backends *r, const char *name, size_t len);

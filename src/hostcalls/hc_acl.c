@@ -73,27 +73,17 @@ size_t hc_acl_entry_json(const cfg_acl_entry *e, char *out, size_t cap)
     return (size_t)n < cap ? (size_t)n : cap - 1;
 }
 
+static const void *find_acl(const cfg_edge *e, const char *name, size_t len)
+{
+    return cfg_edge_acl(e, name, len);
+}
+
 static fwe_trap_kind acl_open(fwe_caller *caller, uint64_t *slots, void *data)
 {
     HC_CTX(ctx);
-    const char *name;
-    uint32_t name_len = HC_ARG(1);
-    hc_status st = hc_edge_guest_str(caller, HC_ARG(0), name_len, &name);
-    if (st != HC_OK)
-        HC_RETURN(st);
-    const cfg_edge *e = hc_ctx_settings(ctx)->edge;
-    const cfg_acl *acl = e ? cfg_edge_acl(e, name, name_len) : NULL;
-    if (!acl) {
-        char shown[72];
-        hc_log(ctx, 2, "fastly_acl.open: no ACL named '%s'",
-               hc_edge_log_name(name, name_len, shown));
-        HC_RETURN(HC_NONE); /* Viceroy's ValueAbsent */
-    }
-    uint32_t h;
-    st = hc_edge_add(ctx, HC_EDGE_ACL, (void *)acl, &h);
-    if (st != HC_OK)
-        HC_RETURN(st);
-    HC_RETURN(hc_mem_write_u32(caller, HC_ARG(2), h));
+    /* none: Viceroy's ValueAbsent */
+    HC_RETURN(hc_edge_open(caller, ctx, HC_ARG(0), HC_ARG(1), HC_ARG(2), HC_EDGE_ACL, find_acl,
+                           "fastly_acl.open", "ACL", HC_NONE));
 }
 
 static fwe_trap_kind acl_lookup(fwe_caller *caller, uint64_t *slots, void *data)

@@ -422,9 +422,13 @@ static int64_t manual_content_length(const hc_response *r)
     return v;
 }
 
-static hc_status send_head(hc_ctx *ctx, const hc_response *r, int64_t content_length)
+/* Sends `r`'s head. `trailers`, when not NULL, are all the trailer fields that will follow the
+ * body: a head without a Trailer field of the guest's announces their names (the sink sends it
+ * only when the trailers go out too). */
+static hc_status send_head(hc_ctx *ctx, const hc_response *r, int64_t content_length,
+                           const hc_headers *trailers)
 {
-    hc_header_view *views = calloc(r->headers.n + 1, sizeof *views);
+    hc_header_view *views = calloc(r->headers.n + 2, sizeof *views);
     if (!views)
         return HC_ERROR;
     size_t n = 0;
@@ -436,7 +440,13 @@ static hc_status send_head(hc_ctx *ctx, const hc_response *r, int64_t content_le
     }
     if (r->keepalive_mode == 1 && !hc_headers_get(&r->headers, "connection", 10))
         views[n++] = (hc_header_view){"connection", 10, "close", 5};
+    char *names = NULL;
+    if (trailers && trailers->n > 0 && !hc_headers_get(&r->headers, "trailer", 7))
+        names = hc_trailer_names(trailers);
+    if (names)
+        views[n++] = (hc_header_view){"trailer", 7, names, strlen(names)};
     int rc = ctx->sink->send_head(ctx->sink->sink, r->status, views, n, content_length);
+    free(names);
     free(views);
     return rc == 0 ? HC_OK : HC_ERROR;
 }
@@ -509,7 +519,7 @@ hc_status hc_ctx_send_downstream(hc_ctx *ctx, uint32_t resp_handle, uint32_t bod
         cl = hc_head_content_length(r, have_len, known); /* no body follows: keep the declared */
     else if (b->trailers.n > 0 && r->framing_mode != 1)
         cl = -1; /* trailers need a chunked body */
-    st = send_head(ctx, r, cl);
+    st = send_head(ctx, r, cl, streaming ? NULL : &b->trailers);
     if (st != HC_OK) {
         ctx->resp_state = HC_RESP_ABORTED;
         goto out_body;

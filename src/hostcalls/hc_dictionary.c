@@ -7,33 +7,29 @@
 #include "hc_edge_handles.h"
 #include "hc_hostcall.h"
 
+/* Dictionaries and config stores are the same thing to Viceroy: each module also finds the other
+ * kind's data when none of its own kind has the name. */
+static const void *find_dictionary(const cfg_edge *e, const char *name, size_t len)
+{
+    const cfg_dictionary *d = cfg_edge_dictionary(e, name, len);
+    return d ? d : cfg_edge_config_store(e, name, len);
+}
+
+static const void *find_config_store(const cfg_edge *e, const char *name, size_t len)
+{
+    const cfg_dictionary *d = cfg_edge_config_store(e, name, len);
+    return d ? d : cfg_edge_dictionary(e, name, len);
+}
+
 hc_status hc_dictionary_open(fwe_caller *caller, hc_ctx *ctx, uint32_t name, uint32_t name_len,
                              uint32_t handle_out, bool prefer_config_store)
 {
-    const char *n;
-    hc_status st = hc_edge_guest_str(caller, name, name_len, &n);
-    if (st != HC_OK)
-        return st;
-    const cfg_edge *e = hc_ctx_settings(ctx)->edge;
-    const cfg_dictionary *d = NULL;
-    if (e) {
-        const cfg_dictionary *dict = cfg_edge_dictionary(e, n, name_len);
-        const cfg_dictionary *store = cfg_edge_config_store(e, n, name_len);
-        d = prefer_config_store ? (store ? store : dict) : (dict ? dict : store);
-    }
-    if (!d) {
-        char shown[72];
-        hc_log(ctx, 2, "%s.open: no %s named '%s'",
-               prefer_config_store ? "fastly_config_store" : "fastly_dictionary",
-               prefer_config_store ? "config store" : "dictionary",
-               hc_edge_log_name(n, name_len, shown));
-        return HC_BADF; /* Viceroy's UnknownDictionary */
-    }
-    uint32_t h;
-    st = hc_edge_add(ctx, HC_EDGE_DICT, (void *)d, &h);
-    if (st != HC_OK)
-        return st;
-    return hc_mem_write_u32(caller, handle_out, h);
+    /* badf: Viceroy's UnknownDictionary */
+    if (prefer_config_store)
+        return hc_edge_open(caller, ctx, name, name_len, handle_out, HC_EDGE_DICT,
+                            find_config_store, "fastly_config_store.open", "config store", HC_BADF);
+    return hc_edge_open(caller, ctx, name, name_len, handle_out, HC_EDGE_DICT, find_dictionary,
+                        "fastly_dictionary.open", "dictionary", HC_BADF);
 }
 
 hc_status hc_dictionary_get(fwe_caller *caller, hc_ctx *ctx, uint32_t handle, uint32_t key,

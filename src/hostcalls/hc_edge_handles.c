@@ -142,3 +142,25 @@ hc_status hc_edge_guest_str(fwe_caller *caller, uint32_t ptr, uint32_t len, cons
     *s = p;
     return HC_OK;
 }
+
+hc_status hc_edge_open(fwe_caller *caller, hc_ctx *ctx, uint32_t name_ptr, uint32_t name_len,
+                       uint32_t handle_out, hc_edge_kind kind, hc_edge_find_fn find, const char *fn,
+                       const char *what, hc_status missing)
+{
+    const char *name;
+    hc_status st = hc_edge_guest_str(caller, name_ptr, name_len, &name);
+    if (st != HC_OK)
+        return st;
+    const struct cfg_edge *e = hc_ctx_settings(ctx)->edge;
+    const void *obj = e ? find(e, name, name_len) : NULL;
+    if (!obj) {
+        char shown[72];
+        hc_log(ctx, 2, "%s: no %s named '%s'", fn, what, hc_edge_log_name(name, name_len, shown));
+        return missing;
+    }
+    uint32_t h;
+    st = hc_edge_add(ctx, kind, (void *)obj, &h);
+    if (st != HC_OK)
+        return st;
+    return hc_mem_write_u32(caller, handle_out, h);
+}

@@ -47,6 +47,18 @@ void hc_edge_handles_free(hc_edge_handles *h);
  * wiggle's as_str). On HC_OK *s points into guest memory, valid until it grows. */
 hc_status hc_edge_guest_str(fwe_caller *caller, uint32_t ptr, uint32_t len, const char **s);
 
+/* Finds the edge object named (name, len) in the server's edge data; NULL when there is none. */
+struct cfg_edge;
+typedef const void *(*hc_edge_find_fn)(const struct cfg_edge *e, const char *name, size_t len);
+
+/* The `open` hostcalls of the named edge objects: reads the name at (name_ptr, name_len) as
+ * hc_edge_guest_str does, finds it with `find`, adds a handle of `kind` for it and writes that to
+ * handle_out. No such object: a -v 2 log line "FN: no WHAT named 'NAME'" and `missing` (each
+ * module's status as Viceroy answers it). */
+hc_status hc_edge_open(fwe_caller *caller, hc_ctx *ctx, uint32_t name_ptr, uint32_t name_len,
+                       uint32_t handle_out, hc_edge_kind kind, hc_edge_find_fn find, const char *fn,
+                       const char *what, hc_status missing);
+
 /* A guest-given name for a log line: s[0..len) with bytes outside printable ASCII as '?', cut
  * to 64 characters ("..." added), NUL-terminated in out. Returns out. */
 const char *hc_edge_log_name(const void *s, size_t len, char out[72]);

@@ -344,41 +344,40 @@ static hc_status do_handoff(hc_ctx *ctx, fwe_caller *caller, int where, bool v2,
     return HC_OK;
 }
 
-static fwe_trap_kind grip(fwe_caller *caller, uint64_t *slots, void *data)
+/* The five handoff hostcalls: (name, name_len) for v1, (req, name, name_len) for v2. */
+static fwe_trap_kind handoff_call(fwe_caller *caller, uint64_t *slots, int where, bool v2,
+                                  const char *fn)
 {
     HC_CTX(ctx);
-    HC_RETURN(do_handoff(ctx, caller, TO_PUSHPIN, false, 0, HC_ARG(0), HC_ARG(1),
-                         "redirect_to_grip_proxy"));
+    uint32_t req = v2 ? HC_ARG(0) : 0, at = v2 ? 1 : 0;
+    HC_RETURN(do_handoff(ctx, caller, where, v2, req, HC_ARG(at), HC_ARG(at + 1), fn));
+}
+
+static fwe_trap_kind grip(fwe_caller *caller, uint64_t *slots, void *data)
+{
+    return handoff_call(caller, slots, TO_PUSHPIN, false, "redirect_to_grip_proxy");
 }
 
 static fwe_trap_kind grip_v2(fwe_caller *caller, uint64_t *slots, void *data)
 {
-    HC_CTX(ctx);
-    HC_RETURN(do_handoff(ctx, caller, TO_PUSHPIN, true, HC_ARG(0), HC_ARG(1), HC_ARG(2),
-                         "redirect_to_grip_proxy_v2"));
+    return handoff_call(caller, slots, TO_PUSHPIN, true, "redirect_to_grip_proxy_v2");
 }
 
 static fwe_trap_kind websocket(fwe_caller *caller, uint64_t *slots, void *data)
 {
-    HC_CTX(ctx);
-    HC_RETURN(do_handoff(ctx, caller, TO_BACKEND, false, 0, HC_ARG(0), HC_ARG(1),
-                         "redirect_to_websocket_proxy"));
+    return handoff_call(caller, slots, TO_BACKEND, false, "redirect_to_websocket_proxy");
 }
 
 static fwe_trap_kind websocket_v2(fwe_caller *caller, uint64_t *slots, void *data)
 {
-    HC_CTX(ctx);
-    HC_RETURN(do_handoff(ctx, caller, TO_BACKEND, true, HC_ARG(0), HC_ARG(1), HC_ARG(2),
-                         "redirect_to_websocket_proxy_v2"));
+    return handoff_call(caller, slots, TO_BACKEND, true, "redirect_to_websocket_proxy_v2");
 }
 
 /* upgrade_websocket(backend): the older spelling of the WebSocket passthrough of the downstream
  * request (Viceroy leaves it unavailable; Fastlike treats it as redirect_to_websocket_proxy). */
 static fwe_trap_kind upgrade_websocket(fwe_caller *caller, uint64_t *slots, void *data)
 {
-    HC_CTX(ctx);
-    HC_RETURN(
-        do_handoff(ctx, caller, TO_BACKEND, false, 0, HC_ARG(0), HC_ARG(1), "upgrade_websocket"));
+    return handoff_call(caller, slots, TO_BACKEND, false, "upgrade_websocket");
 }
 
 #define M "fastly_http_req"

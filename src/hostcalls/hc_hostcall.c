@@ -1,5 +1,6 @@
 /* hc_hostcall.c: helpers shared by the hostcall modules: the guest-memory cursor writer and the
- * header-list hostcalls (requests, responses and body trailers all use these). */
+ * header-list hostcalls (requests, responses and body trailers all use these), and the seven
+ * header hostcalls of requests and responses in one place. */
 #include "hc_hostcall.h"
 
 #include <stdlib.h>
@@ -160,6 +161,41 @@ hc_status hc_call_header_remove(fwe_caller *caller, hc_headers *h, uint32_t name
     if (st != HC_OK)
         return st;
     return hc_headers_remove(h, n, name_len) > 0 ? HC_OK : HC_INVAL;
+}
+
+static hc_status header_call(fwe_caller *caller, uint64_t *slots, hc_headers *h,
+                             hc_header_call which)
+{
+    switch (which) {
+    case HC_HEADER_NAMES_GET:
+        return hc_call_header_names_get(caller, h, HC_ARG(1), HC_ARG(2), HC_ARG(3), HC_ARG(4),
+                                        HC_ARG(5));
+    case HC_HEADER_VALUE_GET:
+        return hc_call_header_value_get(caller, h, HC_ARG(1), HC_ARG(2), HC_ARG(3), HC_ARG(4),
+                                        HC_ARG(5));
+    case HC_HEADER_VALUES_GET:
+        return hc_call_header_values_get(caller, h, HC_ARG(1), HC_ARG(2), HC_ARG(3), HC_ARG(4),
+                                         HC_ARG(5), HC_ARG(6), HC_ARG(7));
+    case HC_HEADER_VALUES_SET:
+        return hc_call_header_values_set(caller, h, HC_ARG(1), HC_ARG(2), HC_ARG(3), HC_ARG(4));
+    case HC_HEADER_INSERT:
+    case HC_HEADER_APPEND:
+        return hc_call_header_add(caller, h, HC_ARG(1), HC_ARG(2), HC_ARG(3), HC_ARG(4),
+                                  which == HC_HEADER_INSERT);
+    case HC_HEADER_REMOVE:
+        return hc_call_header_remove(caller, h, HC_ARG(1), HC_ARG(2));
+    }
+    return HC_ERROR; /* not reached: every hc_header_call is handled above */
+}
+
+fwe_trap_kind hc_header_hostcall(fwe_caller *caller, uint64_t *slots, hc_headers_of_fn of,
+                                 hc_header_call which)
+{
+    HC_CTX(ctx);
+    hc_headers *h = of(ctx, HC_ARG(0));
+    if (!h)
+        HC_RETURN(HC_BADF);
+    HC_RETURN(header_call(caller, slots, h, which));
 }
 
 hc_status hc_call_copy_str(fwe_caller *caller, const char *s, uint32_t buf, uint32_t buf_len,

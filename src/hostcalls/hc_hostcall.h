@@ -55,6 +55,44 @@ hc_status hc_call_header_add(fwe_caller *caller, hc_headers *h, uint32_t name, u
 hc_status hc_call_header_remove(fwe_caller *caller, hc_headers *h, uint32_t name,
                                 uint32_t name_len);
 
+/* The seven header hostcalls that fastly_http_req and fastly_http_resp both have, each over the
+ * header list of the handle in argument 0; their other arguments follow it as in the witx. */
+typedef enum hc_header_call {
+    HC_HEADER_NAMES_GET,
+    HC_HEADER_VALUE_GET,
+    HC_HEADER_VALUES_GET,
+    HC_HEADER_VALUES_SET,
+    HC_HEADER_INSERT,
+    HC_HEADER_APPEND,
+    HC_HEADER_REMOVE,
+} hc_header_call;
+
+/* The header list of a request or response handle; NULL when the handle is not one (badf). */
+typedef hc_headers *(*hc_headers_of_fn)(hc_ctx *ctx, uint32_t handle);
+
+/* Runs header hostcall `which` on the list `of` finds for argument 0 (error without a request
+ * context, badf for a bad handle) and stores its status in slot 0. */
+fwe_trap_kind hc_header_hostcall(fwe_caller *caller, uint64_t *slots, hc_headers_of_fn of,
+                                 hc_header_call which);
+
+/* Defines the seven header hostcalls as static functions named as in the witx (header_names_get,
+ * header_value_get, header_values_get, header_values_set, header_insert, header_append,
+ * header_remove) over the lists `of` finds, for a module's implementation table. */
+#define HC_HEADER_HOSTCALL(fn, of, which)                                                          \
+    static fwe_trap_kind fn(fwe_caller *caller, uint64_t *slots, void *data)                       \
+    {                                                                                              \
+        (void)data;                                                                                \
+        return hc_header_hostcall(caller, slots, of, which);                                       \
+    }
+#define HC_HEADER_HOSTCALLS(of)                                                                    \
+    HC_HEADER_HOSTCALL(header_names_get, of, HC_HEADER_NAMES_GET)                                  \
+    HC_HEADER_HOSTCALL(header_value_get, of, HC_HEADER_VALUE_GET)                                  \
+    HC_HEADER_HOSTCALL(header_values_get, of, HC_HEADER_VALUES_GET)                                \
+    HC_HEADER_HOSTCALL(header_values_set, of, HC_HEADER_VALUES_SET)                                \
+    HC_HEADER_HOSTCALL(header_insert, of, HC_HEADER_INSERT)                                        \
+    HC_HEADER_HOSTCALL(header_append, of, HC_HEADER_APPEND)                                        \
+    HC_HEADER_HOSTCALL(header_remove, of, HC_HEADER_REMOVE)
+
 /* The none-or-string getters: copies a NUL-free string with hc_mem_copy_out semantics. */
 hc_status hc_call_copy_str(fwe_caller *caller, const char *s, uint32_t buf, uint32_t buf_len,
                            uint32_t nwritten_ptr);

@@ -33,53 +33,13 @@ static fwe_trap_kind resp_close(fwe_caller *caller, uint64_t *slots, void *data)
     HC_RETURN(hc_ctx_close_response(ctx, HC_ARG(0)));
 }
 
-static fwe_trap_kind header_names_get(fwe_caller *caller, uint64_t *slots, void *data)
+static hc_headers *response_headers(hc_ctx *ctx, uint32_t handle)
 {
-    RESP(r, 0);
-    HC_RETURN(hc_call_header_names_get(caller, &r->headers, HC_ARG(1), HC_ARG(2), HC_ARG(3),
-                                       HC_ARG(4), HC_ARG(5)));
+    hc_response *r = hc_ctx_response(ctx, handle);
+    return r ? &r->headers : NULL;
 }
 
-static fwe_trap_kind header_value_get(fwe_caller *caller, uint64_t *slots, void *data)
-{
-    RESP(r, 0);
-    HC_RETURN(hc_call_header_value_get(caller, &r->headers, HC_ARG(1), HC_ARG(2), HC_ARG(3),
-                                       HC_ARG(4), HC_ARG(5)));
-}
-
-static fwe_trap_kind header_values_get(fwe_caller *caller, uint64_t *slots, void *data)
-{
-    RESP(r, 0);
-    HC_RETURN(hc_call_header_values_get(caller, &r->headers, HC_ARG(1), HC_ARG(2), HC_ARG(3),
-                                        HC_ARG(4), HC_ARG(5), HC_ARG(6), HC_ARG(7)));
-}
-
-static fwe_trap_kind header_values_set(fwe_caller *caller, uint64_t *slots, void *data)
-{
-    RESP(r, 0);
-    HC_RETURN(
-        hc_call_header_values_set(caller, &r->headers, HC_ARG(1), HC_ARG(2), HC_ARG(3), HC_ARG(4)));
-}
-
-static fwe_trap_kind header_insert(fwe_caller *caller, uint64_t *slots, void *data)
-{
-    RESP(r, 0);
-    HC_RETURN(
-        hc_call_header_add(caller, &r->headers, HC_ARG(1), HC_ARG(2), HC_ARG(3), HC_ARG(4), true));
-}
-
-static fwe_trap_kind header_append(fwe_caller *caller, uint64_t *slots, void *data)
-{
-    RESP(r, 0);
-    HC_RETURN(
-        hc_call_header_add(caller, &r->headers, HC_ARG(1), HC_ARG(2), HC_ARG(3), HC_ARG(4), false));
-}
-
-static fwe_trap_kind header_remove(fwe_caller *caller, uint64_t *slots, void *data)
-{
-    RESP(r, 0);
-    HC_RETURN(hc_call_header_remove(caller, &r->headers, HC_ARG(1), HC_ARG(2)));
-}
+HC_HEADER_HOSTCALLS(response_headers)
 
 static fwe_trap_kind version_get(fwe_caller *caller, uint64_t *slots, void *data)
 {

@@ -1,5 +1,6 @@
-/* hc_resp_extras.c: interim 1xx responses, response trailers and the HEAD response's declared
- * length, between the hostcalls' response records and the server's sink. */
+/* hc_resp_extras.c: interim 1xx responses, response trailers (and the Trailer field announcing
+ * them) and the HEAD response's declared length, between the hostcalls' response records and the
+ * server's sink. */
 #include "hc_resp_extras.h"
 
 #include <stdlib.h>
@@ -66,6 +67,38 @@ hc_status hc_send_trailers(hc_ctx *ctx, const hc_headers *trailers)
     int rc = n ? ctx->sink->trailers(ctx->sink->sink, v, n) : 0;
     free(v);
     return rc == 0 ? HC_OK : HC_ERROR;
+}
+
+char *hc_trailer_names(const hc_headers *trailers)
+{
+    size_t cap = 1;
+    for (size_t i = 0; i < trailers->n; i++)
+        cap += trailers->items[i].name_len + 2;
+    char *out = malloc(cap);
+    if (!out)
+        return NULL;
+    size_t len = 0;
+    for (size_t i = 0; i < trailers->n; i++) {
+        const hc_header *t = &trailers->items[i];
+        bool seen = false;
+        for (size_t j = 0; j < i && !seen; j++)
+            seen = hc_header_name_eq(t->name, t->name_len, trailers->items[j].name,
+                                     trailers->items[j].name_len);
+        if (seen || is_framing(t->name, t->name_len))
+            continue;
+        if (len > 0) {
+            memcpy(out + len, ", ", 2);
+            len += 2;
+        }
+        memcpy(out + len, t->name, t->name_len);
+        len += t->name_len;
+    }
+    out[len] = '\0';
+    if (len == 0) {
+        free(out);
+        return NULL;
+    }
+    return out;
 }
 
 bool hc_downstream_is_head(const hc_ctx *ctx)

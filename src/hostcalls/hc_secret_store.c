@@ -39,27 +39,16 @@ static hc_status add_secret(fwe_caller *caller, hc_ctx *ctx, const uint8_t *byte
     return hc_mem_write_u32(caller, handle_out, h);
 }
 
+static const void *find_store(const cfg_edge *e, const char *name, size_t len)
+{
+    return cfg_edge_secret_store(e, name, len);
+}
+
 static fwe_trap_kind store_open(fwe_caller *caller, uint64_t *slots, void *data)
 {
     HC_CTX(ctx);
-    const char *name;
-    uint32_t name_len = HC_ARG(1);
-    hc_status st = hc_edge_guest_str(caller, HC_ARG(0), name_len, &name);
-    if (st != HC_OK)
-        HC_RETURN(st);
-    const cfg_edge *e = hc_ctx_settings(ctx)->edge;
-    const cfg_secret_store *s = e ? cfg_edge_secret_store(e, name, name_len) : NULL;
-    if (!s) {
-        char shown[72];
-        hc_log(ctx, 2, "fastly_secret_store.open: no secret store named '%s'",
-               hc_edge_log_name(name, name_len, shown));
-        HC_RETURN(HC_NONE);
-    }
-    uint32_t h;
-    st = hc_edge_add(ctx, HC_EDGE_SECRET_STORE, (void *)s, &h);
-    if (st != HC_OK)
-        HC_RETURN(st);
-    HC_RETURN(hc_mem_write_u32(caller, HC_ARG(2), h));
+    HC_RETURN(hc_edge_open(caller, ctx, HC_ARG(0), HC_ARG(1), HC_ARG(2), HC_EDGE_SECRET_STORE,
+                           find_store, "fastly_secret_store.open", "secret store", HC_NONE));
 }
 
 static fwe_trap_kind store_get(fwe_caller *caller, uint64_t *slots, void *data)

@@ -441,6 +441,52 @@ srv_fanout *srv_fanout_new(const cfg_pushpin *cfg, const be_backend *backends, s
     return f;
 }
 
+/* The whole file at `path` as a string, or NULL. */
+static char *read_text(const char *path)
+{
+    FILE *fp = fopen(path, "r");
+    if (!fp)
+        return NULL;
+    char *text = NULL;
+    size_t cap = 0;
+    ssize_t n = getdelim(&text, &cap, '\0', fp); /* the routes file has no NUL: all of it */
+    fclose(fp);
+    if (n < 0) {
+        free(text);
+        return NULL;
+    }
+    return text;
+}
+
+bool srv_fanout_reload_routes(srv_fanout *f, const be_backend *backends, size_t nbackends)
+{
+    if (!f || f->pid <= 0 || !f->dir[0])
+        return true;
+    char *routes = srv_fanout_routes(backends, nbackends);
+    if (!routes) {
+        srv_logf(f->log, "fastlike: reload: Pushpin routes not rewritten: out of memory");
+        return false;
+    }
+    char path[512], tmp[600];
+    snprintf(path, sizeof path, "%s/routes", f->dir);
+    char *old = read_text(path);
+    bool same = old && strcmp(old, routes) == 0;
+    free(old);
+    bool ok = true;
+    if (!same) {
+        /* a new file renamed over the old: Pushpin never reads half of it */
+        snprintf(tmp, sizeof tmp, "%s.new", path);
+        ok = write_file(tmp, routes) && rename(tmp, path) == 0;
+        if (ok)
+            srv_logf(f->log, "fastlike: reload: Pushpin routes rewritten for the new backends");
+        else
+            srv_logf(f->log, "fastlike: reload: Pushpin routes not rewritten: %s: %s", path,
+                     strerror(errno));
+    }
+    free(routes);
+    return ok;
+}
+
 void srv_fanout_free(srv_fanout *f)
 {
     if (!f)

@@ -454,6 +454,14 @@ fastlike_status fastlike_reload(fastlike *f, const fastlike_config *c, char *err
         goto done;
     }
     edge = NULL; /* the guest owns it */
+    if (c && !be_backends_replace(f->backends, c->be, c->nbackends)) {
+        srv_guest_free(g);
+        st = FASTLIKE_ERR_NOMEM;
+        snprintf(err, errlen, "out of memory");
+        goto done;
+    }
+    if (c) /* our Pushpin's routes follow the backends (a Pushpin of our own only) */
+        srv_fanout_reload_routes(f->fanout, c->be, c->nbackends);
     if (c) {
         /* later reloads without a config read this one's file */
         free(f->wasm_path);

@@ -431,6 +431,17 @@ static int sink_send_head(void *p, uint16_t status, const hc_header_view *h, siz
         if (r->chunked_out)
             out_append(r, "Transfer-Encoding: chunked\r\n", 28);
     }
+    if (r->chunked_out && r->te_trailers) {
+        /* trailers will follow: the Trailer field (a framing field, left out above) announces
+         * them; without them going out it would announce fields that never come */
+        for (size_t i = 0; i < n; i++)
+            if (h[i].name_len == 7 && strncasecmp(h[i].name, "trailer", 7) == 0) {
+                out_append(r, h[i].name, h[i].name_len);
+                out_append(r, ": ", 2);
+                out_append(r, h[i].value, h[i].value_len);
+                out_append(r, "\r\n", 2);
+            }
+    }
     if (r->c->srv->stopping)
         r->c->close_after = true;
     if (r->c->close_after || !r->keep_alive)

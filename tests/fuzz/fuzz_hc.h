@@ -8,6 +8,7 @@
 #ifndef FUZZ_HC_H
 #define FUZZ_HC_H
 
+#include "../unit/hostcalls/fake_downstream.h"
 #include "config/cfg_edge.h"
 #include "fuzz_util.h"
 #include "fwe.h"
@@ -277,17 +278,8 @@ static bool fhc_req_begin(fhc_req *r, fhc_world *w)
     r->settings.log_endpoints = hc_log_endpoints_new(&w->edge, w->devnull, err, sizeof err);
     r->settings.erl = hc_erl_new(NULL, NULL);
     r->settings.cache = hc_cache_new(1u << 20);
-    r->req.method = "POST";
-    r->req.url = "http://example.com/path?x=1";
-    r->req.http_version = 2;
-    r->req.headers = fhc_headers;
-    r->req.nheaders = sizeof fhc_headers / sizeof fhc_headers[0];
-    struct sockaddr_in *cin = (struct sockaddr_in *)&r->req.client_addr;
-    cin->sin_family = AF_INET;
-    inet_pton(AF_INET, "192.0.2.1", &cin->sin_addr);
-    struct sockaddr_in *sin = (struct sockaddr_in *)&r->req.server_addr;
-    sin->sin_family = AF_INET;
-    inet_pton(AF_INET, "127.0.0.1", &sin->sin_addr);
+    fake_downstream_init(&r->req, fhc_headers, sizeof fhc_headers / sizeof fhc_headers[0],
+                         "127.0.0.1");
     r->body_left = 15;
     r->req.body_read = fhc_body_read;
     r->req.body_src = &r->body_left;

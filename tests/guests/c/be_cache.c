@@ -24,17 +24,6 @@ static size_t hdr(const char *name, char *out, size_t max)
     return n;
 }
 
-static void answer(uint16_t status, const char *text)
-{
-    fastly_response_handle r;
-    fastly_body_handle b;
-    fastly_http_resp_new(&r);
-    fastly_http_resp_status_set(r, status);
-    fastly_http_body_new(&b);
-    gu_write_all(b, text, strlen(text));
-    fastly_http_resp_send_downstream(r, b, 0);
-}
-
 int main(void)
 {
     fastly_body_handle body;
@@ -47,7 +36,7 @@ int main(void)
         int st = fastly_purge_purge_surrogate_key(
             v, strlen(v),
             hdr("x-soft", soft, sizeof soft) ? FASTLY_PURGE_OPTIONS_MASK_SOFT_PURGE : 0, &po);
-        answer(st == 0 ? 200 : 500, "purged");
+        gu_respond(st == 0 ? 200 : 500, "purged");
         return 0;
     }
     uint32_t tag = 0, ttl = 0, swr = 0;
@@ -80,7 +69,7 @@ int main(void)
     }
     if (st != 0) {
         snprintf(v, sizeof v, "send failed: %d", st);
-        answer(503, v);
+        gu_respond(503, v);
         return 0;
     }
     fastly_http_resp_send_downstream(resp, rbody, 0);

@@ -1,5 +1,6 @@
-/* guest_util.h: small helpers shared by the C test guests (header-only, wasm32-wasi): the path
- * and query parameters of a request URL, and writing a whole buffer to a body handle. */
+/* guest_util.h: small helpers shared by the C test guests (header-only, wasm32-wasi): the
+ * downstream request's URL, its path and query parameters, writing a whole buffer to a body
+ * handle, and answering with a status and a text body. */
 #ifndef GUEST_UTIL_H
 #define GUEST_UTIL_H
 
@@ -46,6 +47,28 @@ static inline void gu_write_all(fastly_body_handle b, const void *data, size_t l
         p += n;
         len -= n;
     }
+}
+
+/* The URL of request `req`, NUL-terminated in url[0..cap) (cut at cap - 1 bytes; "" when the
+ * call fails). */
+static inline void gu_url(fastly_request_handle req, char *url, size_t cap)
+{
+    size_t n = 0;
+    if (fastly_http_req_uri_get(req, url, cap - 1, &n) != 0 || n > cap - 1)
+        n = 0;
+    url[n] = '\0';
+}
+
+/* Sends a new response with `status` and the body `text` downstream (not streaming). */
+static inline void gu_respond(uint16_t status, const char *text)
+{
+    fastly_response_handle r;
+    fastly_body_handle b;
+    fastly_http_resp_new(&r);
+    fastly_http_resp_status_set(r, status);
+    fastly_http_body_new(&b);
+    gu_write_all(b, text, strlen(text));
+    fastly_http_resp_send_downstream(r, b, 0);
 }
 
 #endif

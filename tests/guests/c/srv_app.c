@@ -72,9 +72,7 @@ int main(void)
     fastly_request_handle req;
     fastly_body_handle req_body;
     fastly_http_req_body_downstream_get(&req, &req_body);
-    size_t n = 0;
-    fastly_http_req_uri_get(req, url, sizeof url - 1, &n);
-    url[n] = '\0';
+    gu_url(req, url, sizeof url);
 
     if (path_is("/nothing"))
         return 0;
@@ -202,6 +200,7 @@ int main(void)
     add_header(r, "content-type", "text/plain");
     char line[8192];
     char method[32];
+    size_t n = 0;
     fastly_http_req_method_get(req, method, sizeof method - 1, &n);
     method[n] = '\0';
     snprintf(line, sizeof line, "method: %s\nurl: %s\n", method, url);

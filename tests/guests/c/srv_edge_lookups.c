@@ -27,9 +27,7 @@ int main(void)
     fastly_request_handle req;
     fastly_body_handle req_body;
     fastly_http_req_body_downstream_get(&req, &req_body);
-    size_t n = 0;
-    fastly_http_req_uri_get(req, url, sizeof url - 1, &n);
-    url[n] = '\0';
+    gu_url(req, url, sizeof url);
     if (gu_path_is(url, "/limited")) {
         int len = snprintf(out, sizeof out, "client-%lld", gu_query_num(url, "who", 0));
         uint32_t blocked = 2;

@@ -7,7 +7,8 @@
  *   /hints-go  the Go SDK's way: one response and body handle sent as a 103 with a Link field,
  *              then (Link removed, status 200, "go final" written) sent again as the response
  *   /trailers  a streaming 200 "part1part2" with trailer fields x-checksum and server-timing
- *              appended to the streaming body between and after the writes
+ *              appended to the streaming body between and after the writes, announced by the
+ *              guest's own `trailer: x-checksum` field
  *   /trailers-buffered  the same trailers on a buffered body (send_downstream non-streaming)
  *   /head      200 declaring content-length: 1234 with an empty body (the answer to a HEAD)
  *   /head-unknown       200 with no length of its own and an empty body
@@ -88,6 +89,8 @@ static void trailers(int streaming)
     fastly_response_handle r = resp();
     fastly_body_handle b;
     fastly_http_body_new(&b);
+    if (streaming)
+        set(r, "trailer", "x-checksum"); /* its own announcement, kept as it is */
     if (streaming)
         fastly_http_resp_send_downstream(r, b, 1);
     gu_write_all(b, "part1", 5);

@@ -11,24 +11,12 @@
 
 static char url[4096];
 
-static void answer(const char *text)
-{
-    fastly_response_handle r;
-    fastly_body_handle b;
-    fastly_http_resp_new(&r);
-    fastly_http_body_new(&b);
-    gu_write_all(b, text, strlen(text));
-    fastly_http_resp_send_downstream(r, b, 0);
-}
-
 int main(void)
 {
     fastly_request_handle req;
     fastly_body_handle req_body;
     fastly_http_req_body_downstream_get(&req, &req_body);
-    size_t n = 0;
-    fastly_http_req_uri_get(req, url, sizeof url - 1, &n);
-    url[n] = '\0';
+    gu_url(req, url, sizeof url);
     if (gu_path_is(url, "/spin")) {
         fprintf(stderr, "spinning\n");
         volatile unsigned long i = 0;
@@ -38,9 +26,9 @@ int main(void)
     if (gu_path_is(url, "/sleep")) {
         fprintf(stderr, "sleeping\n");
         usleep((useconds_t)gu_query_num(url, "ms", 0) * 1000);
-        answer("slept");
+        gu_respond(200, "slept");
         return 0;
     }
-    answer("ok");
+    gu_respond(200, "ok");
     return 0;
 }

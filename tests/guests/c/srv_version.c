@@ -21,9 +21,7 @@ int main(void)
     fastly_request_handle req;
     fastly_body_handle req_body;
     fastly_http_req_body_downstream_get(&req, &req_body);
-    size_t n = 0;
-    fastly_http_req_uri_get(req, url, sizeof url - 1, &n);
-    url[n] = '\0';
+    gu_url(req, url, sizeof url);
     if (gu_path_is(url, "/sleep")) {
         printf("sleeping in version " GUEST_VERSION "\n"); /* tests wait for this log line */
         fflush(stdout);

@@ -434,10 +434,13 @@ TEST(https_dynamic_with_generated_ca)
     char ca[8192];
     size_t ca_len = read_test_ca(ca, sizeof ca);
     hc_resp r = {0};
-    const char *hdrs = be_fmt("x-mode: dynamic\r\nx-dyn-name: secure\r\nx-dyn-target: "
-                              "localhost:%u\r\nx-dyn-tls: 1\r\nx-dyn-cert-hostname: localhost\r\n"
-                              "x-dyn-host-override: secure.test\r\n",
-                              origin_port(tls_org));
+    /* generous connect timeouts (the default 1 s includes the TLS handshake, which a loaded
+     * machine running the sanitizer build can exceed) */
+    const char *hdrs =
+        be_fmt("x-mode: dynamic\r\nx-dyn-name: secure\r\nx-dyn-target: "
+               "localhost:%u\r\nx-dyn-tls: 1\r\nx-dyn-cert-hostname: localhost\r\n"
+               "x-dyn-host-override: secure.test\r\nx-dyn-connect-timeout: 30000\r\n",
+               origin_port(tls_org));
     CHECK_EQ_INT(be_request(s->port, "POST", "/echo/tls", hdrs, ca, ca_len, &r, true), 200);
     CHECK_STR_EQ(hc_header(&r, "x-send-detail"), "1");
     CHECK_STR_EQ(hc_header(&r, "x-echo-h-host"), "secure.test");
@@ -449,7 +452,7 @@ TEST(https_dynamic_with_generated_ca)
     CHECK_STR_EQ(hc_header(&r, "x-be-port"), be_fmt("%u", origin_port(tls_org)));
     /* without the CA the certificate is not trusted */
     hdrs = be_fmt("x-mode: dynamic\r\nx-dyn-name: untrusted\r\nx-dyn-target: localhost:%u\r\n"
-                  "x-dyn-tls: 1\r\n",
+                  "x-dyn-tls: 1\r\nx-dyn-connect-timeout: 30000\r\n",
                   origin_port(tls_org));
     CHECK_EQ_INT(be_request(s->port, "GET", "/echo/tls", hdrs, NULL, 0, &r, true), 503);
     CHECK_STR_EQ(hc_header(&r, "x-send-detail"), "11"); /* tls_certificate_error */
@@ -522,7 +525,7 @@ static int sni_request(be_srv *s, const char *name, const char *extra, const cha
 {
     return be_request(s->port, "POST", "/echo/sni",
                       be_fmt("x-mode: dynamic\r\nx-dyn-name: %s\r\nx-dyn-target: localhost:%u\r\n"
-                             "x-dyn-tls: 1\r\n%s",
+                             "x-dyn-tls: 1\r\nx-dyn-connect-timeout: 30000\r\n%s",
                              name, origin_port(tls_org), extra),
                       ca, ca_len, r, true);
 }
@@ -566,7 +569,8 @@ TEST(empty_sni_hostname_sends_no_sni)
     /* the IP address as target: no SNI either way, the certificate names 127.0.0.1 */
     CHECK_EQ_INT(be_request(s->port, "POST", "/echo/sni",
                             be_fmt("x-mode: dynamic\r\nx-dyn-name: byip\r\nx-dyn-target: "
-                                   "127.0.0.1:%u\r\nx-dyn-tls: 1\r\nx-dyn-no-sni: 1\r\n",
+                                   "127.0.0.1:%u\r\nx-dyn-tls: 1\r\nx-dyn-no-sni: 1\r\n"
+                                   "x-dyn-connect-timeout: 30000\r\n",
                                    origin_port(tls_org)),
                             ca, ca_len, &r, true),
                  200);
@@ -622,7 +626,19 @@ TEST(sni_and_cert_hostname_apart)
 static void set_ca(fastlike_config *c, void *user)
 {
     CHECK_EQ_INT(fastlike_config_set_backend_ca_file(c, "secure", user), FASTLIKE_OK);
+    /* Fastly's 1 s connect timeout covers the TLS handshake, which a loaded machine running the
+     * sanitizer build can exceed: the certificate checks must not turn into connect timeouts */
+    CHECK_EQ_INT(fastlike_config_set_backend_timeouts(c, "secure", 30000, 30000, 30000),
+                 FASTLIKE_OK);
     CHECK_EQ_INT(fastlike_config_set_backend_timeouts(c, "slow", 1000, 300, 1000), FASTLIKE_OK);
+}
+
+/* set_ca, plus the same generous connect timeout for the backend without the CA */
+static void set_ca_untrusted(fastlike_config *c, void *user)
+{
+    set_ca(c, user);
+    CHECK_EQ_INT(fastlike_config_set_backend_timeouts(c, "untrusted", 30000, 30000, 30000),
+                 FASTLIKE_OK);
 }
 
 TEST(https_static_with_ca_file_and_static_timeouts)
@@ -631,7 +647,7 @@ TEST(https_static_with_ca_file_and_static_timeouts)
     const char *be[] = {be_fmt("secure=https://localhost:%u", tp),
                         be_fmt("untrusted=https://localhost:%u", tp),
                         origin_spec("slow", org, NULL), NULL};
-    be_srv *s = be_srv_start_with(GUEST, be, set_ca, tls.ca);
+    be_srv *s = be_srv_start_with(GUEST, be, set_ca_untrusted, tls.ca);
     CHECK(s != NULL);
     if (!s)
         return;

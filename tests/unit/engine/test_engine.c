@@ -5,26 +5,12 @@
 #include "fwe.h"
 #include "harness.h"
 #include "runtime.h" /* the templates' page map, for the reset test */
+#include "wat_module.h"
 
 #include <pthread.h>
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
-
-/* Loads a module built from tests/unit/engine/wat/ (NULL, with a failed check, when it cannot). */
-static fwe_module *load_wat_module(fwe_engine *e, const char *path)
-{
-    size_t len;
-    uint8_t *bytes = harness_read_file(path, &len);
-    CHECK(bytes != NULL);
-    if (!bytes)
-        return NULL;
-    fwe_module *m = NULL;
-    char err[256];
-    CHECK_EQ_INT(fwe_module_load(e, bytes, len, &m, err, sizeof err), FWE_OK);
-    free(bytes);
-    return m;
-}
 
 static fwe_trap_kind host_add(fwe_caller *caller, uint64_t *slots, void *data)
 {
@@ -52,17 +38,9 @@ typedef struct fixture {
 static bool setup(fixture *fx, bool allow_missing, fwe_instance_config *cfg)
 {
     memset(fx, 0, sizeof *fx);
-    size_t len;
-    uint8_t *bytes = harness_read_file("build/wat/traps.wasm", &len);
-    CHECK(bytes != NULL);
-    if (!bytes)
-        return false;
     fx->engine = fwe_engine_new();
-    char err[256];
-    fwe_status st = fwe_module_load(fx->engine, bytes, len, &fx->module, err, sizeof err);
-    free(bytes);
-    CHECK_EQ_INT(st, FWE_OK);
-    if (st != FWE_OK)
+    fx->module = load_wat_module(fx->engine, "build/wat/traps.wasm");
+    if (!fx->module)
         return false;
     fx->linker = fwe_linker_new(fx->engine);
     CHECK_EQ_INT(
@@ -70,8 +48,7 @@ static bool setup(fixture *fx, bool allow_missing, fwe_instance_config *cfg)
         FWE_OK);
     fwe_linker_allow_missing_imports(fx->linker, allow_missing);
     fwe_trap trap;
-    st = fwe_instantiate(fx->linker, fx->module, cfg, &fx->inst, &trap);
-    return st == FWE_OK;
+    return fwe_instantiate(fx->linker, fx->module, cfg, &fx->inst, &trap) == FWE_OK;
 }
 
 static void teardown(fixture *fx)
@@ -640,16 +617,12 @@ TEST(failed_instantiation_outlives_its_module)
 {
     /* an instance whose initialisation trapped after writing into an imported table is kept (its
      * functions sit in that table), and freed after the module with the engine */
-    size_t len;
-    uint8_t *bytes = harness_read_file("build/wat/oob_data_table.wasm", &len);
-    CHECK(bytes != NULL);
-    if (!bytes)
-        return;
     fwe_engine *e = fwe_engine_new();
-    fwe_module *m = NULL;
-    char err[256];
-    CHECK_EQ_INT(fwe_module_load(e, bytes, len, &m, err, sizeof err), FWE_OK);
-    free(bytes);
+    fwe_module *m = load_wat_module(e, "build/wat/oob_data_table.wasm");
+    if (!m) {
+        fwe_engine_free(e);
+        return;
+    }
     fwe_table *table = fwe_table_new(e, FWE_FUNCREF, 1, 1);
     fwe_linker *l = fwe_linker_new(e);
     fwe_extern ext = {.kind = FWE_EXTERN_TABLE, .of.table = table};
@@ -671,16 +644,12 @@ TEST(failed_instantiation_without_escape_is_freed_at_once)
     /* issue 15: nothing outside can refer to a module that imports no table, funcref global or
      * funcref-taking function, so a trapping instantiation is not kept (it used to leak its memory
      * mapping on every request) */
-    size_t len;
-    uint8_t *bytes = harness_read_file("build/wat/oob_data.wasm", &len);
-    CHECK(bytes != NULL);
-    if (!bytes)
-        return;
     fwe_engine *e = fwe_engine_new();
-    fwe_module *m = NULL;
-    char err[256];
-    CHECK_EQ_INT(fwe_module_load(e, bytes, len, &m, err, sizeof err), FWE_OK);
-    free(bytes);
+    fwe_module *m = load_wat_module(e, "build/wat/oob_data.wasm");
+    if (!m) {
+        fwe_engine_free(e);
+        return;
+    }
     fwe_linker *l = fwe_linker_new(e);
     for (int i = 0; i < 100; i++) {
         fwe_instance *inst = NULL;

@@ -7,6 +7,7 @@
 #include "fwe.h"
 #include "harness.h"
 #include "native.h"
+#include "wat_module.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -69,17 +70,9 @@ static bool start_wasm(run *r, const char *path, fwe_tier_mode mode, tick_state 
 {
     memset(r, 0, sizeof *r);
     fwe_tier_set(mode);
-    size_t len;
-    uint8_t *bytes = harness_read_file(path, &len);
-    CHECK(bytes != NULL);
-    if (!bytes)
-        return false;
     r->engine = fwe_engine_new();
-    char err[256];
-    fwe_status st = fwe_module_load(r->engine, bytes, len, &r->module, err, sizeof err);
-    free(bytes);
-    CHECK_EQ_INT(st, FWE_OK);
-    if (st != FWE_OK)
+    r->module = load_wat_module(r->engine, path);
+    if (!r->module)
         return false;
     if (ts)
         *ts->module = r->module;
@@ -87,7 +80,7 @@ static bool start_wasm(run *r, const char *path, fwe_tier_mode mode, tick_state 
     static tick_state none;
     fwe_linker_define_host(r->linker, "env", "tick", "i:i", host_tick, ts ? ts : &none);
     fwe_trap trap;
-    st = fwe_instantiate(r->linker, r->module, NULL, &r->inst, &trap);
+    fwe_status st = fwe_instantiate(r->linker, r->module, NULL, &r->inst, &trap);
     CHECK_EQ_INT(st, FWE_OK);
     return st == FWE_OK;
 }

@@ -4,6 +4,7 @@
 #ifndef HC_GUEST_RUN_H
 #define HC_GUEST_RUN_H
 
+#include "fake_downstream.h"
 #include "fwe.h"
 #include "hostcalls/hc_ctx.h"
 #include "wasi/wasi.h"
@@ -134,17 +135,8 @@ static hc_env *hc_env_new(void)
     e->src.data = (const uint8_t *)hc_env_body;
     e->src.len = sizeof hc_env_body - 1;
     e->src.chunk = 5;
-    e->req.method = "POST";
-    e->req.url = "http://example.com/path?x=1";
-    e->req.http_version = 2;
-    e->req.headers = hc_env_headers;
-    e->req.nheaders = sizeof hc_env_headers / sizeof hc_env_headers[0];
-    struct sockaddr_in *cin = (struct sockaddr_in *)&e->req.client_addr;
-    cin->sin_family = AF_INET;
-    inet_pton(AF_INET, "192.0.2.1", &cin->sin_addr);
-    struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&e->req.server_addr;
-    sin6->sin6_family = AF_INET6;
-    inet_pton(AF_INET6, "::1", &sin6->sin6_addr);
+    fake_downstream_init(&e->req, hc_env_headers, sizeof hc_env_headers / sizeof hc_env_headers[0],
+                         "::1");
     e->req.body_read = fake_read;
     e->req.body_src = &e->src;
     e->req.body_length = (int64_t)e->src.len;
@@ -255,6 +247,29 @@ static bool guest_exited(const guest_result *r, int code)
     if (r->status == FWE_OK)
         return code == 0;
     return r->status == FWE_ERR_TRAP && r->trap.kind == FWE_TRAP_EXIT && r->trap.exit_code == code;
+}
+
+/* Runs test guest `name` with `arg` over `edge` (NULL: no edge data) in a fresh environment and
+ * checks it ran to its end with at least `min_checks` checks and no failed one (printing its
+ * output when one failed); the result stays in *r. For the edge-data guests (ACL, dictionary,
+ * geo, device detection). Needs harness.h. */
+HARNESS_UNUSED static void run_guest_checked(const char *name, const char *arg,
+                                             const struct cfg_edge *edge, int min_checks,
+                                             guest_result *r)
+{
+    hc_env *e = hc_env_new();
+    if (!e)
+        return;
+    e->settings.edge = edge;
+    if (hc_env_ctx(e)) {
+        CHECK(run_guest(name, arg, e->ctx, r));
+        if (r->fails != 0)
+            fprintf(stderr, "%s", r->out);
+        CHECK(guest_exited(r, 0));
+        CHECK(r->checks >= min_checks);
+        CHECK_EQ_INT(r->fails, 0);
+    }
+    hc_env_free(e);
 }
 
 #endif

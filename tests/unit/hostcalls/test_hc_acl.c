@@ -11,19 +11,7 @@ static guest_result res;
 
 static void run(const cfg_edge *edge, const char *arg, int min_checks)
 {
-    hc_env *e = hc_env_new();
-    if (!e)
-        return;
-    e->settings.edge = edge;
-    if (hc_env_ctx(e)) {
-        CHECK(run_guest("hc_acl", arg, e->ctx, &res));
-        if (res.fails != 0)
-            fprintf(stderr, "%s", res.out);
-        CHECK(guest_exited(&res, 0));
-        CHECK(res.checks >= min_checks);
-        CHECK_EQ_INT(res.fails, 0);
-    }
-    hc_env_free(e);
+    run_guest_checked("hc_acl", arg, edge, min_checks, &res);
 }
 
 TEST(guest)

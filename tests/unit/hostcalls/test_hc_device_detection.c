@@ -11,21 +11,7 @@ static guest_result res;
 
 static void run_mode(const char *mode, const cfg_edge *edge)
 {
-    hc_env *e = hc_env_new();
-    if (!e)
-        return;
-    e->settings.edge = edge;
-    if (!hc_env_ctx(e)) {
-        hc_env_free(e);
-        return;
-    }
-    CHECK(run_guest("hc_device_detection", mode, e->ctx, &res));
-    if (res.fails != 0)
-        fprintf(stderr, "%s", res.out);
-    CHECK(guest_exited(&res, 0));
-    CHECK(res.checks >= 8);
-    CHECK_EQ_INT(res.fails, 0);
-    hc_env_free(e);
+    run_guest_checked("hc_device_detection", mode, edge, 8, &res);
 }
 
 TEST(guest_with_data)

@@ -11,21 +11,7 @@ static guest_result res;
 
 static void run(const cfg_edge *edge, const char *arg)
 {
-    hc_env *e = hc_env_new();
-    if (!e)
-        return;
-    e->settings.edge = edge;
-    if (!hc_env_ctx(e)) {
-        hc_env_free(e);
-        return;
-    }
-    CHECK(run_guest("hc_dictionary", arg, e->ctx, &res));
-    if (res.fails != 0)
-        fprintf(stderr, "%s", res.out);
-    CHECK(guest_exited(&res, 0));
-    CHECK(res.checks >= (arg[0] ? 3 : 50));
-    CHECK_EQ_INT(res.fails, 0);
-    hc_env_free(e);
+    run_guest_checked("hc_dictionary", arg, edge, arg[0] ? 3 : 50, &res);
 }
 
 /* {"long": 8000 x, "kkk...k" (256): "maxkey", ...} */

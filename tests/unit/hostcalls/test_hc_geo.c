@@ -18,21 +18,7 @@ static const char table_json[] =
 /* Runs the hc_geo guest in `mode` against `edge` (NULL: no edge data). */
 static void run_mode(const char *mode, const cfg_edge *edge)
 {
-    hc_env *e = hc_env_new();
-    if (!e)
-        return;
-    e->settings.edge = edge;
-    if (!hc_env_ctx(e)) {
-        hc_env_free(e);
-        return;
-    }
-    CHECK(run_guest("hc_geo", mode, e->ctx, &res));
-    if (res.fails != 0)
-        fprintf(stderr, "%s", res.out);
-    CHECK(guest_exited(&res, 0));
-    CHECK(res.checks > 15);
-    CHECK_EQ_INT(res.fails, 0);
-    hc_env_free(e);
+    run_guest_checked("hc_geo", mode, edge, 16, &res);
 }
 
 TEST(guest_table)

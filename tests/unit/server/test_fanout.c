@@ -782,6 +782,101 @@ TEST(running_pushpin)
     origin_stop(&grip);
 }
 
+/* A reload with a config takes its backends (issue 14): a WebSocket handoff to a backend the
+ * first config did not have reaches it afterwards. No Pushpin needed. */
+TEST(reload_replaces_the_backends)
+{
+    origin echo;
+    CHECK(origin_start(&echo, true));
+    setup su = {.echo = echo.port};
+    server *s = server_start_with(GUEST, hook, &su);
+    CHECK(s != NULL);
+    if (!s) {
+        origin_stop(&echo);
+        return;
+    }
+    static const char upgrade[] = "GET /ws-unknown HTTP/1.1\r\nHost: localhost\r\n"
+                                  "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                                  "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                                  "Sec-WebSocket-Version: 13\r\n\r\n";
+    hc_resp r = {0};
+    CHECK_EQ_INT(simple_on(s->port, upgrade, &r, false), 500);
+    CHECK_STR_CONTAINS((const char *)r.body, "unknown backend 'nosuchbackend'");
+    hc_resp_free(&r);
+    char spec[64], err[512] = "";
+    snprintf(spec, sizeof spec, "nosuchbackend=127.0.0.1:%u", (unsigned)echo.port);
+    CHECK_EQ_INT(fastlike_config_add_backend(s->cfg, spec, err, sizeof err), FASTLIKE_OK);
+    CHECK_EQ_INT(fastlike_reload(s->f, s->cfg, err, sizeof err), FASTLIKE_OK);
+    int fd = dial(s->port);
+    CHECK(fd >= 0);
+    char buf[4096];
+    size_t len = 0;
+    buf[0] = '\0';
+    CHECK(send_str(fd, upgrade, sizeof upgrade - 1));
+    CHECK(read_until(fd, buf, sizeof buf, &len, "\r\n\r\n"));
+    CHECK(strncmp(buf, "HTTP/1.1 101", 12) == 0);
+    close(fd);
+    CHECK(origin_saw(&echo, "GET /ws-unknown HTTP/1.1"));
+    server_stop(s);
+    origin_stop(&echo);
+}
+
+/* A reload that adds a backend rewrites our Pushpin's routes (issue 14): a Fanout handoff to a
+ * route Pushpin did not know (its own 502 "No route") reaches that backend through Pushpin once
+ * it has read the new routes file. */
+TEST(pushpin_routes_follow_a_reload)
+{
+    if (!have_pushpin()) {
+        printf("pushpin_routes_follow_a_reload: SKIPPED: pushpin is not installed\n");
+        return;
+    }
+    origin grip;
+    CHECK(origin_start(&grip, false));
+    setup su = {.pushpin = true, .proxy = free_port(), .publish = free_port(), .grip = grip.port};
+    server *s = server_start_with(GUEST, hook, &su);
+    CHECK(s != NULL);
+    if (!s) {
+        origin_stop(&grip);
+        return;
+    }
+    CHECK(log_has(&s->log, "Pushpin started for Fanout"));
+    static const char get[] = "GET /fanout-unknown HTTP/1.1\r\nHost: localhost\r\n\r\n";
+    hc_resp r = {0};
+    CHECK_EQ_INT(simple_on(s->port, get, &r, false), 502);
+    CHECK_STR_CONTAINS((const char *)r.body, "No route");
+    hc_resp_free(&r);
+    /* a reload with the same backends leaves the routes file alone */
+    char err[512] = "";
+    CHECK_EQ_INT(fastlike_reload(s->f, s->cfg, err, sizeof err), FASTLIKE_OK);
+    CHECK(!log_has(&s->log, "Pushpin routes rewritten"));
+    char spec[64];
+    snprintf(spec, sizeof spec, "nosuchroute=127.0.0.1:%u", (unsigned)grip.port);
+    CHECK_EQ_INT(fastlike_config_add_backend(s->cfg, spec, err, sizeof err), FASTLIKE_OK);
+    CHECK_EQ_INT(fastlike_reload(s->f, s->cfg, err, sizeof err), FASTLIKE_OK);
+    CHECK(log_has(&s->log, "fastlike: reload: Pushpin routes rewritten for the new backends"));
+    /* Pushpin notices the file by itself: ask until it routes the request (or the deadline) */
+    bool held = false;
+    uint64_t end = now_ms() + DEADLINE_MS;
+    while (!held && now_ms() < end) {
+        int fd = dial(s->port);
+        char buf[4096];
+        size_t len = 0;
+        buf[0] = '\0';
+        if (fd >= 0 && send_str(fd, get, sizeof get - 1) &&
+            read_until(fd, buf, sizeof buf, &len, "\r\n\r\n") &&
+            strncmp(buf, "HTTP/1.1 200", 12) == 0)
+            held = read_until(fd, buf, sizeof buf, &len, "held\n");
+        if (fd >= 0)
+            close(fd);
+        if (!held)
+            usleep(100 * 1000);
+    }
+    CHECK(held);
+    CHECK(origin_saw(&grip, "GET /fanout-unknown HTTP/1.1"));
+    server_stop(s);
+    origin_stop(&grip);
+}
+
 static char fastlike_bin[1024];
 
 static bool file_has(const char *path, const char *needle)
@@ -797,7 +892,8 @@ static bool file_has(const char *path, const char *needle)
 }
 
 /* The command line: fastly.toml's [local_server.pushpin] enable = true starts Pushpin (the flags
- * and toml reach the library), and SIGTERM stops it with the server. */
+ * and toml reach the library), a SIGHUP (-reload) after the toml gained a backend gives Pushpin
+ * its route, and SIGTERM stops Pushpin with the server. */
 TEST(binary_with_fastly_toml)
 {
     if (!have_pushpin()) {
@@ -829,7 +925,7 @@ TEST(binary_with_fastly_toml)
         dup2(fd, 2);
         dup2(fd, 1);
         execl(fastlike_bin, fastlike_bin, "-wasm", GUEST, "-C", toml, "-bind", bind, "-v", "1",
-              (char *)NULL);
+              "-reload", (char *)NULL);
         _exit(127);
     }
     CHECK(pid > 0);
@@ -855,6 +951,43 @@ TEST(binary_with_fastly_toml)
     CHECK(read_until(fd, buf, sizeof buf, &len, "held\n"));
     close(fd);
     CHECK(origin_saw(&grip, "GET /stream/bin HTTP/1.1"));
+    /* SIGHUP after fastly.toml gained a backend: Pushpin routes to it (issue 14) */
+    snprintf(text, sizeof text,
+             "manifest_version = 3\n"
+             "[local_server.backends.grip]\nurl = \"http://127.0.0.1:%u\"\n"
+             "[local_server.backends.nosuchroute]\nurl = \"http://127.0.0.1:%u\"\n"
+             "[local_server.pushpin]\nenable = true\nproxy_port = %u\npublish_port = %u\n",
+             (unsigned)grip.port, (unsigned)grip.port, (unsigned)proxy, (unsigned)publish);
+    f = fopen(toml, "w");
+    CHECK(f != NULL);
+    if (f) {
+        fputs(text, f);
+        fclose(f);
+    }
+    if (pid > 0)
+        kill(pid, SIGHUP);
+    end = now_ms() + DEADLINE_MS;
+    while (!file_has(log, "Pushpin routes rewritten") && now_ms() < end)
+        usleep(20000);
+    CHECK(file_has(log, "fastlike: reload: Pushpin routes rewritten for the new backends"));
+    bool held = false;
+    end = now_ms() + DEADLINE_MS;
+    while (!held && now_ms() < end) {
+        static const char get2[] = "GET /fanout-unknown HTTP/1.1\r\nHost: localhost\r\n\r\n";
+        fd = dial(http);
+        len = 0;
+        buf[0] = '\0';
+        if (fd >= 0 && send_str(fd, get2, sizeof get2 - 1) &&
+            read_until(fd, buf, sizeof buf, &len, "\r\n\r\n") &&
+            strncmp(buf, "HTTP/1.1 200", 12) == 0)
+            held = read_until(fd, buf, sizeof buf, &len, "held\n");
+        if (fd >= 0)
+            close(fd);
+        if (!held)
+            usleep(100 * 1000);
+    }
+    CHECK(held);
+    CHECK(origin_saw(&grip, "GET /fanout-unknown HTTP/1.1"));
     if (pid > 0) {
         kill(pid, SIGTERM);
         int status = 0;
@@ -887,5 +1020,7 @@ int main(int argc, char **argv)
     RUN(pushpin_missing);
     RUN(running_pushpin);
     RUN(binary_with_fastly_toml);
+    RUN(reload_replaces_the_backends);
+    RUN(pushpin_routes_follow_a_reload);
     return harness_finish(argv[0]);
 }

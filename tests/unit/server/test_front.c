@@ -176,6 +176,43 @@ TEST(trailers_left_out_without_te_trailers)
     check_trailers("/trailers-buffered", false, false);
 }
 
+/* The head of the answer to GET `path` (with or without `TE: trailers`), NUL-terminated after
+ * its last field line. */
+static void trailers_head(const char *path, bool te, char *head, size_t cap)
+{
+    hc_conn c;
+    head[0] = '\0';
+    CHECK_EQ_INT(hc_connect(&c, srv->port), 0);
+    char req[256];
+    snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: x\r\n%sConnection: close\r\n\r\n", path,
+             te ? "TE: trailers\r\n" : "");
+    CHECK_EQ_INT(hc_sends(&c, req), 0);
+    read_all(&c, head, cap);
+    char *end = strstr(head, "\r\n\r\n");
+    CHECK(end != NULL);
+    if (end)
+        end[2] = '\0';
+    hc_close(&c);
+}
+
+TEST(trailer_field_announces_the_trailers)
+{
+    /* issue 14: the Trailer field used to be dropped from every head */
+    char head[8192];
+    /* a streaming guest's own announcement goes out as it set it */
+    trailers_head("/trailers", true, head, sizeof head);
+    CHECK_STR_CONTAINS(head, "\r\ntrailer: x-checksum\r\n");
+    /* a buffered body's trailer names are known when the head goes out: announced by name */
+    trailers_head("/trailers-buffered", true, head, sizeof head);
+    CHECK(strcasestr(head, "\r\ntrailer: x-checksum, server-timing\r\n") != NULL);
+    /* without `TE: trailers` no trailers follow, so none are announced */
+    trailers_head("/trailers", false, head, sizeof head);
+    CHECK(strcasestr(head, "\r\ntrailer:") == NULL);
+    trailers_head("/trailers-buffered", false, head, sizeof head);
+    CHECK(strcasestr(head, "\r\ntrailer:") == NULL);
+    CHECK_STR_CONTAINS(head, "Transfer-Encoding: chunked\r\n");
+}
+
 TEST(trailers_and_keep_alive)
 {
     /* a response with trailers, then another on the same connection: framing stays right */
@@ -427,6 +464,7 @@ int main(int argc, char **argv)
     RUN(trailers_after_the_last_chunk);
     RUN(trailers_left_out_without_te_trailers);
     RUN(trailers_and_keep_alive);
+    RUN(trailer_field_announces_the_trailers);
     RUN(head_keeps_the_declared_length);
     RUN(shield_two_servers);
     RUN(shield_config_api_errors);

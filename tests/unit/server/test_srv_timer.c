@@ -3,6 +3,7 @@
  * when the new deadline may come before its next wake-up), and a disarmed entry never fires. */
 #include "server/srv_timer.h"
 
+#include "engine/wat_module.h"
 #include "harness.h"
 
 #include <pthread.h>
@@ -20,17 +21,9 @@ typedef struct fixture {
 static bool setup(fixture *fx)
 {
     memset(fx, 0, sizeof *fx);
-    size_t len;
-    uint8_t *bytes = harness_read_file("build/wat/start_spin.wasm", &len);
-    CHECK(bytes != NULL);
-    if (!bytes)
-        return false;
     fx->engine = fwe_engine_new();
-    char err[256];
-    fwe_status st = fwe_module_load(fx->engine, bytes, len, &fx->module, err, sizeof err);
-    free(bytes);
-    CHECK_EQ_INT(st, FWE_OK);
-    if (st != FWE_OK)
+    fx->module = load_wat_module(fx->engine, "build/wat/start_spin.wasm");
+    if (!fx->module)
         return false;
     fx->linker = fwe_linker_new(fx->engine);
     fwe_instance_config cfg = {.defer_start = true};
