@@ -439,6 +439,17 @@ static void keep_handle(const fwe_module *m, void *h)
     pthread_mutex_unlock(&g_lock);
 }
 
+/* Whether an earlier unit of the batch still to compile has the same generated C as u[i]: then
+ * they share one symbol (named by that hash), which must be defined only once in the file or the
+ * whole batch fails to compile (found by fuzz_tier: two functions with identical bodies). */
+static bool same_as_earlier(const unit *u, uint32_t i)
+{
+    for (uint32_t j = 0; j < i; j++)
+        if (!u[j].fn && !strcmp(u[j].fh, u[i].fh))
+            return true;
+    return false;
+}
+
 /* Compiles the units without a cached object into one shared object; returns its handle. */
 static void *compile_units(const char *dir, unit *u, uint32_t n)
 {
@@ -446,7 +457,7 @@ static void *compile_units(const char *dir, unit *u, uint32_t n)
     fwe_native_prelude(&src);
     hash128 bh = {0, 0};
     for (uint32_t i = 0; i < n; i++) {
-        if (u[i].fn)
+        if (u[i].fn || same_as_earlier(u, i))
             continue;
         fwe_text_add(&src, "#define FWE_NF %s\n", u[i].sym);
         fwe_text_add(&src, "%s", u[i].text.p);

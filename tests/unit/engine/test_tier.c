@@ -281,6 +281,43 @@ TEST(tier_switch_while_frames_are_live)
     stop(&r);
 }
 
+/* Two functions with the same body generate the same C, hence the same symbol: one batch must
+ * define it once (fuzz_tier found a batch that failed to compile and stayed interpreted). */
+TEST(identical_functions_compile_in_one_batch)
+{
+    static const uint8_t wasm[] = {0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x05, 0x01,
+                                   0x60, 0x00, 0x01, 0x7f, 0x03, 0x04, 0x03, 0x00, 0x00, 0x00, 0x07,
+                                   0x0d, 0x03, 0x01, 0x61, 0x00, 0x00, 0x01, 0x62, 0x00, 0x01, 0x01,
+                                   0x63, 0x00, 0x02, 0x0a, 0x10, 0x03, 0x04, 0x00, 0x41, 0x2a, 0x0b,
+                                   0x04, 0x00, 0x41, 0x2a, 0x0b, 0x04, 0x00, 0x41, 0x07, 0x0b};
+    fwe_tier_set(FWE_TIER_NATIVE);
+    run r;
+    memset(&r, 0, sizeof r);
+    r.engine = fwe_engine_new();
+    char err[256];
+    CHECK_EQ_INT(fwe_module_load(r.engine, wasm, sizeof wasm, &r.module, err, sizeof err), FWE_OK);
+    if (!r.module) {
+        fwe_engine_free(r.engine);
+        return;
+    }
+    r.linker = fwe_linker_new(r.engine);
+    fwe_trap trap;
+    CHECK_EQ_INT(fwe_instantiate(r.linker, r.module, NULL, &r.inst, &trap), FWE_OK);
+    static const char *const names[] = {"a", "b", "c"};
+    static const uint32_t want[] = {42, 42, 7};
+    for (int i = 0; i < 3 && r.inst; i++) {
+        fwe_val res;
+        CHECK_EQ_INT(call1(&r, names[i], NULL, 0, &res, &trap), FWE_OK);
+        CHECK_EQ_INT(res.of.i32, want[i]);
+    }
+    CHECK_EQ_INT(fwe_module_native_count(r.module), 3);
+    if (r.inst)
+        fwe_instance_free(r.inst);
+    fwe_linker_free(r.linker);
+    fwe_module_free(r.module);
+    fwe_engine_free(r.engine);
+}
+
 static uint32_t for_each_file(const char *dir, const char *suffix,
                               void (*fn)(const char *path, void *arg), void *arg)
 {
@@ -490,6 +527,7 @@ int main(int argc, char **argv)
     RUN(traps_match_between_tiers);
     RUN(deadline_interrupts_a_native_loop);
     RUN(tier_switch_while_frames_are_live);
+    RUN(identical_functions_compile_in_one_batch);
     RUN(corrupt_cache_entries_are_ignored);
     RUN(missing_compiler_leaves_the_interpreter_serving);
     RUN(concurrent_cache_writers);
