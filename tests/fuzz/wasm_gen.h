@@ -81,6 +81,8 @@ enum { T_I32, T_I64, T_F32, T_F64, T_V128 };
 #define MAX_FUNCS 16
 #define RICH_MAX_FUNCS 32
 #define NPARAMS 3 /* rich: every function takes (i32, i64, f64) */
+#define RICH_HEADER 128
+#define RICH_CHUNK 256
 
 typedef struct gen {
     src *s;
@@ -910,21 +912,32 @@ typedef struct gen_module {
 /* Builds a module from the input. */
 static void generate(const uint8_t *data, size_t size, bool rich, gen_module *out)
 {
-    src s = {data, data + size};
+    /* base: one stream; rich: a header of RICH_HEADER bytes (function count and types, globals,
+     * data, arguments) and a slice of RICH_CHUNK bytes per function, so that a mutation of the
+     * input changes one function only and the others are found in the code cache */
+    src all = {data, data + size};
+    src hdr = {data, data + (size < RICH_HEADER ? size : RICH_HEADER)};
+    src *hs = rich ? &hdr : &all;
     buf m = {0}, sec = {0}, body = {0}, code = {0};
-    int n = 1 + rd8(&s) % (rich ? RICH_MAX_FUNCS : MAX_FUNCS), ftype[RICH_MAX_FUNCS];
+    int n = 1 + rd8(hs) % (rich ? RICH_MAX_FUNCS : MAX_FUNCS), ftype[RICH_MAX_FUNCS];
     for (int i = 0; i < n; i++)
-        ftype[i] = rd8(&s) & 1;
+        ftype[i] = rd8(hs) & 1;
     /* the bodies first (they read most of the input), the sections in their order after */
     uleb(&code, (uint64_t)n);
-    gen g = {.s = &s, .b = &body, .rich = rich, .ntotal = n, .counter = rich ? 7 : 6};
+    gen g = {.s = &all, .b = &body, .rich = rich, .ntotal = n, .counter = rich ? 7 : 6};
     for (int i = 0; i < n; i++) {
         g.nfuncs = i;
+        src chunk = {data + size, data + size};
+        size_t at = RICH_HEADER + (size_t)i * RICH_CHUNK;
+        if (rich && at < size)
+            chunk = (src){data + at, data + (size - at < RICH_CHUNK ? size : at + RICH_CHUNK)};
+        if (rich)
+            g.s = &chunk;
         g.ftype[i] = ftype[i];
         g.budget = 120;
         g.in_loop = false;
         g.called = false;
-        g.plain = rich && rd8(&s) < 160;
+        g.plain = rich && rd8(g.s) < 160;
         if (rich) /* locals: i32, i64, f32, f64, i32 (loop counter), v128 */
             put(&body, "\x06\x01\x7f\x01\x7e\x01\x7d\x01\x7c\x01\x7f\x01\x7b", 13);
         else /* locals: 2 i32, 2 i64, 1 f32, 1 f64, 1 i32 (loop counter) */
@@ -958,20 +971,20 @@ static void generate(const uint8_t *data, size_t size, bool rich, gen_module *ou
     section(&m, 5, &sec);
     /* globals: mutable i32 and i64; rich: mutable f32 and f64, an immutable i32 */
     put(&sec, rich ? "\x05\x7f\x01\x41" : "\x02\x7f\x01\x41", 4);
-    sleb(&sec, (int32_t)rd32(&s));
+    sleb(&sec, (int32_t)rd32(hs));
     put(&sec, "\x0b\x7e\x01\x42", 4);
-    uint64_t hi = rd32(&s);
-    sleb(&sec, (int64_t)(hi << 32 | rd32(&s)));
+    uint64_t hi = rd32(hs);
+    sleb(&sec, (int64_t)(hi << 32 | rd32(hs)));
     byte(&sec, 0x0b);
     if (rich) {
-        uint32_t f = rd32(&s);
-        uint64_t d = (uint64_t)rd32(&s) << 32 | rd32(&s);
+        uint32_t f = rd32(hs);
+        uint64_t d = (uint64_t)rd32(hs) << 32 | rd32(hs);
         put(&sec, "\x7d\x01\x43", 3);
         put(&sec, &f, 4);
         put(&sec, "\x0b\x7c\x01\x44", 4);
         put(&sec, &d, 8);
         put(&sec, "\x0b\x7f\x00\x41", 4);
-        sleb(&sec, (int32_t)rd32(&s));
+        sleb(&sec, (int32_t)rd32(hs));
         byte(&sec, 0x0b);
     }
     section(&m, 6, &sec);
@@ -1004,16 +1017,16 @@ static void generate(const uint8_t *data, size_t size, bool rich, gen_module *ou
     /* one data segment at 0 with 16 input bytes */
     uint8_t init[16];
     for (int i = 0; i < 16; i++)
-        init[i] = rd8(&s);
+        init[i] = rd8(hs);
     put(&sec, "\x01\x00\x41\x00\x0b\x10", 6);
     put(&sec, init, 16);
     section(&m, 11, &sec);
     memset(out->args, 0, sizeof out->args);
     if (rich) /* argument sets 1 and 2 from the input (set 0 stays zero) */
         for (int i = 1; i < GEN_ARGSETS; i++) {
-            out->args[i].i32 = rd32(&s);
-            out->args[i].i64 = (uint64_t)rd32(&s) << 32 | rd32(&s);
-            out->args[i].f64_bits = (uint64_t)rd32(&s) << 32 | rd32(&s);
+            out->args[i].i32 = rd32(hs);
+            out->args[i].i64 = (uint64_t)rd32(hs) << 32 | rd32(hs);
+            out->args[i].f64_bits = (uint64_t)rd32(hs) << 32 | rd32(hs);
         }
     free(sec.p);
     free(body.p);
