@@ -2,7 +2,9 @@
  * rich variant of wasm_gen.h (up to 32 functions of (i32, i64, f64) over all value types, memory,
  * globals, blocks, br_table, calls, call_indirect, traps, bulk memory, table and SIMD
  * instructions); the module runs once interpreted (FWE_TIER_INTERP) and once with every function
- * forced native (FWE_TIER_NATIVE compiles the whole module with `cc` on its first call). Every
+ * forced native (FWE_TIER_NATIVE compiles the whole module with `cc` on its first call), then
+ * once more in auto mode with every function hot at once (background compiles, from the cache
+ * mostly, land while the calls run: mixed tiers, on-stack replacement in long loops). Every
  * export is called with three argument sets in the same order in both; the results, the traps
  * (kind, message, backtrace with wasm offsets), the memory and the globals after each call must be
  * identical, bit for bit (both tiers run the same helpers, so even NaN bits must agree). A
@@ -183,6 +185,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
             setenv("FWE_CODE_CACHE", dir, 1);
         }
     }
+    setenv("FWE_TIER_HOT", "1", 1); /* auto mode: every function is hot on its first call */
     engine = fwe_engine_new();
     CHECK(engine != NULL);
     if (!fwe_tier_compiler_available()) {
@@ -203,6 +206,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint32_t accepted_i, accepted;
     run(&gm, FWE_TIER_INTERP, &oi, &mi, &li, &accepted_i);
     uint32_t native = run(&gm, FWE_TIER_NATIVE, &on, &mn, &ln, &accepted);
+    /* auto mode, every function hot on its first call: compiled (from the cache, mostly) in the
+     * background while the calls go on, so interpreted and native frames mix, and frames in long
+     * loops move to native code at a loop header; when that happens depends on timing */
+    obs oa = {0};
+    uint8_t *ma;
+    size_t la;
+    uint32_t accepted_a;
+    run(&gm, FWE_TIER_AUTO, &oa, &ma, &la, &accepted_a);
     stat_inputs++;
     stat_funcs += (uint64_t)gm.nfuncs;
     stat_native += native;
@@ -212,10 +223,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fprintf(stderr, "--- native (%u of %d functions)\n%s--- interpreter\n%s", native, gm.nfuncs,
                 on.p ? on.p : "", oi.p ? oi.p : "");
     bool same = oi.len == on.len && (!oi.len || !memcmp(oi.p, on.p, oi.len));
+    bool same_auto = oi.len == oa.len && (!oi.len || !memcmp(oi.p, oa.p, oi.len));
     /* every function the code generator accepts must compile (the first call compiles them
      * all; instantiation never fails here, so there always is a first call) */
     bool compiled = native == accepted;
-    if (!same || !compiled) {
+    if (!same || !compiled || !same_auto) {
         const char *path = fuzz_write("tier.wasm", gm.wasm, gm.len);
         if (!compiled)
             fprintf(stderr,
@@ -234,9 +246,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                     break;
                 }
         }
+        if (same && !same_auto)
+            fprintf(stderr,
+                    "fuzz_tier: the auto-mode run (tiers switching while it runs, timing "
+                    "dependent) differs\n--- auto\n%s--- interpreter\n%s",
+                    oa.p ? oa.p : "", oi.p ? oi.p : "");
         fprintf(stderr, "fuzz_tier: module kept as %s\n", path ? path : "(not written)");
         abort();
     }
+    free(oa.p);
+    free(ma);
     free(oi.p);
     free(on.p);
     free(mi);

@@ -351,7 +351,10 @@ static void statement(gen *g, int depth)
             uleb(g->b, (uint64_t)local_of(g, t, rd8(g->s)));
         }
     } else { /* counter = 0; loop { stmt; counter += 1; br_if counter < N } */
-        uint32_t n = 1 + rd8(g->s) % 16;
+        uint8_t nb = rd8(g->s);
+        uint32_t n = 1 + nb % 16;
+        if (g->rich && nb >= 240) /* long enough for the tier's on-stack replacement (256) */
+            n = 200u + (nb - 240u) * 10u;
         /* rich, odd k: block { loop { ...; br_table [1] 0 (counter < N) } } */
         bool table = g->rich && (k & 1);
         byte(g->b, 0x41);
