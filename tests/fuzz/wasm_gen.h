@@ -94,8 +94,9 @@ typedef struct gen {
     int ftype[RICH_MAX_FUNCS];
     int counter; /* local index of the loop counter (i32) */
     bool in_loop;
-    bool called; /* one call per function at most, so the work stays linear in the calls */
-    bool plain;  /* rich: no SIMD or table instructions here (what the native tier compiles) */
+    bool long_loop; /* in a loop of thousands of turns: no bulk memory statements */
+    bool called;    /* one call per function at most, so the work stays linear in the calls */
+    bool plain;     /* rich: no SIMD or table instructions here (what the native tier compiles) */
 } gen;
 
 /* locals of each type (two choices each).
@@ -328,7 +329,7 @@ static void rich_statement(gen *g, int depth)
 static void statement(gen *g, int depth)
 {
     uint8_t k = rd8(g->s);
-    if (g->rich && k >= 200 && k < 220) {
+    if (g->rich && k >= 200 && k < 220 && !g->long_loop) {
         rich_statement(g, depth);
     } else if (k < 140) { /* integer store */
         static const struct {
@@ -353,8 +354,8 @@ static void statement(gen *g, int depth)
     } else { /* counter = 0; loop { stmt; counter += 1; br_if counter < N } */
         uint8_t nb = rd8(g->s);
         uint32_t n = 1 + nb % 16;
-        if (g->rich && nb >= 240) /* long enough for the tier's on-stack replacement (256) */
-            n = 200u + (nb - 240u) * 10u;
+        if (g->rich && nb >= 240) /* long enough for on-stack replacement (every 256 turns) */
+            n = nb < 250 ? 200u + (nb - 240u) * 10u : 4096u * (nb - 249u);
         /* rich, odd k: block { loop { ...; br_table [1] 0 (counter < N) } } */
         bool table = g->rich && (k & 1);
         byte(g->b, 0x41);
@@ -368,8 +369,10 @@ static void statement(gen *g, int depth)
         byte(g->b, 0x03);
         byte(g->b, 0x40);
         g->in_loop = true;
+        g->long_loop = n > 1000;
         statement(g, depth - 1);
         g->in_loop = false;
+        g->long_loop = false;
         byte(g->b, 0x20);
         uleb(g->b, (uint64_t)g->counter);
         byte(g->b, 0x41);
@@ -720,6 +723,10 @@ static void expr(gen *g, int t, int depth)
                 constant(g, t);
             return;
         }
+    }
+    if (t == T_I32 && g->rich && !g->plain && k < 100) { /* SIMD and tables more often */
+        rich_i32(g, c, depth);
+        return;
     }
     switch (t) {
     case T_I32:
