@@ -444,7 +444,7 @@ static void mark_path(gen *g, int t)
 /* Rich forms valid for every type: blocks left by br_table or br_if, a rare unreachable. */
 static bool rich_shared(gen *g, int t, uint8_t c, int depth)
 {
-    switch (c % 3) {
+    switch (c % 4) {
     case 0: { /* block { block { v; sel; br_table ... } mark } */
         uint8_t n = rd8(g->s) % 5;
         byte(g->b, 0x02);
@@ -472,6 +472,27 @@ static bool rich_shared(gen *g, int t, uint8_t c, int depth)
         uleb(g->b, 0);
         mark_path(g, t);
         byte(g->b, 0x0b);
+        return true;
+    case 2: /* a multi-value block: i32; block [i32] -> [i32 i64] { i64; cond; br_if 0; mark }
+               then keep the i32 or the i64 (the other goes to a local, or is dropped) */
+        if (t > T_I64)
+            return false;
+        expr(g, T_I32, depth - 1);
+        byte(g->b, 0x02);
+        sleb(g->b, 2); /* type 2 */
+        expr(g, T_I64, depth - 1);
+        expr(g, T_I32, depth - 1);
+        byte(g->b, 0x0d);
+        uleb(g->b, 0);
+        mark_path(g, T_I64);
+        byte(g->b, 0x0b);
+        byte(g->b, 0x21); /* local.set of the i64 */
+        uleb(g->b, (uint64_t)local_of(g, T_I64, 1));
+        if (t == T_I64) {
+            byte(g->b, 0x1a); /* drop the i32 */
+            byte(g->b, 0x20);
+            uleb(g->b, (uint64_t)local_of(g, T_I64, 1));
+        }
         return true;
     default: /* if (cond == 0) unreachable else v (rarely: traps end the rest of the export) */
         if (rd8(g->s) >= 48)
@@ -959,8 +980,11 @@ static void generate(const uint8_t *data, size_t size, bool rich, gen_module *ou
         body.len = 0;
     }
     put(&m, "\0asm\1\0\0\0", 8);
-    if (rich) /* (i32, i64, f64) -> i32, (i32, i64, f64) -> i64 */
-        put(&sec, "\x02\x60\x03\x7f\x7e\x7c\x01\x7f\x60\x03\x7f\x7e\x7c\x01\x7e", 15);
+    if (rich) /* (i32, i64, f64) -> i32, (i32, i64, f64) -> i64, block type i32 -> (i32, i64) */
+        put(&sec,
+            "\x03\x60\x03\x7f\x7e\x7c\x01\x7f\x60\x03\x7f\x7e\x7c\x01\x7e\x60\x01\x7f\x02\x7f"
+            "\x7e",
+            21);
     else /* () -> i32, () -> i64 */
         put(&sec, "\x02\x60\x00\x01\x7f\x60\x00\x01\x7e", 9);
     section(&m, 1, &sec);
