@@ -5,13 +5,14 @@
  * forced native (FWE_TIER_NATIVE compiles the whole module with `cc` on its first call), then
  * once more in auto mode with every function hot at once (background compiles, from the cache
  * mostly, land while the calls run: mixed tiers, on-stack replacement in long loops). Every
- * export is called with three argument sets in the same order in both; the results, the traps
+ * export is called with three argument sets in the same order in each; the results, the traps
  * (kind, message, backtrace with wasm offsets), the memory and the globals after each call must be
  * identical, bit for bit (both tiers run the same helpers, so even NaN bits must agree). A
  * function the generator accepts but the compiler then refuses is a failure too. Compiling is
  * slow, so compiled code is kept in a code cache beside the binary (build/fuzzlib/fuzz/tier-code,
  * or $FWE_CODE_CACHE) for the whole run and the next ones: mutated inputs keep most of their
- * functions, and only the changed ones are compiled again. FUZZ_TIER_SHOW=1 prints both runs. */
+ * functions, and only the changed ones are compiled again. FUZZ_TIER_SHOW=1 prints the first two
+ * runs. */
 #include "fuzz_util.h"
 #include "fwe.h"
 #include "native.h" /* internal: which functions the code generator accepts */
