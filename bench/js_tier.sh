@@ -25,18 +25,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
-
-wait_port() {
-    i=0
-    while ! curl -s -o /dev/null "http://127.0.0.1:$1/"; do
-        i=$((i + 1))
-        [ $i -gt 600 ] && { echo "bench-js: nothing answers on port $1" >&2; exit 1; }
-        sleep 0.1
-    done
-}
+BENCH_NAME=bench-js
+. "$(dirname "$0")/lib.sh"
 
 # ms VALUE: wrk's 12.34us / 1.23ms / 1.23s as milliseconds
 ms() {

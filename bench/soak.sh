@@ -24,7 +24,8 @@ cleanup() {
     [ -n "$pid" ] && kill "$pid" 2>/dev/null || true
     rm -rf "$work"
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap 'exit 1' INT TERM
 
 BENCH_NAME=bench-soak
 . "$(dirname "$0")/lib.sh"

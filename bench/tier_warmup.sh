@@ -22,9 +22,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
+BENCH_NAME=bench-tier-warmup
+. "$(dirname "$0")/lib.sh"
 
 # serve CACHE_DIR WASM LOG [flags...]: starts the server (tier log on), waits for its port
 serve() {
