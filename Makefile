@@ -464,7 +464,7 @@ LDFLAGS += -fsanitize=thread
 endif
 TSAN_TESTS := server/test_http server/test_http_cases server/test_reload server/test_reuse \
 	server/test_shutdown \
-	backend/test_cache_readthrough hostcalls/test_hc_cache_store hostcalls/test_hc_kv \
+	engine/test_tier backend/test_cache_readthrough hostcalls/test_hc_cache_store hostcalls/test_hc_kv \
 	hostcalls/test_hc_erl
 .PHONY: test-tsan
 test-tsan: deps

@@ -81,6 +81,14 @@ static uint64_t now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* A function's tier state changes under g_lock: the hot path and prewarm read it there. */
+static void set_state(struct fwe_tier_mod *t, uint32_t def, uint8_t st)
+{
+    pthread_mutex_lock(&g_lock);
+    t->state[def] = st;
+    pthread_mutex_unlock(&g_lock);
+}
+
 static uint32_t env_u32(const char *name, uint32_t dflt, uint32_t max)
 {
     const char *env = getenv(name);
@@ -748,7 +756,7 @@ static void compile_defs(const fwe_module *m, const uint32_t *defs, uint32_t n, 
                 strict_refused(m, def, NULL,
                                "the generator refused it (malformed code or out of memory)");
             fwe_text_free(&x->text);
-            t->state[def] = ST_INTERP;
+            set_state(t, def, ST_INTERP);
             if (large)
                 res->too_large++;
             else if (code)
@@ -813,12 +821,12 @@ static void compile_defs(const fwe_module *m, const uint32_t *defs, uint32_t n, 
             u[i].fn = (fwe_nfn)(uintptr_t)dlsym(h[u[i].o1], u[i].sym);
         if (u[i].fn) {
             publish(m, &u[i]);
-            t->state[u[i].def] = ST_NATIVE;
+            set_state(t, u[i].def, ST_NATIVE);
             res->compiled += !u[i].cached;
         } else if (cache_only) {
             requeue_if_hot(m, u[i].def);
         } else {
-            t->state[u[i].def] = ST_INTERP;
+            set_state(t, u[i].def, ST_INTERP);
             strict_refused(m, u[i].def, NULL, "compiling or loading its C failed");
             res->failed++;
         }
