@@ -434,7 +434,7 @@ LDLIBS += -lyaml
 # `make spec-native`: the spec testsuite with every function the generator handles compiled to
 # native code before its first call (FWE_TIER=native); part of `make test`. A cold code cache
 # means one compiler run per module (const.wast alone has 700), hence the longer timeout.
-.PHONY: spec-native
+.PHONY: spec-native spec-quick
 # FWE_TIER_STRICT: a function left interpreted fails its file, unless the instruction responsible
 # is listed here (1 lists none: the generator handles every instruction).
 SPEC_NATIVE_ALLOW ?= 1
@@ -443,6 +443,10 @@ $(B)/tests/engine/test_native_gen_simd: build/wat/tier_simd.wasm
 spec-native: deps $(B)/spec-runner
 	@FWE_TIER=native FWE_TIER_STRICT="$(SPEC_NATIVE_ALLOW)" SPEC_TIMEOUT=$${SPEC_TIMEOUT:-1200} sh tests/spec/run.sh $(B)/spec-runner
 test-rel: spec-native
+# `make spec-quick`: the same with tcc (the tier's quick first compiler) compiling every function
+spec-quick: deps $(B)/spec-runner
+	@FWE_CC=tcc FWE_TIER=native FWE_TIER_STRICT="$(SPEC_NATIVE_ALLOW)" SPEC_TIMEOUT=$${SPEC_TIMEOUT:-1200} sh tests/spec/run.sh $(B)/spec-runner
+test-rel: spec-quick
 # ---- end tier block ----
 # ---- speed block (issue 12: src/engine/template.c reset, src/server/srv_timer.c,
 # tests/unit/server/test_srv_timer.c, tests/unit/util/test_util_id.c) ----

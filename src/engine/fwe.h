@@ -335,6 +335,8 @@ typedef struct fwe_tier_stats {
     uint64_t from_cache; /* published from the disk cache */
     uint64_t prewarmed;  /* of them, published from the hot profile before getting hot */
     uint64_t compiled;   /* published after compiling them in this process */
+    uint64_t quick;      /* published from the quick compiler (tcc), before cc's code */
+    uint64_t optimized;  /* quick code replaced by the C compiler's (optimize jobs) */
     uint64_t too_large;  /* left interpreted: more internal code words than FWE_TIER_MAX_WORDS */
     uint64_t refused;    /* left interpreted: an instruction the code generator does not handle */
     uint64_t failed;     /* left interpreted: the compiler or dlopen failed */
