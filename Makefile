@@ -395,18 +395,27 @@ $(B)/tests/server/test_front: $(B)/fastlike build/guests/srv_front.wasm build/gu
 # hc_imgopt_vips.c and the test that makes images see libvips's (glib's) headers; without libvips
 # (no vips.pc) that file builds as a stub: images pass through untouched with Fastly-IO-Error.
 # `private`: the test's flags do not leak into the library objects it depends on.
+# libvips is not linked into fastlike or libfastlike: hc_imgopt_vipslib.c dlopens it (its soname,
+# read here from the library compiled against) at the first transform; only the test that makes
+# images links it.
 VIPS_CFLAGS := $(shell pkg-config --cflags vips 2>/dev/null)
 VIPS_LIBS := $(shell pkg-config --libs vips 2>/dev/null)
+VIPS_SONAME := $(shell objdump -p "$$(pkg-config --variable=libdir vips 2>/dev/null)/libvips.so" 2>/dev/null | awk '/SONAME/ { print $$2 }')
 ifeq ($(strip $(VIPS_LIBS)),)
-$(B)/src/hostcalls/hc_imgopt_vips.o: CPPFLAGS += -DFASTLIKE_NO_VIPS
-$(B)/tests/hostcalls/test_hc_image_optimizer: private CPPFLAGS += -DFASTLIKE_NO_VIPS
+$(B)/src/hostcalls/hc_imgopt_vips.o $(B)/src/hostcalls/hc_imgopt_vipslib.o: CPPFLAGS += -DFASTLIKE_NO_VIPS
+$(B)/tests/hostcalls/test_hc_image_optimizer $(B)/tests/hostcalls/test_hc_imgopt_vipslib: private CPPFLAGS += -DFASTLIKE_NO_VIPS
 else
-$(B)/src/hostcalls/hc_imgopt_vips.o: CPPFLAGS += $(VIPS_CFLAGS)
+$(B)/src/hostcalls/hc_imgopt_vips.o $(B)/src/hostcalls/hc_imgopt_vipslib.o: CPPFLAGS += $(VIPS_CFLAGS)
+$(B)/src/hostcalls/hc_imgopt_vipslib.o: CPPFLAGS += $(if $(VIPS_SONAME),-DHC_VIPSLIB_SONAME='"$(VIPS_SONAME)"')
 $(B)/tests/hostcalls/test_hc_image_optimizer: private CPPFLAGS += $(VIPS_CFLAGS)
-LDLIBS += $(VIPS_LIBS)
+$(B)/tests/hostcalls/test_hc_image_optimizer: private LDLIBS += $(VIPS_LIBS)
 endif
 $(B)/tests/hostcalls/test_hc_image_optimizer: build/guests/js/imgopt_sdk.wasm tests/unit/server/http_client.h tests/unit/server/test_server.h
 $(B)/tests/hostcalls/test_hc_image_optimizer: private CPPFLAGS += -Itests/unit/server
+# test_hc_imgopt_vipslib does not link libvips: it checks libvips is loaded only at first use, in
+# process and in the fastlike binary (serving the JS guest), and the load-failure path.
+$(B)/tests/hostcalls/test_hc_imgopt_vipslib: $(B)/fastlike build/guests/js/imgopt_sdk.wasm tests/unit/server/http_client.h tests/unit/server/test_server.h tests/unit/server/fastlike_proc.h tests/unit/config/tmp_files.h
+$(B)/tests/hostcalls/test_hc_imgopt_vipslib: private CPPFLAGS += -Itests/unit/server
 # ---- end imgopt block ----
 # ---- fanout block (Fanout / WebSocket handoffs: src/hostcalls/hc_fanout.*, src/server/srv_fanout.*,
 # srv_relay.*, src/config/cfg_pushpin.*, tests/guests/c/hc_fanout.c, tests/guests/js/fanout_js.js,
