@@ -325,8 +325,16 @@ bool fwe_tier_parse(const char *name, fwe_tier_mode *out); /* "interp", "auto", 
 bool fwe_tier_compiler_available(void);
 /* Waits until the background compiler has nothing queued or running (tests, benchmarks). */
 void fwe_tier_wait_idle(void);
+/* For a one-shot run about to free `m` (`fastlike run`): waits, at most FWE_TIER_SETTLE_MS
+ * (default 10000), until the tier has compiled what `m` queued, with the C compiler (whose code
+ * the disk cache keeps for the next run); returns whether nothing is left. What is left then is
+ * dropped with the module. */
+bool fwe_tier_settle(const fwe_module *m);
 /* Defined functions of `module` that run native code now. */
 uint32_t fwe_module_native_count(const fwe_module *module);
+/* How many frames left quick-compiler code for newer code of their function at a loop header
+ * (approximate: counted without atomics; tests). */
+uint32_t fwe_module_tier_ups(const fwe_module *module);
 bool fwe_module_func_is_native(const fwe_module *module, uint32_t func_index);
 /* With FWE_TIER_STRICT set (a list of instruction names allowed to keep a function interpreted,
  * or 1 for none), every function that stays interpreted is named on stderr; this returns how

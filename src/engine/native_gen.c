@@ -118,7 +118,15 @@ static const char prelude_helpers[] =
     "#else\n#define SP_() ((const char*)__builtin_frame_address(0))\n#endif\n"
     "#define TRAP(k,w) return cx->trap(cx,(k),self->words+(w))\n"
     "#define CHK(ea,n,w) do{if((ea)+(n)>ms)TRAP(5,w);}while(0)\n"
-    "#define BACK(w) do{if(__atomic_load_n(intr_,__ATOMIC_RELAXED))TRAP(11,w);}while(0)\n";
+    "#define BACK(w) do{if(__atomic_load_n(intr_,__ATOMIC_RELAXED))TRAP(11,w);}while(0)\n"
+    /* UP(t), at a backward branch to loop header t: quick code (tcc) whose function got newer code
+     * (gcc's, from an optimize job) hands its frame over there, as the interpreter does (every
+     * slot to fp, then the new code's OSR entry in the same frame record) */
+    "#ifdef __TINYC__\n"
+    "#define UP(t) do{fwe_nfn n_=__atomic_load_n(&self->fn,0);if(n_!=FWE_NF){FWE_SPILL;"
+    "((fwe_ndef*)self)->tier_ups++;*cx->depth=d_-1;return "
+    "n_(cx,ni,fp,f_->ret_pc,self,(t)+1);}}while(0)\n"
+    "#else\n#define UP(t)\n#endif\n";
 
 void fwe_native_prelude(fwe_text *out)
 {
@@ -324,7 +332,7 @@ static const fwe_functype *type_by_id(const fwe_module *m, uint32_t id)
 static void emit_jump(gen *g, uint32_t at, uint32_t to)
 {
     if (to <= at)
-        OUT("{BACK(%u);goto L%u;}", at, to);
+        OUT("{BACK(%u);UP(%u);goto L%u;}", at, to, to);
     else
         OUT("goto L%u;", to);
 }
@@ -1242,8 +1250,13 @@ bool fwe_native_gen(const fwe_module *m, uint32_t def, const fwe_code *code, fwe
     fwe_text_add(out, "return cx->trap(cx,12,f_->ret_pc);}\n");
     for (uint32_t s = 0; s < code->param_slots; s++)
         fwe_text_add(out, regargs ? "v%u=a%u;" : "v%u=fp[%u];", s, s);
+    fwe_text_add(out, "\n#define FWE_SPILL ");
+    for (uint32_t s = 0; any_osr && s < fs; s++)
+        if (!is_literal(code, s))
+            fwe_text_add(out, "fp[%u]=v%u;", s, s);
     fwe_text_add(out, "\n");
     fwe_text_add(out, "%s", body.p);
+    fwe_text_add(out, "\n#undef FWE_SPILL\n");
     out->needs_simd |= body.needs_simd; /* the SIMD hook marks the text it writes to */
     fwe_text_free(&body);
 done:

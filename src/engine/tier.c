@@ -1467,11 +1467,61 @@ void fwe_tier_wait_idle(void)
     pthread_mutex_unlock(&g_lock);
 }
 
+/* Whether a job of m is queued or running (g_lock held): hot functions queued at the end of a run
+ * are compiled too, so that the next run finds them. */
+static bool work_pending(const fwe_module *m)
+{
+    for (uint32_t i = 0; i < g_nqueue; i++)
+        if (g_queue[i].m == m)
+            return true;
+    for (uint32_t i = 0; i < g_nworkers; i++)
+        if (g_w[i].current == m)
+            return true;
+    return false;
+}
+
+bool fwe_tier_settle(const fwe_module *m)
+{
+    if (!m || !m->tier)
+        return true;
+    const char *env = getenv("FWE_TIER_SETTLE_MS"); /* 0: do not wait */
+    long v = env && *env ? strtol(env, NULL, 10) : 10000;
+    uint32_t max_ms = v < 0 ? 10000u : v > 3600000 ? 3600000u : (uint32_t)v;
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += max_ms / 1000;
+    until.tv_nsec += (long)(max_ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&g_lock);
+    uint64_t t0 = now_ns();
+    bool waited = false, left;
+    while ((left = work_pending(m)) &&
+           pthread_cond_timedwait(&g_idle, &g_lock, &until) != ETIMEDOUT)
+        waited = true;
+    left = work_pending(m);
+    if (tier_log() && (waited || left))
+        fprintf(stderr, "fastlike: tier: waited %.3f s at exit for the C compiler%s\n",
+                (double)(now_ns() - t0) / 1e9, left ? "; the rest is dropped" : "");
+    pthread_mutex_unlock(&g_lock);
+    return !left;
+}
+
 uint32_t fwe_module_native_count(const fwe_module *m)
 {
     uint32_t n = 0;
     for (uint32_t i = 0; m->ndefs && i < m->nfuncs - m->nfunc_imports; i++)
         n += fwe_native_fn(m, i) != NULL;
+    return n;
+}
+
+uint32_t fwe_module_tier_ups(const fwe_module *m)
+{
+    uint32_t n = 0;
+    for (uint32_t i = 0; m->ndefs && i < m->nfuncs - m->nfunc_imports; i++)
+        n += __atomic_load_n(&m->ndefs[i].tier_ups, __ATOMIC_RELAXED);
     return n;
 }
 

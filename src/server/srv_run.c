@@ -121,6 +121,7 @@ srv_run_status srv_run_main(srv_guest *g, const srv_run_config *cfg, int *exit_c
                  trap->message[0] ? trap->message : fwe_strerror(st));
     }
 done:
+    fwe_tier_settle(g->module); /* what the C compiler is finishing is cached for the next run */
     if (hc)
         hc_ctx_finish(hc);
     hc_ctx_free(hc);

@@ -172,6 +172,7 @@ wasi_run_status wasi_run_bytes(fwe_engine *engine, const uint8_t *bytes, size_t 
         r->exit_code = 0;
     }
 done:
+    fwe_tier_settle(module); /* what the C compiler is finishing is cached for the next run */
     fwe_instance_free(instance);
     fwe_linker_free(linker);
     fwe_module_free(module);

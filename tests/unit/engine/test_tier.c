@@ -45,6 +45,10 @@ typedef struct tick_state {
     uint32_t wait_at;   /* and again at i == wait_at (drive, hot through its loop by then) */
     bool step_native, drive_frame_seen;
     uint32_t calls;
+    uint32_t native_at;    /* when tick(i) sees i == native_at: wait until drive has native code */
+    uint32_t gate_at;      /* and at i == gate_at: create gate_path, then wait for the compiler */
+    const char *gate_path; /* the file the gated compiler (quick_tier_up test) waits for */
+    bool drive_native;
 } tick_state;
 
 static fwe_trap_kind host_tick(fwe_caller *caller, uint64_t *slots, void *data)
@@ -52,6 +56,17 @@ static fwe_trap_kind host_tick(fwe_caller *caller, uint64_t *slots, void *data)
     tick_state *ts = data;
     uint32_t i = (uint32_t)slots[0];
     ts->calls++;
+    if (ts->native_at && i == ts->native_at) {
+        for (int k = 0; k < 6000 && !fwe_module_func_is_native(*ts->module, F_DRIVE); k++)
+            usleep(10000);
+        ts->drive_native = fwe_module_func_is_native(*ts->module, F_DRIVE);
+    }
+    if (ts->gate_at && i == ts->gate_at) {
+        int fd = open(ts->gate_path, O_WRONLY | O_CREAT, 0644);
+        if (fd >= 0)
+            close(fd);
+        fwe_tier_wait_idle();
+    }
     if (ts->wait_at && i == ts->wait_at)
         fwe_tier_wait_idle();
     if (ts->switch_at && i == ts->switch_at) {
@@ -529,6 +544,53 @@ static int quick_child(const char *quick)
     return 0;
 }
 
+/* Child for a frame leaving quick code (auto mode, FWE_TIER_HOT=20, FWE_CC a script that waits
+ * for the file `gate` before it compiles): drive(3000) gets hot after 512 iterations; at i == 600
+ * the host waits until tcc's code for it is published, so at i == 768 the interpreted frame
+ * continues in tcc's code; at i == 1600 the host opens the gate and waits for gcc's code; the
+ * next backward branch in tcc's code hands the frame to it. Prints "ok RESULT CALLS DRIVE_NATIVE
+ * TIER_UPS>0". */
+static int tierup_child(const char *gate)
+{
+    setenv("FWE_TIER_HOT", "20", 1);
+    const fwe_module *mod = NULL;
+    tick_state ts = {.module = &mod, .native_at = 600, .gate_at = 1600, .gate_path = gate};
+    run r;
+    if (!start(&r, FWE_TIER_AUTO, &ts))
+        return 3;
+    fwe_val a = v32(3000), res;
+    fwe_trap trap;
+    if (call1(&r, "drive", &a, 1, &res, &trap) != FWE_OK)
+        return 4;
+    printf("ok %u %u %d %d\n", res.of.i32, ts.calls, ts.drive_native,
+           fwe_module_tier_ups(r.module) > 0);
+    stop(&r);
+    return 0;
+}
+
+/* Child for the wait at the end of a one-shot run, auto mode: "settle" runs the kernels and
+ * calls fwe_tier_settle before freeing the module (as `fastlike run` does), "drop" does not;
+ * "again" runs the kernels on the same cache, waits for the compiler and prints how many
+ * functions it compiled (tcc or gcc) and whether some came from the cache. */
+static int settle_child(const char *what)
+{
+    setenv("FWE_TIER_SETTLE_MS", "300000", 1); /* generous: a loaded machine */
+    run r;
+    if (!start(&r, FWE_TIER_AUTO, NULL))
+        return 3;
+    kernels(&r);
+    if (!strcmp(what, "again")) {
+        fwe_tier_wait_idle();
+        fwe_tier_stats st;
+        fwe_tier_stats_get(&st);
+        printf("ok %llu %d\n", (unsigned long long)(st.compiled + st.quick), st.from_cache > 0);
+    } else {
+        printf("ok %d\n", !strcmp(what, "settle") ? fwe_tier_settle(r.module) : 0);
+    }
+    stop(&r);
+    return 0;
+}
+
 /* Child: runs fib(15) and sieve in native mode, prints "ok FIB NATIVE_COUNT". */
 static int child_main(void)
 {
@@ -677,6 +739,101 @@ TEST(quick_compiler_off_or_missing)
     CHECK_EQ_INT(lines, 1);
     free(o);
     free(e);
+}
+
+/* A frame running tcc's code moves to gcc's code at a loop header once that is published, with
+ * every iteration reaching the host once and the interpreter's result. */
+TEST(quick_code_frame_moves_to_cc_code_at_a_loop)
+{
+    char dir[96], script[128], gate[128], out[128], err[128], arg[160];
+    snprintf(dir, sizeof dir, "%s/tierup", cache_dir);
+    mkdir(dir, 0755);
+    snprintf(script, sizeof script, "%s-gated-cc", cache_dir);
+    snprintf(gate, sizeof gate, "%s-gate", cache_dir);
+    snprintf(out, sizeof out, "%s-tout", cache_dir);
+    snprintf(err, sizeof err, "%s-terr", cache_dir);
+    unlink(gate);
+    FILE *f = fopen(script, "w");
+    CHECK(f != NULL);
+    if (!f)
+        return;
+    fprintf(f, "#!/bin/sh\nwhile [ ! -e '%s' ]; do sleep 0.02; done\nexec cc \"$@\"\n", gate);
+    fclose(f);
+    chmod(script, 0755);
+    snprintf(arg, sizeof arg, "tierup=%s", gate);
+    pid_t pid = spawn_child_arg(script, dir, out, err, "auto", arg);
+    CHECK(pid > 0);
+    CHECK_EQ_INT(wait_child(pid), 0);
+    uint32_t want = 0;
+    for (uint32_t i = 0; i < 3000; i++)
+        want += ((i ^ 0x55u) * 3u) + (i & 1);
+    char expect[64];
+    snprintf(expect, sizeof expect, "ok %u 3000 1 1\n", want);
+    char *o = slurp(out), *e = slurp(err);
+    CHECK_STR_EQ(o, expect);
+    CHECK_STR_EQ(e, "");
+    free(o);
+    free(e);
+    unlink(out);
+    unlink(err);
+    unlink(script);
+    unlink(gate);
+    for_each_file(dir, "", remove_file, NULL);
+    rmdir(dir);
+}
+
+/* Runs settle_child(what) on cache directory `dir` with FWE_CC `cc` (NULL: cc); returns its
+ * stdout. */
+static char *run_settle_child(const char *dir, const char *what, const char *cc)
+{
+    char out[128], err[128], arg[64];
+    snprintf(out, sizeof out, "%s-sout", cache_dir);
+    snprintf(err, sizeof err, "%s-serr", cache_dir);
+    snprintf(arg, sizeof arg, "settle=%s", what);
+    pid_t pid = spawn_child_arg(cc, dir, out, err, "auto", arg);
+    CHECK(pid > 0);
+    CHECK_EQ_INT(wait_child(pid), 0);
+    char *o = slurp(out), *e = slurp(err);
+    if (!cc)
+        CHECK_STR_EQ(e, "");
+    free(e);
+    unlink(out);
+    unlink(err);
+    return o;
+}
+
+/* A one-shot run that waits for the C compiler at its end leaves gcc's code in the cache: the
+ * next run compiles nothing. A run that ends while its compiles are still running (a compiler
+ * script that waits for a file never created) leaves nothing, and the next run compiles. */
+TEST(settle_at_the_end_of_a_run_fills_the_cache)
+{
+    char dir[96], script[128];
+    snprintf(dir, sizeof dir, "%s/settle", cache_dir);
+    snprintf(script, sizeof script, "%s-stuck-cc", cache_dir);
+    FILE *f = fopen(script, "w");
+    CHECK(f != NULL);
+    if (!f)
+        return;
+    fprintf(f, "#!/bin/sh\nwhile [ ! -e '%s-never' ]; do sleep 0.02; done\nexec cc \"$@\"\n",
+            cache_dir);
+    fclose(f);
+    chmod(script, 0755);
+    const char *first[2] = {"settle", "drop"};
+    for (int k = 0; k < 2; k++) {
+        mkdir(dir, 0755);
+        char *o = run_settle_child(dir, first[k], k == 0 ? NULL : script);
+        CHECK_STR_EQ(o, k == 0 ? "ok 1\n" : "ok 0\n");
+        free(o);
+        o = run_settle_child(dir, "again", NULL);
+        if (k == 0)
+            CHECK_STR_EQ(o, "ok 0 1\n");
+        else
+            CHECK(strncmp(o, "ok 0 ", 5) != 0); /* it had to compile */
+        free(o);
+        for_each_file(dir, "", remove_file, NULL);
+        rmdir(dir);
+    }
+    unlink(script);
 }
 
 TEST(concurrent_cache_writers)
@@ -1034,6 +1191,10 @@ TEST(hot_profile_publishes_the_previous_hot_set)
 int main(int argc, char **argv)
 {
     self_exe = argv[0];
+    if (argc > 2 && !strcmp(argv[1], "--tier-child") && !strncmp(argv[2], "settle=", 7))
+        return settle_child(argv[2] + 7);
+    if (argc > 2 && !strcmp(argv[1], "--tier-child") && !strncmp(argv[2], "tierup=", 7))
+        return tierup_child(argv[2] + 7);
     if (argc > 2 && !strcmp(argv[1], "--tier-child") && !strncmp(argv[2], "quick=", 6))
         return quick_child(argv[2] + 6);
     if (argc > 2 && !strcmp(argv[1], "--tier-child") && argv[2][0])
@@ -1057,6 +1218,8 @@ int main(int argc, char **argv)
     RUN(quick_compiler_code_is_replaced_by_cc_code);
     RUN(quick_code_stays_when_cc_fails);
     RUN(quick_compiler_off_or_missing);
+    RUN(quick_code_frame_moves_to_cc_code_at_a_loop);
+    RUN(settle_at_the_end_of_a_run_fills_the_cache);
     RUN(table_and_segment_ops_interp_vs_native);
     RUN(backtrace_through_native_frames);
     RUN(deep_native_recursion_traps_without_crashing);
