@@ -674,17 +674,13 @@ TEST(missing_compiler_leaves_the_interpreter_serving)
     unlink(err);
 }
 
-/* Runs quick_child with FWE_CC `cc` and FWE_TIER_QUICK `quick` on a fresh cache; returns its
- * stdout and (in *err) its stderr. */
-static char *run_quick_child(const char *cc, const char *quick, char **err)
+/* Runs this binary's child `arg` in auto mode with FWE_CC `cc` (NULL: cc) on cache directory
+ * `dir`, checks that it exited 0, and returns its stdout and (in *err) its stderr. */
+static char *run_auto_child(const char *cc, const char *dir, const char *arg, char **err)
 {
-    char dir[96], out[128], errp[128], arg[128];
-    snprintf(dir, sizeof dir, "%s/quick", cache_dir);
-    mkdir(dir, 0755);
-    for_each_file(dir, "", remove_file, NULL);
-    snprintf(out, sizeof out, "%s-qout", cache_dir);
-    snprintf(errp, sizeof errp, "%s-qerr", cache_dir);
-    snprintf(arg, sizeof arg, "quick=%s", quick);
+    char out[128], errp[128];
+    snprintf(out, sizeof out, "%s-aout", cache_dir);
+    snprintf(errp, sizeof errp, "%s-aerr", cache_dir);
     pid_t pid = spawn_child_arg(cc, dir, out, errp, "auto", arg);
     CHECK(pid > 0);
     CHECK_EQ_INT(wait_child(pid), 0);
@@ -692,6 +688,19 @@ static char *run_quick_child(const char *cc, const char *quick, char **err)
     *err = slurp(errp);
     unlink(out);
     unlink(errp);
+    return o;
+}
+
+/* Runs quick_child with FWE_CC `cc` and FWE_TIER_QUICK `quick` on a fresh cache; returns its
+ * stdout and (in *err) its stderr. */
+static char *run_quick_child(const char *cc, const char *quick, char **err)
+{
+    char dir[96], arg[128];
+    snprintf(dir, sizeof dir, "%s/quick", cache_dir);
+    mkdir(dir, 0755);
+    for_each_file(dir, "", remove_file, NULL);
+    snprintf(arg, sizeof arg, "quick=%s", quick);
+    char *o = run_auto_child(cc, dir, arg, err);
     for_each_file(dir, "", remove_file, NULL);
     rmdir(dir);
     return o;
@@ -701,81 +710,86 @@ static char *run_quick_child(const char *cc, const char *quick, char **err)
  * (differential_kernels_interp_vs_native compares all kernels). */
 #define KERNEL_RESULTS "17711 6057 746060"
 
-/* With tcc installed (scripts/deps.sh), hot functions run tcc's code first and cc's after. */
-TEST(quick_compiler_code_is_replaced_by_cc_code)
+/* Runs quick_child with FWE_CC `cc` and FWE_TIER_QUICK `quick`; checks its line ("ok", the
+ * kernels' results, then `flags`) and its stderr: empty, or containing `err_has` (in exactly one
+ * line when `one_line`). */
+static void expect_quick(const char *cc, const char *quick, const char *flags, const char *err_has,
+                         bool one_line)
 {
-    char *e, *o = run_quick_child(NULL, "default", &e);
-    CHECK_STR_EQ(o, "ok " KERNEL_RESULTS " 1 1 1 0\n");
-    CHECK_STR_EQ(e, "");
+    char *e, *o = run_quick_child(cc, quick, &e), want[96];
+    snprintf(want, sizeof want, "ok %s %s\n", KERNEL_RESULTS, flags);
+    CHECK_STR_EQ(o, want);
+    if (!err_has) {
+        CHECK_STR_EQ(e, "");
+    } else {
+        CHECK_STR_CONTAINS(e, err_has);
+        uint32_t lines = 0;
+        for (const char *p = e; *p; p++)
+            lines += *p == '\n';
+        if (one_line)
+            CHECK_EQ_INT(lines, 1);
+    }
     free(o);
     free(e);
 }
 
-/* When cc fails, the quick compiler's code stays published and gives the same results. */
+/* With tcc installed (scripts/deps.sh), hot functions run tcc's code first and cc's after
+ * (flags: fib native, some quick, some optimized, none compiled by cc alone). */
+TEST(quick_compiler_code_is_replaced_by_cc_code)
+{
+    expect_quick(NULL, "default", "1 1 1 0", NULL, false);
+}
+
+/* When cc fails (a line names each failed compile), tcc's code stays published and gives the
+ * same results. */
 TEST(quick_code_stays_when_cc_fails)
 {
-    char *e, *o = run_quick_child("false", "default", &e);
-    CHECK_STR_EQ(o, "ok " KERNEL_RESULTS " 1 1 0 0\n");
-    CHECK_STR_CONTAINS(e, "compiling");
-    free(o);
-    free(e);
+    expect_quick("false", "default", "1 1 0 0", "compiling", false);
 }
 
 /* FWE_TIER_QUICK=off: cc compiles the hot functions directly; a quick compiler that is not
  * installed is one line, and cc compiles them. */
 TEST(quick_compiler_off_or_missing)
 {
-    char *e, *o = run_quick_child(NULL, "off", &e);
-    CHECK_STR_EQ(o, "ok " KERNEL_RESULTS " 1 0 0 1\n");
-    CHECK_STR_EQ(e, "");
-    free(o);
-    free(e);
-    o = run_quick_child(NULL, "/nonexistent/tcc", &e);
-    CHECK_STR_EQ(o, "ok " KERNEL_RESULTS " 1 0 0 1\n");
-    CHECK_STR_CONTAINS(e, "quick compiler '/nonexistent/tcc'");
-    uint32_t lines = 0;
-    for (const char *p = e; *p; p++)
-        lines += *p == '\n';
-    CHECK_EQ_INT(lines, 1);
-    free(o);
-    free(e);
+    expect_quick(NULL, "off", "1 0 0 1", NULL, false);
+    expect_quick(NULL, "/nonexistent/tcc", "1 0 0 1", "quick compiler '/nonexistent/tcc'", true);
+}
+
+/* Writes `script`, a C compiler that waits until the file `gate` exists, then runs cc. */
+static bool write_gated_cc(const char *script, const char *gate)
+{
+    unlink(gate);
+    FILE *f = fopen(script, "w");
+    CHECK(f != NULL);
+    if (!f)
+        return false;
+    fprintf(f, "#!/bin/sh\nwhile [ ! -e '%s' ]; do sleep 0.02; done\nexec cc \"$@\"\n", gate);
+    fclose(f);
+    return chmod(script, 0755) == 0;
 }
 
 /* A frame running tcc's code moves to gcc's code at a loop header once that is published, with
  * every iteration reaching the host once and the interpreter's result. */
 TEST(quick_code_frame_moves_to_cc_code_at_a_loop)
 {
-    char dir[96], script[128], gate[128], out[128], err[128], arg[160];
+    char dir[96], script[128], gate[128], arg[160];
     snprintf(dir, sizeof dir, "%s/tierup", cache_dir);
     mkdir(dir, 0755);
     snprintf(script, sizeof script, "%s-gated-cc", cache_dir);
     snprintf(gate, sizeof gate, "%s-gate", cache_dir);
-    snprintf(out, sizeof out, "%s-tout", cache_dir);
-    snprintf(err, sizeof err, "%s-terr", cache_dir);
-    unlink(gate);
-    FILE *f = fopen(script, "w");
-    CHECK(f != NULL);
-    if (!f)
+    if (!write_gated_cc(script, gate))
         return;
-    fprintf(f, "#!/bin/sh\nwhile [ ! -e '%s' ]; do sleep 0.02; done\nexec cc \"$@\"\n", gate);
-    fclose(f);
-    chmod(script, 0755);
     snprintf(arg, sizeof arg, "tierup=%s", gate);
-    pid_t pid = spawn_child_arg(script, dir, out, err, "auto", arg);
-    CHECK(pid > 0);
-    CHECK_EQ_INT(wait_child(pid), 0);
+    char *e, *o = run_auto_child(script, dir, arg, &e);
     uint32_t want = 0;
     for (uint32_t i = 0; i < 3000; i++)
         want += ((i ^ 0x55u) * 3u) + (i & 1);
     char expect[64];
     snprintf(expect, sizeof expect, "ok %u 3000 1 1\n", want);
-    char *o = slurp(out), *e = slurp(err);
     CHECK_STR_EQ(o, expect);
     CHECK_STR_EQ(e, "");
     free(o);
     free(e);
-    unlink(out);
-    unlink(err);
     unlink(script);
     unlink(gate);
     for_each_file(dir, "", remove_file, NULL);
@@ -786,19 +800,12 @@ TEST(quick_code_frame_moves_to_cc_code_at_a_loop)
  * stdout. */
 static char *run_settle_child(const char *dir, const char *what, const char *cc)
 {
-    char out[128], err[128], arg[64];
-    snprintf(out, sizeof out, "%s-sout", cache_dir);
-    snprintf(err, sizeof err, "%s-serr", cache_dir);
+    char arg[64], *e;
     snprintf(arg, sizeof arg, "settle=%s", what);
-    pid_t pid = spawn_child_arg(cc, dir, out, err, "auto", arg);
-    CHECK(pid > 0);
-    CHECK_EQ_INT(wait_child(pid), 0);
-    char *o = slurp(out), *e = slurp(err);
+    char *o = run_auto_child(cc, dir, arg, &e);
     if (!cc)
         CHECK_STR_EQ(e, "");
     free(e);
-    unlink(out);
-    unlink(err);
     return o;
 }
 
@@ -807,17 +814,12 @@ static char *run_settle_child(const char *dir, const char *what, const char *cc)
  * script that waits for a file never created) leaves nothing, and the next run compiles. */
 TEST(settle_at_the_end_of_a_run_fills_the_cache)
 {
-    char dir[96], script[128];
+    char dir[96], script[128], never[128];
     snprintf(dir, sizeof dir, "%s/settle", cache_dir);
     snprintf(script, sizeof script, "%s-stuck-cc", cache_dir);
-    FILE *f = fopen(script, "w");
-    CHECK(f != NULL);
-    if (!f)
+    snprintf(never, sizeof never, "%s-never", cache_dir);
+    if (!write_gated_cc(script, never))
         return;
-    fprintf(f, "#!/bin/sh\nwhile [ ! -e '%s-never' ]; do sleep 0.02; done\nexec cc \"$@\"\n",
-            cache_dir);
-    fclose(f);
-    chmod(script, 0755);
     const char *first[2] = {"settle", "drop"};
     for (int k = 0; k < 2; k++) {
         mkdir(dir, 0755);

@@ -18,6 +18,7 @@ int main(void)
 
 #include "backend/be_backend.h"
 #include "hc_guest_run.h"
+#include "mhd_loopback.h"
 #include "hostcalls/hc_imgopt_vips.h"
 #include "test_server.h"
 
@@ -162,15 +163,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 
 static bool origin_up(void)
 {
-    struct sockaddr_in a = {.sin_family = AF_INET};
-    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
-    origin = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION, 0,
-                              NULL, NULL, on_request, NULL, MHD_OPTION_SOCK_ADDR,
-                              (struct sockaddr *)&a, MHD_OPTION_END);
+    origin = mhd_loopback_start(on_request, &origin_port_n);
     if (!origin)
         return false;
-    const union MHD_DaemonInfo *info = MHD_get_daemon_info(origin, MHD_DAEMON_INFO_BIND_PORT);
-    origin_port_n = info ? info->port : 0;
+    struct sockaddr_in a = {.sin_family = AF_INET};
+    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
     /* a port nobody listens on: bound, then closed */
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     socklen_t alen = sizeof a;

@@ -19,6 +19,7 @@ int main(void)
 
 #include "../config/tmp_files.h"
 #include "fastlike_proc.h"
+#include "mhd_loopback.h"
 #include "hostcalls/hc_imgopt_vips.h"
 #include "test_server.h"
 
@@ -205,15 +206,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 
 static bool origin_up(void)
 {
-    struct sockaddr_in a = {.sin_family = AF_INET};
-    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
-    origin = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION, 0,
-                              NULL, NULL, on_request, NULL, MHD_OPTION_SOCK_ADDR,
-                              (struct sockaddr *)&a, MHD_OPTION_END);
-    const union MHD_DaemonInfo *info =
-        origin ? MHD_get_daemon_info(origin, MHD_DAEMON_INFO_BIND_PORT) : NULL;
-    origin_port = info ? info->port : 0;
-    return origin_port != 0;
+    origin = mhd_loopback_start(on_request, &origin_port);
+    return origin != NULL;
 }
 
 /* The binary serving the JS guest with backend "origin"; FASTLIKE_LIBVIPS=lib when lib. */
