@@ -90,7 +90,8 @@ static const char prelude_helpers[] =
     "%%rsp,%0\":\"=r\"(s_));s_;})\n"
     "#else\n#define SP_() ((const char*)__builtin_frame_address(0))\n#endif\n"
     "#define TRAP(k,w) return cx->trap(cx,(k),self->words+(w))\n"
-    "#define CHK(ea,n,w) do{if((ea)+(n)>ms)TRAP(5,w);}while(0)\n"
+    "#define CHK(ea,n,w) "
+    "do{if(__builtin_expect((int64_t)(ea)>ms-(int64_t)(n),0))TRAP(5,w);}while(0)\n"
     "#define BACK(w) do{if(__atomic_load_n(intr_,__ATOMIC_RELAXED))TRAP(11,w);}while(0)\n";
 
 void fwe_native_prelude(fwe_text *out)
@@ -309,7 +310,7 @@ static void emit_call_tail(gen *g, uint32_t argbase, const fwe_functype *t)
     for (uint32_t i = 0; i < t->result_slots; i++)
         OUT("v%u=fp[%u];", argbase + i, argbase + i);
     if (g->m->nmemories)
-        OUT("ms=ni->mem0?ni->mem0->size:0;");
+        OUT("ms=(int64_t)ni->mem0->size;");
     OUT("}\n");
 }
 static void emit_spill(gen *g, uint32_t argbase, const fwe_functype *t)
@@ -864,25 +865,26 @@ static bool emit_insn(gen *g, uint32_t at, const fwe_word *p)
     uint32_t len = insn_len(p);
     if (op >= OP_I32_LOAD && op <= OP_I64_LOAD32_U) {
         uint32_t k = op - OP_I32_LOAD;
-        OUT("{uint64_t ea_=(uint64_t)(uint32_t)%s+%uu;CHK(ea_,%u,%u);%s "
-            "t_;memcpy(&t_,mb+ea_,%u);v%u=%"
-            "s;}\n",
-            RA(2), p[3], load_size[k], at, load_type[k], load_size[k], p[1], load_conv[k]);
+        OUT("{uint64_t ea_=(uint64_t)(uint32_t)%s;CHK(ea_,%" PRIu64 ",%u);%s "
+            "t_;memcpy(&t_,mb+ea_+%uu,%u);v%u=%s;}\n",
+            RA(2), (uint64_t)p[3] + load_size[k], at, load_type[k], p[3], load_size[k], p[1],
+            load_conv[k]);
         return true;
     }
     if (op >= IOP_LOADX_BASE && op < IOP_COUNT) {
         uint32_t k = op - IOP_LOADX_BASE;
-        OUT("{uint64_t ea_=(uint64_t)(uint32_t)((uint32_t)%s+(uint32_t)%s)+%uu;CHK(ea_,%u,%u);%s "
-            "t_;memcpy(&t_,mb+ea_,%u);v%u=%s;}\n",
-            RA(2), RB(3), p[4], load_size[k], at, load_type[k], load_size[k], p[1], load_conv[k]);
+        OUT("{uint64_t ea_=(uint64_t)(uint32_t)((uint32_t)%s+(uint32_t)%s);CHK(ea_,%" PRIu64
+            ",%u);%s t_;memcpy(&t_,mb+ea_+%uu,%u);v%u=%s;}\n",
+            RA(2), RB(3), (uint64_t)p[4] + load_size[k], at, load_type[k], p[4], load_size[k], p[1],
+            load_conv[k]);
         return true;
     }
     if (op >= OP_I32_STORE && op <= OP_I64_STORE32) {
         uint32_t k = op - OP_I32_STORE;
-        OUT("{uint64_t ea_=(uint64_t)(uint32_t)%s+%uu;CHK(ea_,%u,%u);%s "
-            "t_=(%s)%s;memcpy(mb+ea_,&t_,%"
-            "u);}\n",
-            RB(2), p[3], store_size[k], at, store_type[k], store_type[k], RA(1), store_size[k]);
+        OUT("{uint64_t ea_=(uint64_t)(uint32_t)%s;CHK(ea_,%" PRIu64 ",%u);%s "
+            "t_=(%s)%s;memcpy(mb+ea_+%uu,&t_,%u);}\n",
+            RB(2), (uint64_t)p[3] + store_size[k], at, store_type[k], store_type[k], RA(1), p[3],
+            store_size[k]);
         return true;
     }
     if (op >= IOP_BRT_BASE && op < IOP_LOADX_BASE) {
@@ -1044,23 +1046,25 @@ static bool emit_insn(gen *g, uint32_t at, const fwe_word *p)
         OUT("ni->globals[%u][1]=%s;\n", p[1], R(g, p[2] + 1, rb, sizeof rb));
         return true;
     case IOP_MEMORY_SIZE:
-        OUT("v%u=ms/65536u;\n", p[1]);
+        OUT("v%u=(uint64_t)ms/65536u;\n", p[1]);
         return true;
     case IOP_MEMORY_GROW:
         OUT("{int64_t "
-            "r_=cx->memory_grow(cx,ni,(uint32_t)%s);v%u=(uint32_t)(int32_t)r_;ms=ni->mem0->"
-            "size;}\n",
+            "r_=cx->memory_grow(cx,ni,(uint32_t)%s);v%u=(uint32_t)(int32_t)r_;ms=(int64_t)ni->"
+            "mem0->size;}\n",
             RA(2), p[1]);
         return true;
     case IOP_MEMORY_COPY:
         OUT("{uint64_t "
-            "d_=(uint32_t)%s,s_=(uint32_t)%s,n_=(uint32_t)%s;if(s_+n_>ms||d_+n_>ms)TRAP(5,%"
+            "d_=(uint32_t)%s,s_=(uint32_t)%s,n_=(uint32_t)%s;if(s_+n_>(uint64_t)ms||d_+n_>(uint64_"
+            "t)ms)TRAP(5,%"
             "u);if(n_)memmove(mb+d_,mb+s_,n_);}\n",
             RA(1), RB(2), RC(3), at);
         return true;
     case IOP_MEMORY_FILL:
         OUT("{uint64_t "
-            "d_=(uint32_t)%s,n_=(uint32_t)%s;if(d_+n_>ms)TRAP(5,%u);if(n_)memset(mb+d_,(int)"
+            "d_=(uint32_t)%s,n_=(uint32_t)%s;if(d_+n_>(uint64_t)ms)TRAP(5,%u);if(n_)memset(mb+d_,("
+            "int)"
             "(uint8_t)%s,n_);}\n",
             RA(1), RC(3), at, RB(2));
         return true;
@@ -1180,8 +1184,8 @@ bool fwe_native_gen(const fwe_module *m, uint32_t def, const fwe_code *code, fwe
                  "*cx->depth=d_;\n",
                  fs);
     if (m->nmemories)
-        fwe_text_add(out, "uint8_t*mb=ni->mem0?ni->mem0->base:0;uint64_t "
-                          "ms=ni->mem0?ni->mem0->size:0;(void)mb;(void)ms;\n");
+        fwe_text_add(out, "uint8_t*const mb=ni->mem0->base;int64_t "
+                          "ms=(int64_t)ni->mem0->size;(void)mb;(void)ms;\n");
     /* a variable per slot; also for slots beyond the frame that unreachable code names (a body
      * ending in `unreachable` before its results were pushed still has the return sequence) */
     uint32_t nvars = fs > code->result_slots ? fs : code->result_slots;
