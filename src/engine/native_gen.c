@@ -92,6 +92,7 @@ static const char prelude_helpers[] =
     "#define TRAP(k,w) return cx->trap(cx,(k),self->words+(w))\n"
     "#define CHK(ea,n,w) "
     "do{if(__builtin_expect((int64_t)(ea)>ms-(int64_t)(n),0))TRAP(5,w);}while(0)\n"
+    "#define MSA(b) do{if(ms<(int64_t)(b))__builtin_unreachable();}while(0)\n"
     "#define BACK(w) do{if(__atomic_load_n(intr_,__ATOMIC_RELAXED))TRAP(11,w);}while(0)\n";
 
 void fwe_native_prelude(fwe_text *out)
@@ -113,6 +114,7 @@ typedef struct gen {
     uint8_t *is_backtgt; /* per word: a backward branch lands here (loop header, OSR entry) */
     bool uses_mem;
     uint32_t def;
+    uint64_t min_bytes; /* memory 0's declared minimum: its size never drops below */
 } gen;
 
 /* Whether slot s is a constant slot read as a literal. The return sequence moves results into
@@ -310,7 +312,7 @@ static void emit_call_tail(gen *g, uint32_t argbase, const fwe_functype *t)
     for (uint32_t i = 0; i < t->result_slots; i++)
         OUT("v%u=fp[%u];", argbase + i, argbase + i);
     if (g->m->nmemories)
-        OUT("ms=(int64_t)ni->mem0->size;");
+        OUT("ms=(int64_t)ni->mem0->size;MSA(%" PRIu64 "u);", g->min_bytes);
     OUT("}\n");
 }
 static void emit_spill(gen *g, uint32_t argbase, const fwe_functype *t)
@@ -1051,8 +1053,8 @@ static bool emit_insn(gen *g, uint32_t at, const fwe_word *p)
     case IOP_MEMORY_GROW:
         OUT("{int64_t "
             "r_=cx->memory_grow(cx,ni,(uint32_t)%s);v%u=(uint32_t)(int32_t)r_;ms=(int64_t)ni->"
-            "mem0->size;}\n",
-            RA(2), p[1]);
+            "mem0->size;MSA(%" PRIu64 "u);}\n",
+            RA(2), p[1], g->min_bytes);
         return true;
     case IOP_MEMORY_COPY:
         OUT("{uint64_t "
@@ -1113,6 +1115,10 @@ static uint32_t max_var(const char *t, size_t len)
 bool fwe_native_gen(const fwe_module *m, uint32_t def, const fwe_code *code, fwe_text *out)
 {
     gen g = {.m = m, .code = code, .out = out, .def = def};
+    /* memory 0 never shrinks below its declared minimum (an imported one is at least as large
+     * as the import declares): telling the C compiler lets it drop checks it can prove */
+    if (m->nmemories)
+        g.min_bytes = (uint64_t)m->memories[0].min * 65536u;
     g.is_target = calloc((size_t)code->nwords + 1, 1);
     g.is_backtgt = calloc((size_t)code->nwords + 1, 1);
     size_t start = out->len;
@@ -1184,8 +1190,10 @@ bool fwe_native_gen(const fwe_module *m, uint32_t def, const fwe_code *code, fwe
                  "*cx->depth=d_;\n",
                  fs);
     if (m->nmemories)
-        fwe_text_add(out, "uint8_t*const mb=ni->mem0->base;int64_t "
-                          "ms=(int64_t)ni->mem0->size;(void)mb;(void)ms;\n");
+        fwe_text_add(out,
+                     "uint8_t*const mb=ni->mem0->base;int64_t "
+                     "ms=(int64_t)ni->mem0->size;MSA(%" PRIu64 "u);(void)mb;(void)ms;\n",
+                     g.min_bytes);
     /* a variable per slot; also for slots beyond the frame that unreachable code names (a body
      * ending in `unreachable` before its results were pushed still has the return sequence) */
     uint32_t nvars = fs > code->result_slots ? fs : code->result_slots;

@@ -11,6 +11,9 @@
   (func (export "st_then_trap") (param i32) (result i32)
     (i32.store (i32.const 0) (i32.const 7))
     (i32.load (local.get 0)))
+  ;; constant addresses: below the declared minimum the C compiler may drop the check
+  (func (export "edge_ok") (result i32) (i32.load (i32.const 65532)))
+  (func (export "edge_trap") (result i32) (i32.load (i32.const 65533)))
   (func (export "peek") (param i32) (result i32) (i32.load (local.get 0)))
   (func (export "size") (result i32) (memory.size))
   ;; each iteration grows by a page and stores at the new top; a failed grow traps the store
