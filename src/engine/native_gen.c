@@ -64,6 +64,7 @@ static const char prelude_helpers[] =
     "#define __builtin_ctz(x) fwe_ctz64(x)\n#define __builtin_popcount(x) fwe_pop64(x)\n"
     "#define __builtin_clzll(x) fwe_clz64(x)\n#define __builtin_ctzll(x) fwe_ctz64(x)\n"
     "#define __builtin_popcountll(x) fwe_pop64(x)\n"
+    "#define __builtin_expect(x,y) (x)\n#define __builtin_unreachable() ((void)0)\n"
     /* tcc neither inlines nor expands memcpy: a call per memory access and float bit cast would
      * make its code slower than the interpreter. Sizes are literals, so tcc folds the choice. */
     "#define memcpy(d,s,n) "
@@ -117,7 +118,9 @@ static const char prelude_helpers[] =
     "%%rsp,%0\":\"=r\"(s_));s_;})\n"
     "#else\n#define SP_() ((const char*)__builtin_frame_address(0))\n#endif\n"
     "#define TRAP(k,w) return cx->trap(cx,(k),self->words+(w))\n"
-    "#define CHK(ea,n,w) do{if((ea)+(n)>ms)TRAP(5,w);}while(0)\n"
+    "#define CHK(ea,n,w) "
+    "do{if(__builtin_expect((int64_t)(ea)>ms-(int64_t)(n),0))TRAP(5,w);}while(0)\n"
+    "#define MSA(b) do{if(ms<(int64_t)(b))__builtin_unreachable();}while(0)\n"
     "#define BACK(w) do{if(__atomic_load_n(intr_,__ATOMIC_RELAXED))TRAP(11,w);}while(0)\n"
     /* UP(t), at a backward branch to loop header t: quick code (tcc) whose function got newer code
      * (gcc's, from an optimize job) hands its frame over there, as the interpreter does (every
@@ -147,6 +150,7 @@ typedef struct gen {
     uint8_t *is_backtgt; /* per word: a backward branch lands here (loop header, OSR entry) */
     bool uses_mem;
     uint32_t def;
+    uint64_t min_bytes; /* memory 0's declared minimum: its size never drops below */
 } gen;
 
 /* Whether slot s is a constant slot read as a literal. The return sequence moves results into
@@ -344,7 +348,7 @@ static void emit_call_tail(gen *g, uint32_t argbase, const fwe_functype *t)
     for (uint32_t i = 0; i < t->result_slots; i++)
         OUT("v%u=fp[%u];", argbase + i, argbase + i);
     if (g->m->nmemories)
-        OUT("ms=ni->mem0?ni->mem0->size:0;");
+        OUT("ms=(int64_t)ni->mem0->size;MSA(%" PRIu64 "u);", g->min_bytes);
     OUT("}\n");
 }
 static void emit_spill(gen *g, uint32_t argbase, const fwe_functype *t)
@@ -899,25 +903,26 @@ static bool emit_insn(gen *g, uint32_t at, const fwe_word *p)
     uint32_t len = insn_len(p);
     if (op >= OP_I32_LOAD && op <= OP_I64_LOAD32_U) {
         uint32_t k = op - OP_I32_LOAD;
-        OUT("{uint64_t ea_=(uint64_t)(uint32_t)%s+%uu;CHK(ea_,%u,%u);%s "
-            "t_;memcpy(&t_,mb+ea_,%u);v%u=%"
-            "s;}\n",
-            RA(2), p[3], load_size[k], at, load_type[k], load_size[k], p[1], load_conv[k]);
+        OUT("{uint64_t ea_=(uint64_t)(uint32_t)%s;CHK(ea_,%" PRIu64 ",%u);%s "
+            "t_;memcpy(&t_,mb+ea_+%uu,%u);v%u=%s;}\n",
+            RA(2), (uint64_t)p[3] + load_size[k], at, load_type[k], p[3], load_size[k], p[1],
+            load_conv[k]);
         return true;
     }
     if (op >= IOP_LOADX_BASE && op < IOP_COUNT) {
         uint32_t k = op - IOP_LOADX_BASE;
-        OUT("{uint64_t ea_=(uint64_t)(uint32_t)((uint32_t)%s+(uint32_t)%s)+%uu;CHK(ea_,%u,%u);%s "
-            "t_;memcpy(&t_,mb+ea_,%u);v%u=%s;}\n",
-            RA(2), RB(3), p[4], load_size[k], at, load_type[k], load_size[k], p[1], load_conv[k]);
+        OUT("{uint64_t ea_=(uint64_t)(uint32_t)((uint32_t)%s+(uint32_t)%s);CHK(ea_,%" PRIu64
+            ",%u);%s t_;memcpy(&t_,mb+ea_+%uu,%u);v%u=%s;}\n",
+            RA(2), RB(3), (uint64_t)p[4] + load_size[k], at, load_type[k], p[4], load_size[k], p[1],
+            load_conv[k]);
         return true;
     }
     if (op >= OP_I32_STORE && op <= OP_I64_STORE32) {
         uint32_t k = op - OP_I32_STORE;
-        OUT("{uint64_t ea_=(uint64_t)(uint32_t)%s+%uu;CHK(ea_,%u,%u);%s "
-            "t_=(%s)%s;memcpy(mb+ea_,&t_,%"
-            "u);}\n",
-            RB(2), p[3], store_size[k], at, store_type[k], store_type[k], RA(1), store_size[k]);
+        OUT("{uint64_t ea_=(uint64_t)(uint32_t)%s;CHK(ea_,%" PRIu64 ",%u);%s "
+            "t_=(%s)%s;memcpy(mb+ea_+%uu,&t_,%u);}\n",
+            RB(2), (uint64_t)p[3] + store_size[k], at, store_type[k], store_type[k], RA(1), p[3],
+            store_size[k]);
         return true;
     }
     if (op >= IOP_BRT_BASE && op < IOP_LOADX_BASE) {
@@ -1079,23 +1084,25 @@ static bool emit_insn(gen *g, uint32_t at, const fwe_word *p)
         OUT("ni->globals[%u][1]=%s;\n", p[1], R(g, p[2] + 1, rb, sizeof rb));
         return true;
     case IOP_MEMORY_SIZE:
-        OUT("v%u=ms/65536u;\n", p[1]);
+        OUT("v%u=(uint64_t)ms/65536u;\n", p[1]);
         return true;
     case IOP_MEMORY_GROW:
         OUT("{int64_t "
-            "r_=cx->memory_grow(cx,ni,(uint32_t)%s);v%u=(uint32_t)(int32_t)r_;ms=ni->mem0->"
-            "size;}\n",
-            RA(2), p[1]);
+            "r_=cx->memory_grow(cx,ni,(uint32_t)%s);v%u=(uint32_t)(int32_t)r_;ms=(int64_t)ni->"
+            "mem0->size;MSA(%" PRIu64 "u);}\n",
+            RA(2), p[1], g->min_bytes);
         return true;
     case IOP_MEMORY_COPY:
         OUT("{uint64_t "
-            "d_=(uint32_t)%s,s_=(uint32_t)%s,n_=(uint32_t)%s;if(s_+n_>ms||d_+n_>ms)TRAP(5,%"
+            "d_=(uint32_t)%s,s_=(uint32_t)%s,n_=(uint32_t)%s;if(s_+n_>(uint64_t)ms||d_+n_>(uint64_"
+            "t)ms)TRAP(5,%"
             "u);if(n_)memmove(mb+d_,mb+s_,n_);}\n",
             RA(1), RB(2), RC(3), at);
         return true;
     case IOP_MEMORY_FILL:
         OUT("{uint64_t "
-            "d_=(uint32_t)%s,n_=(uint32_t)%s;if(d_+n_>ms)TRAP(5,%u);if(n_)memset(mb+d_,(int)"
+            "d_=(uint32_t)%s,n_=(uint32_t)%s;if(d_+n_>(uint64_t)ms)TRAP(5,%u);if(n_)memset(mb+d_,("
+            "int)"
             "(uint8_t)%s,n_);}\n",
             RA(1), RC(3), at, RB(2));
         return true;
@@ -1144,6 +1151,10 @@ static uint32_t max_var(const char *t, size_t len)
 bool fwe_native_gen(const fwe_module *m, uint32_t def, const fwe_code *code, fwe_text *out)
 {
     gen g = {.m = m, .code = code, .out = out, .def = def};
+    /* memory 0 never shrinks below its declared minimum (an imported one is at least as large
+     * as the import declares): telling the C compiler lets it drop checks it can prove */
+    if (m->nmemories)
+        g.min_bytes = (uint64_t)m->memories[0].min * 65536u;
     g.is_target = calloc((size_t)code->nwords + 1, 1);
     g.is_backtgt = calloc((size_t)code->nwords + 1, 1);
     size_t start = out->len;
@@ -1215,8 +1226,10 @@ bool fwe_native_gen(const fwe_module *m, uint32_t def, const fwe_code *code, fwe
                  "*cx->depth=d_;\n",
                  fs);
     if (m->nmemories)
-        fwe_text_add(out, "uint8_t*mb=ni->mem0?ni->mem0->base:0;uint64_t "
-                          "ms=ni->mem0?ni->mem0->size:0;(void)mb;(void)ms;\n");
+        fwe_text_add(out,
+                     "uint8_t*const mb=ni->mem0->base;int64_t "
+                     "ms=(int64_t)ni->mem0->size;MSA(%" PRIu64 "u);(void)mb;(void)ms;\n",
+                     g.min_bytes);
     /* a variable per slot; also for slots beyond the frame that unreachable code names (a body
      * ending in `unreachable` before its results were pushed still has the return sequence) */
     uint32_t nvars = fs > code->result_slots ? fs : code->result_slots;

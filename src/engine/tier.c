@@ -31,7 +31,8 @@ extern char **environ;
 #define FWE_TIER_BATCH_WORDS 4000u
 /* -fsignaling-nans: no folding of x*1, x-0, ... that would turn a signalling NaN quiet */
 #define CFLAGS_TEXT                                                                                \
-    "-O2 -fPIC -shared -w -fno-semantic-interposition -fno-math-errno -fsignaling-nans"
+    "-O2 -fPIC -shared -w -fno-semantic-interposition -fno-math-errno -fsignaling-nans "           \
+    "-falign-loops=32"
 /* functions above this many code words are compiled with -O1 (FWE_TIER_O1_WORDS): gcc -O2's time
  * and memory grow faster than linearly (SpiderMonkey's interpreter loop, 46k words: -O2 243 s and
  * 570 MB, -O1 122 s and 320 MB on the loaded 2-core VM) */
@@ -157,7 +158,8 @@ void fwe_tier_set(fwe_tier_mode mode)
 static pthread_once_t g_probe_once = PTHREAD_ONCE_INIT;
 static bool g_cc_ok;
 static char g_cc[256];
-static char g_cc_id[256]; /* the compiler binary's path, size and mtime (probe) */
+static char g_cc_id[256];       /* the compiler binary's path, size and mtime (probe) */
+static uint64_t g_prelude_hash; /* of the C every batch starts with (probe): part of cache keys */
 
 static const char *cc_path(void)
 {
@@ -224,8 +226,15 @@ static bool find_compiler(const char *name, char *path, size_t n, struct stat *s
 /* Finds the compiler without running it (a process start costs up to a few hundred ms on a
  * loaded machine, and cached code needs none): its identity for cache keys is the resolved
  * binary's path, size and modification time, which change when the compiler is replaced. */
+static uint64_t fnv(const void *p, size_t n, uint64_t h);
+
 static void probe(void)
 {
+    fwe_text pre = {0};
+    fwe_native_prelude(&pre);
+    fwe_native_simd_prelude(&pre);
+    g_prelude_hash = fnv(pre.p ? pre.p : "", pre.len, UINT64_C(0xcbf29ce484222325));
+    fwe_text_free(&pre);
     snprintf(g_cc, sizeof g_cc, "%s", cc_path());
     char path[512];
     struct stat st;
@@ -295,11 +304,12 @@ typedef struct hash128 {
 static hash128 hash_text(const char *t, size_t n, bool o1)
 {
     hash128 h = {UINT64_C(0xcbf29ce484222325), UINT64_C(0x84222325cbf29ce4)};
-    char hdr[400];
-    int k = snprintf(hdr, sizeof hdr, "abi %d cc %s flags %s%s\n", FWE_NABI_VERSION, g_cc_id,
-                     CFLAGS_TEXT, o1 ? " -O1" : "");
-    h.a = fnv(hdr, (size_t)k, h.a);
-    h.b = fnv(hdr, (size_t)k, h.b ^ 0x5bd1e995);
+    char hdr[640];
+    int k = snprintf(hdr, sizeof hdr, "abi %d prelude %016llx cc %s flags %s%s\n", FWE_NABI_VERSION,
+                     (unsigned long long)g_prelude_hash, g_cc_id, CFLAGS_TEXT, o1 ? " -O1" : "");
+    size_t hn = k < 0 ? 0 : (size_t)k < sizeof hdr ? (size_t)k : sizeof hdr - 1;
+    h.a = fnv(hdr, hn, h.a);
+    h.b = fnv(hdr, hn, h.b ^ 0x5bd1e995);
     h.a = fnv(t, n, h.a);
     h.b = fnv(t, n, h.b ^ UINT64_C(0x9e3779b97f4a7c15));
     return h;
@@ -703,6 +713,7 @@ static void *compile_units(const char *dir, unit *u, uint32_t n, int which)
                         "-fno-semantic-interposition",
                         "-fno-math-errno",
                         "-fsignaling-nans",
+                        "-falign-loops=32", /* matmul -20 %: gcc places loop headers better */
                         "-o",
                         tmpso,
                         cpath,

@@ -3,7 +3,8 @@
  * backtrace, the deadline interrupting a native loop, hot functions switching tier while frames
  * of the module are live, a corrupted disk cache, concurrent cache writers and a missing C
  * compiler (the last two in child processes of this binary); table and segment instructions,
- * backtraces through native calls, deep native recursion and the deadline in it. */
+ * backtraces through native calls, deep native recursion and the deadline in it; memory bounds
+ * at the edge and memory.grow in native loops. */
 #include "fwe.h"
 #include "harness.h"
 #include "native.h"
@@ -1129,6 +1130,83 @@ TEST(deadline_interrupts_native_recursion)
     stop(&rn);
 }
 
+/* Memory bounds with the check folded into one compare against the cached size minus the
+ * access's offset and width (native_gen.c): accesses at the edge, huge static offsets, a trap
+ * after a store, and memory.grow in a loop (directly and in a callee) refreshing the cached size;
+ * constant addresses below the declared minimum (whose checks the C compiler may drop).
+ * Every outcome as expected on native code, then the same as the interpreter's, trap offsets
+ * included. */
+TEST(memory_bounds_and_grow_interp_vs_native)
+{
+    struct step {
+        const char *name;
+        uint32_t args[2];
+        uint32_t nargs;
+        fwe_status want;
+        uint32_t result;
+    } script[] = {
+        {"ld8", {65528}, 1, FWE_OK, 0},
+        {"ld8", {65529}, 1, FWE_ERR_TRAP, 0}, /* one byte past the end */
+        {"ld8", {0xffffffffu}, 1, FWE_ERR_TRAP, 0},
+        {"ld_off", {0}, 1, FWE_OK, 0},
+        {"ld_off", {1}, 1, FWE_ERR_TRAP, 0},
+        {"ld_big", {0}, 1, FWE_ERR_TRAP, 0}, /* offset 2^32-1 */
+        {"edge_ok", {0}, 0, FWE_OK, 0},
+        {"edge_trap", {0}, 0, FWE_ERR_TRAP, 0},
+        {"st16", {65532, 0xbeef}, 2, FWE_OK, 0},
+        {"st16", {65533, 1}, 2, FWE_ERR_TRAP, 0},
+        {"peek", {65532}, 1, FWE_OK, 0xbeef0000u},
+        {"st_then_trap", {65536}, 1, FWE_ERR_TRAP, 0},
+        {"peek", {0}, 1, FWE_OK, 7}, /* the store before the trap happened */
+        {"st_then_trap", {65532}, 1, FWE_OK, 0xbeef0000u},
+        {"ld8", {65536}, 1, FWE_ERR_TRAP, 0},
+        {"grow_loop", {3}, 1, FWE_OK, 4},
+        {"ld8", {65536}, 1, FWE_OK, 0}, /* the caller's view grew too */
+        {"peek", {4 * 65536 - 4}, 1, FWE_OK, 2},
+        {"grow_call_loop", {3}, 1, FWE_OK, 9},
+        {"size", {0}, 0, FWE_OK, 7},
+        {"grow_loop", {3}, 1, FWE_ERR_TRAP, 0}, /* the second grow fails: its store traps */
+        {"size", {0}, 0, FWE_OK, 8},
+        {"peek", {8 * 65536 - 4}, 1, FWE_OK, 0},
+        {"peek", {8 * 65536 - 3}, 1, FWE_ERR_TRAP, 0},
+        {"edge_trap", {0}, 0, FWE_OK, 0xbeef00u}, /* memory grew: in bounds now */
+    };
+    run ri, rn;
+    if (!start_plain(&rn, "build/wat/tier_mem.wasm", FWE_TIER_NATIVE, NULL))
+        return;
+    for (size_t i = 0; i < sizeof script / sizeof script[0]; i++) {
+        const struct step *st = &script[i];
+        fwe_val a[2], res;
+        for (uint32_t k = 0; k < st->nargs; k++)
+            a[k] = v32(st->args[k]);
+        fwe_trap trap;
+        memset(&res, 0, sizeof res);
+        fwe_status sn = call1(&rn, st->name, a, st->nargs, &res, &trap);
+        CHECK_EQ_INT(sn, st->want);
+        if (sn == FWE_OK && st->want == FWE_OK && strcmp(st->name, "st16") != 0)
+            CHECK_EQ_U64(res.of.i32, st->result);
+        if (sn == FWE_ERR_TRAP)
+            CHECK_STR_EQ(trap.message, "out of bounds memory access");
+        if (sn != st->want)
+            fprintf(stderr, "  (step %zu: %s)\n", i, st->name);
+    }
+    CHECK_EQ_INT(fwe_module_native_count(rn.module), 12);
+    stop(&rn);
+    if (!start_plain(&ri, "build/wat/tier_mem.wasm", FWE_TIER_INTERP, NULL))
+        return;
+    if (!start_plain(&rn, "build/wat/tier_mem.wasm", FWE_TIER_NATIVE, NULL)) {
+        stop(&ri);
+        return;
+    }
+    uint32_t traps = 0;
+    for (size_t i = 0; i < sizeof script / sizeof script[0]; i++)
+        traps +=
+            same_outcome(&ri, &rn, script[i].name, script[i].args, script[i].nargs) == FWE_ERR_TRAP;
+    CHECK_EQ_INT(traps, 10);
+    stop(&ri);
+    stop(&rn);
+}
+
 /* Two functions whose generated C is identical share one definition in their batch; emitting it
  * twice was a redefinition that failed the whole batch (found on the JS hello guest's hot set). */
 TEST(identical_functions_in_one_batch)
@@ -1226,6 +1304,7 @@ int main(int argc, char **argv)
     RUN(backtrace_through_native_frames);
     RUN(deep_native_recursion_traps_without_crashing);
     RUN(deadline_interrupts_native_recursion);
+    RUN(memory_bounds_and_grow_interp_vs_native);
     RUN(batch_policy_keeps_hot_order_within_the_budget);
     RUN(identical_functions_in_one_batch_both_run_native);
     RUN(stats_account_for_every_hot_function);
