@@ -126,19 +126,6 @@ static inline uint64_t sat_u64(double x)
     return (uint64_t)x;
 }
 
-/* Evaluates an element-segment item at run time (table.init). */
-static uint64_t elem_item(fwe_instance *inst, const fwe_constexpr *e)
-{
-    switch (e->op) {
-    case FWE_CONST_REF_FUNC:
-        return (uint64_t)(uintptr_t)fwe_instance_func(inst, e->index);
-    case FWE_CONST_GLOBAL_GET:
-        return inst->globals[e->index]->value[0];
-    default:
-        return 0;
-    }
-}
-
 /* The dispatch loop keeps its one-line handlers and label layout: clang-format cannot lay out
    labels-as-values code readably. */
 /* clang-format off */
@@ -565,7 +552,7 @@ L_table_init: {
     uint64_t seglen = inst->dropped_elems[pc[2]] ? 0 : seg->count;
     uint64_t d = I32(3), s = I32(4), n = I32(5);
     if (s + n > seglen || d + n > t->size) TRAP(FWE_TRAP_TABLE_OOB);
-    for (uint64_t k = 0; k < n; k++) t->elems[d + k] = elem_item(inst, &seg->items[s + k]);
+    for (uint64_t k = 0; k < n; k++) t->elems[d + k] = fwe_elem_item(inst, &seg->items[s + k]);
     pc += 6;
     NEXT();
 }
