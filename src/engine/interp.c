@@ -357,8 +357,11 @@ L_call:
         if (!ncode) ncode = fwe_module_code(inst->module, pc[1]);
         if (!ncode) TRAP_MSG(FWE_TRAP_HOST, "function failed to translate");
         nfp = fp + pc[2];
-        if (nfp + ncode->frame_slots > stack_end || depth + 1 >= max_frames) TRAP(FWE_TRAP_STACK_EXHAUSTED);
-        if (atomic_load_explicit(interrupt, memory_order_relaxed)) TRAP(FWE_TRAP_INTERRUPTED);
+        /* these two trap at the call site as call_func and native code do: pc past the call (the
+         * backtrace looks up the word before it, the call; at the call's start it would name the
+         * instruction before the call) */
+        if (nfp + ncode->frame_slots > stack_end || depth + 1 >= max_frames) { pc += 3; TRAP(FWE_TRAP_STACK_EXHAUSTED); }
+        if (atomic_load_explicit(interrupt, memory_order_relaxed)) { pc += 3; TRAP(FWE_TRAP_INTERRUPTED); }
         fwe_tier_count(inst->module, pc[1], 1);
         fwe_nfn nfn = fwe_native_fn(inst->module, pc[1]);
         if (nfn) {

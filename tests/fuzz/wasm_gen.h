@@ -2,8 +2,11 @@
  * wabt, fuzz_tier.c interpreter against native code): the fuzz input drives random expression
  * trees over the numeric instructions, locals, globals, memory and one call per function. The
  * `rich` variant (fuzz_tier) adds parameters, float globals, blocks with br_if/br_table, return,
- * unreachable, float stores and reinterpretations, bulk memory, table and SIMD instructions, and
- * exports the memory and globals. Header-only. */
+ * unreachable, float stores and reinterpretations, bulk memory, table and SIMD instructions,
+ * multi-value functions (i32, i64, f64) and blocks with parameters (block, if, loop), passive data
+ * and element segments (memory.init, data.drop, table.init, elem.drop), and recursion: calls to
+ * the function itself or a later one, bounded by a depth global, or rarely unbounded (they end
+ * at the call stack limit); it exports the memory and globals. Header-only. */
 #ifndef WASM_GEN_H
 #define WASM_GEN_H
 
@@ -41,6 +44,14 @@ enum { T_I32, T_I64, T_F32, T_F64, T_V128 };
 #define NPARAMS 3 /* rich: every function takes (i32, i64, f64) */
 #define RICH_HEADER 128
 #define RICH_CHUNK 256
+/* rich: type indexes beyond 0 (-> i32) and 1 (-> i64), and the recursion depth global */
+#define TY_BLOCK_I32_PAIR 2 /* block [i32] -> [i32 i64] */
+#define FT_MULTI 3          /* function (i32, i64, f64) -> (i32, i64, f64) */
+#define TY_PAIR 4           /* block [i32 i64] -> [i32 i64] */
+#define TY_LOOP_I32 5       /* loop [i32] -> [i32] */
+#define G_DEPTH 5           /* mutable i32, exported as "depth": recursive calls on the stack */
+#define PASSIVE_DATA_LEN 24 /* data segment 1 (passive; segment 2 has 4 bytes) */
+#define PASSIVE_EXPRS 4     /* element segment 2 (passive, expressions) */
 
 typedef struct gen {
     src *s;
@@ -66,6 +77,53 @@ static const int rich_local_of[5][2] = {{0, 3}, {1, 4}, {5, 5}, {2, 6}, {8, 8}};
 static int local_of(const gen *g, int t, int which)
 {
     return g->rich ? rich_local_of[t][which & 1] : base_local_of[t][which & 1];
+}
+
+static void op_local(gen *g, uint8_t op, int local)
+{
+    wb_byte(g->b, op);
+    wb_uleb(g->b, (uint64_t)local);
+}
+static void i32_const(gen *g, int32_t v)
+{
+    wb_byte(g->b, 0x41);
+    wb_sleb(g->b, v);
+}
+static void prefixed_op(gen *g, uint32_t sub)
+{
+    wb_byte(g->b, 0xfc);
+    wb_uleb(g->b, sub);
+}
+
+/* The end of a counted loop's turn: counter += 1; counter < n (the condition on the stack). */
+static void count_turn(gen *g, uint32_t n)
+{
+    op_local(g, 0x20, g->counter);
+    i32_const(g, 1);
+    wb_byte(g->b, 0x6a);
+    op_local(g, 0x22, g->counter);
+    i32_const(g, (int32_t)n);
+    wb_byte(g->b, 0x49); /* i32.lt_u */
+}
+
+/* With (i32, i64) on the stack, keeps the value of type t (i32 or i64); the i64 goes to a local. */
+static void keep_of_pair(gen *g, int t)
+{
+    op_local(g, 0x21, local_of(g, T_I64, 1));
+    if (t == T_I64) {
+        wb_byte(g->b, 0x1a); /* drop the i32 */
+        op_local(g, 0x20, local_of(g, T_I64, 1));
+    }
+}
+
+/* After a call of a function of type ft in a place of type t (i32 or i64): a multi-value
+ * callee's f64 goes to a local, then the pair keeps t. */
+static void call_result(gen *g, int ft, int t)
+{
+    if (ft != FT_MULTI)
+        return;
+    op_local(g, 0x21, local_of(g, T_F64, 1));
+    keep_of_pair(g, t);
 }
 
 /* The block type of a result of type t (0x7f i32 ... 0x7b v128). */
@@ -166,6 +224,68 @@ static void call_args(gen *g, int depth)
     expr(g, T_F64, depth - 1);
 }
 
+/* depth global += 1 (op i32.add) or -= 1 (i32.sub). */
+static void depth_step(gen *g, uint8_t op)
+{
+    wb_byte(g->b, 0x23);
+    wb_uleb(g->b, G_DEPTH);
+    i32_const(g, 1);
+    wb_byte(g->b, op);
+    wb_byte(g->b, 0x24);
+    wb_uleb(g->b, G_DEPTH);
+}
+
+/* A call that may recurse (rich): of the function itself or a later one, of type t or
+ * multi-value, guarded by the depth global, if (depth < L) { depth += 1; call; depth -= 1 } else
+ * { v }, the call direct or through the table (whose slot may have changed since). The functions
+ * make one call each (the chain of calls is as long as the recursion), and the depth global
+ * bounds the recursive calls on the stack, so the chain stays short. One in 6 is unguarded and
+ * calls the function itself: once it is reached, only the call stack limit ends the recursion
+ * ("call stack exhausted", the same in every tier). False when no function fits. */
+static bool recursive_call(gen *g, int t, int depth)
+{
+    uint8_t k = rd8(g->s), how = rd8(g->s);
+    int self = g->nfuncs, later = g->ntotal - g->nfuncs, f = -1;
+    for (int j = 0; j < later && f < 0; j++) {
+        int cand = self + (k + j) % later;
+        if (g->ftype[cand] == t || g->ftype[cand] == FT_MULTI)
+            f = cand;
+    }
+    if (f < 0)
+        return false;
+    g->called = true;
+    if (how < 40 && (g->ftype[self] == t || g->ftype[self] == FT_MULTI)) {
+        call_args(g, depth);
+        wb_byte(g->b, 0x10);
+        wb_uleb(g->b, (uint64_t)self);
+        call_result(g, g->ftype[self], t);
+        return true;
+    }
+    wb_byte(g->b, 0x23);
+    wb_uleb(g->b, G_DEPTH);
+    i32_const(g, 1 + how % 6);
+    wb_byte(g->b, 0x49); /* i32.lt_u */
+    wb_byte(g->b, 0x04);
+    wb_byte(g->b, blocktype(t));
+    depth_step(g, 0x6a);
+    call_args(g, depth);
+    if (how & 0x80) {
+        i32_const(g, f);
+        wb_byte(g->b, 0x11);
+        wb_uleb(g->b, (uint64_t)g->ftype[f]);
+        wb_byte(g->b, 0x00);
+    } else {
+        wb_byte(g->b, 0x10);
+        wb_uleb(g->b, (uint64_t)f);
+    }
+    call_result(g, g->ftype[f], t);
+    depth_step(g, 0x6b);
+    wb_byte(g->b, 0x05);
+    expr(g, t, depth - 1);
+    wb_byte(g->b, 0x0b);
+    return true;
+}
+
 /* A reference for the table: ref.null func or ref.func of some function. */
 static void table_ref(gen *g)
 {
@@ -205,13 +325,39 @@ static void bulk_len(gen *g, int depth)
 
 static void statement(gen *g, int depth);
 
-/* Rich statements: float and v128 stores, bulk memory, table writes, an early return. */
+/* The values the current function returns: one of its result type, or (i32, i64, f64). */
+static void fn_results(gen *g, int depth)
+{
+    int ft = g->ftype[g->nfuncs];
+    if (ft != FT_MULTI) {
+        expr(g, ft, depth);
+        return;
+    }
+    expr(g, T_I32, depth);
+    expr(g, T_I64, depth);
+    expr(g, T_F64, depth);
+}
+
+/* An offset or a length into a passive segment: mostly 0..max-1, sometimes an expression. */
+static void seg_operand(gen *g, int max, int depth)
+{
+    uint8_t k = rd8(g->s);
+    if (k < 230 || depth <= 0)
+        i32_const(g, k % max);
+    else
+        expr(g, T_I32, depth - 1);
+}
+
+/* Rich statements: float and v128 stores, bulk memory, table writes, an early return, passive
+ * segments. */
 static void rich_statement(gen *g, int depth)
 {
     uint8_t k = rd8(g->s);
-    int form = k % 8;
+    int form = k % 12;
     if (g->plain && (form == 1 || form == 4 || form == 5 || form == 7))
         form = form & 1 ? 3 : 0;
+    if (g->plain && form >= 10) /* table.init, elem.drop: memory.init, data.drop instead */
+        form -= 2;
     switch (form) {
     case 0: /* f32.store / f64.store (float bits become observable in memory) */
         address(g, depth);
@@ -268,17 +414,41 @@ static void rich_statement(gen *g, int depth)
             expr(g, T_I32, depth - 1);
             wb_byte(g->b, 0x04);
             wb_byte(g->b, 0x40);
-            expr(g, g->ftype[g->nfuncs], depth - 1);
+            fn_results(g, depth - 1);
             wb_byte(g->b, 0x0f);
             wb_byte(g->b, 0x0b);
             return;
         }
         statement(g, depth - 1);
         return;
-    default: /* local.set of a v128 */
+    case 7: /* local.set of a v128 */
         expr(g, T_V128, depth - 1);
         wb_byte(g->b, 0x21);
         wb_uleb(g->b, (uint64_t)local_of(g, T_V128, 0));
+        return;
+    case 8: /* memory.init seg dst src len (segment 0 is active: dropped once instantiated) */
+        address(g, depth);
+        seg_operand(g, PASSIVE_DATA_LEN + 4, depth);
+        seg_operand(g, PASSIVE_DATA_LEN + 4, depth);
+        prefixed_op(g, 8);
+        wb_uleb(g->b, (uint64_t)(k >> 4) % 3);
+        wb_byte(g->b, 0x00);
+        return;
+    case 9: /* data.drop */
+        prefixed_op(g, 9);
+        wb_uleb(g->b, (uint64_t)(k >> 4) % 3);
+        return;
+    case 10: /* table.init seg table dst src len */
+        table_index(g, depth);
+        seg_operand(g, g->ntotal + 2, depth);
+        seg_operand(g, 6, depth);
+        prefixed_op(g, 12);
+        wb_uleb(g->b, (uint64_t)(k >> 4) % 3);
+        wb_byte(g->b, 0x00);
+        return;
+    default: /* elem.drop */
+        prefixed_op(g, 13);
+        wb_uleb(g->b, (uint64_t)(k >> 4) % 3);
         return;
     }
 }
@@ -313,7 +483,11 @@ static void statement(gen *g, int depth)
         uint8_t nb = rd8(g->s);
         uint32_t n = 1 + nb % 16;
         if (g->rich && nb >= 240) /* long enough for on-stack replacement (every 256 turns) */
-            n = nb < 250 ? 200u + (nb - 240u) * 10u : 4096u * (nb - 249u);
+            n = nb < 250 || g->called ? 200u + (nb - 240u) * 10u : 4096u * (nb - 249u);
+        /* a function with a loop of thousands of turns makes no call: such a function ends a
+         * chain of calls, so it runs once per chain, however deep recursion makes the chain */
+        if (n > 1000)
+            g->called = true;
         /* rich, odd k: block { loop { ...; br_table [1] 0 (counter < N) } } */
         bool table = g->rich && (k & 1);
         wb_byte(g->b, 0x41);
@@ -331,16 +505,7 @@ static void statement(gen *g, int depth)
         statement(g, depth - 1);
         g->in_loop = false;
         g->long_loop = false;
-        wb_byte(g->b, 0x20);
-        wb_uleb(g->b, (uint64_t)g->counter);
-        wb_byte(g->b, 0x41);
-        wb_sleb(g->b, 1);
-        wb_byte(g->b, 0x6a);
-        wb_byte(g->b, 0x22);
-        wb_uleb(g->b, (uint64_t)g->counter);
-        wb_byte(g->b, 0x41);
-        wb_sleb(g->b, (int32_t)n);
-        wb_byte(g->b, 0x49); /* i32.lt_u */
+        count_turn(g, n);
         if (table) {
             wb_byte(g->b, 0x0e); /* br_table [1] 0: 0 leaves, anything else loops */
             wb_uleb(g->b, 1);
@@ -399,10 +564,11 @@ static void mark_path(gen *g, int t)
     }
 }
 
-/* Rich forms valid for every type: blocks left by br_table or br_if, a rare unreachable. */
+/* Rich forms valid for every type: blocks left by br_table or br_if, a rare unreachable; for i32
+ * and i64 also blocks, ifs and loops with parameters. */
 static bool rich_shared(gen *g, int t, uint8_t c, int depth)
 {
-    switch (c % 4) {
+    switch (c % 6) {
     case 0: { /* block { block { v; sel; br_table ... } mark } */
         uint8_t n = rd8(g->s) % 5;
         wb_byte(g->b, 0x02);
@@ -437,21 +603,67 @@ static bool rich_shared(gen *g, int t, uint8_t c, int depth)
             return false;
         expr(g, T_I32, depth - 1);
         wb_byte(g->b, 0x02);
-        wb_sleb(g->b, 2); /* type 2 */
+        wb_sleb(g->b, TY_BLOCK_I32_PAIR);
         expr(g, T_I64, depth - 1);
         expr(g, T_I32, depth - 1);
         wb_byte(g->b, 0x0d);
         wb_uleb(g->b, 0);
         mark_path(g, T_I64);
         wb_byte(g->b, 0x0b);
-        wb_byte(g->b, 0x21); /* local.set of the i64 */
-        wb_uleb(g->b, (uint64_t)local_of(g, T_I64, 1));
-        if (t == T_I64) {
-            wb_byte(g->b, 0x1a); /* drop the i32 */
-            wb_byte(g->b, 0x20);
-            wb_uleb(g->b, (uint64_t)local_of(g, T_I64, 1));
-        }
+        keep_of_pair(g, t);
         return true;
+    case 4: { /* two block parameters: i32; i64; block [i32 i64] -> [i32 i64] { cond; br_if 0;
+                 change both } or the same as an if with an else that changes the i64 only */
+        if (t > T_I64)
+            return false;
+        bool as_if = rd8(g->s) & 1;
+        expr(g, T_I32, depth - 1);
+        expr(g, T_I64, depth - 1);
+        if (as_if)
+            expr(g, T_I32, depth - 1);
+        wb_byte(g->b, as_if ? 0x04 : 0x02);
+        wb_sleb(g->b, TY_PAIR);
+        if (!as_if) {
+            expr(g, T_I32, depth - 1);
+            wb_byte(g->b, 0x0d); /* br_if 0 with both values */
+            wb_uleb(g->b, 0);
+        }
+        mark_path(g, T_I64);
+        op_local(g, 0x21, local_of(g, T_I64, 1));
+        mark_path(g, T_I32);
+        op_local(g, 0x20, local_of(g, T_I64, 1));
+        if (as_if) {
+            wb_byte(g->b, 0x05);
+            mark_path(g, T_I64);
+        }
+        wb_byte(g->b, 0x0b);
+        keep_of_pair(g, t);
+        return true;
+    }
+    case 5: { /* a loop with a parameter: acc; counter = 0; loop [i32] -> [i32] { acc op v;
+                 counter += 1; br_if 0 (counter < N) } (the branch carries the new acc) */
+        if (t > T_I64 || g->in_loop)
+            return false;
+        static const uint8_t ops[] = {0x6a, 0x73, 0x6c, 0x77}; /* add xor mul rotl */
+        uint8_t k = rd8(g->s);
+        uint32_t n = 1 + k % 16;
+        expr(g, T_I32, depth - 1);
+        i32_const(g, 0);
+        op_local(g, 0x21, g->counter);
+        wb_byte(g->b, 0x03);
+        wb_sleb(g->b, TY_LOOP_I32);
+        g->in_loop = true;
+        expr(g, T_I32, depth - 1);
+        g->in_loop = false;
+        wb_byte(g->b, ops[(k >> 4) % 4]);
+        count_turn(g, n);
+        wb_byte(g->b, 0x0d);
+        wb_uleb(g->b, 0);
+        wb_byte(g->b, 0x0b);
+        if (t == T_I64)
+            wb_byte(g->b, 0xad); /* i64.extend_i32_u */
+        return true;
+    }
     default: /* if (cond == 0) unreachable else v (rarely: traps end the rest of the export) */
         if (rd8(g->s) >= 48)
             return false;
@@ -667,6 +879,7 @@ static void expr(gen *g, int t, int depth)
                    out-of-range slot; never the function itself or a later one */
             if (t <= T_I64 && !g->in_loop && !g->called) {
                 uint8_t how = rd8(g->s);
+                int ty = g->rich && rd8(g->s) < 64 ? FT_MULTI : t;
                 g->called = true;
                 call_args(g, depth);
                 if (how < 200 && g->nfuncs > 0) {
@@ -679,24 +892,30 @@ static void expr(gen *g, int t, int depth)
                     wb_sleb(g->b, g->ntotal + how % 3);
                 }
                 wb_byte(g->b, 0x11);
-                wb_uleb(g->b, (uint64_t)t);
+                wb_uleb(g->b, (uint64_t)ty);
                 wb_byte(g->b, 0x00);
+                call_result(g, ty, t);
                 return;
             }
             constant(g, t);
             return;
-        case 6:
-            if (t <= T_I64 && !g->in_loop && !g->called)
+        case 6: /* a call of an earlier function (rich: maybe multi-value), or rich: one that may
+                   recurse */
+            if (t <= T_I64 && !g->in_loop && !g->called) {
+                if (g->rich && rd8(g->s) < 96 && recursive_call(g, t, depth))
+                    return;
                 for (int j = 0; j < g->nfuncs; j++) {
                     int f = (c / 7 + j) % g->nfuncs;
-                    if (g->ftype[f] == t) {
+                    if (g->ftype[f] == t || (g->rich && g->ftype[f] == FT_MULTI)) {
                         g->called = true;
                         call_args(g, depth);
                         wb_byte(g->b, 0x10);
                         wb_uleb(g->b, (uint64_t)f);
+                        call_result(g, g->ftype[f], t);
                         return;
                     }
                 }
+            }
             constant(g, t);
             return;
         default:
@@ -903,11 +1122,14 @@ static void generate(const uint8_t *data, size_t size, bool rich, gen_module *ou
     src *hs = rich ? &hdr : &all;
     wbuf m = {0}, sec = {0}, body = {0}, code = {0};
     int n = 1 + rd8(hs) % (rich ? RICH_MAX_FUNCS : MAX_FUNCS), ftype[RICH_MAX_FUNCS];
-    for (int i = 0; i < n; i++)
-        ftype[i] = rd8(hs) & 1;
+    for (int i = 0; i < n; i++) { /* rich: a quarter return (i32, i64, f64) */
+        uint8_t k = rd8(hs);
+        ftype[i] = rich && (k & 6) == 6 ? FT_MULTI : k & 1;
+    }
     /* the bodies first (they read most of the input), the sections in their order after */
     wb_uleb(&code, (uint64_t)n);
     gen g = {.s = &all, .b = &body, .rich = rich, .ntotal = n, .counter = rich ? 7 : 6};
+    memcpy(g.ftype, ftype, sizeof ftype);
     for (int i = 0; i < n; i++) {
         g.nfuncs = i;
         src chunk = {data + size, data + size};
@@ -916,7 +1138,6 @@ static void generate(const uint8_t *data, size_t size, bool rich, gen_module *ou
             chunk = (src){data + at, data + (size - at < RICH_CHUNK ? size : at + RICH_CHUNK)};
         if (rich)
             g.s = &chunk;
-        g.ftype[i] = ftype[i];
         g.budget = 120;
         g.in_loop = false;
         g.called = false;
@@ -925,18 +1146,20 @@ static void generate(const uint8_t *data, size_t size, bool rich, gen_module *ou
             wb_put(&body, "\x06\x01\x7f\x01\x7e\x01\x7d\x01\x7c\x01\x7f\x01\x7b", 13);
         else /* locals: 2 i32, 2 i64, 1 f32, 1 f64, 1 i32 (loop counter) */
             wb_put(&body, "\x05\x02\x7f\x02\x7e\x01\x7d\x01\x7c\x01\x7f", 11);
-        expr(&g, ftype[i], 6);
+        fn_results(&g, 6);
         wb_byte(&body, 0x0b);
         wb_uleb(&code, body.len);
         wb_put(&code, body.p, body.len);
         body.len = 0;
     }
     wb_put(&m, "\0asm\1\0\0\0", 8);
-    if (rich) /* (i32, i64, f64) -> i32, (i32, i64, f64) -> i64, block type i32 -> (i32, i64) */
-        wb_put(&sec,
-               "\x03\x60\x03\x7f\x7e\x7c\x01\x7f\x60\x03\x7f\x7e\x7c\x01\x7e\x60\x01\x7f\x02\x7f"
-               "\x7e",
-               21);
+    /* rich: (i32, i64, f64) -> i32, -> i64, block type i32 -> (i32, i64), (i32, i64, f64) ->
+     * (i32, i64, f64), block type (i32, i64) -> (i32, i64), loop type i32 -> i32 */
+    static const char rich_types[] =
+        "\x06\x60\x03\x7f\x7e\x7c\x01\x7f\x60\x03\x7f\x7e\x7c\x01\x7e\x60\x01\x7f\x02\x7f\x7e"
+        "\x60\x03\x7f\x7e\x7c\x03\x7f\x7e\x7c\x60\x02\x7f\x7e\x02\x7f\x7e\x60\x01\x7f\x01\x7f";
+    if (rich)
+        wb_put(&sec, rich_types, sizeof rich_types - 1);
     else /* () -> i32, () -> i64 */
         wb_put(&sec, "\x02\x60\x00\x01\x7f\x60\x00\x01\x7e", 9);
     wb_section(&m, 1, &sec);
@@ -955,8 +1178,8 @@ static void generate(const uint8_t *data, size_t size, bool rich, gen_module *ou
     wb_section(&m, 4, &sec);
     wb_put(&sec, "\x01\x01\x01\x02", 4); /* memory: min 1, max 2 pages */
     wb_section(&m, 5, &sec);
-    /* globals: mutable i32 and i64; rich: mutable f32 and f64, an immutable i32 */
-    wb_put(&sec, rich ? "\x05\x7f\x01\x41" : "\x02\x7f\x01\x41", 4);
+    /* globals: mutable i32 and i64; rich: mutable f32 and f64, an immutable i32, the depth */
+    wb_put(&sec, rich ? "\x06\x7f\x01\x41" : "\x02\x7f\x01\x41", 4);
     wb_sleb(&sec, (int32_t)rd32(hs));
     wb_put(&sec, "\x0b\x7e\x01\x42", 4);
     uint64_t hi = rd32(hs);
@@ -971,10 +1194,10 @@ static void generate(const uint8_t *data, size_t size, bool rich, gen_module *ou
         wb_put(&sec, &d, 8);
         wb_put(&sec, "\x0b\x7f\x00\x41", 4);
         wb_sleb(&sec, (int32_t)rd32(hs));
-        wb_byte(&sec, 0x0b);
+        wb_put(&sec, "\x0b\x7f\x01\x41\x00\x0b", 6); /* G_DEPTH = 0 */
     }
     wb_section(&m, 6, &sec);
-    wb_uleb(&sec, (uint64_t)n + (rich ? 5 : 0));
+    wb_uleb(&sec, (uint64_t)n + (rich ? 6 : 0));
     for (int i = 0; i < n; i++) {
         char name[8];
         snprintf(name, sizeof name, "f%d", i);
@@ -991,20 +1214,55 @@ static void generate(const uint8_t *data, size_t size, bool rich, gen_module *ou
             wb_byte(&sec, 0x03);
             wb_uleb(&sec, (uint64_t)i);
         }
+        wb_name(&sec, "depth");
+        wb_byte(&sec, 0x03);
+        wb_uleb(&sec, G_DEPTH);
     }
     wb_section(&m, 7, &sec);
-    wb_put(&sec, "\x01\x00\x41\x00\x0b", 5); /* elements: table[0..n) = functions 0..n-1 */
+    /* elements: table[0..n) = functions 0..n-1; rich: passive segment 1, the functions from the
+     * last to the first, and passive segment 2, expressions: ref.func and ref.null */
+    wb_put(&sec, rich ? "\x03\x00\x41\x00\x0b" : "\x01\x00\x41\x00\x0b", 5);
     wb_uleb(&sec, (uint64_t)n);
     for (int i = 0; i < n; i++)
         wb_uleb(&sec, (uint64_t)i);
+    if (rich) {
+        wb_put(&sec, "\x01\x00", 2);
+        wb_uleb(&sec, (uint64_t)n);
+        for (int i = n - 1; i >= 0; i--)
+            wb_uleb(&sec, (uint64_t)i);
+        wb_put(&sec, "\x05\x70", 2);
+        wb_uleb(&sec, PASSIVE_EXPRS);
+        for (int i = 0; i < PASSIVE_EXPRS; i++) {
+            if (i & 1) {
+                wb_put(&sec, "\xd0\x70", 2);
+            } else {
+                wb_byte(&sec, 0xd2);
+                wb_uleb(&sec, (uint64_t)(i ? 0 : n - 1));
+            }
+            wb_byte(&sec, 0x0b);
+        }
+    }
     wb_section(&m, 9, &sec);
+    if (rich) { /* data count: memory.init and data.drop need it */
+        wb_uleb(&sec, 3);
+        wb_section(&m, 12, &sec);
+    }
     wb_section(&m, 10, &code);
-    /* one data segment at 0 with 16 input bytes */
+    /* one data segment at 0 with 16 input bytes; rich: passive segment 1, those bytes reversed
+     * and 8 more, and passive segment 2, 4 bytes */
     uint8_t init[16];
     for (int i = 0; i < 16; i++)
         init[i] = rd8(hs);
-    wb_put(&sec, "\x01\x00\x41\x00\x0b\x10", 6);
+    wb_put(&sec, rich ? "\x03\x00\x41\x00\x0b\x10" : "\x01\x00\x41\x00\x0b\x10", 6);
     wb_put(&sec, init, 16);
+    if (rich) {
+        wb_byte(&sec, 0x01);
+        wb_uleb(&sec, PASSIVE_DATA_LEN);
+        for (int i = 15; i >= 0; i--)
+            wb_byte(&sec, init[i]);
+        wb_put(&sec, "passive!", PASSIVE_DATA_LEN - 16);
+        wb_put(&sec, "\x01\x04\xde\xad\xbe\xef", 6);
+    }
     wb_section(&m, 11, &sec);
     memset(out->args, 0, sizeof out->args);
     if (rich) /* argument sets 1 and 2 from the input (set 0 stays zero) */
