@@ -41,6 +41,14 @@ static void put_bytes(buf *b, const void *p, size_t n)
     for (size_t i = 0; i < n; i++)
         put(b, ((const uint8_t *)p)[i]);
 }
+/* Appends section `id` holding the bytes of `body` to `m`, and empties `body`. */
+static void section(buf *m, uint8_t id, buf *body)
+{
+    put(m, id);
+    put_u32(m, (uint32_t)body->len);
+    put_bytes(m, body->p, body->len);
+    body->len = 0;
+}
 static void i32_const(buf *b, uint32_t v) /* non-negative values below 2^31 */
 {
     put(b, 0x41);
@@ -187,18 +195,12 @@ static buf build_module(void)
     put_bytes(&s, "\x60\x00\x00", 3);
     put_bytes(&s, "\x60\x01\x7f\x00", 4);
     put_bytes(&s, "\x60\x02\x7b\x7b\x01\x7b", 6);
-    put(&m, 1);
-    put_u32(&m, (uint32_t)s.len);
-    put_bytes(&m, s.p, s.len);
-    s.len = 0;
+    section(&m, 1, &s);
     /* functions */
     put_u32(&s, nfns);
     for (uint32_t i = 0; i < nfns; i++)
         put_u32(&s, fns[i].kind == K_HELPER ? 2 : fns[i].memop ? 1 : 0);
-    put(&m, 3);
-    put_u32(&m, (uint32_t)s.len);
-    put_bytes(&m, s.p, s.len);
-    s.len = 0;
+    section(&m, 3, &s);
     /* memory: 1 page */
     put_bytes(&m, "\x05\x03\x01\x00\x01", 5);
     /* exports f0.. */
@@ -211,10 +213,7 @@ static buf build_module(void)
         put(&s, 0);
         put_u32(&s, i);
     }
-    put(&m, 7);
-    put_u32(&m, (uint32_t)s.len);
-    put_bytes(&m, s.p, s.len);
-    s.len = 0;
+    section(&m, 7, &s);
     /* code */
     put_u32(&s, nfns);
     buf f = {0};
@@ -241,9 +240,7 @@ static buf build_module(void)
         put_u32(&s, (uint32_t)f.len);
         put_bytes(&s, f.p, f.len);
     }
-    put(&m, 10);
-    put_u32(&m, (uint32_t)s.len);
-    put_bytes(&m, s.p, s.len);
+    section(&m, 10, &s);
     free(s.p);
     free(f.p);
     return m;
@@ -321,19 +318,12 @@ static void vec_of(uint32_t k, uint8_t out[16])
                                     0x41e0000000000000u, 0xc1e0000000200000u, 0x41efffffffe00000u,
                                     0x4004000000000000u, 0x0000000000000001u, 0xbfe0000000000000u};
     uint32_t w[4];
+    static const uint8_t fills[] = {0, 0xff, 0x80, 0x7f};
+    if (k < 4) {
+        memset(out, fills[k], 16);
+        return;
+    }
     switch (k) {
-    case 0:
-        memset(out, 0, 16);
-        return;
-    case 1:
-        memset(out, 0xff, 16);
-        return;
-    case 2:
-        memset(out, 0x80, 16);
-        return;
-    case 3:
-        memset(out, 0x7f, 16);
-        return;
     case 4: /* i16 extremes */
         for (int i = 0; i < 8; i++) {
             uint16_t v = (uint16_t)(i & 1 ? 0x8000 : 0x7fff) ^ (uint16_t)(i & 2 ? 0xffff : 0);
