@@ -395,18 +395,27 @@ $(B)/tests/server/test_front: $(B)/fastlike build/guests/srv_front.wasm build/gu
 # hc_imgopt_vips.c and the test that makes images see libvips's (glib's) headers; without libvips
 # (no vips.pc) that file builds as a stub: images pass through untouched with Fastly-IO-Error.
 # `private`: the test's flags do not leak into the library objects it depends on.
+# libvips is not linked into fastlike or libfastlike: hc_imgopt_vipslib.c dlopens it (its soname,
+# read here from the library compiled against) at the first transform; only the test that makes
+# images links it.
 VIPS_CFLAGS := $(shell pkg-config --cflags vips 2>/dev/null)
 VIPS_LIBS := $(shell pkg-config --libs vips 2>/dev/null)
+VIPS_SONAME := $(shell objdump -p "$$(pkg-config --variable=libdir vips 2>/dev/null)/libvips.so" 2>/dev/null | awk '/SONAME/ { print $$2 }')
 ifeq ($(strip $(VIPS_LIBS)),)
-$(B)/src/hostcalls/hc_imgopt_vips.o: CPPFLAGS += -DFASTLIKE_NO_VIPS
-$(B)/tests/hostcalls/test_hc_image_optimizer: private CPPFLAGS += -DFASTLIKE_NO_VIPS
+$(B)/src/hostcalls/hc_imgopt_vips.o $(B)/src/hostcalls/hc_imgopt_vipslib.o: CPPFLAGS += -DFASTLIKE_NO_VIPS
+$(B)/tests/hostcalls/test_hc_image_optimizer $(B)/tests/hostcalls/test_hc_imgopt_vipslib: private CPPFLAGS += -DFASTLIKE_NO_VIPS
 else
-$(B)/src/hostcalls/hc_imgopt_vips.o: CPPFLAGS += $(VIPS_CFLAGS)
+$(B)/src/hostcalls/hc_imgopt_vips.o $(B)/src/hostcalls/hc_imgopt_vipslib.o: CPPFLAGS += $(VIPS_CFLAGS)
+$(B)/src/hostcalls/hc_imgopt_vipslib.o: CPPFLAGS += $(if $(VIPS_SONAME),-DHC_VIPSLIB_SONAME='"$(VIPS_SONAME)"')
 $(B)/tests/hostcalls/test_hc_image_optimizer: private CPPFLAGS += $(VIPS_CFLAGS)
-LDLIBS += $(VIPS_LIBS)
+$(B)/tests/hostcalls/test_hc_image_optimizer: private LDLIBS += $(VIPS_LIBS)
 endif
 $(B)/tests/hostcalls/test_hc_image_optimizer: build/guests/js/imgopt_sdk.wasm tests/unit/server/http_client.h tests/unit/server/test_server.h
 $(B)/tests/hostcalls/test_hc_image_optimizer: private CPPFLAGS += -Itests/unit/server
+# test_hc_imgopt_vipslib does not link libvips: it checks libvips is loaded only at first use, in
+# process and in the fastlike binary (serving the JS guest), and the load-failure path.
+$(B)/tests/hostcalls/test_hc_imgopt_vipslib: $(B)/fastlike build/guests/js/imgopt_sdk.wasm tests/unit/server/http_client.h tests/unit/server/test_server.h tests/unit/server/fastlike_proc.h tests/unit/config/tmp_files.h
+$(B)/tests/hostcalls/test_hc_imgopt_vipslib: private CPPFLAGS += -Itests/unit/server
 # ---- end imgopt block ----
 # ---- fanout block (Fanout / WebSocket handoffs: src/hostcalls/hc_fanout.*, src/server/srv_fanout.*,
 # srv_relay.*, src/config/cfg_pushpin.*, tests/guests/c/hc_fanout.c, tests/guests/js/fanout_js.js,
@@ -434,7 +443,7 @@ LDLIBS += -lyaml
 # `make spec-native`: the spec testsuite with every function the generator handles compiled to
 # native code before its first call (FWE_TIER=native); part of `make test`. A cold code cache
 # means one compiler run per module (const.wast alone has 700), hence the longer timeout.
-.PHONY: spec-native
+.PHONY: spec-native spec-quick
 # FWE_TIER_STRICT: a function left interpreted fails its file, unless the instruction responsible
 # is listed here (1 lists none: the generator handles every instruction).
 SPEC_NATIVE_ALLOW ?= 1
@@ -443,6 +452,10 @@ $(B)/tests/engine/test_native_gen_simd: build/wat/tier_simd.wasm
 spec-native: deps $(B)/spec-runner
 	@FWE_TIER=native FWE_TIER_STRICT="$(SPEC_NATIVE_ALLOW)" SPEC_TIMEOUT=$${SPEC_TIMEOUT:-1200} sh tests/spec/run.sh $(B)/spec-runner
 test-rel: spec-native
+# `make spec-quick`: the same with tcc (the tier's quick first compiler) compiling every function
+spec-quick: deps $(B)/spec-runner
+	@FWE_CC=tcc FWE_TIER=native FWE_TIER_STRICT="$(SPEC_NATIVE_ALLOW)" SPEC_TIMEOUT=$${SPEC_TIMEOUT:-1200} sh tests/spec/run.sh $(B)/spec-runner
+test-rel: spec-quick
 # ---- end tier block ----
 # ---- speed block (issue 12: src/engine/template.c reset, src/server/srv_timer.c,
 # tests/unit/server/test_srv_timer.c, tests/unit/util/test_util_id.c) ----

@@ -5,16 +5,25 @@
 # hot function, from the log) until 90 % and all of the functions it ended with were native, the
 # functions published, and the per-request p50 of the first second, of the last QUIET_S seconds,
 # and when a one-second window first came within 15 % of that last p50 (client clock, from the
-# first request). bench/tier_warmup.sh runs it.
+# first request); with the quick compiler, also when cc's code last replaced quick code ("cc code
+# for N at T s"). bench/tier_warmup.sh runs it.
 import http.client, re, sys, time
 
 port, path, log, max_s, quiet_s = int(sys.argv[1]), sys.argv[2], sys.argv[3], float(sys.argv[4]), float(sys.argv[5])
 pub = re.compile(r"tier: ([0-9.]+) s: (batch of .*; (\d+) native, (\d+) queued|profile: (\d+) of)")
+opt = re.compile(r"tier: ([0-9.]+) s: optimized .*; (\d+) optimized in all")
+
+last_opt = None  # (time, functions) of the last optimize job: the quick code replaced by cc's
+
 
 def tier_state():
+    global last_opt
     events, native, drained = [], 0, False
     with open(log, errors="replace") as f:
         for line in f:
+            o = opt.search(line)
+            if o:
+                last_opt = (float(o.group(1)), int(o.group(2)))
             m = pub.search(line)
             if m:
                 t = float(m.group(1))
@@ -63,10 +72,15 @@ events, native, drained = tier_state()
 t90 = next((t for t, n in events if n >= 0.9 * native), float("nan"))
 tall = events[-1][0] if events else float("nan")
 if events:
-    tier = "native %4d fns: 90%% at %7.2f s, all at %7.2f s%s" % (
-        native, t90, tall, "" if drained else " (still compiling)")
+    tier = "native %4d fns: 90%% at %7.2f s, all at %7.2f s%s%s" % (
+        native, t90, tall, "" if drained else " (still compiling)",
+        "; cc code for %d at %.1f s" % (last_opt[1], last_opt[0]) if last_opt else "")
 else:
     tier = "no native code%44s" % ""
-print("%s | p50 first 1 s %8.2f ms, last %g s %8.2f ms (%.2fx); steady after %s; %d requests in %.0f s"
-      % (tier, first * 1e3, quiet_s, final * 1e3, first / final, "%.1f s" % steady if steady else "-",
-         len(samples), end))
+# the client clock starts about when the first function gets hot: the 5 s after all functions were
+# native show the quick compiler's code where cc's has not replaced it yet
+after = [l for t, l in samples if events and tall + 1.0 <= t < tall + 6.0]
+mid = " all native +1..6 s %.2f ms;" % (p50(after) * 1e3) if after else ""
+print("%s | p50 first 1 s %8.2f ms,%s last %g s %8.2f ms (%.2fx); steady after %s; %d requests in %.0f s"
+      % (tier, first * 1e3, mid, quiet_s, final * 1e3, first / final,
+         "%.1f s" % steady if steady else "-", len(samples), end))

@@ -13,7 +13,8 @@ hyperfine python3 uap-core libpcre2-dev libsqlite3-dev libmaxminddb-dev libyaml-
 libmaxmind-db-writer-perl tzdata
 libvips-dev
 pushpin:pushpin
-xxd:xxd chromium:chromium clang-format:clang-format"
+xxd:xxd chromium:chromium clang-format:clang-format
+tcc:tcc"
 
 installed=$(dpkg-query -W -f='${Package} ${db:Status-Status}\n' 2>/dev/null | awk '$2 == "installed" {print $1}')
 missing=""

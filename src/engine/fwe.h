@@ -122,6 +122,11 @@ void fwe_module_import(const fwe_module *module, uint32_t i, fwe_import_info *ou
 uint32_t fwe_module_export_count(const fwe_module *module);
 void fwe_module_export(const fwe_module *module, uint32_t i, fwe_export_info *out);
 uint32_t fwe_module_func_count(const fwe_module *module); /* imported + defined */
+/* From the bytes alone (src/engine/peek.c): *found is whether some import's module name starts
+ * with `prefix`. Only the header, the sections before the imports and the import section are read
+ * (nothing is decoded or validated beyond them): FWE_ERR_MALFORMED when those are. */
+fwe_status fwe_module_imports_prefix(const uint8_t *bytes, size_t len, const char *prefix,
+                                     bool *found);
 /* The initial size in pages of the module's own (not imported) memory 0, or 0 without one. */
 uint32_t fwe_module_memory_min_pages(const fwe_module *module);
 /* The largest initial size in elements among the module's own (not imported) tables, or 0. */
@@ -335,6 +340,8 @@ typedef struct fwe_tier_stats {
     uint64_t from_cache; /* published from the disk cache */
     uint64_t prewarmed;  /* of them, published from the hot profile before getting hot */
     uint64_t compiled;   /* published after compiling them in this process */
+    uint64_t quick;      /* published from the quick compiler (tcc), before cc's code */
+    uint64_t optimized;  /* quick code replaced by the C compiler's (optimize jobs) */
     uint64_t too_large;  /* left interpreted: more internal code words than FWE_TIER_MAX_WORDS */
     uint64_t refused;    /* left interpreted: an instruction the code generator does not handle */
     uint64_t failed;     /* left interpreted: the compiler or dlopen failed */

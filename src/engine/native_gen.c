@@ -53,11 +53,34 @@ void fwe_text_free(fwe_text *t)
 /* Helpers with the interpreter's exact semantics (interp.c), as C text. */
 static const char prelude_helpers[] =
     "#include <math.h>\n#include <stdint.h>\n#include <string.h>\n"
+    /* tcc (the quick first compiler, tier.c) lacks these GCC builtins: plain C with the same
+     * results (a volatile read is an acquire load on x86-64; clz/ctz are never called with 0) */
+    "#ifdef __TINYC__\n"
+    "#define __atomic_load_n(p,o) (*(volatile __typeof__(*(p))*)(p))\n"
+    "static inline int fwe_clz64(uint64_t x){int n=0;while(!(x>>63)){x<<=1;n++;}return n;}\n"
+    "static inline int fwe_ctz64(uint64_t x){int n=0;while(!(x&1)){x>>=1;n++;}return n;}\n"
+    "static inline int fwe_pop64(uint64_t x){int n=0;while(x){x&=x-1;n++;}return n;}\n"
+    "#define __builtin_clz(x) (fwe_clz64((uint64_t)(x)<<32))\n"
+    "#define __builtin_ctz(x) fwe_ctz64(x)\n#define __builtin_popcount(x) fwe_pop64(x)\n"
+    "#define __builtin_clzll(x) fwe_clz64(x)\n#define __builtin_ctzll(x) fwe_ctz64(x)\n"
+    "#define __builtin_popcountll(x) fwe_pop64(x)\n"
+    /* tcc neither inlines nor expands memcpy: a call per memory access and float bit cast would
+     * make its code slower than the interpreter. Sizes are literals, so tcc folds the choice. */
+    "#define memcpy(d,s,n) "
+    "((n)==8?(void)(*(uint64_t*)(d)=*(const uint64_t*)(s)):(n)==4?(void)(*(uint32_t*)(d)=*(const "
+    "uint32_t*)(s)):(n)==2?(void)(*(uint16_t*)(d)=*(const uint16_t*)(s)):(n)==1?(void)(*(uint8_t*)"
+    "(d)=*(const uint8_t*)(s)):(void)memcpy(d,s,n))\n"
+    "#define bf32(b) (((union{uint32_t u;float f;}){.u=(uint32_t)(b)}).f)\n"
+    "#define bf64(b) (((union{uint64_t u;double f;}){.u=(uint64_t)(b)}).f)\n"
+    "#define uf32(x) ((uint64_t)((union{float f;uint32_t u;}){.f=(x)}).u)\n"
+    "#define uf64(x) (((union{double f;uint64_t u;}){.f=(x)}).u)\n"
+    "#else\n"
     "static inline float bf32(uint64_t b){uint32_t w=(uint32_t)b;float f;memcpy(&f,&w,4);return "
     "f;}\n"
     "static inline double bf64(uint64_t b){double d;memcpy(&d,&b,8);return d;}\n"
     "static inline uint64_t uf32(float f){uint32_t b;memcpy(&b,&f,4);return b;}\n"
     "static inline uint64_t uf64(double d){uint64_t b;memcpy(&b,&d,8);return b;}\n"
+    "#endif\n"
     "static inline float f32min(float a,float b){if(a!=a||b!=b)return a+b;if(a==0&&b==0)return "
     "(uf32(a)>>31)?a:b;return a<b?a:b;}\n"
     "static inline float f32max(float a,float b){if(a!=a||b!=b)return a+b;if(a==0&&b==0)return "
@@ -82,8 +105,12 @@ static const char prelude_helpers[] =
     "INT64_MIN;if(x>=9223372036854775808.0)return INT64_MAX;return (int64_t)x;}\n"
     "static inline uint64_t satu64(double x){if(x!=x||x<=-1.0)return "
     "0;if(x>=18446744073709551616.0)return UINT64_MAX;return (uint64_t)x;}\n"
+    "#ifdef __TINYC__\n" /* tcc folds no float expressions: no barrier needed */
+    "static inline double fbar(double d){return d;}\nstatic inline float fbarf(float f){return "
+    "f;}\n#else\n"
     "static inline double fbar(double d){__asm__(\"\" : \"+x\"(d));return d;}\n"
     "static inline float fbarf(float f){__asm__(\"\" : \"+x\"(f));return f;}\n"
+    "#endif\n"
     "#define FWE_CAT2(a,b) a##b\n#define FWE_CAT(a,b) FWE_CAT2(a,b)\n#define FWE_NB "
     "FWE_CAT(FWE_NF,_b)\n"
     "#if defined(__x86_64__)\n#define SP_() ({const char*s_;__asm__(\"mov "

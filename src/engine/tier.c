@@ -2,7 +2,10 @@
  * functions for a background thread that emits C (native_gen.c), compiles a batch with the system
  * C compiler into a shared object, loads it with dlopen and publishes each function with one
  * atomic store. Compiled code is cached on disk, one reference file per function keyed by a hash
- * of its generated C, the ABI version and the compiler's identity. */
+ * of its generated C, the ABI version and the compiler's identity. When a quick compiler (tcc) is
+ * installed, a hot batch is first compiled with it (a tenth of a second instead of minutes of gcc
+ * for a JS guest's hot set) and published at once; an optimize job then compiles the same
+ * functions with the system compiler and publishes that code over it. */
 #include "native.h"
 
 #include <dirent.h>
@@ -54,12 +57,15 @@ typedef struct job {
 /* One background compiler thread. */
 typedef struct worker_state {
     const fwe_module *current; /* the module it compiles for right now */
+    bool optimizing;           /* running an optimize job */
     pid_t child;               /* the compiler it waits for (killed when its module goes away) */
     bool cancel;               /* the module of the running compile was freed */
 } worker_state;
 #define WORKERS_MAX 4
 #define JOB_PREWARM UINT32_MAX /* job.def: publish the module's functions in the hot profile */
 #define JOB_PREWARM_PART (UINT32_MAX - 1) /* job.def: publish job.part[0 .. job.words) */
+#define JOB_OPTIMIZE (UINT32_MAX - 2)     /* job.def: recompile job.part[0 .. job.words) with cc */
+#define IS_FN_JOB(def) ((def) < JOB_OPTIMIZE)
 
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t g_work = PTHREAD_COND_INITIALIZER;
@@ -239,6 +245,35 @@ bool fwe_tier_compiler_available(void)
 {
     pthread_once(&g_probe_once, probe);
     return g_cc_ok;
+}
+
+/* The quick compiler (FWE_TIER_QUICK: a compiler name, default tcc; "off" or 0: none). Its code
+ * is not cached: compiling again is as cheap as reading the cache. */
+static pthread_once_t g_qprobe_once = PTHREAD_ONCE_INIT;
+static bool g_qcc_ok;
+static char g_qcc[256];
+
+static void qprobe(void)
+{
+    const char *env = getenv("FWE_TIER_QUICK");
+    if (env && (!strcmp(env, "off") || !strcmp(env, "0")))
+        return;
+    snprintf(g_qcc, sizeof g_qcc, "%s", env && *env ? env : "tcc");
+    char path[512];
+    struct stat st;
+    g_qcc_ok = find_compiler(g_qcc, path, sizeof path, &st);
+    if (!g_qcc_ok && env && *env)
+        fprintf(stderr,
+                "fastlike: native tier: quick compiler '%s' (FWE_TIER_QUICK) not found; hot "
+                "functions wait for the C compiler\n",
+                g_qcc);
+}
+
+/* Whether hot batches go through the quick compiler first (auto mode only). */
+static bool quick_available(void)
+{
+    pthread_once(&g_qprobe_once, qprobe);
+    return g_qcc_ok && fwe_tier_get() == FWE_TIER_AUTO;
 }
 
 /* ---------- the disk cache ---------- */
@@ -567,6 +602,7 @@ typedef struct unit {
     uint32_t dup; /* 1 + the earlier unit of the batch with the same generated C, else 0 */
     bool cached;  /* found in the disk cache */
     bool o1;      /* compiled with -O1 (a huge function) */
+    bool quick;   /* its code came from the quick compiler */
 } unit;
 
 static void publish(const fwe_module *m, unit *u)
@@ -596,20 +632,31 @@ static void keep_handle(const fwe_module *m, void *h)
     pthread_mutex_unlock(&g_lock);
 }
 
-/* Compiles the units without a cached object whose `o1` is `o1` into one shared object; returns
- * its handle. */
-static void *compile_units(const char *dir, unit *u, uint32_t n, bool o1)
+enum { CU_O2, CU_O1, CU_QUICK }; /* what compile_units compiles */
+
+/* Whether unit x (without code yet) belongs in a compile_units run of kind `which`. */
+static bool unit_in(const unit *x, int which)
 {
+    return !x->fn && !x->dup && (which == CU_QUICK || x->o1 == (which == CU_O1));
+}
+
+/* Compiles the units without code of kind `which` into one shared object and returns its handle:
+ * with cc at -O2 or -O1 (cached on disk), or with the quick compiler (a temporary file). */
+static void *compile_units(const char *dir, unit *u, uint32_t n, int which)
+{
+    bool o1 = which == CU_O1, quick = which == CU_QUICK;
+    if (quick)
+        dir = "";
     fwe_text src = {0};
     fwe_native_prelude(&src);
     bool simd = false; /* the SIMD helpers cost the compiler ~10 ms: only when used */
     for (uint32_t i = 0; i < n; i++)
-        simd |= !u[i].fn && !u[i].dup && u[i].o1 == o1 && u[i].text.needs_simd;
+        simd |= unit_in(&u[i], which) && u[i].text.needs_simd;
     if (simd)
         fwe_native_simd_prelude(&src);
-    hash128 bh = {o1, 0};
+    hash128 bh = {(uint64_t)which, 0};
     for (uint32_t i = 0; i < n; i++) {
-        if (u[i].fn || u[i].dup || u[i].o1 != o1)
+        if (!unit_in(&u[i], which))
             continue;
         fwe_text_add(&src, "#define FWE_NF %s\n", u[i].sym);
         fwe_text_add(&src, "%s", u[i].text.p);
@@ -648,7 +695,7 @@ static void *compile_units(const char *dir, unit *u, uint32_t n, bool o1)
     fwe_text_free(&src);
     if (ok) {
         int logfd = open(logp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        char *argv[] = {g_cc,
+        char *argv[] = {quick ? g_qcc : g_cc,
                         o1 ? "-O1" : "-O2",
                         "-fPIC",
                         "-shared",
@@ -675,7 +722,7 @@ static void *compile_units(const char *dir, unit *u, uint32_t n, bool o1)
             fprintf(stderr,
                     "fastlike: native tier: compiling %u functions failed (%s exit %d); see %s "
                     "and %s\n",
-                    n, g_cc, rc, cpath, logp);
+                    n, quick ? g_qcc : g_cc, rc, cpath, logp);
             ok = false;
         }
     }
@@ -697,7 +744,7 @@ static void *compile_units(const char *dir, unit *u, uint32_t n, bool o1)
             int rl = snprintf(ref, sizeof ref, "b%s.so %zu %llx\n", bhex, len,
                               (unsigned long long)fnv(bytes, len, UINT64_C(0xcbf29ce484222325)));
             for (uint32_t i = 0; i < n; i++) {
-                if (u[i].fn || u[i].dup || u[i].o1 != o1)
+                if (!unit_in(&u[i], which))
                     continue;
                 snprintf(rpath, sizeof rpath, "%s/%s.ref", d, u[i].fh);
                 write_atomic(rpath, ref, (size_t)rl);
@@ -720,17 +767,29 @@ static void *compile_units(const char *dir, unit *u, uint32_t n, bool o1)
 /* What one batch did (added to g_stats). */
 typedef struct batch_result {
     uint32_t cached, compiled, too_large, refused, failed;
-    uint64_t cc_ns; /* time in the C compiler */
+    uint32_t quick;     /* published from the quick compiler (an optimize job follows) */
+    uint32_t optimized; /* quick code replaced by cc's (optimize job) */
+    uint64_t cc_ns;     /* time in the C compiler */
 } batch_result;
 
 static void profile_add_published(const fwe_module *m, const unit *u, uint32_t nu);
 static void requeue_if_hot(const fwe_module *m, uint32_t def);
 
-/* Generates, finds in the cache or (unless `cache_only`) compiles, and publishes `defs` of `m`.
- * With `cache_only` (the hot profile), functions not in the cache go back to idle. */
+/* What compile_defs does with functions not in the disk cache. */
+typedef enum cd_mode {
+    CD_PREWARM,  /* nothing: they go back to idle (the hot profile) */
+    CD_HOT,      /* quick compiler first when there is one, then an optimize job; else cc */
+    CD_CC,       /* cc (-tier native, or no quick compiler) */
+    CD_OPTIMIZE, /* cc, over quick code already published (an optimize job) */
+} cd_mode;
+
+static void push_optimize(const fwe_module *m, const unit *u, uint32_t nu);
+
+/* Generates, finds in the cache or compiles (see cd_mode), and publishes `defs` of `m`. */
 static void compile_defs(const fwe_module *m, const uint32_t *defs, uint32_t n, batch_result *res,
-                         bool cache_only)
+                         cd_mode mode)
 {
+    bool cache_only = mode == CD_PREWARM, optimize = mode == CD_OPTIMIZE;
     struct fwe_tier_mod *t = m->tier;
     memset(res, 0, sizeof *res);
     unit *u = calloc(n ? n : 1, sizeof *u);
@@ -746,6 +805,10 @@ static void compile_defs(const fwe_module *m, const uint32_t *defs, uint32_t n, 
         bool large = code && code->nwords > max_words();
         if (!code || large || !fwe_native_gen(m, def, code, &x->text) || x->text.oom) {
             char op[64];
+            if (optimize) { /* out of memory: the quick code stays */
+                fwe_text_free(&x->text);
+                continue;
+            }
             if (!code)
                 strict_refused(m, def, NULL, cc ? "no code" : "no C compiler");
             else if (large)
@@ -805,26 +868,45 @@ static void compile_defs(const fwe_module *m, const uint32_t *defs, uint32_t n, 
         nu++;
     }
     uint64_t t0 = now_ns();
-    void *h[2] = {NULL, NULL};
-    for (int o1 = 0; o1 < 2 && !cache_only; o1++)
+    void *h[3] = {NULL, NULL, NULL};
+    bool quick = mode == CD_HOT && missing[0] + missing[1] && quick_available();
+    if (quick) {
+        h[CU_QUICK] = compile_units(dir, u, nu, CU_QUICK);
+        quick = h[CU_QUICK] != NULL; /* else cc compiles them now */
+        if (quick)
+            keep_handle(m, h[CU_QUICK]);
+    }
+    for (int o1 = 0; o1 < 2 && !cache_only && !quick; o1++)
         if (missing[o1]) {
-            h[o1] = compile_units(dir, u, nu, o1);
+            h[o1] = compile_units(dir, u, nu, o1 ? CU_O1 : CU_O2);
             if (h[o1])
                 keep_handle(m, h[o1]);
         }
     if (missing[0] + missing[1] && !cache_only)
         res->cc_ns = now_ns() - t0;
     for (uint32_t i = 0; i < nu; i++) {
-        if (u[i].dup)
+        if (u[i].dup) {
             u[i].fn = u[u[i].dup - 1].fn; /* resolved already: earlier in this loop */
-        if (!u[i].fn && h[u[i].o1])
-            u[i].fn = (fwe_nfn)(uintptr_t)dlsym(h[u[i].o1], u[i].sym);
+            u[i].quick = u[u[i].dup - 1].quick;
+        }
+        void *hi = quick ? h[CU_QUICK] : h[u[i].o1];
+        if (!u[i].fn && hi) {
+            u[i].fn = (fwe_nfn)(uintptr_t)dlsym(hi, u[i].sym);
+            u[i].quick = quick;
+        }
         if (u[i].fn) {
             publish(m, &u[i]);
-            set_state(t, u[i].def, ST_NATIVE);
-            res->compiled += !u[i].cached;
+            if (optimize) {
+                res->optimized++;
+            } else {
+                set_state(t, u[i].def, ST_NATIVE);
+                res->compiled += !u[i].cached && !u[i].quick;
+                res->quick += u[i].quick;
+            }
         } else if (cache_only) {
             requeue_if_hot(m, u[i].def);
+        } else if (optimize) {
+            res->failed++; /* the quick code stays */
         } else {
             set_state(t, u[i].def, ST_INTERP);
             strict_refused(m, u[i].def, NULL, "compiling or loading its C failed");
@@ -832,8 +914,10 @@ static void compile_defs(const fwe_module *m, const uint32_t *defs, uint32_t n, 
         }
         fwe_text_free(&u[i].text);
     }
-    if (!cache_only)
+    if (!cache_only && !optimize)
         profile_add_published(m, u, nu);
+    if (quick)
+        push_optimize(m, u, nu);
     free(u);
 }
 
@@ -1005,7 +1089,7 @@ static uint64_t prewarm_part(const fwe_module *m, const uint32_t *defs, uint32_t
         if (cancelled)
             break;
         batch_result r;
-        compile_defs(m, defs + at, chunk, &r, true);
+        compile_defs(m, defs + at, chunk, &r, CD_PREWARM);
         published += r.cached;
         pthread_mutex_lock(&g_lock);
         account(&r, chunk, true);
@@ -1075,7 +1159,8 @@ static bool workers_busy(void)
  * batch's worker no longer counted as busy). A prewarm batch counts only what it published. */
 static void account(const batch_result *r, uint32_t n, bool prewarm)
 {
-    g_stats.native += r->cached + r->compiled;
+    g_stats.native += r->cached + r->compiled + r->quick;
+    g_stats.quick += r->quick;
     g_stats.from_cache += r->cached;
     if (prewarm) {
         g_stats.prewarmed += r->cached;
@@ -1091,10 +1176,24 @@ static void account(const batch_result *r, uint32_t n, bool prewarm)
         return;
     double since = (double)(now_ns() - g_first_hot_ns) / 1e9;
     fprintf(stderr,
-            "fastlike: tier: %.3f s: batch of %u: %u cached, %u compiled (%.2f s in cc), %u too "
-            "large, %u refused, %u failed; %llu native, %u queued\n",
-            since, n, r->cached, r->compiled, (double)r->cc_ns / 1e9, r->too_large, r->refused,
-            r->failed, (unsigned long long)g_stats.native, g_nqueue);
+            "fastlike: tier: %.3f s: batch of %u: %u cached, %u compiled, %u quick (%.2f s in "
+            "%s), %u too large, %u refused, %u failed; %llu native, %u queued\n",
+            since, n, r->cached, r->compiled, r->quick, (double)r->cc_ns / 1e9,
+            r->quick ? g_qcc : "cc", r->too_large, r->refused, r->failed,
+            (unsigned long long)g_stats.native, g_nqueue);
+}
+
+/* Adds an optimize job's result (g_lock held). */
+static void account_optimize(const batch_result *r, uint32_t n)
+{
+    g_stats.optimized += r->optimized;
+    g_stats.compile_ns += r->cc_ns;
+    if (tier_log())
+        fprintf(stderr,
+                "fastlike: tier: %.3f s: optimized %u of %u functions (%.2f s in cc), %u "
+                "failed; %llu optimized in all, %u queued\n",
+                (double)(now_ns() - g_first_hot_ns) / 1e9, r->optimized, n, (double)r->cc_ns / 1e9,
+                r->failed, (unsigned long long)g_stats.optimized, g_nqueue);
 }
 
 /* With FWE_TIER_LOG: says when the last job finished (g_lock held, the worker no longer busy). */
@@ -1129,6 +1228,50 @@ uint32_t fwe_tier_pick_batch(const uint32_t *words, uint32_t n, uint32_t budget,
     return k;
 }
 
+/* How many threads may run the system C compiler at once (FWE_TIER_THREADS, default 2 on a
+ * machine with two or more CPUs); with a quick compiler one more thread serves hot batches. */
+static uint32_t cc_threads(void)
+{
+    static uint32_t want;
+    if (!want) {
+        long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+        want = env_u32("FWE_TIER_THREADS", ncpu >= 2 ? 2 : 1, WORKERS_MAX - 1);
+    }
+    return want;
+}
+
+/* The queue index of the job a free worker takes next, or g_nqueue when none may start now
+ * (g_lock held): a prewarm first, then hot functions, then an optimize job while fewer than
+ * cc_threads() run. */
+static uint32_t next_job(void)
+{
+    uint32_t fn = g_nqueue, opt = g_nqueue;
+    for (uint32_t i = 0; i < g_nqueue; i++) {
+        uint32_t def = g_queue[i].def;
+        if (def >= JOB_PREWARM_PART)
+            return i;
+        if (IS_FN_JOB(def) && fn == g_nqueue)
+            fn = i;
+        else if (!IS_FN_JOB(def) && opt == g_nqueue)
+            opt = i;
+    }
+    if (fn < g_nqueue)
+        return fn;
+    uint32_t running = 0;
+    for (uint32_t i = 0; i < g_nworkers; i++)
+        running += g_w[i].optimizing;
+    return running < cc_threads() ? opt : g_nqueue;
+}
+
+/* Removes and returns queue entry `at` (g_lock held). */
+static job take_job(uint32_t at)
+{
+    job j = g_queue[at];
+    memmove(g_queue + at, g_queue + at + 1, (g_nqueue - at - 1) * sizeof *g_queue);
+    g_nqueue--;
+    return j;
+}
+
 static void *worker(void *arg)
 {
     tls_worker = arg;
@@ -1136,37 +1279,42 @@ static void *worker(void *arg)
     uint32_t budget = env_u32("FWE_TIER_BATCH_WORDS", FWE_TIER_BATCH_WORDS, UINT32_MAX);
     pthread_mutex_lock(&g_lock);
     for (;;) {
-        while (!g_nqueue)
+        uint32_t next;
+        while ((next = next_job()) == g_nqueue)
             pthread_cond_wait(&g_work, &g_lock);
-        uint32_t pw = 0;
-        while (pw < g_nqueue && g_queue[pw].def < JOB_PREWARM_PART)
-            pw++;
-        if (pw < g_nqueue) {
-            job pj = g_queue[pw];
-            memmove(g_queue + pw, g_queue + pw + 1, (g_nqueue - pw - 1) * sizeof *g_queue);
-            g_nqueue--;
+        if (!IS_FN_JOB(g_queue[next].def)) {
+            job pj = take_job(next);
+            bool opt = pj.def == JOB_OPTIMIZE;
             tls_worker->current = pj.m;
             tls_worker->cancel = false;
+            tls_worker->optimizing = opt;
             pthread_mutex_unlock(&g_lock);
-            if (pj.def == JOB_PREWARM) {
+            batch_result r;
+            if (pj.def == JOB_PREWARM)
                 prewarm(pj.m);
-            } else {
+            else if (opt)
+                compile_defs(pj.m, pj.part, pj.words, &r, CD_OPTIMIZE);
+            else
                 prewarm_part(pj.m, pj.part, pj.words);
-                free(pj.part);
-            }
+            free(pj.part);
             pthread_mutex_lock(&g_lock);
+            if (opt)
+                account_optimize(&r, pj.words);
             tls_worker->current = NULL;
+            tls_worker->optimizing = false;
             log_drained();
             pthread_cond_broadcast(&g_idle);
+            if (opt)
+                pthread_cond_broadcast(&g_work); /* another optimize job may start now */
             continue;
         }
         /* the first queued module's functions (among its first BATCH_MAX*4), in the order they
          * became hot, up to `budget` code words: the hottest publish early, a large one goes
          * alone instead of holding up a whole batch */
-        const fwe_module *m = g_queue[0].m;
+        const fwe_module *m = g_queue[next].m;
         uint32_t nc = 0;
         for (uint32_t i = 0; i < g_nqueue && nc < BATCH_MAX * 4; i++)
-            if (g_queue[i].m == m) {
+            if (g_queue[i].m == m && IS_FN_JOB(g_queue[i].def)) {
                 at[nc] = i;
                 words[nc++] = g_queue[i].words;
             }
@@ -1184,7 +1332,7 @@ static void *worker(void *arg)
         tls_worker->cancel = false;
         pthread_mutex_unlock(&g_lock);
         batch_result r;
-        compile_defs(m, defs, n, &r, false);
+        compile_defs(m, defs, n, &r, CD_HOT);
         pthread_mutex_lock(&g_lock);
         tls_worker->current = NULL;
         account(&r, n, false);
@@ -1197,11 +1345,7 @@ static void *worker(void *arg)
 /* Starts another compiler thread when there is queued work for it (g_lock held). */
 static void start_workers(void)
 {
-    static uint32_t want;
-    if (!want) {
-        long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-        want = env_u32("FWE_TIER_THREADS", ncpu >= 2 ? 2 : 1, WORKERS_MAX);
-    }
+    uint32_t want = cc_threads() + (quick_available() ? 1 : 0);
     uint32_t busy = 0;
     for (uint32_t i = 0; i < g_nworkers; i++)
         busy += g_w[i].current != NULL;
@@ -1232,7 +1376,7 @@ void fwe_tier_hot(const fwe_module *m, uint32_t def)
                 for (uint32_t at = 0; at < n; at += 1024) {
                     batch_result r;
                     uint32_t k = n - at < 1024 ? n - at : 1024;
-                    compile_defs(m, defs + at, k, &r, false);
+                    compile_defs(m, defs + at, k, &r, CD_CC);
                     pthread_mutex_lock(&g_lock);
                     account(&r, k, false);
                     pthread_mutex_unlock(&g_lock);
@@ -1274,6 +1418,26 @@ static void push_part(const fwe_module *m, uint32_t *defs, uint32_t n)
     free(defs);
 }
 
+/* Queues the recompiling with cc of the units published from the quick compiler. */
+static void push_optimize(const fwe_module *m, const unit *u, uint32_t nu)
+{
+    uint32_t *defs = malloc(sizeof(uint32_t) * (nu ? nu : 1)), n = 0;
+    if (!defs)
+        return; /* the quick code stays */
+    for (uint32_t i = 0; i < nu; i++)
+        if (u[i].quick && u[i].fn)
+            defs[n++] = u[i].def;
+    pthread_mutex_lock(&g_lock);
+    uint32_t before = g_nqueue;
+    if (n && !(tls_worker && tls_worker->cancel))
+        push_job(m, JOB_OPTIMIZE, n);
+    if (g_nqueue > before)
+        g_queue[g_nqueue - 1].part = defs;
+    else
+        free(defs);
+    pthread_mutex_unlock(&g_lock);
+}
+
 /* Queues a job and wakes a compiler thread, starting one if needed (g_lock held). */
 static void push_job(const fwe_module *m, uint32_t def, uint32_t words)
 {
@@ -1286,7 +1450,7 @@ static void push_job(const fwe_module *m, uint32_t def, uint32_t words)
         g_capqueue = cap;
     }
     g_queue[g_nqueue++] = (job){m, def, words, NULL};
-    if (def < JOB_PREWARM_PART) {
+    if (IS_FN_JOB(def)) {
         m->tier->state[def] = ST_QUEUED;
         if (!g_stats.hot++)
             g_first_hot_ns = now_ns();

@@ -1,7 +1,8 @@
 /* hc_imgopt_vips.c: the Image Optimizer transform on libvips: input sniffing and limits, the
  * order of operations (EXIF rotation, orient, precrop, trim, resize with fit/dpr/upscale, crop,
  * pad, blur, sharpen, brightness/contrast/saturation, flatten on bg-color), the output format
- * choice (format=, auto=, Accept) and the encoders. libvips starts once per process. */
+ * choice (format=, auto=, Accept) and the encoders. libvips is loaded (hc_imgopt_vipslib.h) and
+ * started once per process, at the first transform. */
 #include "hc_imgopt_vips.h"
 
 #include <math.h>
@@ -53,44 +54,69 @@ bool hc_io_avif_available(void)
 
 #else
 
-#include <vips/vips.h>
+#include "hc_imgopt_vipslib.h"
 
 static pthread_once_t vips_once = PTHREAD_ONCE_INIT;
+static const hc_vipslib *lib; /* set once by io_start, read-only afterwards */
 static bool vips_ok, avif_ok;
+static char start_error[600]; /* why the optimizer is unavailable, when it is */
 
 /* libvips's warnings (e.g. about colour profiles in an origin image) are not Fastlike's to print */
 static void quiet(const gchar *domain, GLogLevelFlags level, const gchar *message, gpointer user)
 {
 }
 
-static void vips_start(void)
+static void io_start(void)
 {
-    if (VIPS_INIT("fastlike") != 0)
+    const char *why = NULL;
+    lib = hc_vipslib_get(&why);
+    if (!lib) {
+        snprintf(start_error, sizeof start_error, "Image Optimizer unavailable (%s)", why);
         return;
+    }
+    /* VIPS_INIT's ABI check, through the table */
+    int abi = lib->vips_version(3) - lib->vips_version(5);
+    if (abi != VIPS_LIBRARY_CURRENT - VIPS_LIBRARY_AGE) {
+        snprintf(start_error, sizeof start_error,
+                 "Image Optimizer unavailable (%s has ABI version %d, Fastlike was built for %d)",
+                 hc_vipslib_name(), abi, VIPS_LIBRARY_CURRENT - VIPS_LIBRARY_AGE);
+        fprintf(stderr, "fastlike: image optimizer: %s\n", start_error);
+        return;
+    }
+    if (lib->vips_init("fastlike") != 0) {
+        char *e = lib->vips_error_buffer_copy();
+        size_t n = e ? strcspn(e, "\n") : 0;
+        snprintf(start_error, sizeof start_error,
+                 "Image Optimizer unavailable (libvips failed to start%s%.*s)", n ? ": " : "",
+                 (int)n, e ? e : "");
+        lib->g_free(e);
+        fprintf(stderr, "fastlike: image optimizer: %s\n", start_error);
+        return;
+    }
     /* origin images are untrusted input: only the maintained loaders */
-    vips_block_untrusted_set(TRUE);
-    g_log_set_handler("VIPS", G_LOG_LEVEL_WARNING | G_LOG_LEVEL_MESSAGE | G_LOG_LEVEL_INFO, quiet,
-                      NULL);
+    lib->vips_block_untrusted_set(TRUE);
+    lib->g_log_set_handler("VIPS", G_LOG_LEVEL_WARNING | G_LOG_LEVEL_MESSAGE | G_LOG_LEVEL_INFO,
+                           quiet, NULL);
     /* every request has its own image; an operation cache only holds memory */
-    vips_cache_set_max(0);
+    lib->vips_cache_set_max(0);
     vips_ok = true;
     VipsImage *probe = NULL;
     void *buf = NULL;
     size_t len = 0;
-    if (vips_black(&probe, 16, 16, "bands", 3, NULL) == 0 &&
-        vips_heifsave_buffer(probe, &buf, &len, "compression", VIPS_FOREIGN_HEIF_COMPRESSION_AV1,
-                             NULL) == 0 &&
+    if (lib->vips_black(&probe, 16, 16, "bands", 3, NULL) == 0 &&
+        lib->vips_heifsave_buffer(probe, &buf, &len, "compression",
+                                  VIPS_FOREIGN_HEIF_COMPRESSION_AV1, NULL) == 0 &&
         len > 0)
         avif_ok = true;
-    vips_error_clear();
-    g_free(buf);
+    lib->vips_error_clear();
+    lib->g_free(buf);
     if (probe)
-        g_object_unref(probe);
+        lib->g_object_unref(probe);
 }
 
 bool hc_io_avif_available(void)
 {
-    pthread_once(&vips_once, vips_start);
+    pthread_once(&vips_once, io_start);
     return avif_ok;
 }
 
@@ -98,7 +124,8 @@ void hc_io_result_free(hc_io_result *r)
 {
     if (!r)
         return;
-    g_free(r->data);
+    if (r->data) /* only a transform's result holds data, so libvips is loaded */
+        lib->g_free(r->data);
     memset(r, 0, sizeof *r);
 }
 
@@ -124,12 +151,12 @@ static const char *sniff(const uint8_t *b, size_t n)
 }
 
 /* libvips's error text (first line), then cleared. */
-static void vips_message(char *err, size_t errlen, const char *what)
+static void io_message(char *err, size_t errlen, const char *what)
 {
-    char *e = vips_error_buffer_copy();
+    char *e = lib->vips_error_buffer_copy();
     size_t n = e ? strcspn(e, "\n") : 0;
     snprintf(err, errlen, "%s%s%.*s", what, n ? ": " : "", (int)n, e ? e : "");
-    g_free(e);
+    lib->g_free(e);
 }
 
 static bool accepts(const char *accept, const char *type)
@@ -219,7 +246,7 @@ static int px(hc_io_len l, int dim)
         VipsImage *o_ = NULL;                                                                      \
         if ((call) != 0)                                                                           \
             goto vips_fail;                                                                        \
-        g_object_unref(img);                                                                       \
+        lib->g_object_unref(img);                                                                  \
         img = o_;                                                                                  \
     } while (0)
 
@@ -229,7 +256,7 @@ static VipsArrayDouble *bg_array(const hc_io_params *p, bool alpha)
     if (p->bg_set)
         for (int i = 0; i < 4; i++)
             v[i] = p->bg[i];
-    return vips_array_double_new(v, alpha ? 4 : 3);
+    return lib->vips_array_double_new(v, alpha ? 4 : 3);
 }
 
 /* The region of crop/precrop `c` in a w x h image. */
@@ -302,22 +329,23 @@ static int encode(VipsImage *img, hc_io_format f, int quality, void **buf, size_
     switch (f) {
     case HC_IO_FMT_JPEG:
     case HC_IO_FMT_PJPEG:
-        return vips_jpegsave_buffer(img, buf, len, "Q", q, "interlace", f == HC_IO_FMT_PJPEG,
-                                    "strip", TRUE, NULL);
+        return lib->vips_jpegsave_buffer(img, buf, len, "Q", q, "interlace", f == HC_IO_FMT_PJPEG,
+                                         "strip", TRUE, NULL);
     case HC_IO_FMT_PNG:
-        return vips_pngsave_buffer(img, buf, len, "strip", TRUE, NULL);
+        return lib->vips_pngsave_buffer(img, buf, len, "strip", TRUE, NULL);
     case HC_IO_FMT_PNG8:
-        return vips_pngsave_buffer(img, buf, len, "strip", TRUE, "palette", TRUE, "Q", q, NULL);
+        return lib->vips_pngsave_buffer(img, buf, len, "strip", TRUE, "palette", TRUE, "Q", q,
+                                        NULL);
     case HC_IO_FMT_WEBP:
     case HC_IO_FMT_WEBPLY:
-        return vips_webpsave_buffer(img, buf, len, "Q", q, "strip", TRUE, NULL);
+        return lib->vips_webpsave_buffer(img, buf, len, "Q", q, "strip", TRUE, NULL);
     case HC_IO_FMT_WEBPLL:
-        return vips_webpsave_buffer(img, buf, len, "lossless", TRUE, "strip", TRUE, NULL);
+        return lib->vips_webpsave_buffer(img, buf, len, "lossless", TRUE, "strip", TRUE, NULL);
     case HC_IO_FMT_GIF:
-        return vips_gifsave_buffer(img, buf, len, NULL);
+        return lib->vips_gifsave_buffer(img, buf, len, NULL);
     case HC_IO_FMT_AVIF:
-        return vips_heifsave_buffer(img, buf, len, "Q", q, "compression",
-                                    VIPS_FOREIGN_HEIF_COMPRESSION_AV1, "strip", TRUE, NULL);
+        return lib->vips_heifsave_buffer(img, buf, len, "Q", q, "compression",
+                                         VIPS_FOREIGN_HEIF_COMPRESSION_AV1, "strip", TRUE, NULL);
     case HC_IO_FMT_KEEP:
     case HC_IO_FMT_AUTO:
         break;
@@ -337,7 +365,7 @@ static bool too_large(int w, int h, char *err, size_t errlen)
 static hc_io_error resize(VipsImage **pimg, const hc_io_params *p, char *err, size_t errlen)
 {
     VipsImage *img = *pimg;
-    int w = vips_image_get_width(img), h = vips_image_get_height(img);
+    int w = lib->vips_image_get_width(img), h = lib->vips_image_get_height(img);
     double tw = 0, th = 0;
     if (p->width_set)
         tw = (p->width.pct ? w * p->width.v / 100.0 : p->width.v) * p->dpr;
@@ -358,26 +386,27 @@ static hc_io_error resize(VipsImage **pimg, const hc_io_params *p, char *err, si
     nw = nw < 1 ? 1 : nw;
     nh = nh < 1 ? 1 : nh;
     if (nw != w || nh != h) {
-        STEP(vips_resize(img, &o_, (double)nw / w, "vscale", (double)nh / h, "kernel",
-                         kernel(p->filter), NULL));
+        STEP(lib->vips_resize(img, &o_, (double)nw / w, "vscale", (double)nh / h, "kernel",
+                              kernel(p->filter), NULL));
         /* libvips may round a side up by one */
-        int rw = vips_image_get_width(img), rh = vips_image_get_height(img);
+        int rw = lib->vips_image_get_width(img), rh = lib->vips_image_get_height(img);
         if (rw > nw || rh > nh)
-            STEP(vips_extract_area(img, &o_, 0, 0, rw > nw ? nw : rw, rh > nh ? nh : rh, NULL));
+            STEP(
+                lib->vips_extract_area(img, &o_, 0, 0, rw > nw ? nw : rw, rh > nh ? nh : rh, NULL));
     }
     if (p->fit == HC_IO_FIT_CROP && tw > 0 && th > 0) {
         int cw = (int)lround(tw), ch = (int)lround(th);
-        int rw = vips_image_get_width(img), rh = vips_image_get_height(img);
+        int rw = lib->vips_image_get_width(img), rh = lib->vips_image_get_height(img);
         cw = cw > rw ? rw : cw < 1 ? 1 : cw;
         ch = ch > rh ? rh : ch < 1 ? 1 : ch;
         if (cw != rw || ch != rh)
-            STEP(vips_extract_area(img, &o_, (rw - cw) / 2, (rh - ch) / 2, cw, ch, NULL));
+            STEP(lib->vips_extract_area(img, &o_, (rw - cw) / 2, (rh - ch) / 2, cw, ch, NULL));
     }
     *pimg = img;
     return HC_IO_OK;
 vips_fail:
     *pimg = img;
-    vips_message(err, errlen, "resize");
+    io_message(err, errlen, "resize");
     return HC_IO_FAILED;
 }
 
@@ -385,16 +414,17 @@ static hc_io_error do_crop(VipsImage **pimg, const hc_io_crop *c, char *err, siz
 {
     VipsImage *img = *pimg;
     int r[4];
-    crop_rect(c, vips_image_get_width(img), vips_image_get_height(img), r);
+    crop_rect(c, lib->vips_image_get_width(img), lib->vips_image_get_height(img), r);
     if (c->smart && !c->has_pos)
-        STEP(vips_smartcrop(img, &o_, r[2], r[3], "interesting", VIPS_INTERESTING_ATTENTION, NULL));
-    else if (r[2] != vips_image_get_width(img) || r[3] != vips_image_get_height(img))
-        STEP(vips_extract_area(img, &o_, r[0], r[1], r[2], r[3], NULL));
+        STEP(lib->vips_smartcrop(img, &o_, r[2], r[3], "interesting", VIPS_INTERESTING_ATTENTION,
+                                 NULL));
+    else if (r[2] != lib->vips_image_get_width(img) || r[3] != lib->vips_image_get_height(img))
+        STEP(lib->vips_extract_area(img, &o_, r[0], r[1], r[2], r[3], NULL));
     *pimg = img;
     return HC_IO_OK;
 vips_fail:
     *pimg = img;
-    vips_message(err, errlen, "crop");
+    io_message(err, errlen, "crop");
     return HC_IO_FAILED;
 }
 
@@ -403,20 +433,20 @@ static hc_io_error do_orient(VipsImage **pimg, int o, char *err, size_t errlen)
 {
     VipsImage *img = *pimg;
     if (o == 3)
-        STEP(vips_rot(img, &o_, VIPS_ANGLE_D180, NULL));
+        STEP(lib->vips_rot(img, &o_, VIPS_ANGLE_D180, NULL));
     if (o == 5 || o == 6)
-        STEP(vips_rot(img, &o_, VIPS_ANGLE_D90, NULL));
+        STEP(lib->vips_rot(img, &o_, VIPS_ANGLE_D90, NULL));
     if (o == 7 || o == 8)
-        STEP(vips_rot(img, &o_, VIPS_ANGLE_D270, NULL));
+        STEP(lib->vips_rot(img, &o_, VIPS_ANGLE_D270, NULL));
     if (o == 2 || o == 5 || o == 7)
-        STEP(vips_flip(img, &o_, VIPS_DIRECTION_HORIZONTAL, NULL));
+        STEP(lib->vips_flip(img, &o_, VIPS_DIRECTION_HORIZONTAL, NULL));
     if (o == 4)
-        STEP(vips_flip(img, &o_, VIPS_DIRECTION_VERTICAL, NULL));
+        STEP(lib->vips_flip(img, &o_, VIPS_DIRECTION_VERTICAL, NULL));
     *pimg = img;
     return HC_IO_OK;
 vips_fail:
     *pimg = img;
-    vips_message(err, errlen, "orient");
+    io_message(err, errlen, "orient");
     return HC_IO_FAILED;
 }
 
@@ -425,26 +455,27 @@ static hc_io_error trim_color(VipsImage **pimg, const hc_io_params *p, char *err
 {
     VipsImage *img = *pimg, *probe = NULL;
     double c[3] = {p->trim_color[0], p->trim_color[1], p->trim_color[2]};
-    VipsArrayDouble *bg = vips_array_double_new(c, 3);
+    VipsArrayDouble *bg = lib->vips_array_double_new(c, 3);
     int l = 0, t = 0, w = 0, h = 0, rc = 0;
     /* transparent pixels count as the colour */
-    if (vips_image_hasalpha(img))
-        rc = vips_flatten(img, &probe, "background", bg, NULL);
+    if (lib->vips_image_hasalpha(img))
+        rc = lib->vips_flatten(img, &probe, "background", bg, NULL);
     if (rc == 0)
-        rc = vips_find_trim(probe ? probe : img, &l, &t, &w, &h, "background", bg, "threshold",
-                            p->trim_threshold >= 0 ? p->trim_threshold * 255 : 10.0, NULL);
-    vips_area_unref(VIPS_AREA(bg));
+        rc = lib->vips_find_trim(probe ? probe : img, &l, &t, &w, &h, "background", bg, "threshold",
+                                 p->trim_threshold >= 0 ? p->trim_threshold * 255 : 10.0, NULL);
+    lib->vips_area_unref(VIPS_AREA(bg));
     if (probe)
-        g_object_unref(probe);
+        lib->g_object_unref(probe);
     if (rc != 0)
         goto vips_fail;
-    if (w > 0 && h > 0 && (w != vips_image_get_width(img) || h != vips_image_get_height(img)))
-        STEP(vips_extract_area(img, &o_, l, t, w, h, NULL));
+    if (w > 0 && h > 0 &&
+        (w != lib->vips_image_get_width(img) || h != lib->vips_image_get_height(img)))
+        STEP(lib->vips_extract_area(img, &o_, l, t, w, h, NULL));
     *pimg = img;
     return HC_IO_OK;
 vips_fail:
     *pimg = img;
-    vips_message(err, errlen, "trim-color");
+    io_message(err, errlen, "trim-color");
     return HC_IO_FAILED;
 }
 
@@ -453,7 +484,7 @@ static hc_io_error canvas(VipsImage **pimg, const hc_io_params *p, char *err, si
 {
     VipsImage *img = *pimg;
     const hc_io_crop *c = &p->canvas;
-    int w = vips_image_get_width(img), h = vips_image_get_height(img);
+    int w = lib->vips_image_get_width(img), h = lib->vips_image_get_height(img);
     long cw, ch;
     if (c->ratio) {
         /* the smallest canvas of that ratio around the image */
@@ -478,16 +509,16 @@ static hc_io_error canvas(VipsImage **pimg, const hc_io_params *p, char *err, si
         x = c->x_offset ? lround((cw - w) * c->x.v / 100.0) : px(c->x, (int)cw);
         y = c->y_offset ? lround((ch - h) * c->y.v / 100.0) : px(c->y, (int)ch);
     }
-    VipsArrayDouble *bg = bg_array(p, vips_image_hasalpha(img));
+    VipsArrayDouble *bg = bg_array(p, lib->vips_image_hasalpha(img));
     VipsImage *o = NULL;
-    int rc = vips_embed(img, &o, (int)x, (int)y, (int)cw, (int)ch, "extend", VIPS_EXTEND_BACKGROUND,
-                        "background", bg, NULL);
-    vips_area_unref(VIPS_AREA(bg));
+    int rc = lib->vips_embed(img, &o, (int)x, (int)y, (int)cw, (int)ch, "extend",
+                             VIPS_EXTEND_BACKGROUND, "background", bg, NULL);
+    lib->vips_area_unref(VIPS_AREA(bg));
     if (rc != 0) {
-        vips_message(err, errlen, "canvas");
+        io_message(err, errlen, "canvas");
         return HC_IO_FAILED;
     }
-    g_object_unref(img);
+    lib->g_object_unref(img);
     *pimg = o;
     return HC_IO_OK;
 }
@@ -496,29 +527,29 @@ static hc_io_error canvas(VipsImage **pimg, const hc_io_params *p, char *err, si
 static hc_io_error threshold(VipsImage **pimg, char *err, size_t errlen)
 {
     VipsImage *img = *pimg, *alpha = NULL, *bw = NULL;
-    bool has_alpha = vips_image_hasalpha(img);
-    if (has_alpha && vips_extract_band(img, &alpha, 3, NULL) != 0)
+    bool has_alpha = lib->vips_image_hasalpha(img);
+    if (has_alpha && lib->vips_extract_band(img, &alpha, 3, NULL) != 0)
         goto vips_fail;
-    STEP(vips_colourspace(img, &o_, VIPS_INTERPRETATION_B_W, NULL));
-    STEP(vips_extract_band(img, &o_, 0, NULL));
-    STEP(vips_moreeq_const1(img, &o_, 128, NULL));
+    STEP(lib->vips_colourspace(img, &o_, VIPS_INTERPRETATION_B_W, NULL));
+    STEP(lib->vips_extract_band(img, &o_, 0, NULL));
+    STEP(lib->vips_moreeq_const1(img, &o_, 128, NULL));
     if (alpha) {
-        if (vips_bandjoin2(img, alpha, &bw, NULL) != 0)
+        if (lib->vips_bandjoin2(img, alpha, &bw, NULL) != 0)
             goto vips_fail;
-        g_object_unref(img);
+        lib->g_object_unref(img);
         img = bw;
     }
-    STEP(vips_copy(img, &o_, "interpretation", VIPS_INTERPRETATION_B_W, NULL));
-    STEP(vips_colourspace(img, &o_, VIPS_INTERPRETATION_sRGB, NULL));
+    STEP(lib->vips_copy(img, &o_, "interpretation", VIPS_INTERPRETATION_B_W, NULL));
+    STEP(lib->vips_colourspace(img, &o_, VIPS_INTERPRETATION_sRGB, NULL));
     if (alpha)
-        g_object_unref(alpha);
+        lib->g_object_unref(alpha);
     *pimg = img;
     return HC_IO_OK;
 vips_fail:
     if (alpha)
-        g_object_unref(alpha);
+        lib->g_object_unref(alpha);
     *pimg = img;
-    vips_message(err, errlen, "bw");
+    io_message(err, errlen, "bw");
     return HC_IO_FAILED;
 }
 
@@ -528,12 +559,12 @@ static hc_io_error pipeline(VipsImage **pimg, const hc_io_params *p, char *err, 
     VipsImage *img = *pimg;
     hc_io_error e = HC_IO_OK;
     VipsArrayDouble *bg = NULL;
-    STEP(vips_autorot(img, &o_, NULL));
+    STEP(lib->vips_autorot(img, &o_, NULL));
     /* 8-bit sRGB (plus alpha) from here on: grey, CMYK and 16-bit inputs included */
-    if (vips_image_get_interpretation(img) != VIPS_INTERPRETATION_sRGB)
-        STEP(vips_colourspace(img, &o_, VIPS_INTERPRETATION_sRGB, NULL));
-    if (vips_image_get_format(img) != VIPS_FORMAT_UCHAR)
-        STEP(vips_cast_uchar(img, &o_, NULL));
+    if (lib->vips_image_get_interpretation(img) != VIPS_INTERPRETATION_sRGB)
+        STEP(lib->vips_colourspace(img, &o_, VIPS_INTERPRETATION_sRGB, NULL));
+    if (lib->vips_image_get_format(img) != VIPS_FORMAT_UCHAR)
+        STEP(lib->vips_cast_uchar(img, &o_, NULL));
     if (p->orient > 1 && (e = do_orient(&img, p->orient, err, errlen)) != HC_IO_OK)
         goto out;
     if (p->precrop.set && (e = do_crop(&img, &p->precrop, err, errlen)) != HC_IO_OK)
@@ -541,7 +572,7 @@ static hc_io_error pipeline(VipsImage **pimg, const hc_io_params *p, char *err, 
     if (p->trim_color_set && (e = trim_color(&img, p, err, errlen)) != HC_IO_OK)
         goto out;
     if (p->trim_set) {
-        int w = vips_image_get_width(img), h = vips_image_get_height(img);
+        int w = lib->vips_image_get_width(img), h = lib->vips_image_get_height(img);
         int t = px(p->trim[0], h), r = px(p->trim[1], w), b = px(p->trim[2], h),
             l = px(p->trim[3], w);
         if ((long)l + r >= w || (long)t + b >= h) {
@@ -549,7 +580,7 @@ static hc_io_error pipeline(VipsImage **pimg, const hc_io_params *p, char *err, 
             e = HC_IO_FAILED;
             goto out;
         }
-        STEP(vips_extract_area(img, &o_, l, t, w - l - r, h - t - b, NULL));
+        STEP(lib->vips_extract_area(img, &o_, l, t, w - l - r, h - t - b, NULL));
     }
     if ((p->width_set || p->height_set) && (e = resize(&img, p, err, errlen)) != HC_IO_OK)
         goto out;
@@ -558,7 +589,7 @@ static hc_io_error pipeline(VipsImage **pimg, const hc_io_params *p, char *err, 
     if (p->canvas.set && (e = canvas(&img, p, err, errlen)) != HC_IO_OK)
         goto out;
     if (p->pad_set) {
-        int w = vips_image_get_width(img), h = vips_image_get_height(img);
+        int w = lib->vips_image_get_width(img), h = lib->vips_image_get_height(img);
         int t = px(p->pad[0], h), r = px(p->pad[1], w), b = px(p->pad[2], h), l = px(p->pad[3], w);
         long nw = (long)w + l + r, nh = (long)h + t + b;
         if (too_large(nw > 1000000000 ? 1000000000 : (int)nw,
@@ -566,54 +597,55 @@ static hc_io_error pipeline(VipsImage **pimg, const hc_io_params *p, char *err, 
             e = HC_IO_TOO_LARGE;
             goto out;
         }
-        bg = bg_array(p, vips_image_hasalpha(img));
-        STEP(vips_embed(img, &o_, l, t, (int)nw, (int)nh, "extend", VIPS_EXTEND_BACKGROUND,
-                        "background", bg, NULL));
-        vips_area_unref(VIPS_AREA(bg));
+        bg = bg_array(p, lib->vips_image_hasalpha(img));
+        STEP(lib->vips_embed(img, &o_, l, t, (int)nw, (int)nh, "extend", VIPS_EXTEND_BACKGROUND,
+                             "background", bg, NULL));
+        lib->vips_area_unref(VIPS_AREA(bg));
         bg = NULL;
     }
     if (p->blur_set) {
-        int w = vips_image_get_width(img), h = vips_image_get_height(img);
+        int w = lib->vips_image_get_width(img), h = lib->vips_image_get_height(img);
         double sigma = p->blur.pct ? (w > h ? w : h) * p->blur.v / 100.0 : p->blur.v;
         if (sigma > 1000)
             sigma = 1000; /* production's largest blur; a bigger mask only costs time */
         if (sigma > 0.3)
-            STEP(vips_gaussblur(img, &o_, sigma, NULL));
+            STEP(lib->vips_gaussblur(img, &o_, sigma, NULL));
     }
     if (p->sharpen_set) {
-        STEP(vips_sharpen(img, &o_, "sigma", p->sharpen_radius, "m2", p->sharpen_amount, "x1",
-                          p->sharpen_threshold * 100.0 / 255.0, NULL));
-        if (vips_image_get_interpretation(img) != VIPS_INTERPRETATION_sRGB)
-            STEP(vips_colourspace(img, &o_, VIPS_INTERPRETATION_sRGB, NULL));
+        STEP(lib->vips_sharpen(img, &o_, "sigma", p->sharpen_radius, "m2", p->sharpen_amount, "x1",
+                               p->sharpen_threshold * 100.0 / 255.0, NULL));
+        if (lib->vips_image_get_interpretation(img) != VIPS_INTERPRETATION_sRGB)
+            STEP(lib->vips_colourspace(img, &o_, VIPS_INTERPRETATION_sRGB, NULL));
     }
     if (p->bw && (e = threshold(&img, err, errlen)) != HC_IO_OK)
         goto out;
     if (p->saturation_set && p->saturation != 0) {
         double a[4] = {1, 1 + p->saturation / 100.0, 1, 1}, b[4] = {0, 0, 0, 0};
-        STEP(vips_colourspace(img, &o_, VIPS_INTERPRETATION_LCH, NULL));
-        STEP(vips_linear(img, &o_, a, b,
-                         vips_image_get_bands(img) > 4 ? 4 : vips_image_get_bands(img), NULL));
-        STEP(vips_colourspace(img, &o_, VIPS_INTERPRETATION_sRGB, NULL));
+        STEP(lib->vips_colourspace(img, &o_, VIPS_INTERPRETATION_LCH, NULL));
+        STEP(lib->vips_linear(
+            img, &o_, a, b, lib->vips_image_get_bands(img) > 4 ? 4 : lib->vips_image_get_bands(img),
+            NULL));
+        STEP(lib->vips_colourspace(img, &o_, VIPS_INTERPRETATION_sRGB, NULL));
     }
     if (p->brightness_set || p->contrast_set) {
         double f = p->contrast_set ? (100 + p->contrast) / 100.0 : 1;
         double add = 128 * (1 - f) + (p->brightness_set ? p->brightness * 2.55 : 0);
         double a[4] = {f, f, f, 1}, b[4] = {add, add, add, 0};
-        int bands = vips_image_get_bands(img);
-        STEP(vips_linear(img, &o_, a, b, bands > 4 ? 4 : bands, NULL));
+        int bands = lib->vips_image_get_bands(img);
+        STEP(lib->vips_linear(img, &o_, a, b, bands > 4 ? 4 : bands, NULL));
     }
-    if (vips_image_get_format(img) != VIPS_FORMAT_UCHAR)
-        STEP(vips_cast_uchar(img, &o_, NULL));
+    if (lib->vips_image_get_format(img) != VIPS_FORMAT_UCHAR)
+        STEP(lib->vips_cast_uchar(img, &o_, NULL));
 out:
     if (bg)
-        vips_area_unref(VIPS_AREA(bg));
+        lib->vips_area_unref(VIPS_AREA(bg));
     *pimg = img;
     return e;
 vips_fail:
     if (bg)
-        vips_area_unref(VIPS_AREA(bg));
+        lib->vips_area_unref(VIPS_AREA(bg));
     *pimg = img;
-    vips_message(err, errlen, "transform");
+    io_message(err, errlen, "transform");
     return HC_IO_FAILED;
 }
 
@@ -621,9 +653,9 @@ hc_io_error hc_io_transform(const uint8_t *in, size_t len, const hc_io_params *p
                             const char *accept, hc_io_result *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
-    pthread_once(&vips_once, vips_start);
+    pthread_once(&vips_once, io_start);
     if (!vips_ok) {
-        snprintf(err, errlen, "libvips failed to start");
+        snprintf(err, errlen, "%s", start_error);
         return HC_IO_UNAVAILABLE;
     }
     const char *in_fmt = sniff(in, len);
@@ -633,16 +665,16 @@ hc_io_error hc_io_transform(const uint8_t *in, size_t len, const hc_io_params *p
     }
     out->in_fmt = in_fmt;
     /* decoding is lazy: the header alone tells the size before any pixel is decoded */
-    VipsImage *img = vips_image_new_from_buffer(in, len, "", NULL);
+    VipsImage *img = lib->vips_image_new_from_buffer(in, len, "", NULL);
     if (!img) {
-        vips_message(err, errlen, hc_io_strerror(HC_IO_BAD_IMAGE));
+        io_message(err, errlen, hc_io_strerror(HC_IO_BAD_IMAGE));
         return HC_IO_BAD_IMAGE;
     }
     hc_io_error e = HC_IO_OK;
     void *buf = NULL;
     size_t blen = 0;
-    out->in_w = vips_image_get_width(img);
-    out->in_h = vips_image_get_height(img);
+    out->in_w = lib->vips_image_get_width(img);
+    out->in_h = lib->vips_image_get_height(img);
     if (out->in_w > HC_IO_MAX_INPUT_SIDE || out->in_h > HC_IO_MAX_INPUT_SIDE) {
         snprintf(err, errlen, "%s: input %dx%d is larger than %dx%d",
                  hc_io_strerror(HC_IO_TOO_LARGE), out->in_w, out->in_h, HC_IO_MAX_INPUT_SIDE,
@@ -652,41 +684,41 @@ hc_io_error hc_io_transform(const uint8_t *in, size_t len, const hc_io_params *p
     }
     if ((e = pipeline(&img, p, err, errlen)) != HC_IO_OK)
         goto done;
-    out->out_w = vips_image_get_width(img);
-    out->out_h = vips_image_get_height(img);
+    out->out_w = lib->vips_image_get_width(img);
+    out->out_h = lib->vips_image_get_height(img);
     if (too_large(out->out_w, out->out_h, err, errlen)) {
         e = HC_IO_TOO_LARGE;
         goto done;
     }
-    bool alpha = vips_image_hasalpha(img);
+    bool alpha = lib->vips_image_hasalpha(img);
     hc_io_format f = choose_format(p, in_fmt, alpha, accept, out);
     /* formats without transparency, or an explicit background: composite on bg-color */
     if (alpha && (p->bg_set || f == HC_IO_FMT_JPEG || f == HC_IO_FMT_PJPEG)) {
         VipsArrayDouble *bg = bg_array(p, false);
         VipsImage *flat = NULL;
-        int rc = vips_flatten(img, &flat, "background", bg, NULL);
-        vips_area_unref(VIPS_AREA(bg));
+        int rc = lib->vips_flatten(img, &flat, "background", bg, NULL);
+        lib->vips_area_unref(VIPS_AREA(bg));
         if (rc != 0) {
-            vips_message(err, errlen, "flatten");
+            io_message(err, errlen, "flatten");
             e = HC_IO_FAILED;
             goto done;
         }
-        g_object_unref(img);
+        lib->g_object_unref(img);
         img = flat;
-        if (vips_image_get_format(img) != VIPS_FORMAT_UCHAR) {
+        if (lib->vips_image_get_format(img) != VIPS_FORMAT_UCHAR) {
             VipsImage *c = NULL;
-            if (vips_cast_uchar(img, &c, NULL) != 0) {
-                vips_message(err, errlen, "flatten");
+            if (lib->vips_cast_uchar(img, &c, NULL) != 0) {
+                io_message(err, errlen, "flatten");
                 e = HC_IO_FAILED;
                 goto done;
             }
-            g_object_unref(img);
+            lib->g_object_unref(img);
             img = c;
         }
     }
     if (encode(img, f, p->quality, &buf, &blen) != 0 || blen == 0) {
-        vips_message(err, errlen, "encode");
-        g_free(buf);
+        io_message(err, errlen, "encode");
+        lib->g_free(buf);
         e = HC_IO_FAILED;
         goto done;
     }
@@ -695,9 +727,9 @@ hc_io_error hc_io_transform(const uint8_t *in, size_t len, const hc_io_params *p
     out->mime = out_names[f].mime;
     out->out_fmt = out_names[f].name;
 done:
-    g_object_unref(img);
+    lib->g_object_unref(img);
     if (e != HC_IO_OK) {
-        vips_error_clear();
+        lib->vips_error_clear();
         const char *keep_in = out->in_fmt;
         int iw = out->in_w, ih = out->in_h;
         memset(out, 0, sizeof *out);

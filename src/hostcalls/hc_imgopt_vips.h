@@ -1,8 +1,9 @@
 /* hc_imgopt_vips.h: the image transform behind fastly_image_optimizer, on libvips: decodes an
  * origin image (JPEG, PNG, GIF, WebP, AVIF/HEIF), applies the parsed Image Optimizer parameters
- * (hc_imgopt_params.h) and encodes the result. libvips is initialised once per process on first
- * use; the transform is thread-safe. Built without libvips (FASTLIKE_NO_VIPS) every call fails
- * with HC_IO_UNAVAILABLE. */
+ * (hc_imgopt_params.h) and encodes the result. libvips is loaded (dlopen, hc_imgopt_vipslib.h)
+ * and initialised once per process on first use; the transform is thread-safe. Built without
+ * libvips (FASTLIKE_NO_VIPS), or when it cannot be loaded or started, every call fails with
+ * HC_IO_UNAVAILABLE and the reason. */
 #ifndef HC_IMGOPT_VIPS_H
 #define HC_IMGOPT_VIPS_H
 

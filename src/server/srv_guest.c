@@ -14,18 +14,33 @@ struct srv_code {
     unsigned refs;
     fwe_engine *engine;
     fwe_module *module;
-    uint64_t hash; /* FNV-1a 64 of the wasm bytes */
+    uint64_t hash; /* bytes_hash of the wasm bytes */
     size_t len;
 };
 
+/* A 64-bit fingerprint of the wasm bytes (a reload with the same bytes keeps the loaded module).
+ * Eight bytes per step in four independent lanes: an 11 MB JS guest takes about a millisecond;
+ * byte-at-a-time FNV-1a took ~10% of `fastlike run` and of a server start with such a guest. */
 static uint64_t bytes_hash(const uint8_t *p, size_t n)
 {
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (size_t i = 0; i < n; i++) {
-        h ^= p[i];
-        h *= 0x100000001b3ull;
-    }
-    return h;
+    static const uint64_t k = 0x9e3779b97f4a7c15ull;
+    uint64_t lane[4] = {0xcbf29ce484222325ull, 0x84222325cbf29ce4ull, 0x100000001b3ull, k};
+    size_t i = 0;
+    for (; i + 32 <= n; i += 32)
+        for (int j = 0; j < 4; j++) {
+            uint64_t w;
+            memcpy(&w, p + i + 8 * (size_t)j, 8);
+            lane[j] = (lane[j] ^ w) * k;
+            lane[j] ^= lane[j] >> 29;
+        }
+    uint64_t h = 0xcbf29ce484222325ull ^ n;
+    for (int j = 0; j < 4; j++)
+        h = (h ^ lane[j]) * 0x100000001b3ull ^ (h >> 31);
+    for (; i < n; i++) /* the last 0..31 bytes: FNV-1a */
+        h = (h ^ p[i]) * 0x100000001b3ull;
+    h ^= h >> 33;
+    h *= k;
+    return h ^ (h >> 29);
 }
 
 static void code_drop(srv_code *c)

@@ -295,6 +295,12 @@ TEST(tier_switch_while_frames_are_live)
     stop(&r);
 }
 
+static void remove_file(const char *path, void *arg)
+{
+    (void)arg;
+    unlink(path);
+}
+
 static uint32_t for_each_file(const char *dir, const char *suffix,
                               void (*fn)(const char *path, void *arg), void *arg)
 {
@@ -475,8 +481,11 @@ TEST(stats_account_for_every_hot_function)
                     (after.too_large - before.too_large) + (after.refused - before.refused) +
                     (after.failed - before.failed);
     CHECK_EQ_U64(left, after.hot - before.hot);
-    CHECK_EQ_U64(after.native - before.native,
-                 (after.from_cache - before.from_cache) + (after.compiled - before.compiled));
+    CHECK_EQ_U64(after.native - before.native, (after.from_cache - before.from_cache) +
+                                                   (after.compiled - before.compiled) +
+                                                   (after.quick - before.quick));
+    /* quick code (tcc) is replaced by cc's once the compiler is idle */
+    CHECK_EQ_U64(after.optimized - before.optimized, after.quick - before.quick);
     CHECK(after.batches > before.batches);
     stop(&r);
 }
@@ -512,6 +521,31 @@ static int profile_child(const char *what)
         fwe_tier_stats_get(&st);
         printf("ok %d %d\n", fwe_module_func_is_native(r.module, F_SIEVE), st.prewarmed > 0);
     }
+    stop(&r);
+    return 0;
+}
+
+/* Child for the quick compiler, auto mode, FWE_TIER_QUICK set from `quick` ("default": unset):
+ * runs the kernels until the compiler is idle, prints "ok FIB SIEVE DRIVE FIB_NATIVE QUICK>0
+ * OPTIMIZED>0 COMPILED>0". */
+static int quick_child(const char *quick)
+{
+    if (strcmp(quick, "default") != 0)
+        setenv("FWE_TIER_QUICK", quick, 1);
+    run r;
+    if (!start(&r, FWE_TIER_AUTO, NULL))
+        return 3;
+    results a = kernels(&r);
+    fwe_tier_wait_idle();
+    results b = kernels(&r); /* again, on the code published last */
+    if (memcmp(&a, &b, sizeof a) != 0)
+        return 4;
+    fwe_tier_stats st;
+    fwe_tier_stats_get(&st);
+    printf("ok %llu %llu %llu %d %d %d %d\n", (unsigned long long)a.v[0],
+           (unsigned long long)a.v[1], (unsigned long long)a.v[4],
+           fwe_module_func_is_native(r.module, F_FIB), st.quick > 0, st.optimized > 0,
+           st.compiled > 0);
     stop(&r);
     return 0;
 }
@@ -597,6 +631,73 @@ TEST(missing_compiler_leaves_the_interpreter_serving)
     free(e);
     unlink(out);
     unlink(err);
+}
+
+/* Runs quick_child with FWE_CC `cc` and FWE_TIER_QUICK `quick` on a fresh cache; returns its
+ * stdout and (in *err) its stderr. */
+static char *run_quick_child(const char *cc, const char *quick, char **err)
+{
+    char dir[96], out[128], errp[128], arg[128];
+    snprintf(dir, sizeof dir, "%s/quick", cache_dir);
+    mkdir(dir, 0755);
+    for_each_file(dir, "", remove_file, NULL);
+    snprintf(out, sizeof out, "%s-qout", cache_dir);
+    snprintf(errp, sizeof errp, "%s-qerr", cache_dir);
+    snprintf(arg, sizeof arg, "quick=%s", quick);
+    pid_t pid = spawn_child_arg(cc, dir, out, errp, "auto", arg);
+    CHECK(pid > 0);
+    CHECK_EQ_INT(wait_child(pid), 0);
+    char *o = slurp(out);
+    *err = slurp(errp);
+    unlink(out);
+    unlink(errp);
+    for_each_file(dir, "", remove_file, NULL);
+    rmdir(dir);
+    return o;
+}
+
+/* The kernels' results (fib(22), sieve(60000), drive(700)), as the interpreter computes them
+ * (differential_kernels_interp_vs_native compares all kernels). */
+#define KERNEL_RESULTS "17711 6057 746060"
+
+/* With tcc installed (scripts/deps.sh), hot functions run tcc's code first and cc's after. */
+TEST(quick_compiler_code_is_replaced_by_cc_code)
+{
+    char *e, *o = run_quick_child(NULL, "default", &e);
+    CHECK_STR_EQ(o, "ok " KERNEL_RESULTS " 1 1 1 0\n");
+    CHECK_STR_EQ(e, "");
+    free(o);
+    free(e);
+}
+
+/* When cc fails, the quick compiler's code stays published and gives the same results. */
+TEST(quick_code_stays_when_cc_fails)
+{
+    char *e, *o = run_quick_child("false", "default", &e);
+    CHECK_STR_EQ(o, "ok " KERNEL_RESULTS " 1 1 0 0\n");
+    CHECK_STR_CONTAINS(e, "compiling");
+    free(o);
+    free(e);
+}
+
+/* FWE_TIER_QUICK=off: cc compiles the hot functions directly; a quick compiler that is not
+ * installed is one line, and cc compiles them. */
+TEST(quick_compiler_off_or_missing)
+{
+    char *e, *o = run_quick_child(NULL, "off", &e);
+    CHECK_STR_EQ(o, "ok " KERNEL_RESULTS " 1 0 0 1\n");
+    CHECK_STR_EQ(e, "");
+    free(o);
+    free(e);
+    o = run_quick_child(NULL, "/nonexistent/tcc", &e);
+    CHECK_STR_EQ(o, "ok " KERNEL_RESULTS " 1 0 0 1\n");
+    CHECK_STR_CONTAINS(e, "quick compiler '/nonexistent/tcc'");
+    uint32_t lines = 0;
+    for (const char *p = e; *p; p++)
+        lines += *p == '\n';
+    CHECK_EQ_INT(lines, 1);
+    free(o);
+    free(e);
 }
 
 TEST(concurrent_cache_writers)
@@ -890,12 +991,6 @@ TEST(deadline_interrupts_native_recursion)
     stop(&rn);
 }
 
-static void remove_file(const char *path, void *arg)
-{
-    (void)arg;
-    unlink(path);
-}
-
 /* The hot profile: a second process on the same cache publishes what was native in the first
  * as soon as one function of the module gets hot, without waiting for each counter; a corrupt
  * profile is ignored. */
@@ -939,6 +1034,8 @@ TEST(hot_profile_publishes_the_previous_hot_set)
 int main(int argc, char **argv)
 {
     self_exe = argv[0];
+    if (argc > 2 && !strcmp(argv[1], "--tier-child") && !strncmp(argv[2], "quick=", 6))
+        return quick_child(argv[2] + 6);
     if (argc > 2 && !strcmp(argv[1], "--tier-child") && argv[2][0])
         return profile_child(argv[2]);
     if (argc > 1 && !strcmp(argv[1], "--tier-child"))
@@ -956,6 +1053,9 @@ int main(int argc, char **argv)
     RUN(corrupt_cache_entries_are_ignored);
     RUN(missing_compiler_leaves_the_interpreter_serving);
     RUN(concurrent_cache_writers);
+    RUN(quick_compiler_code_is_replaced_by_cc_code);
+    RUN(quick_code_stays_when_cc_fails);
+    RUN(quick_compiler_off_or_missing);
     RUN(table_and_segment_ops_interp_vs_native);
     RUN(backtrace_through_native_frames);
     RUN(deep_native_recursion_traps_without_crashing);
