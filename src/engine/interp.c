@@ -35,10 +35,13 @@ static inline uint64_t f64_bits(double d)
     return b;
 }
 
+/* min and max: a NaN operand gives that NaN quietened, the first one when both are (a + b could
+ * give either: the C compiler may order the operands of a commutative + both ways, and did
+ * differently here and in native code, whose helpers are the same) */
 static inline float f32_min(float a, float b)
 {
     if (a != a || b != b)
-        return a + b;
+        return a != a ? a + a : b + b;
     if (a == 0 && b == 0)
         return f32_bits(a) >> 31 ? a : b;
     return a < b ? a : b;
@@ -46,7 +49,7 @@ static inline float f32_min(float a, float b)
 static inline float f32_max(float a, float b)
 {
     if (a != a || b != b)
-        return a + b;
+        return a != a ? a + a : b + b;
     if (a == 0 && b == 0)
         return f32_bits(a) >> 31 ? b : a;
     return a > b ? a : b;
@@ -54,7 +57,7 @@ static inline float f32_max(float a, float b)
 static inline double f64_min(double a, double b)
 {
     if (a != a || b != b)
-        return a + b;
+        return a != a ? a + a : b + b;
     if (a == 0 && b == 0)
         return f64_bits(a) >> 63 ? a : b;
     return a < b ? a : b;
@@ -62,7 +65,7 @@ static inline double f64_min(double a, double b)
 static inline double f64_max(double a, double b)
 {
     if (a != a || b != b)
-        return a + b;
+        return a != a ? a + a : b + b;
     if (a == 0 && b == 0)
         return f64_bits(a) >> 63 ? b : a;
     return a > b ? a : b;
