@@ -69,6 +69,15 @@ static uint64_t stat_inputs, stat_funcs, stat_native, stat_calls, stat_traps, st
 /* The call depth limit of the instances: unbounded recursion traps there, in every tier alike. */
 #define MAX_CALL_DEPTH 400
 
+/* NaN_RESULTS: the f64 result of a multi-value function is compared as "a NaN" when it is one,
+ * not bit for bit. add and mul with a NaN in both operands may give either NaN (the spec allows
+ * both; the C compiler orders the operands of a commutative operation, and folds arithmetic on
+ * constant NaNs its own way), and the tiers do differ there (docs/reliability.md). Every float
+ * that reaches a raw f64 result would make that a false alarm; through memory and
+ * reinterpretations, float bits are still compared exactly. */
+#define F64_SIGN UINT64_C(0x8000000000000000)
+#define F64_INF UINT64_C(0x7ff0000000000000)
+
 /* What the instance looks like after a call: memory size and hash, the four mutable globals. */
 static void state(obs *o, fwe_instance *inst)
 {
@@ -161,6 +170,8 @@ static uint32_t run(const gen_module *gm, fwe_tier_mode mode, obs *o, uint8_t **
                             say(o, " i32:%" PRIu32, res[r].of.i32);
                         else if (ft.results[r] == FWE_I64)
                             say(o, " i64:%" PRIu64, res[r].of.i64);
+                        else if ((res[r].of.f64_bits & ~F64_SIGN) > F64_INF)
+                            say(o, " f64:nan"); /* which NaN: see NaN_RESULTS */
                         else
                             say(o, " f64:%016" PRIx64, res[r].of.f64_bits);
                     say(o, "\n");
