@@ -203,6 +203,12 @@ static uint64_t eval_const(fwe_instance *inst, const fwe_constexpr *e, uint64_t 
     return 0;
 }
 
+uint64_t fwe_elem_item(fwe_instance *inst, const fwe_constexpr *e)
+{
+    uint64_t hi;
+    return eval_const(inst, e, &hi);
+}
+
 static void *map_lazy(size_t bytes)
 {
     void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
@@ -433,7 +439,7 @@ static bool apply_segments(const fwe_module *m, fwe_instance *inst, fwe_trap *tr
                 return false;
             }
             for (uint32_t k = 0; k < seg->count; k++)
-                t->elems[off + k] = eval_const(inst, &seg->items[k], &hi);
+                t->elems[off + k] = fwe_elem_item(inst, &seg->items[k]);
         }
         if (seg->mode != FWE_SEG_PASSIVE)
             inst->dropped_elems[i] = 1;

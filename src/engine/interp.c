@@ -35,10 +35,13 @@ static inline uint64_t f64_bits(double d)
     return b;
 }
 
+/* min and max: a NaN operand gives that NaN quietened, the first one when both are (a + b could
+ * give either: the C compiler may order the operands of a commutative + both ways, and did
+ * differently here and in native code, whose helpers are the same) */
 static inline float f32_min(float a, float b)
 {
     if (a != a || b != b)
-        return a + b;
+        return a != a ? a + a : b + b;
     if (a == 0 && b == 0)
         return f32_bits(a) >> 31 ? a : b;
     return a < b ? a : b;
@@ -46,7 +49,7 @@ static inline float f32_min(float a, float b)
 static inline float f32_max(float a, float b)
 {
     if (a != a || b != b)
-        return a + b;
+        return a != a ? a + a : b + b;
     if (a == 0 && b == 0)
         return f32_bits(a) >> 31 ? b : a;
     return a > b ? a : b;
@@ -54,7 +57,7 @@ static inline float f32_max(float a, float b)
 static inline double f64_min(double a, double b)
 {
     if (a != a || b != b)
-        return a + b;
+        return a != a ? a + a : b + b;
     if (a == 0 && b == 0)
         return f64_bits(a) >> 63 ? a : b;
     return a < b ? a : b;
@@ -62,7 +65,7 @@ static inline double f64_min(double a, double b)
 static inline double f64_max(double a, double b)
 {
     if (a != a || b != b)
-        return a + b;
+        return a != a ? a + a : b + b;
     if (a == 0 && b == 0)
         return f64_bits(a) >> 63 ? b : a;
     return a > b ? a : b;
@@ -124,19 +127,6 @@ static inline uint64_t sat_u64(double x)
     if (x >= 18446744073709551616.0)
         return UINT64_MAX;
     return (uint64_t)x;
-}
-
-/* Evaluates an element-segment item at run time (table.init). */
-static uint64_t elem_item(fwe_instance *inst, const fwe_constexpr *e)
-{
-    switch (e->op) {
-    case FWE_CONST_REF_FUNC:
-        return (uint64_t)(uintptr_t)fwe_instance_func(inst, e->index);
-    case FWE_CONST_GLOBAL_GET:
-        return inst->globals[e->index]->value[0];
-    default:
-        return 0;
-    }
 }
 
 /* The dispatch loop keeps its one-line handlers and label layout: clang-format cannot lay out
@@ -370,8 +360,11 @@ L_call:
         if (!ncode) ncode = fwe_module_code(inst->module, pc[1]);
         if (!ncode) TRAP_MSG(FWE_TRAP_HOST, "function failed to translate");
         nfp = fp + pc[2];
-        if (nfp + ncode->frame_slots > stack_end || depth + 1 >= max_frames) TRAP(FWE_TRAP_STACK_EXHAUSTED);
-        if (atomic_load_explicit(interrupt, memory_order_relaxed)) TRAP(FWE_TRAP_INTERRUPTED);
+        /* these two trap at the call site as call_func and native code do: pc past the call (the
+         * backtrace looks up the word before it, the call; at the call's start it would name the
+         * instruction before the call) */
+        if (nfp + ncode->frame_slots > stack_end || depth + 1 >= max_frames) { pc += 3; TRAP(FWE_TRAP_STACK_EXHAUSTED); }
+        if (atomic_load_explicit(interrupt, memory_order_relaxed)) { pc += 3; TRAP(FWE_TRAP_INTERRUPTED); }
         fwe_tier_count(inst->module, pc[1], 1);
         fwe_nfn nfn = fwe_native_fn(inst->module, pc[1]);
         if (nfn) {
@@ -565,7 +558,7 @@ L_table_init: {
     uint64_t seglen = inst->dropped_elems[pc[2]] ? 0 : seg->count;
     uint64_t d = I32(3), s = I32(4), n = I32(5);
     if (s + n > seglen || d + n > t->size) TRAP(FWE_TRAP_TABLE_OOB);
-    for (uint64_t k = 0; k < n; k++) t->elems[d + k] = elem_item(inst, &seg->items[s + k]);
+    for (uint64_t k = 0; k < n; k++) t->elems[d + k] = fwe_elem_item(inst, &seg->items[s + k]);
     pc += 6;
     NEXT();
 }

@@ -152,19 +152,6 @@ static uint64_t rt_ref_func(fwe_ninst *ni, uint32_t func_index)
     return (uint64_t)(uintptr_t)fwe_instance_func(ni->inst, func_index);
 }
 
-/* An element-segment item evaluated at run time (table.init), as interp.c's elem_item. */
-static uint64_t elem_item(fwe_instance *inst, const fwe_constexpr *e)
-{
-    switch (e->op) {
-    case FWE_CONST_REF_FUNC:
-        return (uint64_t)(uintptr_t)fwe_instance_func(inst, e->index);
-    case FWE_CONST_GLOBAL_GET:
-        return inst->globals[e->index]->value[0];
-    default:
-        return 0;
-    }
-}
-
 /* Table and segment instructions (code.h's operand order; a, b, c are the slot operands in
  * order), with the interpreter's checks and traps reported at the instruction (pc). */
 static uint32_t rt_bulk(fwe_nctx *cx, fwe_ninst *ni, const uint32_t *pc, uint64_t a, uint64_t b,
@@ -196,7 +183,7 @@ static uint32_t rt_bulk(fwe_nctx *cx, fwe_ninst *ni, const uint32_t *pc, uint64_
         if (s + n > seglen || d + n > t->size)
             return rt_trap(cx, FWE_TRAP_TABLE_OOB, pc);
         for (uint64_t k = 0; k < n; k++)
-            t->elems[d + k] = elem_item(inst, &seg->items[s + k]);
+            t->elems[d + k] = fwe_elem_item(inst, &seg->items[s + k]);
         return 0;
     }
     case IOP_ELEM_DROP: /* seg */

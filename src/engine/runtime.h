@@ -123,6 +123,10 @@ struct fwe_caller {
 /* Returns the function instance for function index `idx` of `inst` (initialising it lazily). */
 fwe_func *fwe_instance_func(fwe_instance *inst, uint32_t idx);
 
+/* Evaluates an element-segment item (ref.null, ref.func or global.get of a reference) for
+ * `inst`: instantiation, and table.init in both tiers. */
+uint64_t fwe_elem_item(fwe_instance *inst, const fwe_constexpr *e);
+
 /* Reads funcref/externref table entry i, materialising a lazy funcref entry. */
 static inline uint64_t fwe_table_entry(fwe_table *t, uint32_t i)
 {

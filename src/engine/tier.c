@@ -188,6 +188,8 @@ static int run_cmd(char *const argv[], int log_fd)
     if (tls_worker) {
         pthread_mutex_lock(&g_lock);
         tls_worker->child = pid;
+        if (tls_worker->cancel) /* the module went away before the child was recorded */
+            kill(pid, SIGKILL);
         pthread_mutex_unlock(&g_lock);
     }
     int status = 0;
@@ -883,9 +885,14 @@ static void compile_defs(const fwe_module *m, const uint32_t *defs, uint32_t n, 
     bool quick = mode == CD_HOT && missing[0] + missing[1] && quick_available();
     if (quick) {
         h[CU_QUICK] = compile_units(dir, u, nu, CU_QUICK);
-        quick = h[CU_QUICK] != NULL; /* else cc compiles them now */
+        quick = h[CU_QUICK] != NULL; /* else cc compiles them now, unless the module went away */
         if (quick)
             keep_handle(m, h[CU_QUICK]);
+        pthread_mutex_lock(&g_lock);
+        bool cancelled = tls_worker && tls_worker->cancel;
+        pthread_mutex_unlock(&g_lock);
+        if (cancelled)
+            cache_only = true; /* publish nothing new: the module is being freed */
     }
     for (int o1 = 0; o1 < 2 && !cache_only && !quick; o1++)
         if (missing[o1]) {

@@ -11,6 +11,7 @@
 #include "../unit/hostcalls/fake_downstream.h"
 #include "config/cfg_edge.h"
 #include "fuzz_util.h"
+#include "wasm_buf.h"
 #include "fwe.h"
 #include "hostcalls/hc_abi.h"
 #include "hostcalls/hc_cache_store.h"
@@ -27,54 +28,6 @@
 #define FHC_PAGE 65536u
 
 /* ---- the generated module ---- */
-typedef struct fhc_buf {
-    uint8_t *p;
-    size_t len, cap;
-} fhc_buf;
-
-static void fhc_put(fhc_buf *b, const void *data, size_t n)
-{
-    if (b->len + n > b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 4096;
-        while (cap < b->len + n)
-            cap *= 2;
-        uint8_t *np = realloc(b->p, cap);
-        CHECK(np != NULL);
-        b->p = np;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, data, n);
-    b->len += n;
-}
-
-static void fhc_byte(fhc_buf *b, uint8_t v)
-{
-    fhc_put(b, &v, 1);
-}
-
-static void fhc_u32(fhc_buf *b, uint32_t v)
-{
-    do {
-        uint8_t c = v & 0x7f;
-        v >>= 7;
-        fhc_byte(b, (uint8_t)(c | (v ? 0x80 : 0)));
-    } while (v);
-}
-
-static void fhc_name(fhc_buf *b, const char *s)
-{
-    fhc_u32(b, (uint32_t)strlen(s));
-    fhc_put(b, s, strlen(s));
-}
-
-static void fhc_section(fhc_buf *m, uint8_t id, fhc_buf *body)
-{
-    fhc_byte(m, id);
-    fhc_u32(m, (uint32_t)body->len);
-    fhc_put(m, body->p, body->len);
-    body->len = 0;
-}
-
 static uint8_t fhc_valtype(char c)
 {
     return c == 'I' ? 0x7e : c == 'f' ? 0x7d : c == 'F' ? 0x7c : 0x7f;
@@ -90,65 +43,65 @@ static uint32_t fhc_nparams(const char *sig)
 /* Builds the module for rows[0..n); returns its bytes (malloc'd) and length. */
 static uint8_t *fhc_module_bytes(const hc_abi_fn *const *rows, uint32_t n, size_t *len)
 {
-    fhc_buf m = {0}, s = {0};
-    fhc_put(&m, "\0asm\1\0\0\0", 8);
-    fhc_u32(&s, n); /* types: one per row */
+    wbuf m = {0}, s = {0};
+    wb_put(&m, "\0asm\1\0\0\0", 8);
+    wb_uleb(&s, n); /* types: one per row */
     for (uint32_t i = 0; i < n; i++) {
         const char *sig = rows[i]->signature, *colon = strchr(sig, ':');
         uint32_t np = fhc_nparams(sig);
-        fhc_byte(&s, 0x60);
-        fhc_u32(&s, np);
+        wb_byte(&s, 0x60);
+        wb_uleb(&s, np);
         for (uint32_t k = 0; k < np; k++)
-            fhc_byte(&s, fhc_valtype(sig[k]));
+            wb_byte(&s, fhc_valtype(sig[k]));
         uint32_t nr = colon ? (uint32_t)strlen(colon + 1) : 0;
-        fhc_u32(&s, nr);
+        wb_uleb(&s, nr);
         for (uint32_t k = 0; k < nr; k++)
-            fhc_byte(&s, fhc_valtype(colon[1 + k]));
+            wb_byte(&s, fhc_valtype(colon[1 + k]));
     }
-    fhc_section(&m, 1, &s);
-    fhc_u32(&s, n); /* imports */
+    wb_section(&m, 1, &s);
+    wb_uleb(&s, n); /* imports */
     for (uint32_t i = 0; i < n; i++) {
-        fhc_name(&s, rows[i]->module);
-        fhc_name(&s, rows[i]->name);
-        fhc_byte(&s, 0x00);
-        fhc_u32(&s, i);
+        wb_name(&s, rows[i]->module);
+        wb_name(&s, rows[i]->name);
+        wb_byte(&s, 0x00);
+        wb_uleb(&s, i);
     }
-    fhc_section(&m, 2, &s);
-    fhc_u32(&s, n); /* functions */
+    wb_section(&m, 2, &s);
+    wb_uleb(&s, n); /* functions */
     for (uint32_t i = 0; i < n; i++)
-        fhc_u32(&s, i);
-    fhc_section(&m, 3, &s);
-    fhc_put(&s, "\1\1\1\1", 4); /* one memory, min 1 max 1 page */
-    fhc_section(&m, 5, &s);
-    fhc_u32(&s, n + 1); /* exports */
-    fhc_name(&s, "memory");
-    fhc_byte(&s, 0x02);
-    fhc_u32(&s, 0);
+        wb_uleb(&s, i);
+    wb_section(&m, 3, &s);
+    wb_put(&s, "\1\1\1\1", 4); /* one memory, min 1 max 1 page */
+    wb_section(&m, 5, &s);
+    wb_uleb(&s, n + 1); /* exports */
+    wb_name(&s, "memory");
+    wb_byte(&s, 0x02);
+    wb_uleb(&s, 0);
     for (uint32_t i = 0; i < n; i++) {
         char name[16];
         snprintf(name, sizeof name, "f%u", i);
-        fhc_name(&s, name);
-        fhc_byte(&s, 0x00);
-        fhc_u32(&s, n + i);
+        wb_name(&s, name);
+        wb_byte(&s, 0x00);
+        wb_uleb(&s, n + i);
     }
-    fhc_section(&m, 7, &s);
-    fhc_u32(&s, n); /* code: local.get each parameter, call the import */
-    fhc_buf body = {0};
+    wb_section(&m, 7, &s);
+    wb_uleb(&s, n); /* code: local.get each parameter, call the import */
+    wbuf body = {0};
     for (uint32_t i = 0; i < n; i++) {
         uint32_t np = fhc_nparams(rows[i]->signature);
-        fhc_byte(&body, 0); /* no locals */
+        wb_byte(&body, 0); /* no locals */
         for (uint32_t k = 0; k < np; k++) {
-            fhc_byte(&body, 0x20);
-            fhc_u32(&body, k);
+            wb_byte(&body, 0x20);
+            wb_uleb(&body, k);
         }
-        fhc_byte(&body, 0x10);
-        fhc_u32(&body, i);
-        fhc_byte(&body, 0x0b);
-        fhc_u32(&s, (uint32_t)body.len);
-        fhc_put(&s, body.p, body.len);
+        wb_byte(&body, 0x10);
+        wb_uleb(&body, i);
+        wb_byte(&body, 0x0b);
+        wb_uleb(&s, (uint32_t)body.len);
+        wb_put(&s, body.p, body.len);
         body.len = 0;
     }
-    fhc_section(&m, 10, &s);
+    wb_section(&m, 10, &s);
     free(body.p);
     free(s.p);
     *len = m.len;

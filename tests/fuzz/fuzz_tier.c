@@ -1,7 +1,8 @@
 /* fuzz_tier.c: differential libFuzzer target between the engine's two tiers: the input drives the
  * rich variant of wasm_gen.h (up to 32 functions of (i32, i64, f64) over all value types, memory,
  * globals, blocks, br_table, calls, call_indirect, traps, bulk memory, table and SIMD
- * instructions); the module runs once interpreted (FWE_TIER_INTERP) and once with every function
+ * instructions, multi-value functions and blocks, passive segments, bounded and unbounded
+ * recursion); the module runs once interpreted (FWE_TIER_INTERP) and once with every function
  * forced native (FWE_TIER_NATIVE compiles the whole module with `cc` on its first call), then
  * once more in auto mode with every function hot at once (background compiles, from the cache
  * mostly, land while the calls run: mixed tiers, on-stack replacement in long loops). Every
@@ -63,7 +64,19 @@ static uint64_t fnv64(const uint8_t *p, size_t n)
 }
 
 static fwe_engine *engine;
-static uint64_t stat_inputs, stat_funcs, stat_native, stat_calls, stat_traps;
+static uint64_t stat_inputs, stat_funcs, stat_native, stat_calls, stat_traps, stat_exhausted;
+
+/* The call depth limit of the instances: unbounded recursion traps there, in every tier alike. */
+#define MAX_CALL_DEPTH 400
+
+/* NaN_RESULTS: the f64 result of a multi-value function is compared as "a NaN" when it is one,
+ * not bit for bit. add and mul with a NaN in both operands may give either NaN (the spec allows
+ * both; the C compiler orders the operands of a commutative operation, and folds arithmetic on
+ * constant NaNs its own way), and the tiers do differ there (docs/reliability.md). Every float
+ * that reaches a raw f64 result would make that a false alarm; through memory and
+ * reinterpretations, float bits are still compared exactly. */
+#define F64_SIGN UINT64_C(0x8000000000000000)
+#define F64_INF UINT64_C(0x7ff0000000000000)
 
 /* What the instance looks like after a call: memory size and hash, the four mutable globals. */
 static void state(obs *o, fwe_instance *inst)
@@ -111,12 +124,14 @@ static uint32_t run(const gen_module *gm, fwe_tier_mode mode, obs *o, uint8_t **
     fwe_instance *inst = NULL;
     fwe_trap trap;
     memset(&trap, 0, sizeof trap);
-    fwe_instance_config cfg = {.max_call_depth = 1000};
+    fwe_instance_config cfg = {.max_call_depth = MAX_CALL_DEPTH};
     *memory = NULL;
     *memlen = 0;
     if (fwe_instantiate(linker, mod, &cfg, &inst, &trap) != FWE_OK) {
         say(o, "instantiate error: %s\n", trap.message);
     } else {
+        fwe_extern depth;
+        CHECK(fwe_instance_export(inst, "depth", 5, &depth) && depth.kind == FWE_EXTERN_GLOBAL);
         for (int i = 0; i < gm->nfuncs; i++) {
             char name[8];
             snprintf(name, sizeof name, "f%d", i);
@@ -129,14 +144,19 @@ static uint32_t run(const gen_module *gm, fwe_tier_mode mode, obs *o, uint8_t **
                 args[0].of.i32 = gm->args[a].i32;
                 args[1].of.i64 = gm->args[a].i64;
                 args[2].of.f64_bits = gm->args[a].f64_bits;
-                fwe_val res;
-                memset(&res, 0, sizeof res);
+                fwe_val res[3], zero = {.type = FWE_I32};
+                memset(res, 0, sizeof res);
                 memset(&trap, 0, sizeof trap);
-                fwe_status st = fwe_call(ext.of.func, args, NPARAMS, &res, 1, &trap);
+                /* the recursion depth starts at 0 (a trap leaves it where it was) */
+                CHECK(fwe_global_set(depth.of.global, zero) == FWE_OK);
+                CHECK(ft.nresults >= 1 && ft.nresults <= 3);
+                fwe_status st = fwe_call(ext.of.func, args, NPARAMS, res, ft.nresults, &trap);
                 stat_calls += mode == FWE_TIER_NATIVE;
                 say(o, "%s/%d => ", name, a);
                 if (st == FWE_ERR_TRAP) {
                     stat_traps += mode == FWE_TIER_NATIVE;
+                    stat_exhausted +=
+                        mode == FWE_TIER_NATIVE && trap.kind == FWE_TRAP_STACK_EXHAUSTED;
                     say(o, "trap %d \"%s\" at", (int)trap.kind, trap.message);
                     for (uint32_t f = 0; f < trap.nframes; f++)
                         say(o, " %" PRIu32 "@%" PRIu32, trap.frames[f].func_index,
@@ -144,10 +164,17 @@ static uint32_t run(const gen_module *gm, fwe_tier_mode mode, obs *o, uint8_t **
                     say(o, "\n");
                 } else if (st != FWE_OK) {
                     say(o, "status %d\n", (int)st);
-                } else if (ft.results[0] == FWE_I32) {
-                    say(o, "i32:%" PRIu32 "\n", res.of.i32);
                 } else {
-                    say(o, "i64:%" PRIu64 "\n", res.of.i64);
+                    for (uint32_t r = 0; r < ft.nresults; r++)
+                        if (ft.results[r] == FWE_I32)
+                            say(o, " i32:%" PRIu32, res[r].of.i32);
+                        else if (ft.results[r] == FWE_I64)
+                            say(o, " i64:%" PRIu64, res[r].of.i64);
+                        else if ((res[r].of.f64_bits & ~F64_SIGN) > F64_INF)
+                            say(o, " f64:nan"); /* which NaN: see NaN_RESULTS */
+                        else
+                            say(o, " f64:%016" PRIx64, res[r].of.f64_bits);
+                    say(o, "\n");
                 }
                 state(o, inst);
             }
@@ -170,8 +197,9 @@ static void report(void)
     if (stat_inputs)
         fprintf(stderr,
                 "fuzz_tier: %" PRIu64 " modules, %" PRIu64 " functions, %" PRIu64
-                " of them native, %" PRIu64 " calls compared (%" PRIu64 " trapped)\n",
-                stat_inputs, stat_funcs, stat_native, stat_calls, stat_traps);
+                " of them native, %" PRIu64 " calls compared (%" PRIu64 " trapped, %" PRIu64
+                " of them at the call depth limit)\n",
+                stat_inputs, stat_funcs, stat_native, stat_calls, stat_traps, stat_exhausted);
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)

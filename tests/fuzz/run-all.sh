@@ -54,7 +54,10 @@ for name in "$@"; do
     if [ $rc -ne 0 ]; then
         echo "fuzz $name: FAILED (libFuzzer status $rc after ${runs:-?} runs); see $log"
         grep -E '^(==[0-9]+==ERROR|SUMMARY|.*runtime error)' "$log" | head -n 5
-        echo "fuzz $name: reproducers: $(ls "$OUT/$name"-* 2>/dev/null | tr '\n' ' ')"
+        # the artifacts libFuzzer writes (not tier-code/, the tier target's code cache)
+        echo "fuzz $name: reproducers: $(ls -d "$OUT/$name"-crash-* "$OUT/$name"-leak-* \
+            "$OUT/$name"-timeout-* "$OUT/$name"-oom-* "$OUT/$name"-slow-unit-* 2>/dev/null |
+            tr '\n' ' ')"
         echo "fuzz $name: replay one with: $bin FILE; keep it under tests/fuzz/regressions/$name/"
         failed="$failed $name"
     else

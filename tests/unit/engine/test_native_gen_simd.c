@@ -41,6 +41,14 @@ static void put_bytes(buf *b, const void *p, size_t n)
     for (size_t i = 0; i < n; i++)
         put(b, ((const uint8_t *)p)[i]);
 }
+/* Appends section `id` holding the bytes of `body` to `m`, and empties `body`. */
+static void section(buf *m, uint8_t id, buf *body)
+{
+    put(m, id);
+    put_u32(m, (uint32_t)body->len);
+    put_bytes(m, body->p, body->len);
+    body->len = 0;
+}
 static void i32_const(buf *b, uint32_t v) /* non-negative values below 2^31 */
 {
     put(b, 0x41);
@@ -97,108 +105,58 @@ static const uint8_t scalar_load[] = {
 static const uint8_t scalar_store[] = {
     [FWE_I32] = 0x36, [FWE_I64] = 0x37, [FWE_F32] = 0x38, [FWE_F64] = 0x39};
 
-/* The body (without locals/end) of function f. */
+/* The body (without locals/end) of function f, in the same steps for every kind: where the
+ * result goes (RES, or the address parameter for a store), the address operand of a load, the
+ * v128 operands A, B, C, a scalar operand read from B's place, the instruction with its
+ * immediates (memarg, lane), and the store of the result. */
 static void body(buf *b, const fn *f)
 {
     fwe_simd_info in;
     fwe_simd_lookup(f->sop, &in);
-    switch (f->kind) {
-    case FWE_SIMD_UNARY:
-    case FWE_SIMD_BINARY:
-    case FWE_SIMD_TERNARY:
-        i32_const(b, RES);
-        load_v(b, 0);
-        if (f->kind != FWE_SIMD_UNARY)
-            load_v(b, 16);
-        if (f->kind == FWE_SIMD_TERNARY)
-            load_v(b, 32);
-        simd(b, f->sop);
-        store_v(b);
-        break;
-    case FWE_SIMD_SHIFT:
-        i32_const(b, RES);
-        load_v(b, 0);
-        i32_const(b, 16);
-        put(b, 0x28);
-        memarg(b, 0);
-        simd(b, f->sop);
-        store_v(b);
-        break;
-    case FWE_SIMD_TEST:
-        i32_const(b, RES);
-        load_v(b, 0);
-        simd(b, f->sop);
-        put(b, 0x36);
-        memarg(b, 0);
-        break;
-    case FWE_SIMD_SPLAT:
-    case FWE_SIMD_REPLACE_LANE:
-        i32_const(b, RES);
-        if (f->kind == FWE_SIMD_REPLACE_LANE)
-            load_v(b, 0);
-        i32_const(b, 16);
-        put(b, scalar_load[in.scalar]);
-        memarg(b, 0);
-        simd(b, f->sop);
-        if (f->kind == FWE_SIMD_REPLACE_LANE)
-            put(b, (uint8_t)f->lane);
-        store_v(b);
-        break;
-    case FWE_SIMD_EXTRACT_LANE:
-        i32_const(b, RES);
-        load_v(b, 0);
-        simd(b, f->sop);
-        put(b, (uint8_t)f->lane);
-        put(b, scalar_store[in.scalar]);
-        memarg(b, 0);
-        break;
-    case FWE_SIMD_SHUFFLE:
-        i32_const(b, RES);
-        load_v(b, 0);
-        load_v(b, 16);
-        simd(b, 0x0d);
-        put_bytes(b, shuffles[f->lane], 16);
-        store_v(b);
-        break;
-    case FWE_SIMD_CONST:
-        i32_const(b, RES);
-        simd(b, 0x0c);
-        put_bytes(b, shuffles[3], 16);
-        store_v(b);
-        break;
-    case FWE_SIMD_LOAD:
-        i32_const(b, RES);
+    uint32_t k = f->kind;
+    bool store = k == FWE_SIMD_STORE || k == FWE_SIMD_STORE_LANE;
+    bool load = k == FWE_SIMD_LOAD || k == FWE_SIMD_LOAD_LANE;
+    bool lane = k == FWE_SIMD_REPLACE_LANE || k == FWE_SIMD_EXTRACT_LANE ||
+                k == FWE_SIMD_LOAD_LANE || k == FWE_SIMD_STORE_LANE;
+    uint32_t nv = 1; /* v128 operands */
+    if (k == FWE_SIMD_BINARY || k == FWE_SIMD_SHUFFLE)
+        nv = 2;
+    else if (k == FWE_SIMD_TERNARY)
+        nv = 3;
+    else if (k == FWE_SIMD_SPLAT || k == FWE_SIMD_CONST || k == FWE_SIMD_LOAD)
+        nv = 0;
+    if (store) {
         put(b, 0x20); /* local.get 0 */
         put(b, 0);
-        simd(b, f->sop);
-        memarg(b, 3);
-        store_v(b);
-        break;
-    case FWE_SIMD_STORE:
-        put(b, 0x20);
-        put(b, 0);
-        load_v(b, 0);
-        simd(b, f->sop);
-        memarg(b, 5);
-        break;
-    case FWE_SIMD_LOAD_LANE:
+    } else {
         i32_const(b, RES);
+    }
+    if (load) {
         put(b, 0x20);
         put(b, 0);
-        load_v(b, 0);
+    }
+    for (uint32_t i = 0; i < nv; i++)
+        load_v(b, 16 * i);
+    if (k == FWE_SIMD_SHIFT || k == FWE_SIMD_SPLAT || k == FWE_SIMD_REPLACE_LANE) {
+        i32_const(b, 16);
+        put(b, k == FWE_SIMD_SHIFT ? 0x28 : scalar_load[in.scalar]);
+        memarg(b, 0);
+    }
+    if (k == FWE_SIMD_SHUFFLE || k == FWE_SIMD_CONST) {
+        simd(b, k == FWE_SIMD_SHUFFLE ? 0x0d : 0x0c);
+        put_bytes(b, shuffles[k == FWE_SIMD_SHUFFLE ? f->lane : 3], 16);
+    } else {
         simd(b, f->sop);
-        memarg(b, 3);
+    }
+    if (load || store)
+        memarg(b, load ? 3 : 5);
+    if (lane)
         put(b, (uint8_t)f->lane);
+    if (k == FWE_SIMD_TEST || k == FWE_SIMD_EXTRACT_LANE) {
+        put(b, k == FWE_SIMD_TEST ? 0x36 : scalar_store[in.scalar]);
+        memarg(b, 0);
+    } else if (!store) {
         store_v(b);
-        break;
-    case FWE_SIMD_STORE_LANE:
-        put(b, 0x20);
-        put(b, 0);
-        load_v(b, 0);
-        simd(b, f->sop);
-        memarg(b, 5);
-        put(b, (uint8_t)f->lane);
-        break;
     }
 }
 
@@ -218,28 +176,14 @@ static buf build_module(void)
         fwe_simd_info in;
         if (!fwe_simd_lookup(op, &in))
             continue;
-        switch (in.kind) {
-        case FWE_SIMD_EXTRACT_LANE:
-        case FWE_SIMD_REPLACE_LANE:
-            for (uint32_t l = 0; l < in.lanes; l++)
-                add_fn(in.kind, op, l, false);
-            break;
-        case FWE_SIMD_LOAD_LANE:
-        case FWE_SIMD_STORE_LANE:
-            for (uint32_t l = 0; l < in.lanes; l++)
-                add_fn(in.kind, op, l, true);
-            break;
-        case FWE_SIMD_SHUFFLE:
-            for (uint32_t l = 0; l < 4; l++)
-                add_fn(in.kind, op, l, false);
-            break;
-        case FWE_SIMD_LOAD:
-        case FWE_SIMD_STORE:
-            add_fn(in.kind, op, 0, true);
-            break;
-        default:
-            add_fn(in.kind, op, 0, false);
-        }
+        /* one function per lane for the lane operations, four shuffle patterns */
+        bool lanes = in.kind == FWE_SIMD_EXTRACT_LANE || in.kind == FWE_SIMD_REPLACE_LANE ||
+                     in.kind == FWE_SIMD_LOAD_LANE || in.kind == FWE_SIMD_STORE_LANE;
+        bool memop = in.kind == FWE_SIMD_LOAD_LANE || in.kind == FWE_SIMD_STORE_LANE ||
+                     in.kind == FWE_SIMD_LOAD || in.kind == FWE_SIMD_STORE;
+        uint32_t copies = lanes ? in.lanes : in.kind == FWE_SIMD_SHUFFLE ? 4 : 1;
+        for (uint32_t l = 0; l < copies; l++)
+            add_fn(in.kind, op, l, memop);
     }
     add_fn(K_MIX, 0, 0, true); /* the address parameter is the select condition */
     add_fn(K_HELPER, 0x70, 0, false);
@@ -251,18 +195,12 @@ static buf build_module(void)
     put_bytes(&s, "\x60\x00\x00", 3);
     put_bytes(&s, "\x60\x01\x7f\x00", 4);
     put_bytes(&s, "\x60\x02\x7b\x7b\x01\x7b", 6);
-    put(&m, 1);
-    put_u32(&m, (uint32_t)s.len);
-    put_bytes(&m, s.p, s.len);
-    s.len = 0;
+    section(&m, 1, &s);
     /* functions */
     put_u32(&s, nfns);
     for (uint32_t i = 0; i < nfns; i++)
         put_u32(&s, fns[i].kind == K_HELPER ? 2 : fns[i].memop ? 1 : 0);
-    put(&m, 3);
-    put_u32(&m, (uint32_t)s.len);
-    put_bytes(&m, s.p, s.len);
-    s.len = 0;
+    section(&m, 3, &s);
     /* memory: 1 page */
     put_bytes(&m, "\x05\x03\x01\x00\x01", 5);
     /* exports f0.. */
@@ -275,10 +213,7 @@ static buf build_module(void)
         put(&s, 0);
         put_u32(&s, i);
     }
-    put(&m, 7);
-    put_u32(&m, (uint32_t)s.len);
-    put_bytes(&m, s.p, s.len);
-    s.len = 0;
+    section(&m, 7, &s);
     /* code */
     put_u32(&s, nfns);
     buf f = {0};
@@ -305,9 +240,7 @@ static buf build_module(void)
         put_u32(&s, (uint32_t)f.len);
         put_bytes(&s, f.p, f.len);
     }
-    put(&m, 10);
-    put_u32(&m, (uint32_t)s.len);
-    put_bytes(&m, s.p, s.len);
+    section(&m, 10, &s);
     free(s.p);
     free(f.p);
     return m;
@@ -385,19 +318,12 @@ static void vec_of(uint32_t k, uint8_t out[16])
                                     0x41e0000000000000u, 0xc1e0000000200000u, 0x41efffffffe00000u,
                                     0x4004000000000000u, 0x0000000000000001u, 0xbfe0000000000000u};
     uint32_t w[4];
+    static const uint8_t fills[] = {0, 0xff, 0x80, 0x7f};
+    if (k < 4) {
+        memset(out, fills[k], 16);
+        return;
+    }
     switch (k) {
-    case 0:
-        memset(out, 0, 16);
-        return;
-    case 1:
-        memset(out, 0xff, 16);
-        return;
-    case 2:
-        memset(out, 0x80, 16);
-        return;
-    case 3:
-        memset(out, 0x7f, 16);
-        return;
     case 4: /* i16 extremes */
         for (int i = 0; i < 8; i++) {
             uint16_t v = (uint16_t)(i & 1 ? 0x8000 : 0x7fff) ^ (uint16_t)(i & 2 ? 0xffff : 0);
@@ -448,6 +374,12 @@ static bool same_modulo_nan_choice(uint32_t sop, const uint8_t *x, const uint8_t
             return false;
     }
     return true;
+}
+
+static void print_v128(const uint8_t *v)
+{
+    for (int i = 0; i < 16; i++)
+        fprintf(stderr, "%02x", v[i]);
 }
 
 static void same_trap(const fwe_trap *ti, const fwe_trap *tn, uint32_t f)
@@ -543,11 +475,9 @@ TEST(same_results_and_traps_interp_vs_native)
                     fprintf(stderr,
                             "  function %u (kind %u, op 0x%x, lane %u) input %u addr %u: ", f,
                             fns[f].kind, fns[f].sop, fns[f].lane, v, arg.of.i32);
-                    for (int i = 0; i < 16; i++)
-                        fprintf(stderr, "%02x", ri.mem[RES + i]);
+                    print_v128(ri.mem + RES);
                     fprintf(stderr, " interp vs native ");
-                    for (int i = 0; i < 16; i++)
-                        fprintf(stderr, "%02x", rn.mem[RES + i]);
+                    print_v128(rn.mem + RES);
                     fprintf(stderr, "\n");
                 }
             }

@@ -80,7 +80,4 @@
       (br $l)))
     (local.get $acc))
   (func $step (param i32) (result i32) (i32.mul (i32.xor (local.get 0) (i32.const 0x55)) (i32.const 3)))
-  ;; two functions with the same body: the same generated C in one batch (test_tier)
-  (func (export "twin_a") (param i32) (result i32) (i32.add (i32.mul (local.get 0) (i32.const 7)) (i32.const 1)))
-  (func (export "twin_b") (param i32) (result i32) (i32.add (i32.mul (local.get 0) (i32.const 7)) (i32.const 1)))
 )

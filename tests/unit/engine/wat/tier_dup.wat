@@ -1,8 +1,8 @@
-;; tier_dup.wat: two functions with identical bodies (their generated C is the same text), for
-;; test_tier's check that one batch compiles both.
+;; tier_dup.wat: two functions with identical bodies (their generated C is the same text), called
+;; from the host and from a third function, for test_tier's check that one batch compiles both.
 (module
-  (func $a (param i32) (result i32) (i32.add (i32.mul (local.get 0) (i32.const 7)) (i32.const 3)))
-  (func $b (param i32) (result i32) (i32.add (i32.mul (local.get 0) (i32.const 7)) (i32.const 3)))
+  (func $a (export "twin_a") (param i32) (result i32) (i32.add (i32.mul (local.get 0) (i32.const 7)) (i32.const 3)))
+  (func $b (export "twin_b") (param i32) (result i32) (i32.add (i32.mul (local.get 0) (i32.const 7)) (i32.const 3)))
   (func (export "run") (param $n i32) (result i32) (local $i i32) (local $acc i32)
     (block $done
       (loop $l
