@@ -448,6 +448,7 @@ LDLIBS += -lyaml
 # is listed here (1 lists none: the generator handles every instruction).
 SPEC_NATIVE_ALLOW ?= 1
 $(B)/tests/engine/test_tier: $(ENGINE_WASMS)
+$(B)/tests/engine/test_tier_sample: $(ENGINE_WASMS) tests/unit/engine/wat_module.h
 $(B)/tests/engine/test_native_gen_simd: build/wat/tier_simd.wasm
 spec-native: deps $(B)/spec-runner
 	@FWE_TIER=native FWE_TIER_STRICT="$(SPEC_NATIVE_ALLOW)" SPEC_TIMEOUT=$${SPEC_TIMEOUT:-1200} sh tests/spec/run.sh $(B)/spec-runner
@@ -477,7 +478,7 @@ LDFLAGS += -fsanitize=thread
 endif
 TSAN_TESTS := server/test_http server/test_http_cases server/test_reload server/test_reuse \
 	server/test_shutdown \
-	engine/test_tier backend/test_cache_readthrough hostcalls/test_hc_cache_store hostcalls/test_hc_kv \
+	engine/test_tier engine/test_tier_sample backend/test_cache_readthrough hostcalls/test_hc_cache_store hostcalls/test_hc_kv \
 	hostcalls/test_hc_erl
 .PHONY: test-tsan
 test-tsan: deps

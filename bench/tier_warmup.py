@@ -12,15 +12,22 @@ import http.client, re, sys, time
 port, path, log, max_s, quiet_s = int(sys.argv[1]), sys.argv[2], sys.argv[3], float(sys.argv[4]), float(sys.argv[5])
 pub = re.compile(r"tier: ([0-9.]+) s: (batch of .*; (\d+) native, (\d+) queued|profile: (\d+) of)")
 opt = re.compile(r"tier: ([0-9.]+) s: optimized .*; (\d+) optimized in all")
+smp = re.compile(r"tier: ([0-9.]+) s: samples in the last second: (\d+), interpreter ([0-9.]+) %, "
+                 r"quick code ([0-9.]+) %, cc code ([0-9.]+) %")
 
 last_opt = None  # (time, functions) of the last optimize job: the quick code replaced by cc's
+shares = []  # (time, samples, interpreter %, quick %, cc %) per second (time-based hotness)
 
 
 def tier_state():
     global last_opt
     events, native, drained = [], 0, False
+    del shares[:]
     with open(log, errors="replace") as f:
         for line in f:
+            x = smp.search(line)
+            if x:
+                shares.append(tuple(float(v) for v in x.groups()))
             o = opt.search(line)
             if o:
                 last_opt = (float(o.group(1)), int(o.group(2)))
@@ -77,10 +84,21 @@ if events:
         "; cc code for %d at %.1f s" % (last_opt[1], last_opt[0]) if last_opt else "")
 else:
     tier = "no native code%44s" % ""
+# where the guest's time went (the sampler's one-second lines): the first second with less than 5 %
+# of the samples in the interpreter, and the shares over the last quiet_s seconds
+hot_native = next((t for t, n, i, q, c in shares if n >= 50 and i < 5.0), None)
+tail = [x for x in shares if x[0] >= (shares[-1][0] - quiet_s if shares else 0)]
+tn = sum(x[1] for x in tail)
+share = ""
+if shares:
+    share = " samples: interpreter < 5 %% from %s, last %g s interpreter %.1f %% quick %.1f %% cc %.1f %%;" % (
+        "%.1f s" % hot_native if hot_native is not None else "never", quiet_s,
+        sum(x[1] * x[2] for x in tail) / max(tn, 1), sum(x[1] * x[3] for x in tail) / max(tn, 1),
+        sum(x[1] * x[4] for x in tail) / max(tn, 1))
 # the client clock starts about when the first function gets hot: the 5 s after all functions were
 # native show the quick compiler's code where cc's has not replaced it yet
 after = [l for t, l in samples if events and tall + 1.0 <= t < tall + 6.0]
 mid = " all native +1..6 s %.2f ms;" % (p50(after) * 1e3) if after else ""
-print("%s | p50 first 1 s %8.2f ms,%s last %g s %8.2f ms (%.2fx); steady after %s; %d requests in %.0f s"
-      % (tier, first * 1e3, mid, quiet_s, final * 1e3, first / final,
+print("%s |%s p50 first 1 s %8.2f ms,%s last %g s %8.2f ms (%.2fx); steady after %s; %d requests in %.0f s"
+      % (tier, share, first * 1e3, mid, quiet_s, final * 1e3, first / final,
          "%.1f s" % steady if steady else "-", len(samples), end))

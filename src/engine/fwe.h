@@ -355,8 +355,11 @@ typedef struct fwe_tier_stats {
     uint64_t failed;     /* left interpreted: the compiler or dlopen failed */
     uint64_t batches;    /* batches the compiler thread finished */
     uint64_t compile_ns; /* wall time spent waiting for the C compiler */
-    uint32_t queued;     /* functions waiting now */
-    bool busy;           /* a batch is being compiled now */
+    /* time-based hotness (FWE_TIER_SAMPLE_US): samples of running guest code, by where they
+     * landed: the interpreter, quick-compiler code, the C compiler's code */
+    uint64_t samples_interp, samples_quick, samples_cc;
+    uint32_t queued; /* functions waiting now */
+    bool busy;       /* a batch is being compiled now */
 } fwe_tier_stats;
 void fwe_tier_stats_get(fwe_tier_stats *out);
 

@@ -224,11 +224,16 @@ static fwe_trap_kind interp_call_tracked(fwe_instance *entry, fwe_func *f, uint6
                                          fwe_trap *trap)
 {
     fwe_instance *prev = tls_running;
+    bool sample = entry->module->tier_sample;
+    if (sample)
+        fwe_tier_sample_enter(entry);
     tls_running = entry;
     atomic_signal_fence(memory_order_seq_cst);
     fwe_trap_kind k = fwe_interp_call(entry, f, slots, trap);
     atomic_signal_fence(memory_order_seq_cst);
     tls_running = prev;
+    if (sample)
+        fwe_tier_sample_leave(entry);
     return k;
 }
 

@@ -232,6 +232,8 @@ static fwe_trap_kind run(fwe_instance *entry, fwe_func *func, uint64_t *args, co
 #define I64(k) (fp[pc[k]])
 #define F32(k) bits_f32((uint32_t)fp[pc[k]])
 #define F64(k) bits_f64(fp[pc[k]])
+/* the interrupt word is set: a real interruption (true), or a sample for the innermost frame */
+#define POLL() fwe_interrupt_poll(entry, inst->module, frames[depth].func_index, FWE_SAMPLE_INTERP)
 #define MEMCHECK(ea, n) do { if ((ea) + (n) > msize) TRAP(FWE_TRAP_MEMORY_OOB); } while (0)
 
     if (!code) TRAP_MSG(FWE_TRAP_HOST, "function failed to translate");
@@ -288,7 +290,7 @@ L_const128:
     do {                                                                                   \
         const fwe_word *to_ = code->words + (target);                                      \
         if (to_ <= pc) {                                                                   \
-            if (atomic_load_explicit(interrupt, memory_order_relaxed))                     \
+            if (atomic_load_explicit(interrupt, memory_order_relaxed) && POLL())           \
                 TRAP(FWE_TRAP_INTERRUPTED);                                                \
             if (!(++backedges & 0xff)) {                                                   \
                 pc = to_;                                                                  \
@@ -364,7 +366,7 @@ L_call:
          * backtrace looks up the word before it, the call; at the call's start it would name the
          * instruction before the call) */
         if (nfp + ncode->frame_slots > stack_end || depth + 1 >= max_frames) { pc += 3; TRAP(FWE_TRAP_STACK_EXHAUSTED); }
-        if (atomic_load_explicit(interrupt, memory_order_relaxed)) { pc += 3; TRAP(FWE_TRAP_INTERRUPTED); }
+        if (atomic_load_explicit(interrupt, memory_order_relaxed) && POLL()) { pc += 3; TRAP(FWE_TRAP_INTERRUPTED); }
         fwe_tier_count(inst->module, pc[1], 1);
         fwe_nfn nfn = fwe_native_fn(inst->module, pc[1]);
         if (nfn) {
@@ -405,7 +407,7 @@ L_call_indirect: {
 }
 call_func:
     /* pc already points after the call instruction */
-    if (atomic_load_explicit(interrupt, memory_order_relaxed)) TRAP(FWE_TRAP_INTERRUPTED);
+    if (atomic_load_explicit(interrupt, memory_order_relaxed) && POLL()) TRAP(FWE_TRAP_INTERRUPTED);
     if (callee->host) {
         fwe_caller caller = {inst, callee, trap, 0};
         frames[depth + 1 < max_frames ? depth + 1 : depth].ret_pc = pc; /* for backtraces */

@@ -176,6 +176,7 @@ struct fwe_module {
     fwe_ndef *ndefs;        /* per defined function: published native code */
     uint32_t *hot;          /* per defined function: hotness counter */
     uint32_t hot_threshold; /* counter value that requests compilation */
+    bool tier_sample;       /* auto mode with sampling on: instances register (tier_sample.c) */
     struct fwe_tier_mod *tier;
     uint64_t uid; /* unique among the modules loaded in the process (linker.c's memo) */
 };

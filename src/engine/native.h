@@ -74,6 +74,25 @@ void fwe_tier_hot(const fwe_module *m, uint32_t def);
  * at most `max`; writes them to out[] in that order and returns how many. */
 uint32_t fwe_tier_pick_batch(const uint32_t *words, uint32_t n, uint32_t budget, uint32_t max,
                              uint32_t *out);
+/* tier_sample.c: time-based hotness. The interrupt word's bit the sampler sets (a real
+ * interruption is any other bit); where a sample landed (the statistics' index). */
+#define FWE_INTERRUPT_SAMPLE 2u
+enum { FWE_SAMPLE_INTERP = 0, FWE_SAMPLE_QUICK = 1, FWE_SAMPLE_CC = 2 };
+/* FWE_TIER_SAMPLE_US: the sampling period, 0 = off (default 1000). */
+uint32_t fwe_tier_sample_interval_us(void);
+/* Around each fwe_call of an instance whose module tiers in auto mode (nests). */
+void fwe_tier_sample_enter(fwe_instance *e);
+void fwe_tier_sample_leave(fwe_instance *e);
+/* Called when e's interrupt word is not 0 at an interrupt check, with the innermost frame's
+ * module and function index and where it runs (FWE_SAMPLE_*): returns true for a real
+ * interruption (trap); else takes a sample bit, counting it (and, in the interpreter, a quarter
+ * of the hotness threshold for the function), and returns false (go on). */
+bool fwe_interrupt_poll(fwe_instance *e, const fwe_module *m, uint32_t func_index, int where);
+/* Samples taken so far, by FWE_SAMPLE_* (process-wide). */
+void fwe_tier_samples_get(uint64_t out[3]);
+/* tier.c: with FWE_TIER_LOG, one line of the last second's samples by where they landed. */
+void fwe_tier_log_samples(const uint64_t d[3]);
+
 /* Bumps the hotness of `def` by `n`; requests compilation when it crosses the threshold. */
 static inline void fwe_tier_count(const fwe_module *m, uint32_t def, uint32_t n)
 {

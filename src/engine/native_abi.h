@@ -8,7 +8,7 @@
 #include <stdint.h>
 
 /* Bump when FWE_NABI_DEFS or the meaning of generated code changes (part of the cache key). */
-#define FWE_NABI_VERSION 8
+#define FWE_NABI_VERSION 9
 
 /* A native function: fp = its frame on the value stack (arguments in fp[0..]), ret_pc = the
  * caller's resume point (for backtraces), self = its own entry in the module's table, osr = 0 for
@@ -82,6 +82,9 @@
         uint64_t (*ref_func)(fwe_ninst * ni, uint32_t func_index);                                 \
         uint32_t (*bulk)(struct fwe_nctx * cx, fwe_ninst *ni, const uint32_t *pc, uint64_t a,      \
                          uint64_t b, uint64_t c, uint64_t *out);                                   \
+        /* the interrupt word is set: 1 = a real interruption, 0 = a sample was taken (where: 1    \
+         * quick-compiler code, 2 the C compiler's) */                                             \
+        uint32_t (*poll)(struct fwe_nctx * cx, const struct fwe_ndef *self, uint32_t where);       \
     } fwe_nctx;
 
 FWE_NABI_DEFS

@@ -125,10 +125,12 @@ static const char prelude_helpers[] =
     "#define CHK(ea,n,w) "
     "do{if(__builtin_expect((int64_t)(ea)>ms-(int64_t)(n),0))TRAP(5,w);}while(0)\n"
     "#define MSA(b) do{if(ms<(int64_t)(b))__builtin_unreachable();}while(0)\n"
-    "#define BACK(w) do{if(__atomic_load_n(intr_,__ATOMIC_RELAXED))TRAP(11,w);}while(0)\n"
+    "#define BACK(w) "
+    "do{if(__atomic_load_n(intr_,__ATOMIC_RELAXED)&&cx->poll(cx,self,QK_))TRAP(11,w);}while(0)\n"
     /* UP(t), at a backward branch to loop header t: quick code (tcc) whose function got newer code
      * (gcc's, from an optimize job) hands its frame over there, as the interpreter does (every
      * slot to fp, then the new code's OSR entry in the same frame record) */
+    "#ifdef __TINYC__\n#define QK_ 1\n#else\n#define QK_ 2\n#endif\n" /* a sample's FWE_SAMPLE_* */
     "#ifdef __TINYC__\n"
     "#define UP(t) do{fwe_nfn n_=__atomic_load_n(&self->fn,0);if(n_!=FWE_NF){FWE_SPILL;"
     "((fwe_ndef*)self)->tier_ups++;*cx->depth=d_-1;return "
@@ -1224,7 +1226,7 @@ bool fwe_native_gen(const fwe_module *m, uint32_t def, const fwe_code *code, fwe
                  "if(d_>=cx->max_frames||fp+%u>cx->stack_end||SP_()<cx->climit)return "
                  "cx->trap(cx,10,f_->ret_pc);\n"
                  "const uint32_t*intr_=cx->interrupt;\n"
-                 "if(!osr&&__atomic_load_n(intr_,__ATOMIC_RELAXED))return "
+                 "if(!osr&&__atomic_load_n(intr_,__ATOMIC_RELAXED)&&cx->poll(cx,self,QK_))return "
                  "cx->trap(cx,11,f_->ret_pc);\n"
                  "f_->fp=fp;f_->inst=ni->inst;f_->code=self->code;f_->func_index=self->func_index;"
                  "*cx->depth=d_;\n",

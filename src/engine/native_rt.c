@@ -81,7 +81,8 @@ static uint32_t invoke(fwe_nctx *cx, fwe_instance *inst, fwe_func *callee, uint6
                        const uint32_t *ret_pc)
 {
     fwe_instance *e = entry_of(cx);
-    if (atomic_load_explicit(&e->interrupt, memory_order_relaxed))
+    /* a sample bit is left for the callee's entry or the caller's next loop check */
+    if (atomic_load_explicit(&e->interrupt, memory_order_relaxed) & ~FWE_INTERRUPT_SAMPLE)
         return rt_trap(cx, FWE_TRAP_INTERRUPTED, ret_pc);
     if (callee->host) {
         uint32_t depth = e->depth;
@@ -235,6 +236,13 @@ static uint32_t rt_bulk(fwe_nctx *cx, fwe_ninst *ni, const uint32_t *pc, uint64_
     return FWE_TRAP_HOST;
 }
 
+static uint32_t rt_poll(fwe_nctx *cx, const fwe_ndef *self, uint32_t where)
+{
+    (void)self;
+    return fwe_interrupt_poll(entry_of(cx), NULL, 0,
+                              where == FWE_SAMPLE_QUICK ? FWE_SAMPLE_QUICK : FWE_SAMPLE_CC);
+}
+
 void fwe_native_ctx_init(fwe_nctx *cx, fwe_instance *entry)
 {
     cx->frames = (fwe_nframe *)(void *)entry->frames;
@@ -248,6 +256,7 @@ void fwe_native_ctx_init(fwe_nctx *cx, fwe_instance *entry)
     cx->call = rt_call;
     cx->call_indirect = rt_call_indirect;
     cx->memory_grow = rt_memory_grow;
+    cx->poll = rt_poll;
     cx->ref_func = rt_ref_func;
     cx->bulk = rt_bulk;
 }

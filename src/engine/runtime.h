@@ -104,6 +104,11 @@ struct fwe_instance {
     uint64_t max_memory_pages;
     bool pooled_ok; /* own memory came from the templates: it may return to the pool */
     _Atomic uint32_t interrupt;
+    /* tier_sample.c: the list of instances the sampler marks (under its lock), and how many
+     * fwe_call activations of this instance are running (only its thread touches it) */
+    fwe_instance *sample_prev, *sample_next;
+    uint32_t sample_refs;
+    bool sample_linked;
     /* the current activation (outermost interpreter entry from the host): where traps are
      * reported and from which frame the backtrace starts, also for native code */
     fwe_trap *act_trap;

@@ -1222,10 +1222,30 @@ static void log_drained(void)
                 (double)(now_ns() - g_first_hot_ns) / 1e9, (unsigned long long)g_stats.native);
 }
 
+void fwe_tier_log_samples(const uint64_t d[3])
+{
+    uint64_t n = d[0] + d[1] + d[2];
+    if (!tier_log() || !n)
+        return;
+    pthread_mutex_lock(&g_lock);
+    double since = g_first_hot_ns ? (double)(now_ns() - g_first_hot_ns) / 1e9 : 0.0;
+    pthread_mutex_unlock(&g_lock);
+    fprintf(stderr,
+            "fastlike: tier: %.3f s: samples in the last second: %llu, interpreter %.1f %%, "
+            "quick code %.1f %%, cc code %.1f %%\n",
+            since, (unsigned long long)n, 100.0 * (double)d[0] / (double)n,
+            100.0 * (double)d[1] / (double)n, 100.0 * (double)d[2] / (double)n);
+}
+
 void fwe_tier_stats_get(fwe_tier_stats *out)
 {
     pthread_mutex_lock(&g_lock);
     *out = g_stats;
+    uint64_t samples[3];
+    fwe_tier_samples_get(samples);
+    out->samples_interp = samples[FWE_SAMPLE_INTERP];
+    out->samples_quick = samples[FWE_SAMPLE_QUICK];
+    out->samples_cc = samples[FWE_SAMPLE_CC];
     out->queued = g_nqueue;
     out->busy = workers_busy();
     pthread_mutex_unlock(&g_lock);
@@ -1581,6 +1601,7 @@ void fwe_tier_module_init(fwe_module *m)
     if (env && strtol(env, NULL, 10) > 0)
         threshold = (uint32_t)strtol(env, NULL, 10);
     m->hot_threshold = mode == FWE_TIER_NATIVE ? 1 : threshold;
+    m->tier_sample = mode == FWE_TIER_AUTO && fwe_tier_sample_interval_us() > 0;
 }
 
 void fwe_tier_module_free(fwe_module *m)
