@@ -14,7 +14,8 @@
 
 #define SAMPLE_US_DEFAULT 1000u
 #define SAMPLE_US_MIN 50u
-#define IDLE_TICKS 200u /* periods with nothing registered before the sampler waits */
+#define BACKOFF_MAX_US 100000u
+#define IDLE_US 200000u /* nothing registered for this long: the sampler waits */
 
 static pthread_mutex_t s_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t s_wake = PTHREAD_COND_INITIALIZER;
@@ -62,13 +63,14 @@ static void *sampler(void *arg)
 {
     (void)arg;
     uint64_t last_log = mono_ns(), at_log[3] = {0, 0, 0};
+    uint32_t us = 0; /* the current period: the base, longer while the interpreter gets none */
     uint32_t idle = 0;
     pthread_mutex_lock(&s_lock);
     for (;;) {
-        /* between requests the thread keeps ticking for a while, so that registering (once per
+        /* between requests the thread keeps ticking for IDLE_US, so that registering (once per
          * guest call) need not wake it; an idle server does not tick */
         idle = s_head ? 0 : idle + 1;
-        if (idle > IDLE_TICKS) {
+        if ((uint64_t)idle * (us ? us : s_interval_us) > IDLE_US) {
             s_blocked = true;
             while (!s_head)
                 pthread_cond_wait(&s_wake, &s_lock);
@@ -77,7 +79,9 @@ static void *sampler(void *arg)
         }
         for (fwe_instance *e = s_head; e; e = e->sample_next)
             atomic_fetch_or_explicit(&e->interrupt, FWE_INTERRUPT_SAMPLE, memory_order_relaxed);
-        uint32_t us = s_interval_us;
+        uint32_t base = s_interval_us;
+        if (us < base)
+            us = base;
         pthread_mutex_unlock(&s_lock);
         uint64_t now = mono_ns();
         if (now - last_log >= 1000000000u) {
@@ -89,6 +93,12 @@ static void *sampler(void *arg)
             }
             fwe_tier_log_samples(d);
             last_log = now;
+            /* a second without a sample in the interpreter: nothing left to find, sample half as
+             * often (down to every BACKOFF_MAX_US); one there: back to the full rate */
+            if (d[FWE_SAMPLE_INTERP])
+                us = base;
+            else if (us < BACKOFF_MAX_US)
+                us *= 2;
         }
         sleep_us(us);
         pthread_mutex_lock(&s_lock);
