@@ -336,16 +336,15 @@ static fwe_trap_kind host_arm(fwe_caller *caller, uint64_t *slots, void *data)
     return FWE_TRAP_NONE;
 }
 
-static bool start(run *r, fwe_tier_mode mode)
+/* Loads and instantiates `mod` under `mode` (with `cfg`, may be NULL). */
+static bool start_module(run *r, fwe_tier_mode mode, const buf *mod, const fwe_instance_config *cfg)
 {
-    static buf mod;
     memset(r, 0, sizeof *r);
-    assemble(&mod);
-    CHECK(mod.n < sizeof mod.b);
+    CHECK(mod->n < sizeof mod->b);
     fwe_tier_set(mode);
     r->engine = fwe_engine_new();
     char err[256] = "";
-    fwe_status st = fwe_module_load(r->engine, mod.b, mod.n, &r->module, err, sizeof err);
+    fwe_status st = fwe_module_load(r->engine, mod->b, mod->n, &r->module, err, sizeof err);
     CHECK_EQ_INT(st, FWE_OK);
     if (st != FWE_OK) {
         fprintf(stderr, "  module: %s\n", err);
@@ -357,7 +356,7 @@ static bool start(run *r, fwe_tier_mode mode)
                  FWE_OK);
     CHECK_EQ_INT(fwe_linker_define_host(r->linker, "env", "arm", "", host_arm, NULL), FWE_OK);
     fwe_trap trap;
-    st = fwe_instantiate(r->linker, r->module, NULL, &r->inst, &trap);
+    st = fwe_instantiate(r->linker, r->module, cfg, &r->inst, &trap);
     CHECK_EQ_INT(st, FWE_OK);
     if (st != FWE_OK) {
         fwe_linker_free(r->linker);
@@ -368,6 +367,13 @@ static bool start(run *r, fwe_tier_mode mode)
     return true;
 }
 
+static bool start(run *r, fwe_tier_mode mode)
+{
+    static buf mod;
+    assemble(&mod);
+    return start_module(r, mode, &mod, NULL);
+}
+
 static void stop(run *r)
 {
     fwe_instance_free(r->inst);
@@ -376,13 +382,12 @@ static void stop(run *r)
     fwe_engine_free(r->engine);
 }
 
-/* Calls export `f` with `arg`; returns whether it trapped, the trap in *trap. */
-static bool call_trap(run *r, int f, uint32_t arg, fwe_trap *trap)
+/* Calls export `fname` with `arg`; returns whether it trapped, the trap in *trap. */
+static bool call_named(run *r, const char *fname, uint32_t arg, fwe_trap *trap)
 {
     fwe_extern ext;
     memset(trap, 0, sizeof *trap);
-    if (!fwe_instance_export(r->inst, fnames[f], strlen(fnames[f]), &ext) ||
-        ext.kind != FWE_EXTERN_FUNC) {
+    if (!fwe_instance_export(r->inst, fname, strlen(fname), &ext) || ext.kind != FWE_EXTERN_FUNC) {
         CHECK(!"export missing");
         return false;
     }
@@ -392,6 +397,11 @@ static bool call_trap(run *r, int f, uint32_t arg, fwe_trap *trap)
     fwe_instance_clear_interrupt(r->inst);
     CHECK_EQ_INT(st, FWE_ERR_TRAP);
     return st == FWE_ERR_TRAP;
+}
+
+static bool call_trap(run *r, int f, uint32_t arg, fwe_trap *trap)
+{
+    return call_named(r, fnames[f], arg, trap);
 }
 
 typedef struct tcase {
@@ -518,6 +528,122 @@ TEST(formatted_backtrace_names_call_and_instruction)
     }
 }
 
+/* ---- mixed tiers: native code and the interpreter calling each other ---- */
+
+/* Two functions (i32) -> i32, exported as "a" (function 0) and "b" (1): each divides its argument
+ * by itself when it is 0, else calls the other with the argument - 1. b is padded with adds so
+ * that it is longer than FWE_TIER_MAX_WORDS=100 and stays interpreted while a runs native.
+ * mmarks[f][0] is f's division, mmarks[f][1] its call. */
+static uint32_t mmarks[2][2];
+
+static void assemble_mixed(buf *mod)
+{
+    static buf s, c, fb;
+    mod->n = 0;
+    OPS(mod, 0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0);
+    s.n = 0;
+    OPS(&s, 1, 0x60, 1, 0x7f, 1, 0x7f);
+    section(mod, 1, &s);
+    s.n = 0;
+    OPS(&s, 2, 0, 0);
+    section(mod, 3, &s);
+    s.n = 0;
+    uleb(&s, 2);
+    name(&s, "a");
+    OPS(&s, 0x00, 0);
+    name(&s, "b");
+    OPS(&s, 0x00, 1);
+    section(mod, 7, &s);
+    size_t at[2], mk[2][2];
+    c.n = 0;
+    uleb(&c, 2);
+    for (int f = 0; f < 2; f++) {
+        fb.n = 0;
+        OPS(&fb, 1, 1, 0x7f);
+        for (int k = 0; f == 1 && k < 40; k++) /* local.set 1 (local.get 1 + 1) */
+            OPS(&fb, 0x20, 1, 0x41, 1, 0x6a, 0x21, 1);
+        /* if (arg == 0) arg / arg else other(arg - 1) */
+        OPS(&fb, 0x20, 0, 0x45, 0x04, 0x7f, 0x20, 0, 0x20, 0);
+        mk[f][0] = fb.n;
+        OPS(&fb, 0x6e, 0x05, 0x20, 0, 0x41, 1, 0x6b);
+        mk[f][1] = fb.n;
+        OPS(&fb, 0x10, (uint8_t)(1 - f), 0x0b, 0x0b);
+        uleb(&c, fb.n);
+        at[f] = c.n;
+        bytes(&c, fb.b, fb.n);
+    }
+    byte(mod, 10);
+    uleb(mod, c.n);
+    size_t code_start = mod->n;
+    bytes(mod, c.b, c.n);
+    for (int f = 0; f < 2; f++)
+        for (int k = 0; k < 2; k++)
+            mmarks[f][k] = (uint32_t)(code_start + at[f] + mk[f][k]);
+}
+
+/* Checks a trap of the mixed module against the expected frames (function, mark) innermost
+ * first. */
+static void check_mixed(const fwe_trap *t, fwe_trap_kind kind, const int (*want)[2], uint32_t n)
+{
+    CHECK_EQ_INT(t->kind, kind);
+    CHECK_EQ_INT(t->nframes, n);
+    for (uint32_t i = 0; i < n && i < t->nframes; i++) {
+        CHECK_EQ_INT(t->frames[i].func_index, want[i][0]);
+        CHECK_EQ_INT(t->frames[i].code_offset, mmarks[want[i][0]][want[i][1]]);
+    }
+}
+
+/* a native and b interpreted (and both interpreted): in-instruction traps in either, called
+ * from the other, and stack exhaustion found at either one's entry, with every frame at its
+ * instruction (the interpreter's entry check used to give its native caller's frame offset 0). */
+TEST(trap_offsets_across_tiers)
+{
+    static buf mod;
+    assemble_mixed(&mod);
+    setenv("FWE_TIER_MAX_WORDS", "100", 1);
+    for (int mixed = 0; mixed < 2; mixed++) {
+        int inner_seen[2] = {0, 0};
+        for (uint32_t depth = 100; depth <= 101; depth++) {
+            fwe_instance_config cfg = {.max_call_depth = depth};
+            run r;
+            if (!start_module(&r, mixed ? FWE_TIER_NATIVE : FWE_TIER_INTERP, &mod, &cfg))
+                break;
+            fwe_trap t;
+            static const int w0[][2] = {{0, 0}};
+            static const int w1[][2] = {{1, 0}, {0, 1}};
+            static const int w2[][2] = {{0, 0}, {1, 1}, {0, 1}};
+            if (call_named(&r, "a", 0, &t))
+                check_mixed(&t, FWE_TRAP_INT_DIV_ZERO, w0, 1);
+            if (call_named(&r, "a", 1, &t))
+                check_mixed(&t, FWE_TRAP_INT_DIV_ZERO, w1, 2);
+            if (call_named(&r, "a", 2, &t))
+                check_mixed(&t, FWE_TRAP_INT_DIV_ZERO, w2, 3);
+            if (call_named(&r, "a", 1000000, &t)) {
+                CHECK_EQ_INT(t.kind, FWE_TRAP_STACK_EXHAUSTED);
+                CHECK_EQ_INT(t.nframes, FWE_BACKTRACE_MAX);
+                for (uint32_t i = 0; i < t.nframes; i++) {
+                    uint32_t f = t.frames[i].func_index;
+                    CHECK(f < 2);
+                    if (f < 2)
+                        CHECK_EQ_INT(t.frames[i].code_offset, mmarks[f][1]);
+                    if (i > 0)
+                        CHECK(f != t.frames[i - 1].func_index);
+                }
+                if (t.nframes > 0 && t.frames[0].func_index < 2)
+                    inner_seen[t.frames[0].func_index] = 1;
+            }
+            if (mixed) {
+                CHECK(fwe_module_func_is_native(r.module, 0));
+                CHECK(!fwe_module_func_is_native(r.module, 1));
+            }
+            stop(&r);
+        }
+        /* one depth ran out at a's entry, the other at b's */
+        CHECK(inner_seen[0] && inner_seen[1]);
+    }
+    unsetenv("FWE_TIER_MAX_WORDS");
+}
+
 static char cache_dir[64];
 
 static void remove_tree(const char *dir)
@@ -550,6 +676,7 @@ int main(int argc, char **argv)
     RUN(trap_offsets_name_the_instruction_interpreted);
     RUN(trap_offsets_name_the_instruction_in_native_code);
     RUN(formatted_backtrace_names_call_and_instruction);
+    RUN(trap_offsets_across_tiers);
     remove_tree(cache_dir);
     return harness_finish(argv[0]);
 }
