@@ -721,6 +721,7 @@ static bool emit_cond_branch(compiler *c, const operand *cond, bool when_true)
             c->ncode = at;
             while (c->npcmap && c->pcmap[2 * (c->npcmap - 1)] > at)
                 c->npcmap--;
+            pcmap_note(c); /* the fused branch is the br_if (or if): an interruption names it */
             if (!emit_op(c, (when_true ? IOP_BRT_BASE : IOP_BRF_BASE) + (op - OP_I32_EQZ)) ||
                 !emitw(c, a))
                 return false;

@@ -202,7 +202,7 @@ static fwe_trap_kind run(fwe_instance *entry, fwe_func *func, uint64_t *args, co
     const uint32_t base_depth = entry->depth;
     uint32_t depth = base_depth;
     uint64_t *fp = base_depth ? frames[base_depth].fp + frames[base_depth].code->frame_slots : entry->stack;
-    const fwe_word *pc = NULL;
+    const fwe_word *pc = entry_ret_pc; /* the caller's resume point, for traps at the entry */
     fwe_trap_kind kind = FWE_TRAP_NONE;
     const char *trap_msg = NULL;
     uint32_t trap_index = 0; /* the table index, for "uninitialized element N" */
@@ -225,8 +225,12 @@ static fwe_trap_kind run(fwe_instance *entry, fwe_func *func, uint64_t *args, co
         msize = mem0 ? mem0->size : 0;                       \
     } while (0)
 #define NEXT() goto *labels[*pc]
+    /* TRAP: a trap inside the instruction at pc (its first word); TRAP_PAST: at a call whose
+     * return address pc already is. The backtrace names the instruction either way. */
 #define TRAP(k) do { kind = (k); goto trapped; } while (0)
 #define TRAP_MSG(k, m) do { kind = (k); trap_msg = (m); goto trapped; } while (0)
+#define TRAP_PAST(k) do { kind = (k); goto trapped_past; } while (0)
+#define TRAP_MSG_PAST(k, m) do { kind = (k); trap_msg = (m); goto trapped_past; } while (0)
 #define S(k) fp[pc[k]]
 #define I32(k) ((uint32_t)fp[pc[k]])
 #define I64(k) (fp[pc[k]])
@@ -236,9 +240,9 @@ static fwe_trap_kind run(fwe_instance *entry, fwe_func *func, uint64_t *args, co
 #define POLL() fwe_interrupt_poll(entry, inst->module, frames[depth].func_index, FWE_SAMPLE_INTERP)
 #define MEMCHECK(ea, n) do { if ((ea) + (n) > msize) TRAP(FWE_TRAP_MEMORY_OOB); } while (0)
 
-    if (!code) TRAP_MSG(FWE_TRAP_HOST, "function failed to translate");
+    if (!code) TRAP_MSG_PAST(FWE_TRAP_HOST, "function failed to translate");
     if (fp + code->frame_slots + nargs_slots > stack_end || depth + 1 >= max_frames)
-        TRAP(FWE_TRAP_STACK_EXHAUSTED);
+        TRAP_PAST(FWE_TRAP_STACK_EXHAUSTED);
     memcpy(fp, args, sizeof(uint64_t) * nargs_slots);
     fwe_tier_count(inst->module, func->def_index, 1);
     {
@@ -362,11 +366,9 @@ L_call:
         if (!ncode) ncode = fwe_module_code(inst->module, pc[1]);
         if (!ncode) TRAP_MSG(FWE_TRAP_HOST, "function failed to translate");
         nfp = fp + pc[2];
-        /* these two trap at the call site as call_func and native code do: pc past the call (the
-         * backtrace looks up the word before it, the call; at the call's start it would name the
-         * instruction before the call) */
-        if (nfp + ncode->frame_slots > stack_end || depth + 1 >= max_frames) { pc += 3; TRAP(FWE_TRAP_STACK_EXHAUSTED); }
-        if (atomic_load_explicit(interrupt, memory_order_relaxed) && POLL()) { pc += 3; TRAP(FWE_TRAP_INTERRUPTED); }
+        /* these two trap at the call site as call_func and native code do: pc past the call */
+        if (nfp + ncode->frame_slots > stack_end || depth + 1 >= max_frames) { pc += 3; TRAP_PAST(FWE_TRAP_STACK_EXHAUSTED); }
+        if (atomic_load_explicit(interrupt, memory_order_relaxed) && POLL()) { pc += 3; TRAP_PAST(FWE_TRAP_INTERRUPTED); }
         fwe_tier_count(inst->module, pc[1], 1);
         fwe_nfn nfn = fwe_native_fn(inst->module, pc[1]);
         if (nfn) {
@@ -407,7 +409,7 @@ L_call_indirect: {
 }
 call_func:
     /* pc already points after the call instruction */
-    if (atomic_load_explicit(interrupt, memory_order_relaxed) && POLL()) TRAP(FWE_TRAP_INTERRUPTED);
+    if (atomic_load_explicit(interrupt, memory_order_relaxed) && POLL()) TRAP_PAST(FWE_TRAP_INTERRUPTED);
     if (callee->host) {
         fwe_caller caller = {inst, callee, trap, 0};
         frames[depth + 1 < max_frames ? depth + 1 : depth].ret_pc = pc; /* for backtraces */
@@ -424,8 +426,8 @@ call_func:
     } else {
         fwe_instance *ninst = callee->inst;
         const fwe_code *ncode = fwe_module_code(ninst->module, callee->def_index);
-        if (!ncode) TRAP_MSG(FWE_TRAP_HOST, "function failed to translate");
-        if (nfp + ncode->frame_slots > stack_end || depth + 1 >= max_frames) TRAP(FWE_TRAP_STACK_EXHAUSTED);
+        if (!ncode) TRAP_MSG_PAST(FWE_TRAP_HOST, "function failed to translate");
+        if (nfp + ncode->frame_slots > stack_end || depth + 1 >= max_frames) TRAP_PAST(FWE_TRAP_STACK_EXHAUSTED);
         fwe_tier_count(ninst->module, callee->def_index, 1);
         fwe_nfn nfn = fwe_native_fn(ninst->module, callee->def_index);
         if (nfn) {
@@ -949,6 +951,8 @@ L_simd_shift:
     L_TRUNC_SAT_7 : { S(1) = sat_u64(F64(2)); pc += 3; NEXT(); }
 
 trapped:
+    pc++; /* a word past the trapping instruction's start, as a return address is past a call */
+trapped_past:
     fwe_trap_set(trap, kind, trap_msg);
     if (trap && kind == FWE_TRAP_UNINITIALIZED_ELEMENT)
         snprintf(trap->message, sizeof trap->message, "uninitialized element %u", trap_index);

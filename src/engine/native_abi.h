@@ -8,14 +8,17 @@
 #include <stdint.h>
 
 /* Bump when FWE_NABI_DEFS or the meaning of generated code changes (part of the cache key). */
-#define FWE_NABI_VERSION 9
+#define FWE_NABI_VERSION 10
 
 /* A native function: fp = its frame on the value stack (arguments in fp[0..]), ret_pc = the
  * caller's resume point (for backtraces), self = its own entry in the module's table, osr = 0 for
  * a call, or 1 + the word offset of a loop header to continue a frame the interpreter started
  * there (every slot is then read from fp). Returns 0, or the trap kind after the trap was reported.
  * bulk runs one table or segment instruction (table.*, elem.drop, memory.init, data.drop) whose
- * words are at pc, with its slot operands a, b, c in order; a result goes to *out. */
+ * words are at pc, with its slot operands a, b, c in order; a result goes to *out. trap reports a
+ * trap with pc a word past the start of the instruction it happens at (for a trap inside an
+ * instruction its first word + 1, at a call the return address): the backtrace looks up the word
+ * before pc. call, call_indirect and bulk take the instruction's first word as pc. */
 #define FWE_NABI_DEFS                                                                              \
     typedef struct fwe_nframe {                                                                    \
         const uint32_t *ret_pc;                                                                    \

@@ -121,7 +121,8 @@ static const char prelude_helpers[] =
     "#if defined(__x86_64__)\n#define SP_() ({const char*s_;__asm__(\"mov "
     "%%rsp,%0\":\"=r\"(s_));s_;})\n"
     "#else\n#define SP_() ((const char*)__builtin_frame_address(0))\n#endif\n"
-    "#define TRAP(k,w) return cx->trap(cx,(k),self->words+(w))\n"
+    /* TRAP(k, w): a trap inside the instruction at word w, reported a word past its start */
+    "#define TRAP(k,w) return cx->trap(cx,(k),self->words+(w)+1)\n"
     "#define CHK(ea,n,w) "
     "do{if(__builtin_expect((int64_t)(ea)>ms-(int64_t)(n),0))TRAP(5,w);}while(0)\n"
     "#define MSA(b) do{if(ms<(int64_t)(b))__builtin_unreachable();}while(0)\n"

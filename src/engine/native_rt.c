@@ -67,6 +67,8 @@ static void report(fwe_nctx *cx, fwe_trap_kind kind, const char *msg, const uint
                                           trap->frames, FWE_BACKTRACE_MAX);
 }
 
+/* cx->trap: pc is a word past the start of the instruction the trap names (a return address, or
+ * a trapping instruction's first word + 1), as fwe_backtrace_collect expects. */
 static uint32_t rt_trap(fwe_nctx *cx, uint32_t kind, const uint32_t *pc)
 {
     report(cx, (fwe_trap_kind)kind,
@@ -74,6 +76,12 @@ static uint32_t rt_trap(fwe_nctx *cx, uint32_t kind, const uint32_t *pc)
                                  : fwe_trap_kind_message((fwe_trap_kind)kind),
            pc);
     return kind;
+}
+
+/* A trap inside the instruction whose first word is at pc. */
+static uint32_t trap_in(fwe_nctx *cx, uint32_t kind, const uint32_t *pc)
+{
+    return rt_trap(cx, kind, pc + 1);
 }
 
 /* Calls `callee` with arguments at nfp from native code of `inst`. */
@@ -122,18 +130,18 @@ static uint32_t rt_call_indirect(fwe_nctx *cx, fwe_ninst *ni, uint32_t type_id, 
     fwe_instance *inst = ni->inst;
     fwe_table *t = inst->tables[table];
     if (idx >= t->size) {
-        report(cx, FWE_TRAP_TABLE_OOB, "undefined element", pc);
+        report(cx, FWE_TRAP_TABLE_OOB, "undefined element", pc + 1);
         return FWE_TRAP_TABLE_OOB;
     }
     fwe_func *callee = (fwe_func *)(uintptr_t)fwe_table_entry(t, idx);
     if (!callee) {
         char msg[64];
         snprintf(msg, sizeof msg, "uninitialized element %u", idx);
-        report(cx, FWE_TRAP_UNINITIALIZED_ELEMENT, msg, pc);
+        report(cx, FWE_TRAP_UNINITIALIZED_ELEMENT, msg, pc + 1);
         return FWE_TRAP_UNINITIALIZED_ELEMENT;
     }
     if (callee->type_id != type_id)
-        return rt_trap(cx, FWE_TRAP_INDIRECT_TYPE_MISMATCH, pc);
+        return trap_in(cx, FWE_TRAP_INDIRECT_TYPE_MISMATCH, pc);
     return invoke(cx, inst, callee, nfp, ret_pc);
 }
 
@@ -164,7 +172,7 @@ static uint32_t rt_bulk(fwe_nctx *cx, fwe_ninst *ni, const uint32_t *pc, uint64_
         fwe_table *t = inst->tables[pc[2]];
         uint32_t i = (uint32_t)a;
         if (i >= t->size)
-            return rt_trap(cx, FWE_TRAP_TABLE_OOB, pc);
+            return trap_in(cx, FWE_TRAP_TABLE_OOB, pc);
         *out = fwe_table_entry(t, i);
         return 0;
     }
@@ -172,7 +180,7 @@ static uint32_t rt_bulk(fwe_nctx *cx, fwe_ninst *ni, const uint32_t *pc, uint64_
         fwe_table *t = inst->tables[pc[1]];
         uint32_t i = (uint32_t)a;
         if (i >= t->size)
-            return rt_trap(cx, FWE_TRAP_TABLE_OOB, pc);
+            return trap_in(cx, FWE_TRAP_TABLE_OOB, pc);
         t->elems[i] = b;
         return 0;
     }
@@ -182,7 +190,7 @@ static uint32_t rt_bulk(fwe_nctx *cx, fwe_ninst *ni, const uint32_t *pc, uint64_
         uint64_t seglen = inst->dropped_elems[pc[2]] ? 0 : seg->count;
         uint64_t d = (uint32_t)a, s = (uint32_t)b, n = (uint32_t)c;
         if (s + n > seglen || d + n > t->size)
-            return rt_trap(cx, FWE_TRAP_TABLE_OOB, pc);
+            return trap_in(cx, FWE_TRAP_TABLE_OOB, pc);
         for (uint64_t k = 0; k < n; k++)
             t->elems[d + k] = fwe_elem_item(inst, &seg->items[s + k]);
         return 0;
@@ -194,7 +202,7 @@ static uint32_t rt_bulk(fwe_nctx *cx, fwe_ninst *ni, const uint32_t *pc, uint64_
         fwe_table *td = inst->tables[pc[1]], *ts = inst->tables[pc[2]];
         uint64_t d = (uint32_t)a, s = (uint32_t)b, n = (uint32_t)c;
         if (s + n > ts->size || d + n > td->size)
-            return rt_trap(cx, FWE_TRAP_TABLE_OOB, pc);
+            return trap_in(cx, FWE_TRAP_TABLE_OOB, pc);
         if (n && ts->owner != td->owner)
             for (uint64_t k = 0; k < n; k++)
                 fwe_table_entry(ts, (uint32_t)(s + k)); /* lazy entries are per owner */
@@ -212,7 +220,7 @@ static uint32_t rt_bulk(fwe_nctx *cx, fwe_ninst *ni, const uint32_t *pc, uint64_
         fwe_table *t = inst->tables[pc[1]];
         uint64_t i = (uint32_t)a, n = (uint32_t)c;
         if (i + n > t->size)
-            return rt_trap(cx, FWE_TRAP_TABLE_OOB, pc);
+            return trap_in(cx, FWE_TRAP_TABLE_OOB, pc);
         for (uint64_t k = 0; k < n; k++)
             t->elems[i + k] = b;
         return 0;
@@ -223,7 +231,7 @@ static uint32_t rt_bulk(fwe_nctx *cx, fwe_ninst *ni, const uint32_t *pc, uint64_
         uint64_t seglen = inst->dropped_datas[pc[1]] ? 0 : seg->len;
         uint64_t d = (uint32_t)a, s = (uint32_t)b, n = (uint32_t)c;
         if (s + n > seglen || d + n > mem0->size)
-            return rt_trap(cx, FWE_TRAP_MEMORY_OOB, pc);
+            return trap_in(cx, FWE_TRAP_MEMORY_OOB, pc);
         if (n)
             memcpy(mem0->base + d, seg->bytes + s, n);
         return 0;
@@ -232,7 +240,7 @@ static uint32_t rt_bulk(fwe_nctx *cx, fwe_ninst *ni, const uint32_t *pc, uint64_
         inst->dropped_datas[pc[1]] = 1;
         return 0;
     }
-    report(cx, FWE_TRAP_HOST, "illegal internal opcode", pc);
+    report(cx, FWE_TRAP_HOST, "illegal internal opcode", pc + 1);
     return FWE_TRAP_HOST;
 }
 

@@ -199,6 +199,10 @@ fwe_val fwe_val_from_slots(uint8_t type, const uint64_t *slots);
 void fwe_val_to_slots(fwe_val v, uint64_t *slots);
 /* trap.c */
 void fwe_trap_set(fwe_trap *trap, fwe_trap_kind kind, const char *message);
+/* Fills out[] innermost first from frames[nframes - 1] down to frames[0]. pc is the innermost
+ * frame's position and each frame's ret_pc its caller's: a word past the start of the instruction
+ * the frame stands at (a return address past a call, or a trapping instruction's first word + 1),
+ * so that the word before it names that instruction's wasm offset. */
 uint32_t fwe_backtrace_collect(const fwe_instance *inst, const fwe_frame *frames, uint32_t nframes,
                                const fwe_word *pc, fwe_frame_info *out, uint32_t max);
 

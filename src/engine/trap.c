@@ -80,7 +80,8 @@ uint32_t fwe_backtrace_collect(const fwe_instance *entry, const fwe_frame *frame
         const fwe_frame *f = &frames[i - 1];
         fwe_frame_info *o = &out[n++];
         o->func_index = f->func_index;
-        /* the trapping instruction started before pc; step back one word for the lookup */
+        /* cur is a word past the start of the instruction this frame stands at (a return
+         * address, or a trapping instruction's first word + 1): look up the word before it */
         o->code_offset = wasm_offset(f->code, cur && cur > f->code->words ? cur - 1 : cur);
         o->name = NULL;
         o->name_len = 0;
