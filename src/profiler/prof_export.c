@@ -2,6 +2,7 @@
 #include "profiler/prof_export.h"
 
 #include "profiler/prof_api.h"
+#include "util/util_grow.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -129,14 +130,8 @@ static size_t frame_of(frames *f, const char *name)
     for (size_t i = 0; i < f->n; i++)
         if (strcmp(f->names[i], name) == 0)
             return i;
-    if (f->n == f->cap) {
-        size_t c = f->cap ? f->cap * 2 : 64;
-        char **g = realloc(f->names, c * sizeof *g);
-        if (!g)
-            return 0;
-        f->names = g;
-        f->cap = c;
-    }
+    if (!util_grow((void **)&f->names, &f->cap, f->n + 1, 64, sizeof *f->names))
+        return 0;
     size_t len = strlen(name) + 1;
     char *copy = malloc(len);
     if (!copy)

@@ -2,6 +2,7 @@
  * samples are the guest's wasm stacks (one sample per recorded SIGPROF tick, spread over the
  * request's time since the ticks were counted, not timed) and whose markers are the hostcalls. */
 #include "profiler/prof_firefox.h"
+#include "util/util_grow.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -21,14 +22,8 @@ static size_t str_index(strtab *t, const char *s)
     for (size_t i = 0; i < t->n; i++)
         if (strcmp(t->s[i], s) == 0)
             return i;
-    if (t->n == t->cap) {
-        size_t c = t->cap ? t->cap * 2 : 64;
-        char **g = realloc(t->s, c * sizeof *g);
-        if (!g)
-            return 0;
-        t->s = g;
-        t->cap = c;
-    }
+    if (!util_grow((void **)&t->s, &t->cap, t->n + 1, 64, sizeof *t->s))
+        return 0;
     size_t len = strlen(s) + 1;
     char *copy = malloc(len);
     if (!copy)
@@ -61,8 +56,9 @@ void prof_firefox_profile(prof_buf *b, prof_req *r)
     prof_buf_init(&samples_json);
     size_t nframes = 0, nstacks = 0;
     uint32_t *frame_func = NULL; /* frame index -> function index */
+    size_t frame_cap = 0;
     size_t *stk_prefix = NULL, *stk_frame = NULL;
-    size_t stk_cap = 0;
+    size_t stk_prefix_cap = 0, stk_frame_cap = 0;
     bool first_sample = true;
     double total_ms = (double)r->total_ns / 1e6;
     uint64_t tick = 0;
@@ -74,10 +70,9 @@ void prof_firefox_profile(prof_buf *b, prof_req *r)
             while (f < nframes && frame_func[f] != s->funcs[k])
                 f++;
             if (f == nframes) {
-                uint32_t *g = realloc(frame_func, (nframes + 1) * sizeof *g);
-                if (!g)
+                if (!util_grow((void **)&frame_func, &frame_cap, nframes + 1, 64,
+                               sizeof *frame_func))
                     break;
-                frame_func = g;
                 frame_func[nframes++] = s->funcs[k];
                 const char *name = prof_req_fname_of(r, s->funcs[k]);
                 size_t si = str_index(&st, name ? name : "(unnamed)");
@@ -88,18 +83,11 @@ void prof_firefox_profile(prof_buf *b, prof_req *r)
             while (j < nstacks && !(stk_prefix[j] == prefix && stk_frame[j] == f))
                 j++;
             if (j == nstacks) {
-                if (nstacks == stk_cap) {
-                    size_t c = stk_cap ? stk_cap * 2 : 64;
-                    size_t *gp = realloc(stk_prefix, c * sizeof *gp);
-                    if (!gp)
-                        break;
-                    stk_prefix = gp;
-                    size_t *gf = realloc(stk_frame, c * sizeof *gf);
-                    if (!gf)
-                        break;
-                    stk_frame = gf;
-                    stk_cap = c;
-                }
+                if (!util_grow((void **)&stk_prefix, &stk_prefix_cap, nstacks + 1, 64,
+                               sizeof *stk_prefix) ||
+                    !util_grow((void **)&stk_frame, &stk_frame_cap, nstacks + 1, 64,
+                               sizeof *stk_frame))
+                    break;
                 stk_prefix[nstacks] = prefix;
                 stk_frame[nstacks] = f;
                 if (prefix == SIZE_MAX)
