@@ -1,66 +1,60 @@
-/* test_grow.c: the engine's growable-array step (src/engine/grow.c): no change when the array
- * holds enough, doubling from the first capacity, a jump straight past a large need, and the
- * refusals (size 0, more than 2^31 items, more bytes than memory can address) that leave the
- * array as it was. */
+/* test_grow.c: the engine's growable-array step (src/engine/grow.c), as a table of capacity,
+ * need and first capacity against the capacity it leaves: no change when the array holds enough,
+ * doubling from the first capacity, a jump straight past a large need, and the refusals (size 0,
+ * more than 2^31 items, more bytes than a size_t counts) that leave the array as it was. */
 #include "grow.h"
 #include "harness.h"
 
-TEST(first_capacity_then_doubling)
-{
-    uint32_t *a = NULL, cap = 0;
-    CHECK(fwe_grow((void **)&a, &cap, 1, 8, sizeof *a));
-    CHECK(a != NULL);
-    CHECK_EQ_INT(cap, 8);
-    for (uint32_t i = 0; i < 8; i++)
-        a[i] = i;
-    CHECK(fwe_grow((void **)&a, &cap, 8, 8, sizeof *a)); /* holds 8 already */
-    CHECK_EQ_INT(cap, 8);
-    CHECK(fwe_grow((void **)&a, &cap, 9, 8, sizeof *a));
-    CHECK_EQ_INT(cap, 16);
-    for (uint32_t i = 0; i < 8; i++) /* the items survive the move */
-        CHECK_EQ_INT(a[i], i);
-    a[15] = 15; /* the whole capacity is usable (ASan sees an overflow otherwise) */
-    CHECK(fwe_grow((void **)&a, &cap, 100, 8, sizeof *a)); /* doubles until it suffices */
-    CHECK_EQ_INT(cap, 128);
-    a[127] = 127;
-    free(a);
-}
+typedef struct grow_case {
+    uint32_t cap, need, first; /* the array's capacity before (allocated), the call's arguments */
+    size_t size;
+    bool ok;
+    uint32_t want; /* the capacity after */
+} grow_case;
 
-TEST(a_first_capacity_below_the_need)
-{
-    uint64_t *a = NULL;
-    uint32_t cap = 0;
-    CHECK(fwe_grow((void **)&a, &cap, 20, 4, sizeof *a));
-    CHECK_EQ_INT(cap, 32);
-    a[19] = 1;
-    free(a);
-    char *b = NULL;
-    cap = 0;
-    CHECK(fwe_grow((void **)&b, &cap, 3, 0, 1)); /* first 0: starts from 1 */
-    CHECK_EQ_INT(cap, 4);
-    free(b);
-}
+static const grow_case cases[] = {
+    {0, 1, 8, 4, true, 8},               /* the first capacity */
+    {0, 20, 4, 8, true, 32},             /* doubled from it until it suffices */
+    {0, 3, 0, 1, true, 4},               /* first 0: from 1 */
+    {8, 8, 8, 4, true, 8},               /* holds enough: unchanged */
+    {8, 9, 8, 4, true, 16},              /* one more: doubled */
+    {16, 100, 8, 4, true, 128},          /* far more: doubled until it suffices */
+    {64, 65, 1024, 8, true, 128},        /* the first capacity only counts from 0 */
+    {4, 5, 4, 0, false, 4},              /* size 0 */
+    {4, (1u << 31) + 1, 4, 4, false, 4}, /* beyond 2^31 items */
+    {4, UINT32_MAX, 4, 4, false, 4},
+    {4, 1u << 31, 4, SIZE_MAX >> 30, false, 4}, /* 2^31 items of 2^34 bytes: no size_t counts it */
+};
 
-TEST(refusals_leave_the_array_alone)
+TEST(capacities)
 {
-    uint32_t *a = NULL, cap = 0;
-    CHECK(fwe_grow((void **)&a, &cap, 4, 4, sizeof *a));
-    uint32_t *before = a;
-    CHECK(!fwe_grow((void **)&a, &cap, 5, 4, 0));                               /* size 0 */
-    CHECK(!fwe_grow((void **)&a, &cap, (UINT32_C(1) << 31) + 1, 4, sizeof *a)); /* too many */
-    CHECK(!fwe_grow((void **)&a, &cap, UINT32_MAX, 4, sizeof *a));
-    /* 2^31 items of SIZE_MAX / 2^30 bytes: more bytes than size_t counts (no allocation) */
-    CHECK(!fwe_grow((void **)&a, &cap, UINT32_C(1) << 31, 4, SIZE_MAX >> 30));
-    CHECK(a == before);
-    CHECK_EQ_INT(cap, 4);
-    free(a);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const grow_case *c = &cases[i];
+        /* the array as it was (items of 1 byte where size is 0 or too large to allocate: those
+         * cases are refused before any item is touched) */
+        size_t item = c->size && c->size <= 64 ? c->size : 1;
+        uint8_t *a = c->cap ? malloc(c->cap * item) : NULL;
+        for (uint32_t k = 0; a && k < c->cap; k++)
+            a[k] = (uint8_t)k;
+        uint8_t *before = a;
+        uint32_t cap = c->cap;
+        bool ok = fwe_grow((void **)&a, &cap, c->need, c->first, c->size);
+        if (ok != c->ok || cap != c->want)
+            fprintf(stderr, "  case %zu: %s, capacity %u\n", i, ok ? "grown" : "refused", cap);
+        CHECK(ok == c->ok);
+        CHECK_EQ_INT(cap, c->want);
+        CHECK(ok || a == before);                  /* a refusal leaves the array where it was */
+        for (uint32_t k = 0; a && k < c->cap; k++) /* the items survive a move */
+            CHECK_EQ_INT(a[k], (uint8_t)k);
+        if (ok && a)
+            a[(size_t)cap * c->size - 1] = 1; /* the whole capacity is usable (ASan checks) */
+        free(a);
+    }
 }
 
 int main(int argc, char **argv)
 {
     (void)argc;
-    RUN(first_capacity_then_doubling);
-    RUN(a_first_capacity_below_the_need);
-    RUN(refusals_leave_the_array_alone);
+    RUN(capacities);
     return harness_finish(argv[0]);
 }
