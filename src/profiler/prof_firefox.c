@@ -2,6 +2,7 @@
  * samples are the guest's wasm stacks (one sample per recorded SIGPROF tick, spread over the
  * request's time since the ticks were counted, not timed) and whose markers are the hostcalls. */
 #include "profiler/prof_firefox.h"
+#include "profiler/prof_strtab.h"
 #include "util/util_grow.h"
 
 #include <errno.h>
@@ -11,33 +12,11 @@
 #include <string.h>
 #include <sys/stat.h>
 
-/* The string table, deduplicated; it owns copies of its strings. */
-typedef struct strtab {
-    char **s;
-    size_t n, cap;
-} strtab;
-
-static size_t str_index(strtab *t, const char *s)
-{
-    for (size_t i = 0; i < t->n; i++)
-        if (strcmp(t->s[i], s) == 0)
-            return i;
-    if (!util_grow((void **)&t->s, &t->cap, t->n + 1, 64, sizeof *t->s))
-        return 0;
-    size_t len = strlen(s) + 1;
-    char *copy = malloc(len);
-    if (!copy)
-        return 0;
-    memcpy(copy, s, len);
-    t->s[t->n] = copy;
-    return t->n++;
-}
-
 void prof_firefox_profile(prof_buf *b, prof_req *r)
 {
     pthread_mutex_lock(&r->mu);
-    strtab st = {0};
-    str_index(&st, "(request)"); /* index 0: the root frame */
+    prof_strtab st = {0};                /* the profile's string table */
+    prof_strtab_index(&st, "(request)"); /* index 0: the root frame */
     double start_ms = (double)r->wall_start_us / 1000.0;
     prof_buf_printf(b,
                     "{\"meta\":{\"version\":27,\"startTime\":%.3f,\"shutdownTime\":null,"
@@ -75,7 +54,7 @@ void prof_firefox_profile(prof_buf *b, prof_req *r)
                     break;
                 frame_func[nframes++] = s->funcs[k];
                 const char *name = prof_req_fname_of(r, s->funcs[k]);
-                size_t si = str_index(&st, name ? name : "(unnamed)");
+                size_t si = prof_strtab_index(&st, name ? name : "(unnamed)");
                 prof_buf_printf(&frames_json, "%s[%zu,false,0,null,null,null,0,0]", f ? "," : "",
                                 si);
             }
@@ -124,7 +103,7 @@ void prof_firefox_profile(prof_buf *b, prof_req *r)
         const prof_span *sp = &r->spans[i];
         char label[160];
         snprintf(label, sizeof label, "%s.%s", sp->module, sp->name);
-        size_t si = str_index(&st, label);
+        size_t si = prof_strtab_index(&st, label);
         prof_buf_printf(b, "%s[%zu,%.3f,%.3f,1,1,{\"type\":\"Hostcall\",\"status\":%d}]",
                         i ? "," : "", si, (double)sp->start_ns / 1e6,
                         (double)(sp->start_ns + sp->dur_ns) / 1e6, (int)sp->status);
@@ -136,9 +115,7 @@ void prof_firefox_profile(prof_buf *b, prof_req *r)
         prof_json_cstr(b, st.s[i]);
     }
     prof_buf_puts(b, "]}]}");
-    for (size_t i = 0; i < st.n; i++)
-        free(st.s[i]);
-    free(st.s);
+    prof_strtab_deinit(&st);
     free(frame_func);
     free(stk_prefix);
     free(stk_frame);
