@@ -448,24 +448,19 @@ static bool read_file(const char *path, char **out, size_t *len)
     FILE *f = fopen(path, "rb");
     if (!f)
         return false;
-    size_t cap = 4096, n = 0;
-    char *b = malloc(cap);
-    while (b) {
-        size_t k = fread(b + n, 1, cap - n, f);
-        n += k;
+    uint32_t cap = 0, n = 0;
+    char *b = NULL;
+    for (;;) {
+        if (!fwe_grow((void **)&b, &cap, n + 1, 4096, 1)) { /* twice the room once it is full */
+            free(b);
+            fclose(f);
+            return false;
+        }
+        n += (uint32_t)fread(b + n, 1, cap - n, f);
         if (n < cap)
             break;
-        cap *= 2;
-        char *nb = realloc(b, cap);
-        if (!nb) {
-            free(b);
-            b = NULL;
-        }
-        b = nb;
     }
     fclose(f);
-    if (!b)
-        return false;
     *out = b;
     *len = n;
     return true;
