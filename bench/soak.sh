@@ -18,17 +18,10 @@ C_REQS=${C_REQS:-100000}
 JS_REQS=${JS_REQS:-20000}
 WARMUP=${WARMUP:-2000}
 CONNS=${CONNS:-16}
-work=$(mktemp -d)
-pid=""
-cleanup() {
-    [ -n "$pid" ] && kill "$pid" 2>/dev/null || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
 
 BENCH_NAME=bench-soak
 . "$(dirname "$0")/lib.sh"
+bench_workdir
 
 # load PORT N: N requests over CONNS keep-alive connections; prints "answered non2xx errors"
 load() {
@@ -65,10 +58,7 @@ row() { # guest phase requests rss_kib fds maps threads
 }
 
 soak() { # NAME WASM REQS
-    port=$(free_port)
-    "$fastlike" -wasm "$2" -bind "127.0.0.1:$port" -v 0 >"$work/$1.log" 2>&1 &
-    pid=$!
-    wait_port "$port"
+    serve "$fastlike" "$2" "$work/$1.log"
     set -- "$1" "$2" "$3" $(load "$port" "$WARMUP")
     row "$1" "warm-up" "$4" $(sample)
     half=$(( $3 / 2 ))
@@ -81,9 +71,7 @@ soak() { # NAME WASM REQS
     bad="$bad; $5 non-2xx, $6 connection errors"
     row "$1" "the whole load" "$total" $(sample)
     echo "bench-soak: $1: $bad" >&2
-    kill "$pid"
-    wait "$pid" 2>/dev/null || true
-    pid=""
+    unserve
 }
 
 echo "bench-soak: $C_REQS requests to the C guest, $JS_REQS to the JS guest; $CONNS keep-alive connections; $(nproc) CPUs" >&2

@@ -6,6 +6,7 @@
  * installed, a hot batch is first compiled with it (a tenth of a second instead of minutes of gcc
  * for a JS guest's hot set) and published at once; an optimize job then compiles the same
  * functions with the system compiler and publishes that code over it. */
+#include "grow.h"
 #include "native.h"
 
 #include <dirent.h>
@@ -374,14 +375,8 @@ static bool verified(const char *soname, bool add)
     for (uint32_t i = 0; i < g_nverified && !found; i++)
         found = !strcmp(g_verified[i], soname);
     if (!found && add) {
-        if (g_nverified == g_capverified && g_capverified < 65536) {
-            uint32_t cap = g_capverified ? g_capverified * 2 : 64;
-            char(*nv)[80] = realloc(g_verified, cap * sizeof *nv);
-            if (nv) {
-                g_verified = nv;
-                g_capverified = cap;
-            }
-        }
+        if (g_nverified < 65536)
+            fwe_grow((void **)&g_verified, &g_capverified, g_nverified + 1, 64, sizeof *g_verified);
         if (g_nverified < g_capverified)
             snprintf(g_verified[g_nverified++], sizeof *g_verified, "%s", soname);
     }
@@ -415,7 +410,7 @@ static void cache_prune(const char *dir)
     if (!d)
         return;
     centry *v = NULL;
-    size_t n = 0, cap = 0;
+    uint32_t n = 0, cap = 0;
     uint64_t total = 0;
     struct dirent *de;
     while ((de = readdir(d))) {
@@ -426,13 +421,8 @@ static void cache_prune(const char *dir)
         struct stat st;
         if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
             continue;
-        if (n == cap) {
-            cap = cap ? cap * 2 : 64;
-            centry *nv = realloc(v, cap * sizeof *v);
-            if (!nv)
-                break;
-            v = nv;
-        }
+        if (!fwe_grow((void **)&v, &cap, n + 1, 64, sizeof *v))
+            break;
         snprintf(v[n].name, sizeof v[n].name, "%s", de->d_name);
         v[n].mtime = st.st_mtime;
         v[n].size = st.st_size;
@@ -458,24 +448,19 @@ static bool read_file(const char *path, char **out, size_t *len)
     FILE *f = fopen(path, "rb");
     if (!f)
         return false;
-    size_t cap = 4096, n = 0;
-    char *b = malloc(cap);
-    while (b) {
-        size_t k = fread(b + n, 1, cap - n, f);
-        n += k;
+    uint32_t cap = 0, n = 0;
+    char *b = NULL;
+    for (;;) {
+        if (!fwe_grow((void **)&b, &cap, n + 1, 4096, 1)) { /* twice the room once it is full */
+            free(b);
+            fclose(f);
+            return false;
+        }
+        n += (uint32_t)fread(b + n, 1, cap - n, f);
         if (n < cap)
             break;
-        cap *= 2;
-        char *nb = realloc(b, cap);
-        if (!nb) {
-            free(b);
-            b = NULL;
-        }
-        b = nb;
     }
     fclose(f);
-    if (!b)
-        return false;
     *out = b;
     *len = n;
     return true;
@@ -631,14 +616,7 @@ static void keep_handle(const fwe_module *m, void *h)
 {
     struct fwe_tier_mod *t = m->tier;
     pthread_mutex_lock(&g_lock);
-    if (t->nhandles == t->cap_handles) {
-        uint32_t cap = t->cap_handles ? t->cap_handles * 2 : 8;
-        void **nh = realloc(t->handles, cap * sizeof *nh);
-        if (nh) {
-            t->handles = nh;
-            t->cap_handles = cap;
-        }
-    }
+    fwe_grow((void **)&t->handles, &t->cap_handles, t->nhandles + 1, 8, sizeof *t->handles);
     if (t->nhandles < t->cap_handles)
         t->handles[t->nhandles++] = h;
     pthread_mutex_unlock(&g_lock);
@@ -984,14 +962,8 @@ static void profile_insert_locked(uint64_t h)
     uint32_t at;
     if (profile_has_locked(h, &at))
         return;
-    if (g_nprof == g_capprof) {
-        uint32_t cap = g_capprof ? g_capprof * 2 : 1024;
-        uint64_t *np = realloc(g_prof, cap * sizeof *np);
-        if (!np)
-            return;
-        g_prof = np;
-        g_capprof = cap;
-    }
+    if (!fwe_grow((void **)&g_prof, &g_capprof, g_nprof + 1, 1024, sizeof *g_prof))
+        return;
     memmove(g_prof + at + 1, g_prof + at, (g_nprof - at) * sizeof *g_prof);
     g_prof[at] = h;
     g_nprof++;
@@ -1479,14 +1451,8 @@ static void push_optimize(const fwe_module *m, const unit *u, uint32_t nu)
 /* Queues a job and wakes a compiler thread, starting one if needed (g_lock held). */
 static void push_job(const fwe_module *m, uint32_t def, uint32_t words)
 {
-    if (g_nqueue == g_capqueue) {
-        uint32_t cap = g_capqueue ? g_capqueue * 2 : 64;
-        job *nq = realloc(g_queue, cap * sizeof *nq);
-        if (!nq)
-            return;
-        g_queue = nq;
-        g_capqueue = cap;
-    }
+    if (!fwe_grow((void **)&g_queue, &g_capqueue, g_nqueue + 1, 64, sizeof *g_queue))
+        return;
     g_queue[g_nqueue++] = (job){m, def, words, NULL};
     if (IS_FN_JOB(def)) {
         m->tier->state[def] = ST_QUEUED;

@@ -1,6 +1,7 @@
 /* prof_api.c: the viewer's JSON documents (see prof_api.h). Records are read under their own
  * lock, since late backend transfers may still add to a finished one. */
 #include "profiler/prof_api.h"
+#include "util/util_grow.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -340,14 +341,8 @@ void prof_api_aggregate(prof_buf *b, prof_recorder *rec)
             while (j < na && !(a[j].name == sp->name && a[j].module == sp->module))
                 j++;
             if (j == na) {
-                if (na == capa) {
-                    size_t c = capa ? capa * 2 : 64;
-                    agg *g = realloc(a, c * sizeof *g);
-                    if (!g)
-                        continue;
-                    a = g;
-                    capa = c;
-                }
+                if (!util_grow((void **)&a, &capa, na + 1, 64, sizeof *a))
+                    continue;
                 a[na++] = (agg){sp->module, sp->name, 0, 0, 0};
             }
             a[j].count++;
@@ -369,14 +364,8 @@ void prof_api_aggregate(prof_buf *b, prof_recorder *rec)
                 while (j < nf && strcmp(fa[j].name, name) != 0)
                     j++;
                 if (j == nf) {
-                    if (nf == capf) {
-                        size_t c = capf ? capf * 2 : 64;
-                        fagg *g = realloc(fa, c * sizeof *g);
-                        if (!g)
-                            continue;
-                        fa = g;
-                        capf = c;
-                    }
+                    if (!util_grow((void **)&fa, &capf, nf + 1, 64, sizeof *fa))
+                        continue;
                     fa[nf++] = (fagg){name, 0, 0};
                 }
                 if (!again)

@@ -2,6 +2,7 @@
 #include "profiler/prof_export.h"
 
 #include "profiler/prof_api.h"
+#include "profiler/prof_strtab.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -118,41 +119,15 @@ void prof_export_chrome(prof_buf *b, const prof_secrets *s, prof_req *const *req
     prof_buf_puts(b, "]}");
 }
 
-/* speedscope's shared frame table: hostcall names and guest function names, deduplicated. */
-typedef struct frames {
-    char **names; /* owned copies */
-    size_t n, cap;
-} frames;
-
-static size_t frame_of(frames *f, const char *name)
-{
-    for (size_t i = 0; i < f->n; i++)
-        if (strcmp(f->names[i], name) == 0)
-            return i;
-    if (f->n == f->cap) {
-        size_t c = f->cap ? f->cap * 2 : 64;
-        char **g = realloc(f->names, c * sizeof *g);
-        if (!g)
-            return 0;
-        f->names = g;
-        f->cap = c;
-    }
-    size_t len = strlen(name) + 1;
-    char *copy = malloc(len);
-    if (!copy)
-        return 0;
-    memcpy(copy, name, len);
-    f->names[f->n] = copy;
-    return f->n++;
-}
-
-static void speedscope_one(prof_buf *b, const prof_secrets *s, frames *fr, prof_req *r, bool *first)
+/* fr: speedscope's shared frame table (hostcall names and guest function names) */
+static void speedscope_one(prof_buf *b, const prof_secrets *s, prof_strtab *fr, prof_req *r,
+                           bool *first)
 {
     char title[96];
     snprintf(title, sizeof title, "request %" PRIu64 " %s", r->id, r->method);
     char root_name[64];
     snprintf(root_name, sizeof root_name, "request %" PRIu64, r->id);
-    size_t root = frame_of(fr, root_name);
+    size_t root = prof_strtab_index(fr, root_name);
     /* evented: the request, with its hostcalls inside */
     prof_buf_puts(b, *first ? "{" : ",{");
     *first = false;
@@ -176,7 +151,7 @@ static void speedscope_one(prof_buf *b, const prof_secrets *s, frames *fr, prof_
         const prof_span *sp = &r->spans[i];
         char name[160];
         snprintf(name, sizeof name, "%s.%s", sp->module, sp->name);
-        size_t fi = frame_of(fr, name);
+        size_t fi = prof_strtab_index(fr, name);
         uint64_t open = sp->start_ns < last ? last : sp->start_ns;
         uint64_t close = sp->start_ns + sp->dur_ns;
         if (close < open)
@@ -214,7 +189,7 @@ static void speedscope_one(prof_buf *b, const prof_secrets *s, frames *fr, prof_
                 snprintf(fallback, sizeof fallback, "func[%u]", st->funcs[k]);
                 name = fallback;
             }
-            prof_buf_printf(b, "%s%zu", k ? "," : "", frame_of(fr, name));
+            prof_buf_printf(b, "%s%zu", k ? "," : "", prof_strtab_index(fr, name));
         }
         prof_buf_puts(b, "]");
     }
@@ -226,7 +201,7 @@ static void speedscope_one(prof_buf *b, const prof_secrets *s, frames *fr, prof_
 
 void prof_export_speedscope(prof_buf *b, const prof_secrets *s, prof_req *const *reqs, size_t n)
 {
-    frames fr = {0};
+    prof_strtab fr = {0};
     prof_buf profiles;
     prof_buf_init(&profiles);
     bool first = true;
@@ -240,7 +215,7 @@ void prof_export_speedscope(prof_buf *b, const prof_secrets *s, prof_req *const 
                      "\"activeProfileIndex\":0,\"shared\":{\"frames\":[");
     for (size_t i = 0; i < fr.n; i++) {
         prof_buf_puts(b, i ? ",{\"name\":" : "{\"name\":");
-        prof_json_cstr(b, fr.names[i]);
+        prof_json_cstr(b, fr.s[i]);
         prof_buf_puts(b, "}");
     }
     prof_buf_puts(b, "]},\"profiles\":[");
@@ -250,7 +225,5 @@ void prof_export_speedscope(prof_buf *b, const prof_secrets *s, prof_req *const 
         prof_buf_put(b, profiles.data, profiles.len);
     prof_buf_puts(b, "]}");
     prof_buf_deinit(&profiles);
-    for (size_t i = 0; i < fr.n; i++)
-        free(fr.names[i]);
-    free(fr.names);
+    prof_strtab_deinit(&fr);
 }

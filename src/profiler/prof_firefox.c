@@ -2,6 +2,8 @@
  * samples are the guest's wasm stacks (one sample per recorded SIGPROF tick, spread over the
  * request's time since the ticks were counted, not timed) and whose markers are the hostcalls. */
 #include "profiler/prof_firefox.h"
+#include "profiler/prof_strtab.h"
+#include "util/util_grow.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -10,39 +12,11 @@
 #include <string.h>
 #include <sys/stat.h>
 
-/* The string table, deduplicated; it owns copies of its strings. */
-typedef struct strtab {
-    char **s;
-    size_t n, cap;
-} strtab;
-
-static size_t str_index(strtab *t, const char *s)
-{
-    for (size_t i = 0; i < t->n; i++)
-        if (strcmp(t->s[i], s) == 0)
-            return i;
-    if (t->n == t->cap) {
-        size_t c = t->cap ? t->cap * 2 : 64;
-        char **g = realloc(t->s, c * sizeof *g);
-        if (!g)
-            return 0;
-        t->s = g;
-        t->cap = c;
-    }
-    size_t len = strlen(s) + 1;
-    char *copy = malloc(len);
-    if (!copy)
-        return 0;
-    memcpy(copy, s, len);
-    t->s[t->n] = copy;
-    return t->n++;
-}
-
 void prof_firefox_profile(prof_buf *b, prof_req *r)
 {
     pthread_mutex_lock(&r->mu);
-    strtab st = {0};
-    str_index(&st, "(request)"); /* index 0: the root frame */
+    prof_strtab st = {0};                /* the profile's string table */
+    prof_strtab_index(&st, "(request)"); /* index 0: the root frame */
     double start_ms = (double)r->wall_start_us / 1000.0;
     prof_buf_printf(b,
                     "{\"meta\":{\"version\":27,\"startTime\":%.3f,\"shutdownTime\":null,"
@@ -61,8 +35,9 @@ void prof_firefox_profile(prof_buf *b, prof_req *r)
     prof_buf_init(&samples_json);
     size_t nframes = 0, nstacks = 0;
     uint32_t *frame_func = NULL; /* frame index -> function index */
+    size_t frame_cap = 0;
     size_t *stk_prefix = NULL, *stk_frame = NULL;
-    size_t stk_cap = 0;
+    size_t stk_prefix_cap = 0, stk_frame_cap = 0;
     bool first_sample = true;
     double total_ms = (double)r->total_ns / 1e6;
     uint64_t tick = 0;
@@ -74,13 +49,12 @@ void prof_firefox_profile(prof_buf *b, prof_req *r)
             while (f < nframes && frame_func[f] != s->funcs[k])
                 f++;
             if (f == nframes) {
-                uint32_t *g = realloc(frame_func, (nframes + 1) * sizeof *g);
-                if (!g)
+                if (!util_grow((void **)&frame_func, &frame_cap, nframes + 1, 64,
+                               sizeof *frame_func))
                     break;
-                frame_func = g;
                 frame_func[nframes++] = s->funcs[k];
                 const char *name = prof_req_fname_of(r, s->funcs[k]);
-                size_t si = str_index(&st, name ? name : "(unnamed)");
+                size_t si = prof_strtab_index(&st, name ? name : "(unnamed)");
                 prof_buf_printf(&frames_json, "%s[%zu,false,0,null,null,null,0,0]", f ? "," : "",
                                 si);
             }
@@ -88,18 +62,11 @@ void prof_firefox_profile(prof_buf *b, prof_req *r)
             while (j < nstacks && !(stk_prefix[j] == prefix && stk_frame[j] == f))
                 j++;
             if (j == nstacks) {
-                if (nstacks == stk_cap) {
-                    size_t c = stk_cap ? stk_cap * 2 : 64;
-                    size_t *gp = realloc(stk_prefix, c * sizeof *gp);
-                    if (!gp)
-                        break;
-                    stk_prefix = gp;
-                    size_t *gf = realloc(stk_frame, c * sizeof *gf);
-                    if (!gf)
-                        break;
-                    stk_frame = gf;
-                    stk_cap = c;
-                }
+                if (!util_grow((void **)&stk_prefix, &stk_prefix_cap, nstacks + 1, 64,
+                               sizeof *stk_prefix) ||
+                    !util_grow((void **)&stk_frame, &stk_frame_cap, nstacks + 1, 64,
+                               sizeof *stk_frame))
+                    break;
                 stk_prefix[nstacks] = prefix;
                 stk_frame[nstacks] = f;
                 if (prefix == SIZE_MAX)
@@ -136,7 +103,7 @@ void prof_firefox_profile(prof_buf *b, prof_req *r)
         const prof_span *sp = &r->spans[i];
         char label[160];
         snprintf(label, sizeof label, "%s.%s", sp->module, sp->name);
-        size_t si = str_index(&st, label);
+        size_t si = prof_strtab_index(&st, label);
         prof_buf_printf(b, "%s[%zu,%.3f,%.3f,1,1,{\"type\":\"Hostcall\",\"status\":%d}]",
                         i ? "," : "", si, (double)sp->start_ns / 1e6,
                         (double)(sp->start_ns + sp->dur_ns) / 1e6, (int)sp->status);
@@ -148,9 +115,7 @@ void prof_firefox_profile(prof_buf *b, prof_req *r)
         prof_json_cstr(b, st.s[i]);
     }
     prof_buf_puts(b, "]}]}");
-    for (size_t i = 0; i < st.n; i++)
-        free(st.s[i]);
-    free(st.s);
+    prof_strtab_deinit(&st);
     free(frame_func);
     free(stk_prefix);
     free(stk_frame);

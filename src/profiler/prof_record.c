@@ -5,6 +5,7 @@
 
 #include "profiler/prof_redact.h"
 #include "util/util_clock.h"
+#include "util/util_grow.h"
 #include "util/util_str.h"
 
 #include <stdio.h>
@@ -93,20 +94,6 @@ static uint64_t rel(const prof_req *r, uint64_t mono_ns)
     return mono_ns > r->start_mono_ns ? mono_ns - r->start_mono_ns : 0;
 }
 
-/* Grows *arr (of *cap items of `size` bytes) to hold n + 1. */
-static bool grow(void **arr, size_t *cap, size_t n, size_t size)
-{
-    if (n < *cap)
-        return true;
-    size_t c = *cap ? *cap * 2 : 16;
-    void *g = realloc(*arr, c * size);
-    if (!g)
-        return false;
-    *arr = g;
-    *cap = c;
-    return true;
-}
-
 /* Spans and memory points come only from the thread running the request, before
  * prof_req_finish, and nobody reads them before then (the ring holds finished records only), so
  * they are added without the lock; their bytes are counted at the finish. */
@@ -114,7 +101,7 @@ void prof_req_hostcall(prof_req *r, const prof_span *s)
 {
     r->hostcall_ns += s->dur_ns;
     if (r->nspans >= PROF_SPANS_MAX ||
-        !grow((void **)&r->spans, &r->spans_cap, r->nspans, sizeof *r->spans)) {
+        !util_grow((void **)&r->spans, &r->spans_cap, r->nspans + 1, 16, sizeof *r->spans)) {
         r->spans_dropped++;
         return;
     }
@@ -123,7 +110,7 @@ void prof_req_hostcall(prof_req *r, const prof_span *s)
     d->start_ns = rel(r, s->start_ns);
     if (r->mode == PROF_MODE_DEEP && s->mem_bytes &&
         (r->nmem == 0 || r->mem[r->nmem - 1].bytes != s->mem_bytes) &&
-        grow((void **)&r->mem, &r->mem_cap, r->nmem, sizeof *r->mem))
+        util_grow((void **)&r->mem, &r->mem_cap, r->nmem + 1, 16, sizeof *r->mem))
         r->mem[r->nmem++] = (prof_mem_point){d->start_ns + d->dur_ns, s->mem_bytes};
 }
 
@@ -323,7 +310,7 @@ void prof_req_memory(prof_req *r, uint64_t bytes)
     uint64_t t = rel(r, (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec);
     /* the request's thread only, like the spans (see prof_req_hostcall) */
     if ((r->nmem == 0 || r->mem[r->nmem - 1].bytes != bytes) &&
-        grow((void **)&r->mem, &r->mem_cap, r->nmem, sizeof *r->mem))
+        util_grow((void **)&r->mem, &r->mem_cap, r->nmem + 1, 16, sizeof *r->mem))
         r->mem[r->nmem++] = (prof_mem_point){t, bytes};
 }
 

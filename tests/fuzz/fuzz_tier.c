@@ -16,8 +16,10 @@
  * runs. */
 #include "fuzz_util.h"
 #include "fwe.h"
+#include "gen_run.h"
 #include "native.h" /* internal: which functions the code generator accepts */
 #include "runtime.h"
+#include "util/util_grow.h"
 #include "wasm_gen.h"
 
 #include <inttypes.h>
@@ -44,12 +46,7 @@ static void say(obs *o, const char *fmt, ...)
             o->len += (size_t)w;
             return;
         }
-        size_t cap = o->cap ? o->cap * 2 : 8192;
-        while (cap < o->len + (size_t)w + 1)
-            cap *= 2;
-        o->p = realloc(o->p, cap);
-        CHECK(o->p != NULL);
-        o->cap = cap;
+        CHECK(util_grow((void **)&o->p, &o->cap, o->len + (size_t)w + 1, 8192, 1));
     }
 }
 
@@ -104,8 +101,8 @@ static uint32_t run(const gen_module *gm, fwe_tier_mode mode, obs *o, uint8_t **
 {
     fwe_tier_set(mode);
     char err[256];
-    fwe_module *mod = NULL;
-    if (fwe_module_load(engine, gm->wasm, gm->len, &mod, err, sizeof err) != FWE_OK) {
+    gen_run gr;
+    if (!gen_run_start(&gr, engine, gm->wasm, gm->len, MAX_CALL_DEPTH, err, sizeof err)) {
         fprintf(stderr, "fuzz_tier: the generator made an invalid module: %s\n", err);
         const char *path = fuzz_write("invalid.wasm", gm->wasm, gm->len);
         fprintf(stderr, "fuzz_tier: module kept as %s\n", path ? path : "(not written)");
@@ -115,30 +112,24 @@ static uint32_t run(const gen_module *gm, fwe_tier_mode mode, obs *o, uint8_t **
     if (mode == FWE_TIER_NATIVE) /* the functions the code generator takes */
         for (int i = 0; i < gm->nfuncs; i++) {
             fwe_text t = {0};
-            const fwe_code *code = fwe_module_code(mod, (uint32_t)i);
-            if (code && fwe_native_gen(mod, (uint32_t)i, code, &t) && !t.oom)
+            const fwe_code *code = fwe_module_code(gr.mod, (uint32_t)i);
+            if (code && fwe_native_gen(gr.mod, (uint32_t)i, code, &t) && !t.oom)
                 ++*accepted;
             fwe_text_free(&t);
         }
-    fwe_linker *linker = fwe_linker_new(engine);
-    fwe_instance *inst = NULL;
+    fwe_instance *inst = gr.inst;
     fwe_trap trap;
-    memset(&trap, 0, sizeof trap);
-    fwe_instance_config cfg = {.max_call_depth = MAX_CALL_DEPTH};
     *memory = NULL;
     *memlen = 0;
-    if (fwe_instantiate(linker, mod, &cfg, &inst, &trap) != FWE_OK) {
-        say(o, "instantiate error: %s\n", trap.message);
+    if (!inst) {
+        say(o, "instantiate error: %s\n", gr.trap.message);
     } else {
         fwe_extern depth;
         CHECK(fwe_instance_export(inst, "depth", 5, &depth) && depth.kind == FWE_EXTERN_GLOBAL);
         for (int i = 0; i < gm->nfuncs; i++) {
             char name[8];
-            snprintf(name, sizeof name, "f%d", i);
-            fwe_extern ext;
-            CHECK(fwe_instance_export(inst, name, strlen(name), &ext));
             fwe_functype_info ft;
-            fwe_func_type(ext.of.func, &ft);
+            fwe_func *fn = gen_run_func(&gr, i, name, &ft);
             for (int a = 0; a < GEN_ARGSETS; a++) {
                 fwe_val args[NPARAMS] = {{.type = FWE_I32}, {.type = FWE_I64}, {.type = FWE_F64}};
                 args[0].of.i32 = gm->args[a].i32;
@@ -150,7 +141,7 @@ static uint32_t run(const gen_module *gm, fwe_tier_mode mode, obs *o, uint8_t **
                 /* the recursion depth starts at 0 (a trap leaves it where it was) */
                 CHECK(fwe_global_set(depth.of.global, zero) == FWE_OK);
                 CHECK(ft.nresults >= 1 && ft.nresults <= 3);
-                fwe_status st = fwe_call(ext.of.func, args, NPARAMS, res, ft.nresults, &trap);
+                fwe_status st = fwe_call(fn, args, NPARAMS, res, ft.nresults, &trap);
                 stat_calls += mode == FWE_TIER_NATIVE;
                 say(o, "%s/%d => ", name, a);
                 if (st == FWE_ERR_TRAP) {
@@ -184,11 +175,11 @@ static uint32_t run(const gen_module *gm, fwe_tier_mode mode, obs *o, uint8_t **
         *memory = malloc(*memlen ? *memlen : 1);
         CHECK(*memory != NULL);
         memcpy(*memory, fwe_memory_data(mem), *memlen);
-        fwe_instance_free(inst);
+        fwe_instance_free(inst); /* before the count, as the calls are over */
+        gr.inst = NULL;
     }
-    uint32_t native = fwe_module_native_count(mod);
-    fwe_linker_free(linker);
-    fwe_module_free(mod);
+    uint32_t native = fwe_module_native_count(gr.mod);
+    gen_run_end(&gr);
     return native;
 }
 

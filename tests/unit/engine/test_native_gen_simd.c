@@ -7,6 +7,7 @@
 #include "fwe.h"
 #include "harness.h"
 #include "simd.h"
+#include "util/util_grow.h"
 
 #include <stdlib.h>
 #include <unistd.h>
@@ -20,12 +21,8 @@ typedef struct buf {
 
 static void put(buf *b, uint8_t x)
 {
-    if (b->len == b->cap) {
-        b->cap = b->cap ? b->cap * 2 : 256;
-        b->p = realloc(b->p, b->cap);
-        if (!b->p)
-            abort();
-    }
+    if (!util_grow((void **)&b->p, &b->cap, b->len + 1, 256, 1))
+        abort();
     b->p[b->len++] = x;
 }
 static void put_u32(buf *b, uint32_t v)
@@ -395,16 +392,25 @@ static void same_trap(const fwe_trap *ti, const fwe_trap *tn, uint32_t f)
         fprintf(stderr, "  function %u (kind %u, op 0x%x)\n", f, fns[f].kind, fns[f].sop);
 }
 
+/* Starts the module with every function native and calls function 0 once, which compiles the
+ * whole module (FWE_TIER_NATIVE). False when it did not start; otherwise the caller stops rn. */
+static bool start_compiled(run *rn, buf *wasm)
+{
+    if (!start(rn, FWE_TIER_NATIVE, wasm))
+        return false;
+    fwe_trap trap;
+    fwe_val arg = {.type = FWE_I32};
+    arg.of.i32 = 100; /* function 0 is a memory operation: an address in bounds */
+    CHECK(fns[0].memop);
+    CHECK_EQ_INT(call(rn, 0, &arg, &trap), FWE_OK);
+    return true;
+}
+
 TEST(every_simd_function_is_native)
 {
     buf wasm = build_module();
     run rn;
-    if (start(&rn, FWE_TIER_NATIVE, &wasm)) {
-        fwe_trap trap;
-        fwe_val arg = {.type = FWE_I32};
-        arg.of.i32 = 100;
-        CHECK(fns[0].memop);
-        CHECK_EQ_INT(call(&rn, 0, &arg, &trap), FWE_OK); /* compiles the whole module */
+    if (start_compiled(&rn, &wasm)) {
         CHECK_EQ_INT(fwe_module_native_count(rn.module), nfns);
         for (uint32_t i = 0; i < nfns; i++)
             if (!fwe_module_func_is_native(rn.module, i)) {
@@ -592,13 +598,8 @@ TEST(strict_mode_counts_functions_left_interpreted)
     uint32_t before = fwe_tier_strict_violations(first, sizeof first);
     buf wasm = build_module();
     run rn;
-    if (start(&rn, FWE_TIER_NATIVE, &wasm)) {
-        fwe_trap trap;
-        fwe_val arg = {.type = FWE_I32};
-        arg.of.i32 = 100;
-        CHECK_EQ_INT(call(&rn, 0, &arg, &trap), FWE_OK);
+    if (start_compiled(&rn, &wasm))
         stop(&rn);
-    }
     free(wasm.p);
     CHECK_EQ_INT(fwe_tier_strict_violations(NULL, 0), before);
     setenv("FWE_TIER_MAX_WORDS", "1", 1);

@@ -210,7 +210,8 @@ static bool origin_up(void)
     return origin != NULL;
 }
 
-/* The binary serving the JS guest with backend "origin"; FASTLIKE_LIBVIPS=lib when lib. */
+/* The binary serving the JS guest with backend "origin"; FASTLIKE_LIBVIPS=lib when lib. False
+ * (a failed check, and the process stopped) when it did not start serving. */
 static bool server_up(fl_proc *s, const char *tag, const char *lib)
 {
     char backend[64], out[700], err[700];
@@ -223,6 +224,9 @@ static bool server_up(fl_proc *s, const char *tag, const char *lib)
         setenv("FASTLIKE_LIBVIPS", lib, 1);
     bool ok = fl_proc_start(s, args, out, err);
     unsetenv("FASTLIKE_LIBVIPS");
+    CHECK(ok);
+    if (!ok)
+        fl_proc_stop(s);
     return ok;
 }
 
@@ -241,11 +245,8 @@ static int get_width2(uint16_t port, const char *path, hc_resp *r)
 TEST(server_loads_libvips_at_first_image)
 {
     fl_proc s;
-    CHECK(server_up(&s, "lazy", NULL));
-    if (!s.port) {
-        fl_proc_stop(&s);
+    if (!server_up(&s, "lazy", NULL))
         return;
-    }
     CHECK(pid_maps(s.pid, "libc.so")); /* the check can see libraries at all */
     CHECK(!pid_maps(s.pid, "libvips"));
     CHECK(!pid_maps(s.pid, "libglib-2.0"));
@@ -264,11 +265,8 @@ TEST(server_loads_libvips_at_first_image)
 TEST(server_without_libvips_keeps_serving)
 {
     fl_proc s;
-    CHECK(server_up(&s, "missing", MISSING));
-    if (!s.port) {
-        fl_proc_stop(&s);
+    if (!server_up(&s, "missing", MISSING))
         return;
-    }
     for (int i = 0; i < 2; i++) {
         hc_resp r;
         CHECK_EQ_INT(get_width2(s.port, "/img.png", &r), 200);

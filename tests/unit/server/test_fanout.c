@@ -124,6 +124,45 @@ static bool read_until(int fd, char *buf, size_t cap, size_t *len, const char *n
     return true;
 }
 
+/* Dials port, sends the request `req` and reads until `until` arrives: "held\n" is the body the
+ * GRIP origin sends on a stream Pushpin holds open, "\r\n\r\n" the end of a response head (a
+ * WebSocket's 101). Returns the connection (the caller closes it), or -1 with the connection
+ * closed when that did not arrive within the deadline; buf (cap bytes) holds what was read, *len
+ * its length. */
+static int dial_read(uint16_t port, const char *req, const char *until, char *buf, size_t cap,
+                     size_t *len)
+{
+    *len = 0;
+    buf[0] = '\0';
+    int fd = dial(port);
+    if (fd >= 0 && send_str(fd, req, strlen(req)) && read_until(fd, buf, cap, len, until))
+        return fd;
+    if (fd >= 0)
+        close(fd);
+    return -1;
+}
+
+/* Asks on a fresh connection, again and again until the deadline, until the answer to `req` is a
+ * 200 whose stream is held (Pushpin reads a rewritten routes file when it notices it, not at
+ * once). True when it was. */
+static bool held_once_routed(uint16_t port, const char *req)
+{
+    uint64_t end = now_ms() + DEADLINE_MS;
+    while (now_ms() < end) {
+        char buf[4096];
+        size_t len;
+        int fd = dial_read(port, req, "\r\n\r\n", buf, sizeof buf, &len);
+        bool held = fd >= 0 && strncmp(buf, "HTTP/1.1 200", 12) == 0 &&
+                    read_until(fd, buf, sizeof buf, &len, "held\n");
+        if (fd >= 0)
+            close(fd);
+        if (held)
+            return true;
+        usleep(100 * 1000);
+    }
+    return false;
+}
+
 /* ---- the origins: a GRIP one and a WebSocket echo one ---- */
 
 typedef struct origin {
@@ -505,14 +544,11 @@ TEST(fanout_stream_and_websocket)
     CHECK(log_has(&s->log, "Pushpin started for Fanout"));
 
     /* Fanout: the client is held on a stream; a published message reaches it */
-    int fd = dial(s->port);
-    CHECK(fd >= 0);
     char buf[8192];
     size_t len = 0;
-    buf[0] = '\0';
-    static const char get[] = "GET /stream/a HTTP/1.1\r\nHost: localhost\r\n\r\n";
-    CHECK(send_str(fd, get, sizeof get - 1));
-    CHECK(read_until(fd, buf, sizeof buf, &len, "held\n"));
+    int fd = dial_read(s->port, "GET /stream/a HTTP/1.1\r\nHost: localhost\r\n\r\n", "held\n", buf,
+                       sizeof buf, &len);
+    CHECK(fd >= 0);
     CHECK(strncmp(buf, "HTTP/1.1 200", 12) == 0);
     CHECK(strcasestr(buf, "grip-hold") == NULL); /* Pushpin consumed the GRIP instructions */
     bool got = false;
@@ -538,35 +574,32 @@ TEST(fanout_stream_and_websocket)
     CHECK(log_wait(&s->log, "GET http://localhost/stream/a -> handed off"));
 
     /* Fanout of a request the guest built: its path and its header reach the origin */
-    fd = dial(s->port);
-    len = 0;
-    static const char get2[] = "GET /rewritten HTTP/1.1\r\nHost: localhost\r\n\r\n";
-    CHECK(send_str(fd, get2, sizeof get2 - 1));
-    CHECK(read_until(fd, buf, sizeof buf, &len, "held\n"));
-    close(fd);
+    fd = dial_read(s->port, "GET /rewritten HTTP/1.1\r\nHost: localhost\r\n\r\n", "held\n", buf,
+                   sizeof buf, &len);
+    CHECK(fd >= 0);
+    if (fd >= 0)
+        close(fd);
     CHECK(origin_saw(&grip, "GET /stream/rewritten?x=1 HTTP/1.1"));
     CHECK(origin_saw(&grip, "x-added: by-guest") || origin_saw(&grip, "X-Added: by-guest"));
 
     /* the downstream request's body is replayed to the target */
-    fd = dial(s->port);
-    len = 0;
-    static const char post[] = "POST /stream/post HTTP/1.1\r\nHost: localhost\r\n"
-                               "Content-Length: 14\r\n\r\nbody-to-replay";
-    CHECK(send_str(fd, post, sizeof post - 1));
-    CHECK(read_until(fd, buf, sizeof buf, &len, "held\n"));
-    close(fd);
+    fd = dial_read(s->port,
+                   "POST /stream/post HTTP/1.1\r\nHost: localhost\r\n"
+                   "Content-Length: 14\r\n\r\nbody-to-replay",
+                   "held\n", buf, sizeof buf, &len);
+    CHECK(fd >= 0);
+    if (fd >= 0)
+        close(fd);
     CHECK(origin_saw(&grip, "POST /stream/post HTTP/1.1"));
     CHECK(origin_saw(&grip, "body-to-replay"));
 
     /* WebSocket passthrough with our own client: 101, then frames both ways */
-    fd = dial(s->port);
-    len = 0;
     static const char upgrade[] = "GET /ws/chat HTTP/1.1\r\nHost: localhost\r\n"
                                   "Upgrade: websocket\r\nConnection: Upgrade\r\n"
                                   "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
                                   "Sec-WebSocket-Version: 13\r\n\r\n";
-    CHECK(send_str(fd, upgrade, sizeof upgrade - 1));
-    CHECK(read_until(fd, buf, sizeof buf, &len, "\r\n\r\n"));
+    fd = dial_read(s->port, upgrade, "\r\n\r\n", buf, sizeof buf, &len);
+    CHECK(fd >= 0);
     CHECK(strncmp(buf, "HTTP/1.1 101", 12) == 0);
     CHECK_STR_CONTAINS(buf, "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
     oconn cc = {.fd = fd};
@@ -591,14 +624,13 @@ TEST(fanout_stream_and_websocket)
     CHECK(origin_saw(&echo, host));
 
     /* WebSocket passthrough to a TLS backend (its CA configured): the relay speaks TLS to it */
-    fd = dial(s->port);
-    len = 0;
-    static const char upgrade_tls[] = "GET /wss/chat HTTP/1.1\r\nHost: localhost\r\n"
-                                      "Upgrade: websocket\r\nConnection: Upgrade\r\n"
-                                      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                                      "Sec-WebSocket-Version: 13\r\n\r\n";
-    CHECK(send_str(fd, upgrade_tls, sizeof upgrade_tls - 1));
-    CHECK(read_until(fd, buf, sizeof buf, &len, "\r\n\r\n"));
+    fd = dial_read(s->port,
+                   "GET /wss/chat HTTP/1.1\r\nHost: localhost\r\n"
+                   "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                   "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                   "Sec-WebSocket-Version: 13\r\n\r\n",
+                   "\r\n\r\n", buf, sizeof buf, &len);
+    CHECK(fd >= 0);
     CHECK(strncmp(buf, "HTTP/1.1 101", 12) == 0);
     cc.fd = fd;
     CHECK(ws_send_frame(&cc, 1, (const uint8_t *)"over tls", 8, true));
@@ -660,10 +692,8 @@ TEST(fanout_stream_and_websocket)
     hc_resp_free(&r);
 
     /* a WebSocket still open when the server stops is ended, not left hanging */
-    int open_ws = dial(s->port);
-    len = 0;
-    CHECK(send_str(open_ws, upgrade, sizeof upgrade - 1));
-    CHECK(read_until(open_ws, buf, sizeof buf, &len, "\r\n\r\n"));
+    int open_ws = dial_read(s->port, upgrade, "\r\n\r\n", buf, sizeof buf, &len);
+    CHECK(open_ws >= 0);
     CHECK(strncmp(buf, "HTTP/1.1 101", 12) == 0);
     server_stop(s); /* stops Pushpin too: its proxy port is free again */
     struct pollfd pe = {.fd = open_ws, .events = POLLIN};
@@ -764,14 +794,13 @@ TEST(running_pushpin)
                  (unsigned)pc.proxy_port);
         CHECK(log_has(&s->log, want));
         CHECK(!log_has(&s->log, "Pushpin started")); /* no second one */
-        int fd = dial(s->port);
         char buf[4096];
         size_t len = 0;
-        buf[0] = '\0';
-        static const char get[] = "GET /stream/running HTTP/1.1\r\nHost: localhost\r\n\r\n";
-        CHECK(send_str(fd, get, sizeof get - 1));
-        CHECK(read_until(fd, buf, sizeof buf, &len, "held\n"));
-        close(fd);
+        int fd = dial_read(s->port, "GET /stream/running HTTP/1.1\r\nHost: localhost\r\n\r\n",
+                           "held\n", buf, sizeof buf, &len);
+        CHECK(fd >= 0);
+        if (fd >= 0)
+            close(fd);
         CHECK(origin_saw(&grip, "GET /stream/running HTTP/1.1"));
         server_stop(s);
     }
@@ -807,15 +836,13 @@ TEST(reload_replaces_the_backends)
     snprintf(spec, sizeof spec, "nosuchbackend=127.0.0.1:%u", (unsigned)echo.port);
     CHECK_EQ_INT(fastlike_config_add_backend(s->cfg, spec, err, sizeof err), FASTLIKE_OK);
     CHECK_EQ_INT(fastlike_reload(s->f, s->cfg, err, sizeof err), FASTLIKE_OK);
-    int fd = dial(s->port);
-    CHECK(fd >= 0);
     char buf[4096];
-    size_t len = 0;
-    buf[0] = '\0';
-    CHECK(send_str(fd, upgrade, sizeof upgrade - 1));
-    CHECK(read_until(fd, buf, sizeof buf, &len, "\r\n\r\n"));
+    size_t len;
+    int fd = dial_read(s->port, upgrade, "\r\n\r\n", buf, sizeof buf, &len);
+    CHECK(fd >= 0);
     CHECK(strncmp(buf, "HTTP/1.1 101", 12) == 0);
-    close(fd);
+    if (fd >= 0)
+        close(fd);
     CHECK(origin_saw(&echo, "GET /ws-unknown HTTP/1.1"));
     server_stop(s);
     origin_stop(&echo);
@@ -855,23 +882,7 @@ TEST(pushpin_routes_follow_a_reload)
     CHECK_EQ_INT(fastlike_reload(s->f, s->cfg, err, sizeof err), FASTLIKE_OK);
     CHECK(log_has(&s->log, "fastlike: reload: Pushpin routes rewritten for the new backends"));
     /* Pushpin notices the file by itself: ask until it routes the request (or the deadline) */
-    bool held = false;
-    uint64_t end = now_ms() + DEADLINE_MS;
-    while (!held && now_ms() < end) {
-        int fd = dial(s->port);
-        char buf[4096];
-        size_t len = 0;
-        buf[0] = '\0';
-        if (fd >= 0 && send_str(fd, get, sizeof get - 1) &&
-            read_until(fd, buf, sizeof buf, &len, "\r\n\r\n") &&
-            strncmp(buf, "HTTP/1.1 200", 12) == 0)
-            held = read_until(fd, buf, sizeof buf, &len, "held\n");
-        if (fd >= 0)
-            close(fd);
-        if (!held)
-            usleep(100 * 1000);
-    }
-    CHECK(held);
+    CHECK(held_once_routed(s->port, get));
     CHECK(origin_saw(&grip, "GET /fanout-unknown HTTP/1.1"));
     server_stop(s);
     origin_stop(&grip);
@@ -941,15 +952,13 @@ TEST(binary_with_fastly_toml)
         if (system(cat) != 0)
             fprintf(stderr, "(no log)\n");
     }
-    int fd = dial(http);
-    CHECK(fd >= 0);
     char buf[4096];
     size_t len = 0;
-    buf[0] = '\0';
-    static const char get[] = "GET /stream/bin HTTP/1.1\r\nHost: localhost\r\n\r\n";
-    CHECK(send_str(fd, get, sizeof get - 1));
-    CHECK(read_until(fd, buf, sizeof buf, &len, "held\n"));
-    close(fd);
+    int fd = dial_read(http, "GET /stream/bin HTTP/1.1\r\nHost: localhost\r\n\r\n", "held\n", buf,
+                       sizeof buf, &len);
+    CHECK(fd >= 0);
+    if (fd >= 0)
+        close(fd);
     CHECK(origin_saw(&grip, "GET /stream/bin HTTP/1.1"));
     /* SIGHUP after fastly.toml gained a backend: Pushpin routes to it (issue 14) */
     snprintf(text, sizeof text,
@@ -970,23 +979,7 @@ TEST(binary_with_fastly_toml)
     while (!file_has(log, "Pushpin routes rewritten") && now_ms() < end)
         usleep(20000);
     CHECK(file_has(log, "fastlike: reload: Pushpin routes rewritten for the new backends"));
-    bool held = false;
-    end = now_ms() + DEADLINE_MS;
-    while (!held && now_ms() < end) {
-        static const char get2[] = "GET /fanout-unknown HTTP/1.1\r\nHost: localhost\r\n\r\n";
-        fd = dial(http);
-        len = 0;
-        buf[0] = '\0';
-        if (fd >= 0 && send_str(fd, get2, sizeof get2 - 1) &&
-            read_until(fd, buf, sizeof buf, &len, "\r\n\r\n") &&
-            strncmp(buf, "HTTP/1.1 200", 12) == 0)
-            held = read_until(fd, buf, sizeof buf, &len, "held\n");
-        if (fd >= 0)
-            close(fd);
-        if (!held)
-            usleep(100 * 1000);
-    }
-    CHECK(held);
+    CHECK(held_once_routed(http, "GET /fanout-unknown HTTP/1.1\r\nHost: localhost\r\n\r\n"));
     CHECK(origin_saw(&grip, "GET /fanout-unknown HTTP/1.1"));
     if (pid > 0) {
         kill(pid, SIGTERM);
