@@ -1,11 +1,12 @@
-/* tier.c: the native tier's manager. Counts calls and loop iterations (interp.c), queues hot
- * functions for a background thread that emits C (native_gen.c), compiles a batch with the system
- * C compiler into a shared object, loads it with dlopen and publishes each function with one
- * atomic store. Compiled code is cached on disk, one reference file per function keyed by a hash
- * of its generated C, the ABI version and the compiler's identity. When a quick compiler (tcc) is
- * installed, a hot batch is first compiled with it (a tenth of a second instead of minutes of gcc
- * for a JS guest's hot set) and published at once; an optimize job then compiles the same
- * functions with the system compiler and publishes that code over it. */
+/* tier.c: the native tier's manager. Counts calls, loop iterations (interp.c) and samples
+ * (tier_sample.c), queues hot functions for a background thread that emits C (native_gen.c),
+ * compiles a batch with the system C compiler into a shared object, loads it with dlopen and
+ * publishes each function with one atomic store. Compiled code is cached on disk, one reference
+ * file per function keyed by a hash of its generated C, the ABI version and the compiler's
+ * identity. When a quick compiler (tcc) is installed, a hot batch is first compiled with it (a
+ * tenth of a second instead of minutes of gcc for a JS guest's hot set) and published at once; an
+ * optimize job then compiles the same functions with the system compiler and publishes that code
+ * over it. */
 #include "grow.h"
 #include "native.h"
 

@@ -1,10 +1,7 @@
-/* tier_sample.c: time-based hotness for the native tier. Instances running a module in auto mode
- * are registered while they run; a sampler thread sets a sample bit in each one's interrupt word
- * every FWE_TIER_SAMPLE_US. The running code sees the word at its next interrupt check (a loop
- * back-edge or a call, in either tier), takes the bit and counts a sample: in the interpreter for
- * the function of the innermost frame, which gets a quarter of the hotness threshold per sample,
- * so a function where the interpreter spends a few milliseconds is compiled even when it is called
- * too rarely to reach the threshold by counting. Native samples only feed the statistics. */
+/* tier_sample.c: time-based hotness for the native tier. A sampler thread sets a sample bit in the
+ * interrupt word of every instance running in auto mode; the code takes it at its next interrupt
+ * check and counts a sample, in the interpreter as a quarter of the hotness threshold for the
+ * innermost function (docs/engine.md, "Time-based hotness"). */
 #include "native.h"
 
 #include <pthread.h>
