@@ -3,6 +3,7 @@
  * also records the frame facts translation needs); on first call it runs again with emission on.
  * Operands are frame slots: the wasm stack height is static, so every stack value has a fixed
  * "canonical" slot; local.get and constants are folded into operands and materialised lazily. */
+#include "grow.h"
 #include "opcodes.h"
 #include "runtime.h"
 #include "simd.h"
@@ -144,18 +145,14 @@ static bool rd_bytes(compiler *c, void *out, size_t n)
 
 /* ---------- growable arrays ---------- */
 
+/* fwe_grow from a first capacity of 64, failing the compile with "out of memory"; the common
+ * "already fits" case is checked here so emitting a word stays a compare */
 static bool grow(compiler *c, void **arr, uint32_t *cap, uint32_t need, size_t elem)
 {
     if (need <= *cap)
         return true;
-    uint32_t ncap = *cap ? *cap * 2 : 64;
-    while (ncap < need)
-        ncap *= 2;
-    void *n = realloc(*arr, (size_t)ncap * elem);
-    if (!n)
+    if (!fwe_grow(arr, cap, need, 64, elem))
         return fail(c, FWE_ERR_NOMEM, "out of memory");
-    *arr = n;
-    *cap = ncap;
     return true;
 }
 

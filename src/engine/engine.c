@@ -1,5 +1,6 @@
 /* engine.c: the engine object: canonical function-type ids shared by every module loaded with
  * it (so call_indirect across modules compares one integer), and engine-wide status strings. */
+#include "grow.h"
 #include "runtime.h"
 
 #include <stdlib.h>
@@ -49,14 +50,8 @@ uint32_t fwe_engine_intern_type(fwe_engine *e, const uint8_t *types, uint32_t np
         }
     }
     if (id == UINT32_MAX) {
-        if (e->ntypes == e->cap) {
-            uint32_t ncap = e->cap ? e->cap * 2 : 64;
-            void *nt = realloc(e->types, ncap * sizeof *e->types);
-            if (!nt)
-                goto out;
-            e->types = nt;
-            e->cap = ncap;
-        }
+        if (!fwe_grow((void **)&e->types, &e->cap, e->ntypes + 1, 64, sizeof *e->types))
+            goto out;
         uint8_t *copy = malloc(n ? n : 1);
         if (!copy)
             goto out;
@@ -75,15 +70,9 @@ out:
 void fwe_engine_keep_instance(fwe_engine *e, fwe_instance *inst)
 {
     pthread_mutex_lock(&e->lock);
-    if (e->nzombies == e->cap_zombies) {
-        uint32_t ncap = e->cap_zombies ? e->cap_zombies * 2 : 8;
-        void *nz = realloc(e->zombies, ncap * sizeof *e->zombies);
-        if (!nz) {
-            pthread_mutex_unlock(&e->lock);
-            return; /* leak rather than free something still referenced */
-        }
-        e->zombies = nz;
-        e->cap_zombies = ncap;
+    if (!fwe_grow((void **)&e->zombies, &e->cap_zombies, e->nzombies + 1, 8, sizeof *e->zombies)) {
+        pthread_mutex_unlock(&e->lock);
+        return; /* leak rather than free something still referenced */
     }
     e->zombies[e->nzombies++] = inst;
     pthread_mutex_unlock(&e->lock);

@@ -3,6 +3,8 @@
  * function objects. Lookups are hashed because the server instantiates once per request. */
 #include "linker.h"
 
+#include "grow.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -124,14 +126,8 @@ static fwe_status add(fwe_linker *l, const char *mod, size_t ml, const char *nam
 {
     if (find(l, mod, ml, name, nl))
         return FWE_ERR_EXISTS;
-    if (l->n == l->cap) {
-        uint32_t ncap = l->cap ? l->cap * 2 : 64;
-        entry *ne = realloc(l->entries, ncap * sizeof *ne);
-        if (!ne)
-            return FWE_ERR_NOMEM;
-        l->entries = ne;
-        l->cap = ncap;
-    }
+    if (!fwe_grow((void **)&l->entries, &l->cap, l->n + 1, 64, sizeof *l->entries))
+        return FWE_ERR_NOMEM;
     if ((l->n + 1) * 2 > l->nbuckets && !rehash(l, l->nbuckets ? l->nbuckets * 2 : 128))
         return FWE_ERR_NOMEM;
     entry *e = &l->entries[l->n];

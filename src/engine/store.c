@@ -1,6 +1,7 @@
 /* store.c: linear memories, tables and globals: creation, growth, typed access, and the single
  * checked accessor for guest pointers (fwe_memory_slice). A memory reserves its whole address
  * range up front (PROT_NONE beyond the current size), so its base never moves when it grows. */
+#include "grow.h"
 #include "runtime.h"
 
 #include <stdlib.h>
@@ -121,16 +122,8 @@ int64_t fwe_table_grow_internal(fwe_table *t, uint32_t delta, uint64_t init)
         return -1;
     if (nsize > (1u << 26) || (t->host_max && nsize > t->host_max))
         return -1; /* host limits: 64M entries, or the instance's cap */
-    if (nsize > t->cap) {
-        uint64_t ncap = t->cap ? t->cap : 8;
-        while (ncap < nsize)
-            ncap *= 2;
-        uint64_t *n = realloc(t->elems, ncap * sizeof(uint64_t));
-        if (!n)
-            return -1;
-        t->elems = n;
-        t->cap = (uint32_t)ncap;
-    }
+    if (!fwe_grow((void **)&t->elems, &t->cap, (uint32_t)nsize, 8, sizeof *t->elems))
+        return -1;
     for (uint64_t i = old; i < nsize; i++)
         t->elems[i] = init;
     t->size = (uint32_t)nsize;
