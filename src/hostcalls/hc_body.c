@@ -1,6 +1,7 @@
 /* hc_body.c: bodies as a chain of (buffer, optional source) parts; reads consume from the front
  * and splice the next part in once a part is exhausted. */
 #include "hc_body.h"
+#include "util/util_grow.h"
 
 #include <limits.h>
 #include <stdlib.h>
@@ -83,15 +84,7 @@ static bool reserve_back(hc_body *b, size_t extra)
     }
     if (extra > SIZE_MAX / 2 - b->len)
         return false;
-    size_t cap = b->cap ? b->cap : 256;
-    while (cap - b->len < extra)
-        cap *= 2;
-    uint8_t *nb = realloc(b->buf, cap);
-    if (!nb)
-        return false;
-    b->buf = nb;
-    b->cap = cap;
-    return true;
+    return util_grow((void **)&b->buf, &b->cap, b->len + extra, 256, 1);
 }
 
 /* The last part, where back writes go: a part with a source cannot take bytes after it. */

@@ -7,6 +7,7 @@
 
 #include "backend/be_signal.h"
 #include "util/util_clock.h"
+#include "util/util_grow.h"
 #include "util/util_str.h"
 
 #include <limits.h>
@@ -213,17 +214,9 @@ static void sb_put(sbuf *b, const void *d, size_t n)
 {
     if (b->oom)
         return;
-    if (b->cap - b->n < n) {
-        size_t cap = b->cap ? b->cap : 64;
-        while (cap - b->n < n)
-            cap *= 2;
-        uint8_t *p = realloc(b->p, cap);
-        if (!p) {
-            b->oom = true;
-            return;
-        }
-        b->p = p;
-        b->cap = cap;
+    if (n > SIZE_MAX - b->n || !util_grow((void **)&b->p, &b->cap, b->n + n, 64, 1)) {
+        b->oom = true;
+        return;
     }
     memcpy(b->p + b->n, d, n);
     b->n += n;
@@ -1138,18 +1131,9 @@ bool hc_cache_body_write(hc_cache_obj *o, const uint8_t *data, size_t len)
     pthread_mutex_lock(&c->mu);
     cbody *b = o->body;
     bool ok = !b->complete && !b->failed;
-    if (ok && b->cap - b->len < len) {
-        size_t cap = b->cap ? b->cap : 1024;
-        while (cap - b->len < len && cap < SIZE_MAX / 2)
-            cap *= 2;
-        uint8_t *p = cap - b->len >= len ? realloc(b->data, cap) : NULL;
-        if (p) {
-            b->data = p;
-            b->cap = cap;
-        } else {
-            ok = false;
-        }
-    }
+    if (ok && (len > SIZE_MAX / 2 - b->len ||
+               !util_grow((void **)&b->data, &b->cap, b->len + len, 1024, 1)))
+        ok = false;
     if (ok && len) {
         memcpy(b->data + b->len, data, len);
         b->len += len;

@@ -10,6 +10,7 @@
 #include "backend/be_backend.h"
 #include "hc_hostcall.h"
 #include "hc_pending.h"
+#include "util/util_grow.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,17 +72,9 @@ static void put(head_buf *b, const char *s, size_t n)
 {
     if (b->failed)
         return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 1024;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *grown = realloc(b->p, cap);
-        if (!grown) {
-            b->failed = true;
-            return;
-        }
-        b->p = grown;
-        b->cap = cap;
+    if (!util_grow((void **)&b->p, &b->cap, b->len + n + 1, 1024, 1)) {
+        b->failed = true;
+        return;
     }
     memcpy(b->p + b->len, s, n);
     b->len += n;

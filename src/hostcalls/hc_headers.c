@@ -1,6 +1,7 @@
 /* hc_headers.c: header lists (case-insensitive names, original case and order kept, repeated
  * names), header validation, and the ABI's multi-value cursor writer. */
 #include "hc_headers.h"
+#include "util/util_grow.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -90,14 +91,8 @@ static bool entry_set(hc_header *e, const char *name, size_t name_len, const cha
 bool hc_headers_append(hc_headers *h, const char *name, size_t name_len, const char *value,
                        size_t value_len)
 {
-    if (h->n == h->cap) {
-        size_t cap = h->cap ? h->cap * 2 : 8;
-        hc_header *items = realloc(h->items, cap * sizeof *items);
-        if (!items)
-            return false;
-        h->items = items;
-        h->cap = cap;
-    }
+    if (!util_grow((void **)&h->items, &h->cap, h->n + 1, 8, sizeof *h->items))
+        return false;
     if (!entry_set(&h->items[h->n], name, name_len, value, value_len))
         return false;
     h->n++;

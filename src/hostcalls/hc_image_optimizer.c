@@ -13,6 +13,7 @@
 #include "hc_imgopt_params.h"
 #include "hc_imgopt_vips.h"
 #include "hc_pending.h"
+#include "util/util_grow.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,21 +41,16 @@ static hc_status write_detail(fwe_caller *caller, uint32_t ptr, uint32_t tag)
 /* Reads the whole body (up to MAX_INPUT_BYTES + 1 bytes) into *out (malloc'd). */
 static hc_status read_all(hc_body *b, uint8_t **out, size_t *len)
 {
-    size_t cap = 64 * 1024, n = 0;
-    uint8_t *buf = malloc(cap);
-    if (!buf)
-        return HC_ERROR;
+    size_t cap = 0, n = 0;
+    uint8_t *buf = NULL;
     for (;;) {
-        if (n == cap) {
+        if (n == cap) { /* 64 KiB first, then twice the room while within the limit */
             if (cap > MAX_INPUT_BYTES)
                 break;
-            uint8_t *g = realloc(buf, cap * 2);
-            if (!g) {
+            if (!util_grow((void **)&buf, &cap, n + 1, 64 * 1024, 1)) {
                 free(buf);
                 return HC_ERROR;
             }
-            buf = g;
-            cap *= 2;
         }
         long r = hc_body_read(b, buf + n, cap - n);
         if (r < 0) {

@@ -2,6 +2,7 @@
  * checks of the fastly_kv_store and fastly_object_store hostcalls. */
 #include "hc_kv_ops.h"
 #include "profiler/prof_recorder.h"
+#include "util/util_grow.h"
 
 #include "hc_mem.h"
 
@@ -125,17 +126,9 @@ hc_status hc_kv_take_body(hc_ctx *ctx, uint32_t h, uint8_t **out, size_t *len, b
             *too_large = true;
             continue;
         }
-        if (*len + (size_t)n > cap) {
-            size_t nc = cap ? cap * 2 : 16384;
-            while (nc < *len + (size_t)n)
-                nc *= 2;
-            uint8_t *g = realloc(buf, nc);
-            if (!g) {
-                st = HC_ERROR;
-                break;
-            }
-            buf = g;
-            cap = nc;
+        if (!util_grow((void **)&buf, &cap, *len + (size_t)n, 16384, 1)) {
+            st = HC_ERROR;
+            break;
         }
         memcpy(buf + *len, chunk, (size_t)n);
         *len += (size_t)n;

@@ -4,6 +4,7 @@
  * under a per-store rwlock) and the public operations, which hand over to hc_kv_sqlite.c when the
  * stores live in a database. */
 #include "hc_kv_internal.h"
+#include "util/util_grow.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -212,17 +213,9 @@ static void jput(jbuf *j, const void *s, size_t n)
 {
     if (j->oom)
         return;
-    if (j->len + n + 1 > j->cap) {
-        size_t cap = j->cap ? j->cap : 256;
-        while (cap < j->len + n + 1)
-            cap *= 2;
-        char *g = realloc(j->p, cap);
-        if (!g) {
-            j->oom = true;
-            return;
-        }
-        j->p = g;
-        j->cap = cap;
+    if (!util_grow((void **)&j->p, &j->cap, j->len + n + 1, 256, 1)) {
+        j->oom = true;
+        return;
     }
     memcpy(j->p + j->len, s, n);
     j->len += n;
@@ -283,17 +276,13 @@ void hc_kv_keylist_push(hc_kv_keylist *l, const uint8_t *k, size_t n)
     if (l->oom)
         return;
     if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 16;
-        uint8_t **gk = realloc(l->k, cap * sizeof *gk);
-        if (gk)
-            l->k = gk;
-        size_t *gl = gk ? realloc(l->len, cap * sizeof *gl) : NULL;
-        if (!gk || !gl) {
+        size_t k_cap = l->cap, len_cap = l->cap; /* two arrays, one capacity */
+        if (!util_grow((void **)&l->k, &k_cap, l->n + 1, 16, sizeof *l->k) ||
+            !util_grow((void **)&l->len, &len_cap, l->n + 1, 16, sizeof *l->len)) {
             l->oom = true;
             return;
         }
-        l->len = gl;
-        l->cap = cap;
+        l->cap = k_cap;
     }
     uint8_t *d = hc_kv_dup(k, n);
     if (!d) {
@@ -401,14 +390,8 @@ static bool mem_put(hc_kv_store *st, hc_kv_entry *ne)
         st->e[i] = *ne;
         return true;
     }
-    if (st->n == st->cap) {
-        size_t cap = st->cap ? st->cap * 2 : 16;
-        hc_kv_entry *g = realloc(st->e, cap * sizeof *g);
-        if (!g)
-            return false;
-        st->e = g;
-        st->cap = cap;
-    }
+    if (!util_grow((void **)&st->e, &st->cap, st->n + 1, 16, sizeof *st->e))
+        return false;
     memmove(&st->e[i + 1], &st->e[i], (st->n - i) * sizeof *st->e);
     st->e[i] = *ne;
     st->n++;

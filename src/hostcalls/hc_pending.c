@@ -9,6 +9,7 @@
 
 #include "hc_mem.h"
 #include "backend/be_cdn_loop.h"
+#include "util/util_grow.h"
 #include "util/util_str.h"
 
 #include <strings.h>
@@ -82,14 +83,8 @@ hc_status hc_backend_register(hc_ctx *ctx, be_backend *b)
         return HC_ERROR;
     if (s->ndyn >= MAX_DYNAMIC)
         return HC_LIMITEXCEEDED;
-    if (s->ndyn == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 4;
-        be_backend *g = realloc(s->dyn, cap * sizeof *g);
-        if (!g)
-            return HC_ERROR;
-        s->dyn = g;
-        s->cap = cap;
-    }
+    if (!util_grow((void **)&s->dyn, &s->cap, s->ndyn + 1, 4, sizeof *s->dyn))
+        return HC_ERROR;
     if (b->healthcheck.enabled && !b->health) {
         /* probes run while the backend lives, i.e. until the request's context goes */
         be_loop *loop = be_backends_loop(ctx->settings->backends);

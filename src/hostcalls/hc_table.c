@@ -1,5 +1,6 @@
 /* hc_table.c: per-request handle tables (slot arrays that only grow). */
 #include "hc_table.h"
+#include "util/util_grow.h"
 
 #include <stdlib.h>
 
@@ -24,16 +25,11 @@ uint32_t hc_table_add(hc_table *t, uint8_t kind, void *obj)
     if (t->n >= HC_TABLE_MAX)
         return HC_HANDLE_INVALID;
     if (t->n == t->cap) {
-        uint32_t cap = t->cap ? t->cap * 2 : 16;
-        void **objs = realloc(t->objs, cap * sizeof *objs);
-        if (!objs)
+        size_t objs_cap = t->cap, kinds_cap = t->cap; /* two arrays, one capacity */
+        if (!util_grow((void **)&t->objs, &objs_cap, t->n + 1, 16, sizeof *t->objs) ||
+            !util_grow((void **)&t->kinds, &kinds_cap, t->n + 1, 16, sizeof *t->kinds))
             return HC_HANDLE_INVALID;
-        t->objs = objs;
-        uint8_t *kinds = realloc(t->kinds, cap);
-        if (!kinds)
-            return HC_HANDLE_INVALID;
-        t->kinds = kinds;
-        t->cap = cap;
+        t->cap = (uint32_t)objs_cap;
     }
     t->objs[t->n] = obj;
     t->kinds[t->n] = kind;
