@@ -22,6 +22,7 @@
 #include "config/cfg_edge_reread.h"
 #include "server/srv_live.h"
 #include "util/util_clock.h"
+#include "util/util_grow.h"
 #include "wasi/wasi_run.h"
 #include "util/util_str.h"
 
@@ -631,16 +632,8 @@ static int buf_write(void *p, const uint8_t *data, size_t len)
 {
     buf_sink *s = p;
     fastlike_response *r = s->resp;
-    if (r->body_len + len > s->cap) {
-        size_t cap = s->cap ? s->cap : 4096;
-        while (cap < r->body_len + len)
-            cap *= 2;
-        uint8_t *grown = realloc(r->body, cap);
-        if (!grown)
-            return -1;
-        r->body = grown;
-        s->cap = cap;
-    }
+    if (!util_grow((void **)&r->body, &s->cap, r->body_len + len, 4096, 1))
+        return -1;
     memcpy(r->body + r->body_len, data, len);
     r->body_len += len;
     return 0;

@@ -13,6 +13,7 @@
 #include "server/srv_relay.h"
 #include "server/srv_request.h"
 #include "util/util_clock.h"
+#include "util/util_grow.h"
 
 #include <errno.h>
 #include <netdb.h>
@@ -1025,16 +1026,11 @@ static bool hand_over(conn *c)
     if (r->read_past_pre)
         why = "the guest read the request body past the first 64 KiB";
     while (!why && !r->body_done) {
-        if (len == cap) {
-            size_t grown_cap = cap ? cap * 2 : 16384;
-            uint8_t *grown = grown_cap <= HANDOFF_BODY_MAX ? realloc(body, grown_cap) : NULL;
-            if (!grown) {
-                why = "the request body is too large to replay (16 MiB at most)";
-                status = 413;
-                break;
-            }
-            body = grown;
-            cap = grown_cap;
+        if (len == cap && (cap > HANDOFF_BODY_MAX / 2 || /* twice the room would pass the max */
+                           !util_grow((void **)&body, &cap, len + 1, 16384, 1))) {
+            why = "the request body is too large to replay (16 MiB at most)";
+            status = 413;
+            break;
         }
         long n = body_read(r, body + len, cap - len);
         if (n < 0)

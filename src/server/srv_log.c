@@ -1,6 +1,7 @@
 /* srv_log.c: formatting log lines and splitting guest output into lines. The formatted line is
  * built on the stack when short and on the heap otherwise, so backtraces are never cut. */
 #include "server/srv_log.h"
+#include "util/util_grow.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -87,16 +88,8 @@ void srv_linebuf_write(srv_linebuf *lb, const uint8_t *data, size_t len)
         if (nl && lb->len == 0) {
             emit(lb, p, take); /* the common case: a whole line in one write */
         } else {
-            if (lb->len + take > lb->cap) {
-                size_t cap = lb->cap ? lb->cap : 256;
-                while (cap < lb->len + take)
-                    cap *= 2;
-                char *grown = realloc(lb->buf, cap);
-                if (!grown)
-                    return;
-                lb->buf = grown;
-                lb->cap = cap;
-            }
+            if (!util_grow((void **)&lb->buf, &lb->cap, lb->len + take, 256, 1))
+                return;
             memcpy(lb->buf + lb->len, p, take);
             lb->len += take;
             if (nl || lb->len >= LINE_MAX_BYTES) {
