@@ -5,6 +5,7 @@
  * under the command line's flags. The other kinds are in cfg_fastly_toml_{backend,stores,
  * lookups}.c. */
 #include "config/cfg_fastly_toml_int.h"
+#include "util/util_grow.h"
 #include "util/util_str.h"
 #include "config/cfg_json.h"
 
@@ -111,17 +112,17 @@ char *cfg_ft_read_all(const char *path, size_t *len)
         errno = EISDIR;
         return NULL;
     }
-    size_t cap = 4096, n = 0;
-    char *buf = malloc(cap);
-    while (buf) {
+    size_t cap = 0, n = 0;
+    char *buf = NULL;
+    for (;;) { /* room for one more byte and the NUL; 4 KiB first, then twice the room */
+        if (!util_grow((void **)&buf, &cap, n + 2, 4096, 1)) {
+            free(buf);
+            buf = NULL;
+            break;
+        }
         n += fread(buf + n, 1, cap - n - 1, fp);
         if (n < cap - 1)
             break;
-        cap *= 2;
-        char *nb = realloc(buf, cap);
-        if (!nb)
-            free(buf);
-        buf = nb;
     }
     int bad_read = ferror(fp);
     fclose(fp);

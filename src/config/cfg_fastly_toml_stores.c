@@ -5,6 +5,7 @@
 #include "config/cfg_fastly_toml_int.h"
 
 #include "config/cfg_json.h"
+#include "util/util_grow.h"
 #include "util/util_str.h"
 
 #include <errno.h>
@@ -205,15 +206,9 @@ static cfg_status kv_add(cfg_ft *f, kv_list *l, const cfg_toml_value *at, const 
         free(body);
         return cfg_ft_bad(f, CFG_ERR_TOML, at, where, "Invalid `key` value used: %s.", problem);
     }
-    if (l->count == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 8;
-        cfg_kv_entry *np = realloc(l->items, cap * sizeof *np);
-        if (!np) {
-            free(body);
-            return cfg_ft_nomem(f);
-        }
-        l->items = np;
-        l->cap = cap;
+    if (!util_grow((void **)&l->items, &l->cap, l->count + 1, 8, sizeof *l->items)) {
+        free(body);
+        return cfg_ft_nomem(f);
     }
     cfg_kv_entry *e = &l->items[l->count];
     memset(e, 0, sizeof *e);
@@ -455,16 +450,10 @@ static bool map_put(cfg_string_map *m, size_t *cap, char *key, size_t key_len, c
             m->entries[i].value_len = value_len;
             return true;
         }
-    if (m->count == *cap) {
-        size_t nc = *cap ? *cap * 2 : 8;
-        cfg_string_entry *np = realloc(m->entries, nc * sizeof *np);
-        if (!np) {
-            free(key);
-            free(value);
-            return false;
-        }
-        m->entries = np;
-        *cap = nc;
+    if (!util_grow((void **)&m->entries, cap, m->count + 1, 8, sizeof *m->entries)) {
+        free(key);
+        free(value);
+        return false;
     }
     m->entries[m->count++] = (cfg_string_entry){key, key_len, value, value_len};
     return true;

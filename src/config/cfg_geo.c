@@ -4,6 +4,7 @@
 
 #include "config/cfg_geo_mmdb.h"
 #include "config/cfg_json.h"
+#include "util/util_grow.h"
 #include "util/util_str.h"
 
 #include <stdio.h>
@@ -176,17 +177,9 @@ static void put(out_buf *b, const char *s, size_t n)
 {
     if (b->failed)
         return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 512;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *g = realloc(b->s, cap);
-        if (!g) {
-            b->failed = true;
-            return;
-        }
-        b->s = g;
-        b->cap = cap;
+    if (!util_grow((void **)&b->s, &b->cap, b->len + n + 1, 512, 1)) {
+        b->failed = true;
+        return;
     }
     memcpy(b->s + b->len, s, n);
     b->len += n;

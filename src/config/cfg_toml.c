@@ -5,6 +5,7 @@
  * line:column. Strings are read in cfg_toml_string.c, numbers and date-times in
  * cfg_toml_scalar.c. */
 #include "config/cfg_toml_int.h"
+#include "util/util_grow.h"
 #include "util/util_str.h"
 
 #include <errno.h>
@@ -254,15 +255,10 @@ const cfg_toml_value *cfg_toml_get(const cfg_toml_value *t, const char *key)
 static bool table_put(cfg_toml_parser *p, cfg_toml_value *t, const char *key, size_t len,
                       cfg_toml_value *v)
 {
-    if (t->u.table.count == t->u.table.cap) {
-        size_t cap = t->u.table.cap ? t->u.table.cap * 2 : 4;
-        cfg_toml_pair *items = realloc(t->u.table.items, cap * sizeof *items);
-        if (!items) {
-            cfg_toml_free(v);
-            return cfg_toml_nomem(p);
-        }
-        t->u.table.items = items;
-        t->u.table.cap = cap;
+    if (!util_grow((void **)&t->u.table.items, &t->u.table.cap, t->u.table.count + 1, 4,
+                   sizeof *t->u.table.items)) {
+        cfg_toml_free(v);
+        return cfg_toml_nomem(p);
     }
     char *k = util_strndup(key, len);
     if (!k) {
@@ -280,15 +276,10 @@ static bool table_put(cfg_toml_parser *p, cfg_toml_value *t, const char *key, si
 
 static bool array_push(cfg_toml_parser *p, cfg_toml_value *a, cfg_toml_value *v)
 {
-    if (a->u.array.count == a->u.array.cap) {
-        size_t cap = a->u.array.cap ? a->u.array.cap * 2 : 4;
-        cfg_toml_value **items = realloc(a->u.array.items, cap * sizeof *items);
-        if (!items) {
-            cfg_toml_free(v);
-            return cfg_toml_nomem(p);
-        }
-        a->u.array.items = items;
-        a->u.array.cap = cap;
+    if (!util_grow((void **)&a->u.array.items, &a->u.array.cap, a->u.array.count + 1, 4,
+                   sizeof *a->u.array.items)) {
+        cfg_toml_free(v);
+        return cfg_toml_nomem(p);
     }
     a->u.array.items[a->u.array.count++] = v;
     return true;
@@ -437,15 +428,9 @@ static bool read_key(cfg_toml_parser *p, key_path *k)
         } else {
             return cfg_toml_fail(p, p->pos, "expected a key, found %s", FOUND(p));
         }
-        if (k->count == k->cap) {
-            size_t cap = k->cap ? k->cap * 2 : 4;
-            key_part *np = realloc(k->parts, cap * sizeof *np);
-            if (!np) {
-                free(b.p);
-                return cfg_toml_nomem(p);
-            }
-            k->parts = np;
-            k->cap = cap;
+        if (!util_grow((void **)&k->parts, &k->cap, k->count + 1, 4, sizeof *k->parts)) {
+            free(b.p);
+            return cfg_toml_nomem(p);
         }
         k->parts[k->count++] = (key_part){b.p, b.len, start};
         skip_ws(p);
@@ -814,10 +799,11 @@ cfg_status cfg_toml_load(const char *path, cfg_toml_value **out, char *err, size
             fclose(f);
         return CFG_ERR_FILE;
     }
-    size_t cap = st.st_size > 0 ? (size_t)st.st_size + 1 : 4096, len = 0;
-    char *buf = malloc(cap);
-    for (;;) {
-        if (!buf) {
+    size_t first = st.st_size > 0 ? (size_t)st.st_size + 1 : 4096, cap = 0, len = 0;
+    char *buf = NULL;
+    for (;;) { /* the file's size plus one first, then twice the room while it fills up */
+        if (!util_grow((void **)&buf, &cap, len + 1, first, 1)) {
+            free(buf);
             fclose(f);
             snprintf(err, errlen, "%s: out of memory", path);
             return CFG_ERR_NOMEM;
@@ -825,11 +811,6 @@ cfg_status cfg_toml_load(const char *path, cfg_toml_value **out, char *err, size
         len += fread(buf + len, 1, cap - len, f);
         if (len < cap)
             break;
-        cap *= 2;
-        char *nb = realloc(buf, cap);
-        if (!nb)
-            free(buf);
-        buf = nb;
     }
     bool read_err = ferror(f) != 0;
     fclose(f);

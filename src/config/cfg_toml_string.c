@@ -2,6 +2,7 @@
  * of TOML 1.0 (\b \t \n \f \r \" \\ \uXXXX \UXXXXXXXX, Unicode scalar values only), line-ending
  * backslashes, and control characters rejected; into a growing buffer. */
 #include "config/cfg_toml_int.h"
+#include "util/util_grow.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,16 +12,8 @@
 
 bool cfg_toml_sb_put(cfg_toml_parser *p, cfg_toml_sbuf *b, const char *s, size_t n)
 {
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 32;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *np = realloc(b->p, cap);
-        if (!np)
-            return cfg_toml_nomem(p);
-        b->p = np;
-        b->cap = cap;
-    }
+    if (!util_grow((void **)&b->p, &b->cap, b->len + n + 1, 32, 1))
+        return cfg_toml_nomem(p);
     memcpy(b->p + b->len, s, n);
     b->len += n;
     b->p[b->len] = '\0';
