@@ -2,6 +2,7 @@
  * name/value copies, for the response head, its trailers and the request trailers) and byte
  * queues (the bounded request and response body buffers). */
 #include "backend/be_transfer_internal.h"
+#include "util/util_grow.h"
 #include "util/util_str.h"
 
 #include <stdlib.h>
@@ -9,14 +10,8 @@
 
 bool be_hdr_add(be_hdr_list *l, const char *name, size_t nl, const char *value, size_t vl)
 {
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 16;
-        be_hdr *g = realloc(l->items, cap * sizeof *g);
-        if (!g)
-            return false;
-        l->items = g;
-        l->cap = cap;
-    }
+    if (!util_grow((void **)&l->items, &l->cap, l->n + 1, 16, sizeof *l->items))
+        return false;
     be_hdr *h = &l->items[l->n];
     h->name = util_strndup(name, nl);
     h->value = util_strndup(value, vl);
@@ -55,16 +50,9 @@ bool be_bytes_push(be_bytes *b, const uint8_t *data, size_t n)
             memmove(b->buf, b->buf + b->start, b->len);
             b->start = 0;
         }
-        if (b->cap - b->len < n) {
-            size_t cap = b->cap ? b->cap : 64 * 1024;
-            while (cap - b->len < n)
-                cap *= 2;
-            uint8_t *g = realloc(b->buf, cap);
-            if (!g)
-                return false;
-            b->buf = g;
-            b->cap = cap;
-        }
+        if (n > SIZE_MAX - b->len ||
+            !util_grow((void **)&b->buf, &b->cap, b->len + n, 64 * 1024, 1))
+            return false;
     }
     memcpy(b->buf + b->start + b->len, data, n);
     b->len += n;

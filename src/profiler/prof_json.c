@@ -1,5 +1,6 @@
 /* prof_json.c: the growable output buffer and its JSON writers (see prof_json.h). */
 #include "profiler/prof_json.h"
+#include "util/util_grow.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -43,21 +44,11 @@ static bool reserve(prof_buf *b, size_t more)
         return false;
     if (b->len + more + 1 <= b->cap)
         return true;
-    size_t cap = b->cap ? b->cap : 256;
-    while (cap < b->len + more + 1) {
-        if (cap > SIZE_MAX / 2) {
-            b->failed = true;
-            return false;
-        }
-        cap *= 2;
-    }
-    char *grown = realloc(b->data, cap);
-    if (!grown) {
+    if (more > SIZE_MAX / 2 - b->len ||
+        !util_grow((void **)&b->data, &b->cap, b->len + more + 1, 256, 1)) {
         b->failed = true;
         return false;
     }
-    b->data = grown;
-    b->cap = cap;
     return true;
 }
 

@@ -2,6 +2,7 @@
  * `_start`) and turns the outcome into a wasi_run_result. proc_exit arrives as an FWE_TRAP_EXIT
  * trap and is reported as a normal end with its exit code. */
 #include "wasi/wasi_run.h"
+#include "util/util_grow.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -42,24 +43,15 @@ wasi_run_status wasi_read_file(const char *path, uint8_t **bytes, size_t *len, c
         return WASI_RUN_ERR_IO;
     }
     wasi_run_status st = WASI_RUN_OK;
-    size_t cap = 64 * 1024, used = 0;
-    uint8_t *buf = malloc(cap);
-    if (!buf) {
-        st = WASI_RUN_ERR_NOMEM;
-        snprintf(err, errlen, "%s: out of memory", path);
-        goto out;
-    }
-    /* Read until EOF rather than trusting st_size, so pipes and /dev/stdin work too. */
+    size_t cap = 0, used = 0;
+    uint8_t *buf = NULL;
+    /* Read until EOF rather than trusting st_size, so pipes and /dev/stdin work too: 64 KiB
+     * first, then twice the room whenever it is full. */
     for (;;) {
-        if (used == cap) {
-            uint8_t *grown = cap > SIZE_MAX / 2 ? NULL : realloc(buf, cap * 2);
-            if (!grown) {
-                st = WASI_RUN_ERR_NOMEM;
-                snprintf(err, errlen, "%s: out of memory", path);
-                goto out;
-            }
-            buf = grown;
-            cap *= 2;
+        if (!util_grow((void **)&buf, &cap, used + 1, 64 * 1024, 1)) {
+            st = WASI_RUN_ERR_NOMEM;
+            snprintf(err, errlen, "%s: out of memory", path);
+            goto out;
         }
         ssize_t n = read(fd, buf + used, cap - used);
         if (n < 0 && errno == EINTR)
