@@ -1,8 +1,8 @@
 /* test_fastly_toml.c: fastly.toml's [local_server] (src/config/cfg_fastly_toml.c) as Viceroy reads
  * it: every section lands in cfg_options / cfg_edge (inline data and JSON files, paths relative to
- * the toml), every bad-file case with its exact one-line message, -C merged under the flags (flags
- * win), the embedding API's fastlike_config_load_fastly_toml and the command line's hand-over of
- * the whole cfg_edge, and the binary's exit status 2 with one stderr line. */
+ * the toml, files of any size), every bad-file case with its exact one-line message, -C merged
+ * under the flags (flags win), the embedding API's fastlike_config_load_fastly_toml and the command
+ * line's hand-over of the whole cfg_edge, and the binary's exit status 2 with one stderr line. */
 #include "harness.h"
 #include "tmp_files.h"
 
@@ -374,6 +374,48 @@ TEST(kv_stores)
                CFG_ERR_TOML,
                ":3:1: local_server.object_store: duplicate field `object_stores`: `object_store` "
                "is another name for `kv_stores`, given already");
+}
+
+/* Files read whole whatever their size: empty, just below, at and just past the 4 KiB first
+ * buffer (which keeps a byte for the NUL), and several doublings past it. */
+TEST(kv_files_at_buffer_edges)
+{
+    static const size_t sizes[] = {0, 4094, 4095, 4096, 40000};
+    enum { NSIZES = sizeof sizes / sizeof sizes[0] };
+    char *text = malloc(40001);
+    char toml[1024] = "[local_server.kv_stores]\ns = [";
+    for (size_t i = 0; text && i < NSIZES; i++) {
+        for (size_t k = 0; k < sizes[i]; k++)
+            text[k] = (char)('a' + (k + i) % 26);
+        text[sizes[i]] = '\0';
+        char name[32], row[96];
+        snprintf(name, sizeof name, "size%zu.bin", i);
+        write_proj(name, text);
+        snprintf(row, sizeof row, "%s{ key = \"k%zu\", file = \"%s\" }", i ? ", " : "", i, name);
+        strncat(toml, row, sizeof toml - strlen(toml) - 1);
+    }
+    strncat(toml, "]\n", sizeof toml - strlen(toml) - 1);
+    char err[2048];
+    cfg_options o;
+    CHECK(text != NULL);
+    CHECK_EQ_INT(load(toml, &o, err, sizeof err), CFG_OK);
+    CHECK_STR_EQ(err, "");
+    const cfg_kv_store *kv = cfg_edge_kv_store(&o.edge, "s", 1);
+    CHECK(kv && kv->count == NSIZES);
+    for (size_t i = 0; text && kv && i < NSIZES; i++) {
+        char key[8];
+        snprintf(key, sizeof key, "k%zu", i);
+        const cfg_kv_entry *e = cfg_kv_store_get(kv, key, strlen(key));
+        CHECK(e != NULL);
+        if (!e)
+            continue;
+        CHECK_EQ_INT(e->body_len, sizes[i]);
+        for (size_t k = 0; k < sizes[i]; k++)
+            text[k] = (char)('a' + (k + i) % 26);
+        CHECK(e->body_len == sizes[i] && memcmp(e->body, text, sizes[i]) == 0);
+    }
+    cfg_options_deinit(&o);
+    free(text);
 }
 
 TEST(secret_stores)
@@ -811,6 +853,7 @@ int main(int argc, char **argv)
     RUN(backend_errors);
     RUN(dictionaries_and_config_stores);
     RUN(kv_stores);
+    RUN(kv_files_at_buffer_edges);
     RUN(secret_stores);
     RUN(geolocation);
     RUN(device_detection);
