@@ -101,8 +101,9 @@ static inline void fwe_tier_count(const fwe_module *m, uint32_t def, uint32_t n)
     uint32_t h = __atomic_load_n(&m->hot[def], __ATOMIC_RELAXED);
     if (h >= m->hot_threshold)
         return;
-    __atomic_store_n(&m->hot[def], h + n, __ATOMIC_RELAXED);
-    if (h + n >= m->hot_threshold)
+    uint32_t nh = h + n < h ? UINT32_MAX : h + n; /* a sample adds up to a quarter of 2^32 */
+    __atomic_store_n(&m->hot[def], nh, __ATOMIC_RELAXED);
+    if (nh >= m->hot_threshold)
         fwe_tier_hot(m, def);
 }
 

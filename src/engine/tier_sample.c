@@ -149,7 +149,7 @@ void fwe_tier_sample_leave(fwe_instance *e)
         e->sample_linked = false;
     }
     pthread_mutex_unlock(&s_lock);
-    /* a bit set after the last check would otherwise stop the instance's next call once */
+    /* a bit set after the last check would otherwise count a sample in the instance's next call */
     atomic_fetch_and_explicit(&e->interrupt, ~FWE_INTERRUPT_SAMPLE, memory_order_relaxed);
 }
 
