@@ -160,6 +160,9 @@ typedef struct gen {
     uint8_t *is_backtgt; /* per word: a backward branch lands here (loop header, OSR entry) */
     bool uses_mem;
     bool may_grow; /* memory.grow or a call to another function: memory 0 may change size */
+    /* the body returns its one result slot with the status (fwe_nr) instead of in fp[0]: only
+     * for functions that call themselves, since the entry can then no longer tail-call the body */
+    bool regret;
     uint32_t def;
     uint64_t min_bytes; /* memory 0's declared minimum: its size never drops below */
 } gen;
@@ -330,6 +333,8 @@ static bool scan(gen *g)
         if (op == IOP_MEMORY_GROW || op == IOP_CALL_IMPORT || op == IOP_CALL_INDIRECT ||
             (op == IOP_CALL && p[1] != g->def))
             g->may_grow = true;
+        if (op == IOP_CALL && p[1] == g->def && c->result_slots == 1)
+            g->regret = true;
         switch (op) {
         default:
             if (op >= IOP_BRT_BASE && op < IOP_LOADX_BASE) {
@@ -362,11 +367,11 @@ static void emit_jump(gen *g, uint32_t at, uint32_t to)
 
 /* Spill args, call, reload results: `callexpr` returns the trap kind. */
 /* After a call: a trap goes up; the results come from the callee's frame, or for a self-call
- * of a one-result function from the returned pair q_ (self_call). Memory 0's size is reloaded
- * unless the call was to the function itself and it cannot grow memory. */
+ * of a function that returns its result in registers (regret) from the returned pair q_. Memory 0's
+ * size is reloaded unless the call was to the function itself and it cannot grow memory. */
 static void emit_call_tail(gen *g, uint32_t argbase, const fwe_functype *t, bool self_call)
 {
-    bool inreg = self_call && g->code->result_slots == 1;
+    bool inreg = self_call && g->regret;
     if (inreg)
         OUT("uint32_t r_=q_.k;");
     OUT("if(r_)return FWE_R(r_);");
@@ -378,12 +383,13 @@ static void emit_call_tail(gen *g, uint32_t argbase, const fwe_functype *t, bool
         OUT("ms=(int64_t)ni->mem0->size;MSA(%" PRIu64 "u);", g->min_bytes);
     OUT("}\n");
 }
-/* Return: the results to fp[0..], or a single result slot in the returned pair (FWE_RV). */
+/* Return: the results to fp[0..], or the single result slot in the returned pair (FWE_RV, when
+ * regret: the entry FWE_NF then stores it to fp[0] for callers other than the function itself). */
 static void emit_return(gen *g)
 {
     char ra[48];
     uint32_t rs = g->code->result_slots;
-    if (rs == 1) {
+    if (g->regret) {
         OUT("*cx->depth=d_-1;return FWE_RV(%s);\n", R(g, 0, ra, sizeof ra));
         return;
     }
@@ -1046,7 +1052,7 @@ static bool emit_insn(gen *g, uint32_t at, const fwe_word *p)
             if (!regargs)
                 emit_spill(g, ab, t);
             OUT("cx->frames[d_+1].ret_pc=self->words+%u;%s=FWE_NB(cx,ni,fp+%u,self,d_+1", at + len,
-                g->code->result_slots == 1 ? "fwe_nr q_" : "uint32_t r_", ab);
+                g->regret ? "fwe_nr q_" : "uint32_t r_", ab);
             for (uint32_t i = 0; regargs && i < t->param_slots; i++)
                 OUT(",%s", R(g, ab + i, ra, sizeof ra));
             OUT(");");
@@ -1235,7 +1241,7 @@ bool fwe_native_gen(const fwe_module *m, uint32_t def, const fwe_code *code, fwe
      * slots as C parameters, so a self-recursive call passes them in registers and skips the
      * entry. The body writes the rest of the frame record as the interpreter does. */
     bool regargs = code->param_slots <= REGARGS;
-    bool one = code->result_slots == 1;
+    bool one = g.regret;
     /* the body's return: FWE_R(status); FWE_RV(result), a normal return with one result slot;
      * FWE_RP(status) after other code ran the frame, which left any result in fp[0] */
     if (one)
