@@ -8,7 +8,7 @@
 #include <stdint.h>
 
 /* Bump when FWE_NABI_DEFS or the meaning of generated code changes (part of the cache key). */
-#define FWE_NABI_VERSION 10
+#define FWE_NABI_VERSION 11
 
 /* A native function: fp = its frame on the value stack (arguments in fp[0..]), ret_pc = the
  * caller's resume point (for backtraces), self = its own entry in the module's table, osr = 0 for

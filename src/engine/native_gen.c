@@ -122,7 +122,10 @@ static const char prelude_helpers[] =
     "%%rsp,%0\":\"=r\"(s_));s_;})\n"
     "#else\n#define SP_() ((const char*)__builtin_frame_address(0))\n#endif\n"
     /* TRAP(k, w): a trap inside the instruction at word w, reported a word past its start */
-    "#define TRAP(k,w) return cx->trap(cx,(k),self->words+(w)+1)\n"
+    "#define TRAP(k,w) return FWE_R(cx->trap(cx,(k),self->words+(w)+1))\n"
+    /* a body's return value: the status alone, or for a function with one result slot the
+     * status and the result (rax:rdx), so a self-call reads it from registers, not from fp */
+    "typedef struct{uint32_t k;uint64_t v;}fwe_nr;\n"
     "#define CHK(ea,n,w) "
     "do{if(__builtin_expect((int64_t)(ea)>ms-(int64_t)(n),0))TRAP(5,w);}while(0)\n"
     "#define MSA(b) do{if(ms<(int64_t)(b))__builtin_unreachable();}while(0)\n"
@@ -134,8 +137,8 @@ static const char prelude_helpers[] =
     "#ifdef __TINYC__\n#define QK_ 1\n#else\n#define QK_ 2\n#endif\n" /* a sample's FWE_SAMPLE_* */
     "#ifdef __TINYC__\n"
     "#define UP(t) do{fwe_nfn n_=__atomic_load_n(&self->fn,0);if(n_!=FWE_NF){FWE_SPILL;"
-    "((fwe_ndef*)self)->tier_ups++;*cx->depth=d_-1;return "
-    "n_(cx,ni,fp,f_->ret_pc,self,(t)+1);}}while(0)\n"
+    "((fwe_ndef*)self)->tier_ups++;*cx->depth=d_-1;uint32_t k_="
+    "n_(cx,ni,fp,f_->ret_pc,self,(t)+1);return FWE_RP(k_);}}while(0)\n"
     "#else\n#define UP(t)\n#endif\n";
 
 void fwe_native_prelude(fwe_text *out)
@@ -156,6 +159,10 @@ typedef struct gen {
     uint8_t *is_target;  /* per word: a branch lands here */
     uint8_t *is_backtgt; /* per word: a backward branch lands here (loop header, OSR entry) */
     bool uses_mem;
+    bool may_grow; /* memory.grow or a call to another function: memory 0 may change size */
+    /* the body returns its one result slot with the status (fwe_nr) instead of in fp[0]: only
+     * for functions that call themselves, since the entry can then no longer tail-call the body */
+    bool regret;
     uint32_t def;
     uint64_t min_bytes; /* memory 0's declared minimum: its size never drops below */
 } gen;
@@ -320,6 +327,16 @@ static bool scan(gen *g)
             g->uses_mem = true;
             break;
         default:
+            break;
+        }
+        /* memory 0 changes size only by memory.grow, here or in a callee other than itself */
+        if (op == IOP_MEMORY_GROW || op == IOP_CALL_IMPORT || op == IOP_CALL_INDIRECT ||
+            (op == IOP_CALL && p[1] != g->def))
+            g->may_grow = true;
+        if (op == IOP_CALL && p[1] == g->def && c->result_slots == 1)
+            g->regret = true;
+        switch (op) {
+        default:
             if (op >= IOP_BRT_BASE && op < IOP_LOADX_BASE) {
                 uint32_t t = len == 3 ? p[2] : p[3];
                 if (t >= c->nwords)
@@ -349,14 +366,36 @@ static void emit_jump(gen *g, uint32_t at, uint32_t to)
 }
 
 /* Spill args, call, reload results: `callexpr` returns the trap kind. */
-static void emit_call_tail(gen *g, uint32_t argbase, const fwe_functype *t)
+/* After a call: a trap goes up; the results come from the callee's frame, or for a self-call
+ * of a function that returns its result in registers (regret) from the returned pair q_. Memory 0's
+ * size is reloaded unless the call was to the function itself and it cannot grow memory. */
+static void emit_call_tail(gen *g, uint32_t argbase, const fwe_functype *t, bool self_call)
 {
-    OUT("if(r_)return r_;");
-    for (uint32_t i = 0; i < t->result_slots; i++)
+    bool inreg = self_call && g->regret;
+    if (inreg)
+        OUT("uint32_t r_=q_.k;");
+    OUT("if(r_)return FWE_R(r_);");
+    if (inreg)
+        OUT("v%u=q_.v;", argbase);
+    for (uint32_t i = 0; !inreg && i < t->result_slots; i++)
         OUT("v%u=fp[%u];", argbase + i, argbase + i);
-    if (g->m->nmemories)
+    if (g->m->nmemories && !(self_call && !g->may_grow))
         OUT("ms=(int64_t)ni->mem0->size;MSA(%" PRIu64 "u);", g->min_bytes);
     OUT("}\n");
+}
+/* Return: the results to fp[0..], or the single result slot in the returned pair (FWE_RV, when
+ * regret: the entry FWE_NF then stores it to fp[0] for callers other than the function itself). */
+static void emit_return(gen *g)
+{
+    char ra[48];
+    uint32_t rs = g->code->result_slots;
+    if (g->regret) {
+        OUT("*cx->depth=d_-1;return FWE_RV(%s);\n", R(g, 0, ra, sizeof ra));
+        return;
+    }
+    for (uint32_t i = 0; i < rs; i++)
+        OUT("fp[%u]=%s;", i, R(g, i, ra, sizeof ra));
+    OUT("*cx->depth=d_-1;return FWE_R(0);\n");
 }
 static void emit_spill(gen *g, uint32_t argbase, const fwe_functype *t)
 {
@@ -858,7 +897,7 @@ static bool emit_bulk(gen *g, uint32_t at, const fwe_word *p)
     for (uint32_t k = 0; k < nops; k++)
         R(g, p[first + k], ops[k], sizeof ops[k]);
     OUT("{uint64_t o_=0;uint32_t r_=cx->bulk(cx,ni,self->words+%u,%s,%s,%s,&o_);if(r_)return "
-        "r_;(void)o_;",
+        "FWE_R(r_);(void)o_;",
         at, ops[0], ops[1], ops[2]);
     if (dst != UINT32_MAX)
         OUT("v%u=o_;", dst);
@@ -1000,13 +1039,9 @@ static bool emit_insn(gen *g, uint32_t at, const fwe_word *p)
         OUT("default:goto L%u;}\n", p[3 + n]);
         return true;
     }
-    case IOP_RETURN: {
-        uint32_t rs = g->code->result_slots;
-        for (uint32_t i = 0; i < rs; i++)
-            OUT("fp[%u]=%s;", i, R(g, i, ra, sizeof ra));
-        OUT("*cx->depth=d_-1;return 0;\n");
+    case IOP_RETURN:
+        emit_return(g);
         return true;
-    }
     case IOP_CALL: {
         uint32_t def = p[1], ab = p[2];
         const fwe_functype *t = &m->types[m->funcs[def].type_index];
@@ -1016,11 +1051,13 @@ static bool emit_insn(gen *g, uint32_t at, const fwe_word *p)
             bool regargs = t->param_slots <= REGARGS;
             if (!regargs)
                 emit_spill(g, ab, t);
-            OUT("cx->frames[d_+1].ret_pc=self->words+%u;uint32_t r_=FWE_NB(cx,ni,fp+%u,self,d_+1",
-                at + len, ab);
+            OUT("cx->frames[d_+1].ret_pc=self->words+%u;%s=FWE_NB(cx,ni,fp+%u,self,d_+1", at + len,
+                g->regret ? "fwe_nr q_" : "uint32_t r_", ab);
             for (uint32_t i = 0; regargs && i < t->param_slots; i++)
                 OUT(",%s", R(g, ab + i, ra, sizeof ra));
             OUT(");");
+            emit_call_tail(g, ab, t, true);
+            return true;
         } else {
             emit_spill(g, ab, t);
             OUT("const fwe_ndef*t_=&ni->defs[%u];fwe_nfn "
@@ -1029,7 +1066,7 @@ static bool emit_insn(gen *g, uint32_t at, const fwe_word *p)
                 "self->words+%u);",
                 def, ab, at + len, m->nfunc_imports + def, ab, at, at + len);
         }
-        emit_call_tail(g, ab, t);
+        emit_call_tail(g, ab, t, false);
         return true;
     }
     case IOP_CALL_IMPORT: {
@@ -1039,7 +1076,7 @@ static bool emit_insn(gen *g, uint32_t at, const fwe_word *p)
         emit_spill(g, ab, t);
         OUT("uint32_t r_=cx->call(cx,ni,%uu,fp+%u,self->words+%u,self->words+%u);", fi, ab, at,
             at + len);
-        emit_call_tail(g, ab, t);
+        emit_call_tail(g, ab, t, false);
         return true;
     }
     case IOP_CALL_INDIRECT: {
@@ -1063,7 +1100,7 @@ static bool emit_insn(gen *g, uint32_t at, const fwe_word *p)
             "r_=f_?f_(cx,ni,fp+%u,self->words+%u,t_,0):cx->call_indirect(cx,ni,%uu,%uu,i_,fp+"
             "%u,self->words+%u,self->words+%u);",
             ab, at + len, p[1], p[2], ab, at, at + len);
-        emit_call_tail(g, ab, t);
+        emit_call_tail(g, ab, t, false);
         return true;
     }
     case IOP_SELECT:
@@ -1188,10 +1225,8 @@ bool fwe_native_gen(const fwe_module *m, uint32_t def, const fwe_code *code, fwe
     }
     if (ok) {
         /* falling off the end (not emitted by the translator, kept for safety) */
-        char ra[48];
-        for (uint32_t i = 0; i < code->result_slots; i++)
-            fwe_text_add(&body, "fp[%u]=%s;", i, R(&g, i, ra, sizeof ra));
-        fwe_text_add(&body, "*cx->depth=d_-1;return 0;\n}\n");
+        emit_return(&g);
+        fwe_text_add(&body, "}\n");
     }
     g.out = out;
     if (!ok || body.oom) {
@@ -1206,29 +1241,40 @@ bool fwe_native_gen(const fwe_module *m, uint32_t def, const fwe_code *code, fwe
      * slots as C parameters, so a self-recursive call passes them in registers and skips the
      * entry. The body writes the rest of the frame record as the interpreter does. */
     bool regargs = code->param_slots <= REGARGS;
+    bool one = g.regret;
+    /* the body's return: FWE_R(status); FWE_RV(result), a normal return with one result slot;
+     * FWE_RP(status) after other code ran the frame, which left any result in fp[0] */
+    if (one)
+        fwe_text_add(out, "#define FWE_RT fwe_nr\n#define FWE_R(k) ((fwe_nr){(k),0})\n"
+                          "#define FWE_RV(v) ((fwe_nr){0,(v)})\n"
+                          "#define FWE_RP(k) ((fwe_nr){(k),fp[0]})\n");
+    else
+        fwe_text_add(out, "#define FWE_RT uint32_t\n#define FWE_R(k) (k)\n#define FWE_RP(k) (k)\n");
     for (int pass = 0; pass < 2; pass++) {
-        fwe_text_add(out, "static uint32_t FWE_NB(fwe_nctx*cx,fwe_ninst*ni,uint64_t*fp,const "
+        fwe_text_add(out, "static FWE_RT FWE_NB(fwe_nctx*cx,fwe_ninst*ni,uint64_t*fp,const "
                           "fwe_ndef*self,uint64_t dq");
         for (uint32_t s = 0; regargs && s < code->param_slots; s++)
             fwe_text_add(out, ",uint64_t a%u", s);
         if (pass == 1)
             break;
-        fwe_text_add(out, ");\nuint32_t FWE_NF(fwe_nctx*cx,fwe_ninst*ni,uint64_t*fp,const "
-                          "uint32_t*ret_pc,const fwe_ndef*self,uint32_t osr){uint32_t "
-                          "d_=*cx->depth+1;cx->frames[d_].ret_pc=ret_pc;return "
-                          "FWE_NB(cx,ni,fp,self,d_|(uint64_t)osr<<32");
+        fwe_text_add(out,
+                     ");\nuint32_t FWE_NF(fwe_nctx*cx,fwe_ninst*ni,uint64_t*fp,const "
+                     "uint32_t*ret_pc,const fwe_ndef*self,uint32_t osr){uint32_t "
+                     "d_=*cx->depth+1;cx->frames[d_].ret_pc=ret_pc;%s"
+                     "FWE_NB(cx,ni,fp,self,d_|(uint64_t)osr<<32",
+                     one ? "fwe_nr r_=" : "return ");
         for (uint32_t s = 0; regargs && s < code->param_slots; s++)
             fwe_text_add(out, ",fp[%u]", s);
-        fwe_text_add(out, ");}\n");
+        fwe_text_add(out, one ? ");fp[0]=r_.v;return r_.k;}\n" : ");}\n");
     }
     fwe_text_add(out, "){\n");
     fwe_text_add(out,
                  "uint32_t d_=(uint32_t)dq,osr=(uint32_t)(dq>>32);fwe_nframe*f_=&cx->frames[d_];\n"
                  "if(d_>=cx->max_frames||fp+%u>cx->stack_end||SP_()<cx->climit)return "
-                 "cx->trap(cx,10,f_->ret_pc);\n"
+                 "FWE_R(cx->trap(cx,10,f_->ret_pc));\n"
                  "const uint32_t*intr_=cx->interrupt;\n"
                  "if(!osr&&__atomic_load_n(intr_,__ATOMIC_RELAXED)&&cx->poll(cx,self,QK_))return "
-                 "cx->trap(cx,11,f_->ret_pc);\n"
+                 "FWE_R(cx->trap(cx,11,f_->ret_pc));\n"
                  "f_->fp=fp;f_->inst=ni->inst;f_->code=self->code;f_->func_index=self->func_index;"
                  "*cx->depth=d_;\n",
                  fs);
@@ -1267,7 +1313,7 @@ bool fwe_native_gen(const fwe_module *m, uint32_t def, const fwe_code *code, fwe
                 fwe_text_add(out, "case %u:goto L%u;", w + 1, w);
         fwe_text_add(out, "}");
     }
-    fwe_text_add(out, "return cx->trap(cx,12,f_->ret_pc);}\n");
+    fwe_text_add(out, "return FWE_R(cx->trap(cx,12,f_->ret_pc));}\n");
     for (uint32_t s = 0; s < code->param_slots; s++)
         fwe_text_add(out, regargs ? "v%u=a%u;" : "v%u=fp[%u];", s, s);
     fwe_text_add(out, "\n#define FWE_SPILL ");
@@ -1276,7 +1322,8 @@ bool fwe_native_gen(const fwe_module *m, uint32_t def, const fwe_code *code, fwe
             fwe_text_add(out, "fp[%u]=v%u;", s, s);
     fwe_text_add(out, "\n");
     fwe_text_add(out, "%s", body.p);
-    fwe_text_add(out, "\n#undef FWE_SPILL\n");
+    fwe_text_add(out, "\n#undef FWE_SPILL\n#undef FWE_RT\n#undef FWE_R\n#undef FWE_RP\n%s",
+                 one ? "#undef FWE_RV\n" : "");
     out->needs_simd |= body.needs_simd; /* the SIMD hook marks the text it writes to */
     fwe_text_free(&body);
 done:
