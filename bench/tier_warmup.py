@@ -34,12 +34,12 @@ def tier_state():
             m = pub.search(line)
             if m:
                 t = float(m.group(1))
-                if m.group(3) is not None:
-                    n = int(m.group(3))
-                    if n > native:
-                        events.append((t, n))
-                        native = n
-            if "tier: " in line:
+                # a batch line gives the total; a profile line what it published from the cache
+                n = int(m.group(3)) if m.group(3) is not None else native + int(m.group(5))
+                if n > native:
+                    events.append((t, n))
+                    native = n
+            if "tier: " in line and not x:
                 drained = "queue drained" in line
     return events, native, drained
 

@@ -177,6 +177,7 @@ struct fwe_module {
     uint32_t *hot;          /* per defined function: hotness counter */
     uint32_t hot_threshold; /* counter value that requests compilation */
     bool tier_sample;       /* auto mode with sampling on: instances register (tier_sample.c) */
+    uint32_t *qsamples;     /* per defined function: samples in its quick code (optimize order) */
     struct fwe_tier_mod *tier;
     uint64_t uid; /* unique among the modules loaded in the process (linker.c's memo) */
 };

@@ -93,6 +93,8 @@ void fwe_tier_samples_get(uint64_t out[3]);
 /* tier.c: with FWE_TIER_LOG, one line of the last second's samples by where they landed. */
 void fwe_tier_log_samples(const uint64_t d[3]);
 
+/* The optimize-job policy: the index of the highest score (the first of equals); n >= 1. */
+uint32_t fwe_tier_pick_optimize(const uint64_t *score, uint32_t n);
 /* Bumps the hotness of `def` by `n`; requests compilation when it crosses the threshold. */
 static inline void fwe_tier_count(const fwe_module *m, uint32_t def, uint32_t n)
 {

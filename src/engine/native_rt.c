@@ -246,8 +246,12 @@ static uint32_t rt_bulk(fwe_nctx *cx, fwe_ninst *ni, const uint32_t *pc, uint64_
 
 static uint32_t rt_poll(fwe_nctx *cx, const fwe_ndef *self, uint32_t where)
 {
-    (void)self;
-    return fwe_interrupt_poll(entry_of(cx), NULL, 0,
+    /* quick code's samples count per function (which batch gcc takes next): self is an entry of
+     * the entry instance's module unless the code belongs to another module linked to it */
+    fwe_instance *e = entry_of(cx);
+    const fwe_module *m = e->module;
+    bool mine = m->ndefs && self >= m->ndefs && self < m->ndefs + (m->nfuncs - m->nfunc_imports);
+    return fwe_interrupt_poll(e, mine ? m : NULL, mine ? self->func_index : 0,
                               where == FWE_SAMPLE_QUICK ? FWE_SAMPLE_QUICK : FWE_SAMPLE_CC);
 }
 

@@ -1239,6 +1239,24 @@ uint32_t fwe_tier_pick_batch(const uint32_t *words, uint32_t n, uint32_t budget,
     return k;
 }
 
+uint32_t fwe_tier_pick_optimize(const uint64_t *score, uint32_t n)
+{
+    uint32_t best = 0;
+    for (uint32_t i = 1; i < n; i++)
+        if (score[i] > score[best])
+            best = i;
+    return best;
+}
+
+/* An optimize job's weight: the samples its functions' quick code took so far (g_lock held). */
+static uint64_t optimize_score(const job *j)
+{
+    uint64_t sum = 0;
+    for (uint32_t i = 0; i < j->words; i++)
+        sum += __atomic_load_n(&j->m->qsamples[j->part[i]], __ATOMIC_RELAXED);
+    return sum;
+}
+
 /* How many threads may run the system C compiler at once (FWE_TIER_THREADS, default 2 on a
  * machine with two or more CPUs); with a quick compiler one more thread serves hot batches. */
 static uint32_t cc_threads(void)
@@ -1252,26 +1270,32 @@ static uint32_t cc_threads(void)
 }
 
 /* The queue index of the job a free worker takes next, or g_nqueue when none may start now
- * (g_lock held): a prewarm first, then hot functions, then an optimize job while fewer than
- * cc_threads() run. */
+ * (g_lock held): a prewarm first, then hot functions, then, while fewer than cc_threads() run,
+ * the optimize job whose quick code took the most samples (the first of equals: hot order). */
+#define OPT_CANDIDATES 64
 static uint32_t next_job(void)
 {
-    uint32_t fn = g_nqueue, opt = g_nqueue;
+    uint32_t fn = g_nqueue, nopt = 0, opt[OPT_CANDIDATES];
     for (uint32_t i = 0; i < g_nqueue; i++) {
         uint32_t def = g_queue[i].def;
         if (def >= JOB_PREWARM_PART)
             return i;
         if (IS_FN_JOB(def) && fn == g_nqueue)
             fn = i;
-        else if (!IS_FN_JOB(def) && opt == g_nqueue)
-            opt = i;
+        else if (def == JOB_OPTIMIZE && nopt < OPT_CANDIDATES)
+            opt[nopt++] = i;
     }
     if (fn < g_nqueue)
         return fn;
     uint32_t running = 0;
     for (uint32_t i = 0; i < g_nworkers; i++)
         running += g_w[i].optimizing;
-    return running < cc_threads() ? opt : g_nqueue;
+    if (!nopt || running >= cc_threads())
+        return g_nqueue;
+    uint64_t score[OPT_CANDIDATES];
+    for (uint32_t i = 0; i < nopt; i++)
+        score[i] = optimize_score(&g_queue[opt[i]]);
+    return opt[fwe_tier_pick_optimize(score, nopt)];
 }
 
 /* Removes and returns queue entry `at` (g_lock held). */
@@ -1547,17 +1571,20 @@ void fwe_tier_module_init(fwe_module *m)
     m->tier = calloc(1, sizeof *m->tier);
     m->ndefs = calloc(n + 1, sizeof *m->ndefs);
     m->hot = calloc(n + 1, sizeof *m->hot);
+    m->qsamples = calloc(n + 1, sizeof *m->qsamples);
     if (m->tier)
         m->tier->state = calloc(n + 1, 1);
-    if (!m->tier || !m->ndefs || !m->hot || !m->tier->state) {
+    if (!m->tier || !m->ndefs || !m->hot || !m->qsamples || !m->tier->state) {
         if (m->tier)
             free(m->tier->state);
         free(m->tier);
         free(m->ndefs);
         free(m->hot);
+        free(m->qsamples);
         m->tier = NULL;
         m->ndefs = NULL;
         m->hot = NULL;
+        m->qsamples = NULL;
         return;
     }
     pthread_mutex_init(&m->tier->sync_lock, NULL);
@@ -1608,7 +1635,9 @@ void fwe_tier_module_free(fwe_module *m)
     free(t);
     free(m->ndefs);
     free(m->hot);
+    free(m->qsamples);
     m->tier = NULL;
     m->ndefs = NULL;
     m->hot = NULL;
+    m->qsamples = NULL;
 }

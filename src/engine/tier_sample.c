@@ -162,6 +162,9 @@ bool fwe_interrupt_poll(fwe_instance *e, const fwe_module *m, uint32_t func_inde
     if (!(v & FWE_INTERRUPT_SAMPLE))
         return false;
     __atomic_fetch_add(&s_samples[where], 1, __ATOMIC_RELAXED);
+    if (where == FWE_SAMPLE_QUICK && m && m->qsamples && func_index >= m->nfunc_imports &&
+        func_index < m->nfuncs)
+        __atomic_fetch_add(&m->qsamples[func_index - m->nfunc_imports], 1, __ATOMIC_RELAXED);
     if (where == FWE_SAMPLE_INTERP && m && m->hot && func_index >= m->nfunc_imports) {
         uint32_t w = m->hot_threshold / 4;
         fwe_tier_count(m, func_index - m->nfunc_imports, w ? w : 1);

@@ -1,15 +1,23 @@
 /* test_tier_sample.c: time-based hotness (src/engine/tier_sample.c): a function the interpreter
  * spends time in gets compiled although its counters stay far below the threshold, the loop then
  * takes samples in native code and still stops at a real interruption, samples never stop a
- * call, sampling off takes none, and FWE_TIER_SAMPLE_US's parsing. */
+ * call, sampling off takes none, and FWE_TIER_SAMPLE_US's parsing; quick code's samples count per
+ * function (a child process with tcc and a gated C compiler) and order the optimize jobs. */
 #include "fwe.h"
 #include "harness.h"
 #include "native.h"
 #include "wat_module.h"
 
+#include <fcntl.h>
 #include <pthread.h>
+#include <spawn.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+extern char **environ;
 
 #define WASM "build/wat/tier_sample.wasm"
 #define F_SPIN 1               /* function index of "spin" */
@@ -212,9 +220,101 @@ TEST(sample_period_from_the_environment)
     unsetenv("FWE_TIER_SAMPLE_US");
 }
 
+static char *self_exe;
+
+/* The quick child's watcher: waits (at most a minute) until spin's quick code took samples, then
+ * opens the C compiler's gate and interrupts the call. */
+typedef struct qwatch {
+    run *r;
+    const char *gate;
+    bool seen;
+} qwatch;
+
+static void *watch_quick(void *arg)
+{
+    qwatch *q = arg;
+    const fwe_module *m = q->r->module;
+    for (int i = 0; i < 6000 && !q->seen; i++) {
+        q->seen = m->qsamples && __atomic_load_n(&m->qsamples[F_SPIN], __ATOMIC_RELAXED) > 0;
+        if (!q->seen)
+            usleep(10000);
+    }
+    int fd = open(q->gate, O_WRONLY | O_CREAT, 0644);
+    if (fd >= 0)
+        close(fd);
+    fwe_instance_interrupt(q->r->inst);
+    return NULL;
+}
+
+TEST(optimize_policy_takes_the_most_sampled_batch)
+{
+    static const struct {
+        uint64_t score[4];
+        uint32_t n, want;
+    } cases[] = {
+        {{0, 0, 0, 0}, 4, 0}, /* no samples: hot order */
+        {{1, 5, 5, 0}, 4, 1}, /* the first of equals */
+        {{3, 1, 2, 0}, 3, 0}, {{0, 0, 9, 0}, 3, 2}, {{7, 0, 0, 8}, 4, 3}, {{4, 0, 0, 0}, 1, 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        CHECK_EQ_INT(fwe_tier_pick_optimize(cases[i].score, cases[i].n), cases[i].want);
+}
+
+/* Child: auto mode with tcc as the quick compiler and a C compiler that waits for `gate`; spin
+ * gets hot by samples, runs tcc's code, and once its quick code has samples of its own the gate
+ * opens. Exit 0: quick samples counted for spin; 1: none within a minute; 2: setup failed. */
+static int quick_child(const char *gate, const char *cc)
+{
+    unsetenv("FWE_TIER_QUICK");
+    setenv("FWE_CC", cc, 1);
+    run r;
+    if (!start(&r, "100"))
+        return 2;
+    qwatch q = {&r, gate, false};
+    pthread_t t;
+    pthread_create(&t, NULL, watch_quick, &q);
+    fwe_trap trap;
+    fwe_status st = call(&r, "spin", 0, false, NULL, &trap);
+    pthread_join(t, NULL);
+    int rc = st == FWE_ERR_TRAP && trap.kind == FWE_TRAP_INTERRUPTED && q.seen ? 0 : 1;
+    stop(&r);
+    return rc;
+}
+
+TEST(quick_code_samples_count_per_function)
+{
+    char dir[] = "/tmp/fwe-sample-test-XXXXXX";
+    if (!mkdtemp(dir)) {
+        CHECK(false);
+        return;
+    }
+    char gate[64], cc[64];
+    snprintf(gate, sizeof gate, "%s/gate", dir);
+    snprintf(cc, sizeof cc, "%s/cc.sh", dir);
+    FILE *f = fopen(cc, "w");
+    CHECK(f != NULL);
+    if (!f)
+        return;
+    fprintf(f, "#!/bin/sh\nwhile [ ! -e '%s' ]; do sleep 0.02; done\nexec cc \"$@\"\n", gate);
+    fclose(f);
+    chmod(cc, 0755);
+    char *args[] = {self_exe, "--quick-child", gate, cc, NULL};
+    pid_t pid;
+    CHECK_EQ_INT(posix_spawn(&pid, self_exe, NULL, NULL, args, environ), 0);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    CHECK(WIFEXITED(status));
+    CHECK_EQ_INT(WEXITSTATUS(status), 0);
+    unlink(gate);
+    unlink(cc);
+    rmdir(dir);
+}
+
 int main(int argc, char **argv)
 {
-    (void)argc;
+    self_exe = argv[0];
+    if (argc == 4 && !strcmp(argv[1], "--quick-child"))
+        return quick_child(argv[2], argv[3]);
     setenv("FWE_CODE_CACHE", "off", 1);
     setenv("FWE_TIER_QUICK", "off", 1); /* the C compiler's code only: samples_cc */
     RUN(sample_period_from_the_environment);
@@ -222,5 +322,7 @@ int main(int argc, char **argv)
     RUN(sampling_off_takes_no_samples);
     RUN(samples_never_stop_a_call);
     RUN(samples_make_a_long_running_function_hot);
+    RUN(optimize_policy_takes_the_most_sampled_batch);
+    RUN(quick_code_samples_count_per_function);
     return harness_finish(argv[0]);
 }
