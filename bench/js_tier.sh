@@ -53,7 +53,7 @@ warm() {
     while :; do
         wrk -t1 -c1 -d2s --timeout 60s "http://127.0.0.1:$1$2" >/dev/null 2>&1 || true
         n=$(grep -c 'tier: .* batch of' "$3" || true)
-        drained=$(grep 'tier: ' "$3" | tail -1 | grep -c 'queue drained' || true)
+        drained=$(grep 'tier: ' "$3" | grep -v 'samples in the last second' | tail -1 | grep -c 'queue drained' || true)
         if [ "$n" = "$last" ] && [ "$drained" = 1 ]; then
             quiet=$((quiet + 2))
         else
