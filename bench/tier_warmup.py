@@ -12,6 +12,7 @@ import http.client, re, sys, time
 port, path, log, max_s, quiet_s = int(sys.argv[1]), sys.argv[2], sys.argv[3], float(sys.argv[4]), float(sys.argv[5])
 pub = re.compile(r"tier: ([0-9.]+) s: (batch of .*; (\d+) native, (\d+) queued|profile: (\d+) of)")
 opt = re.compile(r"tier: ([0-9.]+) s: optimized .*; (\d+) optimized in all")
+drn = re.compile(r"tier: ([0-9.]+) s: queue drained, (\d+) functions native")
 smp = re.compile(r"tier: ([0-9.]+) s: samples in the last second: (\d+), interpreter ([0-9.]+) %, "
                  r"quick code ([0-9.]+) %, cc code ([0-9.]+) %")
 
@@ -41,6 +42,10 @@ def tier_state():
                     native = n
             if "tier: " in line and not x:
                 drained = "queue drained" in line
+                d = drn.search(line)  # the total, also what other threads' profile parts published
+                if d and int(d.group(2)) > native:
+                    native = int(d.group(2))
+                    events.append((float(d.group(1)), native))
     return events, native, drained
 
 c = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
