@@ -449,6 +449,7 @@ LDLIBS += -lyaml
 SPEC_NATIVE_ALLOW ?= 1
 $(B)/tests/engine/test_tier: $(ENGINE_WASMS)
 $(B)/tests/engine/test_tier_sample: $(ENGINE_WASMS) tests/unit/engine/wat_module.h
+$(B)/tests/engine/test_tier $(B)/tests/engine/test_tier_sample $(B)/tests/engine/test_trap: tests/unit/engine/tier_test.h
 $(B)/tests/engine/test_native_gen_simd: build/wat/tier_simd.wasm
 spec-native: deps $(B)/spec-runner
 	@FWE_TIER=native FWE_TIER_STRICT="$(SPEC_NATIVE_ALLOW)" SPEC_TIMEOUT=$${SPEC_TIMEOUT:-1200} sh tests/spec/run.sh $(B)/spec-runner

@@ -90,6 +90,8 @@ void fwe_tier_sample_leave(fwe_instance *e);
 bool fwe_interrupt_poll(fwe_instance *e, const fwe_module *m, uint32_t func_index, int where);
 /* Samples taken so far, by FWE_SAMPLE_* (process-wide). */
 void fwe_tier_samples_get(uint64_t out[3]);
+/* tier.c: CLOCK_MONOTONIC in nanoseconds (the tier's log clock and the sampler's). */
+uint64_t fwe_tier_now_ns(void);
 /* tier.c: with FWE_TIER_LOG, one line of the last second's samples by where they landed. */
 void fwe_tier_log_samples(const uint64_t d[3]);
 

@@ -83,7 +83,7 @@ static uint64_t g_published;
 static fwe_tier_stats g_stats;  /* under g_lock */
 static uint64_t g_first_hot_ns; /* when the first function was queued (CLOCK_MONOTONIC) */
 
-static uint64_t now_ns(void)
+uint64_t fwe_tier_now_ns(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -859,7 +859,7 @@ static void compile_defs(const fwe_module *m, const uint32_t *defs, uint32_t n, 
                     x->fn ? "cached" : "to compile");
         nu++;
     }
-    uint64_t t0 = now_ns();
+    uint64_t t0 = fwe_tier_now_ns();
     void *h[3] = {NULL, NULL, NULL};
     bool quick = mode == CD_HOT && missing[0] + missing[1] && quick_available();
     if (quick) {
@@ -880,7 +880,7 @@ static void compile_defs(const fwe_module *m, const uint32_t *defs, uint32_t n, 
                 keep_handle(m, h[o1]);
         }
     if (missing[0] + missing[1] && !cache_only)
-        res->cc_ns = now_ns() - t0;
+        res->cc_ns = fwe_tier_now_ns() - t0;
     for (uint32_t i = 0; i < nu; i++) {
         if (u[i].dup) {
             u[i].fn = u[u[i].dup - 1].fn; /* resolved already: earlier in this loop */
@@ -1098,7 +1098,7 @@ static void prewarm(const fwe_module *m)
     uint32_t *cand = malloc(sizeof(uint32_t) * (n ? n : 1));
     if (!cand)
         return;
-    uint64_t t0 = now_ns();
+    uint64_t t0 = fwe_tier_now_ns();
     pthread_mutex_lock(&g_prof_lock);
     profile_load_locked();
     for (uint32_t def = 0; def < n && g_nprof; def++) {
@@ -1133,8 +1133,8 @@ static void prewarm(const fwe_module *m)
         fprintf(stderr,
                 "fastlike: tier: %.3f s: profile: %llu of %u functions published from the code "
                 "cache in %.3f s (%u more by another thread)\n",
-                (double)(now_ns() - g_first_hot_ns) / 1e9, (unsigned long long)published, nc,
-                (double)(now_ns() - t0) / 1e9, nh);
+                (double)(fwe_tier_now_ns() - g_first_hot_ns) / 1e9, (unsigned long long)published,
+                nc, (double)(fwe_tier_now_ns() - t0) / 1e9, nh);
     free(cand);
 }
 
@@ -1165,7 +1165,7 @@ static void account(const batch_result *r, uint32_t n, bool prewarm)
     g_stats.compile_ns += r->cc_ns;
     if (!tier_log())
         return;
-    double since = (double)(now_ns() - g_first_hot_ns) / 1e9;
+    double since = (double)(fwe_tier_now_ns() - g_first_hot_ns) / 1e9;
     fprintf(stderr,
             "fastlike: tier: %.3f s: batch of %u: %u cached, %u compiled, %u quick (%.2f s in "
             "%s), %u too large, %u refused, %u failed; %llu native, %u queued\n",
@@ -1183,8 +1183,8 @@ static void account_optimize(const batch_result *r, uint32_t n)
         fprintf(stderr,
                 "fastlike: tier: %.3f s: optimized %u of %u functions (%.2f s in cc), %u "
                 "failed; %llu optimized in all, %u queued\n",
-                (double)(now_ns() - g_first_hot_ns) / 1e9, r->optimized, n, (double)r->cc_ns / 1e9,
-                r->failed, (unsigned long long)g_stats.optimized, g_nqueue);
+                (double)(fwe_tier_now_ns() - g_first_hot_ns) / 1e9, r->optimized, n,
+                (double)r->cc_ns / 1e9, r->failed, (unsigned long long)g_stats.optimized, g_nqueue);
 }
 
 /* With FWE_TIER_LOG: says when the last job finished (g_lock held, the worker no longer busy). */
@@ -1192,7 +1192,8 @@ static void log_drained(void)
 {
     if (tier_log() && !g_nqueue && !workers_busy())
         fprintf(stderr, "fastlike: tier: %.3f s: queue drained, %llu functions native\n",
-                (double)(now_ns() - g_first_hot_ns) / 1e9, (unsigned long long)g_stats.native);
+                (double)(fwe_tier_now_ns() - g_first_hot_ns) / 1e9,
+                (unsigned long long)g_stats.native);
 }
 
 void fwe_tier_log_samples(const uint64_t d[3])
@@ -1201,7 +1202,7 @@ void fwe_tier_log_samples(const uint64_t d[3])
     if (!tier_log() || !n)
         return;
     pthread_mutex_lock(&g_lock);
-    double since = g_first_hot_ns ? (double)(now_ns() - g_first_hot_ns) / 1e9 : 0.0;
+    double since = g_first_hot_ns ? (double)(fwe_tier_now_ns() - g_first_hot_ns) / 1e9 : 0.0;
     pthread_mutex_unlock(&g_lock);
     fprintf(stderr,
             "fastlike: tier: %.3f s: samples in the last second: %llu, interpreter %.1f %%, "
@@ -1482,7 +1483,7 @@ static void push_job(const fwe_module *m, uint32_t def, uint32_t words)
     if (IS_FN_JOB(def)) {
         m->tier->state[def] = ST_QUEUED;
         if (!g_stats.hot++)
-            g_first_hot_ns = now_ns();
+            g_first_hot_ns = fwe_tier_now_ns();
     }
     start_workers();
     pthread_cond_signal(&g_work);
@@ -1525,7 +1526,7 @@ bool fwe_tier_settle(const fwe_module *m)
         until.tv_nsec -= 1000000000L;
     }
     pthread_mutex_lock(&g_lock);
-    uint64_t t0 = now_ns();
+    uint64_t t0 = fwe_tier_now_ns();
     bool waited = false, left;
     while ((left = work_pending(m)) &&
            pthread_cond_timedwait(&g_idle, &g_lock, &until) != ETIMEDOUT)
@@ -1533,7 +1534,7 @@ bool fwe_tier_settle(const fwe_module *m)
     left = work_pending(m);
     if (tier_log() && (waited || left))
         fprintf(stderr, "fastlike: tier: waited %.3f s at exit for the C compiler%s\n",
-                (double)(now_ns() - t0) / 1e9, left ? "; the rest is dropped" : "");
+                (double)(fwe_tier_now_ns() - t0) / 1e9, left ? "; the rest is dropped" : "");
     pthread_mutex_unlock(&g_lock);
     return !left;
 }

@@ -49,17 +49,10 @@ static void sleep_us(uint32_t us)
     }
 }
 
-static uint64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 static void *sampler(void *arg)
 {
     (void)arg;
-    uint64_t last_log = mono_ns(), at_log[3] = {0, 0, 0};
+    uint64_t last_log = fwe_tier_now_ns(), at_log[3] = {0, 0, 0};
     uint32_t us = 0; /* the current period: the base, longer while the interpreter gets none */
     uint32_t idle = 0;
     pthread_mutex_lock(&s_lock);
@@ -80,7 +73,7 @@ static void *sampler(void *arg)
         if (us < base)
             us = base;
         pthread_mutex_unlock(&s_lock);
-        uint64_t now = mono_ns();
+        uint64_t now = fwe_tier_now_ns();
         if (now - last_log >= 1000000000u) {
             uint64_t d[3];
             for (int i = 0; i < 3; i++) {

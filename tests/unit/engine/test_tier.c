@@ -7,6 +7,7 @@
  * at the edge and memory.grow in native loops. */
 #include "fwe.h"
 #include "harness.h"
+#include "tier_test.h"
 #include "native.h"
 #include "wat_module.h"
 
@@ -24,13 +25,6 @@
 enum { F_FIB = 1, F_SIEVE = 4, F_SPIN = 11, F_DRIVE = 13, F_STEP = 14 };
 
 static char cache_dir[64];
-
-typedef struct run {
-    fwe_engine *engine;
-    fwe_module *module;
-    fwe_linker *linker;
-    fwe_instance *inst;
-} run;
 
 typedef struct tick_state {
     const fwe_module **module;
@@ -778,18 +772,6 @@ TEST(quick_compiler_off_or_missing)
 }
 
 /* Writes `script`, a C compiler that waits until the file `gate` exists, then runs cc. */
-static bool write_gated_cc(const char *script, const char *gate)
-{
-    unlink(gate);
-    FILE *f = fopen(script, "w");
-    CHECK(f != NULL);
-    if (!f)
-        return false;
-    fprintf(f, "#!/bin/sh\nwhile [ ! -e '%s' ]; do sleep 0.02; done\nexec cc \"$@\"\n", gate);
-    fclose(f);
-    return chmod(script, 0755) == 0;
-}
-
 /* A frame running tcc's code moves to gcc's code at a loop header once that is published, with
  * every iteration reaching the host once and the interpreter's result. */
 TEST(quick_code_frame_moves_to_cc_code_at_a_loop)

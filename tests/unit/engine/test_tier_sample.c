@@ -5,6 +5,7 @@
  * function (a child process with tcc and a gated C compiler) and order the optimize jobs. */
 #include "fwe.h"
 #include "harness.h"
+#include "tier_test.h"
 #include "native.h"
 #include "wat_module.h"
 
@@ -22,13 +23,6 @@ extern char **environ;
 #define WASM "build/wat/tier_sample.wasm"
 #define F_SPIN 1               /* function index of "spin" */
 #define NEVER_HOT "1000000000" /* FWE_TIER_HOT: counters alone would need ~10^9 loop iterations */
-
-typedef struct run {
-    fwe_engine *engine;
-    fwe_module *module;
-    fwe_linker *linker;
-    fwe_instance *inst;
-} run;
 
 static bool start(run *r, const char *sample_us)
 {
@@ -291,13 +285,8 @@ TEST(quick_code_samples_count_per_function)
     char gate[64], cc[64];
     snprintf(gate, sizeof gate, "%s/gate", dir);
     snprintf(cc, sizeof cc, "%s/cc.sh", dir);
-    FILE *f = fopen(cc, "w");
-    CHECK(f != NULL);
-    if (!f)
+    if (!write_gated_cc(cc, gate))
         return;
-    fprintf(f, "#!/bin/sh\nwhile [ ! -e '%s' ]; do sleep 0.02; done\nexec cc \"$@\"\n", gate);
-    fclose(f);
-    chmod(cc, 0755);
     char *args[] = {self_exe, "--quick-child", gate, cc, NULL};
     pid_t pid;
     CHECK_EQ_INT(posix_spawn(&pid, self_exe, NULL, NULL, args, environ), 0);

@@ -4,6 +4,7 @@
  * expected offsets come from where the test put each instruction, not from the engine. */
 #include "fwe.h"
 #include "harness.h"
+#include "tier_test.h"
 
 #include <dirent.h>
 #include <stdlib.h>
@@ -312,13 +313,6 @@ static void assemble(buf *mod)
 }
 
 /* ---- running it ---- */
-
-typedef struct run {
-    fwe_engine *engine;
-    fwe_module *module;
-    fwe_linker *linker;
-    fwe_instance *inst;
-} run;
 
 static fwe_trap_kind host_trap(fwe_caller *caller, uint64_t *slots, void *data)
 {
