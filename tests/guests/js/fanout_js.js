@@ -3,9 +3,9 @@
 // test_fanout.c), routed by path: /stream/... hands the request to Fanout (backend "grip"),
 // /ws/... to the WebSocket backend "echo", /ws-unknown to a backend that does not exist,
 // /wss/... and /wss-untrusted/... to the TLS WebSocket backends "echotls" (its CA configured)
-// and "echobad" (not trusted), /fanout-unknown to a Fanout route that does not exist, /rewritten hands over a new request
-// (other path, an added header) through Fanout, /caught reports what a failing handoff threw,
-// anything else answers "plain".
+// and "echobad" (not trusted), /fanout-unknown to a Fanout route that does not exist,
+// /rewritten hands over a new request (other path, an added header) through Fanout, anything
+// else answers "plain".
 import { createFanoutHandoff } from "fastly:fanout";
 import { createWebsocketHandoff } from "fastly:websocket";
 

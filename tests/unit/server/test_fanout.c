@@ -1,9 +1,10 @@
 /* test_fanout.c: Fanout and WebSocket handoffs end to end: a JS SDK guest (tests/guests/js/
  * fanout_js.js) hands requests to a real Pushpin that Fastlike starts itself, in front of a GRIP
  * origin of this test answering Grip-Hold: stream (a message published to Pushpin reaches the
- * held client), and to a WebSocket echo origin of this test, driven by a WebSocket client of
- * this test and by node's WebSocket. Error paths: Fanout not configured, an unknown backend, a
- * Pushpin binary that does not exist. Skips (with a message) only when pushpin is not installed.
+ * held client; request bodies, one larger than what is read ahead, are replayed to it whole),
+ * and to a WebSocket echo origin of this test, driven by a WebSocket client of this test and by
+ * node's WebSocket. Error paths: Fanout not configured, an unknown backend, a Pushpin binary that
+ * does not exist. Skips (with a message) only when pushpin is not installed.
  */
 #include "harness.h"
 #include "test_server.h"
@@ -170,7 +171,7 @@ typedef struct origin {
     uint16_t port;
     pthread_t thread;
     pthread_mutex_t lock;
-    char heads[8192]; /* every request head received, one after the other */
+    char heads[32768]; /* every request head (and a body's start) received, in order */
     size_t heads_len;
     bool websocket;
     SSL_CTX *tls; /* a TLS origin, or NULL */
@@ -321,11 +322,25 @@ static void serve_websocket(origin *o, oconn *c, const char *head)
     }
 }
 
-/* Reads a request head (and a Content-Length body) into head. */
-static size_t read_request(oconn *c, char *head, size_t cap)
+/* FNV-1a, 32 bits, continued from h: the check of a replayed body too large to record. */
+static uint32_t fnv1a(uint32_t h, const void *p, size_t n)
+{
+    const uint8_t *b = p;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ b[i]) * 16777619u;
+    return h;
+}
+#define FNV1A_INIT 2166136261u
+
+/* Reads a request head and its Content-Length body: head (cap bytes) keeps the head and what of
+ * the body fits; *body_len and *body_fnv cover the whole body as it arrived. Returns what head
+ * holds (0: no head). */
+static size_t read_request(oconn *c, char *head, size_t cap, size_t *body_len, uint32_t *body_fnv)
 {
     size_t len = 0;
     head[0] = '\0';
+    *body_len = 0;
+    *body_fnv = FNV1A_INIT;
     uint64_t end = now_ms() + DEADLINE_MS;
     while (!strstr(head, "\r\n\r\n") && len + 1 < cap && now_ms() < end) {
         ssize_t n = o_read(c, head + len, cap - 1 - len);
@@ -338,16 +353,23 @@ static size_t read_request(oconn *c, char *head, size_t cap)
     char *hend = strstr(head, "\r\n\r\n");
     if (!hend)
         return 0;
-    if (cl && cl < hend) {
-        size_t want = (size_t)(hend + 4 - head) + strtoul(cl + 17, NULL, 10);
-        while (len < want && len + 1 < cap) {
-            ssize_t n = o_read(c, head + len, cap - 1 - len);
-            if (n <= 0)
-                break;
+    size_t at = (size_t)(hend + 4 - head), want = cl && cl < hend ? strtoul(cl + 17, NULL, 10) : 0;
+    size_t got = len - at < want ? len - at : want;
+    *body_fnv = fnv1a(*body_fnv, head + at, got);
+    while (got < want) {
+        char chunk[16384], *into = len + 1 < cap ? head + len : chunk;
+        size_t room = len + 1 < cap ? cap - 1 - len : sizeof chunk;
+        ssize_t n = o_read(c, into, room < want - got ? room : want - got);
+        if (n <= 0)
+            break;
+        *body_fnv = fnv1a(*body_fnv, into, (size_t)n);
+        got += (size_t)n;
+        if (into != chunk) {
             len += (size_t)n;
             head[len] = '\0';
         }
     }
+    *body_len = got;
     return len;
 }
 
@@ -372,9 +394,17 @@ static void *origin_main(void *arg)
             }
         }
         char head[8192];
-        size_t len = read_request(&c, head, sizeof head);
+        size_t body_len;
+        uint32_t body_fnv;
+        size_t len = read_request(&c, head, sizeof head, &body_len, &body_fnv);
         if (len > 0) {
-            record(o, head, len);
+            const char *hend = strstr(head, "\r\n\r\n");   /* read_request found it */
+            size_t keep = (size_t)(hend + 4 - head) + 256; /* the head, a body's start */
+            record(o, head, len < keep ? len : keep);
+            char summary[64];
+            int m = snprintf(summary, sizeof summary, "\n[body %zu bytes, fnv1a %08x]\n", body_len,
+                             (unsigned)body_fnv);
+            record(o, summary, (size_t)m);
             if (o->websocket) {
                 serve_websocket(o, &c, head);
             } else {
@@ -592,6 +622,35 @@ TEST(fanout_stream_and_websocket)
         close(fd);
     CHECK(origin_saw(&grip, "POST /stream/post HTTP/1.1"));
     CHECK(origin_saw(&grip, "body-to-replay"));
+
+    /* a body larger than what is read ahead (64 KiB): the rest is read at the handoff, and the
+     * target gets all of it, in order (90,000 bytes: under what Pushpin buffers for a retry) */
+    {
+        size_t n = 90000;
+        char head[128];
+        int hl = snprintf(head, sizeof head,
+                          "POST /stream/big HTTP/1.1\r\nHost: localhost\r\n"
+                          "Content-Length: %zu\r\n\r\n",
+                          n);
+        char *req = malloc((size_t)hl + n + 1);
+        CHECK(req != NULL);
+        if (req) {
+            memcpy(req, head, (size_t)hl);
+            for (size_t i = 0; i < n; i++)
+                req[hl + i] = (char)('a' + (i * 7 + i / 251) % 26);
+            req[hl + n] = '\0';
+            char want[64];
+            snprintf(want, sizeof want, "[body %zu bytes, fnv1a %08x]", n,
+                     (unsigned)fnv1a(FNV1A_INIT, req + hl, n));
+            fd = dial_read(s->port, req, "held\n", buf, sizeof buf, &len);
+            CHECK(fd >= 0);
+            if (fd >= 0)
+                close(fd);
+            CHECK(origin_saw(&grip, "POST /stream/big HTTP/1.1"));
+            CHECK(origin_saw(&grip, want));
+            free(req);
+        }
+    }
 
     /* WebSocket passthrough with our own client: 101, then frames both ways */
     static const char upgrade[] = "GET /ws/chat HTTP/1.1\r\nHost: localhost\r\n"
