@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "fwe.h"
+#include "util/util_grow.h"
 
 #define DETAIL_MAX 1024
 #define ERR_MAX 1024
@@ -142,6 +143,15 @@ static void *xrealloc(void *p, size_t n)
         exit(2);
     }
     return q;
+}
+
+/* util_grow, or the end of the run when out of memory. */
+static void xgrow(void *p, size_t *cap, size_t need, size_t first, size_t size)
+{
+    if (!util_grow((void **)p, cap, need, first, size)) {
+        fprintf(stderr, "spec-runner: out of memory\n");
+        exit(2);
+    }
 }
 
 static char *xstrdup(const char *s)
@@ -611,10 +621,7 @@ static uint8_t *read_wasm(const runner *r, const char *filename, size_t *len, ch
         goto out;
     }
     for (;;) {
-        if (n == cap) {
-            cap = cap ? cap * 2 : 65536;
-            buf = xrealloc(buf, cap);
-        }
+        xgrow(&buf, &cap, n + 1, 65536, 1);
         size_t got = fread(buf + n, 1, cap - n, f);
         n += got;
         if (got == 0)
@@ -636,20 +643,14 @@ out:
 
 static void keep_module(runner *r, fwe_module *m)
 {
-    if (r->nmodules == r->cap_modules) {
-        r->cap_modules = r->cap_modules ? r->cap_modules * 2 : 16;
-        r->modules = xrealloc(r->modules, r->cap_modules * sizeof *r->modules);
-    }
+    xgrow(&r->modules, &r->cap_modules, r->nmodules + 1, 16, sizeof *r->modules);
     r->modules[r->nmodules++] = m;
 }
 
 /* Returns the new entry's index; entries move when the array grows, so keep indices. */
 static size_t add_named(runner *r, const char *name, fwe_instance *inst, int line)
 {
-    if (r->nnames == r->cap_names) {
-        r->cap_names = r->cap_names ? r->cap_names * 2 : 16;
-        r->names = xrealloc(r->names, r->cap_names * sizeof *r->names);
-    }
+    xgrow(&r->names, &r->cap_names, r->nnames + 1, 16, sizeof *r->names);
     named *n = &r->names[r->nnames++];
     n->name = name ? xstrdup(name) : NULL;
     n->inst = inst;

@@ -11,6 +11,7 @@
 
 #include "backend/be_backend.h"
 #include "backend/be_transfer.h"
+#include "util/util_grow.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -36,13 +37,11 @@ static be_backend make_backend(const char *host, uint16_t p)
 /* Reads the whole body into a malloc'd NUL-terminated string. */
 static char *read_all(be_transfer *t, size_t *len_out)
 {
-    size_t cap = 1024, len = 0;
-    char *s = malloc(cap);
+    size_t cap = 0, len = 0;
+    char *s = NULL;
     for (;;) {
-        if (cap - len < 512) {
-            cap *= 2;
-            s = realloc(s, cap);
-        }
+        if (!util_grow((void **)&s, &cap, len + 512, 1024, 1))
+            abort();
         long n = be_transfer_read(t, (uint8_t *)s + len, cap - len - 1);
         if (n <= 0) {
             if (n < 0)

@@ -4,6 +4,7 @@
  * are skipped and counted. tests/unit/config/toml-known-failures.txt lists accepted failures; a
  * listed file that passes is an error too, so the list can only shrink. */
 #include "config/cfg_toml.h"
+#include "util/util_grow.h"
 
 #include <dirent.h>
 #include <jansson.h>
@@ -23,13 +24,9 @@ typedef struct strlist {
 
 static void strlist_add(strlist *l, const char *s, size_t n)
 {
-    if (l->count == l->cap) {
-        l->cap = l->cap ? l->cap * 2 : 64;
-        l->items = realloc(l->items, l->cap * sizeof *l->items);
-        if (!l->items) {
-            fprintf(stderr, "out of memory\n");
-            exit(1);
-        }
+    if (!util_grow((void **)&l->items, &l->cap, l->count + 1, 64, sizeof *l->items)) {
+        fprintf(stderr, "out of memory\n");
+        exit(1);
     }
     char *c = malloc(n + 1);
     if (!c) {
@@ -79,17 +76,16 @@ static char *read_file(const char *path, size_t *len)
     FILE *f = fopen(path, "rb");
     if (!f)
         return NULL;
-    size_t cap = 4096, n = 0;
-    char *buf = malloc(cap);
-    while (buf) {
+    size_t cap = 0, n = 0;
+    char *buf = NULL;
+    while (util_grow((void **)&buf, &cap, n + 1, 4096, 1)) {
         n += fread(buf + n, 1, cap - n, f);
         if (n < cap)
             break;
-        cap *= 2;
-        char *nb = realloc(buf, cap);
-        if (!nb)
-            free(buf);
-        buf = nb;
+    }
+    if (n == cap) { /* out of memory */
+        free(buf);
+        buf = NULL;
     }
     fclose(f);
     *len = n;

@@ -8,6 +8,7 @@
 #include "hostcalls/hc_abi.h"
 #include "hostcalls/hc_ctx.h"
 #include "hostcalls/hc_registry.h"
+#include "util/util_grow.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -63,12 +64,8 @@ typedef struct wbuf {
 
 static void wb_byte(wbuf *b, uint8_t v)
 {
-    if (b->len == b->cap) {
-        b->cap = b->cap ? b->cap * 2 : 256;
-        b->p = realloc(b->p, b->cap);
-        if (!b->p)
-            abort();
-    }
+    if (!util_grow((void **)&b->p, &b->cap, b->len + 1, 256, 1))
+        abort();
     b->p[b->len++] = v;
 }
 static void wb_bytes(wbuf *b, const void *p, size_t n)
