@@ -337,6 +337,19 @@ static bool mkdirs(const char *path)
     return mkdir(buf, 0755) == 0 || errno == EEXIST;
 }
 
+/* Whether dir is a directory this process can create files in; errno says why not. */
+static bool dir_writable(const char *dir)
+{
+    struct stat st;
+    if (stat(dir, &st) != 0)
+        return false;
+    if (!S_ISDIR(st.st_mode)) {
+        errno = ENOTDIR;
+        return false;
+    }
+    return access(dir, W_OK | X_OK) == 0;
+}
+
 static char g_cache_dir[1024];
 static pthread_once_t g_cache_once = PTHREAD_ONCE_INIT;
 
@@ -352,8 +365,15 @@ static void cache_dir_init(void)
         snprintf(dir, sizeof g_cache_dir, "%s/fastlike/code", getenv("XDG_CACHE_HOME"));
     else if (getenv("HOME") && *getenv("HOME"))
         snprintf(dir, sizeof g_cache_dir, "%s/.cache/fastlike/code", getenv("HOME"));
-    if (dir[0] && !mkdirs(dir))
+    /* a directory that cannot be made or written (another user's, made by a run under sudo; a
+     * read-only file system) would fail every compile: compile in a temporary directory instead */
+    if (dir[0] && (!mkdirs(dir) || !dir_writable(dir))) {
+        fprintf(stderr,
+                "fastlike: native tier: code cache %s: %s; compiled code is not cached (set "
+                "FWE_CODE_CACHE to a writable directory)\n",
+                dir, strerror(errno));
         dir[0] = 0;
+    }
 }
 
 /* The cache directory, or "" when caching is off (FWE_CODE_CACHE=off) or impossible. */
@@ -1406,6 +1426,10 @@ void fwe_tier_hot(const fwe_module *m, uint32_t def)
         if (!t->all_done) {
             uint32_t n = m->nfuncs - m->nfunc_imports;
             uint32_t *defs = malloc(sizeof(uint32_t) * (n ? n : 1));
+            pthread_mutex_lock(&g_lock);
+            if (!g_first_hot_ns) /* the log's times count from the first module's compile */
+                g_first_hot_ns = fwe_tier_now_ns();
+            pthread_mutex_unlock(&g_lock);
             if (defs) {
                 for (uint32_t i = 0; i < n; i++)
                     defs[i] = i;

@@ -690,6 +690,42 @@ TEST(missing_compiler_leaves_the_interpreter_serving)
     unlink(err);
 }
 
+/* A code cache that is a file, or lies under one, cannot be written (as another user's cannot):
+ * one line names it and why, and the functions still compile (in a temporary directory) and run
+ * native. Before, every compile failed silently and the module stayed interpreted. */
+TEST(unusable_cache_dir_compiles_without_caching)
+{
+    char file[128], under[160], out[128], err[128];
+    snprintf(file, sizeof file, "%s-not-a-dir", cache_dir);
+    snprintf(under, sizeof under, "%s/sub", file);
+    snprintf(out, sizeof out, "%s-uout", cache_dir);
+    snprintf(err, sizeof err, "%s-uerr", cache_dir);
+    FILE *f = fopen(file, "w");
+    CHECK(f != NULL);
+    if (!f)
+        return;
+    fclose(f);
+    const char *dirs[2] = {file, under};
+    for (int i = 0; i < 2; i++) {
+        pid_t pid = spawn_child(NULL, dirs[i], out, err);
+        CHECK(pid > 0);
+        CHECK_EQ_INT(wait_child(pid), 0);
+        char *o = slurp(out), *e = slurp(err);
+        CHECK_STR_EQ(o, "ok 610 14\n");
+        char want[256];
+        snprintf(want, sizeof want,
+                 "fastlike: native tier: code cache %s: Not a directory; compiled code is not "
+                 "cached (set FWE_CODE_CACHE to a writable directory)\n",
+                 dirs[i]);
+        CHECK_STR_EQ(e, want);
+        free(o);
+        free(e);
+    }
+    unlink(out);
+    unlink(err);
+    unlink(file);
+}
+
 /* Runs this binary's child `arg` in auto mode with FWE_CC `cc` (NULL: cc) on cache directory
  * `dir`, checks that it exited 0, and returns its stdout and (in *err) its stderr. */
 static char *run_auto_child(const char *cc, const char *dir, const char *arg, char **err)
@@ -1314,6 +1350,7 @@ int main(int argc, char **argv)
     RUN(tier_switch_while_frames_are_live);
     RUN(corrupt_cache_entries_are_ignored);
     RUN(missing_compiler_leaves_the_interpreter_serving);
+    RUN(unusable_cache_dir_compiles_without_caching);
     RUN(concurrent_cache_writers);
     RUN(quick_compiler_code_is_replaced_by_cc_code);
     RUN(quick_code_stays_when_cc_fails);
