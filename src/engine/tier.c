@@ -645,6 +645,34 @@ static void keep_handle(const fwe_module *m, void *h)
 
 enum { CU_O2, CU_O1, CU_QUICK }; /* what compile_units compiles */
 
+/* A compiler that fails every batch (a C compiler without the C library's headers, a full disk,
+ * a quick compiler that cannot build shared objects) would fail each hot function again, with a
+ * line and two kept files each. After FAIL_MAX failures in a row it is not run again in this
+ * process: one more line says so, and only the first failure's files are kept. Cached code is
+ * still used. Index: 1 for the quick compiler, 0 for cc; g_lock. */
+#define FAIL_MAX 3
+static uint32_t g_fails_in_a_row[2];
+static bool g_compiler_dropped[2];
+
+static bool compiler_dropped(bool quick)
+{
+    pthread_mutex_lock(&g_lock);
+    bool d = g_compiler_dropped[quick];
+    pthread_mutex_unlock(&g_lock);
+    return d;
+}
+
+/* Counts a compile's outcome; returns which failure in a row this one is (0: it succeeded). */
+static uint32_t count_compile(bool quick, bool failed)
+{
+    pthread_mutex_lock(&g_lock);
+    uint32_t nth = failed ? ++g_fails_in_a_row[quick] : (g_fails_in_a_row[quick] = 0);
+    if (nth >= FAIL_MAX)
+        g_compiler_dropped[quick] = true;
+    pthread_mutex_unlock(&g_lock);
+    return nth;
+}
+
 /* Whether unit x (without code yet) belongs in a compile_units run of kind `which`. */
 static bool unit_in(const unit *x, int which)
 {
@@ -729,13 +757,24 @@ static void *compile_units(const char *dir, unit *u, uint32_t n, int which)
         if (rc != 0 && cancelled) {
             ok = false;
             keep = false;
-        } else if (rc != 0) {
-            /* keep the source and the compiler's messages for a bug report */
-            fprintf(stderr,
-                    "fastlike: native tier: compiling %u functions failed (%s exit %d); see %s "
-                    "and %s\n",
-                    n, quick ? g_qcc : g_cc, rc, cpath, logp);
-            ok = false;
+        } else {
+            uint32_t nth = count_compile(quick, rc != 0);
+            const char *name = quick ? g_qcc : g_cc;
+            if (nth == 1) /* keep the source and the compiler's messages for a bug report */
+                fprintf(stderr,
+                        "fastlike: native tier: compiling %u functions failed (%s exit %d); see "
+                        "%s and %s\n",
+                        n, name, rc, cpath, logp);
+            else if (nth > 1)
+                keep = false;
+            if (nth == FAIL_MAX)
+                fprintf(stderr,
+                        "fastlike: native tier: %s failed on %u batches in a row and is not run "
+                        "again; %s\n",
+                        name, FAIL_MAX,
+                        quick ? "hot functions wait for the C compiler"
+                              : "functions not in the code cache stay interpreted");
+            ok = rc == 0;
         }
     }
     if (ok || !keep) {
@@ -881,7 +920,8 @@ static void compile_defs(const fwe_module *m, const uint32_t *defs, uint32_t n, 
     }
     uint64_t t0 = fwe_tier_now_ns();
     void *h[3] = {NULL, NULL, NULL};
-    bool quick = mode == CD_HOT && missing[0] + missing[1] && quick_available();
+    bool quick =
+        mode == CD_HOT && missing[0] + missing[1] && quick_available() && !compiler_dropped(true);
     if (quick) {
         h[CU_QUICK] = compile_units(dir, u, nu, CU_QUICK);
         quick = h[CU_QUICK] != NULL; /* else cc compiles them now, unless the module went away */
@@ -893,7 +933,7 @@ static void compile_defs(const fwe_module *m, const uint32_t *defs, uint32_t n, 
         if (cancelled)
             cache_only = true; /* publish nothing new: the module is being freed */
     }
-    for (int o1 = 0; o1 < 2 && !cache_only && !quick; o1++)
+    for (int o1 = 0; o1 < 2 && !cache_only && !quick && !compiler_dropped(false); o1++)
         if (missing[o1]) {
             h[o1] = compile_units(dir, u, nu, o1 ? CU_O1 : CU_O2);
             if (h[o1])

@@ -584,6 +584,30 @@ static int tierup_child(const char *gate)
     return 0;
 }
 
+/* Child for a compiler that fails every batch: auto mode, every function hot on its first call,
+ * FWE_TIER_QUICK `quick`; the kernels' module is loaded and run four times, each time until the
+ * compiler threads are idle, so at least four batches are tried. Prints "ok FIB_NATIVE QUICK
+ * COMPILED>0" (for the last module, and the process's counts). */
+static int broken_child(const char *quick)
+{
+    setenv("FWE_TIER_QUICK", quick, 1);
+    setenv("FWE_TIER_HOT", "1", 1);
+    int fib_native = 0;
+    for (int k = 0; k < 4; k++) {
+        run r;
+        if (!start(&r, FWE_TIER_AUTO, NULL))
+            return 3;
+        kernels(&r);
+        fwe_tier_wait_idle();
+        fib_native = fwe_module_func_is_native(r.module, F_FIB);
+        stop(&r);
+    }
+    fwe_tier_stats st;
+    fwe_tier_stats_get(&st);
+    printf("ok %d %llu %d\n", fib_native, (unsigned long long)st.quick, st.compiled > 0);
+    return 0;
+}
+
 /* Child for the wait at the end of a one-shot run, auto mode: "settle" runs the kernels and
  * calls fwe_tier_settle before freeing the module (as `fastlike run` does), "drop" does not;
  * "again" runs the kernels on the same cache, waits for the compiler and prints how many
@@ -805,6 +829,65 @@ TEST(quick_compiler_off_or_missing)
 {
     expect_quick(NULL, "off", "1 0 0 1", NULL, false);
     expect_quick(NULL, "/nonexistent/tcc", "1 0 0 1", "quick compiler '/nonexistent/tcc'", true);
+}
+
+/* A compiler that fails every batch (here `false`) is tried three times, with one line for the
+ * first failure (its source and messages kept) and one saying it is not run again; no more lines
+ * or files after that. cc: functions stay interpreted. The quick compiler: cc compiles instead
+ * (no code cache, so every module's batches are tried anew). */
+TEST(compiler_failing_every_batch_is_dropped_after_three)
+{
+    static const struct {
+        const char *cc, *quick, *cache, *out, *last;
+    } cases[] = {
+        {"false", "off", "broken", "ok 0 0 0\n",
+         "fastlike: native tier: false failed on 3 batches in a row and is not run again; "
+         "functions not in the code cache stay interpreted\n"},
+        {NULL, "false", "off", "ok 1 0 1\n",
+         "fastlike: native tier: false failed on 3 batches in a row and is not run again; hot "
+         "functions wait for the C compiler\n"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char dir[96], arg[64];
+        snprintf(dir, sizeof dir, "%s/%s", cache_dir, cases[i].cache);
+        bool own = strcmp(cases[i].cache, "off") != 0;
+        if (own)
+            mkdir(dir, 0755);
+        snprintf(arg, sizeof arg, "broken=%s", cases[i].quick);
+        char *e, *o = run_auto_child(cases[i].cc, own ? dir : "off", arg, &e);
+        CHECK_STR_EQ(o, cases[i].out);
+        /* two lines: the first failure, then the last */
+        CHECK(!strncmp(e, "fastlike: native tier: compiling ", 33));
+        char *nl = strchr(e, '\n');
+        CHECK(nl != NULL);
+        if (nl) {
+            CHECK(memmem(e, (size_t)(nl - e), "(false exit 1)", 14) != NULL);
+            CHECK_STR_EQ(nl + 1, cases[i].last);
+            /* the kept source and messages: "... see SRC and LOG"; removed here (without a
+             * code cache they are in a temporary directory of their own) */
+            char *see = strstr(e, " see "), *and = see ? strstr(see, " and ") : NULL;
+            CHECK(see && and&&and < nl);
+            if (see && and&&and < nl) {
+                *and = *nl = '\0';
+                CHECK_EQ_INT(access(see + 5, R_OK), 0);
+                CHECK_EQ_INT(access(and+5, R_OK), 0);
+                unlink(see + 5);
+                unlink(and+5);
+                char *slash = strrchr(see + 5, '/');
+                if (!own && slash && !strncmp(see + 5, "/tmp/fwe-code-", 14)) {
+                    *slash = '\0';
+                    CHECK_EQ_INT(rmdir(see + 5), 0);
+                }
+            }
+        }
+        if (own) {
+            CHECK_EQ_INT(for_each_file(dir, ".c", NULL, NULL), 0); /* none but the first's */
+            for_each_file(dir, "", remove_file, NULL);
+            rmdir(dir);
+        }
+        free(o);
+        free(e);
+    }
 }
 
 /* Writes `script`, a C compiler that waits until the file `gate` exists, then runs cc. */
@@ -1332,6 +1415,8 @@ int main(int argc, char **argv)
         return settle_child(argv[2] + 7);
     if (argc > 2 && !strcmp(argv[1], "--tier-child") && !strncmp(argv[2], "tierup=", 7))
         return tierup_child(argv[2] + 7);
+    if (argc > 2 && !strcmp(argv[1], "--tier-child") && !strncmp(argv[2], "broken=", 7))
+        return broken_child(argv[2] + 7);
     if (argc > 2 && !strcmp(argv[1], "--tier-child") && !strncmp(argv[2], "quick=", 6))
         return quick_child(argv[2] + 6);
     if (argc > 2 && !strcmp(argv[1], "--tier-child") && argv[2][0])
@@ -1351,6 +1436,7 @@ int main(int argc, char **argv)
     RUN(corrupt_cache_entries_are_ignored);
     RUN(missing_compiler_leaves_the_interpreter_serving);
     RUN(unusable_cache_dir_compiles_without_caching);
+    RUN(compiler_failing_every_batch_is_dropped_after_three);
     RUN(concurrent_cache_writers);
     RUN(quick_compiler_code_is_replaced_by_cc_code);
     RUN(quick_code_stays_when_cc_fails);
