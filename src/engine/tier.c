@@ -662,15 +662,30 @@ static bool compiler_dropped(bool quick)
     return d;
 }
 
-/* Counts a compile's outcome; returns which failure in a row this one is (0: it succeeded). */
-static uint32_t count_compile(bool quick, bool failed)
+/* Counts a compile of n functions that exited rc and says what the user needs to know, in the
+ * order of the failures (under g_lock). Returns false when the failure's source (cpath) and
+ * messages (logp) need not be kept: only the first failure in a row keeps them. */
+static bool count_compile(bool quick, int rc, uint32_t n, const char *cpath, const char *logp)
 {
+    const char *name = quick ? g_qcc : g_cc;
     pthread_mutex_lock(&g_lock);
-    uint32_t nth = failed ? ++g_fails_in_a_row[quick] : (g_fails_in_a_row[quick] = 0);
-    if (nth >= FAIL_MAX)
+    uint32_t nth = rc ? ++g_fails_in_a_row[quick] : (g_fails_in_a_row[quick] = 0);
+    if (nth == 1)
+        fprintf(stderr,
+                "fastlike: native tier: compiling %u functions failed (%s exit %d); see %s and "
+                "%s\n",
+                n, name, rc, cpath, logp);
+    if (nth == FAIL_MAX) {
         g_compiler_dropped[quick] = true;
+        fprintf(stderr,
+                "fastlike: native tier: %s failed on %u batches in a row and is not run again; "
+                "%s\n",
+                name, FAIL_MAX,
+                quick ? "hot functions wait for the C compiler"
+                      : "functions not in the code cache stay interpreted");
+    }
     pthread_mutex_unlock(&g_lock);
-    return nth;
+    return nth <= 1;
 }
 
 /* Whether unit x (without code yet) belongs in a compile_units run of kind `which`. */
@@ -758,22 +773,7 @@ static void *compile_units(const char *dir, unit *u, uint32_t n, int which)
             ok = false;
             keep = false;
         } else {
-            uint32_t nth = count_compile(quick, rc != 0);
-            const char *name = quick ? g_qcc : g_cc;
-            if (nth == 1) /* keep the source and the compiler's messages for a bug report */
-                fprintf(stderr,
-                        "fastlike: native tier: compiling %u functions failed (%s exit %d); see "
-                        "%s and %s\n",
-                        n, name, rc, cpath, logp);
-            else if (nth > 1)
-                keep = false;
-            if (nth == FAIL_MAX)
-                fprintf(stderr,
-                        "fastlike: native tier: %s failed on %u batches in a row and is not run "
-                        "again; %s\n",
-                        name, FAIL_MAX,
-                        quick ? "hot functions wait for the C compiler"
-                              : "functions not in the code cache stay interpreted");
+            keep = count_compile(quick, rc, n, cpath, logp);
             ok = rc == 0;
         }
     }

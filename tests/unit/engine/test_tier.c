@@ -865,18 +865,20 @@ TEST(compiler_failing_every_batch_is_dropped_after_three)
             CHECK_STR_EQ(nl + 1, cases[i].last);
             /* the kept source and messages: "... see SRC and LOG"; removed here (without a
              * code cache they are in a temporary directory of their own) */
-            char *see = strstr(e, " see "), *and = see ? strstr(see, " and ") : NULL;
-            CHECK(see && and&&and < nl);
-            if (see && and&&and < nl) {
-                *and = *nl = '\0';
-                CHECK_EQ_INT(access(see + 5, R_OK), 0);
-                CHECK_EQ_INT(access(and+5, R_OK), 0);
-                unlink(see + 5);
-                unlink(and+5);
-                char *slash = strrchr(see + 5, '/');
-                if (!own && slash && !strncmp(see + 5, "/tmp/fwe-code-", 14)) {
+            char *src = strstr(e, " see "), *msgs = src ? strstr(src, " and ") : NULL;
+            CHECK(src && msgs && msgs < nl);
+            if (src && msgs && msgs < nl) {
+                *msgs = *nl = '\0';
+                src += 5;
+                msgs += 5;
+                CHECK_EQ_INT(access(src, R_OK), 0);
+                CHECK_EQ_INT(access(msgs, R_OK), 0);
+                unlink(src);
+                unlink(msgs);
+                char *slash = strrchr(src, '/');
+                if (!own && slash && !strncmp(src, "/tmp/fwe-code-", 14)) {
                     *slash = '\0';
-                    CHECK_EQ_INT(rmdir(see + 5), 0);
+                    CHECK_EQ_INT(rmdir(src), 0);
                 }
             }
         }
