@@ -507,6 +507,36 @@ static bool write_atomic(const char *path, const void *data, size_t len)
     return ok;
 }
 
+/* dlopen, dlsym and dlclose, one at a time. The dynamic loader orders them with a lock of its own,
+ * which ThreadSanitizer does not see: one module's compiler thread opening a shared object that
+ * another module shares while that module's thread closes it looked like a race on the loader's
+ * memory (CI, test_hc_kv, once time-based hotness compiled its guests). Our lock makes the order
+ * visible; it costs nothing the loader's lock does not already. */
+static pthread_mutex_t g_dl_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void *tier_dlopen(const char *path)
+{
+    pthread_mutex_lock(&g_dl_lock);
+    void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    pthread_mutex_unlock(&g_dl_lock);
+    return h;
+}
+
+static void *tier_dlsym(void *h, const char *sym)
+{
+    pthread_mutex_lock(&g_dl_lock);
+    void *p = dlsym(h, sym);
+    pthread_mutex_unlock(&g_dl_lock);
+    return p;
+}
+
+static void tier_dlclose(void *h)
+{
+    pthread_mutex_lock(&g_dl_lock);
+    dlclose(h);
+    pthread_mutex_unlock(&g_dl_lock);
+}
+
 /* The shared object named by function hash `fh`'s reference file, verified against the size and
  * checksum recorded there, opened; NULL when absent or not intact. */
 static void *cache_open(const char *dir, const char *fh)
@@ -527,14 +557,14 @@ static void *cache_open(const char *dir, const char *fh)
         return NULL;
     snprintf(path, sizeof path, "%s/%s", dir, soname);
     if (verified(soname, false))
-        return dlopen(path, RTLD_NOW | RTLD_LOCAL);
+        return tier_dlopen(path);
     if (!read_file(path, &so, &slen))
         return NULL;
     ok = slen == size && fnv(so, slen, UINT64_C(0xcbf29ce484222325)) == sum;
     free(so);
     if (!ok)
         return NULL;
-    void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    void *h = tier_dlopen(path);
     if (h)
         verified(soname, true);
     return h;
@@ -802,7 +832,7 @@ static void *compile_units(const char *dir, unit *u, uint32_t n, int which)
             }
         }
         free(bytes);
-        h = dlopen(so, RTLD_NOW | RTLD_LOCAL);
+        h = tier_dlopen(so);
         if (!h)
             fprintf(stderr, "fastlike: native tier: loading compiled code failed: %s\n", dlerror());
         if (d == dir)
@@ -900,11 +930,11 @@ static void compile_defs(const fwe_module *m, const uint32_t *defs, uint32_t n, 
         if (dir[0]) {
             void *h = cache_open(dir, x->fh);
             if (h) {
-                x->fn = (fwe_nfn)(uintptr_t)dlsym(h, x->sym);
+                x->fn = (fwe_nfn)(uintptr_t)tier_dlsym(h, x->sym);
                 if (x->fn)
                     keep_handle(m, h);
                 else
-                    dlclose(h);
+                    tier_dlclose(h);
             }
         }
         x->cached = x->fn != NULL;
@@ -948,7 +978,7 @@ static void compile_defs(const fwe_module *m, const uint32_t *defs, uint32_t n, 
         }
         void *hi = quick ? h[CU_QUICK] : h[u[i].o1];
         if (!u[i].fn && hi) {
-            u[i].fn = (fwe_nfn)(uintptr_t)dlsym(hi, u[i].sym);
+            u[i].fn = (fwe_nfn)(uintptr_t)tier_dlsym(hi, u[i].sym);
             u[i].quick = quick;
         }
         if (u[i].fn) {
@@ -1693,7 +1723,7 @@ void fwe_tier_module_free(fwe_module *m)
         pthread_cond_broadcast(&g_idle);
     pthread_mutex_unlock(&g_lock);
     for (uint32_t i = 0; i < t->nhandles; i++)
-        dlclose(t->handles[i]);
+        tier_dlclose(t->handles[i]);
     free(t->handles);
     free(t->state);
     pthread_mutex_destroy(&t->sync_lock);

@@ -989,6 +989,55 @@ TEST(concurrent_cache_writers)
     CHECK_EQ_INT(for_each_file(dir, ".c", NULL, NULL), 0); /* no temporaries left */
 }
 
+/* Threads that each load the same module (auto mode, every function hot on its first call, the
+ * code cache the tests above filled), run it and free it at once, while compiler threads open
+ * the shared objects these modules share: every result is right, and under ThreadSanitizer
+ * (test_tier is in TSAN_TESTS) one thread's dlopen and another's dlclose of the same object are
+ * ordered (the loader's own lock is invisible to it; CI reported such a race in test_hc_kv). */
+#define SHARE_THREADS 4
+#define SHARE_ROUNDS 6
+typedef struct share_run {
+    uint32_t fib[SHARE_ROUNDS], sieve[SHARE_ROUNDS];
+} share_run;
+
+static void *share_thread(void *p)
+{
+    share_run *out = p;
+    for (int k = 0; k < SHARE_ROUNDS; k++) {
+        run r;
+        if (!start(&r, FWE_TIER_AUTO, NULL))
+            return NULL;
+        fwe_val a = v32(15), res;
+        fwe_trap trap;
+        if (call1(&r, "fib", &a, 1, &res, &trap) == FWE_OK)
+            out->fib[k] = res.of.i32;
+        a = v32(2000);
+        if (call1(&r, "sieve", &a, 1, &res, &trap) == FWE_OK)
+            out->sieve[k] = res.of.i32;
+        stop(&r); /* at once: its compiles may still run */
+    }
+    return NULL;
+}
+
+TEST(modules_sharing_cached_code_come_and_go_concurrently)
+{
+    setenv("FWE_TIER_HOT", "1", 1);
+    share_run out[SHARE_THREADS];
+    memset(out, 0, sizeof out);
+    pthread_t t[SHARE_THREADS];
+    for (int i = 0; i < SHARE_THREADS; i++)
+        pthread_create(&t[i], NULL, share_thread, &out[i]);
+    for (int i = 0; i < SHARE_THREADS; i++)
+        pthread_join(t[i], NULL);
+    fwe_tier_wait_idle();
+    unsetenv("FWE_TIER_HOT");
+    for (int i = 0; i < SHARE_THREADS; i++)
+        for (int k = 0; k < SHARE_ROUNDS; k++) {
+            CHECK_EQ_INT(out[i].fib[k], 610);
+            CHECK_EQ_INT(out[i].sieve[k], 303); /* primes below 2000 */
+        }
+}
+
 /* ---- table and segment instructions, native calls (tier_tables.wat, tier_calls.wat) ---- */
 
 /* Loads a module without imports under `mode` with instance configuration `cfg` (may be NULL). */
@@ -1440,6 +1489,7 @@ int main(int argc, char **argv)
     RUN(unusable_cache_dir_compiles_without_caching);
     RUN(compiler_failing_every_batch_is_dropped_after_three);
     RUN(concurrent_cache_writers);
+    RUN(modules_sharing_cached_code_come_and_go_concurrently);
     RUN(quick_compiler_code_is_replaced_by_cc_code);
     RUN(quick_code_stays_when_cc_fails);
     RUN(quick_compiler_off_or_missing);
