@@ -4,7 +4,6 @@
 #include "origin.h"
 
 #include "be_pattern.h"
-#include "util/util_grow.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -62,8 +61,16 @@ typedef struct sbuf {
 
 static void sb_add(sbuf *b, const char *s, size_t n)
 {
-    if (!util_grow((void **)&b->p, &b->cap, b->len + n + 1, 1024, 1))
-        abort();
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 1024;
+        while (cap < b->len + n + 1)
+            cap *= 2;
+        char *grown = realloc(b->p, cap);
+        if (!grown)
+            abort();
+        b->p = grown;
+        b->cap = cap;
+    }
     memcpy(b->p + b->len, s, n);
     b->len += n;
     b->p[b->len] = '\0';
